@@ -1,0 +1,81 @@
+"""``ringfence``: the command-line adapter.
+
+Exit codes map the error tree: 0 ok, 2 invalid input, 3 command rejected,
+4 journal error (including a failed ``journal verify``), 70 invariant violation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ringfence.cli.demo import run_demo
+from ringfence.core.errors import (
+    CommandRejected,
+    InvalidCommand,
+    InvariantViolation,
+    JournalError,
+    RingfenceError,
+)
+from ringfence.store.sqlite import SqliteJournal
+
+__all__ = ["EXIT_CODES", "app", "main"]
+
+EXIT_CODES: dict[type[RingfenceError], int] = {
+    InvalidCommand: 2,
+    CommandRejected: 3,
+    JournalError: 4,
+    InvariantViolation: 70,
+}
+
+app = typer.Typer(help="ringfence: an exact clearing and risk engine built on isolation.", no_args_is_help=True)
+journal_app = typer.Typer(help="Inspect and verify durable journals.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+console = Console(width=None if Console().is_terminal else 140)
+
+
+def exit_code_for(error: RingfenceError) -> int:
+    """Return the process exit code for an error of the tree."""
+    for error_type, code in EXIT_CODES.items():
+        if isinstance(error, error_type):
+            return code
+    return 1
+
+
+@app.command()
+def demo(
+    journal: Annotated[
+        Path | None, typer.Option(help="SQLite journal to write (default: a temporary file, removed after).")
+    ] = None,
+) -> None:
+    """Run a small end-to-end demo of the exact ledger and print a readable summary."""
+    run_demo(console, journal)
+
+
+@journal_app.command("verify")
+def journal_verify(path: Annotated[Path, typer.Argument(help="The SQLite journal file.")]) -> None:
+    """Recompute the journal's hash chain; exit non-zero if any entry was altered."""
+    if not path.is_file():
+        console.print(f"[red]no journal at {path}[/red]")
+        raise typer.Exit(2)
+    journal = SqliteJournal(path)
+    try:
+        count = journal.verify()
+    except JournalError as error:
+        console.print(f"[red]journal {path} FAILED verification:[/red] {error}")
+        raise typer.Exit(exit_code_for(error)) from None
+    finally:
+        journal.close()
+    console.print(f"[green]journal {path} verified:[/green] {count} entries, hash chain intact")
+
+
+def main() -> None:
+    """Entry point of the ``ringfence`` script."""
+    try:
+        app()
+    except RingfenceError as error:
+        console.print(f"[red]{type(error).__name__}:[/red] {error}")
+        raise SystemExit(exit_code_for(error)) from None

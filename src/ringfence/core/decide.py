@@ -1,0 +1,251 @@
+"""``decide(state, command) -> events``: validate a command and record its effect.
+
+``decide`` never mutates the state. It raises a rejection from
+:mod:`ringfence.core.errors` (so a rejected command changes nothing), or returns the
+events that :func:`ringfence.core.evolve.evolve` will apply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ringfence.core.commands import (
+    Command,
+    ConfigureOracle,
+    Deposit,
+    RegisterAsset,
+    SubmitPrice,
+    Transfer,
+    Withdraw,
+)
+from ringfence.core.errors import (
+    DuplicateEntity,
+    InsufficientBalance,
+    InsufficientMargin,
+    InvalidAmount,
+    InvalidParameter,
+    SupplyCapExceeded,
+    UnknownEntity,
+)
+from ringfence.core.events import (
+    AssetRegistered,
+    CollateralDeposited,
+    CollateralTransferred,
+    CollateralWithdrawn,
+    Event,
+    OracleConfigured,
+    OracleDegraded,
+    OracleGuardTripped,
+    OraclePriceAccepted,
+    PriceSubmitted,
+)
+from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate
+from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
+from ringfence.core.units import MAX_ATOMS, MAX_DECIMALS, WAD
+
+__all__ = ["MAX_SUB_ACCOUNTS", "decide"]
+
+MAX_SUB_ACCOUNTS = 256
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+def _check_name(field: str, value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidParameter(field, value, "1-64 characters of letters, digits, '.', '_', ':' or '-'")
+
+
+def _check_int(field: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidParameter(field, value, f"an integer between {low} and {high}")
+
+
+def _check_amount(field: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ATOMS:
+        raise InvalidAmount(field, value, f"a whole number of atoms between 1 and {MAX_ATOMS}")
+
+
+def _check_ratio(field: str, value: int, maximum: int = WAD) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise InvalidAmount(field, value, f"a WAD ratio between 0 and {maximum}")
+
+
+def _asset(state: LedgerState, asset: str) -> AssetState:
+    found = state.assets.get(asset)
+    if found is None:
+        raise UnknownEntity("asset", asset, tuple(state.assets))
+    return found
+
+
+def _oracle(state: LedgerState, asset: str) -> OracleState:
+    _asset(state, asset)
+    found = state.oracles.get(asset)
+    if found is None:
+        raise UnknownEntity("oracle for asset", asset, tuple(state.oracles))
+    return found
+
+
+def _account_key(owner: str, sub_account: int) -> AccountKey:
+    _check_name("owner", owner)
+    _check_int("sub_account", sub_account, 0, MAX_SUB_ACCOUNTS - 1)
+    return (owner, sub_account)
+
+
+def _label(key: AccountKey) -> str:
+    return f"{key[0]}/{key[1]}"
+
+
+def _decide_register_asset(state: LedgerState, command: RegisterAsset) -> list[Event]:
+    _check_name("asset", command.asset)
+    _check_int("decimals", command.decimals, 0, MAX_DECIMALS)
+    _check_ratio("maintenance_weight_wad", command.maintenance_weight_wad)
+    _check_ratio("initial_weight_wad", command.initial_weight_wad, command.maintenance_weight_wad)
+    _check_int("supply_cap_atoms", command.supply_cap_atoms, 0, MAX_ATOMS)
+    _check_int("weight_scale_start_value", command.weight_scale_start_value, 0, MAX_ATOMS)
+    if command.asset in state.assets:
+        raise DuplicateEntity("asset", command.asset)
+    return [
+        AssetRegistered(
+            asset=command.asset,
+            decimals=command.decimals,
+            initial_weight_wad=command.initial_weight_wad,
+            maintenance_weight_wad=command.maintenance_weight_wad,
+            supply_cap_atoms=command.supply_cap_atoms,
+            weight_scale_start_value=command.weight_scale_start_value,
+        )
+    ]
+
+
+def _decide_configure_oracle(state: LedgerState, command: ConfigureOracle) -> list[Event]:
+    _asset(state, command.asset)
+    names, weights = command.source_names, command.source_weights
+    if not names or len(names) != len(weights) or len(set(names)) != len(names):
+        raise InvalidParameter("source_names", names, "distinct names, one weight each")
+    for name in names:
+        _check_name("source_names", name)
+    for weight in weights:
+        _check_int("source_weights", weight, 1, 10**6)
+    _check_int("quorum", command.quorum, 1, len(names))
+    _check_int("max_staleness_ns", command.max_staleness_ns, 1, 10**18)
+    _check_int("guard_release_ns", command.guard_release_ns, 0, 10**18)
+    _check_int("delay_interval_seconds", command.delay_interval_seconds, 1, 10**7)
+    for field in ("max_deviation_wad", "max_confidence_wad", "max_jump_wad"):
+        _check_int(field, getattr(command, field), 0, 100 * WAD)
+    _check_ratio("delay_growth_limit_wad", command.delay_growth_limit_wad)
+    _check_ratio("stable_growth_limit_wad", command.stable_growth_limit_wad)
+    return [
+        OracleConfigured(
+            asset=command.asset,
+            source_names=tuple(names),
+            source_weights=tuple(weights),
+            quorum=command.quorum,
+            max_staleness_ns=command.max_staleness_ns,
+            max_deviation_wad=command.max_deviation_wad,
+            max_confidence_wad=command.max_confidence_wad,
+            max_jump_wad=command.max_jump_wad,
+            guard_release_ns=command.guard_release_ns,
+            delay_interval_seconds=command.delay_interval_seconds,
+            delay_growth_limit_wad=command.delay_growth_limit_wad,
+            stable_growth_limit_wad=command.stable_growth_limit_wad,
+        )
+    ]
+
+
+def _decide_submit_price(state: LedgerState, command: SubmitPrice) -> list[Event]:
+    oracle = _oracle(state, command.asset)
+    if command.source not in oracle.config.source_names():
+        raise UnknownEntity("oracle source", command.source, oracle.config.source_names())
+    _check_amount("price_wad", command.price_wad)
+    _check_int("confidence_wad", command.confidence_wad, 0, MAX_ATOMS)
+    previous = oracle.quotes.get(command.source)
+    earliest = previous.published_ns + 1 if previous is not None else 0
+    _check_int("published_ns", command.published_ns, earliest, command.timestamp_ns)
+    submitted = PriceSubmitted(
+        command.asset, command.source, command.price_wad, command.confidence_wad, command.published_ns
+    )
+    quotes = dict(oracle.quotes)
+    quotes[command.source] = SourceQuote(command.price_wad, command.confidence_wad, command.published_ns)
+    result = aggregate(oracle.config, quotes, command.timestamp_ns, oracle.accepted_price_wad)
+    events: list[Event] = [submitted]
+    if result.status is OracleStatus.FRESH and result.price_wad is not None:
+        events.append(OraclePriceAccepted(command.asset, result.price_wad, command.timestamp_ns, False))
+    elif result.status is OracleStatus.GUARDED and result.price_wad is not None:
+        since = oracle.guarded_since_ns
+        if since is not None and command.timestamp_ns - since >= oracle.config.guard_release_ns:
+            events.append(OraclePriceAccepted(command.asset, result.price_wad, command.timestamp_ns, True))
+        elif since is None:
+            events.append(OracleGuardTripped(command.asset, result.price_wad, result.reason, command.timestamp_ns))
+    elif oracle.status is not OracleStatus.STALE or oracle.reason != result.reason:
+        events.append(OracleDegraded(command.asset, result.reason, command.timestamp_ns))
+    return events
+
+
+def _decide_deposit(state: LedgerState, command: Deposit) -> list[Event]:
+    _account_key(command.owner, command.sub_account)
+    asset = _asset(state, command.asset)
+    _check_amount("amount_atoms", command.amount_atoms)
+    cap = asset.params.supply_cap_atoms
+    if asset.total_deposits_atoms + command.amount_atoms > cap:
+        raise SupplyCapExceeded(command.asset, cap, asset.total_deposits_atoms, command.amount_atoms)
+    return [CollateralDeposited(command.owner, command.sub_account, command.asset, command.amount_atoms)]
+
+
+def _check_can_release(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int, now_ns: int) -> None:
+    """Check ``key`` holds ``amount_atoms`` of ``asset`` and stays healthy at IM without it."""
+    _asset(state, asset)
+    _check_amount("amount_atoms", amount_atoms)
+    account = state.accounts.get(key)
+    held = account.balances.get(asset, 0) if account is not None else 0
+    if held < amount_atoms:
+        raise InsufficientBalance(_label(key), asset, amount_atoms, held)
+    after = margin_snapshot(state, key, MarginKind.INITIAL, now_ns, {asset: -amount_atoms})
+    if not after.is_healthy:
+        raise InsufficientMargin(_label(key), after.equity_value, after.requirement_value)
+
+
+def _decide_withdraw(state: LedgerState, command: Withdraw) -> list[Event]:
+    key = _account_key(command.owner, command.sub_account)
+    _check_can_release(state, key, command.asset, command.amount_atoms, command.timestamp_ns)
+    return [CollateralWithdrawn(command.owner, command.sub_account, command.asset, command.amount_atoms)]
+
+
+def _decide_transfer(state: LedgerState, command: Transfer) -> list[Event]:
+    source = _account_key(command.owner, command.from_sub_account)
+    _account_key(command.owner, command.to_sub_account)
+    if command.from_sub_account == command.to_sub_account:
+        raise InvalidParameter("to_sub_account", command.to_sub_account, "a sub-account other than the source")
+    _check_can_release(state, source, command.asset, command.amount_atoms, command.timestamp_ns)
+    return [
+        CollateralTransferred(
+            command.owner, command.from_sub_account, command.to_sub_account, command.asset, command.amount_atoms
+        )
+    ]
+
+
+_DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
+    RegisterAsset: _decide_register_asset,
+    ConfigureOracle: _decide_configure_oracle,
+    SubmitPrice: _decide_submit_price,
+    Deposit: _decide_deposit,
+    Withdraw: _decide_withdraw,
+    Transfer: _decide_transfer,
+}
+
+
+def decide(state: LedgerState, command: Command) -> list[Event]:
+    """Validate ``command`` against ``state`` and return the events it produces.
+
+    Raises
+    ------
+    InvalidCommand
+        The command is malformed (names what is wrong and what is accepted).
+    CommandRejected
+        A rule of the venue refuses it in this state.
+    """
+    decider = _DECIDERS.get(type(command))
+    if decider is None:
+        raise InvalidParameter("command", type(command).__name__, f"one of {', '.join(t.__name__ for t in _DECIDERS)}")
+    _check_int("timestamp_ns", command.timestamp_ns, 0, 2**63 - 1)
+    return decider(state, command)

@@ -1,0 +1,222 @@
+"""The one error tree of ringfence.
+
+Every error the package raises on purpose derives from :class:`RingfenceError`. Each
+carries structured fields and a message that says what was wrong and what would be
+accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+json.
+
+::
+
+    RingfenceError
+    ├── InvalidCommand              the input itself is malformed: fix it and resend
+    │   ├── InvalidAmount           an amount, price or ratio that is not exact, finite, in range
+    │   ├── InvalidParameter        any other field outside its accepted domain
+    │   └── UnknownEntity           an asset, account, oracle source ... that does not exist
+    ├── CommandRejected             well-formed, but a rule of the venue refuses it now
+    │   ├── DuplicateEntity         registering something that already exists
+    │   ├── InsufficientBalance     taking more than an account holds
+    │   ├── SupplyCapExceeded       a deposit past the asset's supply cap
+    │   ├── InsufficientMargin      the account would end below its initial margin
+    │   └── OracleUnavailable       no trustworthy price (stale, quorum lost, guarded)
+    ├── JournalError                the durable journal refused or failed
+    │   ├── StreamConflict          a (stream, version) pair already written
+    │   └── JournalCorrupted        a broken hash chain, gap or unreadable entry
+    └── InvariantViolation          a checked invariant failed: a bug, never user error
+
+A rejected command (any :class:`InvalidCommand` or :class:`CommandRejected`) changes
+no state: ``decide`` raises before any event exists.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CommandRejected",
+    "DuplicateEntity",
+    "InsufficientBalance",
+    "InsufficientMargin",
+    "InvalidAmount",
+    "InvalidCommand",
+    "InvalidParameter",
+    "InvariantViolation",
+    "JournalCorrupted",
+    "JournalError",
+    "OracleUnavailable",
+    "RingfenceError",
+    "StreamConflict",
+    "SupplyCapExceeded",
+    "UnknownEntity",
+]
+
+
+class RingfenceError(Exception):
+    """Base of every error ringfence raises on purpose."""
+
+    code: str = "ringfence_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidCommand(RingfenceError):
+    """The input is malformed; resending it unchanged can never succeed."""
+
+    code = "invalid_command"
+
+
+class InvalidAmount(InvalidCommand):
+    """An amount, price or ratio is not exact, finite, non-negative and in range."""
+
+    code = "invalid_amount"
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        super().__init__(f"{field}={value!r} is not accepted: expected {expected}")
+        self.field = field
+        self.value = value
+        self.expected = expected
+
+
+class InvalidParameter(InvalidCommand):
+    """A field other than an amount lies outside its accepted domain."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        super().__init__(f"{field}={value!r} is not accepted: expected {expected}")
+        self.field = field
+        self.value = value
+        self.expected = expected
+
+
+class UnknownEntity(InvalidCommand):
+    """The command names something that does not exist."""
+
+    code = "unknown_entity"
+
+    def __init__(self, kind: str, identifier: object, known: tuple[str, ...] = ()) -> None:
+        hint = f"; known: {', '.join(known)}" if known else ""
+        super().__init__(f"unknown {kind} {identifier!r}{hint}")
+        self.kind = kind
+        self.identifier = identifier
+        self.known = known
+
+
+class CommandRejected(RingfenceError):
+    """The command is well-formed but a rule of the venue refuses it in this state."""
+
+    code = "command_rejected"
+
+
+class DuplicateEntity(CommandRejected):
+    """Registering something that already exists."""
+
+    code = "duplicate_entity"
+
+    def __init__(self, kind: str, identifier: object) -> None:
+        super().__init__(f"{kind} {identifier!r} already exists; choose another identifier")
+        self.kind = kind
+        self.identifier = identifier
+
+
+class InsufficientBalance(CommandRejected):
+    """Taking more of an asset than an account holds."""
+
+    code = "insufficient_balance"
+
+    def __init__(self, account: str, asset: str, requested_atoms: int, available_atoms: int) -> None:
+        super().__init__(
+            f"{account} holds {available_atoms} atoms of {asset}, cannot take {requested_atoms}; "
+            f"at most {available_atoms} would be accepted"
+        )
+        self.account = account
+        self.asset = asset
+        self.requested_atoms = requested_atoms
+        self.available_atoms = available_atoms
+
+
+class SupplyCapExceeded(CommandRejected):
+    """A deposit would push an asset's total deposits past its supply cap."""
+
+    code = "supply_cap_exceeded"
+
+    def __init__(self, asset: str, cap_atoms: int, supplied_atoms: int, requested_atoms: int) -> None:
+        room = max(cap_atoms - supplied_atoms, 0)
+        super().__init__(
+            f"{asset} supply is {supplied_atoms} of a {cap_atoms}-atom cap; a deposit of "
+            f"{requested_atoms} atoms exceeds it, at most {room} would be accepted"
+        )
+        self.asset = asset
+        self.cap_atoms = cap_atoms
+        self.supplied_atoms = supplied_atoms
+        self.requested_atoms = requested_atoms
+        self.room_atoms = room
+
+
+class InsufficientMargin(CommandRejected):
+    """The account would end with equity below its requirement."""
+
+    code = "insufficient_margin"
+
+    def __init__(self, account: str, equity_value: int, requirement_value: int, kind: str = "initial") -> None:
+        super().__init__(
+            f"{account} would have {kind}-margin equity {equity_value} below its requirement "
+            f"{requirement_value} (value atoms); reduce the amount or add collateral"
+        )
+        self.account = account
+        self.equity_value = equity_value
+        self.requirement_value = requirement_value
+        self.kind = kind
+
+
+class OracleUnavailable(CommandRejected):
+    """No trustworthy price for an asset: the oracle is stale, below quorum or guarded."""
+
+    code = "oracle_unavailable"
+
+    def __init__(self, asset: str, status: str, reason: str) -> None:
+        super().__init__(f"oracle for {asset} is {status}: {reason}; only risk-reducing commands are accepted")
+        self.asset = asset
+        self.status = status
+        self.reason = reason
+
+
+class JournalError(RingfenceError):
+    """The durable journal refused or failed an operation."""
+
+    code = "journal_error"
+
+
+class StreamConflict(JournalError):
+    """A (stream, version) pair is already written: another writer got there first."""
+
+    code = "stream_conflict"
+
+    def __init__(self, stream: str, expected_version: int, actual_version: int) -> None:
+        super().__init__(
+            f"stream {stream!r} is at version {actual_version}, expected {expected_version}; "
+            "reload the state and decide again"
+        )
+        self.stream = stream
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class JournalCorrupted(JournalError):
+    """The journal fails verification: a broken hash chain, a gap, or an unreadable entry."""
+
+    code = "journal_corrupted"
+
+    def __init__(self, sequence: int, reason: str) -> None:
+        super().__init__(f"journal entry {sequence}: {reason}")
+        self.sequence = sequence
+        self.reason = reason
+
+
+class InvariantViolation(RingfenceError):
+    """A checked invariant failed. This is a bug in ringfence, never a user error."""
+
+    code = "invariant_violation"
+
+    def __init__(self, invariant: str, detail: str) -> None:
+        super().__init__(f"invariant {invariant!r} violated: {detail}")
+        self.invariant = invariant
+        self.detail = detail

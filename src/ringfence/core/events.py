@@ -1,0 +1,161 @@
+"""Events: facts the engine recorded (past-tense names).
+
+Events are frozen values of primitive fields (``str``, ``int``, ``bool`` and tuples of
+them), so the journal can store them as canonical JSON. Each class declares its
+``SCHEMA_VERSION``; the journal's codec upcasts older payloads on read.
+``evolve(state, event)`` is the only place state changes, for live commands and replay alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+__all__ = [
+    "AssetRegistered",
+    "CollateralDeposited",
+    "CollateralTransferred",
+    "CollateralWithdrawn",
+    "Event",
+    "OracleConfigured",
+    "OracleDegraded",
+    "OracleGuardTripped",
+    "OraclePriceAccepted",
+    "PriceSubmitted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRegistered:
+    """An asset was listed with its collateral parameters."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    asset: str
+    decimals: int
+    initial_weight_wad: int
+    maintenance_weight_wad: int
+    supply_cap_atoms: int
+    weight_scale_start_value: int
+
+
+@dataclass(frozen=True, slots=True)
+class OracleConfigured:
+    """An asset's oracle configuration was set (replacing any earlier one)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    asset: str
+    source_names: tuple[str, ...]
+    source_weights: tuple[int, ...]
+    quorum: int
+    max_staleness_ns: int
+    max_deviation_wad: int
+    max_confidence_wad: int
+    max_jump_wad: int
+    guard_release_ns: int
+    delay_interval_seconds: int
+    delay_growth_limit_wad: int
+    stable_growth_limit_wad: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSubmitted:
+    """A source's quote was recorded as that source's latest."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    asset: str
+    source: str
+    price_wad: int
+    confidence_wad: int
+    published_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class OraclePriceAccepted:
+    """The aggregate became the asset's accepted price; the stable price advanced toward it."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    asset: str
+    price_wad: int
+    accepted_ns: int
+    released_guard: bool
+    """True when this accepts a jump the guard had held back (``guard_release_ns`` elapsed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OracleGuardTripped:
+    """The sources' median jumped past the guard; the price was held back."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    asset: str
+    refused_price_wad: int
+    reason: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class OracleDegraded:
+    """Too few fresh, agreeing sources: the asset's oracle is stale."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    asset: str
+    reason: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralDeposited:
+    """Collateral entered the venue into a sub-account."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    asset: str
+    amount_atoms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralWithdrawn:
+    """Collateral left the venue from a sub-account."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    asset: str
+    amount_atoms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralTransferred:
+    """Collateral moved between two sub-accounts of one owner."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    from_sub_account: int
+    to_sub_account: int
+    asset: str
+    amount_atoms: int
+
+
+Event = (
+    AssetRegistered
+    | OracleConfigured
+    | PriceSubmitted
+    | OraclePriceAccepted
+    | OracleGuardTripped
+    | OracleDegraded
+    | CollateralDeposited
+    | CollateralWithdrawn
+    | CollateralTransferred
+)
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    AssetRegistered,
+    OracleConfigured,
+    PriceSubmitted,
+    OraclePriceAccepted,
+    OracleGuardTripped,
+    OracleDegraded,
+    CollateralDeposited,
+    CollateralWithdrawn,
+    CollateralTransferred,
+)

@@ -1,0 +1,158 @@
+"""``evolve(state, event)``: the only place the engine's state changes.
+
+Live commands and replay both go through here, so replaying a journal rebuilds exactly
+the state the live engine had. Handlers trust their events: every check happened in
+``decide`` before the event existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ringfence.core.events import (
+    AssetRegistered,
+    CollateralDeposited,
+    CollateralTransferred,
+    CollateralWithdrawn,
+    Event,
+    OracleConfigured,
+    OracleDegraded,
+    OracleGuardTripped,
+    OraclePriceAccepted,
+    PriceSubmitted,
+)
+from ringfence.core.oracle import OracleConfig, OracleSource, OracleStatus, SourceQuote
+from ringfence.core.stable_price import StablePriceParams, reset_stable_price, update_stable_price
+from ringfence.core.state import AccountKey, AssetParams, AssetState, LedgerState, OracleState, SubAccount
+
+__all__ = ["evolve", "evolve_all"]
+
+NS_PER_SECOND = 1_000_000_000
+
+
+def _asset_registered(state: LedgerState, event: AssetRegistered) -> None:
+    params = AssetParams(
+        asset=event.asset,
+        decimals=event.decimals,
+        initial_weight_wad=event.initial_weight_wad,
+        maintenance_weight_wad=event.maintenance_weight_wad,
+        supply_cap_atoms=event.supply_cap_atoms,
+        weight_scale_start_value=event.weight_scale_start_value,
+    )
+    state.assets[event.asset] = AssetState(params)
+    state.deposited_atoms.setdefault(event.asset, 0)
+    state.withdrawn_atoms.setdefault(event.asset, 0)
+
+
+def _oracle_configured(state: LedgerState, event: OracleConfigured) -> None:
+    config = OracleConfig(
+        sources=tuple(OracleSource(n, w) for n, w in zip(event.source_names, event.source_weights, strict=True)),
+        quorum=event.quorum,
+        max_staleness_ns=event.max_staleness_ns,
+        max_deviation_wad=event.max_deviation_wad,
+        max_confidence_wad=event.max_confidence_wad,
+        max_jump_wad=event.max_jump_wad,
+        guard_release_ns=event.guard_release_ns,
+    )
+    stable_params = StablePriceParams(
+        event.delay_interval_seconds, event.delay_growth_limit_wad, event.stable_growth_limit_wad
+    )
+    previous = state.oracles.get(event.asset)
+    if previous is None:
+        state.oracles[event.asset] = OracleState(config, stable_params)
+        return
+    previous.config = config
+    previous.stable_params = stable_params
+    previous.quotes = {name: q for name, q in previous.quotes.items() if name in event.source_names}
+
+
+def _price_submitted(state: LedgerState, event: PriceSubmitted) -> None:
+    quote = SourceQuote(event.price_wad, event.confidence_wad, event.published_ns)
+    state.oracles[event.asset].quotes[event.source] = quote
+
+
+def _oracle_price_accepted(state: LedgerState, event: OraclePriceAccepted) -> None:
+    oracle = state.oracles[event.asset]
+    seconds = event.accepted_ns // NS_PER_SECOND
+    if oracle.stable is None:
+        oracle.stable = reset_stable_price(event.price_wad, seconds)
+    else:
+        oracle.stable = update_stable_price(oracle.stable, oracle.stable_params, seconds, event.price_wad)
+    oracle.accepted_price_wad = event.price_wad
+    oracle.accepted_ns = event.accepted_ns
+    oracle.status = OracleStatus.FRESH
+    oracle.reason = "guarded jump confirmed" if event.released_guard else "quorum of fresh, agreeing sources"
+    oracle.guarded_since_ns = None
+
+
+def _oracle_guard_tripped(state: LedgerState, event: OracleGuardTripped) -> None:
+    oracle = state.oracles[event.asset]
+    oracle.status = OracleStatus.GUARDED
+    oracle.reason = event.reason
+    oracle.guarded_since_ns = event.timestamp_ns
+
+
+def _oracle_degraded(state: LedgerState, event: OracleDegraded) -> None:
+    oracle = state.oracles[event.asset]
+    oracle.status = OracleStatus.STALE
+    oracle.reason = event.reason
+    oracle.guarded_since_ns = None
+
+
+def _credit(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int) -> None:
+    account = state.accounts.get(key)
+    if account is None:
+        account = state.accounts[key] = SubAccount()
+    account.balances[asset] = account.balances.get(asset, 0) + amount_atoms
+
+
+def _debit(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int) -> None:
+    balances = state.accounts[key].balances
+    remaining = balances[asset] - amount_atoms
+    if remaining:
+        balances[asset] = remaining
+    else:
+        del balances[asset]
+
+
+def _collateral_deposited(state: LedgerState, event: CollateralDeposited) -> None:
+    _credit(state, (event.owner, event.sub_account), event.asset, event.amount_atoms)
+    state.assets[event.asset].total_deposits_atoms += event.amount_atoms
+    state.deposited_atoms[event.asset] += event.amount_atoms
+
+
+def _collateral_withdrawn(state: LedgerState, event: CollateralWithdrawn) -> None:
+    _debit(state, (event.owner, event.sub_account), event.asset, event.amount_atoms)
+    state.assets[event.asset].total_deposits_atoms -= event.amount_atoms
+    state.withdrawn_atoms[event.asset] += event.amount_atoms
+
+
+def _collateral_transferred(state: LedgerState, event: CollateralTransferred) -> None:
+    _debit(state, (event.owner, event.from_sub_account), event.asset, event.amount_atoms)
+    _credit(state, (event.owner, event.to_sub_account), event.asset, event.amount_atoms)
+
+
+_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
+    AssetRegistered: _asset_registered,
+    OracleConfigured: _oracle_configured,
+    PriceSubmitted: _price_submitted,
+    OraclePriceAccepted: _oracle_price_accepted,
+    OracleGuardTripped: _oracle_guard_tripped,
+    OracleDegraded: _oracle_degraded,
+    CollateralDeposited: _collateral_deposited,
+    CollateralWithdrawn: _collateral_withdrawn,
+    CollateralTransferred: _collateral_transferred,
+}
+
+
+def evolve(state: LedgerState, event: Event) -> None:
+    """Apply one event to ``state`` in place."""
+    _HANDLERS[type(event)](state, event)
+
+
+def evolve_all(state: LedgerState, events: Iterable[Event]) -> LedgerState:
+    """Apply events in order and return the same state object, for chaining."""
+    for event in events:
+        _HANDLERS[type(event)](state, event)
+    return state

@@ -1,0 +1,73 @@
+"""The engine's state: assets, oracles and sub-accounts.
+
+State objects are plain mutable containers, but only :mod:`ringfence.core.evolve` mutates
+them; ``decide`` reads them. Mapping iteration follows insertion order, which replay
+reproduces, so every output derived from the state is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ringfence.core.oracle import OracleConfig, OracleStatus, SourceQuote
+from ringfence.core.stable_price import StablePrice, StablePriceParams
+
+__all__ = ["AccountKey", "AssetParams", "AssetState", "LedgerState", "OracleState", "SubAccount"]
+
+AccountKey = tuple[str, int]
+"""``(owner, sub_account index)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class AssetParams:
+    """An asset's listing: decimals and collateral parameters."""
+
+    asset: str
+    decimals: int
+    initial_weight_wad: int
+    maintenance_weight_wad: int
+    supply_cap_atoms: int
+    weight_scale_start_value: int
+
+
+@dataclass(slots=True)
+class AssetState:
+    """A listed asset and the venue-wide total deposited of it."""
+
+    params: AssetParams
+    total_deposits_atoms: int = 0
+
+
+@dataclass(slots=True)
+class OracleState:
+    """One asset's oracle: its configuration, latest quotes and accepted price."""
+
+    config: OracleConfig
+    stable_params: StablePriceParams
+    quotes: dict[str, SourceQuote] = field(default_factory=dict)
+    accepted_price_wad: int | None = None
+    accepted_ns: int = 0
+    status: OracleStatus = OracleStatus.STALE
+    reason: str = "no price accepted yet"
+    guarded_since_ns: int | None = None
+    stable: StablePrice | None = None
+
+
+@dataclass(slots=True)
+class SubAccount:
+    """One owner's sub-account: collateral balances in atoms, keyed by asset."""
+
+    balances: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LedgerState:
+    """Everything the engine knows. Equality compares every field (replay tests rely on it)."""
+
+    assets: dict[str, AssetState] = field(default_factory=dict)
+    oracles: dict[str, OracleState] = field(default_factory=dict)
+    accounts: dict[AccountKey, SubAccount] = field(default_factory=dict)
+    deposited_atoms: dict[str, int] = field(default_factory=dict)
+    """Cumulative deposits per asset (the conservation reference)."""
+    withdrawn_atoms: dict[str, int] = field(default_factory=dict)
+    """Cumulative withdrawals per asset."""

@@ -1,0 +1,1 @@
+"""Application service: load → decide → append → evolve → acknowledge."""

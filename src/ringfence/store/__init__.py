@@ -1,0 +1,1 @@
+"""Durable and in-memory journals of events (adapters around the pure core)."""
