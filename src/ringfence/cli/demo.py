@@ -1,8 +1,10 @@
-"""``ringfence demo``: the exact ledger end to end, on an SQLite journal.
+"""``ringfence demo``: the exact engine end to end, on an SQLite journal.
 
 Lists three assets with guarded three-source oracles, lets two owners deposit, transfer
 and withdraw, shows the oracle guard and quorum loss at work, shows rejected commands
-leaving no trace, then replays and verifies the journal and checks conservation.
+leaving no trace; then two isolated pools, a crash in one and its waterfall
+(:mod:`ringfence.cli.demo_pools`); then replays and verifies the journal and checks
+conservation.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from ringfence.cli.demo_pools import pool_script, pool_table
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Transfer, Withdraw
-from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, OraclePriceAccepted
+from ringfence.core.events import OracleDegraded, OracleGuardTripped, OraclePriceAccepted
+from ringfence.core.invariants import holdings_by_asset
 from ringfence.core.margin import NO_LIMIT, MarginKind, collateral_value, oracle_status
 from ringfence.core.state import LedgerState
 from ringfence.core.units import VALUE_DECIMALS, format_fixed, parse_amount, parse_price, parse_ratio
@@ -139,12 +143,6 @@ def _script(clock: ManualClock) -> list[tuple[str, list[Command]]]:
     return steps
 
 
-def _is_notable(event: Event) -> bool:
-    if isinstance(event, OraclePriceAccepted):
-        return event.released_guard
-    return isinstance(event, OracleGuardTripped | OracleDegraded)
-
-
 def _asset_table(state: LedgerState, now_ns: int) -> Table:
     table = Table(title="Assets and oracles")
     for column in ("asset", "oracle", "stable", "status", "supplied", "IM weight", "MM weight"):
@@ -195,7 +193,7 @@ def run_demo(console: Console, journal_path: Path | None) -> None:
     with _journal_path(journal_path) as path:
         journal = SqliteJournal(path)
         engine = Engine(journal)
-        for title, commands in _script(clock):
+        for title, commands in [*_script(clock), *pool_script(clock)]:
             outcomes = engine.execute_batch(commands)
             accepted = sum(1 for outcome in outcomes if not isinstance(outcome, Rejected))
             console.print(f"[bold]{title}[/bold]: {accepted} accepted, {len(outcomes) - accepted} rejected")
@@ -204,11 +202,15 @@ def run_demo(console: Console, journal_path: Path | None) -> None:
                     console.print(f"  [yellow]rejected[/yellow] {type(outcome.error).__name__}: {outcome.error}")
                 else:
                     for event in outcome.events:
-                        if _is_notable(event):
+                        notable = isinstance(event, OracleGuardTripped | OracleDegraded) or (
+                            isinstance(event, OraclePriceAccepted) and event.released_guard
+                        )
+                        if notable and isinstance(event, OracleGuardTripped | OracleDegraded | OraclePriceAccepted):
                             console.print(f"  [cyan]{type(event).__name__}[/cyan] {event.asset}")
         state = engine.state
         console.print(_asset_table(state, clock.now_ns()))
         console.print(_account_table(state, clock.now_ns()))
+        console.print(pool_table(state))
         _print_checks(console, engine, journal, path)
         journal.close()
 
@@ -220,10 +222,10 @@ def _print_checks(console: Console, engine: Engine, journal: SqliteJournal, path
     console.print(f"journal {path.name}: {entries} entries, hash chain verified")
     console.print(f"replay from the journal equals the live state: {replayed == state}")
     for code, asset in state.assets.items():
-        held = sum(account.balances.get(code, 0) for account in state.accounts.values())
+        held = holdings_by_asset(state)[code]
         net = state.deposited_atoms[code] - state.withdrawn_atoms[code]
         verdict = "exact" if held == net else "MISMATCH"
         console.print(
-            f"conservation {code}: held {format_fixed(held, asset.params.decimals)} = deposits − withdrawals "
+            f"conservation {code}: held anywhere {format_fixed(held, asset.params.decimals)} = deposits − withdrawals "
             f"{format_fixed(net, asset.params.decimals)} ({verdict})"
         )

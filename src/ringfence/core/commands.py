@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ringfence.core.pool.commands import PoolCommand
+
 __all__ = [
     "Command",
     "ConfigureOracle",
@@ -104,4 +106,4 @@ class Transfer:
     timestamp_ns: int
 
 
-Command = RegisterAsset | ConfigureOracle | SubmitPrice | Deposit | Withdraw | Transfer
+Command = RegisterAsset | ConfigureOracle | SubmitPrice | Deposit | Withdraw | Transfer | PoolCommand

@@ -26,6 +26,7 @@ from ringfence.core.errors import (
     InsufficientMargin,
     InvalidAmount,
     InvalidParameter,
+    RingfenceError,
     SupplyCapExceeded,
     UnknownEntity,
 )
@@ -42,7 +43,26 @@ from ringfence.core.events import (
     PriceSubmitted,
 )
 from ringfence.core.margin import MarginKind, margin_snapshot
-from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate
+from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate, relative_change_wad
+from ringfence.core.pool.commands import (
+    AddMarket,
+    CreatePool,
+    FundInsurance,
+    Liquidate,
+    ProvideLiquidity,
+    RemoveLiquidity,
+    Trade,
+)
+from ringfence.core.pool.decide import (
+    decide_add_market,
+    decide_create_pool,
+    decide_fund_insurance,
+    decide_provide_liquidity,
+    decide_remove_liquidity,
+    decide_trade,
+)
+from ringfence.core.pool.events import PoolHalted
+from ringfence.core.pool.liquidate import decide_liquidate
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, MAX_DECIMALS, WAD
 
@@ -172,14 +192,25 @@ def _decide_submit_price(state: LedgerState, command: SubmitPrice) -> list[Event
     if result.status is OracleStatus.FRESH and result.price_wad is not None:
         events.append(OraclePriceAccepted(command.asset, result.price_wad, command.timestamp_ns, False))
     elif result.status is OracleStatus.GUARDED and result.price_wad is not None:
-        since = oracle.guarded_since_ns
-        if since is not None and command.timestamp_ns - since >= oracle.config.guard_release_ns:
-            events.append(OraclePriceAccepted(command.asset, result.price_wad, command.timestamp_ns, True))
-        elif since is None:
-            events.append(OracleGuardTripped(command.asset, result.price_wad, result.reason, command.timestamp_ns))
+        events.extend(_guard_step(oracle, command, result.price_wad, result.reason))
     elif oracle.status is not OracleStatus.STALE or oracle.reason != result.reason:
         events.append(OracleDegraded(command.asset, result.reason, command.timestamp_ns))
     return events
+
+
+def _guard_step(oracle: OracleState, command: SubmitPrice, median_wad: int, reason: str) -> list[Event]:
+    """Hold a jump back, or release it once a quorum confirmed the same level long enough.
+
+    The release needs the median to stay within ``max_deviation`` of the level that tripped
+    the guard; a median that wanders further restarts the confirmation period.
+    """
+    since, held = oracle.guarded_since_ns, oracle.guarded_price_wad
+    confirmed = held is not None and relative_change_wad(median_wad, held) <= oracle.config.max_deviation_wad
+    if since is not None and confirmed:
+        if command.timestamp_ns - since >= oracle.config.guard_release_ns:
+            return [OraclePriceAccepted(command.asset, median_wad, command.timestamp_ns, True)]
+        return []
+    return [OracleGuardTripped(command.asset, median_wad, reason, command.timestamp_ns)]
 
 
 def _decide_deposit(state: LedgerState, command: Deposit) -> list[Event]:
@@ -224,6 +255,28 @@ def _decide_transfer(state: LedgerState, command: Transfer) -> list[Event]:
     ]
 
 
+def _contained(decider: Callable[[LedgerState, Any], list[Event]]) -> Callable[[LedgerState, Any], list[Event]]:
+    """Wrap a pool command so a fault inside the pool halts that pool and nothing else.
+
+    A :class:`RingfenceError` is a rejection and passes through. Any other exception is a
+    bug inside the pool's code: instead of propagating (and stopping every pool), the
+    command becomes a :class:`PoolHalted` event recording the cause (SPEC §2.5).
+    """
+
+    def run(state: LedgerState, command: Any) -> list[Event]:
+        try:
+            return decider(state, command)
+        except RingfenceError:
+            raise
+        except Exception as error:  # containment is the point: any fault halts only its pool
+            if command.pool not in state.pools:
+                raise
+            cause = f"{type(error).__name__}: {error}"
+            return [PoolHalted(command.pool, type(command).__name__, cause, command.timestamp_ns)]
+
+    return run
+
+
 _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     RegisterAsset: _decide_register_asset,
     ConfigureOracle: _decide_configure_oracle,
@@ -231,6 +284,13 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     Deposit: _decide_deposit,
     Withdraw: _decide_withdraw,
     Transfer: _decide_transfer,
+    CreatePool: decide_create_pool,
+    AddMarket: _contained(decide_add_market),
+    ProvideLiquidity: _contained(decide_provide_liquidity),
+    RemoveLiquidity: _contained(decide_remove_liquidity),
+    FundInsurance: _contained(decide_fund_insurance),
+    Trade: _contained(decide_trade),
+    Liquidate: _contained(decide_liquidate),
 }
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
+
 __all__ = [
     "AssetRegistered",
     "CollateralDeposited",
@@ -146,6 +148,7 @@ Event = (
     | CollateralDeposited
     | CollateralWithdrawn
     | CollateralTransferred
+    | PoolEvent
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -158,4 +161,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CollateralDeposited,
     CollateralWithdrawn,
     CollateralTransferred,
+    *POOL_EVENT_TYPES,
 )

@@ -23,8 +23,9 @@ from ringfence.core.events import (
     PriceSubmitted,
 )
 from ringfence.core.oracle import OracleConfig, OracleSource, OracleStatus, SourceQuote
+from ringfence.core.pool.evolve import POOL_HANDLERS, adjust_balance
 from ringfence.core.stable_price import StablePriceParams, reset_stable_price, update_stable_price
-from ringfence.core.state import AccountKey, AssetParams, AssetState, LedgerState, OracleState, SubAccount
+from ringfence.core.state import AssetParams, AssetState, LedgerState, OracleState
 
 __all__ = ["evolve", "evolve_all"]
 
@@ -84,6 +85,7 @@ def _oracle_price_accepted(state: LedgerState, event: OraclePriceAccepted) -> No
     oracle.status = OracleStatus.FRESH
     oracle.reason = "guarded jump confirmed" if event.released_guard else "quorum of fresh, agreeing sources"
     oracle.guarded_since_ns = None
+    oracle.guarded_price_wad = None
 
 
 def _oracle_guard_tripped(state: LedgerState, event: OracleGuardTripped) -> None:
@@ -91,6 +93,7 @@ def _oracle_guard_tripped(state: LedgerState, event: OracleGuardTripped) -> None
     oracle.status = OracleStatus.GUARDED
     oracle.reason = event.reason
     oracle.guarded_since_ns = event.timestamp_ns
+    oracle.guarded_price_wad = event.refused_price_wad
 
 
 def _oracle_degraded(state: LedgerState, event: OracleDegraded) -> None:
@@ -98,39 +101,24 @@ def _oracle_degraded(state: LedgerState, event: OracleDegraded) -> None:
     oracle.status = OracleStatus.STALE
     oracle.reason = event.reason
     oracle.guarded_since_ns = None
-
-
-def _credit(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int) -> None:
-    account = state.accounts.get(key)
-    if account is None:
-        account = state.accounts[key] = SubAccount()
-    account.balances[asset] = account.balances.get(asset, 0) + amount_atoms
-
-
-def _debit(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int) -> None:
-    balances = state.accounts[key].balances
-    remaining = balances[asset] - amount_atoms
-    if remaining:
-        balances[asset] = remaining
-    else:
-        del balances[asset]
+    oracle.guarded_price_wad = None
 
 
 def _collateral_deposited(state: LedgerState, event: CollateralDeposited) -> None:
-    _credit(state, (event.owner, event.sub_account), event.asset, event.amount_atoms)
+    adjust_balance(state, (event.owner, event.sub_account), event.asset, event.amount_atoms)
     state.assets[event.asset].total_deposits_atoms += event.amount_atoms
     state.deposited_atoms[event.asset] += event.amount_atoms
 
 
 def _collateral_withdrawn(state: LedgerState, event: CollateralWithdrawn) -> None:
-    _debit(state, (event.owner, event.sub_account), event.asset, event.amount_atoms)
+    adjust_balance(state, (event.owner, event.sub_account), event.asset, -event.amount_atoms)
     state.assets[event.asset].total_deposits_atoms -= event.amount_atoms
     state.withdrawn_atoms[event.asset] += event.amount_atoms
 
 
 def _collateral_transferred(state: LedgerState, event: CollateralTransferred) -> None:
-    _debit(state, (event.owner, event.from_sub_account), event.asset, event.amount_atoms)
-    _credit(state, (event.owner, event.to_sub_account), event.asset, event.amount_atoms)
+    adjust_balance(state, (event.owner, event.from_sub_account), event.asset, -event.amount_atoms)
+    adjust_balance(state, (event.owner, event.to_sub_account), event.asset, event.amount_atoms)
 
 
 _HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
@@ -143,6 +131,7 @@ _HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     CollateralDeposited: _collateral_deposited,
     CollateralWithdrawn: _collateral_withdrawn,
     CollateralTransferred: _collateral_transferred,
+    **POOL_HANDLERS,
 }
 
 

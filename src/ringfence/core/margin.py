@@ -20,18 +20,22 @@ from dataclasses import dataclass
 
 from ringfence.core.errors import OracleUnavailable
 from ringfence.core.oracle import OracleStatus
+from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
-from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div, value_of
+from ringfence.core.units import MAX_ATOMS, VALUE_DECIMALS, WAD, Rounding, mul_div, value_of
 
 __all__ = [
     "NO_LIMIT",
     "MarginKind",
     "MarginSnapshot",
+    "base_price_wad",
     "collateral_value",
     "initial_weight_wad",
+    "isolated_margin",
     "margin_snapshot",
     "oracle_status",
-    "requirement_value",
+    "position_terms",
 ]
 
 NO_LIMIT = MAX_ATOMS
@@ -103,7 +107,12 @@ def collateral_value(
     kind: MarginKind,
     now_ns: int,
 ) -> int:
-    """Return the weighted value of ``balances`` in value atoms, rounded down.
+    """Return the weighted value of ``balances`` in value atoms, rounded against the account.
+
+    A positive balance counts at its weight (initial: ``min(oracle, stable)`` and the scaled
+    initial weight; maintenance: oracle and maintenance weight), rounded down. A negative
+    balance (a debt left by realised losses) counts in full at ``max(oracle, stable)`` for
+    initial margin and at the oracle for maintenance, rounded toward more debt.
 
     Raises
     ------
@@ -116,24 +125,73 @@ def collateral_value(
             continue
         asset_state = state.assets[asset]
         oracle_price, stable_price = _usable_prices(state, asset, now_ns)
-        if kind is MarginKind.MAINTENANCE:
-            price = oracle_price
-            weight = asset_state.params.maintenance_weight_wad
-        else:
-            price = min(oracle_price, stable_price)
-            weight = initial_weight_wad(asset_state, price)
+        initial = kind is MarginKind.INITIAL
+        if balance_atoms < 0:
+            price = max(oracle_price, stable_price) if initial else oracle_price
+            total += value_of(balance_atoms, price, asset_state.params.decimals, Rounding.DOWN)
+            continue
+        price = min(oracle_price, stable_price) if initial else oracle_price
+        weight = initial_weight_wad(asset_state, price) if initial else asset_state.params.maintenance_weight_wad
         value = value_of(balance_atoms, price, asset_state.params.decimals, Rounding.DOWN)
         total += mul_div(value, weight, WAD, Rounding.DOWN)
     return total
 
 
-def requirement_value(state: LedgerState, key: AccountKey, kind: MarginKind) -> int:
-    """Return the account's margin requirement in value atoms (rounded up).
+def base_price_wad(state: LedgerState, asset: str, now_ns: int, *, allow_guarded: bool = False) -> int:
+    """Return the price positions in ``asset`` are marked at.
 
-    Collateral alone carries no requirement; positions add theirs when markets exist.
+    Fresh oracle: its accepted price. Guarded (a jump held back) with ``allow_guarded``: the
+    last accepted price, so liquidations and risk-reducing trades go on while new risk waits
+    (the degraded-oracle rule of SPEC §2.1). Stale: no price, :class:`OracleUnavailable`.
     """
-    del state, key, kind
-    return 0
+    oracle = state.oracles.get(asset)
+    if oracle is None or oracle.accepted_price_wad is None:
+        raise OracleUnavailable(asset, OracleStatus.STALE.value, "no price accepted yet")
+    status, reason = oracle_status(oracle, now_ns)
+    if status is OracleStatus.FRESH or (status is OracleStatus.GUARDED and allow_guarded):
+        return oracle.accepted_price_wad
+    raise OracleUnavailable(asset, status.value, reason)
+
+
+def _to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
+    """Convert quote atoms (at par with the numeraire) to value atoms, floored."""
+    shift = VALUE_DECIMALS - quote_decimals
+    return int(quote_atoms * 10**shift if shift >= 0 else quote_atoms // 10**-shift)
+
+
+def position_terms(
+    state: LedgerState, pool: PoolState, market_id: str, position: Position, kind: MarginKind, price_wad: int
+) -> tuple[int, int]:
+    """Return ``(equity contribution, requirement)`` of a position, in quote atoms.
+
+    Equity: unrealised PnL (positive PnL at the market's ``pnl_weight``, floored) minus
+    funding owed. Requirement: ``|size| · price · rate`` rounded up, with the market's
+    initial or maintenance rate.
+    """
+    market = pool.markets[market_id]
+    params = market.params
+    base_decimals = state.assets[params.base_asset].params.decimals
+    quote_decimals = state.assets[pool.params.quote_asset].params.decimals
+    pnl = unrealised_pnl_atoms(position, price_wad, base_decimals, quote_decimals)
+    if pnl > 0:
+        pnl = mul_div(pnl, params.pnl_weight_wad, WAD, Rounding.DOWN)
+    equity = pnl - funding_owed_atoms(position, market.funding_index_wad, base_decimals)
+    rate = params.initial_margin_wad if kind is MarginKind.INITIAL else params.maintenance_margin_wad
+    notional = -signed_notional_atoms(-abs(position.size_atoms), price_wad, base_decimals, quote_decimals)
+    return equity, mul_div(notional, rate, WAD, Rounding.UP)
+
+
+def isolated_margin(
+    state: LedgerState,
+    pool: PoolState,
+    market_id: str,
+    position: Position,
+    kind: MarginKind,
+    price_wad: int,
+) -> MarginSnapshot:
+    """Return an isolated position's margin: its vault plus its equity terms, in quote atoms."""
+    equity, requirement = position_terms(state, pool, market_id, position, kind, price_wad)
+    return MarginSnapshot(kind, position.isolated_margin_atoms + equity, requirement)
 
 
 def margin_snapshot(
@@ -142,18 +200,52 @@ def margin_snapshot(
     kind: MarginKind,
     now_ns: int,
     balance_changes: Mapping[str, int] | None = None,
+    position_override: tuple[str, Position | None] | None = None,
+    *,
+    allow_guarded: bool = False,
 ) -> MarginSnapshot:
-    """Return the account's equity and requirement, optionally after hypothetical balance changes.
+    """Return a sub-account's cross-margin equity and requirement, in value atoms.
 
-    With no requirement the account is healthy whatever its collateral is worth, so its
-    equity is not valued (reported as 0) and no oracle is consulted: a collateral-only
-    account never depends on a price. Use :func:`collateral_value` to show its worth.
+    Optionally after hypothetical balance changes and with one cross position of the
+    sub-account's pool replaced (``(market, position or None)``), so ``decide`` can check a
+    command's outcome without mutating state. With no cross position and no debt the
+    account is healthy whatever its collateral is worth: no oracle is consulted (equity
+    is reported as 0), so a collateral-only account never depends on a price.
     """
-    requirement = requirement_value(state, key, kind)
     account = state.accounts.get(key)
     balances = dict(account.balances) if account is not None else {}
     for asset, change in (balance_changes or {}).items():
         balances[asset] = balances.get(asset, 0) + change
-    if requirement == 0:
+    positions = _cross_positions(state, key, position_override)
+    if not positions and all(amount >= 0 for amount in balances.values()):
         return MarginSnapshot(kind, 0, 0)
-    return MarginSnapshot(kind, collateral_value(state, balances, kind, now_ns), requirement)
+    equity = collateral_value(state, balances, kind, now_ns)
+    requirement = 0
+    for pool, market_id, position in positions:
+        base = pool.markets[market_id].params.base_asset
+        price = base_price_wad(state, base, now_ns, allow_guarded=allow_guarded)
+        position_equity, position_requirement = position_terms(state, pool, market_id, position, kind, price)
+        quote_decimals = state.assets[pool.params.quote_asset].params.decimals
+        equity += _to_value_atoms(position_equity, quote_decimals)
+        requirement += -_to_value_atoms(-position_requirement, quote_decimals)
+    return MarginSnapshot(kind, equity, requirement)
+
+
+def _cross_positions(
+    state: LedgerState, key: AccountKey, override: tuple[str, Position | None] | None
+) -> list[tuple[PoolState, str, Position]]:
+    pool_id = state.cross_pool.get(key)
+    if pool_id is None:
+        return []
+    pool = state.pools[pool_id]
+    found = []
+    markets = list(pool.account_markets.get(key, ()))
+    if override is not None and override[0] not in markets:
+        markets.append(override[0])
+    for market_id in markets:
+        position = pool.positions.get((key, market_id))
+        if override is not None and override[0] == market_id:
+            position = override[1]
+        if position is not None and position.mode is MarginMode.CROSS:
+            found.append((pool, market_id, position))
+    return found

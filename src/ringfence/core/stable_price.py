@@ -18,7 +18,8 @@ The model, as in Mango:
 Faithful details kept from the source: the accumulator adds ``price · dt_limited`` but
 time ``dt`` (so a long gap dilutes its interval's average); the lower clamp uses
 ``prev · (1 − g)`` rather than ``prev / (1 + g)``. Rounding: every division rounds down;
-this is a price, not a ledger amount, and the error is at most 1e-18 relative per step.
+this is a price, not a ledger amount, and the error is a few 1e-18 relative per step
+(the ratio ``f`` and ``f²`` are each floored once).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def update_stable_price(
     else:
         fraction_wad = mul_div(delay_price, WAD, previous_stable, Rounding.DOWN)
     fraction_squared_wad = mul_div(fraction_wad, fraction_wad, WAD, Rounding.DOWN)
-    growth_limit_wad = mul_div(params.stable_growth_limit_wad, fraction_squared_wad, WAD, Rounding.DOWN) * dt_limited
+    growth_limit_wad = mul_div(params.stable_growth_limit_wad * dt_limited, fraction_squared_wad, WAD, Rounding.DOWN)
     stable = _growth_clamped(oracle_price_wad, previous_stable, growth_limit_wad)
 
     return replace(

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ringfence.core.oracle import OracleConfig, OracleStatus, SourceQuote
+from ringfence.core.pool.state import PoolState
 from ringfence.core.stable_price import StablePrice, StablePriceParams
+from ringfence.core.state_keys import AccountKey
 
 __all__ = ["AccountKey", "AssetParams", "AssetState", "LedgerState", "OracleState", "SubAccount"]
-
-AccountKey = tuple[str, int]
-"""``(owner, sub_account index)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +49,8 @@ class OracleState:
     status: OracleStatus = OracleStatus.STALE
     reason: str = "no price accepted yet"
     guarded_since_ns: int | None = None
+    guarded_price_wad: int | None = None
+    """The median the guard is holding back; a release must confirm this level."""
     stable: StablePrice | None = None
 
 
@@ -71,3 +72,6 @@ class LedgerState:
     """Cumulative deposits per asset (the conservation reference)."""
     withdrawn_atoms: dict[str, int] = field(default_factory=dict)
     """Cumulative withdrawals per asset."""
+    pools: dict[str, PoolState] = field(default_factory=dict)
+    cross_pool: dict[AccountKey, str] = field(default_factory=dict)
+    """The one pool a sub-account's cross positions live in (a sub-account never spans pools)."""

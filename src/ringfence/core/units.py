@@ -51,6 +51,7 @@ MAX_ATOMS = 2**128 - 1
 
 MAX_DECIMALS = 30
 
+_MAX_ATOMS_DIGITS = len(str(MAX_ATOMS))
 _EXACT_CONTEXT = decimal.Context(prec=200, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
@@ -110,7 +111,7 @@ def parse_fixed(text: str, decimals: int, *, field: str = "amount", allow_zero: 
     if not 0 <= decimals <= MAX_DECIMALS:
         raise InvalidAmount(field, text, f"a scale between 0 and {MAX_DECIMALS} decimals")
     if not isinstance(text, str):
-        raise InvalidAmount(field, repr(text), "a decimal string such as '12.5'")
+        raise InvalidAmount(field, text, "a decimal string such as '12.5'")
     try:
         number = Decimal(text.strip())
     except decimal.InvalidOperation:
@@ -119,6 +120,9 @@ def parse_fixed(text: str, decimals: int, *, field: str = "amount", allow_zero: 
         raise InvalidAmount(field, text, "a finite decimal number")
     if number.is_signed() and number != 0:
         raise InvalidAmount(field, text, "a non-negative number")
+    if number != 0 and number.adjusted() + decimals > _MAX_ATOMS_DIGITS:
+        # Checked before scaling: a short text like '1e200000' must not expand into a huge int.
+        raise InvalidAmount(field, text, f"at most {format_fixed(MAX_ATOMS, decimals)}")
     try:
         scaled = number.scaleb(decimals, context=_EXACT_CONTEXT).to_integral_exact(context=_EXACT_CONTEXT)
     except decimal.Inexact:

@@ -105,27 +105,27 @@ class Engine:
         ids = list(command_ids) if command_ids is not None else [f"{self._version}:{i}" for i in range(len(commands))]
         outcomes: list[Outcome] = []
         pending: list[PendingCommand] = []
-        for command, command_id in zip(commands, ids, strict=True):
-            try:
-                events = tuple(decide(self._state, command))
-            except RingfenceError as error:
-                outcomes.append(Rejected(command_id, error))
-                continue
-            evolve_all(self._state, events)
-            pending.append(PendingCommand(command_id, events))
-            outcomes.append(Accepted(command_id, events))
-        if pending:
-            self._commit(pending)
-        return outcomes
-
-    def _commit(self, pending: list[PendingCommand]) -> None:
         try:
-            entries = self._journal.append(self._stream, self._version, pending)
+            for command, command_id in zip(commands, ids, strict=True):
+                try:
+                    events = tuple(decide(self._state, command))
+                except RingfenceError as error:
+                    outcomes.append(Rejected(command_id, error))
+                    continue
+                evolve_all(self._state, events)
+                pending.append(PendingCommand(command_id, events))
+                outcomes.append(Accepted(command_id, events))
+            entries = self._journal.append(self._stream, self._version, pending) if pending else []
         except BaseException:
-            self._state = replay(self._journal.read())
-            self._version = self._journal.stream_version(self._stream)
+            # Nothing of this batch was acknowledged: drop it from memory too.
+            self._restore()
             raise
         if entries:
             self._version = entries[-1].version
-        for callback in self._subscribers:
-            callback([event for command in pending for event in command.events])
+            for callback in self._subscribers:
+                callback([event for command in pending for event in command.events])
+        return outcomes
+
+    def _restore(self) -> None:
+        self._state = replay(self._journal.read())
+        self._version = self._journal.stream_version(self._stream)

@@ -8,9 +8,11 @@ An old payload is upcast step by step to the current ``SCHEMA_VERSION`` on read.
 
 from __future__ import annotations
 
+import enum
 import json
+import typing
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from ringfence.core.errors import JournalCorrupted
@@ -20,6 +22,7 @@ __all__ = ["UPCASTERS", "decode_event", "encode_event"]
 
 _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in EVENT_TYPES}
 _FIELDS: dict[type[Any], tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES}
+_HINTS: dict[type[Any], dict[str, Any]] = {}
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
@@ -29,14 +32,36 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 def encode_event(event: Event) -> tuple[str, int, str]:
     """Return ``(event_type, schema_version, canonical JSON payload)``."""
     cls = type(event)
-    body = {name: getattr(event, name) for name in _FIELDS[cls]}
+    body = {name: _plain(getattr(event, name)) for name in _FIELDS[cls]}
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return cls.__name__, cls.SCHEMA_VERSION, payload
 
 
-def _tuples(value: Any) -> Any:
+def _plain(value: Any) -> Any:
+    """Turn nested parameter dataclasses and enums into JSON-ready values."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    found = _HINTS.get(cls)
+    if found is None:
+        found = _HINTS[cls] = typing.get_type_hints(cls)
+    return found
+
+
+def _typed(value: Any, hint: Any) -> Any:
+    """Rebuild a field from JSON by its declared type: dataclasses, enums, tuples."""
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if isinstance(hint, type) and is_dataclass(hint) and isinstance(value, dict):
+        hints = _hints(hint)
+        return hint(**{name: _typed(item, hints.get(name)) for name, item in value.items()})
     if isinstance(value, list):
-        return tuple(_tuples(item) for item in value)
+        return tuple(_typed(item, None) for item in value)
     return value
 
 
@@ -55,6 +80,8 @@ def decode_event(event_type: str, schema_version: int, payload: str, sequence: i
         body: dict[str, Any] = json.loads(payload)
     except json.JSONDecodeError as error:
         raise JournalCorrupted(sequence, f"payload is not JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise JournalCorrupted(sequence, f"payload is JSON {type(body).__name__}, not an object")
     version = schema_version
     while version < cls.SCHEMA_VERSION:
         upcaster = UPCASTERS.get((event_type, version))
@@ -65,7 +92,8 @@ def decode_event(event_type: str, schema_version: int, payload: str, sequence: i
     if version != cls.SCHEMA_VERSION:
         raise JournalCorrupted(sequence, f"{event_type} v{schema_version} is newer than this code")
     try:
-        event: Event = cls(**{name: _tuples(value) for name, value in body.items()})
-    except TypeError as error:
+        hints = _hints(cls)
+        event: Event = cls(**{name: _typed(value, hints.get(name)) for name, value in body.items()})
+    except (TypeError, ValueError) as error:
         raise JournalCorrupted(sequence, f"payload does not fit {event_type}: {error}") from None
     return event

@@ -14,6 +14,7 @@ acknowledgement.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -72,9 +73,15 @@ def entry_hash(
     schema_version: int,
     payload: str,
 ) -> str:
-    """Return the SHA-256 hex digest chaining one entry to the previous one."""
-    material = (
-        f"{previous_hash}\n{sequence}\n{stream}\n{version}\n{command_id}\n{event_type}\n{schema_version}\n{payload}"
+    """Return the SHA-256 hex digest chaining one entry to the previous one.
+
+    The fields are hashed as one JSON array, so no field boundary can shift unnoticed
+    (a newline moved from one string field into the next changes the hash).
+    """
+    material = json.dumps(
+        [previous_hash, sequence, stream, version, command_id, event_type, schema_version, payload],
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(material.encode()).hexdigest()
 

@@ -1,0 +1,439 @@
+"""The pool gateway: ``decide`` for every command that reaches a pool.
+
+A pool's state is reached only through these functions. Each reads exactly one pool (and
+the sub-accounts trading with it), and every value moving in or out is an event field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ringfence.core.errors import (
+    CommandRejected,
+    DuplicateEntity,
+    InsufficientBalance,
+    InsufficientMargin,
+    InvalidAmount,
+    InvalidParameter,
+    UnknownEntity,
+)
+from ringfence.core.events import Event
+from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.pool.commands import (
+    AddMarket,
+    CreatePool,
+    FundInsurance,
+    ProvideLiquidity,
+    RemoveLiquidity,
+    Trade,
+)
+from ringfence.core.pool.events import (
+    FundingAccrued,
+    InsuranceFunded,
+    LiquidityProvided,
+    LiquidityRemoved,
+    MarketAdded,
+    PoolCreated,
+    PositionChanged,
+)
+from ringfence.core.pool.perp_math import (
+    fill_price_wad,
+    funding_index_delta_wad,
+    funding_owed_atoms,
+    pool_nav_range_atoms,
+    signed_notional_atoms,
+)
+from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
+from ringfence.core.state import AccountKey, LedgerState
+from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
+
+__all__ = [
+    "SizeChange",
+    "accrue_funding",
+    "decide_add_market",
+    "decide_create_pool",
+    "decide_fund_insurance",
+    "decide_provide_liquidity",
+    "decide_remove_liquidity",
+    "decide_trade",
+    "pool_of",
+    "quote_balance",
+    "resize",
+]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+def _check_name(field: str, value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidParameter(field, value, "1-64 characters of letters, digits, '.', '_', ':' or '-'")
+
+
+def _check_ratio(field: str, value: int, low: int = 0, high: int = WAD) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidParameter(field, value, f"a WAD ratio between {low} and {high}")
+
+
+def _check_amount(field: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ATOMS:
+        raise InvalidAmount(field, value, f"a whole number of atoms between 1 and {MAX_ATOMS}")
+
+
+def pool_of(state: LedgerState, pool_id: str) -> PoolState:
+    """Return the pool or raise :class:`UnknownEntity`."""
+    pool = state.pools.get(pool_id)
+    if pool is None:
+        raise UnknownEntity("pool", pool_id, tuple(state.pools))
+    return pool
+
+
+def _market_of(pool: PoolState, market_id: str) -> MarketState:
+    market = pool.markets.get(market_id)
+    if market is None:
+        raise UnknownEntity(f"market of pool {pool.pool}", market_id, tuple(pool.markets))
+    return market
+
+
+def _require_open(pool: PoolState, *, increases_risk: bool) -> None:
+    if pool.status is PoolStatus.HALTED:
+        raise CommandRejected(f"pool {pool.pool} is halted ({pool.status_reason}); governance must resume it")
+    if increases_risk and pool.status is PoolStatus.REDUCE_ONLY:
+        raise CommandRejected(f"pool {pool.pool} is reduce-only ({pool.status_reason}); only risk-reducing commands")
+
+
+def quote_balance(state: LedgerState, key: AccountKey, asset: str) -> int:
+    """Return a sub-account's balance of ``asset`` (0 if it has none)."""
+    account = state.accounts.get(key)
+    return account.balances.get(asset, 0) if account is not None else 0
+
+
+def _take_quote(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int) -> None:
+    held = quote_balance(state, key, asset)
+    if held < amount_atoms:
+        raise InsufficientBalance(f"{key[0]}/{key[1]}", asset, amount_atoms, max(held, 0))
+
+
+def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
+    """Validate a pool's template and parameters and create it."""
+    _check_name("pool", command.pool)
+    _check_name("template", command.template)
+    if command.pool in state.pools:
+        raise DuplicateEntity("pool", command.pool)
+    if isinstance(command.template_version, bool) or not 1 <= command.template_version <= 10**6:
+        raise InvalidParameter("template_version", command.template_version, "an integer from 1")
+    params = command.params
+    if params.quote_asset not in state.assets:
+        raise UnknownEntity("quote asset", params.quote_asset, tuple(state.assets))
+    _check_ratio("lp_fee_share_wad", params.lp_fee_share_wad)
+    _check_ratio("insurance_fee_share_wad", params.insurance_fee_share_wad, 0, WAD - params.lp_fee_share_wad)
+    _check_ratio("reserve_factor_wad", params.reserve_factor_wad, 0, 100 * WAD)
+    _check_ratio("liquidation_penalty_wad", params.liquidation_penalty_wad, 0, WAD // 2)
+    _check_ratio("liquidator_share_wad", params.liquidator_share_wad)
+    _check_ratio("close_factor_wad", params.close_factor_wad, 1)
+    _check_ratio("nav_drawdown_limit_wad", params.nav_drawdown_limit_wad)
+    for field in ("insurance_draw_cap_atoms", "insurance_window_ns"):
+        value = getattr(params, field)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ATOMS:
+            raise InvalidParameter(field, value, f"an integer between 0 and {MAX_ATOMS}")
+    return [PoolCreated(command.pool, command.template, command.template_version, params)]
+
+
+def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
+    """Validate a perpetual market's parameters and add it to its pool."""
+    pool = pool_of(state, command.pool)
+    params = command.params
+    _check_name("market", params.market)
+    if params.market in pool.markets:
+        raise DuplicateEntity(f"market of pool {pool.pool}", params.market)
+    if params.base_asset not in state.oracles:
+        raise UnknownEntity("base asset with an oracle", params.base_asset, tuple(state.oracles))
+    _check_ratio("maintenance_margin_wad", params.maintenance_margin_wad, 1)
+    _check_ratio("initial_margin_wad", params.initial_margin_wad, params.maintenance_margin_wad)
+    _check_ratio("spread_wad", params.spread_wad, 0, WAD // 10)
+    _check_ratio("taker_fee_wad", params.taker_fee_wad, 0, WAD // 10)
+    _check_ratio("pnl_weight_wad", params.pnl_weight_wad)
+    _check_ratio("max_funding_rate_per_day_wad", params.max_funding_rate_per_day_wad)
+    _check_amount("skew_scale_atoms", params.skew_scale_atoms)
+    _check_amount("open_interest_cap_atoms", params.open_interest_cap_atoms)
+    return [MarketAdded(command.pool, params, command.timestamp_ns)]
+
+
+def decide_provide_liquidity(state: LedgerState, command: ProvideLiquidity) -> list[Event]:
+    """Mint LP shares for quote atoms at the pool's NAV (the high bound: fewer shares)."""
+    pool = pool_of(state, command.pool)
+    _require_open(pool, increases_risk=False)
+    _check_amount("amount_atoms", command.amount_atoms)
+    key = (command.owner, command.sub_account)
+    _take_quote(state, key, pool.params.quote_asset, command.amount_atoms)
+    if pool.total_shares == 0:
+        shares = command.amount_atoms
+    else:
+        _, nav_high = _nav(state, pool, command.timestamp_ns)
+        if nav_high <= 0:
+            raise CommandRejected(f"pool {pool.pool} has no positive NAV; new liquidity cannot be priced")
+        shares = mul_div(command.amount_atoms, pool.total_shares, nav_high, Rounding.DOWN)
+    if shares == 0:
+        raise InvalidAmount("amount_atoms", command.amount_atoms, "enough to mint at least one share")
+    return [LiquidityProvided(command.owner, command.sub_account, command.pool, command.amount_atoms, shares)]
+
+
+def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> list[Event]:
+    """Burn LP shares for quote atoms at NAV (the low bound), keeping the pool's reserve."""
+    pool = pool_of(state, command.pool)
+    _require_open(pool, increases_risk=False)
+    _check_amount("shares", command.shares)
+    key = (command.owner, command.sub_account)
+    owned = pool.lp_shares.get(key, 0)
+    if owned < command.shares:
+        raise InsufficientBalance(f"{key[0]}/{key[1]}", f"{pool.pool} LP shares", command.shares, owned)
+    nav_low, _ = _nav(state, pool, command.timestamp_ns)
+    amount = mul_div(command.shares, max(nav_low, 0), pool.total_shares, Rounding.DOWN)
+    amount = min(amount, pool.vault_atoms)
+    _check_reserve(state, pool, pool.vault_atoms - amount, command.timestamp_ns)
+    return [LiquidityRemoved(command.owner, command.sub_account, command.pool, command.shares, amount)]
+
+
+def decide_fund_insurance(state: LedgerState, command: FundInsurance) -> list[Event]:
+    """Move quote atoms from a sub-account into the pool's insurance fund."""
+    pool = pool_of(state, command.pool)
+    _require_open(pool, increases_risk=False)
+    _check_amount("amount_atoms", command.amount_atoms)
+    _take_quote(state, (command.owner, command.sub_account), pool.params.quote_asset, command.amount_atoms)
+    return [InsuranceFunded(command.owner, command.sub_account, command.pool, command.amount_atoms)]
+
+
+def _decimals(state: LedgerState, pool: PoolState) -> tuple[dict[str, int], int]:
+    bases = {m.params.base_asset: state.assets[m.params.base_asset].params.decimals for m in pool.markets.values()}
+    return bases, state.assets[pool.params.quote_asset].params.decimals
+
+
+def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[int, int]:
+    bases, quote_decimals = _decimals(state, pool)
+    prices = {asset: base_price_wad(state, asset, now_ns) for asset in bases}
+    return pool_nav_range_atoms(pool, prices, bases, quote_decimals)
+
+
+def _check_reserve(
+    state: LedgerState, pool: PoolState, vault_after: int, now_ns: int, skew_change: tuple[str, int] = ("", 0)
+) -> None:
+    """Refuse a state where the pool's net exposure exceeds ``reserve_factor · vault`` (GMX v2).
+
+    ``skew_change`` adds a trade's size to one market's skew, to check the state after it.
+    """
+    bases, quote_decimals = _decimals(state, pool)
+    exposure = 0
+    for market_id, market in pool.markets.items():
+        skew = market.skew_atoms + (skew_change[1] if market_id == skew_change[0] else 0)
+        if skew:
+            price = base_price_wad(state, market.params.base_asset, now_ns, allow_guarded=True)
+            exposure += abs(signed_notional_atoms(skew, price, bases[market.params.base_asset], quote_decimals))
+    allowed = mul_div(max(vault_after, 0), pool.params.reserve_factor_wad, WAD, Rounding.DOWN)
+    if exposure > allowed:
+        raise CommandRejected(
+            f"pool {pool.pool} would carry {exposure} quote atoms of net exposure against a reserve of "
+            f"{allowed}; reduce the size or wait for more liquidity"
+        )
+
+
+def accrue_funding(state: LedgerState, pool: PoolState, market_id: str, now_ns: int) -> FundingAccrued | None:
+    """Return the funding accrual due before touching a market (None if no time passed)."""
+    market = pool.markets[market_id]
+    elapsed = now_ns - market.funding_updated_ns
+    if elapsed <= 0:
+        return None
+    price = base_price_wad(state, market.params.base_asset, now_ns, allow_guarded=True)
+    quote_decimals = state.assets[pool.params.quote_asset].params.decimals
+    delta = funding_index_delta_wad(market, price, elapsed, quote_decimals)
+    return FundingAccrued(pool.pool, market_id, delta, now_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class SizeChange:
+    """The exact result of changing a position's size at a price."""
+
+    new_size_atoms: int
+    new_open_notional_atoms: int
+    realised_pnl_atoms: int
+
+
+def resize(
+    old_size: int, old_open_notional: int, delta: int, price_wad: int, base_dec: int, quote_dec: int
+) -> SizeChange:
+    """Apply a size change at ``price_wad``: realise PnL on the closed part, book the opened part.
+
+    The closed part removes cost basis pro rata, rounded up (toward +∞: less PnL for a long,
+    and for a short too, whose basis is negative); its value is floored. The opened part is
+    booked at its notional rounded up (a long pays the ceiling, a short is credited the floor).
+    """
+    new_size = old_size + delta
+    closing = old_size != 0 and (old_size > 0) != (delta > 0)
+    closed = min(abs(delta), abs(old_size)) if closing else 0
+    closed_signed = closed if old_size > 0 else -closed
+    removed_basis = mul_div(old_open_notional, closed, abs(old_size), Rounding.UP) if closed else 0
+    realised = (signed_notional_atoms(closed_signed, price_wad, base_dec, quote_dec) - removed_basis) if closed else 0
+    opened = delta + closed_signed if closing else delta
+    opened_basis = mul_div(opened * 10**quote_dec, price_wad, WAD * 10**base_dec, Rounding.UP) if opened else 0
+    return SizeChange(new_size, old_open_notional - removed_basis + opened_basis, realised)
+
+
+def _increases_risk(old_size: int, new_size: int) -> bool:
+    return abs(new_size) > abs(old_size) or (old_size != 0 and new_size != 0 and (old_size > 0) != (new_size > 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _TradeContext:
+    key: AccountKey
+    pool: PoolState
+    market: MarketState
+    position: Position | None
+    funding: FundingAccrued | None
+    index_wad: int
+    base_decimals: int
+    quote_decimals: int
+
+
+def _trade_context(state: LedgerState, command: Trade) -> _TradeContext:
+    pool = pool_of(state, command.pool)
+    market = _market_of(pool, command.market)
+    key = (command.owner, command.sub_account)
+    if not isinstance(command.mode, MarginMode):
+        raise InvalidParameter("mode", command.mode, "'isolated' or 'cross'")
+    position = pool.positions.get((key, command.market))
+    if position is not None and position.mode is not command.mode:
+        raise InvalidParameter("mode", command.mode.value, f"{position.mode.value}, the open position's mode")
+    bound = state.cross_pool.get(key)
+    if command.mode is MarginMode.CROSS and bound is not None and bound != command.pool:
+        raise InvalidParameter("sub_account", command.sub_account, f"a sub-account not cross-margined in pool {bound}")
+    funding = accrue_funding(state, pool, command.market, command.timestamp_ns)
+    index = market.funding_index_wad + (funding.index_delta_wad if funding else 0)
+    return _TradeContext(
+        key,
+        pool,
+        market,
+        position,
+        funding,
+        index,
+        state.assets[market.params.base_asset].params.decimals,
+        state.assets[pool.params.quote_asset].params.decimals,
+    )
+
+
+def _check_trade_input(command: Trade) -> None:
+    size = command.size_delta_atoms
+    if isinstance(size, bool) or not isinstance(size, int) or size == 0 or abs(size) > MAX_ATOMS:
+        raise InvalidAmount("size_delta_atoms", size, "a non-zero whole number of base atoms")
+    if isinstance(command.margin_atoms, bool) or not 0 <= command.margin_atoms <= MAX_ATOMS:
+        raise InvalidAmount("margin_atoms", command.margin_atoms, "a whole number of quote atoms ≥ 0")
+    if command.mode is MarginMode.CROSS and command.margin_atoms:
+        raise InvalidParameter("margin_atoms", command.margin_atoms, "0 for a cross position")
+    if isinstance(command.limit_price_wad, bool) or not 0 <= command.limit_price_wad <= MAX_ATOMS:
+        raise InvalidAmount("limit_price_wad", command.limit_price_wad, "a WAD price ≥ 0 (0: no limit)")
+
+
+def _fees(pool: PoolState, fee_atoms: int) -> tuple[int, int, int]:
+    lp = mul_div(fee_atoms, pool.params.lp_fee_share_wad, WAD, Rounding.DOWN)
+    insurance = mul_div(fee_atoms, pool.params.insurance_fee_share_wad, WAD, Rounding.DOWN)
+    return lp, insurance, fee_atoms - lp - insurance
+
+
+def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
+    """Fill a trade against the pool at oracle ± skew premium ± spread, with fees and funding."""
+    _check_trade_input(command)
+    ctx = _trade_context(state, command)
+    old_size = ctx.position.size_atoms if ctx.position else 0
+    old_basis = ctx.position.open_notional_atoms if ctx.position else 0
+    increases = _increases_risk(old_size, old_size + command.size_delta_atoms)
+    _require_open(ctx.pool, increases_risk=increases)
+    params = ctx.market.params
+    oracle = base_price_wad(state, params.base_asset, command.timestamp_ns, allow_guarded=not increases)
+    fill = fill_price_wad(
+        oracle, ctx.market.skew_atoms, command.size_delta_atoms, params.skew_scale_atoms, params.spread_wad
+    )
+    limit = command.limit_price_wad
+    if limit and ((command.size_delta_atoms > 0 and fill > limit) or (command.size_delta_atoms < 0 and fill < limit)):
+        raise CommandRejected(f"fill price {fill} is beyond the limit {limit}; widen the limit or trade smaller")
+    change = resize(old_size, old_basis, command.size_delta_atoms, fill, ctx.base_decimals, ctx.quote_decimals)
+    notional = -signed_notional_atoms(-abs(command.size_delta_atoms), fill, ctx.base_decimals, ctx.quote_decimals)
+    fee = mul_div(notional, params.taker_fee_wad, WAD, Rounding.UP)
+    funding_paid = funding_owed_atoms(ctx.position, ctx.index_wad, ctx.base_decimals) if ctx.position else 0
+    side_delta = command.margin_atoms - fee - funding_paid + change.realised_pnl_atoms
+    quote = ctx.pool.params.quote_asset
+    _take_quote(state, ctx.key, quote, command.margin_atoms)
+    vault_after = (ctx.position.isolated_margin_atoms if ctx.position else 0) + side_delta
+    released = 0
+    if command.mode is MarginMode.ISOLATED:
+        if vault_after < 0:
+            raise InsufficientMargin(f"{ctx.key[0]}/{ctx.key[1]}", vault_after, 0, "isolated")
+        released = vault_after if change.new_size_atoms == 0 else 0
+    new_position = Position(
+        change.new_size_atoms, change.new_open_notional_atoms, ctx.index_wad, command.mode, vault_after - released
+    )
+    if increases:
+        _check_open_interest(ctx.market, old_size, change.new_size_atoms)
+        _check_trade_margin(state, command, ctx, new_position, side_delta, oracle)
+    lp_fee, insurance_fee, protocol_fee = _fees(ctx.pool, fee)
+    events: list[Event] = [ctx.funding] if ctx.funding else []
+    events.append(
+        PositionChanged(
+            command.owner,
+            command.sub_account,
+            command.pool,
+            command.market,
+            command.mode,
+            command.size_delta_atoms,
+            fill,
+            change.new_size_atoms,
+            change.new_open_notional_atoms,
+            ctx.index_wad,
+            command.margin_atoms,
+            released,
+            fee,
+            lp_fee,
+            insurance_fee,
+            protocol_fee,
+            funding_paid,
+            change.realised_pnl_atoms,
+            False,
+            "",
+            0,
+            0,
+            0,
+            0,
+        )
+    )
+    if increases:
+        vault_delta = lp_fee + funding_paid - change.realised_pnl_atoms
+        skew_change = (command.market, command.size_delta_atoms)
+        _check_reserve(state, ctx.pool, ctx.pool.vault_atoms + vault_delta, command.timestamp_ns, skew_change)
+    return events
+
+
+def _check_open_interest(market: MarketState, old_size: int, new_size: int) -> None:
+    long_after = market.long_atoms - max(old_size, 0) + max(new_size, 0)
+    short_after = market.short_atoms - max(-old_size, 0) + max(-new_size, 0)
+    cap = market.params.open_interest_cap_atoms
+    if long_after > cap or short_after > cap:
+        raise CommandRejected(
+            f"open interest would reach {max(long_after, short_after)} base atoms, past the cap {cap} of "
+            f"market {market.params.market}"
+        )
+
+
+def _check_trade_margin(
+    state: LedgerState, command: Trade, ctx: _TradeContext, position: Position, side_delta: int, oracle: int
+) -> None:
+    label = f"{ctx.key[0]}/{ctx.key[1]}"
+    if command.mode is MarginMode.ISOLATED:
+        snapshot = isolated_margin(state, ctx.pool, command.market, position, MarginKind.INITIAL, oracle)
+    else:
+        snapshot = margin_snapshot(
+            state,
+            ctx.key,
+            MarginKind.INITIAL,
+            command.timestamp_ns,
+            {ctx.pool.params.quote_asset: side_delta},
+            (command.market, position),
+        )
+    if not snapshot.is_healthy:
+        raise InsufficientMargin(label, snapshot.equity_value, snapshot.requirement_value)

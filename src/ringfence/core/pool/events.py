@@ -1,0 +1,203 @@
+"""Events recorded by pools. Each carries every amount it moves, so ``evolve`` only applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
+
+__all__ = [
+    "POOL_EVENT_TYPES",
+    "FundingAccrued",
+    "InsuranceDrawn",
+    "InsuranceFunded",
+    "LiquidityProvided",
+    "LiquidityRemoved",
+    "LossSocialised",
+    "MarketAdded",
+    "PoolCreated",
+    "PoolEvent",
+    "PoolHalted",
+    "PoolStatusChanged",
+    "PositionChanged",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolCreated:
+    """A pool instance was created from a template version."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    template: str
+    template_version: int
+    params: PoolParams
+
+
+@dataclass(frozen=True, slots=True)
+class MarketAdded:
+    """A perpetual market was added to a pool."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    params: MarketParams
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidityProvided:
+    """Quote atoms left a sub-account for the LP vault; shares were minted."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    pool: str
+    amount_atoms: int
+    shares: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidityRemoved:
+    """Shares were burnt; quote atoms left the LP vault for a sub-account."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    pool: str
+    shares: int
+    amount_atoms: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceFunded:
+    """Quote atoms left a sub-account for a pool's insurance fund."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    pool: str
+    amount_atoms: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundingAccrued:
+    """A market's funding index moved (longs pay when it rises)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    market: str
+    index_delta_wad: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChanged:
+    """A position changed by a trade or a liquidation, with every amount it moved.
+
+    Quote flows, all in atoms: the account (its quote balance for cross, the position's
+    vault for isolated) pays ``fee_atoms`` (split LP / insurance / protocol) and
+    ``funding_paid_atoms`` (negative: received) and receives ``realised_pnl_atoms``
+    (negative: pays); ``margin_added_atoms`` moves from the quote balance into the isolated
+    vault and ``margin_released_atoms`` back. A liquidation also pays ``keeper_reward_atoms``
+    to the keeper and ``insurance_penalty_atoms`` to the insurance fund, and records
+    ``shortfall_atoms``: loss the account could not pay (covered next by the waterfall).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    pool: str
+    market: str
+    mode: MarginMode
+    size_delta_atoms: int
+    price_wad: int
+    new_size_atoms: int
+    new_open_notional_atoms: int
+    funding_index_wad: int
+    margin_added_atoms: int
+    margin_released_atoms: int
+    fee_atoms: int
+    lp_fee_atoms: int
+    insurance_fee_atoms: int
+    protocol_fee_atoms: int
+    funding_paid_atoms: int
+    realised_pnl_atoms: int
+    liquidated: bool
+    keeper_owner: str
+    keeper_sub_account: int
+    keeper_reward_atoms: int
+    insurance_penalty_atoms: int
+    shortfall_atoms: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceDrawn:
+    """The pool's insurance fund paid part of a shortfall into the LP vault (waterfall step)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    amount_atoms: int
+    shortfall_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class LossSocialised:
+    """What the insurance fund could not cover was borne by the pool's LPs (last waterfall step)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    amount_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStatusChanged:
+    """A breaker tripped or was reset: the pool's status changed, with its cause."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    status: str
+    reason: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolHalted:
+    """A fault inside the pool was contained: the pool is halted, every other pool runs on."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    command: str
+    cause: str
+    timestamp_ns: int
+
+
+PoolEvent = (
+    PoolCreated
+    | MarketAdded
+    | LiquidityProvided
+    | LiquidityRemoved
+    | InsuranceFunded
+    | FundingAccrued
+    | PositionChanged
+    | InsuranceDrawn
+    | LossSocialised
+    | PoolStatusChanged
+    | PoolHalted
+)
+
+POOL_EVENT_TYPES: tuple[type[PoolEvent], ...] = (
+    PoolCreated,
+    MarketAdded,
+    LiquidityProvided,
+    LiquidityRemoved,
+    InsuranceFunded,
+    FundingAccrued,
+    PositionChanged,
+    InsuranceDrawn,
+    LossSocialised,
+    PoolStatusChanged,
+    PoolHalted,
+)

@@ -1,0 +1,187 @@
+"""``evolve`` handlers of pool events: the only code that changes a pool's state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ringfence.core.pool.events import (
+    FundingAccrued,
+    InsuranceDrawn,
+    InsuranceFunded,
+    LiquidityProvided,
+    LiquidityRemoved,
+    LossSocialised,
+    MarketAdded,
+    PoolCreated,
+    PoolHalted,
+    PoolStatusChanged,
+    PositionChanged,
+)
+from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
+from ringfence.core.state import AccountKey, LedgerState, SubAccount
+
+__all__ = ["POOL_HANDLERS", "adjust_balance"]
+
+
+def adjust_balance(state: LedgerState, key: AccountKey, asset: str, delta_atoms: int) -> None:
+    """Add ``delta_atoms`` (either sign) to a sub-account's balance; zero balances are dropped."""
+    if delta_atoms == 0:
+        return
+    account = state.accounts.get(key)
+    if account is None:
+        account = state.accounts[key] = SubAccount()
+    result = account.balances.get(asset, 0) + delta_atoms
+    if result:
+        account.balances[asset] = result
+    else:
+        account.balances.pop(asset, None)
+
+
+def _pool_created(state: LedgerState, event: PoolCreated) -> None:
+    state.pools[event.pool] = PoolState(event.pool, event.template, event.template_version, event.params)
+
+
+def _market_added(state: LedgerState, event: MarketAdded) -> None:
+    market = MarketState(event.params, funding_updated_ns=event.timestamp_ns)
+    state.pools[event.pool].markets[event.params.market] = market
+
+
+def _liquidity_provided(state: LedgerState, event: LiquidityProvided) -> None:
+    pool = state.pools[event.pool]
+    key = (event.owner, event.sub_account)
+    adjust_balance(state, key, pool.params.quote_asset, -event.amount_atoms)
+    pool.vault_atoms += event.amount_atoms
+    pool.total_shares += event.shares
+    pool.lp_shares[key] = pool.lp_shares.get(key, 0) + event.shares
+
+
+def _liquidity_removed(state: LedgerState, event: LiquidityRemoved) -> None:
+    pool = state.pools[event.pool]
+    key = (event.owner, event.sub_account)
+    adjust_balance(state, key, pool.params.quote_asset, event.amount_atoms)
+    pool.vault_atoms -= event.amount_atoms
+    pool.total_shares -= event.shares
+    remaining = pool.lp_shares[key] - event.shares
+    if remaining:
+        pool.lp_shares[key] = remaining
+    else:
+        del pool.lp_shares[key]
+
+
+def _insurance_funded(state: LedgerState, event: InsuranceFunded) -> None:
+    pool = state.pools[event.pool]
+    adjust_balance(state, (event.owner, event.sub_account), pool.params.quote_asset, -event.amount_atoms)
+    pool.insurance_atoms += event.amount_atoms
+
+
+def _funding_accrued(state: LedgerState, event: FundingAccrued) -> None:
+    market = state.pools[event.pool].markets[event.market]
+    market.funding_index_wad += event.index_delta_wad
+    market.funding_updated_ns = event.timestamp_ns
+
+
+def _update_open_interest(market: MarketState, old_size: int, new_size: int) -> None:
+    market.long_atoms += max(new_size, 0) - max(old_size, 0)
+    market.short_atoms += max(-new_size, 0) - max(-old_size, 0)
+
+
+def _update_index(
+    state: LedgerState, pool: PoolState, key: AccountKey, market_id: str, mode: MarginMode, is_open: bool
+) -> None:
+    markets = pool.account_markets.setdefault(key, [])
+    if is_open and market_id not in markets:
+        markets.append(market_id)
+    elif not is_open and market_id in markets:
+        markets.remove(market_id)
+    if not markets:
+        del pool.account_markets[key]
+    if mode is not MarginMode.CROSS:
+        return
+    has_cross = any(pool.positions[(key, m)].mode is MarginMode.CROSS for m in pool.account_markets.get(key, ()))
+    if has_cross:
+        state.cross_pool[key] = pool.pool
+    else:
+        state.cross_pool.pop(key, None)
+
+
+def _position_changed(state: LedgerState, event: PositionChanged) -> None:
+    pool = state.pools[event.pool]
+    key = (event.owner, event.sub_account)
+    quote = pool.params.quote_asset
+    old = pool.positions.get((key, event.market))
+    old_size = old.size_atoms if old else 0
+    side_delta = (
+        event.margin_added_atoms
+        - event.fee_atoms
+        - event.funding_paid_atoms
+        + event.realised_pnl_atoms
+        - event.keeper_reward_atoms
+        - event.insurance_penalty_atoms
+        + event.shortfall_atoms
+    )
+    if event.mode is MarginMode.ISOLATED:
+        adjust_balance(state, key, quote, event.margin_released_atoms - event.margin_added_atoms)
+        vault = (old.isolated_margin_atoms if old else 0) + side_delta - event.margin_released_atoms
+    else:
+        adjust_balance(state, key, quote, side_delta)
+        vault = 0
+    pool.vault_atoms += event.lp_fee_atoms + event.funding_paid_atoms - event.realised_pnl_atoms - event.shortfall_atoms
+    pool.insurance_atoms += event.insurance_fee_atoms + event.insurance_penalty_atoms
+    pool.protocol_fees_atoms += event.protocol_fee_atoms
+    adjust_balance(state, (event.keeper_owner, event.keeper_sub_account), quote, event.keeper_reward_atoms)
+    _update_open_interest(pool.markets[event.market], old_size, event.new_size_atoms)
+    if event.new_size_atoms:
+        pool.positions[(key, event.market)] = Position(
+            event.new_size_atoms, event.new_open_notional_atoms, event.funding_index_wad, event.mode, vault
+        )
+    else:
+        pool.positions.pop((key, event.market), None)
+    _update_index(state, pool, key, event.market, event.mode, event.new_size_atoms != 0)
+
+
+def _insurance_drawn(state: LedgerState, event: InsuranceDrawn) -> None:
+    pool = state.pools[event.pool]
+    if event.timestamp_ns - pool.insurance_window_start_ns >= pool.params.insurance_window_ns:
+        pool.insurance_window_start_ns = event.timestamp_ns
+        pool.insurance_drawn_in_window_atoms = 0
+    pool.insurance_drawn_in_window_atoms += event.amount_atoms
+    pool.insurance_atoms -= event.amount_atoms
+    pool.vault_atoms += event.amount_atoms
+
+
+def _loss_socialised(state: LedgerState, event: LossSocialised) -> None:
+    pool = state.pools[event.pool]
+    if event.timestamp_ns - pool.loss_window_start_ns >= pool.params.insurance_window_ns:
+        pool.loss_window_start_ns = event.timestamp_ns
+        pool.loss_in_window_atoms = 0
+        pool.loss_window_vault_atoms = pool.vault_atoms
+    pool.loss_in_window_atoms += event.amount_atoms
+    pool.socialised_loss_atoms += event.amount_atoms
+
+
+def _pool_status_changed(state: LedgerState, event: PoolStatusChanged) -> None:
+    pool = state.pools[event.pool]
+    pool.status = PoolStatus(event.status)
+    pool.status_reason = event.reason
+
+
+def _pool_halted(state: LedgerState, event: PoolHalted) -> None:
+    pool = state.pools[event.pool]
+    pool.status = PoolStatus.HALTED
+    pool.status_reason = f"fault in {event.command}: {event.cause}"
+
+
+POOL_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
+    PoolCreated: _pool_created,
+    MarketAdded: _market_added,
+    LiquidityProvided: _liquidity_provided,
+    LiquidityRemoved: _liquidity_removed,
+    InsuranceFunded: _insurance_funded,
+    FundingAccrued: _funding_accrued,
+    PositionChanged: _position_changed,
+    InsuranceDrawn: _insurance_drawn,
+    LossSocialised: _loss_socialised,
+    PoolStatusChanged: _pool_status_changed,
+    PoolHalted: _pool_halted,
+}

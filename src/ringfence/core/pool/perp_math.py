@@ -1,0 +1,96 @@
+"""Exact arithmetic of linear perpetuals: notional, fill price, PnL, funding, NAV.
+
+Sizes are signed base atoms (long > 0); notional and PnL are quote atoms; prices are the base
+asset's oracle price in WAD, with the quote asset taken at par with the numeraire (as dYdX
+and Hyperliquid treat USDC). Every rounding goes against the trader: what a trader pays
+rounds up, what a trader receives rounds down.
+"""
+
+from __future__ import annotations
+
+from ringfence.core.pool.state import MarketState, PoolState, Position
+from ringfence.core.units import WAD, Rounding, mul_div
+
+__all__ = [
+    "NS_PER_DAY",
+    "fill_price_wad",
+    "funding_index_delta_wad",
+    "funding_owed_atoms",
+    "pool_nav_range_atoms",
+    "signed_notional_atoms",
+    "unrealised_pnl_atoms",
+]
+
+NS_PER_DAY = 86_400 * 10**9
+
+
+def signed_notional_atoms(size_atoms: int, price_wad: int, base_decimals: int, quote_decimals: int) -> int:
+    """Return ``size · price`` in quote atoms, floored (toward −∞: against the holder)."""
+    return mul_div(size_atoms * 10**quote_decimals, price_wad, WAD * 10**base_decimals, Rounding.DOWN)
+
+
+def fill_price_wad(
+    oracle_wad: int, skew_atoms: int, size_delta_atoms: int, skew_scale_atoms: int, spread_wad: int
+) -> int:
+    """Return the fill price of a trade of ``size_delta_atoms`` against the pool.
+
+    Skew premium (Synthetix v2/v3 perps ``fillPrice``): the average of the premium before and
+    after the trade, ``oracle · (1 + (skew + (skew + size)) / (2 · skew_scale))``; then the
+    pool's spread, ``× (1 ± spread)``. Buys round up and sells round down.
+    """
+    buying = size_delta_atoms > 0
+    rounding = Rounding.UP if buying else Rounding.DOWN
+    premium_numerator = 2 * skew_scale_atoms + 2 * skew_atoms + size_delta_atoms
+    skewed = mul_div(oracle_wad, premium_numerator, 2 * skew_scale_atoms, rounding)
+    spread_factor = WAD + spread_wad if buying else WAD - spread_wad
+    return max(mul_div(skewed, spread_factor, WAD, rounding), 1)
+
+
+def unrealised_pnl_atoms(position: Position, price_wad: int, base_decimals: int, quote_decimals: int) -> int:
+    """Return ``size · price − open_notional`` in quote atoms (floored: against the holder)."""
+    mark = signed_notional_atoms(position.size_atoms, price_wad, base_decimals, quote_decimals)
+    return mark - position.open_notional_atoms
+
+
+def funding_index_delta_wad(market: MarketState, oracle_wad: int, elapsed_ns: int, quote_decimals: int) -> int:
+    """Return the funding-index increase over ``elapsed_ns`` (longs pay when it rises).
+
+    ``rate = max_rate_per_day · clamp(skew / skew_scale, −1, 1)`` (the proportional skew
+    funding of Synthetix v2 perps); the index counts quote atoms (× WAD) paid per whole base
+    unit: ``Δ = price · rate · elapsed / 1 day``. Floored; positions settle it rounded against
+    themselves (:func:`funding_owed_atoms`).
+    """
+    params = market.params
+    skew = max(min(market.skew_atoms, params.skew_scale_atoms), -params.skew_scale_atoms)
+    numerator = oracle_wad * params.max_funding_rate_per_day_wad * skew * elapsed_ns * 10**quote_decimals
+    return int(numerator // (WAD * params.skew_scale_atoms * NS_PER_DAY))
+
+
+def funding_owed_atoms(position: Position, index_wad: int, base_decimals: int) -> int:
+    """Return the funding the position owes since it last settled (negative: it is owed).
+
+    ``size · (index − entry_index)``, rounded up: a payer pays the ceiling, a receiver
+    receives the floor.
+    """
+    return mul_div(position.size_atoms, index_wad - position.funding_index_wad, WAD * 10**base_decimals, Rounding.UP)
+
+
+def pool_nav_range_atoms(
+    pool: PoolState, prices_wad: dict[str, int], base_decimals: dict[str, int], quote_decimals: int
+) -> tuple[int, int]:
+    """Return bounds ``(low, high)`` on the LP vault's net asset value, in quote atoms.
+
+    NAV = cash − traders' unrealised PnL (the pool is every trader's counterparty). Each
+    position's PnL is floored, so the exact claim lies in ``[pnl, pnl + 1)``: ``high`` uses the
+    floors, ``low`` adds one atom per open position. Minting LP shares prices at ``high``
+    (fewer shares) and redeeming at ``low`` (less paid), so rounding never favours the LP.
+    """
+    claims = 0
+    open_positions = 0
+    for (_, market_id), position in pool.positions.items():
+        market = pool.markets[market_id]
+        base = market.params.base_asset
+        claims += unrealised_pnl_atoms(position, prices_wad[base], base_decimals[base], quote_decimals)
+        open_positions += 1
+    high = pool.vault_atoms - claims
+    return high - open_positions, high

@@ -1,0 +1,137 @@
+"""State of a pool instance: parameters, LP vault, insurance fund, markets and positions.
+
+A pool is the counterparty to every trade in its markets (GMX v2 GM pools). It owns its
+vault, insurance fund and parameters; nothing in a pool refers to another pool, and the
+clearinghouse moves value into or out of a pool only through recorded events.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from ringfence.core.state_keys import AccountKey
+
+__all__ = ["MarginMode", "MarketParams", "MarketState", "PoolParams", "PoolState", "PoolStatus", "Position"]
+
+
+class PoolStatus(enum.Enum):
+    """What a pool accepts."""
+
+    ACTIVE = "active"
+    REDUCE_ONLY = "reduce_only"
+    """New risk refused; closing, liquidating and LP exits go on."""
+    HALTED = "halted"
+    """A fault was contained here: only governance can resume it."""
+
+
+class MarginMode(enum.Enum):
+    """How a position is margined."""
+
+    ISOLATED = "isolated"
+    """Its own margin vault; its loss can consume only that vault."""
+    CROSS = "cross"
+    """It shares its sub-account's collateral."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolParams:
+    """A pool's own risk parameters (ratios in WAD, amounts in quote atoms)."""
+
+    quote_asset: str
+    lp_fee_share_wad: int
+    insurance_fee_share_wad: int
+    """The protocol takes the rest of each fee."""
+    reserve_factor_wad: int
+    """|skew notional| may not exceed this share of the LP vault."""
+    liquidation_penalty_wad: int
+    liquidator_share_wad: int
+    """Share of the penalty paid to the keeper; the insurance fund keeps the rest."""
+    insurance_draw_cap_atoms: int
+    """Most the insurance fund may pay out per ``insurance_window_ns``."""
+    insurance_window_ns: int
+    close_factor_wad: int
+    """Largest share of a position one liquidation may close (WAD = whole position)."""
+    nav_drawdown_limit_wad: int
+    """Reduce-only once socialised losses within one risk window (``insurance_window_ns``)
+    exceed this share of the LP vault as it stood when the window opened."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketParams:
+    """A linear perpetual market inside a pool."""
+
+    market: str
+    base_asset: str
+    initial_margin_wad: int
+    maintenance_margin_wad: int
+    spread_wad: int
+    taker_fee_wad: int
+    skew_scale_atoms: int
+    """Base atoms of skew that move the fill price by 100% (Synthetix skew scale)."""
+    max_funding_rate_per_day_wad: int
+    open_interest_cap_atoms: int
+    """Cap on each side's open interest in base atoms."""
+    pnl_weight_wad: int
+    """Weight of positive unrealised PnL in equity (≤ WAD)."""
+
+
+@dataclass(slots=True)
+class Position:
+    """A perpetual position (size in base atoms, signed; notional in quote atoms)."""
+
+    size_atoms: int
+    open_notional_atoms: int
+    """Signed quote paid to open (long > 0): unrealised PnL = size·price − open_notional."""
+    funding_index_wad: int
+    mode: MarginMode
+    isolated_margin_atoms: int = 0
+
+
+@dataclass(slots=True)
+class MarketState:
+    """A market's parameters, open interest and funding index."""
+
+    params: MarketParams
+    long_atoms: int = 0
+    short_atoms: int = 0
+    """Positive magnitude of the short side."""
+    funding_index_wad: int = 0
+    """Cumulative funding paid by a long of one whole base unit, in quote atoms × WAD."""
+    funding_updated_ns: int = 0
+
+    @property
+    def skew_atoms(self) -> int:
+        """Return longs minus shorts in base atoms."""
+        return self.long_atoms - self.short_atoms
+
+
+@dataclass(slots=True)
+class PoolState:
+    """One pool instance."""
+
+    pool: str
+    template: str
+    template_version: int
+    params: PoolParams
+    status: PoolStatus = PoolStatus.ACTIVE
+    status_reason: str = ""
+    vault_atoms: int = 0
+    """Quote atoms the LP vault holds (cash)."""
+    total_shares: int = 0
+    lp_shares: dict[AccountKey, int] = field(default_factory=dict)
+    insurance_atoms: int = 0
+    protocol_fees_atoms: int = 0
+    insurance_window_start_ns: int = 0
+    insurance_drawn_in_window_atoms: int = 0
+    socialised_loss_atoms: int = 0
+    """Cumulative losses the LP vault absorbed for bankrupt positions."""
+    loss_window_start_ns: int = 0
+    loss_in_window_atoms: int = 0
+    """Socialised loss since ``loss_window_start_ns`` (the NAV-drawdown breaker's window)."""
+    loss_window_vault_atoms: int = 0
+    """The LP vault when the current loss window opened: the drawdown's reference."""
+    markets: dict[str, MarketState] = field(default_factory=dict)
+    positions: dict[tuple[AccountKey, str], Position] = field(default_factory=dict)
+    account_markets: dict[AccountKey, list[str]] = field(default_factory=dict)
+    """Index: the markets each sub-account holds a position in (ordered by first open)."""
