@@ -315,6 +315,11 @@ def test_parse_ratio_rejects_above_a_fractional_maximum() -> None:
         parse_ratio("0.6", maximum_wad=500_000_000_000_000_000)
 
 
+# Regression tests: '1e999999999' used to report "at most 6 fractional digits" (the decimal
+# overflow signalled Inexact), '1e200000' used to expand into a 200,000-digit int (~1.4 s,
+# '1e999990' ~30 s) before the range check, and a float was repr()'d twice so 1.5 read '1.5'.
+
+
 def test_parse_fixed_reports_the_maximum_for_an_exponent_beyond_the_decimal_context() -> None:
     with pytest.raises(InvalidAmount) as caught:
         parse_fixed("1e999999999", 6)
@@ -347,6 +352,43 @@ def test_parse_fixed_rejects_any_text_with_one_nonzero_digit_beyond_the_scale(
     text = f"{digits[: -(decimals + 1)]}.{digits[-(decimals + 1) :]}"
     with pytest.raises(InvalidAmount, match=f"at most {decimals} fractional digits"):
         parse_fixed(text, decimals)
+
+
+def _max_atoms_text(decimals: int) -> str:
+    """MAX_ATOMS at ``decimals`` as text, by hand: its 39 digits end in 5, so no trailing zeros."""
+    digits = str(MAX_ATOMS_LITERAL)
+    return f"{digits[:-decimals]}.{digits[-decimals:]}" if decimals else digits
+
+
+@given(mantissa=st.integers(0, 10**45), exponent=st.integers(-60, 60), decimals=st.integers(0, 30))
+def test_parse_fixed_of_scientific_notation_matches_the_exact_fraction(
+    mantissa: int, exponent: int, decimals: int
+) -> None:
+    # Independent reference: the exact scaled value as a Fraction; accepted iff whole and ≤ MAX_ATOMS.
+    text = f"{mantissa}e{exponent}"
+    scaled = Fraction(mantissa) * Fraction(10) ** (exponent + decimals)
+    if scaled.denominator == 1 and scaled <= MAX_ATOMS_LITERAL:
+        assert parse_fixed(text, decimals) == scaled
+        return
+    with pytest.raises(InvalidAmount) as caught:
+        parse_fixed(text, decimals)
+    too_many_digits = f"at most {decimals} fractional digits"
+    too_big = f"at most {_max_atoms_text(decimals)}"
+    if scaled.denominator != 1 and scaled > MAX_ATOMS_LITERAL:
+        assert caught.value.expected in {too_many_digits, too_big}
+    elif scaled.denominator != 1:
+        assert caught.value.expected == too_many_digits
+    else:
+        assert caught.value.expected == too_big
+
+
+@given(x=st.integers(MAX_ATOMS_LITERAL + 1, 10**60), decimals=st.integers(0, 30))
+def test_parse_fixed_rejects_every_amount_above_max_atoms_naming_the_maximum(x: int, decimals: int) -> None:
+    whole, fraction = divmod(x, 10**decimals)
+    text = f"{whole}.{str(fraction).rjust(decimals, '0')}" if decimals else str(whole)
+    with pytest.raises(InvalidAmount) as caught:
+        parse_fixed(text, decimals)
+    assert caught.value.expected == f"at most {_max_atoms_text(decimals)}"
 
 
 @given(x=st.integers(1, MAX_ATOMS), decimals=st.integers(0, 30))

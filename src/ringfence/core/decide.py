@@ -7,7 +7,6 @@ events that :func:`ringfence.core.evolve.evolve` will apply.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,6 @@ from ringfence.core.errors import (
     DuplicateEntity,
     InsufficientBalance,
     InsufficientMargin,
-    InvalidAmount,
     InvalidParameter,
     RingfenceError,
     SupplyCapExceeded,
@@ -65,31 +63,9 @@ from ringfence.core.pool.events import PoolHalted
 from ringfence.core.pool.liquidate import decide_liquidate
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, MAX_DECIMALS, WAD
+from ringfence.core.validation import check_account, check_amount, check_field_types, check_int, check_name, check_ratio
 
-__all__ = ["MAX_SUB_ACCOUNTS", "decide"]
-
-MAX_SUB_ACCOUNTS = 256
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-
-
-def _check_name(field: str, value: str) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise InvalidParameter(field, value, "1-64 characters of letters, digits, '.', '_', ':' or '-'")
-
-
-def _check_int(field: str, value: int, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidParameter(field, value, f"an integer between {low} and {high}")
-
-
-def _check_amount(field: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ATOMS:
-        raise InvalidAmount(field, value, f"a whole number of atoms between 1 and {MAX_ATOMS}")
-
-
-def _check_ratio(field: str, value: int, maximum: int = WAD) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise InvalidAmount(field, value, f"a WAD ratio between 0 and {maximum}")
+__all__ = ["decide"]
 
 
 def _asset(state: LedgerState, asset: str) -> AssetState:
@@ -108,9 +84,7 @@ def _oracle(state: LedgerState, asset: str) -> OracleState:
 
 
 def _account_key(owner: str, sub_account: int) -> AccountKey:
-    _check_name("owner", owner)
-    _check_int("sub_account", sub_account, 0, MAX_SUB_ACCOUNTS - 1)
-    return (owner, sub_account)
+    return check_account("owner", owner, "sub_account", sub_account)
 
 
 def _label(key: AccountKey) -> str:
@@ -118,12 +92,12 @@ def _label(key: AccountKey) -> str:
 
 
 def _decide_register_asset(state: LedgerState, command: RegisterAsset) -> list[Event]:
-    _check_name("asset", command.asset)
-    _check_int("decimals", command.decimals, 0, MAX_DECIMALS)
-    _check_ratio("maintenance_weight_wad", command.maintenance_weight_wad)
-    _check_ratio("initial_weight_wad", command.initial_weight_wad, command.maintenance_weight_wad)
-    _check_int("supply_cap_atoms", command.supply_cap_atoms, 0, MAX_ATOMS)
-    _check_int("weight_scale_start_value", command.weight_scale_start_value, 0, MAX_ATOMS)
+    check_name("asset", command.asset)
+    check_int("decimals", command.decimals, 0, MAX_DECIMALS)
+    check_ratio("maintenance_weight_wad", command.maintenance_weight_wad)
+    check_ratio("initial_weight_wad", command.initial_weight_wad, 0, command.maintenance_weight_wad)
+    check_int("supply_cap_atoms", command.supply_cap_atoms, 0, MAX_ATOMS)
+    check_int("weight_scale_start_value", command.weight_scale_start_value, 0, MAX_ATOMS)
     if command.asset in state.assets:
         raise DuplicateEntity("asset", command.asset)
     return [
@@ -144,17 +118,17 @@ def _decide_configure_oracle(state: LedgerState, command: ConfigureOracle) -> li
     if not names or len(names) != len(weights) or len(set(names)) != len(names):
         raise InvalidParameter("source_names", names, "distinct names, one weight each")
     for name in names:
-        _check_name("source_names", name)
+        check_name("source_names", name)
     for weight in weights:
-        _check_int("source_weights", weight, 1, 10**6)
-    _check_int("quorum", command.quorum, 1, len(names))
-    _check_int("max_staleness_ns", command.max_staleness_ns, 1, 10**18)
-    _check_int("guard_release_ns", command.guard_release_ns, 0, 10**18)
-    _check_int("delay_interval_seconds", command.delay_interval_seconds, 1, 10**7)
+        check_int("source_weights", weight, 1, 10**6)
+    check_int("quorum", command.quorum, 1, len(names))
+    check_int("max_staleness_ns", command.max_staleness_ns, 1, 10**18)
+    check_int("guard_release_ns", command.guard_release_ns, 0, 10**18)
+    check_int("delay_interval_seconds", command.delay_interval_seconds, 1, 10**7)
     for field in ("max_deviation_wad", "max_confidence_wad", "max_jump_wad"):
-        _check_int(field, getattr(command, field), 0, 100 * WAD)
-    _check_ratio("delay_growth_limit_wad", command.delay_growth_limit_wad)
-    _check_ratio("stable_growth_limit_wad", command.stable_growth_limit_wad)
+        check_int(field, getattr(command, field), 0, 100 * WAD)
+    check_ratio("delay_growth_limit_wad", command.delay_growth_limit_wad)
+    check_ratio("stable_growth_limit_wad", command.stable_growth_limit_wad)
     return [
         OracleConfigured(
             asset=command.asset,
@@ -177,11 +151,11 @@ def _decide_submit_price(state: LedgerState, command: SubmitPrice) -> list[Event
     oracle = _oracle(state, command.asset)
     if command.source not in oracle.config.source_names():
         raise UnknownEntity("oracle source", command.source, oracle.config.source_names())
-    _check_amount("price_wad", command.price_wad)
-    _check_int("confidence_wad", command.confidence_wad, 0, MAX_ATOMS)
+    check_amount("price_wad", command.price_wad)
+    check_int("confidence_wad", command.confidence_wad, 0, MAX_ATOMS)
     previous = oracle.quotes.get(command.source)
     earliest = previous.published_ns + 1 if previous is not None else 0
-    _check_int("published_ns", command.published_ns, earliest, command.timestamp_ns)
+    check_int("published_ns", command.published_ns, earliest, command.timestamp_ns)
     submitted = PriceSubmitted(
         command.asset, command.source, command.price_wad, command.confidence_wad, command.published_ns
     )
@@ -216,7 +190,7 @@ def _guard_step(oracle: OracleState, command: SubmitPrice, median_wad: int, reas
 def _decide_deposit(state: LedgerState, command: Deposit) -> list[Event]:
     _account_key(command.owner, command.sub_account)
     asset = _asset(state, command.asset)
-    _check_amount("amount_atoms", command.amount_atoms)
+    check_amount("amount_atoms", command.amount_atoms)
     cap = asset.params.supply_cap_atoms
     if asset.total_deposits_atoms + command.amount_atoms > cap:
         raise SupplyCapExceeded(command.asset, cap, asset.total_deposits_atoms, command.amount_atoms)
@@ -226,7 +200,7 @@ def _decide_deposit(state: LedgerState, command: Deposit) -> list[Event]:
 def _check_can_release(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int, now_ns: int) -> None:
     """Check ``key`` holds ``amount_atoms`` of ``asset`` and stays healthy at IM without it."""
     _asset(state, asset)
-    _check_amount("amount_atoms", amount_atoms)
+    check_amount("amount_atoms", amount_atoms)
     account = state.accounts.get(key)
     held = account.balances.get(asset, 0) if account is not None else 0
     if held < amount_atoms:
@@ -307,5 +281,6 @@ def decide(state: LedgerState, command: Command) -> list[Event]:
     decider = _DECIDERS.get(type(command))
     if decider is None:
         raise InvalidParameter("command", type(command).__name__, f"one of {', '.join(t.__name__ for t in _DECIDERS)}")
-    _check_int("timestamp_ns", command.timestamp_ns, 0, 2**63 - 1)
+    check_field_types(command)
+    check_int("timestamp_ns", command.timestamp_ns, 0, 2**63 - 1)
     return decider(state, command)

@@ -70,13 +70,17 @@ class MarginSnapshot:
 
 
 def oracle_status(oracle: OracleState, now_ns: int) -> tuple[OracleStatus, str]:
-    """Return the oracle's status at ``now_ns``: its last status, aged by staleness."""
-    if oracle.status is not OracleStatus.FRESH:
+    """Return the oracle's status at ``now_ns``: its last status, aged by staleness.
+
+    A fresh or guarded oracle whose last accepted price is older than ``max_staleness_ns``
+    is stale: a guard never lets a market settle on an old price forever.
+    """
+    if oracle.status is OracleStatus.STALE:
         return oracle.status, oracle.reason
     age_ns = now_ns - oracle.accepted_ns
     if age_ns > oracle.config.max_staleness_ns:
         return OracleStatus.STALE, f"last price accepted {age_ns} ns ago, limit {oracle.config.max_staleness_ns}"
-    return OracleStatus.FRESH, oracle.reason
+    return oracle.status, oracle.reason
 
 
 def _usable_prices(state: LedgerState, asset: str, now_ns: int) -> tuple[int, int]:
@@ -200,14 +204,14 @@ def margin_snapshot(
     kind: MarginKind,
     now_ns: int,
     balance_changes: Mapping[str, int] | None = None,
-    position_override: tuple[str, Position | None] | None = None,
+    position_override: tuple[str, str, Position | None] | None = None,
     *,
     allow_guarded: bool = False,
 ) -> MarginSnapshot:
     """Return a sub-account's cross-margin equity and requirement, in value atoms.
 
     Optionally after hypothetical balance changes and with one cross position of the
-    sub-account's pool replaced (``(market, position or None)``), so ``decide`` can check a
+    sub-account replaced (``(pool, market, position or None)``), so ``decide`` can check a
     command's outcome without mutating state. With no cross position and no debt the
     account is healthy whatever its collateral is worth: no oracle is consulted (equity
     is reported as 0), so a collateral-only account never depends on a price.
@@ -232,20 +236,25 @@ def margin_snapshot(
 
 
 def _cross_positions(
-    state: LedgerState, key: AccountKey, override: tuple[str, Position | None] | None
+    state: LedgerState, key: AccountKey, override: tuple[str, str, Position | None] | None
 ) -> list[tuple[PoolState, str, Position]]:
-    pool_id = state.cross_pool.get(key)
+    """Return the sub-account's cross positions, with ``override`` applied.
+
+    The override may name the sub-account's first cross position (no pool bound yet).
+    """
+    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
     if pool_id is None:
         return []
     pool = state.pools[pool_id]
     found = []
     markets = list(pool.account_markets.get(key, ()))
-    if override is not None and override[0] not in markets:
-        markets.append(override[0])
+    replaced = override[1] if override is not None and override[0] == pool_id else None
+    if replaced is not None and replaced not in markets:
+        markets.append(replaced)
     for market_id in markets:
         position = pool.positions.get((key, market_id))
-        if override is not None and override[0] == market_id:
-            position = override[1]
+        if override is not None and market_id == replaced:
+            position = override[2]
         if position is not None and position.mode is MarginMode.CROSS:
             found.append((pool, market_id, position))
     return found

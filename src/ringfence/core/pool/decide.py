@@ -6,7 +6,6 @@ the sub-accounts trading with it), and every value moving in or out is an event 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ringfence.core.errors import (
@@ -47,6 +46,7 @@ from ringfence.core.pool.perp_math import (
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
+from ringfence.core.validation import check_account, check_amount, check_name, check_ratio
 
 __all__ = [
     "SizeChange",
@@ -61,23 +61,6 @@ __all__ = [
     "quote_balance",
     "resize",
 ]
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-
-
-def _check_name(field: str, value: str) -> None:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise InvalidParameter(field, value, "1-64 characters of letters, digits, '.', '_', ':' or '-'")
-
-
-def _check_ratio(field: str, value: int, low: int = 0, high: int = WAD) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidParameter(field, value, f"a WAD ratio between {low} and {high}")
-
-
-def _check_amount(field: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ATOMS:
-        raise InvalidAmount(field, value, f"a whole number of atoms between 1 and {MAX_ATOMS}")
 
 
 def pool_of(state: LedgerState, pool_id: str) -> PoolState:
@@ -116,8 +99,8 @@ def _take_quote(state: LedgerState, key: AccountKey, asset: str, amount_atoms: i
 
 def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     """Validate a pool's template and parameters and create it."""
-    _check_name("pool", command.pool)
-    _check_name("template", command.template)
+    check_name("pool", command.pool)
+    check_name("template", command.template)
     if command.pool in state.pools:
         raise DuplicateEntity("pool", command.pool)
     if isinstance(command.template_version, bool) or not 1 <= command.template_version <= 10**6:
@@ -125,13 +108,13 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     params = command.params
     if params.quote_asset not in state.assets:
         raise UnknownEntity("quote asset", params.quote_asset, tuple(state.assets))
-    _check_ratio("lp_fee_share_wad", params.lp_fee_share_wad)
-    _check_ratio("insurance_fee_share_wad", params.insurance_fee_share_wad, 0, WAD - params.lp_fee_share_wad)
-    _check_ratio("reserve_factor_wad", params.reserve_factor_wad, 0, 100 * WAD)
-    _check_ratio("liquidation_penalty_wad", params.liquidation_penalty_wad, 0, WAD // 2)
-    _check_ratio("liquidator_share_wad", params.liquidator_share_wad)
-    _check_ratio("close_factor_wad", params.close_factor_wad, 1)
-    _check_ratio("nav_drawdown_limit_wad", params.nav_drawdown_limit_wad)
+    check_ratio("lp_fee_share_wad", params.lp_fee_share_wad)
+    check_ratio("insurance_fee_share_wad", params.insurance_fee_share_wad, 0, WAD - params.lp_fee_share_wad)
+    check_ratio("reserve_factor_wad", params.reserve_factor_wad, 0, 100 * WAD)
+    check_ratio("liquidation_penalty_wad", params.liquidation_penalty_wad, 0, WAD // 2)
+    check_ratio("liquidator_share_wad", params.liquidator_share_wad)
+    check_ratio("close_factor_wad", params.close_factor_wad, 1)
+    check_ratio("nav_drawdown_limit_wad", params.nav_drawdown_limit_wad)
     for field in ("insurance_draw_cap_atoms", "insurance_window_ns"):
         value = getattr(params, field)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ATOMS:
@@ -143,19 +126,19 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     """Validate a perpetual market's parameters and add it to its pool."""
     pool = pool_of(state, command.pool)
     params = command.params
-    _check_name("market", params.market)
+    check_name("market", params.market)
     if params.market in pool.markets:
         raise DuplicateEntity(f"market of pool {pool.pool}", params.market)
     if params.base_asset not in state.oracles:
         raise UnknownEntity("base asset with an oracle", params.base_asset, tuple(state.oracles))
-    _check_ratio("maintenance_margin_wad", params.maintenance_margin_wad, 1)
-    _check_ratio("initial_margin_wad", params.initial_margin_wad, params.maintenance_margin_wad)
-    _check_ratio("spread_wad", params.spread_wad, 0, WAD // 10)
-    _check_ratio("taker_fee_wad", params.taker_fee_wad, 0, WAD // 10)
-    _check_ratio("pnl_weight_wad", params.pnl_weight_wad)
-    _check_ratio("max_funding_rate_per_day_wad", params.max_funding_rate_per_day_wad)
-    _check_amount("skew_scale_atoms", params.skew_scale_atoms)
-    _check_amount("open_interest_cap_atoms", params.open_interest_cap_atoms)
+    check_ratio("maintenance_margin_wad", params.maintenance_margin_wad, 1)
+    check_ratio("initial_margin_wad", params.initial_margin_wad, params.maintenance_margin_wad)
+    check_ratio("spread_wad", params.spread_wad, 0, WAD // 10)
+    check_ratio("taker_fee_wad", params.taker_fee_wad, 0, WAD // 10)
+    check_ratio("pnl_weight_wad", params.pnl_weight_wad)
+    check_ratio("max_funding_rate_per_day_wad", params.max_funding_rate_per_day_wad)
+    check_amount("skew_scale_atoms", params.skew_scale_atoms)
+    check_amount("open_interest_cap_atoms", params.open_interest_cap_atoms)
     return [MarketAdded(command.pool, params, command.timestamp_ns)]
 
 
@@ -163,8 +146,8 @@ def decide_provide_liquidity(state: LedgerState, command: ProvideLiquidity) -> l
     """Mint LP shares for quote atoms at the pool's NAV (the high bound: fewer shares)."""
     pool = pool_of(state, command.pool)
     _require_open(pool, increases_risk=False)
-    _check_amount("amount_atoms", command.amount_atoms)
-    key = (command.owner, command.sub_account)
+    check_amount("amount_atoms", command.amount_atoms)
+    key = check_account("owner", command.owner, "sub_account", command.sub_account)
     _take_quote(state, key, pool.params.quote_asset, command.amount_atoms)
     if pool.total_shares == 0:
         shares = command.amount_atoms
@@ -182,8 +165,8 @@ def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> lis
     """Burn LP shares for quote atoms at NAV (the low bound), keeping the pool's reserve."""
     pool = pool_of(state, command.pool)
     _require_open(pool, increases_risk=False)
-    _check_amount("shares", command.shares)
-    key = (command.owner, command.sub_account)
+    check_amount("shares", command.shares)
+    key = check_account("owner", command.owner, "sub_account", command.sub_account)
     owned = pool.lp_shares.get(key, 0)
     if owned < command.shares:
         raise InsufficientBalance(f"{key[0]}/{key[1]}", f"{pool.pool} LP shares", command.shares, owned)
@@ -198,8 +181,9 @@ def decide_fund_insurance(state: LedgerState, command: FundInsurance) -> list[Ev
     """Move quote atoms from a sub-account into the pool's insurance fund."""
     pool = pool_of(state, command.pool)
     _require_open(pool, increases_risk=False)
-    _check_amount("amount_atoms", command.amount_atoms)
-    _take_quote(state, (command.owner, command.sub_account), pool.params.quote_asset, command.amount_atoms)
+    check_amount("amount_atoms", command.amount_atoms)
+    key = check_account("owner", command.owner, "sub_account", command.sub_account)
+    _take_quote(state, key, pool.params.quote_asset, command.amount_atoms)
     return [InsuranceFunded(command.owner, command.sub_account, command.pool, command.amount_atoms)]
 
 
@@ -296,7 +280,7 @@ class _TradeContext:
 def _trade_context(state: LedgerState, command: Trade) -> _TradeContext:
     pool = pool_of(state, command.pool)
     market = _market_of(pool, command.market)
-    key = (command.owner, command.sub_account)
+    key = check_account("owner", command.owner, "sub_account", command.sub_account)
     if not isinstance(command.mode, MarginMode):
         raise InvalidParameter("mode", command.mode, "'isolated' or 'cross'")
     position = pool.positions.get((key, command.market))
@@ -433,7 +417,7 @@ def _check_trade_margin(
             MarginKind.INITIAL,
             command.timestamp_ns,
             {ctx.pool.params.quote_asset: side_delta},
-            (command.market, position),
+            (command.pool, command.market, position),
         )
     if not snapshot.is_healthy:
         raise InsufficientMargin(label, snapshot.equity_value, snapshot.requirement_value)

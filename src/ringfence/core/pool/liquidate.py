@@ -24,6 +24,7 @@ from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_at
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div
+from ringfence.core.validation import check_account
 
 __all__ = ["decide_liquidate", "insurance_room_atoms"]
 
@@ -65,7 +66,7 @@ def _cross_shortfall(
         MarginKind.MAINTENANCE,
         command.timestamp_ns,
         {quote: quote_change},
-        (command.market, None),
+        (command.pool, command.market, None),
         allow_guarded=True,
     )
     if after.equity_value >= 0:
@@ -110,8 +111,8 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     pool = pool_of(state, command.pool)
     if pool.status is PoolStatus.HALTED:
         raise CommandRejected(f"pool {pool.pool} is halted ({pool.status_reason}); governance must resume it")
-    key = (command.owner, command.sub_account)
-    keeper = (command.keeper_owner, command.keeper_sub_account)
+    key = check_account("owner", command.owner, "sub_account", command.sub_account)
+    keeper = check_account("keeper_owner", command.keeper_owner, "keeper_sub_account", command.keeper_sub_account)
     if keeper == key:
         raise InvalidParameter("keeper_owner", command.keeper_owner, "a keeper other than the liquidated account")
     position = pool.positions.get((key, command.market))
