@@ -46,7 +46,7 @@ from ringfence.core.pool.perp_math import (
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
-from ringfence.core.validation import check_account, check_amount, check_name, check_ratio
+from ringfence.core.validation import check_account, check_amount, check_int, check_name, check_ratio
 
 __all__ = [
     "SizeChange",
@@ -103,8 +103,7 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     check_name("template", command.template)
     if command.pool in state.pools:
         raise DuplicateEntity("pool", command.pool)
-    if isinstance(command.template_version, bool) or not 1 <= command.template_version <= 10**6:
-        raise InvalidParameter("template_version", command.template_version, "an integer from 1")
+    check_int("template_version", command.template_version, 1, 10**6)
     params = command.params
     if params.quote_asset not in state.assets:
         raise UnknownEntity("quote asset", params.quote_asset, tuple(state.assets))
@@ -115,10 +114,8 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     check_ratio("liquidator_share_wad", params.liquidator_share_wad)
     check_ratio("close_factor_wad", params.close_factor_wad, 1)
     check_ratio("nav_drawdown_limit_wad", params.nav_drawdown_limit_wad)
-    for field in ("insurance_draw_cap_atoms", "insurance_window_ns"):
-        value = getattr(params, field)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ATOMS:
-            raise InvalidParameter(field, value, f"an integer between 0 and {MAX_ATOMS}")
+    check_int("insurance_draw_cap_atoms", params.insurance_draw_cap_atoms, 0, MAX_ATOMS)
+    check_int("insurance_window_ns", params.insurance_window_ns, 0, MAX_ATOMS)
     return [PoolCreated(command.pool, command.template, command.template_version, params)]
 
 
@@ -281,8 +278,6 @@ def _trade_context(state: LedgerState, command: Trade) -> _TradeContext:
     pool = pool_of(state, command.pool)
     market = _market_of(pool, command.market)
     key = check_account("owner", command.owner, "sub_account", command.sub_account)
-    if not isinstance(command.mode, MarginMode):
-        raise InvalidParameter("mode", command.mode, "'isolated' or 'cross'")
     position = pool.positions.get((key, command.market))
     if position is not None and position.mode is not command.mode:
         raise InvalidParameter("mode", command.mode.value, f"{position.mode.value}, the open position's mode")
@@ -304,14 +299,15 @@ def _trade_context(state: LedgerState, command: Trade) -> _TradeContext:
 
 
 def _check_trade_input(command: Trade) -> None:
+    """Check the trade's ranges; field types were checked by ``check_field_types`` before any rule."""
     size = command.size_delta_atoms
-    if isinstance(size, bool) or not isinstance(size, int) or size == 0 or abs(size) > MAX_ATOMS:
+    if size == 0 or abs(size) > MAX_ATOMS:
         raise InvalidAmount("size_delta_atoms", size, "a non-zero whole number of base atoms")
-    if isinstance(command.margin_atoms, bool) or not 0 <= command.margin_atoms <= MAX_ATOMS:
+    if not 0 <= command.margin_atoms <= MAX_ATOMS:
         raise InvalidAmount("margin_atoms", command.margin_atoms, "a whole number of quote atoms ≥ 0")
     if command.mode is MarginMode.CROSS and command.margin_atoms:
         raise InvalidParameter("margin_atoms", command.margin_atoms, "0 for a cross position")
-    if isinstance(command.limit_price_wad, bool) or not 0 <= command.limit_price_wad <= MAX_ATOMS:
+    if not 0 <= command.limit_price_wad <= MAX_ATOMS:
         raise InvalidAmount("limit_price_wad", command.limit_price_wad, "a WAD price ≥ 0 (0: no limit)")
 
 
