@@ -18,34 +18,16 @@ import copy
 import dataclasses
 import math
 from fractions import Fraction
-from typing import TypeVar
 
-import pytest
-
-from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Withdraw
-from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter, RingfenceError
-from ringfence.core.events import Event
-from ringfence.core.invariants import check_conservation
-from ringfence.core.margin import NO_LIMIT, MarginKind, margin_snapshot
-from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, Liquidate, ProvideLiquidity, Trade
+import support.venue
+from ringfence.core.commands import Withdraw
+from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter
+from ringfence.core.margin import MarginKind, margin_snapshot
 from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolStatusChanged, PositionChanged
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolStatus
-from ringfence.core.state import LedgerState
 from ringfence.core.units import WAD
-from ringfence.service.engine import Engine, replay
-from ringfence.store.memory import MemoryJournal
+from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, PERCENT, POOL, USDC, none_of, only
 
-E = TypeVar("E")
-
-SECOND_NS = 10**9
-HOUR_NS = 3600 * SECOND_NS
-T0 = 1_000_000 * SECOND_NS
-USDC = 10**6
-ETH = 10**18
-PERCENT = WAD // 100
-POOL = "P"
-MARKET = "ETH-PERP"
-LP_ATOMS = 100_000 * USDC
 INSURANCE_ATOMS = 5_000 * USDC
 
 POOL_PARAMS = PoolParams(
@@ -74,107 +56,16 @@ MARKET_PARAMS = MarketParams(
 )
 
 
-def _oracle(asset: str, now_ns: int) -> ConfigureOracle:
-    return ConfigureOracle(
-        asset=asset,
-        source_names=("a", "b", "c"),
-        source_weights=(1, 1, 1),
-        quorum=2,
-        max_staleness_ns=HOUR_NS,
-        max_deviation_wad=5 * PERCENT,
-        max_confidence_wad=1 * PERCENT,
-        max_jump_wad=90 * PERCENT,
-        guard_release_ns=60 * SECOND_NS,
-        delay_interval_seconds=3600,
-        delay_growth_limit_wad=6 * PERCENT,
-        stable_growth_limit_wad=WAD * 3 // 10_000,
-        timestamp_ns=now_ns,
-    )
-
-
-class Venue:
-    """One engine with USDC and ETH listed and one pool ``P`` (one ETH perp, 100k LP, 5k insurance)."""
+class Venue(support.venue.Venue):
+    """The shared venue with this module's pool and market, 100k LP and 5k insurance."""
 
     def __init__(self, pool: PoolParams = POOL_PARAMS) -> None:
-        self.engine = Engine(MemoryJournal())
-        self.now = T0
-        self.run(RegisterAsset("USDC", 6, WAD, WAD, NO_LIMIT, NO_LIMIT, T0))
-        self.run(RegisterAsset("ETH", 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, NO_LIMIT, T0))
-        self.run(_oracle("USDC", T0))
-        self.run(_oracle("ETH", T0))
-        self.quote_prices(2_000 * WAD, advance_ns=0)
-        self.run(CreatePool(POOL, "perp", 1, pool, T0))
-        self.run(AddMarket(POOL, MARKET_PARAMS, T0))
-        self.deposit("lp", LP_ATOMS + INSURANCE_ATOMS)
-        self.run(ProvideLiquidity("lp", 0, POOL, LP_ATOMS, T0))
-        self.run(FundInsurance("lp", 0, POOL, INSURANCE_ATOMS, T0))
-
-    @property
-    def state(self) -> LedgerState:
-        return self.engine.state
-
-    def run(self, command: Command) -> tuple[Event, ...]:
-        events = self.engine.execute(command)
-        check_conservation(self.engine.state)
-        return events
-
-    def refuse(self, command: Command, error: type[RingfenceError], match: str) -> RingfenceError:
-        """Check ``command`` is refused with ``error`` and changes nothing."""
-        before = copy.deepcopy(self.engine.state)
-        with pytest.raises(error, match=match) as raised:
-            self.engine.execute(command)
-        assert self.engine.state == before
-        check_conservation(self.engine.state)
-        return raised.value
-
-    def quote_prices(self, eth_price_wad: int, *, advance_ns: int = SECOND_NS) -> None:
-        """Move the clock and have all three sources quote ETH (and USDC at par)."""
-        self.now += advance_ns
-        for asset, price in (("USDC", WAD), ("ETH", eth_price_wad)):
-            for source in ("a", "b", "c"):
-                self.run(SubmitPrice(asset, source, price, 0, self.now, self.now))
-
-    def deposit(self, owner: str, amount_atoms: int, sub: int = 0, asset: str = "USDC") -> None:
-        self.run(Deposit(owner, sub, asset, amount_atoms, self.now))
-
-    def trade_command(
-        self, owner: str, size_atoms: int, mode: MarginMode = MarginMode.CROSS, margin_atoms: int = 0, sub: int = 0
-    ) -> Trade:
-        return Trade(owner, sub, POOL, MARKET, size_atoms, mode, margin_atoms, 0, self.now)
-
-    def trade(
-        self, owner: str, size_atoms: int, mode: MarginMode = MarginMode.CROSS, margin_atoms: int = 0, sub: int = 0
-    ) -> PositionChanged:
-        return only(self.run(self.trade_command(owner, size_atoms, mode, margin_atoms, sub)), PositionChanged)
+        super().__init__(pool, MARKET_PARAMS, insurance_atoms=INSURANCE_ATOMS)
 
     def open_isolated_long_of_ten(self, owner: str, sub: int = 0) -> None:
         """Isolated long 10 ETH with 2,100 USDC of margin (deposited first)."""
         self.deposit(owner, 2_100 * USDC, sub)
         self.trade(owner, 10 * ETH, MarginMode.ISOLATED, 2_100 * USDC, sub)
-
-    def liquidate_command(self, owner: str, sub: int = 0, keeper: str = "keeper") -> Liquidate:
-        return Liquidate(keeper, 0, owner, sub, POOL, MARKET, self.now)
-
-    def liquidate(self, owner: str, sub: int = 0) -> tuple[Event, ...]:
-        return self.run(self.liquidate_command(owner, sub))
-
-    def balance(self, owner: str, asset: str = "USDC", sub: int = 0) -> int:
-        account = self.state.accounts.get((owner, sub))
-        return account.balances.get(asset, 0) if account is not None else 0
-
-
-def only(events: tuple[Event, ...], kind: type[E]) -> E:
-    found = [event for event in events if isinstance(event, kind)]
-    assert len(found) == 1, events
-    return found[0]
-
-
-def none_of(events: tuple[Event, ...], kind: type[object]) -> bool:
-    return not any(isinstance(event, kind) for event in events)
-
-
-def assert_replay_equals_live(venue: Venue) -> None:
-    assert replay(venue.engine.journal.read()) == venue.state
 
 
 # --- verification -----------------------------------------------------------------------------
@@ -250,7 +141,7 @@ def test_isolated_liquidation_closes_ceil_of_close_factor_with_penalty_split_by_
     assert venue.balance("keeper") == keeper_before + 92_500_000
     assert pool.insurance_atoms == insurance_before + 92_500_001
     assert pool.vault_atoms == vault_before + 750_050_000
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_bankrupt_isolated_position_is_closed_whole_and_its_shortfall_goes_down_the_waterfall() -> None:
@@ -286,7 +177,7 @@ def test_bankrupt_isolated_position_is_closed_whole_and_its_shortfall_goes_down_
     assert pool.positions == {}
     assert venue.balance("keeper") == 0
     assert venue.balance("bob") == 0
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_insurance_draw_cap_binds_within_the_window_and_resets_after_it() -> None:
@@ -324,7 +215,7 @@ def test_insurance_draw_cap_binds_within_the_window_and_resets_after_it() -> Non
     assert (pool.insurance_window_start_ns, pool.insurance_drawn_in_window_atoms) == (venue.now, 1_000 * USDC)
     assert pool.insurance_atoms == INSURANCE_ATOMS - 2_000 * USDC
     assert pool.socialised_loss_atoms == 1_900_100_000 + 2_900_300_000 + 1_900_500_000
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_nav_drawdown_breaker_makes_pool_reduce_only_while_closing_and_liquidations_go_on() -> None:
@@ -367,7 +258,7 @@ def test_nav_drawdown_breaker_makes_pool_reduce_only_while_closing_and_liquidati
     assert none_of(carol, InsuranceDrawn)
     assert none_of(carol, PoolStatusChanged)
     assert venue.state.pools[POOL].positions == {}
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_nav_drawdown_breaker_counts_socialised_losses_within_a_window() -> None:
@@ -422,7 +313,7 @@ def test_cross_account_keeps_the_debt_its_collateral_backs_and_the_rest_is_bad_d
     assert venue.state.pools[POOL].socialised_loss_atoms == 225_025_000
     # the debt blocks the ETH: IM equity 1·1500·0.8 − 2_500.025 < 0 even for one atom of ETH out
     venue.refuse(Withdraw("dave", 0, "ETH", 1, venue.now), InsufficientMargin, "dave/0")
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_cross_debt_beyond_the_remaining_collateral_is_recorded_as_bad_debt() -> None:
@@ -467,7 +358,7 @@ def test_cross_account_with_nothing_else_is_written_off_through_the_waterfall() 
     assert pool.vault_atoms == LP_ATOMS + 2_100 * USDC
     assert pool.insurance_atoms == INSURANCE_ATOMS - 1_000 * USDC
     assert pool.socialised_loss_atoms == 400_025_000
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 # --- isolation --------------------------------------------------------------------------------
@@ -499,7 +390,7 @@ def test_isolated_bankruptcy_leaves_the_owners_other_collateral_and_sub_accounts
     assert venue.state.accounts[("alice", 2)] == accounts_before[("alice", 2)]
     assert venue.state.pools[POOL].positions[(("alice", 2), MARKET)] == cross_before
     assert (("alice", 0), MARKET) not in venue.state.pools[POOL].positions
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 # --- toxic liquidation ------------------------------------------------------------------------
@@ -537,4 +428,4 @@ def test_penalty_lowers_health_of_a_deep_underwater_cross_account() -> None:
     health_before, health_after = before.health_wad(), after.health_wad()
     assert health_before is not None and health_after is not None
     assert health_after < health_before
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()

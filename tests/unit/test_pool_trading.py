@@ -12,42 +12,25 @@ Every command runs through the :class:`~ringfence.service.engine.Engine`, and
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 from fractions import Fraction
-from typing import TypeVar
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Withdraw
-from ringfence.core.errors import CommandRejected, InsufficientBalance, RingfenceError
-from ringfence.core.events import Event
-from ringfence.core.invariants import check_conservation
-from ringfence.core.margin import NO_LIMIT, MarginKind, margin_snapshot
-from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity, RemoveLiquidity, Trade
+import support.venue
+from ringfence.core.commands import Withdraw
+from ringfence.core.errors import CommandRejected, InsufficientBalance
+from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.pool.commands import ProvideLiquidity, RemoveLiquidity
 from ringfence.core.pool.decide import resize
 from ringfence.core.pool.events import FundingAccrued, LiquidityProvided, LiquidityRemoved, PositionChanged
 from ringfence.core.pool.perp_math import fill_price_wad
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
-from ringfence.core.state import LedgerState
 from ringfence.core.units import WAD
-from ringfence.service.engine import Engine, replay
-from ringfence.store.memory import MemoryJournal
-
-E = TypeVar("E")
-
-SECOND_NS = 10**9
-HOUR_NS = 3600 * SECOND_NS
-T0 = 1_000_000 * SECOND_NS
-USDC = 10**6
-ETH = 10**18
-PERCENT = WAD // 100
-POOL = "P"
-MARKET = "ETH-PERP"
-LP_ATOMS = 100_000 * USDC
+from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, PERCENT, POOL, USDC, only
 
 POOL_PARAMS = PoolParams(
     quote_asset="USDC",
@@ -75,91 +58,11 @@ MARKET_PARAMS = MarketParams(
 )
 
 
-def _oracle(asset: str, now_ns: int) -> ConfigureOracle:
-    return ConfigureOracle(
-        asset=asset,
-        source_names=("a", "b", "c"),
-        source_weights=(1, 1, 1),
-        quorum=2,
-        max_staleness_ns=HOUR_NS,
-        max_deviation_wad=5 * PERCENT,
-        max_confidence_wad=1 * PERCENT,
-        max_jump_wad=90 * PERCENT,
-        guard_release_ns=60 * SECOND_NS,
-        delay_interval_seconds=3600,
-        delay_growth_limit_wad=6 * PERCENT,
-        stable_growth_limit_wad=WAD * 3 // 10_000,
-        timestamp_ns=now_ns,
-    )
-
-
-class Venue:
-    """One engine with USDC and ETH listed, one pool ``P`` with one ETH perp and 100,000 USDC of LP."""
+class Venue(support.venue.Venue):
+    """The shared venue with this module's pool and market and 100,000 USDC of LP."""
 
     def __init__(self, market: MarketParams = MARKET_PARAMS, pool: PoolParams = POOL_PARAMS) -> None:
-        self.engine = Engine(MemoryJournal())
-        self.now = T0
-        self.run(RegisterAsset("USDC", 6, WAD, WAD, NO_LIMIT, NO_LIMIT, T0))
-        self.run(RegisterAsset("ETH", 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, NO_LIMIT, T0))
-        self.run(_oracle("USDC", T0))
-        self.run(_oracle("ETH", T0))
-        self.quote_prices(2_000 * WAD, advance_ns=0)
-        self.run(CreatePool(POOL, "perp", 1, pool, T0))
-        self.run(AddMarket(POOL, market, T0))
-        self.deposit("lp", LP_ATOMS)
-        self.run(ProvideLiquidity("lp", 0, POOL, LP_ATOMS, T0))
-
-    @property
-    def state(self) -> LedgerState:
-        return self.engine.state
-
-    def run(self, command: Command) -> tuple[Event, ...]:
-        events = self.engine.execute(command)
-        check_conservation(self.engine.state)
-        return events
-
-    def refuse(self, command: Command, error: type[RingfenceError], match: str) -> RingfenceError:
-        """Check ``command`` is refused with ``error`` and changes nothing."""
-        before = copy.deepcopy(self.engine.state)
-        with pytest.raises(error, match=match) as raised:
-            self.engine.execute(command)
-        assert self.engine.state == before
-        check_conservation(self.engine.state)
-        return raised.value
-
-    def quote_prices(self, eth_price_wad: int, *, advance_ns: int = SECOND_NS) -> None:
-        """Move the clock and have all three sources quote ETH (and USDC at par)."""
-        self.now += advance_ns
-        for asset, price in (("USDC", WAD), ("ETH", eth_price_wad)):
-            for source in ("a", "b", "c"):
-                self.run(SubmitPrice(asset, source, price, 0, self.now, self.now))
-
-    def deposit(self, owner: str, amount_atoms: int) -> None:
-        self.run(Deposit(owner, 0, "USDC", amount_atoms, self.now))
-
-    def trade_command(
-        self, owner: str, size_atoms: int, mode: MarginMode = MarginMode.CROSS, margin_atoms: int = 0
-    ) -> Trade:
-        return Trade(owner, 0, POOL, MARKET, size_atoms, mode, margin_atoms, 0, self.now)
-
-    def trade(
-        self, owner: str, size_atoms: int, mode: MarginMode = MarginMode.CROSS, margin_atoms: int = 0
-    ) -> PositionChanged:
-        return only(self.run(self.trade_command(owner, size_atoms, mode, margin_atoms)), PositionChanged)
-
-    def usdc(self, owner: str) -> int:
-        account = self.state.accounts.get((owner, 0))
-        return account.balances.get("USDC", 0) if account is not None else 0
-
-
-def only(events: tuple[Event, ...], kind: type[E]) -> E:
-    found = [event for event in events if isinstance(event, kind)]
-    assert len(found) == 1, events
-    return found[0]
-
-
-def assert_replay_equals_live(venue: Venue) -> None:
-    assert replay(venue.engine.journal.read()) == venue.state
+        super().__init__(pool, market)
 
 
 # --- fill price -------------------------------------------------------------------------------
@@ -278,7 +181,7 @@ def test_fee_is_split_lp_insurance_and_protocol_takes_the_remainder() -> None:
     assert pool.vault_atoms == LP_ATOMS + 600_600
     assert pool.insurance_atoms == 200_200
     assert pool.protocol_fees_atoms == 200_201
-    assert venue.usdc("alice") == 10_000 * USDC - 1_001_001
+    assert venue.balance("alice") == 10_000 * USDC - 1_001_001
 
 
 # --- position accounting ----------------------------------------------------------------------
@@ -344,11 +247,11 @@ def test_open_increase_partial_close_flip_and_close_realise_pnl_by_hand() -> Non
     # the account paid every fee and received every realised PnL, to the atom
     fees = 2_002_003 + 1_051_053 + 1_048_953 + 4_195_800 + 2_102_098
     pnl = 62_535_490 + 125_060_494 - 8_395_796
-    assert venue.usdc("bob") == 10_000 * USDC - fees + pnl
+    assert venue.balance("bob") == 10_000 * USDC - fees + pnl
     assert (market.long_atoms, market.short_atoms) == (0, 0)
     assert venue.state.pools[POOL].positions == {}
     assert ("bob", 0) not in venue.state.cross_pool
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_resize_of_a_short_removes_basis_rounded_up_and_floors_its_value() -> None:
@@ -379,7 +282,7 @@ def test_isolated_margin_moves_into_the_position_vault_and_returns_on_full_close
 
     # Assert 1: 250 USDC left the balance; the vault holds it less the fee 1_001_001 (as in the fee test)
     assert opened.margin_added_atoms == 250 * USDC
-    assert venue.usdc("alice") == 750 * USDC
+    assert venue.balance("alice") == 750 * USDC
     position = venue.state.pools[POOL].positions[(("alice", 0), MARKET)]
     assert position.isolated_margin_atoms == 248_998_999  # 250_000_000 − 1_001_001
     assert ("alice", 0) not in venue.state.cross_pool
@@ -392,9 +295,9 @@ def test_isolated_margin_moves_into_the_position_vault_and_returns_on_full_close
     assert closed.realised_pnl_atoms == -4_000_002
     assert closed.fee_atoms == 999_001
     assert closed.margin_released_atoms == 243_999_996
-    assert venue.usdc("alice") == 750 * USDC + 243_999_996
+    assert venue.balance("alice") == 750 * USDC + 243_999_996
     assert venue.state.pools[POOL].positions == {}
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_unrealised_profit_counts_at_pnl_weight_but_cannot_be_withdrawn_until_realised() -> None:
@@ -422,10 +325,10 @@ def test_unrealised_profit_counts_at_pnl_weight_but_cannot_be_withdrawn_until_re
     # Assert 3: PnL floor(2_997_001_498.5) − 2_002_001_001 = 995_000_497; fee ceil(1_498_500.7495) = 1_498_501
     assert closed.realised_pnl_atoms == 995_000_497
     assert closed.fee_atoms == 1_498_501
-    assert venue.usdc("carol") == balance + 995_000_497 - 1_498_501
+    assert venue.balance("carol") == balance + 995_000_497 - 1_498_501
     venue.run(Withdraw("carol", 0, "USDC", balance + 1, venue.now))
-    assert venue.usdc("carol") == 995_000_497 - 1_498_501 - 1
-    assert_replay_equals_live(venue)
+    assert venue.balance("carol") == 995_000_497 - 1_498_501 - 1
+    venue.assert_replay_equals_live()
 
 
 # --- funding ----------------------------------------------------------------------------------
@@ -457,7 +360,7 @@ def test_funding_over_one_hour_long_pays_ceiling_short_receives_floor() -> None:
     assert only(alice_events, PositionChanged).funding_paid_atoms == 917
     # short receives floor(83.333333333333333333) = 83 (a payment of −83)
     assert only(bob_events, PositionChanged).funding_paid_atoms == -83
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 # --- open interest and reserve ----------------------------------------------------------------
@@ -549,7 +452,7 @@ def test_second_deposit_mints_shares_at_the_high_nav_bound(eth_price: int, nav_h
     expected = {1_900: 9_898_431_586, 2_100: 10_098_347_184}[eth_price]
     assert provided.shares == expected
     assert venue.state.pools[POOL].total_shares == LP_ATOMS + expected
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()
 
 
 def test_redeem_pays_at_the_low_nav_bound_and_is_refused_past_the_reserve() -> None:
@@ -579,9 +482,9 @@ def test_redeem_pays_at_the_low_nav_bound_and_is_refused_past_the_reserve() -> N
     # have been floor(5e10·111_026_106_130/109_898_431_586) = 50_513_053_065
     assert removed.amount_atoms == (LP_ATOMS // 2) * nav_low // total_shares == 50_513_053_064
     assert removed.amount_atoms < (LP_ATOMS // 2) * (nav_low + 1) // total_shares
-    assert venue.usdc("lp") == 50_513_053_064
+    assert venue.balance("lp") == 50_513_053_064
     pool = venue.state.pools[POOL]
     assert pool.vault_atoms == vault - 50_513_053_064
     assert pool.total_shares == total_shares - LP_ATOMS // 2
     assert pool.lp_shares[("lp", 0)] == LP_ATOMS // 2
-    assert_replay_equals_live(venue)
+    venue.assert_replay_equals_live()

@@ -1,0 +1,143 @@
+"""A small venue for unit tests: USDC and ETH listed with three-source oracles, one pool ``P``.
+
+Each test module states its own pool and market parameters (their numbers are the test's
+premises); this harness only builds the venue, runs commands through the real
+:class:`~ringfence.service.engine.Engine` on a memory journal, and checks conservation of
+every asset after each command.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TypeVar
+
+import pytest
+
+from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice
+from ringfence.core.errors import RingfenceError
+from ringfence.core.events import Event
+from ringfence.core.invariants import check_conservation
+from ringfence.core.margin import NO_LIMIT
+from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, Liquidate, ProvideLiquidity, Trade
+from ringfence.core.pool.events import PositionChanged
+from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
+from ringfence.core.state import LedgerState
+from ringfence.core.units import WAD
+from ringfence.service.engine import Engine, replay
+from ringfence.store.memory import MemoryJournal
+
+E = TypeVar("E")
+
+SECOND_NS = 10**9
+HOUR_NS = 3600 * SECOND_NS
+T0 = 1_000_000 * SECOND_NS
+USDC = 10**6
+ETH = 10**18
+PERCENT = WAD // 100
+POOL = "P"
+MARKET = "ETH-PERP"
+LP_ATOMS = 100_000 * USDC
+
+
+def oracle_config(asset: str, now_ns: int) -> ConfigureOracle:
+    """Three equal sources, quorum 2, one-hour staleness, 90% jump guard released after 60 s."""
+    return ConfigureOracle(
+        asset=asset,
+        source_names=("a", "b", "c"),
+        source_weights=(1, 1, 1),
+        quorum=2,
+        max_staleness_ns=HOUR_NS,
+        max_deviation_wad=5 * PERCENT,
+        max_confidence_wad=1 * PERCENT,
+        max_jump_wad=90 * PERCENT,
+        guard_release_ns=60 * SECOND_NS,
+        delay_interval_seconds=3600,
+        delay_growth_limit_wad=6 * PERCENT,
+        stable_growth_limit_wad=WAD * 3 // 10_000,
+        timestamp_ns=now_ns,
+    )
+
+
+class Venue:
+    """One engine with USDC and ETH at 2,000, pool ``P`` with one ETH perp, LP and insurance funded by ``lp``."""
+
+    def __init__(
+        self, pool: PoolParams, market: MarketParams, *, lp_atoms: int = LP_ATOMS, insurance_atoms: int = 0
+    ) -> None:
+        self.engine = Engine(MemoryJournal())
+        self.now = T0
+        self.run(RegisterAsset("USDC", 6, WAD, WAD, NO_LIMIT, NO_LIMIT, T0))
+        self.run(RegisterAsset("ETH", 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, NO_LIMIT, T0))
+        self.run(oracle_config("USDC", T0))
+        self.run(oracle_config("ETH", T0))
+        self.quote_prices(2_000 * WAD, advance_ns=0)
+        self.run(CreatePool(POOL, "perp", 1, pool, T0))
+        self.run(AddMarket(POOL, market, T0))
+        self.deposit("lp", lp_atoms + insurance_atoms)
+        self.run(ProvideLiquidity("lp", 0, POOL, lp_atoms, T0))
+        if insurance_atoms:
+            self.run(FundInsurance("lp", 0, POOL, insurance_atoms, T0))
+
+    @property
+    def state(self) -> LedgerState:
+        return self.engine.state
+
+    def run(self, command: Command) -> tuple[Event, ...]:
+        """Execute ``command`` and check every asset is conserved to the atom."""
+        events = self.engine.execute(command)
+        check_conservation(self.engine.state)
+        return events
+
+    def refuse(self, command: Command, error: type[RingfenceError], match: str) -> RingfenceError:
+        """Check ``command`` is refused with ``error`` and changes nothing."""
+        before = copy.deepcopy(self.engine.state)
+        with pytest.raises(error, match=match) as raised:
+            self.engine.execute(command)
+        assert self.engine.state == before
+        check_conservation(self.engine.state)
+        return raised.value
+
+    def quote_prices(self, eth_price_wad: int, *, advance_ns: int = SECOND_NS) -> None:
+        """Move the clock and have all three sources quote ETH (and USDC at par)."""
+        self.now += advance_ns
+        for asset, price in (("USDC", WAD), ("ETH", eth_price_wad)):
+            for source in ("a", "b", "c"):
+                self.run(SubmitPrice(asset, source, price, 0, self.now, self.now))
+
+    def deposit(self, owner: str, amount_atoms: int, sub: int = 0, asset: str = "USDC") -> None:
+        self.run(Deposit(owner, sub, asset, amount_atoms, self.now))
+
+    def trade_command(
+        self, owner: str, size_atoms: int, mode: MarginMode = MarginMode.CROSS, margin_atoms: int = 0, sub: int = 0
+    ) -> Trade:
+        return Trade(owner, sub, POOL, MARKET, size_atoms, mode, margin_atoms, 0, self.now)
+
+    def trade(
+        self, owner: str, size_atoms: int, mode: MarginMode = MarginMode.CROSS, margin_atoms: int = 0, sub: int = 0
+    ) -> PositionChanged:
+        return only(self.run(self.trade_command(owner, size_atoms, mode, margin_atoms, sub)), PositionChanged)
+
+    def liquidate_command(self, owner: str, sub: int = 0, keeper: str = "keeper") -> Liquidate:
+        return Liquidate(keeper, 0, owner, sub, POOL, MARKET, self.now)
+
+    def liquidate(self, owner: str, sub: int = 0) -> tuple[Event, ...]:
+        return self.run(self.liquidate_command(owner, sub))
+
+    def balance(self, owner: str, asset: str = "USDC", sub: int = 0) -> int:
+        account = self.state.accounts.get((owner, sub))
+        return account.balances.get(asset, 0) if account is not None else 0
+
+    def assert_replay_equals_live(self) -> None:
+        assert replay(self.engine.journal.read()) == self.state
+
+
+def only(events: tuple[Event, ...], kind: type[E]) -> E:
+    """Return the one event of type ``kind`` in ``events``."""
+    found = [event for event in events if isinstance(event, kind)]
+    assert len(found) == 1, events
+    return found[0]
+
+
+def none_of(events: tuple[Event, ...], kind: type[object]) -> bool:
+    """Return whether ``events`` holds no event of type ``kind``."""
+    return not any(isinstance(event, kind) for event in events)
