@@ -26,7 +26,7 @@ from ringfence.core.state import LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div
 from ringfence.core.validation import check_account
 
-__all__ = ["decide_liquidate", "insurance_room_atoms"]
+__all__ = ["decide_liquidate", "insurance_room_atoms", "waterfall"]
 
 
 def insurance_room_atoms(pool: PoolState, now_ns: int) -> int:
@@ -76,8 +76,10 @@ def _cross_shortfall(
     return min(uncovered, -side_after)
 
 
-def _waterfall(pool: PoolState, shortfall: int, vault_flow: int, now_ns: int) -> list[Event]:
-    """Return the waterfall's events; ``vault_flow`` is this liquidation's net flow into the vault.
+def waterfall(state: LedgerState, pool: PoolState, shortfall: int, vault_flow: int, now_ns: int) -> list[Event]:
+    """Return the in-pool waterfall's events for a ``shortfall`` (quote atoms an account could not pay).
+
+    ``vault_flow`` is the net flow into the LP vault of the command that left the shortfall.
 
     A new loss window takes as its reference the vault after this liquidation settled (the
     value ``evolve`` sees when it opens the window), so decide and evolve agree.
@@ -184,7 +186,7 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     )
     if shortfall:
         vault_flow = funding_paid - change.realised_pnl_atoms - shortfall
-        events.extend(_waterfall(pool, shortfall, vault_flow, command.timestamp_ns))
+        events.extend(waterfall(state, pool, shortfall, vault_flow, command.timestamp_ns))
     return events
 
 
