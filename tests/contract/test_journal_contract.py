@@ -44,9 +44,12 @@ from ringfence.core.events import (
     PriceSubmitted,
 )
 from ringfence.core.pool.events import (
+    AutoDeleveraged,
+    BackstopAbsorbed,
     FundingAccrued,
     InsuranceDrawn,
     InsuranceFunded,
+    LiquidationRecorded,
     LiquidityProvided,
     LiquidityRemoved,
     LossSocialised,
@@ -460,6 +463,11 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         shortfall_atoms=2**64 + 1,
     ),
     InsuranceDrawn("eth-perps", 2**65, 2**66, NOW_NS + 1),
+    LiquidationRecorded(
+        "eth-perps", "ETH-PERP", "Ωmega", 3, "backstop", "toxic: ünïcode", 2**64, 0, 2**70, 2**80, True, NOW_NS
+    ),
+    BackstopAbsorbed("eth-perps", 2**65 + 3, NOW_NS + 1),
+    AutoDeleveraged("eth-perps", "ETH-PERP", "bob", 0, 2**66, 2**65 + 7, 2, NOW_NS + 1),
     LossSocialised("eth-perps", 2**65 + 1, NOW_NS + 2),
     PoolStatusChanged("eth-perps", "reduce_only", "NAV fell 26 % below its 24 h peak (limit 25 %)", NOW_NS + 3),
     PoolHalted("eth-perps", "OpenPosition", "InvariantViolation: vault < 0 — contained", NOW_NS + 4),

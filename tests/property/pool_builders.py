@@ -18,6 +18,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -289,16 +290,16 @@ def pricing_fault(faulty_pool: str = "A") -> Iterator[None]:
 
 @contextmanager
 def liquidation_fault(faulty_pool: str = "A") -> Iterator[None]:
-    """Test double: make the liquidation close (``_close``) raise ``RuntimeError`` for one pool."""
-    original = pool_liquidate._close
+    """Test double: make the liquidation's close (``_choose_close``) raise ``RuntimeError`` for one pool."""
+    original = pool_liquidate._choose_close
 
-    def hook(pool: PoolState, *args: object) -> object:
-        if pool.pool == faulty_pool:
+    def hook(liquidation: Any, now_ns: int) -> object:
+        if liquidation.pool.pool == faulty_pool:
             raise RuntimeError(f"injected liquidation fault in pool {faulty_pool}")
-        return original(pool, *args)  # type: ignore[arg-type]
+        return original(liquidation, now_ns)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pool_liquidate, "_close", hook)
+        patch.setattr(pool_liquidate, "_choose_close", hook)
         yield
 
 

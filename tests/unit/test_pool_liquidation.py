@@ -23,7 +23,14 @@ import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter
 from ringfence.core.margin import MarginKind, margin_snapshot
-from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolStatusChanged, PositionChanged
+from ringfence.core.pool.events import (
+    InsuranceDrawn,
+    LiquidationRecorded,
+    LossSocialised,
+    PoolStatusChanged,
+    PositionChanged,
+)
+from ringfence.core.pool.liquidation_policy import LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolStatus
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, PERCENT, POOL, USDC, none_of, only
@@ -238,7 +245,7 @@ def test_nav_drawdown_breaker_makes_pool_reduce_only_while_closing_and_liquidati
     assert tripped.status == PoolStatus.REDUCE_ONLY.value
     # the window's reference is the vault after bob's liquidation settled: 100_000 + (5_000.1 − 2_900.1)
     # paid by bob's margin + 1_000 drawn from insurance = 103_100 USDC; 1% of it = 1_031_000_000
-    assert tripped.reason == "NAV drawdown: socialised loss 1900100000 in the window exceeds 1031000000 quote atoms"
+    assert tripped.reason == "NAV drawdown: LP loss 1900100000 in the window exceeds 1031000000 quote atoms"
     assert venue.state.pools[POOL].status is PoolStatus.REDUCE_ONLY
 
     # Assert 2: new risk is refused, for an existing position and for a new one
@@ -366,8 +373,10 @@ def test_cross_account_with_nothing_else_is_written_off_through_the_waterfall() 
 
 def test_isolated_bankruptcy_leaves_the_owners_other_collateral_and_sub_accounts_untouched() -> None:
     # Arrange: sub-account 0 holds 5_000 USDC and 1 ETH and opens an isolated long 10 ETH with 2_100 USDC;
-    # sub-account 1 holds 1_000 USDC; sub-account 2 is cross short 1 ETH in the same pool
-    venue = Venue()
+    # sub-account 1 holds 1_000 USDC; sub-account 2 is cross short 1 ETH in the same pool. Auto-deleveraging
+    # is off: with it on, the profitable short of sub-account 2 would be deleveraged like any other
+    # counterparty's (see the auto-deleveraging tests); this test is about the isolated vault's boundary.
+    venue = Venue(dataclasses.replace(POOL_PARAMS, liquidation=LiquidationPolicy(auto_deleverage=False)))
     venue.deposit("alice", 5_000 * USDC)
     venue.deposit("alice", 1 * ETH, asset="ETH")
     venue.trade("alice", 10 * ETH, MarginMode.ISOLATED, 2_100 * USDC)
@@ -396,11 +405,10 @@ def test_isolated_bankruptcy_leaves_the_owners_other_collateral_and_sub_accounts
 # --- toxic liquidation ------------------------------------------------------------------------
 
 
-def test_penalty_lowers_health_of_a_deep_underwater_cross_account() -> None:
-    # Documents current behaviour: the toxic-liquidation guard (SPEC §2.6; ``is_toxic_liquidation`` in
-    # ``ringfence.core.liquidation.incentive``) is not yet wired into the engine's liquidate path, so a
-    # penalty-paying partial liquidation below health penalty/MM = 0.02/0.05 = 0.4 lowers health
-    # (with close share f, notional n and equity E: (E − f·n·0.02)/((1 − f)·n·0.05) < E/(n·0.05) ⇔ E < 0.02·n).
+def test_toxic_liquidation_is_detected_and_takes_the_no_bonus_backstop_path() -> None:
+    # The toxic case (SPEC §2.6, Aave CRV November 2022), shown numerically. With close share f, notional n,
+    # equity E and MM 5%, a partial close paying a 2% penalty leaves health (E − f·n·0.02)/((1 − f)·n·0.05),
+    # below E/(n·0.05) iff E < 0.02·n (health below penalty/MM = 0.4).
     #
     # Arrange: eve holds 1_100 USDC; cross long 5 ETH at 2000.005 (basis 10_000_025_000); ETH → 1800
     venue = Venue()
@@ -410,22 +418,29 @@ def test_penalty_lowers_health_of_a_deep_underwater_cross_account() -> None:
     before = margin_snapshot(venue.state, ("eve", 0), MarginKind.MAINTENANCE, venue.now)
     # equity 1_100_000_000 + 9_000_000_000 − 10_000_025_000 = 99_975_000; requirement 9_000e6·0.05
     assert (before.equity_value, before.requirement_value) == (99_975_000, 450_000_000)
-    assert before.health_wad() == 99_975_000 * WAD // 450_000_000  # 0.2221…
+    # The keeper path (close factor 50%) would have closed 2.5 ETH: PnL 4_500_000_000 − 5_000_012_500 =
+    # −500_012_500, penalty 4_500e6·0.02 = 90_000_000, leaving equity 1_100_000_000 − 500_012_500 − 90_000_000
+    # + 4_500_000_000 − 5_000_012_500 = 9_975_000 against 225_000_000: health 0.0443 < 0.2221 before.
+    assert Fraction(9_975_000, 225_000_000) < Fraction(99_975_000, 450_000_000)
+    vault_before = venue.state.pools[POOL].vault_atoms
+    insurance_before = venue.state.pools[POOL].insurance_atoms
 
     # Act
-    change = only(venue.liquidate("eve"), PositionChanged)
+    events = venue.liquidate("eve")
 
-    # Assert: half closes: PnL 4_500_000_000 − 5_000_012_500 = −500_012_500; penalty 4_500e6·0.02 = 90_000_000
-    # (keeper 45_000_000, insurance 45_000_000); the balance is 1_100_000_000 − 500_012_500 − 90_000_000
-    assert change.new_size_atoms == 5 * ETH // 2
-    assert change.realised_pnl_atoms == -500_012_500
-    assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (45_000_000, 45_000_000)
-    assert venue.balance("eve") == 509_987_500
-    after = margin_snapshot(venue.state, ("eve", 0), MarginKind.MAINTENANCE, venue.now)
-    # equity 509_987_500 + 4_500_000_000 − 5_000_012_500 = 9_975_000; requirement 4_500e6·0.05
-    assert (after.equity_value, after.requirement_value) == (9_975_000, 225_000_000)
-    assert after.health_wad() == 9_975_000 * WAD // 225_000_000  # 0.0443…
-    health_before, health_after = before.health_wad(), after.health_wad()
-    assert health_before is not None and health_after is not None
-    assert health_after < health_before
+    # Assert: E = 99_975_000 < 0.02 · 9_000_000_000 = 180_000_000, so the engine takes the backstop path:
+    # the whole position goes to the LP vault at 1800, no penalty, no keeper bonus
+    record = only(events, LiquidationRecorded)
+    assert (record.path, record.penalty_wad, record.closed_atoms, record.partial) == ("backstop", 0, 5 * ETH, False)
+    assert record.reason.startswith("toxic:")
+    change = only(events, PositionChanged)
+    assert change.new_size_atoms == 0
+    assert change.realised_pnl_atoms == 9_000_000_000 - 10_000_025_000
+    assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (0, 0)
+    # eve forfeits her remaining 99_975_000 (≤ the position's requirement 450_000_000) to the LP vault
+    assert (change.fee_atoms, change.lp_fee_atoms) == (99_975_000, 99_975_000)
+    assert venue.balance("eve") == 0
+    assert venue.balance("keeper") == 0
+    assert venue.state.pools[POOL].vault_atoms == vault_before + 1_000_025_000 + 99_975_000
+    assert venue.state.pools[POOL].insurance_atoms == insurance_before
     venue.assert_replay_equals_live()

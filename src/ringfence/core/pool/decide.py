@@ -36,6 +36,7 @@ from ringfence.core.pool.events import (
     PoolCreated,
     PositionChanged,
 )
+from ringfence.core.pool.liquidation_policy import check_policy, check_policy_against_market
 from ringfence.core.pool.perp_math import (
     fill_price_wad,
     funding_index_delta_wad,
@@ -116,6 +117,7 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     check_ratio("nav_drawdown_limit_wad", params.nav_drawdown_limit_wad)
     check_int("insurance_draw_cap_atoms", params.insurance_draw_cap_atoms, 0, MAX_ATOMS)
     check_int("insurance_window_ns", params.insurance_window_ns, 0, MAX_ATOMS)
+    check_policy(params.liquidation)
     return [PoolCreated(command.pool, command.template, command.template_version, params)]
 
 
@@ -136,6 +138,9 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     check_ratio("max_funding_rate_per_day_wad", params.max_funding_rate_per_day_wad)
     check_amount("skew_scale_atoms", params.skew_scale_atoms)
     check_amount("open_interest_cap_atoms", params.open_interest_cap_atoms)
+    check_policy_against_market(
+        pool.params.liquidation, pool.params.liquidation_penalty_wad, params.maintenance_margin_wad
+    )
     return [MarketAdded(command.pool, params, command.timestamp_ns)]
 
 

@@ -9,9 +9,12 @@ from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 
 __all__ = [
     "POOL_EVENT_TYPES",
+    "AutoDeleveraged",
+    "BackstopAbsorbed",
     "FundingAccrued",
     "InsuranceDrawn",
     "InsuranceFunded",
+    "LiquidationRecorded",
     "LiquidityProvided",
     "LiquidityRemoved",
     "LossSocialised",
@@ -132,6 +135,62 @@ class PositionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class LiquidationRecorded:
+    """Why and how a position was liquidated: the path the engine chose and the numbers it used.
+
+    ``path`` is ``"keeper"`` (a keeper closes ``closed_atoms`` for the penalty) or ``"backstop"``
+    (the LP vault takes the whole position over, no keeper bonus; ``reason`` says why: bankrupt,
+    toxic, or below the backstop health). The accompanying :class:`PositionChanged` carries the
+    flows; for the backstop path its ``fee_atoms`` (all ``lp_fee_atoms``) is the equity the
+    account forfeits to the LP vault.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    market: str
+    owner: str
+    sub_account: int
+    path: str
+    reason: str
+    health_wad: int
+    penalty_wad: int
+    closed_atoms: int
+    notional_atoms: int
+    partial: bool
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class BackstopAbsorbed:
+    """The LP vault absorbed part of a shortfall within its per-window backstop budget (waterfall step)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    amount_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class AutoDeleveraged:
+    """A profitable opposing position was closed at the oracle and gave up ``forgone_atoms`` of its profit.
+
+    Closing at the oracle minus the forgone profit is closing at the bankrupt position's
+    bankruptcy price, capped at the closed part's profit. The accompanying
+    :class:`PositionChanged` carries the flows (its realised PnL is already net of the forgone part).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    market: str
+    owner: str
+    sub_account: int
+    closed_atoms: int
+    forgone_atoms: int
+    rank: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class InsuranceDrawn:
     """The pool's insurance fund paid part of a shortfall into the LP vault (waterfall step)."""
 
@@ -182,7 +241,10 @@ PoolEvent = (
     | InsuranceFunded
     | FundingAccrued
     | PositionChanged
+    | LiquidationRecorded
     | InsuranceDrawn
+    | BackstopAbsorbed
+    | AutoDeleveraged
     | LossSocialised
     | PoolStatusChanged
     | PoolHalted
@@ -196,7 +258,10 @@ POOL_EVENT_TYPES: tuple[type[PoolEvent], ...] = (
     InsuranceFunded,
     FundingAccrued,
     PositionChanged,
+    LiquidationRecorded,
     InsuranceDrawn,
+    BackstopAbsorbed,
+    AutoDeleveraged,
     LossSocialised,
     PoolStatusChanged,
     PoolHalted,

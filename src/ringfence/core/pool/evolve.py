@@ -6,9 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ringfence.core.pool.events import (
+    AutoDeleveraged,
+    BackstopAbsorbed,
     FundingAccrued,
     InsuranceDrawn,
     InsuranceFunded,
+    LiquidationRecorded,
     LiquidityProvided,
     LiquidityRemoved,
     LossSocialised,
@@ -18,6 +21,7 @@ from ringfence.core.pool.events import (
     PoolStatusChanged,
     PositionChanged,
 )
+from ringfence.core.pool.liquidation_policy import LiquidationMark
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState, SubAccount
 
@@ -150,14 +154,47 @@ def _insurance_drawn(state: LedgerState, event: InsuranceDrawn) -> None:
     pool.vault_atoms += event.amount_atoms
 
 
-def _loss_socialised(state: LedgerState, event: LossSocialised) -> None:
-    pool = state.pools[event.pool]
-    if event.timestamp_ns - pool.loss_window_start_ns >= pool.params.insurance_window_ns:
-        pool.loss_window_start_ns = event.timestamp_ns
+def _count_lp_loss(pool: PoolState, amount_atoms: int, now_ns: int) -> None:
+    """Add an LP loss to the NAV-drawdown window, opening a new window when the last one ended."""
+    if now_ns - pool.loss_window_start_ns >= pool.params.insurance_window_ns:
+        pool.loss_window_start_ns = now_ns
         pool.loss_in_window_atoms = 0
         pool.loss_window_vault_atoms = pool.vault_atoms
-    pool.loss_in_window_atoms += event.amount_atoms
+    pool.loss_in_window_atoms += amount_atoms
+
+
+def _loss_socialised(state: LedgerState, event: LossSocialised) -> None:
+    pool = state.pools[event.pool]
+    _count_lp_loss(pool, event.amount_atoms, event.timestamp_ns)
     pool.socialised_loss_atoms += event.amount_atoms
+
+
+def _backstop_absorbed(state: LedgerState, event: BackstopAbsorbed) -> None:
+    pool = state.pools[event.pool]
+    window_ns = pool.params.liquidation.window_ns
+    if event.timestamp_ns - pool.backstop_window_start_ns >= window_ns:
+        pool.backstop_window_start_ns = event.timestamp_ns
+        pool.backstop_absorbed_in_window_atoms = 0
+    pool.backstop_absorbed_in_window_atoms += event.amount_atoms
+    pool.backstop_absorbed_atoms += event.amount_atoms
+    _count_lp_loss(pool, event.amount_atoms, event.timestamp_ns)
+
+
+def _auto_deleveraged(state: LedgerState, event: AutoDeleveraged) -> None:
+    state.pools[event.pool].deleveraged_atoms += event.forgone_atoms
+
+
+def _liquidation_recorded(state: LedgerState, event: LiquidationRecorded) -> None:
+    pool = state.pools[event.pool]
+    if event.timestamp_ns - pool.liquidation_window_start_ns >= pool.params.liquidation.window_ns:
+        pool.liquidation_window_start_ns = event.timestamp_ns
+        pool.liquidated_in_window_atoms = 0
+    pool.liquidated_in_window_atoms += event.notional_atoms
+    mark_key = ((event.owner, event.sub_account), event.market)
+    if event.partial:
+        pool.liquidation_marks[mark_key] = LiquidationMark(event.timestamp_ns)
+    else:
+        pool.liquidation_marks.pop(mark_key, None)
 
 
 def _pool_status_changed(state: LedgerState, event: PoolStatusChanged) -> None:
@@ -180,7 +217,10 @@ POOL_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     InsuranceFunded: _insurance_funded,
     FundingAccrued: _funding_accrued,
     PositionChanged: _position_changed,
+    LiquidationRecorded: _liquidation_recorded,
     InsuranceDrawn: _insurance_drawn,
+    BackstopAbsorbed: _backstop_absorbed,
+    AutoDeleveraged: _auto_deleveraged,
     LossSocialised: _loss_socialised,
     PoolStatusChanged: _pool_status_changed,
     PoolHalted: _pool_halted,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
 
 __all__ = ["MarginMode", "MarketParams", "MarketState", "PoolParams", "PoolState", "PoolStatus", "Position"]
@@ -53,8 +54,11 @@ class PoolParams:
     close_factor_wad: int
     """Largest share of a position one liquidation may close (WAD = whole position)."""
     nav_drawdown_limit_wad: int
-    """Reduce-only once socialised losses within one risk window (``insurance_window_ns``)
-    exceed this share of the LP vault as it stood when the window opened."""
+    """Reduce-only once LP losses (backstop absorption and socialised loss) within one risk
+    window (``insurance_window_ns``) exceed this share of the LP vault as it stood when the
+    window opened."""
+    liquidation: LiquidationPolicy = field(default_factory=LiquidationPolicy)
+    """Sizing, incentive, backstop, auto-deleveraging and pacing rules (SPEC §2.6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,17 @@ class PoolState:
     """Socialised loss since ``loss_window_start_ns`` (the NAV-drawdown breaker's window)."""
     loss_window_vault_atoms: int = 0
     """The LP vault when the current loss window opened: the drawdown's reference."""
+    backstop_window_start_ns: int = 0
+    backstop_absorbed_in_window_atoms: int = 0
+    backstop_absorbed_atoms: int = 0
+    """Cumulative shortfall the LP vault absorbed as the waterfall's backstop step."""
+    deleveraged_atoms: int = 0
+    """Cumulative shortfall recovered from profitable opposing positions (auto-deleveraging)."""
+    liquidation_window_start_ns: int = 0
+    liquidated_in_window_atoms: int = 0
+    """Notional closed by liquidations since ``liquidation_window_start_ns`` (pacing, breaker)."""
+    liquidation_marks: dict[tuple[AccountKey, str], LiquidationMark] = field(default_factory=dict)
+    """Positions liquidated in part, and when (the Hyperliquid cooldown)."""
     markets: dict[str, MarketState] = field(default_factory=dict)
     positions: dict[tuple[AccountKey, str], Position] = field(default_factory=dict)
     account_markets: dict[AccountKey, list[str]] = field(default_factory=dict)

@@ -1,0 +1,270 @@
+"""A pool's liquidation policy: sizing, incentive, backstop, pacing (SPEC §2.6), as pure integer rules.
+
+Each rule is a named preset taken from a real venue and adapted to a linear perpetual whose
+margin is ``equity E`` against a maintenance requirement ``R`` (health ``H = E/R``) and whose
+notional is ``N``. Closing a share ``f`` of a position at the oracle removes ``f·R`` of
+requirement (flat rates) and costs the account a penalty ``p·f·N``; so the venues' lending
+formulas carry over with ``debt ↔ requirement`` and ``lb·cf ↔ p·N/R = p/m`` (``m`` the
+maintenance rate):
+
+- a penalty-paying partial close lowers health iff ``H < p·N/R`` (the toxic case; Aave CRV,
+  November 2022): ``(E − p·c)/(R − r·c) < E/R ⟺ E·r < R·p`` for any closed notional ``c``
+  whose requirement per unit notional is ``r``;
+- the smallest close restoring health to a target ``T`` is Aave v4's debt to target
+  ``l = R·(T − H)/(T − p/m)``, i.e. the share ``f = (T·R − E)/(T·R − p·N)``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ringfence.core.errors import InvalidParameter
+from ringfence.core.liquidation.incentive import EulerDiscount, euler_discount_wad
+from ringfence.core.liquidation.pacing import HyperliquidPartialLiquidationParams, hyperliquid_liquidation_size
+from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
+from ringfence.core.validation import check_int, check_ratio
+
+__all__ = [
+    "NO_CAP",
+    "IncentiveRule",
+    "LiquidationMark",
+    "LiquidationPolicy",
+    "PositionRisk",
+    "SizingRule",
+    "check_policy",
+    "check_policy_against_market",
+    "close_size_atoms",
+    "is_toxic",
+    "penalty_rate_wad",
+]
+
+NO_CAP = MAX_ATOMS
+"""Sentinel for "no pacing cap" and "no breaker" in quote atoms."""
+
+
+class SizingRule(enum.Enum):
+    """How much of a liquidatable position one liquidation closes."""
+
+    CLOSE_FACTOR = "close_factor"
+    """Aave v3.3: ``close_factor`` of the position; the whole one below ``full_liquidation_health``."""
+    TARGET_HEALTH = "target_health"
+    """Aave v4: the smallest close that brings health back to ``target_health``."""
+    WHOLE_POSITION = "whole_position"
+    """The whole position every time (GMX v2, dYdX v4 isolated markets)."""
+    HYPERLIQUID_PARTIAL = "hyperliquid_partial"
+    """Hyperliquid: 20% of a position above the threshold, the whole one during the cooldown."""
+
+
+class IncentiveRule(enum.Enum):
+    """The penalty rate a liquidation charges on the closed notional."""
+
+    FIXED = "fixed"
+    """The pool's ``liquidation_penalty_wad``, split keeper / insurance fund."""
+    HEALTH_SCALED = "health_scaled"
+    """Euler v2: ``min(1 − H, max_penalty)``."""
+    LINEAR_BONUS = "linear_bonus"
+    """Aave v4: ``max_penalty`` at and below ``health_for_max_penalty``, linear up to ``H = 1``."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationPolicy:
+    """A pool's liquidation rules; the defaults reproduce a plain close factor and fixed penalty.
+
+    Amounts are quote atoms, ratios and healths WAD, durations nanoseconds.
+    """
+
+    sizing: SizingRule = SizingRule.CLOSE_FACTOR
+    full_liquidation_health_wad: int = 0
+    """CLOSE_FACTOR: below this health the whole position is closed (Aave v3: 0.95; 0 = never)."""
+    target_health_wad: int = 0
+    """TARGET_HEALTH: health to restore (Aave v4 ``targetHealthFactor``, > 1)."""
+    partial_threshold_atoms: int = 0
+    """HYPERLIQUID_PARTIAL: positions worth more than this are closed in parts (100k USDC)."""
+    partial_fraction_wad: int = WAD
+    """HYPERLIQUID_PARTIAL: share of the position per partial step (20%)."""
+    partial_cooldown_ns: int = 0
+    """HYPERLIQUID_PARTIAL: after a partial step, whole-position closes for this long (30 s)."""
+    dust_atoms: int = 0
+    """A close leaving less notional than this takes the whole position (Maker ``dust``, Aave v3.3
+    ``MIN_LEFTOVER_BASE``)."""
+    incentive: IncentiveRule = IncentiveRule.FIXED
+    max_penalty_wad: int = 0
+    """HEALTH_SCALED and LINEAR_BONUS: the largest penalty rate."""
+    min_penalty_share_wad: int = 0
+    """LINEAR_BONUS: share of ``max_penalty`` paid at ``H = 1`` (Aave v4 ``liquidationBonusFactor``)."""
+    health_for_max_penalty_wad: int = 0
+    """LINEAR_BONUS: health at and below which the maximum applies (Aave v4 ``hfForMaxBonus``)."""
+    backstop_health_wad: int = 0
+    """Below this health the pool's LP vault takes the whole position over without a keeper bonus
+    (Hyperliquid's liquidator vault: 2/3 of maintenance); 0 = only the toxic and bankrupt cases."""
+    backstop_loss_cap_atoms: int = 0
+    """Shortfall the LP vault absorbs per window before profitable opposing positions are
+    auto-deleveraged (the waterfall's backstop step)."""
+    auto_deleverage: bool = True
+    """Whether shortfall past the insurance fund and the backstop budget deleverages profitable
+    opposing positions before it is socialised."""
+    window_ns: int = 3_600 * 10**9
+    """The pacing and breaker window."""
+    max_liquidated_atoms_per_window: int = NO_CAP
+    """Keeper liquidations may close at most this much notional per window (Maker ``Hole``,
+    dYdX v4 per-block limits); a close past the room is trimmed to it."""
+    throughput_breaker_atoms: int = NO_CAP
+    """Liquidated notional per window past which the pool turns reduce-only."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationMark:
+    """When a position was last liquidated in part (for the Hyperliquid cooldown)."""
+
+    last_partial_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRisk:
+    """One position's margin at the oracle, in quote atoms (the account side for cross)."""
+
+    size_atoms: int
+    """Absolute size."""
+    notional_atoms: int
+    equity_atoms: int
+    """Maintenance equity of the margin the position draws on (its vault, or the sub-account)."""
+    requirement_atoms: int
+    """Maintenance requirement of that margin."""
+    position_requirement_atoms: int
+    """This position's own share of the requirement."""
+
+    def health_wad(self) -> int:
+        """Return ``max(E, 0)/R`` in WAD, rounded up (a payout scaled by ``1 − H`` never exceeds the formula)."""
+        return mul_div(max(self.equity_atoms, 0), WAD, self.requirement_atoms, Rounding.UP)
+
+
+def check_policy(policy: LiquidationPolicy) -> None:
+    """Validate a policy's ranges (field types were checked before)."""
+    check_ratio("liquidation.full_liquidation_health_wad", policy.full_liquidation_health_wad, 0, WAD)
+    if policy.sizing is SizingRule.TARGET_HEALTH:
+        check_ratio("liquidation.target_health_wad", policy.target_health_wad, WAD + 1, 10 * WAD)
+    check_int("liquidation.partial_threshold_atoms", policy.partial_threshold_atoms, 0, MAX_ATOMS)
+    check_ratio("liquidation.partial_fraction_wad", policy.partial_fraction_wad, 1)
+    check_int("liquidation.partial_cooldown_ns", policy.partial_cooldown_ns, 0, MAX_ATOMS)
+    check_int("liquidation.dust_atoms", policy.dust_atoms, 0, MAX_ATOMS)
+    check_ratio("liquidation.max_penalty_wad", policy.max_penalty_wad, 0, WAD // 2)
+    check_ratio("liquidation.min_penalty_share_wad", policy.min_penalty_share_wad)
+    check_ratio("liquidation.health_for_max_penalty_wad", policy.health_for_max_penalty_wad, 0, WAD - 1)
+    check_ratio("liquidation.backstop_health_wad", policy.backstop_health_wad, 0, WAD)
+    check_int("liquidation.backstop_loss_cap_atoms", policy.backstop_loss_cap_atoms, 0, MAX_ATOMS)
+    check_int("liquidation.window_ns", policy.window_ns, 1, MAX_ATOMS)
+    check_int("liquidation.max_liquidated_atoms_per_window", policy.max_liquidated_atoms_per_window, 1, MAX_ATOMS)
+    check_int("liquidation.throughput_breaker_atoms", policy.throughput_breaker_atoms, 1, MAX_ATOMS)
+
+
+def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, maintenance_wad: int) -> None:
+    """Refuse a policy whose largest penalty could lower health where it should raise it.
+
+    Aave v4's no-split guard ``maxLB·cf ≤ hfForMaxBonus`` becomes ``p_max ≤ m·h_max``: in the
+    interpolation region (``H > h_max``) every partial close then raises health. Target health
+    needs ``T·m > p`` so that closing more always gets closer to the target.
+    """
+    largest = penalty_wad if policy.incentive is IncentiveRule.FIXED else policy.max_penalty_wad
+    if policy.incentive is IncentiveRule.LINEAR_BONUS and largest * WAD > (
+        maintenance_wad * policy.health_for_max_penalty_wad
+    ):
+        raise InvalidParameter(
+            "liquidation.max_penalty_wad",
+            largest,
+            f"at most maintenance·health_for_max_penalty = "
+            f"{maintenance_wad * policy.health_for_max_penalty_wad // WAD} (the no-split guard)",
+        )
+    if policy.sizing is SizingRule.TARGET_HEALTH and policy.target_health_wad * maintenance_wad <= largest * WAD:
+        raise InvalidParameter(
+            "liquidation.target_health_wad",
+            policy.target_health_wad,
+            f"target·maintenance above the largest penalty {largest} (else no close reaches the target)",
+        )
+
+
+def penalty_rate_wad(policy: LiquidationPolicy, fixed_penalty_wad: int, risk: PositionRisk) -> int:
+    """Return the penalty rate on the closed notional, in WAD.
+
+    - FIXED: the pool's penalty.
+    - HEALTH_SCALED: ``min(max(1 − H, 0), max_penalty)`` — Euler v2
+      (``euler-xyz/euler-vault-kit`` ``src/EVault/modules/Liquidation.sol``, discount = 1 − health
+      score, capped by ``maxLiquidationDiscount``), via :func:`euler_discount_wad`.
+    - LINEAR_BONUS: ``p_max`` at ``H ≤ h_max``, else ``p_min + (p_max − p_min)·(1 − H)/(1 − h_max)``
+      with ``p_min = ⌊p_max·share⌋``, floored — Aave v4
+      (``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``, ``calculateLiquidationBonus``,
+      with the bonus ``lb − 1`` as the penalty rate).
+    """
+    if policy.incentive is IncentiveRule.FIXED:
+        return fixed_penalty_wad
+    health = risk.health_wad()
+    if policy.incentive is IncentiveRule.HEALTH_SCALED:
+        return euler_discount_wad(EulerDiscount(policy.max_penalty_wad), health)
+    high = policy.max_penalty_wad
+    if health <= policy.health_for_max_penalty_wad:
+        return high
+    low = mul_div(high, policy.min_penalty_share_wad, WAD, Rounding.DOWN)
+    span = WAD - policy.health_for_max_penalty_wad
+    return low + mul_div(high - low, max(WAD - health, 0), span, Rounding.DOWN)
+
+
+def is_toxic(risk: PositionRisk, penalty_wad: int) -> bool:
+    """Return whether a penalty-paying partial close would lower the account's health.
+
+    ``E·r < R·p`` with ``r = position requirement / N`` (module docstring), in integers:
+    ``E·req_pos·WAD < R·p·N``. A bankrupt account (``E ≤ 0``) is not "toxic": it is closed whole.
+    """
+    if risk.equity_atoms <= 0 or penalty_wad == 0:
+        return False
+    lhs = risk.equity_atoms * risk.position_requirement_atoms * WAD
+    return lhs < risk.requirement_atoms * penalty_wad * risk.notional_atoms
+
+
+def close_size_atoms(
+    policy: LiquidationPolicy,
+    close_factor_wad: int,
+    risk: PositionRisk,
+    penalty_wad: int,
+    now_ns: int,
+    mark: LiquidationMark | None,
+) -> int:
+    """Return how many base atoms a keeper liquidation closes now (before pacing).
+
+    A bankrupt account (``E ≤ 0``) is closed whole whatever the rule. A close that would leave
+    less than ``dust_atoms`` of notional takes the whole position.
+    """
+    size = risk.size_atoms
+    if risk.equity_atoms <= 0:
+        return size
+    if policy.sizing is SizingRule.WHOLE_POSITION:
+        close = size
+    elif policy.sizing is SizingRule.CLOSE_FACTOR:
+        below = risk.health_wad() < policy.full_liquidation_health_wad
+        close = size if below else mul_div(size, close_factor_wad, WAD, Rounding.UP)
+    elif policy.sizing is SizingRule.TARGET_HEALTH:
+        close = _to_target(policy.target_health_wad, risk, penalty_wad)
+    else:
+        params = HyperliquidPartialLiquidationParams(
+            policy.partial_threshold_atoms, policy.partial_fraction_wad, policy.partial_cooldown_ns
+        )
+        last = mark.last_partial_ns if mark is not None else None
+        close = hyperliquid_liquidation_size(size, risk.notional_atoms, now_ns, last, params).size_atoms
+    close = min(close, size)
+    remaining_notional = mul_div(risk.notional_atoms, size - close, size, Rounding.DOWN)
+    return size if remaining_notional < policy.dust_atoms else close
+
+
+def _to_target(target_wad: int, risk: PositionRisk, penalty_wad: int) -> int:
+    """Return the Aave v4 debt to target as a size: ``⌈size·(T·R − E)/(T·R_p − p·N)⌉``.
+
+    With ``R_p`` the position's own requirement the close of a share ``f`` removes ``f·R_p`` of
+    requirement, so ``E − p·f·N ≥ T·(R − f·R_p)`` gives ``f ≥ (T·R − E)/(T·R_p − p·N)``
+    (Aave v4 ``_calculateDebtToTargetHealthFactor``, ``aave/aave-v4``
+    ``src/spoke/libraries/LiquidationLogic.sol``). Rounded up: the account is brought at
+    least to the target. A denominator ≤ 0 (the penalty outruns the requirement) closes whole.
+    """
+    numerator = target_wad * risk.requirement_atoms - risk.equity_atoms * WAD  # > 0: H < 1 < T
+    denominator = target_wad * risk.position_requirement_atoms - penalty_wad * risk.notional_atoms
+    if denominator <= 0:
+        return risk.size_atoms
+    return min(mul_div(risk.size_atoms, numerator, denominator, Rounding.UP), risk.size_atoms)
