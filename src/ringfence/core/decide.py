@@ -42,6 +42,7 @@ from ringfence.core.events import (
 )
 from ringfence.core.margin import MarginKind, margin_snapshot
 from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate, relative_change_wad
+from ringfence.core.pool.breakers import oracle_jump_breakers
 from ringfence.core.pool.commands import (
     AddMarket,
     CreatePool,
@@ -169,6 +170,11 @@ def _decide_submit_price(state: LedgerState, command: SubmitPrice) -> list[Event
         events.extend(_guard_step(oracle, command, result.price_wad, result.reason))
     elif oracle.status is not OracleStatus.STALE or oracle.reason != result.reason:
         events.append(OracleDegraded(command.asset, result.reason, command.timestamp_ns))
+    for event in events[1:]:
+        if isinstance(event, OraclePriceAccepted | OracleGuardTripped):
+            moved_to = event.price_wad if isinstance(event, OraclePriceAccepted) else event.refused_price_wad
+            events.extend(oracle_jump_breakers(state, command.asset, moved_to, command.timestamp_ns))
+            break
     return events
 
 

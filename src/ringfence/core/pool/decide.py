@@ -117,6 +117,7 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     check_ratio("nav_drawdown_limit_wad", params.nav_drawdown_limit_wad)
     check_int("insurance_draw_cap_atoms", params.insurance_draw_cap_atoms, 0, MAX_ATOMS)
     check_int("insurance_window_ns", params.insurance_window_ns, 0, MAX_ATOMS)
+    check_ratio("oracle_jump_breaker_wad", params.oracle_jump_breaker_wad)
     check_policy(params.liquidation)
     return [PoolCreated(command.pool, command.template, command.template_version, params)]
 

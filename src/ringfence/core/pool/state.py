@@ -59,6 +59,8 @@ class PoolParams:
     window opened."""
     liquidation: LiquidationPolicy = field(default_factory=LiquidationPolicy)
     """Sizing, incentive, backstop, auto-deleveraging and pacing rules (SPEC §2.6)."""
+    oracle_jump_breaker_wad: int = 0
+    """Reduce-only once an oracle this pool depends on moves more than this in one update (0 = off)."""
 
 
 @dataclass(frozen=True, slots=True)
