@@ -49,6 +49,7 @@ from ringfence.core.pool.events import (
     FundingAccrued,
     InsuranceDrawn,
     InsuranceFunded,
+    IsolatedMarginAdjusted,
     LiquidationRecorded,
     LiquidityProvided,
     LiquidityRemoved,
@@ -471,6 +472,7 @@ EVENT_SAMPLES: tuple[Event, ...] = (
     LossSocialised("eth-perps", 2**65 + 1, NOW_NS + 2),
     PoolStatusChanged("eth-perps", "reduce_only", "NAV fell 26 % below its 24 h peak (limit 25 %)", NOW_NS + 3),
     PoolHalted("eth-perps", "OpenPosition", "InvariantViolation: vault < 0 — contained", NOW_NS + 4),
+    IsolatedMarginAdjusted("alice", 4, "eth-perps", "ETH-PERP", -(2**70 + 1), NOW_NS + 5),
 )
 
 

@@ -45,6 +45,7 @@ from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate, relative
 from ringfence.core.pool.breakers import oracle_jump_breakers
 from ringfence.core.pool.commands import (
     AddMarket,
+    AdjustIsolatedMargin,
     CreatePool,
     FundInsurance,
     Liquidate,
@@ -62,6 +63,7 @@ from ringfence.core.pool.decide import (
 )
 from ringfence.core.pool.events import PoolHalted
 from ringfence.core.pool.liquidate import decide_liquidate
+from ringfence.core.pool.margin_adjust import decide_adjust_isolated_margin
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, MAX_DECIMALS, WAD
 from ringfence.core.validation import check_account, check_amount, check_field_types, check_int, check_name, check_ratio
@@ -271,6 +273,7 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     FundInsurance: _contained(decide_fund_insurance),
     Trade: _contained(decide_trade),
     Liquidate: _contained(decide_liquidate),
+    AdjustIsolatedMargin: _contained(decide_adjust_isolated_margin),
 }
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from ringfence.core.errors import OracleUnavailable
 from ringfence.core.oracle import OracleStatus
-from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, VALUE_DECIMALS, WAD, Rounding, mul_div, value_of
@@ -164,13 +165,22 @@ def _to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
 
 
 def position_terms(
-    state: LedgerState, pool: PoolState, market_id: str, position: Position, kind: MarginKind, price_wad: int
+    state: LedgerState,
+    pool: PoolState,
+    market_id: str,
+    position: Position,
+    kind: MarginKind,
+    price_wad: int,
+    *,
+    open_interest: int | None = None,
 ) -> tuple[int, int]:
     """Return ``(equity contribution, requirement)`` of a position, in quote atoms.
 
     Equity: unrealised PnL (positive PnL at the market's ``pnl_weight``, floored) minus
-    funding owed. Requirement: ``|size| · price · rate`` rounded up, with the market's
-    initial or maintenance rate.
+    funding owed. Requirement: the market's margin model at ``price_wad``, rounded up
+    (:func:`ringfence.core.pool.requirements.requirements_atoms`; FLAT: ``|size| · price ·
+    rate``). ``open_interest`` (base atoms) replaces the market's current open interest, for
+    a check of the state after a command; only the dYdX model reads it.
     """
     market = pool.markets[market_id]
     params = market.params
@@ -180,9 +190,11 @@ def position_terms(
     if pnl > 0:
         pnl = mul_div(pnl, params.pnl_weight_wad, WAD, Rounding.DOWN)
     equity = pnl - funding_owed_atoms(position, market.funding_index_wad, base_decimals)
-    rate = params.initial_margin_wad if kind is MarginKind.INITIAL else params.maintenance_margin_wad
-    notional = -signed_notional_atoms(-abs(position.size_atoms), price_wad, base_decimals, quote_decimals)
-    return equity, mul_div(notional, rate, WAD, Rounding.UP)
+    interest = open_interest_atoms(market) if open_interest is None else open_interest
+    initial, maintenance = requirements_atoms(
+        params, position.size_atoms, price_wad, interest, base_decimals, quote_decimals
+    )
+    return equity, initial if kind is MarginKind.INITIAL else maintenance
 
 
 def isolated_margin(
@@ -192,9 +204,14 @@ def isolated_margin(
     position: Position,
     kind: MarginKind,
     price_wad: int,
+    *,
+    open_interest: int | None = None,
 ) -> MarginSnapshot:
-    """Return an isolated position's margin: its vault plus its equity terms, in quote atoms."""
-    equity, requirement = position_terms(state, pool, market_id, position, kind, price_wad)
+    """Return an isolated position's margin: its vault plus its equity terms, in quote atoms.
+
+    ``open_interest`` as in :func:`position_terms`.
+    """
+    equity, requirement = position_terms(state, pool, market_id, position, kind, price_wad, open_interest=open_interest)
     return MarginSnapshot(kind, position.isolated_margin_atoms + equity, requirement)
 
 
@@ -212,7 +229,8 @@ def margin_snapshot(
 
     Optionally after hypothetical balance changes and with one cross position of the
     sub-account replaced (``(pool, market, position or None)``), so ``decide`` can check a
-    command's outcome without mutating state. With no cross position and no debt the
+    command's outcome without mutating state; the replaced market's open interest is then
+    the one after the replacement. With no cross position and no debt the
     account is healthy whatever its collateral is worth: no oracle is consulted (equity
     is reported as 0), so a collateral-only account never depends on a price.
     """
@@ -228,7 +246,11 @@ def margin_snapshot(
     for pool, market_id, position in positions:
         base = pool.markets[market_id].params.base_asset
         price = base_price_wad(state, base, now_ns, allow_guarded=allow_guarded)
-        position_equity, position_requirement = position_terms(state, pool, market_id, position, kind, price)
+        replaced = position_override is not None and position_override[:2] == (pool.pool, market_id)
+        interest = open_interest_after(pool, key, market_id, position) if replaced else None
+        position_equity, position_requirement = position_terms(
+            state, pool, market_id, position, kind, price, open_interest=interest
+        )
         quote_decimals = state.assets[pool.params.quote_asset].params.decimals
         equity += _to_value_atoms(position_equity, quote_decimals)
         requirement += -_to_value_atoms(-position_requirement, quote_decimals)

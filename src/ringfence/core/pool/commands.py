@@ -8,6 +8,7 @@ from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 
 __all__ = [
     "AddMarket",
+    "AdjustIsolatedMargin",
     "CreatePool",
     "FundInsurance",
     "Liquidate",
@@ -104,4 +105,29 @@ class Liquidate:
     timestamp_ns: int
 
 
-PoolCommand = CreatePool | AddMarket | ProvideLiquidity | RemoveLiquidity | FundInsurance | Trade | Liquidate
+@dataclass(frozen=True, slots=True)
+class AdjustIsolatedMargin:
+    """Move quote atoms between a sub-account's balance and one of its isolated positions' vault.
+
+    ``delta_atoms > 0`` adds margin (from the quote balance into the vault); ``< 0`` removes it,
+    only from the vault's cash and only while the position stays at initial margin.
+    """
+
+    owner: str
+    sub_account: int
+    pool: str
+    market: str
+    delta_atoms: int
+    timestamp_ns: int
+
+
+PoolCommand = (
+    CreatePool
+    | AddMarket
+    | ProvideLiquidity
+    | RemoveLiquidity
+    | FundInsurance
+    | Trade
+    | Liquidate
+    | AdjustIsolatedMargin
+)

@@ -44,6 +44,7 @@ from ringfence.core.pool.perp_math import (
     pool_nav_range_atoms,
     signed_notional_atoms,
 )
+from ringfence.core.pool.requirements import check_margin_model, open_interest_after
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
@@ -142,6 +143,7 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     check_policy_against_market(
         pool.params.liquidation, pool.params.liquidation_penalty_wad, params.maintenance_margin_wad
     )
+    check_margin_model(params.margin_model)
     return [MarketAdded(command.pool, params, command.timestamp_ns)]
 
 
@@ -409,9 +411,17 @@ def _check_open_interest(market: MarketState, old_size: int, new_size: int) -> N
 def _check_trade_margin(
     state: LedgerState, command: Trade, ctx: _TradeContext, position: Position, side_delta: int, oracle: int
 ) -> None:
+    """Check initial margin after the trade: at the oracle, with the market's open interest after it.
+
+    dYdX applies a match's open-interest delta before its collateral check (see
+    :mod:`ringfence.core.pool.requirements`): a trade pays for the crowding it adds.
+    """
     label = f"{ctx.key[0]}/{ctx.key[1]}"
     if command.mode is MarginMode.ISOLATED:
-        snapshot = isolated_margin(state, ctx.pool, command.market, position, MarginKind.INITIAL, oracle)
+        interest = open_interest_after(ctx.pool, ctx.key, command.market, position)
+        snapshot = isolated_margin(
+            state, ctx.pool, command.market, position, MarginKind.INITIAL, oracle, open_interest=interest
+        )
     else:
         snapshot = margin_snapshot(
             state,

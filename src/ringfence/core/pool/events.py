@@ -14,6 +14,7 @@ __all__ = [
     "FundingAccrued",
     "InsuranceDrawn",
     "InsuranceFunded",
+    "IsolatedMarginAdjusted",
     "LiquidationRecorded",
     "LiquidityProvided",
     "LiquidityRemoved",
@@ -191,6 +192,22 @@ class AutoDeleveraged:
 
 
 @dataclass(frozen=True, slots=True)
+class IsolatedMarginAdjusted:
+    """Quote atoms moved from a sub-account's balance into its isolated position's vault.
+
+    ``delta_atoms`` is signed: negative moves margin back from the vault to the balance.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    pool: str
+    market: str
+    delta_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class InsuranceDrawn:
     """The pool's insurance fund paid part of a shortfall into the LP vault (waterfall step)."""
 
@@ -248,6 +265,7 @@ PoolEvent = (
     | LossSocialised
     | PoolStatusChanged
     | PoolHalted
+    | IsolatedMarginAdjusted
 )
 
 POOL_EVENT_TYPES: tuple[type[PoolEvent], ...] = (
@@ -265,4 +283,5 @@ POOL_EVENT_TYPES: tuple[type[PoolEvent], ...] = (
     LossSocialised,
     PoolStatusChanged,
     PoolHalted,
+    IsolatedMarginAdjusted,
 )

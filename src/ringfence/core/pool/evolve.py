@@ -11,6 +11,7 @@ from ringfence.core.pool.events import (
     FundingAccrued,
     InsuranceDrawn,
     InsuranceFunded,
+    IsolatedMarginAdjusted,
     LiquidationRecorded,
     LiquidityProvided,
     LiquidityRemoved,
@@ -209,6 +210,13 @@ def _pool_halted(state: LedgerState, event: PoolHalted) -> None:
     pool.status_reason = f"fault in {event.command}: {event.cause}"
 
 
+def _isolated_margin_adjusted(state: LedgerState, event: IsolatedMarginAdjusted) -> None:
+    pool = state.pools[event.pool]
+    key = (event.owner, event.sub_account)
+    adjust_balance(state, key, pool.params.quote_asset, -event.delta_atoms)
+    pool.positions[(key, event.market)].isolated_margin_atoms += event.delta_atoms
+
+
 POOL_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     PoolCreated: _pool_created,
     MarketAdded: _market_added,
@@ -224,4 +232,5 @@ POOL_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     LossSocialised: _loss_socialised,
     PoolStatusChanged: _pool_status_changed,
     PoolHalted: _pool_halted,
+    IsolatedMarginAdjusted: _isolated_margin_adjusted,
 }

@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
 
-__all__ = ["MarginMode", "MarketParams", "MarketState", "PoolParams", "PoolState", "PoolStatus", "Position"]
+__all__ = [
+    "FLAT_MARGIN",
+    "MarginMode",
+    "MarginModel",
+    "MarginModelKind",
+    "MarketParams",
+    "MarketState",
+    "PoolParams",
+    "PoolState",
+    "PoolStatus",
+    "Position",
+]
 
 
 class PoolStatus(enum.Enum):
@@ -63,6 +74,45 @@ class PoolParams:
     """Reduce-only once an oracle this pool depends on moves more than this in one update (0 = off)."""
 
 
+class MarginModelKind(enum.Enum):
+    """Which formula a market's margin requirements follow (``core/pool/requirements.py``)."""
+
+    FLAT = "flat"
+    """``|notional| · rate`` with the market's initial and maintenance rates."""
+    DYDX_IMF = "dydx_imf"
+    """dYdX v4 liquidity tier: the initial fraction rises with the market's open interest."""
+    HYPERLIQUID_TIERS = "hyperliquid_tiers"
+    """Hyperliquid margin table: the maximum leverage falls as the position's notional grows."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarginModel:
+    """A market's margin model and its parameters (amounts in value atoms).
+
+    Only the parameters of ``kind`` may be set; ``AddMarket`` refuses the others. Build the
+    size-dependent ones from the presets with ``dydx_margin_model`` and
+    ``hyperliquid_margin_model`` (``core/pool/requirements.py``).
+    """
+
+    kind: MarginModelKind = MarginModelKind.FLAT
+    initial_margin_ppm: int = 0
+    """DYDX_IMF: base initial-margin fraction (ppm)."""
+    maintenance_fraction_ppm: int = 0
+    """DYDX_IMF: maintenance as a share of the base initial margin (ppm)."""
+    open_interest_lower_cap_value: int = 0
+    """DYDX_IMF: open-interest value below which the base fraction applies."""
+    open_interest_upper_cap_value: int = 0
+    """DYDX_IMF: open-interest value from which the initial fraction is 100% (0: no scaling)."""
+    tier_lower_bounds_value: tuple[int, ...] = ()
+    """HYPERLIQUID_TIERS: notional lower bound of each tier, the first 0, increasing."""
+    tier_max_leverages: tuple[int, ...] = ()
+    """HYPERLIQUID_TIERS: maximum leverage of each tier."""
+
+
+FLAT_MARGIN = MarginModel()
+"""The default model: the market's flat initial and maintenance rates."""
+
+
 @dataclass(frozen=True, slots=True)
 class MarketParams:
     """A linear perpetual market inside a pool."""
@@ -80,6 +130,9 @@ class MarketParams:
     """Cap on each side's open interest in base atoms."""
     pnl_weight_wad: int
     """Weight of positive unrealised PnL in equity (≤ WAD)."""
+    margin_model: MarginModel = FLAT_MARGIN
+    """How requirements depend on size and open interest; FLAT uses the two rates above, the
+    others ignore them."""
 
 
 @dataclass(slots=True)
