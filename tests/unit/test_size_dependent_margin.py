@@ -404,11 +404,6 @@ def test_a_tiered_venue_replays_identically_from_memory_and_sqlite(tmp_path: Pat
         reopened.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/codec.py _typed rebuilds a JSON list as a tuple of raw items: a tuple of nested dataclasses "
-    "decodes as a tuple of dicts (why MarginModel stores tiers as two tuples of ints)",
-)
 def test_codec_rebuilds_a_tuple_of_nested_dataclasses() -> None:
     from ringfence.store import codec
 

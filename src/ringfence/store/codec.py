@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
@@ -53,15 +54,30 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
     return found
 
 
+def _item_hints(hint: Any, length: int) -> list[Any]:
+    """Return the hint of each item of a tuple field (``tuple[X, ...]`` or ``tuple[X, Y]``)."""
+    args = typing.get_args(hint) if typing.get_origin(hint) is tuple else ()
+    if len(args) == 2 and args[1] is Ellipsis:
+        return [args[0]] * length
+    return list(args) if len(args) == length else [None] * length
+
+
 def _typed(value: Any, hint: Any) -> Any:
-    """Rebuild a field from JSON by its declared type: dataclasses, enums, tuples."""
+    """Rebuild a field from JSON by its declared type: dataclasses, enums, tuples, optionals."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if value is None or len(options) != 1:
+            return value
+        hint = options[0]
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     if isinstance(hint, type) and is_dataclass(hint) and isinstance(value, dict):
         hints = _hints(hint)
         return hint(**{name: _typed(item, hints.get(name)) for name, item in value.items()})
     if isinstance(value, list):
-        return tuple(_typed(item, None) for item in value)
+        return tuple(
+            _typed(item, item_hint) for item, item_hint in zip(value, _item_hints(hint, len(value)), strict=True)
+        )
     return value
 
 
