@@ -43,6 +43,14 @@ from ringfence.core.events import (
     OraclePriceAccepted,
     PriceSubmitted,
 )
+from ringfence.core.pool.auction_events import (
+    AuctionsConfigured,
+    CollateralAuctionEnded,
+    CollateralAuctionRestarted,
+    CollateralAuctionStarted,
+    CollateralTaken,
+)
+from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -473,6 +481,41 @@ EVENT_SAMPLES: tuple[Event, ...] = (
     PoolStatusChanged("eth-perps", "reduce_only", "NAV fell 26 % below its 24 h peak (limit 25 %)", NOW_NS + 3),
     PoolHalted("eth-perps", "OpenPosition", "InvariantViolation: vault < 0 — contained", NOW_NS + 4),
     IsolatedMarginAdjusted("alice", 4, "eth-perps", "ETH-PERP", -(2**70 + 1), NOW_NS + 5),
+    AuctionsConfigured(
+        "eth-perps",
+        AuctionParams(
+            AuctionCurve.STAIRSTEP,
+            13 * WAD // 100,
+            12 * WAD // 10,
+            3_600,
+            6 * WAD // 10,
+            10**15,
+            2**70,
+            2**66,
+            cut_wad=99 * WAD // 100,
+            step_seconds=90,
+        ),
+        NOW_NS + 5,
+    ),
+    CollateralAuctionStarted(
+        "eth-perps",
+        2**40,
+        "dave",
+        3,
+        "ETH",
+        2**90,
+        2**70,
+        2**70 + 9,
+        1_500 * WAD,
+        1_800 * WAD,
+        "keeper",
+        1,
+        2**65,
+        NOW_NS,
+    ),
+    CollateralTaken("eth-perps", 2**40, "taker", 0, 1_764 * WAD + 1, 2**89, 2**69, 2**68, 2**68 - 5, NOW_NS + 6),
+    CollateralAuctionEnded("eth-perps", 2**40, 2**88, 2**67, 0, NOW_NS + 7),
+    CollateralAuctionRestarted("eth-perps", 2**40, 1_499 * WAD, 1_798_800 * WAD // 1_000, "keeper", 2, 0, NOW_NS + 8),
 )
 
 

@@ -42,6 +42,18 @@ from ringfence.core.events import (
 )
 from ringfence.core.margin import MarginKind, margin_snapshot
 from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate, relative_change_wad
+from ringfence.core.pool.auction import (
+    decide_configure_auctions,
+    decide_redo_collateral_auction,
+    decide_start_collateral_auction,
+    decide_take_collateral,
+)
+from ringfence.core.pool.auction_commands import (
+    ConfigureAuctions,
+    RedoCollateralAuction,
+    StartCollateralAuction,
+    TakeCollateral,
+)
 from ringfence.core.pool.breakers import oracle_jump_breakers
 from ringfence.core.pool.commands import (
     AddMarket,
@@ -274,6 +286,10 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     Trade: _contained(decide_trade),
     Liquidate: _contained(decide_liquidate),
     AdjustIsolatedMargin: _contained(decide_adjust_isolated_margin),
+    ConfigureAuctions: _contained(decide_configure_auctions),
+    StartCollateralAuction: _contained(decide_start_collateral_auction),
+    TakeCollateral: _contained(decide_take_collateral),
+    RedoCollateralAuction: _contained(decide_redo_collateral_auction),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ringfence.core.pool.auction_events import AUCTION_EVENT_TYPES, AuctionEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
 
 __all__ = [
@@ -149,6 +150,7 @@ Event = (
     | CollateralWithdrawn
     | CollateralTransferred
     | PoolEvent
+    | AuctionEvent
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -162,4 +164,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CollateralWithdrawn,
     CollateralTransferred,
     *POOL_EVENT_TYPES,
+    *AUCTION_EVENT_TYPES,
 )

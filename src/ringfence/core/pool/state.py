@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from ringfence.core.pool.auction_state import AuctionParams, CollateralAuction
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
 
@@ -205,3 +206,8 @@ class PoolState:
     positions: dict[tuple[AccountKey, str], Position] = field(default_factory=dict)
     account_markets: dict[AccountKey, list[str]] = field(default_factory=dict)
     """Index: the markets each sub-account holds a position in (ordered by first open)."""
+    auction_params: AuctionParams | None = None
+    """Collateral-auction parameters (None: this pool runs no auctions)."""
+    auctions: dict[int, CollateralAuction] = field(default_factory=dict)
+    """Live collateral auctions by id (ids are sequential per pool, never reused)."""
+    next_auction_id: int = 1
