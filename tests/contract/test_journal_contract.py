@@ -63,6 +63,7 @@ from ringfence.store.codec import UPCASTERS, decode_event, encode_event
 from ringfence.store.journal import GENESIS_HASH, Journal, PendingCommand, StoredEvent, entry_hash
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
+from support.governance_samples import GOVERNANCE_EVENT_SAMPLES
 
 WAD = 10**18
 SECOND_NS = 1_000_000_000
@@ -463,6 +464,7 @@ EVENT_SAMPLES: tuple[Event, ...] = (
     LossSocialised("eth-perps", 2**65 + 1, NOW_NS + 2),
     PoolStatusChanged("eth-perps", "reduce_only", "NAV fell 26 % below its 24 h peak (limit 25 %)", NOW_NS + 3),
     PoolHalted("eth-perps", "OpenPosition", "InvariantViolation: vault < 0 — contained", NOW_NS + 4),
+    *GOVERNANCE_EVENT_SAMPLES,
 )
 
 

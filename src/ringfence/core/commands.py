@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ringfence.core.governance.commands import GovernanceCommand
 from ringfence.core.pool.commands import PoolCommand
 
 __all__ = [
@@ -106,4 +107,6 @@ class Transfer:
     timestamp_ns: int
 
 
-Command = RegisterAsset | ConfigureOracle | SubmitPrice | Deposit | Withdraw | Transfer | PoolCommand
+Command = (
+    RegisterAsset | ConfigureOracle | SubmitPrice | Deposit | Withdraw | Transfer | PoolCommand | GovernanceCommand
+)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ringfence.core.governance.events import GOVERNANCE_EVENT_TYPES, GovernanceEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
 
 __all__ = [
@@ -149,6 +150,7 @@ Event = (
     | CollateralWithdrawn
     | CollateralTransferred
     | PoolEvent
+    | GovernanceEvent
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -162,4 +164,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CollateralWithdrawn,
     CollateralTransferred,
     *POOL_EVENT_TYPES,
+    *GOVERNANCE_EVENT_TYPES,
 )

@@ -22,6 +22,7 @@ from ringfence.core.events import (
     OraclePriceAccepted,
     PriceSubmitted,
 )
+from ringfence.core.governance.evolve import GOVERNANCE_HANDLERS
 from ringfence.core.oracle import OracleConfig, OracleSource, OracleStatus, SourceQuote
 from ringfence.core.pool.evolve import POOL_HANDLERS, adjust_balance
 from ringfence.core.stable_price import StablePriceParams, reset_stable_price, update_stable_price
@@ -132,6 +133,7 @@ _HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     CollateralWithdrawn: _collateral_withdrawn,
     CollateralTransferred: _collateral_transferred,
     **POOL_HANDLERS,
+    **GOVERNANCE_HANDLERS,
 }
 
 

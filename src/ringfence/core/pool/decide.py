@@ -43,7 +43,7 @@ from ringfence.core.pool.perp_math import (
     pool_nav_range_atoms,
     signed_notional_atoms,
 )
-from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
+from ringfence.core.pool.state import MarginMode, MarketParams, MarketState, PoolParams, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
 from ringfence.core.validation import check_account, check_amount, check_int, check_name, check_ratio
@@ -51,6 +51,8 @@ from ringfence.core.validation import check_account, check_amount, check_int, ch
 __all__ = [
     "SizeChange",
     "accrue_funding",
+    "check_market_params",
+    "check_pool_params",
     "decide_add_market",
     "decide_create_pool",
     "decide_fund_insurance",
@@ -104,7 +106,12 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     if command.pool in state.pools:
         raise DuplicateEntity("pool", command.pool)
     check_int("template_version", command.template_version, 1, 10**6)
-    params = command.params
+    check_pool_params(state, command.params)
+    return [PoolCreated(command.pool, command.template, command.template_version, command.params)]
+
+
+def check_pool_params(state: LedgerState, params: PoolParams) -> None:
+    """Check a pool's parameters are in range (used by ``CreatePool`` and by governance changes)."""
     if params.quote_asset not in state.assets:
         raise UnknownEntity("quote asset", params.quote_asset, tuple(state.assets))
     check_ratio("lp_fee_share_wad", params.lp_fee_share_wad)
@@ -116,7 +123,6 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     check_ratio("nav_drawdown_limit_wad", params.nav_drawdown_limit_wad)
     check_int("insurance_draw_cap_atoms", params.insurance_draw_cap_atoms, 0, MAX_ATOMS)
     check_int("insurance_window_ns", params.insurance_window_ns, 0, MAX_ATOMS)
-    return [PoolCreated(command.pool, command.template, command.template_version, params)]
 
 
 def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
@@ -126,6 +132,12 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     check_name("market", params.market)
     if params.market in pool.markets:
         raise DuplicateEntity(f"market of pool {pool.pool}", params.market)
+    check_market_params(state, params)
+    return [MarketAdded(command.pool, params, command.timestamp_ns)]
+
+
+def check_market_params(state: LedgerState, params: MarketParams) -> None:
+    """Check a market's parameters are in range (used by ``AddMarket`` and by governance changes)."""
     if params.base_asset not in state.oracles:
         raise UnknownEntity("base asset with an oracle", params.base_asset, tuple(state.oracles))
     check_ratio("maintenance_margin_wad", params.maintenance_margin_wad, 1)
@@ -136,7 +148,6 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     check_ratio("max_funding_rate_per_day_wad", params.max_funding_rate_per_day_wad)
     check_amount("skew_scale_atoms", params.skew_scale_atoms)
     check_amount("open_interest_cap_atoms", params.open_interest_cap_atoms)
-    return [MarketAdded(command.pool, params, command.timestamp_ns)]
 
 
 def decide_provide_liquidity(state: LedgerState, command: ProvideLiquidity) -> list[Event]:
