@@ -75,6 +75,7 @@ from ringfence.store.codec import UPCASTERS, decode_event, encode_event
 from ringfence.store.journal import GENESIS_HASH, Journal, PendingCommand, StoredEvent, entry_hash
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
+from support.governance_samples import GOVERNANCE_EVENT_SAMPLES
 
 WAD = 10**18
 SECOND_NS = 1_000_000_000
@@ -516,6 +517,7 @@ EVENT_SAMPLES: tuple[Event, ...] = (
     CollateralTaken("eth-perps", 2**40, "taker", 0, 1_764 * WAD + 1, 2**89, 2**69, 2**68, 2**68 - 5, NOW_NS + 6),
     CollateralAuctionEnded("eth-perps", 2**40, 2**88, 2**67, 0, NOW_NS + 7),
     CollateralAuctionRestarted("eth-perps", 2**40, 1_499 * WAD, 1_798_800 * WAD // 1_000, "keeper", 2, 0, NOW_NS + 8),
+    *GOVERNANCE_EVENT_SAMPLES,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ringfence.core.governance.commands import GovernanceCommand
 from ringfence.core.pool.auction_commands import AuctionCommand
 from ringfence.core.pool.commands import PoolCommand
 
@@ -107,4 +108,14 @@ class Transfer:
     timestamp_ns: int
 
 
-Command = RegisterAsset | ConfigureOracle | SubmitPrice | Deposit | Withdraw | Transfer | PoolCommand | AuctionCommand
+Command = (
+    RegisterAsset
+    | ConfigureOracle
+    | SubmitPrice
+    | Deposit
+    | Withdraw
+    | Transfer
+    | PoolCommand
+    | AuctionCommand
+    | GovernanceCommand
+)

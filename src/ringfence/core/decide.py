@@ -40,6 +40,11 @@ from ringfence.core.events import (
     OraclePriceAccepted,
     PriceSubmitted,
 )
+from ringfence.core.governance.decide import (
+    GOVERNANCE_DECIDERS,
+    decide_governed_add_market,
+    decide_governed_create_pool,
+)
 from ringfence.core.margin import MarginKind, margin_snapshot
 from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate, relative_change_wad
 from ringfence.core.pool.auction import (
@@ -66,8 +71,6 @@ from ringfence.core.pool.commands import (
     Trade,
 )
 from ringfence.core.pool.decide import (
-    decide_add_market,
-    decide_create_pool,
     decide_fund_insurance,
     decide_provide_liquidity,
     decide_remove_liquidity,
@@ -278,8 +281,8 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     Deposit: _decide_deposit,
     Withdraw: _decide_withdraw,
     Transfer: _decide_transfer,
-    CreatePool: decide_create_pool,
-    AddMarket: _contained(decide_add_market),
+    CreatePool: decide_governed_create_pool,
+    AddMarket: _contained(decide_governed_add_market),
     ProvideLiquidity: _contained(decide_provide_liquidity),
     RemoveLiquidity: _contained(decide_remove_liquidity),
     FundInsurance: _contained(decide_fund_insurance),
@@ -290,6 +293,7 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     StartCollateralAuction: _contained(decide_start_collateral_auction),
     TakeCollateral: _contained(decide_take_collateral),
     RedoCollateralAuction: _contained(decide_redo_collateral_auction),
+    **GOVERNANCE_DECIDERS,
 }
 
 

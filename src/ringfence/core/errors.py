@@ -16,7 +16,9 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── InsufficientBalance     taking more than an account holds
     │   ├── SupplyCapExceeded       a deposit past the asset's supply cap
     │   ├── InsufficientMargin      the account would end below its initial margin
-    │   └── OracleUnavailable       no trustworthy price (stale, quorum lost, guarded)
+    │   ├── OracleUnavailable       no trustworthy price (stale, quorum lost, guarded)
+    │   ├── Unauthorized            the actor lacks the governance role the command needs
+    │   └── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
     ├── JournalError                the durable journal refused or failed
     │   ├── StreamConflict          a (stream, version) pair already written
     │   └── JournalCorrupted        a broken hash chain, gap or unreadable entry
@@ -40,9 +42,11 @@ __all__ = [
     "JournalCorrupted",
     "JournalError",
     "OracleUnavailable",
+    "ProposalNotExecutable",
     "RingfenceError",
     "StreamConflict",
     "SupplyCapExceeded",
+    "Unauthorized",
     "UnknownEntity",
 ]
 
@@ -176,6 +180,32 @@ class OracleUnavailable(CommandRejected):
         super().__init__(f"oracle for {asset} is {status}: {reason}; only risk-reducing commands are accepted")
         self.asset = asset
         self.status = status
+        self.reason = reason
+
+
+class Unauthorized(CommandRejected):
+    """The actor does not hold the governance role the command needs."""
+
+    code = "unauthorized"
+
+    def __init__(self, actor: str, roles: tuple[str, ...], action: str) -> None:
+        needed = " or ".join(roles)
+        super().__init__(
+            f"{actor!r} does not hold the {needed} role needed to {action}; an admin may grant it with GrantRole"
+        )
+        self.actor = actor
+        self.roles = roles
+        self.action = action
+
+
+class ProposalNotExecutable(CommandRejected):
+    """A governance proposal cannot be executed now: timelock running, expired, closed or stale."""
+
+    code = "proposal_not_executable"
+
+    def __init__(self, proposal_id: int, reason: str) -> None:
+        super().__init__(f"proposal {proposal_id} cannot be executed: {reason}")
+        self.proposal_id = proposal_id
         self.reason = reason
 
 

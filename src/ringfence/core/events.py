@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ringfence.core.governance.events import GOVERNANCE_EVENT_TYPES, GovernanceEvent
 from ringfence.core.pool.auction_events import AUCTION_EVENT_TYPES, AuctionEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
 
@@ -151,6 +152,7 @@ Event = (
     | CollateralTransferred
     | PoolEvent
     | AuctionEvent
+    | GovernanceEvent
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -165,4 +167,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CollateralTransferred,
     *POOL_EVENT_TYPES,
     *AUCTION_EVENT_TYPES,
+    *GOVERNANCE_EVENT_TYPES,
 )

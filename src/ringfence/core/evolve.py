@@ -22,6 +22,7 @@ from ringfence.core.events import (
     OraclePriceAccepted,
     PriceSubmitted,
 )
+from ringfence.core.governance.evolve import GOVERNANCE_HANDLERS
 from ringfence.core.oracle import OracleConfig, OracleSource, OracleStatus, SourceQuote
 from ringfence.core.pool.auction_evolve import AUCTION_HANDLERS
 from ringfence.core.pool.evolve import POOL_HANDLERS, adjust_balance
@@ -134,6 +135,7 @@ _HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     CollateralTransferred: _collateral_transferred,
     **POOL_HANDLERS,
     **AUCTION_HANDLERS,
+    **GOVERNANCE_HANDLERS,
 }
 
 

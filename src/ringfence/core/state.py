@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ringfence.core.governance.state import GovernanceState
 from ringfence.core.oracle import OracleConfig, OracleStatus, SourceQuote
 from ringfence.core.pool.state import PoolState
 from ringfence.core.stable_price import StablePrice, StablePriceParams
@@ -75,3 +76,5 @@ class LedgerState:
     pools: dict[str, PoolState] = field(default_factory=dict)
     cross_pool: dict[AccountKey, str] = field(default_factory=dict)
     """The one pool a sub-account's cross positions live in (a sub-account never spans pools)."""
+    governance: GovernanceState | None = None
+    """Roles, template versions and proposals; ``None`` until ``ConfigureGovernance`` ran."""

@@ -6,6 +6,7 @@ the sub-accounts trading with it), and every value moving in or out is an event 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ringfence.core.errors import (
@@ -45,7 +46,7 @@ from ringfence.core.pool.perp_math import (
     signed_notional_atoms,
 )
 from ringfence.core.pool.requirements import check_margin_model, open_interest_after
-from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
+from ringfence.core.pool.state import MarginMode, MarketParams, MarketState, PoolParams, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
 from ringfence.core.validation import check_account, check_amount, check_int, check_name, check_ratio
@@ -53,6 +54,8 @@ from ringfence.core.validation import check_account, check_amount, check_int, ch
 __all__ = [
     "SizeChange",
     "accrue_funding",
+    "check_market_params",
+    "check_pool_params",
     "decide_add_market",
     "decide_create_pool",
     "decide_fund_insurance",
@@ -106,7 +109,12 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     if command.pool in state.pools:
         raise DuplicateEntity("pool", command.pool)
     check_int("template_version", command.template_version, 1, 10**6)
-    params = command.params
+    check_pool_params(state, command.params)
+    return [PoolCreated(command.pool, command.template, command.template_version, command.params)]
+
+
+def check_pool_params(state: LedgerState, params: PoolParams, markets: Iterable[MarketParams] = ()) -> None:
+    """Check a pool's parameters are in range, and fit its ``markets`` (``CreatePool``, governance changes)."""
     if params.quote_asset not in state.assets:
         raise UnknownEntity("quote asset", params.quote_asset, tuple(state.assets))
     check_ratio("lp_fee_share_wad", params.lp_fee_share_wad)
@@ -120,7 +128,8 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
     check_int("insurance_window_ns", params.insurance_window_ns, 0, MAX_ATOMS)
     check_ratio("oracle_jump_breaker_wad", params.oracle_jump_breaker_wad)
     check_policy(params.liquidation)
-    return [PoolCreated(command.pool, command.template, command.template_version, params)]
+    for market in markets:
+        check_policy_against_market(params.liquidation, params.liquidation_penalty_wad, market.maintenance_margin_wad)
 
 
 def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
@@ -130,6 +139,12 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     check_name("market", params.market)
     if params.market in pool.markets:
         raise DuplicateEntity(f"market of pool {pool.pool}", params.market)
+    check_market_params(state, params, pool.params)
+    return [MarketAdded(command.pool, params, command.timestamp_ns)]
+
+
+def check_market_params(state: LedgerState, params: MarketParams, pool_params: PoolParams) -> None:
+    """Check a market's parameters are in range and fit its pool's (``AddMarket``, governance changes)."""
     if params.base_asset not in state.oracles:
         raise UnknownEntity("base asset with an oracle", params.base_asset, tuple(state.oracles))
     check_ratio("maintenance_margin_wad", params.maintenance_margin_wad, 1)
@@ -140,11 +155,9 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     check_ratio("max_funding_rate_per_day_wad", params.max_funding_rate_per_day_wad)
     check_amount("skew_scale_atoms", params.skew_scale_atoms)
     check_amount("open_interest_cap_atoms", params.open_interest_cap_atoms)
-    check_policy_against_market(
-        pool.params.liquidation, pool.params.liquidation_penalty_wad, params.maintenance_margin_wad
-    )
     check_margin_model(params.margin_model)
-    return [MarketAdded(command.pool, params, command.timestamp_ns)]
+    liquidation = pool_params.liquidation
+    check_policy_against_market(liquidation, pool_params.liquidation_penalty_wad, params.maintenance_margin_wad)
 
 
 def decide_provide_liquidity(state: LedgerState, command: ProvideLiquidity) -> list[Event]:

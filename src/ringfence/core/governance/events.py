@@ -1,0 +1,196 @@
+"""Governance events. Pool status changes reuse :class:`~ringfence.core.pool.events.PoolStatusChanged`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ringfence.core.governance.state import Role
+
+__all__ = [
+    "GOVERNANCE_EVENT_TYPES",
+    "GovernanceConfigured",
+    "GovernanceEvent",
+    "ParameterChangeProposed",
+    "PoolParameterChanged",
+    "PoolResumeProposed",
+    "PoolTemplateUpgraded",
+    "ProposalCancelled",
+    "ProposalExecuted",
+    "RoleGranted",
+    "RoleRevoked",
+    "TemplateRegistered",
+    "TemplateUpgradeProposed",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class GovernanceConfigured:
+    """Governance was bootstrapped with its fixed settings."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    admin: str
+    timelock_ns: int
+    grace_period_ns: int
+    max_step_wad: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGranted:
+    """``principal`` now holds ``role`` (granted by ``actor``)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    actor: str
+    role: Role
+    principal: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRevoked:
+    """``principal`` no longer holds ``role`` (revoked by ``actor``)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    actor: str
+    role: Role
+    principal: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRegistered:
+    """A template version was registered with its bounds (parallel tuples, one entry per bound)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    actor: str
+    template: str
+    version: int
+    bound_paths: tuple[str, ...]
+    bound_minimums: tuple[int, ...]
+    bound_maximums: tuple[int, ...]
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterChangeProposed:
+    """A parameter change was queued behind the timelock."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    proposal_id: int
+    proposer: str
+    pool: str
+    market: str
+    field: str
+    old_value: int
+    new_value: int
+    eta_ns: int
+    expires_ns: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateUpgradeProposed:
+    """A pool's template upgrade was queued behind the timelock."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    proposal_id: int
+    proposer: str
+    pool: str
+    template: str
+    old_version: int
+    new_version: int
+    eta_ns: int
+    expires_ns: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolResumeProposed:
+    """Resuming a halted or reduce-only pool was queued behind the timelock."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    proposal_id: int
+    proposer: str
+    pool: str
+    from_status: str
+    reason: str
+    eta_ns: int
+    expires_ns: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalCancelled:
+    """A pending proposal was cancelled."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    proposal_id: int
+    actor: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalExecuted:
+    """A proposal was executed; its effect follows as its own event."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    proposal_id: int
+    actor: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolParameterChanged:
+    """One integer field of a pool's params (``market == ""``) or of one market's params changed."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    market: str
+    field: str
+    old_value: int
+    new_value: int
+    proposal_id: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTemplateUpgraded:
+    """One pool moved to another version of its template; no other pool changed."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    pool: str
+    template: str
+    old_version: int
+    new_version: int
+    proposal_id: int
+    timestamp_ns: int
+
+
+GovernanceEvent = (
+    GovernanceConfigured
+    | RoleGranted
+    | RoleRevoked
+    | TemplateRegistered
+    | ParameterChangeProposed
+    | TemplateUpgradeProposed
+    | PoolResumeProposed
+    | ProposalCancelled
+    | ProposalExecuted
+    | PoolParameterChanged
+    | PoolTemplateUpgraded
+)
+
+GOVERNANCE_EVENT_TYPES: tuple[type[GovernanceEvent], ...] = (
+    GovernanceConfigured,
+    RoleGranted,
+    RoleRevoked,
+    TemplateRegistered,
+    ParameterChangeProposed,
+    TemplateUpgradeProposed,
+    PoolResumeProposed,
+    ProposalCancelled,
+    ProposalExecuted,
+    PoolParameterChanged,
+    PoolTemplateUpgraded,
+)
