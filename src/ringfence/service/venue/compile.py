@@ -249,14 +249,28 @@ def compile_venue(data: Any, catalog: Catalog, source: str = "venue file") -> Ve
         Listing every problem found, each at its key path.
     """
     tables, pools, funding, problems = _validated_parts(data)
-    if tables is None or problems:
+    if tables is None:
         raise VenueFileError(source, problems)
     compiler = _Compiler(catalog, to_ns(tables.venue.start))
     compiler.listing(tables)
-    for pool_id, pool in pools.items():
-        compiler.pool(pool_id, pool)
+    for pool_id, raw in tables.pools.items():
+        pool = pools.get(pool_id)
+        if pool is None:
+            _learn_invalid_pool(catalog, pool_id, raw)  # so its funding is checked without a cascade
+        else:
+            compiler.pool(pool_id, pool)
     for key, cls, entry, index in funding:
         compiler.funding(key, cls, entry, index)
-    if compiler.problems:
-        raise VenueFileError(source, compiler.problems)
+    if problems or compiler.problems:
+        raise VenueFileError(source, [*problems, *compiler.problems])
     return VenueProgram(tables.venue.name, compiler.context.start_ns, tuple(compiler.commands))
+
+
+def _learn_invalid_pool(catalog: Catalog, pool_id: str, raw: dict[str, Any]) -> None:
+    """Record what an invalid pool table still says about its quote and base assets."""
+    if isinstance(raw.get("quote_asset"), str):
+        catalog.pool_quote.setdefault(pool_id, raw["quote_asset"])
+    markets = raw.get("markets")
+    for market_id, market in markets.items() if isinstance(markets, dict) else ():
+        if isinstance(market, dict) and isinstance(market.get("base_asset"), str):
+            catalog.market_base.setdefault((pool_id, market_id), market["base_asset"])

@@ -263,13 +263,15 @@ def _amount_asset(cls: type[Any], name: str, raw: Mapping[str, Any], catalog: Ca
     return inherited
 
 
-def _convert(spec: FieldSpec, value: Any, path: str, asset: Any, context: BuildContext) -> Any:
+def _convert(
+    spec: FieldSpec, value: Any, path: str, asset: Any, context: BuildContext, decimals_of: Mapping[str, int]
+) -> Any:
     """Compile one human value to its integer, or record a problem and return None."""
     if spec.kind is Kind.INSTANT:
         return context.start_ns + value
     if spec.kind not in (Kind.AMOUNT, Kind.SIGNED_AMOUNT, Kind.SHARES, Kind.VALUE):
         return value
-    decimals = VALUE_DECIMALS if spec.kind is Kind.VALUE else context.catalog.decimals.get(asset)
+    decimals = VALUE_DECIMALS if spec.kind is Kind.VALUE else decimals_of.get(asset)
     if decimals is None:
         reason = f"asset {asset!r} is not listed" if asset is not None else "its pool or market is not defined"
         context.problems.append(Problem(path, f"cannot tell this amount's decimals: {reason}"))
@@ -311,13 +313,16 @@ def build(
             pending.append(spec)
     failed = False
     own_asset = _amount_asset(cls, "", raw, context.catalog, inherited_asset)
+    decimals_of = dict(context.catalog.decimals)
+    if isinstance(raw.get("asset"), str) and isinstance(raw.get("decimals"), int):
+        decimals_of.setdefault(raw["asset"], raw["decimals"])  # a listing's own amounts use its decimals
     for spec in pending:
         value = getattr(table, spec.key)
         if spec.kind is Kind.NESTED:
             converted = build(spec.hint, value, (*path, spec.key), context, None, own_asset)
         else:
             asset = _amount_asset(cls, spec.name, raw, context.catalog, inherited_asset)
-            converted = _convert(spec, value, join_path(*path, spec.key), asset, context)
+            converted = _convert(spec, value, join_path(*path, spec.key), asset, context, decimals_of)
         failed = failed or converted is None
         raw[spec.name] = converted
     return None if failed else cls(**raw)
