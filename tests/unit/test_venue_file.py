@@ -25,7 +25,7 @@ from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.service.engine import Engine
 from ringfence.service.venue import Catalog, VenueFileError, apply_venue, compile_script, compile_venue, load_plan
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for
-from ringfence.service.venue.human import atoms_of, duration_ns, duration_seconds, price_wad, ratio_wad
+from ringfence.service.venue.human import FLOAT_HINT, atoms_of, duration_ns, duration_seconds, price_wad, ratio_wad
 from ringfence.service.venue.problems import validate
 from ringfence.service.venue.script import COMMAND_TYPES
 from ringfence.store.memory import MemoryJournal
@@ -130,7 +130,7 @@ def test_duration_text_converts_to_nanoseconds(text: str, expected: int) -> None
 
 @pytest.mark.parametrize("value", ["2 minutes", 30, 1.5, "h", "-1s"])
 def test_duration_without_a_unit_or_with_an_unknown_one_is_refused(value: Any) -> None:
-    with pytest.raises(ValueError, match="duration|TOML float"):
+    with pytest.raises(ValueError, match=r"duration|TOML float"):
         duration_ns(value)
 
 
@@ -359,12 +359,19 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class Tier:
+    notional_cap_atoms: int
+    margin_wad: int
+
+
+@dataclass(frozen=True, slots=True)
 class Params:
     quote_asset: str
     fee_wad: int
     cap_atoms: int
     window_ns: int
     liquidation: Policy = Policy()
+    tiers: tuple[Tier, ...] = ()
 
 
 CATALOG = Catalog(decimals={"USDC": 6, "WBTC": 8})
@@ -392,6 +399,19 @@ def test_generic_mapping_compiles_a_nested_policy_with_enums_and_inherited_quote
     assert problems == []
     # 7.5% = 0.075 WAD; 0.01 USDC = 10,000 atoms; rounds keeps its default
     assert params.liquidation == Policy(75 * 10**15, 3, Side.SHORT, 10_000)
+
+
+def test_generic_mapping_compiles_an_array_of_nested_tables() -> None:
+    tiers = [{"notional_cap": "1000", "margin": "2%"}, {"notional_cap": "5000.5", "margin": "5%"}]
+    params, problems = compile_params({**BASE, "tiers": tiers})
+    assert problems == []
+    assert params.tiers == (Tier(1_000_000_000, 2 * PERCENT), Tier(5_000_500_000, 5 * PERCENT))  # USDC atoms
+
+
+def test_generic_mapping_names_the_position_of_a_bad_nested_table() -> None:
+    tiers = [{"notional_cap": "1000", "margin": "2%"}, {"notional_cap": "1", "margin": 0.05}]
+    _, problems = compile_params({**BASE, "tiers": tiers})
+    assert problems == ["pools.p.tiers[1].margin: 0.05 is not accepted: " + FLOAT_HINT]
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def _run(journal: Journal, venue: Path, script: Path | None, keep_going: bool) -
     applied = 0
     for result in run_script(engine, plan.script, keep_going=keep_going):
         for line in result_lines(result, engine.state):
-            console.print(line, highlight=False)
+            console.print(line, highlight=False, soft_wrap=True)
         if result.error is None:
             applied += 1
         elif first is None:

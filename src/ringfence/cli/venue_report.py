@@ -9,7 +9,7 @@ from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, Ora
 from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalted, PoolStatusChanged, PositionChanged
 from ringfence.core.state import LedgerState
 from ringfence.core.units import format_fixed
-from ringfence.service.venue import ScriptStep, StepResult
+from ringfence.service.venue import ScriptStep, StepResult, rejection_message
 
 __all__ = ["describe_step", "event_lines", "result_lines"]
 
@@ -95,5 +95,4 @@ def result_lines(result: StepResult, state: LedgerState) -> list[str]:
     head = escape(describe_step(result.step, state))
     if result.error is None:
         return [f"{head}: [green]ok[/green]", *(f"    {escape(line)}" for line in event_lines(result.events, state))]
-    kind = type(result.error).__name__
-    return [f"{head}: [red]rejected[/red] at {escape(result.path)}: {kind}: {escape(result.error.message)}"]
+    return [f"{head}: [red]rejected[/red] at {escape(result.path)}: {escape(rejection_message(result.error))}"]

@@ -16,7 +16,7 @@ from ringfence.service.venue.apply import (
     run_script,
 )
 from ringfence.service.venue.catalog import Catalog
-from ringfence.service.venue.compile import Compiled, VenueProgram, compile_venue, to_ns
+from ringfence.service.venue.compile import Compiled, VenueProgram, compile_venue, rejection_message, to_ns
 from ringfence.service.venue.problems import Problem, VenueFileError
 from ringfence.service.venue.script import COMMAND_TYPES, ScriptStep, compile_script
 
@@ -35,6 +35,7 @@ __all__ = [
     "compile_venue",
     "load_plan",
     "read_toml",
+    "rejection_message",
     "replay_with_time",
     "run_script",
     "to_ns",

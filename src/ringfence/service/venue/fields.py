@@ -23,6 +23,7 @@ field name          TOML value                             compiled to
 enum                its value string (``"isolated"``)      the enum member
 tuple               TOML array                             tuple
 dataclass           nested table                           the dataclass (recursively)
+tuple of dataclass  array of tables                        a tuple of them
 ==================  =====================================  ===============================
 
 A field with a default in the dataclass is optional in TOML (omitted: the default).
@@ -98,6 +99,7 @@ class Kind(enum.Enum):
     SECONDS = "seconds"
     PLAIN = "plain"
     NESTED = "nested"
+    NESTED_TUPLE = "nested tuple"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +137,15 @@ def _int_kind(name: str) -> Kind:
     return Kind.PLAIN
 
 
+def _is_dataclass_type(hint: Any) -> bool:
+    return isinstance(hint, type) and is_dataclass(hint)
+
+
 def _kind(name: str, hint: Any) -> Kind:
-    if isinstance(hint, type) and is_dataclass(hint):
+    if _is_dataclass_type(hint):
         return Kind.NESTED
+    if typing.get_origin(hint) is tuple and _is_dataclass_type(typing.get_args(hint)[0]):
+        return Kind.NESTED_TUPLE
     if hint is int:
         return _int_kind(name)
     return Kind.PLAIN
@@ -185,9 +193,17 @@ _ANNOTATIONS: dict[Kind, Any] = {
 _PLAIN: dict[Any, Any] = {int: StrictInt, str: StrictStr, bool: StrictBool}
 
 
+def _item(spec: FieldSpec) -> type[Any]:
+    """Return the dataclass of a ``tuple[Item, ...]`` field."""
+    item: type[Any] = typing.get_args(spec.hint)[0]
+    return item
+
+
 def _annotation(spec: FieldSpec, script_defaults: bool) -> Any:
     if spec.kind is Kind.NESTED:
         return model_for(spec.hint, script_defaults=script_defaults)
+    if spec.kind is Kind.NESTED_TUPLE:
+        return tuple[model_for(_item(spec), script_defaults=script_defaults), ...]  # type: ignore[misc]
     if spec.kind is not Kind.PLAIN:
         return _ANNOTATIONS[spec.kind]
     if typing.get_origin(spec.hint) is tuple:
@@ -320,6 +336,9 @@ def build(
         value = getattr(table, spec.key)
         if spec.kind is Kind.NESTED:
             converted = build(spec.hint, value, (*path, spec.key), context, None, own_asset)
+        elif spec.kind is Kind.NESTED_TUPLE:
+            items = [build(_item(spec), v, (*path, spec.key, i), context, None, own_asset) for i, v in enumerate(value)]
+            converted = None if None in items else tuple(items)
         else:
             asset = _amount_asset(cls, spec.name, raw, context.catalog, inherited_asset)
             converted = _convert(spec, value, join_path(*path, spec.key), asset, context, decimals_of)

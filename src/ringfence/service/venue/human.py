@@ -36,7 +36,7 @@ __all__ = [
 
 FLOAT_HINT = 'a TOML float is binary and inexact; write the number as a string, e.g. "0.1"'
 _UNIT_NS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86_400 * 10**9}
-_DURATION = re.compile(r"^(?:\d+(?:ns|us|ms|s|m|h|d))+$")
+_DURATION = re.compile(r"^(?:\d{1,20}(?:ns|us|ms|s|m|h|d)){1,7}$")
 _DURATION_PART = re.compile(r"(\d+)(ns|us|ms|s|m|h|d)")
 _MAX_DURATION_NS = 100 * 365 * 86_400 * 10**9
 
