@@ -13,36 +13,18 @@ import typer
 from rich.console import Console
 
 from ringfence.cli.demo import run_demo
-from ringfence.core.errors import (
-    CommandRejected,
-    InvalidCommand,
-    InvariantViolation,
-    JournalError,
-    RingfenceError,
-)
+from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
+from ringfence.cli.venue import venue_app
+from ringfence.core.errors import JournalError, RingfenceError
 from ringfence.store.sqlite import SqliteJournal
 
-__all__ = ["EXIT_CODES", "app", "main"]
-
-EXIT_CODES: dict[type[RingfenceError], int] = {
-    InvalidCommand: 2,
-    CommandRejected: 3,
-    JournalError: 4,
-    InvariantViolation: 70,
-}
+__all__ = ["EXIT_CODES", "app", "exit_code_for", "main"]
 
 app = typer.Typer(help="ringfence: an exact clearing and risk engine built on isolation.", no_args_is_help=True)
 journal_app = typer.Typer(help="Inspect and verify durable journals.", no_args_is_help=True)
 app.add_typer(journal_app, name="journal")
+app.add_typer(venue_app, name="venue")
 console = Console(width=None if Console().is_terminal else 140)
-
-
-def exit_code_for(error: RingfenceError) -> int:
-    """Return the process exit code for an error of the tree."""
-    for error_type, code in EXIT_CODES.items():
-        if isinstance(error, error_type):
-            return code
-    return 1
 
 
 @app.command()

@@ -1,0 +1,26 @@
+"""Exit codes of the ``ringfence`` command: the error tree mapped to numbers.
+
+0 ok, 2 invalid input, 3 command rejected, 4 journal error (including a failed
+``journal verify``), 70 invariant violation, 1 anything else of the tree.
+"""
+
+from __future__ import annotations
+
+from ringfence.core.errors import CommandRejected, InvalidCommand, InvariantViolation, JournalError, RingfenceError
+
+__all__ = ["EXIT_CODES", "exit_code_for"]
+
+EXIT_CODES: dict[type[RingfenceError], int] = {
+    InvalidCommand: 2,
+    CommandRejected: 3,
+    JournalError: 4,
+    InvariantViolation: 70,
+}
+
+
+def exit_code_for(error: RingfenceError) -> int:
+    """Return the process exit code for an error of the tree."""
+    for error_type, code in EXIT_CODES.items():
+        if isinstance(error, error_type):
+            return code
+    return 1

@@ -1,0 +1,305 @@
+"""Readable tables of a venue's state: assets and oracles, pools, markets, positions, sub-accounts.
+
+Every number is exact (``format_fixed``) except where a column says it is rounded down for
+display (entry price, funding rate, health). Prices are marked at the oracle; a guarded
+oracle marks at its last accepted price, a stale one shows ``n/a``.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from ringfence.core.errors import OracleUnavailable
+from ringfence.core.margin import (
+    NO_LIMIT,
+    MarginKind,
+    MarginSnapshot,
+    base_price_wad,
+    collateral_value,
+    isolated_margin,
+    margin_snapshot,
+    oracle_status,
+)
+from ringfence.core.pool.perp_math import funding_owed_atoms, pool_nav_range_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.state import MarginMode, MarketState, PoolState, Position
+from ringfence.core.state import AccountKey, LedgerState
+from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, format_fixed, mul_div
+
+__all__ = ["accounts_table", "assets_table", "markets_table", "pools_table", "positions_table", "venue_tables"]
+
+HEALTH_DECIMALS = 4
+
+
+def _table(title: str, *columns: str, left: int = 1) -> Table:
+    table = Table(title=title, title_justify="left")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index < left else "right")
+    return table
+
+
+def _ratio(wad: int) -> str:
+    return format_fixed(wad, 18)
+
+
+def _percent(wad: int) -> str:
+    return format_fixed(wad, 16) + "%"
+
+
+def _health(snapshot: MarginSnapshot) -> str:
+    """Equity / requirement, rounded down to 4 decimals ("-" with no requirement)."""
+    health = snapshot.health_wad()
+    if health is None:
+        return "-"
+    return format_fixed(mul_div(health, 10**HEALTH_DECIMALS, WAD, Rounding.DOWN), HEALTH_DECIMALS)
+
+
+def _decimals(state: LedgerState, asset: str) -> int:
+    return state.assets[asset].params.decimals
+
+
+def assets_table(state: LedgerState, now_ns: int) -> Table:
+    """Return each asset's oracle and stable price, oracle status, supply and weights."""
+    table = _table(
+        "Assets and oracles",
+        "asset",
+        "price",
+        "stable price",
+        "oracle",
+        "supplied",
+        "supply cap",
+        "IM weight",
+        "MM weight",
+    )
+    for code, asset in state.assets.items():
+        oracle = state.oracles.get(code)
+        price = stable = status = "-"
+        if oracle is not None:
+            found, reason = oracle_status(oracle, now_ns)
+            status = found.value if found.value == "fresh" else f"{found.value}: {reason}"
+            price = format_fixed(oracle.accepted_price_wad, 18) if oracle.accepted_price_wad else "-"
+            stable = format_fixed(oracle.stable.stable_price_wad, 18) if oracle.stable else "-"
+        params = asset.params
+        cap = "none" if params.supply_cap_atoms == NO_LIMIT else format_fixed(params.supply_cap_atoms, params.decimals)
+        table.add_row(
+            code,
+            price,
+            stable,
+            status,
+            format_fixed(asset.total_deposits_atoms, params.decimals),
+            cap,
+            _ratio(params.initial_weight_wad),
+            _ratio(params.maintenance_weight_wad),
+        )
+    return table
+
+
+def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[str, str]:
+    bases = {market.params.base_asset for market in pool.markets.values()}
+    try:
+        prices = {asset: base_price_wad(state, asset, now_ns, allow_guarded=True) for asset in bases}
+    except OracleUnavailable as error:
+        return f"n/a ({error.asset} {error.status})", "n/a"
+    decimals = {asset: _decimals(state, asset) for asset in bases}
+    quote_decimals = _decimals(state, pool.params.quote_asset)
+    low, high = pool_nav_range_atoms(pool, prices, decimals, quote_decimals)
+    return format_fixed(low, quote_decimals), format_fixed(high, quote_decimals)
+
+
+def pools_table(state: LedgerState, now_ns: int) -> Table:
+    """Return each pool's status, LP vault, shares, NAV bounds, insurance fund, fees and losses."""
+    table = _table(
+        "Pools (amounts in each pool's quote asset; shares have its decimals)",
+        "pool",
+        "template",
+        "status",
+        "LP vault",
+        "LP shares",
+        "NAV low",
+        "NAV high",
+        "insurance",
+        "protocol fees",
+        "socialised loss",
+        left=3,
+    )
+    for pool in state.pools.values():
+        decimals = _decimals(state, pool.params.quote_asset)
+        status = pool.status.value + (f": {pool.status_reason}" if pool.status_reason else "")
+        table.add_row(
+            pool.pool,
+            f"{pool.template} v{pool.template_version} ({pool.params.quote_asset})",
+            status,
+            format_fixed(pool.vault_atoms, decimals),
+            format_fixed(pool.total_shares, decimals),
+            *_nav(state, pool, now_ns),
+            format_fixed(pool.insurance_atoms, decimals),
+            format_fixed(pool.protocol_fees_atoms, decimals),
+            format_fixed(pool.socialised_loss_atoms, decimals),
+        )
+    return table
+
+
+def _funding_rate_wad(market: MarketState) -> int:
+    """Return the current funding rate per day: ``max_rate · clamp(skew / skew_scale, −1, 1)`` (rounded down)."""
+    params = market.params
+    skew = max(min(market.skew_atoms, params.skew_scale_atoms), -params.skew_scale_atoms)
+    return mul_div(params.max_funding_rate_per_day_wad, skew, params.skew_scale_atoms, Rounding.DOWN)
+
+
+def markets_table(state: LedgerState) -> Table:
+    """Return each market's open interest, skew, funding rate and index, and margin rates."""
+    table = _table(
+        "Markets (sizes in the base asset)",
+        "pool",
+        "market",
+        "long OI",
+        "short OI",
+        "skew",
+        "OI cap",
+        "funding/day",
+        "funding index",
+        "IM",
+        "MM",
+        left=2,
+    )
+    for pool in state.pools.values():
+        quote_decimals = _decimals(state, pool.params.quote_asset)
+        for market_id, market in pool.markets.items():
+            params = market.params
+            base = _decimals(state, params.base_asset)
+            table.add_row(
+                pool.pool,
+                f"{market_id} ({params.base_asset})",
+                format_fixed(market.long_atoms, base),
+                format_fixed(market.short_atoms, base),
+                format_fixed(market.skew_atoms, base),
+                format_fixed(params.open_interest_cap_atoms, base),
+                _percent(_funding_rate_wad(market)),
+                format_fixed(market.funding_index_wad, 18 + quote_decimals),
+                _percent(params.initial_margin_wad),
+                _percent(params.maintenance_margin_wad),
+            )
+    return table
+
+
+def _position_row(
+    state: LedgerState, pool: PoolState, key: AccountKey, market_id: str, position: Position, now_ns: int
+) -> list[str]:
+    market = pool.markets[market_id]
+    base = _decimals(state, market.params.base_asset)
+    quote = _decimals(state, pool.params.quote_asset)
+    entry = mul_div(abs(position.open_notional_atoms), 10**base, abs(position.size_atoms), Rounding.DOWN)
+    row = [
+        f"{key[0]}/{key[1]}",
+        f"{pool.pool}/{market_id}",
+        position.mode.value,
+        format_fixed(position.size_atoms, base),
+        format_fixed(entry, quote),
+    ]
+    try:
+        price = base_price_wad(state, market.params.base_asset, now_ns, allow_guarded=True)
+    except OracleUnavailable as error:
+        return [*row, f"n/a ({error.status})", "-", "-", format_fixed(position.isolated_margin_atoms, quote), "-"]
+    pnl = unrealised_pnl_atoms(position, price, base, quote)
+    owed = funding_owed_atoms(position, market.funding_index_wad, base)
+    health = "cross: see account"
+    if position.mode is MarginMode.ISOLATED:
+        health = _health(isolated_margin(state, pool, market_id, position, MarginKind.MAINTENANCE, price))
+    return [
+        *row,
+        format_fixed(price, 18),
+        format_fixed(pnl, quote),
+        format_fixed(owed, quote),
+        format_fixed(position.isolated_margin_atoms, quote),
+        health,
+    ]
+
+
+def positions_table(state: LedgerState, now_ns: int) -> Table:
+    """Return every open position with its entry, mark, unrealised PnL, funding owed and margin."""
+    table = _table(
+        "Positions (size in base, money in quote; entry rounded down)",
+        "account",
+        "pool/market",
+        "mode",
+        "size",
+        "entry price",
+        "mark price",
+        "unrealised PnL",
+        "funding owed",
+        "isolated margin",
+        "MM health",
+        left=3,
+    )
+    for pool in state.pools.values():
+        for (key, market_id), position in pool.positions.items():
+            table.add_row(*_position_row(state, pool, key, market_id, position, now_ns))
+    return table
+
+
+def _margin(state: LedgerState, key: AccountKey, kind: MarginKind, now_ns: int) -> tuple[str, str, str]:
+    """Return ``(equity, requirement, health)`` in USD; equity with no requirement is the weighted collateral."""
+    try:
+        snapshot = margin_snapshot(state, key, kind, now_ns, allow_guarded=True)
+        if snapshot.requirement_value == 0:
+            account = state.accounts.get(key)
+            balances = account.balances if account is not None else {}
+            equity = collateral_value(state, balances, kind, now_ns)
+            snapshot = MarginSnapshot(kind, equity, 0)
+    except OracleUnavailable as error:
+        return f"n/a ({error.asset} {error.status})", "-", "-"
+    return (
+        format_fixed(snapshot.equity_value, VALUE_DECIMALS),
+        format_fixed(snapshot.requirement_value, VALUE_DECIMALS),
+        _health(snapshot),
+    )
+
+
+def _lp_shares(state: LedgerState, key: AccountKey) -> str:
+    held = [
+        f"{format_fixed(pool.lp_shares[key], _decimals(state, pool.params.quote_asset))} {pool.pool}"
+        for pool in state.pools.values()
+        if pool.lp_shares.get(key)
+    ]
+    return ", ".join(held) or "-"
+
+
+def accounts_table(state: LedgerState, now_ns: int) -> Table:
+    """Return every sub-account's balances, LP shares, and initial and maintenance equity, requirement, health."""
+    table = _table(
+        "Sub-accounts (equity and requirements in USD, rounded against the account; health = equity / requirement)",
+        "account",
+        "balances",
+        "LP shares",
+        "IM equity",
+        "IM req.",
+        "IM health",
+        "MM equity",
+        "MM req.",
+        "MM health",
+        left=3,
+    )
+    for key, account in state.accounts.items():
+        balances = ", ".join(
+            f"{format_fixed(atoms, _decimals(state, asset))} {asset}"
+            for asset, atoms in account.balances.items()
+            if atoms
+        )
+        table.add_row(
+            f"{key[0]}/{key[1]}",
+            balances or "-",
+            _lp_shares(state, key),
+            *_margin(state, key, MarginKind.INITIAL, now_ns),
+            *_margin(state, key, MarginKind.MAINTENANCE, now_ns),
+        )
+    return table
+
+
+def venue_tables(state: LedgerState, now_ns: int) -> list[Table]:
+    """Return every table, in reading order."""
+    return [
+        assets_table(state, now_ns),
+        pools_table(state, now_ns),
+        markets_table(state),
+        positions_table(state, now_ns),
+        accounts_table(state, now_ns),
+    ]

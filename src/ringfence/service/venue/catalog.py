@@ -1,0 +1,51 @@
+"""What a file's amounts need to know: each asset's decimals, oracle sources, pool quotes, market bases.
+
+Built from the engine's state and extended by the commands compiled so far (a script may
+list an asset or create a pool that later commands use), so every amount in a venue and a
+script converts to atoms before anything is executed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ringfence.core.commands import Command, ConfigureOracle, RegisterAsset
+from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.state import LedgerState
+
+__all__ = ["Catalog"]
+
+
+@dataclass(slots=True)
+class Catalog:
+    """Decimals per asset, oracle sources per asset, quote asset per pool, base asset per market."""
+
+    decimals: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    pool_quote: dict[str, str] = field(default_factory=dict)
+    market_base: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_state(cls, state: LedgerState) -> Catalog:
+        """Return the catalog of what the state already holds."""
+        return cls(
+            decimals={code: asset.params.decimals for code, asset in state.assets.items()},
+            sources={code: oracle.config.source_names() for code, oracle in state.oracles.items()},
+            pool_quote={pool_id: pool.params.quote_asset for pool_id, pool in state.pools.items()},
+            market_base={
+                (pool_id, market_id): market.params.base_asset
+                for pool_id, pool in state.pools.items()
+                for market_id, market in pool.markets.items()
+            },
+        )
+
+    def learn(self, command: Command) -> None:
+        """Record what a compiled command defines (it has not been executed yet)."""
+        if isinstance(command, RegisterAsset):
+            self.decimals.setdefault(command.asset, command.decimals)
+        elif isinstance(command, ConfigureOracle):
+            self.sources[command.asset] = command.source_names
+        elif isinstance(command, CreatePool):
+            self.pool_quote.setdefault(command.pool, command.params.quote_asset)
+        elif isinstance(command, AddMarket):
+            self.market_base.setdefault((command.pool, command.params.market), command.params.base_asset)
