@@ -369,7 +369,8 @@ def load_price_history(
     times_s = np.where(good, table.raw_times / UNIT_DIVISORS[units], np.nan)
     kept = np.flatnonzero(good)
     order = kept[np.argsort(times_s[kept], kind="stable")]
-    duplicate = np.concatenate(([False], np.diff(times_s[order]) == 0.0))
+    duplicate = np.zeros(order.shape, dtype=np.bool_)
+    duplicate[1:] = np.diff(times_s[order]) == 0.0
     for position in np.flatnonzero(duplicate):
         # The sort is stable, so among equal times the earlier line of the file comes first.
         earlier = int(table.lines[order[position - 1]])
@@ -394,6 +395,6 @@ def load_price_history(
         dropped=tuple(sorted(dropped, key=lambda tick: tick.line)),
         original_order=_order_of(times_s[kept]),
         time_units={
-            str(unit): int(count) for unit, count in zip(*np.unique(units[keep], return_counts=True), strict=True)
+            UNITS[code]: int(count) for code, count in enumerate(np.bincount(units[keep], minlength=4)) if count
         },
     )
