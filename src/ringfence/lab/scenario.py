@@ -1,0 +1,450 @@
+"""The scenario file: a TOML document validated by pydantic v2 models, loaded with :func:`load_scenario`.
+
+A scenario is data, versioned with the project. Every section forbids unknown keys and every
+model is strict (a string is not a number; a float with a fraction is not an int). Errors name
+the offending key path (``price.volatility``, ``population.leverage_min``) in a
+:class:`~ringfence.lab.errors.ScenarioError`.
+
+Example::
+
+    name = "eth-gbm-calm"
+    description = "ETH under a calm GBM, hourly for 30 days"
+    sources = ["Glasserman (2004) §3.2"]
+    seed = 7
+    runs = 1000
+
+    [horizon]
+    steps = 720
+    step_seconds = 3600
+
+    [price]                      # kind: gbm | jump_diffusion | garch | correlated_gbm | historical | event
+    kind = "gbm"
+    initial_price = 2000.0
+    drift = 0.0                  # per year
+    volatility = 0.8             # per year
+
+    [oracle]                     # optional; the oracle reads the market every step by default
+    latency_seconds = 3600
+    cadence_seconds = 3600
+    staleness_seconds = 7200
+
+    [population]                 # optional placeholder for the agents engine
+    accounts = 500
+    leverage_min = 1.0
+    leverage_max = 20.0
+    collateral_per_account = 10000.0
+
+    [keepers]                    # optional placeholder for the agents engine
+    count = 3
+    latency_seconds = 12
+    failure_probability = 0.1
+
+A ``historical`` process names a CSV (``csv = "../shared/data/eth.csv"``, relative to the scenario
+file) that is read and checked when the scenario loads; see :mod:`ringfence.lab.history`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from ringfence.core.errors import InvalidParameter
+from ringfence.lab.errors import HistoryFileError, ScenarioError, ScenarioIssue
+from ringfence.lab.events import EVENT_TEMPLATES
+from ringfence.lab.history import PriceHistory, TimeUnit, load_price_history
+from ringfence.lab.paths import SECONDS_PER_YEAR, correlation_factor
+
+__all__ = [
+    "CorrelatedGbmProcess",
+    "EventProcess",
+    "GarchProcess",
+    "GbmProcess",
+    "HistoricalProcess",
+    "Horizon",
+    "JumpDiffusionProcess",
+    "Keepers",
+    "OracleModel",
+    "Population",
+    "PriceProcess",
+    "Scenario",
+    "load_scenario",
+    "validate_scenario",
+]
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Leverage = Annotated[float, Field(ge=1, allow_inf_nan=False)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+EventName = Literal[
+    "black_thursday", "mango_markets", "aave_crv_squeeze", "luna_collapse", "usdc_depeg", "hyperliquid_jelly"
+]
+
+HISTORIES_KEY = "histories"
+BASE_DIR_KEY = "base_dir"
+
+
+class LabModel(BaseModel):
+    """Base of every scenario section: strict types, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Horizon(LabModel):
+    """How long a run lasts: ``steps`` grid steps of ``step_seconds`` each."""
+
+    steps: int = Field(ge=1, le=10_000_000)
+    step_seconds: int = Field(ge=1)
+
+    @property
+    def seconds(self) -> int:
+        """The horizon's length in seconds."""
+        return self.steps * self.step_seconds
+
+    @property
+    def step_years(self) -> float:
+        """One step in years of 365 days (the unit of the processes' drift and volatility)."""
+        return self.step_seconds / SECONDS_PER_YEAR
+
+
+class GbmProcess(LabModel):
+    """Geometric Brownian motion (:func:`ringfence.lab.paths.gbm_paths`); rates per year."""
+
+    kind: Literal["gbm"]
+    asset: Name = "underlying"
+    initial_price: PositiveFloat
+    drift: FiniteFloat = 0.0
+    volatility: NonNegativeFloat
+
+
+class JumpDiffusionProcess(LabModel):
+    """Merton jump diffusion (:func:`ringfence.lab.paths.merton_jump_paths`); rates per year."""
+
+    kind: Literal["jump_diffusion"]
+    asset: Name = "underlying"
+    initial_price: PositiveFloat
+    drift: FiniteFloat = 0.0
+    volatility: NonNegativeFloat
+    jump_intensity: NonNegativeFloat
+    jump_mean: FiniteFloat
+    jump_volatility: NonNegativeFloat
+
+
+class GarchProcess(LabModel):
+    """GARCH(1,1) log returns (:func:`ringfence.lab.paths.garch_paths`); coefficients per step."""
+
+    kind: Literal["garch"]
+    asset: Name = "underlying"
+    initial_price: PositiveFloat
+    omega: PositiveFloat
+    alpha: NonNegativeFloat
+    beta: NonNegativeFloat
+    mean_return: FiniteFloat = 0.0
+
+    @field_validator("beta")
+    @classmethod
+    def _stationary(cls, beta: float, info: ValidationInfo) -> float:
+        alpha = info.data.get("alpha")
+        if alpha is not None and alpha + beta >= 1.0:
+            raise ValueError(f"alpha + beta = {alpha + beta} must be below 1 (a stationary GARCH(1,1))")
+        return beta
+
+
+class CorrelatedGbmProcess(LabModel):
+    """Several GBM assets with correlated shocks (:func:`ringfence.lab.paths.correlated_gbm_paths`)."""
+
+    kind: Literal["correlated_gbm"]
+    assets: list[Name] = Field(min_length=1)
+    initial_prices: list[PositiveFloat]
+    drifts: list[FiniteFloat] | None = None
+    volatilities: list[NonNegativeFloat]
+    correlation: list[list[FiniteFloat]]
+
+    @field_validator("assets")
+    @classmethod
+    def _unique(cls, assets: list[str]) -> list[str]:
+        if len(set(assets)) != len(assets):
+            raise ValueError(f"asset names must be unique, got {assets}")
+        return assets
+
+    @field_validator("initial_prices", "drifts", "volatilities")
+    @classmethod
+    def _one_per_asset(cls, values: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        assets = info.data.get("assets")
+        if values is not None and assets is not None and len(values) != len(assets):
+            raise ValueError(f"{len(values)} values for {len(assets)} assets; give one per asset")
+        return values
+
+    @field_validator("correlation")
+    @classmethod
+    def _positive_semi_definite(cls, correlation: list[list[float]], info: ValidationInfo) -> list[list[float]]:
+        assets = info.data.get("assets")
+        rows = len(correlation)
+        if assets is not None and (rows != len(assets) or any(len(row) != len(assets) for row in correlation)):
+            raise ValueError(f"must be a {len(assets)}x{len(assets)} matrix, one row and column per asset")
+        try:
+            correlation_factor(correlation)
+        except InvalidParameter as error:
+            raise ValueError(f"expected {error.expected}") from None
+        return correlation
+
+
+class HistoricalProcess(LabModel):
+    """Replay of a price CSV (:func:`ringfence.lab.history.load_price_history`), read when loading.
+
+    ``csv`` is relative to the scenario file's folder (absolute after loading). ``start`` (a TOML
+    datetime with an offset, e.g. ``2020-03-12T00:00:00Z``) is where the run begins; the first
+    row when omitted. The path is sampled on the horizon's grid, carrying the last price forward.
+    """
+
+    kind: Literal["historical"]
+    asset: Name = "underlying"
+    price_column: str | None = None
+    time_unit: TimeUnit = "auto"
+    start: datetime | None = None
+    csv: str
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, start: datetime | None) -> datetime | None:
+        if start is not None and start.utcoffset() is None:
+            raise ValueError("give a UTC offset, e.g. 2020-03-12T00:00:00Z")
+        return start
+
+    @field_validator("csv")
+    @classmethod
+    def _readable(cls, csv: str, info: ValidationInfo) -> str:
+        context: dict[str, Any] = info.context if isinstance(info.context, dict) else {}
+        base = Path(context.get(BASE_DIR_KEY, Path.cwd()))
+        resolved = (base / csv).resolve()
+        try:
+            history = load_price_history(
+                resolved, info.data.get("price_column"), time_unit=info.data.get("time_unit", "auto")
+            )
+        except HistoryFileError as error:
+            raise ValueError(error.message) from None
+        context.setdefault(HISTORIES_KEY, {})[str(resolved)] = history
+        return str(resolved)
+
+    @property
+    def start_s(self) -> float | None:
+        """``start`` as Unix seconds, or ``None``."""
+        return None if self.start is None else self.start.timestamp()
+
+    def load(self) -> PriceHistory:
+        """Read the CSV again (it was checked when the scenario loaded)."""
+        return load_price_history(self.csv, self.price_column, time_unit=self.time_unit)
+
+
+class EventProcess(LabModel):
+    """An event template (:mod:`ringfence.lab.events`) with its published defaults.
+
+    ``initial_price`` rescales the template to another starting price; the template's own
+    oracle path (delayed, frozen or settled) is what the scenario's oracle model then observes.
+    """
+
+    kind: Literal["event"]
+    asset: Name = "underlying"
+    template: EventName
+    initial_price: PositiveFloat | None = None
+
+
+PriceProcess = Annotated[
+    GbmProcess | JumpDiffusionProcess | GarchProcess | CorrelatedGbmProcess | HistoricalProcess | EventProcess,
+    Field(discriminator="kind"),
+]
+PROCESS_KINDS = frozenset({"gbm", "jump_diffusion", "garch", "correlated_gbm", "historical", "event"})
+
+
+class OracleModel(LabModel):
+    """How the venue's oracle sees the price (:func:`ringfence.lab.oracle.observe_oracle`).
+
+    ``latency_seconds`` between a market time and its publication, an update every
+    ``cadence_seconds`` (every grid step when omitted), and ``staleness_seconds``: a price older
+    than this is stale for the venue. A staleness at or below the latency would make every price
+    stale on arrival, so it is refused.
+    """
+
+    latency_seconds: int = Field(default=0, ge=0)
+    cadence_seconds: int | None = Field(default=None, ge=1)
+    staleness_seconds: int | None = Field(default=None, ge=1)
+
+    @field_validator("staleness_seconds")
+    @classmethod
+    def _fresh_on_arrival(cls, staleness: int | None, info: ValidationInfo) -> int | None:
+        latency = info.data.get("latency_seconds")
+        if staleness is not None and latency is not None and staleness <= latency:
+            raise ValueError(f"must exceed latency_seconds ({latency}); otherwise every price is stale on arrival")
+        return staleness
+
+
+class Population(LabModel):
+    """Placeholder for the agents engine: who trades. Optional; the fields may grow.
+
+    Leverage is notional over collateral: at least 1 (no leverage).
+    """
+
+    accounts: int = Field(ge=1)
+    leverage_min: Leverage = 1.0
+    leverage_max: Leverage
+    collateral_per_account: PositiveFloat
+
+    @field_validator("leverage_max")
+    @classmethod
+    def _ordered(cls, leverage_max: float, info: ValidationInfo) -> float:
+        leverage_min = info.data.get("leverage_min")
+        if leverage_min is not None and leverage_max < leverage_min:
+            raise ValueError(f"must be at least leverage_min ({leverage_min})")
+        return leverage_max
+
+
+class Keepers(LabModel):
+    """Placeholder for the agents engine: who liquidates. Optional; the fields may grow."""
+
+    count: int = Field(ge=1)
+    latency_seconds: int = Field(default=0, ge=0)
+    failure_probability: Probability = 0.0
+
+
+class Scenario(LabModel):
+    """A whole scenario: identity, seed and runs, horizon, price process, oracle, agents."""
+
+    name: Name
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    seed: int = Field(ge=0, lt=2**63)
+    runs: int = Field(ge=1)
+    horizon: Horizon
+    price: PriceProcess
+    oracle: OracleModel = Field(default_factory=OracleModel)
+    population: Population | None = None
+    keepers: Keepers | None = None
+
+
+def _key_path(location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for index, part in enumerate(location):
+        if index > 0 and location[index - 1] == "price" and part in PROCESS_KINDS:
+            continue  # pydantic names the union member; the file has no such key
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(f".{part}" if parts else str(part))
+    return "".join(parts) or "(root)"
+
+
+def _issues(error: ValidationError) -> tuple[ScenarioIssue, ...]:
+    issues = []
+    for detail in error.errors(include_url=False):
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] not in ("missing", "extra_forbidden", "model_type") and not isinstance(detail["input"], dict):
+            message = f"{message} (got {detail['input']!r})"
+        issues.append(ScenarioIssue(_key_path(tuple(detail["loc"])), message))
+    return tuple(issues)
+
+
+def _history_issues(scenario: Scenario, histories: dict[str, PriceHistory]) -> list[ScenarioIssue]:
+    process = scenario.price
+    if not isinstance(process, HistoricalProcess):
+        return []
+    history = histories[process.csv]
+    first, last = float(history.times_s[0]), float(history.times_s[-1])
+    start = first if process.start_s is None else process.start_s
+    if not first <= start <= last:
+        return [ScenarioIssue("price.start", f"{process.start} is outside the file's span {first:.0f}..{last:.0f} s")]
+    end = start + scenario.horizon.seconds
+    if end > last:
+        return [
+            ScenarioIssue(
+                "horizon.steps",
+                f"the run ends at {end:.0f} s, after the last row of price.csv at {last:.0f} s; "
+                f"at most {int((last - start) // scenario.horizon.step_seconds)} steps fit",
+            )
+        ]
+    return []
+
+
+def _oracle_issues(scenario: Scenario) -> list[ScenarioIssue]:
+    cadence = scenario.oracle.cadence_seconds
+    if cadence is not None and cadence > scenario.horizon.seconds:
+        return [
+            ScenarioIssue(
+                "oracle.cadence_seconds",
+                f"{cadence} s exceeds the horizon of {scenario.horizon.seconds} s "
+                "(horizon.steps x horizon.step_seconds): the oracle would never update",
+            )
+        ]
+    return []
+
+
+def _event_issues(scenario: Scenario) -> list[ScenarioIssue]:
+    process = scenario.price
+    if not isinstance(process, EventProcess):
+        return []
+    event = EVENT_TEMPLATES[process.template](step_seconds=scenario.horizon.step_seconds)
+    available = event.market.shape[1] - 1
+    if scenario.horizon.steps > available:
+        return [
+            ScenarioIssue(
+                "horizon.steps",
+                f"{scenario.horizon.steps} steps exceed the {process.template} template's "
+                f"{available} steps of {scenario.horizon.step_seconds} s",
+            )
+        ]
+    return []
+
+
+def validate_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> Scenario:
+    """Validate a parsed scenario document; relative CSV paths are resolved against ``base_dir``.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem found, each naming its key path.
+    """
+    context: dict[str, Any] = {BASE_DIR_KEY: base_dir, HISTORIES_KEY: {}}
+    try:
+        scenario = Scenario.model_validate(data, context=context)
+    except ValidationError as error:
+        raise ScenarioError(file, _issues(error)) from None
+    issues = _history_issues(scenario, context[HISTORIES_KEY]) + _event_issues(scenario) + _oracle_issues(scenario)
+    if issues:
+        raise ScenarioError(file, tuple(issues))
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, parse and validate a scenario TOML file (CSV files it names are read and checked too).
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, not TOML, or holds values outside their domain; each issue names its
+        key path (``(file)`` and ``(toml)`` for the first two).
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        raise ScenarioError(
+            file, (ScenarioIssue("(file)", "not found: give the path of a scenario TOML file"),)
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(file, (ScenarioIssue("(file)", f"not UTF-8 text ({error.reason})"),)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(file, (ScenarioIssue("(toml)", str(error)),)) from None
+    return validate_scenario(data, file.parent, file)
