@@ -20,6 +20,7 @@ in the style of ``tests/conformance/test_auction_pacing_margin_presets.py``. Sou
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from fractions import Fraction
@@ -54,8 +55,9 @@ from ringfence.core.pool.auction_events import (
     CollateralTaken,
 )
 from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
+from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity, Trade
 from ringfence.core.pool.events import InsuranceDrawn, LossSocialised
-from ringfence.core.pool.state import MarketParams, PoolParams
+from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, SECOND_NS, USDC, none_of, only
 
@@ -161,7 +163,9 @@ def test_the_premise_dave_owes_1275_usdc_and_holds_1_eth() -> None:
     venue = Venue()
 
     assert (venue.balance("dave"), venue.balance("dave", "ETH")) == (-DEBT, 1 * ETH)
-    assert ("dave", 0) not in venue.state.cross_pool
+    # no position is left, but the debt keeps dave bound to the pool that produced it
+    assert venue.state.pools[POOL].positions == {}
+    assert venue.state.cross_pool[("dave", 0)] == POOL
     assert venue.insurance == 4_000 * USDC
 
 
@@ -219,6 +223,48 @@ def test_kick_is_refused_while_the_account_holds_a_cross_position() -> None:
 
     # Act / Assert
     venue.refuse(venue.kick_command("erin"), CommandRejected, "erin/0 holds cross positions in pool P; liquidate")
+
+
+def _second_usdc_pool(venue: Venue) -> None:
+    """Pool ``Q``: the same parameters and quote asset as ``P``, auctions configured, 100k LP."""
+    venue.run(CreatePool("Q", "perp", 1, POOL_PARAMS, venue.now))
+    venue.run(AddMarket("Q", MARKET_PARAMS, venue.now))
+    venue.run(ConfigureAuctions("Q", auction_params(AuctionCurve.LINEAR), venue.now))
+    venue.deposit("lp", 100_000 * USDC)
+    venue.run(ProvideLiquidity("lp", 0, "Q", 100_000 * USDC, venue.now))
+
+
+def test_a_debt_is_auctioned_only_in_the_pool_that_produced_it() -> None:
+    # Arrange: dave owes P; pool Q has the same quote asset and runs auctions too
+    venue = Venue()
+    venue.configure(auction_params(AuctionCurve.LINEAR))
+    _second_usdc_pool(venue)
+    q_before = copy.deepcopy(venue.state.pools["Q"])
+
+    # Act / Assert: a kick naming Q is refused and changes nothing; Q is untouched
+    wrong = StartCollateralAuction("keeper", 0, "dave", 0, "Q", "ETH", venue.now)
+    venue.refuse(wrong, InvalidParameter, "P, the pool dave/0 is bound to and owes")
+    assert venue.state.pools["Q"] == q_before
+    venue.kick()
+    assert venue.state.pools["Q"] == q_before
+
+
+def test_an_indebted_sub_account_cannot_cross_trade_in_another_pool_until_the_debt_is_settled() -> None:
+    # Arrange: dave owes P 1_275 USDC; he deposits 3_000 USDC (repaying the debt) only in the second step
+    venue = Venue()
+    _second_usdc_pool(venue)
+    cross_in_q = Trade("dave", 0, "Q", MARKET, 1 * ETH, MarginMode.CROSS, 0, 0, venue.now)
+
+    # Act / Assert 1: refused while the debt is owed (Q would otherwise inherit P's debt in its margin)
+    venue.refuse(cross_in_q, InvalidParameter, "not bound to pool P")
+
+    # Act / Assert 2: once the balance is back to ≥ 0 the binding is released and Q accepts him
+    venue.deposit("dave", 3_000 * USDC)
+    assert venue.balance("dave") == 3_000 * USDC - DEBT
+    assert ("dave", 0) not in venue.state.cross_pool
+    venue.run(dataclasses.replace(cross_in_q, timestamp_ns=venue.now))
+    assert venue.state.cross_pool[("dave", 0)] == "Q"
+    venue.assert_replay_equals_live()
 
 
 def test_kick_is_refused_for_an_account_without_debt() -> None:

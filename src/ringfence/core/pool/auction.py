@@ -20,10 +20,10 @@ Rules (where the venues leave a choice, the choice made here):
   The whole balance of ``asset`` is the lot; ``tab = debt + ⌈debt · chop⌉``; ``top = oracle ·
   buf``. The keeper earns ``tip + ⌊chip · tab⌋`` (Maker ``coin``), paid by the pool's insurance
   fund (Maker pays it from the vow) and capped at what the fund holds.
-- **Which pool**: the keeper names it; its quote asset must be the owed asset. The ledger keeps
-  no record of which pool's trading produced a debt once the account's last cross position
-  closed (``cross_pool`` is dropped then), so a venue with several pools on one quote asset
-  relies on the keeper naming the right one.
+- **Which pool**: the pool whose trading produced the debt. A sub-account stays bound to its
+  cross pool (``LedgerState.cross_pool``) while it owes that pool quote, after its last cross
+  position closed; the keeper must name that pool, so a debt is settled, and any residual
+  socialised, only where it arose.
 - **Price**: Clipper curves ``clipper_price(curve, top, t)``; LYRA ``⌊oracle(now) · d(t)⌋``
   with Derive's discount schedule ``d``. ``t`` is whole seconds since kick or the last redo
   (floored: the price is the higher one, for the account). A Clipper auction needs a redo
@@ -268,7 +268,9 @@ def _check_kickable(state: LedgerState, pool: PoolState, command: StartCollatera
     if command.asset == quote:
         raise InvalidParameter("asset", command.asset, f"a collateral asset other than the pool's quote asset {quote}")
     bound = state.cross_pool.get(key)
-    if bound is not None:
+    if bound is not None and bound != pool.pool:
+        raise InvalidParameter("pool", pool.pool, f"{bound}, the pool {_label(key)} is bound to and owes")
+    if bound is not None and pool.has_cross_position(key):
         raise CommandRejected(
             f"{_label(key)} holds cross positions in pool {bound}; liquidate them before auctioning its collateral"
         )
@@ -394,7 +396,8 @@ def decide_take_collateral(state: LedgerState, command: TakeCollateral) -> list[
 
 def _still_backed(state: LedgerState, key: AccountKey, quote: str) -> bool:
     """Return whether the account still has cross positions or collateral other than quote."""
-    if key in state.cross_pool:
+    bound = state.cross_pool.get(key)
+    if bound is not None and state.pools[bound].has_cross_position(key):
         return True
     account = state.accounts.get(key)
     return account is not None and any(amount > 0 for asset, amount in account.balances.items() if asset != quote)

@@ -304,7 +304,11 @@ def _trade_context(state: LedgerState, command: Trade) -> _TradeContext:
         raise InvalidParameter("mode", command.mode.value, f"{position.mode.value}, the open position's mode")
     bound = state.cross_pool.get(key)
     if command.mode is MarginMode.CROSS and bound is not None and bound != command.pool:
-        raise InvalidParameter("sub_account", command.sub_account, f"a sub-account not cross-margined in pool {bound}")
+        raise InvalidParameter(
+            "sub_account",
+            command.sub_account,
+            f"a sub-account not bound to pool {bound} (it holds cross positions there or owes it quote)",
+        )
     funding = accrue_funding(state, pool, command.market, command.timestamp_ns)
     index = market.funding_index_wad + (funding.index_delta_wad if funding else 0)
     return _TradeContext(

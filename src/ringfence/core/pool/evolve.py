@@ -41,6 +41,24 @@ def adjust_balance(state: LedgerState, key: AccountKey, asset: str, delta_atoms:
         account.balances[asset] = result
     else:
         account.balances.pop(asset, None)
+    bound = state.cross_pool.get(key)
+    if result >= 0 and bound is not None and state.pools[bound].params.quote_asset == asset:
+        _rebind(state, state.pools[bound], key)
+
+
+def _rebind(state: LedgerState, pool: PoolState, key: AccountKey) -> None:
+    """Bind the sub-account to ``pool`` while it holds cross positions there or owes it quote.
+
+    A debt left by a cross position's losses is owed to the pool whose trading produced it:
+    the binding keeps that record (a collateral auction settles it in that pool, and the
+    sub-account cannot cross-trade in another pool until it is repaid or written off).
+    """
+    account = state.accounts.get(key)
+    owes = account is not None and account.balances.get(pool.params.quote_asset, 0) < 0
+    if pool.has_cross_position(key) or owes:
+        state.cross_pool[key] = pool.pool
+    else:
+        state.cross_pool.pop(key, None)
 
 
 def _pool_created(state: LedgerState, event: PoolCreated) -> None:
@@ -101,13 +119,8 @@ def _update_index(
         markets.remove(market_id)
     if not markets:
         del pool.account_markets[key]
-    if mode is not MarginMode.CROSS:
-        return
-    has_cross = any(pool.positions[(key, m)].mode is MarginMode.CROSS for m in pool.account_markets.get(key, ()))
-    if has_cross:
-        state.cross_pool[key] = pool.pool
-    else:
-        state.cross_pool.pop(key, None)
+    if mode is MarginMode.CROSS:
+        _rebind(state, pool, key)
 
 
 def _position_changed(state: LedgerState, event: PositionChanged) -> None:

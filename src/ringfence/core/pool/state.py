@@ -206,6 +206,11 @@ class PoolState:
     positions: dict[tuple[AccountKey, str], Position] = field(default_factory=dict)
     account_markets: dict[AccountKey, list[str]] = field(default_factory=dict)
     """Index: the markets each sub-account holds a position in (ordered by first open)."""
+
+    def has_cross_position(self, key: AccountKey) -> bool:
+        """Return whether the sub-account holds a cross position in this pool."""
+        return any(self.positions[(key, m)].mode is MarginMode.CROSS for m in self.account_markets.get(key, ()))
+
     auction_params: AuctionParams | None = None
     """Collateral-auction parameters (None: this pool runs no auctions)."""
     auctions: dict[int, CollateralAuction] = field(default_factory=dict)
