@@ -291,8 +291,10 @@ def test_pacing_trims_a_keeper_close_to_the_windows_room_refuses_at_zero_and_res
     window_start = venue.now
     pool = venue.state.pools[POOL]
 
-    # Act 1 / Assert 1: trimmed to ⌊1e19·3_700_000_000/18_500_000_000⌋ = 2 ETH (3_700 USDC); penalty 74 USDC.
-    # Still liquidatable after: E = 525_900_000 < R = 740_000_000 (see the Hyperliquid test)
+    # Act 1 / Assert 1: trimmed to ⌊1e19·3_700_000_000/18_500_000_000⌋ = 2 ETH (3_700 USDC): PnL
+    # 3_700_000_000 − 4_000_020_000, penalty 74_000_000, vault 2_100_000_000 − 300_020_000 − 74_000_000 =
+    # 1_725_980_000. Still liquidatable: E = 1_725_980_000 + 14_800_000_000 − 16_000_080_000 = 525_900_000 <
+    # R = 740_000_000
     events = venue.liquidate("alice")
     record = recorded(events)
     assert (record.path, record.closed_atoms, record.notional_atoms, record.partial) == (
@@ -365,7 +367,7 @@ def test_a_keeper_close_trimmed_to_a_one_atom_room_does_not_lower_health() -> No
     strict=True,
     reason="the window counts a close's notional floored (0 for a 540_540_540-atom close) while the room check "
     "uses the ceiling (1): a 1-atom room is never used up, so keepers may repeat such closes without end, "
-    "each costing the account 3 atoms",
+    "each taking 3 atoms from the position's margin (penalty 1, PnL −2)",
 )
 def test_a_one_atom_room_is_used_up_by_one_close() -> None:
     # Arrange: one tiny close fits the 1-atom room
