@@ -1,0 +1,159 @@
+"""Property of every liquidation under a random policy (SPEC §2.6, §2.9).
+
+For random policies (any sizing and incentive rule, backstop, pacing, breaker), a few traders
+(isolated or cross, long or short, margined between 1.01 and 2.5 times initial margin) and a
+price moving against the first of them in random steps, every liquidation either takes the
+keeper path without lowering the account's maintenance health (or closes the position), or
+takes the backstop path with a recorded reason and closes the position; value is conserved
+after every command and replay equals live.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ringfence.core.errors import CommandRejected
+from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.pool.liquidation_policy import NO_CAP, IncentiveRule, LiquidationPolicy, SizingRule
+from ringfence.core.pool.state import MarginMode
+from ringfence.core.units import WAD
+from support.liquidation import TWO_THIRDS_WAD, PolicyVenue, recorded
+from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, SECOND_NS, USDC
+
+
+@st.composite
+def any_policy(draw: st.DrawFn) -> LiquidationPolicy:
+    """Return a policy that passes CreatePool and AddMarket with the support venue's market (MM 5%, penalty 2%)."""
+    incentive = draw(st.sampled_from(IncentiveRule))
+    health_for_max = draw(st.integers(0, WAD - 1))
+    # the no-split guard: p_max ≤ m·h_max for the linear bonus; T > 1 then always gives T·m > p_max ≤ 5%
+    highest = health_for_max * 5 // 100 if incentive is IncentiveRule.LINEAR_BONUS else 5 * PERCENT
+    return LiquidationPolicy(
+        sizing=draw(st.sampled_from(SizingRule)),
+        full_liquidation_health_wad=draw(st.sampled_from([0, 95 * PERCENT]) | st.integers(0, WAD)),
+        target_health_wad=draw(st.integers(WAD + 1, 3 * WAD)),
+        partial_threshold_atoms=draw(st.integers(0, 30_000 * USDC)),
+        partial_fraction_wad=draw(st.sampled_from([20 * PERCENT]) | st.integers(1, WAD)),
+        partial_cooldown_ns=draw(st.sampled_from([0, 30 * SECOND_NS, 120 * SECOND_NS])),
+        dust_atoms=draw(st.sampled_from([0]) | st.integers(0, 5_000 * USDC)),
+        incentive=incentive,
+        max_penalty_wad=draw(st.integers(0, highest)),
+        min_penalty_share_wad=draw(st.integers(0, WAD)),
+        health_for_max_penalty_wad=health_for_max,
+        backstop_health_wad=draw(st.sampled_from([0, TWO_THIRDS_WAD]) | st.integers(0, WAD)),
+        backstop_loss_cap_atoms=draw(st.integers(0, 3_000 * USDC)),
+        auto_deleverage=draw(st.booleans()),
+        max_liquidated_atoms_per_window=draw(st.sampled_from([NO_CAP]) | st.integers(1_000 * USDC, 20_000 * USDC)),
+        throughput_breaker_atoms=draw(st.sampled_from([NO_CAP]) | st.integers(1_000 * USDC, 50_000 * USDC)),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Trader:
+    """One account of the property: its margin mode, signed size and margin as a multiple of IM (percent)."""
+
+    mode: MarginMode
+    size_atoms: int
+    margin_percent_of_initial: int
+
+
+traders = st.builds(
+    Trader,
+    st.sampled_from(MarginMode),
+    st.integers(ETH // 10, 10 * ETH).flatmap(lambda size: st.sampled_from([size, -size])),
+    st.integers(101, 250),
+)
+
+
+def maintenance(venue: PolicyVenue, owner: str, mode: MarginMode) -> tuple[int, int]:
+    """Return the account's (or isolated position's) maintenance equity and requirement; (0, 0) if flat."""
+    state, position = venue.state, venue.position(owner)
+    if mode is MarginMode.CROSS:
+        snapshot = margin_snapshot(state, (owner, 0), MarginKind.MAINTENANCE, venue.now, allow_guarded=True)
+    elif position is None:
+        return 0, 0
+    else:
+        price = base_price_wad(state, "ETH", venue.now, allow_guarded=True)
+        snapshot = isolated_margin(state, state.pools[POOL], MARKET, position, MarginKind.MAINTENANCE, price)
+    return snapshot.equity_value, snapshot.requirement_value
+
+
+ROUNDING_ATOMS = 3
+"""Equity atoms a keeper close may cost beyond a monotone outcome: its rounding against the account.
+
+A tiny close (one trimmed to a 1-atom pacing room) pays a penalty rounded up to 1 atom and a
+PnL rounded down while its requirement does not move, so health falls by 1-2 atoms; pinned by
+the strict xfail ``test_a_keeper_close_trimmed_to_a_one_atom_room_does_not_lower_health`` in
+``tests/unit/test_liquidation_waterfall.py``. 3 covered every case of two 4,000-example runs;
+drop the allowance once that test passes.
+"""
+
+
+def liquidate_once(venue: PolicyVenue, owner: str, mode: MarginMode) -> None:
+    """Liquidate ``owner`` if it is liquidatable and check the path's promise."""
+    equity, requirement = maintenance(venue, owner, mode)
+    if venue.position(owner) is None or equity >= requirement:
+        return
+    before = copy.deepcopy(venue.state)
+    try:
+        events = venue.liquidate(owner)
+    except CommandRejected as refused:  # the pacing cap is the only rule that may refuse a liquidatable account
+        assert "keeper liquidations resume" in str(refused)
+        assert venue.state == before
+        return
+    record = recorded(events)
+    closed = venue.position(owner) is None
+    if record.path == "keeper":
+        assert record.reason == ""
+        equity_after, requirement_after = maintenance(venue, owner, mode)
+        # health after ≥ before (E_a/R_a ≥ E/R, with R, R_a > 0) unless the position is gone, up to
+        # ROUNDING_ATOMS of equity (see there)
+        allowed = equity_after + ROUNDING_ATOMS
+        assert closed or allowed * requirement >= equity * requirement_after, (record, equity, requirement)
+    else:
+        assert record.path == "backstop"
+        assert record.reason
+        assert closed
+
+
+@settings(max_examples=60)
+@given(
+    policy=any_policy(),
+    accounts=st.lists(traders, min_size=1, max_size=4),
+    insurance_usdc=st.integers(0, 3_000),
+    crash_percents=st.lists(st.integers(2, 20), min_size=1, max_size=3),
+    pause_ns=st.sampled_from([SECOND_NS, 31 * SECOND_NS, HOUR_NS]),
+)
+def test_every_liquidation_is_monotone_on_the_keeper_path_or_a_recorded_backstop(
+    policy: LiquidationPolicy,
+    accounts: list[Trader],
+    insurance_usdc: int,
+    crash_percents: list[int],
+    pause_ns: int,
+) -> None:
+    # Arrange: each trader opens at 2000 with margin ⌈|size|·2000·10%·k⌉ + 1 USDC (the skew premium)
+    venue = PolicyVenue(policy, insurance_atoms=insurance_usdc * USDC)
+    owners = []
+    for index, trader in enumerate(accounts):
+        owner = f"t{index}"
+        margin = math.ceil(Fraction(abs(trader.size_atoms) * 2_000 * trader.margin_percent_of_initial, 10**15)) + USDC
+        venue.deposit(owner, margin)
+        venue.trade(owner, trader.size_atoms, trader.mode, margin if trader.mode is MarginMode.ISOLATED else 0)
+        owners.append((owner, trader.mode))
+    price = 2_000 * WAD
+    falls = accounts[0].size_atoms > 0
+
+    # Act / Assert: the price moves against the first trader in steps; after each, two rounds of keeper calls
+    for percent in crash_percents:
+        price = price * (100 - percent if falls else 100 + percent) // 100
+        for _ in range(2):
+            venue.quote_prices(price, advance_ns=pause_ns)
+            for owner, mode in owners:
+                liquidate_once(venue, owner, mode)
+    venue.assert_replay_equals_live()

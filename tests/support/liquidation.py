@@ -1,0 +1,109 @@
+"""A venue for the liquidation-policy tests: the pool and market of ``tests/unit/test_pool_liquidation.py``.
+
+Premises: no spread, no taker fee, no funding; skew scale 1,000,000 ETH, so a long of 10 ETH
+from skew 0 fills at 2000·(1 + 10/2e6) = 2000.01 (basis 20_000_100_000). Pool: IM 10%, MM 5%,
+close factor 50%, penalty 2% (half to the keeper), insurance draw cap 1,000 USDC per hour, NAV
+drawdown limit 20%; its liquidation policy is each test's premise. USDC has 6 decimals, ETH 18.
+Nothing here calls the code under test to compute an expectation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+
+from ringfence.core.pool.commands import AddMarket, Trade
+from ringfence.core.pool.events import LiquidationRecorded, PositionChanged
+from ringfence.core.pool.liquidation_policy import LiquidationPolicy
+from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, Position
+from ringfence.core.units import WAD
+from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, USDC, Venue, only
+
+POOL_PARAMS = PoolParams(
+    quote_asset="USDC",
+    lp_fee_share_wad=60 * PERCENT,
+    insurance_fee_share_wad=20 * PERCENT,
+    reserve_factor_wad=100 * PERCENT,
+    liquidation_penalty_wad=2 * PERCENT,
+    liquidator_share_wad=50 * PERCENT,
+    insurance_draw_cap_atoms=1_000 * USDC,
+    insurance_window_ns=HOUR_NS,
+    close_factor_wad=50 * PERCENT,
+    nav_drawdown_limit_wad=20 * PERCENT,
+)
+MARKET_PARAMS = MarketParams(
+    market=MARKET,
+    base_asset="ETH",
+    initial_margin_wad=10 * PERCENT,
+    maintenance_margin_wad=5 * PERCENT,
+    spread_wad=0,
+    taker_fee_wad=0,
+    skew_scale_atoms=1_000_000 * ETH,
+    max_funding_rate_per_day_wad=0,
+    open_interest_cap_atoms=1_000 * ETH,
+    pnl_weight_wad=50 * PERCENT,
+)
+SECOND_MARKET = "ETH-PERP-2"
+"""A second perp on ETH in the same pool, for cross accounts whose requirement is not one position's."""
+TWO_THIRDS_WAD = 2 * WAD // 3
+"""Hyperliquid's liquidator-vault threshold: 2/3 of maintenance (666_666_666_666_666_666)."""
+BASIS_OF_TEN = 20_000_100_000
+"""Basis of a long of 10 ETH from skew 0: 10·2000.01 USDC."""
+
+
+class PolicyVenue(Venue):
+    """The shared venue with :data:`POOL_PARAMS` (``policy`` as its liquidation policy) and :data:`MARKET_PARAMS`.
+
+    No insurance unless ``insurance_atoms`` says so, so a shortfall reaches the backstop budget,
+    auto-deleveraging and the LPs.
+    """
+
+    def __init__(
+        self, policy: LiquidationPolicy | None = None, *, pool: PoolParams = POOL_PARAMS, insurance_atoms: int = 0
+    ) -> None:
+        params = dataclasses.replace(pool, liquidation=policy or LiquidationPolicy())
+        super().__init__(params, MARKET_PARAMS, insurance_atoms=insurance_atoms)
+
+    def open_isolated(self, owner: str, size_atoms: int, margin_atoms: int) -> PositionChanged:
+        """Deposit ``margin_atoms`` and open an isolated position with all of it."""
+        self.deposit(owner, margin_atoms)
+        return self.trade(owner, size_atoms, MarginMode.ISOLATED, margin_atoms)
+
+    def add_second_market(self) -> None:
+        """List :data:`SECOND_MARKET`, a copy of the ETH perp with its own skew."""
+        self.run(AddMarket(POOL, dataclasses.replace(MARKET_PARAMS, market=SECOND_MARKET), self.now))
+
+    def trade_in(self, market: str, owner: str, size_atoms: int) -> PositionChanged:
+        """Open or change a cross position in ``market``."""
+        command = Trade(owner, 0, POOL, market, size_atoms, MarginMode.CROSS, 0, 0, self.now)
+        return only(self.run(command), PositionChanged)
+
+    def position(self, owner: str, market: str = MARKET) -> Position | None:
+        """Return ``owner``'s position (sub-account 0) in ``market``, or None."""
+        return self.state.pools[POOL].positions.get(((owner, 0), market))
+
+
+def recorded(events: tuple[object, ...]) -> LiquidationRecorded:
+    """Return the one :class:`LiquidationRecorded` of a liquidation."""
+    found = [event for event in events if isinstance(event, LiquidationRecorded)]
+    assert len(found) == 1, events
+    return found[0]
+
+
+def health_up_wad(equity_atoms: int, requirement_atoms: int) -> int:
+    """Return ``⌈E·WAD/R⌉``: the health the policy sees (rounded up, SPEC §2.6)."""
+    return math.ceil(Fraction(equity_atoms * WAD, requirement_atoms))
+
+
+def isolated_health_at_1850(venue: PolicyVenue) -> tuple[int, int]:
+    """Return alice's maintenance equity and requirement at 1850 from her position's state, by hand.
+
+    Equity = vault + ⌊size·1850⌋ − basis; requirement = ⌈⌈size·1850⌉·5%⌉ (quote atoms; 1 ETH = 1e18 atoms,
+    1 USDC = 1e6, so size·1850 USDC is size·1850/1e12 quote atoms).
+    """
+    position = venue.position("alice")
+    assert position is not None
+    value = Fraction(position.size_atoms * 1_850, 10**12)
+    equity = position.isolated_margin_atoms + math.floor(value) - position.open_notional_atoms
+    return equity, math.ceil(math.ceil(value) * Fraction(5, 100))
