@@ -293,10 +293,10 @@ def liquidation_fault(faulty_pool: str = "A") -> Iterator[None]:
     """Test double: make the liquidation's close (``_choose_close``) raise ``RuntimeError`` for one pool."""
     original = pool_liquidate._choose_close
 
-    def hook(liquidation: Any, now_ns: int) -> object:
+    def hook(state: Any, liquidation: Any, now_ns: int) -> object:
         if liquidation.pool.pool == faulty_pool:
             raise RuntimeError(f"injected liquidation fault in pool {faulty_pool}")
-        return original(liquidation, now_ns)
+        return original(state, liquidation, now_ns)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pool_liquidate, "_choose_close", hook)

@@ -181,28 +181,25 @@ def test_target_health_closes_the_smallest_size_that_reaches_the_target_in_exact
     # Act
     record = recorded(venue.liquidate("alice"))
 
-    # Assert: closed = ⌈size·(T·R − E)/(T·R_p − p·N)⌉ = ⌈1e19·(1_110_000_000 − 599_900_000)/(1_110_000_000 −
-    # 370_000_000)⌉ = ⌈1e19·510_100_000/740_000_000⌉ = ⌈6_893_243_243_243_243_243.24⌉
-    closed = 6_893_243_243_243_243_244
-    assert closed == math.ceil(Fraction(10 * ETH * 510_100_000, 740_000_000))
+    # Assert: the exact smallest close is ⌈size·(T·R − E)/(T·R_p − p·N)⌉ = ⌈1e19·(1_110_000_000 − 599_900_000)/
+    # (1_110_000_000 − 370_000_000)⌉ = ⌈1e19·510_100_000/740_000_000⌉ = 6_893_243_243_243_243_244; the engine adds
+    # to T·R − E an allowance for the close's own rounding, 3 atoms of equity and one of requirement at T
+    # (3 + 1.2 = 4.2): ⌈1e19·510_100_004.2/740_000_000⌉ = 6_893_243_300_000_000_000
+    exact_smallest = math.ceil(Fraction(10 * ETH * 510_100_000, 740_000_000))
+    closed = math.ceil(Fraction(10 * ETH) * (510_100_000 + Fraction(42, 10)) / 740_000_000)
+    assert (exact_smallest, closed) == (6_893_243_243_243_243_244, 6_893_243_300_000_000_000)
     assert (record.path, record.closed_atoms, record.partial) == ("keeper", closed, True)
-    # in exact arithmetic the closed size reaches the target and one atom less does not
-    at = exact_health_after(
-        599_900_000, 925_000_000, 925_000_000, 18_500_000_000, 2 * PERCENT, Fraction(closed, 10 * ETH)
-    )
-    below = exact_health_after(
-        599_900_000, 925_000_000, 925_000_000, 18_500_000_000, 2 * PERCENT, Fraction(closed - 1, 10 * ETH)
-    )
-    assert below < Fraction(target, WAD) <= at
+
+    # in exact arithmetic the exact smallest size reaches the target and one atom less does not; the
+    # allowance closes 56_756_756_756 atoms (≈ 5.7e-8 ETH) more than that
+    def health(size: int) -> Fraction:
+        share = Fraction(size, 10 * ETH)
+        return exact_health_after(599_900_000, 925_000_000, 925_000_000, 18_500_000_000, 2 * PERCENT, share)
+
+    assert health(exact_smallest - 1) < Fraction(target, WAD) <= health(exact_smallest) <= health(closed)
     venue.assert_replay_equals_live()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TARGET_HEALTH sizes the close in exact arithmetic, but the close then rounds against the account "
-    "(value floored, penalty and requirement rounded up): health ends 2 atoms of equity short of the target "
-    "(344_849_998 < 1.2·287_375_000 = 344_850_000)",
-)
 def test_target_health_leaves_the_account_at_or_above_the_target_after_rounding() -> None:
     # Arrange: as above (E = 599_900_000, R = 925_000_000 at 1850, target 1.2)
     target = 12 * WAD // 10
@@ -215,7 +212,9 @@ def test_target_health_leaves_the_account_at_or_above_the_target_after_rounding(
 
     # Assert: the remaining position's maintenance margin, from its state by hand
     equity, requirement = isolated_health_at_1850(venue)
-    assert (equity, requirement) == (344_849_998, 287_375_000)  # the engine's outcome, pinned
+    # remaining 1e19 − 6_893_243_300_000_000_000 = 3_106_756_700_000_000_000 atoms: notional
+    # ⌊3.1067567·1850⌋ = 5_747_499_895, requirement ⌈5% of it⌉ = ⌈287_374_994.75⌉ = 287_374_995
+    assert (equity, requirement) == (344_849_997, 287_374_995)
     assert Fraction(equity, requirement) >= Fraction(target, WAD)
 
 
@@ -238,14 +237,16 @@ def test_target_health_of_a_cross_account_uses_its_whole_requirement_and_the_pos
     # 1_249_875_000; R = 925_000_000 + 462_500_000 = 1_387_500_000; R_p = 925_000_000; N = 18_500_000_000.
     # closed = ⌈1e19·(1.05·1_387_500_000 − 1_249_875_000)/(1.05·925_000_000 − 0.02·18_500_000_000)⌉
     #        = ⌈1e19·(1_456_875_000 − 1_249_875_000)/(971_250_000 − 370_000_000)⌉ = ⌈1e19·207_000_000/601_250_000⌉
-    closed = math.ceil(Fraction(10 * ETH * 207_000_000, 601_250_000))
-    assert closed == 3_442_827_442_827_442_828
+    # exactly; the engine adds the rounding allowance 3 + 1.05 = 4.05 atoms to the numerator
+    exact_smallest = math.ceil(Fraction(10 * ETH * 207_000_000, 601_250_000))
+    closed = math.ceil(Fraction(10 * ETH) * (207_000_000 + Fraction(405, 100)) / 601_250_000)
+    assert (exact_smallest, closed) == (3_442_827_442_827_442_828, 3_442_827_510_187_110_188)
     assert record.health_wad == health_up_wad(1_249_875_000, 1_387_500_000)
     assert (record.path, record.closed_atoms) == ("keeper", closed)
-    # exact arithmetic: the close reaches 1.05; one atom less does not
+    # exact arithmetic: the exact smallest close reaches 1.05 and one atom less does not
     args = (1_249_875_000, 1_387_500_000, 925_000_000, 18_500_000_000, 2 * PERCENT)
-    assert exact_health_after(*args, Fraction(closed - 1, 10 * ETH)) < Fraction(target, WAD)
-    assert exact_health_after(*args, Fraction(closed, 10 * ETH)) >= Fraction(target, WAD)
+    assert exact_health_after(*args, Fraction(exact_smallest - 1, 10 * ETH)) < Fraction(target, WAD)
+    assert exact_health_after(*args, Fraction(exact_smallest, 10 * ETH)) >= Fraction(target, WAD)
     # the second market's position is untouched
     assert venue.position("bea", SECOND_MARKET) == Position(5 * ETH, 10_000_025_000, 0, MarginMode.CROSS)
     venue.assert_replay_equals_live()

@@ -39,7 +39,6 @@ from support.liquidation import (
     TWO_THIRDS_WAD,
     PolicyVenue,
     health_up_wad,
-    isolated_health_at_1850,
     recorded,
 )
 from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, USDC, none_of, only
@@ -325,57 +324,38 @@ def test_pacing_trims_a_keeper_close_to_the_windows_room_refuses_at_zero_and_res
     venue.assert_replay_equals_live()
 
 
-def liquidate_to_a_one_atom_room() -> PolicyVenue:
-    """Return alice (M = 2_100 USDC at 1850) after a close that leaves 1 quote atom of pacing room.
-
-    Cap 3_700_000_001: the close factor's 5 ETH are trimmed to ⌊1e19·3_700_000_001/18_500_000_000⌋ =
-    2_000_000_000_540_540_540 atoms, whose notional ⌊3_700_000_000.99…⌋ = 3_700_000_000 is counted.
-    """
+def test_the_window_counts_a_trimmed_close_notional_rounded_up_so_its_room_is_spent() -> None:
+    # Arrange: cap 3_700_000_001; alice (M = 2_100 USDC) at 1850: the close factor's 5 ETH are trimmed to
+    # ⌊1e19·3_700_000_001/18_500_000_000⌋ = 2_000_000_000_540_540_540 atoms, whose notional
+    # 3_700_000_000.99… is counted rounded up: 3_700_000_001, the whole cap
     venue = PolicyVenue(LiquidationPolicy(max_liquidated_atoms_per_window=3_700 * USDC + 1))
     venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
     venue.quote_prices(1_850 * WAD)
+
+    # Act
     record = recorded(venue.liquidate("alice"))
+
+    # Assert: no room is left, so the next keeper liquidation waits for the window
     assert record.closed_atoms == math.floor(Fraction(10 * ETH * (3_700 * USDC + 1), 18_500 * USDC))
-    assert venue.state.pools[POOL].liquidated_in_window_atoms == 3_700 * USDC
-    return venue
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="a keeper close trimmed to a 1-atom room closes 540_540_540 base atoms (1 quote atom of notional): "
-    "penalty ⌈0.02⌉ = 1 and PnL −2 (basis ⌈1.08⌉ = 2 removed, value ⌊0.99…⌋ = 0) cost equity 2 atoms while the "
-    "requirement stays 740_000_000: health 525_899_998 → 525_899_996 (SPEC §2.9 monotonicity); the toxic "
-    "guard tests the exact rates, not the rounded close",
-)
-def test_a_keeper_close_trimmed_to_a_one_atom_room_does_not_lower_health() -> None:
-    # Arrange
-    venue = liquidate_to_a_one_atom_room()
-    before = isolated_health_at_1850(venue)
-    assert before == (525_899_998, 740_000_000)
-
-    # Act: the room of 1 atom admits ⌊1e19·1/18_500_000_000⌋ = 540_540_540 atoms
-    record = recorded(venue.liquidate("alice"))
-
-    # Assert
-    assert (record.path, record.closed_atoms, record.notional_atoms) == ("keeper", 540_540_540, 0)
-    equity, requirement = isolated_health_at_1850(venue)
-    assert (equity, requirement) == (525_899_996, 740_000_000)  # the engine's outcome, pinned
-    assert Fraction(equity, requirement) >= Fraction(*before)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the window counts a close's notional floored (0 for a 540_540_540-atom close) while the room check "
-    "uses the ceiling (1): a 1-atom room is never used up, so keepers may repeat such closes without end, "
-    "each taking 3 atoms from the position's margin (penalty 1, PnL −2)",
-)
-def test_a_one_atom_room_is_used_up_by_one_close() -> None:
-    # Arrange: one tiny close fits the 1-atom room
-    venue = liquidate_to_a_one_atom_room()
-    venue.liquidate("alice")
-
-    # Act / Assert: the room is spent
+    assert record.notional_atoms == math.ceil(Fraction(record.closed_atoms * 18_500 * USDC, 10 * ETH))
+    assert venue.state.pools[POOL].liquidated_in_window_atoms == 3_700 * USDC + 1
     venue.refuse(venue.liquidate_command("alice"), CommandRejected, "keeper liquidations resume")
+
+
+def test_a_close_trimmed_so_small_that_rounding_would_lower_health_is_refused() -> None:
+    # Arrange: cap 9_250_000_001; alice's first close (the close factor's 5 ETH, 9_250_000_000 of notional)
+    # fits and leaves a room of 1 atom. She is still liquidatable: E = 599_900_000 − 185_000_000 (penalty 2%) =
+    # 414_900_000 against R = 462_500_000.
+    venue = PolicyVenue(LiquidationPolicy(max_liquidated_atoms_per_window=9_250 * USDC + 1))
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.quote_prices(1_850 * WAD)
+    assert recorded(venue.liquidate("alice")).closed_atoms == 5 * ETH
+    assert venue.state.pools[POOL].liquidated_in_window_atoms == 9_250 * USDC
+
+    # Act / Assert: the room admits ⌊5e18·1/9_250_000_000⌋ = 540_540_540 atoms, whose penalty rounds up to
+    # 1 atom and PnL down to −2 while the requirement does not move: health would fall (SPEC §2.9), so the
+    # keeper close is refused and nothing changes
+    venue.refuse(venue.liquidate_command("alice"), CommandRejected, "would lower alice/0's health by rounding")
 
 
 def test_throughput_breaker_turns_the_pool_reduce_only_past_its_limit_and_liquidations_go_on() -> None:

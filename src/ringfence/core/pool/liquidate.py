@@ -394,6 +394,7 @@ class _Verified:
     funding_paid: int
     side: int
     """The margin side before the liquidation: the isolated vault or the quote balance."""
+    health: MarginSnapshot
     risk: PositionRisk
     decimals: tuple[int, int]
 
@@ -428,10 +429,12 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     side = position.isolated_margin_atoms if is_isolated else quote_balance(state, key, pool.params.quote_asset)
     funding_paid = funding_owed_atoms(position, index, decimals[0])
     risk = _risk(state, pool, command, position, health, price)
-    return _Verified(pool, command.market, key, position, price, funding, index, funding_paid, side, risk, decimals)
+    return _Verified(
+        pool, command.market, key, position, price, funding, index, funding_paid, side, health, risk, decimals
+    )
 
 
-def _choose_close(liq: _Verified, now_ns: int) -> tuple[_Close, int, str | None]:
+def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Close, int, str | None]:
     """Return the close, the penalty rate it charged and, for the backstop path, why it was taken."""
     pool, risk = liq.pool, liq.risk
     policy = pool.params.liquidation
@@ -440,21 +443,62 @@ def _choose_close(liq: _Verified, now_ns: int) -> tuple[_Close, int, str | None]
     reason = _backstop_reason(risk, penalty, policy.backstop_health_wad)
     if reason is None:
         mark = pool.liquidation_marks.get((liq.key, liq.market))
-        size = close_size_atoms(policy, pool.params.close_factor_wad, risk, penalty, now_ns, mark)
-        size = _paced(pool, size, risk, now_ns)
+        wanted = close_size_atoms(policy, pool.params.close_factor_wad, risk, penalty, now_ns, mark)
+        size = _paced(pool, wanted, risk, now_ns)
         close = _keeper_close(pool, liq.position, size, liq.price_wad, liq.decimals, available, penalty)
-        if close.after >= 0:
+        if close.after < 0:
+            reason = f"bankrupt after the close: margin {close.after}"
+        elif not _lowers_health(state, liq, close, now_ns):
             return close, penalty, None
-        reason = f"bankrupt after the close: margin {close.after}"
+        elif size < wanted:
+            raise CommandRejected(
+                f"the close of {size} base atoms left by pool {pool.pool}'s pacing room would lower "
+                f"{liq.key[0]}/{liq.key[1]}'s health by rounding; keeper liquidations resume with the next window"
+            )
+        else:
+            reason = "a keeper close would lower health (rounding against the account)"
     cap = risk.position_requirement_atoms
     return _backstop_close(liq.position, liq.price_wad, liq.decimals, available, cap), 0, reason
+
+
+def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: int) -> bool:
+    """Return whether a keeper close, with every rounding it takes, leaves maintenance health lower (SPEC §2.9).
+
+    The exact-rate toxic test (:func:`is_toxic`) cannot see a tiny close whose penalty rounds up
+    and whose PnL rounds down while its requirement does not move. This recomputes the margin
+    after the close in integers, funding counted as ``_verify`` counted it (to the market's last
+    accrual), and compares ``E'/R'`` with ``E/R`` by cross-multiplication.
+    """
+    if close.change.new_size_atoms == 0:
+        return False
+    pool, position = liq.pool, liq.position
+    market_index = pool.markets[liq.market].funding_index_wad
+    catch_up = liq.funding_paid - funding_owed_atoms(position, market_index, liq.decimals[0])
+    isolated = position.mode is MarginMode.ISOLATED
+    vault = close.after + catch_up if isolated else 0
+    change = close.change
+    moved = Position(change.new_size_atoms, change.new_open_notional_atoms, market_index, position.mode, vault)
+    if isolated:
+        after = isolated_margin(state, pool, liq.market, moved, MarginKind.MAINTENANCE, liq.price_wad)
+    else:
+        after = margin_snapshot(
+            state,
+            liq.key,
+            MarginKind.MAINTENANCE,
+            now_ns,
+            {pool.params.quote_asset: close.after - liq.side + catch_up},
+            (pool.pool, liq.market, moved),
+            allow_guarded=True,
+        )
+    before = liq.health
+    return after.equity_value * before.requirement_value < before.equity_value * after.requirement_value
 
 
 def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     """Verify a liquidation, choose its path, size, price and settle it, then run the waterfall."""
     liq = _verify(state, command)
     now = command.timestamp_ns
-    close, penalty, reason = _choose_close(liq, now)
+    close, penalty, reason = _choose_close(state, liq, now)
     after, change, position = close.after, close.change, liq.position
     if position.mode is MarginMode.ISOLATED:
         shortfall = max(-after, 0)
@@ -462,7 +506,7 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
         shortfall = _cross_shortfall(state, liq.pool, command, after, after - liq.side, change.new_size_atoms == 0)
     released = after + shortfall if position.mode is MarginMode.ISOLATED and change.new_size_atoms == 0 else 0
     delta = -close.size_atoms if position.size_atoms > 0 else close.size_atoms
-    closed_notional = mul_div(liq.risk.notional_atoms, close.size_atoms, liq.risk.size_atoms, Rounding.DOWN)
+    closed_notional = mul_div(liq.risk.notional_atoms, close.size_atoms, liq.risk.size_atoms, Rounding.UP)
     events: list[Event] = [liq.funding] if liq.funding else []
     events.append(
         LiquidationRecorded(

@@ -42,6 +42,9 @@ __all__ = [
 NO_CAP = MAX_ATOMS
 """Sentinel for "no pacing cap" and "no breaker" in quote atoms."""
 
+_ROUNDING_ALLOWANCE_ATOMS = 3
+"""Equity atoms one close may lose to rounding: penalty rounded up, basis removed rounded up, value floored."""
+
 
 class SizingRule(enum.Enum):
     """How much of a liquidatable position one liquidation closes."""
@@ -261,9 +264,12 @@ def _to_target(target_wad: int, risk: PositionRisk, penalty_wad: int) -> int:
     requirement, so ``E − p·f·N ≥ T·(R − f·R_p)`` gives ``f ≥ (T·R − E)/(T·R_p − p·N)``
     (Aave v4 ``_calculateDebtToTargetHealthFactor``, ``aave/aave-v4``
     ``src/spoke/libraries/LiquidationLogic.sol``). Rounded up: the account is brought at
-    least to the target. A denominator ≤ 0 (the penalty outruns the requirement) closes whole.
+    least to the target, with an allowance for the close's own rounding against the account (its
+    penalty and requirement rounded up and its value floored: a few atoms of equity, one of
+    requirement). A denominator ≤ 0 (the penalty outruns the requirement) closes whole.
     """
-    numerator = target_wad * risk.requirement_atoms - risk.equity_atoms * WAD  # > 0: H < 1 < T
+    allowance = _ROUNDING_ALLOWANCE_ATOMS * WAD + target_wad
+    numerator = target_wad * risk.requirement_atoms - risk.equity_atoms * WAD + allowance  # > 0: H < 1 < T
     denominator = target_wad * risk.position_requirement_atoms - penalty_wad * risk.notional_atoms
     if denominator <= 0:
         return risk.size_atoms
