@@ -13,17 +13,21 @@ Rules modelled, as the engine's docstrings state them (``core/pool/decide.py``,
 - trade: Synthetix skew-premium fill ± spread (buys round up, sells down), cost basis and
   realised PnL on resize, taker fee split LP / insurance / protocol, isolated margin vault,
   open-interest cap, initial-margin check of a risk-increasing trade (cross: the
-  sub-account's collateral plus every cross position of its pool), the pool's reserve, a
-  reduce-only pool refusing new risk;
-- liquidation: maintenance check (healthy: refused), close factor (whole position once
-  bankrupt), penalty split keeper / insurance, shortfall, insurance draw capped per window,
-  socialised loss and the NAV-drawdown breaker.
+  sub-account's collateral plus every cross position of its pool), the pool's reserve;
+- liquidation, the keeper path: maintenance check (healthy: refused), the close factor of
+  the position at the oracle, the fixed penalty split keeper / insurance fund.
 
-Not modelled, and inert under the benchmark's parameters (the benchmark's correctness gate
-proves it: every outcome and the final state must equal the engine's): funding (the markets'
-funding rate is 0, so the engine's index never moves), the oracle's deviation filter, jump
-guard and staleness (every tick moves at most 3% and quotes are fresh), stable prices (the
-only collateral is USDC at a constant 1), pool halts and field validation.
+Not modelled, and kept out of reach by the workload: the engine's other liquidation paths
+(a bankrupt or "toxic" account goes to the pool's backstop, then the waterfall: insurance,
+auto-deleveraging, socialised loss, breakers). The mix has no price gaps (ticks of at most 3%)
+and keepers sweep until every position is healthy before the next tick, so every liquidation
+starts at a health of about 0.4 or more; the model checks this on every liquidation and stops
+the benchmark (:class:`OutsideModel`) if the workload ever leaves its domain. Also inert under
+the benchmark's parameters: funding (the markets' funding rate is 0, so the engine's index
+never moves), the oracle's deviation filter, jump guard and staleness (small ticks, fresh
+quotes), stable prices (the only collateral is USDC at a constant 1), reduce-only and halted
+pools, and field validation. The benchmark's gate proves all of this: every outcome and the
+final state must equal the engine's.
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ def decimal_context() -> Iterator[None]:
 
 def _ratio(wad: int) -> Decimal:
     return Decimal(wad).scaleb(-WAD_DIGITS)
+
+
+class OutsideModel(AssertionError):
+    """The workload left the part of the rules this model implements (a benchmark bug, not a result)."""
 
 
 class Rejected(Exception):
@@ -104,21 +112,11 @@ class Pool:
     reserve_factor: Decimal
     penalty: Decimal
     keeper_share: Decimal
-    insurance_cap: Decimal
-    window_ns: int
     close_factor: Decimal
-    drawdown_limit: Decimal
     markets: list[str]
     vault: Decimal = ZERO
     insurance: Decimal = ZERO
     protocol_fees: Decimal = ZERO
-    socialised: Decimal = ZERO
-    reduce_only: bool = False
-    insurance_window_start_ns: int = 0
-    insurance_drawn: Decimal = ZERO
-    loss_window_start_ns: int = 0
-    loss_in_window: Decimal = ZERO
-    loss_window_vault: Decimal = ZERO
 
 
 @dataclass(slots=True)
@@ -207,10 +205,7 @@ class DecimalVenue:
             _ratio(p.reserve_factor_wad),
             _ratio(p.liquidation_penalty_wad),
             _ratio(p.liquidator_share_wad),
-            Decimal(p.insurance_draw_cap_atoms) * self.assets[p.quote_asset].unit,
-            p.insurance_window_ns,
             _ratio(p.close_factor_wad),
-            _ratio(p.nav_drawdown_limit_wad),
             [],
         )
 
@@ -364,8 +359,6 @@ class DecimalVenue:
         delta = command.size_delta_atoms * market.unit
         new_size = size + delta
         increases = abs(new_size) > abs(size) or (size != 0 and new_size != 0 and (size > 0) != (new_size > 0))
-        if increases and pool.reduce_only:
-            raise Rejected("CommandRejected")
         oracle = self._price(market.base)
         fill = self._fill(market, oracle, delta)
         new_size, new_basis, realised = self._resize(size, basis, delta, fill, unit)
@@ -431,90 +424,59 @@ class DecimalVenue:
     # ------------------------------------------------------------------ liquidation
 
     def _liquidate(self, command: Liquidate) -> None:
+        """A keeper's close: the close factor of the position at the oracle, the penalty split keeper / insurance."""
         key = (command.owner, command.sub_account)
         pool = self.pools[command.pool]
         position = self.positions.get((command.pool, command.market, key))
-        if position is None:
-            raise Rejected("UnknownEntity")
         health = self.health(command.pool, command.market, key)
-        if health is None or health[0] >= health[1]:
+        if position is None or health is None:
+            raise Rejected("UnknownEntity")
+        equity, requirement = health
+        if equity >= requirement:
             raise Rejected("CommandRejected")
         market = self.markets[(command.pool, command.market)]
         price = self._price(market.base)
+        self._check_keeper_path(pool, market, position, equity, requirement, price)
         isolated = position.mode is MarginMode.ISOLATED
         side = position.isolated_margin if isolated else self.balances.get(key, {}).get(pool.quote, ZERO)
         size = abs(position.size)
         close = min(_up(size * pool.close_factor, market.unit), size)
-        new_size, new_basis, realised, keeper, penalty, after = self._close(pool, position, close, price, side)
-        if after < 0 and close < size:
-            close = size  # a bankrupt position is closed whole
-            new_size, new_basis, realised, keeper, penalty, after = self._close(pool, position, close, price, side)
-        if isolated:
-            shortfall = max(-after, ZERO)
-        else:
-            shortfall = self._cross_shortfall(command, pool, key, after, after - side, new_size == 0)
-        released = after + shortfall if isolated and new_size == 0 else ZERO
-        side_delta = realised - keeper - penalty + shortfall
-        if isolated:
-            self._credit(key, pool.quote, released)
-        else:
-            self._credit(key, pool.quote, side_delta)
-        self._credit((command.keeper_owner, command.keeper_sub_account), pool.quote, keeper)
-        room = self._insurance_room(pool, command.timestamp_ns)
-        pool.vault -= realised + shortfall
-        pool.insurance += penalty
-        vault = position.isolated_margin + side_delta - released if isolated else ZERO
-        new_position = Position(new_size, new_basis, position.mode, vault)
-        self._set_position(command.pool, command.market, key, position.size, new_position)
-        if shortfall:
-            self._waterfall(pool, shortfall, room, command.timestamp_ns)
-
-    def _close(
-        self, pool: Pool, position: Position, close: Decimal, price: Decimal, side: Decimal
-    ) -> tuple[Decimal, ...]:
         delta = -close if position.size > 0 else close
         new_size, new_basis, realised = self._resize(position.size, position.open_notional, delta, price, pool.unit)
         penalty = _up(_up(close * price, pool.unit) * pool.penalty, pool.unit)
-        available = side + realised
-        paid = min(penalty, max(available, ZERO))
-        keeper = _down(paid * pool.keeper_share, pool.unit)
-        return new_size, new_basis, realised, keeper, paid - keeper, available - paid
+        after = side + realised - penalty
+        if after < 0:
+            raise OutsideModel(f"{key} would be bankrupt after the close: the engine's backstop path, not modelled")
+        keeper = _down(penalty * pool.keeper_share, pool.unit)
+        self._credit((command.keeper_owner, command.keeper_sub_account), pool.quote, keeper)
+        pool.vault -= realised
+        pool.insurance += penalty - keeper
+        if isolated:
+            new_position = Position(new_size, new_basis, position.mode, after)
+        else:
+            self._credit(key, pool.quote, after - side)
+            new_position = Position(new_size, new_basis, position.mode)
+        self._set_position(command.pool, command.market, key, position.size, new_position)
+        self._check_health_rose(command, equity, requirement)
 
-    def _cross_shortfall(
-        self, command: Liquidate, pool: Pool, key: Key, after: Decimal, quote_change: Decimal, closed_whole: bool
-    ) -> Decimal:
-        others = [m for m in pool.markets if m != command.market and (command.pool, m, key) in self.positions]
-        if after >= 0 or not closed_whole or others:
-            return ZERO
-        balances = dict(self.balances.get(key, {}))
-        balances[pool.quote] = balances.get(pool.quote, ZERO) + quote_change
-        equity = self._collateral(balances, initial=False)
-        if equity >= 0:
-            return ZERO
-        return min(-equity, -after)
+    def _check_keeper_path(
+        self, pool: Pool, market: Market, position: Position, equity: Decimal, requirement: Decimal, price: Decimal
+    ) -> None:
+        """Refuse to go on where the engine would leave the plain keeper path (bankrupt or toxic accounts).
 
-    def _insurance_room(self, pool: Pool, now_ns: int) -> Decimal:
-        in_window = now_ns - pool.insurance_window_start_ns < pool.window_ns
-        drawn = pool.insurance_drawn if in_window else ZERO
-        return max(min(pool.insurance_cap - drawn, pool.insurance), ZERO)
+        A penalty-paying partial close lowers health iff ``E · r < R · p · N`` (``r`` the position's
+        own requirement, ``N`` its notional; Aave's toxic liquidation); the engine hands such an
+        account, and a bankrupt one, to its backstop, which this model does not implement.
+        """
+        _, own_requirement = self.position_terms(market, position, market.maintenance_margin, price)
+        notional = _up(abs(position.size) * price, pool.unit)
+        if equity <= 0 or equity * own_requirement < requirement * pool.penalty * notional:
+            raise OutsideModel(f"health {equity}/{requirement} is bankrupt or toxic: the engine's backstop path")
 
-    def _waterfall(self, pool: Pool, shortfall: Decimal, room: Decimal, now_ns: int) -> None:
-        """Insurance (capped per window) first, then the LPs; the breaker trips past the drawdown limit."""
-        draw = min(shortfall, room)
-        if draw:
-            if now_ns - pool.insurance_window_start_ns >= pool.window_ns:
-                pool.insurance_window_start_ns, pool.insurance_drawn = now_ns, ZERO
-            pool.insurance_drawn += draw
-            pool.insurance -= draw
-            pool.vault += draw
-        socialised = shortfall - draw
-        if socialised:
-            if now_ns - pool.loss_window_start_ns >= pool.window_ns:
-                pool.loss_window_start_ns, pool.loss_in_window, pool.loss_window_vault = now_ns, ZERO, pool.vault
-            pool.loss_in_window += socialised
-            pool.socialised += socialised
-            if pool.loss_in_window > _down(max(pool.loss_window_vault, ZERO) * pool.drawdown_limit, pool.unit):
-                pool.reduce_only = True
+    def _check_health_rose(self, command: Liquidate, equity: Decimal, requirement: Decimal) -> None:
+        after = self.health(command.pool, command.market, (command.owner, command.sub_account))
+        if after is not None and after[0] * requirement < equity * after[1]:
+            raise OutsideModel("the close lowered health by rounding: the engine's backstop path")
 
     # ------------------------------------------------------------------ export
 
@@ -535,10 +497,12 @@ class DecimalVenue:
                     int(position.open_notional / pool.unit),
                     int(position.isolated_margin / pool.unit),
                 )
+            # No shortfall reaches the waterfall in the model's domain: no socialised loss, no breaker.
             pools = {
                 pool_id: (
-                    *(int(x / pool.unit) for x in (pool.vault, pool.insurance, pool.protocol_fees, pool.socialised)),
-                    pool.reduce_only,
+                    *(int(amount / pool.unit) for amount in (pool.vault, pool.insurance, pool.protocol_fees)),
+                    0,
+                    "active",
                 )
                 for pool_id, pool in self.pools.items()
             }

@@ -1,13 +1,13 @@
 """The liquidation-heavy workload of ``bench_liquidation.py``: a seeded venue, a crash, keepers.
 
 Two pools (ETH and BTC perps, USDC quote), N traders who each deposit and open one leveraged
-position (half cross, half isolated; 75% long; 2x-9.5x), then rounds of: a price tick from
+position (half cross, half isolated; 75% long; 2x-9.5x), then 18 rounds of: a price tick from
 all three sources of every asset (ETH -3% / BTC -2.5% for 12 rounds, then back up 6
-rounds, so longs and then shorts fall below maintenance), and a shuffled mix of keepers'
+rounds, so longs and then late shorts fall below maintenance), and a shuffled mix of keepers'
 ``Liquidate`` commands on every position below maintenance, keepers' attempts on healthy
 positions (rejected), new traders opening positions, over-leveraged openings (rejected),
-partial closes and collateral top-ups, followed by a second keeper sweep of whatever is
-still below maintenance.
+partial closes and collateral top-ups, followed by keeper sweeps until no position is below
+maintenance (a close-factor liquidation may leave a position still below).
 
 The generator drives the Decimal peer model (``_decimal_venue.py``) as it goes, so it knows
 which positions are liquidatable and records every command's expected outcome; the engine
@@ -40,11 +40,11 @@ from ringfence.core.units import WAD, parse_ratio
 WAD_BPS = 10_000
 POOLS = {"eth-pool": ("ETH-PERP", "ETH", 18), "btc-pool": ("BTC-PERP", "WBTC", 8)}
 START_PRICES = {"USDC": WAD, "ETH": 3_000 * WAD, "WBTC": 65_000 * WAD}
-MOVES_BPS = {
-    "ETH": (-300, -300, -800, -300, -300, -300, -800, -300, -300, -300, -300, -300, 300, 300, 800, 300, 300, 300),
-    "WBTC": (-250, -250, -700, -250, -250, -250, -700, -250, -250, -250, -250, -250, 250, 250, 700, 250, 250, 250),
-}
-"""Per-round price moves: steady falls with two 8% (BTC 7%) gaps that bankrupt the most levered, then a rebound."""
+MOVES_BPS = {"ETH": (-300,) * 12 + (300,) * 6, "WBTC": (-250,) * 12 + (250,) * 6}
+"""Per-round price moves: a steady fall, then a rebound. No gaps: the Decimal peer models only
+the keeper path, and with ticks of at most 3% a position healthy before a tick is still far from
+bankrupt or toxic after it (health about 0.4 or more)."""
+MAX_SWEEPS = 30
 KEEPERS = tuple(f"keeper-{i}" for i in range(4))
 HEALTHY_ATTEMPT_SHARE = 0.25
 """Keepers' attempts on healthy positions, as a share of the round's real liquidations."""
@@ -53,8 +53,7 @@ HEALTHY_ATTEMPT_SHARE = 0.25
 def venue_commands() -> list[Command]:
     """List the assets, price them, and create the two pools (LP vault 1bn USDC, insurance 1m each).
 
-    Funding is off (rate 0) so the Decimal peer need not model it; the insurance fund may pay
-    at most 50,000 USDC per hour, so big crashes reach the LPs (socialised loss).
+    Funding is off (rate 0) so the Decimal peer need not model it.
     """
     commands = listing_commands()
     commands += price_commands(START_PRICES, START_NS)
@@ -172,8 +171,22 @@ class _Generator:
         for unit in units:
             for command, label in unit:
                 self.emit(command, label)
-        for ids in self.scan()[0]:
-            self.emit(self.liquidate(ids), "Liquidate (sweep)")
+        self.sweep()
+
+    def sweep(self) -> None:
+        """Liquidate until no position is below maintenance (each pass rescans only what it touched)."""
+        below = self.scan()[0]
+        for _ in range(MAX_SWEEPS):
+            if not below:
+                return
+            for ids in below:
+                self.emit(self.liquidate(ids), "Liquidate (sweep)")
+            below = [ids for ids in below if self._below(ids)]
+        raise AssertionError(f"{len(below)} positions still below maintenance after {MAX_SWEEPS} sweeps")
+
+    def _below(self, ids: tuple[str, str, tuple[str, int]]) -> bool:
+        health = self.model.health(*ids)
+        return health is not None and health[0] < health[1]
 
     def _fresh(self) -> str:
         self.fresh += 1

@@ -22,7 +22,7 @@ healthy positions, which are rejected and counted), new positions, over-leverage
 Correctness gate, before any figure counts: the generator drives the Decimal model, which
 records every command's expected outcome; every engine run must reproduce all of them
 (accepted, or the same rejection class), end with the model's balances, positions, pool
-vaults, insurance funds, fees, socialised losses and open interest to the atom, conserve
+vaults, insurance funds, fees, pool status and open interest to the atom, conserve
 every asset, verify its hash chain and replay to the live state. So the peer liquidates
 exactly the positions the engine does.
 
@@ -101,7 +101,7 @@ def engine_atoms(state: LedgerState) -> dict[str, Any]:
                 pool.insurance_atoms,
                 pool.protocol_fees_atoms,
                 pool.socialised_loss_atoms,
-                pool.status.value == "reduce_only",
+                pool.status.value,
             )
             for pool in pools
         },
@@ -344,12 +344,9 @@ def report_mix(figures: dict[str, Figure], workload: Workload) -> dict[str, Any]
         c for label, c in workload.mix.items() if label.startswith("Liquidate") and "rejected" not in label
     )
     healthy = sum(c for label, c in workload.mix.items() if label.startswith("Liquidate") and "rejected" in label)
-    pools = workload.final_atoms["pools"]
-    socialised = sum(p[3] for p in pools.values())
     print(
         f"liquidations accepted {liquidations:,} on {workload.liquidated_positions:,} positions "
-        f"({workload.closed_by_liquidation:,} closed whole); attempts on healthy positions rejected {healthy:,}; "
-        f"socialised loss {socialised / 1e6:,.2f} USDC"
+        f"({workload.closed_by_liquidation:,} closed whole); attempts on healthy positions rejected {healthy:,}"
     )
     return {
         "mix_commands": memory.count,
@@ -367,7 +364,6 @@ def report_mix(figures: dict[str, Figure], workload: Workload) -> dict[str, Any]
         "liquidations_accepted": liquidations,
         "liquidated_positions": workload.liquidated_positions,
         "liquidation_attempts_rejected": healthy,
-        "socialised_loss_atoms": socialised,
     }
 
 
@@ -392,16 +388,18 @@ def report_health(figures: dict[str, Figure], gate: dict[str, int]) -> dict[str,
     }
 
 
-def print_profile(label: str, profiler: cProfile.Profile, wall: float, top: int = 20) -> None:
+def print_profile(label: str, profiler: cProfile.Profile, wall: float, top: int = 25) -> None:
     """Print the top functions by own time, with their share of the profiled time."""
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     total = sum(tottime for _cc, _nc, tottime, _ct, _callers in stats.values())
     print(f"\n== cProfile, {label}: {total:.2f}s own time under the profiler, {wall:.2f}s wall")
-    print(f"{'own s':>8} {'share':>6} {'cum s':>8} {'calls':>10}  function")
-    ranked = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
-    for (filename, line, name), (_cc, calls, tottime, cumtime, _callers) in ranked:
-        where = f"{Path(filename).name}:{line}({name})" if line else name
-        print(f"{tottime:8.3f} {tottime / total:6.1%} {cumtime:8.3f} {calls:10,}  {where}")
+    print(f"{'own s':>8} {'share':>6} {'cum s':>8} {'share':>6} {'calls':>10}  function")
+    for order, column in (("own time", 2), ("cumulative time", 3)):
+        print(f"-- top {top} by {order}")
+        ranked = sorted(stats.items(), key=lambda item: item[1][column], reverse=True)[:top]
+        for (filename, line, name), (_cc, calls, tottime, cumtime, _callers) in ranked:
+            where = f"{Path(filename).name}:{line}({name})" if line else name
+            print(f"{tottime:8.3f} {tottime / total:6.1%} {cumtime:8.3f} {cumtime / total:6.1%} {calls:10,}  {where}")
 
 
 def profile(workload: Workload | None, book: Book | None, args: argparse.Namespace) -> None:
