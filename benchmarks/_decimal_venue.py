@@ -18,8 +18,9 @@ Rules modelled, as the engine's docstrings state them (``core/pool/decide.py``,
   the position at the oracle, the fixed penalty split keeper / insurance fund.
 
 Not modelled, and kept out of reach by the workload: the engine's other liquidation paths
-(a bankrupt or "toxic" account goes to the pool's backstop, then the waterfall: insurance,
-auto-deleveraging, socialised loss, breakers). The mix has no price gaps (ticks of at most 3%)
+(a bankrupt or "toxic" account goes to the pool's backstop and the waterfall: insurance,
+auto-deleveraging, socialised loss, breakers; before the liquidation-policy rewrite, a whole
+close whose shortfall goes down the waterfall). The mix has no price gaps (ticks of at most 3%)
 and keepers sweep until every position is healthy before the next tick, so every liquidation
 starts at a health of about 0.4 or more; the model checks this on every liquidation and stops
 the benchmark (:class:`OutsideModel`) if the workload ever leaves its domain. Also inert under
@@ -446,7 +447,7 @@ class DecimalVenue:
         penalty = _up(_up(close * price, pool.unit) * pool.penalty, pool.unit)
         after = side + realised - penalty
         if after < 0:
-            raise OutsideModel(f"{key} would be bankrupt after the close: the engine's backstop path, not modelled")
+            raise OutsideModel(f"{key} cannot pay the penalty: a liquidation path this model does not implement")
         keeper = _down(penalty * pool.keeper_share, pool.unit)
         self._credit((command.keeper_owner, command.keeper_sub_account), pool.quote, keeper)
         pool.vault -= realised
@@ -465,18 +466,21 @@ class DecimalVenue:
         """Refuse to go on where the engine would leave the plain keeper path (bankrupt or toxic accounts).
 
         A penalty-paying partial close lowers health iff ``E · r < R · p · N`` (``r`` the position's
-        own requirement, ``N`` its notional; Aave's toxic liquidation); the engine hands such an
-        account, and a bankrupt one, to its backstop, which this model does not implement.
+        own requirement, ``N`` its notional; Aave's toxic liquidation). The engine takes such an
+        account, and a bankrupt one, down another path (since the liquidation-policy rewrite its
+        backstop; before it, a whole close with a shortfall), which this model does not implement.
         """
         _, own_requirement = self.position_terms(market, position, market.maintenance_margin, price)
         notional = _up(abs(position.size) * price, pool.unit)
         if equity <= 0 or equity * own_requirement < requirement * pool.penalty * notional:
-            raise OutsideModel(f"health {equity}/{requirement} is bankrupt or toxic: the engine's backstop path")
+            raise OutsideModel(
+                f"health {equity}/{requirement} is bankrupt or toxic: a path this model does not implement"
+            )
 
     def _check_health_rose(self, command: Liquidate, equity: Decimal, requirement: Decimal) -> None:
         after = self.health(command.pool, command.market, (command.owner, command.sub_account))
         if after is not None and after[0] * requirement < equity * after[1]:
-            raise OutsideModel("the close lowered health by rounding: the engine's backstop path")
+            raise OutsideModel("the close lowered health by rounding: a path this model does not implement")
 
     # ------------------------------------------------------------------ export
 

@@ -402,18 +402,20 @@ def print_profile(label: str, profiler: cProfile.Profile, wall: float, top: int 
             print(f"{tottime:8.3f} {tottime / total:6.1%} {cumtime:8.3f} {cumtime / total:6.1%} {calls:10,}  {where}")
 
 
-def profile(workload: Workload | None, book: Book | None, args: argparse.Namespace) -> None:
-    """Profile one memory-journal run of the mix and one pass of the engine's health computation."""
-    if workload is not None:
-        profiler = cProfile.Profile()
-        run = run_engine(MemoryJournal, workload, workload.commands, args.batch, profiler)
-        check_engine("memory (profiled)", run, workload, None)
-        print_profile("liquidation mix, memory journal, timed loop only", profiler, run.seconds)
-    if book is not None:
-        profiler = cProfile.Profile()
-        start = time.perf_counter()
-        profiler.runcall(engine_health, book)
-        print_profile("exact health, engine margin functions", profiler, time.perf_counter() - start)
+def profile_mix(workload: Workload, args: argparse.Namespace) -> None:
+    """Profile one memory-journal run of the mix (run before part 2 builds its book, whose heap would slow GC)."""
+    profiler = cProfile.Profile()
+    run = run_engine(MemoryJournal, workload, workload.commands, args.batch, profiler)
+    check_engine("memory (profiled)", run, workload, None)
+    print_profile("liquidation mix, memory journal, timed loop only", profiler, run.seconds)
+
+
+def profile_health(book: Book) -> None:
+    """Profile one pass of the engine's health computation over the book."""
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(engine_health, book)
+    print_profile("exact health, engine margin functions", profiler, time.perf_counter() - start)
 
 
 # --------------------------------------------------------------------------- command line
@@ -453,8 +455,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     load_before = os.getloadavg()
     summary: dict[str, Any] = {"benchmark": "bench_liquidation", "repeat": args.repeat}
-    workload: Workload | None = None
-    book: Book | None = None
     if not args.skip_mix:
         workload = generate(args.traders)
         print(
@@ -464,12 +464,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="ringfence-bench-", dir=args.tmpdir) as name:
             figures = measure_mix(workload, args, Path(name))
         summary |= report_mix(figures, workload)
+        if args.profile:
+            profile_mix(workload, args)
+        del workload
     if not args.skip_health:
         book = build_book(args.accounts)
         print(f"\npart 2: exact health of {args.accounts:,} sub-accounts")
         gate = health_gate(book)
         print("  gate passed: every account's equity, requirement and health equal in all three implementations")
         summary |= report_health(measure_health(book, args), gate)
+        if args.profile:
+            profile_health(book)
     load_after = os.getloadavg()
     print(
         "load average (1/5/15 min) before: "
@@ -481,8 +486,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary["loadavg_after"] = [round(v, 2) for v in load_after]
     summary["code"] = identity
     summary["verified"] = True
-    if args.profile:
-        profile(workload, book, args)
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(summary, separators=(",", ":")))
     return 0
