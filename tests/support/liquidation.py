@@ -16,34 +16,10 @@ from fractions import Fraction
 from ringfence.core.pool.commands import AddMarket, Trade
 from ringfence.core.pool.events import LiquidationRecorded, PositionChanged
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
-from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, Position
+from ringfence.core.pool.state import MarginMode, PoolParams, Position
 from ringfence.core.units import WAD
-from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, USDC, Venue, only
+from support.venue import MARKET, MARKET_PARAMS, POOL, POOL_PARAMS, Venue, only
 
-POOL_PARAMS = PoolParams(
-    quote_asset="USDC",
-    lp_fee_share_wad=60 * PERCENT,
-    insurance_fee_share_wad=20 * PERCENT,
-    reserve_factor_wad=100 * PERCENT,
-    liquidation_penalty_wad=2 * PERCENT,
-    liquidator_share_wad=50 * PERCENT,
-    insurance_draw_cap_atoms=1_000 * USDC,
-    insurance_window_ns=HOUR_NS,
-    close_factor_wad=50 * PERCENT,
-    nav_drawdown_limit_wad=20 * PERCENT,
-)
-MARKET_PARAMS = MarketParams(
-    market=MARKET,
-    base_asset="ETH",
-    initial_margin_wad=10 * PERCENT,
-    maintenance_margin_wad=5 * PERCENT,
-    spread_wad=0,
-    taker_fee_wad=0,
-    skew_scale_atoms=1_000_000 * ETH,
-    max_funding_rate_per_day_wad=0,
-    open_interest_cap_atoms=1_000 * ETH,
-    pnl_weight_wad=50 * PERCENT,
-)
 SECOND_MARKET = "ETH-PERP-2"
 """A second perp on ETH in the same pool, for cross accounts whose requirement is not one position's."""
 TWO_THIRDS_WAD = 2 * WAD // 3

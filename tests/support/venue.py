@@ -38,6 +38,35 @@ POOL = "P"
 MARKET = "ETH-PERP"
 LP_ATOMS = 100_000 * USDC
 
+POOL_PARAMS = PoolParams(
+    quote_asset="USDC",
+    lp_fee_share_wad=60 * PERCENT,
+    insurance_fee_share_wad=20 * PERCENT,
+    reserve_factor_wad=100 * PERCENT,
+    liquidation_penalty_wad=2 * PERCENT,
+    liquidator_share_wad=50 * PERCENT,
+    insurance_draw_cap_atoms=1_000 * USDC,
+    insurance_window_ns=HOUR_NS,
+    close_factor_wad=50 * PERCENT,
+    nav_drawdown_limit_wad=20 * PERCENT,
+)
+"""The usual premises of liquidation tests: fees 60% LP / 20% insurance / 20% protocol, reserve 100%, penalty 2%
+(half to the keeper), insurance draw cap 1,000 USDC per hour, close factor 50%, NAV-drawdown limit 20%."""
+MARKET_PARAMS = MarketParams(
+    market=MARKET,
+    base_asset="ETH",
+    initial_margin_wad=10 * PERCENT,
+    maintenance_margin_wad=5 * PERCENT,
+    spread_wad=0,
+    taker_fee_wad=0,
+    skew_scale_atoms=1_000_000 * ETH,
+    max_funding_rate_per_day_wad=0,
+    open_interest_cap_atoms=1_000 * ETH,
+    pnl_weight_wad=50 * PERCENT,
+)
+"""ETH perp: IM 10%, MM 5%, no spread, fee or funding, skew scale 1,000,000 ETH, OI cap 1,000 ETH,
+PnL weight 50%."""
+
 
 def oracle_config(asset: str, now_ns: int) -> ConfigureOracle:
     """Three equal sources, quorum 2, one-hour staleness, 90% jump guard released after 60 s."""

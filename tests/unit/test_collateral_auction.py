@@ -57,40 +57,27 @@ from ringfence.core.pool.auction_events import (
 from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
 from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity, Trade
 from ringfence.core.pool.events import InsuranceDrawn, LossSocialised
-from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
+from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
-from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, SECOND_NS, USDC, none_of, only
+from support.venue import (
+    ETH,
+    HOUR_NS,
+    MARKET,
+    MARKET_PARAMS,
+    PERCENT,
+    POOL,
+    POOL_PARAMS,
+    SECOND_NS,
+    USDC,
+    none_of,
+    only,
+)
 
 INSURANCE_ATOMS = 5_000 * USDC
 DEBT = 1_275_000_000
 TAB = 1_440_750_000
 KICK_REWARD = 6_440_750
 TOP = 1_800 * WAD
-
-POOL_PARAMS = PoolParams(
-    quote_asset="USDC",
-    lp_fee_share_wad=60 * PERCENT,
-    insurance_fee_share_wad=20 * PERCENT,
-    reserve_factor_wad=100 * PERCENT,
-    liquidation_penalty_wad=2 * PERCENT,
-    liquidator_share_wad=50 * PERCENT,
-    insurance_draw_cap_atoms=1_000 * USDC,
-    insurance_window_ns=HOUR_NS,
-    close_factor_wad=50 * PERCENT,
-    nav_drawdown_limit_wad=20 * PERCENT,
-)
-MARKET_PARAMS = MarketParams(
-    market=MARKET,
-    base_asset="ETH",
-    initial_margin_wad=10 * PERCENT,
-    maintenance_margin_wad=5 * PERCENT,
-    spread_wad=0,
-    taker_fee_wad=0,
-    skew_scale_atoms=1_000_000 * ETH,
-    max_funding_rate_per_day_wad=0,
-    open_interest_cap_atoms=1_000 * ETH,
-    pnl_weight_wad=50 * PERCENT,
-)
 
 
 def auction_params(curve: AuctionCurve, **changes: int) -> AuctionParams:

@@ -73,37 +73,13 @@ from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged, PositionChanged
 from ringfence.core.pool.state import MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.core.units import WAD
-from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, USDC, only
+from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, only
 
 DAY_NS = 24 * HOUR_NS
 TIMELOCK_NS = 2 * DAY_NS
 GRACE_NS = 7 * DAY_NS
 STEP_WAD = 25 * PERCENT
 
-POOL_PARAMS = PoolParams(
-    quote_asset="USDC",
-    lp_fee_share_wad=60 * PERCENT,
-    insurance_fee_share_wad=20 * PERCENT,
-    reserve_factor_wad=100 * PERCENT,
-    liquidation_penalty_wad=2 * PERCENT,
-    liquidator_share_wad=50 * PERCENT,
-    insurance_draw_cap_atoms=1_000 * USDC,
-    insurance_window_ns=HOUR_NS,
-    close_factor_wad=50 * PERCENT,
-    nav_drawdown_limit_wad=20 * PERCENT,
-)
-MARKET_PARAMS = MarketParams(
-    market=MARKET,
-    base_asset="ETH",
-    initial_margin_wad=10 * PERCENT,
-    maintenance_margin_wad=5 * PERCENT,
-    spread_wad=0,
-    taker_fee_wad=0,
-    skew_scale_atoms=1_000_000 * ETH,
-    max_funding_rate_per_day_wad=0,
-    open_interest_cap_atoms=1_000 * ETH,
-    pnl_weight_wad=50 * PERCENT,
-)
 V1_BOUNDS = (ParameterBound("pool.close_factor_wad", 40 * PERCENT, 60 * PERCENT),)
 V2_BOUNDS = (
     ParameterBound("pool.close_factor_wad", 20 * PERCENT, 100 * PERCENT),

@@ -12,6 +12,8 @@ Every command runs through the :class:`~ringfence.service.engine.Engine`, and
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,34 +31,13 @@ from ringfence.core.errors import (
 from ringfence.core.pool import margin_adjust
 from ringfence.core.pool.commands import AdjustIsolatedMargin
 from ringfence.core.pool.events import IsolatedMarginAdjusted, PoolHalted, PositionChanged
-from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolStatus, Position
+from ringfence.core.pool.state import MarginMode, PoolStatus, Position
 from ringfence.core.units import WAD
-from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, USDC, only
+from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, USDC, only
+from support.venue import POOL_PARAMS as STANDARD_POOL
 
-POOL_PARAMS = PoolParams(
-    quote_asset="USDC",
-    lp_fee_share_wad=60 * PERCENT,
-    insurance_fee_share_wad=20 * PERCENT,
-    reserve_factor_wad=100 * PERCENT,
-    liquidation_penalty_wad=2 * PERCENT,
-    liquidator_share_wad=50 * PERCENT,
-    insurance_draw_cap_atoms=1_000 * USDC,
-    insurance_window_ns=HOUR_NS,
-    close_factor_wad=50 * PERCENT,
-    nav_drawdown_limit_wad=1 * PERCENT,
-)
-MARKET_PARAMS = MarketParams(
-    market=MARKET,
-    base_asset="ETH",
-    initial_margin_wad=10 * PERCENT,
-    maintenance_margin_wad=5 * PERCENT,
-    spread_wad=0,
-    taker_fee_wad=0,
-    skew_scale_atoms=1_000_000 * ETH,
-    max_funding_rate_per_day_wad=0,
-    open_interest_cap_atoms=1_000 * ETH,
-    pnl_weight_wad=50 * PERCENT,
-)
+POOL_PARAMS = dataclasses.replace(STANDARD_POOL, nav_drawdown_limit_wad=1 * PERCENT)
+
 VAULT_ATOMS = 2_100 * USDC
 
 

@@ -13,35 +13,12 @@ from ringfence.core.commands import SubmitPrice
 from ringfence.core.errors import CommandRejected
 from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity, Trade
 from ringfence.core.pool.events import LiquidationRecorded, PoolStatusChanged, PositionChanged
-from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolStatus
+from ringfence.core.pool.state import MarginMode, PoolStatus
 from ringfence.core.units import WAD
-from support.venue import ETH, MARKET, PERCENT, POOL, USDC, Venue, none_of, only
+from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, USDC, Venue, none_of, only
+from support.venue import POOL_PARAMS as STANDARD_POOL
 
-POOL_PARAMS = PoolParams(
-    quote_asset="USDC",
-    lp_fee_share_wad=60 * PERCENT,
-    insurance_fee_share_wad=20 * PERCENT,
-    reserve_factor_wad=100 * PERCENT,
-    liquidation_penalty_wad=2 * PERCENT,
-    liquidator_share_wad=50 * PERCENT,
-    insurance_draw_cap_atoms=1_000 * USDC,
-    insurance_window_ns=3_600 * 10**9,
-    close_factor_wad=50 * PERCENT,
-    nav_drawdown_limit_wad=20 * PERCENT,
-    oracle_jump_breaker_wad=10 * PERCENT,
-)
-MARKET_PARAMS = MarketParams(
-    market=MARKET,
-    base_asset="ETH",
-    initial_margin_wad=10 * PERCENT,
-    maintenance_margin_wad=5 * PERCENT,
-    spread_wad=0,
-    taker_fee_wad=0,
-    skew_scale_atoms=1_000_000 * ETH,
-    max_funding_rate_per_day_wad=0,
-    open_interest_cap_atoms=1_000 * ETH,
-    pnl_weight_wad=50 * PERCENT,
-)
+POOL_PARAMS = dataclasses.replace(STANDARD_POOL, oracle_jump_breaker_wad=10 * PERCENT)
 
 
 def three_pools() -> Venue:

@@ -31,36 +31,11 @@ from ringfence.core.pool.events import (
     PositionChanged,
 )
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
-from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolStatus
+from ringfence.core.pool.state import MarginMode, PoolParams, PoolStatus
 from ringfence.core.units import WAD
-from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, PERCENT, POOL, USDC, none_of, only
+from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, none_of, only
 
 INSURANCE_ATOMS = 5_000 * USDC
-
-POOL_PARAMS = PoolParams(
-    quote_asset="USDC",
-    lp_fee_share_wad=60 * PERCENT,
-    insurance_fee_share_wad=20 * PERCENT,
-    reserve_factor_wad=100 * PERCENT,
-    liquidation_penalty_wad=2 * PERCENT,
-    liquidator_share_wad=50 * PERCENT,
-    insurance_draw_cap_atoms=1_000 * USDC,
-    insurance_window_ns=HOUR_NS,
-    close_factor_wad=50 * PERCENT,
-    nav_drawdown_limit_wad=20 * PERCENT,
-)
-MARKET_PARAMS = MarketParams(
-    market=MARKET,
-    base_asset="ETH",
-    initial_margin_wad=10 * PERCENT,
-    maintenance_margin_wad=5 * PERCENT,
-    spread_wad=0,
-    taker_fee_wad=0,
-    skew_scale_atoms=1_000_000 * ETH,
-    max_funding_rate_per_day_wad=0,
-    open_interest_cap_atoms=1_000 * ETH,
-    pnl_weight_wad=50 * PERCENT,
-)
 
 
 class Venue(support.venue.Venue):

@@ -29,26 +29,14 @@ from ringfence.core.margin_models import DydxLiquidityTier, HyperliquidMarginTab
 from ringfence.core.pool.commands import AddMarket, AdjustIsolatedMargin
 from ringfence.core.pool.events import MarketAdded, PositionChanged
 from ringfence.core.pool.requirements import dydx_margin_model, hyperliquid_margin_model
-from ringfence.core.pool.state import MarginMode, MarginModel, MarginModelKind, MarketParams, PoolParams
+from ringfence.core.pool.state import MarginMode, MarginModel, MarginModelKind, MarketParams
 from ringfence.core.units import WAD
 from ringfence.service.engine import replay
 from ringfence.store.codec import decode_event, encode_event
 from ringfence.store.journal import PendingCommand
 from ringfence.store.sqlite import SqliteJournal
-from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, USDC, only
+from support.venue import ETH, MARKET, PERCENT, POOL, POOL_PARAMS, USDC, only
 
-POOL_PARAMS = PoolParams(
-    quote_asset="USDC",
-    lp_fee_share_wad=60 * PERCENT,
-    insurance_fee_share_wad=20 * PERCENT,
-    reserve_factor_wad=100 * PERCENT,
-    liquidation_penalty_wad=2 * PERCENT,
-    liquidator_share_wad=50 * PERCENT,
-    insurance_draw_cap_atoms=1_000 * USDC,
-    insurance_window_ns=HOUR_NS,
-    close_factor_wad=50 * PERCENT,
-    nav_drawdown_limit_wad=20 * PERCENT,
-)
 FLAT_MARKET = MarketParams(
     market=MARKET,
     base_asset="ETH",
