@@ -72,10 +72,10 @@ cadence_seconds = 3600
 staleness_seconds = 5400
 
 [population]
-accounts = 100
+traders = 100
 leverage_min = 1.0
 leverage_max = 20.0
-collateral_per_account = 1000.0
+collateral_mean = 1000.0
 
 [keepers]
 count = 3
@@ -193,14 +193,14 @@ def test_a_historical_csv_is_resolved_next_to_the_scenario_and_read_at_load(tmp_
             "unique",
         ),
         (
-            HEAD + GBM + "\n[population]\naccounts = 3\nleverage_min = 0.5\nleverage_max = 3.0\n"
-            "collateral_per_account = 10.0\n",
+            HEAD + GBM + "\n[population]\ntraders = 3\nleverage_min = 0.5\nleverage_max = 3.0\n"
+            "collateral_mean = 10.0\n",
             "population.leverage_min",
             "greater than or equal to 1",
         ),
         (
-            HEAD + GBM + "\n[population]\naccounts = 3\nleverage_min = 5.0\nleverage_max = 3.0\n"
-            "collateral_per_account = 10.0\n",
+            HEAD + GBM + "\n[population]\ntraders = 3\nleverage_min = 5.0\nleverage_max = 3.0\n"
+            "collateral_mean = 10.0\n",
             "population.leverage_max",
             "at least leverage_min",
         ),

@@ -18,6 +18,7 @@ from ringfence.lab.scenario import (
     GbmProcess,
     HistoricalProcess,
     JumpDiffusionProcess,
+    PriceProcessModel,
     Scenario,
 )
 
@@ -52,8 +53,25 @@ class ScenarioPaths:
 def _market(
     scenario: Scenario, n_paths: int, rng: np.random.Generator
 ) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
-    """Return asset names, market prices and the series the oracle observes (its source)."""
-    process, horizon = scenario.price, scenario.horizon
+    """Return asset names, market prices and oracle sources of every process, on ``n_paths`` paths.
+
+    A deterministic process (replay, event) is one path, repeated on every path.
+    """
+    names: list[str] = []
+    markets: list[FloatArray] = []
+    sources: list[FloatArray] = []
+    for process in scenario.processes:
+        assets, market, source = _process_market(process, scenario, n_paths, rng)
+        names.extend(assets)
+        markets.append(np.broadcast_to(market, (market.shape[0], n_paths, market.shape[2])))
+        sources.append(np.broadcast_to(source, (source.shape[0], n_paths, source.shape[2])))
+    return tuple(names), np.concatenate(markets), np.concatenate(sources)
+
+
+def _process_market(
+    process: PriceProcessModel, scenario: Scenario, n_paths: int, rng: np.random.Generator
+) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
+    horizon = scenario.horizon
     grid = (horizon.step_years, horizon.steps, n_paths, rng)
     if isinstance(process, CorrelatedGbmProcess):
         drifts = process.drifts if process.drifts is not None else [0.0] * len(process.assets)
@@ -104,9 +122,11 @@ def sample_paths(
 
     Random processes draw ``n_paths`` paths (``scenario.runs`` by default) from
     ``numpy.random.default_rng(scenario.seed)`` unless ``rng`` is given; a historical replay or an
-    event template is one deterministic path (``n_paths`` = 1), whatever ``runs`` says.
+    event template is one deterministic path, repeated when other processes are random; a
+    scenario of deterministic processes only has one path, whatever ``runs`` says.
     """
-    paths = scenario.runs if n_paths is None else check_count("n_paths", n_paths)
+    deterministic = all(isinstance(p, HistoricalProcess | EventProcess) for p in scenario.processes)
+    paths = 1 if deterministic else scenario.runs if n_paths is None else check_count("n_paths", n_paths)
     generator = np.random.default_rng(scenario.seed) if rng is None else rng
     assets, market, source = _market(scenario, paths, generator)
     model = scenario.oracle

@@ -51,8 +51,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -64,6 +62,16 @@ from ringfence.lab.errors import HistoryFileError, ScenarioError, ScenarioIssue
 from ringfence.lab.events import EVENT_TEMPLATES
 from ringfence.lab.history import PriceHistory, TimeUnit, load_price_history
 from ringfence.lab.paths import SECONDS_PER_YEAR, correlation_factor
+from ringfence.lab.scenario_agents import (
+    Attacker,
+    Keepers,
+    LabModel,
+    Liquidity,
+    LiquidityProviders,
+    Population,
+    Study,
+    VenueDesign,
+)
 
 __all__ = [
     "CorrelatedGbmProcess",
@@ -94,12 +102,6 @@ EventName = Literal[
 
 HISTORIES_KEY = "histories"
 BASE_DIR_KEY = "base_dir"
-
-
-class LabModel(BaseModel):
-    """Base of every scenario section: strict types, unknown keys rejected, immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Horizon(LabModel):
@@ -265,6 +267,9 @@ PriceProcess = Annotated[
     GbmProcess | JumpDiffusionProcess | GarchProcess | CorrelatedGbmProcess | HistoricalProcess | EventProcess,
     Field(discriminator="kind"),
 ]
+PriceProcessModel = (
+    GbmProcess | JumpDiffusionProcess | GarchProcess | CorrelatedGbmProcess | HistoricalProcess | EventProcess
+)
 PROCESS_KINDS = frozenset({"gbm", "jump_diffusion", "garch", "correlated_gbm", "historical", "event"})
 
 
@@ -290,36 +295,14 @@ class OracleModel(LabModel):
         return staleness
 
 
-class Population(LabModel):
-    """Placeholder for the agents engine: who trades. Optional; the fields may grow.
-
-    Leverage is notional over collateral: at least 1 (no leverage).
-    """
-
-    accounts: int = Field(ge=1)
-    leverage_min: Leverage = 1.0
-    leverage_max: Leverage
-    collateral_per_account: PositiveFloat
-
-    @field_validator("leverage_max")
-    @classmethod
-    def _ordered(cls, leverage_max: float, info: ValidationInfo) -> float:
-        leverage_min = info.data.get("leverage_min")
-        if leverage_min is not None and leverage_max < leverage_min:
-            raise ValueError(f"must be at least leverage_min ({leverage_min})")
-        return leverage_max
-
-
-class Keepers(LabModel):
-    """Placeholder for the agents engine: who liquidates. Optional; the fields may grow."""
-
-    count: int = Field(ge=1)
-    latency_seconds: int = Field(default=0, ge=0)
-    failure_probability: Probability = 0.0
-
-
 class Scenario(LabModel):
-    """A whole scenario: identity, seed and runs, horizon, price process, oracle, agents."""
+    """A whole scenario: identity, seed and runs, horizon, prices, oracle, venue, agents, study.
+
+    ``price`` is one process or a list of them (``[[price]]``), each pricing its own assets; a
+    deterministic process (historical replay, event template) is the same on every path.
+    The venue and agent sections are optional for a price-only scenario; a stress run needs
+    ``venue``, ``population`` and ``keepers``.
+    """
 
     name: Name
     description: str = ""
@@ -327,17 +310,44 @@ class Scenario(LabModel):
     seed: int = Field(ge=0, lt=2**63)
     runs: int = Field(ge=1)
     horizon: Horizon
-    price: PriceProcess
+    price: PriceProcess | list[PriceProcess]
     oracle: OracleModel = Field(default_factory=OracleModel)
+    venue: VenueDesign | None = None
     population: Population | None = None
     keepers: Keepers | None = None
+    liquidity: Liquidity | None = None
+    liquidity_providers: LiquidityProviders = Field(default_factory=LiquidityProviders)
+    attacker: Attacker | None = None
+    study: Study = Field(default_factory=Study)
+
+    @field_validator("price")
+    @classmethod
+    def _some_process(cls, price: object) -> object:
+        if isinstance(price, list) and not price:
+            raise ValueError("give at least one price process")
+        return price
+
+    @property
+    def processes(self) -> tuple[PriceProcessModel, ...]:
+        """The price processes, in file order."""
+        return tuple(self.price) if isinstance(self.price, list) else (self.price,)
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        """Every asset the price processes price, in order."""
+        names: list[str] = []
+        for process in self.processes:
+            names.extend(process.assets if isinstance(process, CorrelatedGbmProcess) else [process.asset])
+        return tuple(names)
 
 
 def _key_path(location: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for index, part in enumerate(location):
-        if index > 0 and location[index - 1] == "price" and part in PROCESS_KINDS:
-            continue  # pydantic names the union member; the file has no such key
+        # pydantic names the union member (``gbm``, ``list[...]``); the file has no such key
+        inside_price = index > 0 and (location[index - 1] == "price" or location[index - 2 : index - 1] == ("price",))
+        if inside_price and isinstance(part, str) and (part in PROCESS_KINDS or part.startswith(("list[", "tagged-union["))):
+            continue
         if isinstance(part, int):
             parts.append(f"[{part}]")
         else:
@@ -355,21 +365,31 @@ def _issues(error: ValidationError) -> tuple[ScenarioIssue, ...]:
     return tuple(issues)
 
 
+def _process_key(scenario: Scenario, index: int) -> str:
+    return f"price[{index}]" if isinstance(scenario.price, list) else "price"
+
+
 def _history_issues(scenario: Scenario, histories: dict[str, PriceHistory]) -> list[ScenarioIssue]:
-    process = scenario.price
-    if not isinstance(process, HistoricalProcess):
-        return []
-    history = histories[process.csv]
+    issues = []
+    for index, process in enumerate(scenario.processes):
+        if isinstance(process, HistoricalProcess):
+            issues += _history_span_issues(scenario, process, histories[process.csv], _process_key(scenario, index))
+    return issues
+
+
+def _history_span_issues(
+    scenario: Scenario, process: HistoricalProcess, history: PriceHistory, key: str
+) -> list[ScenarioIssue]:
     first, last = float(history.times_s[0]), float(history.times_s[-1])
     start = first if process.start_s is None else process.start_s
     if not first <= start <= last:
-        return [ScenarioIssue("price.start", f"{process.start} is outside the file's span {first:.0f}..{last:.0f} s")]
+        return [ScenarioIssue(f"{key}.start", f"{process.start} is outside the file's span {first:.0f}..{last:.0f} s")]
     end = start + scenario.horizon.seconds
     if end > last:
         return [
             ScenarioIssue(
                 "horizon.steps",
-                f"the run ends at {end:.0f} s, after the last row of price.csv at {last:.0f} s; "
+                f"the run ends at {end:.0f} s, after the last row of {key}.csv at {last:.0f} s; "
                 f"at most {int((last - start) // scenario.horizon.step_seconds)} steps fit",
             )
         ]
@@ -390,20 +410,51 @@ def _oracle_issues(scenario: Scenario) -> list[ScenarioIssue]:
 
 
 def _event_issues(scenario: Scenario) -> list[ScenarioIssue]:
-    process = scenario.price
-    if not isinstance(process, EventProcess):
-        return []
-    event = EVENT_TEMPLATES[process.template](step_seconds=scenario.horizon.step_seconds)
-    available = event.market.shape[1] - 1
-    if scenario.horizon.steps > available:
-        return [
-            ScenarioIssue(
-                "horizon.steps",
-                f"{scenario.horizon.steps} steps exceed the {process.template} template's "
-                f"{available} steps of {scenario.horizon.step_seconds} s",
+    issues = []
+    for process in scenario.processes:
+        if not isinstance(process, EventProcess):
+            continue
+        event = EVENT_TEMPLATES[process.template](step_seconds=scenario.horizon.step_seconds)
+        available = event.market.shape[1] - 1
+        if scenario.horizon.steps > available:
+            issues.append(
+                ScenarioIssue(
+                    "horizon.steps",
+                    f"{scenario.horizon.steps} steps exceed the {process.template} template's "
+                    f"{available} steps of {scenario.horizon.step_seconds} s",
+                )
             )
-        ]
-    return []
+    return issues
+
+
+def _design_issues(scenario: Scenario) -> list[ScenarioIssue]:
+    """Cross-section checks: markets on priced assets, enough markets per trader, a real attack."""
+    assets = scenario.assets
+    issues = []
+    if len(set(assets)) != len(assets):
+        issues.append(ScenarioIssue("price", f"each asset priced once, got {list(assets)}"))
+    venue = scenario.venue
+    markets = [] if venue is None else [market.asset for market in venue.markets]
+    for index, asset in enumerate(markets):
+        if asset not in assets:
+            issues.append(ScenarioIssue(f"venue.markets[{index}].asset", f"{asset!r} is not priced; priced: {list(assets)}"))
+    population = scenario.population
+    if population is not None and venue is not None and population.markets_per_trader > len(markets):
+        issues.append(
+            ScenarioIssue(
+                "population.markets_per_trader",
+                f"{population.markets_per_trader} exceeds the venue's {len(markets)} markets",
+            )
+        )
+    attacker = scenario.attacker
+    if attacker is not None:
+        if attacker.market not in markets:
+            issues.append(ScenarioIssue("attacker.market", f"{attacker.market!r} is not a market; markets: {markets}"))
+        if attacker.exit_step > scenario.horizon.steps:
+            issues.append(
+                ScenarioIssue("attacker.exit_step", f"{attacker.exit_step} is after the last step {scenario.horizon.steps}")
+            )
+    return issues
 
 
 def validate_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> Scenario:
@@ -419,7 +470,12 @@ def validate_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> Scena
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as error:
         raise ScenarioError(file, _issues(error)) from None
-    issues = _history_issues(scenario, context[HISTORIES_KEY]) + _event_issues(scenario) + _oracle_issues(scenario)
+    issues = (
+        _history_issues(scenario, context[HISTORIES_KEY])
+        + _event_issues(scenario)
+        + _oracle_issues(scenario)
+        + _design_issues(scenario)
+    )
     if issues:
         raise ScenarioError(file, tuple(issues))
     return scenario

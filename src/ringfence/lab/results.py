@@ -1,0 +1,143 @@
+"""What one stress run produces, whichever engine ran it: the contract between engines, metrics and report.
+
+A :class:`RunResult` is one price path played once under one venue design (isolation level and
+margin scale). Amounts are in quote units (USD) as float64: the exact engine converts its
+integer atoms at the end of a run, the vectorised engine computes in float64 throughout; the
+results are statistics, not balances (SPEC §1). Liquidations are a structured record array
+(vectorbt's records), one row per liquidation, in the order they happened.
+
+The definitions of every field are in ``docs/stress-model.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "ISOLATION_LEVELS",
+    "LIQUIDATION_DTYPE",
+    "EngineName",
+    "IsolationLevel",
+    "RunResult",
+    "empty_liquidations",
+]
+
+FloatArray = NDArray[np.float64]
+EngineName = Literal["exact", "vector"]
+IsolationLevel = Literal["monolithic", "subaccounts", "isolated_pools", "isolated_positions"]
+ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("monolithic", "subaccounts", "isolated_pools", "isolated_positions")
+"""From the least to the most isolated: the rungs of the isolation ladder."""
+
+LIQUIDATION_DTYPE = np.dtype(
+    [
+        ("step", np.int32),
+        ("pool", np.int32),
+        ("market", np.int32),
+        ("trader", np.int32),
+        ("notional_usd", np.float64),
+        ("bad_debt_usd", np.float64),
+        ("slippage_usd", np.float64),
+        ("delay_seconds", np.float64),
+        ("backstop", np.bool_),
+    ]
+)
+"""One liquidation: when (grid step), where (pool and market index), whose position (trader index;
+-1 for the attacker), the notional closed at the oracle, the shortfall it left (bad debt), the
+cost of unwinding it through the depth model, how long after the position first fell below
+maintenance it happened, and whether the LP vault took it over (backstop path) instead of a keeper."""
+
+
+def empty_liquidations() -> NDArray[np.void]:
+    """Return a liquidation record array with no rows."""
+    return np.zeros(0, dtype=LIQUIDATION_DTYPE)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RunResult:
+    """One run of one scenario on one path under one venue design.
+
+    Attributes
+    ----------
+    engine:
+        Which engine produced the numbers.
+    isolation:
+        The rung of the isolation ladder.
+    margin_scale:
+        Multiplier applied to every market's initial and maintenance margin (1.0 = as in the file).
+    path_index:
+        Which sampled path (0-based) this run played.
+    assets, markets, pools:
+        Names, in index order (``markets[i]`` trades ``assets[i]``).
+    market_prices, oracle_prices:
+        Shape ``(n_assets, steps + 1)``: the traded price after liquidation impact, and what the
+        venue's oracle reported.
+    liquidations:
+        Records of dtype :data:`LIQUIDATION_DTYPE`.
+    bad_debt_usd:
+        Per pool, shape ``(n_pools,)``: shortfalls left by bankrupt closes.
+    insurance_usd:
+        Per pool and grid time, shape ``(n_pools, steps + 1)``: the insurance fund's balance.
+    lp_nav_usd:
+        Per pool and grid time, shape ``(n_pools, steps + 1)``: the LP vault's net asset value.
+    lp_loss_usd:
+        Per pool: losses the LP vault absorbed from shortfalls (backstop budget and socialised loss).
+    adl_loss_usd:
+        Per pool: profit forgone by auto-deleveraged traders.
+    contagion_usd:
+        Shortfall losses borne by LPs and traders whose home market is not the market the
+        shortfall came from (``docs/stress-model.md``).
+    open_notional_usd:
+        Shape ``(steps + 1,)``: traders' open notional at the market price.
+    collateral_usd:
+        Traders' collateral deposited over the run (initial deposits and top-ups).
+    attacker_profit_usd:
+        What the attacker withdrew minus what it deposited (0 without an attacker).
+    """
+
+    engine: EngineName
+    isolation: IsolationLevel
+    margin_scale: float
+    path_index: int
+    assets: tuple[str, ...]
+    markets: tuple[str, ...]
+    pools: tuple[str, ...]
+    step_seconds: int
+    market_prices: FloatArray
+    oracle_prices: FloatArray
+    liquidations: NDArray[np.void]
+    bad_debt_usd: FloatArray
+    insurance_usd: FloatArray
+    lp_nav_usd: FloatArray
+    lp_loss_usd: FloatArray
+    adl_loss_usd: FloatArray
+    contagion_usd: float
+    open_notional_usd: FloatArray
+    collateral_usd: float
+    attacker_profit_usd: float
+
+    @property
+    def total_bad_debt_usd(self) -> float:
+        """Bad debt summed over pools."""
+        return float(self.bad_debt_usd.sum())
+
+    @property
+    def liquidated_value_usd(self) -> float:
+        """Notional closed by liquidations over the run."""
+        return float(self.liquidations["notional_usd"].sum())
+
+    @property
+    def capital_efficiency(self) -> float:
+        """Time-averaged open notional per unit of collateral deposited (0 without collateral)."""
+        if self.collateral_usd <= 0.0:
+            return 0.0
+        return float(self.open_notional_usd.mean() / self.collateral_usd)
+
+    @property
+    def insurance_drawdown_usd(self) -> FloatArray:
+        """Per pool: the largest fall of the insurance fund from a running peak."""
+        peaks = np.maximum.accumulate(self.insurance_usd, axis=1)
+        return np.asarray((peaks - self.insurance_usd).max(axis=1), dtype=np.float64)
