@@ -355,9 +355,19 @@ def _key_path(location: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(root)"
 
 
-def _issues(error: ValidationError) -> tuple[ScenarioIssue, ...]:
+def _wrong_branch(location: tuple[int | str, ...], data: dict[str, Any]) -> bool:
+    """Whether an error belongs to the ``price`` union branch the file did not take (one or a list)."""
+    if len(location) < 2 or location[0] != "price" or not isinstance(location[1], str):
+        return False
+    is_list_branch = location[1].startswith("list[")
+    return is_list_branch != isinstance(data.get("price"), list)
+
+
+def _issues(error: ValidationError, data: dict[str, Any]) -> tuple[ScenarioIssue, ...]:
     issues = []
     for detail in error.errors(include_url=False):
+        if _wrong_branch(tuple(detail["loc"]), data):
+            continue
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] not in ("missing", "extra_forbidden", "model_type") and not isinstance(detail["input"], dict):
             message = f"{message} (got {detail['input']!r})"
@@ -469,7 +479,7 @@ def validate_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> Scena
     try:
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as error:
-        raise ScenarioError(file, _issues(error)) from None
+        raise ScenarioError(file, _issues(error, data)) from None
     issues = (
         _history_issues(scenario, context[HISTORIES_KEY])
         + _event_issues(scenario)

@@ -80,6 +80,10 @@ class PoolDesign(LabModel):
     """|skew notional| may not exceed this multiple of the LP vault."""
     oracle_jump_breaker: NonNegativeFloat = 0.0
     """Reduce-only once an oracle moves more than this share in one update (0 = off)."""
+    backstop_loss_cap: NonNegativeFloat = 0.0
+    """USD of shortfall the LP vault absorbs per window before auto-deleveraging (waterfall step)."""
+    auto_deleverage: bool = False
+    """Deleverage profitable opposing positions before socialising (off: the LP vault takes it)."""
 
 
 class VenueDesign(LabModel):
