@@ -1,0 +1,11 @@
+"""The vectorised Monte-Carlo stress engine: ``docs/stress-model.md`` in float64 over many paths at once.
+
+Kernels (:mod:`.kernels`) are pure functions, arrays in and arrays out, returning status codes;
+the wrapper (:mod:`.design`, :mod:`.opening`, :mod:`.engine`) builds the arrays from a scenario
+and splits the results into one :class:`~ringfence.lab.results.RunResult` per path.
+"""
+
+from ringfence.lab.vector.engine import run_vector
+from ringfence.lab.vector.support import check_vector_support
+
+__all__ = ["check_vector_support", "run_vector"]

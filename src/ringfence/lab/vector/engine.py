@@ -1,0 +1,259 @@
+"""The wrapper's second half: play ``docs/stress-model.md`` over every path at once, then split the results.
+
+:func:`run_vector` checks the scenario, lays the rung out (:mod:`.design`), opens the book at
+time 0 (:mod:`.opening`) and plays steps ``1 … steps`` in the doc's order:
+
+1. market price ``exogenous · exp(impact)``, ``impact ← impact · decay + flow_impact``;
+2. oracle ``exogenous oracle · exp(impact at the oracle's source time)``;
+3. top-ups (one draw per trader, units in order, from the trader's reserve);
+4. (attacker: refused by :func:`~.support.check_vector_support`);
+5. keepers (:mod:`.keepers`);
+6. depth: each market's net liquidated notional moves the next step's price (square-root impact);
+7. LPs flee (:mod:`.lps`).
+
+Every array has the paths on its first axis; only the keepers' service loops (over ranks and
+closes, :mod:`.keepers`) and the LPs loop (over LPs) are Python loops inside a step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ringfence.core.errors import InvalidParameter
+from ringfence.lab.population import StressDraws
+from ringfence.lab.results import IsolationLevel, RunResult
+from ringfence.lab.sample import ScenarioPaths
+from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.design import Design, build_design, build_rules
+from ringfence.lab.vector.keepers import serve_keepers
+from ringfence.lab.vector.kernels import margin_terms, square_root_impact, top_up_amount
+from ringfence.lab.vector.lps import pool_nav, redeem_fleeing_lps
+from ringfence.lab.vector.opening import open_positions
+from ringfence.lab.vector.settle import settle_closes
+from ringfence.lab.vector.state import Book, Records, Static, initial_book
+from ringfence.lab.vector.support import check_vector_support
+
+__all__ = ["run_vector"]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(slots=True, eq=False)
+class _Run:
+    """One vectorised run: inputs, the book and the histories being filled."""
+
+    static: Static
+    book: Book
+    records: Records
+    exogenous: FloatArray
+    exogenous_oracle: FloatArray
+    oracle_source: NDArray[np.int64]
+    stale: NDArray[np.bool_]
+    keeper_draws: FloatArray
+    top_up_draws: FloatArray
+    top_up_wanted: FloatArray
+    impact: FloatArray
+    market_prices: FloatArray
+    oracle_prices: FloatArray
+    insurance: FloatArray
+    nav: FloatArray
+    open_notional: FloatArray
+
+
+def _asset_rows(design: Design, paths: ScenarioPaths) -> NDArray[np.int64]:
+    return np.array([paths.assets.index(asset) for asset in design.assets], dtype=np.int64)
+
+
+def _check_draws(draws: StressDraws, design: Design, n_paths: int, steps: int) -> None:
+    uniforms = draws.uniforms
+    if uniforms.keeper.shape[0] < n_paths or uniforms.keeper.shape[1] != steps + 1:
+        raise InvalidParameter(
+            "draws", uniforms.keeper.shape, f"keeper uniforms of shape ({n_paths}+, {steps + 1}, units)"
+        )
+    if uniforms.keeper.shape[2] < design.units:
+        raise InvalidParameter("draws", uniforms.keeper.shape, f"at least {design.units} unit columns")
+    if uniforms.top_up.shape[:2] != uniforms.keeper.shape[:2] or uniforms.top_up.shape[2] != draws.population.traders:
+        raise InvalidParameter("draws", uniforms.top_up.shape, "top-up uniforms of shape (paths, steps + 1, traders)")
+
+
+def _start(
+    scenario: Scenario, paths: ScenarioPaths, draws: StressDraws, isolation: IsolationLevel, scale: float
+) -> _Run:
+    rules = build_rules(scenario)
+    population = draws.population
+    design = build_design(scenario, population, isolation, scale)
+    n_paths, steps = paths.market.shape[1], scenario.horizon.steps
+    _check_draws(draws, design, n_paths, steps)
+    rows = _asset_rows(design, paths)
+    exogenous, exogenous_oracle = paths.market[rows], paths.oracle[rows]
+    opening = open_positions(design, rules, exogenous_oracle[:, 0, 0])
+    book = initial_book(design, rules, population, opening, n_paths)
+    shape = (len(design.pools), n_paths, steps + 1)
+    run = _Run(
+        static=Static.of(design, rules),
+        book=book,
+        records=Records(),
+        exogenous=exogenous,
+        exogenous_oracle=exogenous_oracle,
+        oracle_source=np.arange(steps + 1) - paths.oracle_age_seconds // scenario.horizon.step_seconds,
+        stale=paths.stale,
+        keeper_draws=draws.uniforms.keeper[:n_paths],
+        top_up_draws=draws.uniforms.top_up[:n_paths],
+        top_up_wanted=rules.top_up_fraction * population.collateral_usd / population.markets_per_trader,
+        impact=np.zeros(exogenous.shape),
+        market_prices=exogenous.copy(),
+        oracle_prices=exogenous_oracle.copy(),
+        insurance=np.zeros(shape),
+        nav=np.zeros(shape),
+        open_notional=np.zeros((n_paths, steps + 1)),
+    )
+    _snapshot(run, 0, pool_nav(book, run.static, _position_prices(run, run.oracle_prices[:, :, 0])))
+    return run
+
+
+def _position_prices(run: _Run, by_market: FloatArray) -> FloatArray:
+    """Spread prices ``(M, P)`` onto positions ``(P, N)``."""
+    return np.asarray(by_market.T[:, run.static.design.position_market])
+
+
+def _snapshot(run: _Run, step: int, nav: FloatArray) -> None:
+    book = run.book
+    run.insurance[:, :, step] = book.insurance.T
+    run.nav[:, :, step] = nav.T
+    market = _position_prices(run, run.market_prices[:, :, step])
+    run.open_notional[:, step] = (np.abs(book.size) * market).sum(axis=1)
+
+
+def _unit_margin(run: _Run, price: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return each unit's maintenance equity and requirement ``(P, U)``."""
+    static, book = run.static, run.book
+    terms, requirement = margin_terms(book.size, book.basis, price, static.maintenance, static.pnl_weight)
+    slots = static.design.slots
+    equity = book.margin + terms.reshape(book.paths, -1, slots).sum(axis=2)
+    return equity, requirement.reshape(book.paths, -1, slots).sum(axis=2)
+
+
+def _top_ups(run: _Run, step: int, equity: FloatArray, requirement: FloatArray) -> None:
+    """Step 3: units below ``top_up_health`` deposit from their trader's reserve, units in order.
+
+    ``equity`` is updated in place with the deposits.
+    """
+    rules, book = run.static.rules, run.book
+    if rules.top_up_health <= 0.0 or rules.top_up_probability <= 0.0:
+        return
+    draws = run.top_up_draws[:, step, :]
+    wants = draws < rules.top_up_probability
+    if not wants.any():
+        return
+    health = np.divide(equity, requirement, out=np.full_like(equity, np.nan), where=requirement > 0.0)
+    traders = book.reserve.shape[1]
+    per_trader = run.static.design.units // traders
+    for slot in range(per_trader):
+        units = np.arange(traders) * per_trader + slot
+        amount = top_up_amount(
+            health[:, units], rules.top_up_health, draws, rules.top_up_probability, book.reserve, run.top_up_wanted
+        )
+        book.reserve -= amount
+        book.margin[:, units] += amount
+        equity[:, units] += amount
+        book.collateral += amount.sum(axis=1)
+
+
+def _prices(run: _Run, step: int, flow: FloatArray) -> None:
+    """Move the market by the decayed impact and let the oracle read it at its source time (steps 1, 2)."""
+    decay = run.static.rules.impact_decay
+    run.impact[:, :, step] = run.impact[:, :, step - 1] * decay + flow
+    run.market_prices[:, :, step] = run.exogenous[:, :, step] * np.exp(run.impact[:, :, step])
+    source = run.oracle_source[step]
+    run.oracle_prices[:, :, step] = run.exogenous_oracle[:, :, step] * np.exp(run.impact[:, :, source])
+
+
+def _depth(run: _Run) -> FloatArray:
+    """Step 6: each market's net liquidated notional of the step becomes its next flow impact ``(M, P)``."""
+    rules, records = run.static.rules, run.records
+    flow = records.net_flow(*run.exogenous.shape[:2])
+    impact = square_root_impact(flow, rules.depth_usd, rules.impact_coefficient)
+    records.close_step(impact)
+    return impact
+
+
+def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
+    _prices(run, step, flow)
+    oracle = run.oracle_prices[:, :, step]
+    price = _position_prices(run, oracle)
+    stale = bool(run.stale[step])
+    equity, requirement = _unit_margin(run, price)
+    _top_ups(run, step, equity, requirement)
+    draws = run.keeper_draws[:, step, :]
+    closes = serve_keepers(run.book, run.static, step, price, equity, requirement, draws, stale)
+    settle_closes(run.book, run.static, run.records, step, closes)
+    flow = _depth(run)
+    nav = redeem_fleeing_lps(run.book, run.static, price, oracle, stale)
+    _snapshot(run, step, nav)
+    return flow
+
+
+def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_seconds: int) -> tuple[RunResult, ...]:
+    design, book = run.static.design, run.book
+    liquidations = run.records.by_path(book.paths)
+    return tuple(
+        RunResult(
+            engine="vector",
+            isolation=isolation,
+            margin_scale=margin_scale,
+            path_index=path,
+            assets=design.assets,
+            markets=design.markets,
+            pools=design.pools,
+            step_seconds=step_seconds,
+            market_prices=run.market_prices[:, path, :].copy(),
+            oracle_prices=run.oracle_prices[:, path, :].copy(),
+            liquidations=liquidations[path],
+            bad_debt_usd=book.bad_debt[path].copy(),
+            insurance_usd=run.insurance[:, path, :].copy(),
+            lp_nav_usd=run.nav[:, path, :].copy(),
+            lp_loss_usd=book.lp_loss[path].copy(),
+            adl_loss_usd=np.zeros(len(design.pools)),
+            contagion_usd=float(book.contagion[path]),
+            open_notional_usd=run.open_notional[path].copy(),
+            collateral_usd=float(book.collateral[path]),
+            attacker_profit_usd=0.0,
+        )
+        for path in range(book.paths)
+    )
+
+
+def run_vector(
+    scenario: Scenario, paths: ScenarioPaths, draws: StressDraws, isolation: IsolationLevel, margin_scale: float
+) -> tuple[RunResult, ...]:
+    """Play the stress model on every path of ``paths`` at once; return one :class:`RunResult` per path.
+
+    Parameters
+    ----------
+    scenario:
+        A loaded scenario with ``venue``, ``population`` and ``keepers``.
+    paths:
+        Its sampled prices (:func:`ringfence.lab.sample.sample_paths`); path ``p`` plays
+        ``paths.market[:, p]``.
+    draws:
+        The population and uniforms (:func:`ringfence.lab.population.draw_stress`) with at least
+        as many paths as ``paths`` and one keeper column per unit of the rung.
+    isolation, margin_scale:
+        The rung of the ladder and the multiplier of every initial and maintenance margin.
+
+    Raises
+    ------
+    ScenarioError
+        Naming every key the vector engine does not support (:func:`~.support.check_vector_support`).
+    InvalidParameter
+        If ``draws`` do not fit the scenario and the paths.
+    """
+    check_vector_support(scenario, isolation, margin_scale)
+    run = _start(scenario, paths, draws, isolation, margin_scale)
+    flow = np.zeros(run.exogenous.shape[:2])
+    for step in range(1, scenario.horizon.steps + 1):
+        flow = _step(run, step, flow)
+    return _results(run, isolation, margin_scale, scenario.horizon.step_seconds)

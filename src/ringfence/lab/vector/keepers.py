@@ -1,0 +1,211 @@
+"""Step 5 of the stress model: candidates, eligibility, the keepers' service and the liquidation closes.
+
+A unit is a candidate while its maintenance equity is below its requirement; it is eligible
+once it has been one for ``latency_seconds``. Eligible units are served in descending notional
+(ties by unit index); congestion sets each keeper's failure probability ``p`` for the step, and
+a served unit is liquidated when its draw is below ``1 − p^n`` (``n`` keepers with capital left).
+A liquidated unit's positions close largest notional first, the unit's health re-checked after
+each close, until it is healthy or flat; each close spends the serving keeper's capital.
+
+With unlimited keeper capital nothing couples one unit's service to another's (the pools'
+waterfall is settled afterwards in serving order, :mod:`.settle`), so every eligible unit of
+every path is served at once. With limited capital ``n`` depends on earlier closes, and the
+service runs rank by rank: the ``r``-th unit of every path at once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ringfence.lab.vector.kernels import (
+    close_position,
+    failure_probability,
+    keeper_succeeds,
+    margin_terms,
+    segmented_cumsum,
+)
+from ringfence.lab.vector.settle import Closes
+from ringfence.lab.vector.state import NOT_SEEN, Book, Static
+
+__all__ = ["MAX_CLOSES_PER_UNIT", "serve_keepers"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+SPEND_MARGIN = 1.0 - 1e-9
+"""A unit counts as unable to exhaust a keeper only with this much room to spare (float sums)."""
+
+MAX_CLOSES_PER_UNIT = 256
+"""Most closes one unit takes in one step; with close factor ``f < 1`` a unit between the toxic
+threshold and 1 needs about ``log(gap)/log(1 − f)`` closes, far fewer than this."""
+
+
+def _ranked(eligible: NDArray[np.bool_], notional: FloatArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Return eligible ``(path, unit)`` pairs in serving order, each one's rank in its path, and per-path counts."""
+    path, unit = np.nonzero(eligible)
+    order = np.lexsort((unit, -notional[path, unit], path))
+    path, unit = path[order].astype(np.int64), unit[order].astype(np.int64)
+    counts = np.bincount(path, minlength=eligible.shape[0]).astype(np.int64)
+    rank = np.arange(path.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    return path, unit, rank, counts
+
+
+def serve_keepers(
+    book: Book,
+    static: Static,
+    step: int,
+    price: FloatArray,
+    unit_equity: FloatArray,
+    unit_requirement: FloatArray,
+    draws: FloatArray,
+    stale: bool,
+) -> Closes:
+    """Update candidates and serve the eligible units of every path at grid step ``step``; return the closes.
+
+    ``price`` is each position's oracle price ``(P, N)``; ``draws`` the keepers' uniforms of this
+    step ``(P, U)``. While the oracle is stale, units stay candidates but no one liquidates.
+    """
+    rules = static.rules
+    closes = Closes()
+    candidate = unit_equity < unit_requirement
+    seen = book.first_seen
+    book.first_seen = np.where(candidate, np.where(seen == NOT_SEEN, step, seen), NOT_SEEN)
+    book.keeper_index[:] = 0
+    book.keeper_left[:] = rules.keeper_capital
+    eligible = candidate & ((step - book.first_seen) * rules.step_seconds >= rules.keeper_latency)
+    if stale or not eligible.any():
+        return closes
+    notional = (np.abs(book.size) * price).reshape(book.paths, -1, static.design.slots).sum(axis=2)
+    path, unit, rank, counts = _ranked(eligible, notional)
+    failure = failure_probability(
+        counts.astype(np.float64), rules.keepers, rules.keeper_failure, rules.congestion_failure, rules.congestion_scale
+    )
+    if math.isinf(rules.keeper_capital):
+        won = keeper_succeeds(draws[path, unit], failure[path], np.full(path.shape[0], float(rules.keepers)))
+        _liquidate(book, static, closes, price, (path[won], unit[won], rank[won]))
+        return closes
+    _serve_in_order(book, static, closes, price, draws, failure, (path, unit, rank, notional[path, unit]))
+    return closes
+
+
+def _serve_in_order(
+    book: Book,
+    static: Static,
+    closes: Closes,
+    price: FloatArray,
+    draws: FloatArray,
+    failure: FloatArray,
+    ranked: tuple[IntArray, IntArray, IntArray, FloatArray],
+) -> None:
+    """Serve units in rank order while keeper capital runs out.
+
+    A unit whose draw fails changes nothing, and a keeper's capital is spent only by closes,
+    which never exceed the unit's notional at the oracle. So each pass takes, on every path, the
+    winners (with the keepers available now) after the last unit served, up to and including the
+    first one whose notional could exhaust the serving keeper: the ones before it cannot change
+    ``n`` and are liquidated together, then that one alone. Passes stop when no path has a winner.
+    """
+    path, unit, rank, notional = ranked
+    keepers = static.rules.keepers
+    next_rank = np.zeros(book.paths, dtype=np.int64)
+    while path.shape[0]:
+        available = (keepers - book.keeper_index[path]).astype(np.float64)
+        won = np.flatnonzero(keeper_succeeds(draws[path, unit], failure[path], available) & (rank >= next_rank[path]))
+        if not won.shape[0]:
+            return
+        starts = np.ones(won.shape[0], dtype=np.bool_)
+        starts[1:] = path[won][1:] != path[won][:-1]
+        spent = segmented_cumsum(notional[won], starts)
+        left = book.keeper_left[path[won]] * SPEND_MARGIN
+        taken = won[spent - notional[won] < left]
+        safe = won[spent < left]
+        risky = np.setdiff1d(taken, safe, assume_unique=True)
+        _liquidate(book, static, closes, price, (path[safe], unit[safe], rank[safe]))
+        _liquidate(book, static, closes, price, (path[risky], unit[risky], rank[risky]))
+        next_rank[path[taken]] = rank[taken] + 1
+        keep = rank >= next_rank[path]
+        path, unit, rank, notional = path[keep], unit[keep], rank[keep], notional[keep]
+
+
+def _liquidate(
+    book: Book, static: Static, closes: Closes, price: FloatArray, served: tuple[IntArray, IntArray, IntArray]
+) -> None:
+    """Close the served units' positions until each is healthy, flat, or out of keepers with capital."""
+    path, unit, rank = served
+    slots = static.design.slots
+    positions = unit[:, None] * slots + np.arange(slots)
+    for sequence in range(MAX_CLOSES_PER_UNIT):
+        rows = path[:, None]
+        size = book.size[rows, positions]
+        unit_price = price[rows, positions]
+        terms, requirement = margin_terms(
+            size, book.basis[rows, positions], unit_price, static.maintenance[positions], static.pnl_weight[positions]
+        )
+        equity = book.margin[path, unit] + terms.sum(axis=1)
+        total = requirement.sum(axis=1)
+        active = (equity < total) & (book.keeper_index[path] < static.rules.keepers)
+        if not active.any():
+            return
+        path, unit, rank, positions = path[active], unit[active], rank[active], positions[active]
+        size, unit_price = size[active], unit_price[active]
+        largest = np.argmax(np.abs(size) * unit_price, axis=1)
+        chosen = positions[np.arange(path.shape[0]), largest]
+        open_elsewhere = np.count_nonzero(size, axis=1) > 1
+        _close(
+            book,
+            static,
+            closes,
+            price,
+            (path, unit, rank, sequence),
+            chosen,
+            equity[active],
+            total[active],
+            open_elsewhere,
+        )
+
+
+def _close(
+    book: Book,
+    static: Static,
+    closes: Closes,
+    price: FloatArray,
+    order: tuple[IntArray, IntArray, IntArray, int],
+    position: IntArray,
+    equity: FloatArray,
+    requirement: FloatArray,
+    open_elsewhere: NDArray[np.bool_],
+) -> None:
+    """Close one position of each served unit and update the unit; the pools settle later (:mod:`.settle`).
+
+    A cross account's debt becomes a shortfall only once its last position is closed
+    (``_cross_shortfall``); an isolated position's at once (it is the unit's only position).
+    """
+    rules = static.rules
+    path, unit = order[0], order[1]
+    size = book.size[path, position]
+    outcome = close_position(
+        size,
+        book.basis[path, position],
+        price[path, position],
+        static.maintenance[position],
+        static.pnl_weight[position],
+        equity,
+        requirement,
+        book.margin[path, unit],
+        rules.penalty,
+        rules.close_factor,
+        rules.liquidator_share,
+    )
+    flat_with_debt = (outcome.after < 0.0) & (outcome.new_size == 0.0) & ~open_elsewhere
+    shortfall = np.where(flat_with_debt, -outcome.after, 0.0)
+    book.size[path, position] = outcome.new_size
+    book.basis[path, position] = outcome.new_basis
+    book.margin[path, unit] = outcome.after + shortfall
+    np.subtract.at(book.keeper_left, path, outcome.closed_notional)
+    exhausted = np.unique(path[book.keeper_left[path] <= 0.0])
+    book.keeper_index[exhausted] += 1
+    book.keeper_left[exhausted] = rules.keeper_capital
+    closes.add(order, position, outcome, shortfall, np.sign(size))

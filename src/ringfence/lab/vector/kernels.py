@@ -1,0 +1,390 @@
+"""Pure float64 kernels of the stress model: arrays in, arrays out, status codes instead of exceptions.
+
+Each kernel mirrors, element by element, the integer rule of the exact engine it names
+(``ringfence.core``), without the rounding: the exact engine rounds every amount against the
+account by at most an atom, which is what the differential tests' tolerance bands absorb.
+Nothing here reads a scenario or mutates its inputs (vectorbt's kernel/wrapper split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "BANKRUPT",
+    "BANKRUPT_AFTER_CLOSE",
+    "KEEPER",
+    "LOWERS_HEALTH",
+    "TOXIC",
+    "CloseOutcome",
+    "WaterfallOutcome",
+    "close_position",
+    "failure_probability",
+    "impact_decay",
+    "insurance_room",
+    "keeper_succeeds",
+    "margin_terms",
+    "ordered_waterfall",
+    "segmented_cumsum",
+    "slippage",
+    "square_root_impact",
+    "top_up_amount",
+    "waterfall",
+]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+KEEPER = 0
+"""A keeper close: close factor, fixed penalty split keeper / insurance fund."""
+BANKRUPT = 1
+"""Backstop path: maintenance equity ≤ 0 before the close."""
+TOXIC = 2
+"""Backstop path: a penalty-paying partial close would lower health (``E·R_pos < R·p·N``)."""
+BANKRUPT_AFTER_CLOSE = 3
+"""Backstop path: the keeper close would leave the margin side negative."""
+LOWERS_HEALTH = 4
+"""Backstop path: the keeper close leaves health lower than it found it."""
+
+SLIPPAGE_SHARE = 2.0 / 3.0
+"""Average cost of a square-root sale as a share of its final impact: ``∫₀¹ √x dx = 2/3``."""
+
+
+def margin_terms(
+    size: FloatArray, basis: FloatArray, price: FloatArray, maintenance_rate: FloatArray, pnl_weight: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Return each position's ``(equity contribution, maintenance requirement)``.
+
+    Equity: unrealised PnL ``size·price − basis``, a positive one at ``pnl_weight``; requirement:
+    ``|size|·price·rate`` (``ringfence.core.margin.position_terms`` with a FLAT margin model and
+    no funding). A unit's equity is its margin side plus the sum of its positions' terms.
+    """
+    pnl = size * price - basis
+    equity = np.where(pnl > 0.0, pnl * pnl_weight, pnl)
+    return equity, np.abs(size) * price * maintenance_rate
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CloseOutcome:
+    """One liquidation close per element (``ringfence.core.pool.liquidate._choose_close``).
+
+    Attributes
+    ----------
+    status:
+        :data:`KEEPER`, or why the backstop path was taken (:data:`BANKRUPT`, :data:`TOXIC`,
+        :data:`BANKRUPT_AFTER_CLOSE`, :data:`LOWERS_HEALTH`).
+    closed_size, closed_notional:
+        Base units closed (positive) and their value at the oracle.
+    realised:
+        PnL realised on the closed part (paid by the LP vault when positive).
+    keeper_reward, insurance_penalty:
+        The penalty actually paid, split keeper / insurance fund (0 on the backstop path).
+    backstop_fee:
+        Equity the account forfeits to the LP vault on the backstop path (at most the
+        position's maintenance requirement).
+    after:
+        The margin side (isolated vault or quote balance) after the close; negative = debt.
+    new_size, new_basis:
+        The position after the close.
+    """
+
+    status: NDArray[np.int8]
+    closed_size: FloatArray
+    closed_notional: FloatArray
+    realised: FloatArray
+    keeper_reward: FloatArray
+    insurance_penalty: FloatArray
+    backstop_fee: FloatArray
+    after: FloatArray
+    new_size: FloatArray
+    new_basis: FloatArray
+
+    @property
+    def backstop(self) -> BoolArray:
+        """Whether the LP vault took the position over (no keeper bonus)."""
+        return np.asarray(self.status != KEEPER)
+
+
+def _backstop_status(
+    bankrupt: BoolArray, toxic: BoolArray, after_negative: BoolArray, lowers: BoolArray
+) -> NDArray[np.int8]:
+    status = np.full(bankrupt.shape, KEEPER, dtype=np.int8)
+    status[lowers] = LOWERS_HEALTH
+    status[after_negative] = BANKRUPT_AFTER_CLOSE
+    status[toxic] = TOXIC
+    status[bankrupt] = BANKRUPT
+    return status
+
+
+def close_position(
+    size: FloatArray,
+    basis: FloatArray,
+    price: FloatArray,
+    maintenance_rate: FloatArray,
+    pnl_weight: FloatArray,
+    unit_equity: FloatArray,
+    unit_requirement: FloatArray,
+    margin: FloatArray,
+    penalty: float,
+    close_factor: float,
+    liquidator_share: float,
+) -> CloseOutcome:
+    """Liquidate one position of each unit: keeper path if it qualifies, else the backstop path.
+
+    Mirrors ``ringfence.core.pool.liquidate`` with the default policy (close-factor sizing,
+    fixed penalty, no backstop health threshold, no pacing cap):
+
+    - backstop if bankrupt (``E ≤ 0``) or toxic (``p > 0`` and ``E·R_pos < R·p·N``, the exact
+      ``is_toxic``);
+    - else a keeper close of ``c = close_factor·|size|``: realised ``PnL·c/|size|``, penalty
+      ``p·c·price`` paid up to what is left (``paid = min(penalty, max(margin + realised, 0))``),
+      ``paid·liquidator_share`` to the keeper, the rest to the insurance fund;
+    - that close turns into the backstop path if it would leave the margin side negative, or
+      if it lowers health (``E'·R < E·R'``; a whole close never does);
+    - backstop: the whole position closes at the oracle; the account forfeits
+      ``min(max(margin + realised, 0), R_pos)`` to the LP vault and pays no penalty.
+
+    Parameters
+    ----------
+    size, basis, price, maintenance_rate, pnl_weight:
+        The position (signed size, signed open notional), its oracle price and its market.
+    unit_equity, unit_requirement:
+        ``E`` and ``R`` of the unit the position draws on (the position alone when isolated).
+    margin:
+        The unit's margin side: its isolated vault or its quote balance.
+    penalty, close_factor, liquidator_share:
+        The pool's design.
+    """
+    abs_size = np.abs(size)
+    direction = np.sign(size)
+    notional = abs_size * price
+    own_requirement = notional * maintenance_rate
+    bankrupt = unit_equity <= 0.0
+    toxic = ~bankrupt & (penalty > 0.0) & (unit_equity * own_requirement < unit_requirement * penalty * notional)
+    fraction = min(close_factor, 1.0)
+    closed = abs_size * fraction
+    realised_keeper = direction * closed * price - basis * fraction
+    charged = closed * price * penalty
+    left = margin + realised_keeper
+    paid = np.minimum(charged, np.maximum(left, 0.0))
+    after_keeper = left - paid
+    new_size_keeper = size - direction * closed if fraction < 1.0 else np.zeros_like(size)
+    new_basis_keeper = basis - basis * fraction if fraction < 1.0 else np.zeros_like(basis)
+    before_terms, _ = margin_terms(size, basis, price, maintenance_rate, pnl_weight)
+    after_terms, _ = margin_terms(new_size_keeper, new_basis_keeper, price, maintenance_rate, pnl_weight)
+    equity_after = unit_equity - before_terms + after_terms + realised_keeper - paid
+    requirement_after = unit_requirement - own_requirement * fraction
+    lowers = (new_size_keeper != 0.0) & (equity_after * unit_requirement < unit_equity * requirement_after)
+    status = _backstop_status(bankrupt, toxic, after_keeper < 0.0, lowers)
+    backstop = status != KEEPER
+    realised_whole = size * price - basis
+    left_whole = margin + realised_whole
+    forfeited = np.minimum(np.maximum(left_whole, 0.0), own_requirement)
+    keeper_reward = paid * liquidator_share
+    return CloseOutcome(
+        status=status,
+        closed_size=np.where(backstop, abs_size, closed),
+        closed_notional=np.where(backstop, notional, closed * price),
+        realised=np.where(backstop, realised_whole, realised_keeper),
+        keeper_reward=np.where(backstop, 0.0, keeper_reward),
+        insurance_penalty=np.where(backstop, 0.0, paid - keeper_reward),
+        backstop_fee=np.where(backstop, forfeited, 0.0),
+        after=np.where(backstop, left_whole - forfeited, after_keeper),
+        new_size=np.where(backstop, 0.0, new_size_keeper),
+        new_basis=np.where(backstop, 0.0, new_basis_keeper),
+    )
+
+
+def insurance_room(
+    insurance: FloatArray, drawn_in_window: FloatArray, window_start: FloatArray, now: float, cap: float, window: float
+) -> FloatArray:
+    """Return what the insurance fund may still pay: ``max(min(cap − drawn in window, fund), 0)``.
+
+    A window opened at ``window_start`` lasts ``window`` seconds (``insurance_room_atoms``).
+    """
+    in_window = now - window_start < window
+    used = np.where(in_window, drawn_in_window, 0.0)
+    return np.maximum(np.minimum(cap - used, insurance), 0.0)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WaterfallOutcome:
+    """Who pays a shortfall (``ringfence.core.pool.liquidate.waterfall`` without auto-deleveraging).
+
+    ``drawn`` from the insurance fund, ``absorbed`` by the LP vault's backstop budget and the rest
+    ``socialised`` onto the LP vault; the windows after the events (a draw or an absorption
+    opens a new window when the last one has ended, as ``evolve`` does).
+    """
+
+    drawn: FloatArray
+    absorbed: FloatArray
+    socialised: FloatArray
+    insurance_window_start: FloatArray
+    insurance_drawn_in_window: FloatArray
+    backstop_window_start: FloatArray
+    backstop_absorbed_in_window: FloatArray
+
+    @property
+    def lp_loss(self) -> FloatArray:
+        """What the LP vault bears: backstop budget and socialised loss."""
+        return self.absorbed + self.socialised
+
+
+def _charge_window(
+    amount: FloatArray, used: FloatArray, start: FloatArray, now: float, window: float
+) -> tuple[FloatArray, FloatArray]:
+    renew = (amount > 0.0) & (now - start >= window)
+    new_start = np.where(renew, now, start)
+    new_used = np.where(renew, 0.0, used) + amount
+    return new_start, new_used
+
+
+def waterfall(
+    shortfall: FloatArray,
+    insurance: FloatArray,
+    insurance_drawn: FloatArray,
+    insurance_start: FloatArray,
+    backstop_absorbed: FloatArray,
+    backstop_start: FloatArray,
+    now: float,
+    insurance_cap: float,
+    insurance_window: float,
+    backstop_cap: float,
+    backstop_window: float,
+) -> WaterfallOutcome:
+    """Split each shortfall: insurance (capped per window) → backstop budget (per window) → socialised."""
+    drawn = np.minimum(
+        shortfall, insurance_room(insurance, insurance_drawn, insurance_start, now, insurance_cap, insurance_window)
+    )
+    in_window = now - backstop_start < backstop_window
+    budget = np.maximum(backstop_cap - np.where(in_window, backstop_absorbed, 0.0), 0.0)
+    absorbed = np.minimum(shortfall - drawn, budget)
+    insurance_start_after, insurance_used = _charge_window(
+        drawn, insurance_drawn, insurance_start, now, insurance_window
+    )
+    backstop_start_after, backstop_used = _charge_window(
+        absorbed, backstop_absorbed, backstop_start, now, backstop_window
+    )
+    return WaterfallOutcome(
+        drawn=drawn,
+        absorbed=absorbed,
+        socialised=shortfall - drawn - absorbed,
+        insurance_window_start=insurance_start_after,
+        insurance_drawn_in_window=insurance_used,
+        backstop_window_start=backstop_start_after,
+        backstop_absorbed_in_window=backstop_used,
+    )
+
+
+def _segment_start_index(starts: BoolArray) -> NDArray[np.int64]:
+    """Return, for each element, the index where its segment starts (segments are contiguous)."""
+    index = np.arange(starts.shape[0])
+    return np.asarray(np.maximum.accumulate(np.where(starts, index, 0)))
+
+
+def _segmented_running_min(values: FloatArray, starts: BoolArray) -> FloatArray:
+    """Return the inclusive running minimum inside each contiguous segment (a Hillis-Steele scan)."""
+    result = values.copy()
+    first = _segment_start_index(starts)
+    index = np.arange(values.shape[0])
+    shift = 1
+    while shift < values.shape[0]:
+        previous = np.full_like(result, np.inf)
+        previous[shift:] = result[:-shift]
+        reach = index - shift >= first
+        result = np.where(reach, np.minimum(result, previous), result)
+        shift *= 2
+    return result
+
+
+def segmented_cumsum(values: FloatArray, starts: BoolArray) -> FloatArray:
+    """Return the inclusive running sum inside each contiguous segment."""
+    total = np.cumsum(values)
+    before = total - values
+    return np.asarray(total - before[_segment_start_index(starts)])
+
+
+def _shift_in_segment(values: FloatArray, starts: BoolArray) -> FloatArray:
+    """Return each element's predecessor in its segment (0 for a segment's first element)."""
+    shifted = np.zeros_like(values)
+    shifted[1:] = values[:-1]
+    return np.where(starts, 0.0, shifted)
+
+
+def ordered_waterfall(
+    shortfall: FloatArray,
+    penalty: FloatArray,
+    starts: BoolArray,
+    insurance: FloatArray,
+    cap_room: FloatArray,
+    backstop_room: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Return each close's insurance draw and backstop absorption when a pool's closes run in order.
+
+    Closes are grouped in contiguous segments (one per pool and path, ``starts`` marks each
+    segment's first close), in the order they happen. Close ``k`` draws
+    ``d_k = min(s_k, max(min(C − U_k, I + A_k − U_k), 0))`` where ``C`` is the cap room left in
+    the window at the start (``cap_room``), ``I`` the fund at the start, ``A_k`` the
+    penalties credited by earlier closes and ``U_k`` the draws before ``k``. With
+    ``B_k = max(min(C, I + A_k), 0)`` (non-decreasing) the draws so far follow
+    ``U_{k+1} = min(U_k + s_k, B_k)``, whose solution is
+    ``U_{k+1} = S_{k+1} + min(0, min_{j ≤ k}(B_j − S_{j+1}))`` (``S`` the running shortfall): a
+    running minimum, so the sequential rule is played without a loop over closes. The backstop
+    budget then absorbs ``min(budget, running sum of what insurance left)``.
+    """
+    credited = segmented_cumsum(penalty, starts) - penalty
+    bound = np.maximum(np.minimum(cap_room, insurance + credited), 0.0)
+    demand = segmented_cumsum(shortfall, starts)
+    used = demand + np.minimum(0.0, _segmented_running_min(bound - demand, starts))
+    drawn = np.clip(used - _shift_in_segment(used, starts), 0.0, shortfall)
+    left = segmented_cumsum(shortfall - drawn, starts)
+    absorbed_so_far = np.minimum(backstop_room, left)
+    absorbed = np.clip(absorbed_so_far - _shift_in_segment(absorbed_so_far, starts), 0.0, shortfall - drawn)
+    return drawn, absorbed
+
+
+def square_root_impact(net_notional: FloatArray, depth_usd: float, coefficient: float) -> FloatArray:
+    """Return the log-price impact of a net liquidated notional: ``−sign(Q)·coefficient·√(|Q|/depth)``.
+
+    ``Q > 0`` is net selling (closed longs). Square-root impact: R. Almgren, C. Thum,
+    E. Hauptmann, H. Li, "Direct estimation of equity market impact", *Risk* 18 (2005);
+    J. Gatheral, "No-dynamic-arbitrage and market impact", *Quantitative Finance* 10 (2010).
+    """
+    return np.asarray(-np.sign(net_notional) * coefficient * np.sqrt(np.abs(net_notional) / depth_usd))
+
+
+def slippage(notional: FloatArray, flow_impact: FloatArray) -> FloatArray:
+    """Return each liquidation's unwinding cost: ``notional·|impact|·2/3`` (the average of ``√x`` on [0, 1])."""
+    return np.asarray(notional * np.abs(flow_impact) * SLIPPAGE_SHARE)
+
+
+def impact_decay(step_seconds: float, half_life_seconds: float) -> float:
+    """Return the share of the impact left after one step: ``0.5^(step / half-life)``."""
+    return float(0.5 ** (step_seconds / half_life_seconds))
+
+
+def failure_probability(
+    eligible: FloatArray, keepers: int, failure: float, congestion_failure: float, congestion_scale: float
+) -> FloatArray:
+    """Return each keeper attempt's failure probability: ``min(1, f + g·min(1, (eligible/keepers)/scale))``."""
+    congestion = np.asarray(eligible, dtype=np.float64) / keepers
+    return np.asarray(np.minimum(1.0, failure + congestion_failure * np.minimum(1.0, congestion / congestion_scale)))
+
+
+def keeper_succeeds(draw: FloatArray, failure: FloatArray, keepers_with_capital: FloatArray) -> BoolArray:
+    """Return whether some keeper liquidates: ``draw < 1 − failure^n`` (never with ``n = 0``)."""
+    return np.asarray(draw < 1.0 - np.power(failure, keepers_with_capital))
+
+
+def top_up_amount(
+    health: FloatArray, threshold: float, draw: FloatArray, probability: float, reserve: FloatArray, wanted: FloatArray
+) -> FloatArray:
+    """Return each unit's top-up: ``min(reserve, wanted)`` when ``health < threshold`` and ``draw < probability``.
+
+    A unit with no requirement (``health`` NaN) never tops up, nor does any with ``threshold = 0``.
+    """
+    wants = (threshold > 0.0) & (health < threshold) & (draw < probability)
+    return np.where(wants, np.minimum(reserve, wanted), 0.0)

@@ -1,0 +1,168 @@
+"""The mutable arrays of a vectorised run: one row per path (first axis), as in a structure of arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ringfence.lab.population import Population
+from ringfence.lab.results import LIQUIDATION_DTYPE
+from ringfence.lab.vector.design import Design, Rules
+from ringfence.lab.vector.kernels import slippage
+from ringfence.lab.vector.opening import Opening
+
+__all__ = ["NOT_SEEN", "Book", "Records", "Static", "initial_book", "one_hot"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+NOT_SEEN = -1
+"""``first_seen`` of a unit that is not a candidate."""
+
+
+def one_hot(index: IntArray, width: int) -> FloatArray:
+    """Return the ``(len(index), width)`` indicator matrix (sums by group with a matrix product)."""
+    matrix = np.zeros((index.shape[0], width))
+    matrix[np.arange(index.shape[0]), index] = 1.0
+    return matrix
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Static:
+    """Per-position views of the design that every step reads, and the run's rules."""
+
+    design: Design
+    rules: Rules
+    maintenance: FloatArray
+    pnl_weight: FloatArray
+    pool: IntArray
+    lp_pool: FloatArray
+    """``(M, Q)``: LP ``i`` (market ``i``'s) belongs to pool ``market_pool[i]``."""
+
+    @classmethod
+    def of(cls, design: Design, rules: Rules) -> Static:
+        """Build the views of ``design``."""
+        market = design.position_market
+        return cls(
+            design,
+            rules,
+            design.maintenance_margin[market],
+            design.pnl_weight[market],
+            design.position_pool,
+            one_hot(design.market_pool, len(design.pools)),
+        )
+
+
+@dataclass(slots=True, eq=False)
+class Book:
+    """Everything that changes during a run, for ``P`` paths at once.
+
+    Positions ``(P, N)``, units ``(P, U)``, traders ``(P, T)``, pools ``(P, Q)``, LPs ``(P, M)``
+    (LP ``i`` is market ``i``'s, in pool ``market_pool[i]``), keepers ``(P,)``: the serving
+    keeper's index and the capital it has left this step.
+    """
+
+    size: FloatArray
+    basis: FloatArray
+    margin: FloatArray
+    first_seen: IntArray
+    reserve: FloatArray
+    vault: FloatArray
+    insurance: FloatArray
+    insurance_start: FloatArray
+    insurance_drawn: FloatArray
+    backstop_start: FloatArray
+    backstop_absorbed: FloatArray
+    lp_shares: FloatArray
+    flee: NDArray[np.int8]
+    nav_peak: FloatArray
+    keeper_index: IntArray
+    keeper_left: FloatArray
+    bad_debt: FloatArray
+    lp_loss: FloatArray
+    contagion: FloatArray
+    collateral: FloatArray
+
+    @property
+    def paths(self) -> int:
+        """Number of paths."""
+        return int(self.size.shape[0])
+
+
+@dataclass(slots=True, eq=False)
+class Records:
+    """Liquidation records as they happen; a step's rows wait for the step's price impact (slippage)."""
+
+    done: list[NDArray[np.void]] = field(default_factory=list)
+    paths: list[IntArray] = field(default_factory=list)
+    step_rows: NDArray[np.void] | None = None
+    step_paths: IntArray | None = None
+    step_signed: FloatArray | None = None
+
+    def add_step(self, path: IntArray, rows: NDArray[np.void], signed_notional: FloatArray) -> None:
+        """Hold the step's rows (in order); ``signed_notional > 0`` sells (a closed long)."""
+        self.step_paths, self.step_rows, self.step_signed = path, rows, signed_notional
+
+    def net_flow(self, n_markets: int, n_paths: int) -> FloatArray:
+        """Return the step's net liquidated notional per market and path ``(M, P)`` (sales positive)."""
+        flow = np.zeros((n_markets, n_paths))
+        if self.step_rows is not None and self.step_paths is not None and self.step_signed is not None:
+            np.add.at(flow, (self.step_rows["market"], self.step_paths), self.step_signed)
+        return flow
+
+    def close_step(self, flow_impact: FloatArray) -> None:
+        """Fill the held rows' slippage from the step's impact ``(M, P)`` and keep them."""
+        if self.step_rows is None or self.step_paths is None:
+            return
+        rows, path = self.step_rows, self.step_paths
+        rows["slippage_usd"] = slippage(rows["notional_usd"], flow_impact[rows["market"], path])
+        self.done.append(rows)
+        self.paths.append(path)
+        self.step_rows = self.step_paths = self.step_signed = None
+
+    def by_path(self, n_paths: int) -> list[NDArray[np.void]]:
+        """Return each path's rows in the order they happened."""
+        if not self.done:
+            return [np.zeros(0, dtype=LIQUIDATION_DTYPE) for _ in range(n_paths)]
+        rows = np.concatenate(self.done)
+        paths = np.concatenate(self.paths)
+        order = np.argsort(paths, kind="stable")
+        counts = np.bincount(paths, minlength=n_paths)
+        return list(np.split(rows[order], np.cumsum(counts)[:-1]))
+
+
+def initial_book(design: Design, rules: Rules, population: Population, opening: Opening, n_paths: int) -> Book:
+    """Return the book at time 0 on every path (LP shares = LP capital: the first deposits mint 1:1).
+
+    Positions open at the oracle, so every PnL is 0 and each pool's NAV (the first peak) is its vault.
+    """
+    n_pools = len(design.pools)
+
+    def tile(row: FloatArray) -> FloatArray:
+        return np.tile(np.asarray(row, dtype=np.float64), (n_paths, 1))
+
+    zeros = np.zeros((n_paths, n_pools))
+    return Book(
+        size=tile(opening.size),
+        basis=tile(opening.basis),
+        margin=tile(opening.margin),
+        first_seen=np.full((n_paths, design.units), NOT_SEEN, dtype=np.int64),
+        reserve=tile(population.reserve_usd),
+        vault=tile(opening.vault),
+        insurance=tile(design.pool_insurance),
+        insurance_start=zeros.copy(),
+        insurance_drawn=zeros.copy(),
+        backstop_start=zeros.copy(),
+        backstop_absorbed=zeros.copy(),
+        lp_shares=tile(design.lp_capital),
+        flee=np.zeros((n_paths, len(design.markets)), dtype=np.int8),
+        nav_peak=tile(opening.vault),
+        keeper_index=np.zeros(n_paths, dtype=np.int64),
+        keeper_left=np.full(n_paths, rules.keeper_capital),
+        bad_debt=zeros.copy(),
+        lp_loss=zeros.copy(),
+        contagion=np.zeros(n_paths),
+        collateral=np.full(n_paths, float(population.collateral_usd.sum())),
+    )

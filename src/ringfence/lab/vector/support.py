@@ -1,0 +1,72 @@
+"""What the vectorised engine plays, and the scenario keys it refuses by name (never ignores)."""
+
+from __future__ import annotations
+
+from ringfence.lab.errors import ScenarioError, ScenarioIssue
+from ringfence.lab.population import scenario_file
+from ringfence.lab.results import ISOLATION_LEVELS
+from ringfence.lab.scenario import Scenario
+
+__all__ = ["check_vector_support"]
+
+
+def _required(scenario: Scenario) -> list[ScenarioIssue]:
+    missing = [name for name in ("venue", "population", "keepers") if getattr(scenario, name) is None]
+    return [ScenarioIssue(name, "required by a stress run (docs/stress-model.md)") for name in missing]
+
+
+def _unsupported(scenario: Scenario) -> list[ScenarioIssue]:
+    issues = []
+    if scenario.attacker is not None:
+        issues.append(ScenarioIssue("attacker", "not supported by the vector engine; run the exact engine"))
+    venue = scenario.venue
+    if venue is None:
+        return issues
+    if venue.pool.auto_deleverage:
+        issues.append(
+            ScenarioIssue("venue.pool.auto_deleverage", "true is not supported by the vector engine; set it to false")
+        )
+    if venue.pool.oracle_jump_breaker > 0.0:
+        issues.append(
+            ScenarioIssue("venue.pool.oracle_jump_breaker", "breakers are not supported by the vector engine; set 0")
+        )
+    for index, market in enumerate(venue.markets):
+        model = getattr(market, "margin_model", None)
+        if model not in (None, "flat"):
+            issues.append(
+                ScenarioIssue(
+                    f"venue.markets[{index}].margin_model",
+                    f"{model!r}: only the flat margin model is supported by the vector engine",
+                )
+            )
+    return issues
+
+
+def _design_issues(scenario: Scenario, isolation: str, margin_scale: float) -> list[ScenarioIssue]:
+    issues = []
+    if isolation not in ISOLATION_LEVELS:
+        issues.append(ScenarioIssue("study.ladder", f"{isolation!r} is not a rung; rungs: {list(ISOLATION_LEVELS)}"))
+    if not margin_scale > 0.0:
+        issues.append(ScenarioIssue("study.margin_scales", f"{margin_scale!r} must be a number > 0"))
+    elif scenario.venue is not None:
+        highest = max(market.initial_margin for market in scenario.venue.markets)
+        if highest * margin_scale > 1.0:
+            issues.append(
+                ScenarioIssue(
+                    "study.margin_scales",
+                    f"{margin_scale} lifts an initial margin of {highest} past 1; at most {1.0 / highest:.6g}",
+                )
+            )
+    return issues
+
+
+def check_vector_support(scenario: Scenario, isolation: str, margin_scale: float) -> None:
+    """Raise a :class:`ScenarioError` naming every key the vector engine cannot play as given.
+
+    Refused: a missing ``venue``, ``population`` or ``keepers``; ``attacker``;
+    ``venue.pool.auto_deleverage = true``; ``venue.pool.oracle_jump_breaker > 0``; a margin
+    model other than flat; an unknown rung; a margin scale lifting an initial margin past 1.
+    """
+    issues = _required(scenario) + _unsupported(scenario) + _design_issues(scenario, isolation, margin_scale)
+    if issues:
+        raise ScenarioError(scenario_file(scenario), tuple(issues))
