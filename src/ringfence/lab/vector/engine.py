@@ -29,8 +29,8 @@ from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector.design import Design, build_design, build_rules
 from ringfence.lab.vector.keepers import serve_keepers
-from ringfence.lab.vector.kernels import margin_terms, square_root_impact, top_up_amount
-from ringfence.lab.vector.lps import pool_nav, redeem_fleeing_lps
+from ringfence.lab.vector.kernels import square_root_impact, top_up_amount
+from ringfence.lab.vector.lps import redeem_fleeing_lps
 from ringfence.lab.vector.opening import open_positions
 from ringfence.lab.vector.settle import settle_closes
 from ringfence.lab.vector.state import Book, Records, Static, initial_book
@@ -110,30 +110,55 @@ def _start(
         nav=np.zeros(shape),
         open_notional=np.zeros((n_paths, steps + 1)),
     )
-    _snapshot(run, 0, pool_nav(book, run.static, _position_prices(run, run.oracle_prices[:, :, 0])))
+    _snapshot(run, 0, book.vault.copy())
     return run
 
 
 def _position_prices(run: _Run, by_market: FloatArray) -> FloatArray:
-    """Spread prices ``(M, P)`` onto positions ``(P, N)``."""
-    return np.asarray(by_market.T[:, run.static.design.position_market])
+    """Spread prices ``(M, P)`` onto positions ``(P, N)`` (a broadcast view with one market)."""
+    design = run.static.design
+    if len(design.markets) == 1:
+        return np.broadcast_to(by_market.T, (by_market.shape[1], design.position_market.shape[0]))
+    return np.asarray(by_market.T[:, design.position_market])
 
 
 def _snapshot(run: _Run, step: int, nav: FloatArray) -> None:
     book = run.book
     run.insurance[:, :, step] = book.insurance.T
     run.nav[:, :, step] = nav.T
-    market = _position_prices(run, run.market_prices[:, :, step])
-    run.open_notional[:, step] = (np.abs(book.size) * market).sum(axis=1)
+    run.open_notional[:, step] = (book.open_size * run.market_prices[:, :, step].T).sum(axis=1)
 
 
-def _unit_margin(run: _Run, price: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Return each unit's maintenance equity and requirement ``(P, U)``."""
+@dataclass(frozen=True, slots=True, eq=False)
+class _Marks:
+    """The book marked at the oracle: per position PnL and notional, per unit equity and requirement."""
+
+    pnl: FloatArray
+    notional: FloatArray
+    equity: FloatArray
+    requirement: FloatArray
+
+    def pool_pnl(self, static: Static) -> FloatArray:
+        """Return the traders' unrealised PnL per pool ``(P, Q)``."""
+        if static.position_pools.shape[1] == 1:
+            return np.asarray(self.pnl.sum(axis=1, keepdims=True))
+        return np.asarray(self.pnl @ static.position_pools)
+
+
+def _marks(run: _Run, price: FloatArray) -> _Marks:
+    """Mark every position at ``price`` (:func:`~.kernels.margin_terms`, fused for the whole book)."""
     static, book = run.static, run.book
-    terms, requirement = margin_terms(book.size, book.basis, price, static.maintenance, static.pnl_weight)
+    pnl = book.size * price
+    pnl -= book.basis
+    notional = np.abs(book.size)
+    notional *= price
+    requirement = notional * static.maintenance
+    terms = np.where(pnl > 0.0, pnl * static.pnl_weight, pnl) if static.weighted else pnl
     slots = static.design.slots
+    if slots == 1:
+        return _Marks(pnl, notional, book.margin + terms, requirement)
     equity = book.margin + terms.reshape(book.paths, -1, slots).sum(axis=2)
-    return equity, requirement.reshape(book.paths, -1, slots).sum(axis=2)
+    return _Marks(pnl, notional, equity, requirement.reshape(book.paths, -1, slots).sum(axis=2))
 
 
 def _top_ups(run: _Run, step: int, equity: FloatArray, requirement: FloatArray) -> None:
@@ -185,14 +210,16 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
     oracle = run.oracle_prices[:, :, step]
     price = _position_prices(run, oracle)
     stale = bool(run.stale[step])
-    equity, requirement = _unit_margin(run, price)
-    _top_ups(run, step, equity, requirement)
+    marks = _marks(run, price)
+    _top_ups(run, step, marks.equity, marks.requirement)
     draws = run.keeper_draws[:, step, :]
-    closes = serve_keepers(run.book, run.static, step, price, equity, requirement, draws, stale)
-    settle_closes(run.book, run.static, run.records, step, closes)
+    closes = serve_keepers(
+        run.book, run.static, step, (price, marks.notional), marks.equity, marks.requirement, draws, stale
+    )
+    realised = settle_closes(run.book, run.static, run.records, step, closes)
     flow = _depth(run)
-    nav = redeem_fleeing_lps(run.book, run.static, price, oracle, stale)
-    _snapshot(run, step, nav)
+    nav = run.book.vault - (marks.pool_pnl(run.static) - realised)
+    _snapshot(run, step, redeem_fleeing_lps(run.book, run.static, nav, oracle, stale))
     return flow
 
 

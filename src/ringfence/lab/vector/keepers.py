@@ -43,21 +43,34 @@ MAX_CLOSES_PER_UNIT = 256
 threshold and 1 needs about ``log(gap)/log(1 − f)`` closes, far fewer than this."""
 
 
-def _ranked(eligible: NDArray[np.bool_], notional: FloatArray) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """Return eligible ``(path, unit)`` pairs in serving order, each one's rank in its path, and per-path counts."""
-    path, unit = np.nonzero(eligible)
-    order = np.lexsort((unit, -notional[path, unit], path))
+def _ranked(
+    n_paths: int, path: IntArray, unit: IntArray, notional: FloatArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray]:
+    """Return eligible units in serving order (path, descending notional, unit), their ranks, per-path counts."""
+    order = np.lexsort((unit, -notional, path))
     path, unit = path[order].astype(np.int64), unit[order].astype(np.int64)
-    counts = np.bincount(path, minlength=eligible.shape[0]).astype(np.int64)
+    counts = np.bincount(path, minlength=n_paths).astype(np.int64)
     rank = np.arange(path.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-    return path, unit, rank, counts
+    return path, unit, rank, counts, notional[order]
+
+
+def _candidates(
+    book: Book, static: Static, step: int, unit_equity: FloatArray, unit_requirement: FloatArray
+) -> NDArray[np.bool_]:
+    """Update ``first_seen`` and return which units are eligible (candidates for ``latency`` seconds)."""
+    candidate = unit_equity < unit_requirement
+    seen = book.first_seen
+    seen[~candidate] = NOT_SEEN
+    seen[candidate & (seen == NOT_SEEN)] = step
+    waited_steps = math.ceil(static.rules.keeper_latency / static.rules.step_seconds)
+    return np.asarray(candidate & (seen <= step - waited_steps))
 
 
 def serve_keepers(
     book: Book,
     static: Static,
     step: int,
-    price: FloatArray,
+    marks: tuple[FloatArray, FloatArray],
     unit_equity: FloatArray,
     unit_requirement: FloatArray,
     draws: FloatArray,
@@ -65,21 +78,22 @@ def serve_keepers(
 ) -> Closes:
     """Update candidates and serve the eligible units of every path at grid step ``step``; return the closes.
 
-    ``price`` is each position's oracle price ``(P, N)``; ``draws`` the keepers' uniforms of this
-    step ``(P, U)``. While the oracle is stale, units stay candidates but no one liquidates.
+    ``marks`` are each position's oracle price and notional ``(P, N)``; ``draws`` the keepers'
+    uniforms of this step ``(P, U)``. While the oracle is stale, units stay candidates but no one
+    liquidates.
     """
     rules = static.rules
     closes = Closes()
-    candidate = unit_equity < unit_requirement
-    seen = book.first_seen
-    book.first_seen = np.where(candidate, np.where(seen == NOT_SEEN, step, seen), NOT_SEEN)
+    eligible = _candidates(book, static, step, unit_equity, unit_requirement)
     book.keeper_index[:] = 0
     book.keeper_left[:] = rules.keeper_capital
-    eligible = candidate & ((step - book.first_seen) * rules.step_seconds >= rules.keeper_latency)
     if stale or not eligible.any():
         return closes
-    notional = (np.abs(book.size) * price).reshape(book.paths, -1, static.design.slots).sum(axis=2)
-    path, unit, rank, counts = _ranked(eligible, notional)
+    price, position_notional = marks
+    slots = static.design.slots
+    path, unit = np.nonzero(eligible)
+    notional = position_notional[path[:, None], unit[:, None] * slots + np.arange(slots)].sum(axis=1)
+    path, unit, rank, counts, notional = _ranked(eligible.shape[0], path, unit, notional)
     failure = failure_probability(
         counts.astype(np.float64), rules.keepers, rules.keeper_failure, rules.congestion_failure, rules.congestion_scale
     )
@@ -87,7 +101,7 @@ def serve_keepers(
         won = keeper_succeeds(draws[path, unit], failure[path], np.full(path.shape[0], float(rules.keepers)))
         _liquidate(book, static, closes, price, (path[won], unit[won], rank[won]))
         return closes
-    _serve_in_order(book, static, closes, price, draws, failure, (path, unit, rank, notional[path, unit]))
+    _serve_in_order(book, static, closes, price, draws, failure, (path, unit, rank, notional))
     return closes
 
 
@@ -204,6 +218,9 @@ def _close(
     book.size[path, position] = outcome.new_size
     book.basis[path, position] = outcome.new_basis
     book.margin[path, unit] = outcome.after + shortfall
+    market = static.design.position_market[position]
+    np.subtract.at(book.open_size, (path, market), outcome.closed_size)
+    np.subtract.at(book.skew, (path, market), np.sign(size) * outcome.closed_size)
     np.subtract.at(book.keeper_left, path, outcome.closed_notional)
     exhausted = np.unique(path[book.keeper_left[path] <= 0.0])
     book.keeper_index[exhausted] += 1

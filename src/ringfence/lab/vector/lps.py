@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.lab.vector.state import Book, Static, one_hot
+from ringfence.lab.vector.state import Book, Static
 
-__all__ = ["PENDING", "REDEEMED", "pool_nav", "redeem_fleeing_lps"]
+__all__ = ["PENDING", "REDEEMED", "redeem_fleeing_lps"]
 
 FloatArray = NDArray[np.float64]
 
@@ -25,23 +25,15 @@ REDEEMED = 2
 """An LP that fled (it does not flee twice)."""
 
 
-def pool_nav(book: Book, static: Static, price: FloatArray) -> FloatArray:
-    """Return each pool's NAV ``(P, Q)`` at the positions' oracle prices ``price`` ``(P, N)``."""
-    pnl = book.size * price - book.basis
-    return np.asarray(book.vault - pnl @ one_hot(static.pool, len(static.design.pools)))
-
-
 def _exposure(book: Book, static: Static, oracle: FloatArray) -> FloatArray:
     """Return each pool's net exposure ``Σ_markets |skew · price|`` ``(P, Q)``; ``oracle`` is ``(M, P)``."""
-    design = static.design
-    skew = book.size @ one_hot(design.position_market, len(design.markets))
-    return np.asarray(np.abs(skew * oracle.T) @ static.lp_pool)
+    return np.asarray(np.abs(book.skew * oracle.T) @ static.lp_pool)
 
 
-def redeem_fleeing_lps(book: Book, static: Static, price: FloatArray, oracle: FloatArray, stale: bool) -> FloatArray:
-    """Trigger and pay the fleeing LPs; return each pool's NAV after the redemptions ``(P, Q)``."""
+def redeem_fleeing_lps(book: Book, static: Static, nav: FloatArray, oracle: FloatArray, stale: bool) -> FloatArray:
+    """Trigger and pay the fleeing LPs given each pool's NAV ``(P, Q)``; return the NAV after the redemptions."""
     design, rules = static.design, static.rules
-    nav = pool_nav(book, static, price)
+    nav = nav.copy()
     book.nav_peak = np.maximum(book.nav_peak, nav)
     falling = book.nav_peak - nav > rules.flee_drawdown * book.nav_peak
     book.flee[(book.flee == 0) & falling[:, design.market_pool]] = PENDING

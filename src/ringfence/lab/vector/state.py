@@ -40,6 +40,10 @@ class Static:
     pool: IntArray
     lp_pool: FloatArray
     """``(M, Q)``: LP ``i`` (market ``i``'s) belongs to pool ``market_pool[i]``."""
+    position_pools: FloatArray
+    """``(N, Q)``: the pool of every position (sums per pool with a matrix product)."""
+    weighted: bool
+    """Whether some market weighs positive PnL below 1 (else equity terms are the PnL itself)."""
 
     @classmethod
     def of(cls, design: Design, rules: Rules) -> Static:
@@ -52,6 +56,8 @@ class Static:
             design.pnl_weight[market],
             design.position_pool,
             one_hot(design.market_pool, len(design.pools)),
+            one_hot(design.position_pool, len(design.pools)),
+            bool(np.any(design.pnl_weight < 1.0)),
         )
 
 
@@ -59,7 +65,7 @@ class Static:
 class Book:
     """Everything that changes during a run, for ``P`` paths at once.
 
-    Positions ``(P, N)``, units ``(P, U)``, traders ``(P, T)``, pools ``(P, Q)``, LPs ``(P, M)``
+    Positions ``(P, N)``, units ``(P, U)``, traders ``(P, T)``, pools ``(P, Q)``, LPs and markets ``(P, M)``
     (LP ``i`` is market ``i``'s, in pool ``market_pool[i]``), keepers ``(P,)``: the serving
     keeper's index and the capital it has left this step.
     """
@@ -80,6 +86,10 @@ class Book:
     nav_peak: FloatArray
     keeper_index: IntArray
     keeper_left: FloatArray
+    open_size: FloatArray
+    """``(P, M)``: the sum of ``|size|`` over each market's positions."""
+    skew: FloatArray
+    """``(P, M)``: each market's net size (longs minus shorts); the pool is the other side."""
     bad_debt: FloatArray
     lp_loss: FloatArray
     contagion: FloatArray
@@ -144,6 +154,7 @@ def initial_book(design: Design, rules: Rules, population: Population, opening: 
         return np.tile(np.asarray(row, dtype=np.float64), (n_paths, 1))
 
     zeros = np.zeros((n_paths, n_pools))
+    by_market = one_hot(design.position_market, len(design.markets))
     return Book(
         size=tile(opening.size),
         basis=tile(opening.basis),
@@ -161,6 +172,8 @@ def initial_book(design: Design, rules: Rules, population: Population, opening: 
         nav_peak=tile(opening.vault),
         keeper_index=np.zeros(n_paths, dtype=np.int64),
         keeper_left=np.full(n_paths, rules.keeper_capital),
+        open_size=tile(np.abs(opening.size) @ by_market),
+        skew=tile(opening.size @ by_market),
         bad_debt=zeros.copy(),
         lp_loss=zeros.copy(),
         contagion=np.zeros(n_paths),

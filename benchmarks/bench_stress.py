@@ -1,0 +1,218 @@
+"""Monte-Carlo stress throughput: the vectorised engine beside radCAD and Mesa 3 playing the same model.
+
+Usage::
+
+    python benchmarks/bench_stress.py [--traders N] [--steps T] [--paths P] [--peer-paths Q]
+                                      [--copy-paths C] [--repeat R] [--smoke]
+
+The model (``_stress_model.py``): one market, isolated positions, fixed penalty split keeper /
+insurance, whole closes with the backstop path for bankrupt and toxic positions, insurance
+then socialisation, keeper latency; no depth impact. Paths (a jump diffusion) and traders
+(log-normal collateral, leverage 2-19x) are drawn once, before any timing, and shared:
+
+- ``vector``          : ``ringfence.lab.vector.run_vector`` on P paths at once (isolated positions);
+- ``vector (Q paths)``: the same on the peers' Q paths (context: vectorising across paths is the point);
+- ``radCAD, no copy`` : ``_stress_peers.run_radcad`` with ``Engine(deepcopy=False)``, Q runs;
+- ``radCAD, deepcopy``: the same with radCAD's default ``deepcopy=True``, C runs (it copies the
+  whole state twice per step, so it gets fewer paths);
+- ``Mesa 3``          : ``_stress_peers.run_mesa``, one ``mesa.Model`` per path, Q paths.
+
+Every engine is single-process (radCAD's ``Backend.SINGLE_PROCESS``; BLAS limited to one thread).
+
+**Correctness gate, before any figure is printed**: on the paths they share, every engine must
+report the vector engine's liquidation count exactly, and its bad debt and final insurance fund
+within ``1e-6`` USD + ``1e-9`` relative (the engines add the same float64 terms in different orders;
+a liquidation decision that differed would move a path's bad debt by at least a position's
+shortfall, far above this). The figure is **account-steps per second**: paths x traders x steps
+over the median wall time of ``--repeat`` runs (``time.perf_counter``, after a garbage collection).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse
+import gc
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from _stress_model import PathOutcome, Workload, build_workload
+from _stress_peers import run_mesa, run_radcad
+from bench_ledger import code_identity
+from ringfence.lab.sample import ScenarioPaths
+from ringfence.lab.vector import run_vector
+
+ABSOLUTE_TOLERANCE_USD = 1e-6
+RELATIVE_TOLERANCE = 1e-9
+TARGET_RATIO = 10.0
+
+
+@dataclass
+class Engine:
+    """One configuration: how many paths it plays and the seconds of each timed run."""
+
+    label: str
+    paths: int
+    run: Callable[[], list[PathOutcome]]
+    seconds: list[float] = field(default_factory=list)
+    outcomes: list[PathOutcome] = field(default_factory=list)
+    peer: bool = True
+
+    def account_steps(self, workload: Workload) -> int:
+        return self.paths * workload.traders * workload.steps
+
+    def rate(self, workload: Workload) -> float:
+        return self.account_steps(workload) / statistics.median(self.seconds)
+
+
+def _subset(paths: ScenarioPaths, count: int) -> ScenarioPaths:
+    return ScenarioPaths(
+        paths.assets, paths.market[:, :count], paths.oracle[:, :count], paths.oracle_age_seconds, paths.stale
+    )
+
+
+def vector_runner(workload: Workload, count: int) -> Callable[[], list[PathOutcome]]:
+    paths = _subset(workload.paths, count)
+
+    def run() -> list[PathOutcome]:
+        results = run_vector(workload.scenario, paths, workload.draws, "isolated_positions", 1.0)
+        return [PathOutcome(r.total_bad_debt_usd, len(r.liquidations), float(r.insurance_usd[0, -1])) for r in results]
+
+    return run
+
+
+def engines(workload: Workload, args: argparse.Namespace) -> list[Engine]:
+    return [
+        Engine("vector", args.paths, vector_runner(workload, args.paths), peer=False),
+        Engine(
+            f"vector ({args.peer_paths} paths)", args.peer_paths, vector_runner(workload, args.peer_paths), peer=False
+        ),
+        Engine("radCAD, no copy", args.peer_paths, lambda: run_radcad(workload, args.peer_paths, deepcopy=False)),
+        Engine("radCAD, deepcopy", args.copy_paths, lambda: run_radcad(workload, args.copy_paths, deepcopy=True)),
+        Engine("Mesa 3", args.peer_paths, lambda: run_mesa(workload, args.peer_paths)),
+    ]
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= ABSOLUTE_TOLERANCE_USD + RELATIVE_TOLERANCE * max(abs(a), abs(b))
+
+
+def check_gate(reference: Sequence[PathOutcome], engine: Engine) -> None:
+    """Raise unless ``engine`` reproduced the vector engine's count, bad debt and insurance on every shared path."""
+    for path, (mine, theirs) in enumerate(zip(reference, engine.outcomes, strict=False)):
+        if mine.liquidations != theirs.liquidations:
+            raise AssertionError(
+                f"{engine.label}: path {path} has {theirs.liquidations} liquidations, vector {mine.liquidations}"
+            )
+        if not _close(mine.bad_debt, theirs.bad_debt):
+            raise AssertionError(f"{engine.label}: path {path} bad debt {theirs.bad_debt!r}, vector {mine.bad_debt!r}")
+        if not _close(mine.insurance, theirs.insurance):
+            raise AssertionError(
+                f"{engine.label}: path {path} insurance {theirs.insurance!r}, vector {mine.insurance!r}"
+            )
+
+
+def measure(workload: Workload, args: argparse.Namespace) -> list[Engine]:
+    """Time every engine ``--repeat`` times, interleaved; the gate checks the first round before anything prints."""
+    configured = engines(workload, args)
+    for round_index in range(args.repeat):
+        for engine in configured:
+            gc.collect()
+            start = time.perf_counter()
+            outcomes = engine.run()
+            engine.seconds.append(time.perf_counter() - start)
+            if round_index == 0:
+                engine.outcomes = outcomes
+        if round_index == 0:
+            reference = configured[0].outcomes
+            for engine in configured[1:]:
+                check_gate(reference, engine)
+    return configured
+
+
+def report(workload: Workload, configured: list[Engine], args: argparse.Namespace, wall: float) -> dict[str, object]:
+    ours = configured[0]
+    peers = [engine for engine in configured if engine.peer]
+    fastest = max(peers, key=lambda engine: engine.rate(workload))
+    liquidations = sum(o.liquidations for o in ours.outcomes)
+    bad_debt = sum(o.bad_debt for o in ours.outcomes)
+    print(f"model: {workload.traders:,} traders x {workload.steps} hourly steps; one market, isolated positions")
+    tolerance = f"{ABSOLUTE_TOLERANCE_USD} USD + {RELATIVE_TOLERANCE:g} relative"
+    print(f"gate: passed (liquidation counts exact; bad debt and insurance within {tolerance})")
+    print(f"vector over {ours.paths} paths: {liquidations:,} liquidations, bad debt {bad_debt:,.2f} USD in total\n")
+    header = f"{'engine':<22} {'paths':>6} {'median s':>9} {'account-steps/s':>16} {'vs fastest peer':>16}"
+    print(header)
+    print("-" * len(header))
+    for engine in configured:
+        rate = engine.rate(workload)
+        seconds = statistics.median(engine.seconds)
+        ratio = rate / fastest.rate(workload)
+        print(f"{engine.label:<22} {engine.paths:>6} {seconds:>9.3f} {rate:>16,.0f} {ratio:>15.1f}x")
+    ratio = ours.rate(workload) / fastest.rate(workload)
+    verdict = "MET" if ratio >= TARGET_RATIO else f"MISSED (by {TARGET_RATIO / ratio:.2f}x)"
+    print(f"\nvector / fastest peer ({fastest.label}): {ratio:.1f}x; target >= {TARGET_RATIO:.0f}x: {verdict}")
+    summary: dict[str, object] = {
+        "benchmark": "bench_stress",
+        "traders": workload.traders,
+        "steps": workload.steps,
+        "repeat": args.repeat,
+        "rates": {engine.label: round(engine.rate(workload)) for engine in configured},
+        "paths": {engine.label: engine.paths for engine in configured},
+        "fastest_peer": fastest.label,
+        "ratio_vs_fastest_peer": round(ratio, 2),
+        "target_met": ratio >= TARGET_RATIO,
+        "loadavg_1min": round(os.getloadavg()[0], 2),
+        "code": code_identity(),
+        "python": platform.python_version(),
+        "wall_seconds": round(wall, 1),
+    }
+    print(json.dumps(summary, separators=(",", ":")))
+    return summary
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--traders", type=int, default=2_000)
+    parser.add_argument("--steps", type=int, default=720)
+    parser.add_argument("--paths", type=int, default=200, help="paths of the vector engine")
+    parser.add_argument("--peer-paths", type=int, default=2, help="paths of radCAD (no copy) and Mesa")
+    parser.add_argument("--copy-paths", type=int, default=1, help="paths of radCAD with deepcopy")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a few seconds: 200 traders, 48 steps, 1 round")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.traders, args.steps, args.paths, args.peer_paths, args.copy_paths, args.repeat = 200, 48, 16, 2, 1, 1
+    if (
+        min(args.paths, args.peer_paths, args.copy_paths) < 1
+        or args.peer_paths > args.paths
+        or args.copy_paths > args.paths
+    ):
+        parser.error("paths must be >= 1, and --peer-paths and --copy-paths at most --paths")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    workload = build_workload(args.traders, args.steps, args.paths)
+    try:
+        configured = measure(workload, args)
+    except AssertionError as error:
+        print(f"correctness gate FAILED, no figures: {error}", file=sys.stderr)
+        return 1
+    report(workload, configured, args, time.perf_counter() - start)
+    return 0 if not math.isnan(configured[0].rate(workload)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
