@@ -150,8 +150,42 @@ def liquidate(margin: float, size: float, basis: float, price: float, rules: Rul
     """Close one position whole; return ``(insurance penalty, shortfall)`` (the rule of the module docstring)."""
     notional = abs(size) * price
     requirement = notional * rules.maintenance_margin
-    equity = margin + size * price - basis
+    equity = margin + (size * price - basis)
     if equity <= 0.0 or (rules.penalty > 0.0 and equity * requirement < requirement * rules.penalty * notional):
         return 0.0, max(-equity, 0.0)
     paid = min(rules.penalty * notional, equity)
     return paid - paid * rules.liquidator_share, 0.0
+
+
+def run_loop(workload: Workload, paths: int) -> list[PathOutcome]:
+    """Play the model in plain Python (lists and a loop per step): the reference the frameworks are held to."""
+    rules = workload.rules
+    outcomes = []
+    for path in range(paths):
+        prices = workload.prices[path]
+        margin, size, basis = workload.margin, workload.size, workload.basis
+        open_positions = list(range(workload.traders))
+        first_seen: dict[int, int] = {}
+        insurance, bad_debt, count = rules.insurance, 0.0, 0
+        for step in range(1, workload.steps + 1):
+            price = prices[step]
+            eligible = []
+            for j in open_positions:
+                equity = margin[j] + (size[j] * price - basis[j])
+                if equity < abs(size[j]) * price * rules.maintenance_margin:
+                    first = first_seen.setdefault(j, step)
+                    if step - first >= rules.latency_steps:
+                        eligible.append(j)
+                else:
+                    first_seen.pop(j, None)
+            eligible.sort(key=lambda j: (-abs(size[j]) * price, j))
+            for j in eligible:
+                penalty, shortfall = liquidate(margin[j], size[j], basis[j], price, rules)
+                drawn = min(shortfall, insurance)
+                insurance += penalty - drawn
+                bad_debt += shortfall
+                count += 1
+            closed = set(eligible)
+            open_positions = [j for j in open_positions if j not in closed]
+        outcomes.append(PathOutcome(bad_debt, count, insurance))
+    return outcomes

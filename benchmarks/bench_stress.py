@@ -12,10 +12,15 @@ then socialisation, keeper latency; no depth impact. Paths (a jump diffusion) an
 
 - ``vector``          : ``ringfence.lab.vector.run_vector`` on P paths at once (isolated positions);
 - ``vector (Q paths)``: the same on the peers' Q paths (context: vectorising across paths is the point);
-- ``radCAD, no copy`` : ``_stress_peers.run_radcad`` with ``Engine(deepcopy=False)``, Q runs;
+- ``plain Python loop``: ``_stress_model.run_loop``, lists and a loop per step, Q paths (a reference,
+  not a peer: the figure the frameworks' overhead is measured against);
+- ``radCAD, no copy`` : ``_stress_radcad.run_radcad`` with ``Engine(deepcopy=False)``, Q runs;
 - ``radCAD, deepcopy``: the same with radCAD's default ``deepcopy=True``, C runs (it copies the
   whole state twice per step, so it gets fewer paths);
-- ``Mesa 3``          : ``_stress_peers.run_mesa``, one ``mesa.Model`` per path, Q paths.
+- ``Mesa 3``          : ``_stress_mesa.run_mesa``, one ``mesa.Model`` per path, Q paths.
+
+The peers come from the ``bench`` extra (``pip install -e '.[bench]'``); without them the full
+run refuses to start, and ``--smoke`` (CI) checks the vector engine against the plain loop only.
 
 Every engine is single-process (radCAD's ``Backend.SINGLE_PROCESS``; BLAS limited to one thread).
 
@@ -46,8 +51,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from _stress_model import PathOutcome, Workload, build_workload
-from _stress_peers import run_mesa, run_radcad
+from _stress_model import PathOutcome, Workload, build_workload, run_loop
 from bench_ledger import code_identity
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.vector import run_vector
@@ -91,15 +95,32 @@ def vector_runner(workload: Workload, count: int) -> Callable[[], list[PathOutco
     return run
 
 
-def engines(workload: Workload, args: argparse.Namespace) -> list[Engine]:
+def peer_engines(workload: Workload, args: argparse.Namespace) -> tuple[list[Engine], list[str]]:
+    """Return the radCAD and Mesa configurations, and the names of the peers that are not installed."""
+    found, missing = [], []
+    try:
+        from _stress_radcad import run_radcad
+    except ImportError:
+        missing.append("radcad")
+    else:
+        found.append(Engine("radCAD, no copy", args.peer_paths, lambda: run_radcad(workload, args.peer_paths, False)))
+        found.append(Engine("radCAD, deepcopy", args.copy_paths, lambda: run_radcad(workload, args.copy_paths, True)))
+    try:
+        from _stress_mesa import run_mesa
+    except ImportError:
+        missing.append("mesa")
+    else:
+        found.append(Engine("Mesa 3", args.peer_paths, lambda: run_mesa(workload, args.peer_paths)))
+    return found, missing
+
+
+def engines(workload: Workload, args: argparse.Namespace, peers: list[Engine]) -> list[Engine]:
+    few = args.peer_paths
     return [
         Engine("vector", args.paths, vector_runner(workload, args.paths), peer=False),
-        Engine(
-            f"vector ({args.peer_paths} paths)", args.peer_paths, vector_runner(workload, args.peer_paths), peer=False
-        ),
-        Engine("radCAD, no copy", args.peer_paths, lambda: run_radcad(workload, args.peer_paths, deepcopy=False)),
-        Engine("radCAD, deepcopy", args.copy_paths, lambda: run_radcad(workload, args.copy_paths, deepcopy=True)),
-        Engine("Mesa 3", args.peer_paths, lambda: run_mesa(workload, args.peer_paths)),
+        Engine(f"vector ({few} paths)", few, vector_runner(workload, few), peer=False),
+        Engine("plain Python loop", few, lambda: run_loop(workload, few), peer=False),
+        *peers,
     ]
 
 
@@ -122,9 +143,9 @@ def check_gate(reference: Sequence[PathOutcome], engine: Engine) -> None:
             )
 
 
-def measure(workload: Workload, args: argparse.Namespace) -> list[Engine]:
+def measure(workload: Workload, args: argparse.Namespace, peers: list[Engine]) -> list[Engine]:
     """Time every engine ``--repeat`` times, interleaved; the gate checks the first round before anything prints."""
-    configured = engines(workload, args)
+    configured = engines(workload, args, peers)
     for round_index in range(args.repeat):
         for engine in configured:
             gc.collect()
@@ -142,7 +163,7 @@ def measure(workload: Workload, args: argparse.Namespace) -> list[Engine]:
 
 def report(workload: Workload, configured: list[Engine], args: argparse.Namespace, wall: float) -> dict[str, object]:
     ours = configured[0]
-    peers = [engine for engine in configured if engine.peer]
+    peers = [engine for engine in configured if engine.peer] or [configured[2]]
     fastest = max(peers, key=lambda engine: engine.rate(workload))
     liquidations = sum(o.liquidations for o in ours.outcomes)
     bad_debt = sum(o.bad_debt for o in ours.outcomes)
@@ -205,8 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
     workload = build_workload(args.traders, args.steps, args.paths)
+    peers, missing = peer_engines(workload, args)
+    if missing:
+        note = f"peers not installed: {', '.join(missing)} (pip install -e '.[bench]')"
+        if not args.smoke:
+            print(note, file=sys.stderr)
+            return 2
+        print(f"{note}; the smoke run compares the plain Python loop only")
     try:
-        configured = measure(workload, args)
+        configured = measure(workload, args, peers)
     except AssertionError as error:
         print(f"correctness gate FAILED, no figures: {error}", file=sys.stderr)
         return 1

@@ -1,27 +1,21 @@
-"""The benchmark's liquidation model written idiomatically in radCAD and in Mesa 3 (see ``_stress_model.py``).
+"""The benchmark's liquidation model written idiomatically in radCAD (see ``_stress_model.py``).
 
-- **radCAD** (cadCAD's policy → state-update split): state variables ``price``, ``accounts`` (a
-  list of dicts), ``insurance``, ``bad_debt`` and ``liquidations``; one partial state update
-  block whose policy decides the step's liquidations and whose state update functions write
-  them. One radCAD run per path (the run number selects the path). ``deepcopy`` on: radCAD
-  copies the state before every policy and update (its default, protecting the history);
-  off: shallow copies, the state update functions never mutate what they were given.
-- **Mesa 3**: a ``Trader`` agent per position (``check`` computes its margin and candidacy), a
-  ``StressModel`` whose ``step`` moves the price, has every agent check, then liquidates the
-  eligible ones in order and removes them. One model per path.
+cadCAD's policy → state-update split: state variables ``price``, ``accounts`` (a list of
+dicts), ``insurance``, ``bad_debt`` and ``liquidations``; one partial state update block whose
+policy decides the step's liquidations and whose state update functions write them. One
+radCAD run per path (the run number selects the path). ``deepcopy`` on: radCAD copies the state
+before every policy and update (its default, protecting the history); off: shallow copies, and
+the state update functions never mutate what they were given.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import mesa
 from radcad import Engine, Model, Simulation
 from radcad.engine import Backend
 
 from _stress_model import PathOutcome, Rules, Workload, liquidate
-
-# --------------------------------------------------------------------------- radCAD
 
 
 def _initial_state(workload: Workload) -> dict[str, Any]:
@@ -50,7 +44,7 @@ def p_keepers(
     for account in previous_state["accounts"]:
         if not account["open"]:
             continue
-        equity = account["margin"] + account["size"] * price - account["basis"]
+        equity = account["margin"] + (account["size"] * price - account["basis"])
         requirement = abs(account["size"]) * price * rules.maintenance_margin
         first = (account["first_seen"] if account["first_seen"] is not None else step) if equity < requirement else None
         seen[account["index"]] = first
@@ -148,76 +142,3 @@ def run_radcad(workload: Workload, paths: int, deepcopy: bool) -> list[PathOutco
     rows = simulation.run()
     finals = sorted((row for row in rows if row["timestep"] == workload.steps), key=lambda row: row["run"])
     return [PathOutcome(row["bad_debt"], row["liquidations"], row["insurance"]) for row in finals]
-
-
-# --------------------------------------------------------------------------- Mesa 3
-
-
-class Trader(mesa.Agent):  # type: ignore[misc]
-    """One isolated position."""
-
-    def __init__(self, model: StressModel, index: int, margin: float, size: float, basis: float) -> None:
-        super().__init__(model)
-        self.index = index
-        self.margin = margin
-        self.size = size
-        self.basis = basis
-        self.first_seen: int | None = None
-        self.eligible = False
-
-    def check(self) -> None:
-        """Mark the position a candidate below maintenance, eligible once the latency has passed."""
-        model = self.model
-        equity = self.margin + self.size * model.price - self.basis
-        requirement = abs(self.size) * model.price * model.rules.maintenance_margin
-        if equity < requirement:
-            if self.first_seen is None:
-                self.first_seen = model.step_index
-            self.eligible = model.step_index - self.first_seen >= model.rules.latency_steps
-        else:
-            self.first_seen = None
-            self.eligible = False
-
-
-class StressModel(mesa.Model):  # type: ignore[misc]
-    """One path of the benchmark's liquidation model."""
-
-    def __init__(self, workload: Workload, path: int) -> None:
-        super().__init__()
-        self.prices = workload.prices[path]
-        self.rules = workload.rules
-        self.price = self.prices[0]
-        self.step_index = 0
-        self.insurance = workload.rules.insurance
-        self.bad_debt = 0.0
-        self.liquidations = 0
-        for index, (margin, size, basis) in enumerate(zip(workload.margin, workload.size, workload.basis, strict=True)):
-            Trader(self, index, margin, size, basis)
-
-    def step(self) -> None:
-        """Move the price, let every trader check its margin, liquidate the eligible ones in order."""
-        self.step_index += 1
-        self.price = self.prices[self.step_index]
-        self.agents.do("check")
-        eligible = sorted(
-            (agent for agent in self.agents if agent.eligible),
-            key=lambda agent: (-abs(agent.size) * self.price, agent.index),
-        )
-        for agent in eligible:
-            penalty, shortfall = liquidate(agent.margin, agent.size, agent.basis, self.price, self.rules)
-            drawn = min(shortfall, self.insurance)
-            self.insurance += penalty - drawn
-            self.bad_debt += shortfall
-            self.liquidations += 1
-            agent.remove()
-
-
-def run_mesa(workload: Workload, paths: int) -> list[PathOutcome]:
-    """Run one Mesa model per path and return each path's outcome."""
-    outcomes = []
-    for path in range(paths):
-        model = StressModel(workload, path)
-        for _ in range(workload.steps):
-            model.step()
-        outcomes.append(PathOutcome(model.bad_debt, model.liquidations, model.insurance))
-    return outcomes
