@@ -61,15 +61,18 @@ class Agents:
             grouped: dict[int, list[tuple[str, str, int]]] = {}
             for trader, market in zip(book.position_trader.tolist(), book.position_market.tolist(), strict=True):
                 grouped.setdefault(trader, []).append((layout.pool_of(market), layout.markets[market], market))
-            return [MarginUnit((f"t{j}", 0), tuple(grouped[j]), False, j) for j in range(book.traders)]
+            return [MarginUnit((f"t{j}", 0), tuple(grouped[j]), False, j, j) for j in range(book.traders)]
         return [
             MarginUnit(
                 (f"t{trader}", layout.sub_account(market)),
                 ((layout.pool_of(market), layout.markets[market], market),),
                 isolated,
                 trader,
+                index,
             )
-            for trader, market in zip(book.position_trader.tolist(), book.position_market.tolist(), strict=True)
+            for index, (trader, market) in enumerate(
+                zip(book.position_trader.tolist(), book.position_market.tolist(), strict=True)
+            )
         ]
 
     def _deposit(self, unit: MarginUnit, amount: int, now: int) -> None:
@@ -177,7 +180,7 @@ class Agents:
             with_capital = [k for k in range(keepers.count) if capital[k] > 0]
             if not with_capital:
                 break
-            if self.draws.keeper[step, index] >= 1.0 - failure ** len(with_capital):
+            if self.draws.keeper[step, self.units[index].draw] >= 1.0 - failure ** len(with_capital):
                 continue
             keeper = with_capital[0]
             capital[keeper] -= self._liquidate_unit(step, now, index, keeper, flow, market_prices)
@@ -285,14 +288,15 @@ class Agents:
         size = int(collateral_usd * leverage * QUOTE_UNIT * BASE_UNIT * 10**12 / price)
         collateral = to_atoms(collateral_usd)
         isolated = layout.mode.value == "isolated"
-        for owner, sign in (("attacker-long", 1), ("attacker-short", -1)):
+        for column, (owner, sign) in enumerate((("attacker-long", 1), ("attacker-short", -1))):
             self.ledger.apply(Deposit(owner, sub, QUOTE, collateral, now))
             self.attacker_profit_usd -= collateral_usd
             trade = Trade(
                 owner, sub, pool_id, market_id, sign * size, layout.mode, collateral if isolated else 0, 0, now
             )
             self._try(trade)
-            unit = MarginUnit((owner, sub), ((pool_id, market_id, market),), isolated, -1)
+            draw = len(self.book.position_trader) + column
+            unit = MarginUnit((owner, sub), ((pool_id, market_id, market),), isolated, -1, draw)
             self.units.append(unit)
 
 

@@ -82,8 +82,16 @@ def draw_population(scenario: Scenario, margin_scale: float = 1.0) -> TraderBook
     )
 
 
+ATTACKER_UNITS = 2
+
+
 def draw_uniforms(scenario: Scenario, n_paths: int, n_units: int) -> tuple[Draws, ...]:
-    """Draw each path's uniforms from ``default_rng([seed, 2])``: keeper draws, then top-up draws, per path."""
+    """Draw each path's uniforms from ``default_rng([seed, 2])``: keeper draws, then top-up draws, per path.
+
+    Keeper draws have a column per position (a unit on every rung but the monolithic one, where
+    trader ``j``'s sub-account uses column ``j``) and two more for the attacker's accounts.
+    """
+    n_units += ATTACKER_UNITS
     population = scenario.population
     traders = 0 if population is None else population.traders
     rng = np.random.default_rng([scenario.seed, DRAWS_STREAM])

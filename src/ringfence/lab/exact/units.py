@@ -23,19 +23,21 @@ __all__ = ["MarginUnit", "UnitHealth", "unit_health"]
 class MarginUnit:
     """A margin unit: its account, its positions ``(pool, market id, market index)``, its owner's trader index.
 
-    ``trader`` is -1 for the attacker's accounts.
+    ``trader`` is -1 for the attacker's accounts; ``draw`` is the unit's column in the keeper draws.
     """
 
     key: AccountKey
     positions: tuple[tuple[str, str, int], ...]
     isolated: bool
     trader: int
+    draw: int
 
 
 @dataclass(frozen=True, slots=True)
 class UnitHealth:
     """Maintenance equity and requirement (in one unit: quote atoms for an isolated position, value
-    atoms for a sub-account), and the unit's open notional at the oracle in quote atoms."""
+    atoms for a sub-account), and the unit's open notional at the oracle in quote atoms.
+    """
 
     equity_atoms: int
     requirement_atoms: int
