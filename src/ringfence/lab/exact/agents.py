@@ -276,10 +276,15 @@ class Agents:
             position = self.ledger.state.pools[pool_id].positions.get((long_key, market_id))
             if position is not None:
                 self._try(Trade(*long_key, pool_id, market_id, -position.size_atoms, self.layout.mode, 0, 0, now))
-            account = self.ledger.state.accounts.get(long_key)
-            balance = account.balances.get(QUOTE, 0) if account is not None else 0
-            if balance > 0 and self._try(Withdraw(*long_key, QUOTE, balance, now)) is not None:
-                self.attacker_profit_usd += balance / QUOTE_UNIT
+            for owner in ("attacker-long", "attacker-short"):
+                self._withdraw_all((owner, sub), now)
+
+    def _withdraw_all(self, key: tuple[str, int], now: int) -> None:
+        """Withdraw the account's whole quote balance if the engine lets it go (no open risk left)."""
+        account = self.ledger.state.accounts.get(key)
+        balance = account.balances.get(QUOTE, 0) if account is not None else 0
+        if balance > 0 and self._try(Withdraw(key[0], key[1], QUOTE, balance, now)) is not None:
+            self.attacker_profit_usd += balance / QUOTE_UNIT
 
     def _attacker_open(self, collateral_usd: float, leverage: float, market: int, sub: int, now: int) -> None:
         layout = self.layout
