@@ -346,7 +346,11 @@ def _key_path(location: tuple[int | str, ...]) -> str:
     for index, part in enumerate(location):
         # pydantic names the union member (``gbm``, ``list[...]``); the file has no such key
         inside_price = index > 0 and (location[index - 1] == "price" or location[index - 2 : index - 1] == ("price",))
-        if inside_price and isinstance(part, str) and (part in PROCESS_KINDS or part.startswith(("list[", "tagged-union["))):
+        if (
+            inside_price
+            and isinstance(part, str)
+            and (part in PROCESS_KINDS or part.startswith(("list[", "tagged-union[")))
+        ):
             continue
         if isinstance(part, int):
             parts.append(f"[{part}]")
@@ -447,7 +451,9 @@ def _design_issues(scenario: Scenario) -> list[ScenarioIssue]:
     markets = [] if venue is None else [market.asset for market in venue.markets]
     for index, asset in enumerate(markets):
         if asset not in assets:
-            issues.append(ScenarioIssue(f"venue.markets[{index}].asset", f"{asset!r} is not priced; priced: {list(assets)}"))
+            issues.append(
+                ScenarioIssue(f"venue.markets[{index}].asset", f"{asset!r} is not priced; priced: {list(assets)}")
+            )
     population = scenario.population
     if population is not None and venue is not None and population.markets_per_trader > len(markets):
         issues.append(
@@ -462,7 +468,9 @@ def _design_issues(scenario: Scenario) -> list[ScenarioIssue]:
             issues.append(ScenarioIssue("attacker.market", f"{attacker.market!r} is not a market; markets: {markets}"))
         if attacker.exit_step > scenario.horizon.steps:
             issues.append(
-                ScenarioIssue("attacker.exit_step", f"{attacker.exit_step} is after the last step {scenario.horizon.steps}")
+                ScenarioIssue(
+                    "attacker.exit_step", f"{attacker.exit_step} is after the last step {scenario.horizon.steps}"
+                )
             )
     return issues
 
