@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.shared_data import shared_data_dir
-
 from ringfence.lab.scenario import load_scenario
 from ringfence.lab.stress import collect_runs
+from support.shared_data import shared_data_dir
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "black-thursday.toml"
 

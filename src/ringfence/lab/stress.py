@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ringfence.lab.exact.population import TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
@@ -17,16 +16,17 @@ from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths, sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import Keepers
+from ringfence.lab.study import (
+    NoProgress,
+    Progress,
+    SectionEngines,
+    StudyResult,
+    frontier_point,
+    keeper_sweep_point,
+    ladder_row,
+)
 
-__all__ = ["DesignKey", "StudyRuns", "Ticker", "collect_runs", "designs_of"]
-
-
-class Ticker(Protocol):
-    """Told before the study starts how many runs it holds, then after each run."""
-
-    def start(self, total: int) -> None: ...
-
-    def advance(self) -> None: ...
+__all__ = ["DesignKey", "StudyRuns", "build_study", "collect_runs", "designs_of", "run_study"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def collect_runs(
     *,
     engine: EngineName = "exact",
     runs: int | None = None,
-    ticker: Ticker | None = None,
+    progress: Progress | None = None,
 ) -> StudyRuns:
     """Play every design of the study on ``runs`` paths (the scenario's ``runs`` by default).
 
@@ -92,8 +92,8 @@ def collect_runs(
     books = {scale: draw_population(scenario, scale) for scale in sorted({key.margin_scale for key in keys})}
     width = len(next(iter(books.values())).position_trader)
     draws = draw_uniforms(scenario, n_paths, width)
-    if ticker is not None:
-        ticker.start(len(keys) * n_paths)
+    ticker = NoProgress() if progress is None else progress
+    ticker.start(len(keys) * n_paths)
     study = StudyRuns(scenario, engine, keys[0])
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
@@ -101,7 +101,45 @@ def collect_runs(
         for index in range(n_paths):
             book = books[key.margin_scale]
             results.append(run_exact(played, paths, book, draws[index], key.isolation, key.margin_scale, index))
-            if ticker is not None:
-                ticker.advance()
+            ticker.advance()
         study.runs[key] = tuple(results)
+    ticker.close()
     return study
+
+
+def build_study(collected: StudyRuns) -> StudyResult:
+    """Summarise every design's runs into the study the report and the JSON show."""
+    scenario, runs = collected.scenario, collected.runs
+    study = scenario.study
+    ladder = tuple(ladder_row(rung, 1.0, runs[DesignKey(rung, 1.0)]) for rung in study.ladder)
+    frontier = tuple(
+        frontier_point(rung, scale, ladder_row(rung, scale, runs[DesignKey(rung, scale)]).summary)
+        for rung in study.ladder
+        for scale in sorted(study.margin_scales)
+    )
+    own = collected.own
+    sweep = tuple(
+        keeper_sweep_point(
+            latency, ladder_row(own.isolation, 1.0, runs[DesignKey(own.isolation, 1.0, latency)]).summary
+        )
+        for latency in sorted(study.keeper_latencies_seconds)
+    )
+    return StudyResult(
+        scenario_name=scenario.name,
+        description=scenario.description,
+        sources=tuple(scenario.sources),
+        seed=scenario.seed,
+        engines=SectionEngines.uniform(collected.engine),
+        runs_per_design=len(runs[own]),
+        base=runs[own],
+        ladder=ladder,
+        frontier=frontier,
+        keeper_sweep=sweep,
+    )
+
+
+def run_study(
+    scenario: Scenario, *, engine: EngineName = "exact", runs: int | None = None, progress: Progress | None = None
+) -> StudyResult:
+    """Play and summarise a scenario's whole study."""
+    return build_study(collect_runs(scenario, engine=engine, runs=runs, progress=progress))

@@ -95,8 +95,9 @@ class Agents:
             price = self.ledger.state.oracles[layout.assets[market]].accepted_price_wad or 1
             size = int(float(book.position_notional_usd[p]) * QUOTE_UNIT * BASE_UNIT * 10**12 / price)
             margin = allotted if unit.isolated else 0
+            owner, sub = unit.key
             self._try(
-                Trade(*unit.key, layout.pool_of(market), layout.markets[market], size, layout.mode, margin, 0, now)
+                Trade(owner, sub, layout.pool_of(market), layout.markets[market], size, layout.mode, margin, 0, now)
             )
 
     def _try(self, command: object) -> list[object] | None:
@@ -306,5 +307,5 @@ class Agents:
 
 
 def lp_key(asset: str) -> tuple[str, int]:
-    """The account of the LP whose home market trades ``asset``."""
+    """Return the account of the LP whose home market trades ``asset``."""
     return (lp_owner(asset), 0)

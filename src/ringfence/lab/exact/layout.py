@@ -53,17 +53,17 @@ HOUR_S = 3_600
 
 
 def to_wad(value: float) -> int:
-    """A ratio or price as WAD, toward zero."""
+    """Return a ratio or price as WAD, toward zero."""
     return int(value * WAD)
 
 
 def to_atoms(usd: float, decimals: int = QUOTE_DECIMALS) -> int:
-    """A float amount as atoms of ``decimals``, toward zero."""
+    """Return a float amount as atoms of ``decimals``, toward zero."""
     return int(usd * 10**decimals)
 
 
 def lp_owner(asset: str) -> str:
-    """The LP whose home market trades ``asset``."""
+    """Return the LP whose home market trades ``asset``."""
     return f"lp-{asset}"
 
 
@@ -90,11 +90,11 @@ class Layout:
         return MarginMode.ISOLATED if self.isolation == "isolated_positions" else MarginMode.CROSS
 
     def sub_account(self, market: int) -> int:
-        """The sub-account a trader uses for market ``market`` (one for all on the monolithic rung)."""
+        """Return the sub-account a trader uses for market ``market`` (one for all on the monolithic rung)."""
         return 0 if self.isolation == "monolithic" else market + 1
 
     def pool_of(self, market: int) -> str:
-        """The pool that holds market ``market``."""
+        """Return the pool that holds market ``market``."""
         return self.pools[self.market_pool[market]]
 
 
