@@ -6,6 +6,7 @@ path, population and draws at every latency).
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from ringfence.lab.scenario import load_scenario
@@ -30,5 +31,5 @@ def test_bad_debt_does_not_decrease_as_keeper_latency_grows(monkeypatch) -> None
 
     assert latencies == [0, 3600, 7200, 10800, 14400]
     assert bad_debt[0] > 0
-    assert all(later >= earlier for earlier, later in zip(bad_debt, bad_debt[1:]))
+    assert all(later >= earlier for earlier, later in itertools.pairwise(bad_debt))
     assert bad_debt[-1] > bad_debt[0]

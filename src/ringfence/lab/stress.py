@@ -49,7 +49,7 @@ class StudyRuns:
 
 
 def designs_of(scenario: Scenario) -> list[DesignKey]:
-    """The designs a study plays, the scenario's own first, each once."""
+    """Return the designs a study plays, the scenario's own first, each once."""
     if scenario.venue is None:
         raise ValueError("a stress study needs a [venue] section")
     own = DesignKey(scenario.venue.isolation, 1.0)

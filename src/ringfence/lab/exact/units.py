@@ -35,8 +35,10 @@ class MarginUnit:
 
 @dataclass(frozen=True, slots=True)
 class UnitHealth:
-    """Maintenance equity and requirement (in one unit: quote atoms for an isolated position, value
-    atoms for a sub-account), and the unit's open notional at the oracle in quote atoms.
+    """A unit's maintenance equity and requirement, and its open notional at the oracle.
+
+    Equity and requirement share one unit (quote atoms for an isolated position, value atoms for
+    a sub-account); the notional is in quote atoms.
     """
 
     equity_atoms: int
@@ -63,7 +65,7 @@ def _notional(state: LedgerState, position: Position, asset: str, now_ns: int) -
 
 
 def open_positions(state: LedgerState, unit: MarginUnit) -> list[tuple[str, str, int, Position]]:
-    """The unit's positions still open: ``(pool, market id, market index, position)``."""
+    """Return the unit's positions still open: ``(pool, market id, market index, position)``."""
     found = []
     for pool_id, market_id, index in unit.positions:
         position = state.pools[pool_id].positions.get((unit.key, market_id))
@@ -73,7 +75,7 @@ def open_positions(state: LedgerState, unit: MarginUnit) -> list[tuple[str, str,
 
 
 def unit_health(state: LedgerState, unit: MarginUnit, layout: Layout, now_ns: int) -> UnitHealth | None:
-    """The unit's maintenance margin at the oracle, or ``None`` when no price is usable (stale oracle)."""
+    """Return the unit's maintenance margin at the oracle, or ``None`` when no price is usable (stale oracle)."""
     positions = open_positions(state, unit)
     if not positions:
         return UnitHealth(0, 0, 0)
