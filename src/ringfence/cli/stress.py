@@ -74,6 +74,9 @@ def stress_command(
     engine: Literal["exact", "vector"],
 ) -> None:
     """Load, validate, run and report; every input problem is reported before any run starts."""
+    if engine != "exact":
+        console.print("[red]--engine vector: the vectorised engine is not merged yet; use --engine exact[/red]")
+        raise typer.Exit(2)
     file = DEFAULT_SCENARIO if scenario_file is None else scenario_file
     try:
         scenario = _with_overrides(load_scenario(file), file, seed, prices)
