@@ -14,6 +14,7 @@ from rich.console import Console
 
 from ringfence.cli.demo import run_demo
 from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
+from ringfence.cli.stress import register as register_stress
 from ringfence.cli.venue import venue_app
 from ringfence.core.errors import JournalError, RingfenceError
 from ringfence.store.sqlite import SqliteJournal
@@ -25,6 +26,7 @@ journal_app = typer.Typer(help="Inspect and verify durable journals.", no_args_i
 app.add_typer(journal_app, name="journal")
 app.add_typer(venue_app, name="venue")
 console = Console(width=None if Console().is_terminal else 140)
+register_stress(app, console)
 
 
 @app.command()

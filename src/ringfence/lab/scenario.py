@@ -45,6 +45,7 @@ file) that is read and checked when the scenario loads; see :mod:`ringfence.lab.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +102,26 @@ EventName = Literal[
 ]
 
 HISTORIES_KEY = "histories"
+SHARED_PREFIX = "shared:"
+SHARED_DATA_ENV = "RINGFENCE_SHARED_DATA"
+_PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def shared_data_file(name: str) -> Path:
+    """Find ``name`` in the project's shared data folder (``csv = "shared:<name>"`` in a scenario).
+
+    Looks in ``$RINGFENCE_SHARED_DATA``, then ``../shared/data`` beside the project, then
+    ``/work/shared/data``; the data is read in place, never copied into the repository.
+    """
+    configured = os.environ.get(SHARED_DATA_ENV)
+    folders = [Path(configured)] if configured else []
+    folders += [_PROJECT_ROOT.parent / "shared" / "data", Path("/work/shared/data")]
+    for folder in folders:
+        if (folder / name).is_file():
+            return folder / name
+    return folders[0] / name
+
+
 BASE_DIR_KEY = "base_dir"
 
 
@@ -230,7 +251,8 @@ class HistoricalProcess(LabModel):
     def _readable(cls, csv: str, info: ValidationInfo) -> str:
         context: dict[str, Any] = info.context if isinstance(info.context, dict) else {}
         base = Path(context.get(BASE_DIR_KEY, Path.cwd()))
-        resolved = (base / csv).resolve()
+        resolved = shared_data_file(csv.removeprefix(SHARED_PREFIX)) if csv.startswith(SHARED_PREFIX) else (base / csv)
+        resolved = resolved.resolve()
         try:
             history = load_price_history(
                 resolved, info.data.get("price_column"), time_unit=info.data.get("time_unit", "auto")

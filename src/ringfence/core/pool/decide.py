@@ -342,6 +342,20 @@ def _fees(pool: PoolState, fee_atoms: int) -> tuple[int, int, int]:
     return lp, insurance, fee_atoms - lp - insurance
 
 
+def payable_pnl_atoms(pool: PoolState, realised_pnl_atoms: int) -> int:
+    """Return the realised PnL the pool pays: a profit only up to its LP vault's cash.
+
+    The pool is every trader's counterparty and pays profits from its own vault, never with
+    another pool's money (the firewall of SPEC §2.4): a profit past the vault's cash is forgone
+    by the trader, as GMX v2 caps traders' PnL by the pool (``MAX_PNL_FACTOR_FOR_TRADERS`` in
+    gmx-io/gmx-synthetics ``contracts/position/PositionUtils.sol``, ``getPositionPnlUsd``).
+    A loss is returned unchanged.
+    """
+    if realised_pnl_atoms <= 0:
+        return realised_pnl_atoms
+    return min(realised_pnl_atoms, max(pool.vault_atoms, 0))
+
+
 def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     """Fill a trade against the pool at oracle ± skew premium ± spread, with fees and funding."""
     _check_trade_input(command)
@@ -362,7 +376,8 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     notional = -signed_notional_atoms(-abs(command.size_delta_atoms), fill, ctx.base_decimals, ctx.quote_decimals)
     fee = mul_div(notional, params.taker_fee_wad, WAD, Rounding.UP)
     funding_paid = funding_owed_atoms(ctx.position, ctx.index_wad, ctx.base_decimals) if ctx.position else 0
-    side_delta = command.margin_atoms - fee - funding_paid + change.realised_pnl_atoms
+    realised = payable_pnl_atoms(ctx.pool, change.realised_pnl_atoms)
+    side_delta = command.margin_atoms - fee - funding_paid + realised
     quote = ctx.pool.params.quote_asset
     _take_quote(state, ctx.key, quote, command.margin_atoms)
     vault_after = (ctx.position.isolated_margin_atoms if ctx.position else 0) + side_delta
@@ -398,7 +413,7 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
             insurance_fee,
             protocol_fee,
             funding_paid,
-            change.realised_pnl_atoms,
+            realised,
             False,
             "",
             0,
@@ -408,7 +423,7 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
         )
     )
     if increases:
-        vault_delta = lp_fee + funding_paid - change.realised_pnl_atoms
+        vault_delta = lp_fee + funding_paid - realised
         skew_change = (command.market, command.size_delta_atoms)
         _check_reserve(state, ctx.pool, ctx.pool.vault_atoms + vault_delta, command.timestamp_ns, skew_change)
     return events

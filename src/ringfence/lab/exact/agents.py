@@ -1,0 +1,311 @@
+"""The agents of the exact stress engine: traders, keepers, LPs and the attacker (``docs/stress-model.md``).
+
+Each agent turns the model's rule and the run's pre-drawn uniforms into engine commands. A
+command the engine refuses changes nothing; the agent then simply has not acted (a keeper's
+failed transaction, an LP's redemption held back by the reserve rule).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ringfence.core.commands import Deposit, Withdraw
+from ringfence.core.errors import RingfenceError
+from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
+from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_DECIMALS, Layout, lp_owner, to_atoms
+from ringfence.lab.exact.ledger import Ledger, Tally
+from ringfence.lab.exact.population import Draws, TraderBook
+from ringfence.lab.exact.units import MarginUnit, UnitHealth, open_positions, unit_health
+from ringfence.lab.scenario import Scenario
+
+__all__ = ["Agents"]
+
+FloatArray = NDArray[np.float64]
+QUOTE_UNIT = 10**QUOTE_DECIMALS
+BASE_UNIT = 10**BASE_DECIMALS
+MAX_CLOSES_PER_UNIT = 64
+"""A unit's closes in one step stop here (a close factor below 1 halves a position each time)."""
+SLIPPAGE_SHARE = 2.0 / 3.0
+"""Average cost of a square-root sale relative to its final impact."""
+
+
+class Agents:
+    """Every agent of one run, acting on one ledger."""
+
+    def __init__(
+        self, scenario: Scenario, layout: Layout, book: TraderBook, draws: Draws, ledger: Ledger, tally: Tally
+    ) -> None:
+        self.scenario, self.layout, self.book, self.draws = scenario, layout, book, draws
+        self.ledger, self.tally = ledger, tally
+        self.step_seconds = scenario.horizon.step_seconds
+        self.units = self._units()
+        self.first_seen: dict[int, int] = {}
+        self.reserve = book.reserve_usd.copy()
+        self.collateral_deposited_usd = 0.0
+        self.attacker_profit_usd = 0.0
+        self.liquidations: list[tuple[int, int, int, int, float, float, float, float, bool]] = []
+        self._step_records: list[tuple[int, int]] = []
+        self.market_asset = {market: layout.assets[i] for i, market in enumerate(layout.markets)}
+        self.nav_peak: list[float] = []
+        self.fled: list[bool] = []
+
+    # --- traders ---------------------------------------------------------------------------
+
+    def _units(self) -> list[MarginUnit]:
+        layout, book = self.layout, self.book
+        isolated = layout.isolation == "isolated_positions"
+        if layout.isolation == "monolithic":
+            grouped: dict[int, list[tuple[str, str, int]]] = {}
+            for trader, market in zip(book.position_trader.tolist(), book.position_market.tolist(), strict=True):
+                grouped.setdefault(trader, []).append((layout.pool_of(market), layout.markets[market], market))
+            return [MarginUnit((f"t{j}", 0), tuple(grouped[j]), False, j, j) for j in range(book.traders)]
+        return [
+            MarginUnit(
+                (f"t{trader}", layout.sub_account(market)),
+                ((layout.pool_of(market), layout.markets[market], market),),
+                isolated,
+                trader,
+                index,
+            )
+            for index, (trader, market) in enumerate(
+                zip(book.position_trader.tolist(), book.position_market.tolist(), strict=True)
+            )
+        ]
+
+    def _deposit(self, unit: MarginUnit, amount: int, now: int) -> None:
+        self.ledger.apply(Deposit(unit.key[0], unit.key[1], QUOTE, amount, now))
+
+    def open_positions(self, now: int) -> None:
+        """Traders deposit their collateral and open at the initial oracle price (refusals are skipped)."""
+        book, layout = self.book, self.layout
+        if layout.isolation == "monolithic":
+            for unit in self.units:
+                self._deposit(unit, to_atoms(float(book.collateral_usd[unit.trader])), now)
+                self.collateral_deposited_usd += float(book.collateral_usd[unit.trader])
+        for p in range(len(book.position_trader)):
+            unit = self.units[book.position_trader[p]] if layout.isolation == "monolithic" else self.units[p]
+            market = int(book.position_market[p])
+            allotted = to_atoms(float(book.position_collateral_usd[p]))
+            if layout.isolation != "monolithic":
+                self._deposit(unit, allotted, now)
+                self.collateral_deposited_usd += float(book.position_collateral_usd[p])
+            price = self.ledger.state.oracles[layout.assets[market]].accepted_price_wad or 1
+            size = int(float(book.position_notional_usd[p]) * QUOTE_UNIT * BASE_UNIT * 10**12 / price)
+            margin = allotted if unit.isolated else 0
+            owner, sub = unit.key
+            self._try(
+                Trade(owner, sub, layout.pool_of(market), layout.markets[market], size, layout.mode, margin, 0, now)
+            )
+
+    def _try(self, command: object) -> list[object] | None:
+        try:
+            return list(self.ledger.apply(command))  # type: ignore[arg-type]
+        except RingfenceError:
+            return None
+
+    def top_up(self, step: int, now: int) -> None:
+        """Units below ``top_up_health`` add collateral from their trader's reserve when the draw says so."""
+        population = self.scenario.population
+        if population is None or population.top_up_health <= 0 or population.top_up_probability <= 0:
+            return
+        k = population.markets_per_trader
+        for unit in self.units:
+            if unit.trader < 0 or self.draws.top_up[step, unit.trader] >= population.top_up_probability:
+                continue
+            health = unit_health(self.ledger.state, unit, self.layout, now)
+            if health is None or health.requirement_atoms == 0 or health.health >= population.top_up_health:
+                continue
+            wanted = population.top_up_fraction * float(self.book.collateral_usd[unit.trader]) / k
+            amount_usd = min(float(self.reserve[unit.trader]), wanted)
+            if amount_usd <= 0:
+                continue
+            self._top_up(unit, to_atoms(amount_usd), now)
+            self.reserve[unit.trader] -= amount_usd
+            self.collateral_deposited_usd += amount_usd
+
+    def _top_up(self, unit: MarginUnit, amount: int, now: int) -> None:
+        self._deposit(unit, amount, now)
+        if unit.isolated:
+            for pool_id, market_id, _, _ in open_positions(self.ledger.state, unit):
+                self._try(AdjustIsolatedMargin(*unit.key, pool_id, market_id, amount, now))
+
+    def open_notional_usd(self, market_prices: FloatArray) -> float:
+        """Traders' open notional at the market price."""
+        total = 0.0
+        state = self.ledger.state
+        for unit in self.units:
+            if unit.trader < 0:
+                continue
+            for pool_id, market_id, index in unit.positions:
+                position = state.pools[pool_id].positions.get((unit.key, market_id))
+                if position is not None:
+                    total += abs(position.size_atoms) / BASE_UNIT * float(market_prices[index])
+        return total
+
+    # --- keepers ---------------------------------------------------------------------------
+
+    def _eligible(self, step: int, now: int) -> list[tuple[int, UnitHealth]]:
+        latency = 0 if self.scenario.keepers is None else self.scenario.keepers.latency_seconds
+        eligible = []
+        for index, unit in enumerate(self.units):
+            health = unit_health(self.ledger.state, unit, self.layout, now)
+            if health is None or not health.liquidatable:
+                self.first_seen.pop(index, None)
+                continue
+            first = self.first_seen.setdefault(index, step)
+            if (step - first) * self.step_seconds >= latency:
+                eligible.append((index, health))
+        eligible.sort(key=lambda item: (-item[1].notional_atoms, item[0]))
+        return eligible
+
+    def keep(self, step: int, now: int, market_prices: FloatArray) -> FloatArray:
+        """Keepers liquidate eligible units; return each asset's net signed liquidation flow in USD."""
+        flow = np.zeros(len(self.layout.assets))
+        keepers = self.scenario.keepers
+        if keepers is None:
+            return flow
+        eligible = self._eligible(step, now)
+        if not eligible:
+            return flow
+        congestion = len(eligible) / keepers.count
+        failure = min(
+            1.0,
+            keepers.failure_probability + keepers.congestion_failure * min(1.0, congestion / keepers.congestion_scale),
+        )
+        capital = [math.inf if keepers.capital is None else keepers.capital] * keepers.count
+        self._step_records = []
+        for index, _ in eligible:
+            with_capital = [k for k in range(keepers.count) if capital[k] > 0]
+            if not with_capital:
+                break
+            if self.draws.keeper[step, self.units[index].draw] >= 1.0 - failure ** len(with_capital):
+                continue
+            keeper = with_capital[0]
+            capital[keeper] -= self._liquidate_unit(step, now, index, keeper, flow, market_prices)
+        return flow
+
+    def _liquidate_unit(
+        self, step: int, now: int, index: int, keeper: int, flow: FloatArray, market_prices: FloatArray
+    ) -> float:
+        """Close the unit's largest position until it is healthy or flat; return the notional closed."""
+        unit = self.units[index]
+        closed_usd = 0.0
+        delay = (step - self.first_seen[index]) * self.step_seconds
+        for _ in range(MAX_CLOSES_PER_UNIT):
+            state = self.ledger.state
+            positions = open_positions(state, unit)
+            if not positions:
+                break
+            prices = [float(market_prices[i]) for _, _, i, _ in positions]
+            largest = max(range(len(positions)), key=lambda n: (abs(positions[n][3].size_atoms) * prices[n], -n))
+            pool_id, market_id, market, _ = positions[largest]
+            command = Liquidate(f"keeper{keeper}", 0, *unit.key, pool_id, market_id, now)
+            try:
+                events = self.ledger.apply(command)
+            except RingfenceError:
+                break
+            outcome = self.tally.record(self.ledger.state, events, self.market_asset)
+            if outcome is None:
+                break
+            notional = outcome.notional_atoms / QUOTE_UNIT
+            flow[market] += outcome.size_delta_atoms / BASE_UNIT * float(market_prices[market])
+            closed_usd += notional
+            self._step_records.append((len(self.liquidations), market))
+            self.liquidations.append(
+                (
+                    step,
+                    self.layout.market_pool[market],
+                    market,
+                    unit.trader,
+                    notional,
+                    outcome.shortfall_atoms / QUOTE_UNIT,
+                    0.0,
+                    float(delay),
+                    outcome.backstop,
+                )
+            )
+        return closed_usd
+
+    def settle_slippage(self, step: int, flow_impact: FloatArray) -> None:
+        """Price this step's liquidations' unwinding cost from the impact their flow made."""
+        for row, market in self._step_records:
+            record = list(self.liquidations[row])
+            record[6] = record[4] * abs(float(flow_impact[market])) * SLIPPAGE_SHARE
+            self.liquidations[row] = tuple(record)  # type: ignore[assignment]
+        self._step_records = []
+
+    # --- liquidity providers -----------------------------------------------------------------
+
+    def watch_pools(self, navs: list[float]) -> None:
+        """Start each pool's NAV peak."""
+        self.nav_peak = list(navs)
+        self.fled = [False] * len(navs)
+
+    def flee(self, step: int, now: int, navs: list[float]) -> None:
+        """LPs of a pool whose NAV fell more than ``flee_drawdown`` below its peak redeem ``flee_share`` once."""
+        rule = self.scenario.liquidity_providers
+        for index, nav in enumerate(navs):
+            self.nav_peak[index] = max(self.nav_peak[index], nav)
+            peak = self.nav_peak[index]
+            if self.fled[index] or peak <= 0 or 1.0 - nav / peak <= rule.flee_drawdown:
+                continue
+            pool = self.ledger.state.pools[self.layout.pools[index]]
+            redeemed = False
+            for (owner, sub), shares in sorted(pool.lp_shares.items()):
+                wanted = int(shares * rule.flee_share)
+                if wanted > 0 and self._try(RemoveLiquidity(owner, sub, pool.pool, wanted, now)) is not None:
+                    redeemed = True
+            self.fled[index] = redeemed
+
+    # --- attacker ----------------------------------------------------------------------------
+
+    def attack(self, step: int, now: int) -> None:
+        """Self-trade at ``open_step`` (long and short accounts), close the long and withdraw at ``exit_step``."""
+        attacker = self.scenario.attacker
+        if attacker is None:
+            return
+        market = self.layout.assets.index(attacker.market)
+        sub = self.layout.sub_account(market)
+        pool_id, market_id = self.layout.pool_of(market), self.layout.markets[market]
+        if step == max(attacker.open_step, 1):
+            self._attacker_open(attacker.collateral, attacker.leverage, market, sub, now)
+        if step == attacker.exit_step:
+            long_key = ("attacker-long", sub)
+            position = self.ledger.state.pools[pool_id].positions.get((long_key, market_id))
+            if position is not None:
+                self._try(Trade(*long_key, pool_id, market_id, -position.size_atoms, self.layout.mode, 0, 0, now))
+            for owner in ("attacker-long", "attacker-short"):
+                self._withdraw_all((owner, sub), now)
+
+    def _withdraw_all(self, key: tuple[str, int], now: int) -> None:
+        """Withdraw the account's whole quote balance if the engine lets it go (no open risk left)."""
+        account = self.ledger.state.accounts.get(key)
+        balance = account.balances.get(QUOTE, 0) if account is not None else 0
+        if balance > 0 and self._try(Withdraw(key[0], key[1], QUOTE, balance, now)) is not None:
+            self.attacker_profit_usd += balance / QUOTE_UNIT
+
+    def _attacker_open(self, collateral_usd: float, leverage: float, market: int, sub: int, now: int) -> None:
+        layout = self.layout
+        pool_id, market_id = layout.pool_of(market), layout.markets[market]
+        price = self.ledger.state.oracles[layout.assets[market]].accepted_price_wad or 1
+        size = int(collateral_usd * leverage * QUOTE_UNIT * BASE_UNIT * 10**12 / price)
+        collateral = to_atoms(collateral_usd)
+        isolated = layout.mode.value == "isolated"
+        for column, (owner, sign) in enumerate((("attacker-long", 1), ("attacker-short", -1))):
+            self.ledger.apply(Deposit(owner, sub, QUOTE, collateral, now))
+            self.attacker_profit_usd -= collateral_usd
+            trade = Trade(
+                owner, sub, pool_id, market_id, sign * size, layout.mode, collateral if isolated else 0, 0, now
+            )
+            self._try(trade)
+            draw = len(self.book.position_trader) + column
+            unit = MarginUnit((owner, sub), ((pool_id, market_id, market),), isolated, -1, draw)
+            self.units.append(unit)
+
+
+def lp_key(asset: str) -> tuple[str, int]:
+    """Return the account of the LP whose home market trades ``asset``."""
+    return (lp_owner(asset), 0)

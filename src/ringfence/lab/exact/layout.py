@@ -1,0 +1,207 @@
+"""Lay a scenario's venue out on one rung of the isolation ladder, as exact engine commands.
+
+The float/int boundary of the exact stress engine: USD amounts become quote atoms (6 decimals),
+prices and ratios WAD, sizes base atoms (18 decimals). Every conversion rounds toward zero:
+the lab's inputs are statistics, and the engine then keeps every atom exact.
+
+Decisions (``docs/stress-model.md``):
+- one oracle source per asset (the lab already decided what the oracle reports), quorum 1, the
+  jump guard at its widest (100x); the stable price follows the oracle unless the design asks for
+  Mango v4's stable price (6% per hour delayed growth, 0.03% per second stable growth);
+- fees go wholly to the LP vault; funding, spread and skew impact are off (the depth model
+  prices liquidation flow instead);
+- the fixed liquidation penalty is capped at the lowest maintenance rate of the pool after the
+  margin scale, because the engine refuses a penalty that would split a position below zero
+  equity (``AddMarket``'s no-split guard, ``core/pool/liquidation_policy.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset
+from ringfence.core.margin import NO_LIMIT
+from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
+from ringfence.core.pool.liquidation_policy import NO_CAP, LiquidationPolicy
+from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
+from ringfence.core.units import WAD
+from ringfence.lab.results import IsolationLevel
+from ringfence.lab.scenario import Scenario
+from ringfence.lab.scenario_agents import MarketDesign, VenueDesign
+
+__all__ = [
+    "BASE_DECIMALS",
+    "QUOTE",
+    "QUOTE_DECIMALS",
+    "SECOND_NS",
+    "START_NS",
+    "Layout",
+    "layout_venue",
+    "to_atoms",
+    "to_wad",
+]
+
+QUOTE = "USD"
+QUOTE_DECIMALS = 6
+BASE_DECIMALS = 18
+SECOND_NS = 10**9
+START_NS = 1_600_000_000 * SECOND_NS
+SOURCE = "feed"
+SHARED_POOL = "shared"
+INSURER = "insurer"
+HOUR_S = 3_600
+
+
+def to_wad(value: float) -> int:
+    """Return a ratio or price as WAD, toward zero."""
+    return int(value * WAD)
+
+
+def to_atoms(usd: float, decimals: int = QUOTE_DECIMALS) -> int:
+    """Return a float amount as atoms of ``decimals``, toward zero."""
+    return int(usd * 10**decimals)
+
+
+def lp_owner(asset: str) -> str:
+    """Return the LP whose home market trades ``asset``."""
+    return f"lp-{asset}"
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where each market lives and how traders hold their positions on one rung.
+
+    ``market_pool[i]`` is the index in ``pools`` of market ``i``'s pool.
+    """
+
+    isolation: IsolationLevel
+    pools: tuple[str, ...]
+    markets: tuple[str, ...]
+    assets: tuple[str, ...]
+    market_pool: tuple[int, ...]
+    registry: tuple[Command, ...]
+    """Assets and oracles (the runner then submits the first prices)."""
+    setup: tuple[Command, ...]
+    """Pools, markets, insurance and LP deposits."""
+
+    @property
+    def mode(self) -> MarginMode:
+        """Isolated margin on the last rung, cross elsewhere."""
+        return MarginMode.ISOLATED if self.isolation == "isolated_positions" else MarginMode.CROSS
+
+    def sub_account(self, market: int) -> int:
+        """Return the sub-account a trader uses for market ``market`` (one for all on the monolithic rung)."""
+        return 0 if self.isolation == "monolithic" else market + 1
+
+    def pool_of(self, market: int) -> str:
+        """Return the pool that holds market ``market``."""
+        return self.pools[self.market_pool[market]]
+
+
+def _oracle(asset: str, scenario: Scenario, stable: bool) -> ConfigureOracle:
+    staleness = scenario.oracle.staleness_seconds
+    return ConfigureOracle(
+        asset=asset,
+        source_names=(SOURCE,),
+        source_weights=(1,),
+        quorum=1,
+        max_staleness_ns=10**18 if staleness is None else staleness * SECOND_NS,
+        max_deviation_wad=WAD,
+        max_confidence_wad=WAD,
+        max_jump_wad=100 * WAD,
+        guard_release_ns=0,
+        delay_interval_seconds=HOUR_S,
+        delay_growth_limit_wad=WAD * 6 // 100 if stable else WAD,
+        stable_growth_limit_wad=WAD * 3 // 10_000 if stable else WAD,
+        timestamp_ns=START_NS,
+    )
+
+
+def _market_params(design: MarketDesign, margin_scale: float) -> MarketParams:
+    cap = NO_LIMIT if design.open_interest_cap is None else to_atoms(design.open_interest_cap, BASE_DECIMALS)
+    return MarketParams(
+        market=f"{design.asset}-PERP",
+        base_asset=design.asset,
+        initial_margin_wad=min(to_wad(design.initial_margin * margin_scale), WAD),
+        maintenance_margin_wad=min(to_wad(design.maintenance_margin * margin_scale), WAD - 1),
+        spread_wad=0,
+        taker_fee_wad=to_wad(design.taker_fee),
+        skew_scale_atoms=10**36,
+        max_funding_rate_per_day_wad=0,
+        open_interest_cap_atoms=cap,
+        pnl_weight_wad=to_wad(design.pnl_weight),
+    )
+
+
+def _pool_params(venue: VenueDesign, markets: list[MarketParams]) -> PoolParams:
+    pool = venue.pool
+    lowest_maintenance = min(market.maintenance_margin_wad for market in markets)
+    window_ns = pool.insurance_window_seconds * SECOND_NS
+    return PoolParams(
+        quote_asset=QUOTE,
+        lp_fee_share_wad=WAD,
+        insurance_fee_share_wad=0,
+        reserve_factor_wad=to_wad(pool.reserve_factor),
+        liquidation_penalty_wad=min(to_wad(pool.liquidation_penalty), lowest_maintenance),
+        liquidator_share_wad=to_wad(pool.liquidator_share),
+        insurance_draw_cap_atoms=NO_CAP if pool.insurance_draw_cap is None else to_atoms(pool.insurance_draw_cap),
+        insurance_window_ns=window_ns,
+        close_factor_wad=to_wad(pool.close_factor),
+        nav_drawdown_limit_wad=WAD,
+        liquidation=LiquidationPolicy(
+            backstop_loss_cap_atoms=to_atoms(pool.backstop_loss_cap),
+            auto_deleverage=pool.auto_deleverage,
+            window_ns=window_ns,
+        ),
+        oracle_jump_breaker_wad=to_wad(pool.oracle_jump_breaker),
+    )
+
+
+def _pools(isolation: IsolationLevel, assets: list[str]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    if isolation in ("monolithic", "subaccounts"):
+        return (SHARED_POOL,), tuple(0 for _ in assets)
+    return tuple(f"pool-{asset}" for asset in assets), tuple(range(len(assets)))
+
+
+def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: float) -> Layout:
+    """Return the rung's layout and the commands that build it (prices are submitted by the runner).
+
+    LP ``lp-<asset>`` deposits its market's LP capital into the pool holding that market; the
+    insurer funds each pool with the insurance of its markets.
+    """
+    venue = scenario.venue
+    if venue is None:
+        raise ValueError("a stress run needs a [venue] section")
+    designs = list(venue.markets)
+    assets = [design.asset for design in designs]
+    pools, market_pool = _pools(isolation, assets)
+    params = [_market_params(design, margin_scale) for design in designs]
+    setup: list[Command] = [RegisterAsset(QUOTE, QUOTE_DECIMALS, WAD, WAD, NO_LIMIT, NO_LIMIT, START_NS)]
+    setup += [RegisterAsset(asset, BASE_DECIMALS, 0, 0, NO_LIMIT, NO_LIMIT, START_NS) for asset in assets]
+    setup += [_oracle(asset, scenario, venue.stable_price) for asset in [QUOTE, *assets]]
+    pool_setup: list[Command] = []
+    for index, pool in enumerate(pools):
+        members = [i for i, p in enumerate(market_pool) if p == index]
+        pool_setup.append(CreatePool(pool, "perp", 1, _pool_params(venue, [params[i] for i in members]), START_NS))
+        pool_setup += [AddMarket(pool, params[i], START_NS) for i in members]
+        insurance = sum(to_atoms(designs[i].insurance) for i in members)
+        if insurance:
+            pool_setup += [
+                Deposit(INSURER, index, QUOTE, insurance, START_NS),
+                FundInsurance(INSURER, index, pool, insurance, START_NS),
+            ]
+    for i, design in enumerate(designs):
+        amount = to_atoms(design.lp_capital)
+        pool_setup += [
+            Deposit(lp_owner(design.asset), 0, QUOTE, amount, START_NS),
+            ProvideLiquidity(lp_owner(design.asset), 0, pools[market_pool[i]], amount, START_NS),
+        ]
+    return Layout(
+        isolation,
+        pools,
+        tuple(p.market for p in params),
+        tuple(assets),
+        market_pool,
+        tuple(setup),
+        tuple(pool_setup),
+    )

@@ -1,0 +1,201 @@
+"""The exact stress engine: agents send commands to the integer engine, step by step (``docs/stress-model.md``).
+
+One call of :func:`run_exact` plays one path on one rung of the isolation ladder at one margin
+scale and returns a :class:`~ringfence.lab.results.RunResult`. Everything the engine decides
+(fills, liquidation sizes, penalties, the waterfall) is the engine's; the runner only decides
+*when* agents act, from the model's rules and the pre-drawn uniforms.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ringfence.core.commands import SubmitPrice
+from ringfence.core.pool.perp_math import pool_nav_range_atoms
+from ringfence.lab.exact.agents import Agents
+from ringfence.lab.exact.layout import (
+    BASE_DECIMALS,
+    QUOTE,
+    QUOTE_DECIMALS,
+    SECOND_NS,
+    SOURCE,
+    START_NS,
+    Layout,
+    layout_venue,
+    to_wad,
+)
+from ringfence.lab.exact.ledger import Ledger, Tally
+from ringfence.lab.exact.population import Draws, TraderBook
+from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
+from ringfence.lab.sample import ScenarioPaths
+from ringfence.lab.scenario import Scenario
+
+__all__ = ["run_exact"]
+
+FloatArray = NDArray[np.float64]
+QUOTE_UNIT = 10**QUOTE_DECIMALS
+
+
+class _Prices:
+    """Market and oracle prices of the venue's assets on one path, with the depth model's impact."""
+
+    def __init__(self, scenario: Scenario, layout: Layout, paths: ScenarioPaths, path_index: int) -> None:
+        rows = [paths.assets.index(asset) for asset in layout.assets]
+        self.exogenous = np.asarray(paths.market[rows, path_index], dtype=np.float64)
+        self.exogenous_oracle = np.asarray(paths.oracle[rows, path_index], dtype=np.float64)
+        self.age_steps = (paths.oracle_age_seconds // scenario.horizon.step_seconds).astype(np.int64)
+        self.age_seconds = paths.oracle_age_seconds.astype(np.int64)
+        shape = self.exogenous.shape
+        self.impact = np.zeros(shape)
+        self.market = self.exogenous.copy()
+        self.oracle = self.exogenous_oracle.copy()
+        liquidity = scenario.liquidity
+        self.depth = math.inf if liquidity is None else liquidity.depth_usd
+        self.coefficient = 0.0 if liquidity is None else liquidity.impact_coefficient
+        half_life = math.inf if liquidity is None else liquidity.recovery_half_life_seconds
+        self.decay = 0.5 ** (scenario.horizon.step_seconds / half_life)
+
+    def advance(self, step: int, flow_impact: FloatArray) -> None:
+        """Carry impact into ``step`` and set its market and oracle prices."""
+        self.impact[:, step] = self.impact[:, step - 1] * self.decay + flow_impact
+        self.market[:, step] = self.exogenous[:, step] * np.exp(self.impact[:, step])
+        seen = max(step - int(self.age_steps[step]), 0)
+        self.oracle[:, step] = self.exogenous_oracle[:, step] * np.exp(self.impact[:, seen])
+
+    def flow_impact(self, flow_usd: FloatArray) -> FloatArray:
+        """Square-root impact of each asset's net signed flow (a sale is negative)."""
+        if not math.isfinite(self.depth):
+            return np.zeros_like(flow_usd)
+        return np.asarray(np.sign(flow_usd) * self.coefficient * np.sqrt(np.abs(flow_usd) / self.depth))
+
+
+class _Run:
+    """The state of one exact run (the engine, the agents, the series being recorded)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        layout: Layout,
+        book: TraderBook,
+        prices: _Prices,
+        draws: Draws,
+    ) -> None:
+        self.scenario, self.layout, self.prices = scenario, layout, prices
+        self.ledger = Ledger()
+        self.tally = Tally()
+        self.step_seconds = scenario.horizon.step_seconds
+        self.last_published = [-1] * len(layout.assets)
+        self.agents = Agents(scenario, layout, book, draws, self.ledger, self.tally)
+        steps = scenario.horizon.steps + 1
+        self.insurance = np.zeros((len(layout.pools), steps))
+        self.nav = np.zeros((len(layout.pools), steps))
+        self.open_notional = np.zeros(steps)
+
+    def now(self, step: int) -> int:
+        return START_NS + step * self.step_seconds * SECOND_NS
+
+    def publish(self, step: int) -> None:
+        """Submit the oracle's price of each asset when it has a new publication, and the quote at par."""
+        now = self.now(step)
+        self.ledger.apply(SubmitPrice(QUOTE, SOURCE, to_wad(1.0), 0, now, now))
+        for index, asset in enumerate(self.layout.assets):
+            published = now - int(self.prices.age_seconds[step]) * SECOND_NS
+            if published <= self.last_published[index]:
+                continue
+            price = to_wad(float(self.prices.oracle[index, step]))
+            self.ledger.apply(SubmitPrice(asset, SOURCE, max(price, 1), 0, published, now))
+            self.last_published[index] = published
+
+    def record(self, step: int) -> None:
+        """Insurance, LP NAV and traders' open notional at the end of ``step``."""
+        state = self.ledger.state
+        prices = {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
+        bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
+        for index, pool_id in enumerate(self.layout.pools):
+            pool = state.pools[pool_id]
+            self.insurance[index, step] = pool.insurance_atoms / QUOTE_UNIT
+            self.nav[index, step] = pool_nav_range_atoms(pool, prices, bases, QUOTE_DECIMALS)[0] / QUOTE_UNIT
+        self.open_notional[step] = self.agents.open_notional_usd(self.prices.market[:, step])
+
+    def play(self) -> None:
+        for command in self.layout.registry:
+            self.ledger.apply(command)
+        self.publish(0)
+        for command in self.layout.setup:
+            self.ledger.apply(command)
+        self.agents.open_positions(self.now(0))
+        self.agents.watch_pools(self.nav_now(0))
+        self.record(0)
+        flow_impact = np.zeros(len(self.layout.assets))
+        for step in range(1, self.scenario.horizon.steps + 1):
+            self.prices.advance(step, flow_impact)
+            self.publish(step)
+            now = self.now(step)
+            self.agents.top_up(step, now)
+            self.agents.attack(step, now)
+            flow = self.agents.keep(step, now, self.prices.market[:, step])
+            flow_impact = self.prices.flow_impact(flow)
+            self.agents.settle_slippage(step, flow_impact)
+            self.agents.flee(step, now, self.nav_now(step))
+            self.record(step)
+
+    def nav_now(self, step: int) -> list[float]:
+        state = self.ledger.state
+        prices = {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
+        bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
+        return [
+            pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0] / QUOTE_UNIT
+            for p in self.layout.pools
+        ]
+
+
+def _per_pool(totals: dict[str, int], pools: tuple[str, ...]) -> FloatArray:
+    return np.array([totals.get(pool, 0) / QUOTE_UNIT for pool in pools], dtype=np.float64)
+
+
+def run_exact(
+    scenario: Scenario,
+    paths: ScenarioPaths,
+    book: TraderBook,
+    draws: Draws,
+    isolation: IsolationLevel,
+    margin_scale: float,
+    path_index: int,
+) -> RunResult:
+    """Play path ``path_index`` on rung ``isolation`` at ``margin_scale`` through the exact engine.
+
+    Raises
+    ------
+    RingfenceError
+        The scenario builds a venue the engine refuses (the message names the parameter).
+    """
+    layout = layout_venue(scenario, isolation, margin_scale)
+    run = _Run(scenario, layout, book, _Prices(scenario, layout, paths, path_index), draws)
+    run.play()
+    agents, tally = run.agents, run.tally
+    liquidations = np.array(agents.liquidations, dtype=LIQUIDATION_DTYPE)
+    return RunResult(
+        engine="exact",
+        isolation=isolation,
+        margin_scale=margin_scale,
+        path_index=path_index,
+        assets=layout.assets,
+        markets=layout.markets,
+        pools=layout.pools,
+        step_seconds=scenario.horizon.step_seconds,
+        market_prices=run.prices.market,
+        oracle_prices=run.prices.oracle,
+        liquidations=liquidations,
+        bad_debt_usd=_per_pool(tally.bad_debt_atoms, layout.pools),
+        insurance_usd=run.insurance,
+        lp_nav_usd=run.nav,
+        lp_loss_usd=_per_pool(tally.lp_loss_atoms, layout.pools),
+        adl_loss_usd=_per_pool(tally.adl_loss_atoms, layout.pools),
+        contagion_usd=tally.contagion_atoms / QUOTE_UNIT,
+        open_notional_usd=run.open_notional,
+        collateral_usd=agents.collateral_deposited_usd,
+        attacker_profit_usd=agents.attacker_profit_usd,
+    )

@@ -1,0 +1,145 @@
+"""Run a scenario's whole stress study: the design itself, the isolation ladder, the margin sweep, keeper latencies.
+
+Every design plays the same paths, the same population (per margin scale) and the same draws,
+so differences between rungs come from the design alone. Each distinct design is run once and
+reused (the ladder's rung at scale 1 is also a frontier point).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ringfence.lab.exact.population import TraderBook, draw_population, draw_uniforms
+from ringfence.lab.exact.runner import run_exact
+from ringfence.lab.results import EngineName, IsolationLevel, RunResult
+from ringfence.lab.sample import ScenarioPaths, sample_paths
+from ringfence.lab.scenario import Scenario
+from ringfence.lab.scenario_agents import Keepers
+from ringfence.lab.study import (
+    NoProgress,
+    Progress,
+    SectionEngines,
+    StudyResult,
+    frontier_point,
+    keeper_sweep_point,
+    ladder_row,
+)
+
+__all__ = ["DesignKey", "StudyRuns", "build_study", "collect_runs", "designs_of", "run_study"]
+
+
+@dataclass(frozen=True, slots=True)
+class DesignKey:
+    """One design: a rung, a margin scale and a keeper latency (``None``: the scenario's own)."""
+
+    isolation: IsolationLevel
+    margin_scale: float
+    keeper_latency_seconds: int | None = None
+
+
+@dataclass(slots=True)
+class StudyRuns:
+    """Every design's runs, one per path, and which design is the scenario's own."""
+
+    scenario: Scenario
+    engine: EngineName
+    own: DesignKey
+    runs: dict[DesignKey, tuple[RunResult, ...]] = field(default_factory=dict)
+
+
+def designs_of(scenario: Scenario) -> list[DesignKey]:
+    """Return the designs a study plays, the scenario's own first, each once."""
+    if scenario.venue is None:
+        raise ValueError("a stress study needs a [venue] section")
+    own = DesignKey(scenario.venue.isolation, 1.0)
+    keys = [own]
+    keys += [DesignKey(rung, 1.0) for rung in scenario.study.ladder]
+    keys += [DesignKey(rung, scale) for rung in scenario.study.ladder for scale in scenario.study.margin_scales]
+    keys += [DesignKey(own.isolation, 1.0, latency) for latency in scenario.study.keeper_latencies_seconds]
+    return list(dict.fromkeys(keys))
+
+
+def _with_latency(scenario: Scenario, latency: int | None) -> Scenario:
+    if latency is None or scenario.keepers is None:
+        return scenario
+    keepers = Keepers.model_validate({**scenario.keepers.model_dump(), "latency_seconds": latency})
+    return scenario.model_copy(update={"keepers": keepers})
+
+
+RunOne = Callable[[Scenario, ScenarioPaths, TraderBook, DesignKey, int], RunResult]
+
+
+def collect_runs(
+    scenario: Scenario,
+    *,
+    engine: EngineName = "exact",
+    runs: int | None = None,
+    progress: Progress | None = None,
+) -> StudyRuns:
+    """Play every design of the study on ``runs`` paths (the scenario's ``runs`` by default).
+
+    Raises
+    ------
+    ValueError
+        The scenario lacks the sections a stress run needs.
+    """
+    if engine != "exact":
+        raise ValueError(f"engine {engine!r} is not available; use 'exact'")
+    paths = sample_paths(scenario, n_paths=runs)
+    n_paths = paths.market.shape[1]
+    keys = designs_of(scenario)
+    books = {scale: draw_population(scenario, scale) for scale in sorted({key.margin_scale for key in keys})}
+    width = len(next(iter(books.values())).position_trader)
+    draws = draw_uniforms(scenario, n_paths, width)
+    ticker = NoProgress() if progress is None else progress
+    ticker.start(len(keys) * n_paths)
+    study = StudyRuns(scenario, engine, keys[0])
+    for key in keys:
+        played = _with_latency(scenario, key.keeper_latency_seconds)
+        results = []
+        for index in range(n_paths):
+            book = books[key.margin_scale]
+            results.append(run_exact(played, paths, book, draws[index], key.isolation, key.margin_scale, index))
+            ticker.advance()
+        study.runs[key] = tuple(results)
+    ticker.close()
+    return study
+
+
+def build_study(collected: StudyRuns) -> StudyResult:
+    """Summarise every design's runs into the study the report and the JSON show."""
+    scenario, runs = collected.scenario, collected.runs
+    study = scenario.study
+    ladder = tuple(ladder_row(rung, 1.0, runs[DesignKey(rung, 1.0)]) for rung in study.ladder)
+    frontier = tuple(
+        frontier_point(rung, scale, ladder_row(rung, scale, runs[DesignKey(rung, scale)]).summary)
+        for rung in study.ladder
+        for scale in sorted(study.margin_scales)
+    )
+    own = collected.own
+    sweep = tuple(
+        keeper_sweep_point(
+            latency, ladder_row(own.isolation, 1.0, runs[DesignKey(own.isolation, 1.0, latency)]).summary
+        )
+        for latency in sorted(study.keeper_latencies_seconds)
+    )
+    return StudyResult(
+        scenario_name=scenario.name,
+        description=scenario.description,
+        sources=tuple(scenario.sources),
+        seed=scenario.seed,
+        engines=SectionEngines.uniform(collected.engine),
+        runs_per_design=len(runs[own]),
+        base=runs[own],
+        ladder=ladder,
+        frontier=frontier,
+        keeper_sweep=sweep,
+    )
+
+
+def run_study(
+    scenario: Scenario, *, engine: EngineName = "exact", runs: int | None = None, progress: Progress | None = None
+) -> StudyResult:
+    """Play and summarise a scenario's whole study."""
+    return build_study(collect_runs(scenario, engine=engine, runs=runs, progress=progress))

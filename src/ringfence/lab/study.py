@@ -1,0 +1,194 @@
+"""The result of a whole stress study, whichever engine produced it, and the progress port.
+
+A study plays one scenario's population and paths under several venue designs: the scenario's
+own design (``base``, kept run by run for the plots), each rung of the isolation ladder, the
+margin-scale sweep along the ladder (the frontier of capital efficiency against contagion) and,
+when the scenario asks, a keeper-latency sweep. Everything here is a frozen value; nothing
+records wall-clock time, so the same seed gives byte-identical exports
+(:func:`ringfence.lab.export.results_json`).
+
+Each section says which engine produced its numbers (:class:`SectionEngines`): the report states
+it beside every table and plot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from ringfence.core.errors import InvalidParameter
+from ringfence.lab.metrics import Summary, summarise
+from ringfence.lab.results import EngineName, IsolationLevel, RunResult
+
+__all__ = [
+    "STUDY_SECTIONS",
+    "FrontierPoint",
+    "KeeperSweepPoint",
+    "LadderRow",
+    "NoProgress",
+    "Progress",
+    "SectionEngines",
+    "StudyResult",
+    "StudySection",
+    "frontier_point",
+    "keeper_sweep_point",
+    "ladder_row",
+]
+
+StudySection = Literal["base", "ladder", "frontier", "keeper_sweep"]
+STUDY_SECTIONS: tuple[StudySection, ...] = ("base", "ladder", "frontier", "keeper_sweep")
+
+
+@dataclass(frozen=True, slots=True)
+class LadderRow:
+    """One rung of the isolation ladder: its design and the summary of its runs."""
+
+    isolation: IsolationLevel
+    margin_scale: float
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class FrontierPoint:
+    """One design of the margin sweep: what it carries (capital efficiency) and what it spreads (contagion)."""
+
+    isolation: IsolationLevel
+    margin_scale: float
+    capital_efficiency_mean: float
+    contagion_mean_usd: float
+    bad_debt_mean_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class KeeperSweepPoint:
+    """The scenario's design with every keeper's latency set to ``latency_seconds``.
+
+    ``liquidation_delay_mean_seconds`` is ``None`` when no run liquidated anything.
+    """
+
+    latency_seconds: int
+    bad_debt_mean_usd: float
+    var95_usd: float
+    liquidation_delay_mean_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SectionEngines:
+    """Which engine produced each section of a study."""
+
+    base: EngineName
+    ladder: EngineName
+    frontier: EngineName
+    keeper_sweep: EngineName
+
+    @classmethod
+    def uniform(cls, engine: EngineName) -> SectionEngines:
+        """Return the assignment of one engine to every section."""
+        return cls(base=engine, ladder=engine, frontier=engine, keeper_sweep=engine)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StudyResult:
+    """A whole stress study of one scenario (engine-agnostic).
+
+    Attributes
+    ----------
+    scenario_name, description, sources:
+        From the scenario file.
+    seed:
+        The scenario's seed; the same seed reproduces every number.
+    engines:
+        Which engine produced each section.
+    runs_per_design:
+        Runs (paths) played under each design.
+    base:
+        The runs of the scenario's own design, in path order (the plots of paths and liquidations
+        use them; its summary is :meth:`base_summary`).
+    ladder:
+        One row per rung, in ladder order (least to most isolated).
+    frontier:
+        One point per (rung, margin scale), grouped by rung, margin scales ascending.
+    keeper_sweep:
+        One point per latency, ascending; empty when the scenario asks for no sweep.
+    """
+
+    scenario_name: str
+    description: str
+    sources: tuple[str, ...]
+    seed: int
+    engines: SectionEngines
+    runs_per_design: int
+    base: tuple[RunResult, ...]
+    ladder: tuple[LadderRow, ...]
+    frontier: tuple[FrontierPoint, ...]
+    keeper_sweep: tuple[KeeperSweepPoint, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.base:
+            raise InvalidParameter("base", "()", "at least one run of the scenario's own design")
+        if self.runs_per_design < 1:
+            raise InvalidParameter("runs_per_design", self.runs_per_design, "an integer >= 1")
+
+    def engine_for(self, section: StudySection) -> EngineName:
+        """Return the engine that produced ``section``'s numbers."""
+        if section not in STUDY_SECTIONS:
+            raise InvalidParameter("section", section, f"one of {', '.join(STUDY_SECTIONS)}")
+        engine: EngineName = getattr(self.engines, section)
+        return engine
+
+    def base_summary(self) -> Summary:
+        """Return the summary of the base runs."""
+        return summarise(self.base)
+
+
+def ladder_row(isolation: IsolationLevel, margin_scale: float, runs: Sequence[RunResult]) -> LadderRow:
+    """Summarise one rung's runs into a :class:`LadderRow`."""
+    return LadderRow(isolation=isolation, margin_scale=margin_scale, summary=summarise(runs))
+
+
+def frontier_point(isolation: IsolationLevel, margin_scale: float, summary: Summary) -> FrontierPoint:
+    """Take a design's frontier coordinates from its summary."""
+    return FrontierPoint(
+        isolation=isolation,
+        margin_scale=margin_scale,
+        capital_efficiency_mean=summary.capital_efficiency_mean,
+        contagion_mean_usd=summary.contagion_mean_usd,
+        bad_debt_mean_usd=summary.bad_debt_mean_usd,
+    )
+
+
+def keeper_sweep_point(latency_seconds: int, summary: Summary) -> KeeperSweepPoint:
+    """Take a latency's sweep point from the summary of its runs."""
+    return KeeperSweepPoint(
+        latency_seconds=latency_seconds,
+        bad_debt_mean_usd=summary.bad_debt_mean_usd,
+        var95_usd=summary.var95_usd,
+        liquidation_delay_mean_seconds=summary.delay_mean_seconds,
+    )
+
+
+class Progress(Protocol):
+    """Where a long study reports how far it is (the CLI adapts a rich progress bar to it)."""
+
+    def start(self, total: int) -> None:
+        """Announce ``total`` units of work (runs)."""
+
+    def advance(self, count: int = 1) -> None:
+        """Record ``count`` more units done."""
+
+    def close(self) -> None:
+        """Finish: the study is done or has failed."""
+
+
+class NoProgress:
+    """A :class:`Progress` that reports nothing (tests, library use)."""
+
+    def start(self, total: int) -> None:
+        """Ignore the total."""
+
+    def advance(self, count: int = 1) -> None:
+        """Ignore the step."""
+
+    def close(self) -> None:
+        """Do nothing."""

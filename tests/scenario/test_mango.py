@@ -1,0 +1,56 @@
+"""Mango Markets (2022) on two designs: the loss stays inside the attacked pool only when it is isolated.
+
+Both scenario files hold the same population, paths and attack (``scenarios/mango-*.toml``); the
+cross design is one monolithic pool with PnL weight 1 and no stable price, the isolated design puts
+MNGO in its own pool with the stable price and MNGO PnL at weight 0.5. One path each (the MNGO
+path is the event template; the BTC/ETH paths are seeded).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ringfence.lab.results import RunResult
+from ringfence.lab.scenario import load_scenario
+from ringfence.lab.stress import collect_runs
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _own_run(name: str) -> RunResult:
+    study = collect_runs(load_scenario(SCENARIOS / f"{name}.toml"), runs=1)
+    return study.runs[study.own][0]
+
+
+@pytest.fixture(scope="module")
+def cross() -> RunResult:
+    return _own_run("mango-cross")
+
+
+@pytest.fixture(scope="module")
+def isolated() -> RunResult:
+    return _own_run("mango-isolated")
+
+
+def test_the_cross_design_spreads_the_attacked_market_s_loss_to_lps_of_other_markets(cross: RunResult) -> None:
+    assert cross.pools == ("shared",)
+    assert cross.total_bad_debt_usd > 0
+    assert cross.contagion_usd > 0
+    assert cross.attacker_profit_usd > 0
+
+
+def test_the_isolated_design_keeps_every_loss_inside_the_attacked_pool(isolated: RunResult) -> None:
+    mngo = isolated.pools.index("pool-MNGO")
+    others = [index for index in range(len(isolated.pools)) if index != mngo]
+
+    assert isolated.contagion_usd == 0
+    assert isolated.bad_debt_usd[mngo] > 0
+    assert all(isolated.bad_debt_usd[index] == 0 for index in others)
+    assert all(isolated.lp_loss_usd[index] == 0 for index in others)
+    assert all(isolated.insurance_drawdown_usd[index] == 0 for index in others)
+
+
+def test_isolation_caps_what_the_attacker_takes(cross: RunResult, isolated: RunResult) -> None:
+    assert isolated.attacker_profit_usd < cross.attacker_profit_usd
