@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ringfence.lab.population import StressDraws, draw_stress
+from ringfence.lab.exact.population import Draws, TraderBook, draw_population
 from ringfence.lab.sample import ScenarioPaths, sample_paths
 from ringfence.lab.scenario import Scenario, validate_scenario
 
@@ -90,7 +90,8 @@ class Workload:
 
     scenario: Scenario
     paths: ScenarioPaths
-    draws: StressDraws
+    book: TraderBook
+    draws: tuple[Draws, ...]
     rules: Rules
     prices: list[list[float]]
     margin: list[float]
@@ -110,12 +111,18 @@ def build_workload(traders: int, steps: int, paths: int) -> Workload:
     """Draw the paths and the traders once; open every position at the initial price."""
     stress = scenario(traders, steps, paths)
     sampled = sample_paths(stress, paths)
-    draws = draw_stress(stress, paths)
+    book = draw_population(stress)
+    # Keepers never fail and nobody tops up in this model, so no uniform is ever decisive: the
+    # engines get zero-cost views instead of draw_uniforms' (paths x steps x traders) arrays.
+    draws = tuple(
+        Draws(
+            np.broadcast_to(np.zeros(1), (steps + 1, traders + 2)), np.broadcast_to(np.zeros(1), (steps + 1, traders))
+        )
+        for _ in range(paths)
+    )
     market = stress.venue.markets[0]  # type: ignore[union-attr]
-    population = draws.population
-    notional = population.notional_usd(np.array([market.initial_margin]))[:, 0]
     price0 = float(sampled.oracle[0, 0, 0])
-    size = np.where(population.long[:, 0], 1.0, -1.0) * notional / price0
+    size = book.position_notional_usd / price0
     keepers = stress.keepers
     pool = stress.venue.pool  # type: ignore[union-attr]
     rules = Rules(
@@ -128,10 +135,11 @@ def build_workload(traders: int, steps: int, paths: int) -> Workload:
     return Workload(
         scenario=stress,
         paths=sampled,
+        book=book,
         draws=draws,
         rules=rules,
         prices=sampled.oracle[0].tolist(),
-        margin=population.collateral_usd.tolist(),
+        margin=book.position_collateral_usd.tolist(),
         size=size.tolist(),
         basis=(size * price0).tolist(),
     )

@@ -89,7 +89,7 @@ def vector_runner(workload: Workload, count: int) -> Callable[[], list[PathOutco
     paths = _subset(workload.paths, count)
 
     def run() -> list[PathOutcome]:
-        results = run_vector(workload.scenario, paths, workload.draws, "isolated_positions", 1.0)
+        results = run_vector(workload.scenario, paths, workload.book, workload.draws, "isolated_positions", 1.0)
         return [PathOutcome(r.total_bad_debt_usd, len(r.liquidations), float(r.insurance_usd[0, -1])) for r in results]
 
     return run

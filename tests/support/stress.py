@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario, validate_scenario
 
@@ -80,3 +81,9 @@ def hand_paths(prices: Sequence[Sequence[float]] | np.ndarray, assets: Sequence[
         oracle_age_seconds=np.zeros(steps + 1, dtype=np.int64),
         stale=np.zeros(steps + 1, dtype=np.bool_),
     )
+
+
+def stress_inputs(scenario: Scenario, n_paths: int, margin_scale: float = 1.0) -> tuple[TraderBook, tuple[Draws, ...]]:
+    """Return the traders (at ``margin_scale``) and ``n_paths`` paths' uniforms, as both engines take them."""
+    book = draw_population(scenario, margin_scale)
+    return book, draw_uniforms(scenario, n_paths, len(book.position_trader))

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 from ringfence.lab.errors import ScenarioError
-from ringfence.lab.population import draw_stress
 from ringfence.lab.results import RunResult
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector import run_vector
-from support.stress import hand_paths, stress_scenario
+from support.stress import hand_paths, stress_inputs, stress_scenario
 
 TWO_MARKETS = {
     "price": [
@@ -36,8 +35,9 @@ def run_one(
 ) -> RunResult:
     assets = tuple(market.asset for market in scenario.venue.markets) if scenario.venue else ("ETH",)
     paths = hand_paths(prices, assets)
-    draws = draw_stress(scenario, 1)
-    (result,) = run_vector(scenario, paths, draws, isolation, float(kwargs.get("margin_scale", 1.0)))  # type: ignore[arg-type]
+    scale = float(kwargs.get("margin_scale", 1.0))  # type: ignore[arg-type]
+    book, draws = stress_inputs(scenario, 1, scale)
+    (result,) = run_vector(scenario, paths, book, draws, isolation, scale)  # type: ignore[arg-type]
     return result
 
 
@@ -59,15 +59,16 @@ def test_unsupported_features_are_refused_by_key(changes: dict[str, object], key
     assert key in caught.value.keys
 
 
-def test_a_stress_run_needs_keepers_and_a_margin_scale_that_keeps_margins_below_one() -> None:
+def test_a_stress_run_needs_keepers_a_known_rung_and_a_positive_margin_scale() -> None:
     scenario = stress_scenario()
+    book, draws = stress_inputs(scenario, 1)
     no_keepers = scenario.model_copy(update={"keepers": None})
     with pytest.raises(ScenarioError) as caught:
-        run_vector(no_keepers, hand_paths([[100.0] * 5]), draw_stress(scenario, 1), "monolithic", 1.0)
+        run_vector(no_keepers, hand_paths([[100.0] * 5]), book, draws, "monolithic", 1.0)
     assert caught.value.keys == ("keepers",)
     with pytest.raises(ScenarioError) as caught:
-        run_vector(scenario, hand_paths([[100.0] * 5]), draw_stress(scenario, 1), "monolithic", 7.0)
-    assert caught.value.keys == ("study.margin_scales",)
+        run_vector(scenario, hand_paths([[100.0] * 5]), book, draws, "sideways", 0.0)  # type: ignore[arg-type]
+    assert caught.value.keys == ("study.ladder", "study.margin_scales")
 
 
 # --- one trader ---------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def test_keeper_latency_delays_the_liquidation() -> None:
 
 def test_failing_keepers_liquidate_at_the_first_step_whose_draw_succeeds() -> None:
     scenario = stress_scenario(keepers={"failure_probability": 0.5}, horizon={"steps": 8})
-    draws = draw_stress(scenario, 1).uniforms.keeper[0, :, 0]
+    draws = stress_inputs(scenario, 1)[1][0].keeper[:, 0]
     expected = next(step for step in range(1, 9) if draws[step] < 0.5)  # 1 keeper: succeeds below 1 - 0.5
     result = run_one(scenario, [[100.0] + [85.0] * 8])
     assert result.liquidations["step"].tolist() == [expected]
@@ -191,7 +192,7 @@ def test_contagion_is_the_lp_loss_borne_by_other_markets_lps_only_in_a_shared_po
     # Shared pool: ETH's LP holds 1/4 of the shares, BTC's 3/4; the part of LPs whose home is not the
     # trader's market is contagion. Isolated pools: the market's own LPs take it all.
     scenario = stress_scenario(**TWO_MARKETS)
-    market = int(draw_stress(scenario, 1).population.markets[0, 0])
+    market = int(stress_inputs(scenario, 1)[0].position_market[0])
     others = 0.75 if market == 0 else 0.25
     prices = [[100.0, 70.0, 70.0, 70.0, 70.0]] * 2
     shared = run_one(scenario, prices, "subaccounts")
@@ -208,10 +209,10 @@ def test_keeper_capital_serves_the_largest_units_first() -> None:
     scenario = stress_scenario(
         population={"traders": 3, "leverage_min": 2.0, "leverage_max": 8.0}, keepers={"capital": 1.0}
     )
-    leverage = draw_stress(scenario, 1).population.leverage_draw[:, 0]
+    notional = stress_inputs(scenario, 1)[0].position_notional_usd
     result = run_one(scenario, [[100.0, 40.0, 40.0, 40.0, 40.0]])
     assert result.liquidations["step"].tolist() == [1, 2, 3]
-    assert result.liquidations["trader"].tolist() == np.argsort(-leverage).tolist()
+    assert result.liquidations["trader"].tolist() == np.argsort(-notional).tolist()
 
 
 def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_binds() -> None:
@@ -237,10 +238,10 @@ def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_bin
     log_returns = generator.normal(-0.01, 0.06, size=(2, 6, 30))
     prices = 100.0 * np.exp(np.concatenate([np.zeros((2, 6, 1)), np.cumsum(log_returns, axis=2)], axis=2))
     paths = hand_paths(prices, ("ETH", "BTC"))
-    draws = draw_stress(scenario, 6)
+    book, draws = stress_inputs(scenario, 6)
     for rung in ("monolithic", "subaccounts", "isolated_positions"):
-        fast = run_vector(scenario, paths, draws, rung, 1.0)  # type: ignore[arg-type]
-        ordered = run_vector(rich, paths, draws, rung, 1.0)  # type: ignore[arg-type]
+        fast = run_vector(scenario, paths, book, draws, rung, 1.0)  # type: ignore[arg-type]
+        ordered = run_vector(rich, paths, book, draws, rung, 1.0)  # type: ignore[arg-type]
         assert sum(len(r.liquidations) for r in fast) > 0
         for a, b in zip(fast, ordered, strict=True):
             np.testing.assert_array_equal(a.liquidations, b.liquidations)

@@ -5,7 +5,7 @@ the wrapper (:mod:`.design`, :mod:`.opening`, :mod:`.engine`) builds the arrays 
 and splits the results into one :class:`~ringfence.lab.results.RunResult` per path.
 """
 
-from ringfence.lab.vector.engine import run_vector
+from ringfence.lab.vector.engine import MarginObserver, run_vector
 from ringfence.lab.vector.support import check_vector_support
 
-__all__ = ["check_vector_support", "run_vector"]
+__all__ = ["MarginObserver", "check_vector_support", "run_vector"]

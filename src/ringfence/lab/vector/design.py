@@ -1,8 +1,14 @@
-"""The wrapper's first half: lay a scenario's venue, population and agents out as flat arrays.
+"""The wrapper's first half: lay a scenario's venue, traders and agents out as flat arrays.
+
+The traders come from the exact engine's :class:`~ringfence.lab.exact.population.TraderBook`
+(both engines play one population), and the venue follows the exact runner's layout
+(``ringfence.lab.exact.layout``): pools ``shared`` or ``pool-<asset>``, markets ``<asset>-PERP``,
+margins scaled and clamped below 1, and each pool's fixed penalty capped at the lowest
+maintenance rate of its markets (the engine's no-split guard).
 
 Positions are indexed ``n = u·S + q`` (unit ``u``, slot ``q``; ``S`` slots per unit: ``k`` on the
-monolithic rung, 1 elsewhere), so a unit's positions are a contiguous row once reshaped to
-``(units, S)``. Pools are ``shared`` (monolithic, subaccounts) or ``pool-<asset>`` per market.
+monolithic rung, 1 elsewhere), in the book's order, so a unit's positions are a contiguous row
+once reshaped to ``(units, S)``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.lab.population import Population, units_per_trader
+from ringfence.lab.exact.population import TraderBook
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario
 
@@ -24,6 +30,8 @@ IntArray = NDArray[np.int64]
 
 SHARED_POOL = "shared"
 SHARED_RUNGS = frozenset({"monolithic", "subaccounts"})
+HIGHEST_MAINTENANCE = 1.0 - 1e-18
+"""The exact layout clamps a scaled maintenance rate to ``WAD − 1``."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -42,9 +50,9 @@ class Design:
     open_interest_cap: FloatArray
     lp_capital: FloatArray
     pool_insurance: FloatArray
+    pool_penalty: FloatArray
     slots: int
     unit_trader: IntArray
-    unit_pool: IntArray
     unit_collateral: FloatArray
     position_market: IntArray
     position_trader: IntArray
@@ -57,19 +65,14 @@ class Design:
         return int(self.unit_trader.shape[0])
 
     @property
-    def isolated_margin(self) -> bool:
-        """Whether positions carry their own margin (the isolated-positions rung)."""
-        return self.isolation == "isolated_positions"
-
-    @property
     def position_pool(self) -> IntArray:
         """Pool index of every position."""
         return self.market_pool[self.position_market]
 
     @property
-    def position_unit(self) -> IntArray:
-        """Unit index of every position."""
-        return np.repeat(np.arange(self.units, dtype=np.int64), self.slots)
+    def lp_order(self) -> tuple[int, ...]:
+        """LPs (one per market) in the order the exact runner's LPs redeem: by account name ``lp-<asset>``."""
+        return tuple(sorted(range(len(self.assets)), key=lambda market: f"lp-{self.assets[market]}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,6 @@ class Rules:
     """The scalar rules of a run: pool design, keepers, liquidity, LPs and top-ups."""
 
     step_seconds: float
-    penalty: float
     liquidator_share: float
     close_factor: float
     insurance_cap: float
@@ -105,7 +107,7 @@ def build_rules(scenario: Scenario) -> Rules:
     """Return the scalar rules (a checked scenario: venue, population and keepers present).
 
     No ``[liquidity]`` section means no price impact (infinite depth). The backstop budget
-    shares the insurance window (``venue.pool.insurance_window_seconds``).
+    shares the insurance window (``venue.pool.insurance_window_seconds``), as in the exact layout.
     """
     venue, keepers, population = scenario.venue, scenario.keepers, scenario.population
     if venue is None or keepers is None or population is None:
@@ -114,7 +116,6 @@ def build_rules(scenario: Scenario) -> Rules:
     step = float(scenario.horizon.step_seconds)
     return Rules(
         step_seconds=step,
-        penalty=pool.liquidation_penalty,
         liquidator_share=pool.liquidator_share,
         close_factor=pool.close_factor,
         insurance_cap=math.inf if pool.insurance_draw_cap is None else pool.insurance_draw_cap,
@@ -139,46 +140,53 @@ def build_rules(scenario: Scenario) -> Rules:
     )
 
 
-def build_design(scenario: Scenario, population: Population, isolation: IsolationLevel, margin_scale: float) -> Design:
+def _pools(isolation: IsolationLevel, assets: tuple[str, ...]) -> tuple[tuple[str, ...], IntArray]:
+    if isolation in SHARED_RUNGS:
+        return (SHARED_POOL,), np.zeros(len(assets), dtype=np.int64)
+    return tuple(f"pool-{asset}" for asset in assets), np.arange(len(assets), dtype=np.int64)
+
+
+def _per_pool(values: FloatArray, market_pool: IntArray, n_pools: int) -> FloatArray:
+    totals = np.zeros(n_pools)
+    np.add.at(totals, market_pool, values)
+    return totals
+
+
+def build_design(scenario: Scenario, book: TraderBook, isolation: IsolationLevel, margin_scale: float) -> Design:
     """Lay the venue out for one rung with margins scaled by ``margin_scale`` (a checked scenario)."""
     venue = scenario.venue
     if venue is None:
         raise ValueError("check_vector_support first: venue is required")
     markets = venue.markets
-    n_markets = len(markets)
-    shared = isolation in SHARED_RUNGS
     assets = tuple(market.asset for market in markets)
-    pools = (SHARED_POOL,) if shared else tuple(f"pool-{asset}" for asset in assets)
-    market_pool = np.zeros(n_markets, np.int64) if shared else np.arange(n_markets, dtype=np.int64)
-    lp_capital = np.array([market.lp_capital for market in markets], dtype=np.float64)
-    insurance = np.array([market.insurance for market in markets], dtype=np.float64)
-    initial = np.array([market.initial_margin for market in markets], dtype=np.float64) * margin_scale
-    k = population.markets_per_trader
-    per_trader = units_per_trader(isolation, k)
-    traders = np.arange(population.traders, dtype=np.int64)
-    unit_market = population.markets.reshape(-1) if per_trader == k else population.markets[:, 0]
-    notional = population.notional_usd(initial).reshape(-1)
+    pools, market_pool = _pools(isolation, assets)
+    maintenance = np.minimum([m.maintenance_margin * margin_scale for m in markets], HIGHEST_MAINTENANCE)
+    penalty = venue.pool.liquidation_penalty
+    pool_penalty = np.array([min(penalty, maintenance[market_pool == q].min()) for q in range(len(pools))])
+    monolithic = isolation == "monolithic"
+    traders = np.arange(book.traders, dtype=np.int64)
+    notional = np.asarray(book.position_notional_usd, dtype=np.float64)
     return Design(
         isolation=isolation,
-        markets=assets,
+        markets=tuple(f"{asset}-PERP" for asset in assets),
         assets=assets,
         pools=pools,
         market_pool=market_pool,
-        initial_margin=initial,
-        maintenance_margin=np.array([m.maintenance_margin for m in markets], dtype=np.float64) * margin_scale,
+        initial_margin=np.minimum([m.initial_margin * margin_scale for m in markets], 1.0),
+        maintenance_margin=maintenance,
         pnl_weight=np.array([market.pnl_weight for market in markets], dtype=np.float64),
         taker_fee=np.array([market.taker_fee for market in markets], dtype=np.float64),
         open_interest_cap=np.array(
             [math.inf if m.open_interest_cap is None else m.open_interest_cap for m in markets], dtype=np.float64
         ),
-        lp_capital=lp_capital,
-        pool_insurance=np.array([insurance.sum()]) if shared else insurance,
-        slots=k // per_trader,
-        unit_trader=np.repeat(traders, per_trader),
-        unit_pool=market_pool[unit_market],
-        unit_collateral=np.repeat(population.collateral_usd / per_trader, per_trader),
-        position_market=population.markets.reshape(-1).astype(np.int64),
-        position_trader=np.repeat(traders, k),
-        position_notional=notional,
-        position_long=population.long.reshape(-1),
+        lp_capital=np.array([market.lp_capital for market in markets], dtype=np.float64),
+        pool_insurance=_per_pool(np.array([m.insurance for m in markets]), market_pool, len(pools)),
+        pool_penalty=pool_penalty,
+        slots=notional.shape[0] // book.traders if monolithic else 1,
+        unit_trader=traders if monolithic else np.asarray(book.position_trader, dtype=np.int64),
+        unit_collateral=np.asarray(book.collateral_usd if monolithic else book.position_collateral_usd, np.float64),
+        position_market=np.asarray(book.position_market, dtype=np.int64),
+        position_trader=np.asarray(book.position_trader, dtype=np.int64),
+        position_notional=np.abs(notional),
+        position_long=notional > 0.0,
     )

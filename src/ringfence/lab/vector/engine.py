@@ -17,26 +17,27 @@ closes, :mod:`.keepers`) and the LPs loop (over LPs) are Python loops inside a s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
-from ringfence.lab.population import StressDraws
+from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector.design import Design, build_design, build_rules
-from ringfence.lab.vector.keepers import serve_keepers
-from ringfence.lab.vector.kernels import square_root_impact, top_up_amount
+from ringfence.lab.vector.keepers import Marks, serve_keepers
+from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
 from ringfence.lab.vector.opening import open_positions
 from ringfence.lab.vector.settle import settle_closes
 from ringfence.lab.vector.state import Book, Records, Static, initial_book
 from ringfence.lab.vector.support import check_vector_support
 
-__all__ = ["run_vector"]
+__all__ = ["MarginObserver", "run_vector"]
 
 FloatArray = NDArray[np.float64]
 
@@ -52,8 +53,7 @@ class _Run:
     exogenous_oracle: FloatArray
     oracle_source: NDArray[np.int64]
     stale: NDArray[np.bool_]
-    keeper_draws: FloatArray
-    top_up_draws: FloatArray
+    draws: Sequence[Draws]
     top_up_wanted: FloatArray
     impact: FloatArray
     market_prices: FloatArray
@@ -61,48 +61,64 @@ class _Run:
     insurance: FloatArray
     nav: FloatArray
     open_notional: FloatArray
+    observe: MarginObserver | None = None
+
+
+MarginObserver = Callable[[int, FloatArray, FloatArray], None]
+"""Called every step with ``(step, equity, requirement)`` of every unit ``(P, U)`` as the keepers see them
+(after top-ups): a diagnostic for the differential tests' tolerance band."""
 
 
 def _asset_rows(design: Design, paths: ScenarioPaths) -> NDArray[np.int64]:
     return np.array([paths.assets.index(asset) for asset in design.assets], dtype=np.int64)
 
 
-def _check_draws(draws: StressDraws, design: Design, n_paths: int, steps: int) -> None:
-    uniforms = draws.uniforms
-    if uniforms.keeper.shape[0] < n_paths or uniforms.keeper.shape[1] != steps + 1:
-        raise InvalidParameter(
-            "draws", uniforms.keeper.shape, f"keeper uniforms of shape ({n_paths}+, {steps + 1}, units)"
-        )
-    if uniforms.keeper.shape[2] < design.units:
-        raise InvalidParameter("draws", uniforms.keeper.shape, f"at least {design.units} unit columns")
-    if uniforms.top_up.shape[:2] != uniforms.keeper.shape[:2] or uniforms.top_up.shape[2] != draws.population.traders:
-        raise InvalidParameter("draws", uniforms.top_up.shape, "top-up uniforms of shape (paths, steps + 1, traders)")
+def _check_draws(draws: Sequence[Draws], design: Design, n_paths: int, steps: int) -> Sequence[Draws]:
+    """Return the first ``n_paths`` paths' uniforms after checking their shapes."""
+    if len(draws) < n_paths:
+        raise InvalidParameter("draws", len(draws), f"one Draws per path, at least {n_paths}")
+    traders = int(design.unit_trader.max(initial=-1)) + 1
+    for index, draw in enumerate(draws[:n_paths]):
+        if draw.keeper.shape[0] != steps + 1 or draw.keeper.shape[1] < design.units:
+            raise InvalidParameter(f"draws[{index}].keeper", draw.keeper.shape, f"({steps + 1}, >= {design.units})")
+        if draw.top_up.shape[0] != steps + 1 or draw.top_up.shape[1] < traders:
+            raise InvalidParameter(f"draws[{index}].top_up", draw.top_up.shape, f"({steps + 1}, >= {traders})")
+    return draws[:n_paths]
+
+
+def _uniforms(run: _Run, step: int, top_up: bool) -> FloatArray:
+    """Return every path's uniforms of one step ``(P, columns)``: the keepers' or the top-ups'."""
+    return np.stack([np.asarray(d.top_up[step] if top_up else d.keeper[step], dtype=np.float64) for d in run.draws])
 
 
 def _start(
-    scenario: Scenario, paths: ScenarioPaths, draws: StressDraws, isolation: IsolationLevel, scale: float
+    scenario: Scenario,
+    paths: ScenarioPaths,
+    traders: TraderBook,
+    draws: Sequence[Draws],
+    design_key: tuple[IsolationLevel, float],
 ) -> _Run:
     rules = build_rules(scenario)
-    population = draws.population
-    design = build_design(scenario, population, isolation, scale)
+    design = build_design(scenario, traders, *design_key)
     n_paths, steps = paths.market.shape[1], scenario.horizon.steps
-    _check_draws(draws, design, n_paths, steps)
+    checked = _check_draws(draws, design, n_paths, steps)
     rows = _asset_rows(design, paths)
     exogenous, exogenous_oracle = paths.market[rows], paths.oracle[rows]
     opening = open_positions(design, rules, exogenous_oracle[:, 0, 0])
-    book = initial_book(design, rules, population, opening, n_paths)
+    book = initial_book(design, rules, traders, opening, n_paths)
     shape = (len(design.pools), n_paths, steps + 1)
+    k = scenario.population.markets_per_trader if scenario.population is not None else 1
+    source = np.arange(steps + 1) - paths.oracle_age_seconds // scenario.horizon.step_seconds
     run = _Run(
         static=Static.of(design, rules),
         book=book,
         records=Records(),
         exogenous=exogenous,
         exogenous_oracle=exogenous_oracle,
-        oracle_source=np.arange(steps + 1) - paths.oracle_age_seconds // scenario.horizon.step_seconds,
-        stale=paths.stale,
-        keeper_draws=draws.uniforms.keeper[:n_paths],
-        top_up_draws=draws.uniforms.top_up[:n_paths],
-        top_up_wanted=rules.top_up_fraction * population.collateral_usd / population.markets_per_trader,
+        oracle_source=np.maximum(source, 0),
+        stale=oracle_stale(paths.oracle_age_seconds, scenario.horizon.step_seconds, scenario.oracle.staleness_seconds),
+        draws=checked,
+        top_up_wanted=rules.top_up_fraction * traders.collateral_usd / k,
         impact=np.zeros(exogenous.shape),
         market_prices=exogenous.copy(),
         oracle_prices=exogenous_oracle.copy(),
@@ -130,7 +146,7 @@ def _snapshot(run: _Run, step: int, nav: FloatArray) -> None:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Marks:
+class _BookMarks:
     """The book marked at the oracle: per position PnL and notional, per unit equity and requirement."""
 
     pnl: FloatArray
@@ -145,7 +161,7 @@ class _Marks:
         return np.asarray(self.pnl @ static.position_pools)
 
 
-def _marks(run: _Run, price: FloatArray) -> _Marks:
+def _marks(run: _Run, price: FloatArray) -> _BookMarks:
     """Mark every position at ``price`` (:func:`~.kernels.margin_terms`, fused for the whole book)."""
     static, book = run.static, run.book
     pnl = book.size * price
@@ -156,9 +172,9 @@ def _marks(run: _Run, price: FloatArray) -> _Marks:
     terms = np.where(pnl > 0.0, pnl * static.pnl_weight, pnl) if static.weighted else pnl
     slots = static.design.slots
     if slots == 1:
-        return _Marks(pnl, notional, book.margin + terms, requirement)
+        return _BookMarks(pnl, notional, book.margin + terms, requirement)
     equity = book.margin + terms.reshape(book.paths, -1, slots).sum(axis=2)
-    return _Marks(pnl, notional, equity, requirement.reshape(book.paths, -1, slots).sum(axis=2))
+    return _BookMarks(pnl, notional, equity, requirement.reshape(book.paths, -1, slots).sum(axis=2))
 
 
 def _top_ups(run: _Run, step: int, equity: FloatArray, requirement: FloatArray) -> None:
@@ -169,7 +185,7 @@ def _top_ups(run: _Run, step: int, equity: FloatArray, requirement: FloatArray) 
     rules, book = run.static.rules, run.book
     if rules.top_up_health <= 0.0 or rules.top_up_probability <= 0.0:
         return
-    draws = run.top_up_draws[:, step, :]
+    draws = _uniforms(run, step, top_up=True)
     wants = draws < rules.top_up_probability
     if not wants.any():
         return
@@ -211,11 +227,13 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
     price = _position_prices(run, oracle)
     stale = bool(run.stale[step])
     marks = _marks(run, price)
-    _top_ups(run, step, marks.equity, marks.requirement)
-    draws = run.keeper_draws[:, step, :]
-    closes = serve_keepers(
-        run.book, run.static, step, (price, marks.notional), marks.equity, marks.requirement, draws, stale
-    )
+    if not stale:
+        _top_ups(run, step, marks.equity, marks.requirement)
+    if run.observe is not None:
+        run.observe(step, marks.equity, marks.requirement)
+    prices = Marks(price, marks.notional, _position_prices(run, run.market_prices[:, :, step]))
+    draws = _uniforms(run, step, top_up=False)
+    closes = serve_keepers(run.book, run.static, step, prices, (marks.equity, marks.requirement), draws, stale)
     realised = settle_closes(run.book, run.static, run.records, step, closes)
     flow = _depth(run)
     nav = run.book.vault - (marks.pool_pnl(run.static) - realised)
@@ -254,9 +272,20 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
 
 
 def run_vector(
-    scenario: Scenario, paths: ScenarioPaths, draws: StressDraws, isolation: IsolationLevel, margin_scale: float
+    scenario: Scenario,
+    paths: ScenarioPaths,
+    traders: TraderBook,
+    draws: Sequence[Draws],
+    isolation: IsolationLevel,
+    margin_scale: float,
+    *,
+    observe: MarginObserver | None = None,
 ) -> tuple[RunResult, ...]:
     """Play the stress model on every path of ``paths`` at once; return one :class:`RunResult` per path.
+
+    The inputs are the exact engine's (:func:`ringfence.lab.exact.runner.run_exact` plays one
+    path of the same): ``run_vector(s, p, book, draws, rung, scale)[i]`` and
+    ``run_exact(s, p, book, draws[i], rung, scale, i)`` play the same path, traders and uniforms.
 
     Parameters
     ----------
@@ -265,11 +294,15 @@ def run_vector(
     paths:
         Its sampled prices (:func:`ringfence.lab.sample.sample_paths`); path ``p`` plays
         ``paths.market[:, p]``.
+    traders:
+        The population at this margin scale (:func:`ringfence.lab.exact.population.draw_population`).
     draws:
-        The population and uniforms (:func:`ringfence.lab.population.draw_stress`) with at least
-        as many paths as ``paths`` and one keeper column per unit of the rung.
+        One :class:`~ringfence.lab.exact.population.Draws` per path, at least as many as ``paths``
+        has (:func:`ringfence.lab.exact.population.draw_uniforms`).
     isolation, margin_scale:
         The rung of the ladder and the multiplier of every initial and maintenance margin.
+    observe:
+        Optional diagnostic, called every step with the units' margins (:data:`MarginObserver`).
 
     Raises
     ------
@@ -279,7 +312,8 @@ def run_vector(
         If ``draws`` do not fit the scenario and the paths.
     """
     check_vector_support(scenario, isolation, margin_scale)
-    run = _start(scenario, paths, draws, isolation, margin_scale)
+    run = _start(scenario, paths, traders, draws, (isolation, margin_scale))
+    run.observe = observe
     flow = np.zeros(run.exogenous.shape[:2])
     for step in range(1, scenario.horizon.steps + 1):
         flow = _step(run, step, flow)

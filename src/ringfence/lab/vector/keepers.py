@@ -16,6 +16,7 @@ service runs rank by rank: the ``r``-th unit of every path at once.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +31,7 @@ from ringfence.lab.vector.kernels import (
 from ringfence.lab.vector.settle import Closes
 from ringfence.lab.vector.state import NOT_SEEN, Book, Static
 
-__all__ = ["MAX_CLOSES_PER_UNIT", "serve_keepers"]
+__all__ = ["MAX_CLOSES_PER_UNIT", "Marks", "serve_keepers"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -38,9 +39,9 @@ IntArray = NDArray[np.int64]
 SPEND_MARGIN = 1.0 - 1e-9
 """A unit counts as unable to exhaust a keeper only with this much room to spare (float sums)."""
 
-MAX_CLOSES_PER_UNIT = 256
-"""Most closes one unit takes in one step; with close factor ``f < 1`` a unit between the toxic
-threshold and 1 needs about ``log(gap)/log(1 − f)`` closes, far fewer than this."""
+MAX_CLOSES_PER_UNIT = 64
+"""Most closes one unit takes in one step (the exact runner's bound): with close factor ``f < 1``
+a unit between the toxic threshold and 1 needs about ``log(gap)/log(1 − f)`` closes."""
 
 
 def _ranked(
@@ -55,53 +56,66 @@ def _ranked(
 
 
 def _candidates(
-    book: Book, static: Static, step: int, unit_equity: FloatArray, unit_requirement: FloatArray
+    book: Book, static: Static, step: int, unit_equity: FloatArray, unit_requirement: FloatArray, stale: bool
 ) -> NDArray[np.bool_]:
-    """Update ``first_seen`` and return which units are eligible (candidates for ``latency`` seconds)."""
-    candidate = unit_equity < unit_requirement
+    """Update ``first_seen`` and return which units are eligible (candidates for ``latency`` seconds).
+
+    With a stale oracle no unit's margin can be read: none is a candidate (the exact runner's
+    ``unit_health`` returns nothing), so every ``first_seen`` resets.
+    """
     seen = book.first_seen
+    if stale:
+        seen[:] = NOT_SEEN
+        return np.zeros(seen.shape, dtype=np.bool_)
+    candidate = unit_equity < unit_requirement
     seen[~candidate] = NOT_SEEN
     seen[candidate & (seen == NOT_SEEN)] = step
     waited_steps = math.ceil(static.rules.keeper_latency / static.rules.step_seconds)
     return np.asarray(candidate & (seen <= step - waited_steps))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Marks:
+    """Each position's oracle price, notional at the oracle and market price ``(P, N)``."""
+
+    oracle: FloatArray
+    notional: FloatArray
+    market: FloatArray
+
+
 def serve_keepers(
     book: Book,
     static: Static,
     step: int,
-    marks: tuple[FloatArray, FloatArray],
-    unit_equity: FloatArray,
-    unit_requirement: FloatArray,
+    marks: Marks,
+    unit_margin: tuple[FloatArray, FloatArray],
     draws: FloatArray,
     stale: bool,
 ) -> Closes:
     """Update candidates and serve the eligible units of every path at grid step ``step``; return the closes.
 
-    ``marks`` are each position's oracle price and notional ``(P, N)``; ``draws`` the keepers'
-    uniforms of this step ``(P, U)``. While the oracle is stale, units stay candidates but no one
-    liquidates.
+    ``unit_margin`` is each unit's maintenance equity and requirement ``(P, U)``; ``draws`` the
+    keepers' uniforms of this step ``(P, U + 2)``.
     """
     rules = static.rules
     closes = Closes()
-    eligible = _candidates(book, static, step, unit_equity, unit_requirement)
+    eligible = _candidates(book, static, step, *unit_margin, stale)
     book.keeper_index[:] = 0
     book.keeper_left[:] = rules.keeper_capital
-    if stale or not eligible.any():
+    if not eligible.any():
         return closes
-    price, position_notional = marks
     slots = static.design.slots
     path, unit = np.nonzero(eligible)
-    notional = position_notional[path[:, None], unit[:, None] * slots + np.arange(slots)].sum(axis=1)
+    notional = marks.notional[path[:, None], unit[:, None] * slots + np.arange(slots)].sum(axis=1)
     path, unit, rank, counts, notional = _ranked(eligible.shape[0], path, unit, notional)
     failure = failure_probability(
         counts.astype(np.float64), rules.keepers, rules.keeper_failure, rules.congestion_failure, rules.congestion_scale
     )
     if math.isinf(rules.keeper_capital):
         won = keeper_succeeds(draws[path, unit], failure[path], np.full(path.shape[0], float(rules.keepers)))
-        _liquidate(book, static, closes, price, (path[won], unit[won], rank[won]))
+        _liquidate(book, static, closes, marks, (path[won], unit[won], rank[won]))
         return closes
-    _serve_in_order(book, static, closes, price, draws, failure, (path, unit, rank, notional))
+    _serve_in_order(book, static, closes, marks, draws, failure, (path, unit, rank, notional))
     return closes
 
 
@@ -109,18 +123,19 @@ def _serve_in_order(
     book: Book,
     static: Static,
     closes: Closes,
-    price: FloatArray,
+    marks: Marks,
     draws: FloatArray,
     failure: FloatArray,
     ranked: tuple[IntArray, IntArray, IntArray, FloatArray],
 ) -> None:
     """Serve units in rank order while keeper capital runs out.
 
-    A unit whose draw fails changes nothing, and a keeper's capital is spent only by closes,
-    which never exceed the unit's notional at the oracle. So each pass takes, on every path, the
-    winners (with the keepers available now) after the last unit served, up to and including the
-    first one whose notional could exhaust the serving keeper: the ones before it cannot change
-    ``n`` and are liquidated together, then that one alone. Passes stop when no path has a winner.
+    A unit whose draw fails changes nothing, and the serving keeper is charged a unit's closed
+    notional once the unit is done, which never exceeds the unit's notional at the oracle. So
+    each pass takes, on every path, the winners (with the keepers available now) after the last
+    unit served, up to and including the first one whose notional could exhaust the serving
+    keeper: the ones before it cannot change ``n`` and are liquidated together, then that one
+    alone. Passes stop when no path has a winner left.
     """
     path, unit, rank, notional = ranked
     keepers = static.rules.keepers
@@ -137,65 +152,85 @@ def _serve_in_order(
         taken = won[spent - notional[won] < left]
         safe = won[spent < left]
         risky = np.setdiff1d(taken, safe, assume_unique=True)
-        _liquidate(book, static, closes, price, (path[safe], unit[safe], rank[safe]))
-        _liquidate(book, static, closes, price, (path[risky], unit[risky], rank[risky]))
+        _liquidate(book, static, closes, marks, (path[safe], unit[safe], rank[safe]))
+        _liquidate(book, static, closes, marks, (path[risky], unit[risky], rank[risky]))
         next_rank[path[taken]] = rank[taken] + 1
         keep = rank >= next_rank[path]
         path, unit, rank, notional = path[keep], unit[keep], rank[keep], notional[keep]
 
 
 def _liquidate(
-    book: Book, static: Static, closes: Closes, price: FloatArray, served: tuple[IntArray, IntArray, IntArray]
+    book: Book, static: Static, closes: Closes, marks: Marks, served: tuple[IntArray, IntArray, IntArray]
 ) -> None:
-    """Close the served units' positions until each is healthy, flat, or out of keepers with capital."""
+    """Close the served units' positions until each is healthy or flat, then charge the serving keepers.
+
+    The next position to close is the unit's largest at the market price (ties: the first in the
+    unit), as the exact runner picks it; the engine then closes it at the oracle.
+    """
     path, unit, rank = served
     slots = static.design.slots
     positions = unit[:, None] * slots + np.arange(slots)
+    charged_path, charged = path, np.zeros(path.shape[0])
+    entry = np.arange(path.shape[0])
     for sequence in range(MAX_CLOSES_PER_UNIT):
         rows = path[:, None]
         size = book.size[rows, positions]
-        unit_price = price[rows, positions]
         terms, requirement = margin_terms(
-            size, book.basis[rows, positions], unit_price, static.maintenance[positions], static.pnl_weight[positions]
+            size,
+            book.basis[rows, positions],
+            marks.oracle[rows, positions],
+            static.maintenance[positions],
+            static.pnl_weight[positions],
         )
         equity = book.margin[path, unit] + terms.sum(axis=1)
         total = requirement.sum(axis=1)
-        active = (equity < total) & (book.keeper_index[path] < static.rules.keepers)
+        active = equity < total
         if not active.any():
-            return
-        path, unit, rank, positions = path[active], unit[active], rank[active], positions[active]
-        size, unit_price = size[active], unit_price[active]
-        largest = np.argmax(np.abs(size) * unit_price, axis=1)
+            break
+        path, unit, rank, positions, entry = path[active], unit[active], rank[active], positions[active], entry[active]
+        size = size[active]
+        largest = np.argmax(np.abs(size) * marks.market[path[:, None], positions], axis=1)
         chosen = positions[np.arange(path.shape[0]), largest]
         open_elsewhere = np.count_nonzero(size, axis=1) > 1
-        _close(
+        closed = _close(
             book,
             static,
             closes,
-            price,
+            marks,
             (path, unit, rank, sequence),
             chosen,
-            equity[active],
-            total[active],
+            (equity[active], total[active]),
             open_elsewhere,
         )
+        charged[entry] += closed
+    _charge_keepers(book, static.rules.keeper_capital, charged_path, charged)
+
+
+def _charge_keepers(book: Book, capital: float, path: IntArray, notional: FloatArray) -> None:
+    """Charge each path's serving keeper what its units closed; an exhausted keeper hands over to the next."""
+    if math.isinf(capital) or not path.shape[0]:
+        return
+    np.subtract.at(book.keeper_left, path, notional)
+    exhausted = np.unique(path[book.keeper_left[path] <= 0.0])
+    book.keeper_index[exhausted] += 1
+    book.keeper_left[exhausted] = capital
 
 
 def _close(
     book: Book,
     static: Static,
     closes: Closes,
-    price: FloatArray,
+    marks: Marks,
     order: tuple[IntArray, IntArray, IntArray, int],
     position: IntArray,
-    equity: FloatArray,
-    requirement: FloatArray,
+    unit_margin: tuple[FloatArray, FloatArray],
     open_elsewhere: NDArray[np.bool_],
-) -> None:
-    """Close one position of each served unit and update the unit; the pools settle later (:mod:`.settle`).
+) -> FloatArray:
+    """Close one position of each served unit and update the unit; return the notional closed.
 
-    A cross account's debt becomes a shortfall only once its last position is closed
-    (``_cross_shortfall``); an isolated position's at once (it is the unit's only position).
+    The pools settle later (:mod:`.settle`). A cross account's debt becomes a shortfall only
+    once its last position is closed (``_cross_shortfall``); an isolated position's at once (it is
+    the unit's only position).
     """
     rules = static.rules
     path, unit = order[0], order[1]
@@ -203,13 +238,13 @@ def _close(
     outcome = close_position(
         size,
         book.basis[path, position],
-        price[path, position],
+        marks.oracle[path, position],
         static.maintenance[position],
         static.pnl_weight[position],
-        equity,
-        requirement,
+        unit_margin[0],
+        unit_margin[1],
         book.margin[path, unit],
-        rules.penalty,
+        static.penalty[position],
         rules.close_factor,
         rules.liquidator_share,
     )
@@ -219,10 +254,8 @@ def _close(
     book.basis[path, position] = outcome.new_basis
     book.margin[path, unit] = outcome.after + shortfall
     market = static.design.position_market[position]
+    sold = np.sign(size) * outcome.closed_size
     np.subtract.at(book.open_size, (path, market), outcome.closed_size)
-    np.subtract.at(book.skew, (path, market), np.sign(size) * outcome.closed_size)
-    np.subtract.at(book.keeper_left, path, outcome.closed_notional)
-    exhausted = np.unique(path[book.keeper_left[path] <= 0.0])
-    book.keeper_index[exhausted] += 1
-    book.keeper_left[exhausted] = rules.keeper_capital
-    closes.add(order, position, outcome, shortfall, np.sign(size))
+    np.subtract.at(book.skew, (path, market), sold)
+    closes.add(order, position, outcome, shortfall, sold * marks.market[path, position])
+    return outcome.closed_notional

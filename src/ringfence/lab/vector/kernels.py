@@ -27,6 +27,7 @@ __all__ = [
     "insurance_room",
     "keeper_succeeds",
     "margin_terms",
+    "oracle_stale",
     "ordered_waterfall",
     "segmented_cumsum",
     "slippage",
@@ -128,7 +129,7 @@ def close_position(
     unit_equity: FloatArray,
     unit_requirement: FloatArray,
     margin: FloatArray,
-    penalty: float,
+    penalty: FloatArray | float,
     close_factor: float,
     liquidator_share: float,
 ) -> CloseOutcome:
@@ -364,6 +365,27 @@ def slippage(notional: FloatArray, flow_impact: FloatArray) -> FloatArray:
 def impact_decay(step_seconds: float, half_life_seconds: float) -> float:
     """Return the share of the impact left after one step: ``0.5^(step / half-life)``."""
     return float(0.5 ** (step_seconds / half_life_seconds))
+
+
+def oracle_stale(age_seconds: NDArray[np.int64], step_seconds: int, staleness_seconds: int | None) -> BoolArray:
+    """Return, per grid step, whether the venue's oracle is stale as the exact engine sees it.
+
+    The oracle receives a price when its publication time ``t·step − age`` advances. A price
+    already older than ``staleness`` on arrival is refused and leaves the oracle degraded until
+    the next accepted one; an accepted price goes stale ``staleness`` seconds after it arrived
+    (``ringfence.core.oracle.aggregate`` and ``ringfence.core.margin.oracle_status``: the age of
+    an accepted price counts from its acceptance). Without a staleness limit nothing is stale.
+    """
+    ages = np.asarray(age_seconds, dtype=np.int64)
+    if staleness_seconds is None:
+        return np.zeros(ages.shape, dtype=np.bool_)
+    steps = np.arange(ages.shape[0], dtype=np.int64)
+    published = steps * step_seconds - ages
+    arrived = np.ones(ages.shape, dtype=np.bool_)
+    arrived[1:] = published[1:] > np.maximum.accumulate(published)[:-1]
+    last = np.maximum.accumulate(np.where(arrived, steps, 0))
+    refused = ages[last] > staleness_seconds
+    return np.asarray(refused | ((steps - last) * step_seconds > staleness_seconds))
 
 
 def failure_probability(

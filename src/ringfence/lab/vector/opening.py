@@ -118,6 +118,7 @@ def open_positions(design: Design, rules: Rules, prices: FloatArray) -> Opening:
     size = np.where(opened, size, 0.0)
     paid = np.where(opened, fee, 0.0)
     margin = design.unit_collateral - paid.reshape(-1, design.slots).sum(axis=1)
-    vault = design.lp_capital.copy() if len(design.pools) > 1 else np.array([design.lp_capital.sum()])
+    vault = np.zeros(len(design.pools))
+    np.add.at(vault, design.market_pool, design.lp_capital)
     np.add.at(vault, design.position_pool, paid)
     return Opening(size=size, basis=size * price, margin=margin, vault=vault, opened=opened)

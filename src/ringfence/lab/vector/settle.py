@@ -37,9 +37,12 @@ class Closes:
         position: IntArray,
         outcome: CloseOutcome,
         shortfall: FloatArray,
-        direction: FloatArray,
+        flow: FloatArray,
     ) -> None:
-        """Keep one batch: ``order`` is ``(path, unit, rank, close index within the unit)``."""
+        """Keep one batch: ``order`` is ``(path, unit, rank, close index within the unit)``.
+
+        ``flow`` is the close's sale at the market price (a closed long sells: positive).
+        """
         path, unit, rank, sequence = order
         self.batches.append(
             {
@@ -54,7 +57,7 @@ class Closes:
                 "fee": outcome.backstop_fee,
                 "backstop": outcome.backstop,
                 "shortfall": shortfall,
-                "signed": direction * outcome.closed_notional,
+                "signed": flow,
             }
         )
 

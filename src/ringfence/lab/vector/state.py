@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.lab.population import Population
+from ringfence.lab.exact.population import TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE
 from ringfence.lab.vector.design import Design, Rules
 from ringfence.lab.vector.kernels import slippage
@@ -37,6 +37,8 @@ class Static:
     rules: Rules
     maintenance: FloatArray
     pnl_weight: FloatArray
+    penalty: FloatArray
+    """``(N,)``: the fixed penalty of each position's pool."""
     pool: IntArray
     lp_pool: FloatArray
     """``(M, Q)``: LP ``i`` (market ``i``'s) belongs to pool ``market_pool[i]``."""
@@ -54,6 +56,7 @@ class Static:
             rules,
             design.maintenance_margin[market],
             design.pnl_weight[market],
+            design.pool_penalty[design.position_pool],
             design.position_pool,
             one_hot(design.market_pool, len(design.pools)),
             one_hot(design.position_pool, len(design.pools)),
@@ -82,7 +85,8 @@ class Book:
     backstop_start: FloatArray
     backstop_absorbed: FloatArray
     lp_shares: FloatArray
-    flee: NDArray[np.int8]
+    fled: NDArray[np.bool_]
+    """``(P, Q)``: the pool's LPs have fled (some redemption was paid)."""
     nav_peak: FloatArray
     keeper_index: IntArray
     keeper_left: FloatArray
@@ -143,7 +147,7 @@ class Records:
         return list(np.split(rows[order], np.cumsum(counts)[:-1]))
 
 
-def initial_book(design: Design, rules: Rules, population: Population, opening: Opening, n_paths: int) -> Book:
+def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Opening, n_paths: int) -> Book:
     """Return the book at time 0 on every path (LP shares = LP capital: the first deposits mint 1:1).
 
     Positions open at the oracle, so every PnL is 0 and each pool's NAV (the first peak) is its vault.
@@ -160,7 +164,7 @@ def initial_book(design: Design, rules: Rules, population: Population, opening: 
         basis=tile(opening.basis),
         margin=tile(opening.margin),
         first_seen=np.full((n_paths, design.units), NOT_SEEN, dtype=np.int64),
-        reserve=tile(population.reserve_usd),
+        reserve=tile(traders.reserve_usd),
         vault=tile(opening.vault),
         insurance=tile(design.pool_insurance),
         insurance_start=zeros.copy(),
@@ -168,7 +172,7 @@ def initial_book(design: Design, rules: Rules, population: Population, opening: 
         backstop_start=zeros.copy(),
         backstop_absorbed=zeros.copy(),
         lp_shares=tile(design.lp_capital),
-        flee=np.zeros((n_paths, len(design.markets)), dtype=np.int8),
+        fled=np.zeros((n_paths, n_pools), dtype=np.bool_),
         nav_peak=tile(opening.vault),
         keeper_index=np.zeros(n_paths, dtype=np.int64),
         keeper_left=np.full(n_paths, rules.keeper_capital),
@@ -177,5 +181,5 @@ def initial_book(design: Design, rules: Rules, population: Population, opening: 
         bad_debt=zeros.copy(),
         lp_loss=zeros.copy(),
         contagion=np.zeros(n_paths),
-        collateral=np.full(n_paths, float(population.collateral_usd.sum())),
+        collateral=np.full(n_paths, float(traders.collateral_usd.sum())),
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
-from ringfence.lab.population import scenario_file
 from ringfence.lab.results import ISOLATION_LEVELS
 from ringfence.lab.scenario import Scenario
 
@@ -48,15 +49,6 @@ def _design_issues(scenario: Scenario, isolation: str, margin_scale: float) -> l
         issues.append(ScenarioIssue("study.ladder", f"{isolation!r} is not a rung; rungs: {list(ISOLATION_LEVELS)}"))
     if not margin_scale > 0.0:
         issues.append(ScenarioIssue("study.margin_scales", f"{margin_scale!r} must be a number > 0"))
-    elif scenario.venue is not None:
-        highest = max(market.initial_margin for market in scenario.venue.markets)
-        if highest * margin_scale > 1.0:
-            issues.append(
-                ScenarioIssue(
-                    "study.margin_scales",
-                    f"{margin_scale} lifts an initial margin of {highest} past 1; at most {1.0 / highest:.6g}",
-                )
-            )
     return issues
 
 
@@ -65,8 +57,8 @@ def check_vector_support(scenario: Scenario, isolation: str, margin_scale: float
 
     Refused: a missing ``venue``, ``population`` or ``keepers``; ``attacker``;
     ``venue.pool.auto_deleverage = true``; ``venue.pool.oracle_jump_breaker > 0``; a margin
-    model other than flat; an unknown rung; a margin scale lifting an initial margin past 1.
+    model other than flat; an unknown rung; a margin scale that is not positive.
     """
     issues = _required(scenario) + _unsupported(scenario) + _design_issues(scenario, isolation, margin_scale)
     if issues:
-        raise ScenarioError(scenario_file(scenario), tuple(issues))
+        raise ScenarioError(Path(f"<scenario {scenario.name}>"), tuple(issues))
