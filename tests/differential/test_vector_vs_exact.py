@@ -55,6 +55,7 @@ def markets(draw: st.DrawFn, n_markets: int) -> list[dict[str, Any]]:
 def scenarios(draw: st.DrawFn) -> Scenario:
     n_markets = draw(st.integers(1, 2))
     latency = draw(st.sampled_from([0, 3600]))
+    staleness = draw(st.sampled_from([None, 5400, 3000]))  # 3000 with a 2-hour cadence: every other step stale
     changes: dict[str, Any] = {
         "price": [
             {"kind": "gbm", "asset": asset, "initial_price": 100.0, "volatility": 0.5} for asset in ASSETS[:n_markets]
@@ -63,7 +64,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         "oracle": {
             "latency_seconds": latency,
             "cadence_seconds": draw(st.sampled_from([None, 7200])),
-            "staleness_seconds": draw(st.sampled_from([None, 5400])),
+            "staleness_seconds": staleness if staleness is None or staleness > latency else None,
         },
         "venue": {
             "markets": draw(markets(n_markets)),

@@ -19,12 +19,12 @@ from ringfence.lab.vector.kernels import (
     impact_decay,
     keeper_succeeds,
     margin_terms,
-    ordered_waterfall,
+    oracle_stale,
     slippage,
     square_root_impact,
     top_up_amount,
-    waterfall,
 )
+from ringfence.lab.vector.waterfall import ordered_waterfall, waterfall
 
 
 def a(*values: float) -> np.ndarray:
@@ -247,3 +247,17 @@ def test_top_up_deposits_the_smaller_of_the_reserve_and_the_wanted_amount() -> N
     )
     np.testing.assert_allclose(amount, [250.0, 100.0, 0.0, 0.0, 0.0])
     assert top_up_amount(a(0.5), 0.0, a(0.0), 1.0, a(10.0), a(5.0)).tolist() == [0.0]
+
+
+def test_the_venue_oracle_goes_stale_as_the_exact_engine_sees_it() -> None:
+    # Hourly grid, updates every 2 h read 1 h late: ages 0, 3600, 3600, 7200, 3600, 7200, ...
+    # A price arrives at steps 0, 2, 4 (its publication time advances) with age 0 or 3600, under the
+    # 5400 s limit: accepted, and 3600 s later (steps 1, 3, 5) still fresh. So nothing is stale,
+    # although the lab's age (7200 at odd steps) exceeds the limit.
+    ages = np.array([0, 3600, 3600, 7200, 3600, 7200], dtype=np.int64)
+    assert oracle_stale(ages, 3600, 5400).tolist() == [False] * 6
+    # With a 3000 s limit the price arriving at step 2 is already 3600 s old: refused, the oracle
+    # degraded until the next arrival (steps 2, 3, 4, 5 all stale; step 1 is 3600 s after step 0's).
+    assert oracle_stale(ages, 3600, 3000).tolist() == [False, True, True, True, True, True]
+    # No limit: never stale.
+    assert oracle_stale(ages, 3600, None).tolist() == [False] * 6

@@ -26,10 +26,10 @@ from ringfence.lab.vector.kernels import (
     failure_probability,
     keeper_succeeds,
     margin_terms,
-    segmented_cumsum,
 )
 from ringfence.lab.vector.settle import Closes
 from ringfence.lab.vector.state import NOT_SEEN, Book, Static
+from ringfence.lab.vector.waterfall import segmented_cumsum
 
 __all__ = ["MAX_CLOSES_PER_UNIT", "Marks", "serve_keepers"]
 

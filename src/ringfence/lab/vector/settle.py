@@ -15,8 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.lab.results import LIQUIDATION_DTYPE
-from ringfence.lab.vector.kernels import CloseOutcome, ordered_waterfall
+from ringfence.lab.vector.kernels import CloseOutcome
 from ringfence.lab.vector.state import Book, Records, Static
+from ringfence.lab.vector.waterfall import ordered_waterfall
 
 __all__ = ["Closes", "settle_closes"]
 
