@@ -236,3 +236,18 @@ def test_a_top_up_below_one_quote_atom_does_not_crash_the_exact_run() -> None:
     book, draws = stress_inputs(scenario, 1)
     result = run_exact(scenario, hand_paths([[100.0] * 5]), book, draws[0], "isolated_positions", 1.0, 0)
     assert result.collateral_usd == pytest.approx(1000.0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=InvalidAmount,
+    reason="exact runner bug: an oracle price above the WAD range (~3.4e20 USD, reachable through "
+    "the depth model's compounding impact) is submitted as is and the refusal escapes _Run.publish, "
+    "ending the run",
+)
+def test_a_price_beyond_the_wad_range_does_not_crash_the_exact_run() -> None:
+    # A short against a price gone to 1e21: bankrupt, so once prices are clamped it is liquidated once.
+    scenario = stress_scenario(population={"long_share": 0.0})
+    book, draws = stress_inputs(scenario, 1)
+    result = run_exact(scenario, hand_paths([[100.0, 1e21, 1e21, 1e21, 1e21]]), book, draws[0], "monolithic", 1.0, 0)
+    assert result.liquidations.shape == (1,)
