@@ -54,6 +54,8 @@ class _Run:
     oracle_source: NDArray[np.int64]
     stale: NDArray[np.bool_]
     draws: Sequence[Draws]
+    terms: FloatArray
+    requirement: FloatArray
     top_up_wanted: FloatArray
     impact: FloatArray
     market_prices: FloatArray
@@ -118,6 +120,8 @@ def _start(
         oracle_source=np.maximum(source, 0),
         stale=oracle_stale(paths.oracle_age_seconds, scenario.horizon.step_seconds, scenario.oracle.staleness_seconds),
         draws=checked,
+        terms=np.empty(book.size.shape),
+        requirement=np.empty(book.size.shape),
         top_up_wanted=rules.top_up_fraction * traders.collateral_usd / k,
         impact=np.zeros(exogenous.shape),
         market_prices=exogenous.copy(),
@@ -145,36 +149,31 @@ def _snapshot(run: _Run, step: int, nav: FloatArray) -> None:
     run.open_notional[:, step] = (book.open_size * run.market_prices[:, :, step].T).sum(axis=1)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _BookMarks:
-    """The book marked at the oracle: per position PnL and notional, per unit equity and requirement."""
+def _unit_margin(run: _Run, price: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return every unit's maintenance equity and requirement ``(P, U)`` at the positions' oracle prices.
 
-    pnl: FloatArray
-    notional: FloatArray
-    equity: FloatArray
-    requirement: FloatArray
-
-    def pool_pnl(self, static: Static) -> FloatArray:
-        """Return the traders' unrealised PnL per pool ``(P, Q)``."""
-        if static.position_pools.shape[1] == 1:
-            return np.asarray(self.pnl.sum(axis=1, keepdims=True))
-        return np.asarray(self.pnl @ static.position_pools)
-
-
-def _marks(run: _Run, price: FloatArray) -> _BookMarks:
-    """Mark every position at ``price`` (:func:`~.kernels.margin_terms`, fused for the whole book)."""
+    :func:`~.kernels.margin_terms` fused for the whole book: the requirement is kept as
+    ``|size| · rate`` (``Book.requirement_rate``), so each step costs a few passes over the book.
+    """
     static, book = run.static, run.book
-    pnl = book.size * price
-    pnl -= book.basis
-    notional = np.abs(book.size)
-    notional *= price
-    requirement = notional * static.maintenance
-    terms = np.where(pnl > 0.0, pnl * static.pnl_weight, pnl) if static.weighted else pnl
+    terms = np.multiply(book.size, price, out=run.terms)
+    terms -= book.basis
+    if static.weighted:
+        terms = np.where(terms > 0.0, terms * static.pnl_weight, terms)
+    requirement = np.multiply(book.requirement_rate, price, out=run.requirement)
     slots = static.design.slots
     if slots == 1:
-        return _BookMarks(pnl, notional, book.margin + terms, requirement)
+        terms += book.margin
+        return terms, requirement
     equity = book.margin + terms.reshape(book.paths, -1, slots).sum(axis=2)
-    return _BookMarks(pnl, notional, equity, requirement.reshape(book.paths, -1, slots).sum(axis=2))
+    return equity, requirement.reshape(book.paths, -1, slots).sum(axis=2)
+
+
+def _pool_nav(run: _Run, oracle: FloatArray) -> FloatArray:
+    """Return each pool's NAV ``(P, Q)``: vault − (Σ skew · price − Σ basis), from the incremental sums."""
+    book, static = run.book, run.static
+    pnl = (book.skew * oracle.T) @ static.lp_pool - book.pool_basis
+    return np.asarray(book.vault - pnl)
 
 
 def _top_ups(run: _Run, step: int, equity: FloatArray, requirement: FloatArray) -> None:
@@ -226,17 +225,18 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
     oracle = run.oracle_prices[:, :, step]
     price = _position_prices(run, oracle)
     stale = bool(run.stale[step])
-    marks = _marks(run, price)
+    equity, requirement = _unit_margin(run, price)
     if not stale:
-        _top_ups(run, step, marks.equity, marks.requirement)
+        _top_ups(run, step, equity, requirement)
     if run.observe is not None:
-        run.observe(step, marks.equity, marks.requirement)
-    prices = Marks(price, marks.notional, _position_prices(run, run.market_prices[:, :, step]))
-    draws = _uniforms(run, step, top_up=False)
-    closes = serve_keepers(run.book, run.static, step, prices, (marks.equity, marks.requirement), draws, stale)
-    realised = settle_closes(run.book, run.static, run.records, step, closes)
+        run.observe(step, equity, requirement)
+    prices = Marks(price, _position_prices(run, run.market_prices[:, :, step]))
+    closes = serve_keepers(
+        run.book, run.static, step, prices, (equity, requirement), lambda: _uniforms(run, step, top_up=False), stale
+    )
+    settle_closes(run.book, run.static, run.records, step, closes)
     flow = _depth(run)
-    nav = run.book.vault - (marks.pool_pnl(run.static) - realised)
+    nav = _pool_nav(run, oracle)
     _snapshot(run, step, redeem_fleeing_lps(run.book, run.static, nav, oracle, stale))
     return flow
 

@@ -16,6 +16,7 @@ service runs rank by rank: the ``r``-th unit of every path at once.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,29 +58,29 @@ def _ranked(
 
 def _candidates(
     book: Book, static: Static, step: int, unit_equity: FloatArray, unit_requirement: FloatArray, stale: bool
-) -> NDArray[np.bool_]:
-    """Update ``first_seen`` and return which units are eligible (candidates for ``latency`` seconds).
+) -> IntArray:
+    """Update ``first_seen`` and return the flat indices ``path·U + unit`` of the eligible units.
 
-    With a stale oracle no unit's margin can be read: none is a candidate (the exact runner's
-    ``unit_health`` returns nothing), so every ``first_seen`` resets.
+    A unit is a candidate while its equity is below its requirement, eligible once it has been
+    one for ``latency`` seconds. Candidates are few, so ``first_seen`` is updated only where the
+    set changed (``Book.candidates`` holds the last step's). With a stale oracle no unit's margin
+    can be read: none is a candidate (the exact runner's ``unit_health`` returns nothing).
     """
-    seen = book.first_seen
-    if stale:
-        seen[:] = NOT_SEEN
-        return np.zeros(seen.shape, dtype=np.bool_)
-    candidate = unit_equity < unit_requirement
-    seen[~candidate] = NOT_SEEN
-    seen[candidate & (seen == NOT_SEEN)] = step
+    seen = book.first_seen.reshape(-1)
+    now = np.empty(0, dtype=np.int64) if stale else np.flatnonzero(unit_equity < unit_requirement)
+    seen[np.setdiff1d(book.candidates, now, assume_unique=True)] = NOT_SEEN
+    fresh = now[seen[now] == NOT_SEEN]
+    seen[fresh] = step
+    book.candidates = now
     waited_steps = math.ceil(static.rules.keeper_latency / static.rules.step_seconds)
-    return np.asarray(candidate & (seen <= step - waited_steps))
+    return now[seen[now] <= step - waited_steps]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Marks:
-    """Each position's oracle price, notional at the oracle and market price ``(P, N)``."""
+    """Each position's oracle price and market price ``(P, N)``."""
 
     oracle: FloatArray
-    notional: FloatArray
     market: FloatArray
 
 
@@ -89,28 +90,31 @@ def serve_keepers(
     step: int,
     marks: Marks,
     unit_margin: tuple[FloatArray, FloatArray],
-    draws: FloatArray,
+    uniforms: Callable[[], FloatArray],
     stale: bool,
 ) -> Closes:
     """Update candidates and serve the eligible units of every path at grid step ``step``; return the closes.
 
-    ``unit_margin`` is each unit's maintenance equity and requirement ``(P, U)``; ``draws`` the
-    keepers' uniforms of this step ``(P, U + 2)``.
+    ``unit_margin`` is each unit's maintenance equity and requirement ``(P, U)``; ``uniforms``
+    returns the keepers' uniforms of this step ``(P, U + 2)``, read only if a keeper can fail (a
+    uniform in ``[0, 1)`` is always below ``1 − 0^n``).
     """
     rules = static.rules
     closes = Closes()
     eligible = _candidates(book, static, step, *unit_margin, stale)
     book.keeper_index[:] = 0
     book.keeper_left[:] = rules.keeper_capital
-    if not eligible.any():
+    if not eligible.shape[0]:
         return closes
     slots = static.design.slots
-    path, unit = np.nonzero(eligible)
-    notional = marks.notional[path[:, None], unit[:, None] * slots + np.arange(slots)].sum(axis=1)
-    path, unit, rank, counts, notional = _ranked(eligible.shape[0], path, unit, notional)
+    path, unit = np.divmod(eligible, static.design.units)
+    positions = unit[:, None] * slots + np.arange(slots)
+    notional = (np.abs(book.size[path[:, None], positions]) * marks.oracle[path[:, None], positions]).sum(axis=1)
+    path, unit, rank, counts, notional = _ranked(book.paths, path, unit, notional)
     failure = failure_probability(
         counts.astype(np.float64), rules.keepers, rules.keeper_failure, rules.congestion_failure, rules.congestion_scale
     )
+    draws = uniforms() if np.any(failure > 0.0) else np.zeros((book.paths, static.design.units))
     if math.isinf(rules.keeper_capital):
         won = keeper_succeeds(draws[path, unit], failure[path], np.full(path.shape[0], float(rules.keepers)))
         _liquidate(book, static, closes, marks, (path[won], unit[won], rank[won]))
@@ -234,10 +238,10 @@ def _close(
     """
     rules = static.rules
     path, unit = order[0], order[1]
-    size = book.size[path, position]
+    size, basis = book.size[path, position], book.basis[path, position]
     outcome = close_position(
         size,
-        book.basis[path, position],
+        basis,
         marks.oracle[path, position],
         static.maintenance[position],
         static.pnl_weight[position],
@@ -254,6 +258,8 @@ def _close(
     book.basis[path, position] = outcome.new_basis
     book.margin[path, unit] = outcome.after + shortfall
     market = static.design.position_market[position]
+    book.requirement_rate[path, position] = np.abs(outcome.new_size) * static.maintenance[position]
+    np.subtract.at(book.pool_basis, (path, static.pool[position]), basis - outcome.new_basis)
     sold = np.sign(size) * outcome.closed_size
     np.subtract.at(book.open_size, (path, market), outcome.closed_size)
     np.subtract.at(book.skew, (path, market), sold)

@@ -118,14 +118,10 @@ def _advance_window(
     used += total
 
 
-def settle_closes(book: Book, static: Static, records: Records, step: int, closes: Closes) -> FloatArray:
-    """Book a step's closes on the pools (vault, insurance, waterfall) and the metrics, and hold the records.
-
-    Return the PnL the closes realised, per path and pool ``(P, Q)``: the unrealised PnL that left the book.
-    """
-    realised = np.zeros(book.vault.shape)
+def settle_closes(book: Book, static: Static, records: Records, step: int, closes: Closes) -> None:
+    """Book a step's closes on the pools (vault, insurance, waterfall) and the metrics, and hold the records."""
     if not closes.batches:
-        return realised
+        return
     joined = closes.joined()
     now = step * static.rules.step_seconds
     drawn, _ = _waterfall(book, static, now, joined)
@@ -133,7 +129,6 @@ def settle_closes(book: Book, static: Static, records: Records, step: int, close
     pool = static.pool[position]
     market = static.design.position_market[position]
     shortfall = _floats(joined, "shortfall")
-    np.add.at(realised, (path, pool), _floats(joined, "realised"))
     vault_flow = _floats(joined, "fee") - _floats(joined, "realised") - shortfall + drawn
     np.add.at(book.vault, (path, pool), vault_flow)
     np.add.at(book.insurance, (path, pool), _floats(joined, "penalty") - drawn)
@@ -155,4 +150,3 @@ def settle_closes(book: Book, static: Static, records: Records, step: int, close
     rows["delay_seconds"] = (step - book.first_seen[path, _ints(joined, "unit")]) * static.rules.step_seconds
     rows["backstop"] = joined["backstop"]
     records.add_step(path, rows, _floats(joined, "signed"))
-    return realised

@@ -18,8 +18,8 @@ __all__ = ["NOT_SEEN", "Book", "Records", "Static", "initial_book", "one_hot"]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-NOT_SEEN = -1
-"""``first_seen`` of a unit that is not a candidate."""
+NOT_SEEN = np.iinfo(np.int64).max
+"""``first_seen`` of a unit that is not a candidate (later than any step: ``min`` keeps the first one seen)."""
 
 
 def one_hot(index: IntArray, width: int) -> FloatArray:
@@ -77,6 +77,8 @@ class Book:
     basis: FloatArray
     margin: FloatArray
     first_seen: IntArray
+    candidates: IntArray
+    """Flat indices ``path·U + unit`` of the last step's candidates, ascending."""
     reserve: FloatArray
     vault: FloatArray
     insurance: FloatArray
@@ -94,6 +96,10 @@ class Book:
     """``(P, M)``: the sum of ``|size|`` over each market's positions."""
     skew: FloatArray
     """``(P, M)``: each market's net size (longs minus shorts); the pool is the other side."""
+    requirement_rate: FloatArray
+    """``(P, N)``: ``|size| · maintenance rate``, so a position's requirement is this times its price."""
+    pool_basis: FloatArray
+    """``(P, Q)``: the sum of open positions' signed basis per pool (traders' PnL = Σ size·price − this)."""
     bad_debt: FloatArray
     lp_loss: FloatArray
     contagion: FloatArray
@@ -164,6 +170,7 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         basis=tile(opening.basis),
         margin=tile(opening.margin),
         first_seen=np.full((n_paths, design.units), NOT_SEEN, dtype=np.int64),
+        candidates=np.empty(0, dtype=np.int64),
         reserve=tile(traders.reserve_usd),
         vault=tile(opening.vault),
         insurance=tile(design.pool_insurance),
@@ -178,6 +185,8 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         keeper_left=np.full(n_paths, rules.keeper_capital),
         open_size=tile(np.abs(opening.size) @ by_market),
         skew=tile(opening.size @ by_market),
+        requirement_rate=tile(np.abs(opening.size) * design.maintenance_margin[design.position_market]),
+        pool_basis=tile(opening.basis @ one_hot(design.position_pool, n_pools)),
         bad_debt=zeros.copy(),
         lp_loss=zeros.copy(),
         contagion=np.zeros(n_paths),
