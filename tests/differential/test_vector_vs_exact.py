@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from ringfence.core.errors import InvalidAmount
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.oracle import observe_oracle
 from ringfence.lab.results import ISOLATION_LEVELS, LIQUIDATION_DTYPE, RunResult
@@ -224,12 +223,6 @@ def test_a_decision_differs_legitimately_only_inside_the_band(gap_usd: float, ex
 # --- found by these tests ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidAmount,
-    reason="exact runner bug: a top-up smaller than one quote atom (a reserve's float residue) is "
-    "submitted as Deposit(0 atoms) and the refusal escapes Agents.top_up, ending the run",
-)
 def test_a_top_up_below_one_quote_atom_does_not_crash_the_exact_run() -> None:
     # Reserve 1e-10 x 1000 USD = 1e-7 USD: below one atom, but positive, so the trader tops up.
     scenario = stress_scenario(population={"top_up_health": 5.0, "top_up_probability": 1.0, "top_up_reserve": 1e-10})
@@ -238,13 +231,6 @@ def test_a_top_up_below_one_quote_atom_does_not_crash_the_exact_run() -> None:
     assert result.collateral_usd == pytest.approx(1000.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidAmount,
-    reason="exact runner bug: an oracle price above the WAD range (~3.4e20 USD, reachable through "
-    "the depth model's compounding impact) is submitted as is and the refusal escapes _Run.publish, "
-    "ending the run",
-)
 def test_a_price_beyond_the_wad_range_does_not_crash_the_exact_run() -> None:
     # A short against a price gone to 1e21: bankrupt, so once prices are clamped it is liquidated once.
     scenario = stress_scenario(population={"long_share": 0.0})

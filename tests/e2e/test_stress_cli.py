@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ringfence.cli.main import app
@@ -51,3 +53,30 @@ def test_a_prices_file_that_does_not_exist_is_refused(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "nope.csv" in result.output
+
+
+def test_the_vector_engine_refuses_the_attacker_by_name_before_any_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["stress", str(SCENARIOS / "mango-cross.toml"), "--engine", "vector", "--out", str(tmp_path / "out")]
+    )
+
+    assert result.exit_code == 2
+    assert "attacker" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_both_engines_report_the_same_bad_debt_on_the_black_thursday_replay(tmp_path: Path) -> None:
+    outputs = {}
+    for engine in ("exact", "vector"):
+        out = tmp_path / engine
+        result = CliRunner().invoke(
+            app, ["stress", str(SCENARIOS / "black-thursday.toml"), "--engine", engine, "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        outputs[engine] = json.loads((out / "results.json").read_text())
+
+    exact, vector = (outputs[engine]["keeper_sweep"] for engine in ("exact", "vector"))
+    # Tolerance: the differential suite's 1e-3 USD per run (tests/support/differential.py).
+    assert [point["bad_debt_mean_usd"] for point in vector] == pytest.approx(
+        [point["bad_debt_mean_usd"] for point in exact], abs=1e-3
+    )

@@ -14,7 +14,8 @@ from ringfence.lab.errors import ScenarioError
 from ringfence.lab.export import results_json, write_parquet
 from ringfence.lab.report import render_report
 from ringfence.lab.scenario import HistoricalProcess, Scenario, load_scenario, validate_scenario
-from ringfence.lab.stress import run_study
+from ringfence.lab.stress import designs_of, run_study
+from ringfence.lab.vector import check_vector_support
 
 __all__ = ["DEFAULT_SCENARIO", "stress_command"]
 
@@ -74,12 +75,12 @@ def stress_command(
     engine: Literal["exact", "vector"],
 ) -> None:
     """Load, validate, run and report; every input problem is reported before any run starts."""
-    if engine != "exact":
-        console.print("[red]--engine vector: the vectorised engine is not merged yet; use --engine exact[/red]")
-        raise typer.Exit(2)
     file = DEFAULT_SCENARIO if scenario_file is None else scenario_file
     try:
         scenario = _with_overrides(load_scenario(file), file, seed, prices)
+        if engine == "vector":
+            for design in designs_of(scenario):
+                check_vector_support(scenario, design.isolation, design.margin_scale)
     except ScenarioError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ringfence.lab.exact.population import TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
+from ringfence.lab.vector import run_vector
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths, sample_paths
 from ringfence.lab.scenario import Scenario
@@ -79,13 +80,16 @@ def collect_runs(
 ) -> StudyRuns:
     """Play every design of the study on ``runs`` paths (the scenario's ``runs`` by default).
 
+    ``engine="vector"`` plays all paths of a design at once in float64 arrays; it refuses, naming
+    the key, a scenario feature it does not model (``ringfence.lab.vector.check_vector_support``).
+
     Raises
     ------
     ValueError
         The scenario lacks the sections a stress run needs.
+    ScenarioError
+        The vector engine does not model a feature the scenario uses.
     """
-    if engine != "exact":
-        raise ValueError(f"engine {engine!r} is not available; use 'exact'")
     paths = sample_paths(scenario, n_paths=runs)
     n_paths = paths.market.shape[1]
     keys = designs_of(scenario)
@@ -97,9 +101,13 @@ def collect_runs(
     study = StudyRuns(scenario, engine, keys[0])
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
+        book = books[key.margin_scale]
+        if engine == "vector":
+            study.runs[key] = run_vector(played, paths, book, draws, key.isolation, key.margin_scale)
+            ticker.advance(n_paths)
+            continue
         results = []
         for index in range(n_paths):
-            book = books[key.margin_scale]
             results.append(run_exact(played, paths, book, draws[index], key.isolation, key.margin_scale, index))
             ticker.advance()
         study.runs[key] = tuple(results)

@@ -120,8 +120,8 @@ class Agents:
                 continue
             wanted = population.top_up_fraction * float(self.book.collateral_usd[unit.trader]) / k
             amount_usd = min(float(self.reserve[unit.trader]), wanted)
-            if amount_usd <= 0:
-                continue
+            if to_atoms(amount_usd) <= 0:
+                continue  # less than one quote atom: nothing a deposit could move
             self._top_up(unit, to_atoms(amount_usd), now)
             self.reserve[unit.trader] -= amount_usd
             self.collateral_deposited_usd += amount_usd

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.pool.perp_math import pool_nav_range_atoms
+from ringfence.core.units import MAX_ATOMS
 from ringfence.lab.exact.agents import Agents
 from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
@@ -106,7 +107,8 @@ class _Run:
             if published <= self.last_published[index]:
                 continue
             price = to_wad(float(self.prices.oracle[index, step]))
-            self.ledger.apply(SubmitPrice(asset, SOURCE, max(price, 1), 0, published, now))
+            # the engine takes prices in [1, MAX_ATOMS] WAD; a compounding impact can leave that range
+            self.ledger.apply(SubmitPrice(asset, SOURCE, min(max(price, 1), MAX_ATOMS), 0, published, now))
             self.last_published[index] = published
 
     def record(self, step: int) -> None:
