@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from ringfence.lab.exact.population import TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
-from ringfence.lab.vector import run_vector
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths, sample_paths
 from ringfence.lab.scenario import Scenario
@@ -26,6 +25,7 @@ from ringfence.lab.study import (
     keeper_sweep_point,
     ladder_row,
 )
+from ringfence.lab.vector import run_vector
 
 __all__ = ["DesignKey", "StudyRuns", "build_study", "collect_runs", "designs_of", "run_study"]
 
