@@ -7,13 +7,12 @@ reused (the ladder's rung at scale 1 is also a frontier point).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ringfence.lab.exact.population import TraderBook, draw_population, draw_uniforms
+from ringfence.lab.exact.population import draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
-from ringfence.lab.sample import ScenarioPaths, sample_paths
+from ringfence.lab.sample import sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import Keepers
 from ringfence.lab.study import (
@@ -66,9 +65,6 @@ def _with_latency(scenario: Scenario, latency: int | None) -> Scenario:
         return scenario
     keepers = Keepers.model_validate({**scenario.keepers.model_dump(), "latency_seconds": latency})
     return scenario.model_copy(update={"keepers": keepers})
-
-
-RunOne = Callable[[Scenario, ScenarioPaths, TraderBook, DesignKey, int], RunResult]
 
 
 def collect_runs(

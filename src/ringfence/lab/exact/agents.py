@@ -15,21 +15,19 @@ from numpy.typing import NDArray
 from ringfence.core.commands import Deposit, Withdraw
 from ringfence.core.errors import RingfenceError
 from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
-from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_DECIMALS, Layout, lp_owner, to_atoms
+from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_UNIT, Layout, to_atoms
 from ringfence.lab.exact.ledger import Ledger, Tally
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.units import MarginUnit, UnitHealth, open_positions, unit_health
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.kernels import slippage
 
 __all__ = ["Agents"]
 
 FloatArray = NDArray[np.float64]
-QUOTE_UNIT = 10**QUOTE_DECIMALS
 BASE_UNIT = 10**BASE_DECIMALS
 MAX_CLOSES_PER_UNIT = 64
 """A unit's closes in one step stop here (a close factor below 1 halves a position each time)."""
-SLIPPAGE_SHARE = 2.0 / 3.0
-"""Average cost of a square-root sale relative to its final impact."""
 
 
 class Agents:
@@ -233,7 +231,7 @@ class Agents:
         """Price this step's liquidations' unwinding cost from the impact their flow made."""
         for row, market in self._step_records:
             record = list(self.liquidations[row])
-            record[6] = record[4] * abs(float(flow_impact[market])) * SLIPPAGE_SHARE
+            record[6] = float(slippage(np.asarray(record[4]), np.asarray(flow_impact[market])))
             self.liquidations[row] = tuple(record)  # type: ignore[assignment]
         self._step_records = []
 
@@ -304,8 +302,3 @@ class Agents:
             draw = len(self.book.position_trader) + column
             unit = MarginUnit((owner, sub), ((pool_id, market_id, market),), isolated, -1, draw)
             self.units.append(unit)
-
-
-def lp_key(asset: str) -> tuple[str, int]:
-    """Return the account of the LP whose home market trades ``asset``."""
-    return (lp_owner(asset), 0)

@@ -33,6 +33,7 @@ __all__ = [
     "BASE_DECIMALS",
     "QUOTE",
     "QUOTE_DECIMALS",
+    "QUOTE_UNIT",
     "SECOND_NS",
     "START_NS",
     "Layout",
@@ -43,6 +44,7 @@ __all__ = [
 
 QUOTE = "USD"
 QUOTE_DECIMALS = 6
+QUOTE_UNIT = 10**QUOTE_DECIMALS
 BASE_DECIMALS = 18
 SECOND_NS = 10**9
 START_NS = 1_600_000_000 * SECOND_NS

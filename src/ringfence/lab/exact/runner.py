@@ -21,6 +21,7 @@ from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
     QUOTE,
     QUOTE_DECIMALS,
+    QUOTE_UNIT,
     SECOND_NS,
     SOURCE,
     START_NS,
@@ -33,11 +34,11 @@ from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.kernels import impact_decay, square_root_impact
 
 __all__ = ["run_exact"]
 
 FloatArray = NDArray[np.float64]
-QUOTE_UNIT = 10**QUOTE_DECIMALS
 
 
 class _Prices:
@@ -57,7 +58,7 @@ class _Prices:
         self.depth = math.inf if liquidity is None else liquidity.depth_usd
         self.coefficient = 0.0 if liquidity is None else liquidity.impact_coefficient
         half_life = math.inf if liquidity is None else liquidity.recovery_half_life_seconds
-        self.decay = 0.5 ** (scenario.horizon.step_seconds / half_life)
+        self.decay = impact_decay(scenario.horizon.step_seconds, half_life)
 
     def advance(self, step: int, flow_impact: FloatArray) -> None:
         """Carry impact into ``step`` and set its market and oracle prices."""
@@ -67,10 +68,8 @@ class _Prices:
         self.oracle[:, step] = self.exogenous_oracle[:, step] * np.exp(self.impact[:, seen])
 
     def flow_impact(self, flow_usd: FloatArray) -> FloatArray:
-        """Square-root impact of each asset's net signed flow (a sale is negative)."""
-        if not math.isfinite(self.depth):
-            return np.zeros_like(flow_usd)
-        return np.asarray(np.sign(flow_usd) * self.coefficient * np.sqrt(np.abs(flow_usd) / self.depth))
+        """Return the square-root impact of each asset's net signed flow (a sale is negative)."""
+        return square_root_impact(-flow_usd, self.depth, self.coefficient)
 
 
 class _Run:
@@ -114,12 +113,9 @@ class _Run:
     def record(self, step: int) -> None:
         """Insurance, LP NAV and traders' open notional at the end of ``step``."""
         state = self.ledger.state
-        prices = {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
-        bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
         for index, pool_id in enumerate(self.layout.pools):
-            pool = state.pools[pool_id]
-            self.insurance[index, step] = pool.insurance_atoms / QUOTE_UNIT
-            self.nav[index, step] = pool_nav_range_atoms(pool, prices, bases, QUOTE_DECIMALS)[0] / QUOTE_UNIT
+            self.insurance[index, step] = state.pools[pool_id].insurance_atoms / QUOTE_UNIT
+        self.nav[:, step] = self.nav_now(step)
         self.open_notional[step] = self.agents.open_notional_usd(self.prices.market[:, step])
 
     def play(self) -> None:
@@ -145,6 +141,7 @@ class _Run:
             self.record(step)
 
     def nav_now(self, step: int) -> list[float]:
+        """Return each pool's LP NAV in USD at ``step``'s oracle prices (redemption side: the low bound)."""
         state = self.ledger.state
         prices = {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
         bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from ringfence.lab.exact.population import TraderBook
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.kernels import impact_decay as decay_per_step
 
 __all__ = ["SHARED_POOL", "Design", "Rules", "build_design", "build_rules"]
 
@@ -131,7 +132,7 @@ def build_rules(scenario: Scenario) -> Rules:
         keeper_capital=math.inf if keepers.capital is None else keepers.capital,
         depth_usd=math.inf if liquidity is None else liquidity.depth_usd,
         impact_coefficient=0.0 if liquidity is None else liquidity.impact_coefficient,
-        impact_decay=1.0 if liquidity is None else 0.5 ** (step / liquidity.recovery_half_life_seconds),
+        impact_decay=1.0 if liquidity is None else decay_per_step(step, liquidity.recovery_half_life_seconds),
         flee_drawdown=lps.flee_drawdown,
         flee_share=lps.flee_share,
         top_up_health=population.top_up_health,
