@@ -33,19 +33,33 @@ equal to EVaR99 for every study of up to 20 runs, so the two columns would carry
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.lab.estimate import Estimate
 from ringfence.lab.results import RunResult
 
-__all__ = ["Summary", "order_rank", "percentile", "summarise"]
+__all__ = ["PoolSummary", "Summary", "order_rank", "percentile", "summarise"]
 
 FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSummary:
+    """One pool's figures across the runs of one design, each with its interval."""
+
+    pool: str
+    bad_debt_mean: Estimate
+    var95: Estimate
+    evar99: Estimate
+    lar95: Estimate
+    lp_pnl_mean: Estimate
+    insurance_drawdown_mean: Estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +132,10 @@ class Summary:
     delay_max_seconds: float | None
     capital_efficiency_mean: float
     attacker_profit_mean_usd: float
+    intervals: Mapping[str, Estimate] = field(default_factory=dict)
+    """The :class:`Estimate` of each figure above, keyed by its field name (``"var95_usd"``)."""
+    per_pool: tuple[PoolSummary, ...] = ()
+    """One :class:`PoolSummary` per pool, in pool order."""
 
 
 def order_rank(percent: float, count: int) -> int:

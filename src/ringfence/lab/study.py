@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.lab.assumptions import Assumption
+from ringfence.lab.estimate import Estimate
 from ringfence.lab.metrics import Summary, summarise
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 
@@ -29,6 +31,7 @@ __all__ = [
     "NoProgress",
     "Progress",
     "SectionEngines",
+    "SensitivityBar",
     "StudyResult",
     "StudySection",
     "frontier_point",
@@ -74,6 +77,22 @@ class KeeperSweepPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class SensitivityBar:
+    """One bar of the tornado chart: the scenario's own design with one input moved down and up.
+
+    ``low`` and ``high`` estimate the same figure as ``StudyResult.sensitivity_base`` (mean
+    protocol loss, latent bad debt included) with ``parameter`` at ``low_setting`` and
+    ``high_setting``; every other input stays at the scenario's value.
+    """
+
+    parameter: str
+    low_setting: str
+    high_setting: str
+    low: Estimate
+    high: Estimate
+
+
+@dataclass(frozen=True, slots=True)
 class SectionEngines:
     """Which engine produced each section of a study."""
 
@@ -111,6 +130,11 @@ class StudyResult:
         One point per (rung, margin scale), grouped by rung, margin scales ascending.
     keeper_sweep:
         One point per latency, ascending; empty when the scenario asks for no sweep.
+    sensitivity_base, sensitivity:
+        The tornado: the figure at the scenario's own inputs, and one bar per input moved
+        (empty when the study ran no sensitivity).
+    assumptions:
+        Each calibrated or chosen value of the scenario with its source.
     """
 
     scenario_name: str
@@ -123,6 +147,9 @@ class StudyResult:
     ladder: tuple[LadderRow, ...]
     frontier: tuple[FrontierPoint, ...]
     keeper_sweep: tuple[KeeperSweepPoint, ...] = ()
+    sensitivity_base: Estimate | None = None
+    sensitivity: tuple[SensitivityBar, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
