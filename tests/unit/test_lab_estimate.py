@@ -37,7 +37,7 @@ def binomial_cdfs(n: int, q: Fraction) -> list[Fraction]:
 def hand_ranks(n: int, q: Fraction) -> tuple[int, int]:
     """Largest l with P(B <= l - 1) <= 2.5%; smallest u with P(B >= u) <= 2.5% (0 / n + 1 when none)."""
     cdf = binomial_cdfs(n, q)
-    low = max((l for l in range(1, n + 1) if cdf[l - 1] <= TAIL), default=0)
+    low = max((rank for rank in range(1, n + 1) if cdf[rank - 1] <= TAIL), default=0)
     high = min((u for u in range(1, n + 1) if 1 - cdf[u - 1] <= TAIL), default=n + 1)
     return low, high
 

@@ -73,6 +73,7 @@ def stress_command(
     out: Path,
     prices: Path | None,
     engine: Literal["exact", "vector"],
+    sensitivity: bool = True,
 ) -> None:
     """Load, validate, run and report; every input problem is reported before any run starts."""
     file = DEFAULT_SCENARIO if scenario_file is None else scenario_file
@@ -87,7 +88,7 @@ def stress_command(
     console.print(f"[bold]{scenario.name}[/bold] — {scenario.description}")
     started = time.perf_counter()
     progress = _RichProgress(console, f"{engine} engine")
-    study = run_study(scenario, engine=engine, runs=runs, progress=progress)
+    study = run_study(scenario, engine=engine, runs=runs, progress=progress, sensitivity=sensitivity)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_bytes(results_json(study))
     tables = write_parquet(study, out)
@@ -121,8 +122,11 @@ def register(app: typer.Typer, console: Console) -> None:
             Path | None, typer.Option(help="CSV to replay instead of the scenario's historical price file.")
         ] = None,
         engine: Annotated[str, typer.Option(help="exact (integer engine) or vector (arrays).")] = "exact",
+        sensitivity: Annotated[
+            bool, typer.Option(help="Play the tornado (each input moved down and up, vector engine).")
+        ] = True,
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
         if engine not in ("exact", "vector"):
             raise typer.BadParameter(f"{engine!r}: choose exact or vector", param_hint="--engine")
-        stress_command(console, scenario, runs, seed, out, prices, engine)  # type: ignore[arg-type]
+        stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity)  # type: ignore[arg-type]

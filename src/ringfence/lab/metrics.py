@@ -74,6 +74,7 @@ __all__ = [
     "contagion_materiality_usd",
     "order_rank",
     "percentile",
+    "protocol_losses",
     "summarise",
 ]
 
@@ -220,6 +221,11 @@ def _per_run(runs: Sequence[RunResult], field: str) -> FloatArray:
     return np.stack([np.asarray(getattr(run, field), dtype=np.float64) for run in runs])
 
 
+def protocol_losses(runs: Sequence[RunResult]) -> FloatArray:
+    """Return each run's protocol loss (its total bad debt), shape ``(runs,)``: the figure of VaR and EVaR."""
+    return np.array([run.total_bad_debt_usd for run in runs], dtype=np.float64)
+
+
 def _check_runs(runs: Sequence[RunResult]) -> tuple[str, ...]:
     if not runs:
         raise InvalidParameter("runs", "()", "at least one RunResult")
@@ -313,7 +319,7 @@ def _per_pool(runs: Sequence[RunResult], pools: tuple[str, ...]) -> tuple[PoolSu
 
 
 def _median_estimate(losses: FloatArray) -> Estimate:
-    """Return the median (numpy's, averaging the middle pair) with the order-statistic interval of the 50th percentile."""
+    """Return the median (numpy's, averaging the middle pair) with the 50th percentile's order-statistic interval."""
     estimate = quantile_estimate(losses, 0.5)
     if estimate.value is None:
         return estimate
@@ -348,7 +354,7 @@ _MEAN_COLUMNS = (
 def _columns(runs: Sequence[RunResult]) -> dict[str, FloatArray]:
     """Return the per-run value of every mean figure, keyed by the field of its mean."""
     return {
-        "bad_debt_mean_usd": _per_run(runs, "bad_debt_usd").sum(axis=1),
+        "bad_debt_mean_usd": protocol_losses(runs),
         "insurance_drawdown_mean_usd": np.stack([run.insurance_drawdown_usd for run in runs]).sum(axis=1),
         "lp_loss_mean_usd": _per_run(runs, "lp_loss_usd").sum(axis=1),
         "adl_loss_mean_usd": _per_run(runs, "adl_loss_usd").sum(axis=1),

@@ -3,30 +3,55 @@
 Every design plays the same paths, the same population (per margin scale) and the same draws,
 so differences between rungs come from the design alone. Each distinct design is run once and
 reused (the ladder's rung at scale 1 is also a frontier point).
+
+A scenario of random price processes draws one population and a path per run. A replay of a fixed
+path (:func:`ringfence.lab.sample.fixed_path`: historical or event template) plays the same path on
+every run, each run with its own population draw and its own uniforms (keepers' success, top-ups):
+``--runs N`` plays N runs that differ by who trades and how keepers fare, and by nothing else (no
+price noise is added to the recorded path). The vector engine then plays one call per run, since
+its arrays share one population across paths.
+
+The sensitivity section (:mod:`ringfence.lab.sensitivity`) plays the scenario's own design on the
+vector engine with one input moved at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
-from ringfence.lab.exact.population import draw_population, draw_uniforms
+from ringfence.lab.errors import ScenarioError
+from ringfence.lab.estimate import Estimate, mean_estimate
+from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
+from ringfence.lab.metrics import protocol_losses, summarise
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
-from ringfence.lab.sample import sample_paths
+from ringfence.lab.sample import ScenarioPaths, fixed_path, sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import Keepers
+from ringfence.lab.sensitivity import Skipped, sensitivity_variants
 from ringfence.lab.study import (
     NoProgress,
     Progress,
     SectionEngines,
+    SensitivityBar,
     StudyResult,
     frontier_point,
     keeper_sweep_point,
     ladder_row,
 )
-from ringfence.lab.vector import run_vector
+from ringfence.lab.vector import check_vector_support, run_vector
 
-__all__ = ["DesignKey", "StudyRuns", "build_study", "collect_runs", "designs_of", "run_study"]
+__all__ = [
+    "DesignKey",
+    "Sensitivity",
+    "StudyRuns",
+    "build_study",
+    "collect_runs",
+    "designs_of",
+    "run_sensitivity",
+    "run_study",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +92,46 @@ def _with_latency(scenario: Scenario, latency: int | None) -> Scenario:
     return scenario.model_copy(update={"keepers": keepers})
 
 
+def _one_path(paths: ScenarioPaths, index: int) -> ScenarioPaths:
+    """Return path ``index`` of ``paths`` alone (a one-path view for a one-population vector call)."""
+    market, oracle = paths.market[:, index : index + 1], paths.oracle[:, index : index + 1]
+    return ScenarioPaths(paths.assets, market, oracle, paths.oracle_age_seconds, paths.stale)
+
+
+def _books(scenario: Scenario, scales: Sequence[float], n_paths: int) -> dict[float, tuple[TraderBook, ...]]:
+    """Return the population per margin scale: one for all paths, or one per run on a fixed path."""
+    if fixed_path(scenario):
+        return {scale: tuple(draw_population(scenario, scale, run=i) for i in range(n_paths)) for scale in scales}
+    return {scale: (draw_population(scenario, scale),) for scale in scales}
+
+
+def _play(
+    scenario: Scenario,
+    paths: ScenarioPaths,
+    books: tuple[TraderBook, ...],
+    draws: Sequence[Draws],
+    design: tuple[IsolationLevel, float],
+    engine: EngineName,
+    ticker: Progress,
+) -> tuple[RunResult, ...]:
+    """Play one design on every path: with one population (``books`` of one) or one per path."""
+    n_paths = paths.market.shape[1]
+    if engine == "vector" and len(books) == 1:
+        results = run_vector(scenario, paths, books[0], draws, *design)
+        ticker.advance(n_paths)
+        return results
+    played = []
+    for index in range(n_paths):
+        book = books[0] if len(books) == 1 else books[index]
+        if engine == "vector":
+            one = run_vector(scenario, _one_path(paths, index), book, draws[index : index + 1], *design)[0]
+            played.append(replace(one, path_index=index))
+        else:
+            played.append(run_exact(scenario, paths, book, draws[index], *design, index))
+        ticker.advance()
+    return tuple(played)
+
+
 def collect_runs(
     scenario: Scenario,
     *,
@@ -78,6 +143,7 @@ def collect_runs(
 
     ``engine="vector"`` plays all paths of a design at once in float64 arrays; it refuses, naming
     the key, a scenario feature it does not model (``ringfence.lab.vector.check_vector_support``).
+    A replay of a fixed path plays ``runs`` runs too, each with its own population and uniforms.
 
     Raises
     ------
@@ -89,26 +155,69 @@ def collect_runs(
     paths = sample_paths(scenario, n_paths=runs)
     n_paths = paths.market.shape[1]
     keys = designs_of(scenario)
-    books = {scale: draw_population(scenario, scale) for scale in sorted({key.margin_scale for key in keys})}
-    width = len(next(iter(books.values())).position_trader)
+    books = _books(scenario, sorted({key.margin_scale for key in keys}), n_paths)
+    width = len(next(iter(books.values()))[0].position_trader)
     draws = draw_uniforms(scenario, n_paths, width)
     ticker = NoProgress() if progress is None else progress
     ticker.start(len(keys) * n_paths)
     study = StudyRuns(scenario, engine, keys[0])
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
-        book = books[key.margin_scale]
-        if engine == "vector":
-            study.runs[key] = run_vector(played, paths, book, draws, key.isolation, key.margin_scale)
-            ticker.advance(n_paths)
-            continue
-        results = []
-        for index in range(n_paths):
-            results.append(run_exact(played, paths, book, draws[index], key.isolation, key.margin_scale, index))
-            ticker.advance()
-        study.runs[key] = tuple(results)
+        design = (key.isolation, key.margin_scale)
+        study.runs[key] = _play(played, paths, books[key.margin_scale], draws, design, engine, ticker)
     ticker.close()
     return study
+
+
+@dataclass(frozen=True, slots=True)
+class Sensitivity:
+    """The tornado's data: the base figure, one bar per input moved, and the inputs with no bar."""
+
+    base: Estimate
+    bars: tuple[SensitivityBar, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def _own_losses(scenario: Scenario, runs: int | None) -> Estimate:
+    """Play the scenario's own design on the vector engine; return mean protocol loss with its interval."""
+    venue = scenario.venue
+    if venue is None:
+        raise ValueError("a stress study needs a [venue] section")
+    paths = sample_paths(scenario, n_paths=runs)
+    n_paths = paths.market.shape[1]
+    books = _books(scenario, (1.0,), n_paths)[1.0]
+    draws = draw_uniforms(scenario, n_paths, len(books[0].position_trader))
+    played = _play(scenario, paths, books, draws, (venue.isolation, 1.0), "vector", NoProgress())
+    return mean_estimate(protocol_losses(played))
+
+
+def run_sensitivity(scenario: Scenario, *, runs: int | None = None, base: Estimate | None = None) -> Sensitivity:
+    """Play the scenario's own design on the vector engine with each input moved down and up.
+
+    ``base`` is the figure at the scenario's own inputs when the caller has it from vector runs
+    already (same paths and draws); otherwise it is played here.
+
+    Raises
+    ------
+    ScenarioError
+        The vector engine does not model a feature the scenario uses (the study then has no tornado).
+    """
+    venue = scenario.venue
+    if venue is None:
+        raise ValueError("a stress study needs a [venue] section")
+    check_vector_support(scenario, venue.isolation, 1.0)
+    variants, skipped = sensitivity_variants(scenario)
+    bars = tuple(
+        SensitivityBar(
+            parameter=variant.parameter,
+            low_setting=variant.low_setting,
+            high_setting=variant.high_setting,
+            low=_own_losses(variant.low, runs),
+            high=_own_losses(variant.high, runs),
+        )
+        for variant in variants
+    )
+    return Sensitivity(base if base is not None else _own_losses(scenario, runs), bars, skipped)
 
 
 def build_study(collected: StudyRuns) -> StudyResult:
@@ -117,15 +226,13 @@ def build_study(collected: StudyRuns) -> StudyResult:
     study = scenario.study
     ladder = tuple(ladder_row(rung, 1.0, runs[DesignKey(rung, 1.0)]) for rung in study.ladder)
     frontier = tuple(
-        frontier_point(rung, scale, ladder_row(rung, scale, runs[DesignKey(rung, scale)]).summary)
+        frontier_point(rung, scale, summarise(runs[DesignKey(rung, scale)], intervals=False))
         for rung in study.ladder
         for scale in sorted(study.margin_scales)
     )
     own = collected.own
     sweep = tuple(
-        keeper_sweep_point(
-            latency, ladder_row(own.isolation, 1.0, runs[DesignKey(own.isolation, 1.0, latency)]).summary
-        )
+        keeper_sweep_point(latency, summarise(runs[DesignKey(own.isolation, 1.0, latency)], intervals=False))
         for latency in sorted(study.keeper_latencies_seconds)
     )
     return StudyResult(
@@ -142,8 +249,42 @@ def build_study(collected: StudyRuns) -> StudyResult:
     )
 
 
+def _sensitivity(collected: StudyRuns, runs: int | None) -> Sensitivity | None:
+    """Return the study's tornado, or ``None`` when the vector engine cannot play the scenario."""
+    scenario = collected.scenario
+    try:
+        check_vector_support(scenario, collected.own.isolation, 1.0)
+    except ScenarioError:
+        return None
+    base = mean_estimate(protocol_losses(collected.runs[collected.own])) if collected.engine == "vector" else None
+    return run_sensitivity(scenario, runs=runs, base=base)
+
+
 def run_study(
-    scenario: Scenario, *, engine: EngineName = "exact", runs: int | None = None, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    engine: EngineName = "exact",
+    runs: int | None = None,
+    progress: Progress | None = None,
+    sensitivity: bool = True,
 ) -> StudyResult:
-    """Play and summarise a scenario's whole study."""
-    return build_study(collect_runs(scenario, engine=engine, runs=runs, progress=progress))
+    """Play and summarise a scenario's whole study.
+
+    ``sensitivity``: also play the tornado (:func:`run_sensitivity`, vector engine) when the vector
+    engine models the scenario; a scenario it does not model gets no tornado and says so in
+    ``StudyResult.sensitivity_skipped``.
+    """
+    collected = collect_runs(scenario, engine=engine, runs=runs, progress=progress)
+    study = build_study(collected)
+    if not sensitivity:
+        return study
+    tornado = _sensitivity(collected, runs)
+    if tornado is None:
+        reason = "the vector engine does not model this scenario (ringfence.lab.vector.check_vector_support)"
+        return replace(study, sensitivity_skipped=(("all inputs", reason),))
+    return replace(
+        study,
+        sensitivity_base=tornado.base,
+        sensitivity=tornado.bars,
+        sensitivity_skipped=tuple((item.parameter, item.reason) for item in tornado.skipped),
+    )

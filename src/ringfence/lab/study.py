@@ -13,6 +13,7 @@ it beside every table and plot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -133,6 +134,9 @@ class StudyResult:
     sensitivity_base, sensitivity:
         The tornado: the figure at the scenario's own inputs, and one bar per input moved
         (empty when the study ran no sensitivity).
+    sensitivity_skipped:
+        ``(input, reason)`` for each input with no bar (the scenario lacks it, or the vector
+        engine does not model the scenario: then ``("all inputs", reason)``).
     assumptions:
         Each calibrated or chosen value of the scenario with its source.
     """
@@ -150,6 +154,7 @@ class StudyResult:
     sensitivity_base: Estimate | None = None
     sensitivity: tuple[SensitivityBar, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
+    sensitivity_skipped: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -165,8 +170,14 @@ class StudyResult:
         return engine
 
     def base_summary(self) -> Summary:
-        """Return the summary of the base runs."""
-        return summarise(self.base)
+        """Return the summary of the base runs (computed once per tuple of runs: the bootstrap is not free)."""
+        return _summary_of(self.base)
+
+
+@functools.lru_cache(maxsize=16)
+def _summary_of(runs: tuple[RunResult, ...]) -> Summary:
+    """Summarise ``runs``, remembered by the identity of its runs (``RunResult`` compares by identity)."""
+    return summarise(runs)
 
 
 def ladder_row(isolation: IsolationLevel, margin_scale: float, runs: Sequence[RunResult]) -> LadderRow:
