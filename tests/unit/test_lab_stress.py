@@ -14,12 +14,16 @@ import pytest
 from typer.testing import CliRunner
 
 from ringfence.cli.main import app
+from ringfence.core.errors import InvalidParameter
+from ringfence.lab import confirm
 from ringfence.lab.exact.population import draw_population, draw_uniforms
+from ringfence.lab.export import results_json
 from ringfence.lab.metrics import protocol_losses
 from ringfence.lab.sample import fixed_path, sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.sensitivity import scale_depth, sensitivity_variants
 from ringfence.lab.stress import collect_runs, run_sensitivity, run_study
+from support import differential
 from support.differential import disagreements, play_both
 from support.stress import stress_scenario
 
@@ -171,3 +175,39 @@ def test_run_sensitivity_plays_its_own_base_on_the_exact_studys_scenario(tmp_pat
     tornado = run_sensitivity(scenario, runs=2)
     vector = collect_runs(scenario, engine="vector", runs=2)
     assert tornado.base.value == float(protocol_losses(vector.runs[vector.own]).mean())
+
+
+def test_confirmation_tolerances_are_the_differential_tests_declared_ones() -> None:
+    assert confirm.DECISION_BAND_USD == differential.DECISION_BAND_USD
+    assert confirm.METRIC_TOLERANCE_USD == differential.METRIC_TOLERANCE_USD
+
+
+def test_a_vector_study_confirmed_on_the_exact_engine_agrees(tmp_path: Path) -> None:
+    scenario = stress_scenario(
+        runs=3,
+        horizon={"steps": 8, "step_seconds": 3600},
+        price={"kind": "gbm", "asset": "ETH", "initial_price": 100.0, "volatility": 1.5},
+        population=POPULATION,
+        keepers={"count": 2, "latency_seconds": 3600, "failure_probability": 0.2},
+        liquidity={"depth_usd": 2_000_000.0, "impact_coefficient": 0.5},
+    )
+    study = run_study(scenario, engine="vector", sensitivity=False, confirm=2)
+    assert [row.isolation for row in study.confirmation] == list(scenario.study.ladder)
+    for row in study.confirmation:
+        assert row.paths == 2 and row.agrees and row.agreeing + row.excused == 2, row
+        assert row.largest_gap_usd <= confirm.METRIC_TOLERANCE_USD
+    document = json.loads(results_json(study))
+    assert document["confirmation"][0]["paths"] == 2
+
+
+def test_confirm_is_refused_when_it_cannot_be_done(tmp_path: Path) -> None:
+    scenario = replay_scenario(tmp_path)
+    with pytest.raises(InvalidParameter, match="confirm"):
+        run_study(scenario, engine="exact", runs=2, confirm=1)
+    with pytest.raises(InvalidParameter, match="confirm"):
+        run_study(scenario, engine="vector", runs=2, confirm=3)
+    black_thursday = Path(__file__).resolve().parents[2] / "scenarios" / "black-thursday.toml"
+    arguments = ["stress", str(black_thursday), "--confirm", "2", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, arguments, env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "add --engine vector" in result.output
+    assert not (tmp_path / "o").exists()

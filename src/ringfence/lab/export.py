@@ -144,6 +144,7 @@ def _document(study: StudyResult) -> dict[str, Any]:
             "skipped": [{"parameter": name, "reason": reason} for name, reason in study.sensitivity_skipped],
         },
         "assumptions": list(study.assumptions),
+        "confirmation": list(study.confirmation),
     }
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from ringfence.core.errors import InvalidParameter
+from ringfence.lab.confirm import confirm_design
 from ringfence.lab.errors import ScenarioError
 from ringfence.lab.estimate import Estimate, mean_estimate
 from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
@@ -31,6 +33,7 @@ from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import Keepers
 from ringfence.lab.sensitivity import Skipped, sensitivity_variants
 from ringfence.lab.study import (
+    Confirmation,
     NoProgress,
     Progress,
     SectionEngines,
@@ -48,6 +51,7 @@ __all__ = [
     "StudyRuns",
     "build_study",
     "collect_runs",
+    "confirm_study",
     "designs_of",
     "run_sensitivity",
     "run_study",
@@ -71,6 +75,9 @@ class StudyRuns:
     engine: EngineName
     own: DesignKey
     runs: dict[DesignKey, tuple[RunResult, ...]] = field(default_factory=dict)
+    paths: ScenarioPaths | None = None
+    books: dict[float, tuple[TraderBook, ...]] = field(default_factory=dict)
+    draws: tuple[Draws, ...] = ()
 
 
 def designs_of(scenario: Scenario) -> list[DesignKey]:
@@ -160,7 +167,7 @@ def collect_runs(
     draws = draw_uniforms(scenario, n_paths, width)
     ticker = NoProgress() if progress is None else progress
     ticker.start(len(keys) * n_paths)
-    study = StudyRuns(scenario, engine, keys[0])
+    study = StudyRuns(scenario, engine, keys[0], paths=paths, books=books, draws=draws)
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
         design = (key.isolation, key.margin_scale)
@@ -260,6 +267,24 @@ def _sensitivity(collected: StudyRuns, runs: int | None) -> Sensitivity | None:
     return run_sensitivity(scenario, runs=runs, base=base)
 
 
+def confirm_study(collected: StudyRuns, count: int) -> tuple[Confirmation, ...]:
+    """Replay the first ``count`` paths of each rung of the ladder on the exact engine (:mod:`ringfence.lab.confirm`).
+
+    Raises
+    ------
+    InvalidParameter
+        ``count`` below 1 or above the study's paths.
+    """
+    paths = collected.paths
+    if paths is None:
+        raise ValueError("the study kept no paths to confirm")
+    scenario = collected.scenario
+    return tuple(
+        confirm_design(scenario, paths, collected.books[1.0], collected.draws, (rung, 1.0), count)
+        for rung in scenario.study.ladder
+    )
+
+
 def run_study(
     scenario: Scenario,
     *,
@@ -267,15 +292,27 @@ def run_study(
     runs: int | None = None,
     progress: Progress | None = None,
     sensitivity: bool = True,
+    confirm: int = 0,
 ) -> StudyResult:
     """Play and summarise a scenario's whole study.
 
     ``sensitivity``: also play the tornado (:func:`run_sensitivity`, vector engine) when the vector
     engine models the scenario; a scenario it does not model gets no tornado and says so in
-    ``StudyResult.sensitivity_skipped``.
+    ``StudyResult.sensitivity_skipped``. ``confirm``: on the vector engine, replay that many paths
+    of each rung on the exact engine (:func:`confirm_study`); 0 for none.
+
+    Raises
+    ------
+    InvalidParameter
+        ``confirm`` is negative, above the runs, or asked of an exact study (nothing to confirm).
     """
+    n_paths = scenario.runs if runs is None else runs
+    if confirm and (engine != "vector" or not 0 < confirm <= n_paths):
+        raise InvalidParameter("confirm", confirm, f"0, or 1 to {n_paths} paths of a vector-engine study")
     collected = collect_runs(scenario, engine=engine, runs=runs, progress=progress)
     study = build_study(collected)
+    if confirm:
+        study = replace(study, confirmation=confirm_study(collected, confirm))
     if not sensitivity:
         return study
     tornado = _sensitivity(collected, runs)

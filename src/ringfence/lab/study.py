@@ -26,6 +26,7 @@ from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 
 __all__ = [
     "STUDY_SECTIONS",
+    "Confirmation",
     "FrontierPoint",
     "KeeperSweepPoint",
     "LadderRow",
@@ -94,6 +95,40 @@ class SensitivityBar:
 
 
 @dataclass(frozen=True, slots=True)
+class Confirmation:
+    """One design's sample replayed on the exact engine (:func:`ringfence.lab.confirm.confirm_design`).
+
+    Attributes
+    ----------
+    isolation, margin_scale:
+        The design.
+    paths:
+        How many paths were replayed (the first ``paths`` of the study).
+    agreeing:
+        Paths on which the engines agree within the tolerances.
+    excused:
+        Paths that parted inside the decision band (a legitimate rounding tie).
+    problems:
+        What disagrees outside the tolerances, one line each (empty when the engines agree).
+    largest_gap_usd:
+        The largest bad-debt, drawdown or contagion gap over the compared (not excused) paths.
+    """
+
+    isolation: IsolationLevel
+    margin_scale: float
+    paths: int
+    agreeing: int
+    excused: int
+    problems: tuple[str, ...]
+    largest_gap_usd: float
+
+    @property
+    def agrees(self) -> bool:
+        """Whether nothing disagrees outside the tolerances."""
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
 class SectionEngines:
     """Which engine produced each section of a study."""
 
@@ -137,6 +172,9 @@ class StudyResult:
     sensitivity_skipped:
         ``(input, reason)`` for each input with no bar (the scenario lacks it, or the vector
         engine does not model the scenario: then ``("all inputs", reason)``).
+    confirmation:
+        A vector study's sample of runs replayed on the exact engine, one row per rung (empty when
+        none was asked for).
     assumptions:
         Each calibrated or chosen value of the scenario with its source.
     """
@@ -155,6 +193,7 @@ class StudyResult:
     sensitivity: tuple[SensitivityBar, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     sensitivity_skipped: tuple[tuple[str, str], ...] = ()
+    confirmation: tuple[Confirmation, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
