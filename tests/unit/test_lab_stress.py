@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 from ringfence.cli.main import app
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab import confirm
+from ringfence.lab.errors import ScenarioError
 from ringfence.lab.exact.population import draw_population, draw_uniforms
 from ringfence.lab.export import results_json
 from ringfence.lab.metrics import protocol_losses
 from ringfence.lab.sample import fixed_path, sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.sensitivity import scale_depth, sensitivity_variants
-from ringfence.lab.stress import collect_runs, run_sensitivity, run_study
+from ringfence.lab.stress import check_study_inputs, collect_runs, run_sensitivity, run_study
 from support import differential
 from support.differential import disagreements, play_both
 from support.stress import stress_scenario
@@ -211,3 +212,20 @@ def test_confirm_is_refused_when_it_cannot_be_done(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, arguments, env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "add --engine vector" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_margin_scale_that_would_be_capped_is_refused_by_name() -> None:
+    # IM 0.15 · 7 = 105%: both engines would cap it at 100% and play another venue than the file's
+    scenario = stress_scenario(study={"margin_scales": [1.0, 7.0]})
+    with pytest.raises(ScenarioError) as caught:
+        collect_runs(scenario, runs=1)
+    assert caught.value.keys == ("study.margin_scales",)
+
+
+def test_a_penalty_above_the_scaled_maintenance_margin_is_refused_by_name() -> None:
+    # MM 0.1 · 0.05 = 0.005 < penalty 0.01: the engines would cap the penalty at 0.005
+    scenario = stress_scenario(study={"margin_scales": [0.05, 1.0]})
+    with pytest.raises(ScenarioError) as caught:
+        check_study_inputs(scenario)
+    assert caught.value.keys == ("venue.pool.liquidation_penalty",)
+    check_study_inputs(stress_scenario())  # the base scenario passes

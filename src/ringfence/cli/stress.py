@@ -14,7 +14,7 @@ from ringfence.lab.errors import ScenarioError
 from ringfence.lab.export import results_json, write_parquet
 from ringfence.lab.report import render_report
 from ringfence.lab.scenario import HistoricalProcess, Scenario, load_scenario, validate_scenario
-from ringfence.lab.stress import designs_of, run_study
+from ringfence.lab.stress import check_study_inputs, designs_of, run_study
 from ringfence.lab.vector import check_vector_support
 
 __all__ = ["DEFAULT_SCENARIO", "stress_command"]
@@ -82,6 +82,7 @@ def stress_command(
         raise typer.BadParameter("confirms a vector-engine study: add --engine vector", param_hint="--confirm")
     try:
         scenario = _with_overrides(load_scenario(file), file, seed, prices)
+        check_study_inputs(scenario)
         if engine == "vector":
             for design in designs_of(scenario):
                 check_vector_support(scenario, design.isolation, design.margin_scale)

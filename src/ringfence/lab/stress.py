@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.confirm import confirm_design
-from ringfence.lab.errors import ScenarioError
+from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.estimate import Estimate, mean_estimate
 from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
@@ -50,6 +51,7 @@ __all__ = [
     "Sensitivity",
     "StudyRuns",
     "build_study",
+    "check_study_inputs",
     "collect_runs",
     "confirm_study",
     "designs_of",
@@ -90,6 +92,40 @@ def designs_of(scenario: Scenario) -> list[DesignKey]:
     keys += [DesignKey(rung, scale) for rung in scenario.study.ladder for scale in scenario.study.margin_scales]
     keys += [DesignKey(own.isolation, 1.0, latency) for latency in scenario.study.keeper_latencies_seconds]
     return list(dict.fromkeys(keys))
+
+
+def check_study_inputs(scenario: Scenario) -> None:
+    """Refuse, naming the key, a study input the engines would otherwise cap silently.
+
+    Both engines cap a market's initial margin at 100% and a pool's liquidation penalty at its
+    lowest maintenance margin (``lab/exact/layout.py``, ``lab/vector/design.py``). A margin scale
+    that lifts an initial margin to 100% or more, or a penalty above a maintenance margin after
+    scaling, would be played as a different venue than the file says.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``study.margin_scales`` or ``venue.pool.liquidation_penalty``.
+    """
+    venue = scenario.venue
+    if venue is None:
+        return
+    scales = sorted({key.margin_scale for key in designs_of(scenario)})
+    issues: list[ScenarioIssue] = []
+    for market in venue.markets:
+        for scale in scales:
+            if market.initial_margin * scale >= 1.0:
+                message = f"{scale:g} lifts {market.asset}'s initial margin to {market.initial_margin * scale:.0%}"
+                issues.append(ScenarioIssue("study.margin_scales", message + " (at most below 100%)"))
+    lowest = min(market.maintenance_margin for market in venue.markets) * scales[0]
+    if venue.pool.liquidation_penalty > lowest:
+        message = (
+            f"{venue.pool.liquidation_penalty:g} exceeds the lowest maintenance margin after the smallest "
+            f"margin scale ({lowest:g}); the engines would cap it there"
+        )
+        issues.append(ScenarioIssue("venue.pool.liquidation_penalty", message))
+    if issues:
+        raise ScenarioError(Path(f"<scenario {scenario.name}>"), tuple(issues))
 
 
 def _with_latency(scenario: Scenario, latency: int | None) -> Scenario:
@@ -157,8 +193,10 @@ def collect_runs(
     ValueError
         The scenario lacks the sections a stress run needs.
     ScenarioError
-        The vector engine does not model a feature the scenario uses.
+        The vector engine does not model a feature the scenario uses, or an input would be capped
+        (:func:`check_study_inputs`).
     """
+    check_study_inputs(scenario)
     paths = sample_paths(scenario, n_paths=runs)
     n_paths = paths.market.shape[1]
     keys = designs_of(scenario)
