@@ -24,6 +24,7 @@ from ringfence.lab.sample import fixed_path, sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.sensitivity import scale_depth, sensitivity_variants
 from ringfence.lab.stress import check_study_inputs, collect_runs, run_sensitivity, run_study
+from ringfence.lab.vector import run_vector
 from support import differential
 from support.differential import disagreements, play_both
 from support.stress import stress_scenario
@@ -229,3 +230,28 @@ def test_a_penalty_above_the_scaled_maintenance_margin_is_refused_by_name() -> N
         check_study_inputs(scenario)
     assert caught.value.keys == ("venue.pool.liquidation_penalty",)
     check_study_inputs(stress_scenario())  # the base scenario passes
+
+
+def test_the_vector_engine_plays_one_population_per_path_as_if_each_were_alone(tmp_path: Path) -> None:
+    # One call with a population per path must give what one call per path gives (paths do not interact).
+    scenario = replay_scenario(tmp_path)
+    paths = sample_paths(scenario, n_paths=3)
+    books = [draw_population(scenario, 1.0, run=run) for run in range(3)]
+    draws = draw_uniforms(scenario, 3, len(books[0].position_trader))
+    together = run_vector(scenario, paths, books, draws, "isolated_pools", 1.0)
+    for run in range(3):
+        one = sample_paths(scenario, n_paths=1)
+        alone = run_vector(scenario, one, books[run], draws[run : run + 1], "isolated_pools", 1.0)[0]
+        np.testing.assert_allclose(together[run].bad_debt_usd, alone.bad_debt_usd, rtol=1e-12, atol=1e-9)
+        assert together[run].collateral_usd == alone.collateral_usd
+        assert together[run].liquidations.tolist() == alone.liquidations.tolist()
+        np.testing.assert_allclose(together[run].lp_nav_usd, alone.lp_nav_usd, rtol=1e-12)
+
+
+def test_per_path_populations_of_another_layout_are_refused() -> None:
+    scenario = stress_scenario(runs=2)
+    paths = sample_paths(scenario, n_paths=2)
+    book = draw_population(scenario, 1.0)
+    draws = draw_uniforms(scenario, 2, len(book.position_trader))
+    with pytest.raises(InvalidParameter, match="one per path"):
+        run_vector(scenario, paths, [book], draws, "isolated_pools", 1.0)

@@ -8,8 +8,9 @@ A scenario of random price processes draws one population and a path per run. A 
 path (:func:`ringfence.lab.sample.fixed_path`: historical or event template) plays the same path on
 every run, each run with its own population draw and its own uniforms (keepers' success, top-ups):
 ``--runs N`` plays N runs that differ by who trades and how keepers fare, and by nothing else (no
-price noise is added to the recorded path). The vector engine then plays one call per run, since
-its arrays share one population across paths.
+price noise is added to the recorded path). The vector engine plays them at once when every
+population has the same layout (every trader in every market, as in a single-asset replay), else
+one call per run.
 
 The sensitivity section (:mod:`ringfence.lab.sensitivity`) plays the scenario's own design on the
 vector engine with one input moved at a time.
@@ -20,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.confirm import confirm_design
@@ -148,6 +151,16 @@ def _books(scenario: Scenario, scales: Sequence[float], n_paths: int) -> dict[fl
     return {scale: (draw_population(scenario, scale),) for scale in scales}
 
 
+def _one_layout(books: Sequence[TraderBook]) -> bool:
+    """Whether every population has the same positions' traders and markets (the vector engine plays them at once)."""
+    first = books[0]
+    return all(
+        np.array_equal(book.position_market, first.position_market)
+        and np.array_equal(book.position_trader, first.position_trader)
+        for book in books
+    )
+
+
 def _play(
     scenario: Scenario,
     paths: ScenarioPaths,
@@ -159,8 +172,8 @@ def _play(
 ) -> tuple[RunResult, ...]:
     """Play one design on every path: with one population (``books`` of one) or one per path."""
     n_paths = paths.market.shape[1]
-    if engine == "vector" and len(books) == 1:
-        results = run_vector(scenario, paths, books[0], draws, *design)
+    if engine == "vector" and (len(books) == 1 or _one_layout(books)):
+        results = run_vector(scenario, paths, books[0] if len(books) == 1 else books, draws, *design)
         ticker.advance(n_paths)
         return results
     played = []
