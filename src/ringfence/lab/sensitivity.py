@@ -19,6 +19,7 @@ bars differ by the input alone.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -87,9 +88,12 @@ def _latency(scenario: Scenario) -> Variant | Skipped:
             update={"keepers": Keepers.model_validate({**keepers.model_dump(), "latency_seconds": latency})}
         )
 
-    seconds = keepers.latency_seconds
+    seconds, step = keepers.latency_seconds, scenario.horizon.step_seconds
     low, high = (moved(factor) for factor in LATENCY_FACTORS)
-    return Variant("keeper latency", f"{round(seconds * 0.5)} s (× 0.5)", f"{seconds * 2} s (× 2)", low, high)
+    low_label = f"{round(seconds * 0.5)} s (× 0.5)"
+    if math.ceil(round(seconds * 0.5) / step) == math.ceil(seconds / step):
+        low_label += f"; acts as {seconds} s on the {step} s grid"
+    return Variant("keeper latency", low_label, f"{seconds * 2} s (× 2)", low, high)
 
 
 def _process_volatility(process: PriceProcessModel, factor: float) -> PriceProcessModel | None:
