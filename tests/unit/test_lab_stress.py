@@ -255,3 +255,11 @@ def test_per_path_populations_of_another_layout_are_refused() -> None:
     draws = draw_uniforms(scenario, 2, len(book.position_trader))
     with pytest.raises(InvalidParameter, match="one per path"):
         run_vector(scenario, paths, [book], draws, "isolated_pools", 1.0)
+
+
+def test_two_workers_give_byte_identical_results(tmp_path: Path) -> None:
+    scenario = replay_scenario(tmp_path)
+    # One pool of two spawned processes (the tornado's pool is the same function, _parallel).
+    one = results_json(run_study(scenario, engine="vector", runs=3, sensitivity=False, workers=1))
+    two = results_json(run_study(scenario, engine="vector", runs=3, sensitivity=False, workers=2))
+    assert one == two

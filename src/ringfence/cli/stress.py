@@ -75,6 +75,7 @@ def stress_command(
     engine: Literal["exact", "vector"],
     sensitivity: bool = True,
     confirm: int = 0,
+    workers: int = 1,
 ) -> None:
     """Load, validate, run and report; every input problem is reported before any run starts."""
     file = DEFAULT_SCENARIO if scenario_file is None else scenario_file
@@ -95,7 +96,15 @@ def stress_command(
     planned = scenario.runs if runs is None else runs
     if confirm > planned:
         raise typer.BadParameter(f"{confirm} paths: the study plays {planned}", param_hint="--confirm")
-    study = run_study(scenario, engine=engine, runs=runs, progress=progress, sensitivity=sensitivity, confirm=confirm)
+    study = run_study(
+        scenario,
+        engine=engine,
+        runs=runs,
+        progress=progress,
+        sensitivity=sensitivity,
+        confirm=confirm,
+        workers=workers,
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_bytes(results_json(study))
     tables = write_parquet(study, out)
@@ -144,8 +153,11 @@ def register(app: typer.Typer, console: Console) -> None:
         confirm: Annotated[
             int, typer.Option(min=0, help="Replay this many paths of each rung on the exact engine (vector only).")
         ] = 0,
+        workers: Annotated[
+            int, typer.Option(min=1, help="Processes for the vector engine's designs and the tornado (same results).")
+        ] = 1,
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
         if engine not in ("exact", "vector"):
             raise typer.BadParameter(f"{engine!r}: choose exact or vector", param_hint="--engine")
-        stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm)  # type: ignore[arg-type]
+        stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm, workers)  # type: ignore[arg-type]

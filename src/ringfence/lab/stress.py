@@ -18,13 +18,18 @@ vector engine with one input moved at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.lab._checks import check_count
 from ringfence.lab.confirm import confirm_design
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.estimate import Estimate, mean_estimate
@@ -48,6 +53,9 @@ from ringfence.lab.study import (
     ladder_row,
 )
 from ringfence.lab.vector import check_vector_support, run_vector
+
+FloatArray = NDArray[np.float64]
+T = TypeVar("T")
 
 __all__ = [
     "DesignKey",
@@ -194,12 +202,14 @@ def collect_runs(
     engine: EngineName = "exact",
     runs: int | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> StudyRuns:
     """Play every design of the study on ``runs`` paths (the scenario's ``runs`` by default).
 
     ``engine="vector"`` plays all paths of a design at once in float64 arrays; it refuses, naming
     the key, a scenario feature it does not model (``ringfence.lab.vector.check_vector_support``).
     A replay of a fixed path plays ``runs`` runs too, each with its own population and uniforms.
+    ``workers > 1`` spreads a vector study's designs over that many processes (same runs).
 
     Raises
     ------
@@ -219,6 +229,12 @@ def collect_runs(
     ticker = NoProgress() if progress is None else progress
     ticker.start(len(keys) * n_paths)
     study = StudyRuns(scenario, engine, keys[0], paths=paths, books=books, draws=draws)
+    if engine == "vector" and workers > 1:
+        played_runs = _parallel(_design_runs, [(scenario, key, n_paths) for key in keys], workers)
+        study.runs.update(zip(keys, played_runs, strict=True))
+        ticker.advance(len(keys) * n_paths)
+        ticker.close()
+        return study
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
         design = (key.isolation, key.margin_scale)
@@ -236,24 +252,50 @@ class Sensitivity:
     skipped: tuple[Skipped, ...]
 
 
-def _own_losses(scenario: Scenario, runs: int | None) -> Estimate:
-    """Play the scenario's own design on the vector engine; return mean protocol loss with its interval."""
+def _design_runs(scenario: Scenario, key: DesignKey, runs: int | None) -> tuple[RunResult, ...]:
+    """Play one design of ``scenario`` on the vector engine from its seed (paths, populations, uniforms drawn here).
+
+    Module-level and a pure function of its arguments, so a worker process gives the same runs.
+    """
+    paths = sample_paths(scenario, n_paths=runs)
+    n_paths = paths.market.shape[1]
+    books = _books(scenario, (key.margin_scale,), n_paths)[key.margin_scale]
+    draws = draw_uniforms(scenario, n_paths, len(books[0].position_trader))
+    played = _with_latency(scenario, key.keeper_latency_seconds)
+    return _play(played, paths, books, draws, (key.isolation, key.margin_scale), "vector", NoProgress())
+
+
+def _own_loss_array(scenario: Scenario, runs: int | None) -> FloatArray:
+    """Return the protocol loss of every run of the scenario's own design (vector engine)."""
     venue = scenario.venue
     if venue is None:
         raise ValueError("a stress study needs a [venue] section")
-    paths = sample_paths(scenario, n_paths=runs)
-    n_paths = paths.market.shape[1]
-    books = _books(scenario, (1.0,), n_paths)[1.0]
-    draws = draw_uniforms(scenario, n_paths, len(books[0].position_trader))
-    played = _play(scenario, paths, books, draws, (venue.isolation, 1.0), "vector", NoProgress())
-    return mean_estimate(protocol_losses(played))
+    return protocol_losses(_design_runs(scenario, DesignKey(venue.isolation, 1.0), runs))
 
 
-def run_sensitivity(scenario: Scenario, *, runs: int | None = None, base: Estimate | None = None) -> Sensitivity:
+def _parallel(function: Callable[..., T], calls: Sequence[tuple[object, ...]], workers: int) -> list[T]:
+    """Return ``[function(*call) for call in calls]``, in order, on up to ``workers`` processes.
+
+    Processes are spawned (not forked: a forked child of a threaded parent may deadlock); every
+    call is a pure function of its arguments, so the results do not depend on ``workers``.
+    """
+    check_count("workers", workers)
+    if workers == 1 or len(calls) < 2:
+        return [function(*call) for call in calls]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(calls)), mp_context=context) as pool:
+        futures = [pool.submit(function, *call) for call in calls]
+        return [future.result() for future in futures]
+
+
+def run_sensitivity(
+    scenario: Scenario, *, runs: int | None = None, base: Estimate | None = None, workers: int = 1
+) -> Sensitivity:
     """Play the scenario's own design on the vector engine with each input moved down and up.
 
     ``base`` is the figure at the scenario's own inputs when the caller has it from vector runs
-    already (same paths and draws); otherwise it is played here.
+    already (same paths and draws); otherwise it is played here. ``workers``: processes to spread
+    the variants over (the results do not depend on it).
 
     Raises
     ------
@@ -265,17 +307,21 @@ def run_sensitivity(scenario: Scenario, *, runs: int | None = None, base: Estima
         raise ValueError("a stress study needs a [venue] section")
     check_vector_support(scenario, venue.isolation, 1.0)
     variants, skipped = sensitivity_variants(scenario)
+    calls: list[tuple[object, ...]] = [(side, runs) for v in variants for side in (v.low, v.high)]
+    if base is None:
+        calls.append((scenario, runs))
+    losses = _parallel(_own_loss_array, calls, workers)
     bars = tuple(
         SensitivityBar(
             parameter=variant.parameter,
             low_setting=variant.low_setting,
             high_setting=variant.high_setting,
-            low=_own_losses(variant.low, runs),
-            high=_own_losses(variant.high, runs),
+            low=mean_estimate(losses[2 * index]),
+            high=mean_estimate(losses[2 * index + 1]),
         )
-        for variant in variants
+        for index, variant in enumerate(variants)
     )
-    return Sensitivity(base if base is not None else _own_losses(scenario, runs), bars, skipped)
+    return Sensitivity(base if base is not None else mean_estimate(losses[-1]), bars, skipped)
 
 
 def build_study(collected: StudyRuns) -> StudyResult:
@@ -307,7 +353,7 @@ def build_study(collected: StudyRuns) -> StudyResult:
     )
 
 
-def _sensitivity(collected: StudyRuns, runs: int | None) -> Sensitivity | None:
+def _sensitivity(collected: StudyRuns, runs: int | None, workers: int) -> Sensitivity | None:
     """Return the study's tornado, or ``None`` when the vector engine cannot play the scenario."""
     scenario = collected.scenario
     try:
@@ -315,7 +361,7 @@ def _sensitivity(collected: StudyRuns, runs: int | None) -> Sensitivity | None:
     except ScenarioError:
         return None
     base = mean_estimate(protocol_losses(collected.runs[collected.own])) if collected.engine == "vector" else None
-    return run_sensitivity(scenario, runs=runs, base=base)
+    return run_sensitivity(scenario, runs=runs, base=base, workers=workers)
 
 
 def confirm_study(collected: StudyRuns, count: int) -> tuple[Confirmation, ...]:
@@ -344,13 +390,15 @@ def run_study(
     progress: Progress | None = None,
     sensitivity: bool = True,
     confirm: int = 0,
+    workers: int = 1,
 ) -> StudyResult:
     """Play and summarise a scenario's whole study.
 
     ``sensitivity``: also play the tornado (:func:`run_sensitivity`, vector engine) when the vector
     engine models the scenario; a scenario it does not model gets no tornado and says so in
     ``StudyResult.sensitivity_skipped``. ``confirm``: on the vector engine, replay that many paths
-    of each rung on the exact engine (:func:`confirm_study`); 0 for none.
+    of each rung on the exact engine (:func:`confirm_study`); 0 for none. ``workers``: processes
+    for a vector study's designs and the tornado's variants (the results do not depend on it).
 
     Raises
     ------
@@ -360,13 +408,13 @@ def run_study(
     n_paths = scenario.runs if runs is None else runs
     if confirm and (engine != "vector" or not 0 < confirm <= n_paths):
         raise InvalidParameter("confirm", confirm, f"0, or 1 to {n_paths} paths of a vector-engine study")
-    collected = collect_runs(scenario, engine=engine, runs=runs, progress=progress)
+    collected = collect_runs(scenario, engine=engine, runs=runs, progress=progress, workers=workers)
     study = build_study(collected)
     if confirm:
         study = replace(study, confirmation=confirm_study(collected, confirm))
     if not sensitivity:
         return study
-    tornado = _sensitivity(collected, runs)
+    tornado = _sensitivity(collected, runs, workers)
     if tornado is None:
         reason = "the vector engine does not model this scenario (ringfence.lab.vector.check_vector_support)"
         return replace(study, sensitivity_skipped=(("all inputs", reason),))
