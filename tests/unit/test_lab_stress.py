@@ -263,3 +263,14 @@ def test_two_workers_give_byte_identical_results(tmp_path: Path) -> None:
     one = results_json(run_study(scenario, engine="vector", runs=3, sensitivity=False, workers=1))
     two = results_json(run_study(scenario, engine="vector", runs=3, sensitivity=False, workers=2))
     assert one == two
+
+
+def test_a_study_lists_its_assumptions_without_machine_paths(tmp_path: Path) -> None:
+    scenario = replay_scenario(tmp_path)
+    study = run_study(scenario, engine="vector", runs=2, sensitivity=False)
+    rows = {row.name: row for row in study.assumptions}
+    assert rows["price.csv"].value == "prices.csv"  # the name, not tmp_path
+    assert rows["liquidity.depth_usd"].value == "2e+06"
+    assert rows["keepers.latency_seconds"].value == "3600"
+    assert rows["contagion materiality threshold"].value == "max($100, 1e-6 × LP capital)"
+    assert str(tmp_path) not in results_json(study).decode("utf-8")

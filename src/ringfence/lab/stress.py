@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab._checks import check_count
+from ringfence.lab.assumptions import scenario_assumptions
 from ringfence.lab.confirm import confirm_design
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.estimate import Estimate, mean_estimate
@@ -350,6 +351,7 @@ def build_study(collected: StudyRuns) -> StudyResult:
         ladder=ladder,
         frontier=frontier,
         keeper_sweep=sweep,
+        assumptions=scenario_assumptions(scenario),
     )
 
 
