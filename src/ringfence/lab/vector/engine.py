@@ -53,7 +53,8 @@ class _Run:
     exogenous_oracle: FloatArray
     oracle_source: NDArray[np.int64]
     stale: NDArray[np.bool_]
-    draws: Sequence[Draws]
+    keeper_draws: FloatArray
+    top_up_draws: FloatArray
     terms: FloatArray
     requirement: FloatArray
     top_up_wanted: FloatArray
@@ -88,9 +89,14 @@ def _check_draws(draws: Sequence[Draws], design: Design, n_paths: int, steps: in
     return draws[:n_paths]
 
 
+def _stacked(draws: Sequence[Draws], top_up: bool) -> FloatArray:
+    """Return every path's uniforms as one array ``(steps + 1, P, columns)``, so a step's rows are one slice."""
+    return np.stack([np.asarray(d.top_up if top_up else d.keeper, dtype=np.float64) for d in draws], axis=1)
+
+
 def _uniforms(run: _Run, step: int, top_up: bool) -> FloatArray:
     """Return every path's uniforms of one step ``(P, columns)``: the keepers' or the top-ups'."""
-    return np.stack([np.asarray(d.top_up[step] if top_up else d.keeper[step], dtype=np.float64) for d in run.draws])
+    return run.top_up_draws[step] if top_up else run.keeper_draws[step]
 
 
 def _start(
@@ -119,7 +125,8 @@ def _start(
         exogenous_oracle=exogenous_oracle,
         oracle_source=np.maximum(source, 0),
         stale=oracle_stale(paths.oracle_age_seconds, scenario.horizon.step_seconds, scenario.oracle.staleness_seconds),
-        draws=checked,
+        keeper_draws=_stacked(checked, top_up=False),
+        top_up_draws=_stacked(checked, top_up=True),
         terms=np.empty(book.size.shape),
         requirement=np.empty(book.size.shape),
         top_up_wanted=rules.top_up_fraction * traders.collateral_usd / k,
