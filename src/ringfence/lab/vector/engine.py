@@ -96,7 +96,7 @@ def _stacked(draws: Sequence[Draws], top_up: bool) -> FloatArray:
 
 def _uniforms(run: _Run, step: int, top_up: bool) -> FloatArray:
     """Return every path's uniforms of one step ``(P, columns)``: the keepers' or the top-ups'."""
-    return run.top_up_draws[step] if top_up else run.keeper_draws[step]
+    return np.asarray(run.top_up_draws[step] if top_up else run.keeper_draws[step])
 
 
 def _start(
