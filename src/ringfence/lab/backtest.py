@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import nnls
+from scipy.optimize import nnls  # type: ignore[import-untyped]  # no scipy-stubs in the dev environment
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.errors import HistoryFileError
@@ -179,7 +179,7 @@ class LiquidationStream:
 
 
 def load_liquidation_stream(path: str | Path) -> LiquidationStream:
-    """Read a CSV of the shared file's shape: ``timestamp_x``, ``ask_price``, ``bid_price`` and both liquidation columns.
+    """Read a CSV of the shared file's shape: ``timestamp_x``, ``ask_price``, ``bid_price``, both liquidation columns.
 
     Raises
     ------
@@ -265,8 +265,8 @@ def hourly_liquidations(stream: LiquidationStream, hours: int | None = None) -> 
         first_hour=first_hour,
         row_hour=row_hour,
         open_rows=np.where(occupied, first_rows, NEVER),
-        long_base=np.bincount(row_hour, weights=stream.long_base, minlength=count)[:count],
-        short_base=np.bincount(row_hour, weights=stream.short_base, minlength=count)[:count],
+        long_base=np.bincount(row_hour, weights=stream.long_base, minlength=count)[:count].astype(np.float64),
+        short_base=np.bincount(row_hour, weights=stream.short_base, minlength=count)[:count].astype(np.float64),
     )
 
 

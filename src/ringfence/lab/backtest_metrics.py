@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import spearmanr
+from scipy.stats import spearmanr  # type: ignore[import-untyped]  # no scipy-stubs in the dev environment
 
 from ringfence.lab.backtest import (
     BacktestConfig,
@@ -48,7 +48,7 @@ SIGNIFICANT_DIGITS = 10
 
 @dataclass(frozen=True, slots=True)
 class Peak:
-    """One hour among the largest: its index, the real and model volume there, and its rank in the other series (1 = largest)."""
+    """One of the largest hours: its bucket, real and model volume there, its rank in the other series (1 = top)."""
 
     hour: int
     real: float

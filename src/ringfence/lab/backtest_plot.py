@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import ticker
 from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from ringfence.lab.backtest_metrics import BacktestResult, iso_hour
 from ringfence.lab.report.plots import png, style
@@ -18,7 +19,7 @@ SPLIT = "#7b8794"
 PLOT_NAME = "backtest"
 
 
-def _days(result: BacktestResult) -> tuple[np.ndarray, np.ndarray]:
+def _days(result: BacktestResult) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Bucket starts and row times in days since the first bucket (UTC midnight for the January file)."""
     origin = float(result.hourly.hour_starts_s()[0])
     hours = (result.hourly.hour_starts_s() - origin) / 86_400.0
