@@ -22,7 +22,7 @@ PLOT_NAME = "backtest"
 def _days(result: BacktestResult) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Bucket starts and row times in days since the first bucket (UTC midnight for the January file)."""
     origin = float(result.hourly.hour_starts_s()[0])
-    hours = (result.hourly.hour_starts_s() - origin) / 86_400.0
+    hours = (result.hourly.hour_starts_s().astype(np.float64) - origin) / 86_400.0
     rows = (result.stream.times_s - origin) / 86_400.0
     return hours, rows
 
