@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ringfence.cli.main import app
 from support.liquidation_csv import random_stream, write_stream
+from support.shared_data import RISKDAO_FILE, shared_data_dir
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -47,3 +49,16 @@ def test_a_missing_csv_exits_2_naming_the_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "nope.csv" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_backtest_without_a_file_replays_the_shared_january_2021_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RINGFENCE_SHARED_DATA", str(shared_data_dir()))
+
+    result = CliRunner().invoke(app, ["backtest", "--out", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "backtest.json").read_bytes())
+    assert record["source"]["file"] == RISKDAO_FILE
+    assert record["windows"]["test"] == {"start": "2021-01-16T00:00Z", "end": "2021-01-31T00:00Z", "hours": 360}

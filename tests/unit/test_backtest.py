@@ -96,6 +96,16 @@ def test_a_10x_short_at_1000_is_liquidated_between_1094_and_1095() -> None:
     assert at_1095 == pytest.approx(5 / 5.475, rel=1e-12)  # float rounding only
 
 
+@pytest.mark.parametrize("side", [+1, -1])
+def test_the_liquidation_price_is_where_the_kernel_health_reaches_one(side: int) -> None:
+    leverages = np.array([2.0, 5.0, 20.0, 100.0])
+    entry = np.full(4, 1234.5)
+
+    at_threshold = health(side, leverages, entry, entry * liquidation_price_ratio(leverages, 0.0065, side), 0.0065)
+
+    assert at_threshold == pytest.approx(np.ones(4), abs=1e-9)  # a few float roundings of a ratio near 1
+
+
 def test_the_model_liquidates_each_cohort_at_its_first_row_below_health_one() -> None:
     # Rows every 30 min. Cohort 0 opens at 1000 (long threshold 904.52): 905 spares it, 904 at 01:30
     # liquidates it, after 1.5 h. Cohort 1 opens at 905 (short threshold 905·1.1/1.005 = 990.55):
