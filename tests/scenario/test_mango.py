@@ -8,6 +8,7 @@ path is the event template; the BTC/ETH paths are seeded).
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,24 @@ def test_the_cross_design_spreads_the_attacked_market_s_loss_to_lps_of_other_mar
     assert cross.total_bad_debt_usd > 0
     assert cross.contagion_usd > 0
     assert cross.attacker_profit_usd > 0
+
+
+def test_the_cross_design_counts_the_vault_loss_borne_by_btc_and_eth_lps_as_contagion(cross: RunResult) -> None:
+    # Independent of the attribution code: each LP's share of the shared vault is its LP capital
+    # over the total (the first deposits mint shares 1:1). When the LPs flee, each redeems the same
+    # ``flee_share`` of its shares, so the fractions stay put; a redemption pays at most its share
+    # of NAV, so NAV_0 - NAV_T is at least what the LPs lost together.
+    scenario = load_scenario(SCENARIOS / "mango-cross.toml")
+    assert scenario.venue is not None
+    capital = {market.asset: market.lp_capital for market in scenario.venue.markets}
+    foreign_share = Fraction(int(capital["BTC"] + capital["ETH"]), int(sum(capital.values())))
+    vault_loss = cross.lp_nav_usd[0, 0] - cross.lp_nav_usd[0, -1]
+    assert vault_loss > 30e6  # the attack drained the shared vault
+
+    expected = float(foreign_share) * vault_loss
+    # 1 USD of slack for float64 sums of ~1e8 USD marks (relative error ~1e-15 per term)
+    assert cross.contagion_usd >= expected - 1.0
+    assert cross.contagion_usd <= vault_loss
 
 
 def test_the_isolated_design_keeps_every_loss_inside_the_attacked_pool(isolated: RunResult) -> None:

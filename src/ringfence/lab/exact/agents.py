@@ -15,11 +15,13 @@ from numpy.typing import NDArray
 from ringfence.core.commands import Deposit, Withdraw
 from ringfence.core.errors import RingfenceError
 from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
-from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_UNIT, Layout, to_atoms
+from ringfence.core.pool.perp_math import unrealised_pnl_atoms
+from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_DECIMALS, QUOTE_UNIT, Layout, to_atoms, to_wad
 from ringfence.lab.exact.ledger import Ledger, Tally
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.units import MarginUnit, UnitHealth, open_positions, unit_health
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.attribution import latent_bad_debt
 from ringfence.lab.vector.kernels import slippage
 
 __all__ = ["Agents"]
@@ -142,6 +144,37 @@ class Agents:
                 if position is not None:
                     total += abs(position.size_atoms) / BASE_UNIT * float(market_prices[index])
         return total
+
+    def latent_bad_debt_usd(self, market_prices: FloatArray) -> dict[str, float]:
+        """Return, per pool, the negative equity of units still open at ``market_prices`` (end of run).
+
+        A unit's equity is its margin (the sub-account's quote balance, or the isolated position's
+        margin) plus its positions' unrealised PnL at the market price; every unit's positions are
+        in one pool on every rung.
+        """
+        state = self.ledger.state
+        pools: list[str] = []
+        equity: list[float] = []
+        for unit in self.units:
+            positions = open_positions(state, unit)
+            if not positions:
+                continue
+            if unit.isolated:
+                margin = sum(position.isolated_margin_atoms for *_, position in positions)
+            else:
+                account = state.accounts.get(unit.key)
+                margin = account.balances.get(QUOTE, 0) if account is not None else 0
+            pnl = sum(
+                unrealised_pnl_atoms(position, to_wad(float(market_prices[i])), BASE_DECIMALS, QUOTE_DECIMALS)
+                for _, _, i, position in positions
+            )
+            pools.append(positions[0][0])
+            equity.append((margin + pnl) / QUOTE_UNIT)
+        latent = latent_bad_debt(np.array(equity, dtype=np.float64))
+        totals: dict[str, float] = {}
+        for pool_id, amount in zip(pools, latent.tolist(), strict=True):
+            totals[pool_id] = totals.get(pool_id, 0.0) + amount
+        return totals
 
     # --- keepers ---------------------------------------------------------------------------
 
