@@ -109,7 +109,7 @@ def _cards(summary: Summary) -> str:
 def _base(study: StudyResult, summary: Summary) -> str:
     first = study.base[0]
     runs = len(study.base)
-    losses = np.array([run.total_bad_debt_usd for run in study.base], dtype=np.float64)
+    losses = np.array([run.protocol_loss_usd for run in study.base], dtype=np.float64)
     parts = [
         "<h2>The scenario's own design</h2>",
         _engine(study, "base"),

@@ -28,13 +28,14 @@ from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.attribution import attribute_marks, latent_bad_debt, lp_contagion
 from ringfence.lab.vector.design import Design, build_design, build_rules
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
 from ringfence.lab.vector.opening import open_positions
 from ringfence.lab.vector.settle import settle_closes
-from ringfence.lab.vector.state import Book, Records, Static, initial_book
+from ringfence.lab.vector.state import Book, Records, Static, initial_book, one_hot
 from ringfence.lab.vector.support import check_vector_support
 
 __all__ = ["MarginObserver", "run_vector"]
@@ -63,7 +64,39 @@ class _Run:
     insurance: FloatArray
     nav: FloatArray
     open_notional: FloatArray
+    marks: _Marks
     observe: MarginObserver | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Marks:
+    """Each market's mark for its pool's vault ``(P, M)``, the LPs' fractions ``(P, M)`` and P&L ``(P, M, M)``.
+
+    LP ``i`` is market ``i``'s (:mod:`.attribution`).
+    """
+
+    by_market: FloatArray
+    """``(N, M)``: position ``n`` trades market ``m``."""
+    same_pool: NDArray[np.bool_]
+    last: FloatArray
+    fraction: FloatArray
+    lp_pnl: FloatArray
+
+    @classmethod
+    def of(cls, design: Design, n_paths: int) -> _Marks:
+        """Start every path with no P&L and the LPs' initial fractions."""
+        n_markets = len(design.markets)
+        same_pool = design.market_pool[:, None] == design.market_pool[None, :]
+        capital = np.asarray(design.lp_capital, dtype=np.float64)
+        pool_capital = (capital[None, :] * same_pool).sum(axis=1)
+        fraction = np.divide(capital, pool_capital, out=np.zeros(n_markets), where=pool_capital > 0)
+        return cls(
+            one_hot(design.position_market, n_markets),
+            same_pool,
+            np.zeros((n_paths, n_markets)),
+            np.tile(fraction, (n_paths, 1)),
+            np.zeros((n_paths, n_markets, n_markets)),
+        )
 
 
 MarginObserver = Callable[[int, FloatArray, FloatArray], None]
@@ -129,9 +162,38 @@ def _start(
         insurance=np.zeros(shape),
         nav=np.zeros(shape),
         open_notional=np.zeros((n_paths, steps + 1)),
+        marks=_Marks.of(design, n_paths),
     )
     _snapshot(run, 0, book.vault.copy())
+    _mark(run, exogenous_oracle[:, :, 0])
     return run
+
+
+def _mark(run: _Run, oracle: FloatArray) -> None:
+    """Share each market's mark change since the last step by the LPs' fractions then; take the new fractions.
+
+    ``oracle`` is ``(M, P)``. A mark is the vault's flows booked by the market minus its positions'
+    unrealised PnL at the oracle (:mod:`.attribution`).
+    """
+    book, marks, static = run.book, run.marks, run.static
+    unrealised = book.skew * oracle.T - book.basis @ marks.by_market
+    current = book.market_flow - unrealised
+    attribute_marks(marks.lp_pnl, marks.fraction, current - marks.last, marks.same_pool)
+    marks.last = current
+    pool_shares = (book.lp_shares @ static.lp_pool)[:, static.design.market_pool]
+    marks.fraction = np.divide(book.lp_shares, pool_shares, out=np.zeros_like(pool_shares), where=pool_shares > 0)
+
+
+def _latent(run: _Run) -> FloatArray:
+    """Return each path's latent bad debt per pool ``(P, Q)``: open units' negative equity at the final market."""
+    static, book = run.static, run.book
+    design = static.design
+    market = _position_prices(run, run.market_prices[:, :, -1])
+    pnl = (book.size * market - book.basis).reshape(book.paths, -1, design.slots).sum(axis=2)
+    open_unit = (book.size != 0.0).reshape(book.paths, -1, design.slots).any(axis=2)
+    latent = np.where(open_unit, latent_bad_debt(book.margin + pnl), 0.0)
+    unit_pool = design.position_pool.reshape(-1, design.slots)[:, 0]
+    return np.asarray(latent @ one_hot(unit_pool, len(design.pools)))
 
 
 def _position_prices(run: _Run, by_market: FloatArray) -> FloatArray:
@@ -238,12 +300,15 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
     flow = _depth(run)
     nav = _pool_nav(run, oracle)
     _snapshot(run, step, redeem_fleeing_lps(run.book, run.static, nav, oracle, stale))
+    _mark(run, oracle)
     return flow
 
 
 def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_seconds: int) -> tuple[RunResult, ...]:
     design, book = run.static.design, run.book
     liquidations = run.records.by_path(book.paths)
+    latent = _latent(run)
+    contagion = lp_contagion(run.marks.lp_pnl, np.eye(len(design.markets), dtype=np.bool_))
     return tuple(
         RunResult(
             engine="vector",
@@ -262,10 +327,12 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
             lp_nav_usd=run.nav[:, path, :].copy(),
             lp_loss_usd=book.lp_loss[path].copy(),
             adl_loss_usd=np.zeros(len(design.pools)),
-            contagion_usd=float(book.contagion[path]),
+            contagion_usd=float(contagion[path]),
             open_notional_usd=run.open_notional[path].copy(),
             collateral_usd=float(book.collateral[path]),
             attacker_profit_usd=0.0,
+            latent_bad_debt_usd=latent[path].copy(),
+            vault_pnl_by_market_usd=run.marks.last[path].copy(),
         )
         for path in range(book.paths)
     )
