@@ -11,6 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ringfence.lab.results import RunResult
@@ -69,6 +70,34 @@ def test_the_isolated_design_keeps_every_loss_inside_the_attacked_pool(isolated:
     assert all(isolated.bad_debt_usd[index] == 0 for index in others)
     assert all(isolated.lp_loss_usd[index] == 0 for index in others)
     assert all(isolated.insurance_drawdown_usd[index] == 0 for index in others)
+
+
+def test_the_adaptive_attacker_executes_its_attack_on_the_isolated_design(isolated: RunResult) -> None:
+    # The pool's reserve cap (5 x a 2M vault) is below the attack's 25M a side: the attacker opens
+    # in long/short pairs under it, the MNGO oracle is pumped, and its short is liquidated.
+    mngo = isolated.assets.index("MNGO")
+    attacker_rows = isolated.liquidations[isolated.liquidations["trader"] == -1]
+    assert isolated.oracle_prices[mngo].max() / isolated.oracle_prices[mngo, 0] > 20
+    assert attacker_rows.size > 0
+    assert set(attacker_rows["market"].tolist()) == {mngo}
+    assert attacker_rows["notional_usd"].sum() > 10e6  # more than one pair: past the 10M reserve cap
+    assert isolated.attacker_profit_usd != 0
+
+
+def test_the_attack_on_the_isolated_design_leaves_the_other_pools_untouched(isolated: RunResult) -> None:
+    # The same scenario without its attacker: BTC's and ETH's pools see the very same run.
+    scenario = load_scenario(SCENARIOS / "mango-isolated.toml")
+    study = collect_runs(scenario.model_copy(update={"attacker": None}), runs=1)
+    calm = study.runs[study.own][0]
+    mngo = isolated.pools.index("pool-MNGO")
+    for pool in (index for index in range(len(isolated.pools)) if index != mngo):
+        np.testing.assert_array_equal(isolated.lp_nav_usd[pool], calm.lp_nav_usd[pool])
+        np.testing.assert_array_equal(isolated.insurance_usd[pool], calm.insurance_usd[pool])
+        assert isolated.latent_bad_debt_usd[pool] == calm.latent_bad_debt_usd[pool] == 0
+    others = isolated.liquidations[isolated.liquidations["pool"] != mngo]
+    np.testing.assert_array_equal(others, calm.liquidations[calm.liquidations["pool"] != mngo])
+    assert isolated.bad_debt_usd[mngo] > calm.bad_debt_usd[mngo]
+    assert isolated.contagion_usd == 0
 
 
 def test_isolation_caps_what_the_attacker_takes(cross: RunResult, isolated: RunResult) -> None:

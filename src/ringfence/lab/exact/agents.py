@@ -12,10 +12,11 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.core.commands import Deposit, Withdraw
+from ringfence.core.commands import Deposit
 from ringfence.core.errors import RingfenceError
 from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
+from ringfence.lab.exact.attacker import AdaptiveAttacker
 from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_DECIMALS, QUOTE_UNIT, Layout, to_atoms, to_wad
 from ringfence.lab.exact.ledger import Ledger, Tally
 from ringfence.lab.exact.population import Draws, TraderBook
@@ -46,6 +47,11 @@ class Agents:
         self.reserve = book.reserve_usd.copy()
         self.collateral_deposited_usd = 0.0
         self.attacker_profit_usd = 0.0
+        self.attacker = (
+            None
+            if scenario.attacker is None
+            else AdaptiveAttacker(scenario.attacker, layout, ledger, len(book.position_trader))
+        )
         self.liquidations: list[tuple[int, int, int, int, float, float, float, float, bool]] = []
         self._step_records: list[tuple[int, int]] = []
         self.market_asset = {market: layout.assets[i] for i, market in enumerate(layout.markets)}
@@ -294,44 +300,10 @@ class Agents:
     # --- attacker ----------------------------------------------------------------------------
 
     def attack(self, step: int, now: int) -> None:
-        """Self-trade at ``open_step`` (long and short accounts), close the long and withdraw at ``exit_step``."""
-        attacker = self.scenario.attacker
-        if attacker is None:
+        """Let the attacker act (:mod:`.attacker`); its new accounts join the keepers' units."""
+        if self.attacker is None:
             return
-        market = self.layout.assets.index(attacker.market)
-        sub = self.layout.sub_account(market)
-        pool_id, market_id = self.layout.pool_of(market), self.layout.markets[market]
-        if step == max(attacker.open_step, 1):
-            self._attacker_open(attacker.collateral, attacker.leverage, market, sub, now)
-        if step == attacker.exit_step:
-            long_key = ("attacker-long", sub)
-            position = self.ledger.state.pools[pool_id].positions.get((long_key, market_id))
-            if position is not None:
-                self._try(Trade(*long_key, pool_id, market_id, -position.size_atoms, self.layout.mode, 0, 0, now))
-            for owner in ("attacker-long", "attacker-short"):
-                self._withdraw_all((owner, sub), now)
-
-    def _withdraw_all(self, key: tuple[str, int], now: int) -> None:
-        """Withdraw the account's whole quote balance if the engine lets it go (no open risk left)."""
-        account = self.ledger.state.accounts.get(key)
-        balance = account.balances.get(QUOTE, 0) if account is not None else 0
-        if balance > 0 and self._try(Withdraw(key[0], key[1], QUOTE, balance, now)) is not None:
-            self.attacker_profit_usd += balance / QUOTE_UNIT
-
-    def _attacker_open(self, collateral_usd: float, leverage: float, market: int, sub: int, now: int) -> None:
-        layout = self.layout
-        pool_id, market_id = layout.pool_of(market), layout.markets[market]
-        price = self.ledger.state.oracles[layout.assets[market]].accepted_price_wad or 1
-        size = int(collateral_usd * leverage * QUOTE_UNIT * BASE_UNIT * 10**12 / price)
-        collateral = to_atoms(collateral_usd)
-        isolated = layout.mode.value == "isolated"
-        for column, (owner, sign) in enumerate((("attacker-long", 1), ("attacker-short", -1))):
-            self.ledger.apply(Deposit(owner, sub, QUOTE, collateral, now))
-            self.attacker_profit_usd -= collateral_usd
-            trade = Trade(
-                owner, sub, pool_id, market_id, sign * size, layout.mode, collateral if isolated else 0, 0, now
-            )
-            self._try(trade)
-            draw = len(self.book.position_trader) + column
-            unit = MarginUnit((owner, sub), ((pool_id, market_id, market),), isolated, -1, draw)
-            self.units.append(unit)
+        known = len(self.attacker.units)
+        self.attacker.act(step, now)
+        self.units.extend(self.attacker.units[known:])
+        self.attacker_profit_usd = self.attacker.profit_usd

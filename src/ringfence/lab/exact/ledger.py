@@ -153,7 +153,9 @@ class VaultMarks:
                 fraction[i] = pool.lp_shares.get((lp, 0), 0) / pool.total_shares
         return fraction
 
-    def marks_usd(self, state: LedgerState, flows: dict[tuple[str, str], int], prices_wad: dict[str, int]) -> FloatArray:
+    def marks_usd(
+        self, state: LedgerState, flows: dict[tuple[str, str], int], prices_wad: dict[str, int]
+    ) -> FloatArray:
         """Return each market's mark: vault flows booked by its commands − its traders' unrealised PnL."""
         unrealised = dict.fromkeys(self.markets, 0)
         for pool_id in dict.fromkeys(self.pools):

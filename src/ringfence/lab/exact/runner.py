@@ -86,7 +86,9 @@ class _Run:
         self.scenario, self.layout, self.prices = scenario, layout, prices
         self.ledger = Ledger()
         self.tally = Tally()
-        self.marks = VaultMarks(layout.markets, layout.assets, tuple(layout.pool_of(i) for i in range(len(layout.markets))))
+        self.marks = VaultMarks(
+            layout.markets, layout.assets, tuple(layout.pool_of(i) for i in range(len(layout.markets)))
+        )
         self.step_seconds = scenario.horizon.step_seconds
         self.last_published = [-1] * len(layout.assets)
         self.agents = Agents(scenario, layout, book, draws, self.ledger, self.tally)
