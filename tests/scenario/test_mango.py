@@ -16,7 +16,7 @@ import pytest
 
 from ringfence.lab.results import RunResult
 from ringfence.lab.scenario import load_scenario
-from ringfence.lab.stress import collect_runs
+from ringfence.lab.stress import build_study, collect_runs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -102,3 +102,27 @@ def test_the_attack_on_the_isolated_design_leaves_the_other_pools_untouched(isol
 
 def test_isolation_caps_what_the_attacker_takes(cross: RunResult, isolated: RunResult) -> None:
     assert isolated.attacker_profit_usd < cross.attacker_profit_usd
+
+
+def test_switching_isolation_off_is_what_lets_the_attack_spread() -> None:
+    # The isolated design replayed with each mechanism off (one path). Hand-derived expectations:
+    # without isolation the design is the cross one plus the stable price and MNGO weight 0.5, and
+    # the attacker's long realises its profit in cash at exit (neither mechanism weighs realised
+    # PnL), so its profit and the contagion come back; lifting the caps changes nothing because
+    # the adaptive attacker already opened its whole size under them.
+    study = build_study(collect_runs(load_scenario(SCENARIOS / "mango-isolated.toml"), runs=1))
+    rows = {row.mechanism: row for row in study.containment}
+    assert list(rows) == ["none", "isolation", "caps", "stable price", "PnL weight"]
+    assert all(row.switched for name, row in rows.items() if name != "none")
+    designed, shared = rows["none"], rows["isolation"]
+    assert designed.contagion_mean_usd == 0
+    assert shared.contagion_mean_usd > 30e6
+    assert shared.attacker_profit_mean_usd > 10 * designed.attacker_profit_mean_usd
+    # 1 USD: the same attack under other parameters rounds its atoms differently
+    assert rows["caps"].attacker_profit_mean_usd == pytest.approx(designed.attacker_profit_mean_usd, abs=1.0)
+
+
+def test_a_study_without_an_attacker_has_no_containment_section() -> None:
+    scenario = load_scenario(SCENARIOS / "mango-cross.toml")
+    study = build_study(collect_runs(scenario.model_copy(update={"attacker": None}), runs=1))
+    assert study.containment == ()

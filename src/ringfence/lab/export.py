@@ -125,6 +125,7 @@ def _document(study: StudyResult) -> dict[str, Any]:
         "ladder": list(study.ladder),
         "frontier": list(study.frontier),
         "keeper_sweep": list(study.keeper_sweep),
+        "containment": list(study.containment),
     }
 
 
