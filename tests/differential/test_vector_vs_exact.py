@@ -245,6 +245,8 @@ def test_a_price_beyond_the_wad_range_does_not_crash_the_exact_run() -> None:
 @pytest.mark.parametrize("rung", ISOLATION_LEVELS)
 def test_both_engines_count_a_position_left_underwater_as_latent_bad_debt(rung: IsolationLevel) -> None:
     # Keepers always fail: the 5x long with 1000 USD (notional 5000) ends at 70, equity 1000 - 1500 = -500.
+    # The oracle marks count the whole 1500 loss as owed to the vault; the 500 the trader cannot pay
+    # is written off, so the market's vault P&L is the 1000 of margin.
     scenario = stress_scenario(keepers={"failure_probability": 1.0})
     book, draws = stress_inputs(scenario, 1)
     paths = hand_paths([[100.0, 90.0, 80.0, 70.0, 70.0]])
@@ -255,3 +257,4 @@ def test_both_engines_count_a_position_left_underwater_as_latent_bad_debt(rung: 
         # 1e-5 USD: the exact engine truncates the size to a base atom and the PnL to a quote atom
         np.testing.assert_allclose(result.latent_bad_debt_usd, [500.0], atol=1e-5)
         assert result.protocol_loss_usd == pytest.approx(500.0, abs=1e-5)
+        np.testing.assert_allclose(result.vault_pnl_by_market_usd, [1000.0], atol=1e-5)

@@ -146,7 +146,9 @@ def test_the_containment_table_shows_each_mechanism_switched_off_only_for_a_stud
     rows = (
         ContainmentRow("none", "as designed", False, 2_433_954.0, 4_956_750.0, 0.0),
         ContainmentRow("isolation", "isolated_pools → monolithic", True, 37_783_954.0, 4_956_750.0, 34_829_787.0),
-        ContainmentRow("stable price", "not in use: margin already at the oracle", False, 2_433_954.0, 4_956_750.0, 0.0),
+        ContainmentRow(
+            "stable price", "not in use: margin already at the oracle", False, 2_433_954.0, 4_956_750.0, 0.0
+        ),
     )
     plain = render_report(sample_study(), tmp_path / "plain").read_text(encoding="utf-8")
     html = render_report(replace(sample_study(), containment=rows), tmp_path / "attack").read_text(encoding="utf-8")

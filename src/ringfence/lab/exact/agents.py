@@ -22,7 +22,7 @@ from ringfence.lab.exact.ledger import Ledger, Tally
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.units import MarginUnit, UnitHealth, open_positions, unit_health
 from ringfence.lab.scenario import Scenario
-from ringfence.lab.vector.attribution import latent_bad_debt
+from ringfence.lab.vector.attribution import allocate_latent, latent_bad_debt
 from ringfence.lab.vector.kernels import slippage
 
 __all__ = ["Agents"]
@@ -151,16 +151,17 @@ class Agents:
                     total += abs(position.size_atoms) / BASE_UNIT * float(market_prices[index])
         return total
 
-    def latent_bad_debt_usd(self, market_prices: FloatArray) -> dict[str, float]:
-        """Return, per pool, the negative equity of units still open at ``market_prices`` (end of run).
+    def latent_bad_debt_usd(self, market_prices: FloatArray) -> tuple[dict[str, float], FloatArray]:
+        """Return the latent bad debt of units still open at ``market_prices`` (end of run): per pool, per market.
 
         A unit's equity is its margin (the sub-account's quote balance, or the isolated position's
         margin) plus its positions' unrealised PnL at the market price; every unit's positions are
-        in one pool on every rung.
+        in one pool on every rung. Per market: each unit's latent bad debt split over its positions
+        pro rata to their losses (:func:`~ringfence.lab.vector.attribution.allocate_latent`).
         """
         state = self.ledger.state
-        pools: list[str] = []
-        equity: list[float] = []
+        by_pool: dict[str, float] = {}
+        by_market = np.zeros(len(self.layout.markets))
         for unit in self.units:
             positions = open_positions(state, unit)
             if not positions:
@@ -170,17 +171,19 @@ class Agents:
             else:
                 account = state.accounts.get(unit.key)
                 margin = account.balances.get(QUOTE, 0) if account is not None else 0
-            pnl = sum(
+            pnl = [
                 unrealised_pnl_atoms(position, to_wad(float(market_prices[i])), BASE_DECIMALS, QUOTE_DECIMALS)
                 for _, _, i, position in positions
-            )
-            pools.append(positions[0][0])
-            equity.append((margin + pnl) / QUOTE_UNIT)
-        latent = latent_bad_debt(np.array(equity, dtype=np.float64))
-        totals: dict[str, float] = {}
-        for pool_id, amount in zip(pools, latent.tolist(), strict=True):
-            totals[pool_id] = totals.get(pool_id, 0.0) + amount
-        return totals
+            ]
+            latent = latent_bad_debt(np.array([(margin + sum(pnl)) / QUOTE_UNIT]))
+            if latent[0] <= 0.0:
+                continue
+            pool_id = positions[0][0]
+            by_pool[pool_id] = by_pool.get(pool_id, 0.0) + float(latent[0])
+            shares = allocate_latent(latent, np.array([pnl], dtype=np.float64) / QUOTE_UNIT)[0]
+            for (_, _, market, _), amount in zip(positions, shares.tolist(), strict=True):
+                by_market[market] += amount
+        return by_pool, by_market
 
     # --- keepers ---------------------------------------------------------------------------
 

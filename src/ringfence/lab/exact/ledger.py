@@ -175,6 +175,11 @@ class VaultMarks:
         self.last = marks
         self.fraction = self._fractions(state)
 
+    def write_off(self, latent_by_market_usd: FloatArray) -> None:
+        """Take the end's latent bad debt off the markets' marks, shared by the LPs' fractions now."""
+        attribute_marks(self.lp_pnl, self.fraction, -latent_by_market_usd, self.same_pool)
+        self.last = self.last - latent_by_market_usd
+
     def contagion_usd(self) -> float:
         """Return the LPs' net losses from markets other than their home (:func:`lp_contagion`)."""
         return float(lp_contagion(self.lp_pnl, self.home))

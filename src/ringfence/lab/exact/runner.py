@@ -185,7 +185,8 @@ def run_exact(
     run.play()
     agents, tally = run.agents, run.tally
     liquidations = np.array(agents.liquidations, dtype=LIQUIDATION_DTYPE)
-    latent = agents.latent_bad_debt_usd(run.prices.market[:, -1])
+    latent, latent_by_market = agents.latent_bad_debt_usd(run.prices.market[:, -1])
+    run.marks.write_off(latent_by_market)
     return RunResult(
         engine="exact",
         isolation=isolation,

@@ -12,7 +12,9 @@ so the two count every loss the same way (``docs/stress-model.md``, "Metrics").
 - **LP contagion** of an LP is the net loss it bears from markets other than its home market
   (:func:`lp_contagion`).
 - **Latent bad debt** of a margin unit still open at the end is its negative equity at the final
-  market price (:func:`latent_bad_debt`).
+  market price (:func:`latent_bad_debt`). The oracle marks count the unit's whole loss as owed to
+  the vault; at the end the part it cannot pay is written off the marks of the markets it lost in
+  (:func:`allocate_latent`), so the vault's P&L per market counts it too.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["attribute_marks", "latent_bad_debt", "lp_contagion"]
+__all__ = ["allocate_latent", "attribute_marks", "latent_bad_debt", "lp_contagion"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -63,3 +65,28 @@ def lp_contagion(lp_pnl: FloatArray, home: BoolArray) -> FloatArray:
 def latent_bad_debt(equity: FloatArray) -> FloatArray:
     """Return each open unit's latent bad debt: ``max(0, −equity)`` at the final market price (USD)."""
     return np.asarray(np.maximum(-equity, 0.0), dtype=np.float64)
+
+
+def allocate_latent(latent: FloatArray, position_pnl: FloatArray) -> FloatArray:
+    """Split each unit's latent bad debt over its positions pro rata to their losses.
+
+    Parameters
+    ----------
+    latent:
+        Shape ``(..., U)``: each unit's latent bad debt (USD, ``≥ 0``).
+    position_pnl:
+        Shape ``(..., U, S)``: the unrealised PnL of the unit's ``S`` position slots at the final
+        market price (0 for an empty slot).
+
+    Returns
+    -------
+    FloatArray
+        Shape ``(..., U, S)``: ``latent · loss_s / Σ loss`` with ``loss = max(0, −pnl)``; a unit whose
+        positions show no loss (its margin alone is negative) puts it all on its first slot.
+    """
+    loss = np.maximum(-position_pnl, 0.0)
+    total = loss.sum(axis=-1, keepdims=True)
+    first = np.zeros_like(loss)
+    first[..., 0] = 1.0
+    weight = np.where(total > 0.0, loss / np.where(total > 0.0, total, 1.0), first)
+    return np.asarray(latent[..., None] * weight, dtype=np.float64)

@@ -28,7 +28,7 @@ from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
-from ringfence.lab.vector.attribution import attribute_marks, latent_bad_debt, lp_contagion
+from ringfence.lab.vector.attribution import allocate_latent, attribute_marks, latent_bad_debt, lp_contagion
 from ringfence.lab.vector.design import Design, build_design, build_rules
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
@@ -185,13 +185,20 @@ def _mark(run: _Run, oracle: FloatArray) -> None:
 
 
 def _latent(run: _Run) -> FloatArray:
-    """Return each path's latent bad debt per pool ``(P, Q)``: open units' negative equity at the final market."""
-    static, book = run.static, run.book
+    """Return each path's latent bad debt per pool ``(P, Q)`` and write it off the markets' marks.
+
+    Open units' negative equity at the final market price, split over their positions pro rata to
+    their losses and taken off those markets' marks by the LPs' fractions now (:mod:`.attribution`).
+    """
+    static, book, marks = run.static, run.book, run.marks
     design = static.design
     market = _position_prices(run, run.market_prices[:, :, -1])
-    pnl = (book.size * market - book.basis).reshape(book.paths, -1, design.slots).sum(axis=2)
+    pnl = np.where(book.size != 0.0, book.size * market - book.basis, 0.0).reshape(book.paths, -1, design.slots)
     open_unit = (book.size != 0.0).reshape(book.paths, -1, design.slots).any(axis=2)
-    latent = np.where(open_unit, latent_bad_debt(book.margin + pnl), 0.0)
+    latent = np.where(open_unit, latent_bad_debt(book.margin + pnl.sum(axis=2)), 0.0)
+    by_market = allocate_latent(latent, pnl).reshape(book.paths, -1) @ marks.by_market
+    attribute_marks(marks.lp_pnl, marks.fraction, -by_market, marks.same_pool)
+    marks.last = marks.last - by_market
     unit_pool = design.position_pool.reshape(-1, design.slots)[:, 0]
     return np.asarray(latent @ one_hot(unit_pool, len(design.pools)))
 
