@@ -88,8 +88,9 @@ class RunResult:
     adl_loss_usd:
         Per pool: profit forgone by auto-deleveraged traders.
     contagion_usd:
-        Shortfall losses borne by LPs and traders whose home market is not the market the
-        shortfall came from (``docs/stress-model.md``).
+        Value lost by parties with no exposure to the markets it came from: per LP, the net loss it
+        bears from markets other than its home (its share of their vault P&L), summed over LPs, plus
+        profit forgone by traders auto-deleveraged for another market's shortfall (``docs/stress-model.md``).
     open_notional_usd:
         Shape ``(steps + 1,)``: traders' open notional at the market price.
     collateral_usd:

@@ -130,7 +130,7 @@ def _containment(collected: StudyRuns) -> tuple[ContainmentRow, ...]:
     if not collected.containment:
         return ()
     own = summarise(collected.runs[collected.own])
-    rows = [containment_row("none", "as designed", False, own)]
+    rows = [containment_row("none", "the scenario file's parameters", False, own)]
     for variant in containment_variants(collected.scenario):
         runs = collected.containment.get(variant.mechanism)
         summary = own if runs is None else summarise(runs)

@@ -232,7 +232,7 @@ and Extreme VaR; Gauntlet's VaR is the same 95th percentile). A percentile of <i
 &lceil;p&middot;n/100&rceil;-th smallest loss, always a loss some run had.</dd>
 <dt>LaR95</dt><dd>The 95th percentile of liquidated value (notional closed by liquidations) across runs (Gauntlet,
 Liquidations at Risk).</dd>
-<dt>Protocol loss, latent bad debt</dt><dd>Bad debt plus the latent bad debt of positions still open and
+<dt>Latent bad debt</dt><dd>Protocol loss is bad debt plus the latent bad debt of positions still open and
 underwater at the end of a run (their negative equity at the final market price).</dd>
 <dt>Contagion</dt><dd>Per LP, the net loss it bears from markets other than its home market (the vault's P&amp;L
 attributed per market: fees, traders' realised and unrealised PnL, shortfall), summed over LPs; plus profit
