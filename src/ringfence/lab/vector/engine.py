@@ -78,21 +78,26 @@ class _Marks:
     by_market: FloatArray
     """``(N, M)``: position ``n`` trades market ``m``."""
     same_pool: NDArray[np.bool_]
+    market_basis: FloatArray
+    """``(P, M)``: the sum of open positions' signed basis per market (changes only where a close happened)."""
     last: FloatArray
     fraction: FloatArray
     lp_pnl: FloatArray
 
     @classmethod
-    def of(cls, design: Design, n_paths: int) -> _Marks:
-        """Start every path with no P&L and the LPs' initial fractions."""
+    def of(cls, design: Design, basis: FloatArray) -> _Marks:
+        """Start every path with no P&L, the opened book's ``basis`` ``(P, N)`` and the LPs' initial fractions."""
+        n_paths = basis.shape[0]
         n_markets = len(design.markets)
         same_pool = design.market_pool[:, None] == design.market_pool[None, :]
         capital = np.asarray(design.lp_capital, dtype=np.float64)
         pool_capital = (capital[None, :] * same_pool).sum(axis=1)
         fraction = np.divide(capital, pool_capital, out=np.zeros(n_markets), where=pool_capital > 0)
+        by_market = one_hot(design.position_market, n_markets)
         return cls(
-            one_hot(design.position_market, n_markets),
+            by_market,
             same_pool,
+            basis @ by_market,
             np.zeros((n_paths, n_markets)),
             np.tile(fraction, (n_paths, 1)),
             np.zeros((n_paths, n_markets, n_markets)),
@@ -162,7 +167,7 @@ def _start(
         insurance=np.zeros(shape),
         nav=np.zeros(shape),
         open_notional=np.zeros((n_paths, steps + 1)),
-        marks=_Marks.of(design, n_paths),
+        marks=_Marks.of(design, book.basis),
     )
     _snapshot(run, 0, book.vault.copy())
     _mark(run, exogenous_oracle[:, :, 0])
@@ -176,7 +181,7 @@ def _mark(run: _Run, oracle: FloatArray) -> None:
     unrealised PnL at the oracle (:mod:`.attribution`).
     """
     book, marks, static = run.book, run.marks, run.static
-    unrealised = book.skew * oracle.T - book.basis @ marks.by_market
+    unrealised = book.skew * oracle.T - marks.market_basis
     current = book.market_flow - unrealised
     attribute_marks(marks.lp_pnl, marks.fraction, current - marks.last, marks.same_pool)
     marks.last = current
@@ -304,6 +309,10 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
         run.book, run.static, step, prices, (equity, requirement), lambda: _uniforms(run, step, top_up=False), stale
     )
     settle_closes(run.book, run.static, run.records, step, closes)
+    closed = run.records.step_paths
+    if closed is not None:
+        touched = np.unique(closed)
+        run.marks.market_basis[touched] = run.book.basis[touched] @ run.marks.by_market
     flow = _depth(run)
     nav = _pool_nav(run, oracle)
     _snapshot(run, step, redeem_fleeing_lps(run.book, run.static, nav, oracle, stale))
