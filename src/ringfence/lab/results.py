@@ -102,8 +102,10 @@ class RunResult:
         (empty, read as zero per pool, in a run made without it).
     vault_pnl_by_market_usd:
         Per market, shape ``(n_markets,)``: the market's contribution to its pool's LP vault over
-        the run (fees, traders' realised PnL, shortfall absorbed, insurance drawn, backstop fees,
-        minus its open positions' unrealised PnL at the final oracle); empty in a run made without it.
+        the run: fees, traders' realised PnL, shortfall absorbed, insurance drawn, backstop fees,
+        minus its open positions' unrealised PnL at the final oracle and the latent bad debt written
+        off (market ``i`` is in pool ``i`` on the isolated rungs, in the one shared pool otherwise);
+        empty in a run made without it.
     """
 
     engine: EngineName
