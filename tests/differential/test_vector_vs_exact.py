@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.oracle import observe_oracle
-from ringfence.lab.results import ISOLATION_LEVELS, LIQUIDATION_DTYPE, RunResult
+from ringfence.lab.results import ISOLATION_LEVELS, LIQUIDATION_DTYPE, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.engine import run_vector
 from support.differential import DECISION_BAND_USD, MarginTrace, Played, disagreements, play_both
 from support.stress import hand_paths, stress_inputs, stress_scenario
 
@@ -167,15 +168,17 @@ def test_the_check_fails_when_one_engine_gets_a_wrong_maintenance_margin() -> No
 
 def test_the_check_fails_when_one_engine_gets_a_wrong_insurance_fund() -> None:
     # Same decisions (a jump to 70 bankrupts the trader: shortfall 500), but the vector engine is
-    # told the fund holds 600 instead of 300: it draws 500 instead of 300, a drawdown 200 USD off.
+    # told the fund holds 600 instead of 300: it draws 500 instead of 300, a drawdown 200 USD off,
+    # and the 200 more drawn into the vault shows in the market's vault P&L (1000 + 500 vs 1000 + 300).
     scenario = stress_scenario()
     market = scenario.venue.markets[0]  # type: ignore[union-attr]
     wrong = stress_scenario(venue={"markets": [{**market.model_dump(), "insurance": 600.0}]})
     paths = hand_paths([[100.0, 70.0, 70.0, 70.0, 70.0]])
     book, draws = stress_inputs(scenario, 1)
     problems, _ = disagreements(play_both(scenario, paths, book, draws, "subaccounts", vector_scenario=wrong))
-    assert len(problems) == 1
+    assert len(problems) == 2
     assert problems[0].startswith("path 0: insurance drawdown vector [500.0] vs exact [300.0]")
+    assert problems[1].startswith("path 0: vault P&L by market vector [1500.0] vs exact [1300.0]")
 
 
 # --- the band excuses only what is inside it -------------------------------------------------------
@@ -237,3 +240,21 @@ def test_a_price_beyond_the_wad_range_does_not_crash_the_exact_run() -> None:
     book, draws = stress_inputs(scenario, 1)
     result = run_exact(scenario, hand_paths([[100.0, 1e21, 1e21, 1e21, 1e21]]), book, draws[0], "monolithic", 1.0, 0)
     assert result.liquidations.shape == (1,)
+
+
+@pytest.mark.parametrize("rung", ISOLATION_LEVELS)
+def test_both_engines_count_a_position_left_underwater_as_latent_bad_debt(rung: IsolationLevel) -> None:
+    # Keepers always fail: the 5x long with 1000 USD (notional 5000) ends at 70, equity 1000 - 1500 = -500.
+    # The oracle marks count the whole 1500 loss as owed to the vault; the 500 the trader cannot pay
+    # is written off, so the market's vault P&L is the 1000 of margin.
+    scenario = stress_scenario(keepers={"failure_probability": 1.0})
+    book, draws = stress_inputs(scenario, 1)
+    paths = hand_paths([[100.0, 90.0, 80.0, 70.0, 70.0]])
+    exact = run_exact(scenario, paths, book, draws[0], rung, 1.0, 0)
+    (vector,) = run_vector(scenario, paths, book, draws, rung, 1.0)
+    for result in (exact, vector):
+        assert result.liquidations.size == 0
+        # 1e-5 USD: the exact engine truncates the size to a base atom and the PnL to a quote atom
+        np.testing.assert_allclose(result.latent_bad_debt_usd, [500.0], atol=1e-5)
+        assert result.protocol_loss_usd == pytest.approx(500.0, abs=1e-5)
+        np.testing.assert_allclose(result.vault_pnl_by_market_usd, [1000.0], atol=1e-5)

@@ -14,8 +14,9 @@ not agree on, outside two declared tolerances:
   ~20 such commands with room to spare, while float64's own error on these amounts is ~1e-10
   USD. At the first step where decisions differ inside the band the two runs have legitimately
   parted, so that path is not compared further (it is counted as excused).
-- **Metric tolerance** (:data:`METRIC_TOLERANCE_USD`). Bad debt per pool, each pool's insurance
-  drawdown and contagion must agree within 1e-3 USD (1,000 atoms). Justification: each close
+- **Metric tolerance** (:data:`METRIC_TOLERANCE_USD`). Bad debt and latent bad debt per pool, each
+  pool's insurance drawdown, the vault's P&L per market and contagion must agree within 1e-3 USD
+  (1,000 atoms). Justification: each close
   moves these totals by amounts rounded against the account by at most ~5 atoms (penalty up,
   PnL and values down, basis up), each deposit by at most 1; the generated scenarios make at
   most ~100 closes and ~30 deposits per path, a bound of ~530 atoms. Observed on 1,800 random
@@ -123,6 +124,8 @@ def _metric_problems(path: int, vector: RunResult, exact: RunResult) -> list[str
         "bad debt": (vector.bad_debt_usd, exact.bad_debt_usd),
         "insurance drawdown": (vector.insurance_drawdown_usd, exact.insurance_drawdown_usd),
         "contagion": (np.array([vector.contagion_usd]), np.array([exact.contagion_usd])),
+        "latent bad debt": (vector.latent_bad_debt_usd, exact.latent_bad_debt_usd),
+        "vault P&L by market": (vector.vault_pnl_by_market_usd, exact.vault_pnl_by_market_usd),
     }
     for name, (mine, theirs) in pairs.items():
         gap = float(np.max(np.abs(mine - theirs)))

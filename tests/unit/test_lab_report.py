@@ -13,6 +13,7 @@ import pytest
 
 from ringfence.lab.report import KEY_PLOT_FILE, expected_plots, render_report
 from ringfence.lab.report.tables import duration, ordinal, usd
+from ringfence.lab.study import ContainmentRow
 from support.lab_runs import make_run, sample_study
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -139,3 +140,20 @@ def test_number_formats() -> None:
     assert duration(30 * 86_400) == "30 d"
     assert duration(90) == "1.5 min"
     assert duration(45) == "45 s"
+
+
+def test_the_containment_table_shows_each_mechanism_switched_off_only_for_a_study_with_one(tmp_path: Path) -> None:
+    rows = (
+        ContainmentRow("none", "as designed", False, 2_433_954.0, 4_956_750.0, 0.0),
+        ContainmentRow("isolation", "isolated_pools → monolithic", True, 37_783_954.0, 4_956_750.0, 34_829_787.0),
+        ContainmentRow(
+            "stable price", "not in use: margin already at the oracle", False, 2_433_954.0, 4_956_750.0, 0.0
+        ),
+    )
+    plain = render_report(sample_study(), tmp_path / "plain").read_text(encoding="utf-8")
+    html = render_report(replace(sample_study(), containment=rows), tmp_path / "attack").read_text(encoding="utf-8")
+
+    assert "Which mechanism contained the attack" not in plain
+    assert "Which mechanism contained the attack" in html
+    assert "isolation off" in html and "$34,829,787" in html
+    assert "not in use: margin already at the oracle (same figures)" in html

@@ -187,20 +187,47 @@ def test_a_cross_account_survives_where_its_isolated_positions_do_not() -> None:
     assert (row["market"], bool(row["backstop"]), row["bad_debt_usd"]) == (0, True, 0.0)
 
 
-def test_contagion_is_the_lp_loss_borne_by_other_markets_lps_only_in_a_shared_pool() -> None:
-    # One trader in one market; both markets crash to 70: shortfall 500, no insurance, all on the LPs.
-    # Shared pool: ETH's LP holds 1/4 of the shares, BTC's 3/4; the part of LPs whose home is not the
-    # trader's market is contagion. Isolated pools: the market's own LPs take it all.
+def test_a_shortfall_the_market_s_own_losses_cover_is_bad_debt_but_not_contagion() -> None:
+    # One trader long 5x with 1000 USD (notional 5000, no fee); both markets crash 100 -> 70: the
+    # trader loses 1500, its 1000 of margin goes to the vault, the 500 it cannot pay is the
+    # shortfall. The market still paid the shared vault +1000 net, so no LP lost value to it.
     scenario = stress_scenario(**TWO_MARKETS)
     market = int(stress_inputs(scenario, 1)[0].position_market[0])
-    others = 0.75 if market == 0 else 0.25
     prices = [[100.0, 70.0, 70.0, 70.0, 70.0]] * 2
     shared = run_one(scenario, prices, "subaccounts")
-    assert shared.contagion_usd == pytest.approx(500.0 * others)
     np.testing.assert_allclose(shared.lp_loss_usd, [500.0])
+    assert shared.vault_pnl_by_market_usd[market] == pytest.approx(1000.0)
+    assert shared.contagion_usd == 0.0
     isolated = run_one(scenario, prices, "isolated_pools")
     assert isolated.contagion_usd == 0.0
     assert isolated.lp_loss_usd[market] == pytest.approx(500.0)
+
+
+def test_contagion_is_the_profit_a_shared_vault_pays_out_of_other_markets_lps() -> None:
+    # The same long in a rally 100 -> 130: +1500 unrealised at the end, owed by the vault. In the
+    # shared pool ETH's LP holds 1/4 of the shares, BTC's 3/4; the LP whose home is the other market
+    # bears its share of 1500 (3/4 or 1/4). Isolated pools: the market's own LP bears all of it.
+    scenario = stress_scenario(**TWO_MARKETS)
+    market = int(stress_inputs(scenario, 1)[0].position_market[0])
+    others = 0.75 if market == 0 else 0.25
+    prices = [[100.0, 110.0, 120.0, 130.0, 130.0]] * 2
+    shared = run_one(scenario, prices, "subaccounts")
+    assert shared.liquidations.size == 0
+    assert shared.vault_pnl_by_market_usd[market] == pytest.approx(-1500.0)
+    assert shared.contagion_usd == pytest.approx(1500.0 * others)
+    isolated = run_one(scenario, prices, "isolated_pools")
+    assert isolated.contagion_usd == 0.0
+    assert isolated.vault_pnl_by_market_usd[market] == pytest.approx(-1500.0)
+
+
+def test_a_position_left_underwater_by_keepers_that_never_act_is_latent_bad_debt() -> None:
+    # Keepers always fail: the 5x long with 1000 USD ends at 70 with equity 1000 - 1500 = -500.
+    scenario = stress_scenario(keepers={"failure_probability": 1.0})
+    result = run_one(scenario, [[100.0, 90.0, 80.0, 70.0, 70.0]])
+    assert result.liquidations.size == 0
+    assert result.bad_debt_usd.tolist() == [0.0]
+    np.testing.assert_allclose(result.latent_bad_debt_usd, [500.0])
+    assert result.protocol_loss_usd == pytest.approx(500.0)
 
 
 def test_keeper_capital_serves_the_largest_units_first() -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ringfence.lab.vector.attribution import allocate_latent, attribute_marks, latent_bad_debt, lp_contagion
 from ringfence.lab.vector.kernels import (
     BANKRUPT,
     BANKRUPT_AFTER_CLOSE,
@@ -261,3 +262,30 @@ def test_the_venue_oracle_goes_stale_as_the_exact_engine_sees_it() -> None:
     assert oracle_stale(ages, 3600, 3000).tolist() == [False, True, True, True, True, True]
     # No limit: never stale.
     assert oracle_stale(ages, 3600, None).tolist() == [False] * 6
+
+
+# --- attribution (docs/stress-model.md, "Contagion", worked example) ----------------------------
+
+
+def test_lp_contagion_of_the_documented_worked_example() -> None:
+    # Markets and LPs in order BTC, ETH, MNGO, one shared pool; fractions 0.6, 0.3, 0.1; marks -50, +150, -2200.
+    lp_pnl = np.zeros((3, 3))
+    attribute_marks(lp_pnl, np.array([0.6, 0.3, 0.1]), np.array([-50.0, 150.0, -2200.0]), np.ones((3, 3), bool))
+    # BTC: 0.6 (150 - 2200) = -1230; ETH: 0.3 (-50 - 2200) = -675; MNGO: 0.1 (-50 + 150) = +10 -> 0
+    assert lp_contagion(lp_pnl, np.eye(3, dtype=np.bool_)) == pytest.approx(1905.0)
+
+
+def test_lp_contagion_is_zero_when_every_lp_shares_only_its_own_market() -> None:
+    lp_pnl = np.zeros((2, 2))
+    attribute_marks(lp_pnl, np.array([1.0, 1.0]), np.array([-500.0, -70.0]), np.eye(2, dtype=np.bool_))
+    assert lp_contagion(lp_pnl, np.eye(2, dtype=np.bool_)) == 0.0
+    assert lp_pnl.tolist() == [[-500.0, 0.0], [0.0, -70.0]]
+
+
+def test_latent_bad_debt_is_split_over_the_losing_positions_pro_rata() -> None:
+    # Unit 0: equity -300 with positions at -600 and +200 and -200 -> losses 600 and 200 share 3:1.
+    # Unit 1: no losing position (its margin alone is negative): all on the first slot.
+    latent = latent_bad_debt(np.array([-300.0, -10.0, 50.0]))
+    assert latent.tolist() == [300.0, 10.0, 0.0]
+    split = allocate_latent(latent, np.array([[-600.0, 200.0, -200.0], [0.0, 5.0, 0.0], [-10.0, 0.0, 0.0]]))
+    assert split.tolist() == [[225.0, 0.0, 75.0], [10.0, 0.0, 0.0], [0.0, 0.0, 0.0]]

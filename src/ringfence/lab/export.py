@@ -92,6 +92,9 @@ def run_table(runs: Sequence[RunResult]) -> dict[str, list[Any]]:
         "capital_efficiency": [run.capital_efficiency for run in runs],
         "collateral_usd": [run.collateral_usd for run in runs],
         "attacker_profit_usd": [run.attacker_profit_usd for run in runs],
+        "latent_bad_debt_usd": [run.latent_per_pool_usd.tolist() for run in runs],
+        "protocol_loss_usd": [run.protocol_loss_usd for run in runs],
+        "vault_pnl_by_market_usd": [run.vault_pnl_by_market_usd.tolist() for run in runs],
     }
 
 
@@ -122,6 +125,7 @@ def _document(study: StudyResult) -> dict[str, Any]:
         "ladder": list(study.ladder),
         "frontier": list(study.frontier),
         "keeper_sweep": list(study.keeper_sweep),
+        "containment": list(study.containment),
     }
 
 

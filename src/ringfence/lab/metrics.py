@@ -6,7 +6,8 @@ into the numbers the report and the JSON export show. Per-run quantities are def
 
 Tail measures
 -------------
-*Protocol loss* of a run is its total bad debt (summed over pools).
+*Protocol loss* of a run is its total bad debt plus its latent bad debt (positions still open and
+underwater at the end, marked at the final market price), summed over pools.
 
 - **VaR95**: the 95th percentile of protocol loss across runs. Gauntlet orders its simulation runs
   by net insolvent amount and quotes the 95th percentile as VaR
@@ -73,9 +74,9 @@ class Summary:
     pools:
         Pool names, in index order (the per-pool tuples follow it).
     bad_debt_mean_usd, bad_debt_median_usd:
-        Protocol loss (total bad debt of a run), mean and median across runs.
+        Protocol loss (total bad debt of a run, latent bad debt included), mean and median across runs.
     bad_debt_per_pool_mean_usd:
-        Per pool, mean bad debt across runs.
+        Per pool, mean bad debt (latent included) across runs.
     var95_usd, evar99_usd:
         95th and 99th percentile of protocol loss (module docstring).
     lar95_usd:
@@ -136,6 +137,8 @@ class Summary:
     """The :class:`Estimate` of each figure above, keyed by its field name (``"var95_usd"``)."""
     per_pool: tuple[PoolSummary, ...] = ()
     """One :class:`PoolSummary` per pool, in pool order."""
+    latent_bad_debt_mean_usd: float = 0.0
+    """Mean across runs of the latent bad debt (summed over pools; part of protocol loss)."""
 
 
 def order_rank(percent: float, count: int) -> int:
@@ -205,7 +208,8 @@ def summarise(runs: Sequence[RunResult]) -> Summary:
         No runs, or runs with different pools.
     """
     pools = _check_runs(runs)
-    bad_debt = _per_run(runs, "bad_debt_usd")
+    latent = np.stack([run.latent_per_pool_usd for run in runs])
+    bad_debt = _per_run(runs, "bad_debt_usd") + latent
     losses = bad_debt.sum(axis=1)
     drawdown = np.stack([run.insurance_drawdown_usd for run in runs])
     contagion = np.array([run.contagion_usd for run in runs], dtype=np.float64)
@@ -240,4 +244,5 @@ def summarise(runs: Sequence[RunResult]) -> Summary:
         delay_max_seconds=delay_max,
         capital_efficiency_mean=float(np.mean([run.capital_efficiency for run in runs])),
         attacker_profit_mean_usd=float(np.mean([run.attacker_profit_usd for run in runs])),
+        latent_bad_debt_mean_usd=float(latent.sum(axis=1).mean()),
     )

@@ -11,7 +11,7 @@ The definitions of every field are in ``docs/stress-model.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -88,14 +88,24 @@ class RunResult:
     adl_loss_usd:
         Per pool: profit forgone by auto-deleveraged traders.
     contagion_usd:
-        Shortfall losses borne by LPs and traders whose home market is not the market the
-        shortfall came from (``docs/stress-model.md``).
+        Value lost by parties with no exposure to the markets it came from: per LP, the net loss it
+        bears from markets other than its home (its share of their vault P&L), summed over LPs, plus
+        profit forgone by traders auto-deleveraged for another market's shortfall (``docs/stress-model.md``).
     open_notional_usd:
         Shape ``(steps + 1,)``: traders' open notional at the market price.
     collateral_usd:
         Traders' collateral deposited over the run (initial deposits and top-ups).
     attacker_profit_usd:
         What the attacker withdrew minus what it deposited (0 without an attacker).
+    latent_bad_debt_usd:
+        Per pool: the negative equity, at the final market price, of units still open at the end
+        (empty, read as zero per pool, in a run made without it).
+    vault_pnl_by_market_usd:
+        Per market, shape ``(n_markets,)``: the market's contribution to its pool's LP vault over
+        the run: fees, traders' realised PnL, shortfall absorbed, insurance drawn, backstop fees,
+        minus its open positions' unrealised PnL at the final oracle and the latent bad debt written
+        off (market ``i`` is in pool ``i`` on the isolated rungs, in the one shared pool otherwise);
+        empty in a run made without it.
     """
 
     engine: EngineName
@@ -118,6 +128,20 @@ class RunResult:
     open_notional_usd: FloatArray
     collateral_usd: float
     attacker_profit_usd: float
+    latent_bad_debt_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    vault_pnl_by_market_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def latent_per_pool_usd(self) -> FloatArray:
+        """Latent bad debt per pool (zeros when the run carries none)."""
+        if self.latent_bad_debt_usd.size == 0:
+            return np.zeros(len(self.pools))
+        return self.latent_bad_debt_usd
+
+    @property
+    def protocol_loss_usd(self) -> float:
+        """Bad debt plus latent bad debt, summed over pools (``docs/stress-model.md``)."""
+        return self.total_bad_debt_usd + float(self.latent_per_pool_usd.sum())
 
     @property
     def total_bad_debt_usd(self) -> float:

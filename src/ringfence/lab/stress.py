@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ringfence.lab.containment import containment_variants
 from ringfence.lab.exact.population import draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
+from ringfence.lab.metrics import summarise
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 from ringfence.lab.sample import sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import Keepers
 from ringfence.lab.study import (
+    ContainmentRow,
     NoProgress,
     Progress,
     SectionEngines,
     StudyResult,
+    containment_row,
     frontier_point,
     keeper_sweep_point,
     ladder_row,
@@ -46,6 +50,8 @@ class StudyRuns:
     engine: EngineName
     own: DesignKey
     runs: dict[DesignKey, tuple[RunResult, ...]] = field(default_factory=dict)
+    containment: dict[str, tuple[RunResult, ...]] = field(default_factory=dict)
+    """Per mechanism switched off (:mod:`ringfence.lab.containment`): the own design's runs."""
 
 
 def designs_of(scenario: Scenario) -> list[DesignKey]:
@@ -93,7 +99,9 @@ def collect_runs(
     width = len(next(iter(books.values())).position_trader)
     draws = draw_uniforms(scenario, n_paths, width)
     ticker = NoProgress() if progress is None else progress
-    ticker.start(len(keys) * n_paths)
+    variants = [(v.mechanism, v.scenario) for v in containment_variants(scenario) if v.scenario is not None]
+    variants = variants if engine == "exact" else []
+    ticker.start((len(keys) + len(variants)) * n_paths)
     study = StudyRuns(scenario, engine, keys[0])
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
@@ -107,8 +115,27 @@ def collect_runs(
             results.append(run_exact(played, paths, book, draws[index], key.isolation, key.margin_scale, index))
             ticker.advance()
         study.runs[key] = tuple(results)
+    for mechanism, variant in variants:
+        rung = keys[0].isolation if variant.venue is None else variant.venue.isolation
+        study.containment[mechanism] = tuple(
+            run_exact(variant, paths, books[1.0], draws[index], rung, 1.0, index) for index in range(n_paths)
+        )
+        ticker.advance(n_paths)
     ticker.close()
     return study
+
+
+def _containment(collected: StudyRuns) -> tuple[ContainmentRow, ...]:
+    """Return the own design's row, then one per mechanism (the own figures where a mechanism is not in use)."""
+    if not collected.containment:
+        return ()
+    own = summarise(collected.runs[collected.own])
+    rows = [containment_row("none", "the scenario file's parameters", False, own)]
+    for variant in containment_variants(collected.scenario):
+        runs = collected.containment.get(variant.mechanism)
+        summary = own if runs is None else summarise(runs)
+        rows.append(containment_row(variant.mechanism, variant.change, runs is not None, summary))
+    return tuple(rows)
 
 
 def build_study(collected: StudyRuns) -> StudyResult:
@@ -139,6 +166,7 @@ def build_study(collected: StudyRuns) -> StudyResult:
         ladder=ladder,
         frontier=frontier,
         keeper_sweep=sweep,
+        containment=_containment(collected),
     )
 
 

@@ -25,6 +25,7 @@ from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 
 __all__ = [
     "STUDY_SECTIONS",
+    "ContainmentRow",
     "FrontierPoint",
     "KeeperSweepPoint",
     "LadderRow",
@@ -34,6 +35,7 @@ __all__ = [
     "SensitivityBar",
     "StudyResult",
     "StudySection",
+    "containment_row",
     "frontier_point",
     "keeper_sweep_point",
     "ladder_row",
@@ -74,6 +76,23 @@ class KeeperSweepPoint:
     bad_debt_mean_usd: float
     var95_usd: float
     liquidation_delay_mean_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainmentRow:
+    """The scenario's own design with one mechanism switched off (``mechanism`` "none": as designed).
+
+    ``change`` says what was switched; ``switched`` is False when the design does not use the
+    mechanism, and the row then repeats the design's own figures. Means across runs, in USD;
+    protocol loss includes latent bad debt.
+    """
+
+    mechanism: str
+    change: str
+    switched: bool
+    attacker_profit_mean_usd: float
+    protocol_loss_mean_usd: float
+    contagion_mean_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +154,9 @@ class StudyResult:
         (empty when the study ran no sensitivity).
     assumptions:
         Each calibrated or chosen value of the scenario with its source.
+    containment:
+        For a scenario with an attacker: the design as is, then one row per mechanism switched
+        off (:mod:`ringfence.lab.containment`); empty otherwise.
     """
 
     scenario_name: str
@@ -150,6 +172,7 @@ class StudyResult:
     sensitivity_base: Estimate | None = None
     sensitivity: tuple[SensitivityBar, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
+    containment: tuple[ContainmentRow, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -182,6 +205,18 @@ def frontier_point(isolation: IsolationLevel, margin_scale: float, summary: Summ
         capital_efficiency_mean=summary.capital_efficiency_mean,
         contagion_mean_usd=summary.contagion_mean_usd,
         bad_debt_mean_usd=summary.bad_debt_mean_usd,
+    )
+
+
+def containment_row(mechanism: str, change: str, switched: bool, summary: Summary) -> ContainmentRow:
+    """Take a containment row's figures from the summary of its runs."""
+    return ContainmentRow(
+        mechanism=mechanism,
+        change=change,
+        switched=switched,
+        attacker_profit_mean_usd=summary.attacker_profit_mean_usd,
+        protocol_loss_mean_usd=summary.bad_debt_mean_usd,
+        contagion_mean_usd=summary.contagion_mean_usd,
     )
 
 

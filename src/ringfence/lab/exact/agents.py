@@ -12,14 +12,17 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.core.commands import Deposit, Withdraw
+from ringfence.core.commands import Deposit
 from ringfence.core.errors import RingfenceError
 from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
-from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_UNIT, Layout, to_atoms
+from ringfence.core.pool.perp_math import unrealised_pnl_atoms
+from ringfence.lab.exact.attacker import AdaptiveAttacker
+from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_DECIMALS, QUOTE_UNIT, Layout, to_atoms, to_wad
 from ringfence.lab.exact.ledger import Ledger, Tally
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.units import MarginUnit, UnitHealth, open_positions, unit_health
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.attribution import allocate_latent, latent_bad_debt
 from ringfence.lab.vector.kernels import slippage
 
 __all__ = ["Agents"]
@@ -44,6 +47,11 @@ class Agents:
         self.reserve = book.reserve_usd.copy()
         self.collateral_deposited_usd = 0.0
         self.attacker_profit_usd = 0.0
+        self.attacker = (
+            None
+            if scenario.attacker is None
+            else AdaptiveAttacker(scenario.attacker, layout, ledger, len(book.position_trader))
+        )
         self.liquidations: list[tuple[int, int, int, int, float, float, float, float, bool]] = []
         self._step_records: list[tuple[int, int]] = []
         self.market_asset = {market: layout.assets[i] for i, market in enumerate(layout.markets)}
@@ -142,6 +150,40 @@ class Agents:
                 if position is not None:
                     total += abs(position.size_atoms) / BASE_UNIT * float(market_prices[index])
         return total
+
+    def latent_bad_debt_usd(self, market_prices: FloatArray) -> tuple[dict[str, float], FloatArray]:
+        """Return the latent bad debt of units still open at ``market_prices`` (end of run): per pool, per market.
+
+        A unit's equity is its margin (the sub-account's quote balance, or the isolated position's
+        margin) plus its positions' unrealised PnL at the market price; every unit's positions are
+        in one pool on every rung. Per market: each unit's latent bad debt split over its positions
+        pro rata to their losses (:func:`~ringfence.lab.vector.attribution.allocate_latent`).
+        """
+        state = self.ledger.state
+        by_pool: dict[str, float] = {}
+        by_market = np.zeros(len(self.layout.markets))
+        for unit in self.units:
+            positions = open_positions(state, unit)
+            if not positions:
+                continue
+            if unit.isolated:
+                margin = sum(position.isolated_margin_atoms for *_, position in positions)
+            else:
+                account = state.accounts.get(unit.key)
+                margin = account.balances.get(QUOTE, 0) if account is not None else 0
+            pnl = [
+                unrealised_pnl_atoms(position, to_wad(float(market_prices[i])), BASE_DECIMALS, QUOTE_DECIMALS)
+                for _, _, i, position in positions
+            ]
+            latent = latent_bad_debt(np.array([(margin + sum(pnl)) / QUOTE_UNIT]))
+            if latent[0] <= 0.0:
+                continue
+            pool_id = positions[0][0]
+            by_pool[pool_id] = by_pool.get(pool_id, 0.0) + float(latent[0])
+            shares = allocate_latent(latent, np.array([pnl], dtype=np.float64) / QUOTE_UNIT)[0]
+            for (_, _, market, _), amount in zip(positions, shares.tolist(), strict=True):
+                by_market[market] += amount
+        return by_pool, by_market
 
     # --- keepers ---------------------------------------------------------------------------
 
@@ -261,44 +303,10 @@ class Agents:
     # --- attacker ----------------------------------------------------------------------------
 
     def attack(self, step: int, now: int) -> None:
-        """Self-trade at ``open_step`` (long and short accounts), close the long and withdraw at ``exit_step``."""
-        attacker = self.scenario.attacker
-        if attacker is None:
+        """Let the attacker act (:mod:`.attacker`); its new accounts join the keepers' units."""
+        if self.attacker is None:
             return
-        market = self.layout.assets.index(attacker.market)
-        sub = self.layout.sub_account(market)
-        pool_id, market_id = self.layout.pool_of(market), self.layout.markets[market]
-        if step == max(attacker.open_step, 1):
-            self._attacker_open(attacker.collateral, attacker.leverage, market, sub, now)
-        if step == attacker.exit_step:
-            long_key = ("attacker-long", sub)
-            position = self.ledger.state.pools[pool_id].positions.get((long_key, market_id))
-            if position is not None:
-                self._try(Trade(*long_key, pool_id, market_id, -position.size_atoms, self.layout.mode, 0, 0, now))
-            for owner in ("attacker-long", "attacker-short"):
-                self._withdraw_all((owner, sub), now)
-
-    def _withdraw_all(self, key: tuple[str, int], now: int) -> None:
-        """Withdraw the account's whole quote balance if the engine lets it go (no open risk left)."""
-        account = self.ledger.state.accounts.get(key)
-        balance = account.balances.get(QUOTE, 0) if account is not None else 0
-        if balance > 0 and self._try(Withdraw(key[0], key[1], QUOTE, balance, now)) is not None:
-            self.attacker_profit_usd += balance / QUOTE_UNIT
-
-    def _attacker_open(self, collateral_usd: float, leverage: float, market: int, sub: int, now: int) -> None:
-        layout = self.layout
-        pool_id, market_id = layout.pool_of(market), layout.markets[market]
-        price = self.ledger.state.oracles[layout.assets[market]].accepted_price_wad or 1
-        size = int(collateral_usd * leverage * QUOTE_UNIT * BASE_UNIT * 10**12 / price)
-        collateral = to_atoms(collateral_usd)
-        isolated = layout.mode.value == "isolated"
-        for column, (owner, sign) in enumerate((("attacker-long", 1), ("attacker-short", -1))):
-            self.ledger.apply(Deposit(owner, sub, QUOTE, collateral, now))
-            self.attacker_profit_usd -= collateral_usd
-            trade = Trade(
-                owner, sub, pool_id, market_id, sign * size, layout.mode, collateral if isolated else 0, 0, now
-            )
-            self._try(trade)
-            draw = len(self.book.position_trader) + column
-            unit = MarginUnit((owner, sub), ((pool_id, market_id, market),), isolated, -1, draw)
-            self.units.append(unit)
+        known = len(self.attacker.units)
+        self.attacker.act(step, now)
+        self.units.extend(self.attacker.units[known:])
+        self.attacker_profit_usd = self.attacker.profit_usd

@@ -29,7 +29,7 @@ from ringfence.lab.exact.layout import (
     layout_venue,
     to_wad,
 )
-from ringfence.lab.exact.ledger import Ledger, Tally
+from ringfence.lab.exact.ledger import Ledger, Tally, VaultMarks
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
@@ -86,6 +86,9 @@ class _Run:
         self.scenario, self.layout, self.prices = scenario, layout, prices
         self.ledger = Ledger()
         self.tally = Tally()
+        self.marks = VaultMarks(
+            layout.markets, layout.assets, tuple(layout.pool_of(i) for i in range(len(layout.markets)))
+        )
         self.step_seconds = scenario.horizon.step_seconds
         self.last_published = [-1] * len(layout.assets)
         self.agents = Agents(scenario, layout, book, draws, self.ledger, self.tally)
@@ -116,6 +119,7 @@ class _Run:
         for index, pool_id in enumerate(self.layout.pools):
             self.insurance[index, step] = state.pools[pool_id].insurance_atoms / QUOTE_UNIT
         self.nav[:, step] = self.nav_now(step)
+        self.marks.mark(state, self.ledger.vault_flow_atoms, self.oracle_wad(step))
         self.open_notional[step] = self.agents.open_notional_usd(self.prices.market[:, step])
 
     def play(self) -> None:
@@ -124,6 +128,7 @@ class _Run:
         self.publish(0)
         for command in self.layout.setup:
             self.ledger.apply(command)
+        self.marks.start(self.ledger.state)
         self.agents.open_positions(self.now(0))
         self.agents.watch_pools(self.nav_now(0))
         self.record(0)
@@ -140,10 +145,14 @@ class _Run:
             self.agents.flee(step, now, self.nav_now(step))
             self.record(step)
 
+    def oracle_wad(self, step: int) -> dict[str, int]:
+        """Return ``step``'s oracle price of each asset as WAD (what the NAV and the marks read)."""
+        return {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
+
     def nav_now(self, step: int) -> list[float]:
         """Return each pool's LP NAV in USD at ``step``'s oracle prices (redemption side: the low bound)."""
         state = self.ledger.state
-        prices = {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
+        prices = self.oracle_wad(step)
         bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
         return [
             pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0] / QUOTE_UNIT
@@ -176,6 +185,8 @@ def run_exact(
     run.play()
     agents, tally = run.agents, run.tally
     liquidations = np.array(agents.liquidations, dtype=LIQUIDATION_DTYPE)
+    latent, latent_by_market = agents.latent_bad_debt_usd(run.prices.market[:, -1])
+    run.marks.write_off(latent_by_market)
     return RunResult(
         engine="exact",
         isolation=isolation,
@@ -193,8 +204,10 @@ def run_exact(
         lp_nav_usd=run.nav,
         lp_loss_usd=_per_pool(tally.lp_loss_atoms, layout.pools),
         adl_loss_usd=_per_pool(tally.adl_loss_atoms, layout.pools),
-        contagion_usd=tally.contagion_atoms / QUOTE_UNIT,
+        contagion_usd=run.marks.contagion_usd() + tally.adl_contagion_atoms / QUOTE_UNIT,
         open_notional_usd=run.open_notional,
         collateral_usd=agents.collateral_deposited_usd,
         attacker_profit_usd=agents.attacker_profit_usd,
+        latent_bad_debt_usd=np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64),
+        vault_pnl_by_market_usd=run.marks.last.copy(),
     )

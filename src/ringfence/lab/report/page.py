@@ -12,6 +12,7 @@ from ringfence.lab.report import plots
 from ringfence.lab.report.style import CSS
 from ringfence.lab.report.tables import (
     RUNG_LABELS,
+    containment_table,
     count,
     duration,
     frontier_table,
@@ -109,7 +110,7 @@ def _cards(summary: Summary) -> str:
 def _base(study: StudyResult, summary: Summary) -> str:
     first = study.base[0]
     runs = len(study.base)
-    losses = np.array([run.total_bad_debt_usd for run in study.base], dtype=np.float64)
+    losses = np.array([run.protocol_loss_usd for run in study.base], dtype=np.float64)
     parts = [
         "<h2>The scenario's own design</h2>",
         _engine(study, "base"),
@@ -207,6 +208,20 @@ def _keepers(study: StudyResult) -> str:
     )
 
 
+def _containment(study: StudyResult) -> str:
+    if not study.containment:
+        return ""
+    return "".join(
+        [
+            "<h2>Which mechanism contained the attack</h2>",
+            '<p class="note">Exact engine. The scenario\'s own design replayed on the same paths with one '
+            "mechanism switched off at a time; a mechanism the design does not use shows the design's own "
+            "figures. Means across runs; protocol loss includes latent bad debt.</p>",
+            containment_table(study.containment),
+        ]
+    )
+
+
 _METHOD = """
 <h2>How the numbers are defined</h2>
 <dl class="defs">
@@ -217,8 +232,11 @@ and Extreme VaR; Gauntlet's VaR is the same 95th percentile). A percentile of <i
 &lceil;p&middot;n/100&rceil;-th smallest loss, always a loss some run had.</dd>
 <dt>LaR95</dt><dd>The 95th percentile of liquidated value (notional closed by liquidations) across runs (Gauntlet,
 Liquidations at Risk).</dd>
-<dt>Contagion</dt><dd>Shortfall losses borne by LPs whose home market is not the market the shortfall came from,
-and by traders with no position in it.</dd>
+<dt>Latent bad debt</dt><dd>Protocol loss is bad debt plus the latent bad debt of positions still open and
+underwater at the end of a run (their negative equity at the final market price).</dd>
+<dt>Contagion</dt><dd>Per LP, the net loss it bears from markets other than its home market (the vault's P&amp;L
+attributed per market: fees, traders' realised and unrealised PnL, shortfall), summed over LPs; plus profit
+forgone by traders auto-deleveraged for another market's shortfall.</dd>
 <dt>Insurance drawdown</dt><dd>Per pool, the largest fall of the insurance fund from its running peak; a run's
 figure sums the pools.</dd>
 <dt>Capital efficiency</dt><dd>Time-averaged open notional divided by the collateral traders deposited (initial
@@ -241,7 +259,16 @@ def page(study: StudyResult) -> str:
             "observed, not estimates of a distribution's tail.</p>"
         )
     body = "".join(
-        [_header(study), warning, _base(study, summary), _ladder(study), _frontier(study), _keepers(study), _METHOD]
+        [
+            _header(study),
+            warning,
+            _base(study, summary),
+            _ladder(study),
+            _frontier(study),
+            _keepers(study),
+            _containment(study),
+            _METHOD,
+        ]
     )
     title = escape(f"Stress report: {study.scenario_name}")
     return (

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from html import escape
 
 from ringfence.lab.metrics import Summary
-from ringfence.lab.study import FrontierPoint, KeeperSweepPoint, LadderRow
+from ringfence.lab.study import ContainmentRow, FrontierPoint, KeeperSweepPoint, LadderRow
 
 __all__ = [
+    "containment_table",
     "count",
     "duration",
     "frontier_table",
@@ -182,3 +183,18 @@ def keeper_table(points: Sequence[KeeperSweepPoint]) -> str:
         for point in sorted(points, key=lambda point: point.latency_seconds)
     ]
     return table(["keeper latency", "bad debt mean", "VaR95", "liquidation delay mean"], rows, numeric_from=0)
+
+
+def containment_table(rows: Sequence[ContainmentRow]) -> str:
+    """Tabulate which mechanism contained the attack: the design, then each mechanism switched off."""
+    body = [
+        [
+            "as designed" if row.mechanism == "none" else f"{row.mechanism} off",
+            row.change if row.switched or row.mechanism == "none" else f"{row.change} (same figures)",
+            usd(row.attacker_profit_mean_usd),
+            usd(row.protocol_loss_mean_usd),
+            usd(row.contagion_mean_usd),
+        ]
+        for row in rows
+    ]
+    return table(["mechanism", "change", "attacker profit", "protocol loss", "contagion"], body, numeric_from=2)

@@ -131,15 +131,11 @@ def settle_closes(book: Book, static: Static, records: Records, step: int, close
     shortfall = _floats(joined, "shortfall")
     vault_flow = _floats(joined, "fee") - _floats(joined, "realised") - shortfall + drawn
     np.add.at(book.vault, (path, pool), vault_flow)
+    np.add.at(book.market_flow, (path, market), vault_flow)
     np.add.at(book.insurance, (path, pool), _floats(joined, "penalty") - drawn)
     np.add.at(book.bad_debt, (path, pool), shortfall)
     lp_loss = shortfall - drawn
     np.add.at(book.lp_loss, (path, pool), lp_loss)
-    pool_shares = (book.lp_shares @ static.lp_pool)[path, pool]
-    others = np.divide(
-        pool_shares - book.lp_shares[path, market], pool_shares, out=np.zeros_like(pool_shares), where=pool_shares > 0
-    )
-    np.add.at(book.contagion, path, lp_loss * others)
     rows = np.zeros(path.shape[0], dtype=LIQUIDATION_DTYPE)
     rows["step"] = step
     rows["pool"] = pool

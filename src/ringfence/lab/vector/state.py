@@ -102,7 +102,8 @@ class Book:
     """``(P, Q)``: the sum of open positions' signed basis per pool (traders' PnL = Σ size·price − this)."""
     bad_debt: FloatArray
     lp_loss: FloatArray
-    contagion: FloatArray
+    market_flow: FloatArray
+    """``(P, M)``: the LP vault's cash flows booked by each market (fees, realised PnL, shortfall, insurance)."""
     collateral: FloatArray
 
     @property
@@ -189,6 +190,6 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         pool_basis=tile(opening.basis @ one_hot(design.position_pool, n_pools)),
         bad_debt=zeros.copy(),
         lp_loss=zeros.copy(),
-        contagion=np.zeros(n_paths),
+        market_flow=tile(opening.fee @ by_market),
         collateral=np.full(n_paths, float(traders.collateral_usd.sum())),
     )
