@@ -99,34 +99,43 @@ def _overlap(low: Estimate | None, high: Estimate | None) -> bool:
     return high.low <= low.high
 
 
-def _ladder_clause(rows: Sequence[LadderRow], field: str, what: str) -> str:
+def _ladder_item(rows: Sequence[LadderRow], field: str, what: str) -> str:
     best, worst = _extremes(rows, field)
-    if float(getattr(worst.summary, field)) == 0.0:
-        return f"{escape(what)} is $0 on every rung"
+    if float(getattr(worst.summary, field)) == float(getattr(best.summary, field)):
+        return f"<li><b>{escape(what)}</b> is {_figure(worst.summary, field)} on every rung.</li>"
     text = (
-        f"{escape(what)} runs from {_figure(best.summary, field)} ({escape(RUNG_LABELS[best.isolation])}) "
-        f"to {_figure(worst.summary, field)} ({escape(RUNG_LABELS[worst.isolation])})"
+        f"<li><b>{escape(what)}</b> runs from {_figure(best.summary, field)} "
+        f"({escape(RUNG_LABELS[best.isolation])}) to {_figure(worst.summary, field)} "
+        f"({escape(RUNG_LABELS[worst.isolation])})"
     )
     if _overlap(best.summary.intervals.get(field), worst.summary.intervals.get(field)):
-        return text + ", though the two intervals overlap: these runs do not tell those rungs apart"
-    return text
+        return text + ", but the two intervals overlap: these runs do not tell those rungs apart.</li>"
+    return text + ".</li>"
 
 
-def _ladder_sentence(study: StudyResult) -> str:
-    clauses = [
-        _ladder_clause(study.ladder, "bad_debt_mean_usd", "mean bad debt"),
-        _ladder_clause(
-            study.ladder,
-            "contagion_mean_usd",
-            "mean contagion (loss borne by those with no position in the defaulting market)",
-        ),
+def _ladder_list(study: StudyResult) -> str:
+    items = [
+        _ladder_item(study.ladder, "bad_debt_mean_usd", "Mean bad debt"),
+        _ladder_item(study.ladder, "contagion_mean_usd", "Mean contagion"),
     ]
     if has_attacker(study):
-        clauses.append(_ladder_clause(study.ladder, "attacker_profit_mean_usd", "the attacker's mean profit"))
+        items.append(_ladder_item(study.ladder, "attacker_profit_mean_usd", "The attacker's mean profit"))
     return (
-        f"Across the {len(study.ladder)} rungs of the isolation ladder (the same paths on each), "
-        + "; ".join(clauses)
-        + "."
+        f"<p>Across the {len(study.ladder)} rungs of the isolation ladder (the same paths on each; contagion is "
+        f'the loss borne by those with no position in the defaulting market):</p><ul class="ladder-findings">'
+        + "".join(items)
+        + "</ul>"
+    )
+
+
+def _interval_note(study: StudyResult, summary: Summary) -> str:
+    methods = interval_methods([summary, *(row.summary for row in study.ladder)])
+    if methods:
+        return "Figures in brackets are 95% confidence intervals (" + "; ".join(escape(m) for m in methods) + ")."
+    runs = study.runs_per_design
+    return (
+        f"This study computed no confidence intervals: every figure is a point estimate from {runs:,} "
+        f"run{'s' if runs != 1 else ''} per design, so small differences between designs may be noise."
     )
 
 
@@ -135,23 +144,9 @@ def key_finding(study: StudyResult, summary: Summary) -> str:
     sentences = [_loss_sentence(study, summary), _tail_sentence(summary)]
     if has_attacker(study):
         sentences.append(f"The attacker's mean profit is {_figure(summary, 'attacker_profit_mean_usd')}.")
-    if len(study.ladder) > 1:
-        sentences.append(_ladder_sentence(study))
-    methods = interval_methods([summary, *(row.summary for row in study.ladder)])
-    if methods:
-        note = (
-            "Figures in brackets are 95% confidence intervals ("
-            + "; ".join(escape(method) for method in methods)
-            + ")."
-        )
-    else:
-        note = (
-            "This study computed no confidence intervals: every figure is a point estimate from "
-            f"{study.runs_per_design:,} run{'s' if study.runs_per_design != 1 else ''} per design, so small "
-            "differences between designs may be noise."
-        )
-    body = " ".join(sentences)
+    ladder = _ladder_list(study) if len(study.ladder) > 1 else ""
     return (
         '<section class="finding" data-section="key-finding"><h2>Key finding</h2>'
-        f'<p class="headline">{body}</p><p class="note">{note}</p></section>'
+        f'<p class="headline">{" ".join(sentences)}</p>{ladder}'
+        f'<p class="note">{_interval_note(study, summary)}</p></section>'
     )

@@ -118,7 +118,11 @@ def _cards(summary: Summary, *, attacker: bool) -> str:
     if attacker:
         cards.append(("attacker profit, mean", "attacker_profit_mean_usd", "usd", "withdrawn minus deposited"))
     body = "".join(
-        _card(label, estimate_cell(float(getattr(summary, field)), summary.intervals.get(field), kind), note)
+        _card(
+            label,
+            estimate_cell(float(getattr(summary, field)), summary.intervals.get(field), kind, label_interval=True),
+            note,
+        )
         for label, field, kind, note in cards
     )
     liquidations = _card(

@@ -21,12 +21,14 @@ import numpy as np
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.typing import RcKeyType
 from numpy.typing import NDArray
 
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.metrics import Summary, order_rank
-from ringfence.lab.report.tables import RUNG_LABELS, money, runs_needed_text, swing
+from ringfence.lab.report.tables import RUNG_LABELS, money, runs_needed_text, swing_order
 from ringfence.lab.results import ISOLATION_LEVELS, RunResult
 from ringfence.lab.study import FrontierPoint, KeeperSweepPoint, LadderRow, SensitivityBar
 
@@ -488,12 +490,12 @@ def sensitivity(base: Estimate, bars: Sequence[SensitivityBar]) -> Figure:
 
     Whiskers are each setting's 95% interval; the shaded band is the interval at the scenario's own inputs.
     """
-    ordered = sorted(bars, key=lambda bar: (swing(bar) is None, -(swing(bar) or 0.0)))
+    ordered = sorted(bars, key=swing_order)
     figure, (axis,) = _figure(9.0, 1.0 + 0.55 * max(1, len(ordered)))
     centre = 0.0 if base.value is None else base.value
     if base.low is not None and base.high is not None:
         axis.axvspan(base.low, base.high, color=MUTED, alpha=0.15, linewidth=0)
-    axis.axvline(centre, color=INK, linewidth=1.0, label=f"scenario as written {money(centre)}")
+    axis.axvline(centre, color=INK, linewidth=1.0)
     ends = [centre]
     for row, bar in enumerate(ordered):
         for estimate, colour, setting in (
@@ -502,8 +504,11 @@ def sensitivity(base: Estimate, bars: Sequence[SensitivityBar]) -> Figure:
         ):
             end = _tornado_end(axis, row, centre, estimate, colour, setting)
             ends.extend([] if end is None else [end, estimate.low or end, estimate.high or end])
-    axis.barh([], [], color=PALETTE[0], label="input at its low setting")
-    axis.barh([], [], color=PALETTE[3], label="input at its high setting")
+    handles = [
+        Line2D([], [], color=INK, linewidth=1.0, label=f"scenario as written {money(centre)}"),
+        Patch(color=PALETTE[0], label="input at its low setting"),
+        Patch(color=PALETTE[3], label="input at its high setting"),
+    ]
     axis.set_yticks(range(len(ordered)), [bar.parameter for bar in ordered])
     axis.invert_yaxis()
     axis.grid(axis="y", visible=False)
@@ -512,5 +517,5 @@ def sensitivity(base: Estimate, bars: Sequence[SensitivityBar]) -> Figure:
     axis.margins(x=0.12)
     if min(ends) >= 0.0:
         axis.set_xlim(max(0.0, axis.get_xlim()[0]), None)
-    _legend_above(axis, 3)
+    axis.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=3, borderaxespad=0.0)
     return figure

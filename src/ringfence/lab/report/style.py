@@ -63,6 +63,8 @@ thead th:first-child { background: var(--wash); }
 }
 .finding h2 { border-top: none; margin: .6rem 0 .2rem; padding-top: 0; }
 .finding .headline { font-size: 1.08rem; line-height: 1.6; max-width: 62rem; }
+.finding ul.ladder-findings { margin: .2rem 0 .6rem; padding-left: 1.3rem; }
+.finding ul.ladder-findings li { margin: .2rem 0; }
 .not-computed { margin: -.6rem 0 1rem; }
 .card .value .figure { display: block; }
 .card .value .ci { display: block; font-size: .75rem; font-weight: 400; color: var(--muted); margin-top: .1rem; }

@@ -32,6 +32,7 @@ __all__ = [
     "sensitivity_table",
     "share",
     "swing",
+    "swing_order",
     "table",
     "usd",
 ]
@@ -115,7 +116,9 @@ def _parts(value: float | None, estimate: Estimate | None, kind: str) -> tuple[s
     if estimate.low is None or estimate.high is None:
         return formatter(estimate.value, 3), None
     figure, low, high = _distinct(estimate.value, estimate.low, estimate.high, formatter)
-    return figure, f"{low}–{high}"
+    # an en dash between two negative numbers ("−$16.5k–−$13.5k") reads as a subtraction
+    joint = " to " if min(estimate.low, estimate.high) < 0 else "–"
+    return figure, f"{low}{joint}{high}"
 
 
 def estimate_text(value: float | None, estimate: Estimate | None, kind: str = "usd") -> str:
@@ -137,12 +140,15 @@ def estimate_text(value: float | None, estimate: Estimate | None, kind: str = "u
     return figure if interval is None else f"{figure} (95% CI {interval})"
 
 
-def estimate_cell(value: float | None, estimate: Estimate | None, kind: str = "usd") -> Html:
+def estimate_cell(
+    value: float | None, estimate: Estimate | None, kind: str = "usd", *, label_interval: bool = False
+) -> Html:
     """Format a figure for a table cell: the number, and below it its 95% interval (``low–high``) in small type."""
     figure, interval = _parts(value, estimate, kind)
     if figure is None:
         return Html(f'<span class="needs">{escape(interval or "")}</span>')
-    below = "" if interval is None else f'<span class="ci">{escape(interval)}</span>'
+    prefix = "95% CI " if label_interval else ""
+    below = "" if interval is None else f'<span class="ci">{escape(prefix + interval)}</span>'
     return Html(f'<span class="figure">{escape(figure)}</span>{below}')
 
 
@@ -306,9 +312,9 @@ def assumptions_table(assumptions: Sequence[Assumption]) -> str:
 
 
 def sensitivity_table(base: Estimate, bars: Sequence[SensitivityBar]) -> str:
-    """Tabulate the tornado: the figure with each input at its low and high setting, and the swing."""
+    """Tabulate the tornado in the chart's order: the figure with each input at its low and high setting, the swing."""
     rows: list[list[str]] = [["scenario as written", "", estimate_cell(base.value, base), "", ""]]
-    for bar in bars:
+    for bar in sorted(bars, key=swing_order):
         rows.append(
             [
                 bar.parameter,
@@ -320,6 +326,12 @@ def sensitivity_table(base: Estimate, bars: Sequence[SensitivityBar]) -> str:
         )
     headers = ["input", "low / high setting", "at low", "at high", "swing"]
     return table(headers, rows, numeric_from=2)
+
+
+def swing_order(bar: SensitivityBar) -> tuple[bool, float]:
+    """Sort key of the tornado: widest swing first, bars without both values last."""
+    width = swing(bar)
+    return (width is None, -(width or 0.0))
 
 
 def swing(bar: SensitivityBar) -> float | None:
