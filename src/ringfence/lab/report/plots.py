@@ -111,6 +111,10 @@ def svg(figure: Figure, name: str) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    # matplotlib names a clip path by a hash of its rectangle at full float precision, where the layout's last
+    # bits can differ between two renders of the same figure; number them in page order instead
+    for index, clip in enumerate(dict.fromkeys(re.findall(r'<clipPath id="([^"]+)"', text))):
+        text = text.replace(f'"{clip}"', f'"{name}-clip{index}"').replace(f"(#{clip})", f"(#{name}-clip{index})")
     return re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', text, count=1)
 
 
@@ -145,16 +149,31 @@ class MoneyFormatter(ticker.Formatter):
     the largest tick, the decimals from the smallest step between ticks, so neighbouring labels differ.
     """
 
+    def __init__(self) -> None:
+        self._ticks = np.zeros(0, dtype=np.float64)
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        """Remember the axis's tick positions (the unit and the decimals are chosen from all of them)."""
+        self._ticks = np.sort(np.asarray(locs, dtype=np.float64))
+
     def __call__(self, x: float, pos: int | None = None) -> str:
         """Return the label of the tick at ``x``."""
-        locs = np.sort(np.asarray(self.locs, dtype=np.float64)) if len(self.locs) else np.array([x])
+        locs = self._ticks if self._ticks.size else np.array([x])
         top = float(np.max(np.abs(locs)))
         unit, suffix = next(((size, name) for size, name in _AXIS_UNITS if top >= size), (1.0, ""))
+        scaled = locs / unit
         steps = np.diff(locs)
-        steps = steps[steps > 0]
-        step = float(steps.min()) / unit if steps.size else 1.0
-        decimals = 0 if step >= 1 else min(4, -math.floor(math.log10(step) + 1e-9))
-        if abs(x) < step * unit * 1e-6:
+        step = float(steps[steps > 0].min()) if np.any(steps > 0) else unit
+        # the fewest decimals that print every tick exactly (to a thousandth of the step)
+        decimals = next(
+            (
+                places
+                for places in range(7)
+                if np.all(np.abs(np.round(scaled, places) - scaled) * unit <= step * 1e-3)
+            ),
+            6,
+        )
+        if abs(x) < step * 1e-6:
             return "$0"
         sign = "−" if x < 0 else ""
         return f"{sign}${abs(x) / unit:,.{decimals}f}{suffix}"
