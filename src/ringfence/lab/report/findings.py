@@ -48,7 +48,14 @@ def interval_methods(summaries: Sequence[Summary]) -> tuple[str, ...]:
         estimate.method
         for summary in summaries
         for pool in summary.per_pool
-        for estimate in (pool.bad_debt_mean, pool.var95, pool.evar99, pool.lar95)
+        for estimate in (
+            pool.bad_debt_mean,
+            pool.var95,
+            pool.evar99,
+            pool.lar95,
+            pool.lp_pnl_mean,
+            pool.insurance_drawdown_mean,
+        )
     }
     return tuple(sorted(methods))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import io
-import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -166,11 +165,7 @@ class MoneyFormatter(ticker.Formatter):
         step = float(steps[steps > 0].min()) if np.any(steps > 0) else unit
         # the fewest decimals that print every tick exactly (to a thousandth of the step)
         decimals = next(
-            (
-                places
-                for places in range(7)
-                if np.all(np.abs(np.round(scaled, places) - scaled) * unit <= step * 1e-3)
-            ),
+            (places for places in range(7) if np.all(np.abs(np.round(scaled, places) - scaled) * unit <= step * 1e-3)),
             6,
         )
         if abs(x) < step * 1e-6:

@@ -61,12 +61,17 @@ _MONEY_UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "k"), (1.0, ""))
 
 
 def money(value: float | None, digits: int = 3) -> str:
-    """Format dollars compactly to ``digits`` significant figures: ``$42.6k``, ``$37.8M``, ``$812``, ``−$1.25M``."""
+    """Format dollars compactly to ``digits`` significant figures: ``$42.6k``, ``$37.8M``, ``$812``, ``−$1.25M``.
+
+    Amounts below half a cent print as ``<$0.01`` (not as ``$0``: they are not zero).
+    """
     if value is None:
         return DASH
     if value == 0 or not math.isfinite(value):
         return "$0" if value == 0 else f"${value}"
     sign = "−" if value < 0 else ""
+    if abs(value) < 0.005:
+        return f"{sign}<$0.01"  # float dust (1e-11 of rounding) is no figure to print with 3 digits
     rounded = float(f"{abs(value):.{digits}g}")
     unit, suffix = next(((size, name) for size, name in _MONEY_UNITS if rounded >= size), (1.0, ""))
     scaled = rounded / unit
@@ -156,7 +161,7 @@ def duration(total_seconds: float) -> str:
     """Format a span of time in its largest whole-ish unit: ``90 s``, ``15 min``, ``4 h``, ``30 d``."""
     for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
         if total_seconds >= size:
-            return f"{total_seconds / size:,.4g} {unit}"
+            return f"{total_seconds / size:,.3g} {unit}"
     return f"{total_seconds:,.4g} s"
 
 
