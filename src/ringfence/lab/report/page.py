@@ -320,6 +320,10 @@ cover), whoever absorbed it: insurance, backstop budget, ADL or LPs. Per pool, t
 <dt>VaR95, EVaR99</dt><dd>The 95th and 99th percentiles of protocol loss across runs (Chaos Labs' Value at Risk
 and Extreme VaR; Gauntlet's VaR is the same 95th percentile). A percentile of <i>n</i> runs is the
 &lceil;p&middot;n/100&rceil;-th smallest loss, always a loss some run had.</dd>
+<dt>95% confidence interval; "needs &ge; N runs"</dt><dd>Beside or below a figure, the range that covers its
+true value in 95% of studies like this one (the method is named under the key finding). A figure the runs cannot
+support (a tail with too few runs beyond its percentile) is not printed: the report gives the fewest runs that
+would support it.</dd>
 <dt>LaR95</dt><dd>The 95th percentile of liquidated value (notional closed by liquidations) across runs (Gauntlet,
 Liquidations at Risk).</dd>
 <dt>Contagion</dt><dd>Shortfall losses borne by LPs whose home market is not the market the shortfall came from,
