@@ -17,7 +17,8 @@ Example::
     steps = 720
     step_seconds = 3600
 
-    [price]                      # kind: gbm | jump_diffusion | garch | correlated_gbm | historical | event
+    [price]                      # kind: gbm | jump_diffusion | garch | correlated_gbm |
+                                 #       correlated_jump_diffusion | historical | event
     kind = "gbm"
     initial_price = 2000.0
     drift = 0.0                  # per year
@@ -38,6 +39,12 @@ Example::
     count = 3
     latency_seconds = 12
     failure_probability = 0.1
+
+A stress run adds ``[venue]`` with ``[[venue.markets]]`` entries, each with its own depth:
+``daily_volume_usd`` and ``impact_coefficient`` (the square-root law, see :func:`market_impact`)
+or an explicit ``depth_usd``; ``[liquidity]`` keeps only ``recovery_half_life_seconds``. Magnitudes
+are bounded (e.g. ``volatility`` at most :data:`MAX_VOLATILITY`): an absurd value is refused at load,
+naming its key and the allowed range, before any run.
 
 A ``historical`` process names a CSV (``csv = "../shared/data/eth.csv"``, relative to the scenario
 file) that is read and checked when the scenario loads; see :mod:`ringfence.lab.history`.
