@@ -33,9 +33,16 @@ N_PATHS = 2
 
 
 @st.composite
-def markets(draw: st.DrawFn, n_markets: int) -> list[dict[str, Any]]:
+def markets(draw: st.DrawFn, n_markets: int, with_depth: bool) -> list[dict[str, Any]]:
     designs = []
     for asset in ASSETS[:n_markets]:
+        # Deep enough that no step's liquidations move a price 100-fold: the exact layout's oracle
+        # jump guard (100x) would hold such a move back, which the vector engine does not model.
+        # Each market draws its own depth, explicit or from the square-root law (daily volume and
+        # the GBM's volatility 0.5/sqrt(365) with Y = 1: the same order as the explicit depths).
+        depth = draw(st.sampled_from([{}, {"depth_usd": 100_000.0}, {"depth_usd": 1_000_000.0}]))
+        volume = {"daily_volume_usd": draw(st.sampled_from([200.0, 2_000.0])), "impact_coefficient": 1.0}
+        liquidity = (volume if draw(st.booleans()) else depth) if with_depth else {}
         initial = draw(st.floats(0.05, 0.4))
         designs.append(
             {
@@ -46,6 +53,7 @@ def markets(draw: st.DrawFn, n_markets: int) -> list[dict[str, Any]]:
                 "insurance": draw(st.sampled_from([0.0, 200.0, 5_000.0])),
                 "pnl_weight": draw(st.sampled_from([1.0, 0.8])),
                 "taker_fee": draw(st.sampled_from([0.0, 0.001])),
+                **liquidity,
             }
         )
     return designs
@@ -67,7 +75,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "staleness_seconds": staleness if staleness is None or staleness > latency else None,
         },
         "venue": {
-            "markets": draw(markets(n_markets)),
+            "markets": draw(markets(n_markets, draw(st.booleans()))),
             "pool": {
                 "liquidation_penalty": draw(st.floats(0.0, 0.05)),
                 "liquidator_share": draw(st.floats(0.0, 1.0)),
@@ -102,10 +110,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         },
         "liquidity_providers": {"flee_drawdown": draw(st.sampled_from([1.0, 0.005])), "flee_share": 0.5},
     }
-    if draw(st.booleans()):
-        # Deep enough that no step's liquidations move a price 100-fold: the exact layout's oracle
-        # jump guard (100x) would hold such a move back, which the vector engine does not model.
-        changes["liquidity"] = {"depth_usd": draw(st.sampled_from([100_000.0, 1_000_000.0]))}
     return stress_scenario(**changes)
 
 

@@ -146,9 +146,8 @@ def test_lps_flee_a_drawdown_once_and_the_reserve_rule_can_make_them_wait() -> N
 def test_liquidation_sales_move_the_next_prices_and_the_impact_decays() -> None:
     # The step-2 close sells 4250: impact -1 * sqrt(4250 / 1e6) = -0.0651920; at step 3 the market is
     # 85 * exp(-0.0651920), at step 4 half of that impact is left (half-life = one step).
-    scenario = stress_scenario(
-        liquidity={"depth_usd": 1_000_000.0, "impact_coefficient": 1.0, "recovery_half_life_seconds": 3600.0}
-    )
+    market = {**stress_scenario().venue.markets[0].model_dump(), "depth_usd": 1_000_000.0, "impact_coefficient": 1.0}  # type: ignore[union-attr]
+    scenario = stress_scenario(venue={"markets": [market]}, liquidity={"recovery_half_life_seconds": 3600.0})
     result = run_one(scenario, [[100.0, 100.0, 85.0, 85.0, 85.0]])
     impact = -np.sqrt(4250.0 / 1_000_000.0)
     np.testing.assert_allclose(result.market_prices[0, 3:], [85.0 * np.exp(impact), 85.0 * np.exp(impact / 2)])
@@ -243,8 +242,10 @@ def test_keeper_capital_serves_the_largest_units_first() -> None:
 
 
 def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_binds() -> None:
+    deep = [{**market, "depth_usd": 200_000.0} for market in TWO_MARKETS["venue"]["markets"]]  # type: ignore[index]
     scenario = stress_scenario(
-        **TWO_MARKETS,
+        price=TWO_MARKETS["price"],
+        venue={"markets": deep},
         horizon={"steps": 30},
         population={
             "traders": 60,
@@ -257,7 +258,6 @@ def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_bin
             "top_up_probability": 0.3,
         },
         keepers={"count": 3, "failure_probability": 0.3, "latency_seconds": 3600},
-        liquidity={"depth_usd": 200_000.0},
         liquidity_providers={"flee_drawdown": 0.001},
     )
     rich = scenario.model_copy(update={"keepers": scenario.keepers.model_copy(update={"capital": 1e30})})  # type: ignore[union-attr]

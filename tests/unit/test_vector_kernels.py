@@ -207,8 +207,21 @@ def test_ordered_waterfall_equals_the_sequential_rule(
 def test_square_root_impact_moves_against_the_flow() -> None:
     # Net sales 250,000 into a depth of 1,000,000 at coefficient 0.5: -0.5 * sqrt(0.25) = -0.25.
     # Net buys 40,000 at coefficient 1: +sqrt(0.04) = +0.2.  No flow: no impact.
-    np.testing.assert_allclose(square_root_impact(a(250_000.0), 1_000_000.0, 0.5), [-0.25])
-    np.testing.assert_allclose(square_root_impact(a(-40_000.0, 0.0), 1_000_000.0, 1.0), [0.2, 0.0])
+    np.testing.assert_allclose(square_root_impact(a(250_000.0), a(1_000_000.0), a(0.5)), [-0.25])
+    np.testing.assert_allclose(square_root_impact(a(-40_000.0, 0.0), a(1_000_000.0), a(1.0)), [0.2, 0.0])
+
+
+def test_square_root_impact_takes_one_depth_per_market() -> None:
+    # Two markets, the same 1,000,000 sold into each: the deep one (depth 1e8, coefficient 0.5)
+    # moves -0.5 * sqrt(0.01) = -0.05, the thin one (1e6, coefficient 1) -1 * sqrt(1) = -1; a
+    # market without impact (coefficient 0, infinite depth) does not move. Against (M, P) flow
+    # the per-market arrays broadcast as columns.
+    depth, coefficient = a(1e8, 1e6, np.inf), a(0.5, 1.0, 0.0)
+    np.testing.assert_allclose(square_root_impact(a(1e6, 1e6, 1e6), depth, coefficient), [-0.05, -1.0, 0.0])
+    flow = np.array([[1e6, -4e6], [1e6, 0.0], [5.0, 5.0]])
+    np.testing.assert_allclose(
+        square_root_impact(flow, depth[:, None], coefficient[:, None]), [[-0.05, 0.1], [-1.0, 0.0], [0.0, 0.0]]
+    )
 
 
 def test_slippage_is_two_thirds_of_the_final_impact() -> None:

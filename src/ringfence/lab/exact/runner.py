@@ -8,8 +8,6 @@ scale and returns a :class:`~ringfence.lab.results.RunResult`. Everything the en
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -33,7 +31,7 @@ from ringfence.lab.exact.ledger import Ledger, Tally, VaultMarks
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
-from ringfence.lab.scenario import Scenario
+from ringfence.lab.scenario import Scenario, market_impact
 from ringfence.lab.vector.kernels import impact_decay, square_root_impact
 
 __all__ = ["run_exact"]
@@ -54,11 +52,11 @@ class _Prices:
         self.impact = np.zeros(shape)
         self.market = self.exogenous.copy()
         self.oracle = self.exogenous_oracle.copy()
-        liquidity = scenario.liquidity
-        self.depth = math.inf if liquidity is None else liquidity.depth_usd
-        self.coefficient = 0.0 if liquidity is None else liquidity.impact_coefficient
-        half_life = math.inf if liquidity is None else liquidity.recovery_half_life_seconds
-        self.decay = impact_decay(scenario.horizon.step_seconds, half_life)
+        impact = market_impact(scenario)
+        per_market = [impact.assets.index(asset) for asset in layout.assets]
+        self.depth = np.asarray(impact.depth_usd, dtype=np.float64)[per_market]
+        self.coefficient = np.asarray(impact.coefficient, dtype=np.float64)[per_market]
+        self.decay = impact_decay(scenario.horizon.step_seconds, scenario.liquidity.recovery_half_life_seconds)
 
     def advance(self, step: int, flow_impact: FloatArray) -> None:
         """Carry impact into ``step`` and set its market and oracle prices."""

@@ -296,7 +296,7 @@ def _depth(run: _Run) -> FloatArray:
     """Step 6: each market's net liquidated notional of the step becomes its next flow impact ``(M, P)``."""
     rules, records = run.static.rules, run.records
     flow = records.net_flow(*run.exogenous.shape[:2])
-    impact = square_root_impact(flow, rules.depth_usd, rules.impact_coefficient)
+    impact = square_root_impact(flow, rules.depth_usd[:, None], rules.impact_coefficient[:, None])
     records.close_step(impact)
     return impact
 

@@ -194,14 +194,20 @@ def close_position(
     )
 
 
-def square_root_impact(net_notional: FloatArray, depth_usd: float, coefficient: float) -> FloatArray:
+def square_root_impact(net_notional: FloatArray, depth_usd: FloatArray, coefficient: FloatArray) -> FloatArray:
     """Return the log-price impact of a net liquidated notional: ``−sign(Q)·coefficient·√(|Q|/depth)``.
 
-    ``Q > 0`` is net selling (closed longs). Square-root impact: R. Almgren, C. Thum,
-    E. Hauptmann, H. Li, "Direct estimation of equity market impact", *Risk* 18 (2005);
-    J. Gatheral, "No-dynamic-arbitrage and market impact", *Quantitative Finance* 10 (2010).
+    ``Q > 0`` is net selling (closed longs). ``depth_usd`` and ``coefficient`` are per asset and
+    broadcast against ``net_notional`` (shape ``(M,)`` for one path; pass ``[:, None]`` against
+    ``(M, P)``); a market without impact has coefficient 0 and infinite depth. With the square-root
+    law (``ringfence.lab.scenario.market_impact``) the coefficient is ``Y·σ_daily`` and the depth
+    the daily volume. Square-root impact: R. Almgren, C. Thum, E. Hauptmann, H. Li, "Direct
+    estimation of equity market impact", *Risk* 18 (2005); B. Tóth et al., *Phys. Rev. X* 1 (2011);
+    J.-P. Bouchaud et al., *Trades, Quotes and Prices* (2018), ch. 12.
     """
-    return np.asarray(-np.sign(net_notional) * coefficient * np.sqrt(np.abs(net_notional) / depth_usd))
+    depth = np.asarray(depth_usd, dtype=np.float64)
+    scale = np.asarray(coefficient, dtype=np.float64)
+    return np.asarray(-np.sign(net_notional) * scale * np.sqrt(np.abs(net_notional) / depth))
 
 
 def slippage(notional: FloatArray, flow_impact: FloatArray) -> FloatArray:
