@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ringfence.core.commands import Command
+from ringfence.core.commands import Command, Deposit, Withdraw
 from ringfence.core.decide import decide
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve
@@ -27,18 +27,34 @@ __all__ = ["Ledger", "LiquidationOutcome", "Tally"]
 
 
 class Ledger:
-    """A ``LedgerState`` driven by commands; a rejected command raises and changes nothing."""
+    """A ``LedgerState`` driven by commands; a rejected command raises and changes nothing.
+
+    ``external_atoms`` keeps each owner's net deposits of each asset (deposits − withdrawals): what
+    came into the venue from outside, for the conservation sum (``RunResult.party_pnl_usd``).
+    """
 
     def __init__(self) -> None:
         self.state = LedgerState()
         self.commands = 0
+        self.external_atoms: dict[tuple[str, str], int] = {}
 
     def apply(self, command: Command) -> list[Event]:
         """Decide and apply ``command``; return its events."""
-        events = decide(self.state, command)
+        return self.commit(command, self.decide(command))
+
+    def decide(self, command: Command) -> list[Event]:
+        """Return the events ``command`` would record, changing nothing (``decide`` is pure)."""
+        return decide(self.state, command)
+
+    def commit(self, command: Command, events: list[Event]) -> list[Event]:
+        """Apply the events :meth:`decide` returned for ``command`` (nothing ran in between)."""
         for event in events:
             evolve(self.state, event)
         self.commands += 1
+        if isinstance(command, Deposit | Withdraw):
+            key = (command.owner, command.asset)
+            sign = 1 if isinstance(command, Deposit) else -1
+            self.external_atoms[key] = self.external_atoms.get(key, 0) + sign * command.amount_atoms
         return events
 
 

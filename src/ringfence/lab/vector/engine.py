@@ -33,7 +33,7 @@ from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
 from ringfence.lab.vector.opening import open_positions
-from ringfence.lab.vector.settle import settle_closes
+from ringfence.lab.vector.settle import party_pnl, settle_closes
 from ringfence.lab.vector.state import Book, Records, Static, initial_book
 from ringfence.lab.vector.support import check_vector_support
 
@@ -216,7 +216,7 @@ def _depth(run: _Run) -> FloatArray:
     rules, records = run.static.rules, run.records
     flow = records.net_flow(*run.exogenous.shape[:2])
     impact = square_root_impact(flow, rules.depth_usd, rules.impact_coefficient)
-    records.close_step(impact)
+    records.close_step()
     return impact
 
 
@@ -244,6 +244,7 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
 def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_seconds: int) -> tuple[RunResult, ...]:
     design, book = run.static.design, run.book
     liquidations = run.records.by_path(book.paths)
+    parties = party_pnl(book, run.static, run.market_prices[:, :, -1])
     return tuple(
         RunResult(
             engine="vector",
@@ -266,6 +267,10 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
             open_notional_usd=run.open_notional[path].copy(),
             collateral_usd=float(book.collateral[path]),
             attacker_profit_usd=0.0,
+            execution_cost_usd=book.execution_cost[path].copy(),
+            gas_usd=float(book.keeper_gas[path] + book.protocol_gas[path]),
+            unserved_liquidations=int(book.unserved[path]),
+            party_pnl_usd={party: float(values[path]) for party, values in parties.items()},
         )
         for path in range(book.paths)
     )
