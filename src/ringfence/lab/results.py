@@ -108,7 +108,7 @@ class RunResult:
         Gas paid for liquidation transactions (keepers' and the protocol's liquidator's).
     unserved_liquidations:
         Liquidations no keeper took for lack of profit (an eligible unit, a keeper available, a
-        bonus not above the gas), counted once per unit and step.
+        bonus not above the gas), counted once per unit each time it falls below maintenance.
     party_pnl_usd:
         Each party's P&L over the run (:data:`PARTIES`): they sum to zero (``docs/stress-model.md``).
     """

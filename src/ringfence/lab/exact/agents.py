@@ -52,6 +52,8 @@ class Agents:
         self.attacker_profit_usd = 0.0
         self.liquidations: list[tuple[int, int, int, int, float, float, float, float, bool]] = []
         self.unserved_liquidations = 0
+        self.declined: set[int] = set()
+        """Units a keeper declined for lack of profit since they last fell below maintenance."""
         self.execution_cost_atoms: dict[str, int] = {}
         self.paid_to_market_atoms: dict[str, int] = {}
         """Per sender (keeper or protocol liquidator): execution cost and gas paid to the outside market."""
@@ -162,6 +164,7 @@ class Agents:
             health = unit_health(self.ledger.state, unit, self.layout, now)
             if health is None or not health.liquidatable:
                 self.first_seen.pop(index, None)
+                self.declined.discard(index)
                 continue
             first = self.first_seen.setdefault(index, step)
             if (step - first) * self.step_seconds >= latency:
@@ -200,7 +203,9 @@ class Agents:
                 continue
             keeper = with_capital[0]
             closed, declined = self._liquidate_unit(step, now, index, (f"keeper{keeper}", gas), flow, market_prices)
-            self.unserved_liquidations += int(declined)
+            if declined and index not in self.declined:
+                self.declined.add(index)
+                self.unserved_liquidations += 1
             capital[keeper] -= closed
         self._protocol_backstop(step, now, eligible, (0.0 if gas is None else gas, flow), market_prices)
         return flow

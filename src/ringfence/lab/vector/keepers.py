@@ -72,7 +72,9 @@ def _candidates(
     """
     seen = book.first_seen.reshape(-1)
     now = np.empty(0, dtype=np.int64) if stale else np.flatnonzero(unit_equity < unit_requirement)
-    seen[np.setdiff1d(book.candidates, now, assume_unique=True)] = NOT_SEEN
+    left = np.setdiff1d(book.candidates, now, assume_unique=True)
+    seen[left] = NOT_SEEN
+    book.declined.reshape(-1)[left] = False
     fresh = now[seen[now] == NOT_SEEN]
     seen[fresh] = step
     book.candidates = now
@@ -234,7 +236,9 @@ def _liquidate(book: Book, static: Static, service: Service, served: tuple[IntAr
         charged[entry] += closed
         declined[entry[~acting]] = True
         if sequence == 0:
-            np.add.at(book.unserved, path[~acting], 1)
+            fresh = ~acting & ~book.declined[path, unit]
+            np.add.at(book.unserved, path[fresh], 1)
+            book.declined[path[fresh], unit[fresh]] = True
     _charge_keepers(book, math.inf if service.protocol else static.rules.keeper_capital, charged_path, charged)
 
 

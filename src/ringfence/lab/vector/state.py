@@ -111,7 +111,9 @@ class Book:
     keeper_gas: FloatArray = field(default_factory=lambda: np.zeros(0))
     protocol_gas: FloatArray = field(default_factory=lambda: np.zeros(0))
     unserved: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    """``(P,)``: units a keeper declined for lack of profit, once per unit and step."""
+    """``(P,)``: units a keeper declined for lack of profit, once per time below maintenance."""
+    declined: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=np.bool_))
+    """``(P, U)``: the unit was declined since it last became a candidate."""
     redeemed: FloatArray = field(default_factory=lambda: np.zeros(0))
     """``(P,)``: what fleeing LPs redeemed."""
 
@@ -205,5 +207,6 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         keeper_gas=np.zeros(n_paths),
         protocol_gas=np.zeros(n_paths),
         unserved=np.zeros(n_paths, dtype=np.int64),
+        declined=np.zeros((n_paths, design.units), dtype=np.bool_),
         redeemed=np.zeros(n_paths),
     )
