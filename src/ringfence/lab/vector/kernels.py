@@ -31,7 +31,6 @@ __all__ = [
     "keeper_succeeds",
     "margin_terms",
     "oracle_stale",
-    "slippage",
     "square_root_impact",
     "top_up_amount",
 ]
@@ -289,11 +288,6 @@ def square_root_impact(net_notional: FloatArray, depth_usd: float, coefficient: 
     J. Gatheral, "No-dynamic-arbitrage and market impact", *Quantitative Finance* 10 (2010).
     """
     return np.asarray(-np.sign(net_notional) * coefficient * np.sqrt(np.abs(net_notional) / depth_usd))
-
-
-def slippage(notional: FloatArray, flow_impact: FloatArray) -> FloatArray:
-    """Return each liquidation's unwinding cost: ``notional·|impact|·2/3`` (the average of ``√x`` on [0, 1])."""
-    return np.asarray(notional * np.abs(flow_impact) * SLIPPAGE_SHARE)
 
 
 def impact_decay(step_seconds: float, half_life_seconds: float) -> float:
