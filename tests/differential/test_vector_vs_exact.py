@@ -1,10 +1,13 @@
 """Differential tests: the vectorised stress engine against the exact one, on the same inputs.
 
 Hypothesis draws small scenarios (1-2 markets, 1-6 traders, 3-8 steps, random margins,
-leverage, penalties, close factors, insurance caps, keepers, depth, LPs fleeing, oracle lag and
-staleness) and price paths; both engines play the same paths, traders and uniforms on every rung
-of the ladder, and must agree on every liquidation decision and on bad debt, insurance drawdown
-and contagion within the tolerances declared (and justified) in ``tests/support/differential.py``.
+leverage, penalties, close factors, insurance caps, keepers (with and without gas, congestion
+gas and a protocol liquidator), depth and impact (so closes execute away from the oracle), LPs
+fleeing, oracle lag and staleness) and price paths; both engines play the same paths, traders
+and uniforms on every rung of the ladder, and must agree on every liquidation decision, on bad
+debt, insurance drawdown, contagion, execution cost, gas and unserved liquidations within the
+tolerances declared (and justified) in ``tests/support/differential.py``; in every run of both
+the parties' P&L sums to zero.
 A check that cannot fail would prove nothing: the last tests feed one engine a wrong parameter
 and show that the check catches it.
 """
@@ -23,7 +26,14 @@ from ringfence.lab.oracle import observe_oracle
 from ringfence.lab.results import ISOLATION_LEVELS, LIQUIDATION_DTYPE, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
-from support.differential import DECISION_BAND_USD, MarginTrace, Played, disagreements, play_both
+from support.differential import (
+    DECISION_BAND_USD,
+    MarginTrace,
+    Played,
+    conservation_problems,
+    disagreements,
+    play_both,
+)
 from support.stress import hand_paths, stress_inputs, stress_scenario
 
 ASSETS = ("ETH", "BTC")
@@ -98,13 +108,22 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "congestion_failure": draw(st.sampled_from([0.0, 0.5])),
             "congestion_scale": 1.0,
             "capital": draw(st.sampled_from([None, 2_000.0])),
+            # keepers for profit: no gas (act whatever a close pays), or gas near a small close's bonus.
+            # Not gas 0: a bonus below one quote atom (a liquidator share of 1e-78) would be a tie the
+            # exact engine pays 0 atoms for; at a positive gas a tie within an atom is as unlikely as a
+            # top-up tie (see tests/support/differential.py).
+            "gas_usd": draw(st.sampled_from([None, 0.5, 3.0])),
+            "congestion_gas": draw(st.sampled_from([0.0, 2.0])),
+            "protocol_backstop_seconds": draw(st.sampled_from([None, 0, 3600])),
         },
         "liquidity_providers": {"flee_drawdown": draw(st.sampled_from([1.0, 0.005])), "flee_share": 0.5},
     }
     if draw(st.booleans()):
         # Deep enough that no step's liquidations move a price 100-fold: the exact layout's oracle
         # jump guard (100x) would hold such a move back, which the vector engine does not model.
-        changes["liquidity"] = {"depth_usd": draw(st.sampled_from([100_000.0, 1_000_000.0]))}
+        # coefficient 3 on the deeper book: executions far from the oracle, a price still moved less than 100-fold
+        depth, coefficient = draw(st.sampled_from([(100_000.0, 1.0), (1_000_000.0, 1.0), (1_000_000.0, 3.0)]))
+        changes["liquidity"] = {"depth_usd": depth, "impact_coefficient": coefficient}
     return stress_scenario(**changes)
 
 
@@ -136,6 +155,7 @@ def test_both_engines_agree_on_liquidations_and_losses(inputs: tuple[Scenario, S
         problems, excused = disagreements(played)
         note(f"{rung}: {sum(len(r.liquidations) for r in played.exact)} exact liquidations, {excused} excused paths")
         assert problems == [], f"{rung}: {problems}"
+        assert conservation_problems(scenario, played.vector + played.exact) == []
 
 
 # --- the check bites -------------------------------------------------------------------------------
