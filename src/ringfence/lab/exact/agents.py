@@ -193,7 +193,9 @@ class Agents:
         )
         gas = None
         if keepers.gas_usd is not None:
-            gas = float(gas_cost(keepers.gas_usd, keepers.congestion_gas, np.asarray(congestion), keepers.congestion_scale))
+            gas = float(
+                gas_cost(keepers.gas_usd, keepers.congestion_gas, np.asarray(congestion), keepers.congestion_scale)
+            )
         capital = [math.inf if keepers.capital is None else keepers.capital] * keepers.count
         for index, _ in eligible:
             with_capital = [k for k in range(keepers.count) if capital[k] > 0]
@@ -218,7 +220,7 @@ class Agents:
         gas_flow: tuple[float, FloatArray],
         market_prices: FloatArray,
     ) -> None:
-        """The protocol's liquidator closes eligible units still liquidatable past its delay (no profit test)."""
+        """Let the protocol's liquidator close eligible units still liquidatable past its delay (no profit test)."""
         keepers = self.scenario.keepers
         if keepers is None or keepers.protocol_backstop_seconds is None:
             return
@@ -242,7 +244,9 @@ class Agents:
         sale = change.size_delta_atoms < 0
         closed_notional = abs(change.size_delta_atoms) / BASE_UNIT * market_price
         depth, coefficient = self._depth()
-        wanted = execution_price(np.asarray(market_price), np.asarray(closed_notional), depth, coefficient, sale)
+        wanted = execution_price(
+            np.asarray(market_price), np.asarray(closed_notional), depth, coefficient, np.asarray(sale)
+        )
         oracle = change.price_wad
         bound = oracle * to_wad(MAX_EXECUTION_GAP) // WAD
         price = to_wad(float(wanted))
@@ -273,9 +277,9 @@ class Agents:
         """
         unit = self.units[index]
         owner, gas = keeper
-        closed_usd, closes = 0.0, 0
+        closed_usd = 0.0
         delay = (step - self.first_seen[index]) * self.step_seconds
-        for _ in range(MAX_CLOSES_PER_UNIT):
+        for sequence in range(MAX_CLOSES_PER_UNIT):
             state = self.ledger.state
             positions = open_positions(state, unit)
             if not positions:
@@ -291,7 +295,7 @@ class Agents:
             command, events = found
             change = next(e for e in events if isinstance(e, PositionChanged) and e.liquidated)
             if gas is not None and change.keeper_reward_atoms / QUOTE_UNIT <= gas:
-                return closed_usd, closes == 0  # no profit in it: the keeper sends no transaction
+                return closed_usd, sequence == 0  # no profit in it: the keeper sends no transaction
             self.ledger.commit(command, events)
             outcome = self.tally.record(self.ledger.state, events, self.market_asset)
             if outcome is None:
@@ -300,7 +304,6 @@ class Agents:
             notional = outcome.notional_atoms / QUOTE_UNIT
             flow[market] += outcome.size_delta_atoms / BASE_UNIT * float(market_prices[market])
             closed_usd += notional
-            closes += 1
             self.liquidations.append(
                 (
                     step,
@@ -317,7 +320,7 @@ class Agents:
         return closed_usd, False
 
     def _pay_execution(self, pool_id: str, owner: str, cost_atoms: int, gas_usd: float) -> None:
-        """The sender passes the execution cost on to the market that filled it, and pays the gas."""
+        """Book the sender passing the execution cost on to the market that filled it, and paying the gas."""
         self.execution_cost_atoms[pool_id] = self.execution_cost_atoms.get(pool_id, 0) + cost_atoms
         self.paid_to_market_atoms[owner] = self.paid_to_market_atoms.get(owner, 0) + cost_atoms + to_atoms(gas_usd)
         self.gas_atoms += to_atoms(gas_usd)

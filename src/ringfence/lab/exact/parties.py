@@ -49,8 +49,9 @@ def party_pnl_atoms(
     - market: the execution costs and gas paid to it.
 
     The lab's markets accrue no funding (the layout sets no funding rate), so a position's
-    value is its vault and its unrealised PnL. ``external_atoms`` maps ``(owner, asset)`` to net deposits; ``paid_to_market_atoms`` maps a
-    keeper (or the protocol's liquidator) to the execution costs and gas it passed on.
+    value is its vault and its unrealised PnL. ``external_atoms`` maps ``(owner, asset)`` to
+    net deposits; ``paid_to_market_atoms`` maps a keeper (or the protocol's liquidator) to the
+    execution costs and gas it passed on.
     """
     parties = dict.fromkeys(("traders", "lps", "insurance", "keepers", "protocol", "market"), 0)
     for (owner, _), account in sorted(state.accounts.items()):

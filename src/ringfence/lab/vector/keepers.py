@@ -307,7 +307,9 @@ def _close(
     sold = np.sign(size) * outcome.closed_size
     np.subtract.at(book.open_size, (path, market), outcome.closed_size)
     np.subtract.at(book.skew, (path, market), sold)
-    service.closes.add(order, position, outcome, (shortfall, gas, service.protocol), sold * marks.market[path, position])
+    service.closes.add(
+        order, position, outcome, (shortfall, gas, service.protocol), sold * marks.market[path, position]
+    )
     return closed, acting
 
 

@@ -18,15 +18,15 @@ __all__ = [
     "BANKRUPT_AFTER_CLOSE",
     "KEEPER",
     "LOWERS_HEALTH",
-    "TOXIC",
     "MAX_EXECUTION_GAP",
+    "TOXIC",
     "CloseOutcome",
     "Execution",
     "bounded_execution_price",
     "close_position",
     "execution_price",
-    "gas_cost",
     "failure_probability",
+    "gas_cost",
     "impact_decay",
     "keeper_succeeds",
     "margin_terms",
@@ -78,7 +78,7 @@ def execution_price(
 
 
 def bounded_execution_price(price: FloatArray, oracle: FloatArray, sale: BoolArray, max_gap: float) -> FloatArray:
-    """Return the execution price a keeper may charge: never better than the oracle for the account, at most ``max_gap`` away.
+    """Return the execution price a keeper may charge: never better than the oracle, at most ``max_gap`` away.
 
     A sale is charged at ``clip(price, oracle·(1 − gap), oracle)``, a purchase at
     ``clip(price, oracle, oracle·(1 + gap))`` (``ringfence.core.pool.liquidate._execution_cost``
