@@ -5,7 +5,11 @@ once it has been one for ``latency_seconds``. Eligible units are served in desce
 (ties by unit index); congestion sets each keeper's failure probability ``p`` for the step, and
 a served unit is liquidated when its draw is below ``1 − p^n`` (``n`` keepers with capital left).
 A liquidated unit's positions close largest notional first, the unit's health re-checked after
-each close, until it is healthy or flat; each close spends the serving keeper's capital.
+each close, until it is healthy or flat; each close spends the serving keeper's capital. Each
+close executes at the market after its own impact (:class:`~.kernels.Execution`); with gas, a
+keeper stops at the first close whose bonus does not beat the gas (the unit is counted unserved
+if that is its first), and the protocol's liquidator, if any, then takes the eligible units past
+its delay whatever they pay.
 
 With unlimited keeper capital nothing couples one unit's service to another's (the pools'
 waterfall is settled afterwards in serving order, :mod:`.settle`), so every eligible unit of
@@ -90,6 +94,20 @@ class Marks:
     market: FloatArray
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Service:
+    """Who serves a batch of units: where closes go, at what prices, and the gas per path ``(P,)``.
+
+    Keepers (``protocol`` False) with ``gas`` send a close only when its bonus exceeds the gas;
+    the protocol's liquidator closes whatever it pays and pays ``gas`` per close.
+    """
+
+    closes: Closes
+    marks: Marks
+    gas: FloatArray | None
+    protocol: bool = False
+
+
 def serve_keepers(
     book: Book,
     static: Static,
@@ -135,20 +153,6 @@ def serve_keepers(
         service = Service(closes, marks, protocol_gas, protocol=True)
         _liquidate(book, static, service, (path[waited], unit[waited], rank[waited] + static.design.units))
     return closes
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Service:
-    """Who serves a batch of units: where closes go, at what prices, and the gas per path ``(P,)``.
-
-    Keepers (``protocol`` False) with ``gas`` send a close only when its bonus exceeds the gas;
-    the protocol's liquidator closes whatever it pays and pays ``gas`` per close.
-    """
-
-    closes: Closes
-    marks: Marks
-    gas: FloatArray | None
-    protocol: bool = False
 
 
 def _serve_in_order(
