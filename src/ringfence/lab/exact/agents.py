@@ -24,7 +24,7 @@ from ringfence.lab.exact.ledger import Ledger, Tally
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.units import MarginUnit, UnitHealth, open_positions, unit_health
 from ringfence.lab.scenario import Scenario
-from ringfence.lab.vector.kernels import MAX_EXECUTION_GAP, execution_price, gas_cost
+from ringfence.lab.vector.kernels import MAX_EXECUTION_GAP, bounded_execution_price, execution_price, gas_cost
 
 __all__ = ["PROTOCOL_LIQUIDATOR", "Agents"]
 
@@ -248,8 +248,9 @@ class Agents:
             np.asarray(market_price), np.asarray(closed_notional), depth, coefficient, np.asarray(sale)
         )
         oracle = change.price_wad
+        bounded = bounded_execution_price(wanted, np.asarray(oracle / WAD), np.asarray(sale), MAX_EXECUTION_GAP)
         bound = oracle * to_wad(MAX_EXECUTION_GAP) // WAD
-        price = to_wad(float(wanted))
+        price = to_wad(float(bounded))
         price = max(min(price, oracle), oracle - bound, 1) if sale else min(max(price, oracle), oracle + bound)
         priced = dataclasses.replace(command, execution_price_wad=price)
         return priced, self.ledger.decide(priced)
