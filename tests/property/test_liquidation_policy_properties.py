@@ -15,7 +15,7 @@ import dataclasses
 import math
 from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from ringfence.core.errors import CommandRejected
@@ -176,6 +176,7 @@ def test_liquidations_at_an_execution_price_conserve_every_asset_and_pay_the_kee
     price = 2_000 * WAD
     falls = accounts[0].size_atoms > 0
     gaps = iter(gap_bps * 24)
+    charged = 0
 
     # Act / Assert: each liquidation executes a random gap on the account's unfavourable side;
     # venue.run checks every asset to the atom after each command
@@ -202,4 +203,6 @@ def test_liquidations_at_an_execution_price_conserve_every_asset_and_pay_the_kee
             assert change.execution_cost_atoms == math.ceil(Fraction(closed * gap, 10**30))
             assert venue.balance("keeper") == keeper_before + change.keeper_reward_atoms + change.execution_cost_atoms
             assert recorded(events).execution_price_wad == execution
+            charged += change.execution_cost_atoms > 0
+    event(f"liquidations with an execution cost: {min(charged, 3)}{'+' if charged >= 3 else ''}")
     venue.assert_replay_equals_live()
