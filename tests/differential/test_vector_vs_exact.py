@@ -1,10 +1,13 @@
 """Differential tests: the vectorised stress engine against the exact one, on the same inputs.
 
 Hypothesis draws small scenarios (1-2 markets, 1-6 traders, 3-8 steps, random margins,
-leverage, penalties, close factors, insurance caps, keepers, depth, LPs fleeing, oracle lag and
-staleness) and price paths; both engines play the same paths, traders and uniforms on every rung
-of the ladder, and must agree on every liquidation decision and on bad debt, insurance drawdown
-and contagion within the tolerances declared (and justified) in ``tests/support/differential.py``.
+leverage, penalties, close factors, insurance caps, keepers (with and without gas, congestion
+gas and a protocol liquidator), depth and impact (so closes execute away from the oracle), LPs
+fleeing, oracle lag and staleness) and price paths; both engines play the same paths, traders
+and uniforms on every rung of the ladder, and must agree on every liquidation decision, on bad
+debt, insurance drawdown, contagion, execution cost, gas and unserved liquidations within the
+tolerances declared (and justified) in ``tests/support/differential.py``; in every run of both
+the parties' P&L sums to zero.
 A check that cannot fail would prove nothing: the last tests feed one engine a wrong parameter
 and show that the check catches it.
 """
@@ -24,7 +27,14 @@ from ringfence.lab.results import ISOLATION_LEVELS, LIQUIDATION_DTYPE, Isolation
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector.engine import run_vector
-from support.differential import DECISION_BAND_USD, MarginTrace, Played, disagreements, play_both
+from support.differential import (
+    DECISION_BAND_USD,
+    MarginTrace,
+    Played,
+    conservation_problems,
+    disagreements,
+    play_both,
+)
 from support.stress import hand_paths, stress_inputs, stress_scenario
 
 ASSETS = ("ETH", "BTC")
@@ -40,7 +50,18 @@ def markets(draw: st.DrawFn, n_markets: int, with_depth: bool) -> list[dict[str,
         # jump guard (100x) would hold such a move back, which the vector engine does not model.
         # Each market draws its own depth, explicit or from the square-root law (daily volume and
         # the GBM's volatility 0.5/sqrt(365) with Y = 1: the same order as the explicit depths).
-        depth = draw(st.sampled_from([{}, {"depth_usd": 100_000.0}, {"depth_usd": 1_000_000.0}]))
+        # Coefficient 3 on the deeper book: executions far from the oracle, a price still moved less
+        # than 100-fold.
+        depth = draw(
+            st.sampled_from(
+                [
+                    {},
+                    {"depth_usd": 100_000.0},
+                    {"depth_usd": 1_000_000.0},
+                    {"depth_usd": 1_000_000.0, "impact_coefficient": 3.0},
+                ]
+            )
+        )
         volume = {"daily_volume_usd": draw(st.sampled_from([200.0, 2_000.0])), "impact_coefficient": 1.0}
         liquidity = (volume if draw(st.booleans()) else depth) if with_depth else {}
         initial = draw(st.floats(0.05, 0.4))
@@ -107,6 +128,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "congestion_failure": draw(st.sampled_from([0.0, 0.5])),
             "congestion_scale": 1.0,
             "capital": draw(st.sampled_from([None, 2_000.0])),
+            # keepers for profit: no gas (act whatever a close pays), or gas near a small close's bonus.
+            # Not gas 0: a bonus below one quote atom (a liquidator share of 1e-78) would be a tie the
+            # exact engine pays 0 atoms for; at a positive gas a tie within an atom is as unlikely as a
+            # top-up tie (see tests/support/differential.py).
+            "gas_usd": draw(st.sampled_from([None, 0.5, 3.0])),
+            "congestion_gas": draw(st.sampled_from([0.0, 2.0])),
+            "protocol_backstop_seconds": draw(st.sampled_from([None, 0, 3600])),
         },
         "liquidity_providers": {"flee_drawdown": draw(st.sampled_from([1.0, 0.005])), "flee_share": 0.5},
     }
@@ -141,6 +169,7 @@ def test_both_engines_agree_on_liquidations_and_losses(inputs: tuple[Scenario, S
         problems, excused = disagreements(played)
         note(f"{rung}: {sum(len(r.liquidations) for r in played.exact)} exact liquidations, {excused} excused paths")
         assert problems == [], f"{rung}: {problems}"
+        assert conservation_problems(scenario, played.vector + played.exact) == []
 
 
 # --- the check bites -------------------------------------------------------------------------------

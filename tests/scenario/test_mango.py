@@ -108,8 +108,10 @@ def test_switching_isolation_off_is_what_lets_the_attack_spread() -> None:
     # The isolated design replayed with each mechanism off (one path). Hand-derived expectations:
     # without isolation the design is the cross one plus the stable price and MNGO weight 0.5, and
     # the attacker's long realises its profit in cash at exit (neither mechanism weighs realised
-    # PnL), so its profit and the contagion come back; lifting the caps changes nothing because
-    # the adaptive attacker already opened its whole size under them.
+    # PnL), so its profit and the contagion come back. Isolated, the long's profit is capped by
+    # pool-MNGO's vault while the short loses its collateral, so the attack does not pay. Lifting
+    # the caps changes how the attacker sizes its pairs (with calibrated MNGO depth and execution at
+    # the market it then loses more), but the pool is still alone: no contagion either way.
     study = build_study(collect_runs(load_scenario(SCENARIOS / "mango-isolated.toml"), runs=1))
     rows = {row.mechanism: row for row in study.containment}
     assert list(rows) == ["none", "isolation", "caps", "stable price", "PnL weight"]
@@ -117,9 +119,8 @@ def test_switching_isolation_off_is_what_lets_the_attack_spread() -> None:
     designed, shared = rows["none"], rows["isolation"]
     assert designed.contagion_mean_usd == 0
     assert shared.contagion_mean_usd > 30e6
-    assert shared.attacker_profit_mean_usd > 10 * designed.attacker_profit_mean_usd
-    # 1 USD: the same attack under other parameters rounds its atoms differently
-    assert rows["caps"].attacker_profit_mean_usd == pytest.approx(designed.attacker_profit_mean_usd, abs=1.0)
+    assert shared.attacker_profit_mean_usd > 0 > designed.attacker_profit_mean_usd
+    assert rows["caps"].contagion_mean_usd == 0
 
 
 def test_a_study_without_an_attacker_has_no_containment_section() -> None:

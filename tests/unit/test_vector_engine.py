@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ringfence.lab.errors import ScenarioError
+from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.results import RunResult
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector import run_vector
@@ -145,14 +146,16 @@ def test_lps_flee_a_drawdown_once_and_the_reserve_rule_can_make_them_wait() -> N
 
 def test_liquidation_sales_move_the_next_prices_and_the_impact_decays() -> None:
     # The step-2 close sells 4250: impact -1 * sqrt(4250 / 1e6) = -0.0651920; at step 3 the market is
-    # 85 * exp(-0.0651920), at step 4 half of that impact is left (half-life = one step).
+    # 85 * exp(-0.0651920), at step 4 half of that impact is left (half-life = one step). The close itself
+    # executes at 85 * exp(-0.0651920 * 2/3) = 81.385: execution cost 50 * (85 - 81.385) = 180.75.
     market = {**stress_scenario().venue.markets[0].model_dump(), "depth_usd": 1_000_000.0, "impact_coefficient": 1.0}  # type: ignore[union-attr]
     scenario = stress_scenario(venue={"markets": [market]}, liquidity={"recovery_half_life_seconds": 3600.0})
     result = run_one(scenario, [[100.0, 100.0, 85.0, 85.0, 85.0]])
     impact = -np.sqrt(4250.0 / 1_000_000.0)
     np.testing.assert_allclose(result.market_prices[0, 3:], [85.0 * np.exp(impact), 85.0 * np.exp(impact / 2)])
     np.testing.assert_allclose(result.oracle_prices[0, 3], 85.0 * np.exp(impact))
-    assert result.liquidations["slippage_usd"][0] == pytest.approx(4250.0 * -impact * 2.0 / 3.0)
+    assert result.liquidations["slippage_usd"][0] == pytest.approx(4250.0 * (1.0 - np.exp(impact * 2.0 / 3.0)))
+    assert result.liquidations["slippage_usd"][0] == pytest.approx(180.75, abs=0.01)
 
 
 def test_an_opening_past_the_open_interest_cap_is_refused() -> None:
@@ -274,3 +277,50 @@ def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_bin
             np.testing.assert_array_equal(a.liquidations, b.liquidations)
             np.testing.assert_allclose(a.insurance_usd, b.insurance_usd)
             np.testing.assert_allclose(a.lp_nav_usd, b.lp_nav_usd)
+
+
+# --- keepers for profit --------------------------------------------------------------------------
+
+
+def both_engines(scenario: Scenario, prices: list[list[float]]) -> tuple[RunResult, RunResult]:
+    """Play one hand path on the isolated-positions rung with the vector and the exact engine."""
+    paths = hand_paths(prices, ("ETH",))
+    book, draws = stress_inputs(scenario, 1, 1.0)
+    (vector,) = run_vector(scenario, paths, book, draws, "isolated_positions", 1.0)
+    exact = run_exact(scenario, paths, book, draws[0], "isolated_positions", 1.0, 0)
+    return vector, exact
+
+
+@pytest.mark.parametrize("engine", [0, 1], ids=["vector", "exact"])
+def test_a_keeper_takes_a_liquidation_only_when_its_bonus_beats_the_gas(engine: int) -> None:
+    # The close at step 2 pays the keeper 21.25 (above). Gas 20 at no congestion: taken, the keeper nets 1.25
+    # and the market gets the gas. Gas 10 · (1 + 1.5 · min(1, 1/1)) = 25 at full congestion (1 eligible
+    # unit for 1 keeper, scale 1): declined at steps 2, 3 and 4, counted once; nothing is liquidated.
+    path = [[100.0, 100.0, 85.0, 85.0, 85.0]]
+    taken = both_engines(stress_scenario(keepers={"gas_usd": 20.0}), path)[engine]
+    assert len(taken.liquidations) == 1
+    assert (taken.gas_usd, taken.unserved_liquidations) == (pytest.approx(20.0), 0)
+    assert taken.party_pnl_usd["keepers"] == pytest.approx(1.25)
+    assert taken.party_pnl_usd["market"] == pytest.approx(20.0)
+    congested = stress_scenario(keepers={"gas_usd": 10.0, "congestion_gas": 1.5, "congestion_scale": 1.0})
+    declined = both_engines(congested, path)[engine]
+    assert len(declined.liquidations) == 0
+    assert (declined.gas_usd, declined.unserved_liquidations) == (0.0, 1)
+
+
+@pytest.mark.parametrize("engine", [0, 1], ids=["vector", "exact"])
+def test_the_protocol_liquidator_takes_what_no_keeper_will_after_its_delay(engine: int) -> None:
+    # Gas 30 beats the bonus 21.25: the keeper declines at step 2; one hour later (step 3) the protocol's
+    # liquidator closes it, pays the gas 30 and keeps the keeper share 21.25: protocol P&L 21.25 - 30 = -8.75.
+    scenario = stress_scenario(keepers={"gas_usd": 30.0, "protocol_backstop_seconds": 3600})
+    result = both_engines(scenario, [[100.0, 100.0, 85.0, 85.0, 85.0]])[engine]
+    (row,) = result.liquidations
+    assert (row["step"], row["delay_seconds"]) == (3, 3600.0)
+    assert result.unserved_liquidations == 1
+    assert result.party_pnl_usd["protocol"] == pytest.approx(-8.75)
+    assert result.party_pnl_usd["keepers"] == 0.0
+    # traders lost 750 + 42.5 of penalty; the LPs won 750; insurance 21.25; the market the gas
+    assert result.party_pnl_usd["traders"] == pytest.approx(-792.5)
+    assert result.party_pnl_usd["lps"] == pytest.approx(750.0)
+    assert result.party_pnl_usd["insurance"] == pytest.approx(21.25)
+    assert result.party_pnl_usd["market"] == pytest.approx(30.0)

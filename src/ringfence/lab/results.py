@@ -11,6 +11,7 @@ The definitions of every field are in ``docs/stress-model.md``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 __all__ = [
     "ISOLATION_LEVELS",
     "LIQUIDATION_DTYPE",
+    "PARTIES",
     "EngineName",
     "IsolationLevel",
     "RunResult",
@@ -29,6 +31,8 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 EngineName = Literal["exact", "vector"]
 IsolationLevel = Literal["monolithic", "subaccounts", "isolated_pools", "isolated_positions"]
+PARTIES: tuple[str, ...] = ("traders", "lps", "insurance", "keepers", "protocol", "market")
+"""The parties of the lab's conservation sum (``RunResult.party_pnl_usd``; ``docs/stress-model.md``)."""
 ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("monolithic", "subaccounts", "isolated_pools", "isolated_positions")
 """From the least to the most isolated: the rungs of the isolation ladder."""
 
@@ -47,7 +51,8 @@ LIQUIDATION_DTYPE = np.dtype(
 )
 """One liquidation: when (grid step), where (pool and market index), whose position (trader index;
 -1 for the attacker), the notional closed at the oracle, the shortfall it left (bad debt), the
-cost of unwinding it through the depth model, how long after the position first fell below
+execution cost charged to the account (``slippage_usd``: closing at the market after its own
+impact instead of at the oracle, the oracle-to-market gap included), how long after the position first fell below
 maintenance it happened, and whether the LP vault took it over (backstop path) instead of a keeper."""
 
 
@@ -106,6 +111,16 @@ class RunResult:
         minus its open positions' unrealised PnL at the final oracle and the latent bad debt written
         off (market ``i`` is in pool ``i`` on the isolated rungs, in the one shared pool otherwise);
         empty in a run made without it.
+    execution_cost_usd:
+        Per pool: execution cost charged to liquidated accounts (paid to the keepers, who pass it
+        on to the outside market).
+    gas_usd:
+        Gas paid for liquidation transactions (keepers' and the protocol's liquidator's).
+    unserved_liquidations:
+        Liquidations no keeper took for lack of profit (an eligible unit, a keeper available, a
+        bonus not above the gas), counted once per unit each time it falls below maintenance.
+    party_pnl_usd:
+        Each party's P&L over the run (:data:`PARTIES`): they sum to zero (``docs/stress-model.md``).
     """
 
     engine: EngineName
@@ -142,6 +157,11 @@ class RunResult:
     def protocol_loss_usd(self) -> float:
         """Bad debt plus latent bad debt, summed over pools (``docs/stress-model.md``)."""
         return self.total_bad_debt_usd + float(self.latent_per_pool_usd.sum())
+
+    execution_cost_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    gas_usd: float = 0.0
+    unserved_liquidations: int = 0
+    party_pnl_usd: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def total_bad_debt_usd(self) -> float:

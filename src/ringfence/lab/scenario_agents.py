@@ -195,6 +195,15 @@ class Keepers(LabModel):
     """Eligible candidates per keeper at which congestion is full."""
     capital: VenueUsd | None = None
     """USD of notional each keeper can close per step (unlimited when omitted; at most :data:`MAX_VENUE_USD`)."""
+    gas_usd: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = None
+    """USD of gas per liquidation transaction. Set, keepers act only for profit: a close is sent
+    only when its keeper bonus exceeds the gas (at the step's congestion). Omitted, keepers act
+    whatever a liquidation pays (no gas, no profit test)."""
+    congestion_gas: Annotated[float, Field(ge=0, le=1_000, allow_inf_nan=False)] = 0.0
+    """Gas multiplier added at full congestion: ``gas · (1 + congestion_gas · min(1, c / congestion_scale))``."""
+    protocol_backstop_seconds: int | None = Field(default=None, ge=0, le=10 * 365 * 86_400)
+    """After this long below maintenance a unit is liquidated by the protocol's own liquidator,
+    at no bonus to a keeper, whatever it pays (omitted: nobody takes unprofitable units)."""
 
 
 class Liquidity(LabModel):

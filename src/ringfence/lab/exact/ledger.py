@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.core.commands import Command
+from ringfence.core.commands import Command, Deposit, Withdraw
 from ringfence.core.decide import decide
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve
@@ -40,25 +40,40 @@ class Ledger:
     ``vault_flow_atoms[(pool, market)]`` sums the change of the pool's LP vault made by every
     command that names a market (trades, liquidations, margin moves): fees, realised PnL,
     shortfall absorbed, insurance drawn, backstop fees; LP deposits and redemptions name none.
+
+    ``external_atoms`` keeps each owner's net deposits of each asset (deposits − withdrawals): what
+    came into the venue from outside, for the conservation sum (``RunResult.party_pnl_usd``).
     """
 
     def __init__(self) -> None:
         self.state = LedgerState()
         self.commands = 0
         self.vault_flow_atoms: dict[tuple[str, str], int] = {}
+        self.external_atoms: dict[tuple[str, str], int] = {}
 
     def apply(self, command: Command) -> list[Event]:
         """Decide and apply ``command``; return its events."""
+        return self.commit(command, self.decide(command))
+
+    def decide(self, command: Command) -> list[Event]:
+        """Return the events ``command`` would record, changing nothing (``decide`` is pure)."""
+        return decide(self.state, command)
+
+    def commit(self, command: Command, events: list[Event]) -> list[Event]:
+        """Apply the events :meth:`decide` returned for ``command`` (nothing ran in between)."""
         pool_id, market = getattr(command, "pool", None), getattr(command, "market", None)
         pool = self.state.pools.get(pool_id) if isinstance(pool_id, str) else None
         before = pool.vault_atoms if pool is not None else 0
-        events = decide(self.state, command)
         for event in events:
             evolve(self.state, event)
         self.commands += 1
         if pool is not None and isinstance(pool_id, str) and isinstance(market, str):
             key = (pool_id, market)
             self.vault_flow_atoms[key] = self.vault_flow_atoms.get(key, 0) + pool.vault_atoms - before
+        if isinstance(command, Deposit | Withdraw):
+            key = (command.owner, command.asset)
+            sign = 1 if isinstance(command, Deposit) else -1
+            self.external_atoms[key] = self.external_atoms.get(key, 0) + sign * command.amount_atoms
         return events
 
 

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.pool.perp_math import pool_nav_range_atoms
 from ringfence.core.units import MAX_ATOMS
-from ringfence.lab.exact.agents import Agents
+from ringfence.lab.exact.agents import PROTOCOL_LIQUIDATOR, Agents
 from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
     QUOTE,
@@ -28,6 +28,7 @@ from ringfence.lab.exact.layout import (
     to_wad,
 )
 from ringfence.lab.exact.ledger import Ledger, Tally, VaultMarks
+from ringfence.lab.exact.parties import party_pnl_atoms
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
@@ -139,7 +140,6 @@ class _Run:
             self.agents.attack(step, now)
             flow = self.agents.keep(step, now, self.prices.market[:, step])
             flow_impact = self.prices.flow_impact(flow)
-            self.agents.settle_slippage(step, flow_impact)
             self.agents.flee(step, now, self.nav_now(step))
             self.record(step)
 
@@ -208,4 +208,17 @@ def run_exact(
         attacker_profit_usd=agents.attacker_profit_usd,
         latent_bad_debt_usd=np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64),
         vault_pnl_by_market_usd=run.marks.last.copy(),
+        execution_cost_usd=_per_pool(agents.execution_cost_atoms, layout.pools),
+        gas_usd=agents.gas_atoms / QUOTE_UNIT,
+        unserved_liquidations=agents.unserved_liquidations,
+        party_pnl_usd=_parties(run),
     )
+
+
+def _parties(run: _Run) -> dict[str, float]:
+    """Return each party's P&L in USD, marked at the final market price (exact in atoms, then converted)."""
+    final = {asset: to_wad(float(run.prices.market[i, -1])) for i, asset in enumerate(run.layout.assets)}
+    atoms = party_pnl_atoms(
+        run.ledger.state, run.ledger.external_atoms, run.agents.paid_to_market_atoms, final, PROTOCOL_LIQUIDATOR
+    )
+    return {party: amount / QUOTE_UNIT for party, amount in atoms.items()}

@@ -106,6 +106,10 @@ class Rules:
     top_up_health: float
     top_up_probability: float
     top_up_fraction: float
+    gas_usd: float | None = None
+    """Gas per liquidation transaction (None: keepers act without a profit test)."""
+    congestion_gas: float = 0.0
+    protocol_backstop_seconds: float | None = None
 
 
 def build_rules(scenario: Scenario) -> Rules:
@@ -144,6 +148,11 @@ def build_rules(scenario: Scenario) -> Rules:
         top_up_health=population.top_up_health,
         top_up_probability=population.top_up_probability,
         top_up_fraction=population.top_up_fraction,
+        gas_usd=keepers.gas_usd,
+        congestion_gas=keepers.congestion_gas,
+        protocol_backstop_seconds=(
+            None if keepers.protocol_backstop_seconds is None else float(keepers.protocol_backstop_seconds)
+        ),
     )
 
 

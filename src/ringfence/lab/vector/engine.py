@@ -34,7 +34,7 @@ from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
 from ringfence.lab.vector.opening import open_positions
-from ringfence.lab.vector.settle import settle_closes
+from ringfence.lab.vector.settle import party_pnl, settle_closes
 from ringfence.lab.vector.state import Book, Records, Static, initial_book, one_hot
 from ringfence.lab.vector.support import check_vector_support
 
@@ -297,7 +297,7 @@ def _depth(run: _Run) -> FloatArray:
     rules, records = run.static.rules, run.records
     flow = records.net_flow(*run.exogenous.shape[:2])
     impact = square_root_impact(flow, rules.depth_usd[:, None], rules.impact_coefficient[:, None])
-    records.close_step(impact)
+    records.close_step()
     return impact
 
 
@@ -332,6 +332,7 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
     liquidations = run.records.by_path(book.paths)
     latent = _latent(run)
     contagion = lp_contagion(run.marks.lp_pnl, np.eye(len(design.markets), dtype=np.bool_))
+    parties = party_pnl(book, run.static, run.market_prices[:, :, -1])
     return tuple(
         RunResult(
             engine="vector",
@@ -356,6 +357,10 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
             attacker_profit_usd=0.0,
             latent_bad_debt_usd=latent[path].copy(),
             vault_pnl_by_market_usd=run.marks.last[path].copy(),
+            execution_cost_usd=book.execution_cost[path].copy(),
+            gas_usd=float(book.keeper_gas[path] + book.protocol_gas[path]),
+            unserved_liquidations=int(book.unserved[path]),
+            party_pnl_usd={party: float(values[path]) for party, values in parties.items()},
         )
         for path in range(book.paths)
     )
