@@ -1,10 +1,13 @@
 """Differential tests: the vectorised stress engine against the exact one, on the same inputs.
 
 Hypothesis draws small scenarios (1-2 markets, 1-6 traders, 3-8 steps, random margins,
-leverage, penalties, close factors, insurance caps, keepers, depth, LPs fleeing, oracle lag and
-staleness) and price paths; both engines play the same paths, traders and uniforms on every rung
-of the ladder, and must agree on every liquidation decision and on bad debt, insurance drawdown
-and contagion within the tolerances declared (and justified) in ``tests/support/differential.py``.
+leverage, penalties, close factors, insurance caps, keepers (with and without gas, congestion
+gas and a protocol liquidator), depth and impact (so closes execute away from the oracle), LPs
+fleeing, oracle lag and staleness) and price paths; both engines play the same paths, traders
+and uniforms on every rung of the ladder, and must agree on every liquidation decision, on bad
+debt, insurance drawdown, contagion, execution cost, gas and unserved liquidations within the
+tolerances declared (and justified) in ``tests/support/differential.py``; in every run of both
+the parties' P&L sums to zero.
 A check that cannot fail would prove nothing: the last tests feed one engine a wrong parameter
 and show that the check catches it.
 """
@@ -20,10 +23,18 @@ from hypothesis import strategies as st
 
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.oracle import observe_oracle
-from ringfence.lab.results import ISOLATION_LEVELS, LIQUIDATION_DTYPE, RunResult
+from ringfence.lab.results import ISOLATION_LEVELS, LIQUIDATION_DTYPE, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
-from support.differential import DECISION_BAND_USD, MarginTrace, Played, disagreements, play_both
+from ringfence.lab.vector.engine import run_vector
+from support.differential import (
+    DECISION_BAND_USD,
+    MarginTrace,
+    Played,
+    conservation_problems,
+    disagreements,
+    play_both,
+)
 from support.stress import hand_paths, stress_inputs, stress_scenario
 
 ASSETS = ("ETH", "BTC")
@@ -32,9 +43,27 @@ N_PATHS = 2
 
 
 @st.composite
-def markets(draw: st.DrawFn, n_markets: int) -> list[dict[str, Any]]:
+def markets(draw: st.DrawFn, n_markets: int, with_depth: bool) -> list[dict[str, Any]]:
     designs = []
     for asset in ASSETS[:n_markets]:
+        # Deep enough that no step's liquidations move a price 100-fold: the exact layout's oracle
+        # jump guard (100x) would hold such a move back, which the vector engine does not model.
+        # Each market draws its own depth, explicit or from the square-root law (daily volume and
+        # the GBM's volatility 0.5/sqrt(365) with Y = 1: the same order as the explicit depths).
+        # Coefficient 3 on the deeper book: executions far from the oracle, a price still moved less
+        # than 100-fold.
+        depth = draw(
+            st.sampled_from(
+                [
+                    {},
+                    {"depth_usd": 100_000.0},
+                    {"depth_usd": 1_000_000.0},
+                    {"depth_usd": 1_000_000.0, "impact_coefficient": 3.0},
+                ]
+            )
+        )
+        volume = {"daily_volume_usd": draw(st.sampled_from([200.0, 2_000.0])), "impact_coefficient": 1.0}
+        liquidity = (volume if draw(st.booleans()) else depth) if with_depth else {}
         initial = draw(st.floats(0.05, 0.4))
         designs.append(
             {
@@ -45,6 +74,7 @@ def markets(draw: st.DrawFn, n_markets: int) -> list[dict[str, Any]]:
                 "insurance": draw(st.sampled_from([0.0, 200.0, 5_000.0])),
                 "pnl_weight": draw(st.sampled_from([1.0, 0.8])),
                 "taker_fee": draw(st.sampled_from([0.0, 0.001])),
+                **liquidity,
             }
         )
     return designs
@@ -66,7 +96,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "staleness_seconds": staleness if staleness is None or staleness > latency else None,
         },
         "venue": {
-            "markets": draw(markets(n_markets)),
+            "markets": draw(markets(n_markets, draw(st.booleans()))),
             "pool": {
                 "liquidation_penalty": draw(st.floats(0.0, 0.05)),
                 "liquidator_share": draw(st.floats(0.0, 1.0)),
@@ -98,13 +128,16 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "congestion_failure": draw(st.sampled_from([0.0, 0.5])),
             "congestion_scale": 1.0,
             "capital": draw(st.sampled_from([None, 2_000.0])),
+            # keepers for profit: no gas (act whatever a close pays), or gas near a small close's bonus.
+            # Not gas 0: a bonus below one quote atom (a liquidator share of 1e-78) would be a tie the
+            # exact engine pays 0 atoms for; at a positive gas a tie within an atom is as unlikely as a
+            # top-up tie (see tests/support/differential.py).
+            "gas_usd": draw(st.sampled_from([None, 0.5, 3.0])),
+            "congestion_gas": draw(st.sampled_from([0.0, 2.0])),
+            "protocol_backstop_seconds": draw(st.sampled_from([None, 0, 3600])),
         },
         "liquidity_providers": {"flee_drawdown": draw(st.sampled_from([1.0, 0.005])), "flee_share": 0.5},
     }
-    if draw(st.booleans()):
-        # Deep enough that no step's liquidations move a price 100-fold: the exact layout's oracle
-        # jump guard (100x) would hold such a move back, which the vector engine does not model.
-        changes["liquidity"] = {"depth_usd": draw(st.sampled_from([100_000.0, 1_000_000.0]))}
     return stress_scenario(**changes)
 
 
@@ -136,6 +169,7 @@ def test_both_engines_agree_on_liquidations_and_losses(inputs: tuple[Scenario, S
         problems, excused = disagreements(played)
         note(f"{rung}: {sum(len(r.liquidations) for r in played.exact)} exact liquidations, {excused} excused paths")
         assert problems == [], f"{rung}: {problems}"
+        assert conservation_problems(scenario, played.vector + played.exact) == []
 
 
 # --- the check bites -------------------------------------------------------------------------------
@@ -167,15 +201,17 @@ def test_the_check_fails_when_one_engine_gets_a_wrong_maintenance_margin() -> No
 
 def test_the_check_fails_when_one_engine_gets_a_wrong_insurance_fund() -> None:
     # Same decisions (a jump to 70 bankrupts the trader: shortfall 500), but the vector engine is
-    # told the fund holds 600 instead of 300: it draws 500 instead of 300, a drawdown 200 USD off.
+    # told the fund holds 600 instead of 300: it draws 500 instead of 300, a drawdown 200 USD off,
+    # and the 200 more drawn into the vault shows in the market's vault P&L (1000 + 500 vs 1000 + 300).
     scenario = stress_scenario()
     market = scenario.venue.markets[0]  # type: ignore[union-attr]
     wrong = stress_scenario(venue={"markets": [{**market.model_dump(), "insurance": 600.0}]})
     paths = hand_paths([[100.0, 70.0, 70.0, 70.0, 70.0]])
     book, draws = stress_inputs(scenario, 1)
     problems, _ = disagreements(play_both(scenario, paths, book, draws, "subaccounts", vector_scenario=wrong))
-    assert len(problems) == 1
+    assert len(problems) == 2
     assert problems[0].startswith("path 0: insurance drawdown vector [500.0] vs exact [300.0]")
+    assert problems[1].startswith("path 0: vault P&L by market vector [1500.0] vs exact [1300.0]")
 
 
 # --- the band excuses only what is inside it -------------------------------------------------------
@@ -237,3 +273,21 @@ def test_a_price_beyond_the_wad_range_does_not_crash_the_exact_run() -> None:
     book, draws = stress_inputs(scenario, 1)
     result = run_exact(scenario, hand_paths([[100.0, 1e21, 1e21, 1e21, 1e21]]), book, draws[0], "monolithic", 1.0, 0)
     assert result.liquidations.shape == (1,)
+
+
+@pytest.mark.parametrize("rung", ISOLATION_LEVELS)
+def test_both_engines_count_a_position_left_underwater_as_latent_bad_debt(rung: IsolationLevel) -> None:
+    # Keepers always fail: the 5x long with 1000 USD (notional 5000) ends at 70, equity 1000 - 1500 = -500.
+    # The oracle marks count the whole 1500 loss as owed to the vault; the 500 the trader cannot pay
+    # is written off, so the market's vault P&L is the 1000 of margin.
+    scenario = stress_scenario(keepers={"failure_probability": 1.0})
+    book, draws = stress_inputs(scenario, 1)
+    paths = hand_paths([[100.0, 90.0, 80.0, 70.0, 70.0]])
+    exact = run_exact(scenario, paths, book, draws[0], rung, 1.0, 0)
+    (vector,) = run_vector(scenario, paths, book, draws, rung, 1.0)
+    for result in (exact, vector):
+        assert result.liquidations.size == 0
+        # 1e-5 USD: the exact engine truncates the size to a base atom and the PnL to a quote atom
+        np.testing.assert_allclose(result.latent_bad_debt_usd, [500.0], atol=1e-5)
+        assert result.protocol_loss_usd == pytest.approx(500.0, abs=1e-5)
+        np.testing.assert_allclose(result.vault_pnl_by_market_usd, [1000.0], atol=1e-5)

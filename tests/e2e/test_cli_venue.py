@@ -260,3 +260,29 @@ def test_show_without_a_journal_exits_2(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "no journal" in result.output
+
+
+def test_a_keeper_liquidates_at_its_execution_price_within_the_pools_bound(tmp_path: Path) -> None:
+    # The example with pool eth allowing executions up to 5% from the oracle, and carol's liquidation
+    # executed at 2900 while the oracle says 2950: carol's 10 ETH pay 10 · 50 = 500 USDC to the keeper.
+    venue = tmp_path / "venue.toml"
+    venue.write_text(
+        VENUE.read_text().replace(
+            'nav_drawdown_limit = "20%"\n',
+            'nav_drawdown_limit = "20%"\nliquidation = { max_execution_gap = "5%" }\n',
+            1,
+        )
+    )
+    script = tmp_path / "script.toml"
+    original = (EXAMPLES / "script.toml").read_text()
+    carol = 'type = "Liquidate"\nkeeper_owner = "keeper"\nowner = "carol"\n'
+    assert carol in original
+    script.write_text(original.replace(carol, carol + 'execution_price = "2900"\n'))
+
+    applied = invoke("venue", "apply", venue, script, "--journal", tmp_path / "journal.sqlite")
+
+    assert applied.exit_code == 0, applied.output
+    assert "liquidated carol/0: 10 ETH of eth/ETH-PERP at 2950" in applied.output
+    assert "execution cost 500 USDC" in applied.output
+    refused = invoke("venue", "apply", VENUE, script, "--journal", tmp_path / "other.sqlite")
+    assert "execution_price: InvalidParameter" in refused.output  # the example's pool allows the oracle only

@@ -19,10 +19,12 @@ import pytest
 from ringfence.lab.report import expected_plots, render_report
 from ringfence.lab.study import StudyResult
 from support.lab_runs import sample_study
+from support.report_study import full_study
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
+VIEWPORT_WIDTH = 1280
 
 
 def _unavailable(reason: str) -> None:
@@ -41,7 +43,9 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         yield chromium
         chromium.close()
 
@@ -49,7 +53,7 @@ def browser() -> Iterator[Any]:
 def _open(browser: Any, report: Path) -> tuple[Any, list[str]]:
     """Load the report; return the page and every console error, page error and outside request."""
     problems: list[str] = []
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": VIEWPORT_WIDTH, "height": 900})
     page.on(
         "console",
         lambda message: problems.append(f"console {message.type}: {message.text}") if message.type == "error" else None,
@@ -65,6 +69,21 @@ def _open(browser: Any, report: Path) -> tuple[Any, list[str]]:
     )
     page.goto(report.as_uri(), wait_until="load")
     return page, problems
+
+
+def _check_key_table(page: Any, study: StudyResult) -> None:
+    """The ladder's key columns are all inside the 1280 px window, with no horizontal scroll."""
+    if not study.ladder:
+        return
+    table = page.locator(".key-table").first
+    wrap = table.evaluate("element => [element.scrollWidth, element.clientWidth]")
+    assert wrap[0] <= wrap[1], f"the key table scrolls sideways: {wrap}"
+    headers = page.locator(".key-table th")
+    assert headers.count() >= 5
+    for index in range(headers.count()):
+        box = headers.nth(index).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORT_WIDTH, (headers.nth(index).inner_text(), box)
 
 
 def _check_report(browser: Any, study: StudyResult, out_dir: Path) -> None:
@@ -84,6 +103,7 @@ def _check_report(browser: Any, study: StudyResult, out_dir: Path) -> None:
             assert figure.locator("svg path").count() > 0, name
             assert figure.locator("figcaption").inner_text().strip(), name
         assert page.title() == f"Stress report: {study.scenario_name}"
+        _check_key_table(page, study)
         assert problems == []
     finally:
         page.close()
@@ -95,3 +115,18 @@ def test_report_opens_cleanly_with_every_plot_drawn(browser: Any, tmp_path: Path
 
 def test_report_without_keeper_sweep_opens_cleanly(browser: Any, tmp_path: Path) -> None:
     _check_report(browser, sample_study(keeper_sweep=False), tmp_path)
+
+
+def test_report_with_every_section_and_an_attacker_opens_cleanly(browser: Any, tmp_path: Path) -> None:
+    # six key columns (the attacker's profit included), each with its interval on a second line
+    study = full_study(40, attacker_profit_usd=37_800_000.0)
+
+    _check_report(browser, study, tmp_path)
+
+    assert "sensitivity" in expected_plots(study)
+
+
+def test_report_of_one_run_opens_cleanly(browser: Any, tmp_path: Path) -> None:
+    study = sample_study(runs=1)
+
+    _check_report(browser, study, tmp_path)

@@ -85,3 +85,47 @@ def test_both_engines_report_the_same_bad_debt_on_the_black_thursday_replay(tmp_
     assert [point["bad_debt_mean_usd"] for point in vector] == pytest.approx(
         [point["bad_debt_mean_usd"] for point in exact], abs=1e-3
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "allowed"),
+    [
+        ("collateral_mean = 10000.0", "collateral_mean = 1e300", "population.collateral_mean", "10000000000"),
+        ("leverage_max = 18.0", "leverage_max = 1e300", "population.leverage_max", "1000"),
+        ("volatilities = [0.6, 0.8707, 1.2]", "volatilities = [0.6, 1e10, 1.2]", "price.volatilities[1]", "20"),
+        (
+            "daily_volume_usd = 1.091e10",
+            "daily_volume_usd = 1e300",
+            "venue.markets[0].daily_volume_usd",
+            "10000000000000",
+        ),
+        ("lp_capital = 500000.0", "lp_capital = 1e300", "venue.markets[2].lp_capital", "1000000000000"),
+    ],
+)
+def test_an_absurd_magnitude_is_refused_naming_the_field_and_its_range_before_any_run(
+    tmp_path: Path, old: str, new: str, key: str, allowed: str
+) -> None:
+    text = (SCENARIOS / "isolation-ladder.toml").read_text()
+    assert old in text
+    bad = tmp_path / "absurd.toml"
+    bad.write_text(text.replace(old, new, 1))
+
+    result = CliRunner().invoke(app, ["stress", str(bad), "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 2
+    flat = " ".join(result.output.split())
+    assert key in flat
+    assert f"less than or equal to {allowed}" in flat
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_absurd_explicit_depth_is_refused_naming_the_field(tmp_path: Path) -> None:
+    text = (SCENARIOS / "black-thursday.toml").read_text()
+    bad = tmp_path / "deep.toml"
+    bad.write_text(text.replace("daily_volume_usd = 2.0e9\ndaily_volatility = 0.0426\n", "depth_usd = 1e300\n"))
+
+    result = CliRunner().invoke(app, ["stress", str(bad), "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 2
+    assert "venue.markets[0].depth_usd" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()

@@ -15,11 +15,12 @@ import dataclasses
 import math
 from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from ringfence.core.errors import CommandRejected
 from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.pool.events import PositionChanged
 from ringfence.core.pool.liquidation_policy import NO_CAP, IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
@@ -143,4 +144,65 @@ def test_every_liquidation_is_monotone_on_the_keeper_path_or_a_recorded_backstop
             venue.quote_prices(price, advance_ns=pause_ns)
             for owner, mode in owners:
                 liquidate_once(venue, owner, mode)
+    venue.assert_replay_equals_live()
+
+
+@settings(max_examples=40)
+@given(
+    policy=any_policy(),
+    accounts=st.lists(traders, min_size=1, max_size=4),
+    insurance_usdc=st.integers(0, 3_000),
+    crash_percents=st.lists(st.integers(2, 20), min_size=1, max_size=3),
+    gap_bps=st.lists(st.integers(0, 1_500), min_size=1, max_size=8),
+)
+def test_liquidations_at_an_execution_price_conserve_every_asset_and_pay_the_keeper_the_cost(
+    policy: LiquidationPolicy,
+    accounts: list[Trader],
+    insurance_usdc: int,
+    crash_percents: list[int],
+    gap_bps: list[int],
+) -> None:
+    # Arrange: as above, in a pool that lets the execution price lie up to 15% from the oracle
+    venue = PolicyVenue(
+        dataclasses.replace(policy, max_execution_gap_wad=15 * PERCENT), insurance_atoms=insurance_usdc * USDC
+    )
+    owners = []
+    for index, trader in enumerate(accounts):
+        owner = f"t{index}"
+        margin = math.ceil(Fraction(abs(trader.size_atoms) * 2_000 * trader.margin_percent_of_initial, 10**15)) + USDC
+        venue.deposit(owner, margin)
+        venue.trade(owner, trader.size_atoms, trader.mode, margin if trader.mode is MarginMode.ISOLATED else 0)
+        owners.append((owner, trader))
+    price = 2_000 * WAD
+    falls = accounts[0].size_atoms > 0
+    gaps = iter(gap_bps * 24)
+    charged = 0
+
+    # Act / Assert: each liquidation executes a random gap on the account's unfavourable side;
+    # venue.run checks every asset to the atom after each command
+    for percent in crash_percents:
+        price = price * (100 - percent if falls else 100 + percent) // 100
+        venue.quote_prices(price, advance_ns=HOUR_NS)
+        for owner, trader in owners:
+            equity, requirement = maintenance(venue, owner, trader.mode)
+            position = venue.position(owner)
+            if position is None or equity >= requirement:
+                continue
+            gap = price * next(gaps) // 10_000
+            execution = price - gap if position.size_atoms > 0 else price + gap
+            keeper_before = venue.balance("keeper")
+            command = dataclasses.replace(venue.liquidate_command(owner), execution_price_wad=execution)
+            try:
+                events = venue.run(command)
+            except CommandRejected as refused:
+                assert "keeper liquidations resume" in str(refused)
+                continue
+            [change] = [e for e in events if isinstance(e, PositionChanged) and e.liquidated]  # not the ADL ones
+            # cost = ⌈closed · gap⌉ in USDC atoms (1 ETH = 1e18 atoms, 1 USDC = 1e6): closed·gap/1e30
+            closed = abs(change.size_delta_atoms)
+            assert change.execution_cost_atoms == math.ceil(Fraction(closed * gap, 10**30))
+            assert venue.balance("keeper") == keeper_before + change.keeper_reward_atoms + change.execution_cost_atoms
+            assert recorded(events).execution_price_wad == execution
+            charged += change.execution_cost_atoms > 0
+    event(f"liquidations with an execution cost: {min(charged, 3)}{'+' if charged >= 3 else ''}")
     venue.assert_replay_equals_live()

@@ -14,12 +14,24 @@ not agree on, outside two declared tolerances:
   ~20 such commands with room to spare, while float64's own error on these amounts is ~1e-10
   USD. At the first step where decisions differ inside the band the two runs have legitimately
   parted, so that path is not compared further (it is counted as excused).
-- **Metric tolerance** (:data:`METRIC_TOLERANCE_USD`). Bad debt per pool, each pool's insurance
-  drawdown and contagion must agree within 1e-3 USD (1,000 atoms). Justification: each close
+- **Metric tolerance** (:data:`METRIC_TOLERANCE_USD`). Bad debt and latent bad debt per pool, each
+  pool's insurance drawdown, the vault's P&L per market, contagion, execution cost per pool and gas
+  must agree within 1e-3 USD (1,000 atoms); unserved liquidations exactly. (An execution cost is
+  ``⌈closed · |oracle − price|⌉``, one atom of rounding per close, inside the bound below; gas is a
+  float both engines compute alike.) Justification: each close
   moves these totals by amounts rounded against the account by at most ~5 atoms (penalty up,
   PnL and values down, basis up), each deposit by at most 1; the generated scenarios make at
   most ~100 closes and ~30 deposits per path, a bound of ~530 atoms. Observed on 1,800 random
   runs while calibrating: at most 20 atoms (2e-5 USD).
+
+- **Conservation** (:func:`conservation_problems`). In every run the parties' P&L
+  (``RunResult.party_pnl_usd``) sums to zero: the exact engine's within :data:`EXACT_CONSERVATION_USD`
+  (1e-6 USD: the sum is exactly 0 in atoms, each party converted to float once), the vector
+  engine's within :data:`VECTOR_CONSERVATION_SHARE` of the run's capital (LP capital, insurance
+  and collateral deposited). Justification: each party is a float64 total accumulated over at
+  most ~1e4 additions of amounts no larger than the capital ``C``, each off by at most
+  ``ε = 1.1e-16`` of ``C``: ~1e-12·C per total, six totals; 1e-10·C leaves ten-fold headroom and
+  is 2.6e-3 USD on the 26M book of Black Thursday (observed: 2e-8 USD).
 
 A tie at a *top-up* threshold (health within the band of ``top_up_health``) is not excused: it
 would show as a decision outside the band. Its probability is of the order of the band over the
@@ -37,13 +49,15 @@ from numpy.typing import NDArray
 
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.runner import run_exact
-from ringfence.lab.results import IsolationLevel, RunResult
+from ringfence.lab.results import PARTIES, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector import run_vector
 
 DECISION_BAND_USD = 1e-4
 METRIC_TOLERANCE_USD = 1e-3
+EXACT_CONSERVATION_USD = 1e-6
+VECTOR_CONSERVATION_SHARE = 1e-10
 
 
 @dataclass
@@ -123,6 +137,10 @@ def _metric_problems(path: int, vector: RunResult, exact: RunResult) -> list[str
         "bad debt": (vector.bad_debt_usd, exact.bad_debt_usd),
         "insurance drawdown": (vector.insurance_drawdown_usd, exact.insurance_drawdown_usd),
         "contagion": (np.array([vector.contagion_usd]), np.array([exact.contagion_usd])),
+        "latent bad debt": (vector.latent_bad_debt_usd, exact.latent_bad_debt_usd),
+        "vault P&L by market": (vector.vault_pnl_by_market_usd, exact.vault_pnl_by_market_usd),
+        "execution cost": (vector.execution_cost_usd, exact.execution_cost_usd),
+        "gas": (np.array([vector.gas_usd]), np.array([exact.gas_usd])),
     }
     for name, (mine, theirs) in pairs.items():
         gap = float(np.max(np.abs(mine - theirs)))
@@ -130,6 +148,11 @@ def _metric_problems(path: int, vector: RunResult, exact: RunResult) -> list[str
             problems.append(
                 f"path {path}: {name} vector {mine.tolist()} vs exact {theirs.tolist()} (gap {gap:.3g} USD)"
             )
+    if vector.unserved_liquidations != exact.unserved_liquidations:
+        problems.append(
+            f"path {path}: unserved liquidations vector {vector.unserved_liquidations} "
+            f"vs exact {exact.unserved_liquidations}"
+        )
     return problems
 
 
@@ -154,3 +177,26 @@ def disagreements(played: Played) -> tuple[list[str], int]:
         else:
             excused += 1
     return problems, excused
+
+
+def run_capital_usd(scenario: Scenario, result: RunResult) -> float:
+    """Return the capital a run holds: LP capital and insurance of every market, and collateral deposited."""
+    markets = scenario.venue.markets if scenario.venue is not None else ()
+    return sum(market.lp_capital + market.insurance for market in markets) + result.collateral_usd
+
+
+def conservation_problems(scenario: Scenario, results: Sequence[RunResult]) -> list[str]:
+    """Return the runs whose parties do not sum to zero within the engine's tolerance."""
+    problems = []
+    for result in results:
+        total = sum(result.party_pnl_usd.values())
+        if result.engine == "exact":
+            tolerance = EXACT_CONSERVATION_USD
+        else:
+            tolerance = VECTOR_CONSERVATION_SHARE * run_capital_usd(scenario, result)
+        if set(result.party_pnl_usd) != set(PARTIES) or not abs(total) <= tolerance:
+            problems.append(
+                f"{result.engine} {result.isolation} path {result.path_index}: parties {dict(result.party_pnl_usd)} "
+                f"sum to {total:.3g} USD (tolerance {tolerance:.3g})"
+            )
+    return problems

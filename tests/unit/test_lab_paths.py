@@ -17,6 +17,7 @@ from scipy import stats
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.paths import (
     correlated_gbm_paths,
+    correlated_jump_paths,
     correlation_factor,
     garch_paths,
     gbm_paths,
@@ -338,3 +339,30 @@ def test_correlated_gbm_wants_one_parameter_per_asset() -> None:
         correlated_gbm_paths([1.0, 2.0], [0.0, 0.0], [0.3], [[1, 0], [0, 1]], DAY_YEARS, 5, 2, np.random.default_rng(0))
 
     assert "2 values, one per asset" in caught.value.expected
+
+
+def test_correlated_jumps_leave_an_asset_without_intensity_on_its_gbm_path() -> None:
+    rng = np.random.default_rng(4)
+    base = correlated_gbm_paths([100.0, 50.0], [0.0, 0.0], [0.5, 0.5], [[1.0, 0.6], [0.6, 1.0]], 1 / 365, 30, 8, rng)
+
+    jumped = correlated_jump_paths(base, [0.0, 40.0], [0.0, -0.1], [0.0, 0.05], 1 / 365, rng)
+
+    np.testing.assert_array_equal(jumped[0], base[0])
+    assert not np.array_equal(jumped[1], base[1])
+    np.testing.assert_array_equal(jumped[:, :, 0], base[:, :, 0])
+
+
+def test_correlated_jumps_are_drift_compensated() -> None:
+    # Pure jumps (no diffusion), 50 a year of log size N(-0.1, 0.05²) over one year: compensated by
+    # lambda·kappa, kappa = exp(-0.1 + 0.00125) - 1 = -0.09404, so E[S(1)/S(0)] = 1. The ratio's sd:
+    # E[ratio²] = exp(-2·lambda·kappa + lambda·(exp(-0.2 + 0.005) - 1)) = exp(9.403 - 8.858) = 1.725,
+    # sd = 0.85; over 20,000 paths the mean's se is 0.006: 5% is 8 se.
+    rng = np.random.default_rng(8)
+    base = np.ones((1, 20_000, 366))
+    jumped = correlated_jump_paths(base, [50.0], [-0.1], [0.05], 1 / 365, rng)
+    assert float(np.mean(jumped[0, :, -1])) == pytest.approx(1.0, rel=0.05)
+
+
+def test_correlated_jumps_refuse_one_value_short() -> None:
+    with pytest.raises(InvalidParameter, match="jump_means"):
+        correlated_jump_paths(np.ones((2, 1, 3)), [1.0, 1.0], [0.0], [0.0, 0.0], 0.01, np.random.default_rng(0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from ringfence.lab.history import load_price_history
 from ringfence.lab.sample import sample_paths
 from ringfence.lab.scenario import (
     CorrelatedGbmProcess,
+    CorrelatedJumpDiffusionProcess,
     EventProcess,
     GarchProcess,
     GbmProcess,
@@ -118,6 +120,12 @@ def test_optional_sections_may_be_left_out(tmp_path: Path) -> None:
             'kind = "correlated_gbm"\nassets = ["ETH", "BTC"]\ninitial_prices = [2000.0, 30000.0]\n'
             "volatilities = [0.8, 0.6]\ncorrelation = [[1.0, 0.7], [0.7, 1.0]]",
             CorrelatedGbmProcess,
+        ),
+        (
+            'kind = "correlated_jump_diffusion"\nassets = ["ETH", "ALT"]\ninitial_prices = [2000.0, 2.0]\n'
+            "volatilities = [0.8, 1.2]\ncorrelation = [[1.0, 0.5], [0.5, 1.0]]\njump_intensities = [80.0, 6.0]\n"
+            "jump_means = [-0.01, -0.2]\njump_volatilities = [0.07, 0.15]",
+            CorrelatedJumpDiffusionProcess,
         ),
         ('kind = "event"\ntemplate = "black_thursday"\ninitial_price = 2000.0', EventProcess),
     ],
@@ -405,3 +413,23 @@ def test_models_are_immutable_and_strict() -> None:
 
     with pytest.raises(ValueError, match="frozen"):
         scenario.runs = 2  # type: ignore[misc]
+
+
+def test_a_correlated_jump_scenario_crashes_its_alt_and_names_a_short_jump_list(tmp_path: Path) -> None:
+    price = (
+        '\n[price]\nkind = "correlated_jump_diffusion"\nassets = ["ETH", "ALT"]\ninitial_prices = [2000.0, 2.0]\n'
+        "volatilities = [0.0, 0.0]\ncorrelation = [[1.0, 0.5], [0.5, 1.0]]\njump_intensities = [0.0, 365.0]\n"
+        "jump_means = [0.0, -0.2]\njump_volatilities = [0.0, 0.0]\n"
+    )
+    paths = sample_paths(load_scenario(_write(tmp_path, HEAD + price)))
+
+    # no diffusion: ETH stays at 2000; the ALT moves only by jumps of exactly -0.2 and the
+    # compensating drift lambda·kappa·dt per step, so every one-step log move is -0.2·n - lambda·kappa·dt
+    assert np.all(paths.market[0] == 2000.0)
+    kappa_dt = 365.0 * math.expm1(-0.2) * (3600 / (365 * 86_400))
+    jumps = (np.diff(np.log(paths.market[1]), axis=1) + kappa_dt) / -0.2
+    np.testing.assert_allclose(jumps, np.round(jumps), atol=1e-9)
+    assert jumps.sum() > 0
+
+    short = price.replace("jump_means = [0.0, -0.2]", "jump_means = [-0.2]")
+    assert _load_error(tmp_path, HEAD + short).keys == ("price.jump_means",)

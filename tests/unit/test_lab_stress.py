@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from ringfence.cli.main import app
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab import confirm
+from ringfence.lab.assumptions import scenario_assumptions
 from ringfence.lab.errors import ScenarioError
 from ringfence.lab.exact.population import draw_population, draw_uniforms
 from ringfence.lab.export import results_json
@@ -23,13 +24,15 @@ from ringfence.lab.metrics import protocol_losses
 from ringfence.lab.sample import fixed_path, sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.sensitivity import scale_depth, sensitivity_variants
-from ringfence.lab.stress import check_study_inputs, collect_runs, run_sensitivity, run_study
+from ringfence.lab.stress import STATISTICS_ASSUMPTIONS, check_study_inputs, collect_runs, run_sensitivity, run_study
 from ringfence.lab.vector import run_vector
 from support import differential
 from support.differential import disagreements, play_both
 from support.stress import stress_scenario
 
 STEPS = 12
+MARKET = {"asset": "ETH", "initial_margin": 0.15, "maintenance_margin": 0.1, "lp_capital": 1_000_000.0}
+DEEP_MARKET = {**MARKET, "insurance": 300.0, "depth_usd": 2_000_000.0, "impact_coefficient": 0.5}
 PRICES = [100.0 - 2.5 * step for step in range(STEPS + 1)]  # 100 → 70
 POPULATION = {
     "traders": 30,
@@ -54,7 +57,7 @@ def replay_scenario(tmp_path: Path) -> Scenario:
         price={"kind": "historical", "asset": "ETH", "csv": str(csv)},
         population=POPULATION,
         keepers={"count": 2, "latency_seconds": 3600, "failure_probability": 0.2},
-        liquidity={"depth_usd": 2_000_000.0, "impact_coefficient": 0.5},
+        venue={"markets": [DEEP_MARKET]},
     )
 
 
@@ -117,16 +120,16 @@ def test_a_replays_populations_differ_by_run_and_repeat_by_seed(tmp_path: Path) 
 
 
 def test_scale_depth_multiplies_the_depth_and_needs_one() -> None:
-    scenario = stress_scenario(liquidity={"depth_usd": 1_000_000.0})
+    scenario = stress_scenario(venue={"markets": [{**DEEP_MARKET, "depth_usd": 1_000_000.0}]})
     doubled = scale_depth(scenario, 2.0)
-    assert doubled is not None and doubled.liquidity is not None
-    assert doubled.liquidity.depth_usd == 2_000_000.0
+    assert doubled is not None and doubled.venue is not None
+    assert doubled.venue.markets[0].depth_usd == 2_000_000.0
     assert scale_depth(stress_scenario(), 2.0) is None
 
 
 def test_sensitivity_variants_state_their_settings_and_skip_what_is_missing() -> None:
     scenario = stress_scenario(
-        liquidity={"depth_usd": 1_000_000.0}, keepers={"count": 1, "latency_seconds": 3600}, population=POPULATION
+        venue={"markets": [DEEP_MARKET]}, keepers={"count": 1, "latency_seconds": 3600}, population=POPULATION
     )
     variants, skipped = sensitivity_variants(scenario)
     by_name = {variant.parameter: variant for variant in variants}
@@ -191,7 +194,7 @@ def test_a_vector_study_confirmed_on_the_exact_engine_agrees(tmp_path: Path) -> 
         price={"kind": "gbm", "asset": "ETH", "initial_price": 100.0, "volatility": 1.5},
         population=POPULATION,
         keepers={"count": 2, "latency_seconds": 3600, "failure_probability": 0.2},
-        liquidity={"depth_usd": 2_000_000.0, "impact_coefficient": 0.5},
+        venue={"markets": [DEEP_MARKET]},
     )
     study = run_study(scenario, engine="vector", sensitivity=False, confirm=2)
     assert [row.isolation for row in study.confirmation] == list(scenario.study.ladder)
@@ -268,9 +271,7 @@ def test_two_workers_give_byte_identical_results(tmp_path: Path) -> None:
 def test_a_study_lists_its_assumptions_without_machine_paths(tmp_path: Path) -> None:
     scenario = replay_scenario(tmp_path)
     study = run_study(scenario, engine="vector", runs=2, sensitivity=False)
-    rows = {row.name: row for row in study.assumptions}
-    assert rows["price.csv"].value == "prices.csv"  # the name, not tmp_path
-    assert rows["liquidity.depth_usd"].value == "2e+06"
-    assert rows["keepers.latency_seconds"].value == "3600"
-    assert rows["contagion materiality threshold"].value == "max($100, 1e-6 × LP capital)"
+    # the scenario's assumptions (lab/assumptions.py), then the statistics' settings with their reasons
+    assert study.assumptions == (*scenario_assumptions(scenario), *STATISTICS_ASSUMPTIONS)
+    assert STATISTICS_ASSUMPTIONS[-1].value == "max($100, 1e-6 × LP capital)"
     assert str(tmp_path) not in results_json(study).decode("utf-8")

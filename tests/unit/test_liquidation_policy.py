@@ -495,6 +495,8 @@ OUT_OF_RANGE: list[tuple[str, int, type[RingfenceError]]] = [
     ("max_liquidated_atoms_per_window", 0, InvalidParameter),
     ("throughput_breaker_atoms", 0, InvalidParameter),
     ("throughput_breaker_atoms", MAX_ATOMS + 1, InvalidParameter),
+    ("max_execution_gap_wad", -1, InvalidAmount),
+    ("max_execution_gap_wad", WAD, InvalidAmount),  # a price 100% below the oracle would be 0
 ]
 
 

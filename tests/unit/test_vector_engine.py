@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ringfence.lab.errors import ScenarioError
+from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.results import RunResult
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector import run_vector
@@ -145,15 +146,16 @@ def test_lps_flee_a_drawdown_once_and_the_reserve_rule_can_make_them_wait() -> N
 
 def test_liquidation_sales_move_the_next_prices_and_the_impact_decays() -> None:
     # The step-2 close sells 4250: impact -1 * sqrt(4250 / 1e6) = -0.0651920; at step 3 the market is
-    # 85 * exp(-0.0651920), at step 4 half of that impact is left (half-life = one step).
-    scenario = stress_scenario(
-        liquidity={"depth_usd": 1_000_000.0, "impact_coefficient": 1.0, "recovery_half_life_seconds": 3600.0}
-    )
+    # 85 * exp(-0.0651920), at step 4 half of that impact is left (half-life = one step). The close itself
+    # executes at 85 * exp(-0.0651920 * 2/3) = 81.385: execution cost 50 * (85 - 81.385) = 180.75.
+    market = {**stress_scenario().venue.markets[0].model_dump(), "depth_usd": 1_000_000.0, "impact_coefficient": 1.0}  # type: ignore[union-attr]
+    scenario = stress_scenario(venue={"markets": [market]}, liquidity={"recovery_half_life_seconds": 3600.0})
     result = run_one(scenario, [[100.0, 100.0, 85.0, 85.0, 85.0]])
     impact = -np.sqrt(4250.0 / 1_000_000.0)
     np.testing.assert_allclose(result.market_prices[0, 3:], [85.0 * np.exp(impact), 85.0 * np.exp(impact / 2)])
     np.testing.assert_allclose(result.oracle_prices[0, 3], 85.0 * np.exp(impact))
-    assert result.liquidations["slippage_usd"][0] == pytest.approx(4250.0 * -impact * 2.0 / 3.0)
+    assert result.liquidations["slippage_usd"][0] == pytest.approx(4250.0 * (1.0 - np.exp(impact * 2.0 / 3.0)))
+    assert result.liquidations["slippage_usd"][0] == pytest.approx(180.75, abs=0.01)
 
 
 def test_an_opening_past_the_open_interest_cap_is_refused() -> None:
@@ -187,20 +189,47 @@ def test_a_cross_account_survives_where_its_isolated_positions_do_not() -> None:
     assert (row["market"], bool(row["backstop"]), row["bad_debt_usd"]) == (0, True, 0.0)
 
 
-def test_contagion_is_the_lp_loss_borne_by_other_markets_lps_only_in_a_shared_pool() -> None:
-    # One trader in one market; both markets crash to 70: shortfall 500, no insurance, all on the LPs.
-    # Shared pool: ETH's LP holds 1/4 of the shares, BTC's 3/4; the part of LPs whose home is not the
-    # trader's market is contagion. Isolated pools: the market's own LPs take it all.
+def test_a_shortfall_the_market_s_own_losses_cover_is_bad_debt_but_not_contagion() -> None:
+    # One trader long 5x with 1000 USD (notional 5000, no fee); both markets crash 100 -> 70: the
+    # trader loses 1500, its 1000 of margin goes to the vault, the 500 it cannot pay is the
+    # shortfall. The market still paid the shared vault +1000 net, so no LP lost value to it.
     scenario = stress_scenario(**TWO_MARKETS)
     market = int(stress_inputs(scenario, 1)[0].position_market[0])
-    others = 0.75 if market == 0 else 0.25
     prices = [[100.0, 70.0, 70.0, 70.0, 70.0]] * 2
     shared = run_one(scenario, prices, "subaccounts")
-    assert shared.contagion_usd == pytest.approx(500.0 * others)
     np.testing.assert_allclose(shared.lp_loss_usd, [500.0])
+    assert shared.vault_pnl_by_market_usd[market] == pytest.approx(1000.0)
+    assert shared.contagion_usd == 0.0
     isolated = run_one(scenario, prices, "isolated_pools")
     assert isolated.contagion_usd == 0.0
     assert isolated.lp_loss_usd[market] == pytest.approx(500.0)
+
+
+def test_contagion_is_the_profit_a_shared_vault_pays_out_of_other_markets_lps() -> None:
+    # The same long in a rally 100 -> 130: +1500 unrealised at the end, owed by the vault. In the
+    # shared pool ETH's LP holds 1/4 of the shares, BTC's 3/4; the LP whose home is the other market
+    # bears its share of 1500 (3/4 or 1/4). Isolated pools: the market's own LP bears all of it.
+    scenario = stress_scenario(**TWO_MARKETS)
+    market = int(stress_inputs(scenario, 1)[0].position_market[0])
+    others = 0.75 if market == 0 else 0.25
+    prices = [[100.0, 110.0, 120.0, 130.0, 130.0]] * 2
+    shared = run_one(scenario, prices, "subaccounts")
+    assert shared.liquidations.size == 0
+    assert shared.vault_pnl_by_market_usd[market] == pytest.approx(-1500.0)
+    assert shared.contagion_usd == pytest.approx(1500.0 * others)
+    isolated = run_one(scenario, prices, "isolated_pools")
+    assert isolated.contagion_usd == 0.0
+    assert isolated.vault_pnl_by_market_usd[market] == pytest.approx(-1500.0)
+
+
+def test_a_position_left_underwater_by_keepers_that_never_act_is_latent_bad_debt() -> None:
+    # Keepers always fail: the 5x long with 1000 USD ends at 70 with equity 1000 - 1500 = -500.
+    scenario = stress_scenario(keepers={"failure_probability": 1.0})
+    result = run_one(scenario, [[100.0, 90.0, 80.0, 70.0, 70.0]])
+    assert result.liquidations.size == 0
+    assert result.bad_debt_usd.tolist() == [0.0]
+    np.testing.assert_allclose(result.latent_bad_debt_usd, [500.0])
+    assert result.protocol_loss_usd == pytest.approx(500.0)
 
 
 def test_keeper_capital_serves_the_largest_units_first() -> None:
@@ -216,8 +245,10 @@ def test_keeper_capital_serves_the_largest_units_first() -> None:
 
 
 def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_binds() -> None:
+    deep = [{**market, "depth_usd": 200_000.0} for market in TWO_MARKETS["venue"]["markets"]]  # type: ignore[index]
     scenario = stress_scenario(
-        **TWO_MARKETS,
+        price=TWO_MARKETS["price"],
+        venue={"markets": deep},
         horizon={"steps": 30},
         population={
             "traders": 60,
@@ -230,7 +261,6 @@ def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_bin
             "top_up_probability": 0.3,
         },
         keepers={"count": 3, "failure_probability": 0.3, "latency_seconds": 3600},
-        liquidity={"depth_usd": 200_000.0},
         liquidity_providers={"flee_drawdown": 0.001},
     )
     rich = scenario.model_copy(update={"keepers": scenario.keepers.model_copy(update={"capital": 1e30})})  # type: ignore[union-attr]
@@ -247,3 +277,50 @@ def test_serving_everyone_at_once_equals_serving_in_order_when_capital_never_bin
             np.testing.assert_array_equal(a.liquidations, b.liquidations)
             np.testing.assert_allclose(a.insurance_usd, b.insurance_usd)
             np.testing.assert_allclose(a.lp_nav_usd, b.lp_nav_usd)
+
+
+# --- keepers for profit --------------------------------------------------------------------------
+
+
+def both_engines(scenario: Scenario, prices: list[list[float]]) -> tuple[RunResult, RunResult]:
+    """Play one hand path on the isolated-positions rung with the vector and the exact engine."""
+    paths = hand_paths(prices, ("ETH",))
+    book, draws = stress_inputs(scenario, 1, 1.0)
+    (vector,) = run_vector(scenario, paths, book, draws, "isolated_positions", 1.0)
+    exact = run_exact(scenario, paths, book, draws[0], "isolated_positions", 1.0, 0)
+    return vector, exact
+
+
+@pytest.mark.parametrize("engine", [0, 1], ids=["vector", "exact"])
+def test_a_keeper_takes_a_liquidation_only_when_its_bonus_beats_the_gas(engine: int) -> None:
+    # The close at step 2 pays the keeper 21.25 (above). Gas 20 at no congestion: taken, the keeper nets 1.25
+    # and the market gets the gas. Gas 10 · (1 + 1.5 · min(1, 1/1)) = 25 at full congestion (1 eligible
+    # unit for 1 keeper, scale 1): declined at steps 2, 3 and 4, counted once; nothing is liquidated.
+    path = [[100.0, 100.0, 85.0, 85.0, 85.0]]
+    taken = both_engines(stress_scenario(keepers={"gas_usd": 20.0}), path)[engine]
+    assert len(taken.liquidations) == 1
+    assert (taken.gas_usd, taken.unserved_liquidations) == (pytest.approx(20.0), 0)
+    assert taken.party_pnl_usd["keepers"] == pytest.approx(1.25)
+    assert taken.party_pnl_usd["market"] == pytest.approx(20.0)
+    congested = stress_scenario(keepers={"gas_usd": 10.0, "congestion_gas": 1.5, "congestion_scale": 1.0})
+    declined = both_engines(congested, path)[engine]
+    assert len(declined.liquidations) == 0
+    assert (declined.gas_usd, declined.unserved_liquidations) == (0.0, 1)
+
+
+@pytest.mark.parametrize("engine", [0, 1], ids=["vector", "exact"])
+def test_the_protocol_liquidator_takes_what_no_keeper_will_after_its_delay(engine: int) -> None:
+    # Gas 30 beats the bonus 21.25: the keeper declines at step 2; one hour later (step 3) the protocol's
+    # liquidator closes it, pays the gas 30 and keeps the keeper share 21.25: protocol P&L 21.25 - 30 = -8.75.
+    scenario = stress_scenario(keepers={"gas_usd": 30.0, "protocol_backstop_seconds": 3600})
+    result = both_engines(scenario, [[100.0, 100.0, 85.0, 85.0, 85.0]])[engine]
+    (row,) = result.liquidations
+    assert (row["step"], row["delay_seconds"]) == (3, 3600.0)
+    assert result.unserved_liquidations == 1
+    assert result.party_pnl_usd["protocol"] == pytest.approx(-8.75)
+    assert result.party_pnl_usd["keepers"] == 0.0
+    # traders lost 750 + 42.5 of penalty; the LPs won 750; insurance 21.25; the market the gas
+    assert result.party_pnl_usd["traders"] == pytest.approx(-792.5)
+    assert result.party_pnl_usd["lps"] == pytest.approx(750.0)
+    assert result.party_pnl_usd["insurance"] == pytest.approx(21.25)
+    assert result.party_pnl_usd["market"] == pytest.approx(30.0)

@@ -9,18 +9,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ringfence.lab.vector.attribution import allocate_latent, attribute_marks, latent_bad_debt, lp_contagion
 from ringfence.lab.vector.kernels import (
     BANKRUPT,
     BANKRUPT_AFTER_CLOSE,
     KEEPER,
+    MAX_EXECUTION_GAP,
     TOXIC,
+    Execution,
+    bounded_execution_price,
     close_position,
+    execution_price,
     failure_probability,
+    gas_cost,
     impact_decay,
     keeper_succeeds,
     margin_terms,
     oracle_stale,
-    slippage,
     square_root_impact,
     top_up_amount,
 )
@@ -32,7 +37,12 @@ def a(*values: float) -> np.ndarray:
 
 
 def close_long(
-    margin: float, *, unit_equity: float | None = None, unit_requirement: float = 100.0, close_factor: float = 0.5
+    margin: float,
+    *,
+    unit_equity: float | None = None,
+    unit_requirement: float = 100.0,
+    close_factor: float = 0.5,
+    market: float | None = None,
 ):
     # A long of 10 bought at 110 (basis 1100), marked at 100: notional 1000, PnL -100,
     # maintenance 10% -> its own requirement 100.
@@ -49,6 +59,7 @@ def close_long(
         penalty=0.02,
         close_factor=close_factor,
         liquidator_share=0.5,
+        execution=None if market is None else Execution(a(market), math.inf, 0.0),
     )
 
 
@@ -206,13 +217,76 @@ def test_ordered_waterfall_equals_the_sequential_rule(
 def test_square_root_impact_moves_against_the_flow() -> None:
     # Net sales 250,000 into a depth of 1,000,000 at coefficient 0.5: -0.5 * sqrt(0.25) = -0.25.
     # Net buys 40,000 at coefficient 1: +sqrt(0.04) = +0.2.  No flow: no impact.
-    np.testing.assert_allclose(square_root_impact(a(250_000.0), 1_000_000.0, 0.5), [-0.25])
-    np.testing.assert_allclose(square_root_impact(a(-40_000.0, 0.0), 1_000_000.0, 1.0), [0.2, 0.0])
+    np.testing.assert_allclose(square_root_impact(a(250_000.0), a(1_000_000.0), a(0.5)), [-0.25])
+    np.testing.assert_allclose(square_root_impact(a(-40_000.0, 0.0), a(1_000_000.0), a(1.0)), [0.2, 0.0])
 
 
-def test_slippage_is_two_thirds_of_the_final_impact() -> None:
-    # 100,000 closed while the impact reached -0.25: 100,000 * 0.25 * 2/3 = 16,666.67
-    np.testing.assert_allclose(slippage(a(100_000.0), a(-0.25)), [100_000.0 * 0.25 * 2.0 / 3.0])
+def test_square_root_impact_takes_one_depth_per_market() -> None:
+    # Two markets, the same 1,000,000 sold into each: the deep one (depth 1e8, coefficient 0.5)
+    # moves -0.5 * sqrt(0.01) = -0.05, the thin one (1e6, coefficient 1) -1 * sqrt(1) = -1; a
+    # market without impact (coefficient 0, infinite depth) does not move. Against (M, P) flow
+    # the per-market arrays broadcast as columns.
+    depth, coefficient = a(1e8, 1e6, np.inf), a(0.5, 1.0, 0.0)
+    np.testing.assert_allclose(square_root_impact(a(1e6, 1e6, 1e6), depth, coefficient), [-0.05, -1.0, 0.0])
+    flow = np.array([[1e6, -4e6], [1e6, 0.0], [5.0, 5.0]])
+    np.testing.assert_allclose(
+        square_root_impact(flow, depth[:, None], coefficient[:, None]), [[-0.05, 0.1], [-1.0, 0.0], [0.0, 0.0]]
+    )
+
+
+def test_execution_price_walks_the_square_root_curve_against_the_close() -> None:
+    # q = 250,000 into a depth of 1,000,000 at coefficient 0.6: final impact 0.6·√0.25 = 0.3, average 2/3 of it
+    # = 0.2. A sale fills at 100·e^-0.2 = 81.8730753, a purchase at 100·e^0.2 = 122.1402758; infinite depth: 100.
+    sale = np.array([True, False])
+    np.testing.assert_allclose(
+        execution_price(a(100.0, 100.0), a(250_000.0, 250_000.0), 1_000_000.0, 0.6, sale), [81.8730753, 122.1402758]
+    )
+    np.testing.assert_allclose(execution_price(a(100.0), a(250_000.0), math.inf, 0.6, np.array([True])), [100.0])
+
+
+def test_an_execution_price_is_never_better_than_the_oracle_and_at_most_the_bound_away() -> None:
+    # oracle 100, bound 50%: a sale is charged within [50, 100], a purchase within [100, 150]
+    sale = np.array([True, True, True, False, False, False])
+    prices = a(40.0, 120.0, 90.0, 95.0, 170.0, 120.0)
+    np.testing.assert_allclose(
+        bounded_execution_price(prices, a(*[100.0] * 6), sale, MAX_EXECUTION_GAP),
+        [50.0, 100.0, 90.0, 100.0, 150.0, 120.0],
+    )
+
+
+def test_gas_rises_with_congestion_up_to_its_multiplier() -> None:
+    # gas 2 USD, +150% at full congestion (5 eligible per keeper): 2.5 per keeper -> 2·(1 + 1.5·0.5) = 3.5;
+    # 10 per keeper is past full: 2·2.5 = 5; none: 2
+    np.testing.assert_allclose(gas_cost(2.0, 1.5, a(2.5, 10.0, 0.0), 5.0), [3.5, 5.0, 2.0])
+
+
+def test_the_execution_cost_is_charged_before_the_penalty() -> None:
+    # As the keeper close above (5 closed at the oracle 100, realised -50, penalty 10), but the market is at 90:
+    # cost 5·(100 - 90) = 50; left 130 - 50 - 50 = 30 pays the penalty 10 (keeper 5); after 20.
+    outcome = close_long(130.0, market=90.0)
+    assert outcome.status.tolist() == [KEEPER]
+    np.testing.assert_allclose(outcome.execution_price, [90.0])
+    np.testing.assert_allclose(outcome.execution_cost, [50.0])
+    np.testing.assert_allclose(outcome.realised, [-50.0])
+    np.testing.assert_allclose(outcome.keeper_reward, [5.0])
+    np.testing.assert_allclose(outcome.insurance_penalty, [5.0])
+    np.testing.assert_allclose(outcome.after, [20.0])
+
+
+def test_an_execution_cost_past_the_margin_pays_no_penalty_and_leaves_a_debt() -> None:
+    # Market at 80: cost 5·20 = 100; left 130 - 50 - 100 = -20: no penalty, after -20 (still the keeper path,
+    # decided at the oracle). A toxic whole close (margin 115) at a market of 95: cost 10·5 = 50,
+    # left 15 - 50 = -35: nothing forfeited, after -35. A market above the oracle costs a sale nothing.
+    keeper = close_long(130.0, market=80.0)
+    assert keeper.status.tolist() == [KEEPER]
+    np.testing.assert_allclose(
+        [keeper.keeper_reward[0], keeper.insurance_penalty[0], keeper.after[0]], [0.0, 0.0, -20.0]
+    )
+    toxic = close_long(115.0, market=95.0)
+    assert toxic.status.tolist() == [TOXIC]
+    np.testing.assert_allclose([toxic.execution_cost[0], toxic.backstop_fee[0], toxic.after[0]], [50.0, 0.0, -35.0])
+    above = close_long(130.0, market=110.0)
+    np.testing.assert_allclose([above.execution_price[0], above.execution_cost[0], above.after[0]], [100.0, 0.0, 70.0])
 
 
 def test_impact_decays_at_the_arbitrage_half_life() -> None:
@@ -261,3 +335,30 @@ def test_the_venue_oracle_goes_stale_as_the_exact_engine_sees_it() -> None:
     assert oracle_stale(ages, 3600, 3000).tolist() == [False, True, True, True, True, True]
     # No limit: never stale.
     assert oracle_stale(ages, 3600, None).tolist() == [False] * 6
+
+
+# --- attribution (docs/stress-model.md, "Contagion", worked example) ----------------------------
+
+
+def test_lp_contagion_of_the_documented_worked_example() -> None:
+    # Markets and LPs in order BTC, ETH, MNGO, one shared pool; fractions 0.6, 0.3, 0.1; marks -50, +150, -2200.
+    lp_pnl = np.zeros((3, 3))
+    attribute_marks(lp_pnl, np.array([0.6, 0.3, 0.1]), np.array([-50.0, 150.0, -2200.0]), np.ones((3, 3), bool))
+    # BTC: 0.6 (150 - 2200) = -1230; ETH: 0.3 (-50 - 2200) = -675; MNGO: 0.1 (-50 + 150) = +10 -> 0
+    assert lp_contagion(lp_pnl, np.eye(3, dtype=np.bool_)) == pytest.approx(1905.0)
+
+
+def test_lp_contagion_is_zero_when_every_lp_shares_only_its_own_market() -> None:
+    lp_pnl = np.zeros((2, 2))
+    attribute_marks(lp_pnl, np.array([1.0, 1.0]), np.array([-500.0, -70.0]), np.eye(2, dtype=np.bool_))
+    assert lp_contagion(lp_pnl, np.eye(2, dtype=np.bool_)) == 0.0
+    assert lp_pnl.tolist() == [[-500.0, 0.0], [0.0, -70.0]]
+
+
+def test_latent_bad_debt_is_split_over_the_losing_positions_pro_rata() -> None:
+    # Unit 0: equity -300 with positions at -600 and +200 and -200 -> losses 600 and 200 share 3:1.
+    # Unit 1: no losing position (its margin alone is negative): all on the first slot.
+    latent = latent_bad_debt(np.array([-300.0, -10.0, 50.0]))
+    assert latent.tolist() == [300.0, 10.0, 0.0]
+    split = allocate_latent(latent, np.array([[-600.0, 200.0, -200.0], [0.0, 5.0, 0.0], [-10.0, 0.0, 0.0]]))
+    assert split.tolist() == [[225.0, 0.0, 75.0], [10.0, 0.0, 0.0], [0.0, 0.0, 0.0]]

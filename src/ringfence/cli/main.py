@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ringfence.cli.backtest import register as register_backtest
+from ringfence.cli.calibrate import register as register_calibrate
 from ringfence.cli.demo import run_demo
 from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
 from ringfence.cli.stress import register as register_stress
@@ -27,6 +29,8 @@ app.add_typer(journal_app, name="journal")
 app.add_typer(venue_app, name="venue")
 console = Console(width=None if Console().is_terminal else 140)
 register_stress(app, console)
+register_backtest(app, console)
+register_calibrate(app, console)
 
 
 @app.command()

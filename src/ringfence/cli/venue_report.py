@@ -63,7 +63,12 @@ def _liquidation(state: LedgerState, event: PositionChanged) -> str:
         f"liquidated {event.owner}/{event.sub_account}: {size} {base} of {event.pool}/{event.market} at "
         f"{format_fixed(event.price_wad, 18)}; keeper {event.keeper_owner}/{event.keeper_sub_account} got "
         f"{_quote(state, event.pool, event.keeper_reward_atoms)}, "
-        f"shortfall {_quote(state, event.pool, event.shortfall_atoms)}"
+        + (
+            f"execution cost {_quote(state, event.pool, event.execution_cost_atoms)}, "
+            if event.execution_cost_atoms
+            else ""
+        )
+        + f"shortfall {_quote(state, event.pool, event.shortfall_atoms)}"
     )
 
 

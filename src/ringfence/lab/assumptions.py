@@ -1,19 +1,36 @@
 """The assumptions a study rests on: each calibrated or chosen value of a scenario with its source.
 
 The report prints them as a table, so a reader can see which numbers drive the results and
-where each came from.
+where each came from. :func:`scenario_assumptions` lists them for a scenario; a value's source is
+the first entry of the scenario's ``sources`` that names it (case-insensitive, see
+:func:`source_for`), else :data:`UNSOURCED`, so a value nobody sourced shows up as such.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
-from pathlib import PurePath
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-if TYPE_CHECKING:
-    from ringfence.lab.scenario import Scenario
+from ringfence.lab.scenario import (
+    CorrelatedGbmProcess,
+    CorrelatedJumpDiffusionProcess,
+    EventProcess,
+    GarchProcess,
+    GbmProcess,
+    HistoricalProcess,
+    JumpDiffusionProcess,
+    PriceProcessModel,
+    Scenario,
+    market_impact,
+)
 
-__all__ = ["SCENARIO_SECTIONS", "STATISTICS_ASSUMPTIONS", "Assumption", "scenario_assumptions"]
+__all__ = ["UNSOURCED", "Assumption", "scenario_assumptions", "source_for"]
+
+UNSOURCED = "chosen: no source given in the scenario file"
+SALE_USD = 1_000_000.0
+"""The sale whose impact the table shows per market (the issue's yardstick)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,55 +53,195 @@ class Assumption:
     source: str
 
 
-SCENARIO_SECTIONS = ("price", "oracle", "venue", "population", "keepers", "liquidity", "liquidity_providers")
-"""The scenario sections whose values a study assumes (identity, seed, horizon and study plan are not assumptions)."""
+def source_for(sources: list[str], first: str, *words: str) -> str:
+    """Return the first entry of ``sources`` that starts with ``first`` and holds every word of ``words``.
+
+    Case-insensitive, whole words: ``source_for(sources, "BTC", "daily_volume_usd")`` finds
+    ``"BTC daily_volume_usd 1.091e10: Glassnode ..."``, ``source_for(sources, "Keepers")`` finds
+    ``"Keepers: chosen ..."``; :data:`UNSOURCED` when none does.
+    """
+    start = re.compile(rf"\s*{re.escape(first)}(?![A-Za-z0-9_])", re.IGNORECASE)
+    patterns = [re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", re.IGNORECASE) for word in words]
+    for entry in sources:
+        if start.match(entry) and all(pattern.search(entry) for pattern in patterns):
+            return entry
+    return UNSOURCED
 
 
-def _flatten(prefix: str, value: object) -> list[tuple[str, str]]:
-    """Return ``(key path, printed value)`` for every scalar or list of scalars under ``value``."""
-    if isinstance(value, dict):
-        return [pair for key, item in value.items() for pair in _flatten(f"{prefix}.{key}", item)]
-    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-        return [pair for index, item in enumerate(value) for pair in _flatten(f"{prefix}[{index}]", item)]
-    if value is None:
+def _first_source(sources: list[str], *alternatives: tuple[str, ...]) -> str:
+    for words in alternatives:
+        found = source_for(sources, *words)
+        if found != UNSOURCED:
+            return found
+    return UNSOURCED
+
+
+def _process_of(scenario: Scenario, asset: str) -> PriceProcessModel | None:
+    for process in scenario.processes:
+        names = (
+            process.assets
+            if isinstance(process, CorrelatedGbmProcess | CorrelatedJumpDiffusionProcess)
+            else [process.asset]
+        )
+        if asset in names:
+            return process
+    return None
+
+
+def _price_rows(scenario: Scenario, asset: str) -> list[Assumption]:
+    sources = scenario.sources
+    process = _process_of(scenario, asset)
+    volatility = _first_source(sources, (asset, "volatility"), ("Volatilities", asset))
+    jumps = _first_source(sources, (asset, "jumps"), ("Jumps", asset))
+    if isinstance(process, HistoricalProcess):
+        return [
+            Assumption(
+                f"{asset} price path",
+                f"replay of {Path(process.csv).name}",
+                _first_source(sources, (asset,)),
+            )
+        ]
+    if isinstance(process, EventProcess):
+        return [
+            Assumption(f"{asset} price path", f"event template {process.template}", _first_source(sources, (asset,)))
+        ]
+    if isinstance(process, GbmProcess):
+        return [Assumption(f"{asset} volatility (per year)", f"{process.volatility:g}", volatility)]
+    if isinstance(process, JumpDiffusionProcess):
+        return [
+            Assumption(f"{asset} volatility (per year)", f"{process.volatility:g}", volatility),
+            Assumption(
+                f"{asset} jumps (per year; log size mean, sd)",
+                f"{process.jump_intensity:g}; {process.jump_mean:g}, {process.jump_volatility:g}",
+                jumps,
+            ),
+        ]
+    if isinstance(process, GarchProcess):
+        return [
+            Assumption(
+                f"{asset} GARCH(1,1) omega, alpha, beta",
+                f"{process.omega:g}, {process.alpha:g}, {process.beta:g}",
+                _first_source(sources, (asset, "GARCH")),
+            )
+        ]
+    if process is None:
         return []
-    if prefix.endswith(".csv"):  # a file: its name only (results hold no machine's paths)
-        return [(prefix, PurePath(str(value)).name)]
-    return [(prefix, f"{value:g}" if isinstance(value, float) else str(value))]
+    i = process.assets.index(asset)
+    rows = [Assumption(f"{asset} volatility (per year)", f"{process.volatilities[i]:g}", volatility)]
+    if isinstance(process, CorrelatedJumpDiffusionProcess):
+        rows.append(
+            Assumption(
+                f"{asset} jumps (per year; log size mean, sd)",
+                f"{process.jump_intensities[i]:g}; {process.jump_means[i]:g}, {process.jump_volatilities[i]:g}",
+                jumps,
+            )
+        )
+    return rows
+
+
+def _market_rows(scenario: Scenario) -> list[Assumption]:
+    venue = scenario.venue
+    if venue is None:
+        return []
+    sources = scenario.sources
+    impact = market_impact(scenario)
+    rows: list[Assumption] = []
+    for index, market in enumerate(venue.markets):
+        asset = market.asset
+        rows += _price_rows(scenario, asset)
+        coefficient = _first_source(sources, (asset, "impact_coefficient"), ("impact_coefficient",))
+        if market.depth_usd is not None:
+            rows.append(
+                Assumption(
+                    f"{asset} depth (USD)", f"{market.depth_usd:,.0f}", _first_source(sources, (asset, "depth_usd"))
+                )
+            )
+            rows.append(Assumption(f"{asset} impact coefficient", f"{market.impact_coefficient:g}", coefficient))
+        elif market.daily_volume_usd is not None:
+            rows.append(
+                Assumption(
+                    f"{asset} daily volume (USD)",
+                    f"{market.daily_volume_usd:,.0f}",
+                    _first_source(sources, (asset, "daily_volume_usd")),
+                )
+            )
+            daily = impact.daily_volatility[index]
+            daily_source = (
+                _first_source(sources, (asset, "daily_volatility"))
+                if market.daily_volatility is not None
+                else "derived: the price process's yearly volatility (jumps included) / sqrt(365)"
+            )
+            rows.append(Assumption(f"{asset} daily volatility (square-root law)", f"{daily:.4g}", daily_source))
+            rows.append(Assumption(f"{asset} impact prefactor Y", f"{market.impact_coefficient:g}", coefficient))
+        else:
+            rows.append(Assumption(f"{asset} depth", "none: liquidations do not move this market", UNSOURCED))
+        moved = impact.coefficient[index] * math.sqrt(SALE_USD / impact.depth_usd[index])
+        rows.append(
+            Assumption(f"{asset} impact of a $1M sale", f"{moved:.4%}", "derived: coefficient x sqrt(1e6 / depth)")
+        )
+        rows.append(
+            Assumption(
+                f"{asset} margins (initial, maintenance)",
+                f"{market.initial_margin:g}, {market.maintenance_margin:g}",
+                _first_source(sources, (asset, "margins"), ("Margins",)),
+            )
+        )
+    return rows
+
+
+def _scenario_rows(scenario: Scenario) -> list[Assumption]:
+    sources = scenario.sources
+    rows = []
+    for process in scenario.processes:
+        if isinstance(process, CorrelatedGbmProcess | CorrelatedJumpDiffusionProcess):
+            pairs = ", ".join(
+                f"{process.assets[i]}-{process.assets[j]} {process.correlation[i][j]:g}"
+                for i in range(len(process.assets))
+                for j in range(i + 1, len(process.assets))
+            )
+            rows.append(Assumption("correlation", pairs, source_for(sources, "Correlation")))
+    rows.append(
+        Assumption(
+            "impact recovery half-life (s)",
+            f"{scenario.liquidity.recovery_half_life_seconds:g}",
+            source_for(sources, "Impact recovery", "half-life"),
+        )
+    )
+    oracle = scenario.oracle
+    rows.append(
+        Assumption(
+            "oracle latency, cadence (s)",
+            f"{oracle.latency_seconds}, {oracle.cadence_seconds or 'every step'}",
+            source_for(sources, "Oracle"),
+        )
+    )
+    keepers = scenario.keepers
+    if keepers is not None:
+        rows.append(
+            Assumption(
+                "keepers (count, latency s, failure probability)",
+                f"{keepers.count}, {keepers.latency_seconds}, {keepers.failure_probability:g}",
+                source_for(sources, "Keepers"),
+            )
+        )
+    population = scenario.population
+    if population is not None:
+        rows.append(
+            Assumption(
+                "traders' leverage (min, max)",
+                f"{population.leverage_min:g}, {population.leverage_max:g}",
+                source_for(sources, "Traders"),
+            )
+        )
+    return rows
 
 
 def scenario_assumptions(scenario: Scenario) -> tuple[Assumption, ...]:
-    """Return every value of the scenario's model sections, then the statistics' own settings.
+    """Return every calibrated or chosen value of ``scenario`` with its source, market by market.
 
-    A scenario value's source is the scenario file (its ``sources`` list cites where the values come
-    from); a calibrated value that carries its own source and date shows it as its own key.
+    Per market: the price process's volatility and jumps (or the replayed file or event template),
+    its depth (explicit, or daily volume, σ_daily and prefactor ``Y``), the impact of a $1M sale
+    it implies, and its margins; then the correlation, the impact's recovery half-life, the oracle,
+    the keepers and the traders' leverage.
     """
-    data = scenario.model_dump(mode="json")
-    source = f"scenario {scenario.name} (see its sources)"
-    rows = [
-        Assumption(name, value, source)
-        for section in SCENARIO_SECTIONS
-        for name, value in _flatten(section, data.get(section))
-    ]
-    return (*rows, *STATISTICS_ASSUMPTIONS)
-
-
-STATISTICS_ASSUMPTIONS = (
-    Assumption("confidence level of every interval", "95%", "chosen: the convention of risk reports"),
-    Assumption(
-        "interval of a mean",
-        "percentile bootstrap, 2000 resamples, fixed seed",
-        "chosen: defined when all runs but one are equal (BCa is not); docs/stress-model.md",
-    ),
-    Assumption(
-        "interval of a percentile (VaR95, EVaR99, LaR95)",
-        "exact order-statistic interval (binomial)",
-        "David and Nagaraja, Order Statistics (2003) §7.1; Hahn and Meeker, Statistical Intervals (1991) §5.2",
-    ),
-    Assumption(
-        "contagion materiality threshold",
-        "max($100, 1e-6 × LP capital)",
-        "chosen: far above float rounding dust, far below a loss a committee weighs; docs/stress-model.md",
-    ),
-)
-"""The statistics' settings, each a choice stated with its reason."""
+    return tuple(_market_rows(scenario) + _scenario_rows(scenario))

@@ -107,6 +107,9 @@ def run_table(runs: Sequence[RunResult]) -> dict[str, list[Any]]:
         "capital_efficiency": [run.capital_efficiency for run in runs],
         "collateral_usd": [run.collateral_usd for run in runs],
         "attacker_profit_usd": [run.attacker_profit_usd for run in runs],
+        "latent_bad_debt_usd": [run.latent_per_pool_usd.tolist() for run in runs],
+        "protocol_loss_usd": [run.protocol_loss_usd for run in runs],
+        "vault_pnl_by_market_usd": [run.vault_pnl_by_market_usd.tolist() for run in runs],
     }
 
 
@@ -145,6 +148,7 @@ def _document(study: StudyResult) -> dict[str, Any]:
         },
         "assumptions": list(study.assumptions),
         "confirmation": list(study.confirmation),
+        "containment": list(study.containment),
     }
 
 

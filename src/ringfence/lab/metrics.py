@@ -6,7 +6,8 @@ into the numbers the report and the JSON export show. Per-run quantities are def
 
 Tail measures
 -------------
-*Protocol loss* of a run is its total bad debt (summed over pools).
+*Protocol loss* of a run is its total bad debt plus its latent bad debt (positions still open and
+underwater at the end, marked at the final market price), summed over pools.
 
 - **VaR95**: the 95th percentile of protocol loss across runs. Gauntlet orders its simulation runs
   by net insolvent amount and quotes the 95th percentile as VaR
@@ -116,9 +117,9 @@ class Summary:
     pools:
         Pool names, in index order (the per-pool tuples follow it).
     bad_debt_mean_usd, bad_debt_median_usd:
-        Protocol loss (total bad debt of a run), mean and median across runs.
+        Protocol loss (total bad debt of a run, latent bad debt included), mean and median across runs.
     bad_debt_per_pool_mean_usd:
-        Per pool, mean bad debt across runs.
+        Per pool, mean bad debt (latent included) across runs.
     var95_usd, evar99_usd:
         95th and 99th percentile of protocol loss (module docstring).
     lar95_usd:
@@ -183,6 +184,8 @@ class Summary:
     empty when :func:`summarise` was asked for no intervals."""
     per_pool: tuple[PoolSummary, ...] = ()
     """One :class:`PoolSummary` per pool, in pool order."""
+    latent_bad_debt_mean_usd: float = 0.0
+    """Mean across runs of the latent bad debt (summed over pools; part of protocol loss)."""
 
 
 def order_rank(percent: float, count: int) -> int:
@@ -222,8 +225,8 @@ def _per_run(runs: Sequence[RunResult], field: str) -> FloatArray:
 
 
 def protocol_losses(runs: Sequence[RunResult]) -> FloatArray:
-    """Return each run's protocol loss (its total bad debt), shape ``(runs,)``: the figure of VaR and EVaR."""
-    return np.array([run.total_bad_debt_usd for run in runs], dtype=np.float64)
+    """Return each run's protocol loss (bad debt plus latent bad debt), shape ``(runs,)``: VaR's and EVaR's figure."""
+    return np.array([run.protocol_loss_usd for run in runs], dtype=np.float64)
 
 
 def _check_runs(runs: Sequence[RunResult]) -> tuple[str, ...]:
@@ -253,6 +256,7 @@ INTERVAL_FIELDS: tuple[str, ...] = (
     "delay_mean_seconds",
     "capital_efficiency_mean",
     "attacker_profit_mean_usd",
+    "latent_bad_debt_mean_usd",
 )
 """The :class:`Summary` fields that have an :class:`Estimate` in ``Summary.intervals``."""
 DESCRIPTIVE_FIELDS: tuple[str, ...] = (
@@ -300,7 +304,7 @@ def _pool_volume(runs: Sequence[RunResult], pools: int) -> FloatArray:
 
 
 def _per_pool(runs: Sequence[RunResult], pools: tuple[str, ...]) -> tuple[PoolSummary, ...]:
-    bad_debt = _per_run(runs, "bad_debt_usd")
+    bad_debt = _per_run(runs, "bad_debt_usd") + np.stack([run.latent_per_pool_usd for run in runs])
     volume = _pool_volume(runs, len(pools))
     lp_pnl = np.stack([run.lp_nav_usd[:, -1] - run.lp_nav_usd[:, 0] for run in runs])
     drawdown = np.stack([run.insurance_drawdown_usd for run in runs])
@@ -348,6 +352,7 @@ _MEAN_COLUMNS = (
     "slippage_mean_usd",
     "capital_efficiency_mean",
     "attacker_profit_mean_usd",
+    "latent_bad_debt_mean_usd",
 )
 
 
@@ -364,6 +369,7 @@ def _columns(runs: Sequence[RunResult]) -> dict[str, FloatArray]:
         "slippage_mean_usd": np.array([float(run.liquidations["slippage_usd"].sum()) for run in runs]),
         "capital_efficiency_mean": np.array([run.capital_efficiency for run in runs], dtype=np.float64),
         "attacker_profit_mean_usd": np.array([run.attacker_profit_usd for run in runs], dtype=np.float64),
+        "latent_bad_debt_mean_usd": np.array([float(run.latent_per_pool_usd.sum()) for run in runs]),
     }
 
 
@@ -385,7 +391,8 @@ def summarise(runs: Sequence[RunResult], *, intervals: bool = True) -> Summary:
     """
     pools = _check_runs(runs)
     columns = _columns(runs)
-    bad_debt = _per_run(runs, "bad_debt_usd")
+    latent = np.stack([run.latent_per_pool_usd for run in runs])
+    bad_debt = _per_run(runs, "bad_debt_usd") + latent
     losses = columns["bad_debt_mean_usd"]
     drawdown = np.stack([run.insurance_drawdown_usd for run in runs])
     contagion = columns["contagion_mean_usd"]
@@ -425,4 +432,5 @@ def summarise(runs: Sequence[RunResult], *, intervals: bool = True) -> Summary:
         contagion_materiality_usd=threshold,
         intervals=_intervals(runs, columns, material) if intervals else {},
         per_pool=_per_pool(runs, pools) if intervals else (),
+        latent_bad_debt_mean_usd=float(columns["latent_bad_debt_mean_usd"].mean()),
     )

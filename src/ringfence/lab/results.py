@@ -11,7 +11,8 @@ The definitions of every field are in ``docs/stress-model.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 __all__ = [
     "ISOLATION_LEVELS",
     "LIQUIDATION_DTYPE",
+    "PARTIES",
     "EngineName",
     "IsolationLevel",
     "RunResult",
@@ -29,6 +31,8 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 EngineName = Literal["exact", "vector"]
 IsolationLevel = Literal["monolithic", "subaccounts", "isolated_pools", "isolated_positions"]
+PARTIES: tuple[str, ...] = ("traders", "lps", "insurance", "keepers", "protocol", "market")
+"""The parties of the lab's conservation sum (``RunResult.party_pnl_usd``; ``docs/stress-model.md``)."""
 ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("monolithic", "subaccounts", "isolated_pools", "isolated_positions")
 """From the least to the most isolated: the rungs of the isolation ladder."""
 
@@ -47,7 +51,8 @@ LIQUIDATION_DTYPE = np.dtype(
 )
 """One liquidation: when (grid step), where (pool and market index), whose position (trader index;
 -1 for the attacker), the notional closed at the oracle, the shortfall it left (bad debt), the
-cost of unwinding it through the depth model, how long after the position first fell below
+execution cost charged to the account (``slippage_usd``: closing at the market after its own
+impact instead of at the oracle, the oracle-to-market gap included), how long after the position first fell below
 maintenance it happened, and whether the LP vault took it over (backstop path) instead of a keeper."""
 
 
@@ -88,14 +93,34 @@ class RunResult:
     adl_loss_usd:
         Per pool: profit forgone by auto-deleveraged traders.
     contagion_usd:
-        Shortfall losses borne by LPs and traders whose home market is not the market the
-        shortfall came from (``docs/stress-model.md``).
+        Value lost by parties with no exposure to the markets it came from: per LP, the net loss it
+        bears from markets other than its home (its share of their vault P&L), summed over LPs, plus
+        profit forgone by traders auto-deleveraged for another market's shortfall (``docs/stress-model.md``).
     open_notional_usd:
         Shape ``(steps + 1,)``: traders' open notional at the market price.
     collateral_usd:
         Traders' collateral deposited over the run (initial deposits and top-ups).
     attacker_profit_usd:
         What the attacker withdrew minus what it deposited (0 without an attacker).
+    latent_bad_debt_usd:
+        Per pool: the negative equity, at the final market price, of units still open at the end
+        (empty, read as zero per pool, in a run made without it).
+    vault_pnl_by_market_usd:
+        Per market, shape ``(n_markets,)``: the market's contribution to its pool's LP vault over
+        the run: fees, traders' realised PnL, shortfall absorbed, insurance drawn, backstop fees,
+        minus its open positions' unrealised PnL at the final oracle and the latent bad debt written
+        off (market ``i`` is in pool ``i`` on the isolated rungs, in the one shared pool otherwise);
+        empty in a run made without it.
+    execution_cost_usd:
+        Per pool: execution cost charged to liquidated accounts (paid to the keepers, who pass it
+        on to the outside market).
+    gas_usd:
+        Gas paid for liquidation transactions (keepers' and the protocol's liquidator's).
+    unserved_liquidations:
+        Liquidations no keeper took for lack of profit (an eligible unit, a keeper available, a
+        bonus not above the gas), counted once per unit each time it falls below maintenance.
+    party_pnl_usd:
+        Each party's P&L over the run (:data:`PARTIES`): they sum to zero (``docs/stress-model.md``).
     """
 
     engine: EngineName
@@ -118,6 +143,25 @@ class RunResult:
     open_notional_usd: FloatArray
     collateral_usd: float
     attacker_profit_usd: float
+    latent_bad_debt_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    vault_pnl_by_market_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def latent_per_pool_usd(self) -> FloatArray:
+        """Latent bad debt per pool (zeros when the run carries none)."""
+        if self.latent_bad_debt_usd.size == 0:
+            return np.zeros(len(self.pools))
+        return self.latent_bad_debt_usd
+
+    @property
+    def protocol_loss_usd(self) -> float:
+        """Bad debt plus latent bad debt, summed over pools (``docs/stress-model.md``)."""
+        return self.total_bad_debt_usd + float(self.latent_per_pool_usd.sum())
+
+    execution_cost_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    gas_usd: float = 0.0
+    unserved_liquidations: int = 0
+    party_pnl_usd: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def total_bad_debt_usd(self) -> float:

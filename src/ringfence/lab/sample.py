@@ -10,9 +10,16 @@ from numpy.typing import NDArray
 from ringfence.lab._checks import check_count
 from ringfence.lab.events import EVENT_TEMPLATES
 from ringfence.lab.oracle import observe_oracle
-from ringfence.lab.paths import correlated_gbm_paths, garch_paths, gbm_paths, merton_jump_paths
+from ringfence.lab.paths import (
+    correlated_gbm_paths,
+    correlated_jump_paths,
+    garch_paths,
+    gbm_paths,
+    merton_jump_paths,
+)
 from ringfence.lab.scenario import (
     CorrelatedGbmProcess,
+    CorrelatedJumpDiffusionProcess,
     EventProcess,
     GarchProcess,
     GbmProcess,
@@ -73,9 +80,18 @@ def _process_market(
 ) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
     horizon = scenario.horizon
     grid = (horizon.step_years, horizon.steps, n_paths, rng)
-    if isinstance(process, CorrelatedGbmProcess):
+    if isinstance(process, CorrelatedGbmProcess | CorrelatedJumpDiffusionProcess):
         drifts = process.drifts if process.drifts is not None else [0.0] * len(process.assets)
         market = correlated_gbm_paths(process.initial_prices, drifts, process.volatilities, process.correlation, *grid)
+        if isinstance(process, CorrelatedJumpDiffusionProcess):
+            market = correlated_jump_paths(
+                market,
+                process.jump_intensities,
+                process.jump_means,
+                process.jump_volatilities,
+                horizon.step_years,
+                rng,
+            )
         return tuple(process.assets), market, market
     if isinstance(process, GbmProcess):
         single = gbm_paths(process.initial_price, process.drift, process.volatility, *grid)

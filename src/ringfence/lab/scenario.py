@@ -17,7 +17,8 @@ Example::
     steps = 720
     step_seconds = 3600
 
-    [price]                      # kind: gbm | jump_diffusion | garch | correlated_gbm | historical | event
+    [price]                      # kind: gbm | jump_diffusion | garch | correlated_gbm |
+                                 #       correlated_jump_diffusion | historical | event
     kind = "gbm"
     initial_price = 2000.0
     drift = 0.0                  # per year
@@ -39,14 +40,22 @@ Example::
     latency_seconds = 12
     failure_probability = 0.1
 
+A stress run adds ``[venue]`` with ``[[venue.markets]]`` entries, each with its own depth:
+``daily_volume_usd`` and ``impact_coefficient`` (the square-root law, see :func:`market_impact`)
+or an explicit ``depth_usd``; ``[liquidity]`` keeps only ``recovery_half_life_seconds``. Magnitudes
+are bounded (e.g. ``volatility`` at most :data:`MAX_VOLATILITY`): an absurd value is refused at load,
+naming its key and the allowed range, before any run.
+
 A ``historical`` process names a CSV (``csv = "../shared/data/eth.csv"``, relative to the scenario
 file) that is read and checked when the scenario loads; see :mod:`ringfence.lab.history`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -69,6 +78,7 @@ from ringfence.lab.scenario_agents import (
     LabModel,
     Liquidity,
     LiquidityProviders,
+    MarketDesign,
     Population,
     Study,
     VenueDesign,
@@ -76,6 +86,7 @@ from ringfence.lab.scenario_agents import (
 
 __all__ = [
     "CorrelatedGbmProcess",
+    "CorrelatedJumpDiffusionProcess",
     "EventProcess",
     "GarchProcess",
     "GbmProcess",
@@ -83,17 +94,40 @@ __all__ = [
     "Horizon",
     "JumpDiffusionProcess",
     "Keepers",
+    "MarketImpact",
     "OracleModel",
     "Population",
     "PriceProcess",
     "Scenario",
+    "annual_volatility",
     "load_scenario",
+    "market_impact",
     "validate_scenario",
 ]
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+MAX_PRICE = 1e9
+"""Highest initial price, USD: a billion per unit, far above BTC; the exact engine's WAD prices fit."""
+MIN_PRICE = 1e-9
+"""Lowest initial price, USD: below any listed meme token, above float noise of the WAD prices."""
+MAX_VOLATILITY = 20.0
+"""Highest annual volatility (2000%): a daily sd above 100%, beyond any asset's realised volatility
+including LUNA's and MNGO's collapse weeks; ``volatility = 1e10`` is a typo, not a stress."""
+MAX_DRIFT = 10.0
+"""Largest absolute annual drift (±1000% a year in log terms)."""
+MAX_JUMP_INTENSITY = 8_760.0
+"""Most jumps per year: one an hour on average."""
+MAX_LOG_JUMP = 5.0
+"""Largest absolute mean or sd of a log jump (a factor e^5 ≈ 150 in one jump)."""
+Price = Annotated[float, Field(ge=MIN_PRICE, le=MAX_PRICE, allow_inf_nan=False)]
+Drift = Annotated[float, Field(ge=-MAX_DRIFT, le=MAX_DRIFT, allow_inf_nan=False)]
+Volatility = Annotated[float, Field(ge=0, le=MAX_VOLATILITY, allow_inf_nan=False)]
+JumpIntensity = Annotated[float, Field(ge=0, le=MAX_JUMP_INTENSITY, allow_inf_nan=False)]
+LogJumpMean = Annotated[float, Field(ge=-MAX_LOG_JUMP, le=MAX_LOG_JUMP, allow_inf_nan=False)]
+LogJumpVolatility = Annotated[float, Field(ge=0, le=MAX_LOG_JUMP, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Leverage = Annotated[float, Field(ge=1, allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
@@ -129,7 +163,8 @@ class Horizon(LabModel):
     """How long a run lasts: ``steps`` grid steps of ``step_seconds`` each."""
 
     steps: int = Field(ge=1, le=10_000_000)
-    step_seconds: int = Field(ge=1)
+    step_seconds: int = Field(ge=1, le=SECONDS_PER_YEAR)
+    """Seconds per step, at most a year (the unit of the processes' rates)."""
 
     @property
     def seconds(self) -> int:
@@ -147,9 +182,9 @@ class GbmProcess(LabModel):
 
     kind: Literal["gbm"]
     asset: Name = "underlying"
-    initial_price: PositiveFloat
-    drift: FiniteFloat = 0.0
-    volatility: NonNegativeFloat
+    initial_price: Price
+    drift: Drift = 0.0
+    volatility: Volatility
 
 
 class JumpDiffusionProcess(LabModel):
@@ -157,12 +192,12 @@ class JumpDiffusionProcess(LabModel):
 
     kind: Literal["jump_diffusion"]
     asset: Name = "underlying"
-    initial_price: PositiveFloat
-    drift: FiniteFloat = 0.0
-    volatility: NonNegativeFloat
-    jump_intensity: NonNegativeFloat
-    jump_mean: FiniteFloat
-    jump_volatility: NonNegativeFloat
+    initial_price: Price
+    drift: Drift = 0.0
+    volatility: Volatility
+    jump_intensity: JumpIntensity
+    jump_mean: LogJumpMean
+    jump_volatility: LogJumpVolatility
 
 
 class GarchProcess(LabModel):
@@ -170,11 +205,12 @@ class GarchProcess(LabModel):
 
     kind: Literal["garch"]
     asset: Name = "underlying"
-    initial_price: PositiveFloat
-    omega: PositiveFloat
+    initial_price: Price
+    omega: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    """Per-step variance constant; at most 1 (a 100% sd per step already)."""
     alpha: NonNegativeFloat
     beta: NonNegativeFloat
-    mean_return: FiniteFloat = 0.0
+    mean_return: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.0
 
     @field_validator("beta")
     @classmethod
@@ -185,14 +221,13 @@ class GarchProcess(LabModel):
         return beta
 
 
-class CorrelatedGbmProcess(LabModel):
-    """Several GBM assets with correlated shocks (:func:`ringfence.lab.paths.correlated_gbm_paths`)."""
+class _CorrelatedProcess(LabModel):
+    """Several assets with correlated Brownian shocks (the fields both correlated kinds share)."""
 
-    kind: Literal["correlated_gbm"]
     assets: list[Name] = Field(min_length=1)
-    initial_prices: list[PositiveFloat]
-    drifts: list[FiniteFloat] | None = None
-    volatilities: list[NonNegativeFloat]
+    initial_prices: list[Price]
+    drifts: list[Drift] | None = None
+    volatilities: list[Volatility]
     correlation: list[list[FiniteFloat]]
 
     @field_validator("assets")
@@ -222,6 +257,33 @@ class CorrelatedGbmProcess(LabModel):
         except InvalidParameter as error:
             raise ValueError(f"expected {error.expected}") from None
         return correlation
+
+
+class CorrelatedGbmProcess(_CorrelatedProcess):
+    """Several GBM assets with correlated shocks (:func:`ringfence.lab.paths.correlated_gbm_paths`)."""
+
+    kind: Literal["correlated_gbm"]
+
+
+class CorrelatedJumpDiffusionProcess(_CorrelatedProcess):
+    """Correlated GBM plus independent Merton jumps per asset (:func:`ringfence.lab.paths.correlated_jump_paths`).
+
+    ``jump_intensities`` (jumps per year), ``jump_means`` and ``jump_volatilities`` (mean and sd of
+    the log jump) are one per asset; ``0`` intensity leaves an asset a pure GBM.
+    """
+
+    kind: Literal["correlated_jump_diffusion"]
+    jump_intensities: list[JumpIntensity]
+    jump_means: list[LogJumpMean]
+    jump_volatilities: list[LogJumpVolatility]
+
+    @field_validator("jump_intensities", "jump_means", "jump_volatilities")
+    @classmethod
+    def _one_jump_per_asset(cls, values: list[float], info: ValidationInfo) -> list[float]:
+        assets = info.data.get("assets")
+        if assets is not None and len(values) != len(assets):
+            raise ValueError(f"{len(values)} values for {len(assets)} assets; give one per asset")
+        return values
 
 
 class HistoricalProcess(LabModel):
@@ -282,17 +344,31 @@ class EventProcess(LabModel):
     kind: Literal["event"]
     asset: Name = "underlying"
     template: EventName
-    initial_price: PositiveFloat | None = None
+    initial_price: Price | None = None
 
 
 PriceProcess = Annotated[
-    GbmProcess | JumpDiffusionProcess | GarchProcess | CorrelatedGbmProcess | HistoricalProcess | EventProcess,
+    GbmProcess
+    | JumpDiffusionProcess
+    | GarchProcess
+    | CorrelatedGbmProcess
+    | CorrelatedJumpDiffusionProcess
+    | HistoricalProcess
+    | EventProcess,
     Field(discriminator="kind"),
 ]
 PriceProcessModel = (
-    GbmProcess | JumpDiffusionProcess | GarchProcess | CorrelatedGbmProcess | HistoricalProcess | EventProcess
+    GbmProcess
+    | JumpDiffusionProcess
+    | GarchProcess
+    | CorrelatedGbmProcess
+    | CorrelatedJumpDiffusionProcess
+    | HistoricalProcess
+    | EventProcess
 )
-PROCESS_KINDS = frozenset({"gbm", "jump_diffusion", "garch", "correlated_gbm", "historical", "event"})
+PROCESS_KINDS = frozenset(
+    {"gbm", "jump_diffusion", "garch", "correlated_gbm", "correlated_jump_diffusion", "historical", "event"}
+)
 
 
 class OracleModel(LabModel):
@@ -330,14 +406,15 @@ class Scenario(LabModel):
     description: str = ""
     sources: list[str] = Field(default_factory=list)
     seed: int = Field(ge=0, lt=2**63)
-    runs: int = Field(ge=1)
+    runs: int = Field(ge=1, le=10_000_000)
+    """Paths to draw; at most ten million (a Monte-Carlo error of 0.03% of a standard deviation)."""
     horizon: Horizon
     price: PriceProcess | list[PriceProcess]
     oracle: OracleModel = Field(default_factory=OracleModel)
     venue: VenueDesign | None = None
     population: Population | None = None
     keepers: Keepers | None = None
-    liquidity: Liquidity | None = None
+    liquidity: Liquidity = Field(default_factory=Liquidity)
     liquidity_providers: LiquidityProviders = Field(default_factory=LiquidityProviders)
     attacker: Attacker | None = None
     study: Study = Field(default_factory=Study)
@@ -359,8 +436,110 @@ class Scenario(LabModel):
         """Every asset the price processes price, in order."""
         names: list[str] = []
         for process in self.processes:
-            names.extend(process.assets if isinstance(process, CorrelatedGbmProcess) else [process.asset])
+            names.extend(process.assets if isinstance(process, _CorrelatedProcess) else [process.asset])
         return tuple(names)
+
+
+SECONDS_PER_DAY = 86_400
+
+
+def _with_jumps(volatility: float, intensity: float, jump_mean: float, jump_volatility: float) -> float:
+    """Annual sd of log returns of a Merton process: ``√(σ² + λ(m² + s²))`` (Merton 1976, eq. 13)."""
+    return math.sqrt(volatility**2 + intensity * (jump_mean**2 + jump_volatility**2))
+
+
+def annual_volatility(process: PriceProcessModel, asset: str, step_seconds: int) -> float | None:
+    """Return the sd of ``asset``'s yearly log return under ``process``, jumps included.
+
+    GARCH gives its unconditional variance ``ω/(1 − α − β)`` per step, scaled to a year; a replay
+    or an event template has no model volatility (``None``).
+    """
+    if isinstance(process, GbmProcess):
+        return process.volatility
+    if isinstance(process, JumpDiffusionProcess):
+        return _with_jumps(process.volatility, process.jump_intensity, process.jump_mean, process.jump_volatility)
+    if isinstance(process, CorrelatedJumpDiffusionProcess):
+        i = process.assets.index(asset)
+        return _with_jumps(
+            process.volatilities[i], process.jump_intensities[i], process.jump_means[i], process.jump_volatilities[i]
+        )
+    if isinstance(process, CorrelatedGbmProcess):
+        return process.volatilities[process.assets.index(asset)]
+    if isinstance(process, GarchProcess):
+        return math.sqrt(process.omega / (1.0 - process.alpha - process.beta) * SECONDS_PER_YEAR / step_seconds)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketImpact:
+    """Each venue market's square-root impact ``coefficient·√(Q/depth_usd)``, in file order.
+
+    ``daily_volatility`` is the ``σ_daily`` the square-root law used (``None`` with an explicit
+    depth or no depth); a market with neither ``depth_usd`` nor ``daily_volume_usd`` has no impact
+    (coefficient 0, infinite depth).
+    """
+
+    assets: tuple[str, ...]
+    coefficient: tuple[float, ...]
+    depth_usd: tuple[float, ...]
+    daily_volatility: tuple[float | None, ...]
+
+
+def _daily_volatility(scenario: Scenario, market: MarketDesign) -> float | None:
+    if market.daily_volatility is not None:
+        return market.daily_volatility
+    for process in scenario.processes:
+        assets = process.assets if isinstance(process, _CorrelatedProcess) else [process.asset]
+        if market.asset in assets:
+            annual = annual_volatility(process, market.asset, scenario.horizon.step_seconds)
+            return None if annual is None else annual * math.sqrt(SECONDS_PER_DAY / SECONDS_PER_YEAR)
+    return None
+
+
+def market_impact(scenario: Scenario) -> MarketImpact:
+    """Resolve each market's depth: explicit, or the square-root law from daily volume and volatility.
+
+    With ``daily_volume_usd`` the relative impact of a net sale ``Q`` is
+    ``Y·σ_daily·√(Q/V_daily)`` (J.-P. Bouchaud, J. Bonart, J. Donier, M. Gould, *Trades, Quotes and
+    Prices*, Cambridge 2018, ch. 12; B. Tóth et al., "Anomalous price impact and the critical nature
+    of liquidity in financial markets", *Phys. Rev. X* 1, 021006, 2011): coefficient ``Y·σ_daily``,
+    depth ``V_daily``. ``σ_daily`` is ``daily_volatility`` or the price process's annual volatility
+    ``/√365`` (crypto trades every day). A checked scenario always resolves (validation refuses a
+    market whose volatility cannot be found).
+    """
+    venue = scenario.venue
+    markets = [] if venue is None else venue.markets
+    coefficients: list[float] = []
+    depths: list[float] = []
+    volatilities: list[float | None] = []
+    for market in markets:
+        daily = _daily_volatility(scenario, market) if market.daily_volume_usd is not None else None
+        if market.depth_usd is not None:
+            coefficients.append(market.impact_coefficient)
+            depths.append(market.depth_usd)
+        elif market.daily_volume_usd is not None and daily is not None:
+            coefficients.append(market.impact_coefficient * daily)
+            depths.append(market.daily_volume_usd)
+        else:
+            coefficients.append(0.0)
+            depths.append(math.inf)
+        volatilities.append(daily)
+    return MarketImpact(tuple(m.asset for m in markets), tuple(coefficients), tuple(depths), tuple(volatilities))
+
+
+def _liquidity_issues(scenario: Scenario) -> list[ScenarioIssue]:
+    venue = scenario.venue
+    issues = []
+    for index, market in enumerate([] if venue is None else venue.markets):
+        if market.daily_volume_usd is not None and _daily_volatility(scenario, market) is None:
+            issues.append(
+                ScenarioIssue(
+                    f"venue.markets[{index}].daily_volatility",
+                    f"required with daily_volume_usd: {market.asset}'s price process (a replay or an event "
+                    "template) has no model volatility; give sigma_daily, e.g. from `ringfence calibrate`",
+                )
+            )
+    return issues
 
 
 def _key_path(location: tuple[int | str, ...]) -> str:
@@ -515,6 +694,7 @@ def validate_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> Scena
         + _event_issues(scenario)
         + _oracle_issues(scenario)
         + _design_issues(scenario)
+        + _liquidity_issues(scenario)
     )
     if issues:
         raise ScenarioError(file, tuple(issues))

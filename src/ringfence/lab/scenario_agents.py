@@ -29,7 +29,30 @@ PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 MarginRate = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
-Leverage = Annotated[float, Field(ge=1, allow_inf_nan=False)]
+
+MAX_LEVERAGE = 1_000.0
+"""The highest leverage a scenario may ask for: above the 125x-200x retail perpetual venues list
+(Binance, Bybit) and the 1000x some have advertised, so any real desk's book fits."""
+MAX_VENUE_USD = 1e12
+"""Largest USD amount of one pool's capital, fund, cap or budget: a trillion dollars, above the
+largest crypto venue's total balance sheet; beyond it a typo (``1e300``), not a stress."""
+MAX_ACCOUNT_USD = 1e10
+"""Largest USD collateral of one account (trader or attacker): $10 bn, above any single crypto
+trading account on record; the exact engine's integers hold it times :data:`MAX_LEVERAGE`."""
+MAX_MARKET_USD = 1e13
+"""Largest daily volume or depth of one market, USD: $10 tn, above the daily turnover of the
+whole foreign-exchange market (BIS Triennial Survey 2022: $7.5 tn/day)."""
+MAX_IMPACT_COEFFICIENT = 10.0
+"""Largest square-root-law prefactor ``Y``: measured values are 0.3-1.5 (Bouchaud et al., *Trades,
+Quotes and Prices*, 2018, ch. 12); 10 leaves room for a deliberately punitive stress."""
+MAX_DAILY_VOLATILITY = 3.0
+"""Largest daily volatility (log-return sd): 300% a day, beyond LUNA's collapse in May 2022."""
+
+Leverage = Annotated[float, Field(ge=1, le=MAX_LEVERAGE, allow_inf_nan=False)]
+VenueUsd = Annotated[float, Field(gt=0, le=MAX_VENUE_USD, allow_inf_nan=False)]
+VenueUsdOrZero = Annotated[float, Field(ge=0, le=MAX_VENUE_USD, allow_inf_nan=False)]
+AccountUsd = Annotated[float, Field(gt=0, le=MAX_ACCOUNT_USD, allow_inf_nan=False)]
+MarketUsd = Annotated[float, Field(gt=0, le=MAX_MARKET_USD, allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 
 
@@ -48,12 +71,25 @@ class MarketDesign(LabModel):
     pnl_weight: Probability = 1.0
     """Weight of positive unrealised PnL in equity (Mango v4's unsettled-PnL weight)."""
     taker_fee: Annotated[float, Field(ge=0, lt=0.1, allow_inf_nan=False)] = 0.0
-    lp_capital: PositiveFloat
-    """USD its LP deposits (into the market's own pool, or the shared one)."""
-    insurance: NonNegativeFloat = 0.0
-    """USD in its insurance fund (pooled on the shared rungs)."""
-    open_interest_cap: PositiveFloat | None = None
-    """Cap on each side's open interest in base units (none when omitted)."""
+    lp_capital: VenueUsd
+    """USD its LP deposits (into the market's own pool, or the shared one), at most :data:`MAX_VENUE_USD`."""
+    insurance: VenueUsdOrZero = 0.0
+    """USD in its insurance fund (pooled on the shared rungs), at most :data:`MAX_VENUE_USD`."""
+    open_interest_cap: Annotated[float, Field(gt=0, le=1e18, allow_inf_nan=False)] | None = None
+    """Cap on each side's open interest in base units (none when omitted; at most 1e18, the
+    exact engine's 18-decimal base units still fit its 128-bit atoms)."""
+    depth_usd: MarketUsd | None = None
+    """Explicit depth: a net liquidated notional ``Q`` moves this market's log price by
+    ``impact_coefficient·√(Q/depth_usd)`` (:func:`ringfence.lab.vector.kernels.square_root_impact`)."""
+    daily_volume_usd: MarketUsd | None = None
+    """The asset's daily traded volume (spot and perpetuals), USD: with it the impact is the
+    square-root law ``impact_coefficient·σ_daily·√(Q/daily_volume_usd)`` (Tóth et al. 2011)."""
+    daily_volatility: Annotated[float, Field(gt=0, le=MAX_DAILY_VOLATILITY, allow_inf_nan=False)] | None = None
+    """``σ_daily`` of the square-root law (log-return sd per day); derived from the asset's price
+    process when omitted (required for a replay or an event template, which have none)."""
+    impact_coefficient: Annotated[float, Field(ge=0, le=MAX_IMPACT_COEFFICIENT, allow_inf_nan=False)] = 1.0
+    """The prefactor: ``Y`` of the square-root law with ``daily_volume_usd`` (measured 0.5-1), or
+    the log impact of a sale of ``depth_usd`` with an explicit depth."""
 
     @field_validator("maintenance_margin")
     @classmethod
@@ -62,6 +98,20 @@ class MarketDesign(LabModel):
         if initial is not None and maintenance >= initial:
             raise ValueError(f"must be below initial_margin ({initial})")
         return maintenance
+
+    @field_validator("daily_volume_usd")
+    @classmethod
+    def _one_depth(cls, volume: float | None, info: ValidationInfo) -> float | None:
+        if volume is not None and info.data.get("depth_usd") is not None:
+            raise ValueError("give depth_usd or daily_volume_usd, not both")
+        return volume
+
+    @field_validator("daily_volatility")
+    @classmethod
+    def _with_volume(cls, volatility: float | None, info: ValidationInfo) -> float | None:
+        if volatility is not None and info.data.get("daily_volume_usd") is None:
+            raise ValueError("only used with daily_volume_usd (the square-root law); give that too")
+        return volatility
 
 
 class PoolDesign(LabModel):
@@ -73,14 +123,14 @@ class PoolDesign(LabModel):
     """Share of the penalty paid to the keeper; the insurance fund keeps the rest."""
     close_factor: MarginRate = 1.0
     """Largest share of a position one liquidation may close (1 = the whole position)."""
-    insurance_draw_cap: PositiveFloat | None = None
+    insurance_draw_cap: VenueUsd | None = None
     """Most the insurance fund pays per window in USD (unlimited when omitted)."""
     insurance_window_seconds: int = Field(default=86_400, ge=1)
-    reserve_factor: PositiveFloat = 10.0
+    reserve_factor: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = 10.0
     """|skew notional| may not exceed this multiple of the LP vault."""
     oracle_jump_breaker: NonNegativeFloat = 0.0
     """Reduce-only once an oracle moves more than this share in one update (0 = off)."""
-    backstop_loss_cap: NonNegativeFloat = 0.0
+    backstop_loss_cap: VenueUsdOrZero = 0.0
     """USD of shortfall the LP vault absorbs per window before auto-deleveraging (waterfall step)."""
     auto_deleverage: bool = False
     """Deleverage profitable opposing positions before socialising (off: the LP vault takes it)."""
@@ -109,19 +159,20 @@ class Population(LabModel):
 
     traders: int = Field(ge=1, le=100_000)
     markets_per_trader: int = Field(default=1, ge=1)
-    collateral_mean: PositiveFloat
-    """Mean of the log-normal collateral per trader, USD."""
-    collateral_log_sd: NonNegativeFloat = 0.5
+    collateral_mean: AccountUsd
+    """Mean of the log-normal collateral per trader, USD (at most :data:`MAX_ACCOUNT_USD`)."""
+    collateral_log_sd: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = 0.5
+    """Log-sd of the collateral; 5 already spreads accounts over ten orders of magnitude."""
     leverage_min: Leverage = 1.0
     leverage_max: Leverage
     long_share: Probability = 0.5
-    top_up_health: NonNegativeFloat = 0.0
+    top_up_health: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.0
     """Top up below this health (maintenance equity / requirement); 0 = never."""
     top_up_probability: Probability = 0.0
-    top_up_fraction: NonNegativeFloat = 0.5
-    """Each top-up deposits this share of the position's initial collateral."""
-    top_up_reserve: NonNegativeFloat = 1.0
-    """Off-venue reserve for top-ups, as a multiple of the trader's collateral."""
+    top_up_fraction: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.5
+    """Each top-up deposits this share of the position's initial collateral (at most 100x)."""
+    top_up_reserve: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 1.0
+    """Off-venue reserve for top-ups, as a multiple of the trader's collateral (at most 100x)."""
 
     @field_validator("leverage_max")
     @classmethod
@@ -140,18 +191,40 @@ class Keepers(LabModel):
     failure_probability: Probability = 0.0
     congestion_failure: Probability = 0.0
     """Added failure probability at full congestion."""
-    congestion_scale: PositiveFloat = 10.0
+    congestion_scale: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] = 10.0
     """Eligible candidates per keeper at which congestion is full."""
-    capital: PositiveFloat | None = None
-    """USD of notional each keeper can close per step (unlimited when omitted)."""
+    capital: VenueUsd | None = None
+    """USD of notional each keeper can close per step (unlimited when omitted; at most :data:`MAX_VENUE_USD`)."""
+    gas_usd: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = None
+    """USD of gas per liquidation transaction. Set, keepers act only for profit: a close is sent
+    only when its keeper bonus exceeds the gas (at the step's congestion). Omitted, keepers act
+    whatever a liquidation pays (no gas, no profit test)."""
+    congestion_gas: Annotated[float, Field(ge=0, le=1_000, allow_inf_nan=False)] = 0.0
+    """Gas multiplier added at full congestion: ``gas · (1 + congestion_gas · min(1, c / congestion_scale))``."""
+    protocol_backstop_seconds: int | None = Field(default=None, ge=0, le=10 * 365 * 86_400)
+    """After this long below maintenance a unit is liquidated by the protocol's own liquidator,
+    at no bonus to a keeper, whatever it pays (omitted: nobody takes unprofitable units)."""
 
 
 class Liquidity(LabModel):
-    """The external market that absorbs liquidation flow (square-root impact) and the arbitrageurs."""
+    """How fast the outside market recovers from liquidation flow (arbitrageurs refill the book).
 
-    depth_usd: PositiveFloat
-    impact_coefficient: NonNegativeFloat = 1.0
-    recovery_half_life_seconds: PositiveFloat = 3_600.0
+    Depth is per market (``venue.markets[i].depth_usd`` or ``daily_volume_usd``); the old
+    scenario-wide ``depth_usd`` and ``impact_coefficient`` are refused with a message saying so.
+    """
+
+    recovery_half_life_seconds: Annotated[float, Field(gt=0, le=365 * 86_400.0, allow_inf_nan=False)] = 3_600.0
+    """Half-life of a liquidation's price impact (at most a year)."""
+    depth_usd: None = None
+    impact_coefficient: None = None
+
+    @field_validator("depth_usd", "impact_coefficient", mode="before")
+    @classmethod
+    def _moved(cls, value: object, info: ValidationInfo) -> None:
+        raise ValueError(
+            f"{info.field_name} moved to each market: give venue.markets[i].{info.field_name} "
+            "(or daily_volume_usd for the square-root law)"
+        )
 
 
 class LiquidityProviders(LabModel):
@@ -169,7 +242,7 @@ class Attacker(LabModel):
     """
 
     market: Name
-    collateral: PositiveFloat
+    collateral: AccountUsd
     leverage: Leverage
     open_step: int = Field(default=0, ge=0)
     exit_step: int = Field(ge=1)

@@ -2,7 +2,8 @@
 
 Settings (each a modelling choice, stated in the report beside the chart):
 
-- **depth**: every market's depth × 0.5 and × 2 (:func:`scale_depth`);
+- **depth**: every market's depth (or daily volume, the square-root law's depth) × 0.5 and × 2
+  (:func:`scale_depth`);
 - **keeper latency**: × 0.5 and × 2 (a scenario whose keepers act at once, latency 0, has no bar);
 - **volatility**: every diffusive volatility − 25% and + 25% (GBM, correlated GBM, jump diffusion's
   diffusive part; a replayed or template path, and a GARCH process, have no volatility parameter);
@@ -25,8 +26,15 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ringfence.lab.scenario import CorrelatedGbmProcess, GbmProcess, JumpDiffusionProcess, PriceProcessModel, Scenario
-from ringfence.lab.scenario_agents import Keepers, Liquidity, Population
+from ringfence.lab.scenario import (
+    CorrelatedGbmProcess,
+    CorrelatedJumpDiffusionProcess,
+    GbmProcess,
+    JumpDiffusionProcess,
+    PriceProcessModel,
+    Scenario,
+)
+from ringfence.lab.scenario_agents import Keepers, MarketDesign, Population
 
 __all__ = ["DEPTH_FACTORS", "SENSITIVITY_INPUTS", "Skipped", "Variant", "scale_depth", "sensitivity_variants"]
 
@@ -58,22 +66,32 @@ class Skipped:
 
 
 def scale_depth(scenario: Scenario, factor: float) -> Scenario | None:
-    """Return ``scenario`` with every market's depth multiplied by ``factor`` (``None`` without depth).
+    """Return ``scenario`` with every market's depth multiplied by ``factor`` (``None`` when no market has one).
 
-    The one place the sensitivity writes depth: depth lives in ``[liquidity]`` today; where it moves
-    to each market, only this function changes.
+    The one place the sensitivity writes depth: a market's explicit ``depth_usd``, or its
+    ``daily_volume_usd`` (the depth of the square-root law, :func:`ringfence.lab.scenario.market_impact`).
     """
-    if scenario.liquidity is None:
+    venue = scenario.venue
+    if venue is None:
         return None
-    data = scenario.liquidity.model_dump()
-    liquidity = Liquidity.model_validate({**data, "depth_usd": data["depth_usd"] * factor})
-    return scenario.model_copy(update={"liquidity": liquidity})
+    markets = []
+    moved = False
+    for market in venue.markets:
+        data = market.model_dump()
+        for key in ("depth_usd", "daily_volume_usd"):
+            if data.get(key) is not None:
+                data[key] *= factor
+                moved = True
+        markets.append(MarketDesign.model_validate(data))
+    if not moved:
+        return None
+    return scenario.model_copy(update={"venue": venue.model_copy(update={"markets": markets})})
 
 
 def _depth(scenario: Scenario) -> Variant | Skipped:
     low, high = (scale_depth(scenario, factor) for factor in DEPTH_FACTORS)
     if low is None or high is None:
-        return Skipped("depth", "the scenario has no [liquidity] depth (no price impact)")
+        return Skipped("depth", "no market has a depth or a daily volume (no price impact)")
     return Variant("depth", "depth × 0.5", "depth × 2", low, high)
 
 
@@ -98,10 +116,9 @@ def _latency(scenario: Scenario) -> Variant | Skipped:
 
 def _process_volatility(process: PriceProcessModel, factor: float) -> PriceProcessModel | None:
     data = process.model_dump()
-    if isinstance(process, CorrelatedGbmProcess):
-        return CorrelatedGbmProcess.model_validate(
-            {**data, "volatilities": [value * factor for value in process.volatilities]}
-        )
+    if isinstance(process, CorrelatedGbmProcess | CorrelatedJumpDiffusionProcess):
+        volatilities = [value * factor for value in process.volatilities]
+        return type(process).model_validate({**data, "volatilities": volatilities})
     if isinstance(process, GbmProcess | JumpDiffusionProcess):
         return type(process).model_validate({**data, "volatility": process.volatility * factor})
     return None
@@ -129,11 +146,11 @@ def _volatility(scenario: Scenario) -> Variant | Skipped:
 
 
 def _process_correlation(process: PriceProcessModel, correlation: float) -> PriceProcessModel | None:
-    if not isinstance(process, CorrelatedGbmProcess) or len(process.assets) < 2:
+    if not isinstance(process, CorrelatedGbmProcess | CorrelatedJumpDiffusionProcess) or len(process.assets) < 2:
         return None
     size = len(process.assets)
     matrix = [[1.0 if row == column else correlation for column in range(size)] for row in range(size)]
-    return CorrelatedGbmProcess.model_validate({**process.model_dump(), "correlation": matrix})
+    return type(process).model_validate({**process.model_dump(), "correlation": matrix})
 
 
 def _correlation(scenario: Scenario) -> Variant | Skipped:

@@ -30,8 +30,9 @@ from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab._checks import check_count
-from ringfence.lab.assumptions import scenario_assumptions
+from ringfence.lab.assumptions import Assumption, scenario_assumptions
 from ringfence.lab.confirm import confirm_design
+from ringfence.lab.containment import containment_variants
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.estimate import Estimate, mean_estimate
 from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
@@ -44,11 +45,13 @@ from ringfence.lab.scenario_agents import Keepers
 from ringfence.lab.sensitivity import Skipped, sensitivity_variants
 from ringfence.lab.study import (
     Confirmation,
+    ContainmentRow,
     NoProgress,
     Progress,
     SectionEngines,
     SensitivityBar,
     StudyResult,
+    containment_row,
     frontier_point,
     keeper_sweep_point,
     ladder_row,
@@ -58,7 +61,28 @@ from ringfence.lab.vector import check_vector_support, run_vector
 FloatArray = NDArray[np.float64]
 T = TypeVar("T")
 
+STATISTICS_ASSUMPTIONS = (
+    Assumption("confidence level of every interval", "95%", "chosen: the convention of risk reports"),
+    Assumption(
+        "interval of a mean",
+        "percentile bootstrap, 2000 resamples, fixed seed",
+        "chosen: defined when all runs but one are equal (BCa is not); docs/stress-model.md",
+    ),
+    Assumption(
+        "interval of a percentile (VaR95, EVaR99, LaR95)",
+        "exact order-statistic interval (binomial)",
+        "David and Nagaraja, Order Statistics (2003) §7.1; Hahn and Meeker, Statistical Intervals (1991) §5.2",
+    ),
+    Assumption(
+        "contagion materiality threshold",
+        "max($100, 1e-6 × LP capital)",
+        "chosen: far above float rounding dust, far below a loss a committee weighs; docs/stress-model.md",
+    ),
+)
+"""The statistics' settings, each a choice stated with its reason (after the scenario's assumptions)."""
+
 __all__ = [
+    "STATISTICS_ASSUMPTIONS",
     "DesignKey",
     "Sensitivity",
     "StudyRuns",
@@ -89,6 +113,8 @@ class StudyRuns:
     engine: EngineName
     own: DesignKey
     runs: dict[DesignKey, tuple[RunResult, ...]] = field(default_factory=dict)
+    containment: dict[str, tuple[RunResult, ...]] = field(default_factory=dict)
+    """Per mechanism switched off (:mod:`ringfence.lab.containment`): the own design's runs."""
     paths: ScenarioPaths | None = None
     books: dict[float, tuple[TraderBook, ...]] = field(default_factory=dict)
     draws: tuple[Draws, ...] = ()
@@ -228,7 +254,9 @@ def collect_runs(
     width = len(next(iter(books.values()))[0].position_trader)
     draws = draw_uniforms(scenario, n_paths, width)
     ticker = NoProgress() if progress is None else progress
-    ticker.start(len(keys) * n_paths)
+    variants = [(v.mechanism, v.scenario) for v in containment_variants(scenario) if v.scenario is not None]
+    variants = variants if engine == "exact" else []
+    ticker.start((len(keys) + len(variants)) * n_paths)
     study = StudyRuns(scenario, engine, keys[0], paths=paths, books=books, draws=draws)
     if engine == "vector" and workers > 1:
         played_runs = _parallel(_design_runs, [(scenario, key, n_paths) for key in keys], workers)
@@ -240,6 +268,9 @@ def collect_runs(
         played = _with_latency(scenario, key.keeper_latency_seconds)
         design = (key.isolation, key.margin_scale)
         study.runs[key] = _play(played, paths, books[key.margin_scale], draws, design, engine, ticker)
+    for mechanism, variant in variants:
+        rung = keys[0].isolation if variant.venue is None else variant.venue.isolation
+        study.containment[mechanism] = _play(variant, paths, books[1.0], draws, (rung, 1.0), "exact", ticker)
     ticker.close()
     return study
 
@@ -325,6 +356,19 @@ def run_sensitivity(
     return Sensitivity(base if base is not None else mean_estimate(losses[-1]), bars, skipped)
 
 
+def _containment(collected: StudyRuns) -> tuple[ContainmentRow, ...]:
+    """Return the own design's row, then one per mechanism (the own figures where a mechanism is not in use)."""
+    if not collected.containment:
+        return ()
+    own = summarise(collected.runs[collected.own])
+    rows = [containment_row("none", "the scenario file's parameters", False, own)]
+    for variant in containment_variants(collected.scenario):
+        runs = collected.containment.get(variant.mechanism)
+        summary = own if runs is None else summarise(runs)
+        rows.append(containment_row(variant.mechanism, variant.change, runs is not None, summary))
+    return tuple(rows)
+
+
 def build_study(collected: StudyRuns) -> StudyResult:
     """Summarise every design's runs into the study the report and the JSON show."""
     scenario, runs = collected.scenario, collected.runs
@@ -351,7 +395,8 @@ def build_study(collected: StudyRuns) -> StudyResult:
         ladder=ladder,
         frontier=frontier,
         keeper_sweep=sweep,
-        assumptions=scenario_assumptions(scenario),
+        assumptions=(*scenario_assumptions(scenario), *STATISTICS_ASSUMPTIONS),
+        containment=_containment(collected),
     )
 
 

@@ -27,6 +27,7 @@ from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 __all__ = [
     "STUDY_SECTIONS",
     "Confirmation",
+    "ContainmentRow",
     "FrontierPoint",
     "KeeperSweepPoint",
     "LadderRow",
@@ -36,6 +37,7 @@ __all__ = [
     "SensitivityBar",
     "StudyResult",
     "StudySection",
+    "containment_row",
     "frontier_point",
     "keeper_sweep_point",
     "ladder_row",
@@ -76,6 +78,23 @@ class KeeperSweepPoint:
     bad_debt_mean_usd: float
     var95_usd: float
     liquidation_delay_mean_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainmentRow:
+    """The scenario's own design with one mechanism switched off (``mechanism`` "none": as designed).
+
+    ``change`` says what was switched; ``switched`` is False when the design does not use the
+    mechanism, and the row then repeats the design's own figures. Means across runs, in USD;
+    protocol loss includes latent bad debt.
+    """
+
+    mechanism: str
+    change: str
+    switched: bool
+    attacker_profit_mean_usd: float
+    protocol_loss_mean_usd: float
+    contagion_mean_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +196,9 @@ class StudyResult:
         none was asked for).
     assumptions:
         Each calibrated or chosen value of the scenario with its source.
+    containment:
+        For a scenario with an attacker: the design as is, then one row per mechanism switched
+        off (:mod:`ringfence.lab.containment`); empty otherwise.
     """
 
     scenario_name: str
@@ -192,6 +214,7 @@ class StudyResult:
     sensitivity_base: Estimate | None = None
     sensitivity: tuple[SensitivityBar, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
+    containment: tuple[ContainmentRow, ...] = ()
     sensitivity_skipped: tuple[tuple[str, str], ...] = ()
     confirmation: tuple[Confirmation, ...] = ()
 
@@ -232,6 +255,18 @@ def frontier_point(isolation: IsolationLevel, margin_scale: float, summary: Summ
         capital_efficiency_mean=summary.capital_efficiency_mean,
         contagion_mean_usd=summary.contagion_mean_usd,
         bad_debt_mean_usd=summary.bad_debt_mean_usd,
+    )
+
+
+def containment_row(mechanism: str, change: str, switched: bool, summary: Summary) -> ContainmentRow:
+    """Take a containment row's figures from the summary of its runs."""
+    return ContainmentRow(
+        mechanism=mechanism,
+        change=change,
+        switched=switched,
+        attacker_profit_mean_usd=summary.attacker_profit_mean_usd,
+        protocol_loss_mean_usd=summary.bad_debt_mean_usd,
+        contagion_mean_usd=summary.contagion_mean_usd,
     )
 
 

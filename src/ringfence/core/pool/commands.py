@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 
@@ -94,7 +94,13 @@ class Trade:
 
 @dataclass(frozen=True, slots=True)
 class Liquidate:
-    """A keeper asks to liquidate a position below maintenance margin."""
+    """A keeper asks to liquidate a position below maintenance margin.
+
+    ``execution_price_wad`` is the price at which the keeper closed the position in the outside
+    market (``None``: at the oracle). The close is sized and priced at the oracle; the account
+    pays the keeper the execution cost (the oracle-realised PnL minus the PnL at this price),
+    within the pool's ``liquidation.max_execution_gap_wad``.
+    """
 
     keeper_owner: str
     keeper_sub_account: int
@@ -103,6 +109,7 @@ class Liquidate:
     pool: str
     market: str
     timestamp_ns: int
+    execution_price_wad: int | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
@@ -106,6 +106,8 @@ class PositionChanged:
     vault and ``margin_released_atoms`` back. A liquidation also pays ``keeper_reward_atoms``
     to the keeper and ``insurance_penalty_atoms`` to the insurance fund, and records
     ``shortfall_atoms``: loss the account could not pay (covered next by the waterfall).
+    ``execution_cost_atoms`` moves from the account to the keeper: what closing at the keeper's
+    execution price cost the account beyond the oracle-realised PnL (0 at the oracle).
     """
 
     SCHEMA_VERSION: ClassVar[int] = 1
@@ -133,6 +135,7 @@ class PositionChanged:
     keeper_reward_atoms: int
     insurance_penalty_atoms: int
     shortfall_atoms: int
+    execution_cost_atoms: int = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,10 @@ class LiquidationRecorded:
     (the LP vault takes the whole position over, no keeper bonus; ``reason`` says why: bankrupt,
     toxic, or below the backstop health). The accompanying :class:`PositionChanged` carries the
     flows; for the backstop path its ``fee_atoms`` (all ``lp_fee_atoms``) is the equity the
-    account forfeits to the LP vault.
+    account forfeits to the LP vault. ``execution_price_wad`` is the price the close executed at
+    (the oracle unless the keeper sent one) and ``execution_cost_atoms`` what that cost the
+    account beyond the oracle-realised PnL, paid to the keeper (journals written before these
+    fields read as 0: at the oracle).
     """
 
     SCHEMA_VERSION: ClassVar[int] = 1
@@ -159,6 +165,8 @@ class LiquidationRecorded:
     notional_atoms: int
     partial: bool
     timestamp_ns: int
+    execution_price_wad: int = field(default=0, kw_only=True)
+    execution_cost_atoms: int = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

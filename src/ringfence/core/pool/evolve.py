@@ -137,6 +137,7 @@ def _position_changed(state: LedgerState, event: PositionChanged) -> None:
         - event.keeper_reward_atoms
         - event.insurance_penalty_atoms
         + event.shortfall_atoms
+        - event.execution_cost_atoms
     )
     if event.mode is MarginMode.ISOLATED:
         adjust_balance(state, key, quote, event.margin_released_atoms - event.margin_added_atoms)
@@ -147,7 +148,8 @@ def _position_changed(state: LedgerState, event: PositionChanged) -> None:
     pool.vault_atoms += event.lp_fee_atoms + event.funding_paid_atoms - event.realised_pnl_atoms - event.shortfall_atoms
     pool.insurance_atoms += event.insurance_fee_atoms + event.insurance_penalty_atoms
     pool.protocol_fees_atoms += event.protocol_fee_atoms
-    adjust_balance(state, (event.keeper_owner, event.keeper_sub_account), quote, event.keeper_reward_atoms)
+    keeper = (event.keeper_owner, event.keeper_sub_account)
+    adjust_balance(state, keeper, quote, event.keeper_reward_atoms + event.execution_cost_atoms)
     _update_open_interest(pool.markets[event.market], old_size, event.new_size_atoms)
     if event.new_size_atoms:
         pool.positions[(key, event.market)] = Position(

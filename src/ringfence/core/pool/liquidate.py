@@ -18,6 +18,16 @@ pool: the insurance fund (capped per window) → the LP vault's backstop budget 
 window) → auto-deleveraging of profitable opposing positions in the same market → loss
 socialised to the pool's LPs. No other pool and no account outside this pool is touched.
 
+Execution at the market: a keeper may send the price at which it closed the position in the
+outside market (``Liquidate.execution_price_wad``). Sizing, path and penalty stay at the oracle;
+the closed part realises its PnL at the execution price, and the difference to the
+oracle-realised PnL, the *execution cost* (rounded up, against the account), is charged to the
+account's margin side before the penalty and paid to the keeper. What the account cannot cover
+is shortfall down the same waterfall. The price must lie within the pool's
+``liquidation.max_execution_gap_wad`` of the oracle and on the account's unfavourable side (at
+or below the oracle for a sale, at or above for a purchase): a better price is refused, since
+the account's close is already priced at the oracle and a keeper has no reason to pay more.
+
 Breakers: LP losses past the pool's NAV-drawdown limit in a window, or liquidated notional
 past its throughput limit in a window, turn the pool reduce-only (liquidations go on).
 Degraded-oracle rule: liquidation runs at the last accepted price while the oracle is guarded
@@ -315,6 +325,8 @@ class _Close:
     backstop_fee: int
     after: int
     """The margin side (isolated vault or quote balance) after everything was paid."""
+    execution_cost: int = 0
+    """Paid by the account to the keeper: oracle-realised PnL minus the PnL at the execution price."""
 
 
 def _keeper_close(
@@ -494,11 +506,54 @@ def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: in
     return after.equity_value * before.requirement_value < before.equity_value * after.requirement_value
 
 
+def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:
+    """Return the execution cost of closing ``size_atoms`` at the command's execution price.
+
+    ``size · |oracle − execution|`` in quote atoms, rounded up (against the account); 0 when
+    the command sends no price. Refuses a price outside the pool's bound or on the account's
+    favourable side of the oracle.
+    """
+    price = command.execution_price_wad
+    if price is None:
+        return 0
+    if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
+        raise InvalidParameter("execution_price_wad", price, "a positive integer price in WAD")
+    oracle = liq.price_wad
+    gap = oracle - price if liq.position.size_atoms > 0 else price - oracle
+    bound = mul_div(oracle, liq.pool.params.liquidation.max_execution_gap_wad, WAD, Rounding.DOWN)
+    if not 0 <= gap <= bound:
+        side = "at or below" if liq.position.size_atoms > 0 else "at or above"
+        raise InvalidParameter(
+            "execution_price_wad", price, f"a price {side} the oracle {oracle}, at most {bound} away from it"
+        )
+    base_dec, quote_dec = liq.decimals
+    return mul_div(size_atoms * gap * 10**quote_dec, 1, WAD * 10**base_dec, Rounding.UP)
+
+
+def _charged(close: _Close, cost: int, keeper_path: bool, liquidator_share_wad: int) -> _Close:
+    """Return the close with its execution cost charged to the margin side before the penalty.
+
+    The penalty (or the forfeited equity on the backstop path) is what is left to pay after the
+    cost, never more than it was at the oracle.
+    """
+    if cost == 0:
+        return close
+    paid_before = close.keeper_reward + close.insurance_penalty + close.backstop_fee
+    left = close.after + paid_before - cost
+    paid = min(paid_before, max(left, 0))
+    if not keeper_path:
+        return _Close(close.size_atoms, close.change, 0, 0, paid, left - paid, cost)
+    keeper = mul_div(paid, liquidator_share_wad, WAD, Rounding.DOWN)
+    return _Close(close.size_atoms, close.change, keeper, paid - keeper, 0, left - paid, cost)
+
+
 def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     """Verify a liquidation, choose its path, size, price and settle it, then run the waterfall."""
     liq = _verify(state, command)
     now = command.timestamp_ns
     close, penalty, reason = _choose_close(state, liq, now)
+    cost = _execution_cost(command, liq, close.size_atoms)
+    close = _charged(close, cost, reason is None, liq.pool.params.liquidator_share_wad)
     after, change, position = close.after, close.change, liq.position
     if position.mode is MarginMode.ISOLATED:
         shortfall = max(-after, 0)
@@ -522,6 +577,8 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
             closed_notional,
             change.new_size_atoms != 0,
             now,
+            execution_price_wad=liq.price_wad if command.execution_price_wad is None else command.execution_price_wad,
+            execution_cost_atoms=cost,
         )
     )
     events.append(
@@ -550,6 +607,7 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
             close.keeper_reward,
             close.insurance_penalty,
             shortfall,
+            execution_cost_atoms=cost,
         )
     )
     breakers: list[Event] = []

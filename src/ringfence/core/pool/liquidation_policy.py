@@ -114,6 +114,10 @@ class LiquidationPolicy:
     dYdX v4 per-block limits); a close past the room is trimmed to it."""
     throughput_breaker_atoms: int = NO_CAP
     """Liquidated notional per window past which the pool turns reduce-only."""
+    max_execution_gap_wad: int = 0
+    """Largest distance of a liquidation's execution price from the oracle, as a share of the
+    oracle price (0: a liquidation executes only at the oracle). Bounds what a keeper may
+    charge the account for the fill it made in the outside market."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,7 @@ def check_policy(policy: LiquidationPolicy) -> None:
     check_int("liquidation.window_ns", policy.window_ns, 1, MAX_ATOMS)
     check_int("liquidation.max_liquidated_atoms_per_window", policy.max_liquidated_atoms_per_window, 1, MAX_ATOMS)
     check_int("liquidation.throughput_breaker_atoms", policy.throughput_breaker_atoms, 1, MAX_ATOMS)
+    check_ratio("liquidation.max_execution_gap_wad", policy.max_execution_gap_wad, 0, WAD - 1)
 
 
 def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, maintenance_wad: int) -> None:

@@ -7,25 +7,34 @@ failed transaction, an LP's redemption held back by the reserve rule).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.core.commands import Deposit, Withdraw
+from ringfence.core.commands import Deposit
 from ringfence.core.errors import RingfenceError
+from ringfence.core.events import Event
 from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
-from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_UNIT, Layout, to_atoms
+from ringfence.core.pool.events import PositionChanged
+from ringfence.core.pool.perp_math import unrealised_pnl_atoms
+from ringfence.core.units import WAD
+from ringfence.lab.exact.attacker import AdaptiveAttacker
+from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE, QUOTE_DECIMALS, QUOTE_UNIT, Layout, to_atoms, to_wad
 from ringfence.lab.exact.ledger import Ledger, Tally
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.units import MarginUnit, UnitHealth, open_positions, unit_health
-from ringfence.lab.scenario import Scenario
-from ringfence.lab.vector.kernels import slippage
+from ringfence.lab.scenario import Scenario, market_impact
+from ringfence.lab.vector.attribution import allocate_latent, latent_bad_debt
+from ringfence.lab.vector.kernels import MAX_EXECUTION_GAP, bounded_execution_price, execution_price, gas_cost
 
-__all__ = ["Agents"]
+__all__ = ["PROTOCOL_LIQUIDATOR", "Agents"]
 
 FloatArray = NDArray[np.float64]
 BASE_UNIT = 10**BASE_DECIMALS
+PROTOCOL_LIQUIDATOR = "protocol-liquidator"
+"""The protocol's own liquidator (``keepers.protocol_backstop_seconds``): its P&L is the protocol's."""
 MAX_CLOSES_PER_UNIT = 64
 """A unit's closes in one step stop here (a close factor below 1 halves a position each time)."""
 
@@ -44,9 +53,24 @@ class Agents:
         self.reserve = book.reserve_usd.copy()
         self.collateral_deposited_usd = 0.0
         self.attacker_profit_usd = 0.0
+        self.attacker = (
+            None
+            if scenario.attacker is None
+            else AdaptiveAttacker(scenario.attacker, layout, ledger, len(book.position_trader))
+        )
         self.liquidations: list[tuple[int, int, int, int, float, float, float, float, bool]] = []
-        self._step_records: list[tuple[int, int]] = []
+        self.unserved_liquidations = 0
+        self.declined: set[int] = set()
+        """Units a keeper declined for lack of profit since they last fell below maintenance."""
+        self.execution_cost_atoms: dict[str, int] = {}
+        self.paid_to_market_atoms: dict[str, int] = {}
+        """Per sender (keeper or protocol liquidator): execution cost and gas paid to the outside market."""
+        self.gas_atoms = 0
         self.market_asset = {market: layout.assets[i] for i, market in enumerate(layout.markets)}
+        impact = market_impact(scenario)
+        per_market = [impact.assets.index(asset) for asset in layout.assets]
+        self.depth_usd = np.asarray(impact.depth_usd, dtype=np.float64)[per_market]
+        self.impact_coefficient = np.asarray(impact.coefficient, dtype=np.float64)[per_market]
         self.nav_peak: list[float] = []
         self.fled: list[bool] = []
 
@@ -143,6 +167,40 @@ class Agents:
                     total += abs(position.size_atoms) / BASE_UNIT * float(market_prices[index])
         return total
 
+    def latent_bad_debt_usd(self, market_prices: FloatArray) -> tuple[dict[str, float], FloatArray]:
+        """Return the latent bad debt of units still open at ``market_prices`` (end of run): per pool, per market.
+
+        A unit's equity is its margin (the sub-account's quote balance, or the isolated position's
+        margin) plus its positions' unrealised PnL at the market price; every unit's positions are
+        in one pool on every rung. Per market: each unit's latent bad debt split over its positions
+        pro rata to their losses (:func:`~ringfence.lab.vector.attribution.allocate_latent`).
+        """
+        state = self.ledger.state
+        by_pool: dict[str, float] = {}
+        by_market = np.zeros(len(self.layout.markets))
+        for unit in self.units:
+            positions = open_positions(state, unit)
+            if not positions:
+                continue
+            if unit.isolated:
+                margin = sum(position.isolated_margin_atoms for *_, position in positions)
+            else:
+                account = state.accounts.get(unit.key)
+                margin = account.balances.get(QUOTE, 0) if account is not None else 0
+            pnl = [
+                unrealised_pnl_atoms(position, to_wad(float(market_prices[i])), BASE_DECIMALS, QUOTE_DECIMALS)
+                for _, _, i, position in positions
+            ]
+            latent = latent_bad_debt(np.array([(margin + sum(pnl)) / QUOTE_UNIT]))
+            if latent[0] <= 0.0:
+                continue
+            pool_id = positions[0][0]
+            by_pool[pool_id] = by_pool.get(pool_id, 0.0) + float(latent[0])
+            shares = allocate_latent(latent, np.array([pnl], dtype=np.float64) / QUOTE_UNIT)[0]
+            for (_, _, market, _), amount in zip(positions, shares.tolist(), strict=True):
+                by_market[market] += amount
+        return by_pool, by_market
+
     # --- keepers ---------------------------------------------------------------------------
 
     def _eligible(self, step: int, now: int) -> list[tuple[int, UnitHealth]]:
@@ -152,6 +210,7 @@ class Agents:
             health = unit_health(self.ledger.state, unit, self.layout, now)
             if health is None or not health.liquidatable:
                 self.first_seen.pop(index, None)
+                self.declined.discard(index)
                 continue
             first = self.first_seen.setdefault(index, step)
             if (step - first) * self.step_seconds >= latency:
@@ -160,7 +219,12 @@ class Agents:
         return eligible
 
     def keep(self, step: int, now: int, market_prices: FloatArray) -> FloatArray:
-        """Keepers liquidate eligible units; return each asset's net signed liquidation flow in USD."""
+        """Keepers liquidate eligible units; return each asset's net signed liquidation flow in USD.
+
+        With ``gas_usd`` set a keeper sends a close only when its bonus exceeds the step's gas
+        (:func:`~ringfence.lab.vector.kernels.gas_cost`); then the protocol's liquidator, if the
+        scenario has one, takes the units still liquidatable past its delay, whatever they pay.
+        """
         flow = np.zeros(len(self.layout.assets))
         keepers = self.scenario.keepers
         if keepers is None:
@@ -173,8 +237,12 @@ class Agents:
             1.0,
             keepers.failure_probability + keepers.congestion_failure * min(1.0, congestion / keepers.congestion_scale),
         )
+        gas = None
+        if keepers.gas_usd is not None:
+            gas = float(
+                gas_cost(keepers.gas_usd, keepers.congestion_gas, np.asarray(congestion), keepers.congestion_scale)
+            )
         capital = [math.inf if keepers.capital is None else keepers.capital] * keepers.count
-        self._step_records = []
         for index, _ in eligible:
             with_capital = [k for k in range(keepers.count) if capital[k] > 0]
             if not with_capital:
@@ -182,17 +250,83 @@ class Agents:
             if self.draws.keeper[step, self.units[index].draw] >= 1.0 - failure ** len(with_capital):
                 continue
             keeper = with_capital[0]
-            capital[keeper] -= self._liquidate_unit(step, now, index, keeper, flow, market_prices)
+            closed, declined = self._liquidate_unit(step, now, index, (f"keeper{keeper}", gas), flow, market_prices)
+            if declined and index not in self.declined:
+                self.declined.add(index)
+                self.unserved_liquidations += 1
+            capital[keeper] -= closed
+        self._protocol_backstop(step, now, eligible, (0.0 if gas is None else gas, flow), market_prices)
         return flow
 
+    def _protocol_backstop(
+        self,
+        step: int,
+        now: int,
+        eligible: list[tuple[int, UnitHealth]],
+        gas_flow: tuple[float, FloatArray],
+        market_prices: FloatArray,
+    ) -> None:
+        """Let the protocol's liquidator close eligible units still liquidatable past its delay (no profit test)."""
+        keepers = self.scenario.keepers
+        if keepers is None or keepers.protocol_backstop_seconds is None:
+            return
+        gas, flow = gas_flow
+        for index, _ in eligible:
+            if (step - self.first_seen[index]) * self.step_seconds >= keepers.protocol_backstop_seconds:
+                self._liquidate_unit(step, now, index, (PROTOCOL_LIQUIDATOR, None), flow, market_prices, gas)
+
+    def _execution_command(self, command: Liquidate, market_price: float) -> tuple[Liquidate, list[Event]] | None:
+        """Return the close with its execution price and its events, or None if the engine refuses it.
+
+        A dry ``decide`` at the oracle gives the closed size; the close then executes at the
+        market after its own impact (:func:`~ringfence.lab.vector.kernels.execution_price`),
+        bounded as the pool's ``max_execution_gap_wad`` allows, in integers at the engine's oracle.
+        """
+        try:
+            dry = self.ledger.decide(command)
+        except RingfenceError:
+            return None
+        change = next(e for e in dry if isinstance(e, PositionChanged) and e.liquidated)
+        sale = change.size_delta_atoms < 0
+        closed_notional = abs(change.size_delta_atoms) / BASE_UNIT * market_price
+        market = self.layout.markets.index(change.market)
+        wanted = execution_price(
+            np.asarray(market_price),
+            np.asarray(closed_notional),
+            self.depth_usd[market],
+            self.impact_coefficient[market],
+            np.asarray(sale),
+        )
+        oracle = change.price_wad
+        bounded = bounded_execution_price(wanted, np.asarray(oracle / WAD), np.asarray(sale), MAX_EXECUTION_GAP)
+        bound = oracle * to_wad(MAX_EXECUTION_GAP) // WAD
+        price = to_wad(float(bounded))
+        price = max(min(price, oracle), oracle - bound, 1) if sale else min(max(price, oracle), oracle + bound)
+        priced = dataclasses.replace(command, execution_price_wad=price)
+        return priced, self.ledger.decide(priced)
+
     def _liquidate_unit(
-        self, step: int, now: int, index: int, keeper: int, flow: FloatArray, market_prices: FloatArray
-    ) -> float:
-        """Close the unit's largest position until it is healthy or flat; return the notional closed."""
+        self,
+        step: int,
+        now: int,
+        index: int,
+        keeper: tuple[str, float | None],
+        flow: FloatArray,
+        market_prices: FloatArray,
+        protocol_gas: float = 0.0,
+    ) -> tuple[float, bool]:
+        """Close the unit's largest position until it is healthy or flat; return the notional closed.
+
+        Also return whether the keeper declined the unit's first close for lack of profit.
+
+        ``keeper`` is the sender and the gas its closes must beat (None: no profit test, the
+        protocol's liquidator paying ``protocol_gas`` per close).
+        """
         unit = self.units[index]
+        owner, gas = keeper
         closed_usd = 0.0
         delay = (step - self.first_seen[index]) * self.step_seconds
-        for _ in range(MAX_CLOSES_PER_UNIT):
+        for sequence in range(MAX_CLOSES_PER_UNIT):
             state = self.ledger.state
             positions = open_positions(state, unit)
             if not positions:
@@ -200,18 +334,23 @@ class Agents:
             prices = [float(market_prices[i]) for _, _, i, _ in positions]
             largest = max(range(len(positions)), key=lambda n: (abs(positions[n][3].size_atoms) * prices[n], -n))
             pool_id, market_id, market, _ = positions[largest]
-            command = Liquidate(f"keeper{keeper}", 0, *unit.key, pool_id, market_id, now)
-            try:
-                events = self.ledger.apply(command)
-            except RingfenceError:
+            found = self._execution_command(
+                Liquidate(owner, 0, *unit.key, pool_id, market_id, now), float(market_prices[market])
+            )
+            if found is None:
                 break
+            command, events = found
+            change = next(e for e in events if isinstance(e, PositionChanged) and e.liquidated)
+            if gas is not None and change.keeper_reward_atoms / QUOTE_UNIT <= gas:
+                return closed_usd, sequence == 0  # no profit in it: the keeper sends no transaction
+            self.ledger.commit(command, events)
             outcome = self.tally.record(self.ledger.state, events, self.market_asset)
             if outcome is None:
                 break
+            self._pay_execution(pool_id, owner, change.execution_cost_atoms, protocol_gas if gas is None else gas)
             notional = outcome.notional_atoms / QUOTE_UNIT
             flow[market] += outcome.size_delta_atoms / BASE_UNIT * float(market_prices[market])
             closed_usd += notional
-            self._step_records.append((len(self.liquidations), market))
             self.liquidations.append(
                 (
                     step,
@@ -220,20 +359,18 @@ class Agents:
                     unit.trader,
                     notional,
                     outcome.shortfall_atoms / QUOTE_UNIT,
-                    0.0,
+                    change.execution_cost_atoms / QUOTE_UNIT,
                     float(delay),
                     outcome.backstop,
                 )
             )
-        return closed_usd
+        return closed_usd, False
 
-    def settle_slippage(self, step: int, flow_impact: FloatArray) -> None:
-        """Price this step's liquidations' unwinding cost from the impact their flow made."""
-        for row, market in self._step_records:
-            record = list(self.liquidations[row])
-            record[6] = float(slippage(np.asarray(record[4]), np.asarray(flow_impact[market])))
-            self.liquidations[row] = tuple(record)  # type: ignore[assignment]
-        self._step_records = []
+    def _pay_execution(self, pool_id: str, owner: str, cost_atoms: int, gas_usd: float) -> None:
+        """Book the sender passing the execution cost on to the market that filled it, and paying the gas."""
+        self.execution_cost_atoms[pool_id] = self.execution_cost_atoms.get(pool_id, 0) + cost_atoms
+        self.paid_to_market_atoms[owner] = self.paid_to_market_atoms.get(owner, 0) + cost_atoms + to_atoms(gas_usd)
+        self.gas_atoms += to_atoms(gas_usd)
 
     # --- liquidity providers -----------------------------------------------------------------
 
@@ -261,44 +398,10 @@ class Agents:
     # --- attacker ----------------------------------------------------------------------------
 
     def attack(self, step: int, now: int) -> None:
-        """Self-trade at ``open_step`` (long and short accounts), close the long and withdraw at ``exit_step``."""
-        attacker = self.scenario.attacker
-        if attacker is None:
+        """Let the attacker act (:mod:`.attacker`); its new accounts join the keepers' units."""
+        if self.attacker is None:
             return
-        market = self.layout.assets.index(attacker.market)
-        sub = self.layout.sub_account(market)
-        pool_id, market_id = self.layout.pool_of(market), self.layout.markets[market]
-        if step == max(attacker.open_step, 1):
-            self._attacker_open(attacker.collateral, attacker.leverage, market, sub, now)
-        if step == attacker.exit_step:
-            long_key = ("attacker-long", sub)
-            position = self.ledger.state.pools[pool_id].positions.get((long_key, market_id))
-            if position is not None:
-                self._try(Trade(*long_key, pool_id, market_id, -position.size_atoms, self.layout.mode, 0, 0, now))
-            for owner in ("attacker-long", "attacker-short"):
-                self._withdraw_all((owner, sub), now)
-
-    def _withdraw_all(self, key: tuple[str, int], now: int) -> None:
-        """Withdraw the account's whole quote balance if the engine lets it go (no open risk left)."""
-        account = self.ledger.state.accounts.get(key)
-        balance = account.balances.get(QUOTE, 0) if account is not None else 0
-        if balance > 0 and self._try(Withdraw(key[0], key[1], QUOTE, balance, now)) is not None:
-            self.attacker_profit_usd += balance / QUOTE_UNIT
-
-    def _attacker_open(self, collateral_usd: float, leverage: float, market: int, sub: int, now: int) -> None:
-        layout = self.layout
-        pool_id, market_id = layout.pool_of(market), layout.markets[market]
-        price = self.ledger.state.oracles[layout.assets[market]].accepted_price_wad or 1
-        size = int(collateral_usd * leverage * QUOTE_UNIT * BASE_UNIT * 10**12 / price)
-        collateral = to_atoms(collateral_usd)
-        isolated = layout.mode.value == "isolated"
-        for column, (owner, sign) in enumerate((("attacker-long", 1), ("attacker-short", -1))):
-            self.ledger.apply(Deposit(owner, sub, QUOTE, collateral, now))
-            self.attacker_profit_usd -= collateral_usd
-            trade = Trade(
-                owner, sub, pool_id, market_id, sign * size, layout.mode, collateral if isolated else 0, 0, now
-            )
-            self._try(trade)
-            draw = len(self.book.position_trader) + column
-            unit = MarginUnit((owner, sub), ((pool_id, market_id, market),), isolated, -1, draw)
-            self.units.append(unit)
+        known = len(self.attacker.units)
+        self.attacker.act(step, now)
+        self.units.extend(self.attacker.units[known:])
+        self.attacker_profit_usd = self.attacker.profit_usd

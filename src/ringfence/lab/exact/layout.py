@@ -28,6 +28,7 @@ from ringfence.core.units import WAD
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import MarketDesign, VenueDesign
+from ringfence.lab.vector.kernels import MAX_EXECUTION_GAP
 
 __all__ = [
     "BASE_DECIMALS",
@@ -154,6 +155,7 @@ def _pool_params(venue: VenueDesign, markets: list[MarketParams]) -> PoolParams:
             backstop_loss_cap_atoms=to_atoms(pool.backstop_loss_cap),
             auto_deleverage=pool.auto_deleverage,
             window_ns=window_ns,
+            max_execution_gap_wad=to_wad(MAX_EXECUTION_GAP),
         ),
         oracle_jump_breaker_wad=to_wad(pool.oracle_jump_breaker),
     )

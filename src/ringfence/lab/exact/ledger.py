@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ringfence.core.commands import Command
+import numpy as np
+from numpy.typing import NDArray
+
+from ringfence.core.commands import Command, Deposit, Withdraw
 from ringfence.core.decide import decide
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve
@@ -21,24 +24,56 @@ from ringfence.core.pool.events import (
     LossSocialised,
     PositionChanged,
 )
+from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.state import LedgerState
+from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE_DECIMALS, QUOTE_UNIT
+from ringfence.lab.vector.attribution import attribute_marks, lp_contagion
 
-__all__ = ["Ledger", "LiquidationOutcome", "Tally"]
+__all__ = ["Ledger", "LiquidationOutcome", "Tally", "VaultMarks"]
+
+FloatArray = NDArray[np.float64]
 
 
 class Ledger:
-    """A ``LedgerState`` driven by commands; a rejected command raises and changes nothing."""
+    """A ``LedgerState`` driven by commands; a rejected command raises and changes nothing.
+
+    ``vault_flow_atoms[(pool, market)]`` sums the change of the pool's LP vault made by every
+    command that names a market (trades, liquidations, margin moves): fees, realised PnL,
+    shortfall absorbed, insurance drawn, backstop fees; LP deposits and redemptions name none.
+
+    ``external_atoms`` keeps each owner's net deposits of each asset (deposits − withdrawals): what
+    came into the venue from outside, for the conservation sum (``RunResult.party_pnl_usd``).
+    """
 
     def __init__(self) -> None:
         self.state = LedgerState()
         self.commands = 0
+        self.vault_flow_atoms: dict[tuple[str, str], int] = {}
+        self.external_atoms: dict[tuple[str, str], int] = {}
 
     def apply(self, command: Command) -> list[Event]:
         """Decide and apply ``command``; return its events."""
-        events = decide(self.state, command)
+        return self.commit(command, self.decide(command))
+
+    def decide(self, command: Command) -> list[Event]:
+        """Return the events ``command`` would record, changing nothing (``decide`` is pure)."""
+        return decide(self.state, command)
+
+    def commit(self, command: Command, events: list[Event]) -> list[Event]:
+        """Apply the events :meth:`decide` returned for ``command`` (nothing ran in between)."""
+        pool_id, market = getattr(command, "pool", None), getattr(command, "market", None)
+        pool = self.state.pools.get(pool_id) if isinstance(pool_id, str) else None
+        before = pool.vault_atoms if pool is not None else 0
         for event in events:
             evolve(self.state, event)
         self.commands += 1
+        if pool is not None and isinstance(pool_id, str) and isinstance(market, str):
+            key = (pool_id, market)
+            self.vault_flow_atoms[key] = self.vault_flow_atoms.get(key, 0) + pool.vault_atoms - before
+        if isinstance(command, Deposit | Withdraw):
+            key = (command.owner, command.asset)
+            sign = 1 if isinstance(command, Deposit) else -1
+            self.external_atoms[key] = self.external_atoms.get(key, 0) + sign * command.amount_atoms
         return events
 
 
@@ -54,18 +89,18 @@ class LiquidationOutcome:
     backstop: bool
 
 
-def _lp_home(owner: str) -> str | None:
-    return owner.removeprefix("lp-") if owner.startswith("lp-") else None
-
-
 @dataclass(slots=True)
 class Tally:
-    """Losses by pool, and the share of them borne outside the market they came from (contagion)."""
+    """Losses by pool, and the part of them borne outside the market they came from (contagion).
+
+    ``adl_contagion_atoms`` is the profit forgone by traders auto-deleveraged in a market other
+    than the one whose shortfall they covered; the LPs' contagion comes from :class:`VaultMarks`.
+    """
 
     bad_debt_atoms: dict[str, int] = field(default_factory=dict)
     lp_loss_atoms: dict[str, int] = field(default_factory=dict)
     adl_loss_atoms: dict[str, int] = field(default_factory=dict)
-    contagion_atoms: float = 0.0
+    adl_contagion_atoms: int = 0
 
     def record(
         self, state: LedgerState, events: list[Event], market_asset: dict[str, str]
@@ -87,11 +122,10 @@ class Tally:
         for event in events:
             if isinstance(event, BackstopAbsorbed | LossSocialised):
                 self._add(self.lp_loss_atoms, event.pool, event.amount_atoms)
-                self.contagion_atoms += event.amount_atoms * self._foreign_lp_share(state, event.pool, origin)
             elif isinstance(event, AutoDeleveraged):
                 self._add(self.adl_loss_atoms, event.pool, event.forgone_atoms)
                 if market_asset[event.market] != origin:
-                    self.contagion_atoms += event.forgone_atoms
+                    self.adl_contagion_atoms += event.forgone_atoms
         return LiquidationOutcome(
             outcome.pool,
             outcome.market,
@@ -105,11 +139,62 @@ class Tally:
     def _add(totals: dict[str, int], pool: str, amount: int) -> None:
         totals[pool] = totals.get(pool, 0) + amount
 
-    @staticmethod
-    def _foreign_lp_share(state: LedgerState, pool_id: str, origin_asset: str) -> float:
-        """Share of the pool's LP shares held by LPs whose home market is not ``origin_asset``."""
-        pool = state.pools[pool_id]
-        if pool.total_shares == 0:
-            return 0.0
-        foreign = sum(shares for (owner, _), shares in pool.lp_shares.items() if _lp_home(owner) != origin_asset)
-        return foreign / pool.total_shares
+
+class VaultMarks:
+    """Each market's running P&L for its pool's LP vault, shared by the LPs step by step.
+
+    Market ``i`` trades ``assets[i]`` in pool ``pools[i]``; LP ``i`` is ``lp-<assets[i]>`` (its home
+    market is ``i``). The formulas are :mod:`ringfence.lab.vector.attribution`'s.
+    """
+
+    def __init__(self, markets: tuple[str, ...], assets: tuple[str, ...], pools: tuple[str, ...]) -> None:
+        self.markets, self.assets, self.pools = markets, assets, pools
+        self.lps = tuple(f"lp-{asset}" for asset in assets)
+        self.same_pool = np.array([[pools[i] == pools[m] for m in range(len(markets))] for i in range(len(markets))])
+        self.home = np.eye(len(markets), dtype=np.bool_)
+        self.last = np.zeros(len(markets))
+        self.fraction = np.zeros(len(markets))
+        self.lp_pnl = np.zeros((len(markets), len(markets)))
+
+    def start(self, state: LedgerState) -> None:
+        """Take the LPs' share fractions before anything trades."""
+        self.fraction = self._fractions(state)
+
+    def _fractions(self, state: LedgerState) -> FloatArray:
+        fraction = np.zeros(len(self.lps))
+        for i, lp in enumerate(self.lps):
+            pool = state.pools[self.pools[i]]
+            if pool.total_shares > 0:
+                fraction[i] = pool.lp_shares.get((lp, 0), 0) / pool.total_shares
+        return fraction
+
+    def marks_usd(
+        self, state: LedgerState, flows: dict[tuple[str, str], int], prices_wad: dict[str, int]
+    ) -> FloatArray:
+        """Return each market's mark: vault flows booked by its commands − its traders' unrealised PnL."""
+        unrealised = dict.fromkeys(self.markets, 0)
+        for pool_id in dict.fromkeys(self.pools):
+            pool = state.pools[pool_id]
+            for (_, market_id), position in pool.positions.items():
+                asset = pool.markets[market_id].params.base_asset
+                pnl = unrealised_pnl_atoms(position, prices_wad[asset], BASE_DECIMALS, QUOTE_DECIMALS)
+                unrealised[market_id] += pnl
+        return np.array(
+            [(flows.get((self.pools[i], m), 0) - unrealised[m]) / QUOTE_UNIT for i, m in enumerate(self.markets)]
+        )
+
+    def mark(self, state: LedgerState, flows: dict[tuple[str, str], int], prices_wad: dict[str, int]) -> None:
+        """Share the marks' change since the last call by the fractions then, and take the new fractions."""
+        marks = self.marks_usd(state, flows, prices_wad)
+        attribute_marks(self.lp_pnl, self.fraction, marks - self.last, self.same_pool)
+        self.last = marks
+        self.fraction = self._fractions(state)
+
+    def write_off(self, latent_by_market_usd: FloatArray) -> None:
+        """Take the end's latent bad debt off the markets' marks, shared by the LPs' fractions now."""
+        attribute_marks(self.lp_pnl, self.fraction, -latent_by_market_usd, self.same_pool)
+        self.last = self.last - latent_by_market_usd
+
+    def contagion_usd(self) -> float:
+        """Return the LPs' net losses from markets other than their home (:func:`lp_contagion`)."""
+        return float(lp_contagion(self.lp_pnl, self.home))

@@ -8,15 +8,13 @@ scale and returns a :class:`~ringfence.lab.results.RunResult`. Everything the en
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.pool.perp_math import pool_nav_range_atoms
 from ringfence.core.units import MAX_ATOMS
-from ringfence.lab.exact.agents import Agents
+from ringfence.lab.exact.agents import PROTOCOL_LIQUIDATOR, Agents
 from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
     QUOTE,
@@ -29,11 +27,12 @@ from ringfence.lab.exact.layout import (
     layout_venue,
     to_wad,
 )
-from ringfence.lab.exact.ledger import Ledger, Tally
+from ringfence.lab.exact.ledger import Ledger, Tally, VaultMarks
+from ringfence.lab.exact.parties import party_pnl_atoms
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
-from ringfence.lab.scenario import Scenario
+from ringfence.lab.scenario import Scenario, market_impact
 from ringfence.lab.vector.kernels import impact_decay, square_root_impact
 
 __all__ = ["run_exact"]
@@ -54,11 +53,11 @@ class _Prices:
         self.impact = np.zeros(shape)
         self.market = self.exogenous.copy()
         self.oracle = self.exogenous_oracle.copy()
-        liquidity = scenario.liquidity
-        self.depth = math.inf if liquidity is None else liquidity.depth_usd
-        self.coefficient = 0.0 if liquidity is None else liquidity.impact_coefficient
-        half_life = math.inf if liquidity is None else liquidity.recovery_half_life_seconds
-        self.decay = impact_decay(scenario.horizon.step_seconds, half_life)
+        impact = market_impact(scenario)
+        per_market = [impact.assets.index(asset) for asset in layout.assets]
+        self.depth = np.asarray(impact.depth_usd, dtype=np.float64)[per_market]
+        self.coefficient = np.asarray(impact.coefficient, dtype=np.float64)[per_market]
+        self.decay = impact_decay(scenario.horizon.step_seconds, scenario.liquidity.recovery_half_life_seconds)
 
     def advance(self, step: int, flow_impact: FloatArray) -> None:
         """Carry impact into ``step`` and set its market and oracle prices."""
@@ -86,6 +85,9 @@ class _Run:
         self.scenario, self.layout, self.prices = scenario, layout, prices
         self.ledger = Ledger()
         self.tally = Tally()
+        self.marks = VaultMarks(
+            layout.markets, layout.assets, tuple(layout.pool_of(i) for i in range(len(layout.markets)))
+        )
         self.step_seconds = scenario.horizon.step_seconds
         self.last_published = [-1] * len(layout.assets)
         self.agents = Agents(scenario, layout, book, draws, self.ledger, self.tally)
@@ -116,6 +118,7 @@ class _Run:
         for index, pool_id in enumerate(self.layout.pools):
             self.insurance[index, step] = state.pools[pool_id].insurance_atoms / QUOTE_UNIT
         self.nav[:, step] = self.nav_now(step)
+        self.marks.mark(state, self.ledger.vault_flow_atoms, self.oracle_wad(step))
         self.open_notional[step] = self.agents.open_notional_usd(self.prices.market[:, step])
 
     def play(self) -> None:
@@ -124,6 +127,7 @@ class _Run:
         self.publish(0)
         for command in self.layout.setup:
             self.ledger.apply(command)
+        self.marks.start(self.ledger.state)
         self.agents.open_positions(self.now(0))
         self.agents.watch_pools(self.nav_now(0))
         self.record(0)
@@ -136,14 +140,17 @@ class _Run:
             self.agents.attack(step, now)
             flow = self.agents.keep(step, now, self.prices.market[:, step])
             flow_impact = self.prices.flow_impact(flow)
-            self.agents.settle_slippage(step, flow_impact)
             self.agents.flee(step, now, self.nav_now(step))
             self.record(step)
+
+    def oracle_wad(self, step: int) -> dict[str, int]:
+        """Return ``step``'s oracle price of each asset as WAD (what the NAV and the marks read)."""
+        return {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
 
     def nav_now(self, step: int) -> list[float]:
         """Return each pool's LP NAV in USD at ``step``'s oracle prices (redemption side: the low bound)."""
         state = self.ledger.state
-        prices = {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
+        prices = self.oracle_wad(step)
         bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
         return [
             pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0] / QUOTE_UNIT
@@ -176,6 +183,8 @@ def run_exact(
     run.play()
     agents, tally = run.agents, run.tally
     liquidations = np.array(agents.liquidations, dtype=LIQUIDATION_DTYPE)
+    latent, latent_by_market = agents.latent_bad_debt_usd(run.prices.market[:, -1])
+    run.marks.write_off(latent_by_market)
     return RunResult(
         engine="exact",
         isolation=isolation,
@@ -193,8 +202,23 @@ def run_exact(
         lp_nav_usd=run.nav,
         lp_loss_usd=_per_pool(tally.lp_loss_atoms, layout.pools),
         adl_loss_usd=_per_pool(tally.adl_loss_atoms, layout.pools),
-        contagion_usd=tally.contagion_atoms / QUOTE_UNIT,
+        contagion_usd=run.marks.contagion_usd() + tally.adl_contagion_atoms / QUOTE_UNIT,
         open_notional_usd=run.open_notional,
         collateral_usd=agents.collateral_deposited_usd,
         attacker_profit_usd=agents.attacker_profit_usd,
+        latent_bad_debt_usd=np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64),
+        vault_pnl_by_market_usd=run.marks.last.copy(),
+        execution_cost_usd=_per_pool(agents.execution_cost_atoms, layout.pools),
+        gas_usd=agents.gas_atoms / QUOTE_UNIT,
+        unserved_liquidations=agents.unserved_liquidations,
+        party_pnl_usd=_parties(run),
     )
+
+
+def _parties(run: _Run) -> dict[str, float]:
+    """Return each party's P&L in USD, marked at the final market price (exact in atoms, then converted)."""
+    final = {asset: to_wad(float(run.prices.market[i, -1])) for i, asset in enumerate(run.layout.assets)}
+    atoms = party_pnl_atoms(
+        run.ledger.state, run.ledger.external_atoms, run.agents.paid_to_market_atoms, final, PROTOCOL_LIQUIDATOR
+    )
+    return {party: amount / QUOTE_UNIT for party, amount in atoms.items()}

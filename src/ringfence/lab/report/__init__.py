@@ -5,10 +5,11 @@ README). Both are deterministic: the same study gives the same bytes.
 
 Modules
 -------
-plots   matplotlib figures (no pyplot) and their deterministic SVG / PNG rendering
-tables  number formatting and HTML tables
-page    the page's sections, captions and definitions
-style   the inline stylesheet
+plots     matplotlib figures (no pyplot) and their deterministic SVG / PNG rendering
+tables    number formatting and HTML tables
+page      the page's sections, captions and definitions
+findings  the key finding: plain sentences, each figure with its interval
+style     the inline stylesheet
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ KEY_PLOT_FILE = "key_plot.png"
 
 def expected_plots(study: StudyResult) -> tuple[str, ...]:
     """Return the ``data-plot`` names the report of ``study`` contains, in page order."""
-    names = ["prices", "liquidation_timeline", "bad_debt_distribution"]
+    names = ["cascade", "liquidation_timeline", "bad_debt_distribution"]
     if study.ladder:
         names.append("ladder")
+    if study.sensitivity_base is not None and study.sensitivity:
+        names.append("sensitivity")
     names.append("frontier")
     if study.keeper_sweep:
         names.append("keeper_sweep")

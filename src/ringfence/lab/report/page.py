@@ -9,18 +9,25 @@ import numpy as np
 from ringfence import __version__
 from ringfence.lab.metrics import Summary, order_rank
 from ringfence.lab.report import plots
+from ringfence.lab.report.findings import has_attacker, key_finding, worst_run
 from ringfence.lab.report.style import CSS
 from ringfence.lab.report.tables import (
+    LADDER_COLUMNS,
     RUNG_LABELS,
+    assumptions_table,
+    containment_table,
     count,
     duration,
+    estimate_cell,
     frontier_table,
     keeper_table,
+    ladder_key_table,
     ladder_table,
+    money,
     ordinal,
+    pool_estimates_table,
     pool_table,
-    ratio,
-    usd,
+    sensitivity_table,
 )
 from ringfence.lab.study import StudyResult, StudySection
 
@@ -43,6 +50,8 @@ def _source(text: str) -> str:
 
 def tail_note(runs: int) -> str:
     """Say which observed losses VaR95 and EVaR99 are, and what that means with few runs."""
+    if runs == 1:
+        return "With 1 run, VaR95 and EVaR99 are that run's loss: one run says nothing about a tail."
     var_rank, evar_rank = order_rank(95.0, runs), order_rank(99.0, runs)
     text = (
         f"With {runs} runs, VaR95 is the {ordinal(var_rank)} smallest of the {runs} losses and EVaR99 "
@@ -88,74 +97,124 @@ def _header(study: StudyResult) -> str:
     )
 
 
-def _cards(summary: Summary) -> str:
-    cards = [
-        ("bad debt, mean", usd(summary.bad_debt_mean_usd), f"median {usd(summary.bad_debt_median_usd)}"),
-        ("VaR95", usd(summary.var95_usd), "protocol loss"),
-        ("EVaR99", usd(summary.evar99_usd), "protocol loss"),
-        ("LaR95", usd(summary.lar95_usd), "liquidated value"),
-        ("contagion, mean", usd(summary.contagion_mean_usd), f"max {usd(summary.contagion_max_usd)}"),
-        ("liquidations, mean", count(summary.liquidation_count_mean), f"max {summary.liquidation_count_max}"),
-        ("capital efficiency", ratio(summary.capital_efficiency_mean), "open notional / collateral"),
-    ]
-    body = "".join(
-        f'<div class="card"><div class="label">{escape(label)}</div><div class="value">{escape(value)}</div>'
+_CARDS: tuple[tuple[str, str, str, str], ...] = (
+    ("bad debt, mean", "bad_debt_mean_usd", "usd", "protocol loss per run"),
+    ("VaR95", "var95_usd", "usd", "exceeded in 1 run in 20"),
+    ("EVaR99", "evar99_usd", "usd", "exceeded in 1 run in 100"),
+    ("LaR95", "lar95_usd", "usd", "liquidated value"),
+    ("contagion, mean", "contagion_mean_usd", "usd", "borne by the uninvolved"),
+    ("capital efficiency", "capital_efficiency_mean", "ratio", "open notional / collateral"),
+)
+
+
+def _card(label: str, cell: str, note: str) -> str:
+    return (
+        f'<div class="card"><div class="label">{escape(label)}</div><div class="value">{cell}</div>'
         f'<div class="note">{escape(note)}</div></div>'
-        for label, value, note in cards
     )
-    return f'<div class="cards">{body}</div>'
+
+
+def _cards(summary: Summary, *, attacker: bool) -> str:
+    cards = list(_CARDS)
+    if attacker:
+        cards.append(("attacker profit, mean", "attacker_profit_mean_usd", "usd", "withdrawn minus deposited"))
+    body = "".join(
+        _card(
+            label,
+            estimate_cell(float(getattr(summary, field)), summary.intervals.get(field), kind, label_interval=True),
+            note,
+        )
+        for label, field, kind, note in cards
+    )
+    liquidations = _card(
+        "liquidations, mean", escape(count(summary.liquidation_count_mean)), f"max {summary.liquidation_count_max}"
+    )
+    return f'<div class="cards">{body}{liquidations}</div>'
+
+
+def _pools(summary: Summary) -> str:
+    if summary.per_pool:
+        return (
+            '<h3>Per pool</h3><p class="note">Mean across runs or percentile; below each figure its 95% '
+            "confidence interval.</p>" + pool_estimates_table(summary)
+        )
+    return (
+        '<h3>Per pool</h3><p class="note">This study computed no per-pool tail figures or intervals; the '
+        "table shows the per-pool means only.</p>" + pool_table(summary)
+    )
 
 
 def _base(study: StudyResult, summary: Summary) -> str:
     first = study.base[0]
     runs = len(study.base)
-    losses = np.array([run.total_bad_debt_usd for run in study.base], dtype=np.float64)
+    losses = np.array([run.protocol_loss_usd for run in study.base], dtype=np.float64)
+    worst = worst_run(study.base)
     parts = [
         "<h2>The scenario's own design</h2>",
         _engine(study, "base"),
-        f"<p>{runs} runs of the design the scenario file describes "
-        f"({escape(RUNG_LABELS[first.isolation])}, margin ×{first.margin_scale:g}).</p>",
-        _cards(summary),
-        "<h3>Prices and oracle</h3>",
+        f"<p>{runs} run{'s' if runs != 1 else ''} of the design the scenario file describes "
+        f"({escape(RUNG_LABELS[first.isolation])}, margin ×{first.margin_scale:g}). Below each figure, its 95% "
+        "confidence interval when the study computed one.</p>",
+        _cards(summary, attacker=has_attacker(study)),
+        _pools(summary),
+        "<h3>The worst run's cascade</h3>",
         _figure(
-            "prices",
-            plots.svg(plots.prices(first), "prices"),
-            f"Path {first.path_index} of the base design. <b>Solid</b>: the traded market price after liquidation "
-            "impact; <b>dashed steps</b>: what the venue's oracle reported. The venue margins at the dashed line "
-            "while positions unwind at the solid one, so a gap between them (oracle lag, a frozen or manipulated "
-            "feed) is where bad debt comes from.",
+            "cascade",
+            plots.svg(plots.cascade(worst), "cascade"),
+            f"Path {worst.path_index}, the run of the base design with the largest protocol loss "
+            f"({escape(money(worst.protocol_loss_usd))} of bad debt"
+            + (f" of {runs} runs" if runs > 1 else ", the only run")
+            + "). <b>Top</b>: each asset's price as a change from its start; <b>solid</b> the traded market "
+            "after liquidation impact, <b>dashed steps</b> what the oracle reported. The venue margins at the "
+            "dashed line, so a gap between them (oracle lag, a frozen or manipulated feed) is where bad debt comes "
+            "from. <b>Middle</b>: notional liquidated per step, stacked by pool. <b>Bottom</b>: each pool's LP "
+            "vault value as a change from its start.",
         ),
         "<h3>Liquidations over time</h3>",
         _figure(
             "liquidation_timeline",
             plots.svg(plots.liquidation_timeline(study.base), "liquidation_timeline"),
-            f"Liquidations per grid step, averaged over the {runs} runs and stacked by pool. <b>Top</b>: how "
-            "many; <b>bottom</b>: notional closed at the oracle. Bursts that outlast the price move that started "
-            "them are cascades: liquidation sales move the price through the depth model and push more accounts "
-            "below maintenance.",
+            f"Liquidations per grid step, averaged over the {runs} run{'s' if runs != 1 else ''} and stacked by "
+            "pool. <b>Top</b>: how many; <b>bottom</b>: notional closed at the oracle. Bursts that outlast the "
+            "price move that started them are cascades: liquidation sales move the price through the depth model "
+            "and push more accounts below maintenance.",
         ),
-        pool_table(summary),
         "<h3>Bad debt across runs</h3>",
         _figure(
             "bad_debt_distribution",
             plots.svg(plots.bad_debt_distribution(losses, summary), "bad_debt_distribution"),
-            "Each bar counts the runs whose protocol loss (bad debt summed over pools) fell in its range. "
-            "<b>Dotted</b>: mean; <b>dashed</b>: VaR95; <b>solid</b>: EVaR99. A wide gap between VaR95 and "
-            f"EVaR99 means rare paths cost far more than typical ones. {escape(tail_note(runs))}",
+            _distribution_caption(runs),
         ),
     ]
     return "".join(parts)
 
 
+def _distribution_caption(runs: int) -> str:
+    if runs < plots.STRIP_BELOW_RUNS:
+        shape = f"One dot per run: with {runs} run{'s' if runs != 1 else ''} a histogram would show nothing. "
+    else:
+        shape = "Each bar counts the runs whose protocol loss (bad debt summed over pools) fell in its range. "
+    return (
+        shape + "<b>Dotted</b>: mean; <b>dashed</b>: VaR95; <b>solid</b>: EVaR99; shaded: their 95% intervals "
+        "when computed. A wide gap between VaR95 and EVaR99 means rare paths cost far more than typical ones. "
+        + escape(tail_note(runs))
+    )
+
+
 def _ladder(study: StudyResult) -> str:
     if not study.ladder:
         return ""
+    full = len(LADDER_COLUMNS) + 3
     return "".join(
         [
             "<h2>Isolation ladder</h2>",
             _engine(study, "ladder"),
             "<p>The same population and the same paths on every rung, from the least isolated (one shared pool, "
-            "cross margin) to the most (a pool per market, margin inside each position).</p>",
+            "cross margin) to the most (a pool per market, margin inside each position). Below each figure, its "
+            "95% confidence interval when the study computed one.</p>",
+            ladder_key_table(study.ladder, attacker=has_attacker(study)),
+            f'<details class="full-table"><summary>All {full} columns of the ladder</summary>'
+            f"{ladder_table(study.ladder)}</details>",
             _figure(
                 "ladder",
                 plots.svg(plots.ladder(study.ladder), "ladder"),
@@ -164,9 +223,56 @@ def _ladder(study: StudyResult) -> str:
                 "nothing in the defaulting market. On the isolated rungs every LP's home is its pool's market, so "
                 "contagion is zero by construction of the pools.",
             ),
-            ladder_table(study.ladder),
         ]
     )
+
+
+def _sensitivity(study: StudyResult) -> str:
+    base = study.sensitivity_base
+    if base is None or not study.sensitivity:
+        return ""
+    return "".join(
+        [
+            "<h2>What moves the result: sensitivity</h2>",
+            _engine(study, "base"),
+            "<p>The scenario's own design replayed with one input at a time moved down and up, every other input "
+            "as written. The widest bars are the assumptions the result rests on most.</p>",
+            _figure(
+                "sensitivity",
+                plots.svg(plots.sensitivity(base, study.sensitivity), "sensitivity"),
+                "Mean protocol loss per run with each input at its low (<b>blue</b>) and high (<b>red</b>) "
+                "setting; whiskers are each setting's 95% interval, the shaded band the interval with every "
+                "input as written. Bars whose whiskers cross the band are not told apart from the scenario as "
+                "written by these runs.",
+            ),
+            sensitivity_table(base, study.sensitivity),
+        ]
+    )
+
+
+def _assumptions(study: StudyResult) -> str:
+    if not study.assumptions:
+        return ""
+    return (
+        "<h2>Assumptions</h2><p>Each calibrated or chosen value the study rests on, and where it comes from.</p>"
+        + assumptions_table(study.assumptions)
+    )
+
+
+def _not_computed(study: StudyResult) -> str:
+    """Say which sections the study has no data for (the key finding already says when it has no intervals)."""
+    missing = []
+    if study.sensitivity_base is None or not study.sensitivity:
+        missing.append("a sensitivity analysis (tornado)")
+    if not study.assumptions:
+        missing.append("a table of assumptions and their sources")
+    if not missing:
+        return ""
+    return f'<p class="note not-computed">This study did not compute {escape(_join(missing))}.</p>'
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def _frontier(study: StudyResult) -> str:
@@ -207,6 +313,20 @@ def _keepers(study: StudyResult) -> str:
     )
 
 
+def _containment(study: StudyResult) -> str:
+    if not study.containment:
+        return ""
+    return "".join(
+        [
+            "<h2>Which mechanism contained the attack</h2>",
+            '<p class="note">Exact engine. The scenario\'s own design replayed on the same paths with one '
+            "mechanism switched off at a time; a mechanism the design does not use shows the design's own "
+            "figures. Means across runs; protocol loss includes latent bad debt.</p>",
+            containment_table(study.containment),
+        ]
+    )
+
+
 _METHOD = """
 <h2>How the numbers are defined</h2>
 <dl class="defs">
@@ -215,10 +335,17 @@ cover), whoever absorbed it: insurance, backstop budget, ADL or LPs. Per pool, t
 <dt>VaR95, EVaR99</dt><dd>The 95th and 99th percentiles of protocol loss across runs (Chaos Labs' Value at Risk
 and Extreme VaR; Gauntlet's VaR is the same 95th percentile). A percentile of <i>n</i> runs is the
 &lceil;p&middot;n/100&rceil;-th smallest loss, always a loss some run had.</dd>
+<dt>95% confidence interval; "needs &ge; N runs"</dt><dd>Beside or below a figure, the range that covers its
+true value in 95% of studies like this one (the method is named under the key finding). A figure the runs cannot
+support (a tail with too few runs beyond its percentile) is not printed: the report gives the fewest runs that
+would support it.</dd>
 <dt>LaR95</dt><dd>The 95th percentile of liquidated value (notional closed by liquidations) across runs (Gauntlet,
 Liquidations at Risk).</dd>
-<dt>Contagion</dt><dd>Shortfall losses borne by LPs whose home market is not the market the shortfall came from,
-and by traders with no position in it.</dd>
+<dt>Latent bad debt</dt><dd>Protocol loss is bad debt plus the latent bad debt of positions still open and
+underwater at the end of a run (their negative equity at the final market price).</dd>
+<dt>Contagion</dt><dd>Per LP, the net loss it bears from markets other than its home market (the vault's P&amp;L
+attributed per market: fees, traders' realised and unrealised PnL, shortfall), summed over LPs; plus profit
+forgone by traders auto-deleveraged for another market's shortfall.</dd>
 <dt>Insurance drawdown</dt><dd>Per pool, the largest fall of the insurance fund from its running peak; a run's
 figure sums the pools.</dd>
 <dt>Capital efficiency</dt><dd>Time-averaged open notional divided by the collateral traders deposited (initial
@@ -237,12 +364,24 @@ def page(study: StudyResult) -> str:
     warning = ""
     if order_rank(95.0, runs) == runs:
         warning = (
-            f'<p class="callout">Only {runs} runs per design: VaR95 and EVaR99 are both the largest loss '
-            "observed, not estimates of a distribution's tail.</p>"
+            f'<p class="callout">Only {runs} run{"s" if runs != 1 else ""} per design: VaR95 and EVaR99 are both the '
+            "largest loss observed, not estimates of a distribution's tail.</p>"
         )
-    body = "".join(
-        [_header(study), warning, _base(study, summary), _ladder(study), _frontier(study), _keepers(study), _METHOD]
-    )
+    sections = [
+        _header(study),
+        key_finding(study, summary),
+        _not_computed(study),
+        warning,
+        _base(study, summary),
+        _ladder(study),
+        _sensitivity(study),
+        _assumptions(study),
+        _frontier(study),
+        _keepers(study),
+        _containment(study),
+        _METHOD,
+    ]
+    body = "".join(sections)
     title = escape(f"Stress report: {study.scenario_name}")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

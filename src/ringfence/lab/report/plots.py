@@ -20,22 +20,26 @@ import numpy as np
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.typing import RcKeyType
 from numpy.typing import NDArray
 
-from ringfence.lab.metrics import Summary
-from ringfence.lab.report.tables import RUNG_LABELS
+from ringfence.lab.estimate import Estimate
+from ringfence.lab.metrics import Summary, order_rank
+from ringfence.lab.report.tables import RUNG_LABELS, money, runs_needed_text, swing_order
 from ringfence.lab.results import ISOLATION_LEVELS, RunResult
-from ringfence.lab.study import FrontierPoint, KeeperSweepPoint, LadderRow
+from ringfence.lab.study import FrontierPoint, KeeperSweepPoint, LadderRow, SensitivityBar
 
 __all__ = [
     "bad_debt_distribution",
+    "cascade",
     "frontier",
     "keeper_sweep",
     "ladder",
     "liquidation_timeline",
     "png",
-    "prices",
+    "sensitivity",
     "style",
     "svg",
 ]
@@ -106,6 +110,10 @@ def svg(figure: Figure, name: str) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    # matplotlib names a clip path by a hash of its rectangle at full float precision, where the layout's last
+    # bits can differ between two renders of the same figure; number them in page order instead
+    for index, clip in enumerate(dict.fromkeys(re.findall(r'<clipPath id="([^"]+)"', text))):
+        text = text.replace(f'"{clip}"', f'"{name}-clip{index}"').replace(f"(#{clip})", f"(#{name}-clip{index})")
     return re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', text, count=1)
 
 
@@ -130,16 +138,62 @@ def _time_axis(steps: int, step_seconds: int) -> tuple[NDArray[np.float64], str]
     return seconds / 86_400, "time (days)"
 
 
-def _usd_axis(axis: Axes, which: str = "y") -> None:
-    def label(value: float, _position: object) -> str:
-        size = abs(value)
-        for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if size >= threshold:
-                return f"${value / threshold:g}{suffix}"
-        return f"${value:g}"
+_AXIS_UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "k"), (1.0, ""))
 
+
+class MoneyFormatter(ticker.Formatter):
+    """Label a dollar axis with one unit (k, M, B) for all ticks and as many decimals as the tick step needs.
+
+    ``$0``, ``$200k``, ``$400k``; ``$1.25M``, ``$1.50M``; a negative value as ``−$20k``. The unit comes from
+    the largest tick, the decimals from the smallest step between ticks, so neighbouring labels differ.
+    """
+
+    def __init__(self) -> None:
+        self._ticks = np.zeros(0, dtype=np.float64)
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        """Remember the axis's tick positions (the unit and the decimals are chosen from all of them)."""
+        self._ticks = np.sort(np.asarray(locs, dtype=np.float64))
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """Return the label of the tick at ``x``."""
+        locs = self._ticks if self._ticks.size else np.array([x])
+        top = float(np.max(np.abs(locs)))
+        unit, suffix = next(((size, name) for size, name in _AXIS_UNITS if top >= size), (1.0, ""))
+        scaled = locs / unit
+        steps = np.diff(locs)
+        step = float(steps[steps > 0].min()) if np.any(steps > 0) else unit
+        # the fewest decimals that print every tick exactly (to a thousandth of the step)
+        decimals = next(
+            (places for places in range(7) if np.all(np.abs(np.round(scaled, places) - scaled) * unit <= step * 1e-3)),
+            6,
+        )
+        if abs(x) < step * 1e-6:
+            return "$0"
+        sign = "−" if x < 0 else ""
+        return f"{sign}${abs(x) / unit:,.{decimals}f}{suffix}"
+
+
+def _usd_axis(axis: Axes, which: str = "y") -> None:
     target = axis.yaxis if which == "y" else axis.xaxis
-    target.set_major_formatter(ticker.FuncFormatter(label))
+    target.set_major_formatter(MoneyFormatter())
+
+
+def _from_zero(axis: Axes, values: Sequence[float] | NDArray[np.float64], which: str = "y") -> None:
+    """Start a non-negative axis at 0; give an all-zero one a visible range and say it is all zero.
+
+    Without this, automatic margins put a negative dollar tick under data that cannot be negative, and an
+    all-zero range gets ticks a hair apart.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0 or float(array.min()) < 0.0:
+        return
+    limits = axis.set_ylim if which == "y" else axis.set_xlim
+    if float(array.max()) == 0.0:
+        limits(0.0, 1.0)
+        (axis.set_yticks if which == "y" else axis.set_xticks)([0.0])
+        return
+    limits(0.0, None)
 
 
 def _legend_above(axis: Axes, columns: int) -> None:
@@ -153,31 +207,67 @@ def _empty(axis: Axes, message: str) -> None:
     axis.set_yticks([])
 
 
-@_styled("prices")
-def prices(run: RunResult) -> Figure:
-    """Draw the market price (after liquidation impact) and the oracle price per asset, for one run."""
-    count = len(run.assets)
-    columns = 1 if count <= 2 else 2
-    rows = -(-count // columns)
-    figure, axes = _figure(9.0, 2.3 * rows + 0.4, rows, columns)
+def _stacked_steps(axis: Axes, edges: NDArray[np.float64], values: NDArray[np.float64], pools: Sequence[str]) -> None:
+    """Draw per-step values (shape ``(pools, steps + 1)``) as bars stacked by pool."""
+    baseline = np.zeros(values.shape[1])
+    for pool_index, pool in enumerate(pools):
+        top_line = baseline + values[pool_index]
+        colour = PALETTE[pool_index % len(PALETTE)]
+        axis.stairs(top_line, edges, baseline=baseline, fill=True, color=colour, label=pool, linewidth=0)
+        baseline = top_line
+
+
+def _bar_edges(times: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return bar edges centred on each grid time: liquidations of step t happen at grid time t."""
+    width = float(times[1] - times[0]) if times.size > 1 else 1.0
+    return np.append(times - width / 2, times[-1] + width / 2)
+
+
+@_styled("cascade")
+def cascade(run: RunResult) -> Figure:
+    """Draw one run's cascade on one time axis: prices and oracle, liquidations, and each pool's LP NAV.
+
+    Prices are shown as the change from their start (one scale for every asset): solid the market after
+    liquidation impact, dashed steps the oracle. Liquidated notional per step is stacked by pool; LP NAV is
+    each pool's change from its start, in USD.
+    """
+    figure = Figure(figsize=(9.0, 7.2), layout="constrained")
+    price_axis, liquidation_axis, nav_axis = figure.subplots(
+        3, 1, sharex=True, gridspec_kw={"height_ratios": (1.3, 1.0, 1.0)}
+    )
     times, label = _time_axis(run.market_prices.shape[1] - 1, run.step_seconds)
-    for index, (axis, asset) in enumerate(zip(axes, run.assets, strict=False)):
-        axis.plot(times, run.market_prices[index], color=PALETTE[0], linewidth=1.3, label="market")
-        axis.step(
-            times,
-            run.oracle_prices[index],
-            where="post",
-            color=PALETTE[1],
-            linewidth=1.1,
-            linestyle="--",
-            label="oracle",
+    for index, asset in enumerate(run.assets):
+        colour = PALETTE[index % len(PALETTE)]
+        start = run.market_prices[index, 0]
+        price_axis.plot(times, run.market_prices[index] / start - 1.0, color=colour, linewidth=1.4, label=asset)
+        price_axis.step(
+            times, run.oracle_prices[index] / start - 1.0, where="post", color=colour, linewidth=1.0, linestyle="--"
         )
-        axis.set_title(asset)
-        axis.set_xlabel(label)
-        axis.set_ylabel("price (USD)")
-        axis.legend(loc="best")
-    for axis in axes[count:]:
-        axis.set_visible(False)
+    price_axis.plot([], [], color=MUTED, linestyle="--", linewidth=1.0, label="oracle (dashed)")
+    price_axis.set_ylabel("price change from start")
+    price_axis.yaxis.set_major_formatter(ticker.PercentFormatter(xmax=1.0, decimals=0))
+    _legend_above(price_axis, len(run.assets) + 1)
+    edges = _bar_edges(times)
+    values = np.zeros((len(run.pools), times.size), dtype=np.float64)
+    np.add.at(values, (run.liquidations["pool"], run.liquidations["step"]), run.liquidations["notional_usd"])
+    if run.liquidations.size:
+        _stacked_steps(liquidation_axis, edges, values, run.pools)
+    else:
+        liquidation_axis.text(
+            0.5, 0.5, "no liquidation in this run", transform=liquidation_axis.transAxes, ha="center", color=MUTED
+        )
+    liquidation_axis.set_ylabel("liquidated notional\nper step")
+    _usd_axis(liquidation_axis)
+    _from_zero(liquidation_axis, values.ravel())
+    for pool_index, pool in enumerate(run.pools):
+        nav = run.lp_nav_usd[pool_index]
+        nav_axis.plot(times, nav - nav[0], color=PALETTE[pool_index % len(PALETTE)], linewidth=1.4, label=pool)
+    nav_axis.axhline(0.0, color=MUTED, linewidth=0.8)
+    nav_axis.set_ylabel("LP NAV change\nfrom start")
+    _usd_axis(nav_axis)
+    _legend_above(nav_axis, len(run.pools))
+    nav_axis.set_xlabel(label)
+    nav_axis.set_xlim(edges[0], edges[-1])
     return figure
 
 
@@ -198,21 +288,13 @@ def liquidation_timeline(runs: Sequence[RunResult]) -> Figure:
     first = runs[0]
     steps = first.market_prices.shape[1] - 1
     times, label = _time_axis(steps, first.step_seconds)
-    # one bar per grid time, centred on it: liquidations of step t happen at grid time t
-    width = times[1] - times[0] if steps else 1.0
-    edges = np.append(times - width / 2, times[-1] + width / 2)
+    edges = _bar_edges(times)
     if not any(run.liquidations.size for run in runs):
         _empty(top, f"No liquidation in any of the {len(runs)} runs")
         _empty(bottom, "")
         return figure
     for axis, field, ylabel in ((top, None, "liquidations per step"), (bottom, "notional_usd", "notional per step")):
-        values = _per_step(runs, field)
-        baseline = np.zeros(values.shape[1])
-        for pool_index, pool in enumerate(first.pools):
-            colour = PALETTE[pool_index % len(PALETTE)]
-            top_line = baseline + values[pool_index]
-            axis.stairs(top_line, edges, baseline=baseline, fill=True, color=colour, label=pool, linewidth=0)
-            baseline = top_line
+        _stacked_steps(axis, edges, _per_step(runs, field), first.pools)
         axis.set_ylabel(ylabel)
         axis.set_xlim(edges[0], edges[-1])
     _usd_axis(bottom)
@@ -221,24 +303,70 @@ def liquidation_timeline(runs: Sequence[RunResult]) -> Figure:
     return figure
 
 
+STRIP_BELOW_RUNS = 20
+"""Below this many runs (or when every run lost the same) the distribution is a strip of dots, not a histogram."""
+
+
+def _tail_lines(axis: Axes, summary: Summary) -> None:
+    """Mark the mean, VaR95 and EVaR99 (shaded: their intervals); leave out a tail the runs cannot support."""
+    for field, colour, style_, name, percent in (
+        ("bad_debt_mean_usd", MUTED, ":", "mean", None),
+        ("var95_usd", PALETTE[1], "--", "VaR95", 95.0),
+        ("evar99_usd", PALETTE[3], "-", "EVaR99", 99.0),
+    ):
+        value = float(getattr(summary, field))
+        estimate = summary.intervals.get(field)
+        if estimate is not None and estimate.value is None:
+            continue  # the runs cannot support it: the caption and the cards say how many runs it needs
+        if estimate is None and percent is not None and order_rank(percent, summary.runs) == summary.runs < 20:
+            continue  # with so few runs the "percentile" is only the largest loss, already a dot
+        if estimate is not None and estimate.low is not None and estimate.high is not None:
+            axis.axvspan(estimate.low, estimate.high, color=colour, alpha=0.12, linewidth=0)
+        axis.axvline(value, color=colour, linestyle=style_, linewidth=1.6, label=f"{name} {money(value)}")
+
+
+def _strip(axis: Axes, losses: NDArray[np.float64]) -> None:
+    """Draw one dot per run on a line (a few dots stacked where they would overlap)."""
+    heights = (np.arange(losses.size) % 5).astype(np.float64)
+    axis.scatter(losses, heights, s=36, color=PALETTE[0], alpha=0.8, zorder=3, clip_on=False)
+    axis.set_ylim(-1.0, 5.0)
+    axis.set_yticks([])
+    axis.grid(axis="y", visible=False)
+    if losses.size == 1:
+        axis.text(
+            0.02,
+            0.9,
+            f"One run, protocol loss {money(float(losses[0]))}. One value is no distribution: run more paths for a "
+            "mean with an interval and for the tail.",
+            transform=axis.transAxes,
+            va="top",
+            color=INK,
+            fontsize=9,
+        )
+
+
 @_styled("bad_debt_distribution")
 def bad_debt_distribution(losses: NDArray[np.float64], summary: Summary) -> Figure:
-    """Draw the histogram of protocol loss per run with the mean, VaR95 and EVaR99 marked."""
-    figure, (axis,) = _figure(9.0, 3.4)
+    """Draw protocol loss per run with the mean, VaR95 and EVaR99 marked (shaded: their 95% intervals).
+
+    A histogram from :data:`STRIP_BELOW_RUNS` runs on; below that, or when every run lost the same, a strip
+    of one dot per run (a histogram of a handful of values, or of one, shows nothing).
+    """
+    figure, (axis,) = _figure(9.0, 3.4 if losses.size >= STRIP_BELOW_RUNS else 2.4)
     if not np.any(losses > 0.0):
         _empty(axis, f"No bad debt in any of the {losses.size} runs")
         return figure
-    bins = np.histogram_bin_edges(losses, bins=min(40, max(8, losses.size // 3)))
-    axis.hist(losses, bins=bins.tolist(), color=PALETTE[0], alpha=0.75, edgecolor="white", linewidth=0.6)
-    for value, colour, style_, name in (
-        (summary.bad_debt_mean_usd, MUTED, ":", "mean"),
-        (summary.var95_usd, PALETTE[1], "--", "VaR95"),
-        (summary.evar99_usd, PALETTE[3], "-", "EVaR99"),
-    ):
-        axis.axvline(value, color=colour, linestyle=style_, linewidth=1.6, label=f"{name} ${value:,.0f}")
-    axis.set_xlabel("protocol loss per run (total bad debt)")
-    axis.set_ylabel("runs")
-    axis.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    strip = losses.size < STRIP_BELOW_RUNS or float(np.ptp(losses)) == 0.0
+    if strip:
+        _strip(axis, losses)
+    else:
+        bins = np.histogram_bin_edges(losses, bins=min(40, max(8, losses.size // 3)))
+        axis.hist(losses, bins=bins.tolist(), color=PALETTE[0], alpha=0.75, edgecolor="white", linewidth=0.6)
+        axis.set_ylabel("runs")
+        axis.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    _tail_lines(axis, summary)
+    axis.set_xlabel("protocol loss per run (total bad debt)" + ("; one dot per run" if strip else ""))
+    axis.set_xlim(0.0, float(losses.max()) * 1.08)
     _usd_axis(axis, "x")
     _legend_above(axis, 3)
     return figure
@@ -293,7 +421,16 @@ def frontier(points: Sequence[FrontierPoint], title: str | None = None) -> Figur
         xs = [point.capital_efficiency_mean for point in line]
         ys = [point.contagion_mean_usd for point in line]
         colour = RUNG_COLOURS[rung]
-        axis.plot(xs, ys, marker=RUNG_MARKERS[rung], markersize=6, linewidth=1.6, color=colour, label=RUNG_LABELS[rung])
+        axis.plot(
+            xs,
+            ys,
+            marker=RUNG_MARKERS[rung],
+            markersize=6,
+            linewidth=1.6,
+            color=colour,
+            label=RUNG_LABELS[rung],
+            clip_on=False,
+        )
         for point in line:
             axis.annotate(
                 f"×{point.margin_scale:g}",
@@ -307,6 +444,10 @@ def frontier(points: Sequence[FrontierPoint], title: str | None = None) -> Figur
     axis.set_ylabel("contagion (mean across runs)")
     _usd_axis(axis)
     axis.margins(x=0.08, y=0.12)
+    contagion = [point.contagion_mean_usd for point in points]
+    _from_zero(axis, contagion)
+    if max(contagion) == 0.0 and min(contagion) == 0.0:
+        axis.text(0.5, 0.5, "contagion is $0 on every design", transform=axis.transAxes, ha="center", color=MUTED)
     _legend_above(axis, len(ISOLATION_LEVELS))
     return figure
 
@@ -322,5 +463,73 @@ def keeper_sweep(points: Sequence[KeeperSweepPoint]) -> Figure:
     axis.set_xlabel("keeper latency (seconds after a unit falls below maintenance)")
     axis.set_ylabel("protocol loss (total bad debt)")
     _usd_axis(axis)
+    _from_zero(axis, [value for point in ordered for value in (point.bad_debt_mean_usd, point.var95_usd)])
     _legend_above(axis, 2)
+    return figure
+
+
+def _tornado_end(axis: Axes, row: int, base: float, estimate: Estimate, colour: str, setting: str) -> float | None:
+    """Draw one half-bar of the tornado (base to the estimate) with its interval; return its end."""
+    if estimate.value is None:
+        axis.annotate(
+            f"{setting}: {runs_needed_text(estimate)}",
+            (base, row),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7.5,
+            color=MUTED,
+        )
+        return None
+    axis.barh(row, estimate.value - base, left=base, height=0.55, color=colour, alpha=0.85)
+    if estimate.low is not None and estimate.high is not None:
+        error = [[estimate.value - estimate.low], [estimate.high - estimate.value]]
+        axis.errorbar(estimate.value, row, xerr=error, color=INK, linewidth=1.0, capsize=3)
+    side = 1 if estimate.value >= base else -1
+    axis.annotate(
+        setting,
+        (estimate.value, row),
+        xytext=(6 * side, 9),
+        textcoords="offset points",
+        ha="left" if side > 0 else "right",
+        fontsize=7.5,
+        color=colour,
+    )
+    return estimate.value
+
+
+@_styled("sensitivity")
+def sensitivity(base: Estimate, bars: Sequence[SensitivityBar]) -> Figure:
+    """Draw the tornado: the figure with each input at its low and high setting, widest swing on top.
+
+    Whiskers are each setting's 95% interval; the shaded band is the interval at the scenario's own inputs.
+    """
+    ordered = sorted(bars, key=swing_order)
+    figure, (axis,) = _figure(9.0, 1.0 + 0.55 * max(1, len(ordered)))
+    centre = 0.0 if base.value is None else base.value
+    if base.low is not None and base.high is not None:
+        axis.axvspan(base.low, base.high, color=MUTED, alpha=0.15, linewidth=0)
+    axis.axvline(centre, color=INK, linewidth=1.0)
+    ends = [centre]
+    for row, bar in enumerate(ordered):
+        for estimate, colour, setting in (
+            (bar.low, PALETTE[0], bar.low_setting),
+            (bar.high, PALETTE[3], bar.high_setting),
+        ):
+            end = _tornado_end(axis, row, centre, estimate, colour, setting)
+            ends.extend([] if end is None else [end, estimate.low or end, estimate.high or end])
+    handles = [
+        Line2D([], [], color=INK, linewidth=1.0, label=f"scenario as written {money(centre)}"),
+        Patch(color=PALETTE[0], label="input at its low setting"),
+        Patch(color=PALETTE[3], label="input at its high setting"),
+    ]
+    axis.set_yticks(range(len(ordered)), [bar.parameter for bar in ordered])
+    axis.invert_yaxis()
+    axis.grid(axis="y", visible=False)
+    axis.set_xlabel("mean protocol loss per run")
+    _usd_axis(axis, "x")
+    axis.margins(x=0.12)
+    if min(ends) >= 0.0:
+        axis.set_xlim(max(0.0, axis.get_xlim()[0]), None)
+    axis.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=3, borderaxespad=0.0)
     return figure

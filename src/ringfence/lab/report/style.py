@@ -57,6 +57,25 @@ thead th:first-child { background: var(--wash); }
 .callout {
   border-left: 3px solid var(--warn); background: #fffbeb; padding: .5rem .9rem; margin: .8rem 0; font-size: .9rem;
 }
+.finding {
+  border: 1px solid var(--line); border-left: 4px solid var(--accent); border-radius: 6px;
+  background: #f8fafc; padding: .2rem 1.2rem .6rem; margin: 0 0 1.2rem;
+}
+.finding h2 { border-top: none; margin: .6rem 0 .2rem; padding-top: 0; }
+.finding .headline { font-size: 1.08rem; line-height: 1.6; max-width: 62rem; }
+.finding ul.ladder-findings { margin: .2rem 0 .6rem; padding-left: 1.3rem; }
+.finding ul.ladder-findings li { margin: .2rem 0; }
+.not-computed { margin: -.6rem 0 1rem; }
+.card .value .figure { display: block; }
+.card .value .ci { display: block; font-size: .75rem; font-weight: 400; color: var(--muted); margin-top: .1rem; }
+.card .value .needs { display: block; font-size: .95rem; font-weight: 600; color: var(--warn); }
+td .figure { display: block; }
+td .ci { display: block; font-size: .72rem; color: var(--muted); }
+td .needs { color: var(--warn); font-style: italic; }
+.key-table th { white-space: normal; }
+.wrap-table td, .wrap-table th { white-space: normal; }
+details.full-table { margin: -.4rem 0 1.2rem; }
+details.full-table summary { cursor: pointer; color: var(--accent); font-size: .9rem; margin-bottom: .4rem; }
 dl.defs dt { font-weight: 600; margin-top: .6rem; }
 dl.defs dd { margin: .1rem 0 0 0; color: var(--ink); max-width: 56rem; }
 code { font-family: var(--mono); font-size: .85em; background: var(--wash); padding: 0 .25em; border-radius: 3px; }

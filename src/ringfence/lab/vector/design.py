@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from ringfence.lab.exact.population import TraderBook
 from ringfence.lab.results import IsolationLevel
-from ringfence.lab.scenario import Scenario
+from ringfence.lab.scenario import Scenario, market_impact
 from ringfence.lab.vector.kernels import impact_decay as decay_per_step
 
 __all__ = ["SHARED_POOL", "Design", "Rules", "build_design", "build_rules", "with_population"]
@@ -76,9 +76,13 @@ class Design:
         return tuple(sorted(range(len(self.assets)), key=lambda market: f"lp-{self.assets[market]}"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Rules:
-    """The scalar rules of a run: pool design, keepers, liquidity, LPs and top-ups."""
+    """The rules of a run: pool design, keepers, liquidity (per market), LPs and top-ups.
+
+    ``depth_usd`` and ``impact_coefficient`` have one entry per market, in the venue's order
+    (:func:`ringfence.lab.scenario.market_impact`); every other rule is a scalar.
+    """
 
     step_seconds: float
     liquidator_share: float
@@ -94,27 +98,33 @@ class Rules:
     congestion_failure: float
     congestion_scale: float
     keeper_capital: float
-    depth_usd: float
-    impact_coefficient: float
+    depth_usd: FloatArray
+    impact_coefficient: FloatArray
     impact_decay: float
     flee_drawdown: float
     flee_share: float
     top_up_health: float
     top_up_probability: float
     top_up_fraction: float
+    gas_usd: float | None = None
+    """Gas per liquidation transaction (None: keepers act without a profit test)."""
+    congestion_gas: float = 0.0
+    protocol_backstop_seconds: float | None = None
 
 
 def build_rules(scenario: Scenario) -> Rules:
     """Return the scalar rules (a checked scenario: venue, population and keepers present).
 
-    No ``[liquidity]`` section means no price impact (infinite depth). The backstop budget
-    shares the insurance window (``venue.pool.insurance_window_seconds``), as in the exact layout.
+    A market with neither ``depth_usd`` nor ``daily_volume_usd`` has no price impact (infinite
+    depth). The backstop budget shares the insurance window (``venue.pool.insurance_window_seconds``),
+    as in the exact layout.
     """
     venue, keepers, population = scenario.venue, scenario.keepers, scenario.population
     if venue is None or keepers is None or population is None:
         raise ValueError("check_vector_support first: venue, population and keepers are required")
     pool, liquidity, lps = venue.pool, scenario.liquidity, scenario.liquidity_providers
     step = float(scenario.horizon.step_seconds)
+    impact = market_impact(scenario)
     return Rules(
         step_seconds=step,
         liquidator_share=pool.liquidator_share,
@@ -130,14 +140,19 @@ def build_rules(scenario: Scenario) -> Rules:
         congestion_failure=keepers.congestion_failure,
         congestion_scale=keepers.congestion_scale,
         keeper_capital=math.inf if keepers.capital is None else keepers.capital,
-        depth_usd=math.inf if liquidity is None else liquidity.depth_usd,
-        impact_coefficient=0.0 if liquidity is None else liquidity.impact_coefficient,
-        impact_decay=1.0 if liquidity is None else decay_per_step(step, liquidity.recovery_half_life_seconds),
+        depth_usd=np.asarray(impact.depth_usd, dtype=np.float64),
+        impact_coefficient=np.asarray(impact.coefficient, dtype=np.float64),
+        impact_decay=decay_per_step(step, liquidity.recovery_half_life_seconds),
         flee_drawdown=lps.flee_drawdown,
         flee_share=lps.flee_share,
         top_up_health=population.top_up_health,
         top_up_probability=population.top_up_probability,
         top_up_fraction=population.top_up_fraction,
+        gas_usd=keepers.gas_usd,
+        congestion_gas=keepers.congestion_gas,
+        protocol_backstop_seconds=(
+            None if keepers.protocol_backstop_seconds is None else float(keepers.protocol_backstop_seconds)
+        ),
     )
 
 

@@ -28,13 +28,14 @@ from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
+from ringfence.lab.vector.attribution import allocate_latent, attribute_marks, latent_bad_debt, lp_contagion
 from ringfence.lab.vector.design import Design, Rules, build_design, build_rules, with_population
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
 from ringfence.lab.vector.opening import Opening, open_positions
-from ringfence.lab.vector.settle import settle_closes
-from ringfence.lab.vector.state import Book, Records, Static, initial_book
+from ringfence.lab.vector.settle import party_pnl, settle_closes
+from ringfence.lab.vector.state import Book, Records, Static, initial_book, one_hot
 from ringfence.lab.vector.support import check_vector_support
 
 __all__ = ["MarginObserver", "run_vector"]
@@ -53,7 +54,8 @@ class _Run:
     exogenous_oracle: FloatArray
     oracle_source: NDArray[np.int64]
     stale: NDArray[np.bool_]
-    draws: Sequence[Draws]
+    keeper_draws: FloatArray
+    top_up_draws: FloatArray
     terms: FloatArray
     requirement: FloatArray
     top_up_wanted: FloatArray
@@ -63,7 +65,44 @@ class _Run:
     insurance: FloatArray
     nav: FloatArray
     open_notional: FloatArray
+    marks: _Marks
     observe: MarginObserver | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Marks:
+    """Each market's mark for its pool's vault ``(P, M)``, the LPs' fractions ``(P, M)`` and P&L ``(P, M, M)``.
+
+    LP ``i`` is market ``i``'s (:mod:`.attribution`).
+    """
+
+    by_market: FloatArray
+    """``(N, M)``: position ``n`` trades market ``m``."""
+    same_pool: NDArray[np.bool_]
+    market_basis: FloatArray
+    """``(P, M)``: the sum of open positions' signed basis per market (changes only where a close happened)."""
+    last: FloatArray
+    fraction: FloatArray
+    lp_pnl: FloatArray
+
+    @classmethod
+    def of(cls, design: Design, basis: FloatArray) -> _Marks:
+        """Start every path with no P&L, the opened book's ``basis`` ``(P, N)`` and the LPs' initial fractions."""
+        n_paths = basis.shape[0]
+        n_markets = len(design.markets)
+        same_pool = design.market_pool[:, None] == design.market_pool[None, :]
+        capital = np.asarray(design.lp_capital, dtype=np.float64)
+        pool_capital = (capital[None, :] * same_pool).sum(axis=1)
+        fraction = np.divide(capital, pool_capital, out=np.zeros(n_markets), where=pool_capital > 0)
+        by_market = one_hot(design.position_market, n_markets)
+        return cls(
+            by_market,
+            same_pool,
+            basis @ by_market,
+            np.zeros((n_paths, n_markets)),
+            np.tile(fraction, (n_paths, 1)),
+            np.zeros((n_paths, n_markets, n_markets)),
+        )
 
 
 MarginObserver = Callable[[int, FloatArray, FloatArray], None]
@@ -88,9 +127,14 @@ def _check_draws(draws: Sequence[Draws], design: Design, n_paths: int, steps: in
     return draws[:n_paths]
 
 
+def _stacked(draws: Sequence[Draws], top_up: bool) -> FloatArray:
+    """Return every path's uniforms as one array ``(steps + 1, P, columns)``, so a step's rows are one slice."""
+    return np.stack([np.asarray(d.top_up if top_up else d.keeper, dtype=np.float64) for d in draws], axis=1)
+
+
 def _uniforms(run: _Run, step: int, top_up: bool) -> FloatArray:
     """Return every path's uniforms of one step ``(P, columns)``: the keepers' or the top-ups'."""
-    return np.stack([np.asarray(d.top_up[step] if top_up else d.keeper[step], dtype=np.float64) for d in run.draws])
+    return np.asarray(run.top_up_draws[step] if top_up else run.keeper_draws[step])
 
 
 def _per_path(books: Sequence[TraderBook], n_paths: int) -> TraderBook:
@@ -130,6 +174,7 @@ def _open(design: Design, rules: Rules, books: Sequence[TraderBook], prices: Flo
         margin=np.stack([opening.margin for opening in openings]),
         vault=np.stack([opening.vault for opening in openings]),
         opened=np.stack([opening.opened for opening in openings]),
+        fee=np.stack([opening.fee for opening in openings]),
     )
 
 
@@ -164,7 +209,8 @@ def _start(
         exogenous_oracle=exogenous_oracle,
         oracle_source=np.maximum(source, 0),
         stale=oracle_stale(paths.oracle_age_seconds, scenario.horizon.step_seconds, scenario.oracle.staleness_seconds),
-        draws=checked,
+        keeper_draws=_stacked(checked, top_up=False),
+        top_up_draws=_stacked(checked, top_up=True),
         terms=np.empty(book.size.shape),
         requirement=np.empty(book.size.shape),
         top_up_wanted=rules.top_up_fraction * traders.collateral_usd / k,
@@ -174,9 +220,45 @@ def _start(
         insurance=np.zeros(shape),
         nav=np.zeros(shape),
         open_notional=np.zeros((n_paths, steps + 1)),
+        marks=_Marks.of(design, book.basis),
     )
     _snapshot(run, 0, book.vault.copy())
+    _mark(run, exogenous_oracle[:, :, 0])
     return run
+
+
+def _mark(run: _Run, oracle: FloatArray) -> None:
+    """Share each market's mark change since the last step by the LPs' fractions then; take the new fractions.
+
+    ``oracle`` is ``(M, P)``. A mark is the vault's flows booked by the market minus its positions'
+    unrealised PnL at the oracle (:mod:`.attribution`).
+    """
+    book, marks, static = run.book, run.marks, run.static
+    unrealised = book.skew * oracle.T - marks.market_basis
+    current = book.market_flow - unrealised
+    attribute_marks(marks.lp_pnl, marks.fraction, current - marks.last, marks.same_pool)
+    marks.last = current
+    pool_shares = (book.lp_shares @ static.lp_pool)[:, static.design.market_pool]
+    marks.fraction = np.divide(book.lp_shares, pool_shares, out=np.zeros_like(pool_shares), where=pool_shares > 0)
+
+
+def _latent(run: _Run) -> FloatArray:
+    """Return each path's latent bad debt per pool ``(P, Q)`` and write it off the markets' marks.
+
+    Open units' negative equity at the final market price, split over their positions pro rata to
+    their losses and taken off those markets' marks by the LPs' fractions now (:mod:`.attribution`).
+    """
+    static, book, marks = run.static, run.book, run.marks
+    design = static.design
+    market = _position_prices(run, run.market_prices[:, :, -1])
+    pnl = np.where(book.size != 0.0, book.size * market - book.basis, 0.0).reshape(book.paths, -1, design.slots)
+    open_unit = (book.size != 0.0).reshape(book.paths, -1, design.slots).any(axis=2)
+    latent = np.where(open_unit, latent_bad_debt(book.margin + pnl.sum(axis=2)), 0.0)
+    by_market = allocate_latent(latent, pnl).reshape(book.paths, -1) @ marks.by_market
+    attribute_marks(marks.lp_pnl, marks.fraction, -by_market, marks.same_pool)
+    marks.last = marks.last - by_market
+    unit_pool = design.position_pool.reshape(-1, design.slots)[:, 0]
+    return np.asarray(latent @ one_hot(unit_pool, len(design.pools)))
 
 
 def _position_prices(run: _Run, by_market: FloatArray) -> FloatArray:
@@ -260,8 +342,8 @@ def _depth(run: _Run) -> FloatArray:
     """Step 6: each market's net liquidated notional of the step becomes its next flow impact ``(M, P)``."""
     rules, records = run.static.rules, run.records
     flow = records.net_flow(*run.exogenous.shape[:2])
-    impact = square_root_impact(flow, rules.depth_usd, rules.impact_coefficient)
-    records.close_step(impact)
+    impact = square_root_impact(flow, rules.depth_usd[:, None], rules.impact_coefficient[:, None])
+    records.close_step()
     return impact
 
 
@@ -280,15 +362,23 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
         run.book, run.static, step, prices, (equity, requirement), lambda: _uniforms(run, step, top_up=False), stale
     )
     settle_closes(run.book, run.static, run.records, step, closes)
+    closed = run.records.step_paths
+    if closed is not None:
+        touched = np.unique(closed)
+        run.marks.market_basis[touched] = run.book.basis[touched] @ run.marks.by_market
     flow = _depth(run)
     nav = _pool_nav(run, oracle)
     _snapshot(run, step, redeem_fleeing_lps(run.book, run.static, nav, oracle, stale))
+    _mark(run, oracle)
     return flow
 
 
 def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_seconds: int) -> tuple[RunResult, ...]:
     design, book = run.static.design, run.book
     liquidations = run.records.by_path(book.paths)
+    latent = _latent(run)
+    contagion = lp_contagion(run.marks.lp_pnl, np.eye(len(design.markets), dtype=np.bool_))
+    parties = party_pnl(book, run.static, run.market_prices[:, :, -1])
     return tuple(
         RunResult(
             engine="vector",
@@ -307,10 +397,16 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
             lp_nav_usd=run.nav[:, path, :].copy(),
             lp_loss_usd=book.lp_loss[path].copy(),
             adl_loss_usd=np.zeros(len(design.pools)),
-            contagion_usd=float(book.contagion[path]),
+            contagion_usd=float(contagion[path]),
             open_notional_usd=run.open_notional[path].copy(),
             collateral_usd=float(book.collateral[path]),
             attacker_profit_usd=0.0,
+            latent_bad_debt_usd=latent[path].copy(),
+            vault_pnl_by_market_usd=run.marks.last[path].copy(),
+            execution_cost_usd=book.execution_cost[path].copy(),
+            gas_usd=float(book.keeper_gas[path] + book.protocol_gas[path]),
+            unserved_liquidations=int(book.unserved[path]),
+            party_pnl_usd={party: float(values[path]) for party, values in parties.items()},
         )
         for path in range(book.paths)
     )

@@ -5,7 +5,11 @@ once it has been one for ``latency_seconds``. Eligible units are served in desce
 (ties by unit index); congestion sets each keeper's failure probability ``p`` for the step, and
 a served unit is liquidated when its draw is below ``1 − p^n`` (``n`` keepers with capital left).
 A liquidated unit's positions close largest notional first, the unit's health re-checked after
-each close, until it is healthy or flat; each close spends the serving keeper's capital.
+each close, until it is healthy or flat; each close spends the serving keeper's capital. Each
+close executes at the market after its own impact (:class:`~.kernels.Execution`); with gas, a
+keeper stops at the first close whose bonus does not beat the gas (the unit is counted unserved
+if that is its first), and the protocol's liquidator, if any, then takes the eligible units past
+its delay whatever they pay.
 
 With unlimited keeper capital nothing couples one unit's service to another's (the pools'
 waterfall is settled afterwards in serving order, :mod:`.settle`), so every eligible unit of
@@ -15,6 +19,7 @@ service runs rank by rank: the ``r``-th unit of every path at once.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +28,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.lab.vector.kernels import (
+    CloseOutcome,
+    Execution,
     close_position,
     failure_probability,
+    gas_cost,
     keeper_succeeds,
     margin_terms,
 )
@@ -68,7 +76,9 @@ def _candidates(
     """
     seen = book.first_seen.reshape(-1)
     now = np.empty(0, dtype=np.int64) if stale else np.flatnonzero(unit_equity < unit_requirement)
-    seen[np.setdiff1d(book.candidates, now, assume_unique=True)] = NOT_SEEN
+    left = np.setdiff1d(book.candidates, now, assume_unique=True)
+    seen[left] = NOT_SEEN
+    book.declined.reshape(-1)[left] = False
     fresh = now[seen[now] == NOT_SEEN]
     seen[fresh] = step
     book.candidates = now
@@ -82,6 +92,20 @@ class Marks:
 
     oracle: FloatArray
     market: FloatArray
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Service:
+    """Who serves a batch of units: where closes go, at what prices, and the gas per path ``(P,)``.
+
+    Keepers (``protocol`` False) with ``gas`` send a close only when its bonus exceeds the gas;
+    the protocol's liquidator closes whatever it pays and pays ``gas`` per close.
+    """
+
+    closes: Closes
+    marks: Marks
+    gas: FloatArray | None
+    protocol: bool = False
 
 
 def serve_keepers(
@@ -114,20 +138,27 @@ def serve_keepers(
     failure = failure_probability(
         counts.astype(np.float64), rules.keepers, rules.keeper_failure, rules.congestion_failure, rules.congestion_scale
     )
+    gas = None
+    if rules.gas_usd is not None:
+        gas = gas_cost(rules.gas_usd, rules.congestion_gas, counts / rules.keepers, rules.congestion_scale)
     draws = uniforms() if np.any(failure > 0.0) else np.zeros((book.paths, static.design.units))
     if math.isinf(rules.keeper_capital):
         won = keeper_succeeds(draws[path, unit], failure[path], np.full(path.shape[0], float(rules.keepers)))
-        _liquidate(book, static, closes, marks, (path[won], unit[won], rank[won]))
-        return closes
-    _serve_in_order(book, static, closes, marks, draws, failure, (path, unit, rank, notional))
+        _liquidate(book, static, Service(closes, marks, gas), (path[won], unit[won], rank[won]))
+    else:
+        _serve_in_order(book, static, Service(closes, marks, gas), draws, failure, (path, unit, rank, notional))
+    if rules.protocol_backstop_seconds is not None:
+        waited = (step - book.first_seen[path, unit]) * rules.step_seconds >= rules.protocol_backstop_seconds
+        protocol_gas = np.zeros(book.paths) if gas is None else gas
+        service = Service(closes, marks, protocol_gas, protocol=True)
+        _liquidate(book, static, service, (path[waited], unit[waited], rank[waited] + static.design.units))
     return closes
 
 
 def _serve_in_order(
     book: Book,
     static: Static,
-    closes: Closes,
-    marks: Marks,
+    service: Service,
     draws: FloatArray,
     failure: FloatArray,
     ranked: tuple[IntArray, IntArray, IntArray, FloatArray],
@@ -156,58 +187,63 @@ def _serve_in_order(
         taken = won[spent - notional[won] < left]
         safe = won[spent < left]
         risky = np.setdiff1d(taken, safe, assume_unique=True)
-        _liquidate(book, static, closes, marks, (path[safe], unit[safe], rank[safe]))
-        _liquidate(book, static, closes, marks, (path[risky], unit[risky], rank[risky]))
+        _liquidate(book, static, service, (path[safe], unit[safe], rank[safe]))
+        _liquidate(book, static, service, (path[risky], unit[risky], rank[risky]))
         next_rank[path[taken]] = rank[taken] + 1
         keep = rank >= next_rank[path]
         path, unit, rank, notional = path[keep], unit[keep], rank[keep], notional[keep]
 
 
-def _liquidate(
-    book: Book, static: Static, closes: Closes, marks: Marks, served: tuple[IntArray, IntArray, IntArray]
-) -> None:
+def _liquidate(book: Book, static: Static, service: Service, served: tuple[IntArray, IntArray, IntArray]) -> None:
     """Close the served units' positions until each is healthy or flat, then charge the serving keepers.
 
     The next position to close is the unit's largest at the market price (ties: the first in the
-    unit), as the exact runner picks it; the engine then closes it at the oracle.
+    unit), as the exact runner picks it; the engine then closes it at the oracle. A keeper stops
+    at the first close whose bonus does not beat the gas; a unit whose first close it declines is
+    counted as unserved.
     """
     path, unit, rank = served
     slots = static.design.slots
     positions = unit[:, None] * slots + np.arange(slots)
     charged_path, charged = path, np.zeros(path.shape[0])
     entry = np.arange(path.shape[0])
+    declined = np.zeros(path.shape[0], dtype=np.bool_)
     for sequence in range(MAX_CLOSES_PER_UNIT):
         rows = path[:, None]
         size = book.size[rows, positions]
         terms, requirement = margin_terms(
             size,
             book.basis[rows, positions],
-            marks.oracle[rows, positions],
+            service.marks.oracle[rows, positions],
             static.maintenance[positions],
             static.pnl_weight[positions],
         )
         equity = book.margin[path, unit] + terms.sum(axis=1)
         total = requirement.sum(axis=1)
-        active = equity < total
+        active = (equity < total) & ~declined[entry]
         if not active.any():
             break
         path, unit, rank, positions, entry = path[active], unit[active], rank[active], positions[active], entry[active]
         size = size[active]
-        largest = np.argmax(np.abs(size) * marks.market[path[:, None], positions], axis=1)
+        largest = np.argmax(np.abs(size) * service.marks.market[path[:, None], positions], axis=1)
         chosen = positions[np.arange(path.shape[0]), largest]
         open_elsewhere = np.count_nonzero(size, axis=1) > 1
-        closed = _close(
+        closed, acting = _close(
             book,
             static,
-            closes,
-            marks,
+            service,
             (path, unit, rank, sequence),
             chosen,
             (equity[active], total[active]),
             open_elsewhere,
         )
         charged[entry] += closed
-    _charge_keepers(book, static.rules.keeper_capital, charged_path, charged)
+        declined[entry[~acting]] = True
+        if sequence == 0:
+            fresh = ~acting & ~book.declined[path, unit]
+            np.add.at(book.unserved, path[fresh], 1)
+            book.declined[path[fresh], unit[fresh]] = True
+    _charge_keepers(book, math.inf if service.protocol else static.rules.keeper_capital, charged_path, charged)
 
 
 def _charge_keepers(book: Book, capital: float, path: IntArray, notional: FloatArray) -> None:
@@ -223,22 +259,24 @@ def _charge_keepers(book: Book, capital: float, path: IntArray, notional: FloatA
 def _close(
     book: Book,
     static: Static,
-    closes: Closes,
-    marks: Marks,
+    service: Service,
     order: tuple[IntArray, IntArray, IntArray, int],
     position: IntArray,
     unit_margin: tuple[FloatArray, FloatArray],
     open_elsewhere: NDArray[np.bool_],
-) -> FloatArray:
-    """Close one position of each served unit and update the unit; return the notional closed.
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Close one position of each served unit and update the unit; return the notional closed and who acted.
 
-    The pools settle later (:mod:`.settle`). A cross account's debt becomes a shortfall only
-    once its last position is closed (``_cross_shortfall``); an isolated position's at once (it is
-    the unit's only position).
+    The close executes at the market after its own impact (:class:`~.kernels.Execution`). A
+    keeper with gas acts only where the bonus exceeds it; the others are left as they were. The
+    pools settle later (:mod:`.settle`). A cross account's debt becomes a shortfall only once its
+    last position is closed (``_cross_shortfall``); an isolated position's at once.
     """
-    rules = static.rules
+    rules, marks = static.rules, service.marks
     path, unit = order[0], order[1]
     size, basis = book.size[path, position], book.basis[path, position]
+    market = static.design.position_market[position]
+    execution = Execution(marks.market[path, position], rules.depth_usd[market], rules.impact_coefficient[market])
     outcome = close_position(
         size,
         basis,
@@ -251,9 +289,20 @@ def _close(
         static.penalty[position],
         rules.close_factor,
         rules.liquidator_share,
+        execution,
     )
-    flat_with_debt = (outcome.after < 0.0) & (outcome.new_size == 0.0) & ~open_elsewhere
-    shortfall = np.where(flat_with_debt, -outcome.after, 0.0)
+    gas = np.zeros(path.shape[0]) if service.gas is None else service.gas[path]
+    acting = np.ones(path.shape[0], dtype=np.bool_)
+    if service.gas is not None and not service.protocol:
+        acting = outcome.keeper_reward > gas
+    closed = np.where(acting, outcome.closed_notional, 0.0)
+    if not acting.all():
+        outcome, gas, open_elsewhere = _subset(outcome, acting), gas[acting], open_elsewhere[acting]
+        order = (path[acting], unit[acting], order[2][acting], order[3])
+        path, unit, position, size, basis = path[acting], unit[acting], position[acting], size[acting], basis[acting]
+    isolated = static.design.isolation == "isolated_positions"
+    owed = (outcome.after < 0.0) & (isolated | ((outcome.new_size == 0.0) & ~open_elsewhere))
+    shortfall = np.where(owed, -outcome.after, 0.0)
     book.size[path, position] = outcome.new_size
     book.basis[path, position] = outcome.new_basis
     book.margin[path, unit] = outcome.after + shortfall
@@ -263,5 +312,12 @@ def _close(
     sold = np.sign(size) * outcome.closed_size
     np.subtract.at(book.open_size, (path, market), outcome.closed_size)
     np.subtract.at(book.skew, (path, market), sold)
-    closes.add(order, position, outcome, shortfall, sold * marks.market[path, position])
-    return outcome.closed_notional
+    service.closes.add(
+        order, position, outcome, (shortfall, gas, service.protocol), sold * marks.market[path, position]
+    )
+    return closed, acting
+
+
+def _subset(outcome: CloseOutcome, keep: NDArray[np.bool_]) -> CloseOutcome:
+    """Return the outcome of the kept elements only."""
+    return CloseOutcome(**{name.name: getattr(outcome, name.name)[keep] for name in dataclasses.fields(outcome)})

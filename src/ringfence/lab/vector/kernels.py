@@ -18,15 +18,19 @@ __all__ = [
     "BANKRUPT_AFTER_CLOSE",
     "KEEPER",
     "LOWERS_HEALTH",
+    "MAX_EXECUTION_GAP",
     "TOXIC",
     "CloseOutcome",
+    "Execution",
+    "bounded_execution_price",
     "close_position",
+    "execution_price",
     "failure_probability",
+    "gas_cost",
     "impact_decay",
     "keeper_succeeds",
     "margin_terms",
     "oracle_stale",
-    "slippage",
     "square_root_impact",
     "top_up_amount",
 ]
@@ -47,6 +51,61 @@ LOWERS_HEALTH = 4
 
 SLIPPAGE_SHARE = 2.0 / 3.0
 """Average cost of a square-root sale as a share of its final impact: ``∫₀¹ √x dx = 2/3``."""
+
+MAX_EXECUTION_GAP = 0.5
+"""Largest distance of a liquidation's execution price from the oracle that the lab's pools accept
+(``liquidation.max_execution_gap_wad`` of the exact layout): a close executes at most 50% away
+from the oracle; a market further away is charged only up to this bound."""
+
+
+def execution_price(
+    market_price: FloatArray,
+    closed_notional: FloatArray,
+    depth: FloatArray | float,
+    coefficient: FloatArray | float,
+    sale: BoolArray,
+) -> FloatArray:
+    """Return the average price a liquidation close fills at in the outside market.
+
+    ``P_exec = P_market · exp(−s · SLIPPAGE_SHARE · c · √(q / depth))`` with ``s = +1`` for a sale
+    (closing a long) and ``−1`` for a purchase, ``q`` the closed notional at the market price:
+    the close walks the square-root depth curve (:func:`square_root_impact`) and pays on average
+    2/3 of its own final impact. Infinite depth fills at the market price.
+    """
+    sign = np.where(sale, 1.0, -1.0)
+    impact = np.asarray(coefficient) * np.sqrt(np.asarray(closed_notional) / np.asarray(depth))
+    return np.asarray(market_price * np.exp(-sign * SLIPPAGE_SHARE * impact))
+
+
+def bounded_execution_price(price: FloatArray, oracle: FloatArray, sale: BoolArray, max_gap: float) -> FloatArray:
+    """Return the execution price a keeper may charge: never better than the oracle, at most ``max_gap`` away.
+
+    A sale is charged at ``clip(price, oracle·(1 − gap), oracle)``, a purchase at
+    ``clip(price, oracle, oracle·(1 + gap))`` (``ringfence.core.pool.liquidate._execution_cost``
+    refuses anything else). A market better than the oracle costs the account nothing: its
+    close is priced at the oracle, as the engine prices every close.
+    """
+    low = np.where(sale, oracle * (1.0 - max_gap), oracle)
+    high = np.where(sale, oracle, oracle * (1.0 + max_gap))
+    return np.asarray(np.minimum(np.maximum(price, low), high))
+
+
+def gas_cost(gas_usd: float, congestion_gas: float, congestion: FloatArray, congestion_scale: float) -> FloatArray:
+    """Return one liquidation transaction's gas in USD: ``gas · (1 + congestion_gas · min(1, congestion / scale))``.
+
+    ``congestion`` is the step's eligible units per keeper, as for the keepers' failure probability.
+    """
+    return np.asarray(gas_usd * (1.0 + congestion_gas * np.minimum(1.0, np.asarray(congestion) / congestion_scale)))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Execution:
+    """Where a close executes: each position's market price, its market's depth and impact coefficient, the bound."""
+
+    market_price: FloatArray
+    depth: FloatArray | float
+    coefficient: FloatArray | float
+    max_gap: float = MAX_EXECUTION_GAP
 
 
 def margin_terms(
@@ -85,6 +144,9 @@ class CloseOutcome:
         The margin side (isolated vault or quote balance) after the close; negative = debt.
     new_size, new_basis:
         The position after the close.
+    execution_price, execution_cost:
+        The bounded price the close executed at, and ``closed_size · |oracle − execution_price|``:
+        charged to the margin side before the penalty, paid to the keeper.
     """
 
     status: NDArray[np.int8]
@@ -97,6 +159,8 @@ class CloseOutcome:
     after: FloatArray
     new_size: FloatArray
     new_basis: FloatArray
+    execution_price: FloatArray
+    execution_cost: FloatArray
 
     @property
     def backstop(self) -> BoolArray:
@@ -127,6 +191,7 @@ def close_position(
     penalty: FloatArray | float,
     close_factor: float,
     liquidator_share: float,
+    execution: Execution | None = None,
 ) -> CloseOutcome:
     """Liquidate one position of each unit: keeper path if it qualifies, else the backstop path.
 
@@ -141,7 +206,12 @@ def close_position(
     - that close turns into the backstop path if it would leave the margin side negative, or
       if it lowers health (``E'·R < E·R'``; a whole close never does);
     - backstop: the whole position closes at the oracle; the account forfeits
-      ``min(max(margin + realised, 0), R_pos)`` to the LP vault and pays no penalty.
+      ``min(max(margin + realised, 0), R_pos)`` to the LP vault and pays no penalty;
+    - with an ``execution``, the close (sized and routed as above, at the oracle) executes at
+      :func:`bounded_execution_price` of :func:`execution_price`; its execution cost
+      ``closed·|oracle − P_exec|`` is charged to the margin side before the penalty, which
+      (or the forfeited equity) is what is left to pay, never more than at the oracle
+      (``ringfence.core.pool.liquidate._charged``).
 
     Parameters
     ----------
@@ -153,6 +223,8 @@ def close_position(
         The unit's margin side: its isolated vault or its quote balance.
     penalty, close_factor, liquidator_share:
         The pool's design.
+    execution:
+        Where the close executes (``None``: at the oracle, no execution cost).
     """
     abs_size = np.abs(size)
     direction = np.sign(size)
@@ -179,34 +251,49 @@ def close_position(
     realised_whole = size * price - basis
     left_whole = margin + realised_whole
     forfeited = np.minimum(np.maximum(left_whole, 0.0), own_requirement)
-    keeper_reward = paid * liquidator_share
+    closed_size = np.where(backstop, abs_size, closed)
+    left = np.where(backstop, left_whole, left)
+    paid = np.where(backstop, forfeited, paid)
+    executed, cost = price, np.zeros_like(price)
+    if execution is not None:
+        sale = size > 0.0
+        market = execution.market_price
+        wanted = execution_price(market, closed_size * market, execution.depth, execution.coefficient, sale)
+        executed = bounded_execution_price(wanted, price, sale, execution.max_gap)
+        cost = closed_size * np.abs(price - executed)
+        left = left - cost
+        paid = np.minimum(paid, np.maximum(left, 0.0))
+    keeper_reward = np.where(backstop, 0.0, paid * liquidator_share)
     return CloseOutcome(
         status=status,
-        closed_size=np.where(backstop, abs_size, closed),
+        closed_size=closed_size,
         closed_notional=np.where(backstop, notional, closed * price),
         realised=np.where(backstop, realised_whole, realised_keeper),
-        keeper_reward=np.where(backstop, 0.0, keeper_reward),
+        keeper_reward=keeper_reward,
         insurance_penalty=np.where(backstop, 0.0, paid - keeper_reward),
-        backstop_fee=np.where(backstop, forfeited, 0.0),
-        after=np.where(backstop, left_whole - forfeited, after_keeper),
+        backstop_fee=np.where(backstop, paid, 0.0),
+        after=left - paid,
         new_size=np.where(backstop, 0.0, new_size_keeper),
         new_basis=np.where(backstop, 0.0, new_basis_keeper),
+        execution_price=np.asarray(executed, dtype=np.float64),
+        execution_cost=cost,
     )
 
 
-def square_root_impact(net_notional: FloatArray, depth_usd: float, coefficient: float) -> FloatArray:
+def square_root_impact(net_notional: FloatArray, depth_usd: FloatArray, coefficient: FloatArray) -> FloatArray:
     """Return the log-price impact of a net liquidated notional: ``−sign(Q)·coefficient·√(|Q|/depth)``.
 
-    ``Q > 0`` is net selling (closed longs). Square-root impact: R. Almgren, C. Thum,
-    E. Hauptmann, H. Li, "Direct estimation of equity market impact", *Risk* 18 (2005);
-    J. Gatheral, "No-dynamic-arbitrage and market impact", *Quantitative Finance* 10 (2010).
+    ``Q > 0`` is net selling (closed longs). ``depth_usd`` and ``coefficient`` are per asset and
+    broadcast against ``net_notional`` (shape ``(M,)`` for one path; pass ``[:, None]`` against
+    ``(M, P)``); a market without impact has coefficient 0 and infinite depth. With the square-root
+    law (``ringfence.lab.scenario.market_impact``) the coefficient is ``Y·σ_daily`` and the depth
+    the daily volume. Square-root impact: R. Almgren, C. Thum, E. Hauptmann, H. Li, "Direct
+    estimation of equity market impact", *Risk* 18 (2005); B. Tóth et al., *Phys. Rev. X* 1 (2011);
+    J.-P. Bouchaud et al., *Trades, Quotes and Prices* (2018), ch. 12.
     """
-    return np.asarray(-np.sign(net_notional) * coefficient * np.sqrt(np.abs(net_notional) / depth_usd))
-
-
-def slippage(notional: FloatArray, flow_impact: FloatArray) -> FloatArray:
-    """Return each liquidation's unwinding cost: ``notional·|impact|·2/3`` (the average of ``√x`` on [0, 1])."""
-    return np.asarray(notional * np.abs(flow_impact) * SLIPPAGE_SHARE)
+    depth = np.asarray(depth_usd, dtype=np.float64)
+    scale = np.asarray(coefficient, dtype=np.float64)
+    return np.asarray(-np.sign(net_notional) * scale * np.sqrt(np.abs(net_notional) / depth))
 
 
 def impact_decay(step_seconds: float, half_life_seconds: float) -> float:

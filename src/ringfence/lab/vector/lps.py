@@ -48,6 +48,7 @@ def redeem_fleeing_lps(book: Book, static: Static, nav: FloatArray, oracle: Floa
         allowed = exposure[:, pool] <= rules.reserve_factor * np.maximum(book.vault[:, pool] - amount, 0.0)
         paid = rows[trying[:, pool] & (wanted > 0.0) & allowed]
         book.vault[paid, pool] -= amount[paid]
+        book.redeemed[paid] += amount[paid]
         nav[paid, pool] -= amount[paid]
         book.lp_shares[paid, lp] -= wanted[paid]
         book.fled[paid, pool] = True

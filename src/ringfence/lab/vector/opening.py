@@ -40,6 +40,8 @@ class Opening:
     margin: FloatArray
     vault: FloatArray
     opened: NDArray[np.bool_]
+    fee: FloatArray
+    """Per position: the taker fee paid into the vault (0 where refused)."""
 
 
 def _signed(design: Design, prices: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -121,4 +123,4 @@ def open_positions(design: Design, rules: Rules, prices: FloatArray) -> Opening:
     vault = np.zeros(len(design.pools))
     np.add.at(vault, design.market_pool, design.lp_capital)
     np.add.at(vault, design.position_pool, paid)
-    return Opening(size=size, basis=size * price, margin=margin, vault=vault, opened=opened)
+    return Opening(size=size, basis=size * price, margin=margin, vault=vault, opened=opened, fee=paid)

@@ -19,7 +19,7 @@ from ringfence.lab.vector.kernels import CloseOutcome
 from ringfence.lab.vector.state import Book, Records, Static
 from ringfence.lab.vector.waterfall import ordered_waterfall
 
-__all__ = ["Closes", "settle_closes"]
+__all__ = ["Closes", "party_pnl", "settle_closes"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -37,14 +37,17 @@ class Closes:
         order: tuple[IntArray, IntArray, IntArray, int],
         position: IntArray,
         outcome: CloseOutcome,
-        shortfall: FloatArray,
+        costs: tuple[FloatArray, FloatArray, bool],
         flow: FloatArray,
     ) -> None:
         """Keep one batch: ``order`` is ``(path, unit, rank, close index within the unit)``.
 
-        ``flow`` is the close's sale at the market price (a closed long sells: positive).
+        ``costs`` is each close's shortfall, the gas its sender paid, and whether the sender is
+        the protocol's liquidator; ``flow`` is the close's sale at the market price (a closed
+        long sells: positive).
         """
         path, unit, rank, sequence = order
+        shortfall, gas, protocol = costs
         self.batches.append(
             {
                 "path": path,
@@ -59,6 +62,10 @@ class Closes:
                 "backstop": outcome.backstop,
                 "shortfall": shortfall,
                 "signed": flow,
+                "reward": outcome.keeper_reward,
+                "cost": outcome.execution_cost,
+                "gas": gas,
+                "protocol": np.full(path.shape[0], protocol),
             }
         )
 
@@ -118,6 +125,17 @@ def _advance_window(
     used += total
 
 
+def _pay_senders(book: Book, closes: Fields, path: IntArray, pool: IntArray) -> None:
+    """Book the bonuses, execution costs and gas of the closes' senders (keepers or the protocol's liquidator)."""
+    protocol = np.asarray(closes["protocol"], dtype=np.bool_)
+    reward, gas = _floats(closes, "reward"), _floats(closes, "gas")
+    np.add.at(book.execution_cost, (path, pool), _floats(closes, "cost"))
+    np.add.at(book.keeper_rewards, path, np.where(protocol, 0.0, reward))
+    np.add.at(book.protocol_rewards, path, np.where(protocol, reward, 0.0))
+    np.add.at(book.keeper_gas, path, np.where(protocol, 0.0, gas))
+    np.add.at(book.protocol_gas, path, np.where(protocol, gas, 0.0))
+
+
 def settle_closes(book: Book, static: Static, records: Records, step: int, closes: Closes) -> None:
     """Book a step's closes on the pools (vault, insurance, waterfall) and the metrics, and hold the records."""
     if not closes.batches:
@@ -131,15 +149,12 @@ def settle_closes(book: Book, static: Static, records: Records, step: int, close
     shortfall = _floats(joined, "shortfall")
     vault_flow = _floats(joined, "fee") - _floats(joined, "realised") - shortfall + drawn
     np.add.at(book.vault, (path, pool), vault_flow)
+    np.add.at(book.market_flow, (path, market), vault_flow)
     np.add.at(book.insurance, (path, pool), _floats(joined, "penalty") - drawn)
     np.add.at(book.bad_debt, (path, pool), shortfall)
     lp_loss = shortfall - drawn
     np.add.at(book.lp_loss, (path, pool), lp_loss)
-    pool_shares = (book.lp_shares @ static.lp_pool)[path, pool]
-    others = np.divide(
-        pool_shares - book.lp_shares[path, market], pool_shares, out=np.zeros_like(pool_shares), where=pool_shares > 0
-    )
-    np.add.at(book.contagion, path, lp_loss * others)
+    _pay_senders(book, joined, path, pool)
     rows = np.zeros(path.shape[0], dtype=LIQUIDATION_DTYPE)
     rows["step"] = step
     rows["pool"] = pool
@@ -147,6 +162,31 @@ def settle_closes(book: Book, static: Static, records: Records, step: int, close
     rows["trader"] = static.design.position_trader[position]
     rows["notional_usd"] = joined["notional"]
     rows["bad_debt_usd"] = shortfall
+    rows["slippage_usd"] = joined["cost"]
     rows["delay_seconds"] = (step - book.first_seen[path, _ints(joined, "unit")]) * static.rules.step_seconds
     rows["backstop"] = joined["backstop"]
     records.add_step(path, rows, _floats(joined, "signed"))
+
+
+def party_pnl(book: Book, static: Static, final_market: FloatArray) -> dict[str, FloatArray]:
+    """Return each party's P&L per path ``(P,)``, marked at the final market prices ``(M, P)``.
+
+    The definitions of ``ringfence.lab.exact.parties.party_pnl_atoms`` in float64: traders'
+    margin and unrealised PnL less their deposits; LPs' redemptions and pools' NAV (vault less
+    the traders' unrealised PnL) less their capital; the insurance funds' change; keepers' and
+    the protocol's liquidator's bonuses less gas (execution costs pass through them to the
+    market); the market's execution costs and gas. The lab's LPs take every fee (no protocol fee).
+    """
+    design = static.design
+    price = final_market.T[:, design.position_market]
+    traders_pnl = (book.size * price - book.basis).sum(axis=1)
+    pools_pnl = (book.skew * final_market.T).sum(axis=1) - book.pool_basis.sum(axis=1)
+    gas = book.keeper_gas + book.protocol_gas
+    return {
+        "traders": book.margin.sum(axis=1) + traders_pnl - book.collateral,
+        "lps": book.vault.sum(axis=1) - pools_pnl + book.redeemed - float(design.lp_capital.sum()),
+        "insurance": book.insurance.sum(axis=1) - float(design.pool_insurance.sum()),
+        "keepers": book.keeper_rewards - book.keeper_gas,
+        "protocol": book.protocol_rewards - book.protocol_gas,
+        "market": book.execution_cost.sum(axis=1) + gas,
+    }

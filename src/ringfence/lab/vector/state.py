@@ -10,7 +10,6 @@ from numpy.typing import NDArray
 from ringfence.lab.exact.population import TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE
 from ringfence.lab.vector.design import Design, Rules
-from ringfence.lab.vector.kernels import slippage
 from ringfence.lab.vector.opening import Opening
 
 __all__ = ["NOT_SEEN", "Book", "Records", "Static", "initial_book", "one_hot"]
@@ -102,8 +101,22 @@ class Book:
     """``(P, Q)``: the sum of open positions' signed basis per pool (traders' PnL = Σ size·price − this)."""
     bad_debt: FloatArray
     lp_loss: FloatArray
-    contagion: FloatArray
+    market_flow: FloatArray
+    """``(P, M)``: the LP vault's cash flows booked by each market (fees, realised PnL, shortfall, insurance)."""
     collateral: FloatArray
+    execution_cost: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    """``(P, Q)``: execution cost charged to liquidated accounts, paid to the senders, passed to the market."""
+    keeper_rewards: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """``(P,)``: keeper bonuses paid to keepers (the protocol's liquidator's in ``protocol_rewards``)."""
+    protocol_rewards: FloatArray = field(default_factory=lambda: np.zeros(0))
+    keeper_gas: FloatArray = field(default_factory=lambda: np.zeros(0))
+    protocol_gas: FloatArray = field(default_factory=lambda: np.zeros(0))
+    unserved: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """``(P,)``: units a keeper declined for lack of profit, once per time below maintenance."""
+    declined: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=np.bool_))
+    """``(P, U)``: the unit was declined since it last became a candidate."""
+    redeemed: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """``(P,)``: what fleeing LPs redeemed."""
 
     @property
     def paths(self) -> int:
@@ -113,7 +126,7 @@ class Book:
 
 @dataclass(slots=True, eq=False)
 class Records:
-    """Liquidation records as they happen; a step's rows wait for the step's price impact (slippage)."""
+    """Liquidation records as they happen; a step's rows are kept once the step's net flow is read."""
 
     done: list[NDArray[np.void]] = field(default_factory=list)
     paths: list[IntArray] = field(default_factory=list)
@@ -132,14 +145,12 @@ class Records:
             np.add.at(flow, (self.step_rows["market"], self.step_paths), self.step_signed)
         return flow
 
-    def close_step(self, flow_impact: FloatArray) -> None:
-        """Fill the held rows' slippage from the step's impact ``(M, P)`` and keep them."""
+    def close_step(self) -> None:
+        """Keep the held rows (their ``slippage_usd``, the execution cost, was set when they were settled)."""
         if self.step_rows is None or self.step_paths is None:
             return
-        rows, path = self.step_rows, self.step_paths
-        rows["slippage_usd"] = slippage(rows["notional_usd"], flow_impact[rows["market"], path])
-        self.done.append(rows)
-        self.paths.append(path)
+        self.done.append(self.step_rows)
+        self.paths.append(self.step_paths)
         self.step_rows = self.step_paths = self.step_signed = None
 
     def by_path(self, n_paths: int) -> list[NDArray[np.void]]:
@@ -192,6 +203,14 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         pool_basis=tile(opening.basis @ one_hot(design.position_pool, n_pools)),
         bad_debt=zeros.copy(),
         lp_loss=zeros.copy(),
-        contagion=np.zeros(n_paths),
+        market_flow=tile(opening.fee @ by_market),
         collateral=np.broadcast_to(np.asarray(traders.collateral_usd).sum(axis=-1), (n_paths,)).astype(np.float64),
+        execution_cost=zeros.copy(),
+        keeper_rewards=np.zeros(n_paths),
+        protocol_rewards=np.zeros(n_paths),
+        keeper_gas=np.zeros(n_paths),
+        protocol_gas=np.zeros(n_paths),
+        unserved=np.zeros(n_paths, dtype=np.int64),
+        declined=np.zeros((n_paths, design.units), dtype=np.bool_),
+        redeemed=np.zeros(n_paths),
     )

@@ -146,7 +146,7 @@ def _kind(name: str, hint: Any) -> Kind:
         return Kind.NESTED
     if typing.get_origin(hint) is tuple and _is_dataclass_type(typing.get_args(hint)[0]):
         return Kind.NESTED_TUPLE
-    if hint is int:
+    if hint is int or hint == int | None:
         return _int_kind(name)
     return Kind.PLAIN
 
