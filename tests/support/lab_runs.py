@@ -118,12 +118,16 @@ def sample_study(
     rungs: tuple[IsolationLevel, ...] = ("monolithic", "subaccounts", "isolated_pools", "isolated_positions")
     ladder = tuple(ladder_row(rung, 1.0, sample_runs(runs, rung)) for rung in rungs)
     frontier: list[FrontierPoint] = [
-        frontier_point(rung, scale, summarise(sample_runs(runs, rung, scale))) for rung in rungs for scale in scales
+        frontier_point(rung, scale, summarise(sample_runs(runs, rung, scale), intervals=False))
+        for rung in rungs
+        for scale in scales
     ]
     sweep: tuple[KeeperSweepPoint, ...] = ()
     if keeper_sweep:
         sweep = tuple(
-            keeper_sweep_point(latency, summarise(sample_runs(runs, "isolated_pools", 1.0 + latency / 60.0)))
+            keeper_sweep_point(
+                latency, summarise(sample_runs(runs, "isolated_pools", 1.0 + latency / 60.0), intervals=False)
+            )
             for latency in (0, 30, 120)
         )
     return StudyResult(

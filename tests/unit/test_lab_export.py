@@ -11,7 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.lab.assumptions import Assumption
+from ringfence.lab.estimate import Estimate
 from ringfence.lab.export import canonical_float, results_json, write_parquet
+from ringfence.lab.study import SensitivityBar
 from support.lab_runs import sample_study
 
 
@@ -78,7 +81,7 @@ def test_canonical_float_refuses_nan() -> None:
 
 def test_parquet_round_trips_liquidations_and_runs(tmp_path: Path) -> None:
     study = sample_study(runs=4)
-    liquidations_path, runs_path = write_parquet(study, tmp_path / "out")
+    liquidations_path, runs_path, *_ = write_parquet(study, tmp_path / "out")
 
     liquidations = pq.read_table(liquidations_path).to_pydict()
     runs = pq.read_table(runs_path).to_pydict()
@@ -100,3 +103,78 @@ def test_parquet_round_trips_liquidations_and_runs(tmp_path: Path) -> None:
     assert runs["path_index"] == [0, 1, 2, 3]
     assert runs["total_bad_debt_usd"] == [0.0, 250.0, 500.0, 750.0]
     assert runs["bad_debt_usd"][1] == [150.0, 100.0]
+
+
+def tornado_study(runs: int = 4):  # type: ignore[no-untyped-def]
+    """The sample study with a hand-made tornado and one assumption."""
+    bar = SensitivityBar(
+        parameter="depth",
+        low_setting="depth × 0.5",
+        high_setting="depth × 2",
+        low=Estimate(900.0, 700.0, 1100.0, "bootstrap percentile, 2000 resamples", runs),
+        high=Estimate(None, None, None, "exact order-statistic interval", runs, runs_needed=72),
+    )
+    return replace(
+        sample_study(runs=runs),
+        sensitivity_base=Estimate(500.0, 400.0, 600.0, "bootstrap percentile, 2000 resamples", runs),
+        sensitivity=(bar,),
+        sensitivity_skipped=(("correlation", "one asset"),),
+        assumptions=(Assumption("ETH depth", "$20M", "chosen"),),
+    )
+
+
+def test_json_carries_every_interval_the_tornado_and_the_assumptions() -> None:
+    study = tornado_study()
+    document = json.loads(results_json(study))
+    summary = document["base"]["summary"]
+    var95 = summary["intervals"]["var95_usd"]
+    # four runs support no 95th percentile: no number, 72 runs needed (test_lab_estimate)
+    assert var95 == {
+        "value": None,
+        "low": None,
+        "high": None,
+        "method": "exact order-statistic interval (binomial, distribution-free)",
+        "runs": 4,
+        "runs_needed": 72,
+    }
+    assert set(summary["intervals"]["bad_debt_mean_usd"]) == {"value", "low", "high", "method", "runs", "runs_needed"}
+    assert [pool["pool"] for pool in summary["per_pool"]] == ["pool-ETH", "pool-BTC"]
+    assert "intervals" in document["ladder"][0]["summary"]
+    assert summary["contagion_materiality_usd"] == 100.0
+    sensitivity = document["sensitivity"]
+    assert sensitivity["base"]["value"] == 500.0
+    assert sensitivity["bars"][0]["high"]["runs_needed"] == 72
+    assert sensitivity["skipped"] == [{"parameter": "correlation", "reason": "one asset"}]
+    assert document["assumptions"] == [{"name": "ETH depth", "value": "$20M", "source": "chosen"}]
+    assert results_json(tornado_study()) == results_json(study)
+
+
+def test_parquet_carries_intervals_sensitivity_and_assumptions(tmp_path: Path) -> None:
+    study = tornado_study()
+    paths = write_parquet(study, tmp_path)
+    names = [path.name for path in paths]
+    assert names[2:] == ["intervals.parquet", "sensitivity.parquet", "assumptions.parquet"]
+    intervals = pq.read_table(paths[2]).to_pylist()
+    base = [row for row in intervals if row["section"] == "base" and row["pool"] is None]
+    by_figure = {row["figure"]: row for row in base}
+    assert by_figure["var95_usd"]["value"] is None and by_figure["var95_usd"]["runs_needed"] == 72
+    assert by_figure["bad_debt_mean_usd"]["value"] == study.base_summary().bad_debt_mean_usd
+    assert {row["section"] for row in intervals} == {"base", "ladder"}
+    per_pool = [row for row in intervals if row["section"] == "base" and row["pool"] == "pool-ETH"]
+    assert [row["figure"] for row in per_pool] == [
+        "bad_debt_mean",
+        "var95",
+        "evar99",
+        "lar95",
+        "lp_pnl_mean",
+        "insurance_drawdown_mean",
+    ]
+    sensitivity = pq.read_table(paths[3]).to_pylist()
+    assert [(row["parameter"], row["side"], row["value"]) for row in sensitivity] == [
+        ("base", "base", 500.0),
+        ("depth", "low", 900.0),
+        ("depth", "high", None),
+    ]
+    assert pq.read_table(paths[4]).to_pylist() == [{"name": "ETH depth", "value": "$20M", "source": "chosen"}]
+    again = write_parquet(tornado_study(), tmp_path / "again")
+    assert all(first.read_bytes() == second.read_bytes() for first, second in zip(paths, again, strict=True))

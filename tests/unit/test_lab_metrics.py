@@ -6,7 +6,7 @@ multiples of 1/8, exact in float64, so the comparisons are exact (no tolerance).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -14,7 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ringfence.core.errors import InvalidParameter
-from ringfence.lab.metrics import order_rank, percentile, summarise
+from ringfence.lab.metrics import (
+    DESCRIPTIVE_FIELDS,
+    INTERVAL_FIELDS,
+    contagion_materiality_usd,
+    order_rank,
+    percentile,
+    summarise,
+)
 from support.lab_runs import make_run
 
 # 20 protocol losses, listed sorted (the runs receive them shuffled):
@@ -129,10 +136,12 @@ def test_insurance_drawdown_sums_pools_then_aggregates_runs() -> None:
 
 def test_contagion_lp_adl_capital_efficiency_and_attacker() -> None:
     summary = summarise(four_runs())
-    # contagion 0, 300, 100, 0 → mean 100, max 300, share 2/4
+    # contagion 0, 300, 100, 0 → mean 100, max 300; LP capital 2 · 10,000 → threshold max(100, 0.02) = 100:
+    # only 300 exceeds it (100 does not) → share 1/4
     assert summary.contagion_mean_usd == 100.0
     assert summary.contagion_max_usd == 300.0
-    assert summary.contagion_share == 0.5
+    assert summary.contagion_materiality_usd == 100.0
+    assert summary.contagion_share == 0.25
     # LP loss per run 15, 35, 0, 0 → mean 50/4 = 12.5; ADL 2, 0, 0, 0 → 0.5
     assert summary.lp_loss_mean_usd == 12.5
     assert summary.adl_loss_mean_usd == 0.5
@@ -194,3 +203,108 @@ def test_percentile_refuses_empty_and_non_finite_values() -> None:
         percentile(np.array([1.0, np.nan]), 95.0)
     with pytest.raises(InvalidParameter, match=r"percent=.*\[0, 100\]"):
         order_rank(101.0, 10)
+
+
+# --- intervals, per-pool figures, materiality ----------------------------------------------------
+
+
+def test_every_statistic_of_a_summary_has_an_interval() -> None:
+    summary = summarise(four_runs())
+    assert tuple(summary.intervals) == INTERVAL_FIELDS
+    statistics = {f.name for f in fields(summary)} - {"runs", "pools", "intervals", "per_pool"}
+    statistics -= {"contagion_materiality_usd"}
+    # every figure is either estimated with an interval or a declared description (maxima, per-pool tuples)
+    assert statistics == set(INTERVAL_FIELDS) | set(DESCRIPTIVE_FIELDS)
+    for name in INTERVAL_FIELDS:
+        estimate = summary.intervals[name]
+        assert estimate.runs == 4
+        if estimate.value is not None:
+            assert estimate.low is not None and estimate.high is not None
+            assert estimate.low <= estimate.value <= estimate.high, name
+
+
+def test_interval_values_match_the_summary_figures() -> None:
+    summary = summarise(four_runs())
+    for name in INTERVAL_FIELDS:
+        estimate = summary.intervals[name]
+        if estimate.value is not None:
+            assert estimate.value == getattr(summary, name), name
+
+
+def test_tail_intervals_of_twenty_runs_say_how_many_runs_they_need() -> None:
+    summary = summarise(twenty_runs())
+    # 20 runs: 0.95^20 ≈ 0.36 > 2.5%, so no upper rank exists → 72 runs (test_lab_estimate); 99th → 368
+    assert summary.intervals["var95_usd"].value is None
+    assert summary.intervals["var95_usd"].runs_needed == 72
+    assert summary.intervals["evar99_usd"].runs_needed == 368
+    # the median of 20: ranks (6, 15) (binomial, B ~ Bin(20, 1/2): P(B <= 5) ≈ 2.07%, P(B >= 15) ≈ 2.07%)
+    median = summary.intervals["bad_debt_median_usd"]
+    assert (median.value, median.low, median.high) == (125.0, 50.0, 400.0)
+
+
+def test_var95_interval_of_100_runs_is_ranks_90_and_100() -> None:
+    runs = [make_run(path_index=k, bad_debt=(float(k), 0.0)) for k in range(100)]
+    var95 = summarise(runs).intervals["var95_usd"]
+    # losses 0..99: rank 95 → 94, ranks 90 and 100 → 89 and 99
+    assert (var95.value, var95.low, var95.high) == (94.0, 89.0, 99.0)
+
+
+def test_per_pool_rows_by_hand() -> None:
+    runs = four_runs()
+    # run 0: pool ETH's LP NAV 10,000 → 9,000 (−1,000); the other runs flat (0): mean −250
+    nav = np.full((2, 5), 10_000.0)
+    nav[0, -1] = 9_000.0
+    runs[0] = replace(runs[0], lp_nav_usd=nav, bad_debt_usd=np.array([60.0, 20.0]))
+    summary = summarise(runs)
+    eth, btc = summary.per_pool
+    assert (eth.pool, btc.pool) == ("pool-ETH", "pool-BTC")
+    assert eth.lp_pnl_mean.value == -250.0 and btc.lp_pnl_mean.value == 0.0
+    # bad debt ETH 60, 0, 0, 0 → 15; BTC 20, 0, 0, 0 → 5
+    assert (eth.bad_debt_mean.value, btc.bad_debt_mean.value) == (15.0, 5.0)
+    # insurance drawdown ETH 60, 0, 0, 0 → 15; BTC 0, 40, 0, 0 → 10 (four_runs' insurance paths)
+    assert (eth.insurance_drawdown_mean.value, btc.insurance_drawdown_mean.value) == (15.0, 10.0)
+    # four runs support no 95th percentile (72 needed)
+    assert eth.var95.runs_needed == 72 and btc.lar95.runs_needed == 72
+
+
+def test_per_pool_lar95_takes_each_pools_liquidations() -> None:
+    # run k: pool 0 liquidates 1000·(k+1), pool 1 liquidates 10 flat; 100 runs
+    runs = [
+        make_run(
+            path_index=k,
+            records=[(1, 0, 0, k, 1000.0 * (k + 1), 0.0, 0.0, 0.0, False), (1, 1, 1, k, 10.0, 0.0, 0.0, 0.0, False)],
+        )
+        for k in range(100)
+    ]
+    eth, btc = summarise(runs).per_pool
+    # pool 0: rank 95 → 95,000; ranks 90, 100 → 90,000 and 100,000; pool 1: all 10
+    assert (eth.lar95.value, eth.lar95.low, eth.lar95.high) == (95_000.0, 90_000.0, 100_000.0)
+    assert (btc.lar95.value, btc.lar95.low, btc.lar95.high) == (10.0, 10.0, 10.0)
+
+
+def test_contagion_share_ignores_rounding_dust_and_scales_with_lp_capital() -> None:
+    # Dust (1e-9 USD) in every run: none counts. Fails on the old rule (contagion > 0 → share 1).
+    dust = summarise([make_run(path_index=k, contagion=1e-9) for k in range(4)])
+    assert dust.contagion_share == 0.0
+    # LP capital 2 · 10^9 → threshold 1e-6 · 2e9 = 2,000 > 100: 1,500 does not count, 2,500 does.
+    nav = np.full((2, 5), 1e9)
+    runs = [replace(make_run(path_index=k, contagion=c), lp_nav_usd=nav) for k, c in enumerate((1500.0, 2500.0))]
+    large = summarise(runs)
+    assert large.contagion_materiality_usd == 2000.0
+    assert large.contagion_share == 0.5
+    assert contagion_materiality_usd(0.0) == 100.0
+
+
+def test_summaries_without_intervals_skip_them() -> None:
+    summary = summarise(four_runs(), intervals=False)
+    assert summary.intervals == {} and summary.per_pool == ()
+    assert summary.bad_debt_mean_usd == summarise(four_runs()).bad_debt_mean_usd
+
+
+def test_one_run_summarises_without_warnings() -> None:
+    # pytest turns warnings into errors: a single run and equal runs must not warn
+    summary = summarise([make_run(bad_debt=(30.0, 12.0))])
+    assert summary.intervals["bad_debt_mean_usd"].runs_needed == 2
+    equal = summarise([make_run(path_index=k, bad_debt=(30.0, 12.0)) for k in range(3)])
+    mean = equal.intervals["bad_debt_mean_usd"]
+    assert (mean.value, mean.low, mean.high) == (42.0, 42.0, 42.0)

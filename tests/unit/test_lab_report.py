@@ -273,12 +273,25 @@ def test_overlapping_rung_intervals_are_called_out(tmp_path: Path) -> None:
     assert "but the two intervals overlap: these runs do not tell those rungs apart" in html
 
 
-def test_without_intervals_the_page_says_so_and_prints_no_interval(sample_html: str) -> None:
-    finding = _section(sample_html, 'data-section="key-finding"', "</section>")
+def _without_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The sample study's report with every summary stripped of its intervals and per-pool rows."""
+    from ringfence.lab import study as study_module
+
+    monkeypatch.setattr(study_module, "_summary_of", lambda runs: summarise(runs, intervals=False))
+    sample = sample_study()
+    ladder = tuple(replace(row, summary=replace(row.summary, intervals={}, per_pool=())) for row in sample.ladder)
+    return render_report(replace(sample, ladder=ladder), tmp_path).read_text(encoding="utf-8")
+
+
+def test_without_intervals_the_page_says_so_and_prints_no_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html = _without_intervals(tmp_path, monkeypatch)
+    finding = _section(html, 'data-section="key-finding"', "</section>")
 
     assert "This study computed no confidence intervals" in finding
-    assert "95% CI" not in sample_html
-    assert "This study did not compute a sensitivity analysis (tornado) or a table of assumptions" in sample_html
+    assert "95% CI" not in html
+    assert "This study did not compute a sensitivity analysis (tornado) or a table of assumptions" in html
 
 
 # --- sections ---------------------------------------------------------------------------------------------
@@ -310,8 +323,10 @@ def test_per_pool_table_prints_each_figure_with_its_interval(full_html: str) -> 
     ]
 
 
-def test_without_per_pool_rows_the_table_says_it_has_means_only(sample_html: str) -> None:
-    assert "This study computed no per-pool tail figures or intervals" in sample_html
+def test_without_per_pool_rows_the_table_says_it_has_means_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "This study computed no per-pool tail figures or intervals" in _without_intervals(tmp_path, monkeypatch)
 
 
 def test_the_cascade_is_the_run_with_the_largest_protocol_loss(tmp_path: Path) -> None:

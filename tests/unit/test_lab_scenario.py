@@ -367,9 +367,11 @@ def test_an_event_scenario_is_the_template_path(tmp_path: Path) -> None:
     paths = sample_paths(scenario)
 
     event = black_thursday(step_seconds=3600)
-    assert paths.market.shape == (1, 1, 25)
-    assert np.array_equal(paths.market[0, 0], event.market[0, :25])
-    assert np.array_equal(paths.oracle[0, 0], event.oracle[0, :25])
+    # one path per run (runs = 5), the template's on every one: runs differ by population and draws
+    assert paths.market.shape == (1, 5, 25)
+    for path in range(5):
+        assert np.array_equal(paths.market[0, path], event.market[0, :25])
+        assert np.array_equal(paths.oracle[0, path], event.oracle[0, :25])
 
 
 def test_a_historical_scenario_replays_the_csv_on_its_grid(tmp_path: Path) -> None:
@@ -379,8 +381,9 @@ def test_a_historical_scenario_replays_the_csv_on_its_grid(tmp_path: Path) -> No
 
     paths = sample_paths(scenario)
 
+    assert paths.market.shape == (1, 5, 25)  # the recorded path on each of the runs = 5 paths
     assert paths.market[0, 0].tolist() == [100.0 + i for i in range(25)]
-    assert np.array_equal(paths.market[0], load_price_history(csv_path).on_grid(3600, 24))
+    assert np.array_equal(paths.market[0], np.repeat(load_price_history(csv_path).on_grid(3600, 24), 5, axis=0))
 
 
 def test_a_correlated_scenario_names_its_assets(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from ringfence.lab.errors import ScenarioError
 from ringfence.lab.export import results_json, write_parquet
 from ringfence.lab.report import render_report
 from ringfence.lab.scenario import HistoricalProcess, Scenario, load_scenario, validate_scenario
-from ringfence.lab.stress import designs_of, run_study
+from ringfence.lab.stress import check_study_inputs, designs_of, run_study
 from ringfence.lab.vector import check_vector_support
 
 __all__ = ["DEFAULT_SCENARIO", "stress_command"]
@@ -73,11 +73,17 @@ def stress_command(
     out: Path,
     prices: Path | None,
     engine: Literal["exact", "vector"],
+    sensitivity: bool = True,
+    confirm: int = 0,
+    workers: int = 1,
 ) -> None:
     """Load, validate, run and report; every input problem is reported before any run starts."""
     file = DEFAULT_SCENARIO if scenario_file is None else scenario_file
+    if confirm and engine != "vector":
+        raise typer.BadParameter("confirms a vector-engine study: add --engine vector", param_hint="--confirm")
     try:
         scenario = _with_overrides(load_scenario(file), file, seed, prices)
+        check_study_inputs(scenario)
         if engine == "vector":
             for design in designs_of(scenario):
                 check_vector_support(scenario, design.isolation, design.margin_scale)
@@ -87,7 +93,18 @@ def stress_command(
     console.print(f"[bold]{scenario.name}[/bold] — {scenario.description}")
     started = time.perf_counter()
     progress = _RichProgress(console, f"{engine} engine")
-    study = run_study(scenario, engine=engine, runs=runs, progress=progress)
+    planned = scenario.runs if runs is None else runs
+    if confirm > planned:
+        raise typer.BadParameter(f"{confirm} paths: the study plays {planned}", param_hint="--confirm")
+    study = run_study(
+        scenario,
+        engine=engine,
+        runs=runs,
+        progress=progress,
+        sensitivity=sensitivity,
+        confirm=confirm,
+        workers=workers,
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_bytes(results_json(study))
     tables = write_parquet(study, out)
@@ -97,6 +114,15 @@ def stress_command(
         f"bad debt mean {summary.bad_debt_mean_usd:,.0f} USD · VaR95 {summary.var95_usd:,.0f} · "
         f"EVaR99 {summary.evar99_usd:,.0f} · contagion mean {summary.contagion_mean_usd:,.0f} USD"
     )
+    for row in study.confirmation:
+        verdict = "[green]agree[/green]" if row.agrees else "[red]DISAGREE[/red]"
+        console.print(
+            f"exact engine on {row.paths} paths of {row.isolation}: {verdict} "
+            f"({row.agreeing} within 1e-3 USD, largest gap {row.largest_gap_usd:.2g} USD; "
+            f"{row.excused} parted inside the 1e-4 USD decision band)"
+        )
+        for problem in row.problems:
+            console.print(f"  [red]{problem}[/red]")
     console.print(f"report: {report}")
     console.print(f"results: {out / 'results.json'}, " + ", ".join(str(table) for table in tables))
     console.print(f"[green]done in {time.perf_counter() - started:.1f} s[/green]")
@@ -121,8 +147,17 @@ def register(app: typer.Typer, console: Console) -> None:
             Path | None, typer.Option(help="CSV to replay instead of the scenario's historical price file.")
         ] = None,
         engine: Annotated[str, typer.Option(help="exact (integer engine) or vector (arrays).")] = "exact",
+        sensitivity: Annotated[
+            bool, typer.Option(help="Play the tornado (each input moved down and up, vector engine).")
+        ] = True,
+        confirm: Annotated[
+            int, typer.Option(min=0, help="Replay this many paths of each rung on the exact engine (vector only).")
+        ] = 0,
+        workers: Annotated[
+            int, typer.Option(min=1, help="Processes for the vector engine's designs and the tornado (same results).")
+        ] = 1,
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
         if engine not in ("exact", "vector"):
             raise typer.BadParameter(f"{engine!r}: choose exact or vector", param_hint="--engine")
-        stress_command(console, scenario, runs, seed, out, prices, engine)  # type: ignore[arg-type]
+        stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm, workers)  # type: ignore[arg-type]

@@ -7,8 +7,12 @@ platform (float64 arithmetic may differ in the last bits between BLAS builds and
 leave three of margin below float64's ~15.9), and any change of a number above that precision
 changes the bytes.
 
-:func:`write_parquet` writes the base runs' liquidation records and one row per base run, for
-analysis in pandas, polars or DuckDB.
+:func:`write_parquet` writes the base runs' liquidation records, one row per base run, every
+interval (one row per figure of the base design and each rung, per-pool figures included), the
+sensitivity (tornado) bars and the assumptions, for analysis in pandas, polars or DuckDB.
+
+Every :class:`~ringfence.lab.estimate.Estimate` is written as ``value, low, high, method, runs,
+runs_needed`` (``null`` where the runs do not support the figure), in JSON and Parquet alike.
 """
 
 from __future__ import annotations
@@ -25,17 +29,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.lab.estimate import Estimate
+from ringfence.lab.metrics import Summary
 from ringfence.lab.results import RunResult
 from ringfence.lab.study import STUDY_SECTIONS, StudyResult
 
 __all__ = [
+    "ASSUMPTIONS_FILE",
     "FORMAT",
     "FORMAT_VERSION",
+    "INTERVALS_FILE",
     "LIQUIDATIONS_FILE",
     "RUNS_FILE",
+    "SENSITIVITY_FILE",
+    "assumption_table",
     "canonical_float",
+    "interval_table",
     "results_json",
     "run_table",
+    "sensitivity_table",
     "write_parquet",
 ]
 
@@ -44,6 +56,9 @@ FORMAT_VERSION = 1
 SIGNIFICANT_DIGITS = 12
 LIQUIDATIONS_FILE = "liquidations.parquet"
 RUNS_FILE = "runs.parquet"
+INTERVALS_FILE = "intervals.parquet"
+SENSITIVITY_FILE = "sensitivity.parquet"
+ASSUMPTIONS_FILE = "assumptions.parquet"
 
 
 def canonical_float(value: float) -> float:
@@ -125,6 +140,14 @@ def _document(study: StudyResult) -> dict[str, Any]:
         "ladder": list(study.ladder),
         "frontier": list(study.frontier),
         "keeper_sweep": list(study.keeper_sweep),
+        "sensitivity": {
+            "figure": "mean protocol loss (USD), scenario's own design, vector engine",
+            "base": study.sensitivity_base,
+            "bars": list(study.sensitivity),
+            "skipped": [{"parameter": name, "reason": reason} for name, reason in study.sensitivity_skipped],
+        },
+        "assumptions": list(study.assumptions),
+        "confirmation": list(study.confirmation),
         "containment": list(study.containment),
     }
 
@@ -150,18 +173,107 @@ def _liquidations_table(runs: Sequence[RunResult]) -> pa.Table:
     return pa.table(columns)
 
 
-def write_parquet(study: StudyResult, directory: Path) -> tuple[Path, Path]:
-    """Write the base runs' liquidations and per-run table as Parquet files in ``directory``.
+_ESTIMATE_COLUMNS = ("value", "low", "high", "method", "runs", "runs_needed")
+
+
+def _estimate_row(estimate: Estimate | None) -> dict[str, Any]:
+    if estimate is None:
+        return dict.fromkeys(_ESTIMATE_COLUMNS)
+    return {name: getattr(estimate, name) for name in _ESTIMATE_COLUMNS}
+
+
+def _summary_rows(section: str, isolation: str, margin_scale: float, summary: Summary) -> list[dict[str, Any]]:
+    design = {"section": section, "isolation": isolation, "margin_scale": margin_scale}
+    rows = [
+        {**design, "pool": None, "figure": name, **_estimate_row(estimate)}
+        for name, estimate in summary.intervals.items()
+    ]
+    for pool in summary.per_pool:
+        for name in ("bad_debt_mean", "var95", "evar99", "lar95", "lp_pnl_mean", "insurance_drawdown_mean"):
+            rows.append({**design, "pool": pool.pool, "figure": name, **_estimate_row(getattr(pool, name))})
+    return rows
+
+
+def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+_ESTIMATE_FIELDS = [
+    pa.field("value", pa.float64()),
+    pa.field("low", pa.float64()),
+    pa.field("high", pa.float64()),
+    pa.field("method", pa.string()),
+    pa.field("runs", pa.int64()),
+    pa.field("runs_needed", pa.int64()),
+]
+INTERVAL_SCHEMA = pa.schema(
+    [
+        pa.field("section", pa.string()),
+        pa.field("isolation", pa.string()),
+        pa.field("margin_scale", pa.float64()),
+        pa.field("pool", pa.string()),
+        pa.field("figure", pa.string()),
+        *_ESTIMATE_FIELDS,
+    ]
+)
+SENSITIVITY_SCHEMA = pa.schema(
+    [
+        pa.field("parameter", pa.string()),
+        pa.field("side", pa.string()),
+        pa.field("setting", pa.string()),
+        *_ESTIMATE_FIELDS,
+    ]
+)
+ASSUMPTION_SCHEMA = pa.schema(
+    [pa.field("name", pa.string()), pa.field("value", pa.string()), pa.field("source", pa.string())]
+)
+
+
+def interval_table(study: StudyResult) -> pa.Table:
+    """Return every interval of the base design and of each rung: one row per figure (and pool)."""
+    first = study.base[0]
+    rows = _summary_rows("base", first.isolation, first.margin_scale, study.base_summary())
+    for row in study.ladder:
+        rows += _summary_rows("ladder", row.isolation, row.margin_scale, row.summary)
+    return _table(rows, INTERVAL_SCHEMA)
+
+
+def sensitivity_table(study: StudyResult) -> pa.Table:
+    """Return the tornado: a ``base`` row, then a ``low`` and a ``high`` row per input (empty without one)."""
+    rows: list[dict[str, Any]] = []
+    if study.sensitivity_base is not None:
+        rows.append({"parameter": "base", "side": "base", "setting": "as in the scenario"})
+        rows[-1].update(_estimate_row(study.sensitivity_base))
+    for bar in study.sensitivity:
+        for side, setting, estimate in (("low", bar.low_setting, bar.low), ("high", bar.high_setting, bar.high)):
+            rows.append({"parameter": bar.parameter, "side": side, "setting": setting, **_estimate_row(estimate)})
+    return _table(rows, SENSITIVITY_SCHEMA)
+
+
+def assumption_table(study: StudyResult) -> pa.Table:
+    """Return the assumptions: one row per value with its source."""
+    return _table([dataclasses.asdict(item) for item in study.assumptions], ASSUMPTION_SCHEMA)
+
+
+def write_parquet(study: StudyResult, directory: Path) -> tuple[Path, ...]:
+    """Write the study's tables as Parquet files in ``directory``.
 
     Returns
     -------
-    tuple[Path, Path]
+    tuple[Path, ...]
         ``liquidations.parquet`` (one row per liquidation, with ``path_index`` and the pool and
-        market names) and ``runs.parquet`` (:func:`run_table` of the base runs).
+        market names), ``runs.parquet`` (:func:`run_table` of the base runs), ``intervals.parquet``
+        (:func:`interval_table`), ``sensitivity.parquet`` (:func:`sensitivity_table`) and
+        ``assumptions.parquet`` (:func:`assumption_table`), in that order.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    liquidations_path = directory / LIQUIDATIONS_FILE
-    runs_path = directory / RUNS_FILE
-    pq.write_table(_liquidations_table(study.base), liquidations_path)
-    pq.write_table(pa.table(run_table(study.base)), runs_path)
-    return liquidations_path, runs_path
+    tables = (
+        (LIQUIDATIONS_FILE, _liquidations_table(study.base)),
+        (RUNS_FILE, pa.table(run_table(study.base))),
+        (INTERVALS_FILE, interval_table(study)),
+        (SENSITIVITY_FILE, sensitivity_table(study)),
+        (ASSUMPTIONS_FILE, assumption_table(study)),
+    )
+    for name, table in tables:
+        pq.write_table(table, directory / name)
+    return tuple(directory / name for name, _ in tables)

@@ -29,7 +29,7 @@ from ringfence.lab.scenario import (
     Scenario,
 )
 
-__all__ = ["ScenarioPaths", "sample_paths"]
+__all__ = ["ScenarioPaths", "fixed_path", "sample_paths"]
 
 FloatArray = NDArray[np.float64]
 
@@ -131,18 +131,26 @@ def _event(process: EventProcess, scenario: Scenario) -> tuple[tuple[str, ...], 
     return (process.asset,), event.market[None, :, :length], event.oracle[None, :, :length]
 
 
+def fixed_path(scenario: Scenario) -> bool:
+    """Whether every price process is deterministic (a historical replay or an event template).
+
+    Such a scenario plays the same price path on every run; its runs differ by their population
+    and their uniforms (``ringfence.lab.exact.population``), one draw of each per run.
+    """
+    return all(isinstance(p, HistoricalProcess | EventProcess) for p in scenario.processes)
+
+
 def sample_paths(
     scenario: Scenario, n_paths: int | None = None, rng: np.random.Generator | None = None
 ) -> ScenarioPaths:
-    """Draw the scenario's market paths and the oracle's view of them.
+    """Draw the scenario's market paths and the oracle's view of them, ``n_paths`` of them.
 
     Random processes draw ``n_paths`` paths (``scenario.runs`` by default) from
     ``numpy.random.default_rng(scenario.seed)`` unless ``rng`` is given; a historical replay or an
-    event template is one deterministic path, repeated when other processes are random; a
-    scenario of deterministic processes only has one path, whatever ``runs`` says.
+    event template is one deterministic path, repeated on every one of the ``n_paths`` paths
+    (:func:`fixed_path`: the runs then differ by population and uniforms).
     """
-    deterministic = all(isinstance(p, HistoricalProcess | EventProcess) for p in scenario.processes)
-    paths = 1 if deterministic else scenario.runs if n_paths is None else check_count("n_paths", n_paths)
+    paths = scenario.runs if n_paths is None else check_count("n_paths", n_paths)
     generator = np.random.default_rng(scenario.seed) if rng is None else rng
     assets, market, source = _market(scenario, paths, generator)
     model = scenario.oracle

@@ -3,34 +3,97 @@
 Every design plays the same paths, the same population (per margin scale) and the same draws,
 so differences between rungs come from the design alone. Each distinct design is run once and
 reused (the ladder's rung at scale 1 is also a frontier point).
+
+A scenario of random price processes draws one population and a path per run. A replay of a fixed
+path (:func:`ringfence.lab.sample.fixed_path`: historical or event template) plays the same path on
+every run, each run with its own population draw and its own uniforms (keepers' success, top-ups):
+``--runs N`` plays N runs that differ by who trades and how keepers fare, and by nothing else (no
+price noise is added to the recorded path). The vector engine plays them at once when every
+population has the same layout (every trader in every market, as in a single-asset replay), else
+one call per run.
+
+The sensitivity section (:mod:`ringfence.lab.sensitivity`) plays the scenario's own design on the
+vector engine with one input moved at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TypeVar
 
+import numpy as np
+from numpy.typing import NDArray
+
+from ringfence.core.errors import InvalidParameter
+from ringfence.lab._checks import check_count
+from ringfence.lab.assumptions import Assumption, scenario_assumptions
+from ringfence.lab.confirm import confirm_design
 from ringfence.lab.containment import containment_variants
-from ringfence.lab.exact.population import draw_population, draw_uniforms
+from ringfence.lab.errors import ScenarioError, ScenarioIssue
+from ringfence.lab.estimate import Estimate, mean_estimate
+from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
-from ringfence.lab.metrics import summarise
+from ringfence.lab.metrics import protocol_losses, summarise
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
-from ringfence.lab.sample import sample_paths
+from ringfence.lab.sample import ScenarioPaths, fixed_path, sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import Keepers
+from ringfence.lab.sensitivity import Skipped, sensitivity_variants
 from ringfence.lab.study import (
+    Confirmation,
     ContainmentRow,
     NoProgress,
     Progress,
     SectionEngines,
+    SensitivityBar,
     StudyResult,
     containment_row,
     frontier_point,
     keeper_sweep_point,
     ladder_row,
 )
-from ringfence.lab.vector import run_vector
+from ringfence.lab.vector import check_vector_support, run_vector
 
-__all__ = ["DesignKey", "StudyRuns", "build_study", "collect_runs", "designs_of", "run_study"]
+FloatArray = NDArray[np.float64]
+T = TypeVar("T")
+
+STATISTICS_ASSUMPTIONS = (
+    Assumption("confidence level of every interval", "95%", "chosen: the convention of risk reports"),
+    Assumption(
+        "interval of a mean",
+        "percentile bootstrap, 2000 resamples, fixed seed",
+        "chosen: defined when all runs but one are equal (BCa is not); docs/stress-model.md",
+    ),
+    Assumption(
+        "interval of a percentile (VaR95, EVaR99, LaR95)",
+        "exact order-statistic interval (binomial)",
+        "David and Nagaraja, Order Statistics (2003) §7.1; Hahn and Meeker, Statistical Intervals (1991) §5.2",
+    ),
+    Assumption(
+        "contagion materiality threshold",
+        "max($100, 1e-6 × LP capital)",
+        "chosen: far above float rounding dust, far below a loss a committee weighs; docs/stress-model.md",
+    ),
+)
+"""The statistics' settings, each a choice stated with its reason (after the scenario's assumptions)."""
+
+__all__ = [
+    "STATISTICS_ASSUMPTIONS",
+    "DesignKey",
+    "Sensitivity",
+    "StudyRuns",
+    "build_study",
+    "check_study_inputs",
+    "collect_runs",
+    "confirm_study",
+    "designs_of",
+    "run_sensitivity",
+    "run_study",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +115,9 @@ class StudyRuns:
     runs: dict[DesignKey, tuple[RunResult, ...]] = field(default_factory=dict)
     containment: dict[str, tuple[RunResult, ...]] = field(default_factory=dict)
     """Per mechanism switched off (:mod:`ringfence.lab.containment`): the own design's runs."""
+    paths: ScenarioPaths | None = None
+    books: dict[float, tuple[TraderBook, ...]] = field(default_factory=dict)
+    draws: tuple[Draws, ...] = ()
 
 
 def designs_of(scenario: Scenario) -> list[DesignKey]:
@@ -66,11 +132,95 @@ def designs_of(scenario: Scenario) -> list[DesignKey]:
     return list(dict.fromkeys(keys))
 
 
+def check_study_inputs(scenario: Scenario) -> None:
+    """Refuse, naming the key, a study input the engines would otherwise cap silently.
+
+    Both engines cap a market's initial margin at 100% and a pool's liquidation penalty at its
+    lowest maintenance margin (``lab/exact/layout.py``, ``lab/vector/design.py``). A margin scale
+    that lifts an initial margin to 100% or more, or a penalty above a maintenance margin after
+    scaling, would be played as a different venue than the file says.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``study.margin_scales`` or ``venue.pool.liquidation_penalty``.
+    """
+    venue = scenario.venue
+    if venue is None:
+        return
+    scales = sorted({key.margin_scale for key in designs_of(scenario)})
+    issues: list[ScenarioIssue] = []
+    for market in venue.markets:
+        for scale in scales:
+            if market.initial_margin * scale >= 1.0:
+                message = f"{scale:g} lifts {market.asset}'s initial margin to {market.initial_margin * scale:.0%}"
+                issues.append(ScenarioIssue("study.margin_scales", message + " (at most below 100%)"))
+    lowest = min(market.maintenance_margin for market in venue.markets) * scales[0]
+    if venue.pool.liquidation_penalty > lowest:
+        message = (
+            f"{venue.pool.liquidation_penalty:g} exceeds the lowest maintenance margin after the smallest "
+            f"margin scale ({lowest:g}); the engines would cap it there"
+        )
+        issues.append(ScenarioIssue("venue.pool.liquidation_penalty", message))
+    if issues:
+        raise ScenarioError(Path(f"<scenario {scenario.name}>"), tuple(issues))
+
+
 def _with_latency(scenario: Scenario, latency: int | None) -> Scenario:
     if latency is None or scenario.keepers is None:
         return scenario
     keepers = Keepers.model_validate({**scenario.keepers.model_dump(), "latency_seconds": latency})
     return scenario.model_copy(update={"keepers": keepers})
+
+
+def _one_path(paths: ScenarioPaths, index: int) -> ScenarioPaths:
+    """Return path ``index`` of ``paths`` alone (a one-path view for a one-population vector call)."""
+    market, oracle = paths.market[:, index : index + 1], paths.oracle[:, index : index + 1]
+    return ScenarioPaths(paths.assets, market, oracle, paths.oracle_age_seconds, paths.stale)
+
+
+def _books(scenario: Scenario, scales: Sequence[float], n_paths: int) -> dict[float, tuple[TraderBook, ...]]:
+    """Return the population per margin scale: one for all paths, or one per run on a fixed path."""
+    if fixed_path(scenario):
+        return {scale: tuple(draw_population(scenario, scale, run=i) for i in range(n_paths)) for scale in scales}
+    return {scale: (draw_population(scenario, scale),) for scale in scales}
+
+
+def _one_layout(books: Sequence[TraderBook]) -> bool:
+    """Whether every population has the same positions' traders and markets (the vector engine plays them at once)."""
+    first = books[0]
+    return all(
+        np.array_equal(book.position_market, first.position_market)
+        and np.array_equal(book.position_trader, first.position_trader)
+        for book in books
+    )
+
+
+def _play(
+    scenario: Scenario,
+    paths: ScenarioPaths,
+    books: tuple[TraderBook, ...],
+    draws: Sequence[Draws],
+    design: tuple[IsolationLevel, float],
+    engine: EngineName,
+    ticker: Progress,
+) -> tuple[RunResult, ...]:
+    """Play one design on every path: with one population (``books`` of one) or one per path."""
+    n_paths = paths.market.shape[1]
+    if engine == "vector" and (len(books) == 1 or _one_layout(books)):
+        results = run_vector(scenario, paths, books[0] if len(books) == 1 else books, draws, *design)
+        ticker.advance(n_paths)
+        return results
+    played = []
+    for index in range(n_paths):
+        book = books[0] if len(books) == 1 else books[index]
+        if engine == "vector":
+            one = run_vector(scenario, _one_path(paths, index), book, draws[index : index + 1], *design)[0]
+            played.append(replace(one, path_index=index))
+        else:
+            played.append(run_exact(scenario, paths, book, draws[index], *design, index))
+        ticker.advance()
+    return tuple(played)
 
 
 def collect_runs(
@@ -79,50 +229,131 @@ def collect_runs(
     engine: EngineName = "exact",
     runs: int | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> StudyRuns:
     """Play every design of the study on ``runs`` paths (the scenario's ``runs`` by default).
 
     ``engine="vector"`` plays all paths of a design at once in float64 arrays; it refuses, naming
     the key, a scenario feature it does not model (``ringfence.lab.vector.check_vector_support``).
+    A replay of a fixed path plays ``runs`` runs too, each with its own population and uniforms.
+    ``workers > 1`` spreads a vector study's designs over that many processes (same runs).
 
     Raises
     ------
     ValueError
         The scenario lacks the sections a stress run needs.
     ScenarioError
-        The vector engine does not model a feature the scenario uses.
+        The vector engine does not model a feature the scenario uses, or an input would be capped
+        (:func:`check_study_inputs`).
     """
+    check_study_inputs(scenario)
     paths = sample_paths(scenario, n_paths=runs)
     n_paths = paths.market.shape[1]
     keys = designs_of(scenario)
-    books = {scale: draw_population(scenario, scale) for scale in sorted({key.margin_scale for key in keys})}
-    width = len(next(iter(books.values())).position_trader)
+    books = _books(scenario, sorted({key.margin_scale for key in keys}), n_paths)
+    width = len(next(iter(books.values()))[0].position_trader)
     draws = draw_uniforms(scenario, n_paths, width)
     ticker = NoProgress() if progress is None else progress
     variants = [(v.mechanism, v.scenario) for v in containment_variants(scenario) if v.scenario is not None]
     variants = variants if engine == "exact" else []
     ticker.start((len(keys) + len(variants)) * n_paths)
-    study = StudyRuns(scenario, engine, keys[0])
+    study = StudyRuns(scenario, engine, keys[0], paths=paths, books=books, draws=draws)
+    if engine == "vector" and workers > 1:
+        played_runs = _parallel(_design_runs, [(scenario, key, n_paths) for key in keys], workers)
+        study.runs.update(zip(keys, played_runs, strict=True))
+        ticker.advance(len(keys) * n_paths)
+        ticker.close()
+        return study
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
-        book = books[key.margin_scale]
-        if engine == "vector":
-            study.runs[key] = run_vector(played, paths, book, draws, key.isolation, key.margin_scale)
-            ticker.advance(n_paths)
-            continue
-        results = []
-        for index in range(n_paths):
-            results.append(run_exact(played, paths, book, draws[index], key.isolation, key.margin_scale, index))
-            ticker.advance()
-        study.runs[key] = tuple(results)
+        design = (key.isolation, key.margin_scale)
+        study.runs[key] = _play(played, paths, books[key.margin_scale], draws, design, engine, ticker)
     for mechanism, variant in variants:
         rung = keys[0].isolation if variant.venue is None else variant.venue.isolation
-        study.containment[mechanism] = tuple(
-            run_exact(variant, paths, books[1.0], draws[index], rung, 1.0, index) for index in range(n_paths)
-        )
-        ticker.advance(n_paths)
+        study.containment[mechanism] = _play(variant, paths, books[1.0], draws, (rung, 1.0), "exact", ticker)
     ticker.close()
     return study
+
+
+@dataclass(frozen=True, slots=True)
+class Sensitivity:
+    """The tornado's data: the base figure, one bar per input moved, and the inputs with no bar."""
+
+    base: Estimate
+    bars: tuple[SensitivityBar, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def _design_runs(scenario: Scenario, key: DesignKey, runs: int | None) -> tuple[RunResult, ...]:
+    """Play one design of ``scenario`` on the vector engine from its seed (paths, populations, uniforms drawn here).
+
+    Module-level and a pure function of its arguments, so a worker process gives the same runs.
+    """
+    paths = sample_paths(scenario, n_paths=runs)
+    n_paths = paths.market.shape[1]
+    books = _books(scenario, (key.margin_scale,), n_paths)[key.margin_scale]
+    draws = draw_uniforms(scenario, n_paths, len(books[0].position_trader))
+    played = _with_latency(scenario, key.keeper_latency_seconds)
+    return _play(played, paths, books, draws, (key.isolation, key.margin_scale), "vector", NoProgress())
+
+
+def _own_loss_array(scenario: Scenario, runs: int | None) -> FloatArray:
+    """Return the protocol loss of every run of the scenario's own design (vector engine)."""
+    venue = scenario.venue
+    if venue is None:
+        raise ValueError("a stress study needs a [venue] section")
+    return protocol_losses(_design_runs(scenario, DesignKey(venue.isolation, 1.0), runs))
+
+
+def _parallel(function: Callable[..., T], calls: Sequence[tuple[object, ...]], workers: int) -> list[T]:
+    """Return ``[function(*call) for call in calls]``, in order, on up to ``workers`` processes.
+
+    Processes are spawned (not forked: a forked child of a threaded parent may deadlock); every
+    call is a pure function of its arguments, so the results do not depend on ``workers``.
+    """
+    check_count("workers", workers)
+    if workers == 1 or len(calls) < 2:
+        return [function(*call) for call in calls]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(calls)), mp_context=context) as pool:
+        futures = [pool.submit(function, *call) for call in calls]
+        return [future.result() for future in futures]
+
+
+def run_sensitivity(
+    scenario: Scenario, *, runs: int | None = None, base: Estimate | None = None, workers: int = 1
+) -> Sensitivity:
+    """Play the scenario's own design on the vector engine with each input moved down and up.
+
+    ``base`` is the figure at the scenario's own inputs when the caller has it from vector runs
+    already (same paths and draws); otherwise it is played here. ``workers``: processes to spread
+    the variants over (the results do not depend on it).
+
+    Raises
+    ------
+    ScenarioError
+        The vector engine does not model a feature the scenario uses (the study then has no tornado).
+    """
+    venue = scenario.venue
+    if venue is None:
+        raise ValueError("a stress study needs a [venue] section")
+    check_vector_support(scenario, venue.isolation, 1.0)
+    variants, skipped = sensitivity_variants(scenario)
+    calls: list[tuple[object, ...]] = [(side, runs) for v in variants for side in (v.low, v.high)]
+    if base is None:
+        calls.append((scenario, runs))
+    losses = _parallel(_own_loss_array, calls, workers)
+    bars = tuple(
+        SensitivityBar(
+            parameter=variant.parameter,
+            low_setting=variant.low_setting,
+            high_setting=variant.high_setting,
+            low=mean_estimate(losses[2 * index]),
+            high=mean_estimate(losses[2 * index + 1]),
+        )
+        for index, variant in enumerate(variants)
+    )
+    return Sensitivity(base if base is not None else mean_estimate(losses[-1]), bars, skipped)
 
 
 def _containment(collected: StudyRuns) -> tuple[ContainmentRow, ...]:
@@ -144,15 +375,13 @@ def build_study(collected: StudyRuns) -> StudyResult:
     study = scenario.study
     ladder = tuple(ladder_row(rung, 1.0, runs[DesignKey(rung, 1.0)]) for rung in study.ladder)
     frontier = tuple(
-        frontier_point(rung, scale, ladder_row(rung, scale, runs[DesignKey(rung, scale)]).summary)
+        frontier_point(rung, scale, summarise(runs[DesignKey(rung, scale)], intervals=False))
         for rung in study.ladder
         for scale in sorted(study.margin_scales)
     )
     own = collected.own
     sweep = tuple(
-        keeper_sweep_point(
-            latency, ladder_row(own.isolation, 1.0, runs[DesignKey(own.isolation, 1.0, latency)]).summary
-        )
+        keeper_sweep_point(latency, summarise(runs[DesignKey(own.isolation, 1.0, latency)], intervals=False))
         for latency in sorted(study.keeper_latencies_seconds)
     )
     return StudyResult(
@@ -166,12 +395,79 @@ def build_study(collected: StudyRuns) -> StudyResult:
         ladder=ladder,
         frontier=frontier,
         keeper_sweep=sweep,
+        assumptions=(*scenario_assumptions(scenario), *STATISTICS_ASSUMPTIONS),
         containment=_containment(collected),
     )
 
 
+def _sensitivity(collected: StudyRuns, runs: int | None, workers: int) -> Sensitivity | None:
+    """Return the study's tornado, or ``None`` when the vector engine cannot play the scenario."""
+    scenario = collected.scenario
+    try:
+        check_vector_support(scenario, collected.own.isolation, 1.0)
+    except ScenarioError:
+        return None
+    base = mean_estimate(protocol_losses(collected.runs[collected.own])) if collected.engine == "vector" else None
+    return run_sensitivity(scenario, runs=runs, base=base, workers=workers)
+
+
+def confirm_study(collected: StudyRuns, count: int) -> tuple[Confirmation, ...]:
+    """Replay the first ``count`` paths of each rung of the ladder on the exact engine (:mod:`ringfence.lab.confirm`).
+
+    Raises
+    ------
+    InvalidParameter
+        ``count`` below 1 or above the study's paths.
+    """
+    paths = collected.paths
+    if paths is None:
+        raise ValueError("the study kept no paths to confirm")
+    scenario = collected.scenario
+    return tuple(
+        confirm_design(scenario, paths, collected.books[1.0], collected.draws, (rung, 1.0), count)
+        for rung in scenario.study.ladder
+    )
+
+
 def run_study(
-    scenario: Scenario, *, engine: EngineName = "exact", runs: int | None = None, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    engine: EngineName = "exact",
+    runs: int | None = None,
+    progress: Progress | None = None,
+    sensitivity: bool = True,
+    confirm: int = 0,
+    workers: int = 1,
 ) -> StudyResult:
-    """Play and summarise a scenario's whole study."""
-    return build_study(collect_runs(scenario, engine=engine, runs=runs, progress=progress))
+    """Play and summarise a scenario's whole study.
+
+    ``sensitivity``: also play the tornado (:func:`run_sensitivity`, vector engine) when the vector
+    engine models the scenario; a scenario it does not model gets no tornado and says so in
+    ``StudyResult.sensitivity_skipped``. ``confirm``: on the vector engine, replay that many paths
+    of each rung on the exact engine (:func:`confirm_study`); 0 for none. ``workers``: processes
+    for a vector study's designs and the tornado's variants (the results do not depend on it).
+
+    Raises
+    ------
+    InvalidParameter
+        ``confirm`` is negative, above the runs, or asked of an exact study (nothing to confirm).
+    """
+    n_paths = scenario.runs if runs is None else runs
+    if confirm and (engine != "vector" or not 0 < confirm <= n_paths):
+        raise InvalidParameter("confirm", confirm, f"0, or 1 to {n_paths} paths of a vector-engine study")
+    collected = collect_runs(scenario, engine=engine, runs=runs, progress=progress, workers=workers)
+    study = build_study(collected)
+    if confirm:
+        study = replace(study, confirmation=confirm_study(collected, confirm))
+    if not sensitivity:
+        return study
+    tornado = _sensitivity(collected, runs, workers)
+    if tornado is None:
+        reason = "the vector engine does not model this scenario (ringfence.lab.vector.check_vector_support)"
+        return replace(study, sensitivity_skipped=(("all inputs", reason),))
+    return replace(
+        study,
+        sensitivity_base=tornado.base,
+        sensitivity=tornado.bars,
+        sensitivity_skipped=tuple((item.parameter, item.reason) for item in tornado.skipped),
+    )

@@ -13,6 +13,7 @@ it beside every table and plot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -25,6 +26,7 @@ from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 
 __all__ = [
     "STUDY_SECTIONS",
+    "Confirmation",
     "ContainmentRow",
     "FrontierPoint",
     "KeeperSweepPoint",
@@ -112,6 +114,40 @@ class SensitivityBar:
 
 
 @dataclass(frozen=True, slots=True)
+class Confirmation:
+    """One design's sample replayed on the exact engine (:func:`ringfence.lab.confirm.confirm_design`).
+
+    Attributes
+    ----------
+    isolation, margin_scale:
+        The design.
+    paths:
+        How many paths were replayed (the first ``paths`` of the study).
+    agreeing:
+        Paths on which the engines agree within the tolerances.
+    excused:
+        Paths that parted inside the decision band (a legitimate rounding tie).
+    problems:
+        What disagrees outside the tolerances, one line each (empty when the engines agree).
+    largest_gap_usd:
+        The largest bad-debt, drawdown or contagion gap over the compared (not excused) paths.
+    """
+
+    isolation: IsolationLevel
+    margin_scale: float
+    paths: int
+    agreeing: int
+    excused: int
+    problems: tuple[str, ...]
+    largest_gap_usd: float
+
+    @property
+    def agrees(self) -> bool:
+        """Whether nothing disagrees outside the tolerances."""
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
 class SectionEngines:
     """Which engine produced each section of a study."""
 
@@ -152,6 +188,12 @@ class StudyResult:
     sensitivity_base, sensitivity:
         The tornado: the figure at the scenario's own inputs, and one bar per input moved
         (empty when the study ran no sensitivity).
+    sensitivity_skipped:
+        ``(input, reason)`` for each input with no bar (the scenario lacks it, or the vector
+        engine does not model the scenario: then ``("all inputs", reason)``).
+    confirmation:
+        A vector study's sample of runs replayed on the exact engine, one row per rung (empty when
+        none was asked for).
     assumptions:
         Each calibrated or chosen value of the scenario with its source.
     containment:
@@ -173,6 +215,8 @@ class StudyResult:
     sensitivity: tuple[SensitivityBar, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     containment: tuple[ContainmentRow, ...] = ()
+    sensitivity_skipped: tuple[tuple[str, str], ...] = ()
+    confirmation: tuple[Confirmation, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -188,8 +232,14 @@ class StudyResult:
         return engine
 
     def base_summary(self) -> Summary:
-        """Return the summary of the base runs."""
-        return summarise(self.base)
+        """Return the summary of the base runs (computed once per tuple of runs: the bootstrap is not free)."""
+        return _summary_of(self.base)
+
+
+@functools.lru_cache(maxsize=16)
+def _summary_of(runs: tuple[RunResult, ...]) -> Summary:
+    """Summarise ``runs``, remembered by the identity of its runs (``RunResult`` compares by identity)."""
+    return summarise(runs)
 
 
 def ladder_row(isolation: IsolationLevel, margin_scale: float, runs: Sequence[RunResult]) -> LadderRow:

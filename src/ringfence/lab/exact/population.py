@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ringfence.lab._checks import check_count
 from ringfence.lab.scenario import Scenario
 
 __all__ = ["Draws", "TraderBook", "draw_population", "draw_uniforms"]
@@ -51,16 +52,22 @@ class Draws:
     top_up: FloatArray
 
 
-def draw_population(scenario: Scenario, margin_scale: float = 1.0) -> TraderBook:
+def draw_population(scenario: Scenario, margin_scale: float = 1.0, run: int | None = None) -> TraderBook:
     """Draw the traders from ``default_rng([seed, 1])`` in the documented order.
 
     Markets, collateral, then per position direction and leverage. The leverage cap ``0.95 / IM``
     depends on ``margin_scale``, so a sweep changes position sizes but never the draws.
+
+    ``run`` set: the population of that run alone, from ``default_rng([seed, 1, run])`` (a replay
+    of a fixed price path draws one population per run; random paths share one population).
     """
     population, venue = scenario.population, scenario.venue
     if population is None or venue is None:
         raise ValueError("a stress run needs [population] and [venue] sections")
-    rng = np.random.default_rng([scenario.seed, POPULATION_STREAM])
+    if run is not None:
+        check_count("run", run, minimum=0)
+    stream = [scenario.seed, POPULATION_STREAM] if run is None else [scenario.seed, POPULATION_STREAM, run]
+    rng = np.random.default_rng(stream)
     n_markets, k = len(venue.markets), population.markets_per_trader
     n = population.traders
     markets = np.stack([rng.permutation(n_markets)[:k] for _ in range(n)])

@@ -197,7 +197,9 @@ def _from_zero(axis: Axes, values: Sequence[float] | NDArray[np.float64], which:
 
 
 def _legend_above(axis: Axes, columns: int) -> None:
-    """Put the legend in a row above the axes, where it hides no data."""
+    """Put the legend in a row above the axes, where it hides no data (none when nothing is labelled)."""
+    if not axis.get_legend_handles_labels()[0]:
+        return
     axis.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=max(1, min(columns, 6)), borderaxespad=0.0)
 
 
@@ -316,7 +318,7 @@ def _tail_lines(axis: Axes, summary: Summary) -> None:
     ):
         value = float(getattr(summary, field))
         estimate = summary.intervals.get(field)
-        if estimate is not None and estimate.value is None:
+        if estimate is not None and estimate.value is None and percent is not None:
             continue  # the runs cannot support it: the caption and the cards say how many runs it needs
         if estimate is None and percent is not None and order_rank(percent, summary.runs) == summary.runs < 20:
             continue  # with so few runs the "percentile" is only the largest loss, already a dot

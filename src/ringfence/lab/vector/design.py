@@ -14,7 +14,7 @@ once reshaped to ``(units, S)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,7 +24,7 @@ from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario, market_impact
 from ringfence.lab.vector.kernels import impact_decay as decay_per_step
 
-__all__ = ["SHARED_POOL", "Design", "Rules", "build_design", "build_rules"]
+__all__ = ["SHARED_POOL", "Design", "Rules", "build_design", "build_rules", "with_population"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -182,7 +182,7 @@ def build_design(scenario: Scenario, book: TraderBook, isolation: IsolationLevel
     monolithic = isolation == "monolithic"
     traders = np.arange(book.traders, dtype=np.int64)
     notional = np.asarray(book.position_notional_usd, dtype=np.float64)
-    return Design(
+    design = Design(
         isolation=isolation,
         markets=tuple(f"{asset}-PERP" for asset in assets),
         assets=assets,
@@ -200,9 +200,26 @@ def build_design(scenario: Scenario, book: TraderBook, isolation: IsolationLevel
         pool_penalty=pool_penalty,
         slots=notional.shape[0] // book.traders if monolithic else 1,
         unit_trader=traders if monolithic else np.asarray(book.position_trader, dtype=np.int64),
-        unit_collateral=np.asarray(book.collateral_usd if monolithic else book.position_collateral_usd, np.float64),
+        unit_collateral=np.zeros(0),
         position_market=np.asarray(book.position_market, dtype=np.int64),
         position_trader=np.asarray(book.position_trader, dtype=np.int64),
+        position_notional=np.zeros(0),
+        position_long=np.zeros(0, dtype=np.bool_),
+    )
+    return with_population(design, book)
+
+
+def with_population(design: Design, book: TraderBook) -> Design:
+    """Return ``design`` with ``book``'s sizes, directions and collateral (same traders, markets and units).
+
+    A replay of a fixed path plays one population per path: the layout (units, slots, markets of
+    every position) is shared, the amounts are each path's (:func:`ringfence.lab.vector.run_vector`).
+    """
+    notional = np.asarray(book.position_notional_usd, dtype=np.float64)
+    collateral = book.collateral_usd if design.isolation == "monolithic" else book.position_collateral_usd
+    return replace(
+        design,
+        unit_collateral=np.asarray(collateral, np.float64),
         position_notional=np.abs(notional),
         position_long=notional > 0.0,
     )

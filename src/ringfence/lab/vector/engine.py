@@ -29,11 +29,11 @@ from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector.attribution import allocate_latent, attribute_marks, latent_bad_debt, lp_contagion
-from ringfence.lab.vector.design import Design, build_design, build_rules
+from ringfence.lab.vector.design import Design, Rules, build_design, build_rules, with_population
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
-from ringfence.lab.vector.opening import open_positions
+from ringfence.lab.vector.opening import Opening, open_positions
 from ringfence.lab.vector.settle import party_pnl, settle_closes
 from ringfence.lab.vector.state import Book, Records, Static, initial_book, one_hot
 from ringfence.lab.vector.support import check_vector_support
@@ -137,20 +137,66 @@ def _uniforms(run: _Run, step: int, top_up: bool) -> FloatArray:
     return np.asarray(run.top_up_draws[step] if top_up else run.keeper_draws[step])
 
 
+def _per_path(books: Sequence[TraderBook], n_paths: int) -> TraderBook:
+    """Stack one population per path into a book whose amounts have a first axis of paths.
+
+    The populations must share their layout (every position's trader and market): true of a
+    replay's draws whenever every trader trades every market (one market, or ``markets_per_trader``
+    equal to the number of markets).
+    """
+    if len(books) != n_paths:
+        raise InvalidParameter("traders", f"{len(books)} books", f"one TraderBook, or one per path ({n_paths})")
+    first = books[0]
+    for index, book in enumerate(books):
+        if not (
+            np.array_equal(book.position_trader, first.position_trader)
+            and np.array_equal(book.position_market, first.position_market)
+        ):
+            raise InvalidParameter(
+                f"traders[{index}]", "another layout", "the positions' traders and markets of traders[0]"
+            )
+    return TraderBook(
+        collateral_usd=np.stack([book.collateral_usd for book in books]),
+        reserve_usd=np.stack([book.reserve_usd for book in books]),
+        position_trader=first.position_trader,
+        position_market=first.position_market,
+        position_notional_usd=np.stack([book.position_notional_usd for book in books]),
+        position_collateral_usd=np.stack([book.position_collateral_usd for book in books]),
+    )
+
+
+def _open(design: Design, rules: Rules, books: Sequence[TraderBook], prices: FloatArray) -> Opening:
+    """Open every path's population at the initial prices; stack the openings (a first axis of paths)."""
+    openings = [open_positions(with_population(design, book), rules, prices) for book in books]
+    return Opening(
+        size=np.stack([opening.size for opening in openings]),
+        basis=np.stack([opening.basis for opening in openings]),
+        margin=np.stack([opening.margin for opening in openings]),
+        vault=np.stack([opening.vault for opening in openings]),
+        opened=np.stack([opening.opened for opening in openings]),
+        fee=np.stack([opening.fee for opening in openings]),
+    )
+
+
 def _start(
     scenario: Scenario,
     paths: ScenarioPaths,
-    traders: TraderBook,
+    traders: TraderBook | Sequence[TraderBook],
     draws: Sequence[Draws],
     design_key: tuple[IsolationLevel, float],
 ) -> _Run:
     rules = build_rules(scenario)
-    design = build_design(scenario, traders, *design_key)
     n_paths, steps = paths.market.shape[1], scenario.horizon.steps
+    books = [traders] if isinstance(traders, TraderBook) else list(traders)
+    design = build_design(scenario, books[0], *design_key)
     checked = _check_draws(draws, design, n_paths, steps)
     rows = _asset_rows(design, paths)
     exogenous, exogenous_oracle = paths.market[rows], paths.oracle[rows]
-    opening = open_positions(design, rules, exogenous_oracle[:, 0, 0])
+    if isinstance(traders, TraderBook):
+        opening = open_positions(design, rules, exogenous_oracle[:, 0, 0])
+    else:
+        traders = _per_path(books, n_paths)
+        opening = _open(design, rules, books, exogenous_oracle[:, 0, 0])
     book = initial_book(design, rules, traders, opening, n_paths)
     shape = (len(design.pools), n_paths, steps + 1)
     k = scenario.population.markets_per_trader if scenario.population is not None else 1
@@ -369,7 +415,7 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
 def run_vector(
     scenario: Scenario,
     paths: ScenarioPaths,
-    traders: TraderBook,
+    traders: TraderBook | Sequence[TraderBook],
     draws: Sequence[Draws],
     isolation: IsolationLevel,
     margin_scale: float,
@@ -390,7 +436,9 @@ def run_vector(
         Its sampled prices (:func:`ringfence.lab.sample.sample_paths`); path ``p`` plays
         ``paths.market[:, p]``.
     traders:
-        The population at this margin scale (:func:`ringfence.lab.exact.population.draw_population`).
+        The population at this margin scale (:func:`ringfence.lab.exact.population.draw_population`),
+        or one population per path (a replay of a fixed path), all with the same layout: the same
+        trader and market for every position (each path's sizes, directions and collateral).
     draws:
         One :class:`~ringfence.lab.exact.population.Draws` per path, at least as many as ``paths``
         has (:func:`ringfence.lab.exact.population.draw_uniforms`).
@@ -404,7 +452,8 @@ def run_vector(
     ScenarioError
         Naming every key the vector engine does not support (:func:`~.support.check_vector_support`).
     InvalidParameter
-        If ``draws`` do not fit the scenario and the paths.
+        If ``draws`` do not fit the scenario and the paths, or per-path populations differ in layout
+        or number.
     """
     check_vector_support(scenario, isolation, margin_scale)
     run = _start(scenario, paths, traders, draws, (isolation, margin_scale))

@@ -168,11 +168,14 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
     """Return the book at time 0 on every path (LP shares = LP capital: the first deposits mint 1:1).
 
     Positions open at the oracle, so every PnL is 0 and each pool's NAV (the first peak) is its vault.
+    With one population per path, ``opening``'s arrays and ``traders``' collateral and reserve have
+    a first axis of paths.
     """
     n_pools = len(design.pools)
 
     def tile(row: FloatArray) -> FloatArray:
-        return np.tile(np.asarray(row, dtype=np.float64), (n_paths, 1))
+        array = np.asarray(row, dtype=np.float64)
+        return array.copy() if array.ndim == 2 else np.tile(array, (n_paths, 1))  # 2-D: one row per path
 
     zeros = np.zeros((n_paths, n_pools))
     by_market = one_hot(design.position_market, len(design.markets))
@@ -201,7 +204,7 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         bad_debt=zeros.copy(),
         lp_loss=zeros.copy(),
         market_flow=tile(opening.fee @ by_market),
-        collateral=np.full(n_paths, float(traders.collateral_usd.sum())),
+        collateral=np.broadcast_to(np.asarray(traders.collateral_usd).sum(axis=-1), (n_paths,)).astype(np.float64),
         execution_cost=zeros.copy(),
         keeper_rewards=np.zeros(n_paths),
         protocol_rewards=np.zeros(n_paths),
