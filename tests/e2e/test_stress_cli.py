@@ -19,6 +19,9 @@ def test_stress_writes_the_report_the_results_and_the_tables(tmp_path: Path) -> 
     )
 
     assert result.exit_code == 0, result.output
+    # the default engine is auto: mango-isolated has an attacker, which only the exact engine plays
+    assert "exact engine: the vector engine does not model this scenario" in result.output
+    assert json.loads((tmp_path / "results.json").read_text())["engines"]["base"] == "exact"
     assert {path.name for path in tmp_path.iterdir()} >= {
         "report.html",
         "results.json",

@@ -308,3 +308,28 @@ def test_one_run_summarises_without_warnings() -> None:
     equal = summarise([make_run(path_index=k, bad_debt=(30.0, 12.0)) for k in range(3)])
     mean = equal.intervals["bad_debt_mean_usd"]
     assert (mean.value, mean.low, mean.high) == (42.0, 42.0, 42.0)
+
+
+def test_the_unserved_share_pools_the_liquidations_asked_for_over_runs() -> None:
+    # Run 0: 3 liquidations and 1 unit no keeper took; run 1: 1 and 3; run 2 asked for nothing.
+    # Share = (1 + 3) / ((3 + 1) + (1 + 3)) = 4 / 8, by hand; the interval resamples the 2 runs that asked.
+    row = (1, 0, 0, 0, 1000.0, 0.0, 0.0, 0.0, False)
+    runs = [
+        replace(make_run(path_index=0, records=[row] * 3), unserved_liquidations=1, gas_usd=6.0),
+        replace(make_run(path_index=1, records=[row]), unserved_liquidations=3, gas_usd=2.0),
+        make_run(path_index=2),
+    ]
+    summary = summarise(runs)
+    assert summary.unserved_share == 0.5
+    assert summary.gas_mean_usd == pytest.approx(8.0 / 3)
+    interval = summary.intervals["unserved_share"]
+    assert interval.value == 0.5
+    assert interval.low is not None and interval.high is not None
+    # per-run shares are 1/4 and 3/4: every resample's pooled share lies between them
+    assert 0.25 <= interval.low <= 0.5 <= interval.high <= 0.75
+
+
+def test_no_unserved_share_when_no_liquidation_was_asked_for() -> None:
+    summary = summarise([make_run(path_index=0), make_run(path_index=1)])
+    assert summary.unserved_share is None
+    assert summary.intervals["unserved_share"].value is None

@@ -212,7 +212,7 @@ def test_confirm_is_refused_when_it_cannot_be_done(tmp_path: Path) -> None:
     with pytest.raises(InvalidParameter, match="confirm"):
         run_study(scenario, engine="vector", runs=2, confirm=3)
     black_thursday = Path(__file__).resolve().parents[2] / "scenarios" / "black-thursday.toml"
-    arguments = ["stress", str(black_thursday), "--confirm", "2", "--out", str(tmp_path / "o")]
+    arguments = ["stress", str(black_thursday), "--engine", "exact", "--confirm", "2", "--out", str(tmp_path / "o")]
     result = CliRunner().invoke(app, arguments, env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "add --engine vector" in result.output
     assert not (tmp_path / "o").exists()

@@ -205,18 +205,17 @@ def test_a_shortfall_the_market_s_own_losses_cover_is_bad_debt_but_not_contagion
     assert isolated.lp_loss_usd[market] == pytest.approx(500.0)
 
 
-def test_contagion_is_the_profit_a_shared_vault_pays_out_of_other_markets_lps() -> None:
+def test_a_rally_a_shared_vault_pays_without_a_default_is_risk_sharing_not_contagion() -> None:
     # The same long in a rally 100 -> 130: +1500 unrealised at the end, owed by the vault. In the
-    # shared pool ETH's LP holds 1/4 of the shares, BTC's 3/4; the LP whose home is the other market
-    # bears its share of 1500 (3/4 or 1/4). Isolated pools: the market's own LP bears all of it.
+    # shared pool the LP whose home is the other market bears its share of 1500 (3/4 or 1/4), but no
+    # market defaulted, so none of it is contagion: it shows in the vault's P&L by market.
     scenario = stress_scenario(**TWO_MARKETS)
     market = int(stress_inputs(scenario, 1)[0].position_market[0])
-    others = 0.75 if market == 0 else 0.25
     prices = [[100.0, 110.0, 120.0, 130.0, 130.0]] * 2
     shared = run_one(scenario, prices, "subaccounts")
     assert shared.liquidations.size == 0
     assert shared.vault_pnl_by_market_usd[market] == pytest.approx(-1500.0)
-    assert shared.contagion_usd == pytest.approx(1500.0 * others)
+    assert shared.contagion_usd == 0.0
     isolated = run_one(scenario, prices, "isolated_pools")
     assert isolated.contagion_usd == 0.0
     assert isolated.vault_pnl_by_market_usd[market] == pytest.approx(-1500.0)

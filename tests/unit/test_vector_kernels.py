@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ringfence.lab.vector.attribution import allocate_latent, attribute_marks, latent_bad_debt, lp_contagion
+from ringfence.lab.vector.attribution import (
+    allocate_latent,
+    attribute_marks,
+    defaulted_markets,
+    latent_bad_debt,
+    lp_contagion,
+)
 from ringfence.lab.vector.kernels import (
     BANKRUPT,
     BANKRUPT_AFTER_CLOSE,
@@ -344,14 +350,22 @@ def test_lp_contagion_of_the_documented_worked_example() -> None:
     # Markets and LPs in order BTC, ETH, MNGO, one shared pool; fractions 0.6, 0.3, 0.1; marks -50, +150, -2200.
     lp_pnl = np.zeros((3, 3))
     attribute_marks(lp_pnl, np.array([0.6, 0.3, 0.1]), np.array([-50.0, 150.0, -2200.0]), np.ones((3, 3), bool))
-    # BTC: 0.6 (150 - 2200) = -1230; ETH: 0.3 (-50 - 2200) = -675; MNGO: 0.1 (-50 + 150) = +10 -> 0
-    assert lp_contagion(lp_pnl, np.eye(3, dtype=np.bool_)) == pytest.approx(1905.0)
+    # Only MNGO defaulted (bad debt 5000 > $1; BTC's 0.5 is below the materiality): only MNGO's mark counts.
+    # BTC LP: 0.6 (-2200) = -1320; ETH LP: 0.3 (-2200) = -660; MNGO LP: its home -> 0. Contagion 1980.
+    defaulted = defaulted_markets(np.array([0.5, 0.0, 5000.0]))
+    assert defaulted.tolist() == [False, False, True]
+    assert lp_contagion(lp_pnl, np.eye(3, dtype=np.bool_), defaulted) == pytest.approx(1980.0)
+    # Had every market defaulted: BTC 0.6 (150 - 2200) = -1230; ETH 0.3 (-50 - 2200) = -675;
+    # MNGO 0.1 (-50 + 150) = +10 -> 0. Contagion 1905.
+    assert lp_contagion(lp_pnl, np.eye(3, dtype=np.bool_), np.ones(3, dtype=np.bool_)) == pytest.approx(1905.0)
+    # No default: a shared vault's LPs sharing each other's trading P&L is not contagion.
+    assert lp_contagion(lp_pnl, np.eye(3, dtype=np.bool_), np.zeros(3, dtype=np.bool_)) == 0.0
 
 
 def test_lp_contagion_is_zero_when_every_lp_shares_only_its_own_market() -> None:
     lp_pnl = np.zeros((2, 2))
     attribute_marks(lp_pnl, np.array([1.0, 1.0]), np.array([-500.0, -70.0]), np.eye(2, dtype=np.bool_))
-    assert lp_contagion(lp_pnl, np.eye(2, dtype=np.bool_)) == 0.0
+    assert lp_contagion(lp_pnl, np.eye(2, dtype=np.bool_), np.ones(2, dtype=np.bool_)) == 0.0
     assert lp_pnl.tolist() == [[-500.0, 0.0], [0.0, -70.0]]
 
 

@@ -65,6 +65,32 @@ def _with_overrides(scenario: Scenario, file: Path, seed: int | None, prices: Pa
     return validate_scenario(data, file.parent, file)
 
 
+EngineChoice = Literal["auto", "exact", "vector"]
+DEFAULT_CONFIRM_PATHS = 2
+"""Paths of each rung a vector study replays on the exact engine unless ``--confirm`` says otherwise."""
+
+
+def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -> Literal["exact", "vector"]:
+    """Return the engine to play: ``vector`` checked against every design, ``auto`` resolved.
+
+    Raises
+    ------
+    ScenarioError
+        ``vector`` was asked for and it does not model a feature of the scenario (named).
+    """
+    if engine == "exact":
+        return "exact"
+    try:
+        for design in designs_of(scenario):
+            check_vector_support(scenario, design.isolation, design.margin_scale)
+    except ScenarioError as error:
+        if engine == "vector":
+            raise
+        console.print(f"exact engine: the vector engine does not model this scenario ({error})")
+        return "exact"
+    return "vector"
+
+
 def stress_command(
     console: Console,
     scenario_file: Path | None,
@@ -72,33 +98,41 @@ def stress_command(
     seed: int | None,
     out: Path,
     prices: Path | None,
-    engine: Literal["exact", "vector"],
+    engine: EngineChoice,
     sensitivity: bool = True,
-    confirm: int = 0,
+    confirm: int | None = None,
     workers: int = 1,
 ) -> None:
-    """Load, validate, run and report; every input problem is reported before any run starts."""
+    """Load, validate, run and report; every input problem is reported before any run starts.
+
+    ``engine="auto"`` plays the vector engine when it models every design of the scenario, else
+    the exact engine (saying why). ``confirm=None`` replays :data:`DEFAULT_CONFIRM_PATHS` paths of
+    each rung on the exact engine after a vector study (fewer only when the study plays fewer).
+    """
     file = DEFAULT_SCENARIO if scenario_file is None else scenario_file
-    if confirm and engine != "vector":
+    if confirm and engine == "exact":
         raise typer.BadParameter("confirms a vector-engine study: add --engine vector", param_hint="--confirm")
     try:
         scenario = _with_overrides(load_scenario(file), file, seed, prices)
         check_study_inputs(scenario)
-        if engine == "vector":
-            for design in designs_of(scenario):
-                check_vector_support(scenario, design.isolation, design.margin_scale)
+        chosen = _choose_engine(console, scenario, engine)
     except ScenarioError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    planned = scenario.runs if runs is None else runs
+    if confirm is None:
+        confirm = min(DEFAULT_CONFIRM_PATHS, planned) if chosen == "vector" else 0
+    if confirm and chosen != "vector":
+        raise typer.BadParameter("confirms a vector-engine study: add --engine vector", param_hint="--confirm")
     console.print(f"[bold]{scenario.name}[/bold] — {scenario.description}")
     started = time.perf_counter()
-    progress = _RichProgress(console, f"{engine} engine")
-    planned = scenario.runs if runs is None else runs
+    engine_name: Literal["exact", "vector"] = chosen
+    progress = _RichProgress(console, f"{engine_name} engine")
     if confirm > planned:
         raise typer.BadParameter(f"{confirm} paths: the study plays {planned}", param_hint="--confirm")
     study = run_study(
         scenario,
-        engine=engine,
+        engine=engine_name,
         runs=runs,
         progress=progress,
         sensitivity=sensitivity,
@@ -146,18 +180,25 @@ def register(app: typer.Typer, console: Console) -> None:
         prices: Annotated[
             Path | None, typer.Option(help="CSV to replay instead of the scenario's historical price file.")
         ] = None,
-        engine: Annotated[str, typer.Option(help="exact (integer engine) or vector (arrays).")] = "exact",
+        engine: Annotated[
+            str,
+            typer.Option(help="auto (vector where it models the scenario, else exact), exact (integers) or vector."),
+        ] = "auto",
         sensitivity: Annotated[
             bool, typer.Option(help="Play the tornado (each input moved down and up, vector engine).")
         ] = True,
         confirm: Annotated[
-            int, typer.Option(min=0, help="Replay this many paths of each rung on the exact engine (vector only).")
-        ] = 0,
+            int | None,
+            typer.Option(
+                min=0,
+                help="Paths of each rung replayed on the exact engine after a vector study (default 2, 0 for none).",
+            ),
+        ] = None,
         workers: Annotated[
             int, typer.Option(min=1, help="Processes for the vector engine's designs and the tornado (same results).")
         ] = 1,
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
-        if engine not in ("exact", "vector"):
-            raise typer.BadParameter(f"{engine!r}: choose exact or vector", param_hint="--engine")
+        if engine not in ("auto", "exact", "vector"):
+            raise typer.BadParameter(f"{engine!r}: choose auto, exact or vector", param_hint="--engine")
         stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm, workers)  # type: ignore[arg-type]

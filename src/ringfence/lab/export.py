@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.metrics import Summary
-from ringfence.lab.results import RunResult
+from ringfence.lab.results import PARTIES, RunResult
 from ringfence.lab.study import STUDY_SECTIONS, StudyResult
 
 __all__ = [
@@ -110,6 +110,10 @@ def run_table(runs: Sequence[RunResult]) -> dict[str, list[Any]]:
         "latent_bad_debt_usd": [run.latent_per_pool_usd.tolist() for run in runs],
         "protocol_loss_usd": [run.protocol_loss_usd for run in runs],
         "vault_pnl_by_market_usd": [run.vault_pnl_by_market_usd.tolist() for run in runs],
+        "execution_cost_usd": [run.execution_cost_usd.tolist() for run in runs],
+        "gas_usd": [run.gas_usd for run in runs],
+        "unserved_liquidations": [run.unserved_liquidations for run in runs],
+        **{f"party_pnl_{party}_usd": [float(run.party_pnl_usd.get(party, 0.0)) for run in runs] for party in PARTIES},
     }
 
 

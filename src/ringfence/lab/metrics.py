@@ -186,6 +186,11 @@ class Summary:
     """One :class:`PoolSummary` per pool, in pool order."""
     latent_bad_debt_mean_usd: float = 0.0
     """Mean across runs of the latent bad debt (summed over pools; part of protocol loss)."""
+    unserved_share: float | None = None
+    """Of the liquidations the keepers were asked for, the share no keeper took for lack of profit:
+    ``Σ unserved / Σ (unserved + liquidations)`` over runs (``None`` when nothing was asked for)."""
+    gas_mean_usd: float = 0.0
+    """Mean across runs of the gas paid for liquidation transactions (keepers' and the protocol's)."""
 
 
 def order_rank(percent: float, count: int) -> int:
@@ -257,6 +262,8 @@ INTERVAL_FIELDS: tuple[str, ...] = (
     "capital_efficiency_mean",
     "attacker_profit_mean_usd",
     "latent_bad_debt_mean_usd",
+    "unserved_share",
+    "gas_mean_usd",
 )
 """The :class:`Summary` fields that have an :class:`Estimate` in ``Summary.intervals``."""
 DESCRIPTIVE_FIELDS: tuple[str, ...] = (
@@ -338,6 +345,7 @@ def _intervals(runs: Sequence[RunResult], columns: Mapping[str, FloatArray], mat
     intervals["lar95_usd"] = quantile_estimate(columns["liquidation_volume_mean_usd"], 0.95)
     intervals["contagion_share"] = proportion_estimate(material, len(runs))
     intervals["delay_mean_seconds"] = _delay_estimate(runs)
+    intervals["unserved_share"] = _unserved_estimate(runs)
     return {name: intervals[name] for name in INTERVAL_FIELDS}
 
 
@@ -353,7 +361,28 @@ _MEAN_COLUMNS = (
     "capital_efficiency_mean",
     "attacker_profit_mean_usd",
     "latent_bad_debt_mean_usd",
+    "gas_mean_usd",
 )
+
+
+def _unserved_counts(runs: Sequence[RunResult]) -> tuple[FloatArray, FloatArray]:
+    """Return per run the liquidations no keeper took and those asked for (taken + not taken)."""
+    unserved = np.array([run.unserved_liquidations for run in runs], dtype=np.float64)
+    asked = unserved + np.array([run.liquidations.size for run in runs], dtype=np.float64)
+    return unserved, asked
+
+
+def _unserved_share(runs: Sequence[RunResult]) -> float | None:
+    unserved, asked = _unserved_counts(runs)
+    return None if asked.sum() == 0 else float(unserved.sum() / asked.sum())
+
+
+def _unserved_estimate(runs: Sequence[RunResult]) -> Estimate:
+    """Return the unserved share with a bootstrap over the runs that asked for a liquidation (events cluster by run)."""
+    unserved, asked = _unserved_counts(runs)
+    if not (asked > 0).any():
+        return Estimate(None, None, None, "no run asked for a liquidation", len(runs))
+    return replace(ratio_estimate(unserved[asked > 0], asked[asked > 0]), runs=len(runs))
 
 
 def _columns(runs: Sequence[RunResult]) -> dict[str, FloatArray]:
@@ -370,6 +399,7 @@ def _columns(runs: Sequence[RunResult]) -> dict[str, FloatArray]:
         "capital_efficiency_mean": np.array([run.capital_efficiency for run in runs], dtype=np.float64),
         "attacker_profit_mean_usd": np.array([run.attacker_profit_usd for run in runs], dtype=np.float64),
         "latent_bad_debt_mean_usd": np.array([float(run.latent_per_pool_usd.sum()) for run in runs]),
+        "gas_mean_usd": np.array([run.gas_usd for run in runs], dtype=np.float64),
     }
 
 
@@ -433,4 +463,6 @@ def summarise(runs: Sequence[RunResult], *, intervals: bool = True) -> Summary:
         intervals=_intervals(runs, columns, material) if intervals else {},
         per_pool=_per_pool(runs, pools) if intervals else (),
         latent_bad_debt_mean_usd=float(columns["latent_bad_debt_mean_usd"].mean()),
+        unserved_share=_unserved_share(runs),
+        gas_mean_usd=float(columns["gas_mean_usd"].mean()),
     )

@@ -27,7 +27,7 @@ from ringfence.core.pool.events import (
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.state import LedgerState
 from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE_DECIMALS, QUOTE_UNIT
-from ringfence.lab.vector.attribution import attribute_marks, lp_contagion
+from ringfence.lab.vector.attribution import attribute_marks, defaulted_markets, lp_contagion
 
 __all__ = ["Ledger", "LiquidationOutcome", "Tally", "VaultMarks"]
 
@@ -195,6 +195,6 @@ class VaultMarks:
         attribute_marks(self.lp_pnl, self.fraction, -latent_by_market_usd, self.same_pool)
         self.last = self.last - latent_by_market_usd
 
-    def contagion_usd(self) -> float:
-        """Return the LPs' net losses from markets other than their home (:func:`lp_contagion`)."""
-        return float(lp_contagion(self.lp_pnl, self.home))
+    def contagion_usd(self, bad_debt_by_market_usd: FloatArray) -> float:
+        """Return the LPs' net losses from defaulted markets other than their home (:func:`lp_contagion`)."""
+        return float(lp_contagion(self.lp_pnl, self.home, defaulted_markets(bad_debt_by_market_usd)))

@@ -202,7 +202,8 @@ def run_exact(
         lp_nav_usd=run.nav,
         lp_loss_usd=_per_pool(tally.lp_loss_atoms, layout.pools),
         adl_loss_usd=_per_pool(tally.adl_loss_atoms, layout.pools),
-        contagion_usd=run.marks.contagion_usd() + tally.adl_contagion_atoms / QUOTE_UNIT,
+        contagion_usd=run.marks.contagion_usd(_bad_debt_by_market(liquidations, latent_by_market))
+        + tally.adl_contagion_atoms / QUOTE_UNIT,
         open_notional_usd=run.open_notional,
         collateral_usd=agents.collateral_deposited_usd,
         attacker_profit_usd=agents.attacker_profit_usd,
@@ -213,6 +214,14 @@ def run_exact(
         unserved_liquidations=agents.unserved_liquidations,
         party_pnl_usd=_parties(run),
     )
+
+
+def _bad_debt_by_market(liquidations: NDArray[np.void], latent_by_market: FloatArray) -> FloatArray:
+    """Return each market's bad debt over the run: its liquidations' shortfalls plus its latent bad debt."""
+    realised = np.bincount(
+        liquidations["market"], weights=liquidations["bad_debt_usd"], minlength=len(latent_by_market)
+    )
+    return np.asarray(realised + latent_by_market, dtype=np.float64)
 
 
 def _parties(run: _Run) -> dict[str, float]:

@@ -129,7 +129,16 @@ def _cards(summary: Summary, *, attacker: bool) -> str:
     liquidations = _card(
         "liquidations, mean", escape(count(summary.liquidation_count_mean)), f"max {summary.liquidation_count_max}"
     )
-    return f'<div class="cards">{body}{liquidations}</div>'
+    unserved = ""
+    if summary.unserved_share is not None:
+        unserved = _card(
+            "found no profitable keeper",
+            estimate_cell(
+                summary.unserved_share, summary.intervals.get("unserved_share"), "share", label_interval=True
+            ),
+            "of the liquidations asked for (bonus below gas)",
+        )
+    return f'<div class="cards">{body}{liquidations}{unserved}</div>'
 
 
 def _pools(summary: Summary) -> str:
@@ -219,8 +228,9 @@ def _ladder(study: StudyResult) -> str:
                 "ladder",
                 plots.svg(plots.ladder(study.ladder), "ladder"),
                 "Mean across runs of each loss measure (VaR95 is a percentile), rung by rung. Bad debt is what "
-                "defaulting accounts did not cover; contagion is the part of it borne by LPs and traders who held "
-                "nothing in the defaulting market. On the isolated rungs every LP's home is its pool's market, so "
+                "defaulting accounts did not cover; contagion is what LPs and traders who held nothing in a market "
+                "that defaulted lost to it, the profit a shared vault paid out there included. On the isolated "
+                "rungs every LP's home is its pool's market, so "
                 "contagion is zero by construction of the pools.",
             ),
         ]

@@ -85,7 +85,13 @@ def _ratio_digits(value: float, digits: int) -> str:
 
 
 Formatter = Callable[[float, int], str]
-_FORMATS: dict[str, Formatter] = {"usd": money, "ratio": _ratio_digits}
+
+
+def _share_digits(value: float, digits: int) -> str:
+    return f"{value:.{max(0, digits - 2)}%}"
+
+
+_FORMATS: dict[str, Formatter] = {"usd": money, "ratio": _ratio_digits, "share": _share_digits}
 
 
 class Html(str):

@@ -10,7 +10,10 @@ so the two count every loss the same way (``docs/stress-model.md``, "Metrics").
 - Each step's change of a mark is shared by the pool's LPs pro rata to their shares at the start
   of the step (:func:`attribute_marks`).
 - **LP contagion** of an LP is the net loss it bears from markets other than its home market
-  (:func:`lp_contagion`).
+  that *defaulted* in the run (:func:`lp_contagion`): a market defaulted when its bad debt,
+  realised or latent, exceeds :data:`DEFAULT_MATERIALITY_USD` (:func:`defaulted_markets`). What a
+  shared vault's LPs gain or lose to another market's traders in a run where that market did
+  not default is ordinary risk sharing; it shows in ``vault_pnl_by_market_usd``, not here.
 - **Latent bad debt** of a margin unit still open at the end is its negative equity at the final
   market price (:func:`latent_bad_debt`). The oracle marks count the unit's whole loss as owed to
   the vault; at the end the part it cannot pay is written off the marks of the markets it lost in
@@ -22,10 +25,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["allocate_latent", "attribute_marks", "latent_bad_debt", "lp_contagion"]
+__all__ = [
+    "DEFAULT_MATERIALITY_USD",
+    "allocate_latent",
+    "attribute_marks",
+    "defaulted_markets",
+    "latent_bad_debt",
+    "lp_contagion",
+]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+
+DEFAULT_MATERIALITY_USD = 1.0
+"""A market has defaulted in a run once its bad debt (realised and latent) exceeds $1: far above
+the engines' rounding (at most ~5 atoms, 5e-6 USD, per close) and float dust, so both engines
+flag the same markets except when a market's bad debt lies within their 1e-3 USD tolerance of $1."""
 
 
 def attribute_marks(lp_pnl: FloatArray, fraction: FloatArray, delta: FloatArray, same_pool: BoolArray) -> None:
@@ -48,8 +63,13 @@ def attribute_marks(lp_pnl: FloatArray, fraction: FloatArray, delta: FloatArray,
     lp_pnl += np.where(same_pool, fraction[..., :, None] * delta[..., None, :], 0.0)
 
 
-def lp_contagion(lp_pnl: FloatArray, home: BoolArray) -> FloatArray:
-    """Return the LPs' contagion: ``Σ_i max(0, −Σ_{m ≠ home(i)} lp_pnl[i, m])``, shape ``lp_pnl.shape[:-2]``.
+def defaulted_markets(bad_debt_by_market: FloatArray) -> BoolArray:
+    """Return which markets defaulted: bad debt (realised plus latent) above :data:`DEFAULT_MATERIALITY_USD`."""
+    return np.asarray(np.asarray(bad_debt_by_market) > DEFAULT_MATERIALITY_USD)
+
+
+def lp_contagion(lp_pnl: FloatArray, home: BoolArray, defaulted: BoolArray) -> FloatArray:
+    """Return the LPs' contagion: ``Σ_i max(0, −Σ_{m ≠ home(i), m defaulted} lp_pnl[i, m])``.
 
     Parameters
     ----------
@@ -57,8 +77,16 @@ def lp_contagion(lp_pnl: FloatArray, home: BoolArray) -> FloatArray:
         Shape ``(..., L, M)``: LP ``i``'s P&L from market ``m`` over the run (USD).
     home:
         Shape ``(L, M)``: market ``m`` is LP ``i``'s home market.
+    defaulted:
+        Shape ``(..., M)``: market ``m`` defaulted in the run (:func:`defaulted_markets`).
+
+    Returns
+    -------
+    FloatArray
+        Shape ``lp_pnl.shape[:-2]``.
     """
-    foreign = np.where(home, 0.0, lp_pnl).sum(axis=-1)
+    counted = ~home & np.asarray(defaulted)[..., None, :]
+    foreign = np.where(counted, lp_pnl, 0.0).sum(axis=-1)
     return np.asarray(np.maximum(-foreign, 0.0).sum(axis=-1), dtype=np.float64)
 
 

@@ -28,7 +28,13 @@ from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
-from ringfence.lab.vector.attribution import allocate_latent, attribute_marks, latent_bad_debt, lp_contagion
+from ringfence.lab.vector.attribution import (
+    allocate_latent,
+    attribute_marks,
+    defaulted_markets,
+    latent_bad_debt,
+    lp_contagion,
+)
 from ringfence.lab.vector.design import Design, Rules, build_design, build_rules, with_population
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
@@ -242,8 +248,8 @@ def _mark(run: _Run, oracle: FloatArray) -> None:
     marks.fraction = np.divide(book.lp_shares, pool_shares, out=np.zeros_like(pool_shares), where=pool_shares > 0)
 
 
-def _latent(run: _Run) -> FloatArray:
-    """Return each path's latent bad debt per pool ``(P, Q)`` and write it off the markets' marks.
+def _latent(run: _Run) -> tuple[FloatArray, FloatArray]:
+    """Return each path's latent bad debt per pool ``(P, Q)`` and per market ``(P, M)``; write it off the marks.
 
     Open units' negative equity at the final market price, split over their positions pro rata to
     their losses and taken off those markets' marks by the LPs' fractions now (:mod:`.attribution`).
@@ -258,7 +264,7 @@ def _latent(run: _Run) -> FloatArray:
     attribute_marks(marks.lp_pnl, marks.fraction, -by_market, marks.same_pool)
     marks.last = marks.last - by_market
     unit_pool = design.position_pool.reshape(-1, design.slots)[:, 0]
-    return np.asarray(latent @ one_hot(unit_pool, len(design.pools)))
+    return np.asarray(latent @ one_hot(unit_pool, len(design.pools))), np.asarray(by_market)
 
 
 def _position_prices(run: _Run, by_market: FloatArray) -> FloatArray:
@@ -376,8 +382,15 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
 def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_seconds: int) -> tuple[RunResult, ...]:
     design, book = run.static.design, run.book
     liquidations = run.records.by_path(book.paths)
-    latent = _latent(run)
-    contagion = lp_contagion(run.marks.lp_pnl, np.eye(len(design.markets), dtype=np.bool_))
+    latent, latent_by_market = _latent(run)
+    realised = np.stack(
+        [
+            np.bincount(rows["market"], weights=rows["bad_debt_usd"], minlength=len(design.markets))
+            for rows in liquidations
+        ]
+    )
+    defaulted = defaulted_markets(realised + latent_by_market)
+    contagion = lp_contagion(run.marks.lp_pnl, np.eye(len(design.markets), dtype=np.bool_), defaulted)
     parties = party_pnl(book, run.static, run.market_prices[:, :, -1])
     return tuple(
         RunResult(
