@@ -375,13 +375,13 @@ def build_study(collected: StudyRuns) -> StudyResult:
     study = scenario.study
     ladder = tuple(ladder_row(rung, 1.0, runs[DesignKey(rung, 1.0)]) for rung in study.ladder)
     frontier = tuple(
-        frontier_point(rung, scale, summarise(runs[DesignKey(rung, scale)], intervals=False))
+        frontier_point(rung, scale, summarise(runs[DesignKey(rung, scale)]))
         for rung in study.ladder
         for scale in sorted(study.margin_scales)
     )
     own = collected.own
     sweep = tuple(
-        keeper_sweep_point(latency, summarise(runs[DesignKey(own.isolation, 1.0, latency)], intervals=False))
+        keeper_sweep_point(latency, summarise(runs[DesignKey(own.isolation, 1.0, latency)]))
         for latency in sorted(study.keeper_latencies_seconds)
     )
     return StudyResult(

@@ -65,6 +65,10 @@ class FrontierPoint:
     capital_efficiency_mean: float
     contagion_mean_usd: float
     bad_debt_mean_usd: float
+    capital_efficiency: Estimate | None = None
+    """The three means with their 95% intervals (``None`` in a point built without them)."""
+    contagion: Estimate | None = None
+    bad_debt: Estimate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,9 @@ class KeeperSweepPoint:
     bad_debt_mean_usd: float
     var95_usd: float
     liquidation_delay_mean_seconds: float | None
+    bad_debt: Estimate | None = None
+    """Bad debt mean and VaR95 with their 95% intervals (``None`` in a point built without them)."""
+    var95: Estimate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +262,9 @@ def frontier_point(isolation: IsolationLevel, margin_scale: float, summary: Summ
         capital_efficiency_mean=summary.capital_efficiency_mean,
         contagion_mean_usd=summary.contagion_mean_usd,
         bad_debt_mean_usd=summary.bad_debt_mean_usd,
+        capital_efficiency=summary.intervals.get("capital_efficiency_mean"),
+        contagion=summary.intervals.get("contagion_mean_usd"),
+        bad_debt=summary.intervals.get("bad_debt_mean_usd"),
     )
 
 
@@ -277,6 +287,8 @@ def keeper_sweep_point(latency_seconds: int, summary: Summary) -> KeeperSweepPoi
         bad_debt_mean_usd=summary.bad_debt_mean_usd,
         var95_usd=summary.var95_usd,
         liquidation_delay_mean_seconds=summary.delay_mean_seconds,
+        bad_debt=summary.intervals.get("bad_debt_mean_usd"),
+        var95=summary.intervals.get("var95_usd"),
     )
 
 

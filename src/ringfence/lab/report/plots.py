@@ -404,6 +404,26 @@ def ladder(rows: Sequence[LadderRow]) -> Figure:
     return figure
 
 
+def _frontier_error_bars(axis: Axes, line: Sequence[FrontierPoint], colour: str) -> None:
+    """Draw each point's 95% intervals of capital efficiency (across) and contagion (up), where it has them."""
+    for point in line:
+        across, up = point.capital_efficiency, point.contagion
+        if across is None or up is None or None in (across.low, across.high, up.low, up.high):
+            continue
+        x, y = point.capital_efficiency_mean, point.contagion_mean_usd
+        axis.errorbar(
+            [x],
+            [y],
+            xerr=[[max(x - float(across.low or x), 0.0)], [max(float(across.high or x) - x, 0.0)]],
+            yerr=[[max(y - float(up.low or y), 0.0)], [max(float(up.high or y) - y, 0.0)]],
+            fmt="none",
+            ecolor=colour,
+            elinewidth=1.0,
+            capsize=3,
+            alpha=0.8,
+        )
+
+
 @_styled("frontier")
 def frontier(points: Sequence[FrontierPoint], title: str | None = None) -> Figure:
     """Draw capital efficiency against contagion, one line per rung, points labelled by margin scale.
@@ -433,6 +453,7 @@ def frontier(points: Sequence[FrontierPoint], title: str | None = None) -> Figur
             label=RUNG_LABELS[rung],
             clip_on=False,
         )
+        _frontier_error_bars(axis, line, colour)
         for point in line:
             axis.annotate(
                 f"×{point.margin_scale:g}",

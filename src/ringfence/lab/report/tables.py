@@ -373,9 +373,9 @@ def frontier_table(points: Sequence[FrontierPoint]) -> str:
         [
             RUNG_LABELS[point.isolation],
             f"{point.margin_scale:g}",
-            ratio(point.capital_efficiency_mean),
-            usd(point.contagion_mean_usd),
-            usd(point.bad_debt_mean_usd),
+            estimate_cell(point.capital_efficiency_mean, point.capital_efficiency, "ratio"),
+            estimate_cell(point.contagion_mean_usd, point.contagion),
+            estimate_cell(point.bad_debt_mean_usd, point.bad_debt),
         ]
         for point in points
     ]
@@ -387,8 +387,8 @@ def keeper_table(points: Sequence[KeeperSweepPoint]) -> str:
     rows = [
         [
             seconds(point.latency_seconds),
-            usd(point.bad_debt_mean_usd),
-            usd(point.var95_usd),
+            estimate_cell(point.bad_debt_mean_usd, point.bad_debt),
+            estimate_cell(point.var95_usd, point.var95),
             seconds(point.liquidation_delay_mean_seconds),
         ]
         for point in sorted(points, key=lambda point: point.latency_seconds)
