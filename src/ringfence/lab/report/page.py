@@ -353,9 +353,15 @@ would support it.</dd>
 Liquidations at Risk).</dd>
 <dt>Latent bad debt</dt><dd>Protocol loss is bad debt plus the latent bad debt of positions still open and
 underwater at the end of a run (their negative equity at the final market price).</dd>
-<dt>Contagion</dt><dd>Per LP, the net loss it bears from markets other than its home market (the vault's P&amp;L
-attributed per market: fees, traders' realised and unrealised PnL, shortfall), summed over LPs; plus profit
-forgone by traders auto-deleveraged for another market's shortfall.</dd>
+<dt>Contagion</dt><dd>Per LP, the net loss it bears from markets other than its home market that defaulted in the
+run (bad debt, realised or latent, above $1), summed over LPs: the vault's P&amp;L attributed per market (fees,
+traders' realised and unrealised PnL, shortfall), so the profit a shared vault pays out in a defaulting market
+counts; plus profit forgone by traders auto-deleveraged for another market's shortfall. What a shared vault's
+LPs win or lose to a market that did not default is risk sharing, not contagion.</dd>
+<dt>Execution cost, no profitable keeper</dt><dd>A liquidation executes at the market price after its own
+impact, not at the oracle; the gap and the slippage (the table's "slippage") are charged to the account and, past
+its equity, down the pool's waterfall. Where the scenario prices gas, a keeper acts only when its bonus exceeds the
+gas; "found no profitable keeper" is the share of the liquidations asked for that none took.</dd>
 <dt>Insurance drawdown</dt><dd>Per pool, the largest fall of the insurance fund from its running peak; a run's
 figure sums the pools.</dd>
 <dt>Capital efficiency</dt><dd>Time-averaged open notional divided by the collateral traders deposited (initial
