@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ringfence.lab.errors import ScenarioError
 from ringfence.lab.export import results_json, write_parquet
 from ringfence.lab.report import render_report
+from ringfence.lab.report.tables import estimate_text
 from ringfence.lab.scenario import HistoricalProcess, Scenario, load_scenario, validate_scenario
 from ringfence.lab.stress import check_study_inputs, designs_of, run_study
 from ringfence.lab.vector import check_vector_support
@@ -66,6 +67,13 @@ def _with_overrides(scenario: Scenario, file: Path, seed: int | None, prices: Pa
 
 
 EngineChoice = Literal["auto", "exact", "vector"]
+_HEADLINE = (
+    ("bad debt mean", "bad_debt_mean_usd"),
+    ("VaR95", "var95_usd"),
+    ("EVaR99", "evar99_usd"),
+    ("contagion mean", "contagion_mean_usd"),
+)
+"""The figures the command prints when a study is done, each with its interval (or the runs it needs)."""
 DEFAULT_CONFIRM_PATHS = 2
 """Paths of each rung a vector study replays on the exact engine unless ``--confirm`` says otherwise."""
 
@@ -144,10 +152,11 @@ def stress_command(
     tables = write_parquet(study, out)
     report = render_report(study, out)
     summary = study.base_summary()
-    console.print(
-        f"bad debt mean {summary.bad_debt_mean_usd:,.0f} USD · VaR95 {summary.var95_usd:,.0f} · "
-        f"EVaR99 {summary.evar99_usd:,.0f} · contagion mean {summary.contagion_mean_usd:,.0f} USD"
-    )
+    figures = [
+        (label, estimate_text(float(getattr(summary, field)), summary.intervals.get(field)))
+        for label, field in _HEADLINE
+    ]
+    console.print(" · ".join(f"{label} {text}" for label, text in figures), markup=False)
     for row in study.confirmation:
         verdict = "[green]agree[/green]" if row.agrees else "[red]DISAGREE[/red]"
         console.print(
