@@ -40,13 +40,13 @@ spread of healths (~1e-7 per unit and step), and the derandomised CI examples do
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ringfence.lab.confirm import first_divergence, metric_pairs
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.results import PARTIES, IsolationLevel, RunResult
@@ -115,33 +115,9 @@ def play_both(
     return Played(vector, exact, trace, unit_index(book, isolation))
 
 
-def _decisions(result: RunResult) -> dict[int, Counter[tuple[int, int]]]:
-    steps: dict[int, Counter[tuple[int, int]]] = {}
-    for row in result.liquidations:
-        steps.setdefault(int(row["step"]), Counter())[(int(row["trader"]), int(row["market"]))] += 1
-    return steps
-
-
-def _first_divergence(vector: RunResult, exact: RunResult) -> tuple[int, set[tuple[int, int]]] | None:
-    ours, theirs = _decisions(vector), _decisions(exact)
-    for step in sorted(set(ours) | set(theirs)):
-        mine, other = ours.get(step, Counter()), theirs.get(step, Counter())
-        if mine != other:
-            return step, set((mine - other) + (other - mine))
-    return None
-
-
 def _metric_problems(path: int, vector: RunResult, exact: RunResult) -> list[str]:
     problems = []
-    pairs = {
-        "bad debt": (vector.bad_debt_usd, exact.bad_debt_usd),
-        "insurance drawdown": (vector.insurance_drawdown_usd, exact.insurance_drawdown_usd),
-        "contagion": (np.array([vector.contagion_usd]), np.array([exact.contagion_usd])),
-        "latent bad debt": (vector.latent_bad_debt_usd, exact.latent_bad_debt_usd),
-        "vault P&L by market": (vector.vault_pnl_by_market_usd, exact.vault_pnl_by_market_usd),
-        "execution cost": (vector.execution_cost_usd, exact.execution_cost_usd),
-        "gas": (np.array([vector.gas_usd]), np.array([exact.gas_usd])),
-    }
+    pairs = metric_pairs(vector, exact)
     for name, (mine, theirs) in pairs.items():
         gap = float(np.max(np.abs(mine - theirs)))
         if not gap <= METRIC_TOLERANCE_USD:
@@ -161,7 +137,7 @@ def disagreements(played: Played) -> tuple[list[str], int]:
     problems: list[str] = []
     excused = 0
     for path, (vector, exact) in enumerate(zip(played.vector, played.exact, strict=True)):
-        divergence = _first_divergence(vector, exact)
+        divergence = first_divergence(vector, exact)
         if divergence is None:
             problems += _metric_problems(path, vector, exact)
             continue

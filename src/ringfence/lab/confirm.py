@@ -10,11 +10,16 @@ here equal to those):
   **decision band** (a unit's maintenance equity within :data:`DECISION_BAND_USD` of its requirement
   at the first step where the decisions differ: the exact engine's integer rounding may fall on
   the other side; the path is then *excused*, not compared further);
-- per pool, bad debt and insurance drawdown, and contagion, within :data:`METRIC_TOLERANCE_USD`.
+- every metric of :func:`metric_pairs` (bad debt, latent bad debt, insurance drawdown, contagion,
+  the vault's P&L per market, execution cost, gas) within :data:`METRIC_TOLERANCE_USD`, and the
+  unserved liquidations exactly.
+
+The differential tests use the same two functions, so the confirmation and the tests check one rule.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +37,14 @@ from ringfence.lab.scenario import Scenario
 from ringfence.lab.study import Confirmation
 from ringfence.lab.vector import run_vector
 
-__all__ = ["DECISION_BAND_USD", "METRIC_TOLERANCE_USD", "Confirmation", "confirm_design"]
+__all__ = [
+    "DECISION_BAND_USD",
+    "METRIC_TOLERANCE_USD",
+    "Confirmation",
+    "confirm_design",
+    "first_divergence",
+    "metric_pairs",
+]
 
 DECISION_BAND_USD = 1e-4
 METRIC_TOLERANCE_USD = 1e-3
@@ -69,7 +81,8 @@ def _decisions(result: RunResult) -> dict[int, Counter[tuple[int, int]]]:
     return steps
 
 
-def _first_divergence(vector: RunResult, exact: RunResult) -> tuple[int, set[tuple[int, int]]] | None:
+def first_divergence(vector: RunResult, exact: RunResult) -> tuple[int, set[tuple[int, int]]] | None:
+    """Return the first step where the engines liquidated different (trader, market) pairs, and those pairs."""
     ours, theirs = _decisions(vector), _decisions(exact)
     for step in sorted(set(ours) | set(theirs)):
         mine, other = ours.get(step, Counter()), theirs.get(step, Counter())
@@ -78,12 +91,24 @@ def _first_divergence(vector: RunResult, exact: RunResult) -> tuple[int, set[tup
     return None
 
 
-def _gaps(vector: RunResult, exact: RunResult) -> dict[str, float]:
+def metric_pairs(vector: RunResult, exact: RunResult) -> dict[str, tuple[FloatArray, FloatArray]]:
+    """Return every metric the two engines must agree on within :data:`METRIC_TOLERANCE_USD`, vector first."""
     return {
-        "bad debt": float(np.max(np.abs(vector.bad_debt_usd - exact.bad_debt_usd))),
-        "insurance drawdown": float(np.max(np.abs(vector.insurance_drawdown_usd - exact.insurance_drawdown_usd))),
-        "contagion": abs(vector.contagion_usd - exact.contagion_usd),
+        "bad debt": (vector.bad_debt_usd, exact.bad_debt_usd),
+        "insurance drawdown": (vector.insurance_drawdown_usd, exact.insurance_drawdown_usd),
+        "contagion": (np.array([vector.contagion_usd]), np.array([exact.contagion_usd])),
+        "latent bad debt": (vector.latent_bad_debt_usd, exact.latent_bad_debt_usd),
+        "vault P&L by market": (vector.vault_pnl_by_market_usd, exact.vault_pnl_by_market_usd),
+        "execution cost": (vector.execution_cost_usd, exact.execution_cost_usd),
+        "gas": (np.array([vector.gas_usd]), np.array([exact.gas_usd])),
     }
+
+
+def _gaps(vector: RunResult, exact: RunResult) -> dict[str, float]:
+    gaps = {name: float(np.max(np.abs(mine - theirs))) for name, (mine, theirs) in metric_pairs(vector, exact).items()}
+    # unserved liquidations must agree exactly: a count, not a rounded amount
+    gaps["unserved liquidations"] = math.inf if vector.unserved_liquidations != exact.unserved_liquidations else 0.0
+    return gaps
 
 
 def confirm_design(
@@ -116,7 +141,7 @@ def confirm_design(
         trace = _Trace()
         vector = run_vector(scenario, one, book, draws[path : path + 1], isolation, margin_scale, observe=trace)[0]
         exact = run_exact(scenario, one, book, draws[path], isolation, margin_scale, 0)
-        divergence = _first_divergence(vector, exact)
+        divergence = first_divergence(vector, exact)
         if divergence is not None:
             step, units = divergence
             unit_of = _unit_of(book, isolation)
