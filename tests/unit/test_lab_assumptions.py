@@ -74,3 +74,12 @@ def test_an_unsourced_scenario_says_so_and_an_explicit_depth_is_listed() -> None
     # 0.5 · sqrt(1e6 / 4e6) = 0.25
     assert rows["ETH impact of a $1M sale"].value == "25.0000%"
     assert rows["ETH margins (initial, maintenance)"].value == "0.15, 0.1"
+
+
+def test_black_thursday_lists_its_gas_and_the_protocol_liquidator() -> None:
+    rows = {row.name: row for row in scenario_assumptions(load_scenario(SCENARIOS / "black-thursday.toml"))}
+    gas = rows["keepers' gas per liquidation (USD; multiplier added at full congestion)"]
+    # the scenario file: gas_usd = 2.08 (200,000 gas x 80 gwei x $130), congestion_gas = 1.5
+    assert gas.value == "2.08; 1.5"
+    assert gas.source.startswith("Gas:")
+    assert rows["protocol liquidator after (s)"].value == "7200"

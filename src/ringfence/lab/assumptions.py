@@ -224,6 +224,22 @@ def _scenario_rows(scenario: Scenario) -> list[Assumption]:
                 source_for(sources, "Keepers"),
             )
         )
+        if keepers.gas_usd is not None:
+            rows.append(
+                Assumption(
+                    "keepers' gas per liquidation (USD; multiplier added at full congestion)",
+                    f"{keepers.gas_usd:g}; {keepers.congestion_gas:g}",
+                    source_for(sources, "Gas"),
+                )
+            )
+        if keepers.protocol_backstop_seconds is not None:
+            rows.append(
+                Assumption(
+                    "protocol liquidator after (s)",
+                    f"{keepers.protocol_backstop_seconds}",
+                    "chosen: a stand-in for liquidations no keeper takes (no source; see the scenario file)",
+                )
+            )
     population = scenario.population
     if population is not None:
         rows.append(
