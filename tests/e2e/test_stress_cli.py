@@ -132,3 +132,21 @@ def test_an_absurd_explicit_depth_is_refused_naming_the_field(tmp_path: Path) ->
     assert result.exit_code == 2
     assert "venue.markets[0].depth_usd" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("runs", "expected"),
+    [
+        # past the scenario's bound (10,000,000 runs)
+        ("99999999999", "less than or equal to 10000000"),
+        # inside the bound, but 9e6 x 97 steps x (6 prices + 240 positions + 120 traders + 2) x 8 bytes
+        # = 2,394 GiB of prices and uniforms alone, more than any machine this runs on
+        ("9000000", "at most"),
+    ],
+)
+def test_more_runs_than_fit_are_refused_by_name_before_any_run(tmp_path: Path, runs: str, expected: str) -> None:
+    result = CliRunner().invoke(app, ["stress", "--runs", runs, "--out", str(tmp_path / "out")], env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    assert "runs:" in result.output and expected in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "out").exists()

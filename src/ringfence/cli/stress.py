@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ringfence.lab.errors import ScenarioError
+from ringfence.lab.errors import ScenarioError, ScenarioIssue
+from ringfence.lab.exact.population import ATTACKER_UNITS
 from ringfence.lab.export import results_json, write_parquet
 from ringfence.lab.report import render_report
 from ringfence.lab.report.tables import estimate_text
@@ -50,13 +52,17 @@ class _RichProgress:
         self._bar.stop()
 
 
-def _with_overrides(scenario: Scenario, file: Path, seed: int | None, prices: Path | None) -> Scenario:
-    """Re-validate the scenario with ``--seed`` and ``--prices`` applied (every check runs again)."""
-    if seed is None and prices is None:
+def _with_overrides(
+    scenario: Scenario, file: Path, seed: int | None, prices: Path | None, runs: int | None = None
+) -> Scenario:
+    """Re-validate the scenario with ``--seed``, ``--prices`` and ``--runs`` applied (every check runs again)."""
+    if seed is None and prices is None and runs is None:
         return scenario
     data = scenario.model_dump(mode="python", exclude_none=True)
     if seed is not None:
         data["seed"] = seed
+    if runs is not None:
+        data["runs"] = runs
     if prices is not None:
         historical = [i for i, p in enumerate(scenario.processes) if isinstance(p, HistoricalProcess)]
         if not historical:
@@ -76,6 +82,35 @@ _HEADLINE = (
 """The figures the command prints when a study is done, each with its interval (or the runs it needs)."""
 DEFAULT_CONFIRM_PATHS = 2
 """Paths of each rung a vector study replays on the exact engine unless ``--confirm`` says otherwise."""
+
+
+FLOAT_BYTES = 8
+
+
+def _check_memory(scenario: Scenario, file: Path) -> None:
+    """Refuse, before any run, a study whose prices and uniforms alone would not fit in this machine's memory.
+
+    Per run and grid step: a market and an oracle price per asset, and a uniform per position, per
+    trader and per attacker account (``lab.exact.population.draw_uniforms``), in float64. The
+    engines need more than that (the measured main job: about 4×), so this is a lower bound.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``runs`` with the most this machine could hold by that bound.
+    """
+    population = scenario.population
+    traders = 0 if population is None else population.traders
+    positions = traders * (1 if population is None else population.markets_per_trader)
+    columns = 2 * len(scenario.assets) + positions + traders + ATTACKER_UNITS
+    per_run = (scenario.horizon.steps + 1) * columns * FLOAT_BYTES
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if scenario.runs * per_run > memory:
+        message = (
+            f"{scenario.runs} runs need {scenario.runs * per_run / 2**30:,.0f} GiB for their prices and uniforms "
+            f"alone; this machine has {memory / 2**30:,.0f} GiB: at most {memory // per_run:,} runs"
+        )
+        raise ScenarioError(file, (ScenarioIssue("runs", message),))
 
 
 def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -> Literal["exact", "vector"]:
@@ -121,7 +156,8 @@ def stress_command(
     if confirm and engine == "exact":
         raise typer.BadParameter("confirms a vector-engine study: add --engine vector", param_hint="--confirm")
     try:
-        scenario = _with_overrides(load_scenario(file), file, seed, prices)
+        scenario = _with_overrides(load_scenario(file), file, seed, prices, runs)
+        _check_memory(scenario, file)
         check_study_inputs(scenario)
         chosen = _choose_engine(console, scenario, engine)
     except ScenarioError as error:
@@ -138,15 +174,20 @@ def stress_command(
     progress = _RichProgress(console, f"{engine_name} engine")
     if confirm > planned:
         raise typer.BadParameter(f"{confirm} paths: the study plays {planned}", param_hint="--confirm")
-    study = run_study(
-        scenario,
-        engine=engine_name,
-        runs=runs,
-        progress=progress,
-        sensitivity=sensitivity,
-        confirm=confirm,
-        workers=workers,
-    )
+    try:
+        study = run_study(
+            scenario,
+            engine=engine_name,
+            runs=runs,
+            progress=progress,
+            sensitivity=sensitivity,
+            confirm=confirm,
+            workers=workers,
+        )
+    except MemoryError:
+        progress.close()
+        console.print(f"[red]MemoryError: {planned} runs of this scenario do not fit in memory; use fewer --runs[/red]")
+        raise typer.Exit(2) from None
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_bytes(results_json(study))
     tables = write_parquet(study, out)
