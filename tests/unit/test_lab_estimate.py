@@ -112,7 +112,8 @@ def test_mean_estimate_of_equal_values_and_of_one_run() -> None:
     equal = mean_estimate([7.0, 7.0, 7.0])
     assert (equal.value, equal.low, equal.high) == (7.0, 7.0, 7.0)
     single = mean_estimate([7.0])
-    assert single.value is None and single.runs_needed == 2
+    # one run is its own mean; an interval needs two
+    assert (single.value, single.low, single.high, single.runs_needed) == (7.0, None, None, None)
 
 
 def test_mean_estimate_of_mostly_zero_losses_is_defined() -> None:

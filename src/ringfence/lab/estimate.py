@@ -111,13 +111,14 @@ def _mean_statistic(sample: FloatArray, axis: int = -1) -> FloatArray:
 def mean_estimate(values: FloatArray | list[float]) -> Estimate:
     """Return the mean of ``values`` with its 95% percentile-bootstrap interval.
 
-    One value has no interval (``value = None``, ``runs_needed = 2``); equal values have the
-    interval ``[value, value]`` (every resample has the same mean), computed without resampling.
+    One value is its own mean with no interval (``low = high = None``: an interval needs two
+    runs); equal values have the interval ``[value, value]`` (every resample has the same mean),
+    computed without resampling.
     """
     array = _checked(values, "values")
     n = int(array.size)
     if n == 1:
-        return Estimate(None, None, None, f"{BOOTSTRAP_METHOD} (needs two runs)", 1, runs_needed=2)
+        return Estimate(float(array[0]), None, None, "one run: no interval (an interval needs two runs)", 1)
     mean = float(array.mean())
     if float(np.ptp(array)) == 0.0:
         return Estimate(mean, mean, mean, f"{BOOTSTRAP_METHOD} (all runs equal)", n)
@@ -152,9 +153,9 @@ def ratio_estimate(numerators: FloatArray | list[float], denominators: FloatArra
     if np.any(bottom <= 0.0):
         raise InvalidParameter("denominators", bottom.tolist(), "positive numbers")
     n = int(top.size)
-    if n == 1:
-        return Estimate(None, None, None, f"{BOOTSTRAP_METHOD} over runs (needs two runs)", 1, runs_needed=2)
     ratio = float(top.sum() / bottom.sum())
+    if n == 1:
+        return Estimate(ratio, None, None, "one run: no interval (an interval needs two runs)", 1)
     per_run = top / bottom
     if float(np.ptp(per_run)) == 0.0:
         return Estimate(ratio, ratio, ratio, f"{BOOTSTRAP_METHOD} over runs (all runs equal)", n)
