@@ -117,7 +117,7 @@ class StudyRuns:
     """Per mechanism switched off (:mod:`ringfence.lab.containment`): the own design's runs."""
     paths: ScenarioPaths | None = None
     books: dict[float, tuple[TraderBook, ...]] = field(default_factory=dict)
-    draws: tuple[Draws, ...] = ()
+    draws: Sequence[Draws] = ()
 
 
 def designs_of(scenario: Scenario) -> list[DesignKey]:

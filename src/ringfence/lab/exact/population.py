@@ -6,7 +6,9 @@ decide keepers' success and traders' top-ups, and are shared by both engines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,7 +16,7 @@ from numpy.typing import NDArray
 from ringfence.lab._checks import check_count
 from ringfence.lab.scenario import Scenario
 
-__all__ = ["Draws", "TraderBook", "draw_population", "draw_uniforms"]
+__all__ = ["DrawSet", "Draws", "TraderBook", "draw_population", "draw_uniforms"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -92,15 +94,49 @@ def draw_population(scenario: Scenario, margin_scale: float = 1.0, run: int | No
 ATTACKER_UNITS = 2
 
 
-def draw_uniforms(scenario: Scenario, n_paths: int, n_units: int) -> tuple[Draws, ...]:
+@dataclass(frozen=True, slots=True, eq=False)
+class DrawSet(Sequence[Draws]):
+    """Every path's uniforms in two arrays, ``keeper[t, path, unit]`` and ``top_up[t, path, trader]``.
+
+    A sequence of :class:`Draws` (path ``p``'s are views of its column), so the exact engine reads
+    one path and the vector engine takes a step of every path as one slice, without copying.
+    """
+
+    keeper: FloatArray
+    top_up: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.keeper.shape[1])
+
+    @overload
+    def __getitem__(self, index: int) -> Draws: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> DrawSet: ...
+
+    def __getitem__(self, index: int | slice) -> Draws | DrawSet:
+        if isinstance(index, slice):
+            return DrawSet(self.keeper[:, index], self.top_up[:, index])
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return Draws(self.keeper[:, index], self.top_up[:, index])
+
+
+def draw_uniforms(scenario: Scenario, n_paths: int, n_units: int) -> DrawSet:
     """Draw each path's uniforms from ``default_rng([seed, 2])``: keeper draws, then top-up draws, per path.
 
     Keeper draws have a column per position (a unit on every rung but the monolithic one, where
-    trader ``j``'s sub-account uses column ``j``) and two more for the attacker's accounts.
+    trader ``j``'s sub-account uses column ``j``) and two more for the attacker's accounts. The
+    generator fills path by path in that order, so the values do not depend on the storage.
     """
     n_units += ATTACKER_UNITS
     population = scenario.population
     traders = 0 if population is None else population.traders
     rng = np.random.default_rng([scenario.seed, DRAWS_STREAM])
     steps = scenario.horizon.steps + 1
-    return tuple(Draws(rng.random((steps, n_units)), rng.random((steps, traders))) for _ in range(n_paths))
+    keeper = np.empty((steps, n_paths, n_units))
+    top_up = np.empty((steps, n_paths, traders))
+    for path in range(n_paths):
+        keeper[:, path, :] = rng.random((steps, n_units))
+        top_up[:, path, :] = rng.random((steps, traders))
+    return DrawSet(keeper, top_up)

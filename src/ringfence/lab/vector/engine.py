@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
-from ringfence.lab.exact.population import Draws, TraderBook
+from ringfence.lab.exact.population import Draws, DrawSet, TraderBook
 from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.scenario import Scenario
@@ -134,7 +134,13 @@ def _check_draws(draws: Sequence[Draws], design: Design, n_paths: int, steps: in
 
 
 def _stacked(draws: Sequence[Draws], top_up: bool) -> FloatArray:
-    """Return every path's uniforms as one array ``(steps + 1, P, columns)``, so a step's rows are one slice."""
+    """Return every path's uniforms as one array ``(steps + 1, P, columns)``, so a step's rows are one slice.
+
+    A :class:`~ringfence.lab.exact.population.DrawSet` already is that array (no copy); other
+    sequences of :class:`Draws` are stacked once.
+    """
+    if isinstance(draws, DrawSet):
+        return draws.top_up if top_up else draws.keeper
     return np.stack([np.asarray(d.top_up if top_up else d.keeper, dtype=np.float64) for d in draws], axis=1)
 
 
