@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ringfence.lab.exact.population import Draws, TraderBook, draw_population
+from ringfence.lab.exact.population import DrawSet, TraderBook, draw_population
 from ringfence.lab.sample import ScenarioPaths, sample_paths
 from ringfence.lab.scenario import Scenario, validate_scenario
 
@@ -91,7 +91,7 @@ class Workload:
     scenario: Scenario
     paths: ScenarioPaths
     book: TraderBook
-    draws: tuple[Draws, ...]
+    draws: DrawSet
     rules: Rules
     prices: list[list[float]]
     margin: list[float]
@@ -113,12 +113,10 @@ def build_workload(traders: int, steps: int, paths: int) -> Workload:
     sampled = sample_paths(stress, paths)
     book = draw_population(stress)
     # Keepers never fail and nobody tops up in this model, so no uniform is ever decisive: the
-    # engines get zero-cost views instead of draw_uniforms' (paths x steps x traders) arrays.
-    draws = tuple(
-        Draws(
-            np.broadcast_to(np.zeros(1), (steps + 1, traders + 2)), np.broadcast_to(np.zeros(1), (steps + 1, traders))
-        )
-        for _ in range(paths)
+    # engines get zero-cost views instead of draw_uniforms' (steps x paths x traders) arrays.
+    draws = DrawSet(
+        np.broadcast_to(np.zeros(1), (steps + 1, paths, traders + 2)),
+        np.broadcast_to(np.zeros(1), (steps + 1, paths, traders)),
     )
     market = stress.venue.markets[0]  # type: ignore[union-attr]
     price0 = float(sampled.oracle[0, 0, 0])
