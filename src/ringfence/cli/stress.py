@@ -129,7 +129,7 @@ def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -
     except ScenarioError as error:
         if engine == "vector":
             raise
-        console.print(f"exact engine: the vector engine does not model this scenario ({error})")
+        console.print(f"exact engine: the vector engine does not model this scenario ({error})", markup=False)
         return "exact"
     return "vector"
 
