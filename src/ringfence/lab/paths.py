@@ -156,13 +156,30 @@ def merton_jump_paths(
     steps = check_count("n_steps", n_steps)
     paths = check_count("n_paths", n_paths)
     generator = check_generator(rng)
-    kappa = math.expm1(log_jump_mean + 0.5 * log_jump_volatility**2)
     diffusion = generator.standard_normal((paths, steps))
     jump_counts = generator.poisson(intensity * dt, (paths, steps))
     jump_shocks = generator.standard_normal((paths, steps))
-    jumps = jump_counts * log_jump_mean + log_jump_volatility * np.sqrt(jump_counts) * jump_shocks
-    increments = (mu - intensity * kappa - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * diffusion + jumps
+    jumps = _compensated_jumps(jump_counts, jump_shocks, log_jump_mean, log_jump_volatility, intensity, dt)
+    increments = (mu - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * diffusion + jumps
     return _prices_from_log_increments(price0, increments)
+
+
+def _compensated_jumps(
+    counts: NDArray[np.int64],
+    shocks: FloatArray,
+    jump_mean: FloatArray | float,
+    jump_volatility: FloatArray | float,
+    intensity: FloatArray | float,
+    dt: float,
+) -> FloatArray:
+    """Return each step's log jump sum less its compensator: ``n·m + s·√n·Z' − λκΔ``, ``κ = e^{m + s²/2} − 1``.
+
+    Given ``n`` jumps in a step the sum of their ``N(m, s²)`` log sizes is ``N(n m, n s²)``; the
+    compensator keeps ``E[S(t)] = S(0) e^{μt}`` (:func:`merton_jump_paths`).
+    """
+    kappa = np.expm1(np.asarray(jump_mean) + 0.5 * np.asarray(jump_volatility) ** 2)
+    jumps = counts * jump_mean + jump_volatility * np.sqrt(counts) * shocks
+    return np.asarray(jumps - intensity * kappa * dt)
 
 
 def _check_garch(omega: float, alpha: float, beta: float) -> tuple[float, float, float]:
@@ -366,6 +383,5 @@ def correlated_jump_paths(
     generator = check_generator(rng)
     counts = generator.poisson(np.broadcast_to(lam * dt, (n_assets, paths, columns - 1)))
     shocks = generator.standard_normal((n_assets, paths, columns - 1))
-    kappa = np.expm1(mean + 0.5 * sd * sd)
-    jumps = counts * mean + sd * np.sqrt(counts) * shocks - lam * kappa * dt
+    jumps = _compensated_jumps(counts, shocks, mean, sd, lam, dt)
     return np.asarray(base * _prices_from_log_increments(1.0, jumps))

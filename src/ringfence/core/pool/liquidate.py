@@ -338,8 +338,14 @@ def _keeper_close(
     penalty = mul_div(notional, rate, WAD, Rounding.UP)
     left = available + change.realised_pnl_atoms
     paid = min(penalty, max(left, 0))
-    keeper = mul_div(paid, pool.params.liquidator_share_wad, WAD, Rounding.DOWN)
-    return _Close(close, change, keeper, paid - keeper, 0, left - paid)
+    keeper, insurance = _split_paid(paid, pool.params.liquidator_share_wad)
+    return _Close(close, change, keeper, insurance, 0, left - paid)
+
+
+def _split_paid(paid: int, liquidator_share_wad: int) -> tuple[int, int]:
+    """Split a paid penalty: ``⌊paid · share⌋`` to the keeper (a payout), the rest to the insurance fund."""
+    keeper = mul_div(paid, liquidator_share_wad, WAD, Rounding.DOWN)
+    return keeper, paid - keeper
 
 
 def _backstop_close(position: Position, price: int, decimals: tuple[int, int], available: int, cap: int) -> _Close:
@@ -543,8 +549,8 @@ def _charged(close: _Close, cost: int, keeper_path: bool, liquidator_share_wad: 
     paid = min(paid_before, max(left, 0))
     if not keeper_path:
         return _Close(close.size_atoms, close.change, 0, 0, paid, left - paid, cost)
-    keeper = mul_div(paid, liquidator_share_wad, WAD, Rounding.DOWN)
-    return _Close(close.size_atoms, close.change, keeper, paid - keeper, 0, left - paid, cost)
+    keeper, insurance = _split_paid(paid, liquidator_share_wad)
+    return _Close(close.size_atoms, close.change, keeper, insurance, 0, left - paid, cost)
 
 
 def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:

@@ -368,9 +368,10 @@ class Agents:
 
     def _pay_execution(self, pool_id: str, owner: str, cost_atoms: int, gas_usd: float) -> None:
         """Book the sender passing the execution cost on to the market that filled it, and paying the gas."""
+        gas_atoms = to_atoms(gas_usd)
         self.execution_cost_atoms[pool_id] = self.execution_cost_atoms.get(pool_id, 0) + cost_atoms
-        self.paid_to_market_atoms[owner] = self.paid_to_market_atoms.get(owner, 0) + cost_atoms + to_atoms(gas_usd)
-        self.gas_atoms += to_atoms(gas_usd)
+        self.paid_to_market_atoms[owner] = self.paid_to_market_atoms.get(owner, 0) + cost_atoms + gas_atoms
+        self.gas_atoms += gas_atoms
 
     # --- liquidity providers -----------------------------------------------------------------
 
