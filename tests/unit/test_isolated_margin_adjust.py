@@ -71,7 +71,11 @@ def test_adding_margin_moves_quote_from_the_balance_into_the_vault() -> None:
     events = venue.run(venue.adjust(500 * USDC))
 
     # Assert
-    assert events == (IsolatedMarginAdjusted("alice", 0, POOL, MARKET, 500 * USDC, venue.now),)
+    assert events == (
+        IsolatedMarginAdjusted(
+            owner="alice", sub_account=0, pool=POOL, market=MARKET, delta_atoms=500 * USDC, timestamp_ns=venue.now
+        ),
+    )
     assert venue.position().isolated_margin_atoms == 2_600 * USDC
     assert venue.balance("alice") == 0
     venue.assert_replay_equals_live()
@@ -137,7 +141,11 @@ def test_removing_to_exactly_initial_margin_is_accepted() -> None:
     events = venue.run(venue.adjust(-99_900_000))
 
     # Assert
-    assert events == (IsolatedMarginAdjusted("alice", 0, POOL, MARKET, -99_900_000, venue.now),)
+    assert events == (
+        IsolatedMarginAdjusted(
+            owner="alice", sub_account=0, pool=POOL, market=MARKET, delta_atoms=-99_900_000, timestamp_ns=venue.now
+        ),
+    )
     assert venue.position().isolated_margin_atoms == 2_000_100_000
     assert venue.balance("alice") == 99_900_000
     venue.assert_replay_equals_live()

@@ -145,7 +145,9 @@ def test_backstop_budget_absorbs_up_to_its_cap_per_window_after_insurance_and_re
     bob = venue.liquidate("bob")
     assert recorded(bob).reason == "bankrupt: maintenance equity -2900100000"
     assert only(bob, InsuranceDrawn).amount_atoms == 1_000_000_000
-    assert only(bob, BackstopAbsorbed) == BackstopAbsorbed(POOL, 1_900_100_000, window_start)
+    assert only(bob, BackstopAbsorbed) == BackstopAbsorbed(
+        pool=POOL, amount_atoms=1_900_100_000, timestamp_ns=window_start
+    )
     assert none_of(bob, LossSocialised)
 
     # Act 2 / Assert 2: same window: insurance spent, the budget has 2_500_000_000 − 1_900_100_000 =
@@ -215,9 +217,36 @@ def test_auto_deleveraging_ranks_profitable_opposing_positions_and_shares_the_sh
     liquidated = [e for e in events if isinstance(e, PositionChanged) and e.liquidated]
     assert len(liquidated) == 1 and liquidated[0].shortfall_atoms == 2_900_100_000
     assert [e for e in events if isinstance(e, AutoDeleveraged)] == [
-        AutoDeleveraged(POOL, MARKET, "ann", 0, 3 * ETH, 870_030_000, 1, venue.now),
-        AutoDeleveraged(POOL, MARKET, "cat", 0, 2 * ETH, 199_993_600, 2, venue.now),
-        AutoDeleveraged(POOL, MARKET, "ben", 0, 5 * ETH, 1_830_076_400, 3, venue.now),
+        AutoDeleveraged(
+            pool=POOL,
+            market=MARKET,
+            owner="ann",
+            sub_account=0,
+            closed_atoms=3 * ETH,
+            forgone_atoms=870_030_000,
+            rank=1,
+            timestamp_ns=venue.now,
+        ),
+        AutoDeleveraged(
+            pool=POOL,
+            market=MARKET,
+            owner="cat",
+            sub_account=0,
+            closed_atoms=2 * ETH,
+            forgone_atoms=199_993_600,
+            rank=2,
+            timestamp_ns=venue.now,
+        ),
+        AutoDeleveraged(
+            pool=POOL,
+            market=MARKET,
+            owner="ben",
+            sub_account=0,
+            closed_atoms=5 * ETH,
+            forgone_atoms=1_830_076_400,
+            rank=3,
+            timestamp_ns=venue.now,
+        ),
     ]
     assert none_of(events, LossSocialised)
     assert none_of(events, InsuranceDrawn)
@@ -376,7 +405,9 @@ def test_throughput_breaker_turns_the_pool_reduce_only_past_its_limit_and_liquid
     # Act 2 / Assert 2: 18_500_000_000 in the window is
     carol = venue.liquidate("carol")
     reason = "liquidation throughput: 18500000000 quote atoms in the window exceeds 9250000000"
-    assert only(carol, PoolStatusChanged) == PoolStatusChanged(POOL, PoolStatus.REDUCE_ONLY.value, reason, venue.now)
+    assert only(carol, PoolStatusChanged) == PoolStatusChanged(
+        pool=POOL, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=venue.now
+    )
     assert venue.state.pools[POOL].status is PoolStatus.REDUCE_ONLY
 
     # Assert 3: new risk is refused

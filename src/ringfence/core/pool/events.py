@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PoolCreated:
     """A pool instance was created from a template version."""
 
@@ -39,7 +39,7 @@ class PoolCreated:
     params: PoolParams
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MarketAdded:
     """A perpetual market was added to a pool."""
 
@@ -49,7 +49,7 @@ class MarketAdded:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LiquidityProvided:
     """Quote atoms left a sub-account for the LP vault; shares were minted."""
 
@@ -61,7 +61,7 @@ class LiquidityProvided:
     shares: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LiquidityRemoved:
     """Shares were burnt; quote atoms left the LP vault for a sub-account."""
 
@@ -73,7 +73,7 @@ class LiquidityRemoved:
     amount_atoms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InsuranceFunded:
     """Quote atoms left a sub-account for a pool's insurance fund."""
 
@@ -84,7 +84,7 @@ class InsuranceFunded:
     amount_atoms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FundingAccrued:
     """A market's funding index moved (longs pay when it rises)."""
 
@@ -95,7 +95,7 @@ class FundingAccrued:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PositionChanged:
     """A position changed by a trade or a liquidation, with every amount it moved.
 
@@ -135,10 +135,10 @@ class PositionChanged:
     keeper_reward_atoms: int
     insurance_penalty_atoms: int
     shortfall_atoms: int
-    execution_cost_atoms: int = field(default=0, kw_only=True)
+    execution_cost_atoms: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LiquidationRecorded:
     """Why and how a position was liquidated: the path the engine chose and the numbers it used.
 
@@ -165,11 +165,11 @@ class LiquidationRecorded:
     notional_atoms: int
     partial: bool
     timestamp_ns: int
-    execution_price_wad: int = field(default=0, kw_only=True)
-    execution_cost_atoms: int = field(default=0, kw_only=True)
+    execution_price_wad: int = 0
+    execution_cost_atoms: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BackstopAbsorbed:
     """The LP vault absorbed part of a shortfall within its per-window backstop budget (waterfall step)."""
 
@@ -179,7 +179,7 @@ class BackstopAbsorbed:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AutoDeleveraged:
     """A profitable opposing position was closed at the oracle and gave up ``forgone_atoms`` of its profit.
 
@@ -199,7 +199,7 @@ class AutoDeleveraged:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IsolatedMarginAdjusted:
     """Quote atoms moved from a sub-account's balance into its isolated position's vault.
 
@@ -215,7 +215,7 @@ class IsolatedMarginAdjusted:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InsuranceDrawn:
     """The pool's insurance fund paid part of a shortfall into the LP vault (waterfall step)."""
 
@@ -226,7 +226,7 @@ class InsuranceDrawn:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LossSocialised:
     """What the insurance fund could not cover was borne by the pool's LPs (last waterfall step)."""
 
@@ -236,7 +236,7 @@ class LossSocialised:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PoolStatusChanged:
     """A breaker tripped or was reset: the pool's status changed, with its cause."""
 
@@ -247,7 +247,7 @@ class PoolStatusChanged:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PoolHalted:
     """A fault inside the pool was contained: the pool is halted, every other pool runs on."""
 

@@ -180,12 +180,12 @@ def waterfall(
     events: list[Event] = []
     draw = min(shortfall, insurance_room_atoms(pool, now_ns))
     if draw:
-        events.append(InsuranceDrawn(pool.pool, draw, shortfall, now_ns))
+        events.append(InsuranceDrawn(pool=pool.pool, amount_atoms=draw, shortfall_atoms=shortfall, timestamp_ns=now_ns))
     absorbed = min(shortfall - draw, backstop_room_atoms(pool, now_ns))
     vault_after = pool.vault_atoms + vault_flow + draw
     lp_loss = absorbed
     if absorbed:
-        events.append(BackstopAbsorbed(pool.pool, absorbed, now_ns))
+        events.append(BackstopAbsorbed(pool=pool.pool, amount_atoms=absorbed, timestamp_ns=now_ns))
     remaining = shortfall - draw - absorbed
     if remaining and deleverage is not None and pool.params.liquidation.auto_deleverage:
         adl_events, recovered, adl_vault_flow = _auto_deleverage(state, pool, remaining, deleverage, now_ns)
@@ -193,7 +193,7 @@ def waterfall(
         remaining -= recovered
         vault_after += adl_vault_flow
     if remaining:
-        events.append(LossSocialised(pool.pool, remaining, now_ns))
+        events.append(LossSocialised(pool=pool.pool, amount_atoms=remaining, timestamp_ns=now_ns))
         lp_loss += remaining
     if lp_loss:
         events.extend(_nav_breaker(pool, lp_loss, vault_after, now_ns))
@@ -207,7 +207,9 @@ def _nav_breaker(pool: PoolState, lp_loss: int, vault_after: int, now_ns: int) -
     limit = mul_div(max(reference, 0), pool.params.nav_drawdown_limit_wad, WAD, Rounding.DOWN)
     if lost > limit and pool.status is PoolStatus.ACTIVE:
         reason = f"NAV drawdown: LP loss {lost} in the window exceeds {limit} quote atoms"
-        return [PoolStatusChanged(pool.pool, PoolStatus.REDUCE_ONLY.value, reason, now_ns)]
+        return [
+            PoolStatusChanged(pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=now_ns)
+        ]
     return []
 
 
@@ -284,33 +286,44 @@ def _auto_deleverage(
         vault_flow += funding_paid - realised
         events.append(
             PositionChanged(
-                key[0],
-                key[1],
-                pool.pool,
-                deleverage.market,
-                position.mode,
-                delta,
-                deleverage.price_wad,
-                change.new_size_atoms,
-                change.new_open_notional_atoms,
-                deleverage.funding_index_wad,
-                0,
-                released,
-                0,
-                0,
-                0,
-                0,
-                funding_paid,
-                realised,
-                False,
-                "",
-                0,
-                0,
-                0,
-                0,
+                owner=key[0],
+                sub_account=key[1],
+                pool=pool.pool,
+                market=deleverage.market,
+                mode=position.mode,
+                size_delta_atoms=delta,
+                price_wad=deleverage.price_wad,
+                new_size_atoms=change.new_size_atoms,
+                new_open_notional_atoms=change.new_open_notional_atoms,
+                funding_index_wad=deleverage.funding_index_wad,
+                margin_added_atoms=0,
+                margin_released_atoms=released,
+                fee_atoms=0,
+                lp_fee_atoms=0,
+                insurance_fee_atoms=0,
+                protocol_fee_atoms=0,
+                funding_paid_atoms=funding_paid,
+                realised_pnl_atoms=realised,
+                liquidated=False,
+                keeper_owner="",
+                keeper_sub_account=0,
+                keeper_reward_atoms=0,
+                insurance_penalty_atoms=0,
+                shortfall_atoms=0,
             )
         )
-        events.append(AutoDeleveraged(pool.pool, deleverage.market, key[0], key[1], closed, forgone, rank, now_ns))
+        events.append(
+            AutoDeleveraged(
+                pool=pool.pool,
+                market=deleverage.market,
+                owner=key[0],
+                sub_account=key[1],
+                closed_atoms=closed,
+                forgone_atoms=forgone,
+                rank=rank,
+                timestamp_ns=now_ns,
+            )
+        )
     return events, recovered, vault_flow
 
 
@@ -394,7 +407,9 @@ def _throughput_breaker(pool: PoolState, notional: int, now_ns: int) -> list[Eve
     total = (pool.liquidated_in_window_atoms if in_window else 0) + notional
     if total > policy.throughput_breaker_atoms and pool.status is PoolStatus.ACTIVE:
         reason = f"liquidation throughput: {total} quote atoms in the window exceeds {policy.throughput_breaker_atoms}"
-        return [PoolStatusChanged(pool.pool, PoolStatus.REDUCE_ONLY.value, reason, now_ns)]
+        return [
+            PoolStatusChanged(pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=now_ns)
+        ]
     return []
 
 
@@ -571,48 +586,48 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     events: list[Event] = [liq.funding] if liq.funding else []
     events.append(
         LiquidationRecorded(
-            command.pool,
-            command.market,
-            command.owner,
-            command.sub_account,
-            "keeper" if reason is None else "backstop",
-            reason or "",
-            liq.risk.health_wad(),
-            penalty,
-            close.size_atoms,
-            closed_notional,
-            change.new_size_atoms != 0,
-            now,
+            pool=command.pool,
+            market=command.market,
+            owner=command.owner,
+            sub_account=command.sub_account,
+            path="keeper" if reason is None else "backstop",
+            reason=reason or "",
+            health_wad=liq.risk.health_wad(),
+            penalty_wad=penalty,
+            closed_atoms=close.size_atoms,
+            notional_atoms=closed_notional,
+            partial=change.new_size_atoms != 0,
+            timestamp_ns=now,
             execution_price_wad=liq.price_wad if command.execution_price_wad is None else command.execution_price_wad,
             execution_cost_atoms=cost,
         )
     )
     events.append(
         PositionChanged(
-            command.owner,
-            command.sub_account,
-            command.pool,
-            command.market,
-            position.mode,
-            delta,
-            liq.price_wad,
-            change.new_size_atoms,
-            change.new_open_notional_atoms,
-            liq.funding_index_wad,
-            0,
-            released,
-            close.backstop_fee,
-            close.backstop_fee,
-            0,
-            0,
-            liq.funding_paid,
-            change.realised_pnl_atoms,
-            True,
-            command.keeper_owner,
-            command.keeper_sub_account,
-            close.keeper_reward,
-            close.insurance_penalty,
-            shortfall,
+            owner=command.owner,
+            sub_account=command.sub_account,
+            pool=command.pool,
+            market=command.market,
+            mode=position.mode,
+            size_delta_atoms=delta,
+            price_wad=liq.price_wad,
+            new_size_atoms=change.new_size_atoms,
+            new_open_notional_atoms=change.new_open_notional_atoms,
+            funding_index_wad=liq.funding_index_wad,
+            margin_added_atoms=0,
+            margin_released_atoms=released,
+            fee_atoms=close.backstop_fee,
+            lp_fee_atoms=close.backstop_fee,
+            insurance_fee_atoms=0,
+            protocol_fee_atoms=0,
+            funding_paid_atoms=liq.funding_paid,
+            realised_pnl_atoms=change.realised_pnl_atoms,
+            liquidated=True,
+            keeper_owner=command.keeper_owner,
+            keeper_sub_account=command.keeper_sub_account,
+            keeper_reward_atoms=close.keeper_reward,
+            insurance_penalty_atoms=close.insurance_penalty,
+            shortfall_atoms=shortfall,
             execution_cost_atoms=cost,
         )
     )

@@ -121,6 +121,11 @@ def decide_adjust_isolated_margin(state: LedgerState, command: AdjustIsolatedMar
         _check_removal(state, pool, command, position)
     return [
         IsolatedMarginAdjusted(
-            command.owner, command.sub_account, command.pool, command.market, delta, command.timestamp_ns
+            owner=command.owner,
+            sub_account=command.sub_account,
+            pool=command.pool,
+            market=command.market,
+            delta_atoms=delta,
+            timestamp_ns=command.timestamp_ns,
         )
     ]
