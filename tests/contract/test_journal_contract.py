@@ -66,8 +66,11 @@ from ringfence.core.pool.events import (
     PoolCreated,
     PoolHalted,
     PoolStatusChanged,
-    PositionChanged,
+    PositionDeleveraged,
+    PositionLiquidated,
+    TradeFilled,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Engine, Rejected, replay
@@ -470,7 +473,7 @@ EVENT_SAMPLES: tuple[Event, ...] = (
     FundingAccrued(
         pool="eth-perps", market="ETH-PERP", index_delta_wad=-(2**66), timestamp_ns=NOW_NS + 3_600 * SECOND_NS
     ),
-    PositionChanged(
+    TradeFilled(
         owner="alice",
         sub_account=4,
         pool="eth-perps",
@@ -489,12 +492,43 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         protocol_fee_atoms=15_000_000,
         funding_paid_atoms=-12_345,
         realised_pnl_atoms=-(2**65),
-        liquidated=True,
+    ),
+    PositionLiquidated(
+        owner="alice",
+        sub_account=4,
+        pool="eth-perps",
+        market="ETH-PERP",
+        mode=MarginMode.ISOLATED,
+        size_delta_atoms=2**66,
+        price_wad=3_100 * WAD,
+        new_size_atoms=-(2**66),
+        new_open_notional_atoms=-(15 * 10**22),
+        funding_index_wad=2**65 + 1,
+        margin_released_atoms=0,
+        funding_paid_atoms=-12_345,
+        realised_pnl_atoms=-(2**65),
         keeper_owner="keeper",
         keeper_sub_account=0,
         keeper_reward_atoms=2**64 + 9,
         insurance_penalty_atoms=2**64 + 8,
+        backstop_forfeit_atoms=7,
         shortfall_atoms=2**64 + 1,
+        execution_cost_atoms=3,
+    ),
+    PositionDeleveraged(
+        owner="bob",
+        sub_account=0,
+        pool="eth-perps",
+        market="ETH-PERP",
+        mode=MarginMode.CROSS,
+        size_delta_atoms=-(2**66),
+        price_wad=3_100 * WAD,
+        new_size_atoms=0,
+        new_open_notional_atoms=0,
+        funding_index_wad=2**65 + 1,
+        margin_released_atoms=0,
+        funding_paid_atoms=12_345,
+        realised_pnl_atoms=2**64,
     ),
     InsuranceDrawn(pool="eth-perps", amount_atoms=2**65, shortfall_atoms=2**66, timestamp_ns=NOW_NS + 1),
     LiquidationRecorded(
@@ -502,8 +536,9 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         market="ETH-PERP",
         owner="Ωmega",
         sub_account=3,
-        path="backstop",
-        reason="toxic: ünïcode",
+        path=LiquidationPath.BACKSTOP,
+        reason=LiquidationReason.TOXIC,
+        detail="toxic: ünïcode",
         health_wad=2**64,
         penalty_wad=0,
         closed_atoms=2**70,

@@ -74,7 +74,7 @@ from ringfence.core.errors import (
 )
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.commands import FundInsurance, Liquidate, ProvideLiquidity, RemoveLiquidity
-from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionChanged
+from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionLiquidated, PositionMove
 from ringfence.core.pool.state import PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Rejected
@@ -329,7 +329,7 @@ def test_fault_in_a_liquidation_halts_only_a_and_b_still_liquidates() -> None:
     assert halted.events[0] == PoolHalted(
         pool="A", command="Liquidate", cause="RuntimeError: injected liquidation fault in pool A", timestamp_ns=later
     )
-    assert any(isinstance(e, PositionChanged) and e.liquidated for e in settled.events)
+    assert any(isinstance(e, PositionLiquidated) for e in settled.events)
     assert run.pool("A").status is PoolStatus.HALTED
     assert run.pool("B").status is PoolStatus.ACTIVE
     assert ((("alice", 0), MARKET)) in run.pool("A").positions
@@ -358,9 +358,9 @@ def test_guarded_oracle_liquidates_at_the_last_accepted_price(owner: str) -> Non
     outcome = run.execute(Liquidate("keeper", 0, owner, 0, "A", MARKET, LATER + SECOND_NS))
 
     assert isinstance(outcome, Accepted)
-    closes = [e for e in outcome.events if isinstance(e, PositionChanged)]
+    closes = [e for e in outcome.events if isinstance(e, PositionMove)]
     assert len(closes) == 1
-    assert closes[0].liquidated
+    assert isinstance(closes[0], PositionLiquidated)
     assert closes[0].price_wad == 1_780 * WAD  # not the 800 the guard holds back
 
 

@@ -70,7 +70,7 @@ from ringfence.core.governance.params import (
 from ringfence.core.governance.state import GovernanceState, ParameterBound, ProposalStatus, Role
 from ringfence.core.pool import decide as pool_decide
 from ringfence.core.pool.commands import AddMarket, CreatePool
-from ringfence.core.pool.events import PoolHalted, PoolStatusChanged, PositionChanged
+from ringfence.core.pool.events import PoolHalted, PoolStatusChanged, TradeFilled
 from ringfence.core.pool.state import MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, only
@@ -707,7 +707,7 @@ def test_a_resumed_halted_pool_trades_again_and_the_other_pool_is_untouched() ->
 
     # Assert
     assert venue.pool().status is PoolStatus.ACTIVE
-    assert isinstance(fill, PositionChanged)
+    assert isinstance(fill, TradeFilled)
     assert fill.new_size_atoms == ETH
     assert venue.pool("Q") == q_before
     venue.assert_replay_equals_live()

@@ -30,7 +30,7 @@ from ringfence.core.errors import (
 )
 from ringfence.core.pool import margin_adjust
 from ringfence.core.pool.commands import AdjustIsolatedMargin
-from ringfence.core.pool.events import IsolatedMarginAdjusted, PoolHalted, PositionChanged
+from ringfence.core.pool.events import IsolatedMarginAdjusted, PoolHalted, PositionLiquidated
 from ringfence.core.pool.state import MarginMode, PoolStatus, Position
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, USDC, only
@@ -110,7 +110,7 @@ def test_adding_margin_rescues_a_position_from_liquidation() -> None:
         CommandRejected,
         "alice/0 is not liquidatable: maintenance equity 925000000 covers its requirement 925000000",
     )
-    assert only(short_by_one.liquidate("alice"), PositionChanged).liquidated
+    assert only(short_by_one.liquidate("alice"), PositionLiquidated)
     rescued.assert_replay_equals_live()
     short_by_one.assert_replay_equals_live()
 

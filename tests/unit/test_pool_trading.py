@@ -26,7 +26,7 @@ from ringfence.core.errors import CommandRejected, InsufficientBalance
 from ringfence.core.margin import MarginKind, margin_snapshot
 from ringfence.core.pool.commands import ProvideLiquidity, RemoveLiquidity
 from ringfence.core.pool.decide import resize
-from ringfence.core.pool.events import FundingAccrued, LiquidityProvided, LiquidityRemoved, PositionChanged
+from ringfence.core.pool.events import FundingAccrued, LiquidityProvided, LiquidityRemoved, TradeFilled
 from ringfence.core.pool.perp_math import fill_price_wad
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
@@ -357,9 +357,9 @@ def test_funding_over_one_hour_long_pays_ceiling_short_receives_floor() -> None:
     assert venue.state.pools[POOL].markets[MARKET].funding_index_wad == expected_delta
     assert not [event for event in bob_events if isinstance(event, FundingAccrued)]
     # long pays ceil(11·83.333333333333333333 = 916.666666666666666663) = 917
-    assert only(alice_events, PositionChanged).funding_paid_atoms == 917
+    assert only(alice_events, TradeFilled).funding_paid_atoms == 917
     # short receives floor(83.333333333333333333) = 83 (a payment of −83)
-    assert only(bob_events, PositionChanged).funding_paid_atoms == -83
+    assert only(bob_events, TradeFilled).funding_paid_atoms == -83
     venue.assert_replay_equals_live()
 
 

@@ -27,7 +27,7 @@ import support.venue
 from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter
 from ringfence.core.margin_models import DydxLiquidityTier, HyperliquidMarginTable, HyperliquidMarginTier
 from ringfence.core.pool.commands import AddMarket, AdjustIsolatedMargin
-from ringfence.core.pool.events import MarketAdded, PositionChanged
+from ringfence.core.pool.events import MarketAdded, PositionLiquidated
 from ringfence.core.pool.requirements import dydx_margin_model, hyperliquid_margin_model
 from ringfence.core.pool.state import MarginMode, MarginModel, MarginModelKind, MarketParams
 from ringfence.core.units import WAD
@@ -156,7 +156,7 @@ def test_hyperliquid_maintenance_above_the_bound_is_notional_over_ten_minus_the_
         "maintenance equity 2460000000 covers its requirement 2446000000",
     )
     # at 1722: equity 2_440_000_000 < 3_444_000_000 − 1_000_000_000 = 2_444_000_000: liquidated
-    assert only(at_1722.liquidate("alice"), PositionChanged).liquidated
+    assert only(at_1722.liquidate("alice"), PositionLiquidated)
     at_1723.assert_replay_equals_live()
     at_1722.assert_replay_equals_live()
 

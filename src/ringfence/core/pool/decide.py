@@ -35,7 +35,7 @@ from ringfence.core.pool.events import (
     LiquidityRemoved,
     MarketAdded,
     PoolCreated,
-    PositionChanged,
+    TradeFilled,
 )
 from ringfence.core.pool.liquidation_policy import check_policy, check_policy_against_market
 from ringfence.core.pool.perp_math import (
@@ -422,7 +422,7 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     lp_fee, insurance_fee, protocol_fee = _fees(ctx.pool, fee)
     events: list[Event] = [ctx.funding] if ctx.funding else []
     events.append(
-        PositionChanged(
+        TradeFilled(
             owner=command.owner,
             sub_account=command.sub_account,
             pool=command.pool,
@@ -441,12 +441,6 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
             protocol_fee_atoms=protocol_fee,
             funding_paid_atoms=funding_paid,
             realised_pnl_atoms=realised,
-            liquidated=False,
-            keeper_owner="",
-            keeper_sub_account=0,
-            keeper_reward_atoms=0,
-            insurance_penalty_atoms=0,
-            shortfall_atoms=0,
         )
     )
     if increases:

@@ -59,8 +59,10 @@ from ringfence.core.pool.events import (
     LiquidationRecorded,
     LossSocialised,
     PoolStatusChanged,
-    PositionChanged,
+    PositionDeleveraged,
+    PositionLiquidated,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationReason
 from ringfence.core.pool.liquidation_policy import PositionRisk, close_size_atoms, is_toxic, penalty_rate_wad
 from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
@@ -285,7 +287,7 @@ def _auto_deleverage(
         recovered += forgone
         vault_flow += funding_paid - realised
         events.append(
-            PositionChanged(
+            PositionDeleveraged(
                 owner=key[0],
                 sub_account=key[1],
                 pool=pool.pool,
@@ -296,20 +298,9 @@ def _auto_deleverage(
                 new_size_atoms=change.new_size_atoms,
                 new_open_notional_atoms=change.new_open_notional_atoms,
                 funding_index_wad=deleverage.funding_index_wad,
-                margin_added_atoms=0,
                 margin_released_atoms=released,
-                fee_atoms=0,
-                lp_fee_atoms=0,
-                insurance_fee_atoms=0,
-                protocol_fee_atoms=0,
                 funding_paid_atoms=funding_paid,
                 realised_pnl_atoms=realised,
-                liquidated=False,
-                keeper_owner="",
-                keeper_sub_account=0,
-                keeper_reward_atoms=0,
-                insurance_penalty_atoms=0,
-                shortfall_atoms=0,
             )
         )
         events.append(
@@ -370,16 +361,21 @@ def _backstop_close(position: Position, price: int, decimals: tuple[int, int], a
     return _Close(size, change, 0, 0, forfeited, left - forfeited)
 
 
-def _backstop_reason(risk: PositionRisk, penalty_wad: int, backstop_health_wad: int) -> str | None:
+_Why = tuple[LiquidationReason, str]
+"""Why the backstop path was taken, and the numbers behind it for a human."""
+
+
+def _backstop_reason(risk: PositionRisk, penalty_wad: int, backstop_health_wad: int) -> _Why | None:
     if risk.equity_atoms <= 0:
-        return f"bankrupt: maintenance equity {risk.equity_atoms}"
+        return LiquidationReason.BANKRUPT, f"bankrupt: maintenance equity {risk.equity_atoms}"
     if is_toxic(risk, penalty_wad):
-        return (
+        return LiquidationReason.TOXIC, (
             f"toxic: equity {risk.equity_atoms} · position requirement {risk.position_requirement_atoms} "
             f"< requirement {risk.requirement_atoms} · penalty {penalty_wad} · notional {risk.notional_atoms}"
         )
     if risk.health_wad() < backstop_health_wad:
-        return f"health {risk.health_wad()} below the backstop threshold {backstop_health_wad}"
+        detail = f"health {risk.health_wad()} below the backstop threshold {backstop_health_wad}"
+        return LiquidationReason.BELOW_BACKSTOP_THRESHOLD, detail
     return None
 
 
@@ -467,7 +463,7 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     )
 
 
-def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Close, int, str | None]:
+def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Close, int, _Why | None]:
     """Return the close, the penalty rate it charged and, for the backstop path, why it was taken."""
     pool, risk = liq.pool, liq.risk
     policy = pool.params.liquidation
@@ -480,7 +476,7 @@ def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Clo
         size = _paced(pool, wanted, risk, now_ns)
         close = _keeper_close(pool, liq.position, size, liq.price_wad, liq.decimals, available, penalty)
         if close.after < 0:
-            reason = f"bankrupt after the close: margin {close.after}"
+            reason = LiquidationReason.BANKRUPT_AFTER_CLOSE, f"bankrupt after the close: margin {close.after}"
         elif not _lowers_health(state, liq, close, now_ns):
             return close, penalty, None
         elif size < wanted:
@@ -489,7 +485,8 @@ def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Clo
                 f"{liq.key[0]}/{liq.key[1]}'s health by rounding; keeper liquidations resume with the next window"
             )
         else:
-            reason = "a keeper close would lower health (rounding against the account)"
+            detail = "a keeper close would lower health (rounding against the account)"
+            reason = LiquidationReason.CLOSE_LOWERS_HEALTH, detail
     cap = risk.position_requirement_atoms
     return _backstop_close(liq.position, liq.price_wad, liq.decimals, available, cap), 0, reason
 
@@ -583,6 +580,7 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     released = after + shortfall if position.mode is MarginMode.ISOLATED and change.new_size_atoms == 0 else 0
     delta = -close.size_atoms if position.size_atoms > 0 else close.size_atoms
     closed_notional = mul_div(liq.risk.notional_atoms, close.size_atoms, liq.risk.size_atoms, Rounding.UP)
+    why, detail = reason or (LiquidationReason.BELOW_MAINTENANCE, "")
     events: list[Event] = [liq.funding] if liq.funding else []
     events.append(
         LiquidationRecorded(
@@ -590,8 +588,9 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
             market=command.market,
             owner=command.owner,
             sub_account=command.sub_account,
-            path="keeper" if reason is None else "backstop",
-            reason=reason or "",
+            path=why.path,
+            reason=why,
+            detail=detail,
             health_wad=liq.risk.health_wad(),
             penalty_wad=penalty,
             closed_atoms=close.size_atoms,
@@ -603,7 +602,7 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
         )
     )
     events.append(
-        PositionChanged(
+        PositionLiquidated(
             owner=command.owner,
             sub_account=command.sub_account,
             pool=command.pool,
@@ -614,19 +613,14 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
             new_size_atoms=change.new_size_atoms,
             new_open_notional_atoms=change.new_open_notional_atoms,
             funding_index_wad=liq.funding_index_wad,
-            margin_added_atoms=0,
             margin_released_atoms=released,
-            fee_atoms=close.backstop_fee,
-            lp_fee_atoms=close.backstop_fee,
-            insurance_fee_atoms=0,
-            protocol_fee_atoms=0,
             funding_paid_atoms=liq.funding_paid,
             realised_pnl_atoms=change.realised_pnl_atoms,
-            liquidated=True,
             keeper_owner=command.keeper_owner,
             keeper_sub_account=command.keeper_sub_account,
             keeper_reward_atoms=close.keeper_reward,
             insurance_penalty_atoms=close.insurance_penalty,
+            backstop_forfeit_atoms=close.backstop_fee,
             shortfall_atoms=shortfall,
             execution_cost_atoms=cost,
         )

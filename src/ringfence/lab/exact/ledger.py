@@ -22,8 +22,9 @@ from ringfence.core.pool.events import (
     BackstopAbsorbed,
     LiquidationRecorded,
     LossSocialised,
-    PositionChanged,
+    PositionLiquidated,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationPath
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.state import LedgerState
 from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE_DECIMALS, QUOTE_UNIT
@@ -111,7 +112,7 @@ class Tally:
         for event in events:
             if isinstance(event, LiquidationRecorded):
                 recorded = event
-            elif isinstance(event, PositionChanged) and event.liquidated:
+            elif isinstance(event, PositionLiquidated):
                 outcome = LiquidationOutcome(
                     event.pool, event.market, 0, event.size_delta_atoms, event.shortfall_atoms, False
                 )
@@ -132,7 +133,7 @@ class Tally:
             recorded.notional_atoms,
             outcome.size_delta_atoms,
             outcome.shortfall_atoms,
-            recorded.path == "backstop",
+            recorded.path is LiquidationPath.BACKSTOP,
         )
 
     @staticmethod
