@@ -83,7 +83,7 @@ def maintenance(venue: PolicyVenue, owner: str, mode: MarginMode) -> tuple[int, 
     else:
         price = base_price_wad(state, "ETH", venue.now, allow_guarded=True)
         snapshot = isolated_margin(state, state.pools[POOL], MARKET, position, MarginKind.MAINTENANCE, price)
-    return snapshot.equity_value, snapshot.requirement_value
+    return snapshot.equity_atoms, snapshot.requirement_atoms
 
 
 def liquidate_once(venue: PolicyVenue, owner: str, mode: MarginMode) -> None:

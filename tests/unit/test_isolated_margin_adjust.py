@@ -28,6 +28,7 @@ from ringfence.core.errors import (
     OracleUnavailable,
     UnknownEntity,
 )
+from ringfence.core.margin import Denomination, MarginKind, isolated_margin, margin_snapshot
 from ringfence.core.pool import margin_adjust
 from ringfence.core.pool.commands import AdjustIsolatedMargin
 from ringfence.core.pool.events import IsolatedMarginAdjusted, PoolHalted, PositionLiquidated
@@ -159,7 +160,7 @@ def test_removing_one_atom_past_initial_margin_is_refused() -> None:
     venue.refuse(
         venue.adjust(-99_900_001),
         InsufficientMargin,
-        "alice/0 would have initial-margin equity 1999999999 below its requirement 2000000000",
+        "alice/0 would have initial-margin equity 1999999999 below its requirement 2000000000 \\(quote atoms\\)",
     )
 
 
@@ -320,3 +321,20 @@ def test_a_reduce_only_pool_accepts_added_margin_and_refuses_removed_margin() ->
     assert venue.position().isolated_margin_atoms == 6_100 * USDC
     venue.refuse(venue.adjust(-1), CommandRejected, "pool P is reduce-only .*margin can be added but not removed")
     venue.assert_replay_equals_live()
+
+
+def test_an_isolated_snapshot_is_in_quote_atoms_and_a_cross_one_in_value_atoms() -> None:
+    # Arrange: alice's isolated vault holds 2_100_000_000 quote atoms at a 10% initial margin on 10 ETH at 2000
+    venue = Venue()
+    venue.open_isolated_long_of_ten()
+    position = venue.position()
+    pool = venue.state.pools[POOL]
+
+    # Act
+    isolated = isolated_margin(venue.state, pool, MARKET, position, MarginKind.INITIAL, 2_000 * WAD)
+    cross = margin_snapshot(venue.state, ("alice", 0), MarginKind.INITIAL, venue.now)
+
+    # Assert: the isolated figures are the vault's quote atoms; the cross snapshot says value atoms
+    assert isolated.denomination is Denomination.QUOTE
+    assert isolated.requirement_atoms == 2_000_000_000
+    assert cross.denomination is Denomination.VALUE

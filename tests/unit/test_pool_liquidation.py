@@ -312,7 +312,7 @@ def test_cross_debt_beyond_the_remaining_collateral_is_recorded_as_bad_debt() ->
     # the shortfall makes exactly that explicit, leaving the account at maintenance equity 0, no silent negative
     after = margin_snapshot(venue.state, ("dave", 0), MarginKind.MAINTENANCE, venue.now)
     assert only(events, PositionLiquidated).shortfall_atoms == 2_500_025_000 - 1_275_000_000
-    assert after.equity_value == 0
+    assert after.equity_atoms == 0
 
 
 def test_cross_account_with_nothing_else_is_written_off_through_the_waterfall() -> None:
@@ -392,7 +392,7 @@ def test_toxic_liquidation_is_detected_and_takes_the_no_bonus_backstop_path() ->
     venue.quote_prices(1_800 * WAD)
     before = margin_snapshot(venue.state, ("eve", 0), MarginKind.MAINTENANCE, venue.now)
     # equity 1_100_000_000 + 9_000_000_000 − 10_000_025_000 = 99_975_000; requirement 9_000e6·0.05
-    assert (before.equity_value, before.requirement_value) == (99_975_000, 450_000_000)
+    assert (before.equity_atoms, before.requirement_atoms) == (99_975_000, 450_000_000)
     # The keeper path (close factor 50%) would have closed 2.5 ETH: PnL 4_500_000_000 − 5_000_012_500 =
     # −500_012_500, penalty 4_500e6·0.02 = 90_000_000, leaving equity 1_100_000_000 − 500_012_500 − 90_000_000
     # + 4_500_000_000 − 5_000_012_500 = 9_975_000 against 225_000_000: health 0.0443 < 0.2221 before.

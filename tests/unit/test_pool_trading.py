@@ -313,8 +313,8 @@ def test_unrealised_profit_counts_at_pnl_weight_but_cannot_be_withdrawn_until_re
 
     # Assert 1: PnL 3_000_000_000 − 2_002_001_001 = 997_998_999, weighted floor(·0.5) = 498_999_499;
     # requirement ceil(3000e6·0.1) = 300_000_000
-    assert initial.equity_value == balance + 498_999_499
-    assert initial.requirement_value == 300_000_000
+    assert initial.equity_atoms == balance + 498_999_499
+    assert initial.requirement_atoms == 300_000_000
 
     # Act 2 / Assert 2: one atom more than the settled balance is refused despite ~1.5k of equity
     venue.refuse(Withdraw("carol", 0, "USDC", balance + 1, venue.now), InsufficientBalance, "998998999 atoms")

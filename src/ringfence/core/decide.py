@@ -250,7 +250,7 @@ def _check_can_release(state: LedgerState, key: AccountKey, asset: str, amount_a
         raise InsufficientBalance(_label(key), asset, amount_atoms, held)
     after = margin_snapshot(state, key, MarginKind.INITIAL, now_ns, {asset: -amount_atoms})
     if not after.is_healthy:
-        raise InsufficientMargin(_label(key), after.equity_value, after.requirement_value)
+        raise InsufficientMargin(_label(key), after.equity_atoms, after.requirement_atoms)
 
 
 def _decide_withdraw(state: LedgerState, command: Withdraw) -> list[Event]:

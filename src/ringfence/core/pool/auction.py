@@ -346,7 +346,7 @@ def _check_taker_can_pay(
         state, taker, MarginKind.INITIAL, now_ns, {quote: -take.owe_value, auction.asset: take.slice_atoms}
     )
     if not after.is_healthy:
-        raise InsufficientMargin(_label(taker), after.equity_value, after.requirement_value)
+        raise InsufficientMargin(_label(taker), after.equity_atoms, after.requirement_atoms)
 
 
 def decide_take_collateral(state: LedgerState, command: TakeCollateral) -> list[Event]:

@@ -411,7 +411,7 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     released = 0
     if command.mode is MarginMode.ISOLATED:
         if vault_after < 0:
-            raise InsufficientMargin(f"{ctx.key[0]}/{ctx.key[1]}", vault_after, 0, "isolated")
+            raise InsufficientMargin(f"{ctx.key[0]}/{ctx.key[1]}", vault_after, 0, "isolated", "quote atoms")
         released = vault_after if change.new_size_atoms == 0 else 0
     new_position = Position(
         change.new_size_atoms, change.new_open_notional_atoms, ctx.index_wad, command.mode, vault_after - released
@@ -485,4 +485,6 @@ def _check_trade_margin(
             (command.pool, command.market, position),
         )
     if not snapshot.is_healthy:
-        raise InsufficientMargin(label, snapshot.equity_value, snapshot.requirement_value)
+        raise InsufficientMargin(
+            label, snapshot.equity_atoms, snapshot.requirement_atoms, unit=snapshot.denomination.value
+        )

@@ -42,6 +42,7 @@ from fractions import Fraction
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
 from ringfence.core.margin import (
+    Denomination,
     MarginKind,
     MarginSnapshot,
     base_price_wad,
@@ -113,11 +114,11 @@ def _risk(
     quote_dec = state.assets[pool.params.quote_asset].params.decimals
     notional = -signed_notional_atoms(-abs(position.size_atoms), price, base_dec, quote_dec)
     _, own_requirement = position_terms(state, pool, command.market, position, MarginKind.MAINTENANCE, price)
-    if position.mode is MarginMode.ISOLATED:
-        equity, requirement = health.equity_value, health.requirement_value
+    if health.denomination is Denomination.QUOTE:
+        equity, requirement = health.equity_atoms, health.requirement_atoms
     else:
-        equity = _value_to_quote(health.equity_value, quote_dec, Rounding.DOWN)
-        requirement = _value_to_quote(health.requirement_value, quote_dec, Rounding.UP)
+        equity = _value_to_quote(health.equity_atoms, quote_dec, Rounding.DOWN)
+        requirement = _value_to_quote(health.requirement_atoms, quote_dec, Rounding.UP)
     return PositionRisk(abs(position.size_atoms), notional, equity, requirement, own_requirement)
 
 
@@ -144,9 +145,9 @@ def _cross_shortfall(
         (command.pool, command.market, None),
         allow_guarded=True,
     )
-    if after.equity_value >= 0:
+    if after.equity_atoms >= 0:
         return 0
-    uncovered = _value_to_quote(-after.equity_value, state.assets[quote].params.decimals, Rounding.UP)
+    uncovered = _value_to_quote(-after.equity_atoms, state.assets[quote].params.decimals, Rounding.UP)
     return min(uncovered, -side_after)
 
 
@@ -240,7 +241,7 @@ def _adl_candidates(
             margin = position.isolated_margin_atoms
         else:
             snapshot = margin_snapshot(state, key, MarginKind.MAINTENANCE, now_ns, allow_guarded=True)
-            margin = _value_to_quote(snapshot.equity_value, quote_dec, Rounding.DOWN)
+            margin = _value_to_quote(snapshot.equity_atoms, quote_dec, Rounding.DOWN)
         if margin <= 0:
             continue
         notional = abs(signed_notional_atoms(position.size_atoms, deleverage.price_wad, base_dec, quote_dec))
@@ -446,7 +447,7 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     if health.is_healthy:
         raise CommandRejected(
             f"{command.owner}/{command.sub_account} is not liquidatable: maintenance equity "
-            f"{health.equity_value} covers its requirement {health.requirement_value}"
+            f"{health.equity_atoms} covers its requirement {health.requirement_atoms}"
         )
     funding = accrue_funding(state, pool, command.market, command.timestamp_ns)
     index = market.funding_index_wad + (funding.index_delta_wad if funding else 0)
@@ -521,7 +522,7 @@ def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: in
             allow_guarded=True,
         )
     before = liq.health
-    return after.equity_value * before.requirement_value < before.equity_value * after.requirement_value
+    return after.equity_atoms * before.requirement_atoms < before.equity_atoms * after.requirement_atoms
 
 
 def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:

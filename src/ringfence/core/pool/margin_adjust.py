@@ -80,7 +80,9 @@ def _check_removal(state: LedgerState, pool: PoolState, command: AdjustIsolatedM
     after = dataclasses.replace(position, isolated_margin_atoms=vault - amount)
     snapshot = isolated_margin(state, pool, command.market, after, MarginKind.INITIAL, price)
     if not snapshot.is_healthy:
-        raise InsufficientMargin(label, snapshot.equity_value, snapshot.requirement_value)
+        raise InsufficientMargin(
+            label, snapshot.equity_atoms, snapshot.requirement_atoms, unit=snapshot.denomination.value
+        )
 
 
 def decide_adjust_isolated_margin(state: LedgerState, command: AdjustIsolatedMargin) -> list[Event]:
