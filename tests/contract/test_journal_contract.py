@@ -1028,7 +1028,7 @@ def test_batch_raising_an_unexpected_error_leaves_live_state_equal_to_the_journa
             raise RuntimeError("bug inside decide")
         return decide(state, requested)
 
-    monkeypatch.setattr("ringfence.service.engine.decide", decide_failing_on_withdraw)
+    monkeypatch.setattr("ringfence.core.apply.decide", decide_failing_on_withdraw)  # the engine decides through apply
 
     # Act
     with pytest.raises(RuntimeError, match="bug inside decide"):
