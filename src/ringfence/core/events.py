@@ -1,8 +1,9 @@
 """Events: facts the engine recorded (past-tense names).
 
-Events are frozen values of primitive fields (``str``, ``int``, ``bool`` and tuples of
-them), so the journal can store them as canonical JSON. Each class declares its
-``SCHEMA_VERSION``; the journal's codec upcasts older payloads on read.
+Events are frozen values of primitive fields (``str``, ``int``, ``bool``, enums and tuples of
+them), keyword-only, so the journal can store them as canonical JSON by field name. Each class
+declares its ``SCHEMA_VERSION``; the journal's codec upcasts older payloads on read
+(``ringfence.store.upcast``).
 ``evolve(state, event)`` is the only place state changes, for live commands and replay alike.
 """
 
