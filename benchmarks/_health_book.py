@@ -165,7 +165,7 @@ def engine_health(book: Book) -> list[Health]:
             price = base_price_wad(state, pool.markets[ref.market].params.base_asset, now)
             position = pool.positions[(ref.key, ref.market)]
             snapshot = isolated_margin(state, pool, ref.market, position, MarginKind.MAINTENANCE, price)
-        results.append((snapshot.equity_value, snapshot.requirement_value, snapshot.health_wad()))
+        results.append((snapshot.equity_atoms, snapshot.requirement_atoms, snapshot.health_wad()))
     return results
 
 

@@ -66,8 +66,11 @@ from ringfence.core.pool.events import (
     PoolCreated,
     PoolHalted,
     PoolStatusChanged,
-    PositionChanged,
+    PositionDeleveraged,
+    PositionLiquidated,
+    TradeFilled,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Engine, Rejected, replay
@@ -149,7 +152,7 @@ def sqlite_journal(sqlite_path: Path) -> Iterator[SqliteJournal]:
 
 
 def deposited(owner: str, amount_atoms: int, asset: str = "USDC", sub_account: int = 0) -> CollateralDeposited:
-    return CollateralDeposited(owner, sub_account, asset, amount_atoms)
+    return CollateralDeposited(owner=owner, sub_account=sub_account, asset=asset, amount_atoms=amount_atoms)
 
 
 def command(command_id: str, *events: Event) -> PendingCommand:
@@ -208,8 +211,16 @@ def test_batch_of_several_commands_is_appended_as_one_contiguous_unit(backend: B
     # Arrange: three commands of 2, 1 and 3 events
     batch = [
         command("a", deposited("alice", 5), deposited("alice", 6, sub_account=1)),
-        command("b", CollateralTransferred("alice", 0, 1, "USDC", 2)),
-        command("c", deposited("bob", 1), deposited("bob", 2), CollateralWithdrawn("bob", 0, "USDC", 3)),
+        command(
+            "b",
+            CollateralTransferred(owner="alice", from_sub_account=0, to_sub_account=1, asset="USDC", amount_atoms=2),
+        ),
+        command(
+            "c",
+            deposited("bob", 1),
+            deposited("bob", 2),
+            CollateralWithdrawn(owner="bob", sub_account=0, asset="USDC", amount_atoms=3),
+        ),
     ]
 
     # Act
@@ -226,7 +237,7 @@ def test_batch_failing_on_its_last_command_writes_none_of_its_commands(backend: 
     # Arrange: an event whose payload cannot be encoded fails the batch part-way through
     journal = backend.journal
     before = fill(journal, 2)
-    unencodable = CollateralDeposited("carol", 0, "USDC", object())  # type: ignore[arg-type]
+    unencodable = CollateralDeposited(owner="carol", sub_account=0, asset="USDC", amount_atoms=object())  # type: ignore[arg-type]
     batch = [*single_deposits(2, start=3), command("bad", unencodable)]
 
     # Act
@@ -387,7 +398,14 @@ def test_verify_detects_a_field_boundary_shift_between_stream_and_command_id(bac
 # --------------------------------------------------------------------------- codec
 
 EVENT_SAMPLES: tuple[Event, ...] = (
-    AssetRegistered("WBTC", 8, 75 * WAD // 100, 80 * WAD // 100, 2**100 + 1, MAX_ATOMS),
+    AssetRegistered(
+        asset="WBTC",
+        decimals=8,
+        initial_weight_wad=75 * WAD // 100,
+        maintenance_weight_wad=80 * WAD // 100,
+        supply_cap_atoms=2**100 + 1,
+        weight_scale_start_value=MAX_ATOMS,
+    ),
     OracleConfigured(
         asset="ETH",
         source_names=("chainlink", "pyth", "redstone"),
@@ -402,18 +420,25 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         delay_growth_limit_wad=6 * WAD // 100,
         stable_growth_limit_wad=3 * WAD // 10_000,
     ),
-    PriceSubmitted("ETH", "pyth", 3_001_500_000_000_000_000_000, 10**15, NOW_NS),
-    OraclePriceAccepted("ETH", 4_200 * WAD, NOW_NS + 300 * SECOND_NS, True),
-    OracleGuardTripped("ETH", 4_200 * WAD, "median moved 4 × 10¹⁷ wad, limit 1.5 × 10¹⁷ — held", NOW_NS),
-    OracleDegraded("WBTC", "1 usable source(s), quorum is 2", NOW_NS + 1),
-    CollateralDeposited("alice", 0, "USDC", 2**100 + 7),
-    CollateralWithdrawn("bob", 255, "ETH", 2**64 + 1),
-    CollateralTransferred("alice", 0, 1, "ETH", MAX_ATOMS),
+    PriceSubmitted(
+        asset="ETH", source="pyth", price_wad=3_001_500_000_000_000_000_000, confidence_wad=10**15, published_ns=NOW_NS
+    ),
+    OraclePriceAccepted(asset="ETH", price_wad=4_200 * WAD, accepted_ns=NOW_NS + 300 * SECOND_NS, released_guard=True),
+    OracleGuardTripped(
+        asset="ETH",
+        refused_price_wad=4_200 * WAD,
+        reason="median moved 4 × 10¹⁷ wad, limit 1.5 × 10¹⁷ — held",
+        timestamp_ns=NOW_NS,
+    ),
+    OracleDegraded(asset="WBTC", reason="1 usable source(s), quorum is 2", timestamp_ns=NOW_NS + 1),
+    CollateralDeposited(owner="alice", sub_account=0, asset="USDC", amount_atoms=2**100 + 7),
+    CollateralWithdrawn(owner="bob", sub_account=255, asset="ETH", amount_atoms=2**64 + 1),
+    CollateralTransferred(owner="alice", from_sub_account=0, to_sub_account=1, asset="ETH", amount_atoms=MAX_ATOMS),
     PoolCreated(
-        "eth-perps",
-        "linear-perp",
-        3,
-        PoolParams(
+        pool="eth-perps",
+        template="linear-perp",
+        template_version=3,
+        params=PoolParams(
             quote_asset="USDC",
             lp_fee_share_wad=70 * WAD // 100,
             insurance_fee_share_wad=20 * WAD // 100,
@@ -427,8 +452,8 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         ),
     ),
     MarketAdded(
-        "eth-perps",
-        MarketParams(
+        pool="eth-perps",
+        params=MarketParams(
             market="ETH-PERP",
             base_asset="ETH",
             initial_margin_wad=WAD // 10,
@@ -440,13 +465,15 @@ EVENT_SAMPLES: tuple[Event, ...] = (
             open_interest_cap_atoms=2**90,
             pnl_weight_wad=WAD // 2,
         ),
-        NOW_NS,
+        timestamp_ns=NOW_NS,
     ),
-    LiquidityProvided("carol", 2, "eth-perps", 2**72, 2**72 - 5),
-    LiquidityRemoved("carol", 2, "eth-perps", 2**70, 2**70 + 3),
-    InsuranceFunded("dave", 0, "eth-perps", 10**22),
-    FundingAccrued("eth-perps", "ETH-PERP", -(2**66), NOW_NS + 3_600 * SECOND_NS),
-    PositionChanged(
+    LiquidityProvided(owner="carol", sub_account=2, pool="eth-perps", amount_atoms=2**72, shares=2**72 - 5),
+    LiquidityRemoved(owner="carol", sub_account=2, pool="eth-perps", shares=2**70, amount_atoms=2**70 + 3),
+    InsuranceFunded(owner="dave", sub_account=0, pool="eth-perps", amount_atoms=10**22),
+    FundingAccrued(
+        pool="eth-perps", market="ETH-PERP", index_delta_wad=-(2**66), timestamp_ns=NOW_NS + 3_600 * SECOND_NS
+    ),
+    TradeFilled(
         owner="alice",
         sub_account=4,
         pool="eth-perps",
@@ -465,26 +492,95 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         protocol_fee_atoms=15_000_000,
         funding_paid_atoms=-12_345,
         realised_pnl_atoms=-(2**65),
-        liquidated=True,
+    ),
+    PositionLiquidated(
+        owner="alice",
+        sub_account=4,
+        pool="eth-perps",
+        market="ETH-PERP",
+        mode=MarginMode.ISOLATED,
+        size_delta_atoms=2**66,
+        price_wad=3_100 * WAD,
+        new_size_atoms=-(2**66),
+        new_open_notional_atoms=-(15 * 10**22),
+        funding_index_wad=2**65 + 1,
+        margin_released_atoms=0,
+        funding_paid_atoms=-12_345,
+        realised_pnl_atoms=-(2**65),
         keeper_owner="keeper",
         keeper_sub_account=0,
         keeper_reward_atoms=2**64 + 9,
         insurance_penalty_atoms=2**64 + 8,
+        backstop_forfeit_atoms=7,
         shortfall_atoms=2**64 + 1,
+        execution_cost_atoms=3,
     ),
-    InsuranceDrawn("eth-perps", 2**65, 2**66, NOW_NS + 1),
+    PositionDeleveraged(
+        owner="bob",
+        sub_account=0,
+        pool="eth-perps",
+        market="ETH-PERP",
+        mode=MarginMode.CROSS,
+        size_delta_atoms=-(2**66),
+        price_wad=3_100 * WAD,
+        new_size_atoms=0,
+        new_open_notional_atoms=0,
+        funding_index_wad=2**65 + 1,
+        margin_released_atoms=0,
+        funding_paid_atoms=12_345,
+        realised_pnl_atoms=2**64,
+    ),
+    InsuranceDrawn(pool="eth-perps", amount_atoms=2**65, shortfall_atoms=2**66, timestamp_ns=NOW_NS + 1),
     LiquidationRecorded(
-        "eth-perps", "ETH-PERP", "Ωmega", 3, "backstop", "toxic: ünïcode", 2**64, 0, 2**70, 2**80, True, NOW_NS
+        pool="eth-perps",
+        market="ETH-PERP",
+        owner="Ωmega",
+        sub_account=3,
+        path=LiquidationPath.BACKSTOP,
+        reason=LiquidationReason.TOXIC,
+        detail="toxic: ünïcode",
+        health_wad=2**64,
+        penalty_wad=0,
+        closed_atoms=2**70,
+        notional_atoms=2**80,
+        partial=True,
+        timestamp_ns=NOW_NS,
     ),
-    BackstopAbsorbed("eth-perps", 2**65 + 3, NOW_NS + 1),
-    AutoDeleveraged("eth-perps", "ETH-PERP", "bob", 0, 2**66, 2**65 + 7, 2, NOW_NS + 1),
-    LossSocialised("eth-perps", 2**65 + 1, NOW_NS + 2),
-    PoolStatusChanged("eth-perps", "reduce_only", "NAV fell 26 % below its 24 h peak (limit 25 %)", NOW_NS + 3),
-    PoolHalted("eth-perps", "OpenPosition", "InvariantViolation: vault < 0 — contained", NOW_NS + 4),
-    IsolatedMarginAdjusted("alice", 4, "eth-perps", "ETH-PERP", -(2**70 + 1), NOW_NS + 5),
+    BackstopAbsorbed(pool="eth-perps", amount_atoms=2**65 + 3, timestamp_ns=NOW_NS + 1),
+    AutoDeleveraged(
+        pool="eth-perps",
+        market="ETH-PERP",
+        owner="bob",
+        sub_account=0,
+        closed_atoms=2**66,
+        forgone_atoms=2**65 + 7,
+        rank=2,
+        timestamp_ns=NOW_NS + 1,
+    ),
+    LossSocialised(pool="eth-perps", amount_atoms=2**65 + 1, timestamp_ns=NOW_NS + 2),
+    PoolStatusChanged(
+        pool="eth-perps",
+        status="reduce_only",
+        reason="NAV fell 26 % below its 24 h peak (limit 25 %)",
+        timestamp_ns=NOW_NS + 3,
+    ),
+    PoolHalted(
+        pool="eth-perps",
+        command="OpenPosition",
+        cause="InvariantViolation: vault < 0 — contained",
+        timestamp_ns=NOW_NS + 4,
+    ),
+    IsolatedMarginAdjusted(
+        owner="alice",
+        sub_account=4,
+        pool="eth-perps",
+        market="ETH-PERP",
+        delta_atoms=-(2**70 + 1),
+        timestamp_ns=NOW_NS + 5,
+    ),
     AuctionsConfigured(
-        "eth-perps",
-        AuctionParams(
+        pool="eth-perps",
+        params=AuctionParams(
             AuctionCurve.STAIRSTEP,
             13 * WAD // 100,
             12 * WAD // 10,
@@ -496,27 +592,54 @@ EVENT_SAMPLES: tuple[Event, ...] = (
             cut_wad=99 * WAD // 100,
             step_seconds=90,
         ),
-        NOW_NS + 5,
+        timestamp_ns=NOW_NS + 5,
     ),
     CollateralAuctionStarted(
-        "eth-perps",
-        2**40,
-        "dave",
-        3,
-        "ETH",
-        2**90,
-        2**70,
-        2**70 + 9,
-        1_500 * WAD,
-        1_800 * WAD,
-        "keeper",
-        1,
-        2**65,
-        NOW_NS,
+        pool="eth-perps",
+        auction_id=2**40,
+        owner="dave",
+        sub_account=3,
+        asset="ETH",
+        lot_atoms=2**90,
+        debt_atoms=2**70,
+        tab_atoms=2**70 + 9,
+        oracle_price_wad=1_500 * WAD,
+        top_wad=1_800 * WAD,
+        keeper_owner="keeper",
+        keeper_sub_account=1,
+        keeper_incentive_atoms=2**65,
+        timestamp_ns=NOW_NS,
     ),
-    CollateralTaken("eth-perps", 2**40, "taker", 0, 1_764 * WAD + 1, 2**89, 2**69, 2**68, 2**68 - 5, NOW_NS + 6),
-    CollateralAuctionEnded("eth-perps", 2**40, 2**88, 2**67, 0, NOW_NS + 7),
-    CollateralAuctionRestarted("eth-perps", 2**40, 1_499 * WAD, 1_798_800 * WAD // 1_000, "keeper", 2, 0, NOW_NS + 8),
+    CollateralTaken(
+        pool="eth-perps",
+        auction_id=2**40,
+        taker_owner="taker",
+        taker_sub_account=0,
+        price_wad=1_764 * WAD + 1,
+        slice_atoms=2**89,
+        paid_atoms=2**69,
+        debt_repaid_atoms=2**68,
+        penalty_atoms=2**68 - 5,
+        timestamp_ns=NOW_NS + 6,
+    ),
+    CollateralAuctionEnded(
+        pool="eth-perps",
+        auction_id=2**40,
+        lot_returned_atoms=2**88,
+        shortfall_atoms=2**67,
+        unsettled_debt_atoms=0,
+        timestamp_ns=NOW_NS + 7,
+    ),
+    CollateralAuctionRestarted(
+        pool="eth-perps",
+        auction_id=2**40,
+        oracle_price_wad=1_499 * WAD,
+        top_wad=1_798_800 * WAD // 1_000,
+        keeper_owner="keeper",
+        keeper_sub_account=2,
+        keeper_incentive_atoms=0,
+        timestamp_ns=NOW_NS + 8,
+    ),
     *GOVERNANCE_EVENT_SAMPLES,
 )
 
@@ -542,7 +665,9 @@ def test_every_event_type_round_trips_exactly_through_the_codec(event: Event) ->
 
 
 def test_codec_payload_is_canonical_json_with_sorted_keys_and_no_whitespace() -> None:
-    _, _, payload = encode_event(CollateralTransferred("alice", 0, 1, "ETH", 2**65))
+    _, _, payload = encode_event(
+        CollateralTransferred(owner="alice", from_sub_account=0, to_sub_account=1, asset="ETH", amount_atoms=2**65)
+    )
 
     assert payload == '{"amount_atoms":36893488147419103232,"asset":"ETH","from_sub_account":0,"owner":"alice",' + (
         '"to_sub_account":1}'
@@ -571,7 +696,7 @@ def test_unknown_event_type_raises_journal_corrupted() -> None:
 
 
 def test_schema_version_newer_than_the_code_raises_journal_corrupted() -> None:
-    _, _, payload = encode_event(CollateralDeposited("alice", 0, "USDC", 5))
+    _, _, payload = encode_event(CollateralDeposited(owner="alice", sub_account=0, asset="USDC", amount_atoms=5))
 
     with pytest.raises(JournalCorrupted) as raised:
         decode_event("CollateralDeposited", CollateralDeposited.SCHEMA_VERSION + 1, payload, 9)
@@ -619,7 +744,7 @@ def _rename_atoms(body: dict[str, Any]) -> dict[str, Any]:
 
 
 LEGACY_DEPOSIT_PAYLOAD = '{"asset":"USDC","atoms":36893488147419103232,"owner":"alice","sub_account":3}'
-LEGACY_DEPOSIT = CollateralDeposited("alice", 3, "USDC", 2**65)
+LEGACY_DEPOSIT = CollateralDeposited(owner="alice", sub_account=3, asset="USDC", amount_atoms=2**65)
 
 
 def test_registered_upcaster_lifts_an_older_schema_version_on_decode(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -903,7 +1028,7 @@ def test_batch_raising_an_unexpected_error_leaves_live_state_equal_to_the_journa
             raise RuntimeError("bug inside decide")
         return decide(state, requested)
 
-    monkeypatch.setattr("ringfence.service.engine.decide", decide_failing_on_withdraw)
+    monkeypatch.setattr("ringfence.core.apply.decide", decide_failing_on_withdraw)  # the engine decides through apply
 
     # Act
     with pytest.raises(RuntimeError, match="bug inside decide"):

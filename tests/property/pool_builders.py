@@ -36,7 +36,7 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
-from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalted, PoolStatusChanged, PositionChanged
+from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalted, PoolStatusChanged, PositionLiquidated
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.service.engine import Accepted, Engine, Outcome, Rejected, replay
 from ringfence.store.memory import MemoryJournal
@@ -599,7 +599,7 @@ def default_evidence(run: Run, *, crash: bool) -> list[str]:
     of_a = [e for e in run.events() if getattr(e, "pool", None) == "A"]
     if crash:
         checks = {
-            "shortfall": any(isinstance(e, PositionChanged) and e.shortfall_atoms > 0 for e in of_a),
+            "shortfall": any(isinstance(e, PositionLiquidated) and e.shortfall_atoms > 0 for e in of_a),
             "insurance draw": any(isinstance(e, InsuranceDrawn) for e in of_a),
             "socialised loss": any(isinstance(e, LossSocialised) for e in of_a),
             "NAV breaker": any(isinstance(e, PoolStatusChanged) and e.status == "reduce_only" for e in of_a),

@@ -250,13 +250,31 @@ class LedgerModel:
     def expected_events(self, command: Command) -> tuple[Event, ...] | None:
         """The exact events of an accepted money command (None: only the first event is known)."""
         if isinstance(command, Deposit):
-            return (CollateralDeposited(command.owner, command.sub_account, command.asset, command.amount_atoms),)
+            return (
+                CollateralDeposited(
+                    owner=command.owner,
+                    sub_account=command.sub_account,
+                    asset=command.asset,
+                    amount_atoms=command.amount_atoms,
+                ),
+            )
         if isinstance(command, Withdraw):
-            return (CollateralWithdrawn(command.owner, command.sub_account, command.asset, command.amount_atoms),)
+            return (
+                CollateralWithdrawn(
+                    owner=command.owner,
+                    sub_account=command.sub_account,
+                    asset=command.asset,
+                    amount_atoms=command.amount_atoms,
+                ),
+            )
         if isinstance(command, Transfer):
             return (
                 CollateralTransferred(
-                    command.owner, command.from_sub_account, command.to_sub_account, command.asset, command.amount_atoms
+                    owner=command.owner,
+                    from_sub_account=command.from_sub_account,
+                    to_sub_account=command.to_sub_account,
+                    asset=command.asset,
+                    amount_atoms=command.amount_atoms,
                 ),
             )
         return None
@@ -415,7 +433,11 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert events == expected
             elif isinstance(command, SubmitPrice):
                 assert events[0] == PriceSubmitted(
-                    command.asset, command.source, command.price_wad, command.confidence_wad, command.published_ns
+                    asset=command.asset,
+                    source=command.source,
+                    price_wad=command.price_wad,
+                    confidence_wad=command.confidence_wad,
+                    published_ns=command.published_ns,
                 )
                 assert all(isinstance(e, OraclePriceAccepted | OracleGuardTripped | OracleDegraded) for e in events[1:])
             self.model.apply(command)
@@ -703,13 +725,33 @@ def _priced_state(
 ) -> LedgerState:
     """A state with one asset "X" whose oracle and stable price are both ``price_wad`` at t=0."""
     events: list[Event] = [
-        AssetRegistered("X", decimals, initial_weight_wad, maintenance_weight_wad, NO_LIMIT, weight_scale_start_value),
-        OracleConfigured("X", ("a",), (1,), 1, 60 * SECOND_NS, PERCENT_WAD, PERCENT_WAD, PERCENT_WAD, 0, 3600, 0, 0),
-        PriceSubmitted("X", "a", price_wad, 0, 0),
-        OraclePriceAccepted("X", price_wad, 0, False),
+        AssetRegistered(
+            asset="X",
+            decimals=decimals,
+            initial_weight_wad=initial_weight_wad,
+            maintenance_weight_wad=maintenance_weight_wad,
+            supply_cap_atoms=NO_LIMIT,
+            weight_scale_start_value=weight_scale_start_value,
+        ),
+        OracleConfigured(
+            asset="X",
+            source_names=("a",),
+            source_weights=(1,),
+            quorum=1,
+            max_staleness_ns=60 * SECOND_NS,
+            max_deviation_wad=PERCENT_WAD,
+            max_confidence_wad=PERCENT_WAD,
+            max_jump_wad=PERCENT_WAD,
+            guard_release_ns=0,
+            delay_interval_seconds=3600,
+            delay_growth_limit_wad=0,
+            stable_growth_limit_wad=0,
+        ),
+        PriceSubmitted(asset="X", source="a", price_wad=price_wad, confidence_wad=0, published_ns=0),
+        OraclePriceAccepted(asset="X", price_wad=price_wad, accepted_ns=0, released_guard=False),
     ]
     if total_deposits_atoms:
-        events.append(CollateralDeposited("whale", 0, "X", total_deposits_atoms))
+        events.append(CollateralDeposited(owner="whale", sub_account=0, asset="X", amount_atoms=total_deposits_atoms))
     return evolve_all(LedgerState(), events)
 
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from ringfence.core.errors import CommandRejected
 from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
-from ringfence.core.pool.events import PositionChanged
+from ringfence.core.pool.events import PositionLiquidated
+from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.liquidation_policy import NO_CAP, IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
@@ -82,7 +83,7 @@ def maintenance(venue: PolicyVenue, owner: str, mode: MarginMode) -> tuple[int, 
     else:
         price = base_price_wad(state, "ETH", venue.now, allow_guarded=True)
         snapshot = isolated_margin(state, state.pools[POOL], MARKET, position, MarginKind.MAINTENANCE, price)
-    return snapshot.equity_value, snapshot.requirement_value
+    return snapshot.equity_atoms, snapshot.requirement_atoms
 
 
 def liquidate_once(venue: PolicyVenue, owner: str, mode: MarginMode) -> None:
@@ -99,14 +100,15 @@ def liquidate_once(venue: PolicyVenue, owner: str, mode: MarginMode) -> None:
         return
     record = recorded(events)
     closed = venue.position(owner) is None
-    if record.path == "keeper":
-        assert record.reason == ""
+    if record.path is LiquidationPath.KEEPER:
+        assert (record.reason, record.detail) == (LiquidationReason.BELOW_MAINTENANCE, "")
         equity_after, requirement_after = maintenance(venue, owner, mode)
         # health after ≥ before (E_a/R_a ≥ E/R, with R, R_a > 0) unless the position is gone, to the atom
         assert closed or equity_after * requirement >= equity * requirement_after, (record, equity, requirement)
     else:
-        assert record.path == "backstop"
-        assert record.reason
+        assert record.path is LiquidationPath.BACKSTOP
+        assert record.reason.path is LiquidationPath.BACKSTOP
+        assert record.detail
         assert closed
 
 
@@ -197,7 +199,7 @@ def test_liquidations_at_an_execution_price_conserve_every_asset_and_pay_the_kee
             except CommandRejected as refused:
                 assert "keeper liquidations resume" in str(refused)
                 continue
-            [change] = [e for e in events if isinstance(e, PositionChanged) and e.liquidated]  # not the ADL ones
+            [change] = [e for e in events if isinstance(e, PositionLiquidated)]  # not the ADL ones
             # cost = ⌈closed · gap⌉ in USDC atoms (1 ETH = 1e18 atoms, 1 USDC = 1e6): closed·gap/1e30
             closed = abs(change.size_delta_atoms)
             assert change.execution_cost_atoms == math.ceil(Fraction(closed * gap, 10**30))

@@ -74,7 +74,7 @@ from ringfence.core.errors import (
 )
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.commands import FundInsurance, Liquidate, ProvideLiquidity, RemoveLiquidity
-from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionChanged
+from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionLiquidated, PositionMove
 from ringfence.core.pool.state import PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Rejected
@@ -248,7 +248,7 @@ def halt_pool_a(run: Run, now_ns: int = T0) -> None:
     """Halt pool A through the pricing-fault double (a trade of A that reaches pricing)."""
     with pricing_fault("A"):
         outcome = run.accept(trade("bob", 0, "A", UNIT // 10, None, now_ns))
-    assert outcome.events == (PoolHalted("A", "Trade", HALT_CAUSE, now_ns),)
+    assert outcome.events == (PoolHalted(pool="A", command="Trade", cause=HALT_CAUSE, timestamp_ns=now_ns),)
 
 
 def rejection(outcome: object) -> RingfenceError:
@@ -285,7 +285,7 @@ def test_fault_in_pool_a_halts_a_once_with_its_cause_while_b_trades_on_in_the_sa
     control_outcomes = control.batch(batch)
 
     assert isinstance(outcomes[1], Accepted)
-    assert outcomes[1].events == (PoolHalted("A", "Trade", HALT_CAUSE, T0),)
+    assert outcomes[1].events == (PoolHalted(pool="A", command="Trade", cause=HALT_CAUSE, timestamp_ns=T0),)
     for index in (0, 2, 8):
         assert isinstance(outcomes[index], Accepted)
         assert summary(outcomes[index]) == summary(control_outcomes[index])
@@ -326,8 +326,10 @@ def test_fault_in_a_liquidation_halts_only_a_and_b_still_liquidates() -> None:
         settled = run.accept(Liquidate("keeper", 1, "erin", 0, "B", MARKET, later))
 
     assert [type(e) for e in halted.events] == [PoolHalted]
-    assert halted.events[0] == PoolHalted("A", "Liquidate", "RuntimeError: injected liquidation fault in pool A", later)
-    assert any(isinstance(e, PositionChanged) and e.liquidated for e in settled.events)
+    assert halted.events[0] == PoolHalted(
+        pool="A", command="Liquidate", cause="RuntimeError: injected liquidation fault in pool A", timestamp_ns=later
+    )
+    assert any(isinstance(e, PositionLiquidated) for e in settled.events)
     assert run.pool("A").status is PoolStatus.HALTED
     assert run.pool("B").status is PoolStatus.ACTIVE
     assert ((("alice", 0), MARKET)) in run.pool("A").positions
@@ -356,9 +358,9 @@ def test_guarded_oracle_liquidates_at_the_last_accepted_price(owner: str) -> Non
     outcome = run.execute(Liquidate("keeper", 0, owner, 0, "A", MARKET, LATER + SECOND_NS))
 
     assert isinstance(outcome, Accepted)
-    closes = [e for e in outcome.events if isinstance(e, PositionChanged)]
+    closes = [e for e in outcome.events if isinstance(e, PositionMove)]
     assert len(closes) == 1
-    assert closes[0].liquidated
+    assert isinstance(closes[0], PositionLiquidated)
     assert closes[0].price_wad == 1_780 * WAD  # not the 800 the guard holds back
 
 

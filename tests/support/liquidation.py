@@ -14,7 +14,7 @@ import math
 from fractions import Fraction
 
 from ringfence.core.pool.commands import AddMarket, Trade
-from ringfence.core.pool.events import LiquidationRecorded, PositionChanged
+from ringfence.core.pool.events import LiquidationRecorded, TradeFilled
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, PoolParams, Position
 from ringfence.core.units import WAD
@@ -41,7 +41,7 @@ class PolicyVenue(Venue):
         params = dataclasses.replace(pool, liquidation=policy or LiquidationPolicy())
         super().__init__(params, MARKET_PARAMS, insurance_atoms=insurance_atoms)
 
-    def open_isolated(self, owner: str, size_atoms: int, margin_atoms: int) -> PositionChanged:
+    def open_isolated(self, owner: str, size_atoms: int, margin_atoms: int) -> TradeFilled:
         """Deposit ``margin_atoms`` and open an isolated position with all of it."""
         self.deposit(owner, margin_atoms)
         return self.trade(owner, size_atoms, MarginMode.ISOLATED, margin_atoms)
@@ -50,10 +50,10 @@ class PolicyVenue(Venue):
         """List :data:`SECOND_MARKET`, a copy of the ETH perp with its own skew."""
         self.run(AddMarket(POOL, dataclasses.replace(MARKET_PARAMS, market=SECOND_MARKET), self.now))
 
-    def trade_in(self, market: str, owner: str, size_atoms: int) -> PositionChanged:
+    def trade_in(self, market: str, owner: str, size_atoms: int) -> TradeFilled:
         """Open or change a cross position in ``market``."""
         command = Trade(owner, 0, POOL, market, size_atoms, MarginMode.CROSS, 0, 0, self.now)
-        return only(self.run(command), PositionChanged)
+        return only(self.run(command), TradeFilled)
 
     def position(self, owner: str, market: str = MARKET) -> Position | None:
         """Return ``owner``'s position (sub-account 0) in ``market``, or None."""

@@ -17,7 +17,6 @@ def _candidates() -> list[Path]:
     return [
         *([Path(configured)] if configured else []),
         ROOT.parent / "shared" / "data",
-        Path("/work/shared/data"),
     ]
 
 

@@ -19,7 +19,7 @@ from ringfence.core.events import Event
 from ringfence.core.invariants import check_conservation
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, Liquidate, ProvideLiquidity, Trade
-from ringfence.core.pool.events import PositionChanged
+from ringfence.core.pool.events import TradeFilled
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.state import LedgerState
 from ringfence.core.units import WAD
@@ -143,8 +143,8 @@ class Venue:
 
     def trade(
         self, owner: str, size_atoms: int, mode: MarginMode = MarginMode.CROSS, margin_atoms: int = 0, sub: int = 0
-    ) -> PositionChanged:
-        return only(self.run(self.trade_command(owner, size_atoms, mode, margin_atoms, sub)), PositionChanged)
+    ) -> TradeFilled:
+        return only(self.run(self.trade_command(owner, size_atoms, mode, margin_atoms, sub)), TradeFilled)
 
     def liquidate_command(self, owner: str, sub: int = 0, keeper: str = "keeper") -> Liquidate:
         return Liquidate(keeper, 0, owner, sub, POOL, MARKET, self.now)

@@ -70,7 +70,7 @@ from ringfence.core.governance.params import (
 from ringfence.core.governance.state import GovernanceState, ParameterBound, ProposalStatus, Role
 from ringfence.core.pool import decide as pool_decide
 from ringfence.core.pool.commands import AddMarket, CreatePool
-from ringfence.core.pool.events import PoolHalted, PoolStatusChanged, PositionChanged
+from ringfence.core.pool.events import PoolHalted, PoolStatusChanged, TradeFilled
 from ringfence.core.pool.state import MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, only
@@ -152,8 +152,14 @@ def test_bootstrap_records_settings_and_makes_the_admin_the_only_role_holder() -
 
     # Assert
     assert events == (
-        GovernanceConfigured("root", TIMELOCK_NS, GRACE_NS, STEP_WAD, venue.now),
-        RoleGranted("root", Role.ADMIN, "root", venue.now),
+        GovernanceConfigured(
+            admin="root",
+            timelock_ns=TIMELOCK_NS,
+            grace_period_ns=GRACE_NS,
+            max_step_wad=STEP_WAD,
+            timestamp_ns=venue.now,
+        ),
+        RoleGranted(actor="root", role=Role.ADMIN, principal="root", timestamp_ns=venue.now),
     )
     governance = venue.state.governance
     assert governance is not None
@@ -278,8 +284,16 @@ def test_execution_is_refused_one_nanosecond_before_eta_and_accepted_exactly_at_
 
     # Assert
     assert events == (
-        ProposalExecuted(proposal_id, "exec", eta),
-        PoolParameterChanged(POOL, "", "close_factor_wad", 50 * PERCENT, 55 * PERCENT, proposal_id, eta),
+        ProposalExecuted(proposal_id=proposal_id, actor="exec", timestamp_ns=eta),
+        PoolParameterChanged(
+            pool=POOL,
+            market="",
+            field="close_factor_wad",
+            old_value=50 * PERCENT,
+            new_value=55 * PERCENT,
+            proposal_id=proposal_id,
+            timestamp_ns=eta,
+        ),
     )
     assert venue.pool().params == dataclasses.replace(POOL_PARAMS, close_factor_wad=55 * PERCENT)
     assert venue.governance.proposals[proposal_id].status is ProposalStatus.EXECUTED
@@ -566,7 +580,9 @@ def test_an_upgrade_changes_only_the_named_pool() -> None:
     events = venue.execute(upgrade)
 
     # Assert
-    assert events[1] == PoolTemplateUpgraded(POOL, "perp", 1, 2, 1, venue.now)
+    assert events[1] == PoolTemplateUpgraded(
+        pool=POOL, template="perp", old_version=1, new_version=2, proposal_id=1, timestamp_ns=venue.now
+    )
     assert venue.pool(POOL) == dataclasses.replace(p_before, template_version=2)
     assert venue.pool("Q") == q_before
     venue.assert_replay_equals_live()
@@ -630,7 +646,11 @@ def test_the_guardian_pauses_at_once_and_the_pool_refuses_new_risk_but_not_closi
     events = venue.run(PausePool("guard", POOL, "oracle incident", venue.now))
 
     # Assert
-    assert events == (PoolStatusChanged(POOL, "reduce_only", "paused by guardian guard: oracle incident", venue.now),)
+    assert events == (
+        PoolStatusChanged(
+            pool=POOL, status="reduce_only", reason="paused by guardian guard: oracle incident", timestamp_ns=venue.now
+        ),
+    )
     venue.refuse(venue.trade_command("alice", ETH), CommandRejected, "reduce-only")
     venue.trade("alice", -ETH)
     venue.assert_replay_equals_live()
@@ -661,7 +681,9 @@ def test_a_paused_pool_resumes_only_through_the_timelock() -> None:
     events = venue.execute(resume)
 
     # Assert
-    assert events[1] == PoolStatusChanged(POOL, "active", "resumed by proposal 1: drill over", eta)
+    assert events[1] == PoolStatusChanged(
+        pool=POOL, status="active", reason="resumed by proposal 1: drill over", timestamp_ns=eta
+    )
     venue.trade("alice", ETH)
     venue.assert_replay_equals_live()
 
@@ -685,7 +707,7 @@ def test_a_resumed_halted_pool_trades_again_and_the_other_pool_is_untouched() ->
 
     # Assert
     assert venue.pool().status is PoolStatus.ACTIVE
-    assert isinstance(fill, PositionChanged)
+    assert isinstance(fill, TradeFilled)
     assert fill.new_size_atoms == ETH
     assert venue.pool("Q") == q_before
     venue.assert_replay_equals_live()

@@ -28,9 +28,10 @@ from ringfence.core.errors import (
     OracleUnavailable,
     UnknownEntity,
 )
+from ringfence.core.margin import Denomination, MarginKind, isolated_margin, margin_snapshot
 from ringfence.core.pool import margin_adjust
 from ringfence.core.pool.commands import AdjustIsolatedMargin
-from ringfence.core.pool.events import IsolatedMarginAdjusted, PoolHalted, PositionChanged
+from ringfence.core.pool.events import IsolatedMarginAdjusted, PoolHalted, PositionLiquidated
 from ringfence.core.pool.state import MarginMode, PoolStatus, Position
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, USDC, only
@@ -71,7 +72,11 @@ def test_adding_margin_moves_quote_from_the_balance_into_the_vault() -> None:
     events = venue.run(venue.adjust(500 * USDC))
 
     # Assert
-    assert events == (IsolatedMarginAdjusted("alice", 0, POOL, MARKET, 500 * USDC, venue.now),)
+    assert events == (
+        IsolatedMarginAdjusted(
+            owner="alice", sub_account=0, pool=POOL, market=MARKET, delta_atoms=500 * USDC, timestamp_ns=venue.now
+        ),
+    )
     assert venue.position().isolated_margin_atoms == 2_600 * USDC
     assert venue.balance("alice") == 0
     venue.assert_replay_equals_live()
@@ -106,7 +111,7 @@ def test_adding_margin_rescues_a_position_from_liquidation() -> None:
         CommandRejected,
         "alice/0 is not liquidatable: maintenance equity 925000000 covers its requirement 925000000",
     )
-    assert only(short_by_one.liquidate("alice"), PositionChanged).liquidated
+    assert only(short_by_one.liquidate("alice"), PositionLiquidated)
     rescued.assert_replay_equals_live()
     short_by_one.assert_replay_equals_live()
 
@@ -137,7 +142,11 @@ def test_removing_to_exactly_initial_margin_is_accepted() -> None:
     events = venue.run(venue.adjust(-99_900_000))
 
     # Assert
-    assert events == (IsolatedMarginAdjusted("alice", 0, POOL, MARKET, -99_900_000, venue.now),)
+    assert events == (
+        IsolatedMarginAdjusted(
+            owner="alice", sub_account=0, pool=POOL, market=MARKET, delta_atoms=-99_900_000, timestamp_ns=venue.now
+        ),
+    )
     assert venue.position().isolated_margin_atoms == 2_000_100_000
     assert venue.balance("alice") == 99_900_000
     venue.assert_replay_equals_live()
@@ -151,7 +160,7 @@ def test_removing_one_atom_past_initial_margin_is_refused() -> None:
     venue.refuse(
         venue.adjust(-99_900_001),
         InsufficientMargin,
-        "alice/0 would have initial-margin equity 1999999999 below its requirement 2000000000",
+        "alice/0 would have initial-margin equity 1999999999 below its requirement 2000000000 \\(quote atoms\\)",
     )
 
 
@@ -312,3 +321,20 @@ def test_a_reduce_only_pool_accepts_added_margin_and_refuses_removed_margin() ->
     assert venue.position().isolated_margin_atoms == 6_100 * USDC
     venue.refuse(venue.adjust(-1), CommandRejected, "pool P is reduce-only .*margin can be added but not removed")
     venue.assert_replay_equals_live()
+
+
+def test_an_isolated_snapshot_is_in_quote_atoms_and_a_cross_one_in_value_atoms() -> None:
+    # Arrange: alice's isolated vault holds 2_100_000_000 quote atoms at a 10% initial margin on 10 ETH at 2000
+    venue = Venue()
+    venue.open_isolated_long_of_ten()
+    position = venue.position()
+    pool = venue.state.pools[POOL]
+
+    # Act
+    isolated = isolated_margin(venue.state, pool, MARKET, position, MarginKind.INITIAL, 2_000 * WAD)
+    cross = margin_snapshot(venue.state, ("alice", 0), MarginKind.INITIAL, venue.now)
+
+    # Assert: the isolated figures are the vault's quote atoms; the cross snapshot says value atoms
+    assert isolated.denomination is Denomination.QUOTE
+    assert isolated.requirement_atoms == 2_000_000_000
+    assert cross.denomination is Denomination.VALUE

@@ -433,3 +433,18 @@ def test_a_correlated_jump_scenario_crashes_its_alt_and_names_a_short_jump_list(
 
     short = price.replace("jump_means = [0.0, -0.2]", "jump_means = [-0.2]")
     assert _load_error(tmp_path, HEAD + short).keys == ("price.jump_means",)
+
+
+def test_shared_data_is_found_under_the_environment_variable_or_beside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ringfence.lab import scenario
+
+    (tmp_path / "prices.csv").write_text("t,p\n")
+    monkeypatch.setenv(scenario.SHARED_DATA_ENV, str(tmp_path))
+    assert scenario.shared_data_file("prices.csv") == tmp_path / "prices.csv"
+
+    monkeypatch.delenv(scenario.SHARED_DATA_ENV)
+    project = Path(scenario.__file__).resolve().parents[3]
+    assert scenario.shared_data_file("absent.csv") == project.parent / "shared" / "data" / "absent.csv"
+    assert "/work/shared" not in Path(scenario.__file__).read_text()

@@ -12,18 +12,18 @@ command (every asset, to the atom).
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 
 import support.venue
 from ringfence.core.errors import InvalidParameter
 from ringfence.core.pool.commands import Liquidate
-from ringfence.core.pool.events import InsuranceDrawn, LiquidationRecorded, LossSocialised, PositionChanged
+from ringfence.core.pool.events import InsuranceDrawn, LiquidationRecorded, LossSocialised, PositionLiquidated
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, PoolParams
 from ringfence.core.units import WAD
-from ringfence.store.codec import decode_event, encode_event
+from ringfence.store.codec import decode_event
+from support.legacy import dumps, liquidation_recorded_v1, position_changed_v1
 from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, only
 
 INSURANCE_ATOMS = 5_000 * USDC
@@ -60,7 +60,7 @@ def test_execution_cost_is_charged_to_the_vault_before_the_penalty_and_paid_to_t
     # Assert: closed 5 ETH at the oracle: PnL 5·1850 − 10_000.05 = −750.05 USDC; penalty 2% of 9_250 = 185 USDC.
     # Execution cost 5·(1850 − 1800) = 250 USDC, charged before the penalty:
     # vault 2_100 − 750.05 − 250 = 1_099.95 ≥ 185, so the whole penalty is paid (92.5 each way)
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert change.price_wad == 1_850 * WAD
     assert change.realised_pnl_atoms == -750_050_000
     assert change.execution_cost_atoms == 250_000_000
@@ -94,7 +94,7 @@ def test_execution_cost_the_vault_cannot_cover_takes_the_penalty_first_then_goes
 
     # Assert: the path is still the keeper's (decided at the oracle); cost 5·280 = 1_400 USDC;
     # vault 2_100 − 750.05 − 1_400 = −50.05 USDC: no penalty, shortfall 50.05 USDC, drawn from insurance
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert only(events, LiquidationRecorded).path == "keeper"
     assert change.execution_cost_atoms == 1_400_000_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (0, 0)
@@ -112,7 +112,7 @@ def test_a_penalty_partly_paid_after_the_execution_cost() -> None:
     venue.quote_prices(1_850 * WAD)
 
     # Act
-    change = only(venue.run(venue.liquidate_at("alice", 1_610 * WAD)), PositionChanged)
+    change = only(venue.run(venue.liquidate_at("alice", 1_610 * WAD)), PositionLiquidated)
 
     # Assert: left 2_100 − 750.05 − 1_200 = 149.95 USDC < penalty 185: all of it is paid,
     # keeper floor(149_950_000/2) = 74_975_000, insurance 74_975_000; the vault is emptied
@@ -132,7 +132,7 @@ def test_execution_cost_rounds_up_against_the_account() -> None:
     venue.quote_prices(1_850 * WAD)
 
     # Act
-    change = only(venue.run(venue.liquidate_at("alice", 1_850 * WAD - 1)), PositionChanged)
+    change = only(venue.run(venue.liquidate_at("alice", 1_850 * WAD - 1)), PositionLiquidated)
 
     # Assert
     assert change.execution_cost_atoms == 1
@@ -152,7 +152,7 @@ def test_cross_bankruptcy_adds_the_execution_cost_to_the_shortfall() -> None:
     # Assert: backstop path (bankrupt), whole close: PnL 7_500 − 10_000.025 = −2_500.025 USDC;
     # cost 5·30 = 150 USDC; balance 1_100 − 2_500.025 − 150 = −1_550.025: shortfall 1_550.025 USDC,
     # insurance pays its cap of 1_000, the LPs 550.025
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert only(events, LiquidationRecorded).path == "backstop"
     assert change.execution_cost_atoms == 150_000_000
     assert change.shortfall_atoms == 1_550_025_000
@@ -172,7 +172,7 @@ def test_a_short_closes_by_a_purchase_above_the_oracle() -> None:
     venue.quote_prices(2_150 * WAD)
 
     # Act: bought back at 2160
-    change = only(venue.run(venue.liquidate_at("bob", 2_160 * WAD)), PositionChanged)
+    change = only(venue.run(venue.liquidate_at("bob", 2_160 * WAD)), PositionLiquidated)
 
     # Assert: cost 5·10 = 50 USDC; PnL −(5·2150 − 9_999.95) = −750.05; penalty 2% of 10_750 = 215
     assert change.execution_cost_atoms == 50_000_000
@@ -206,7 +206,7 @@ def test_the_default_pool_accepts_only_the_oracle_price() -> None:
 
     # Act / Assert: one wei off is refused; the oracle itself is accepted at no cost
     venue.refuse(venue.liquidate_at("alice", 1_850 * WAD - 1), InvalidParameter, "at most 0 away")
-    change = only(venue.run(venue.liquidate_at("alice", 1_850 * WAD)), PositionChanged)
+    change = only(venue.run(venue.liquidate_at("alice", 1_850 * WAD)), PositionLiquidated)
     assert change.execution_cost_atoms == 0
     assert change.keeper_reward_atoms == 92_500_000
 
@@ -217,16 +217,18 @@ def test_journals_written_before_the_execution_fields_replay_as_at_the_oracle() 
     venue.open_isolated_long_of_ten("alice")
     venue.quote_prices(1_850 * WAD)
     events = venue.liquidate("alice")
-    change, record = only(events, PositionChanged), only(events, LiquidationRecorded)
+    change, record = only(events, PositionLiquidated), only(events, LiquidationRecorded)
 
-    def old_payload(event: PositionChanged | LiquidationRecorded) -> object:
-        name, version, payload = encode_event(event)
-        body = json.loads(payload)
+    old_change = position_changed_v1(change)
+    old_record = liquidation_recorded_v1(record)
+    for body in (old_change, old_record):
         body.pop("execution_cost_atoms")
         body.pop("execution_price_wad", None)
-        return decode_event(name, version, json.dumps(body))
+
+    def old_payload(event_type: str, body: dict[str, object]) -> object:
+        return decode_event(event_type, 1, dumps(body))
 
     # Act / Assert: no execution cost; the old record names no execution price (0)
-    assert old_payload(change) == change
-    assert old_payload(record) == dataclasses.replace(record, execution_price_wad=0)
+    assert old_payload("PositionChanged", old_change) == change
+    assert old_payload("LiquidationRecorded", old_record) == dataclasses.replace(record, execution_price_wad=0)
     assert record.execution_price_wad == 1_850 * WAD

@@ -27,7 +27,8 @@ import pytest
 
 from ringfence.core.errors import InvalidAmount, InvalidParameter, RingfenceError
 from ringfence.core.pool.commands import AddMarket, CreatePool
-from ringfence.core.pool.events import MarketAdded, PoolCreated, PositionChanged
+from ringfence.core.pool.events import MarketAdded, PoolCreated, PositionLiquidated
+from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode, PoolParams, Position
 from ringfence.core.units import MAX_ATOMS, WAD
@@ -83,12 +84,16 @@ def test_close_factor_closes_whole_below_full_liquidation_health_and_half_from_i
 
     # Assert: the closed notional is 1800·closed; the keeper earns half of its 2%
     record = recorded(events)
-    assert (record.path, record.reason) == ("keeper", "")
+    assert (record.path, record.reason, record.detail) == (
+        LiquidationPath.KEEPER,
+        LiquidationReason.BELOW_MAINTENANCE,
+        "",
+    )
     assert record.health_wad == health_up_wad(equity, 900_000_000)
     assert record.closed_atoms == closed_atoms
     assert record.notional_atoms == 1_800 * closed_atoms // 10**12
     assert record.partial == (closed_atoms < 10 * ETH)
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert change.new_size_atoms == 10 * ETH - closed_atoms
     assert change.keeper_reward_atoms == record.notional_atoms * 2 // 100 // 2  # 90_000_000 or 180_000_000
     venue.assert_replay_equals_live()
@@ -103,7 +108,7 @@ def test_health_exactly_at_full_liquidation_health_closes_the_close_factor_by_ha
     vault_before, insurance_before = pool.vault_atoms, pool.insurance_atoms
 
     # Act
-    change = only(venue.liquidate("alice"), PositionChanged)
+    change = only(venue.liquidate("alice"), PositionLiquidated)
 
     # Assert: 5 ETH closed: PnL 9_000_000_000 − 10_000_050_000 = −1_000_050_000; penalty ⌈9e9·0.02⌉ =
     # 180_000_000, 90_000_000 each to the keeper and the insurance fund
@@ -135,7 +140,7 @@ def test_whole_position_rule_closes_everything_even_just_below_maintenance() -> 
     # 360_000_000 = 539_900_000 goes back to alice
     record = recorded(events)
     assert (record.path, record.closed_atoms, record.partial) == ("keeper", 10 * ETH, False)
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert change.new_size_atoms == 0
     assert change.realised_pnl_atoms == -2_000_100_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (180_000_000, 180_000_000)
@@ -342,7 +347,7 @@ def test_health_scaled_penalty_is_one_minus_health_rounded_up_capped_at_the_maxi
     # Assert: the close factor's 5 ETH pay the penalty, floored half to the keeper
     record = recorded(events)
     assert (record.path, record.penalty_wad, record.closed_atoms) == ("keeper", penalty_wad, 5 * ETH)
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert change.keeper_reward_atoms + change.insurance_penalty_atoms == penalty_atoms
     assert change.keeper_reward_atoms == penalty_atoms // 2
     venue.assert_replay_equals_live()
@@ -399,7 +404,7 @@ def test_linear_bonus_is_maximal_up_to_its_health_and_interpolated_above_it(
     # Assert: 5 ETH closed (notional 5·price), the penalty ⌈notional·rate⌉
     record = recorded(events)
     assert (record.path, record.penalty_wad, record.closed_atoms) == ("keeper", penalty_wad, 5 * ETH)
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     paid = math.ceil(Fraction(5 * price * USDC * penalty_wad, WAD))
     assert change.keeper_reward_atoms + change.insurance_penalty_atoms == paid
     venue.assert_replay_equals_live()

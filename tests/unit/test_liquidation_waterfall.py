@@ -28,8 +28,9 @@ from ringfence.core.pool.events import (
     InsuranceDrawn,
     LossSocialised,
     PoolStatusChanged,
-    PositionChanged,
+    PositionLiquidated,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, PoolStatus, Position
 from ringfence.core.units import WAD
@@ -61,14 +62,14 @@ def test_below_backstop_health_the_lp_vault_takes_an_isolated_position_without_k
     # Assert: the whole 10 ETH at 1850, no penalty
     record = recorded(events)
     assert record.health_wad == 648_540_540_540_540_541 == health_up_wad(599_900_000, 925_000_000)
-    assert record.path == "backstop"
-    assert record.reason == "health 648540540540540541 below the backstop threshold 666666666666666666"
+    assert (record.path, record.reason) == (LiquidationPath.BACKSTOP, LiquidationReason.BELOW_BACKSTOP_THRESHOLD)
+    assert record.detail == "health 648540540540540541 below the backstop threshold 666666666666666666"
     assert (record.penalty_wad, record.closed_atoms, record.partial) == (0, 10 * ETH, False)
     # PnL 18_500_000_000 − 20_000_100_000 = −1_500_100_000 leaves 599_900_000 in the vault; alice forfeits
     # min(599_900_000, R_p = 925_000_000) = 599_900_000 to the LP vault; nothing to the keeper or insurance
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert (change.new_size_atoms, change.realised_pnl_atoms) == (0, -1_500_100_000)
-    assert (change.fee_atoms, change.lp_fee_atoms) == (599_900_000, 599_900_000)
+    assert change.backstop_forfeit_atoms == 599_900_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms, change.shortfall_atoms) == (0, 0, 0)
     assert change.margin_released_atoms == 0
     assert venue.balance("alice") == 0
@@ -113,11 +114,11 @@ def test_below_backstop_health_a_cross_account_forfeits_at_most_the_positions_re
     record = recorded(events)
     assert record.health_wad == health_up_wad(999_800_000, 1_800_000_000)
     assert (record.path, record.closed_atoms, record.penalty_wad) == ("backstop", 10 * ETH, 0)
-    assert record.reason.startswith("health ")
+    assert record.reason is LiquidationReason.BELOW_BACKSTOP_THRESHOLD
     # PnL −2_000_100_000 leaves 2_999_900_000 of USDC; the forfeit is capped at R_p = 900_000_000
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert change.realised_pnl_atoms == -2_000_100_000
-    assert (change.fee_atoms, change.lp_fee_atoms) == (900_000_000, 900_000_000)
+    assert change.backstop_forfeit_atoms == 900_000_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms, change.shortfall_atoms) == (0, 0, 0)
     assert venue.balance("cid") == 5_000_000_000 - 2_000_100_000 - 900_000_000
     assert pool.vault_atoms == vault_before + 2_000_100_000 + 900_000_000
@@ -143,9 +144,12 @@ def test_backstop_budget_absorbs_up_to_its_cap_per_window_after_insurance_and_re
 
     # Act 1 / Assert 1: insurance pays 1_000_000_000, the budget absorbs the other 1_900_100_000
     bob = venue.liquidate("bob")
-    assert recorded(bob).reason == "bankrupt: maintenance equity -2900100000"
+    assert recorded(bob).reason is LiquidationReason.BANKRUPT
+    assert recorded(bob).detail == "bankrupt: maintenance equity -2900100000"
     assert only(bob, InsuranceDrawn).amount_atoms == 1_000_000_000
-    assert only(bob, BackstopAbsorbed) == BackstopAbsorbed(POOL, 1_900_100_000, window_start)
+    assert only(bob, BackstopAbsorbed) == BackstopAbsorbed(
+        pool=POOL, amount_atoms=1_900_100_000, timestamp_ns=window_start
+    )
     assert none_of(bob, LossSocialised)
 
     # Act 2 / Assert 2: same window: insurance spent, the budget has 2_500_000_000 − 1_900_100_000 =
@@ -212,12 +216,39 @@ def test_auto_deleveraging_ranks_profitable_opposing_positions_and_shares_the_sh
     # 2. cat closes 2: ⌈(2_900_100_000 − 870_030_000)·2/7⌉ = ⌈580_020_000⌉ > her profit 199_993_600: capped
     # 3. ben closes 5 of 8: ⌈(2_030_070_000 − 199_993_600)·5/5⌉ = 1_830_076_400 ≤ his profit on 5 ETH,
     #    −7_500_000_000 + ⌈16_000_048_000·5/8⌉ = 2_500_030_000. Nothing is left to socialise.
-    liquidated = [e for e in events if isinstance(e, PositionChanged) and e.liquidated]
+    liquidated = [e for e in events if isinstance(e, PositionLiquidated)]
     assert len(liquidated) == 1 and liquidated[0].shortfall_atoms == 2_900_100_000
     assert [e for e in events if isinstance(e, AutoDeleveraged)] == [
-        AutoDeleveraged(POOL, MARKET, "ann", 0, 3 * ETH, 870_030_000, 1, venue.now),
-        AutoDeleveraged(POOL, MARKET, "cat", 0, 2 * ETH, 199_993_600, 2, venue.now),
-        AutoDeleveraged(POOL, MARKET, "ben", 0, 5 * ETH, 1_830_076_400, 3, venue.now),
+        AutoDeleveraged(
+            pool=POOL,
+            market=MARKET,
+            owner="ann",
+            sub_account=0,
+            closed_atoms=3 * ETH,
+            forgone_atoms=870_030_000,
+            rank=1,
+            timestamp_ns=venue.now,
+        ),
+        AutoDeleveraged(
+            pool=POOL,
+            market=MARKET,
+            owner="cat",
+            sub_account=0,
+            closed_atoms=2 * ETH,
+            forgone_atoms=199_993_600,
+            rank=2,
+            timestamp_ns=venue.now,
+        ),
+        AutoDeleveraged(
+            pool=POOL,
+            market=MARKET,
+            owner="ben",
+            sub_account=0,
+            closed_atoms=5 * ETH,
+            forgone_atoms=1_830_076_400,
+            rank=3,
+            timestamp_ns=venue.now,
+        ),
     ]
     assert none_of(events, LossSocialised)
     assert none_of(events, InsuranceDrawn)
@@ -302,7 +333,7 @@ def test_pacing_trims_a_keeper_close_to_the_windows_room_refuses_at_zero_and_res
         3_700 * USDC,
         True,
     )
-    assert only(events, PositionChanged).keeper_reward_atoms == 37_000_000
+    assert only(events, PositionLiquidated).keeper_reward_atoms == 37_000_000
     assert (pool.liquidation_window_start_ns, pool.liquidated_in_window_atoms) == (window_start, 3_700 * USDC)
 
     # Act 2 / Assert 2: no room is left until the window ends: refused, nothing changes
@@ -376,7 +407,9 @@ def test_throughput_breaker_turns_the_pool_reduce_only_past_its_limit_and_liquid
     # Act 2 / Assert 2: 18_500_000_000 in the window is
     carol = venue.liquidate("carol")
     reason = "liquidation throughput: 18500000000 quote atoms in the window exceeds 9250000000"
-    assert only(carol, PoolStatusChanged) == PoolStatusChanged(POOL, PoolStatus.REDUCE_ONLY.value, reason, venue.now)
+    assert only(carol, PoolStatusChanged) == PoolStatusChanged(
+        pool=POOL, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=venue.now
+    )
     assert venue.state.pools[POOL].status is PoolStatus.REDUCE_ONLY
 
     # Assert 3: new risk is refused

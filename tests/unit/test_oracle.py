@@ -353,8 +353,12 @@ def test_submit_price_accepts_the_first_price_once_a_quorum_quotes() -> None:
 
     # Assert: median of 100 and 102 = 101, accepted at 2 s; the stable price starts there.
     assert events == [
-        PriceSubmitted(ASSET, "b", 102_000_000_000_000_000_000, 0, 2_000_000_000),
-        OraclePriceAccepted(ASSET, 101_000_000_000_000_000_000, 2_000_000_000, False),
+        PriceSubmitted(
+            asset=ASSET, source="b", price_wad=102_000_000_000_000_000_000, confidence_wad=0, published_ns=2_000_000_000
+        ),
+        OraclePriceAccepted(
+            asset=ASSET, price_wad=101_000_000_000_000_000_000, accepted_ns=2_000_000_000, released_guard=False
+        ),
     ]
     oracle = state.oracles[ASSET]
     assert oracle.status is OracleStatus.FRESH
@@ -374,7 +378,9 @@ def test_submit_price_trips_the_guard_on_a_jump_and_keeps_the_accepted_price() -
     events = _submit(state, "b", 130, 11)
 
     # Assert: |130 - 100| / 100 = 30% > 20% → guard tripped at 11 s, 130 refused.
-    assert events[0] == PriceSubmitted(ASSET, "b", 130_000_000_000_000_000_000, 0, 11_000_000_000)
+    assert events[0] == PriceSubmitted(
+        asset=ASSET, source="b", price_wad=130_000_000_000_000_000_000, confidence_wad=0, published_ns=11_000_000_000
+    )
     assert len(events) == 2
     tripped = events[1]
     assert isinstance(tripped, OracleGuardTripped)
@@ -398,7 +404,15 @@ def test_submit_price_keeps_the_guard_before_guard_release_ns() -> None:
     events = _submit(state, "a", 130, 40)
 
     # Assert: only the quote is recorded.
-    assert events == [PriceSubmitted(ASSET, "a", 130_000_000_000_000_000_000, 0, 40_000_000_000)]
+    assert events == [
+        PriceSubmitted(
+            asset=ASSET,
+            source="a",
+            price_wad=130_000_000_000_000_000_000,
+            confidence_wad=0,
+            published_ns=40_000_000_000,
+        )
+    ]
     oracle = state.oracles[ASSET]
     assert oracle.status is OracleStatus.GUARDED
     assert oracle.guarded_since_ns == 11_000_000_000
@@ -417,8 +431,16 @@ def test_submit_price_releases_the_guard_after_guard_release_ns_of_confirmation(
 
     # Assert
     assert events == [
-        PriceSubmitted(ASSET, "b", 130_000_000_000_000_000_000, 0, 71_000_000_000),
-        OraclePriceAccepted(ASSET, 130_000_000_000_000_000_000, 71_000_000_000, True),
+        PriceSubmitted(
+            asset=ASSET,
+            source="b",
+            price_wad=130_000_000_000_000_000_000,
+            confidence_wad=0,
+            published_ns=71_000_000_000,
+        ),
+        OraclePriceAccepted(
+            asset=ASSET, price_wad=130_000_000_000_000_000_000, accepted_ns=71_000_000_000, released_guard=True
+        ),
     ]
     oracle = state.oracles[ASSET]
     assert oracle.status is OracleStatus.FRESH
@@ -440,8 +462,14 @@ def test_submit_price_emits_oracle_degraded_when_the_quorum_is_lost() -> None:
 
     # Assert: 1 usable < quorum 2.
     assert events == [
-        PriceSubmitted(ASSET, "a", 100_000_000_000_000_000_000, 0, 200_000_000_000),
-        OracleDegraded(ASSET, "1 usable source(s), quorum is 2", 200_000_000_000),
+        PriceSubmitted(
+            asset=ASSET,
+            source="a",
+            price_wad=100_000_000_000_000_000_000,
+            confidence_wad=0,
+            published_ns=200_000_000_000,
+        ),
+        OracleDegraded(asset=ASSET, reason="1 usable source(s), quorum is 2", timestamp_ns=200_000_000_000),
     ]
     oracle = state.oracles[ASSET]
     assert oracle.status is OracleStatus.STALE
@@ -458,7 +486,15 @@ def test_submit_price_does_not_repeat_oracle_degraded_for_the_same_reason() -> N
     events = _submit(state, "a", 100, 210)
 
     # Assert
-    assert events == [PriceSubmitted(ASSET, "a", 100_000_000_000_000_000_000, 0, 210_000_000_000)]
+    assert events == [
+        PriceSubmitted(
+            asset=ASSET,
+            source="a",
+            price_wad=100_000_000_000_000_000_000,
+            confidence_wad=0,
+            published_ns=210_000_000_000,
+        )
+    ]
 
 
 def test_oracle_status_is_fresh_up_to_max_staleness_after_acceptance() -> None:

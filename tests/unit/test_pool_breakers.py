@@ -12,7 +12,7 @@ import dataclasses
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.errors import CommandRejected
 from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity, Trade
-from ringfence.core.pool.events import LiquidationRecorded, PoolStatusChanged, PositionChanged
+from ringfence.core.pool.events import LiquidationRecorded, PoolStatusChanged, TradeFilled
 from ringfence.core.pool.state import MarginMode, PoolStatus
 from ringfence.core.units import WAD
 from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, USDC, Venue, none_of, only
@@ -101,7 +101,7 @@ def test_tripped_pool_refuses_new_risk_but_closes_and_liquidates() -> None:
     )
     assert (
         only(
-            venue.run(Trade("carol", 0, POOL, MARKET, -1 * ETH, MarginMode.CROSS, 0, 0, venue.now)), PositionChanged
+            venue.run(Trade("carol", 0, POOL, MARKET, -1 * ETH, MarginMode.CROSS, 0, 0, venue.now)), TradeFilled
         ).new_size_atoms
         == 0
     )

@@ -28,8 +28,9 @@ from ringfence.core.pool.events import (
     LiquidationRecorded,
     LossSocialised,
     PoolStatusChanged,
-    PositionChanged,
+    PositionLiquidated,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationReason
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, PoolParams, PoolStatus
 from ringfence.core.units import WAD
@@ -97,12 +98,11 @@ def test_isolated_liquidation_closes_ceil_of_close_factor_with_penalty_split_by_
     vault_before, insurance_before = pool.vault_atoms, pool.insurance_atoms
 
     # Act
-    change = only(venue.liquidate("alice"), PositionChanged)
+    change = only(venue.liquidate("alice"), PositionLiquidated)
 
     # Assert: closed size ceil(9_999_999_999_999_999_999·0.5 = 4_999_999_999_999_999_999.5) = 5e18
     closed = 5 * ETH
     assert closed == math.ceil(Fraction(size, 2))
-    assert change.liquidated
     assert (change.size_delta_atoms, change.new_size_atoms) == (-closed, size - closed)
     assert change.price_wad == price_wad
     # removed basis ceil(20_000_099_999·5e18/9_999_999_999_999_999_999) = ceil(10_000_049_999.500000001) =
@@ -138,7 +138,7 @@ def test_bankrupt_isolated_position_is_closed_whole_and_its_shortfall_goes_down_
     # Assert: half would leave 2_100_000_000 + (7_500_000_000 − 10_000_050_000) = −400_050_000 < 0,
     # so the whole 10 ETH close: PnL 15_000_000_000 − 20_000_100_000 = −5_000_100_000; the account has
     # −2_900_100_000 left, so no penalty is paid and the shortfall is 2_900_100_000
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert (change.size_delta_atoms, change.new_size_atoms) == (-10 * ETH, 0)
     assert change.realised_pnl_atoms == -5_000_100_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (0, 0)
@@ -185,7 +185,7 @@ def test_insurance_draw_cap_binds_within_the_window_and_resets_after_it() -> Non
     carol = venue.liquidate("carol")
     assert none_of(carol, InsuranceDrawn)
     assert only(carol, LossSocialised).amount_atoms == 2_900_300_000
-    assert only(carol, PositionChanged).shortfall_atoms == 2_900_300_000
+    assert only(carol, PositionLiquidated).shortfall_atoms == 2_900_300_000
 
     # Act 3 / Assert 3: at window start + insurance_window_ns the cap is available again: dan's shortfall
     # 20_000_500_000 − 15_000_000_000 − 2_100_000_000 = 2_900_500_000
@@ -282,7 +282,7 @@ def test_cross_account_keeps_the_debt_its_collateral_backs_and_the_rest_is_bad_d
     # is left for the penalty. The 1 ETH backs 1·1500·0.85 = 1_275 USDC of the debt at maintenance; the
     # rest, 2_500_025_000 − 1_275_000_000 = 1_225_025_000, is explicit bad debt: insurance pays its
     # 1_000 USDC window cap, 225_025_000 is socialised.
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert (change.size_delta_atoms, change.new_size_atoms) == (-5 * ETH, 0)
     assert change.realised_pnl_atoms == -2_500_025_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (0, 0)
@@ -311,8 +311,8 @@ def test_cross_debt_beyond_the_remaining_collateral_is_recorded_as_bad_debt() ->
     # Assert: without the write-off, maintenance equity would be 1·1500·0.85 − 2_500.025 = −1_225.025 USDC;
     # the shortfall makes exactly that explicit, leaving the account at maintenance equity 0, no silent negative
     after = margin_snapshot(venue.state, ("dave", 0), MarginKind.MAINTENANCE, venue.now)
-    assert only(events, PositionChanged).shortfall_atoms == 2_500_025_000 - 1_275_000_000
-    assert after.equity_value == 0
+    assert only(events, PositionLiquidated).shortfall_atoms == 2_500_025_000 - 1_275_000_000
+    assert after.equity_atoms == 0
 
 
 def test_cross_account_with_nothing_else_is_written_off_through_the_waterfall() -> None:
@@ -327,7 +327,7 @@ def test_cross_account_with_nothing_else_is_written_off_through_the_waterfall() 
 
     # Assert: half leaves 1_100_000_000 − 1_250_012_500 < 0, so the whole close: PnL −2_500_025_000;
     # the account has 1_100_000_000 − 2_500_025_000 = −1_400_025_000: no penalty, shortfall 1_400_025_000
-    change = only(events, PositionChanged)
+    change = only(events, PositionLiquidated)
     assert change.realised_pnl_atoms == -2_500_025_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (0, 0)
     assert change.shortfall_atoms == 1_400_025_000
@@ -366,7 +366,7 @@ def test_isolated_bankruptcy_leaves_the_owners_other_collateral_and_sub_accounts
     events = venue.liquidate("alice", sub=0)
 
     # Assert: the loss stopped at the position's vault
-    assert only(events, PositionChanged).shortfall_atoms == 2_900_100_000
+    assert only(events, PositionLiquidated).shortfall_atoms == 2_900_100_000
     assert venue.balance("alice", "USDC", 0) == 2_900 * USDC  # 5_000 − 2_100 margin, as before
     assert venue.balance("alice", "ETH", 0) == 1 * ETH
     assert venue.state.accounts[("alice", 0)] == accounts_before[("alice", 0)]
@@ -392,7 +392,7 @@ def test_toxic_liquidation_is_detected_and_takes_the_no_bonus_backstop_path() ->
     venue.quote_prices(1_800 * WAD)
     before = margin_snapshot(venue.state, ("eve", 0), MarginKind.MAINTENANCE, venue.now)
     # equity 1_100_000_000 + 9_000_000_000 − 10_000_025_000 = 99_975_000; requirement 9_000e6·0.05
-    assert (before.equity_value, before.requirement_value) == (99_975_000, 450_000_000)
+    assert (before.equity_atoms, before.requirement_atoms) == (99_975_000, 450_000_000)
     # The keeper path (close factor 50%) would have closed 2.5 ETH: PnL 4_500_000_000 − 5_000_012_500 =
     # −500_012_500, penalty 4_500e6·0.02 = 90_000_000, leaving equity 1_100_000_000 − 500_012_500 − 90_000_000
     # + 4_500_000_000 − 5_000_012_500 = 9_975_000 against 225_000_000: health 0.0443 < 0.2221 before.
@@ -407,13 +407,14 @@ def test_toxic_liquidation_is_detected_and_takes_the_no_bonus_backstop_path() ->
     # the whole position goes to the LP vault at 1800, no penalty, no keeper bonus
     record = only(events, LiquidationRecorded)
     assert (record.path, record.penalty_wad, record.closed_atoms, record.partial) == ("backstop", 0, 5 * ETH, False)
-    assert record.reason.startswith("toxic:")
-    change = only(events, PositionChanged)
+    assert record.reason is LiquidationReason.TOXIC
+    assert record.detail.startswith("toxic:")
+    change = only(events, PositionLiquidated)
     assert change.new_size_atoms == 0
     assert change.realised_pnl_atoms == 9_000_000_000 - 10_000_025_000
     assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (0, 0)
     # eve forfeits her remaining 99_975_000 (≤ the position's requirement 450_000_000) to the LP vault
-    assert (change.fee_atoms, change.lp_fee_atoms) == (99_975_000, 99_975_000)
+    assert change.backstop_forfeit_atoms == 99_975_000
     assert venue.balance("eve") == 0
     assert venue.balance("keeper") == 0
     assert venue.state.pools[POOL].vault_atoms == vault_before + 1_000_025_000 + 99_975_000

@@ -26,7 +26,7 @@ from ringfence.core.errors import CommandRejected, InsufficientBalance
 from ringfence.core.margin import MarginKind, margin_snapshot
 from ringfence.core.pool.commands import ProvideLiquidity, RemoveLiquidity
 from ringfence.core.pool.decide import resize
-from ringfence.core.pool.events import FundingAccrued, LiquidityProvided, LiquidityRemoved, PositionChanged
+from ringfence.core.pool.events import FundingAccrued, LiquidityProvided, LiquidityRemoved, TradeFilled
 from ringfence.core.pool.perp_math import fill_price_wad
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
@@ -313,8 +313,8 @@ def test_unrealised_profit_counts_at_pnl_weight_but_cannot_be_withdrawn_until_re
 
     # Assert 1: PnL 3_000_000_000 − 2_002_001_001 = 997_998_999, weighted floor(·0.5) = 498_999_499;
     # requirement ceil(3000e6·0.1) = 300_000_000
-    assert initial.equity_value == balance + 498_999_499
-    assert initial.requirement_value == 300_000_000
+    assert initial.equity_atoms == balance + 498_999_499
+    assert initial.requirement_atoms == 300_000_000
 
     # Act 2 / Assert 2: one atom more than the settled balance is refused despite ~1.5k of equity
     venue.refuse(Withdraw("carol", 0, "USDC", balance + 1, venue.now), InsufficientBalance, "998998999 atoms")
@@ -357,9 +357,9 @@ def test_funding_over_one_hour_long_pays_ceiling_short_receives_floor() -> None:
     assert venue.state.pools[POOL].markets[MARKET].funding_index_wad == expected_delta
     assert not [event for event in bob_events if isinstance(event, FundingAccrued)]
     # long pays ceil(11·83.333333333333333333 = 916.666666666666666663) = 917
-    assert only(alice_events, PositionChanged).funding_paid_atoms == 917
+    assert only(alice_events, TradeFilled).funding_paid_atoms == 917
     # short receives floor(83.333333333333333333) = 83 (a payment of −83)
-    assert only(bob_events, PositionChanged).funding_paid_atoms == -83
+    assert only(bob_events, TradeFilled).funding_paid_atoms == -83
     venue.assert_replay_equals_live()
 
 

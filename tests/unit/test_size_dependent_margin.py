@@ -27,7 +27,7 @@ import support.venue
 from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter
 from ringfence.core.margin_models import DydxLiquidityTier, HyperliquidMarginTable, HyperliquidMarginTier
 from ringfence.core.pool.commands import AddMarket, AdjustIsolatedMargin
-from ringfence.core.pool.events import MarketAdded, PositionChanged
+from ringfence.core.pool.events import MarketAdded, PositionLiquidated
 from ringfence.core.pool.requirements import dydx_margin_model, hyperliquid_margin_model
 from ringfence.core.pool.state import MarginMode, MarginModel, MarginModelKind, MarketParams
 from ringfence.core.units import WAD
@@ -156,7 +156,7 @@ def test_hyperliquid_maintenance_above_the_bound_is_notional_over_ten_minus_the_
         "maintenance equity 2460000000 covers its requirement 2446000000",
     )
     # at 1722: equity 2_440_000_000 < 3_444_000_000 − 1_000_000_000 = 2_444_000_000: liquidated
-    assert only(at_1722.liquidate("alice"), PositionChanged).liquidated
+    assert only(at_1722.liquidate("alice"), PositionLiquidated)
     at_1723.assert_replay_equals_live()
     at_1722.assert_replay_equals_live()
 
@@ -341,7 +341,7 @@ def test_margin_model_field_types_are_checked_before_any_rule() -> None:
 
 @pytest.mark.parametrize("market", [FLAT_MARKET, DYDX_MARKET, HYPERLIQUID_MARKET], ids=["flat", "dydx", "tiers"])
 def test_market_added_with_its_margin_model_round_trips_through_the_codec(market: MarketParams) -> None:
-    event = MarketAdded(POOL, market, 7)
+    event = MarketAdded(pool=POOL, params=market, timestamp_ns=7)
 
     decoded = decode_event(*encode_event(event))
 
@@ -353,13 +353,13 @@ def test_market_added_with_its_margin_model_round_trips_through_the_codec(market
 
 def test_market_added_before_margin_models_decodes_as_flat() -> None:
     # A payload written before the field existed has no "margin_model": the default applies (no upcaster)
-    _, version, payload = encode_event(MarketAdded(POOL, FLAT_MARKET, 7))
+    _, version, payload = encode_event(MarketAdded(pool=POOL, params=FLAT_MARKET, timestamp_ns=7))
     body = json.loads(payload)
     del body["params"]["margin_model"]
 
     decoded = decode_event("MarketAdded", version, json.dumps(body))
 
-    assert decoded == MarketAdded(POOL, FLAT_MARKET, 7)
+    assert decoded == MarketAdded(pool=POOL, params=FLAT_MARKET, timestamp_ns=7)
 
 
 def test_a_tiered_venue_replays_identically_from_memory_and_sqlite(tmp_path: Path) -> None:

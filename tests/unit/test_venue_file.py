@@ -22,6 +22,7 @@ from ringfence.core.errors import InvalidAmount
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity, RemoveLiquidity, Trade
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
+from ringfence.core.state import LedgerState
 from ringfence.service.engine import Engine
 from ringfence.service.venue import Catalog, VenueFileError, apply_venue, compile_script, compile_venue, load_plan
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for
@@ -328,7 +329,7 @@ def test_a_key_that_is_not_bare_is_quoted_in_the_path() -> None:
         (("assets", "ETH", "initial_weight"), "90%", "assets.ETH.initial_weight", "between 0 and 0.85"),
     ],
 )
-def test_engine_rejection_in_the_dry_run_names_the_key_and_executes_nothing(
+def test_engine_rejection_in_the_venue_batch_names_the_key_and_keeps_nothing(
     path: tuple[Any, ...], value: Any, key_path: str, message: str, tmp_path: Path
 ) -> None:
     journal = MemoryJournal()
@@ -340,6 +341,7 @@ def test_engine_rejection_in_the_dry_run_names_the_key_and_executes_nothing(
     assert problem.path == key_path
     assert message in problem.message
     assert list(journal.read()) == []
+    assert engine.state == LedgerState()  # the commands before the refused one were dropped from memory too
 
 
 # --- generic field mapping ------------------------------------------------------------------------

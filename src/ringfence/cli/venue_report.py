@@ -6,7 +6,7 @@ from rich.markup import escape
 
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, OraclePriceAccepted
-from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalted, PoolStatusChanged, PositionChanged
+from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalted, PoolStatusChanged, PositionLiquidated
 from ringfence.core.state import LedgerState
 from ringfence.core.units import format_fixed
 from ringfence.service.venue import ScriptStep, StepResult, rejection_message
@@ -55,7 +55,7 @@ def _quote(state: LedgerState, pool: str, atoms: int) -> str:
     return f"{format_fixed(atoms, state.assets[asset].params.decimals)} {asset}"
 
 
-def _liquidation(state: LedgerState, event: PositionChanged) -> str:
+def _liquidation(state: LedgerState, event: PositionLiquidated) -> str:
     pool = state.pools[event.pool]
     base = pool.markets[event.market].params.base_asset
     size = format_fixed(abs(event.size_delta_atoms), state.assets[base].params.decimals)
@@ -68,6 +68,11 @@ def _liquidation(state: LedgerState, event: PositionChanged) -> str:
             if event.execution_cost_atoms
             else ""
         )
+        + (
+            f"forfeited {_quote(state, event.pool, event.backstop_forfeit_atoms)} to the LP vault, "
+            if event.backstop_forfeit_atoms
+            else ""
+        )
         + f"shortfall {_quote(state, event.pool, event.shortfall_atoms)}"
     )
 
@@ -76,7 +81,7 @@ def event_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
     """Return a line for each notable event: liquidations, waterfall steps, breakers, oracle guards."""
     lines: list[str] = []
     for event in events:
-        if isinstance(event, PositionChanged) and event.liquidated:
+        if isinstance(event, PositionLiquidated):
             lines.append(_liquidation(state, event))
         elif isinstance(event, InsuranceDrawn):
             lines.append(f"insurance fund of {event.pool} paid {_quote(state, event.pool, event.amount_atoms)}")

@@ -12,6 +12,7 @@ from rich.table import Table
 from ringfence.core.errors import OracleUnavailable
 from ringfence.core.margin import (
     NO_LIMIT,
+    Denomination,
     MarginKind,
     MarginSnapshot,
     base_price_wad,
@@ -240,16 +241,18 @@ def _margin(state: LedgerState, key: AccountKey, kind: MarginKind, now_ns: int) 
     """Return ``(equity, requirement, health)`` in USD; equity with no requirement is the weighted collateral."""
     try:
         snapshot = margin_snapshot(state, key, kind, now_ns, allow_guarded=True)
-        if snapshot.requirement_value == 0:
+        if snapshot.requirement_atoms == 0:
             account = state.accounts.get(key)
             balances = account.balances if account is not None else {}
             equity = collateral_value(state, balances, kind, now_ns)
-            snapshot = MarginSnapshot(kind, equity, 0)
+            snapshot = MarginSnapshot(
+                kind=kind, equity_atoms=equity, requirement_atoms=0, denomination=Denomination.VALUE
+            )
     except OracleUnavailable as error:
         return f"n/a ({error.asset} {error.status})", "-", "-"
     return (
-        format_fixed(snapshot.equity_value, VALUE_DECIMALS),
-        format_fixed(snapshot.requirement_value, VALUE_DECIMALS),
+        format_fixed(snapshot.equity_atoms, VALUE_DECIMALS),
+        format_fixed(snapshot.requirement_atoms, VALUE_DECIMALS),
         _health(snapshot),
     )
 

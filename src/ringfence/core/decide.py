@@ -175,18 +175,26 @@ def _decide_submit_price(state: LedgerState, command: SubmitPrice) -> list[Event
     earliest = previous.published_ns + 1 if previous is not None else 0
     check_int("published_ns", command.published_ns, earliest, command.timestamp_ns)
     submitted = PriceSubmitted(
-        command.asset, command.source, command.price_wad, command.confidence_wad, command.published_ns
+        asset=command.asset,
+        source=command.source,
+        price_wad=command.price_wad,
+        confidence_wad=command.confidence_wad,
+        published_ns=command.published_ns,
     )
     quotes = dict(oracle.quotes)
     quotes[command.source] = SourceQuote(command.price_wad, command.confidence_wad, command.published_ns)
     result = aggregate(oracle.config, quotes, command.timestamp_ns, oracle.accepted_price_wad)
     events: list[Event] = [submitted]
     if result.status is OracleStatus.FRESH and result.price_wad is not None:
-        events.append(OraclePriceAccepted(command.asset, result.price_wad, command.timestamp_ns, False))
+        events.append(
+            OraclePriceAccepted(
+                asset=command.asset, price_wad=result.price_wad, accepted_ns=command.timestamp_ns, released_guard=False
+            )
+        )
     elif result.status is OracleStatus.GUARDED and result.price_wad is not None:
         events.extend(_guard_step(oracle, command, result.price_wad, result.reason))
     elif oracle.status is not OracleStatus.STALE or oracle.reason != result.reason:
-        events.append(OracleDegraded(command.asset, result.reason, command.timestamp_ns))
+        events.append(OracleDegraded(asset=command.asset, reason=result.reason, timestamp_ns=command.timestamp_ns))
     for event in events[1:]:
         if isinstance(event, OraclePriceAccepted | OracleGuardTripped):
             moved_to = event.price_wad if isinstance(event, OraclePriceAccepted) else event.refused_price_wad
@@ -205,9 +213,17 @@ def _guard_step(oracle: OracleState, command: SubmitPrice, median_wad: int, reas
     confirmed = held is not None and relative_change_wad(median_wad, held) <= oracle.config.max_deviation_wad
     if since is not None and confirmed:
         if command.timestamp_ns - since >= oracle.config.guard_release_ns:
-            return [OraclePriceAccepted(command.asset, median_wad, command.timestamp_ns, True)]
+            return [
+                OraclePriceAccepted(
+                    asset=command.asset, price_wad=median_wad, accepted_ns=command.timestamp_ns, released_guard=True
+                )
+            ]
         return []
-    return [OracleGuardTripped(command.asset, median_wad, reason, command.timestamp_ns)]
+    return [
+        OracleGuardTripped(
+            asset=command.asset, refused_price_wad=median_wad, reason=reason, timestamp_ns=command.timestamp_ns
+        )
+    ]
 
 
 def _decide_deposit(state: LedgerState, command: Deposit) -> list[Event]:
@@ -217,7 +233,11 @@ def _decide_deposit(state: LedgerState, command: Deposit) -> list[Event]:
     cap = asset.params.supply_cap_atoms
     if asset.total_deposits_atoms + command.amount_atoms > cap:
         raise SupplyCapExceeded(command.asset, cap, asset.total_deposits_atoms, command.amount_atoms)
-    return [CollateralDeposited(command.owner, command.sub_account, command.asset, command.amount_atoms)]
+    return [
+        CollateralDeposited(
+            owner=command.owner, sub_account=command.sub_account, asset=command.asset, amount_atoms=command.amount_atoms
+        )
+    ]
 
 
 def _check_can_release(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int, now_ns: int) -> None:
@@ -230,13 +250,17 @@ def _check_can_release(state: LedgerState, key: AccountKey, asset: str, amount_a
         raise InsufficientBalance(_label(key), asset, amount_atoms, held)
     after = margin_snapshot(state, key, MarginKind.INITIAL, now_ns, {asset: -amount_atoms})
     if not after.is_healthy:
-        raise InsufficientMargin(_label(key), after.equity_value, after.requirement_value)
+        raise InsufficientMargin(_label(key), after.equity_atoms, after.requirement_atoms)
 
 
 def _decide_withdraw(state: LedgerState, command: Withdraw) -> list[Event]:
     key = _account_key(command.owner, command.sub_account)
     _check_can_release(state, key, command.asset, command.amount_atoms, command.timestamp_ns)
-    return [CollateralWithdrawn(command.owner, command.sub_account, command.asset, command.amount_atoms)]
+    return [
+        CollateralWithdrawn(
+            owner=command.owner, sub_account=command.sub_account, asset=command.asset, amount_atoms=command.amount_atoms
+        )
+    ]
 
 
 def _decide_transfer(state: LedgerState, command: Transfer) -> list[Event]:
@@ -247,7 +271,11 @@ def _decide_transfer(state: LedgerState, command: Transfer) -> list[Event]:
     _check_can_release(state, source, command.asset, command.amount_atoms, command.timestamp_ns)
     return [
         CollateralTransferred(
-            command.owner, command.from_sub_account, command.to_sub_account, command.asset, command.amount_atoms
+            owner=command.owner,
+            from_sub_account=command.from_sub_account,
+            to_sub_account=command.to_sub_account,
+            asset=command.asset,
+            amount_atoms=command.amount_atoms,
         )
     ]
 
@@ -269,7 +297,11 @@ def _contained(decider: Callable[[LedgerState, Any], list[Event]]) -> Callable[[
             if command.pool not in state.pools:
                 raise
             cause = f"{type(error).__name__}: {error}"
-            return [PoolHalted(command.pool, type(command).__name__, cause, command.timestamp_ns)]
+            return [
+                PoolHalted(
+                    pool=command.pool, command=type(command).__name__, cause=cause, timestamp_ns=command.timestamp_ns
+                )
+            ]
 
     return run
 

@@ -160,15 +160,18 @@ class InsufficientMargin(CommandRejected):
 
     code = "insufficient_margin"
 
-    def __init__(self, account: str, equity_value: int, requirement_value: int, kind: str = "initial") -> None:
+    def __init__(
+        self, account: str, equity_value: int, requirement_value: int, kind: str = "initial", unit: str = "value atoms"
+    ) -> None:
         super().__init__(
             f"{account} would have {kind}-margin equity {equity_value} below its requirement "
-            f"{requirement_value} (value atoms); reduce the amount or add collateral"
+            f"{requirement_value} ({unit}); reduce the amount or add collateral"
         )
         self.account = account
         self.equity_value = equity_value
         self.requirement_value = requirement_value
         self.kind = kind
+        self.unit = unit
 
 
 class OracleUnavailable(CommandRejected):

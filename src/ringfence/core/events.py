@@ -1,8 +1,9 @@
 """Events: facts the engine recorded (past-tense names).
 
-Events are frozen values of primitive fields (``str``, ``int``, ``bool`` and tuples of
-them), so the journal can store them as canonical JSON. Each class declares its
-``SCHEMA_VERSION``; the journal's codec upcasts older payloads on read.
+Events are frozen values of primitive fields (``str``, ``int``, ``bool``, enums and tuples of
+them), keyword-only, so the journal can store them as canonical JSON by field name. Each class
+declares its ``SCHEMA_VERSION``; the journal's codec upcasts older payloads on read
+(``ringfence.store.upcast``).
 ``evolve(state, event)`` is the only place state changes, for live commands and replay alike.
 """
 
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AssetRegistered:
     """An asset was listed with its collateral parameters."""
 
@@ -42,7 +43,7 @@ class AssetRegistered:
     weight_scale_start_value: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OracleConfigured:
     """An asset's oracle configuration was set (replacing any earlier one)."""
 
@@ -61,7 +62,7 @@ class OracleConfigured:
     stable_growth_limit_wad: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PriceSubmitted:
     """A source's quote was recorded as that source's latest."""
 
@@ -73,7 +74,7 @@ class PriceSubmitted:
     published_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OraclePriceAccepted:
     """The aggregate became the asset's accepted price; the stable price advanced toward it."""
 
@@ -85,7 +86,7 @@ class OraclePriceAccepted:
     """True when this accepts a jump the guard had held back (``guard_release_ns`` elapsed)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OracleGuardTripped:
     """The sources' median jumped past the guard; the price was held back."""
 
@@ -96,7 +97,7 @@ class OracleGuardTripped:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OracleDegraded:
     """Too few fresh, agreeing sources: the asset's oracle is stale."""
 
@@ -106,7 +107,7 @@ class OracleDegraded:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralDeposited:
     """Collateral entered the venue into a sub-account."""
 
@@ -117,7 +118,7 @@ class CollateralDeposited:
     amount_atoms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralWithdrawn:
     """Collateral left the venue from a sub-account."""
 
@@ -128,7 +129,7 @@ class CollateralWithdrawn:
     amount_atoms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralTransferred:
     """Collateral moved between two sub-accounts of one owner."""
 

@@ -28,6 +28,7 @@ from ringfence.core.units import MAX_ATOMS, VALUE_DECIMALS, WAD, Rounding, mul_d
 
 __all__ = [
     "NO_LIMIT",
+    "Denomination",
     "MarginKind",
     "MarginSnapshot",
     "base_price_wad",
@@ -50,24 +51,39 @@ class MarginKind(enum.Enum):
     MAINTENANCE = "maintenance"
 
 
-@dataclass(frozen=True, slots=True)
+class Denomination(enum.Enum):
+    """The unit a margin figure is counted in."""
+
+    VALUE = "value atoms"
+    """Numeraire value atoms (``VALUE_DECIMALS``): a cross sub-account, across assets and pools."""
+    QUOTE = "quote atoms"
+    """Atoms of the pool's quote asset: an isolated position's vault and terms."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MarginSnapshot:
-    """An account's equity and requirement of one kind, in value atoms."""
+    """An account's equity and requirement of one kind, both in ``denomination`` atoms.
+
+    :func:`margin_snapshot` (cross) counts value atoms; :func:`isolated_margin` counts the
+    pool's quote atoms. A consumer that needs one unit converts by ``denomination``, never by
+    what it guesses the account to be.
+    """
 
     kind: MarginKind
-    equity_value: int
-    requirement_value: int
+    equity_atoms: int
+    requirement_atoms: int
+    denomination: Denomination
 
     @property
     def is_healthy(self) -> bool:
         """Return whether equity covers the requirement."""
-        return self.equity_value >= self.requirement_value
+        return self.equity_atoms >= self.requirement_atoms
 
     def health_wad(self) -> int | None:
         """Return ``equity / requirement`` in WAD (rounded down), or None with no requirement."""
-        if self.requirement_value == 0:
+        if self.requirement_atoms == 0:
             return None
-        return mul_div(self.equity_value, WAD, self.requirement_value, Rounding.DOWN)
+        return mul_div(self.equity_atoms, WAD, self.requirement_atoms, Rounding.DOWN)
 
 
 def oracle_status(oracle: OracleState, now_ns: int) -> tuple[OracleStatus, str]:
@@ -212,7 +228,12 @@ def isolated_margin(
     ``open_interest`` as in :func:`position_terms`.
     """
     equity, requirement = position_terms(state, pool, market_id, position, kind, price_wad, open_interest=open_interest)
-    return MarginSnapshot(kind, position.isolated_margin_atoms + equity, requirement)
+    return MarginSnapshot(
+        kind=kind,
+        equity_atoms=position.isolated_margin_atoms + equity,
+        requirement_atoms=requirement,
+        denomination=Denomination.QUOTE,
+    )
 
 
 def margin_snapshot(
@@ -240,7 +261,7 @@ def margin_snapshot(
         balances[asset] = balances.get(asset, 0) + change
     positions = _cross_positions(state, key, position_override)
     if not positions and all(amount >= 0 for amount in balances.values()):
-        return MarginSnapshot(kind, 0, 0)
+        return MarginSnapshot(kind=kind, equity_atoms=0, requirement_atoms=0, denomination=Denomination.VALUE)
     equity = collateral_value(state, balances, kind, now_ns)
     requirement = 0
     for pool, market_id, position in positions:
@@ -254,7 +275,9 @@ def margin_snapshot(
         quote_decimals = state.assets[pool.params.quote_asset].params.decimals
         equity += _to_value_atoms(position_equity, quote_decimals)
         requirement += -_to_value_atoms(-position_requirement, quote_decimals)
-    return MarginSnapshot(kind, equity, requirement)
+    return MarginSnapshot(
+        kind=kind, equity_atoms=equity, requirement_atoms=requirement, denomination=Denomination.VALUE
+    )
 
 
 def _cross_positions(

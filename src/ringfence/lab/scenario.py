@@ -144,12 +144,13 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 def shared_data_file(name: str) -> Path:
     """Find ``name`` in the project's shared data folder (``csv = "shared:<name>"`` in a scenario).
 
-    Looks in ``$RINGFENCE_SHARED_DATA``, then ``../shared/data`` beside the project, then
-    ``/work/shared/data``; the data is read in place, never copied into the repository.
+    Looks in ``$RINGFENCE_SHARED_DATA``, then in ``shared/data`` beside the project's folder
+    (the layout the tests and the bundled scenarios use); the data is read in place, never
+    copied into the repository. A missing file is reported at the first folder looked in.
     """
     configured = os.environ.get(SHARED_DATA_ENV)
     folders = [Path(configured)] if configured else []
-    folders += [_PROJECT_ROOT.parent / "shared" / "data", Path("/work/shared/data")]
+    folders.append(_PROJECT_ROOT.parent / "shared" / "data")
     for folder in folders:
         if (folder / name).is_file():
             return folder / name

@@ -40,6 +40,7 @@ import numpy as np
 
 from ringfence.core.errors import InvalidParameter, OracleUnavailable
 from ringfence.core.margin import (
+    Denomination,
     MarginKind,
     MarginSnapshot,
     base_price_wad,
@@ -297,11 +298,11 @@ def confirm_candidates(state: LedgerState, ledger_book: LedgerBook, result: Scre
 
 
 def _exact_margin_units(state: LedgerState, key: MarginAccountKey, snapshot: MarginSnapshot) -> float:
-    """Return ``equity − requirement`` in value units (an isolated snapshot counts quote atoms, at par)."""
+    """Return ``equity − requirement`` in value units (a quote-denominated snapshot counts at par)."""
     decimals = VALUE_DECIMALS
-    if key.market is not None:
+    if snapshot.denomination is Denomination.QUOTE:
         decimals = state.assets[state.pools[key.pool].params.quote_asset].params.decimals
-    return float((snapshot.equity_value - snapshot.requirement_value) / 10**decimals)
+    return float((snapshot.equity_atoms - snapshot.requirement_atoms) / 10**decimals)
 
 
 def audit_screen(state: LedgerState, ledger_book: LedgerBook, result: ScreenResult, now_ns: int) -> tuple[int, ...]:

@@ -1,7 +1,8 @@
 """The engine service: the one place commands become durable facts.
 
-For each command: ``decide`` against the current state (a rejection raises and changes
-nothing), ``evolve`` the live state so the next command of the batch sees it, then append
+For each command: :func:`~ringfence.core.apply.apply` it to the current state (``decide``,
+whose rejection raises and changes nothing, then ``evolve`` by each event, so the next command
+of the batch sees it), then append
 the batch's events to the journal in one transaction. Only after the journal returns are
 the outcomes handed back: that is the acknowledgement. If the append fails, the live state
 is rebuilt from the journal, so nothing unacknowledged survives in memory either.
@@ -12,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ringfence.core.apply import apply
 from ringfence.core.commands import Command
-from ringfence.core.decide import decide
 from ringfence.core.errors import InvalidCommand, RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve_all
@@ -94,11 +95,16 @@ class Engine:
             raise outcome.error
         return outcome.events
 
-    def execute_batch(self, commands: Sequence[Command], command_ids: Sequence[str] | None = None) -> list[Outcome]:
+    def execute_batch(
+        self, commands: Sequence[Command], command_ids: Sequence[str] | None = None, *, atomic: bool = False
+    ) -> list[Outcome]:
         """Run commands in order and commit the accepted ones in one journal transaction.
 
         Group commit: the whole batch becomes durable at once, and no outcome is returned
-        before it is. Rejected commands are reported and leave no trace.
+        before it is. Rejected commands are reported and leave no trace. With ``atomic`` the
+        batch is all or nothing: the first rejection ends it, the commands before it are
+        dropped too (the state is rebuilt from the journal) and the outcomes end with that
+        rejection; nothing is appended.
         """
         if command_ids is not None and len(command_ids) != len(commands):
             raise InvalidCommand("command_ids must match commands one to one")
@@ -108,11 +114,13 @@ class Engine:
         try:
             for command, command_id in zip(commands, ids, strict=True):
                 try:
-                    events = tuple(decide(self._state, command))
+                    events = tuple(apply(self._state, command))
                 except RingfenceError as error:
                     outcomes.append(Rejected(command_id, error))
+                    if atomic:
+                        self._restore()
+                        return outcomes
                     continue
-                evolve_all(self._state, events)
                 pending.append(PendingCommand(command_id, events))
                 outcomes.append(Accepted(command_id, events))
             entries = self._journal.append(self._stream, self._version, pending) if pending else []

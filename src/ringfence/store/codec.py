@@ -3,7 +3,7 @@
 An event is stored as ``(event_type, schema_version, payload)`` where ``payload`` is JSON
 with sorted keys and no whitespace, so its bytes (and the hash chain over them) are
 canonical. Integers stay exact (Python's ``json`` reads and writes big ints losslessly).
-An old payload is upcast step by step to the current ``SCHEMA_VERSION`` on read.
+An old payload is upcast step by step to the current event on read (:mod:`ringfence.store.upcast`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import enum
 import json
 import types
 import typing
-from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from typing import Any
 
 from ringfence.core.errors import JournalCorrupted
 from ringfence.core.events import EVENT_TYPES, Event
+from ringfence.store.upcast import UPCASTERS, upcast
 
 __all__ = ["UPCASTERS", "decode_event", "encode_event"]
 
@@ -25,9 +25,7 @@ _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in EVENT_TYPES}
 _FIELDS: dict[type[Any], tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES}
 _HINTS: dict[type[Any], dict[str, Any]] = {}
 
-Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-"""``(event_type, from_version) -> function`` lifting a payload one schema version up."""
+_VERSIONS: dict[str, int] = {cls.__name__: cls.SCHEMA_VERSION for cls in EVENT_TYPES}
 
 
 def encode_event(event: Event) -> tuple[str, int, str]:
@@ -89,24 +87,14 @@ def decode_event(event_type: str, schema_version: int, payload: str, sequence: i
     JournalCorrupted
         If the type is unknown, a version has no upcaster, or the payload does not fit.
     """
-    cls = _TYPES.get(event_type)
-    if cls is None:
-        raise JournalCorrupted(sequence, f"unknown event type {event_type!r}")
     try:
         body: dict[str, Any] = json.loads(payload)
     except json.JSONDecodeError as error:
         raise JournalCorrupted(sequence, f"payload is not JSON: {error}") from None
     if not isinstance(body, dict):
         raise JournalCorrupted(sequence, f"payload is JSON {type(body).__name__}, not an object")
-    version = schema_version
-    while version < cls.SCHEMA_VERSION:
-        upcaster = UPCASTERS.get((event_type, version))
-        if upcaster is None:
-            raise JournalCorrupted(sequence, f"no upcaster for {event_type} v{version}")
-        body = upcaster(body)
-        version += 1
-    if version != cls.SCHEMA_VERSION:
-        raise JournalCorrupted(sequence, f"{event_type} v{schema_version} is newer than this code")
+    event_type, body = upcast(event_type, schema_version, body, _VERSIONS, sequence)
+    cls = _TYPES[event_type]
     try:
         hints = _hints(cls)
         event: Event = cls(**{name: _typed(value, hints.get(name)) for name, value in body.items()})

@@ -71,9 +71,13 @@ def _decide_configure(state: LedgerState, command: ConfigureGovernance) -> list[
     check_ratio("max_step_wad", command.max_step_wad, 1, WAD)
     return [
         GovernanceConfigured(
-            command.admin, command.timelock_ns, command.grace_period_ns, command.max_step_wad, command.timestamp_ns
+            admin=command.admin,
+            timelock_ns=command.timelock_ns,
+            grace_period_ns=command.grace_period_ns,
+            max_step_wad=command.max_step_wad,
+            timestamp_ns=command.timestamp_ns,
         ),
-        RoleGranted(command.admin, Role.ADMIN, command.admin, command.timestamp_ns),
+        RoleGranted(actor=command.admin, role=Role.ADMIN, principal=command.admin, timestamp_ns=command.timestamp_ns),
     ]
 
 
@@ -83,7 +87,11 @@ def _decide_grant(state: LedgerState, command: GrantRole) -> list[Event]:
     check_name("principal", command.principal)
     if governance.holds(command.principal, command.role):
         raise CommandRejected(f"{command.principal!r} already holds the {command.role.value} role")
-    return [RoleGranted(command.actor, command.role, command.principal, command.timestamp_ns)]
+    return [
+        RoleGranted(
+            actor=command.actor, role=command.role, principal=command.principal, timestamp_ns=command.timestamp_ns
+        )
+    ]
 
 
 def _decide_revoke(state: LedgerState, command: RevokeRole) -> list[Event]:
@@ -95,7 +103,11 @@ def _decide_revoke(state: LedgerState, command: RevokeRole) -> list[Event]:
         raise CommandRejected(f"{command.principal!r} does not hold the {command.role.value} role")
     if command.role is Role.ADMIN and len(holders) == 1:
         raise CommandRejected(f"{command.principal!r} is the last admin; grant the admin role to another first")
-    return [RoleRevoked(command.actor, command.role, command.principal, command.timestamp_ns)]
+    return [
+        RoleRevoked(
+            actor=command.actor, role=command.role, principal=command.principal, timestamp_ns=command.timestamp_ns
+        )
+    ]
 
 
 def _check_bound(bound: ParameterBound, seen: set[str]) -> None:
@@ -123,13 +135,13 @@ def _decide_register_template(state: LedgerState, command: RegisterTemplate) -> 
         _check_bound(bound, seen)
     return [
         TemplateRegistered(
-            command.actor,
-            command.template,
-            command.version,
-            tuple(bound.path for bound in command.bounds),
-            tuple(bound.minimum for bound in command.bounds),
-            tuple(bound.maximum for bound in command.bounds),
-            command.timestamp_ns,
+            actor=command.actor,
+            template=command.template,
+            version=command.version,
+            bound_paths=tuple(bound.path for bound in command.bounds),
+            bound_minimums=tuple(bound.minimum for bound in command.bounds),
+            bound_maximums=tuple(bound.maximum for bound in command.bounds),
+            timestamp_ns=command.timestamp_ns,
         )
     ]
 
@@ -144,7 +156,11 @@ def _decide_pause(state: LedgerState, command: PausePool) -> list[Event]:
             f"pool {pool.pool} is {pool.status.value}, not active; a pause only tightens an active pool"
         )
     reason = f"paused by guardian {command.actor}: {command.reason}"
-    return [PoolStatusChanged(pool.pool, PoolStatus.REDUCE_ONLY.value, reason, command.timestamp_ns)]
+    return [
+        PoolStatusChanged(
+            pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=command.timestamp_ns
+        )
+    ]
 
 
 def decide_governed_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:

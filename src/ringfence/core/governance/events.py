@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GovernanceConfigured:
     """Governance was bootstrapped with its fixed settings."""
 
@@ -36,7 +36,7 @@ class GovernanceConfigured:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoleGranted:
     """``principal`` now holds ``role`` (granted by ``actor``)."""
 
@@ -47,7 +47,7 @@ class RoleGranted:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoleRevoked:
     """``principal`` no longer holds ``role`` (revoked by ``actor``)."""
 
@@ -58,7 +58,7 @@ class RoleRevoked:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TemplateRegistered:
     """A template version was registered with its bounds (parallel tuples, one entry per bound)."""
 
@@ -72,7 +72,7 @@ class TemplateRegistered:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParameterChangeProposed:
     """A parameter change was queued behind the timelock."""
 
@@ -89,7 +89,7 @@ class ParameterChangeProposed:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TemplateUpgradeProposed:
     """A pool's template upgrade was queued behind the timelock."""
 
@@ -105,7 +105,7 @@ class TemplateUpgradeProposed:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PoolResumeProposed:
     """Resuming a halted or reduce-only pool was queued behind the timelock."""
 
@@ -120,7 +120,7 @@ class PoolResumeProposed:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProposalCancelled:
     """A pending proposal was cancelled."""
 
@@ -130,7 +130,7 @@ class ProposalCancelled:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProposalExecuted:
     """A proposal was executed; its effect follows as its own event."""
 
@@ -140,7 +140,7 @@ class ProposalExecuted:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PoolParameterChanged:
     """One integer field of a pool's params (``market == ""``) or of one market's params changed."""
 
@@ -154,7 +154,7 @@ class PoolParameterChanged:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PoolTemplateUpgraded:
     """One pool moved to another version of its template; no other pool changed."""
 

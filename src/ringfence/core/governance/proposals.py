@@ -148,16 +148,16 @@ def decide_propose_parameter_change(state: LedgerState, command: ProposeParamete
     proposal_id, eta, expires = _timing(governance, command.timestamp_ns)
     return [
         ParameterChangeProposed(
-            proposal_id,
-            command.actor,
-            command.pool,
-            command.market,
-            command.field,
-            old_value,
-            command.new_value,
-            eta,
-            expires,
-            command.timestamp_ns,
+            proposal_id=proposal_id,
+            proposer=command.actor,
+            pool=command.pool,
+            market=command.market,
+            field=command.field,
+            old_value=old_value,
+            new_value=command.new_value,
+            eta_ns=eta,
+            expires_ns=expires,
+            timestamp_ns=command.timestamp_ns,
         )
     ]
 
@@ -189,15 +189,15 @@ def decide_propose_template_upgrade(state: LedgerState, command: ProposeTemplate
     proposal_id, eta, expires = _timing(governance, command.timestamp_ns)
     return [
         TemplateUpgradeProposed(
-            proposal_id,
-            command.actor,
-            command.pool,
-            pool.template,
-            pool.template_version,
-            command.template_version,
-            eta,
-            expires,
-            command.timestamp_ns,
+            proposal_id=proposal_id,
+            proposer=command.actor,
+            pool=command.pool,
+            template=pool.template,
+            old_version=pool.template_version,
+            new_version=command.template_version,
+            eta_ns=eta,
+            expires_ns=expires,
+            timestamp_ns=command.timestamp_ns,
         )
     ]
 
@@ -213,14 +213,14 @@ def decide_propose_resume_pool(state: LedgerState, command: ProposeResumePool) -
     proposal_id, eta, expires = _timing(governance, command.timestamp_ns)
     return [
         PoolResumeProposed(
-            proposal_id,
-            command.actor,
-            command.pool,
-            pool.status.value,
-            command.reason,
-            eta,
-            expires,
-            command.timestamp_ns,
+            proposal_id=proposal_id,
+            proposer=command.actor,
+            pool=command.pool,
+            from_status=pool.status.value,
+            reason=command.reason,
+            eta_ns=eta,
+            expires_ns=expires,
+            timestamp_ns=command.timestamp_ns,
         )
     ]
 
@@ -241,7 +241,7 @@ def decide_cancel_proposal(state: LedgerState, command: CancelProposal) -> list[
         raise CommandRejected(
             f"proposal {proposal.proposal_id} is {proposal.status.value}; only a pending one can be cancelled"
         )
-    return [ProposalCancelled(command.proposal_id, command.actor, command.timestamp_ns)]
+    return [ProposalCancelled(proposal_id=command.proposal_id, actor=command.actor, timestamp_ns=command.timestamp_ns)]
 
 
 def _check_executable(proposal: Proposal, now_ns: int) -> None:
@@ -274,7 +274,13 @@ def _execute_parameter_change(
         raise ProposalNotExecutable(proposal.proposal_id, f"the change no longer validates: {error}") from None
     return [
         PoolParameterChanged(
-            change.pool, change.market, change.field, change.old_value, change.new_value, proposal.proposal_id, now_ns
+            pool=change.pool,
+            market=change.market,
+            field=change.field,
+            old_value=change.old_value,
+            new_value=change.new_value,
+            proposal_id=proposal.proposal_id,
+            timestamp_ns=now_ns,
         )
     ]
 
@@ -292,7 +298,12 @@ def _execute_template_upgrade(
         raise ProposalNotExecutable(proposal.proposal_id, f"the pool no longer fits {label}: {error}") from None
     return [
         PoolTemplateUpgraded(
-            upgrade.pool, upgrade.template, upgrade.old_version, upgrade.new_version, proposal.proposal_id, now_ns
+            pool=upgrade.pool,
+            template=upgrade.template,
+            old_version=upgrade.old_version,
+            new_version=upgrade.new_version,
+            proposal_id=proposal.proposal_id,
+            timestamp_ns=now_ns,
         )
     ]
 
@@ -304,7 +315,7 @@ def _execute_resume(state: LedgerState, proposal: Proposal, resume: PoolResume, 
             proposal, f"pool {pool.pool} is now {pool.status.value}, it was proposed from {resume.from_status}"
         )
     reason = f"resumed by proposal {proposal.proposal_id}: {resume.reason}"
-    return [PoolStatusChanged(resume.pool, PoolStatus.ACTIVE.value, reason, now_ns)]
+    return [PoolStatusChanged(pool=resume.pool, status=PoolStatus.ACTIVE.value, reason=reason, timestamp_ns=now_ns)]
 
 
 def decide_execute_proposal(state: LedgerState, command: ExecuteProposal) -> list[Event]:
@@ -320,4 +331,4 @@ def decide_execute_proposal(state: LedgerState, command: ExecuteProposal) -> lis
         effect = _execute_template_upgrade(governance, state, proposal, action, now)
     else:
         effect = _execute_resume(state, proposal, action, now)
-    return [ProposalExecuted(proposal.proposal_id, command.actor, now), *effect]
+    return [ProposalExecuted(proposal_id=proposal.proposal_id, actor=command.actor, timestamp_ns=now), *effect]

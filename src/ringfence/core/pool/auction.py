@@ -163,7 +163,7 @@ def decide_configure_auctions(state: LedgerState, command: ConfigureAuctions) ->
     check_int("tip_atoms", params.tip_atoms, 0, MAX_ATOMS)
     check_int("dust_atoms", params.dust_atoms, 0, MAX_ATOMS)
     _check_curve(params)
-    return [AuctionsConfigured(pool.pool, params, command.timestamp_ns)]
+    return [AuctionsConfigured(pool=pool.pool, params=params, timestamp_ns=command.timestamp_ns)]
 
 
 # --- price -----------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def _check_taker_can_pay(
         state, taker, MarginKind.INITIAL, now_ns, {quote: -take.owe_value, auction.asset: take.slice_atoms}
     )
     if not after.is_healthy:
-        raise InsufficientMargin(_label(taker), after.equity_value, after.requirement_value)
+        raise InsufficientMargin(_label(taker), after.equity_atoms, after.requirement_atoms)
 
 
 def decide_take_collateral(state: LedgerState, command: TakeCollateral) -> list[Event]:
@@ -415,13 +415,29 @@ def _end(
     now_ns = command.timestamp_ns
     debt_after = auction.debt_atoms - repaid
     if take.tab_after_value == 0:
-        return [CollateralAuctionEnded(pool.pool, command.auction_id, take.lot_after_atoms, 0, debt_after, now_ns)]
+        return [
+            CollateralAuctionEnded(
+                pool=pool.pool,
+                auction_id=command.auction_id,
+                lot_returned_atoms=take.lot_after_atoms,
+                shortfall_atoms=0,
+                unsettled_debt_atoms=debt_after,
+                timestamp_ns=now_ns,
+            )
+        ]
     key = (auction.owner, auction.sub_account)
     quote = pool.params.quote_asset
     owed = max(-(quote_balance(state, key, quote) + repaid), 0)
     shortfall = 0 if _still_backed(state, key, quote) else min(debt_after, owed)
     events: list[Event] = [
-        CollateralAuctionEnded(pool.pool, command.auction_id, 0, shortfall, debt_after - shortfall, now_ns)
+        CollateralAuctionEnded(
+            pool=pool.pool,
+            auction_id=command.auction_id,
+            lot_returned_atoms=0,
+            shortfall_atoms=shortfall,
+            unsettled_debt_atoms=debt_after - shortfall,
+            timestamp_ns=now_ns,
+        )
     ]
     if shortfall:
         events.extend(waterfall(state, pool, shortfall, -shortfall, now_ns))

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuctionsConfigured:
     """A pool's collateral-auction parameters were set."""
 
@@ -31,7 +31,7 @@ class AuctionsConfigured:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralAuctionStarted:
     """``lot_atoms`` of ``asset`` left the sub-account for auction ``auction_id``.
 
@@ -56,7 +56,7 @@ class CollateralAuctionStarted:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralTaken:
     """A taker paid ``paid_atoms`` of quote for ``slice_atoms`` of the lot at ``price_wad``.
 
@@ -78,7 +78,7 @@ class CollateralTaken:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralAuctionEnded:
     """Auction ``auction_id`` closed: its tab was raised or its lot sold out.
 
@@ -99,7 +99,7 @@ class CollateralAuctionEnded:
     timestamp_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollateralAuctionRestarted:
     """Auction ``auction_id`` was reset (Maker ``redo``): a new ``top`` and clock from ``timestamp_ns``.
 

@@ -35,5 +35,7 @@ def oracle_jump_breakers(state: LedgerState, asset: str, new_price_wad: int, now
         if limit == 0 or change <= limit or pool.status is not PoolStatus.ACTIVE or not _concerns(pool, asset):
             continue
         reason = f"oracle jump: {asset} moved {change} (WAD) from {reference} to {new_price_wad}, past {limit}"
-        events.append(PoolStatusChanged(pool.pool, PoolStatus.REDUCE_ONLY.value, reason, now_ns))
+        events.append(
+            PoolStatusChanged(pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=now_ns)
+        )
     return events

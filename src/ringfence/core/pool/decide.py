@@ -35,7 +35,7 @@ from ringfence.core.pool.events import (
     LiquidityRemoved,
     MarketAdded,
     PoolCreated,
-    PositionChanged,
+    TradeFilled,
 )
 from ringfence.core.pool.liquidation_policy import check_policy, check_policy_against_market
 from ringfence.core.pool.perp_math import (
@@ -110,7 +110,14 @@ def decide_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
         raise DuplicateEntity("pool", command.pool)
     check_int("template_version", command.template_version, 1, 10**6)
     check_pool_params(state, command.params)
-    return [PoolCreated(command.pool, command.template, command.template_version, command.params)]
+    return [
+        PoolCreated(
+            pool=command.pool,
+            template=command.template,
+            template_version=command.template_version,
+            params=command.params,
+        )
+    ]
 
 
 def check_pool_params(state: LedgerState, params: PoolParams, markets: Iterable[MarketParams] = ()) -> None:
@@ -140,7 +147,7 @@ def decide_add_market(state: LedgerState, command: AddMarket) -> list[Event]:
     if params.market in pool.markets:
         raise DuplicateEntity(f"market of pool {pool.pool}", params.market)
     check_market_params(state, params, pool.params)
-    return [MarketAdded(command.pool, params, command.timestamp_ns)]
+    return [MarketAdded(pool=command.pool, params=params, timestamp_ns=command.timestamp_ns)]
 
 
 def check_market_params(state: LedgerState, params: MarketParams, pool_params: PoolParams) -> None:
@@ -176,7 +183,15 @@ def decide_provide_liquidity(state: LedgerState, command: ProvideLiquidity) -> l
         shares = mul_div(command.amount_atoms, pool.total_shares, nav_high, Rounding.DOWN)
     if shares == 0:
         raise InvalidAmount("amount_atoms", command.amount_atoms, "enough to mint at least one share")
-    return [LiquidityProvided(command.owner, command.sub_account, command.pool, command.amount_atoms, shares)]
+    return [
+        LiquidityProvided(
+            owner=command.owner,
+            sub_account=command.sub_account,
+            pool=command.pool,
+            amount_atoms=command.amount_atoms,
+            shares=shares,
+        )
+    ]
 
 
 def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> list[Event]:
@@ -192,7 +207,15 @@ def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> lis
     amount = mul_div(command.shares, max(nav_low, 0), pool.total_shares, Rounding.DOWN)
     amount = min(amount, pool.vault_atoms)
     _check_reserve(state, pool, pool.vault_atoms - amount, command.timestamp_ns)
-    return [LiquidityRemoved(command.owner, command.sub_account, command.pool, command.shares, amount)]
+    return [
+        LiquidityRemoved(
+            owner=command.owner,
+            sub_account=command.sub_account,
+            pool=command.pool,
+            shares=command.shares,
+            amount_atoms=amount,
+        )
+    ]
 
 
 def decide_fund_insurance(state: LedgerState, command: FundInsurance) -> list[Event]:
@@ -202,7 +225,11 @@ def decide_fund_insurance(state: LedgerState, command: FundInsurance) -> list[Ev
     check_amount("amount_atoms", command.amount_atoms)
     key = check_account("owner", command.owner, "sub_account", command.sub_account)
     _take_quote(state, key, pool.params.quote_asset, command.amount_atoms)
-    return [InsuranceFunded(command.owner, command.sub_account, command.pool, command.amount_atoms)]
+    return [
+        InsuranceFunded(
+            owner=command.owner, sub_account=command.sub_account, pool=command.pool, amount_atoms=command.amount_atoms
+        )
+    ]
 
 
 def _decimals(state: LedgerState, pool: PoolState) -> tuple[dict[str, int], int]:
@@ -247,7 +274,7 @@ def accrue_funding(state: LedgerState, pool: PoolState, market_id: str, now_ns: 
     price = base_price_wad(state, market.params.base_asset, now_ns, allow_guarded=True)
     quote_decimals = state.assets[pool.params.quote_asset].params.decimals
     delta = funding_index_delta_wad(market, price, elapsed, quote_decimals)
-    return FundingAccrued(pool.pool, market_id, delta, now_ns)
+    return FundingAccrued(pool=pool.pool, market=market_id, index_delta_wad=delta, timestamp_ns=now_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +411,7 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     released = 0
     if command.mode is MarginMode.ISOLATED:
         if vault_after < 0:
-            raise InsufficientMargin(f"{ctx.key[0]}/{ctx.key[1]}", vault_after, 0, "isolated")
+            raise InsufficientMargin(f"{ctx.key[0]}/{ctx.key[1]}", vault_after, 0, "isolated", "quote atoms")
         released = vault_after if change.new_size_atoms == 0 else 0
     new_position = Position(
         change.new_size_atoms, change.new_open_notional_atoms, ctx.index_wad, command.mode, vault_after - released
@@ -395,31 +422,25 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     lp_fee, insurance_fee, protocol_fee = _fees(ctx.pool, fee)
     events: list[Event] = [ctx.funding] if ctx.funding else []
     events.append(
-        PositionChanged(
-            command.owner,
-            command.sub_account,
-            command.pool,
-            command.market,
-            command.mode,
-            command.size_delta_atoms,
-            fill,
-            change.new_size_atoms,
-            change.new_open_notional_atoms,
-            ctx.index_wad,
-            command.margin_atoms,
-            released,
-            fee,
-            lp_fee,
-            insurance_fee,
-            protocol_fee,
-            funding_paid,
-            realised,
-            False,
-            "",
-            0,
-            0,
-            0,
-            0,
+        TradeFilled(
+            owner=command.owner,
+            sub_account=command.sub_account,
+            pool=command.pool,
+            market=command.market,
+            mode=command.mode,
+            size_delta_atoms=command.size_delta_atoms,
+            price_wad=fill,
+            new_size_atoms=change.new_size_atoms,
+            new_open_notional_atoms=change.new_open_notional_atoms,
+            funding_index_wad=ctx.index_wad,
+            margin_added_atoms=command.margin_atoms,
+            margin_released_atoms=released,
+            fee_atoms=fee,
+            lp_fee_atoms=lp_fee,
+            insurance_fee_atoms=insurance_fee,
+            protocol_fee_atoms=protocol_fee,
+            funding_paid_atoms=funding_paid,
+            realised_pnl_atoms=realised,
         )
     )
     if increases:
@@ -464,4 +485,6 @@ def _check_trade_margin(
             (command.pool, command.market, position),
         )
     if not snapshot.is_healthy:
-        raise InsufficientMargin(label, snapshot.equity_value, snapshot.requirement_value)
+        raise InsufficientMargin(
+            label, snapshot.equity_atoms, snapshot.requirement_atoms, unit=snapshot.denomination.value
+        )

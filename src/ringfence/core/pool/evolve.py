@@ -20,7 +20,10 @@ from ringfence.core.pool.events import (
     PoolCreated,
     PoolHalted,
     PoolStatusChanged,
-    PositionChanged,
+    PositionDeleveraged,
+    PositionLiquidated,
+    PositionMove,
+    TradeFilled,
 )
 from ringfence.core.pool.liquidation_policy import LiquidationMark
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
@@ -123,33 +126,29 @@ def _update_index(
         _rebind(state, pool, key)
 
 
-def _position_changed(state: LedgerState, event: PositionChanged) -> None:
+def _move_position(
+    state: LedgerState, event: PositionMove, margin_added: int, side_paid: int, vault_in: int, keeper_in: int = 0
+) -> PoolState:
+    """Apply the flows every position change shares, and the new position.
+
+    The margin side gains ``margin_added - side_paid - funding_paid + realised``; the LP vault
+    gains ``vault_in + funding_paid - realised``; ``keeper_in`` goes to the liquidation's keeper.
+    """
     pool = state.pools[event.pool]
     key = (event.owner, event.sub_account)
     quote = pool.params.quote_asset
     old = pool.positions.get((key, event.market))
     old_size = old.size_atoms if old else 0
-    side_delta = (
-        event.margin_added_atoms
-        - event.fee_atoms
-        - event.funding_paid_atoms
-        + event.realised_pnl_atoms
-        - event.keeper_reward_atoms
-        - event.insurance_penalty_atoms
-        + event.shortfall_atoms
-        - event.execution_cost_atoms
-    )
+    side_delta = margin_added - side_paid - event.funding_paid_atoms + event.realised_pnl_atoms
     if event.mode is MarginMode.ISOLATED:
-        adjust_balance(state, key, quote, event.margin_released_atoms - event.margin_added_atoms)
+        adjust_balance(state, key, quote, event.margin_released_atoms - margin_added)
         vault = (old.isolated_margin_atoms if old else 0) + side_delta - event.margin_released_atoms
     else:
         adjust_balance(state, key, quote, side_delta)
         vault = 0
-    pool.vault_atoms += event.lp_fee_atoms + event.funding_paid_atoms - event.realised_pnl_atoms - event.shortfall_atoms
-    pool.insurance_atoms += event.insurance_fee_atoms + event.insurance_penalty_atoms
-    pool.protocol_fees_atoms += event.protocol_fee_atoms
-    keeper = (event.keeper_owner, event.keeper_sub_account)
-    adjust_balance(state, keeper, quote, event.keeper_reward_atoms + event.execution_cost_atoms)
+    pool.vault_atoms += vault_in + event.funding_paid_atoms - event.realised_pnl_atoms
+    if isinstance(event, PositionLiquidated):
+        adjust_balance(state, (event.keeper_owner, event.keeper_sub_account), quote, keeper_in)
     _update_open_interest(pool.markets[event.market], old_size, event.new_size_atoms)
     if event.new_size_atoms:
         pool.positions[(key, event.market)] = Position(
@@ -158,6 +157,25 @@ def _position_changed(state: LedgerState, event: PositionChanged) -> None:
     else:
         pool.positions.pop((key, event.market), None)
     _update_index(state, pool, key, event.market, event.mode, event.new_size_atoms != 0)
+    return pool
+
+
+def _trade_filled(state: LedgerState, event: TradeFilled) -> None:
+    pool = _move_position(state, event, event.margin_added_atoms, event.fee_atoms, event.lp_fee_atoms)
+    pool.insurance_atoms += event.insurance_fee_atoms
+    pool.protocol_fees_atoms += event.protocol_fee_atoms
+
+
+def _position_liquidated(state: LedgerState, event: PositionLiquidated) -> None:
+    keeper_in = event.keeper_reward_atoms + event.execution_cost_atoms
+    side_paid = keeper_in + event.insurance_penalty_atoms + event.backstop_forfeit_atoms - event.shortfall_atoms
+    vault_in = event.backstop_forfeit_atoms - event.shortfall_atoms
+    pool = _move_position(state, event, 0, side_paid, vault_in, keeper_in)
+    pool.insurance_atoms += event.insurance_penalty_atoms
+
+
+def _position_deleveraged(state: LedgerState, event: PositionDeleveraged) -> None:
+    _move_position(state, event, 0, 0, 0)
 
 
 def _insurance_drawn(state: LedgerState, event: InsuranceDrawn) -> None:
@@ -239,7 +257,9 @@ POOL_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     LiquidityRemoved: _liquidity_removed,
     InsuranceFunded: _insurance_funded,
     FundingAccrued: _funding_accrued,
-    PositionChanged: _position_changed,
+    TradeFilled: _trade_filled,
+    PositionLiquidated: _position_liquidated,
+    PositionDeleveraged: _position_deleveraged,
     LiquidationRecorded: _liquidation_recorded,
     InsuranceDrawn: _insurance_drawn,
     BackstopAbsorbed: _backstop_absorbed,

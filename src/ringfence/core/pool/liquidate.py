@@ -42,6 +42,7 @@ from fractions import Fraction
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
 from ringfence.core.margin import (
+    Denomination,
     MarginKind,
     MarginSnapshot,
     base_price_wad,
@@ -59,8 +60,10 @@ from ringfence.core.pool.events import (
     LiquidationRecorded,
     LossSocialised,
     PoolStatusChanged,
-    PositionChanged,
+    PositionDeleveraged,
+    PositionLiquidated,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationReason
 from ringfence.core.pool.liquidation_policy import PositionRisk, close_size_atoms, is_toxic, penalty_rate_wad
 from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
@@ -111,11 +114,11 @@ def _risk(
     quote_dec = state.assets[pool.params.quote_asset].params.decimals
     notional = -signed_notional_atoms(-abs(position.size_atoms), price, base_dec, quote_dec)
     _, own_requirement = position_terms(state, pool, command.market, position, MarginKind.MAINTENANCE, price)
-    if position.mode is MarginMode.ISOLATED:
-        equity, requirement = health.equity_value, health.requirement_value
+    if health.denomination is Denomination.QUOTE:
+        equity, requirement = health.equity_atoms, health.requirement_atoms
     else:
-        equity = _value_to_quote(health.equity_value, quote_dec, Rounding.DOWN)
-        requirement = _value_to_quote(health.requirement_value, quote_dec, Rounding.UP)
+        equity = _value_to_quote(health.equity_atoms, quote_dec, Rounding.DOWN)
+        requirement = _value_to_quote(health.requirement_atoms, quote_dec, Rounding.UP)
     return PositionRisk(abs(position.size_atoms), notional, equity, requirement, own_requirement)
 
 
@@ -142,9 +145,9 @@ def _cross_shortfall(
         (command.pool, command.market, None),
         allow_guarded=True,
     )
-    if after.equity_value >= 0:
+    if after.equity_atoms >= 0:
         return 0
-    uncovered = _value_to_quote(-after.equity_value, state.assets[quote].params.decimals, Rounding.UP)
+    uncovered = _value_to_quote(-after.equity_atoms, state.assets[quote].params.decimals, Rounding.UP)
     return min(uncovered, -side_after)
 
 
@@ -180,12 +183,12 @@ def waterfall(
     events: list[Event] = []
     draw = min(shortfall, insurance_room_atoms(pool, now_ns))
     if draw:
-        events.append(InsuranceDrawn(pool.pool, draw, shortfall, now_ns))
+        events.append(InsuranceDrawn(pool=pool.pool, amount_atoms=draw, shortfall_atoms=shortfall, timestamp_ns=now_ns))
     absorbed = min(shortfall - draw, backstop_room_atoms(pool, now_ns))
     vault_after = pool.vault_atoms + vault_flow + draw
     lp_loss = absorbed
     if absorbed:
-        events.append(BackstopAbsorbed(pool.pool, absorbed, now_ns))
+        events.append(BackstopAbsorbed(pool=pool.pool, amount_atoms=absorbed, timestamp_ns=now_ns))
     remaining = shortfall - draw - absorbed
     if remaining and deleverage is not None and pool.params.liquidation.auto_deleverage:
         adl_events, recovered, adl_vault_flow = _auto_deleverage(state, pool, remaining, deleverage, now_ns)
@@ -193,7 +196,7 @@ def waterfall(
         remaining -= recovered
         vault_after += adl_vault_flow
     if remaining:
-        events.append(LossSocialised(pool.pool, remaining, now_ns))
+        events.append(LossSocialised(pool=pool.pool, amount_atoms=remaining, timestamp_ns=now_ns))
         lp_loss += remaining
     if lp_loss:
         events.extend(_nav_breaker(pool, lp_loss, vault_after, now_ns))
@@ -207,7 +210,9 @@ def _nav_breaker(pool: PoolState, lp_loss: int, vault_after: int, now_ns: int) -
     limit = mul_div(max(reference, 0), pool.params.nav_drawdown_limit_wad, WAD, Rounding.DOWN)
     if lost > limit and pool.status is PoolStatus.ACTIVE:
         reason = f"NAV drawdown: LP loss {lost} in the window exceeds {limit} quote atoms"
-        return [PoolStatusChanged(pool.pool, PoolStatus.REDUCE_ONLY.value, reason, now_ns)]
+        return [
+            PoolStatusChanged(pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=now_ns)
+        ]
     return []
 
 
@@ -236,7 +241,7 @@ def _adl_candidates(
             margin = position.isolated_margin_atoms
         else:
             snapshot = margin_snapshot(state, key, MarginKind.MAINTENANCE, now_ns, allow_guarded=True)
-            margin = _value_to_quote(snapshot.equity_value, quote_dec, Rounding.DOWN)
+            margin = _value_to_quote(snapshot.equity_atoms, quote_dec, Rounding.DOWN)
         if margin <= 0:
             continue
         notional = abs(signed_notional_atoms(position.size_atoms, deleverage.price_wad, base_dec, quote_dec))
@@ -283,34 +288,34 @@ def _auto_deleverage(
         recovered += forgone
         vault_flow += funding_paid - realised
         events.append(
-            PositionChanged(
-                key[0],
-                key[1],
-                pool.pool,
-                deleverage.market,
-                position.mode,
-                delta,
-                deleverage.price_wad,
-                change.new_size_atoms,
-                change.new_open_notional_atoms,
-                deleverage.funding_index_wad,
-                0,
-                released,
-                0,
-                0,
-                0,
-                0,
-                funding_paid,
-                realised,
-                False,
-                "",
-                0,
-                0,
-                0,
-                0,
+            PositionDeleveraged(
+                owner=key[0],
+                sub_account=key[1],
+                pool=pool.pool,
+                market=deleverage.market,
+                mode=position.mode,
+                size_delta_atoms=delta,
+                price_wad=deleverage.price_wad,
+                new_size_atoms=change.new_size_atoms,
+                new_open_notional_atoms=change.new_open_notional_atoms,
+                funding_index_wad=deleverage.funding_index_wad,
+                margin_released_atoms=released,
+                funding_paid_atoms=funding_paid,
+                realised_pnl_atoms=realised,
             )
         )
-        events.append(AutoDeleveraged(pool.pool, deleverage.market, key[0], key[1], closed, forgone, rank, now_ns))
+        events.append(
+            AutoDeleveraged(
+                pool=pool.pool,
+                market=deleverage.market,
+                owner=key[0],
+                sub_account=key[1],
+                closed_atoms=closed,
+                forgone_atoms=forgone,
+                rank=rank,
+                timestamp_ns=now_ns,
+            )
+        )
     return events, recovered, vault_flow
 
 
@@ -357,16 +362,21 @@ def _backstop_close(position: Position, price: int, decimals: tuple[int, int], a
     return _Close(size, change, 0, 0, forfeited, left - forfeited)
 
 
-def _backstop_reason(risk: PositionRisk, penalty_wad: int, backstop_health_wad: int) -> str | None:
+_Why = tuple[LiquidationReason, str]
+"""Why the backstop path was taken, and the numbers behind it for a human."""
+
+
+def _backstop_reason(risk: PositionRisk, penalty_wad: int, backstop_health_wad: int) -> _Why | None:
     if risk.equity_atoms <= 0:
-        return f"bankrupt: maintenance equity {risk.equity_atoms}"
+        return LiquidationReason.BANKRUPT, f"bankrupt: maintenance equity {risk.equity_atoms}"
     if is_toxic(risk, penalty_wad):
-        return (
+        return LiquidationReason.TOXIC, (
             f"toxic: equity {risk.equity_atoms} · position requirement {risk.position_requirement_atoms} "
             f"< requirement {risk.requirement_atoms} · penalty {penalty_wad} · notional {risk.notional_atoms}"
         )
     if risk.health_wad() < backstop_health_wad:
-        return f"health {risk.health_wad()} below the backstop threshold {backstop_health_wad}"
+        detail = f"health {risk.health_wad()} below the backstop threshold {backstop_health_wad}"
+        return LiquidationReason.BELOW_BACKSTOP_THRESHOLD, detail
     return None
 
 
@@ -394,7 +404,9 @@ def _throughput_breaker(pool: PoolState, notional: int, now_ns: int) -> list[Eve
     total = (pool.liquidated_in_window_atoms if in_window else 0) + notional
     if total > policy.throughput_breaker_atoms and pool.status is PoolStatus.ACTIVE:
         reason = f"liquidation throughput: {total} quote atoms in the window exceeds {policy.throughput_breaker_atoms}"
-        return [PoolStatusChanged(pool.pool, PoolStatus.REDUCE_ONLY.value, reason, now_ns)]
+        return [
+            PoolStatusChanged(pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=now_ns)
+        ]
     return []
 
 
@@ -435,7 +447,7 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     if health.is_healthy:
         raise CommandRejected(
             f"{command.owner}/{command.sub_account} is not liquidatable: maintenance equity "
-            f"{health.equity_value} covers its requirement {health.requirement_value}"
+            f"{health.equity_atoms} covers its requirement {health.requirement_atoms}"
         )
     funding = accrue_funding(state, pool, command.market, command.timestamp_ns)
     index = market.funding_index_wad + (funding.index_delta_wad if funding else 0)
@@ -452,7 +464,7 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     )
 
 
-def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Close, int, str | None]:
+def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Close, int, _Why | None]:
     """Return the close, the penalty rate it charged and, for the backstop path, why it was taken."""
     pool, risk = liq.pool, liq.risk
     policy = pool.params.liquidation
@@ -465,7 +477,7 @@ def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Clo
         size = _paced(pool, wanted, risk, now_ns)
         close = _keeper_close(pool, liq.position, size, liq.price_wad, liq.decimals, available, penalty)
         if close.after < 0:
-            reason = f"bankrupt after the close: margin {close.after}"
+            reason = LiquidationReason.BANKRUPT_AFTER_CLOSE, f"bankrupt after the close: margin {close.after}"
         elif not _lowers_health(state, liq, close, now_ns):
             return close, penalty, None
         elif size < wanted:
@@ -474,7 +486,8 @@ def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Clo
                 f"{liq.key[0]}/{liq.key[1]}'s health by rounding; keeper liquidations resume with the next window"
             )
         else:
-            reason = "a keeper close would lower health (rounding against the account)"
+            detail = "a keeper close would lower health (rounding against the account)"
+            reason = LiquidationReason.CLOSE_LOWERS_HEALTH, detail
     cap = risk.position_requirement_atoms
     return _backstop_close(liq.position, liq.price_wad, liq.decimals, available, cap), 0, reason
 
@@ -509,7 +522,7 @@ def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: in
             allow_guarded=True,
         )
     before = liq.health
-    return after.equity_value * before.requirement_value < before.equity_value * after.requirement_value
+    return after.equity_atoms * before.requirement_atoms < before.equity_atoms * after.requirement_atoms
 
 
 def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:
@@ -568,51 +581,48 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     released = after + shortfall if position.mode is MarginMode.ISOLATED and change.new_size_atoms == 0 else 0
     delta = -close.size_atoms if position.size_atoms > 0 else close.size_atoms
     closed_notional = mul_div(liq.risk.notional_atoms, close.size_atoms, liq.risk.size_atoms, Rounding.UP)
+    why, detail = reason or (LiquidationReason.BELOW_MAINTENANCE, "")
     events: list[Event] = [liq.funding] if liq.funding else []
     events.append(
         LiquidationRecorded(
-            command.pool,
-            command.market,
-            command.owner,
-            command.sub_account,
-            "keeper" if reason is None else "backstop",
-            reason or "",
-            liq.risk.health_wad(),
-            penalty,
-            close.size_atoms,
-            closed_notional,
-            change.new_size_atoms != 0,
-            now,
+            pool=command.pool,
+            market=command.market,
+            owner=command.owner,
+            sub_account=command.sub_account,
+            path=why.path,
+            reason=why,
+            detail=detail,
+            health_wad=liq.risk.health_wad(),
+            penalty_wad=penalty,
+            closed_atoms=close.size_atoms,
+            notional_atoms=closed_notional,
+            partial=change.new_size_atoms != 0,
+            timestamp_ns=now,
             execution_price_wad=liq.price_wad if command.execution_price_wad is None else command.execution_price_wad,
             execution_cost_atoms=cost,
         )
     )
     events.append(
-        PositionChanged(
-            command.owner,
-            command.sub_account,
-            command.pool,
-            command.market,
-            position.mode,
-            delta,
-            liq.price_wad,
-            change.new_size_atoms,
-            change.new_open_notional_atoms,
-            liq.funding_index_wad,
-            0,
-            released,
-            close.backstop_fee,
-            close.backstop_fee,
-            0,
-            0,
-            liq.funding_paid,
-            change.realised_pnl_atoms,
-            True,
-            command.keeper_owner,
-            command.keeper_sub_account,
-            close.keeper_reward,
-            close.insurance_penalty,
-            shortfall,
+        PositionLiquidated(
+            owner=command.owner,
+            sub_account=command.sub_account,
+            pool=command.pool,
+            market=command.market,
+            mode=position.mode,
+            size_delta_atoms=delta,
+            price_wad=liq.price_wad,
+            new_size_atoms=change.new_size_atoms,
+            new_open_notional_atoms=change.new_open_notional_atoms,
+            funding_index_wad=liq.funding_index_wad,
+            margin_released_atoms=released,
+            funding_paid_atoms=liq.funding_paid,
+            realised_pnl_atoms=change.realised_pnl_atoms,
+            keeper_owner=command.keeper_owner,
+            keeper_sub_account=command.keeper_sub_account,
+            keeper_reward_atoms=close.keeper_reward,
+            insurance_penalty_atoms=close.insurance_penalty,
+            backstop_forfeit_atoms=close.backstop_fee,
+            shortfall_atoms=shortfall,
             execution_cost_atoms=cost,
         )
     )

@@ -80,7 +80,9 @@ def _check_removal(state: LedgerState, pool: PoolState, command: AdjustIsolatedM
     after = dataclasses.replace(position, isolated_margin_atoms=vault - amount)
     snapshot = isolated_margin(state, pool, command.market, after, MarginKind.INITIAL, price)
     if not snapshot.is_healthy:
-        raise InsufficientMargin(label, snapshot.equity_value, snapshot.requirement_value)
+        raise InsufficientMargin(
+            label, snapshot.equity_atoms, snapshot.requirement_atoms, unit=snapshot.denomination.value
+        )
 
 
 def decide_adjust_isolated_margin(state: LedgerState, command: AdjustIsolatedMargin) -> list[Event]:
@@ -121,6 +123,11 @@ def decide_adjust_isolated_margin(state: LedgerState, command: AdjustIsolatedMar
         _check_removal(state, pool, command, position)
     return [
         IsolatedMarginAdjusted(
-            command.owner, command.sub_account, command.pool, command.market, delta, command.timestamp_ns
+            owner=command.owner,
+            sub_account=command.sub_account,
+            pool=command.pool,
+            market=command.market,
+            delta_atoms=delta,
+            timestamp_ns=command.timestamp_ns,
         )
     ]

@@ -17,7 +17,7 @@ from ringfence.core.commands import Deposit
 from ringfence.core.errors import RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
-from ringfence.core.pool.events import PositionChanged
+from ringfence.core.pool.events import PositionLiquidated
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.units import WAD
 from ringfence.lab.exact.attacker import AdaptiveAttacker
@@ -286,7 +286,7 @@ class Agents:
             dry = self.ledger.decide(command)
         except RingfenceError:
             return None
-        change = next(e for e in dry if isinstance(e, PositionChanged) and e.liquidated)
+        change = next(e for e in dry if isinstance(e, PositionLiquidated))
         sale = change.size_delta_atoms < 0
         closed_notional = abs(change.size_delta_atoms) / BASE_UNIT * market_price
         market = self.layout.markets.index(change.market)
@@ -340,7 +340,7 @@ class Agents:
             if found is None:
                 break
             command, events = found
-            change = next(e for e in events if isinstance(e, PositionChanged) and e.liquidated)
+            change = next(e for e in events if isinstance(e, PositionLiquidated))
             if gas is not None and change.keeper_reward_atoms / QUOTE_UNIT <= gas:
                 return closed_usd, sequence == 0  # no profit in it: the keeper sends no transaction
             self.ledger.commit(command, events)

@@ -1,7 +1,7 @@
 """The exact engine in process, without a journal, and the run's tally of what its events say.
 
 A stress run needs the engine's decisions, not durability: commands go through the same
-``decide`` and ``evolve`` as the service (one mutation path), straight on a ``LedgerState``.
+:func:`~ringfence.core.apply.apply` as the service (one mutation path), straight on a ``LedgerState``.
 The :class:`Tally` reads the events of each accepted command and keeps, in atoms, what the
 stress metrics need (``docs/stress-model.md``).
 """
@@ -13,18 +13,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from ringfence.core.apply import apply
 from ringfence.core.commands import Command, Deposit, Withdraw
 from ringfence.core.decide import decide
 from ringfence.core.events import Event
-from ringfence.core.evolve import evolve
+from ringfence.core.evolve import evolve_all
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
     LiquidationRecorded,
     LossSocialised,
-    PositionChanged,
+    PositionLiquidated,
 )
+from ringfence.core.pool.liquidation_kinds import LiquidationPath
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
+from ringfence.core.pool.state import PoolState
 from ringfence.core.state import LedgerState
 from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE_DECIMALS, QUOTE_UNIT
 from ringfence.lab.vector.attribution import attribute_marks, defaulted_markets, lp_contagion
@@ -52,8 +55,12 @@ class Ledger:
         self.external_atoms: dict[tuple[str, str], int] = {}
 
     def apply(self, command: Command) -> list[Event]:
-        """Decide and apply ``command``; return its events."""
-        return self.commit(command, self.decide(command))
+        """Decide and apply ``command`` (:func:`ringfence.core.apply.apply`); return its events."""
+        pool = self._pool_of(command)
+        vault_before = pool.vault_atoms if pool is not None else 0
+        events = apply(self.state, command)
+        self._count(command, pool, vault_before)
+        return events
 
     def decide(self, command: Command) -> list[Event]:
         """Return the events ``command`` would record, changing nothing (``decide`` is pure)."""
@@ -61,20 +68,27 @@ class Ledger:
 
     def commit(self, command: Command, events: list[Event]) -> list[Event]:
         """Apply the events :meth:`decide` returned for ``command`` (nothing ran in between)."""
+        pool = self._pool_of(command)
+        vault_before = pool.vault_atoms if pool is not None else 0
+        evolve_all(self.state, events)
+        self._count(command, pool, vault_before)
+        return events
+
+    def _pool_of(self, command: Command) -> PoolState | None:
+        pool_id = getattr(command, "pool", None)
+        return self.state.pools.get(pool_id) if isinstance(pool_id, str) else None
+
+    def _count(self, command: Command, pool: PoolState | None, vault_before: int) -> None:
+        """Count an applied command: the vault flow of the market it names (``pool`` found before), and deposits."""
         pool_id, market = getattr(command, "pool", None), getattr(command, "market", None)
-        pool = self.state.pools.get(pool_id) if isinstance(pool_id, str) else None
-        before = pool.vault_atoms if pool is not None else 0
-        for event in events:
-            evolve(self.state, event)
         self.commands += 1
         if pool is not None and isinstance(pool_id, str) and isinstance(market, str):
             key = (pool_id, market)
-            self.vault_flow_atoms[key] = self.vault_flow_atoms.get(key, 0) + pool.vault_atoms - before
+            self.vault_flow_atoms[key] = self.vault_flow_atoms.get(key, 0) + pool.vault_atoms - vault_before
         if isinstance(command, Deposit | Withdraw):
             key = (command.owner, command.asset)
             sign = 1 if isinstance(command, Deposit) else -1
             self.external_atoms[key] = self.external_atoms.get(key, 0) + sign * command.amount_atoms
-        return events
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +125,7 @@ class Tally:
         for event in events:
             if isinstance(event, LiquidationRecorded):
                 recorded = event
-            elif isinstance(event, PositionChanged) and event.liquidated:
+            elif isinstance(event, PositionLiquidated):
                 outcome = LiquidationOutcome(
                     event.pool, event.market, 0, event.size_delta_atoms, event.shortfall_atoms, False
                 )
@@ -132,7 +146,7 @@ class Tally:
             recorded.notional_atoms,
             outcome.size_delta_atoms,
             outcome.shortfall_atoms,
-            recorded.path == "backstop",
+            recorded.path is LiquidationPath.BACKSTOP,
         )
 
     @staticmethod

@@ -85,8 +85,8 @@ def unit_health(state: LedgerState, unit: MarginUnit, layout: Layout, now_ns: in
             pool_id, market_id, index, position = positions[0]
             price = base_price_wad(state, layout.assets[index], now_ns, allow_guarded=True)
             snapshot = isolated_margin(state, state.pools[pool_id], market_id, position, MarginKind.MAINTENANCE, price)
-            return UnitHealth(snapshot.equity_value, snapshot.requirement_value, notional)
+            return UnitHealth(snapshot.equity_atoms, snapshot.requirement_atoms, notional)
         snapshot = margin_snapshot(state, unit.key, MarginKind.MAINTENANCE, now_ns, allow_guarded=True)
     except RingfenceError:
         return None
-    return UnitHealth(snapshot.equity_value, snapshot.requirement_value, notional)
+    return UnitHealth(snapshot.equity_atoms, snapshot.requirement_atoms, notional)

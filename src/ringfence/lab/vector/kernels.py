@@ -1,5 +1,8 @@
 """Pure float64 kernels of the stress model: arrays in, arrays out, status codes instead of exceptions.
 
+A close's status code is the exact engine's :class:`~ringfence.core.pool.liquidation_kinds.LiquidationReason`
+value (``LiquidationReason(code)`` names it), so both engines report the same outcome the same way.
+
 Each kernel mirrors, element by element, the integer rule of the exact engine it names
 (``ringfence.core``), without the rounding: the exact engine rounds every amount against the
 account by at most an atom, which is what the differential tests' tolerance bands absorb.
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ringfence.core.pool.liquidation_kinds import LiquidationReason
 
 __all__ = [
     "BANKRUPT",
@@ -38,15 +43,15 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-KEEPER = 0
+KEEPER = int(LiquidationReason.BELOW_MAINTENANCE)
 """A keeper close: close factor, fixed penalty split keeper / insurance fund."""
-BANKRUPT = 1
+BANKRUPT = int(LiquidationReason.BANKRUPT)
 """Backstop path: maintenance equity ≤ 0 before the close."""
-TOXIC = 2
+TOXIC = int(LiquidationReason.TOXIC)
 """Backstop path: a penalty-paying partial close would lower health (``E·R_pos < R·p·N``)."""
-BANKRUPT_AFTER_CLOSE = 3
+BANKRUPT_AFTER_CLOSE = int(LiquidationReason.BANKRUPT_AFTER_CLOSE)
 """Backstop path: the keeper close would leave the margin side negative."""
-LOWERS_HEALTH = 4
+LOWERS_HEALTH = int(LiquidationReason.CLOSE_LOWERS_HEALTH)
 """Backstop path: the keeper close leaves health lower than it found it."""
 
 SLIPPAGE_SHARE = 2.0 / 3.0

@@ -2,30 +2,27 @@
 
 1. Both files are parsed, validated and compiled to commands (every amount converted to
    atoms) before anything runs: a problem anywhere raises :class:`VenueFileError`.
-2. The venue's commands are decided against a scratch copy of the state (a dry run); a
-   rejection is reported at the key path of the field it names and nothing is executed.
-3. The venue is executed as one batch (one journal transaction), then each script command
-   through :meth:`Engine.execute`, in order. A rejected command changes nothing (the
+2. The venue is executed as one all-or-nothing batch (one journal transaction): a rejection
+   is reported at the key path of the field it names and nothing is kept.
+3. Then each script command runs through :meth:`Engine.execute`, in order. A rejected command changes nothing (the
    engine's guarantee); the script stops there unless asked to keep going.
 """
 
 from __future__ import annotations
 
-import copy
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ringfence.core.decide import decide
 from ringfence.core.errors import CommandRejected, InvalidCommand, RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve_all
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Engine, Rejected
 from ringfence.service.venue.catalog import Catalog
-from ringfence.service.venue.compile import Compiled, VenueProgram, compile_venue, rejection_message, rejection_path
+from ringfence.service.venue.compile import VenueProgram, compile_venue, rejection_message, rejection_path
 from ringfence.service.venue.problems import Problem, VenueFileError
 from ringfence.service.venue.script import ScriptStep, compile_script
 from ringfence.store.journal import StoredEvent
@@ -73,29 +70,18 @@ def load_plan(state: LedgerState, venue_path: Path, script_path: Path | None = N
     return Plan(venue, compile_script(read_toml(script_path), catalog, venue.start_ns, str(script_path)))
 
 
-def _dry_run(state: LedgerState, commands: Iterable[Compiled], source: str) -> None:
-    scratch = copy.deepcopy(state)
-    for compiled in commands:
-        try:
-            events = decide(scratch, compiled.command)
-        except RingfenceError as error:
-            problem = Problem(rejection_path(compiled, error), rejection_message(error))
-            raise VenueFileError(source, [problem], error) from None
-        evolve_all(scratch, events)
-
-
 def apply_venue(engine: Engine, program: VenueProgram, source: str = "venue file") -> int:
-    """Dry-run the venue's commands, then execute them as one batch; return how many ran.
+    """Execute the venue's commands as one all-or-nothing batch; return how many ran.
 
     Raises
     ------
     VenueFileError
-        If the venue refuses any command; nothing was executed.
+        If the venue refuses any command, at the key path of the field it names; nothing was
+        executed (the engine's atomic batch appends nothing and rebuilds its state).
     """
-    _dry_run(engine.state, program.commands, source)
-    outcomes = engine.execute_batch([compiled.command for compiled in program.commands])
-    for compiled, outcome in zip(program.commands, outcomes, strict=True):
-        if isinstance(outcome, Rejected):  # the dry run decided the same commands on the same state
+    outcomes = engine.execute_batch([compiled.command for compiled in program.commands], atomic=True)
+    for compiled, outcome in zip(program.commands, outcomes, strict=False):
+        if isinstance(outcome, Rejected):
             problem = Problem(rejection_path(compiled, outcome.error), rejection_message(outcome.error))
             raise VenueFileError(source, [problem], outcome.error)
     return len(outcomes)
@@ -123,7 +109,7 @@ def run_script(engine: Engine, steps: Iterable[ScriptStep], *, keep_going: bool 
 
 
 def replay_with_time(entries: Iterable[StoredEvent]) -> tuple[LedgerState, int]:
-    """Replay journal entries; return the state and the latest time any event records (ns)."""
+    """Replay journal entries (``evolve`` only: replay decides nothing); return the state and the latest time (ns)."""
     events = [entry.event() for entry in entries]
     state = evolve_all(LedgerState(), events)
     latest = max((getattr(event, name, 0) for event in events for name in _TIME_FIELDS), default=0)

@@ -2,7 +2,7 @@
 
 Order: assets, oracles, initial prices, pools with their markets, deposits, liquidity,
 insurance; every command is stamped at the venue's start. All problems of the file are
-collected before anything runs; an engine rejection in the dry run is reported at the key
+collected before anything runs; an engine rejection in the venue batch is reported at the key
 path of the field it names (:func:`rejection_path`).
 """
 
