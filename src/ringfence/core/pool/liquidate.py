@@ -41,6 +41,7 @@ from fractions import Fraction
 
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
+from ringfence.core.liquidation.fillable_price import dydx_fillable_gap_wad
 from ringfence.core.margin import (
     MarginKind,
     MarginSnapshot,
@@ -97,7 +98,9 @@ def _health(
     state: LedgerState, pool: PoolState, command: Liquidate, position: Position, price_wad: int
 ) -> MarginSnapshot:
     if position.mode is MarginMode.ISOLATED:
-        return isolated_margin(state, pool, command.market, position, MarginKind.MAINTENANCE, price_wad)
+        return isolated_margin(
+            state, pool, command.market, position, MarginKind.MAINTENANCE, price_wad, now_ns=command.timestamp_ns
+        )
     key = (command.owner, command.sub_account)
     return margin_snapshot(state, key, MarginKind.MAINTENANCE, command.timestamp_ns, allow_guarded=True)
 
@@ -110,7 +113,9 @@ def _risk(
     base_dec = state.assets[market.params.base_asset].params.decimals
     quote_dec = state.assets[pool.params.quote_asset].params.decimals
     notional = -signed_notional_atoms(-abs(position.size_atoms), price, base_dec, quote_dec)
-    _, own_requirement = position_terms(state, pool, command.market, position, MarginKind.MAINTENANCE, price)
+    _, own_requirement = position_terms(
+        state, pool, command.market, position, MarginKind.MAINTENANCE, price, now_ns=command.timestamp_ns
+    )
     if position.mode is MarginMode.ISOLATED:
         equity, requirement = health.equity_value, health.requirement_value
     else:
@@ -497,7 +502,7 @@ def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: in
     change = close.change
     moved = Position(change.new_size_atoms, change.new_open_notional_atoms, market_index, position.mode, vault)
     if isolated:
-        after = isolated_margin(state, pool, liq.market, moved, MarginKind.MAINTENANCE, liq.price_wad)
+        after = isolated_margin(state, pool, liq.market, moved, MarginKind.MAINTENANCE, liq.price_wad, now_ns=now_ns)
     else:
         after = margin_snapshot(
             state,
@@ -516,8 +521,9 @@ def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:
     """Return the execution cost of closing ``size_atoms`` at the command's execution price.
 
     ``size · |oracle − execution|`` in quote atoms, rounded up (against the account); 0 when
-    the command sends no price. Refuses a price outside the pool's bound or on the account's
-    favourable side of the oracle.
+    the command sends no price. Refuses a price outside the pool's bound (a fixed share of the
+    oracle, or dYdX's fillable price when the policy sets ``bankruptcy_adjustment_ppm``) or on
+    the account's favourable side of the oracle.
     """
     price = command.execution_price_wad
     if price is None:
@@ -526,7 +532,13 @@ def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:
         raise InvalidParameter("execution_price_wad", price, "a positive integer price in WAD")
     oracle = liq.price_wad
     gap = oracle - price if liq.position.size_atoms > 0 else price - oracle
-    bound = mul_div(oracle, liq.pool.params.liquidation.max_execution_gap_wad, WAD, Rounding.DOWN)
+    policy, risk = liq.pool.params.liquidation, liq.risk
+    if policy.bankruptcy_adjustment_ppm:  # dYdX v4: the bankruptcy-adjusted fillable price
+        requirements = (risk.position_requirement_atoms, risk.equity_atoms, risk.requirement_atoms)
+        config = (policy.bankruptcy_adjustment_ppm, policy.spread_to_maintenance_ppm)
+        bound = dydx_fillable_gap_wad(oracle, liq.position.size_atoms, liq.decimals, requirements, config)
+    else:
+        bound = mul_div(oracle, policy.max_execution_gap_wad, WAD, Rounding.DOWN)
     if not 0 <= gap <= bound:
         side = "at or below" if liq.position.size_atoms > 0 else "at or above"
         raise InvalidParameter(

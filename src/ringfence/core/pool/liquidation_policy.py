@@ -20,8 +20,11 @@ import enum
 from dataclasses import dataclass
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.core.liquidation.fillable_price import PPM
 from ringfence.core.liquidation.incentive import EulerDiscount, euler_discount_wad
+from ringfence.core.liquidation.ltv_ramp import MAX_RAMP_NS
 from ringfence.core.liquidation.pacing import HyperliquidPartialLiquidationParams, hyperliquid_liquidation_size
+from ringfence.core.liquidation.perp_presets import morpho_penalty_rate_wad
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
 from ringfence.core.validation import check_int, check_ratio
 
@@ -68,6 +71,8 @@ class IncentiveRule(enum.Enum):
     """Euler v2: ``min(1 − H, max_penalty)``."""
     LINEAR_BONUS = "linear_bonus"
     """Aave v4: ``max_penalty`` at and below ``health_for_max_penalty``, linear up to ``H = 1``."""
+    MORPHO_LIF = "morpho_lif"
+    """Morpho Blue: ``LIF − 1`` with ``LIF = min(1.15, 1/(0.3·LLTV + 0.7))`` and ``LLTV = 1 − m``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,16 @@ class LiquidationPolicy:
     """Largest distance of a liquidation's execution price from the oracle, as a share of the
     oracle price (0: a liquidation executes only at the oracle). Bounds what a keeper may
     charge the account for the fill it made in the outside market."""
+    bankruptcy_adjustment_ppm: int = 0
+    """dYdX v4 ``BankruptcyAdjustmentPpm`` (≥ 1,000,000); non-zero bounds a liquidation's execution
+    price by the bankruptcy-adjusted fillable price instead of ``max_execution_gap_wad``
+    (``core/liquidation/fillable_price.py``). 0: off."""
+    spread_to_maintenance_ppm: int = 0
+    """dYdX v4 ``SpreadToMaintenanceMarginRatioPpm`` (1 to 1,000,000): the largest fill spread as a
+    share of the position's maintenance requirement, reached by a bankrupt account."""
+    maintenance_ramp_ns: int = 0
+    """Euler v2 ``rampDuration``: a governance change raising a market's maintenance rate takes
+    effect for liquidation linearly over this long (``core/liquidation/ltv_ramp.py``). 0: at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +179,23 @@ def check_policy(policy: LiquidationPolicy) -> None:
     check_int("liquidation.max_liquidated_atoms_per_window", policy.max_liquidated_atoms_per_window, 1, MAX_ATOMS)
     check_int("liquidation.throughput_breaker_atoms", policy.throughput_breaker_atoms, 1, MAX_ATOMS)
     check_ratio("liquidation.max_execution_gap_wad", policy.max_execution_gap_wad, 0, WAD - 1)
+    check_int("liquidation.maintenance_ramp_ns", policy.maintenance_ramp_ns, 0, MAX_RAMP_NS)
+    _check_fillable_price(policy)
+
+
+def _check_fillable_price(policy: LiquidationPolicy) -> None:
+    """Validate the dYdX fillable-price bound: dYdX's ranges, and not together with a fixed gap."""
+    if policy.bankruptcy_adjustment_ppm == 0:
+        check_int("liquidation.spread_to_maintenance_ppm", policy.spread_to_maintenance_ppm, 0, 0)
+        return
+    check_int("liquidation.bankruptcy_adjustment_ppm", policy.bankruptcy_adjustment_ppm, PPM, 2**32 - 1)
+    check_int("liquidation.spread_to_maintenance_ppm", policy.spread_to_maintenance_ppm, 1, PPM)
+    if policy.max_execution_gap_wad:
+        raise InvalidParameter(
+            "liquidation.max_execution_gap_wad",
+            policy.max_execution_gap_wad,
+            "0 when bankruptcy_adjustment_ppm bounds the execution price (one bound, not two)",
+        )
 
 
 def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, maintenance_wad: int) -> None:
@@ -174,6 +206,8 @@ def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, mai
     needs ``T·m > p`` so that closing more always gets closer to the target.
     """
     largest = penalty_wad if policy.incentive is IncentiveRule.FIXED else policy.max_penalty_wad
+    if policy.incentive is IncentiveRule.MORPHO_LIF:
+        largest = morpho_penalty_rate_wad(maintenance_wad, WAD)
     if policy.incentive is IncentiveRule.LINEAR_BONUS and largest * WAD > (
         maintenance_wad * policy.health_for_max_penalty_wad
     ):
@@ -202,9 +236,13 @@ def penalty_rate_wad(policy: LiquidationPolicy, fixed_penalty_wad: int, risk: Po
       with ``p_min = ⌊p_max·share⌋``, floored — Aave v4
       (``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``, ``calculateLiquidationBonus``,
       with the bonus ``lb − 1`` as the penalty rate).
+    - MORPHO_LIF: ``LIF − 1`` at the position's ``LLTV = 1 − R_p/N`` — Morpho Blue, via
+      :func:`~ringfence.core.liquidation.perp_presets.morpho_penalty_rate_wad`.
     """
     if policy.incentive is IncentiveRule.FIXED:
         return fixed_penalty_wad
+    if policy.incentive is IncentiveRule.MORPHO_LIF:
+        return morpho_penalty_rate_wad(risk.position_requirement_atoms, risk.notional_atoms)
     health = risk.health_wad()
     if policy.incentive is IncentiveRule.HEALTH_SCALED:
         return euler_discount_wad(EulerDiscount(policy.max_penalty_wad), health)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.pool.auction_state import AuctionParams, CollateralAuction
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
@@ -159,6 +160,8 @@ class MarketState:
     funding_index_wad: int = 0
     """Cumulative funding paid by a long of one whole base unit, in quote atoms × WAD."""
     funding_updated_ns: int = 0
+    maintenance_ramp: MaintenanceRamp | None = None
+    """A raised maintenance rate still ramping in for liquidation (Euler v2's LTV ramp); None: none."""
 
     @property
     def skew_atoms(self) -> int:
