@@ -115,5 +115,5 @@ def dydx_fillable_gap_wad(
         notional, position_requirement, net_collateral, maintenance_requirement, *config_ppm, size_atoms
     )
     price_wad = price * WAD * 10**base_decimals / 10**quote_decimals
-    gap = oracle_price_wad - price_wad if size_atoms > 0 else price_wad - oracle_price_wad
+    gap: Fraction = oracle_price_wad - price_wad if size_atoms > 0 else price_wad - oracle_price_wad
     return max(math.floor(gap), 0)
