@@ -1,0 +1,218 @@
+"""A pool selecting each preset of issue 11 item 4 liquidates by that preset's numbers.
+
+Premises (``tests/support/liquidation.py``): no spread, fee or funding, skew scale 1,000,000
+ETH (a long of 10 ETH from skew 0 fills at 2000.01, basis 20_000_100_000 USDC atoms), IM 10%,
+MM 5%, close factor 50%, penalty 2% (half to the keeper). USDC has 6 decimals, ETH 18. Each
+test's liquidation policy is its premise. Every expected number is worked by hand in the
+comment beside it or with ``fractions``; ``Venue.run`` checks conservation after each command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+
+import pytest
+
+from ringfence.core.errors import CommandRejected, InvalidParameter
+from ringfence.core.governance.commands import ConfigureGovernance, ExecuteProposal, GrantRole, ProposeParameterChange
+from ringfence.core.governance.events import ParameterChangeProposed, PoolParameterChanged
+from ringfence.core.governance.state import Role
+from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
+from ringfence.core.pool.commands import CreatePool, Liquidate
+from ringfence.core.pool.events import LiquidationRecorded, PositionChanged
+from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy
+from ringfence.core.pool.state import MarginMode
+from ringfence.core.units import WAD
+from support.liquidation import PolicyVenue, health_up_wad, recorded
+from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, POOL_PARAMS, USDC, only
+
+# --- Morpho Blue LIF ----------------------------------------------------------------------------
+
+MORPHO_RATE_AT_5_PERCENT = 15_228_426_395_939_086
+"""LIF − 1 at LLTV 0.95: ⌊1e36 / (1e18 − 0.3·0.05e18)⌋ − 1e18 (Morpho.sol, by hand)."""
+
+
+def test_a_morpho_lif_pool_charges_lif_minus_one_on_the_closed_notional() -> None:
+    # Arrange: isolated long 10 ETH, 2_100 USDC margin; ETH 1850: equity 2_100 + 18_500 − 20_000.1 = 599.9
+    # < maintenance 925 (health 0.649 > p/m = 0.305, so the keeper path)
+    venue = PolicyVenue(LiquidationPolicy(incentive=IncentiveRule.MORPHO_LIF))
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.quote_prices(1_850 * WAD)
+
+    # Act
+    events = venue.liquidate("alice")
+
+    # Assert: R_p/N = 925/18_500 = 5% → LLTV 95%, the Morpho rate; close factor 50%: 5 ETH, notional 9_250
+    record = recorded(events)
+    assert (record.path, record.penalty_wad, record.closed_atoms) == ("keeper", MORPHO_RATE_AT_5_PERCENT, 5 * ETH)
+    penalty = math.ceil(Fraction(9_250 * USDC * MORPHO_RATE_AT_5_PERCENT, WAD))  # 140_862_945 (rounded up)
+    assert penalty == 140_862_945
+    change = only(events, PositionChanged)
+    # keeper ⌊penalty/2⌋ = 70_431_472, insurance the rest 70_431_473
+    assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (70_431_472, 70_431_473)
+    venue.assert_replay_equals_live()
+
+
+def test_a_fixed_penalty_pool_still_charges_its_own_penalty() -> None:
+    # The default policy (FIXED): 2% of 9_250 = 185 USDC, 92.5 each way
+    venue = PolicyVenue()
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.quote_prices(1_850 * WAD)
+    change = only(venue.liquidate("alice"), PositionChanged)
+    assert (change.keeper_reward_atoms, change.insurance_penalty_atoms) == (92_500_000, 92_500_000)
+
+
+# --- dYdX fillable price ---------------------------------------------------------------------------
+
+DYDX_POLICY = LiquidationPolicy(bankruptcy_adjustment_ppm=1_000_000, spread_to_maintenance_ppm=100_000)
+FILLABLE_AT_1850_WAD = 1_846_749 * WAD // 1_000
+"""E = 599.9, R = R_p = 925: ABR = 1 − 599.9/925 = 325.1/925; spread 10%·925 = 92.5 USDC;
+ABR·spread = 32.51 USDC over 10 ETH = 3.251 per ETH → 1850 − 3.251 = 1846.749."""
+
+
+def _dydx_venue() -> PolicyVenue:
+    venue = PolicyVenue(DYDX_POLICY)
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.quote_prices(1_850 * WAD)
+    return venue
+
+
+def _at(venue: PolicyVenue, price_wad: int) -> Liquidate:
+    return Liquidate("keeper", 0, "alice", 0, POOL, MARKET, venue.now, execution_price_wad=price_wad)
+
+
+def test_a_dydx_pool_accepts_a_fill_at_the_fillable_price_and_charges_its_cost() -> None:
+    venue = _dydx_venue()
+    events = venue.run(_at(venue, FILLABLE_AT_1850_WAD))
+    # 5 ETH closed at 3.251 below the oracle: 16.255 USDC execution cost
+    assert only(events, PositionChanged).execution_cost_atoms == 16_255_000
+    assert only(events, LiquidationRecorded).execution_price_wad == FILLABLE_AT_1850_WAD
+    venue.assert_replay_equals_live()
+
+
+def test_a_dydx_pool_refuses_a_fill_one_wad_below_the_fillable_price() -> None:
+    venue = _dydx_venue()
+    venue.refuse(_at(venue, FILLABLE_AT_1850_WAD - 1), InvalidParameter, "execution_price_wad")
+
+
+def test_the_fillable_bound_narrows_as_the_account_nears_health() -> None:
+    # ETH 1900: E = 2_100 + 19_000 − 20_000.1 = 1_099.9 vs R = 950 → healthy, so take ETH 1880:
+    # E = 2_100 + 18_800 − 20_000.1 = 899.9, R = 940: ABR = 40.1/940; spread 94 → 4.01 USDC over 10 ETH
+    # → 0.401 per ETH: fillable 1879.599
+    venue = PolicyVenue(DYDX_POLICY)
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.quote_prices(1_880 * WAD)
+    venue.refuse(_at(venue, 1_879_599 * WAD // 1_000 - 1), InvalidParameter, "execution_price_wad")
+    events = venue.run(_at(venue, 1_879_599 * WAD // 1_000))
+    # 5 ETH · 0.401 = 2.005 USDC
+    assert only(events, PositionChanged).execution_cost_atoms == 2_005_000
+
+
+def test_a_pool_cannot_set_both_a_fixed_gap_and_the_fillable_price() -> None:
+    policy = dataclasses.replace(DYDX_POLICY, max_execution_gap_wad=PERCENT)
+    with pytest.raises(InvalidParameter, match="max_execution_gap_wad"):
+        PolicyVenue(policy)
+
+
+def test_the_fillable_price_needs_a_spread() -> None:
+    with pytest.raises(InvalidParameter, match="spread_to_maintenance_ppm"):
+        PolicyVenue(LiquidationPolicy(bankruptcy_adjustment_ppm=1_000_000))
+
+
+# --- Euler LTV ramp ---------------------------------------------------------------------------------
+
+TIMELOCK_NS = 2 * 24 * HOUR_NS
+RAISED_MAINTENANCE_WAD = 62_500_000_000_000_000
+"""6.25%: one 25% governance step up from 5%."""
+
+
+class RampVenue(PolicyVenue):
+    """A pool ramping maintenance rises over ``ramp_ns``, governance with a 2-day timelock and 25% steps."""
+
+    def __init__(self, ramp_ns: int) -> None:
+        super().__init__(LiquidationPolicy(maintenance_ramp_ns=ramp_ns))
+        self.run(ConfigureGovernance("root", TIMELOCK_NS, 7 * 24 * HOUR_NS, 25 * PERCENT, self.now))
+        for role, principal in ((Role.PROPOSER, "council"), (Role.EXECUTOR, "exec")):
+            self.run(GrantRole("root", role, principal, self.now))
+
+    def raise_maintenance(self, price_wad: int) -> PoolParameterChanged:
+        """Raise the market's maintenance 5% → 6.25% through governance, quoting ``price_wad`` before executing."""
+        change = ProposeParameterChange(
+            "council", POOL, MARKET, "maintenance_margin_wad", RAISED_MAINTENANCE_WAD, self.now
+        )
+        proposal_id = only(self.run(change), ParameterChangeProposed).proposal_id
+        self.now += TIMELOCK_NS
+        self.quote_prices(price_wad)
+        events = self.run(ExecuteProposal("exec", proposal_id, self.now))
+        return only(events, PoolParameterChanged)
+
+
+def test_a_raised_maintenance_rate_ramps_in_for_liquidation() -> None:
+    # Arrange: isolated long 10 ETH with 2_100 USDC; ETH 1900: E = 2_100 + 19_000 − 20_000.1 = 1_099.9,
+    # healthy at 5% (950), not at 6.25% (1_187.5)
+    venue = RampVenue(HOUR_NS)
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    changed = venue.raise_maintenance(1_900 * WAD)
+    start = venue.now
+    assert (changed.ramp_original_wad, changed.ramp_target_ns, changed.ramp_ns) == (
+        5 * PERCENT,
+        start + HOUR_NS,
+        HOUR_NS,
+    )
+    market = venue.state.pools[POOL].markets[MARKET]
+    assert market.maintenance_ramp == MaintenanceRamp(5 * PERCENT, start + HOUR_NS, HOUR_NS)
+
+    # At once: m = 5% → 950 ≤ 1_099.9, not liquidatable
+    venue.refuse(venue.liquidate_command("alice"), CommandRejected, "not liquidatable")
+    # 30 min in: LTV 0.9375 + 0.0125·30/60 = 0.94375 → m = 5.625%: 1_068.75 ≤ 1_099.9, still not
+    venue.quote_prices(1_900 * WAD, advance_ns=HOUR_NS // 2)
+    venue.refuse(venue.liquidate_command("alice"), CommandRejected, "not liquidatable")
+
+    # Act: 45 min in: LTV 0.9375 + 0.0125·15/60 = 0.940625 → m = 5.9375%: 19_000 · 5.9375% = 1_128.125
+    venue.quote_prices(1_900 * WAD, advance_ns=HOUR_NS // 4)
+    record = recorded(venue.liquidate("alice"))
+
+    # Assert: the health the engine used is E / R at the ramped rate
+    assert record.health_wad == health_up_wad(1_099_900_000, 1_128_125_000)
+    venue.assert_replay_equals_live()
+
+
+def test_without_a_ramp_a_raised_maintenance_rate_applies_at_once() -> None:
+    # The default policy (ramp 0): m = 6.25% at once: 1_187.5 > 1_099.9, liquidatable right after execution
+    venue = RampVenue(0)
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    changed = venue.raise_maintenance(1_900 * WAD)
+    assert (changed.ramp_original_wad, changed.ramp_target_ns, changed.ramp_ns) == (0, 0, 0)
+    assert venue.state.pools[POOL].markets[MARKET].maintenance_ramp is None
+    record = recorded(venue.liquidate("alice"))
+    assert record.health_wad == health_up_wad(1_099_900_000, 1_187_500_000)
+
+
+def test_the_ramp_reaches_the_target_and_stays_there() -> None:
+    # One hour in and after: m = 6.25%, exactly the no-ramp requirement
+    venue = RampVenue(HOUR_NS)
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.raise_maintenance(1_900 * WAD)
+    venue.quote_prices(1_900 * WAD, advance_ns=2 * HOUR_NS)
+    assert recorded(venue.liquidate("alice")).health_wad == health_up_wad(1_099_900_000, 1_187_500_000)
+
+
+def test_a_cross_account_sees_the_ramped_rate_too() -> None:
+    # Cross long 10 ETH with 2_100 USDC deposited (USDC weight 1): same equity and requirement as isolated
+    venue = RampVenue(HOUR_NS)
+    venue.deposit("alice", 2_100 * USDC)
+    venue.trade("alice", 10 * ETH, MarginMode.CROSS)
+    venue.raise_maintenance(1_900 * WAD)
+    venue.refuse(venue.liquidate_command("alice"), CommandRejected, "not liquidatable")
+    venue.quote_prices(1_900 * WAD, advance_ns=3 * HOUR_NS // 4)
+    record = recorded(venue.liquidate("alice"))
+    assert record.health_wad == health_up_wad(1_099_900_000, 1_128_125_000)
+
+
+def test_create_pool_refuses_a_ramp_longer_than_euler_stores() -> None:
+    venue = PolicyVenue()
+    policy = LiquidationPolicy(maintenance_ramp_ns=2**32 * 10**9)
+    command = CreatePool("Q", "perp", 1, dataclasses.replace(POOL_PARAMS, liquidation=policy), venue.now)
+    venue.refuse(command, InvalidParameter, "maintenance_ramp_ns")
