@@ -167,6 +167,12 @@ class LiquidationRecorded:
     timestamp_ns: int
     execution_price_wad: int = field(default=0, kw_only=True)
     execution_cost_atoms: int = field(default=0, kw_only=True)
+    phase_open: bool = field(default=False, kw_only=True)
+    """A Drift phased liquidation of the position goes on after this step (DRIFT_PHASED pools)."""
+    phase_started_ns: int = field(default=0, kw_only=True)
+    """When that phase started."""
+    phase_margin_freed_atoms: int = field(default=0, kw_only=True)
+    """The margin that phase freed so far, this step included."""
 
 
 @dataclass(frozen=True, slots=True)

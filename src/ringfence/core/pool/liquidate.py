@@ -62,7 +62,13 @@ from ringfence.core.pool.events import (
     PoolStatusChanged,
     PositionChanged,
 )
-from ringfence.core.pool.liquidation_policy import PositionRisk, close_size_atoms, is_toxic, penalty_rate_wad
+from ringfence.core.pool.liquidation_policy import (
+    PositionRisk,
+    close_size_atoms,
+    is_toxic,
+    penalty_rate_wad,
+    phase_after,
+)
 from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
@@ -466,7 +472,8 @@ def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Clo
     reason = _backstop_reason(risk, penalty, policy.backstop_health_wad)
     if reason is None:
         mark = pool.liquidation_marks.get((liq.key, liq.market))
-        wanted = close_size_atoms(policy, pool.params.close_factor_wad, risk, penalty, now_ns, mark)
+        phase = pool.liquidation_phases.get((liq.key, liq.market))
+        wanted = close_size_atoms(policy, pool.params.close_factor_wad, risk, penalty, now_ns, mark, phase)
         size = _paced(pool, wanted, risk, now_ns)
         close = _keeper_close(pool, liq.position, size, liq.price_wad, liq.decimals, available, penalty)
         if close.after < 0:
@@ -580,6 +587,10 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     released = after + shortfall if position.mode is MarginMode.ISOLATED and change.new_size_atoms == 0 else 0
     delta = -close.size_atoms if position.size_atoms > 0 else close.size_atoms
     closed_notional = mul_div(liq.risk.notional_atoms, close.size_atoms, liq.risk.size_atoms, Rounding.UP)
+    paid = close.keeper_reward + close.insurance_penalty + cost
+    keeper_open = reason is None and change.new_size_atoms != 0
+    phase = liq.pool.liquidation_phases.get((liq.key, liq.market))
+    phase = phase_after(liq.pool.params.liquidation, liq.risk, phase, (close.size_atoms, paid), keeper_open, now)
     events: list[Event] = [liq.funding] if liq.funding else []
     events.append(
         LiquidationRecorded(
@@ -597,6 +608,9 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
             now,
             execution_price_wad=liq.price_wad if command.execution_price_wad is None else command.execution_price_wad,
             execution_cost_atoms=cost,
+            phase_open=phase is not None,
+            phase_started_ns=phase.started_ns if phase else 0,
+            phase_margin_freed_atoms=phase.margin_freed_atoms if phase else 0,
         )
     )
     events.append(
