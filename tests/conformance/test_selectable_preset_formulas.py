@@ -11,6 +11,9 @@ none is computed by the code under test. Sources:
   ``protocol/x/clob/keeper/liquidations_test.go`` (0.1 BTC at $50,000, maintenance 10%).
 - Morpho Blue LIF: morpho-org/morpho-blue ``src/Morpho.sol`` (``liquidate``) and
   ``src/libraries/ConstantsLib.sol`` (cursor 0.3, cap 1.15).
+- Drift v2 phased liquidation: drift-labs/protocol-v2 ``programs/drift/src/math/liquidation.rs``
+  (``calculate_max_pct_to_liquidate``) and ``programs/drift/src/controller/liquidation.rs``
+  (``liquidate_perp``: ``max_base_asset_amount_allowed_to_be_transferred``).
 
 No tolerance: all arithmetic is integer or rational.
 """
@@ -34,7 +37,15 @@ from ringfence.core.liquidation.ltv_ramp import (
     ramped_maintenance_wad,
     start_ramp,
 )
-from ringfence.core.liquidation.perp_presets import morpho_penalty_rate_wad, perp_liquidation_ltv_wad
+from ringfence.core.liquidation.perp_presets import (
+    DriftPhasing,
+    LiquidationPhase,
+    drift_next_phase,
+    drift_phased_close_atoms,
+    drift_share_bps,
+    morpho_penalty_rate_wad,
+    perp_liquidation_ltv_wad,
+)
 from ringfence.core.units import WAD
 
 HOUR_NS = 3_600 * 10**9
@@ -208,3 +219,46 @@ def test_a_requirement_at_or_above_the_notional_is_an_ltv_of_zero() -> None:
     assert perp_liquidation_ltv_wad(5, 5) == 0
     assert perp_liquidation_ltv_wad(1, 0) == 0
     assert morpho_penalty_rate_wad(6, 5) == 15 * PERCENT
+
+
+# --- Drift phased liquidation, as the pool runs it ------------------------------------------------
+
+PHASING = DriftPhasing(initial_share_bps=1_000, duration_ns=60 * 10**9, full_below_atoms=50 * 10**6)
+"""Drift mainnet-like: 10% at once, +100% over 60 s (150 slots of 400 ms), shortages under 50 USDC whole."""
+
+
+def test_drift_share_starts_at_the_initial_share() -> None:
+    # elapsed 0: pct_freeable 1000; total = 1000 USDC, max_freed 100, freeable 100 → 100/1000 = 1000 bps
+    assert drift_share_bps(PHASING, 1_000 * 10**6, None, 5) == 1_000
+
+
+def test_drift_share_counts_time_and_margin_already_freed() -> None:
+    # Started at 0 and freed 100 USDC; now 15 s in with 900 USDC of shortage left:
+    # pct_freeable = 15·10_000/60 + 1000 = 3500; total 1000 → max 350; freeable 350 − 100 = 250;
+    # share = 250·10_000/900 = 2777.7 → 2777
+    phase = LiquidationPhase(0, 100 * 10**6)
+    assert drift_share_bps(PHASING, 900 * 10**6, phase, 15 * 10**9) == 2_777
+    # 60 s in: everything: (900 + 100) − 100 = 900 → 10_000
+    assert drift_share_bps(PHASING, 900 * 10**6, phase, 60 * 10**9) == 10_000
+
+
+def test_drift_frees_a_small_shortage_whole() -> None:
+    # 49.999999 USDC < 50: 100% at once
+    assert drift_share_bps(PHASING, 49_999_999, None, 0) == 10_000
+
+
+def test_drift_close_is_the_share_of_the_size_to_cover_floored_at_least_one_atom() -> None:
+    # ⌊12_345·1000/10_000⌋ = 1234; ⌊9·1000/10_000⌋ = 0 → 1; never more than the size
+    assert drift_phased_close_atoms(12_345, 1_000, 100_000) == 1_234
+    assert drift_phased_close_atoms(9, 1_000, 100_000) == 1
+    assert drift_phased_close_atoms(12_345, 10_000, 5_000) == 5_000
+
+
+def test_drift_phase_accumulates_and_ends_when_the_whole_shortage_was_allowed() -> None:
+    # A first partial step at t = 7 freeing 30: the phase (7, 30); a second freeing 20 keeps the start: (7, 50)
+    first = drift_next_phase(None, 1_000, 30, True, 7)
+    assert first == LiquidationPhase(7, 30)
+    assert drift_next_phase(first, 4_000, 20, True, 9) == LiquidationPhase(7, 50)
+    # the whole shortage allowed, or the position closed: the phase ends
+    assert drift_next_phase(first, 10_000, 20, True, 9) is None
+    assert drift_next_phase(first, 4_000, 20, False, 9) is None

@@ -20,13 +20,14 @@ from ringfence.core.governance.commands import ConfigureGovernance, ExecutePropo
 from ringfence.core.governance.events import ParameterChangeProposed, PoolParameterChanged
 from ringfence.core.governance.state import Role
 from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
+from ringfence.core.liquidation.perp_presets import LiquidationPhase
 from ringfence.core.pool.commands import CreatePool, Liquidate
 from ringfence.core.pool.events import LiquidationRecorded, PositionChanged
-from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy
+from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
-from support.liquidation import PolicyVenue, health_up_wad, recorded
-from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, POOL_PARAMS, USDC, only
+from support.liquidation import PolicyVenue, health_up_wad, isolated_health_at_1850, recorded
+from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, POOL_PARAMS, SECOND_NS, USDC, only
 
 # --- Morpho Blue LIF ----------------------------------------------------------------------------
 
@@ -216,3 +217,82 @@ def test_create_pool_refuses_a_ramp_longer_than_euler_stores() -> None:
     policy = LiquidationPolicy(maintenance_ramp_ns=2**32 * 10**9)
     command = CreatePool("Q", "perp", 1, dataclasses.replace(POOL_PARAMS, liquidation=policy), venue.now)
     venue.refuse(command, InvalidParameter, "maintenance_ramp_ns")
+
+
+# --- Drift phased liquidation ---------------------------------------------------------------------
+
+DRIFT_POLICY = LiquidationPolicy(
+    sizing=SizingRule.DRIFT_PHASED, phased_initial_share_bps=1_000, phased_duration_ns=60 * SECOND_NS
+)
+"""Drift: 10% of the shortage freeable at once, growing by 100% over 60 s; no small-shortage rule."""
+
+
+def _drift_expected(venue: PolicyVenue, freed_atoms: int, elapsed_ns: int) -> tuple[int, int, int]:
+    """Return ``(close, share bps, paid penalty)`` by Drift's formulas in fractions, from alice's position at 1850.
+
+    Shortage ``S = R − E``; freeable share ``min(elapsed·1e4/60 s + 1000, 1e4)`` of ``S + freed``, less
+    ``freed``, over ``S``; size to cover ``⌈size·(S + 4 atoms)/(R − 2%·N)⌉`` (the engine's rounding
+    allowance of 3 atoms plus 1); close ``⌊to_cover·share/1e4⌋``; penalty ``⌈⌈close·1850⌉·2%⌉``.
+    """
+    equity, requirement = isolated_health_at_1850(venue)
+    position = venue.position("alice")
+    assert position is not None
+    notional = math.ceil(Fraction(position.size_atoms * 1_850, 10**12))
+    shortage = requirement - equity
+    pct = min(elapsed_ns * 10_000 // (60 * SECOND_NS) + 1_000, 10_000)
+    freeable = max((shortage + freed_atoms) * pct // 10_000 - freed_atoms, 0)
+    share = freeable * 10_000 // shortage
+    to_cover = math.ceil(Fraction(position.size_atoms * (shortage + 4), requirement - Fraction(2, 100) * notional))
+    close = min(to_cover * share // 10_000, position.size_atoms)
+    penalty = math.ceil(math.ceil(Fraction(close * 1_850, 10**12)) * Fraction(2, 100))
+    return close, share, penalty
+
+
+def test_a_drift_pool_frees_a_growing_share_of_the_shortage_and_tracks_the_phase() -> None:
+    # Arrange: E = 599.9, R = R_p = 925 at 1850: shortage 325.1 USDC
+    venue = PolicyVenue(DRIFT_POLICY)
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.quote_prices(1_850 * WAD)
+    started = venue.now
+    key = (("alice", 0), MARKET)
+
+    # Act 1: at the start only the initial 10% of the shortage: to cover ⌈10 ETH·325_100_004/555_000_000⌉
+    close, share, penalty = _drift_expected(venue, 0, 0)
+    assert (share, close) == (1_000, 585_765_772_972_972_973)  # ⌊5_857_657_729_729_729_730 · 10%⌋
+    first = recorded(venue.liquidate("alice"))
+
+    # Assert 1: the phase opens with the requirement removed ⌊925e6·close/10 ETH⌋ less the penalty paid
+    freed = math.floor(Fraction(925_000_000 * close, 10 * ETH)) - penalty
+    assert (first.closed_atoms, first.partial) == (close, True)
+    assert (first.phase_open, first.phase_started_ns, first.phase_margin_freed_atoms) == (True, started, freed)
+    assert venue.state.pools[POOL].liquidation_phases[key] == LiquidationPhase(started, freed)
+
+    # Act 2: 30 s later the freeable share is 10% + 50% = 60% of (shortage + freed), less freed
+    venue.quote_prices(1_850 * WAD, advance_ns=30 * SECOND_NS)
+    close, share, penalty = _drift_expected(venue, freed, 30 * SECOND_NS)
+    _, requirement = isolated_health_at_1850(venue)
+    size = 10 * ETH - first.closed_atoms
+    second = recorded(venue.liquidate("alice"))
+
+    # Assert 2: a larger share than at the start, the same phase, the freed margin adds up
+    assert 1_000 < share < 10_000
+    freed += math.floor(Fraction(requirement * close, size)) - penalty
+    assert (second.closed_atoms, second.phase_open, second.phase_started_ns) == (close, True, started)
+    assert second.phase_margin_freed_atoms == freed
+
+    # Act 3: past 60 s the whole shortage is freeable: the close covers it, the phase ends
+    venue.quote_prices(1_850 * WAD, advance_ns=30 * SECOND_NS)
+    phase = venue.state.pools[POOL].liquidation_phases[key]
+    close, share, _ = _drift_expected(venue, phase.margin_freed_atoms, 60 * SECOND_NS)
+    third = recorded(venue.liquidate("alice"))
+    assert (third.closed_atoms, third.phase_open) == (close, False)
+    assert key not in venue.state.pools[POOL].liquidation_phases
+
+    # The shortage is cured: the account is no longer liquidatable
+    venue.refuse(venue.liquidate_command("alice"), CommandRejected, "not liquidatable")
+    venue.assert_replay_equals_live()
+
+
+def test_a_drift_phase_needs_a_share_or_a_duration() -> None:
+    with pytest.raises(InvalidParameter, match="phased_initial_share_bps"):
+        PolicyVenue(LiquidationPolicy(sizing=SizingRule.DRIFT_PHASED))
