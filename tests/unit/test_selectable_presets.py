@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import tomllib
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,7 @@ from ringfence.core.pool.events import LiquidationRecorded, PositionChanged
 from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
+from ringfence.service.venue import Catalog, compile_venue
 from support.liquidation import PolicyVenue, health_up_wad, isolated_health_at_1850, recorded
 from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, POOL_PARAMS, SECOND_NS, USDC, only
 
@@ -296,3 +299,33 @@ def test_a_drift_pool_frees_a_growing_share_of_the_shortage_and_tracks_the_phase
 def test_a_drift_phase_needs_a_share_or_a_duration() -> None:
     with pytest.raises(InvalidParameter, match="phased_initial_share_bps"):
         PolicyVenue(LiquidationPolicy(sizing=SizingRule.DRIFT_PHASED))
+
+
+# --- venue files select the presets by name -----------------------------------------------------------
+
+
+def test_a_venue_file_selects_every_new_preset_in_human_units() -> None:
+    with (Path(__file__).parents[2] / "examples" / "venue.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    data["pools"]["eth"]["liquidation"] = {
+        "sizing": "drift_phased",
+        "phased_initial_share_bps": 1_000,
+        "phased_duration": "1m",
+        "phased_full_below": "50",  # USDC
+        "incentive": "morpho_lif",
+        "bankruptcy_adjustment_ppm": 1_000_000,
+        "spread_to_maintenance_ppm": 100_000,
+        "maintenance_ramp": "1h",
+    }
+    pools = [c.command for c in compile_venue(data, Catalog()).commands if isinstance(c.command, CreatePool)]
+    policy = next(command.params.liquidation for command in pools if command.pool == "eth")
+    assert policy == LiquidationPolicy(
+        sizing=SizingRule.DRIFT_PHASED,
+        phased_initial_share_bps=1_000,
+        phased_duration_ns=60 * SECOND_NS,
+        phased_full_below_atoms=50 * USDC,
+        incentive=IncentiveRule.MORPHO_LIF,
+        bankruptcy_adjustment_ppm=1_000_000,
+        spread_to_maintenance_ppm=100_000,
+        maintenance_ramp_ns=HOUR_NS,
+    )
