@@ -1,16 +1,20 @@
 """dYdX v4's bankruptcy-adjusted fillable price: the worst price a liquidation may fill at.
 
 dYdX v4 (``dydxprotocol/v4-chain`` ``protocol/x/clob/keeper/liquidations.go``,
-``GetFillablePrice``; v3 docs, *Liquidations*, "fillable price") places a liquidation order
-as an immediate-or-cancel order limited at the *fillable price*::
+``GetFillablePrice``; the parameters in ``proto/dydxprotocol/clob/liquidations_config.proto``,
+``FillablePriceConfig``) places a liquidation order as an immediate-or-cancel order limited at
+the *fillable price*::
 
     fillable = (PNNV − ABR·SMMR·PMMR) / PS,   ABR = clamp(BA·(1 − TNC/TMMR), 0, 1)
 
 with ``PS`` the signed position size, ``PNNV`` its signed notional at the oracle, ``PMMR`` its
 maintenance requirement, ``TNC``/``TMMR`` the account's net collateral and maintenance
-requirement, ``BA`` the bankruptcy adjustment (ppm, ≥ 1,000,000) and ``SMMR`` the spread to
-maintenance margin ratio (ppm, in (0, 1,000,000]). dYdX's default config is BA = 1,000,000 and
-SMMR = 100,000 (``protocol/x/clob/types`` ``LiquidationsConfig_Default``). A barely-unhealthy
+requirement, ``BA`` the bankruptcy adjustment (ppm; dYdX's ``LiquidationsConfig.Validate`` in
+``protocol/x/clob/types/liquidations_config.go`` requires ≥ 1,000,000) and ``SMMR`` the spread
+to maintenance margin ratio (ppm; dYdX refuses 0, and ringfence also refuses more than
+1,000,000, dYdX's ``FillablePriceConfig_Max_Smmr``, so the spread never exceeds the position's
+requirement). dYdX's default config is BA = 1,000,000 and SMMR = 100,000
+(``protocol/x/clob/types`` ``LiquidationsConfig_Default``). A barely-unhealthy
 account (``TNC/TMMR`` near 1) may be filled only near the oracle; a bankrupt one
 (``TNC ≤ 0``) as far as ``SMMR·PMMR`` from it.
 

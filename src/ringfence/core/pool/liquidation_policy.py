@@ -151,8 +151,9 @@ class LiquidationPolicy:
     price by the bankruptcy-adjusted fillable price instead of ``max_execution_gap_wad``
     (``core/liquidation/fillable_price.py``). 0: off."""
     spread_to_maintenance_ppm: int = 0
-    """dYdX v4 ``SpreadToMaintenanceMarginRatioPpm`` (1 to 1,000,000): the largest fill spread as a
-    share of the position's maintenance requirement, reached by a bankrupt account."""
+    """dYdX v4 ``SpreadToMaintenanceMarginRatioPpm`` (1 to 1,000,000; dYdX refuses 0, ringfence also
+    more than 100%): the largest fill spread as a share of the position's maintenance requirement,
+    reached by a bankrupt account."""
     maintenance_ramp_ns: int = 0
     """Euler v2 ``rampDuration``: a governance change raising a market's maintenance rate takes
     effect for liquidation linearly over this long (``core/liquidation/ltv_ramp.py``). 0: at once."""
