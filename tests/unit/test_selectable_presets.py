@@ -10,6 +10,7 @@ comment beside it or with ``fractions``; ``Venue.run`` checks conservation after
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import tomllib
 from fractions import Fraction
@@ -29,6 +30,7 @@ from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPol
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
 from ringfence.service.venue import Catalog, compile_venue
+from ringfence.store.codec import decode_event, encode_event
 from support.liquidation import PolicyVenue, health_up_wad, isolated_health_at_1850, recorded
 from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, POOL_PARAMS, SECOND_NS, USDC, only
 
@@ -329,3 +331,46 @@ def test_a_venue_file_selects_every_new_preset_in_human_units() -> None:
         spread_to_maintenance_ppm=100_000,
         maintenance_ramp_ns=HOUR_NS,
     )
+
+
+# --- the new event fields travel through the codec; payloads written before them still decode ----------
+
+
+def test_the_phase_and_ramp_fields_round_trip_and_old_payloads_decode_to_off() -> None:
+    record = LiquidationRecorded(
+        POOL, MARKET, "alice", 0, "keeper", "", WAD // 2, 0, ETH, 1_850 * USDC, True, 7,
+        phase_open=True, phase_started_ns=5, phase_margin_freed_atoms=42,
+    )  # fmt: skip
+    changed = PoolParameterChanged(
+        POOL, MARKET, "maintenance_margin_wad", 5 * PERCENT, RAISED_MAINTENANCE_WAD, 1, 9,
+        ramp_original_wad=5 * PERCENT, ramp_target_ns=9 + HOUR_NS, ramp_ns=HOUR_NS,
+    )  # fmt: skip
+    for event in (record, changed):
+        assert decode_event(*encode_event(event)) == event
+    # A payload without the new keys (written by main before them) decodes with them off
+    for event, new_keys in (
+        (record, ("phase_open", "phase_started_ns", "phase_margin_freed_atoms")),
+        (changed, ("ramp_original_wad", "ramp_target_ns", "ramp_ns")),
+    ):
+        name, version, payload = encode_event(event)
+        body = {k: v for k, v in json.loads(payload).items() if k not in new_keys}
+        old = decode_event(name, version, json.dumps(body))
+        assert all(getattr(old, key) in (0, False) for key in new_keys)
+
+
+def test_lowering_the_rate_during_a_ramp_applies_at_once_and_ends_the_ramp() -> None:
+    # A 3-day ramp 5% → 6.25%; a change back to 5% (a 20% step down) executes 2 days and 1 s later,
+    # mid-ramp (m ≈ 5.83%): 5% is below the rate in force (an LTV raised), so it applies at once
+    venue = RampVenue(3 * 24 * HOUR_NS)
+    venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
+    venue.raise_maintenance(1_900 * WAD)
+    change = ProposeParameterChange("council", POOL, MARKET, "maintenance_margin_wad", 5 * PERCENT, venue.now)
+    proposal_id = only(venue.run(change), ParameterChangeProposed).proposal_id
+    venue.now += TIMELOCK_NS
+    venue.quote_prices(1_900 * WAD)
+    assert venue.state.pools[POOL].markets[MARKET].maintenance_ramp is not None
+    lowered = only(venue.run(ExecuteProposal("exec", proposal_id, venue.now)), PoolParameterChanged)
+    assert (lowered.ramp_original_wad, lowered.ramp_target_ns, lowered.ramp_ns) == (0, 0, 0)
+    assert venue.state.pools[POOL].markets[MARKET].maintenance_ramp is None
+    venue.refuse(venue.liquidate_command("alice"), CommandRejected, "not liquidatable")
+    venue.assert_replay_equals_live()
