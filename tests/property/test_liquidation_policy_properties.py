@@ -43,6 +43,11 @@ def any_policy(draw: st.DrawFn) -> LiquidationPolicy:
         partial_threshold_atoms=draw(st.integers(0, 30_000 * USDC)),
         partial_fraction_wad=draw(st.sampled_from([20 * PERCENT]) | st.integers(1, WAD)),
         partial_cooldown_ns=draw(st.sampled_from([0, 30 * SECOND_NS, 120 * SECOND_NS])),
+        # Drift: a start share above 0 keeps every phase freeable (a duration alone would too, but
+        # a liquidation at the phase's start would then free nothing but its one-atom minimum)
+        phased_initial_share_bps=draw(st.sampled_from([1_000]) | st.integers(1, 10_000)),
+        phased_duration_ns=draw(st.sampled_from([0, 60 * SECOND_NS, HOUR_NS])),
+        phased_full_below_atoms=draw(st.sampled_from([0, 50 * USDC])),
         dust_atoms=draw(st.sampled_from([0]) | st.integers(0, 5_000 * USDC)),
         incentive=incentive,
         max_penalty_wad=draw(st.integers(0, highest)),

@@ -502,6 +502,15 @@ OUT_OF_RANGE: list[tuple[str, int, type[RingfenceError]]] = [
     ("throughput_breaker_atoms", MAX_ATOMS + 1, InvalidParameter),
     ("max_execution_gap_wad", -1, InvalidAmount),
     ("max_execution_gap_wad", WAD, InvalidAmount),  # a price 100% below the oracle would be 0
+    ("bankruptcy_adjustment_ppm", 999_999, InvalidParameter),  # dYdX: BA ≥ 1,000,000 (or 0: off)
+    ("bankruptcy_adjustment_ppm", 2**32, InvalidParameter),  # dYdX stores it as a uint32
+    ("spread_to_maintenance_ppm", 1, InvalidParameter),  # without a bankruptcy adjustment: unused, must be 0
+    ("phased_initial_share_bps", -1, InvalidParameter),
+    ("phased_initial_share_bps", 10_001, InvalidParameter),  # Drift: 10,000 is 100%
+    ("phased_duration_ns", -1, InvalidParameter),
+    ("phased_full_below_atoms", -1, InvalidParameter),
+    ("maintenance_ramp_ns", -1, InvalidParameter),
+    ("maintenance_ramp_ns", 2**32 * 10**9, InvalidParameter),  # Euler: rampDuration is a uint32 of seconds
 ]
 
 

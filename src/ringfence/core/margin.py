@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ringfence.core.errors import OracleUnavailable
+from ringfence.core.liquidation.ltv_ramp import ramped_maintenance_wad
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
@@ -189,6 +190,7 @@ def position_terms(
     price_wad: int,
     *,
     open_interest: int | None = None,
+    now_ns: int | None = None,
 ) -> tuple[int, int]:
     """Return ``(equity contribution, requirement)`` of a position, in quote atoms.
 
@@ -196,10 +198,15 @@ def position_terms(
     funding owed. Requirement: the market's margin model at ``price_wad``, rounded up
     (:func:`ringfence.core.pool.requirements.requirements_atoms`; FLAT: ``|size| · price ·
     rate``). ``open_interest`` (base atoms) replaces the market's current open interest, for
-    a check of the state after a command; only the dYdX model reads it.
+    a check of the state after a command; only the dYdX model reads it. Given ``now_ns``, a
+    maintenance rate still ramping in (Euler v2's LTV ramp, ``MarketState.maintenance_ramp``)
+    counts at its ramped value.
     """
     market = pool.markets[market_id]
     params = market.params
+    if market.maintenance_ramp is not None and now_ns is not None and kind is MarginKind.MAINTENANCE:
+        ramped = ramped_maintenance_wad(params.maintenance_margin_wad, market.maintenance_ramp, now_ns)
+        params = replace(params, maintenance_margin_wad=ramped)
     base_decimals = state.assets[params.base_asset].params.decimals
     quote_decimals = state.assets[pool.params.quote_asset].params.decimals
     pnl = unrealised_pnl_atoms(position, price_wad, base_decimals, quote_decimals)
@@ -222,12 +229,15 @@ def isolated_margin(
     price_wad: int,
     *,
     open_interest: int | None = None,
+    now_ns: int | None = None,
 ) -> MarginSnapshot:
     """Return an isolated position's margin: its vault plus its equity terms, in quote atoms.
 
-    ``open_interest`` as in :func:`position_terms`.
+    ``open_interest`` and ``now_ns`` as in :func:`position_terms`.
     """
-    equity, requirement = position_terms(state, pool, market_id, position, kind, price_wad, open_interest=open_interest)
+    equity, requirement = position_terms(
+        state, pool, market_id, position, kind, price_wad, open_interest=open_interest, now_ns=now_ns
+    )
     return MarginSnapshot(
         kind=kind,
         equity_atoms=position.isolated_margin_atoms + equity,
@@ -270,7 +280,7 @@ def margin_snapshot(
         replaced = position_override is not None and position_override[:2] == (pool.pool, market_id)
         interest = open_interest_after(pool, key, market_id, position) if replaced else None
         position_equity, position_requirement = position_terms(
-            state, pool, market_id, position, kind, price, open_interest=interest
+            state, pool, market_id, position, kind, price, open_interest=interest, now_ns=now_ns
         )
         quote_decimals = state.assets[pool.params.quote_asset].params.decimals
         equity += _to_value_atoms(position_equity, quote_decimals)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import ClassVar
 
 from ringfence.core.governance.state import Role
@@ -142,7 +143,13 @@ class ProposalExecuted:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PoolParameterChanged:
-    """One integer field of a pool's params (``market == ""``) or of one market's params changed."""
+    """One integer field of a pool's params (``market == ""``) or of one market's params changed.
+
+    A raised ``maintenance_margin_wad`` in a pool whose liquidation policy ramps it (Euler v2's
+    LTV ramp, ``core/liquidation/ltv_ramp.py``) carries the ramp decide started: from
+    ``ramp_original_wad`` to the new value, reached at ``ramp_target_ns``, ``ramp_ns`` long
+    (0: no ramp, the new value applies at once, as for every event written before ramps).
+    """
 
     SCHEMA_VERSION: ClassVar[int] = 1
     pool: str
@@ -152,6 +159,9 @@ class PoolParameterChanged:
     new_value: int
     proposal_id: int
     timestamp_ns: int
+    ramp_original_wad: int = dataclass_field(default=0, kw_only=True)
+    ramp_target_ns: int = dataclass_field(default=0, kw_only=True)
+    ramp_ns: int = dataclass_field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

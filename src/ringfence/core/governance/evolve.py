@@ -33,6 +33,7 @@ from ringfence.core.governance.state import (
     ProposalStatus,
     TemplateUpgrade,
 )
+from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.state import LedgerState
 
 __all__ = ["GOVERNANCE_HANDLERS"]
@@ -113,6 +114,9 @@ def _pool_parameter_changed(state: LedgerState, event: PoolParameterChanged) -> 
     if event.market:
         market = pool.markets[event.market]
         market.params = replace_path(market.params, event.field, event.new_value)
+        if event.field == "maintenance_margin_wad":  # Euler's setLTV: a new change replaces any ramp
+            ramp = MaintenanceRamp(event.ramp_original_wad, event.ramp_target_ns, event.ramp_ns)
+            market.maintenance_ramp = ramp if event.ramp_ns else None
     else:
         pool.params = replace_path(pool.params, event.field, event.new_value)
 

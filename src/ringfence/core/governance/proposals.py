@@ -60,9 +60,10 @@ from ringfence.core.governance.state import (
     TemplateBounds,
     TemplateUpgrade,
 )
+from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp, start_ramp
 from ringfence.core.pool.decide import check_market_params, check_pool_params, pool_of
 from ringfence.core.pool.events import PoolStatusChanged
-from ringfence.core.pool.state import MarketParams, PoolParams, PoolState, PoolStatus
+from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_int
 
@@ -272,6 +273,7 @@ def _execute_parameter_change(
         _check_changed_params(state, pool, change)
     except InvalidCommand as error:
         raise ProposalNotExecutable(proposal.proposal_id, f"the change no longer validates: {error}") from None
+    ramp = _maintenance_ramp(pool, change, now_ns)
     return [
         PoolParameterChanged(
             pool=change.pool,
@@ -281,8 +283,25 @@ def _execute_parameter_change(
             new_value=change.new_value,
             proposal_id=proposal.proposal_id,
             timestamp_ns=now_ns,
+            ramp_original_wad=ramp.original_maintenance_wad if ramp else 0,
+            ramp_target_ns=ramp.target_ns if ramp else 0,
+            ramp_ns=ramp.ramp_ns if ramp else 0,
         )
     ]
+
+
+def _maintenance_ramp(pool: PoolState, change: ParameterChange, now_ns: int) -> MaintenanceRamp | None:
+    """Return the ramp a raised maintenance rate starts under the pool's policy (Euler v2 ``setLTV``), or None.
+
+    Only a FLAT market's ``maintenance_margin_wad`` ramps: the size-dependent models ignore it.
+    """
+    if change.field != "maintenance_margin_wad" or not change.market:
+        return None
+    market = pool.markets[change.market]
+    if market.params.margin_model.kind is not MarginModelKind.FLAT:
+        return None
+    ramp_ns = pool.params.liquidation.maintenance_ramp_ns
+    return start_ramp(change.old_value, market.maintenance_ramp, change.new_value, ramp_ns, now_ns)
 
 
 def _execute_template_upgrade(

@@ -208,6 +208,12 @@ class LiquidationRecorded:
     timestamp_ns: int
     execution_price_wad: int = 0
     execution_cost_atoms: int = 0
+    phase_open: bool = False
+    """A Drift phased liquidation of the position goes on after this step (DRIFT_PHASED pools)."""
+    phase_started_ns: int = 0
+    """When that phase started."""
+    phase_margin_freed_atoms: int = 0
+    """The margin that phase freed so far, this step included."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ringfence.core.liquidation.perp_presets import LiquidationPhase
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -229,6 +230,10 @@ def _liquidation_recorded(state: LedgerState, event: LiquidationRecorded) -> Non
         pool.liquidation_marks[mark_key] = LiquidationMark(event.timestamp_ns)
     else:
         pool.liquidation_marks.pop(mark_key, None)
+    if event.phase_open:
+        pool.liquidation_phases[mark_key] = LiquidationPhase(event.phase_started_ns, event.phase_margin_freed_atoms)
+    else:
+        pool.liquidation_phases.pop(mark_key, None)
 
 
 def _pool_status_changed(state: LedgerState, event: PoolStatusChanged) -> None:

@@ -41,6 +41,7 @@ from fractions import Fraction
 
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
+from ringfence.core.liquidation.fillable_price import dydx_fillable_gap_wad
 from ringfence.core.margin import (
     Denomination,
     MarginKind,
@@ -64,7 +65,13 @@ from ringfence.core.pool.events import (
     PositionLiquidated,
 )
 from ringfence.core.pool.liquidation_kinds import LiquidationReason
-from ringfence.core.pool.liquidation_policy import PositionRisk, close_size_atoms, is_toxic, penalty_rate_wad
+from ringfence.core.pool.liquidation_policy import (
+    PositionRisk,
+    close_size_atoms,
+    is_toxic,
+    penalty_rate_wad,
+    phase_after,
+)
 from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
@@ -100,7 +107,9 @@ def _health(
     state: LedgerState, pool: PoolState, command: Liquidate, position: Position, price_wad: int
 ) -> MarginSnapshot:
     if position.mode is MarginMode.ISOLATED:
-        return isolated_margin(state, pool, command.market, position, MarginKind.MAINTENANCE, price_wad)
+        return isolated_margin(
+            state, pool, command.market, position, MarginKind.MAINTENANCE, price_wad, now_ns=command.timestamp_ns
+        )
     key = (command.owner, command.sub_account)
     return margin_snapshot(state, key, MarginKind.MAINTENANCE, command.timestamp_ns, allow_guarded=True)
 
@@ -113,7 +122,9 @@ def _risk(
     base_dec = state.assets[market.params.base_asset].params.decimals
     quote_dec = state.assets[pool.params.quote_asset].params.decimals
     notional = -signed_notional_atoms(-abs(position.size_atoms), price, base_dec, quote_dec)
-    _, own_requirement = position_terms(state, pool, command.market, position, MarginKind.MAINTENANCE, price)
+    _, own_requirement = position_terms(
+        state, pool, command.market, position, MarginKind.MAINTENANCE, price, now_ns=command.timestamp_ns
+    )
     if health.denomination is Denomination.QUOTE:
         equity, requirement = health.equity_atoms, health.requirement_atoms
     else:
@@ -473,7 +484,8 @@ def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Clo
     reason = _backstop_reason(risk, penalty, policy.backstop_health_wad)
     if reason is None:
         mark = pool.liquidation_marks.get((liq.key, liq.market))
-        wanted = close_size_atoms(policy, pool.params.close_factor_wad, risk, penalty, now_ns, mark)
+        phase = pool.liquidation_phases.get((liq.key, liq.market))
+        wanted = close_size_atoms(policy, pool.params.close_factor_wad, risk, penalty, now_ns, mark, phase)
         size = _paced(pool, wanted, risk, now_ns)
         close = _keeper_close(pool, liq.position, size, liq.price_wad, liq.decimals, available, penalty)
         if close.after < 0:
@@ -510,7 +522,7 @@ def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: in
     change = close.change
     moved = Position(change.new_size_atoms, change.new_open_notional_atoms, market_index, position.mode, vault)
     if isolated:
-        after = isolated_margin(state, pool, liq.market, moved, MarginKind.MAINTENANCE, liq.price_wad)
+        after = isolated_margin(state, pool, liq.market, moved, MarginKind.MAINTENANCE, liq.price_wad, now_ns=now_ns)
     else:
         after = margin_snapshot(
             state,
@@ -529,8 +541,9 @@ def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:
     """Return the execution cost of closing ``size_atoms`` at the command's execution price.
 
     ``size · |oracle − execution|`` in quote atoms, rounded up (against the account); 0 when
-    the command sends no price. Refuses a price outside the pool's bound or on the account's
-    favourable side of the oracle.
+    the command sends no price. Refuses a price outside the pool's bound (a fixed share of the
+    oracle, or dYdX's fillable price when the policy sets ``bankruptcy_adjustment_ppm``) or on
+    the account's favourable side of the oracle.
     """
     price = command.execution_price_wad
     if price is None:
@@ -539,7 +552,13 @@ def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:
         raise InvalidParameter("execution_price_wad", price, "a positive integer price in WAD")
     oracle = liq.price_wad
     gap = oracle - price if liq.position.size_atoms > 0 else price - oracle
-    bound = mul_div(oracle, liq.pool.params.liquidation.max_execution_gap_wad, WAD, Rounding.DOWN)
+    policy, risk = liq.pool.params.liquidation, liq.risk
+    if policy.bankruptcy_adjustment_ppm:  # dYdX v4: the bankruptcy-adjusted fillable price
+        requirements = (risk.position_requirement_atoms, risk.equity_atoms, risk.requirement_atoms)
+        config = (policy.bankruptcy_adjustment_ppm, policy.spread_to_maintenance_ppm)
+        bound = dydx_fillable_gap_wad(oracle, liq.position.size_atoms, liq.decimals, requirements, config)
+    else:
+        bound = mul_div(oracle, policy.max_execution_gap_wad, WAD, Rounding.DOWN)
     if not 0 <= gap <= bound:
         side = "at or below" if liq.position.size_atoms > 0 else "at or above"
         raise InvalidParameter(
@@ -582,6 +601,10 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     delta = -close.size_atoms if position.size_atoms > 0 else close.size_atoms
     closed_notional = mul_div(liq.risk.notional_atoms, close.size_atoms, liq.risk.size_atoms, Rounding.UP)
     why, detail = reason or (LiquidationReason.BELOW_MAINTENANCE, "")
+    paid = close.keeper_reward + close.insurance_penalty + cost
+    keeper_open = reason is None and change.new_size_atoms != 0
+    phase = liq.pool.liquidation_phases.get((liq.key, liq.market))
+    phase = phase_after(liq.pool.params.liquidation, liq.risk, phase, (close.size_atoms, paid), keeper_open, now)
     events: list[Event] = [liq.funding] if liq.funding else []
     events.append(
         LiquidationRecorded(
@@ -600,6 +623,9 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
             timestamp_ns=now,
             execution_price_wad=liq.price_wad if command.execution_price_wad is None else command.execution_price_wad,
             execution_cost_atoms=cost,
+            phase_open=phase is not None,
+            phase_started_ns=phase.started_ns if phase else 0,
+            phase_margin_freed_atoms=phase.margin_freed_atoms if phase else 0,
         )
     )
     events.append(

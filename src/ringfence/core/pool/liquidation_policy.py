@@ -20,8 +20,22 @@ import enum
 from dataclasses import dataclass
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.core.liquidation.fillable_price import PPM
 from ringfence.core.liquidation.incentive import EulerDiscount, euler_discount_wad
-from ringfence.core.liquidation.pacing import HyperliquidPartialLiquidationParams, hyperliquid_liquidation_size
+from ringfence.core.liquidation.ltv_ramp import MAX_RAMP_NS
+from ringfence.core.liquidation.pacing import (
+    DRIFT_LIQUIDATION_PCT_PRECISION,
+    HyperliquidPartialLiquidationParams,
+    hyperliquid_liquidation_size,
+)
+from ringfence.core.liquidation.perp_presets import (
+    DriftPhasing,
+    LiquidationPhase,
+    drift_next_phase,
+    drift_phased_close_atoms,
+    drift_share_bps,
+    morpho_penalty_rate_wad,
+)
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
 from ringfence.core.validation import check_int, check_ratio
 
@@ -35,8 +49,10 @@ __all__ = [
     "check_policy",
     "check_policy_against_market",
     "close_size_atoms",
+    "drift_phasing",
     "is_toxic",
     "penalty_rate_wad",
+    "phase_after",
 ]
 
 NO_CAP = MAX_ATOMS
@@ -57,6 +73,9 @@ class SizingRule(enum.Enum):
     """The whole position every time (GMX v2, dYdX v4 isolated markets)."""
     HYPERLIQUID_PARTIAL = "hyperliquid_partial"
     """Hyperliquid: 20% of a position above the threshold, the whole one during the cooldown."""
+    DRIFT_PHASED = "drift_phased"
+    """Drift v2: a share of the size that cures the margin shortage, growing with the time since
+    the position's liquidation started (``phased_*`` fields)."""
 
 
 class IncentiveRule(enum.Enum):
@@ -68,6 +87,8 @@ class IncentiveRule(enum.Enum):
     """Euler v2: ``min(1 − H, max_penalty)``."""
     LINEAR_BONUS = "linear_bonus"
     """Aave v4: ``max_penalty`` at and below ``health_for_max_penalty``, linear up to ``H = 1``."""
+    MORPHO_LIF = "morpho_lif"
+    """Morpho Blue: ``LIF − 1`` with ``LIF = min(1.15, 1/(0.3·LLTV + 0.7))`` and ``LLTV = 1 − m``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +109,13 @@ class LiquidationPolicy:
     """HYPERLIQUID_PARTIAL: share of the position per partial step (20%)."""
     partial_cooldown_ns: int = 0
     """HYPERLIQUID_PARTIAL: after a partial step, whole-position closes for this long (30 s)."""
+    phased_initial_share_bps: int = 0
+    """DRIFT_PHASED: share of the shortage freeable at the start (``initial_pct_to_liquidate``,
+    10,000 = 100%)."""
+    phased_duration_ns: int = 0
+    """DRIFT_PHASED: time for the freeable share to grow by 100% (``liquidation_duration``; 0: at once)."""
+    phased_full_below_atoms: int = 0
+    """DRIFT_PHASED: a shortage below this is freed whole (Drift: 50 USD; 0: off)."""
     dust_atoms: int = 0
     """A close leaving less notional than this takes the whole position (Maker ``dust``, Aave v3.3
     ``MIN_LEFTOVER_BASE``)."""
@@ -118,6 +146,17 @@ class LiquidationPolicy:
     """Largest distance of a liquidation's execution price from the oracle, as a share of the
     oracle price (0: a liquidation executes only at the oracle). Bounds what a keeper may
     charge the account for the fill it made in the outside market."""
+    bankruptcy_adjustment_ppm: int = 0
+    """dYdX v4 ``BankruptcyAdjustmentPpm`` (≥ 1,000,000); non-zero bounds a liquidation's execution
+    price by the bankruptcy-adjusted fillable price instead of ``max_execution_gap_wad``
+    (``core/liquidation/fillable_price.py``). 0: off."""
+    spread_to_maintenance_ppm: int = 0
+    """dYdX v4 ``SpreadToMaintenanceMarginRatioPpm`` (1 to 1,000,000; dYdX refuses 0, ringfence also
+    more than 100%): the largest fill spread as a share of the position's maintenance requirement,
+    reached by a bankrupt account."""
+    maintenance_ramp_ns: int = 0
+    """Euler v2 ``rampDuration``: a governance change raising a market's maintenance rate takes
+    effect for liquidation linearly over this long (``core/liquidation/ltv_ramp.py``). 0: at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +193,15 @@ def check_policy(policy: LiquidationPolicy) -> None:
     check_int("liquidation.partial_threshold_atoms", policy.partial_threshold_atoms, 0, MAX_ATOMS)
     check_ratio("liquidation.partial_fraction_wad", policy.partial_fraction_wad, 1)
     check_int("liquidation.partial_cooldown_ns", policy.partial_cooldown_ns, 0, MAX_ATOMS)
+    check_int(
+        "liquidation.phased_initial_share_bps", policy.phased_initial_share_bps, 0, DRIFT_LIQUIDATION_PCT_PRECISION
+    )
+    check_int("liquidation.phased_duration_ns", policy.phased_duration_ns, 0, MAX_ATOMS)
+    check_int("liquidation.phased_full_below_atoms", policy.phased_full_below_atoms, 0, MAX_ATOMS)
+    if policy.sizing is SizingRule.DRIFT_PHASED and policy.phased_initial_share_bps == 0 == policy.phased_duration_ns:
+        raise InvalidParameter(
+            "liquidation.phased_initial_share_bps", 0, "a share above 0 or a duration (else nothing is ever freeable)"
+        )
     check_int("liquidation.dust_atoms", policy.dust_atoms, 0, MAX_ATOMS)
     check_ratio("liquidation.max_penalty_wad", policy.max_penalty_wad, 0, WAD // 2)
     check_ratio("liquidation.min_penalty_share_wad", policy.min_penalty_share_wad)
@@ -164,6 +212,23 @@ def check_policy(policy: LiquidationPolicy) -> None:
     check_int("liquidation.max_liquidated_atoms_per_window", policy.max_liquidated_atoms_per_window, 1, MAX_ATOMS)
     check_int("liquidation.throughput_breaker_atoms", policy.throughput_breaker_atoms, 1, MAX_ATOMS)
     check_ratio("liquidation.max_execution_gap_wad", policy.max_execution_gap_wad, 0, WAD - 1)
+    check_int("liquidation.maintenance_ramp_ns", policy.maintenance_ramp_ns, 0, MAX_RAMP_NS)
+    _check_fillable_price(policy)
+
+
+def _check_fillable_price(policy: LiquidationPolicy) -> None:
+    """Validate the dYdX fillable-price bound: dYdX's ranges, and not together with a fixed gap."""
+    if policy.bankruptcy_adjustment_ppm == 0:
+        check_int("liquidation.spread_to_maintenance_ppm", policy.spread_to_maintenance_ppm, 0, 0)
+        return
+    check_int("liquidation.bankruptcy_adjustment_ppm", policy.bankruptcy_adjustment_ppm, PPM, 2**32 - 1)
+    check_int("liquidation.spread_to_maintenance_ppm", policy.spread_to_maintenance_ppm, 1, PPM)
+    if policy.max_execution_gap_wad:
+        raise InvalidParameter(
+            "liquidation.max_execution_gap_wad",
+            policy.max_execution_gap_wad,
+            "0 when bankruptcy_adjustment_ppm bounds the execution price (one bound, not two)",
+        )
 
 
 def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, maintenance_wad: int) -> None:
@@ -174,6 +239,8 @@ def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, mai
     needs ``T·m > p`` so that closing more always gets closer to the target.
     """
     largest = penalty_wad if policy.incentive is IncentiveRule.FIXED else policy.max_penalty_wad
+    if policy.incentive is IncentiveRule.MORPHO_LIF:
+        largest = morpho_penalty_rate_wad(maintenance_wad, WAD)
     if policy.incentive is IncentiveRule.LINEAR_BONUS and largest * WAD > (
         maintenance_wad * policy.health_for_max_penalty_wad
     ):
@@ -202,9 +269,13 @@ def penalty_rate_wad(policy: LiquidationPolicy, fixed_penalty_wad: int, risk: Po
       with ``p_min = ⌊p_max·share⌋``, floored — Aave v4
       (``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``, ``calculateLiquidationBonus``,
       with the bonus ``lb − 1`` as the penalty rate).
+    - MORPHO_LIF: ``LIF − 1`` at the position's ``LLTV = 1 − R_p/N`` — Morpho Blue, via
+      :func:`~ringfence.core.liquidation.perp_presets.morpho_penalty_rate_wad`.
     """
     if policy.incentive is IncentiveRule.FIXED:
         return fixed_penalty_wad
+    if policy.incentive is IncentiveRule.MORPHO_LIF:
+        return morpho_penalty_rate_wad(risk.position_requirement_atoms, risk.notional_atoms)
     health = risk.health_wad()
     if policy.incentive is IncentiveRule.HEALTH_SCALED:
         return euler_discount_wad(EulerDiscount(policy.max_penalty_wad), health)
@@ -235,11 +306,13 @@ def close_size_atoms(
     penalty_wad: int,
     now_ns: int,
     mark: LiquidationMark | None,
+    phase: LiquidationPhase | None = None,
 ) -> int:
     """Return how many base atoms a keeper liquidation closes now (before pacing).
 
     A bankrupt account (``E ≤ 0``) is closed whole whatever the rule. A close that would leave
-    less than ``dust_atoms`` of notional takes the whole position.
+    less than ``dust_atoms`` of notional takes the whole position. ``phase`` is the position's
+    open Drift liquidation (DRIFT_PHASED only).
     """
     size = risk.size_atoms
     if risk.equity_atoms <= 0:
@@ -251,6 +324,9 @@ def close_size_atoms(
         close = size if below else mul_div(size, close_factor_wad, WAD, Rounding.UP)
     elif policy.sizing is SizingRule.TARGET_HEALTH:
         close = _to_target(policy.target_health_wad, risk, penalty_wad)
+    elif policy.sizing is SizingRule.DRIFT_PHASED:
+        share = drift_share_bps(drift_phasing(policy), risk.requirement_atoms - risk.equity_atoms, phase, now_ns)
+        close = drift_phased_close_atoms(_to_target(WAD, risk, penalty_wad), share, size)
     else:
         params = HyperliquidPartialLiquidationParams(
             policy.partial_threshold_atoms, policy.partial_fraction_wad, policy.partial_cooldown_ns
@@ -260,6 +336,34 @@ def close_size_atoms(
     close = min(close, size)
     remaining_notional = mul_div(risk.notional_atoms, size - close, size, Rounding.DOWN)
     return size if remaining_notional < policy.dust_atoms else close
+
+
+def phase_after(
+    policy: LiquidationPolicy,
+    risk: PositionRisk,
+    phase: LiquidationPhase | None,
+    close: tuple[int, int],
+    keeper_path_open: bool,
+    now_ns: int,
+) -> LiquidationPhase | None:
+    """Return a DRIFT_PHASED position's liquidation phase after a close of ``(size, paid)`` atoms.
+
+    The margin the close freed is the requirement it removed (floored) less what the account paid
+    for it (penalty and execution cost): Drift's ``margin_freed``. None for other rules, and once
+    the phase ends (:func:`~ringfence.core.liquidation.perp_presets.drift_next_phase`);
+    ``keeper_path_open`` says a keeper close left the position open.
+    """
+    if policy.sizing is not SizingRule.DRIFT_PHASED:
+        return None
+    closed_atoms, paid_atoms = close
+    share = drift_share_bps(drift_phasing(policy), risk.requirement_atoms - risk.equity_atoms, phase, now_ns)
+    removed = mul_div(risk.position_requirement_atoms, closed_atoms, risk.size_atoms, Rounding.DOWN)
+    return drift_next_phase(phase, share, removed - paid_atoms, keeper_path_open, now_ns)
+
+
+def drift_phasing(policy: LiquidationPolicy) -> DriftPhasing:
+    """Return the policy's Drift parameters."""
+    return DriftPhasing(policy.phased_initial_share_bps, policy.phased_duration_ns, policy.phased_full_below_atoms)
 
 
 def _to_target(target_wad: int, risk: PositionRisk, penalty_wad: int) -> int:

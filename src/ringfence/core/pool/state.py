@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
+from ringfence.core.liquidation.perp_presets import LiquidationPhase
 from ringfence.core.pool.auction_state import AuctionParams, CollateralAuction
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
@@ -159,6 +161,8 @@ class MarketState:
     funding_index_wad: int = 0
     """Cumulative funding paid by a long of one whole base unit, in quote atoms × WAD."""
     funding_updated_ns: int = 0
+    maintenance_ramp: MaintenanceRamp | None = None
+    """A raised maintenance rate still ramping in for liquidation (Euler v2's LTV ramp); None: none."""
 
     @property
     def skew_atoms(self) -> int:
@@ -202,6 +206,8 @@ class PoolState:
     """Notional closed by liquidations since ``liquidation_window_start_ns`` (pacing, breaker)."""
     liquidation_marks: dict[tuple[AccountKey, str], LiquidationMark] = field(default_factory=dict)
     """Positions liquidated in part, and when (the Hyperliquid cooldown)."""
+    liquidation_phases: dict[tuple[AccountKey, str], LiquidationPhase] = field(default_factory=dict)
+    """Positions in an open Drift phased liquidation: its start and the margin freed so far."""
     markets: dict[str, MarketState] = field(default_factory=dict)
     positions: dict[tuple[AccountKey, str], Position] = field(default_factory=dict)
     account_markets: dict[AccountKey, list[str]] = field(default_factory=dict)
