@@ -30,6 +30,7 @@ from typing import NamedTuple
 from ringfence.core.errors import InvalidAmount, InvalidParameter
 from ringfence.core.liquidation.sizing import weighted_health_factor_wad
 from ringfence.core.units import WAD, Rounding, mul_div
+from ringfence.core.validation import check_ratio
 
 __all__ = [
     "EULER_MAXIMUM_LIQUIDATION_DISCOUNT_WAD",
@@ -47,17 +48,20 @@ __all__ = [
     "MorphoLiquidation",
     "PenaltySplit",
     "aave_v4_liquidation_bonus_wad",
+    "aave_v4_penalty_rate_wad",
     "euler_discount_wad",
     "euler_health_score_wad",
     "euler_max_liquidation",
     "euler_yield_value",
     "health_before_and_after",
     "is_toxic_liquidation",
+    "liquidation_lowers_health",
     "morpho_liquidation_incentive_factor_wad",
     "morpho_repaid_shares_for_seized_assets",
     "morpho_seized_assets_for_repaid_shares",
     "seize_collateral_with_bonus",
     "split_fixed_penalty",
+    "split_paid_penalty",
     "toxic_loan_to_value_wad",
 ]
 
@@ -79,11 +83,6 @@ MORPHO_VIRTUAL_ASSETS = 1
 def _require_amount(field: str, value: int) -> None:
     if value < 0:
         raise InvalidAmount(field, value, "a non-negative integer amount")
-
-
-def _require_ratio(field: str, value_wad: int, low_wad: int, high_wad: int) -> None:
-    if not low_wad <= value_wad <= high_wad:
-        raise InvalidParameter(field, value_wad, f"a WAD ratio between {low_wad} and {high_wad}")
 
 
 def _require_multiplier(field: str, value_wad: int) -> None:
@@ -112,8 +111,8 @@ class FixedPenalty:
 
     def __post_init__(self) -> None:
         """Validate the parameters."""
-        _require_ratio("penalty_rate_wad", self.penalty_rate_wad, 0, WAD)
-        _require_ratio("liquidator_share_wad", self.liquidator_share_wad, 0, WAD)
+        check_ratio("penalty_rate_wad", self.penalty_rate_wad, 0, WAD)
+        check_ratio("liquidator_share_wad", self.liquidator_share_wad, 0, WAD)
 
 
 class PenaltySplit(NamedTuple):
@@ -142,8 +141,18 @@ def split_fixed_penalty(params: FixedPenalty, repaid_value: int) -> PenaltySplit
     """
     _require_amount("repaid_value", repaid_value)
     penalty = mul_div(repaid_value, params.penalty_rate_wad, WAD, Rounding.UP)
-    reward = mul_div(penalty, params.liquidator_share_wad, WAD, Rounding.DOWN)
-    return PenaltySplit(reward, penalty - reward)
+    return split_paid_penalty(penalty, params.liquidator_share_wad)
+
+
+def split_paid_penalty(paid_value: int, liquidator_share_wad: int) -> PenaltySplit:
+    """Split a penalty the account paid: ``⌊paid · share⌋`` to the keeper (a payout), the rest to the insurance fund.
+
+    The second half of :func:`split_fixed_penalty`; the engine calls it on what the account
+    could actually pay (a penalty cut short by the margin left, or by an execution cost).
+    Source: Drift v2 ``PerpMarket.liquidator_fee`` / ``if_liquidation_fee``.
+    """
+    reward = mul_div(paid_value, liquidator_share_wad, WAD, Rounding.DOWN)
+    return PenaltySplit(reward, paid_value - reward)
 
 
 # --- Aave seizure with a protocol fee on the bonus ----------------------------------------------
@@ -201,7 +210,7 @@ def seize_collateral_with_bonus(
     if debt_price_wad <= 0 or collateral_price_wad <= 0:
         raise InvalidAmount("price_wad", (debt_price_wad, collateral_price_wad), "positive prices")
     _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
-    _require_ratio("protocol_fee_wad", protocol_fee_wad, 0, WAD)
+    check_ratio("protocol_fee_wad", protocol_fee_wad, 0, WAD)
     # debt value = debt · debt_price / 10**debt_decimals; collateral units = value / collateral_price.
     debt_side = debt_price_wad * 10**collateral_decimals
     collateral_side = collateral_price_wad * 10**debt_decimals
@@ -231,7 +240,7 @@ class EulerDiscount:
 
     def __post_init__(self) -> None:
         """Validate the parameter (a discount of 100% would make the yield infinite)."""
-        _require_ratio("max_discount_wad", self.max_discount_wad, 0, WAD - 1)
+        check_ratio("max_discount_wad", self.max_discount_wad, 0, WAD - 1)
 
 
 def euler_health_score_wad(adjusted_collateral_value: int, liability_value: int) -> int:
@@ -269,7 +278,7 @@ def euler_yield_value(discount_wad: int, repay_value: int) -> int:
     Source: ``euler-xyz/euler-vault-kit`` ``src/EVault/modules/Liquidation.sol``
     (``maxYieldValue = maxRepayValue * 1e18 / discountFactor``, rounded down as there).
     """
-    _require_ratio("discount_wad", discount_wad, 0, WAD - 1)
+    check_ratio("discount_wad", discount_wad, 0, WAD - 1)
     _require_amount("repay_value", repay_value)
     return mul_div(repay_value, WAD, WAD - discount_wad, Rounding.DOWN)
 
@@ -346,9 +355,9 @@ class AaveV4LiquidationBonus:
     def __post_init__(self) -> None:
         """Validate the parameters and the no-split guard."""
         _require_multiplier("max_liquidation_bonus_wad", self.max_liquidation_bonus_wad)
-        _require_ratio("liquidation_bonus_factor_wad", self.liquidation_bonus_factor_wad, 0, WAD)
-        _require_ratio("health_factor_for_max_bonus_wad", self.health_factor_for_max_bonus_wad, 0, WAD - 1)
-        _require_ratio("collateral_factor_wad", self.collateral_factor_wad, 1, WAD - 1)
+        check_ratio("liquidation_bonus_factor_wad", self.liquidation_bonus_factor_wad, 0, WAD)
+        check_ratio("health_factor_for_max_bonus_wad", self.health_factor_for_max_bonus_wad, 0, WAD - 1)
+        check_ratio("collateral_factor_wad", self.collateral_factor_wad, 1, WAD - 1)
         if self.max_liquidation_bonus_wad * self.collateral_factor_wad > self.health_factor_for_max_bonus_wad * WAD:
             raise InvalidParameter(
                 "max_liquidation_bonus_wad",
@@ -382,16 +391,36 @@ def aave_v4_liquidation_bonus_wad(params: AaveV4LiquidationBonus, health_factor_
     InvalidParameter
         If the health factor is negative or not below 1.0 (the account is not liquidatable).
     """
-    _require_ratio("health_factor_wad", health_factor_wad, 0, WAD - 1)
-    if health_factor_wad <= params.health_factor_for_max_bonus_wad:
-        return params.max_liquidation_bonus_wad
-    min_bonus = params.min_liquidation_bonus_wad
-    return min_bonus + mul_div(
-        params.max_liquidation_bonus_wad - min_bonus,
-        WAD - health_factor_wad,
-        WAD - params.health_factor_for_max_bonus_wad,
-        Rounding.DOWN,
+    check_ratio("health_factor_wad", health_factor_wad, 0, WAD - 1)
+    return WAD + aave_v4_penalty_rate_wad(
+        params.max_liquidation_bonus_wad - WAD,
+        params.liquidation_bonus_factor_wad,
+        params.health_factor_for_max_bonus_wad,
+        health_factor_wad,
     )
+
+
+def aave_v4_penalty_rate_wad(
+    max_penalty_wad: int, min_penalty_share_wad: int, health_for_max_penalty_wad: int, health_wad: int
+) -> int:
+    """Return Aave v4's bonus as a penalty rate ``lb − 1``, rounded down (the form a pool runs).
+
+    Formula (``calculateLiquidationBonus`` less 1, ``p_max = maxLB − 1``)::
+
+        p = p_max                                                 if H ≤ hfForMaxBonus
+        p = p_min + ⌊(p_max − p_min)·max(1 − H, 0)/(1 − hfForMaxBonus)⌋   otherwise,
+        p_min = ⌊p_max · liquidationBonusFactor⌋
+
+    The same integers as :func:`aave_v4_liquidation_bonus_wad` shifted by ``WAD`` (which calls
+    it); a health at or above 1 gives ``p_min`` here and is refused there.
+
+    Source: ``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``.
+    """
+    if health_wad <= health_for_max_penalty_wad:
+        return max_penalty_wad
+    low = mul_div(max_penalty_wad, min_penalty_share_wad, WAD, Rounding.DOWN)
+    span = WAD - health_for_max_penalty_wad
+    return low + mul_div(max_penalty_wad - low, max(WAD - health_wad, 0), span, Rounding.DOWN)
 
 
 # --- Morpho Blue: LIF = min(1.15, 1/(1 − 0.3·(1 − LLTV))) ---------------------------------------
@@ -413,8 +442,8 @@ def morpho_liquidation_incentive_factor_wad(
     ``src/libraries/ConstantsLib.sol`` (``LIQUIDATION_CURSOR = 0.3e18``,
     ``MAX_LIQUIDATION_INCENTIVE_FACTOR = 1.15e18``).
     """
-    _require_ratio("lltv_wad", lltv_wad, 0, WAD - 1)
-    _require_ratio("cursor_wad", cursor_wad, 0, WAD - 1)
+    check_ratio("lltv_wad", lltv_wad, 0, WAD - 1)
+    check_ratio("cursor_wad", cursor_wad, 0, WAD - 1)
     _require_multiplier("max_factor_wad", max_factor_wad)
     cursor_part = mul_div(cursor_wad, WAD - lltv_wad, WAD, Rounding.DOWN)
     return min(max_factor_wad, mul_div(WAD, WAD, WAD - cursor_part, Rounding.DOWN))
@@ -553,13 +582,30 @@ def is_toxic_liquidation(
     """
     _require_amount("collateral_value", collateral_value)
     _require_amount("debt_value", debt_value)
-    _require_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
+    check_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
     _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
     seized_threshold = liquidation_threshold_wad if seized_threshold_wad is None else seized_threshold_wad
-    _require_ratio("seized_threshold_wad", seized_threshold, 0, WAD)
+    check_ratio("seized_threshold_wad", seized_threshold, 0, WAD)
     if debt_value == 0:
         return False
-    return liquidation_threshold_wad * collateral_value * WAD < seized_threshold * liquidation_bonus_wad * debt_value
+    return liquidation_lowers_health(
+        adjusted_collateral=liquidation_threshold_wad * collateral_value,
+        debt=debt_value,
+        collateral_lost=seized_threshold * liquidation_bonus_wad,
+        debt_removed=WAD,
+    )
+
+
+def liquidation_lowers_health(*, adjusted_collateral: int, debt: int, collateral_lost: int, debt_removed: int) -> bool:
+    """Return whether a liquidation of any size lowers health ``A/D``: ``A·d < D·a``.
+
+    A liquidation removing ``x·d`` of debt and ``x·a`` of adjusted collateral moves health to
+    ``(A − x·a)/(D − x·d)``; ``H' − H = x·(A·d − D·a)/(D·(D − x·d))``, negative for every
+    ``0 < x·d < D`` iff ``A/D < a/d`` (:func:`is_toxic_liquidation`'s derivation). ``A`` and
+    ``a`` share a scale, and so do ``D`` and ``d``; the test is exact, in integers, and at
+    equality health is unchanged (not lowered).
+    """
+    return adjusted_collateral * debt_removed < debt * collateral_lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,7 +658,7 @@ def health_before_and_after(
     _require_amount("repay_value", repay_value)
     if repay_value > debt_value:
         raise InvalidAmount("repay_value", repay_value, f"at most the debt, {debt_value}")
-    _require_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
+    check_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
     _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
     seized = min(collateral_value, mul_div(repay_value, liquidation_bonus_wad, WAD, Rounding.UP))
     return HealthChange(

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from ringfence.core.errors import InvalidAmount, InvalidParameter
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div
+from ringfence.core.validation import check_ratio
 
 __all__ = [
     "AAVE_V3_CLOSE_FACTOR_HF_THRESHOLD_WAD",
@@ -49,6 +50,7 @@ __all__ = [
     "aave_v4_debt_to_liquidate",
     "aave_v4_debt_to_target",
     "max_debt_to_cover",
+    "repay_to_target_health",
     "weighted_health_factor_wad",
     "whole_position_debt_to_cover",
 ]
@@ -70,11 +72,6 @@ AAVE_V4_DUST_LIQUIDATION_VALUE = 1_000 * _USD
 def _require_value(field: str, value: int) -> None:
     if value < 0:
         raise InvalidAmount(field, value, "a non-negative value in value atoms")
-
-
-def _require_ratio(field: str, value_wad: int, low_wad: int, high_wad: int) -> None:
-    if not low_wad <= value_wad <= high_wad:
-        raise InvalidParameter(field, value_wad, f"a WAD ratio between {low_wad} and {high_wad}")
 
 
 def weighted_health_factor_wad(collaterals: Iterable[tuple[int, int]], debt_value: int) -> int | None:
@@ -101,7 +98,7 @@ def weighted_health_factor_wad(collaterals: Iterable[tuple[int, int]], debt_valu
     weighted = 0
     for value, threshold_wad in collaterals:
         _require_value("collateral_value", value)
-        _require_ratio("liquidation_threshold_wad", threshold_wad, 0, WAD)
+        check_ratio("liquidation_threshold_wad", threshold_wad, 0, WAD)
         weighted += value * threshold_wad
     _require_value("debt_value", debt_value)
     if debt_value == 0:
@@ -130,8 +127,8 @@ class CloseFactorSizing:
 
     def __post_init__(self) -> None:
         """Validate the parameters."""
-        _require_ratio("close_factor_wad", self.close_factor_wad, 1, WAD)
-        _require_ratio("full_liquidation_health_factor_wad", self.full_liquidation_health_factor_wad, 0, WAD)
+        check_ratio("close_factor_wad", self.close_factor_wad, 1, WAD)
+        check_ratio("full_liquidation_health_factor_wad", self.full_liquidation_health_factor_wad, 0, WAD)
         if self.min_partial_liquidation_value < 0:
             raise InvalidParameter(
                 "min_partial_liquidation_value", self.min_partial_liquidation_value, "a non-negative value"
@@ -292,7 +289,7 @@ def aave_v4_debt_to_target(
         raise InvalidParameter("target_health_factor_wad", target_health_factor_wad, f"at least {WAD}")
     if liquidation_bonus_wad < WAD:
         raise InvalidParameter("liquidation_bonus_wad", liquidation_bonus_wad, f"a multiplier of at least {WAD}")
-    _require_ratio("collateral_factor_wad", collateral_factor_wad, 0, WAD - 1)
+    check_ratio("collateral_factor_wad", collateral_factor_wad, 0, WAD - 1)
     denominator = target_health_factor_wad * WAD - liquidation_bonus_wad * collateral_factor_wad
     if denominator <= 0:
         raise InvalidParameter(
@@ -300,9 +297,45 @@ def aave_v4_debt_to_target(
             liquidation_bonus_wad,
             "LB·CF below the target health factor (a liquidation must be able to restore health)",
         )
-    if health_factor_wad >= target_health_factor_wad:
+    repay = repay_to_target_health(
+        units=total_debt_value,
+        debt=WAD,
+        adjusted_collateral=health_factor_wad * WAD,
+        target_health_wad=target_health_factor_wad,
+        debt_removed=WAD,
+        collateral_lost=liquidation_bonus_wad * collateral_factor_wad,
+    )
+    assert repay is not None  # the denominator was checked positive above
+    return repay
+
+
+def repay_to_target_health(
+    *, units: int, debt: int, adjusted_collateral: int, target_health_wad: int, debt_removed: int, collateral_lost: int
+) -> int | None:
+    """Return the smallest repayment that brings health ``A/D`` to the target: ``⌈units·(T·D − A)/(T·d − a)⌉``.
+
+    Health is ``A/D`` with ``A`` WAD-scaled (``A = H·D``); repaying all ``units`` removes ``d``
+    of debt and ``a`` of adjusted collateral (``a`` WAD-scaled like ``A``), pro rata. Then
+    ``(A − x·a/units)/(D − x·d/units) ≥ T ⟺ x ≥ units·(T·D − A)/(T·d − a)``: Aave v4's
+    ``l = D·(THF − HF)/(THF − LB·CF)`` (:func:`aave_v4_debt_to_target` passes ``units = D``,
+    ``D = d = WAD``, ``A = HF·WAD``, ``a = LB·CF``). Rounded up, so the target is reached.
+
+    Returns
+    -------
+    int or None
+        0 when health is at or above the target; None when no repayment reaches it
+        (``T·d ≤ a``: each unit repaid costs at least as much health as it restores).
+
+    Source: ``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``
+    (``_calculateDebtToTargetHealthFactor``).
+    """
+    numerator = target_health_wad * debt - adjusted_collateral
+    if numerator <= 0:
         return 0
-    return mul_div(total_debt_value, (target_health_factor_wad - health_factor_wad) * WAD, denominator, Rounding.UP)
+    denominator = target_health_wad * debt_removed - collateral_lost
+    if denominator <= 0:
+        return None
+    return mul_div(units, numerator, denominator, Rounding.UP)
 
 
 def aave_v4_debt_to_liquidate(
