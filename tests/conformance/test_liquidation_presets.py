@@ -333,7 +333,7 @@ def test_aave_v4_bonus_rises_linearly_from_min_at_hf_1_to_max_at_hf_for_max_bonu
 def test_aave_v4_min_bonus_and_healthy_account_refusal() -> None:
     """Aave v4: minLB = (maxLB − 100%)·lbFactor + 100%; liquidation needs HF < 1."""
     assert V4_BONUS.min_liquidation_bonus_wad == _wad(104, 100)
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidAmount):  # a ratio out of range (validation.check_ratio, the error tree's class)
         aave_v4_liquidation_bonus_wad(V4_BONUS, WAD)
 
 
@@ -501,7 +501,7 @@ def test_fixed_penalty_split_rounds_the_penalty_up_the_reward_down_and_conserves
     split = split_fixed_penalty(params, 1_000_000_001)
     assert (reward, insurance) == (30_000_000, 20_000_001)
     assert split.penalty_value == 50_000_001 == math.ceil(Fraction(1_000_000_001) * Fraction(5, 100))
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidAmount):  # a ratio out of range (validation.check_ratio)
         FixedPenalty(penalty_rate_wad=_wad(5, 100), liquidator_share_wad=WAD + 1)
     with pytest.raises(InvalidAmount):
         split_fixed_penalty(params, -1)
