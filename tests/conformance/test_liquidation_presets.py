@@ -35,16 +35,13 @@ from ringfence.core.liquidation.incentive import (
     euler_health_score_wad,
     euler_max_liquidation,
     euler_yield_value,
-    health_before_and_after,
     is_toxic_liquidation,
     morpho_liquidation_incentive_factor_wad,
     morpho_repaid_shares_for_seized_assets,
     morpho_seized_assets_for_repaid_shares,
-    seize_collateral_with_bonus,
     split_fixed_penalty,
-    toxic_loan_to_value_wad,
 )
-from ringfence.core.liquidation.sizing import (
+from ringfence.core.liquidation.reference import (
     CloseFactorSizing,
     SizingInput,
     TargetHealthSizing,
@@ -52,10 +49,13 @@ from ringfence.core.liquidation.sizing import (
     aave_v3_leaves_dust,
     aave_v3_max_debt_to_cover,
     aave_v4_debt_to_liquidate,
-    aave_v4_debt_to_target,
+    health_before_and_after,
     max_debt_to_cover,
+    seize_collateral_with_bonus,
+    toxic_loan_to_value_wad,
     weighted_health_factor_wad,
 )
+from ringfence.core.liquidation.sizing import aave_v4_debt_to_target
 from ringfence.core.units import WAD
 
 USD = 10**6  # one dollar in value atoms (VALUE_DECIMALS = 6)

@@ -4,8 +4,6 @@ Presets from real venues (SPEC §2.6, *Incentive* and *Toxic-liquidation guard*)
 
 - :class:`FixedPenalty`: a fixed penalty on the repaid value, split between the keeper and
   the pool's insurance fund (Drift v2 ``liquidator_fee`` / ``if_liquidation_fee``).
-- :func:`seize_collateral_with_bonus`: the Aave seizure, ``collateral = debt·LB/price``,
-  with the protocol fee taken from the bonus part only (Aave v3 and v4).
 - :class:`EulerDiscount`: Euler v2's health-scaled discount, ``1 − health score``, capped.
 - :class:`AaveV4LiquidationBonus`: Aave v4's bonus, linear in the health factor between
   1.0 and ``healthFactorForMaxBonus``, with the no-split guard ``maxLB·CF ≤ hfForMaxBonus``
@@ -13,7 +11,11 @@ Presets from real venues (SPEC §2.6, *Incentive* and *Toxic-liquidation guard*)
 - :func:`morpho_liquidation_incentive_factor_wad`: Morpho Blue's
   ``LIF = min(1.15, 1/(1 − 0.3·(1 − LLTV)))`` and its seizure in both entry modes.
 - :func:`is_toxic_liquidation`: whether a bonus-paying liquidation lowers the account's
-  health (Aave CRV, November 2022), and :func:`health_before_and_after` to show it.
+  health (Aave CRV, November 2022), decided by :func:`liquidation_lowers_health`, which the
+  engine runs on a perpetual (:func:`~ringfence.core.liquidation.perpetual.is_toxic`).
+
+Aave's seizure with a protocol fee on the bonus, and the health projection built on it, are
+reference presets no pool can select (:mod:`~ringfence.core.liquidation.reference`).
 
 Conventions: values (``*_value``) are value atoms; ratios (``*_wad``) are ``WAD``-scaled; a
 *bonus* or *incentive factor* is a multiplier ``≥ 1.0`` (``1.05`` pays 5% over the debt
@@ -28,7 +30,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ringfence.core.errors import InvalidAmount, InvalidParameter
-from ringfence.core.liquidation.sizing import weighted_health_factor_wad
 from ringfence.core.units import WAD, Rounding, mul_div
 from ringfence.core.validation import check_ratio
 
@@ -40,11 +41,9 @@ __all__ = [
     "MORPHO_VIRTUAL_ASSETS",
     "MORPHO_VIRTUAL_SHARES",
     "AaveV4LiquidationBonus",
-    "BonusSeizure",
     "EulerDiscount",
     "EulerLiquidation",
     "FixedPenalty",
-    "HealthChange",
     "MorphoLiquidation",
     "PenaltySplit",
     "aave_v4_liquidation_bonus_wad",
@@ -53,16 +52,13 @@ __all__ = [
     "euler_health_score_wad",
     "euler_max_liquidation",
     "euler_yield_value",
-    "health_before_and_after",
     "is_toxic_liquidation",
     "liquidation_lowers_health",
     "morpho_liquidation_incentive_factor_wad",
     "morpho_repaid_shares_for_seized_assets",
     "morpho_seized_assets_for_repaid_shares",
-    "seize_collateral_with_bonus",
     "split_fixed_penalty",
     "split_paid_penalty",
-    "toxic_loan_to_value_wad",
 ]
 
 EULER_MAXIMUM_LIQUIDATION_DISCOUNT_WAD = WAD // 5
@@ -156,71 +152,6 @@ def split_paid_penalty(paid_value: int, liquidator_share_wad: int) -> PenaltySpl
 
 
 # --- Aave seizure with a protocol fee on the bonus ----------------------------------------------
-
-
-class BonusSeizure(NamedTuple):
-    """Outcome of an Aave-style seizure, in atoms of each asset."""
-
-    collateral_seized_atoms: int
-    """Collateral taken from the account (keeper part plus protocol fee)."""
-    collateral_to_liquidator_atoms: int
-    """Collateral the keeper receives."""
-    protocol_fee_atoms: int
-    """Collateral the protocol keeps: ``protocol_fee`` of the bonus part."""
-    debt_repaid_atoms: int
-    """Debt the keeper repays (less than offered when the collateral runs out)."""
-
-
-def seize_collateral_with_bonus(
-    debt_to_cover_atoms: int,
-    *,
-    debt_price_wad: int,
-    debt_decimals: int,
-    collateral_price_wad: int,
-    collateral_decimals: int,
-    liquidation_bonus_wad: int,
-    protocol_fee_wad: int,
-    collateral_balance_atoms: int,
-) -> BonusSeizure:
-    """Return the collateral seized for ``debt_to_cover_atoms`` of debt and how it is split.
-
-    Formula (Aave v3 ``_calculateAvailableCollateralToLiquidate``, Aave v4
-    ``_calculateLiquidationAmounts``)::
-
-        seized = ⌊debt · debt_price / collateral_price · LB⌋             (in collateral units)
-        if seized > balance:  seized = balance;  debt = ⌈balance · collateral_price / debt_price / LB⌉
-        fee    = ⌈seized · (LB − 1)/LB · protocol_fee⌉                    (fee on the bonus part only)
-        keeper = seized − fee
-
-    Prices are value per whole unit (``WAD``-scaled); each formula divides once, exactly.
-    Aave v3 rounds the base and the bonus separately and rounds the fee down; ringfence
-    rounds the keeper's collateral down and the repayment and the fee up (SPEC §1).
-
-    Source: ``aave-dao/aave-v3-origin``
-    ``src/contracts/protocol/libraries/logic/LiquidationLogic.sol`` (v3.3) and
-    ``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``.
-    """
-    for field, amount in (
-        ("debt_to_cover_atoms", debt_to_cover_atoms),
-        ("collateral_balance_atoms", collateral_balance_atoms),
-        ("debt_decimals", debt_decimals),
-        ("collateral_decimals", collateral_decimals),
-    ):
-        _require_amount(field, amount)
-    if debt_price_wad <= 0 or collateral_price_wad <= 0:
-        raise InvalidAmount("price_wad", (debt_price_wad, collateral_price_wad), "positive prices")
-    _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
-    check_ratio("protocol_fee_wad", protocol_fee_wad, 0, WAD)
-    # debt value = debt · debt_price / 10**debt_decimals; collateral units = value / collateral_price.
-    debt_side = debt_price_wad * 10**collateral_decimals
-    collateral_side = collateral_price_wad * 10**debt_decimals
-    seized = mul_div(debt_to_cover_atoms * debt_side, liquidation_bonus_wad, collateral_side * WAD, Rounding.DOWN)
-    debt_repaid = debt_to_cover_atoms
-    if seized > collateral_balance_atoms:
-        seized = collateral_balance_atoms
-        debt_repaid = mul_div(seized * collateral_side, WAD, debt_side * liquidation_bonus_wad, Rounding.UP)
-    fee = mul_div(seized * (liquidation_bonus_wad - WAD), protocol_fee_wad, liquidation_bonus_wad * WAD, Rounding.UP)
-    return BonusSeizure(seized, seized - fee, fee, debt_repaid)
 
 
 # --- Euler v2: discount = 1 − health score, capped -----------------------------------------------
@@ -535,16 +466,6 @@ def morpho_repaid_shares_for_seized_assets(
 # --- toxic liquidations ---------------------------------------------------------------------------
 
 
-def toxic_loan_to_value_wad(liquidation_bonus_wad: int) -> int:
-    """Return ``1 / LB``: above this loan-to-value a bonus-paying liquidation lowers health.
-
-    Rounded down, so an account exactly at the boundary reads as toxic rather than safe;
-    :func:`is_toxic_liquidation` decides exactly.
-    """
-    _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
-    return mul_div(WAD, WAD, liquidation_bonus_wad, Rounding.DOWN)
-
-
 def is_toxic_liquidation(
     *,
     collateral_value: int,
@@ -606,65 +527,3 @@ def liquidation_lowers_health(*, adjusted_collateral: int, debt: int, collateral
     equality health is unchanged (not lowered).
     """
     return adjusted_collateral * debt_removed < debt * collateral_lost
-
-
-@dataclass(frozen=True, slots=True)
-class HealthChange:
-    """An account's collateral and debt before and after one liquidation, with its health."""
-
-    collateral_before_value: int
-    debt_before_value: int
-    collateral_after_value: int
-    debt_after_value: int
-    liquidation_threshold_wad: int
-
-    @property
-    def health_before_wad(self) -> int | None:
-        """Return ``w·C/D`` before, in WAD rounded down (``None`` without debt)."""
-        pairs = [(self.collateral_before_value, self.liquidation_threshold_wad)]
-        return weighted_health_factor_wad(pairs, self.debt_before_value)
-
-    @property
-    def health_after_wad(self) -> int | None:
-        """Return ``w·C'/D'`` after, in WAD rounded down (``None`` once the debt is repaid)."""
-        pairs = [(self.collateral_after_value, self.liquidation_threshold_wad)]
-        return weighted_health_factor_wad(pairs, self.debt_after_value)
-
-    @property
-    def health_lowered(self) -> bool:
-        """Return whether health fell, compared exactly (``C'·D < C·D'``), not on rounded figures."""
-        if self.debt_after_value == 0 or self.debt_before_value == 0:
-            return False
-        return self.collateral_after_value * self.debt_before_value < (
-            self.collateral_before_value * self.debt_after_value
-        )
-
-
-def health_before_and_after(
-    *,
-    collateral_value: int,
-    debt_value: int,
-    liquidation_threshold_wad: int,
-    liquidation_bonus_wad: int,
-    repay_value: int,
-) -> HealthChange:
-    """Return the account's state before and after repaying ``repay_value`` at a bonus.
-
-    The account loses ``⌈repay·LB⌉`` of collateral (rounded up: a loss to the account), at
-    most all of it, and ``repay`` of debt. Single collateral, prices unchanged.
-    """
-    _require_amount("collateral_value", collateral_value)
-    _require_amount("debt_value", debt_value)
-    _require_amount("repay_value", repay_value)
-    if repay_value > debt_value:
-        raise InvalidAmount("repay_value", repay_value, f"at most the debt, {debt_value}")
-    check_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
-    _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
-    seized = min(collateral_value, mul_div(repay_value, liquidation_bonus_wad, WAD, Rounding.UP))
-    return HealthChange(
-        collateral_before_value=collateral_value,
-        debt_before_value=debt_value,
-        collateral_after_value=collateral_value - seized,
-        debt_after_value=debt_value - repay_value,
-        liquidation_threshold_wad=liquidation_threshold_wad,
-    )
