@@ -26,6 +26,7 @@ from ringfence.core.errors import InvalidParameter
 from ringfence.core.liquidation.incentive import (
     aave_v4_penalty_rate_wad,
     liquidation_lowers_health,
+    no_split_guard_holds,
     split_paid_penalty,
 )
 from ringfence.core.liquidation.perpetual import (
@@ -38,14 +39,19 @@ from ringfence.core.liquidation.perpetual import (
     close_factor_size_atoms,
     closed_notional_atoms,
     execution_cost_atoms,
+    health_lowered,
     is_toxic,
     keeper_close,
+    largest_health_scaled_penalty_wad,
+    largest_unsplit_penalty_wad,
+    no_split_guard_holds_on_notional,
     paced_size_atoms,
     target_health_size_atoms,
+    target_reachable_on_notional,
     value_to_quote_atoms,
     without_dust,
 )
-from ringfence.core.liquidation.sizing import repay_to_target_health
+from ringfence.core.liquidation.sizing import repay_to_target_health, target_reachable
 from ringfence.core.liquidation.waterfall import (
     adl_forgone_atoms,
     adl_score,
@@ -305,3 +311,43 @@ def test_adl_ranks_by_pnl_percent_times_leverage_and_shares_the_shortfall_per_at
     assert adl_forgone_atoms(2_030_070_000, 2 * ETH, 7 * ETH, 199_993_600, None) == 199_993_600
     assert adl_forgone_atoms(2_030_070_000, 2 * ETH, 7 * ETH, 199_993_600, 150_000_000) == 150_000_000
     assert adl_forgone_atoms(1, ETH, 7 * ETH, -5, None) == 0
+
+
+# --- policy guards -----------------------------------------------------------------------------------
+
+
+def test_aave_v4_no_split_guard_and_its_perpetual_form() -> None:
+    # Aave v4: maxLB·CF ≤ hfForMaxBonus; 1.05·0.8 = 0.84 exactly
+    assert no_split_guard_holds(105 * PERCENT * 80 * PERCENT, WAD, 84 * PERCENT)
+    assert not no_split_guard_holds(105 * PERCENT * 80 * PERCENT, WAD, 84 * PERCENT - 1)
+    # perpetual: p_max ≤ m·h_max; m = 5%, h_max = 0.8 → 4% is the largest accepted penalty
+    assert no_split_guard_holds_on_notional(4 * PERCENT, 5 * PERCENT, 80 * PERCENT)
+    assert not no_split_guard_holds_on_notional(4 * PERCENT + 1, 5 * PERCENT, 80 * PERCENT)
+    assert largest_unsplit_penalty_wad(5 * PERCENT, 80 * PERCENT) == 4 * PERCENT
+
+
+@pytest.mark.parametrize("maintenance_wad", [5 * PERCENT, 3 * PERCENT, 1, 10 * PERCENT + 7])
+def test_the_largest_health_scaled_cap_is_the_last_one_the_guard_accepts(maintenance_wad: int) -> None:
+    # p ≤ m·(1 − p) ⟺ p ≤ m/(1 + m); at 5%: ⌊0.05/1.05·1e18⌋ = 47_619_047_619_047_619
+    bound = math.floor(Fraction(maintenance_wad * WAD, WAD + maintenance_wad))
+    assert largest_health_scaled_penalty_wad(maintenance_wad) == bound
+    assert no_split_guard_holds_on_notional(bound, maintenance_wad, WAD - bound)
+    assert not no_split_guard_holds_on_notional(bound + 1, maintenance_wad, WAD - bound - 1)
+    if maintenance_wad == 5 * PERCENT:
+        assert bound == 47_619_047_619_047_619
+
+
+def test_a_target_is_reachable_only_above_the_penalty() -> None:
+    # Aave v4: THF > LB·CF; 1.0 vs 1.25·0.8 = 1.0 is not reachable
+    assert not target_reachable(WAD, WAD, 125 * PERCENT * 80 * PERCENT)
+    assert target_reachable(WAD + 1, WAD, 125 * PERCENT * 80 * PERCENT)
+    # perpetual: T·m > p; 1.2·5% = 6%
+    assert target_reachable_on_notional(12 * WAD // 10, 5 * PERCENT, 6 * PERCENT - 1)
+    assert not target_reachable_on_notional(12 * WAD // 10, 5 * PERCENT, 6 * PERCENT)
+
+
+def test_health_lowered_compares_the_exact_ratios() -> None:
+    # 599.9/925 before; after 525.9/740 = 0.7107 (raised); after 1/2 = 0.5 (lowered); equal ratios are not lowered
+    assert not health_lowered(599_900_000, 925_000_000, 525_900_000, 740_000_000)
+    assert health_lowered(599_900_000, 925_000_000, 1, 2)
+    assert not health_lowered(2, 4, 1, 2)

@@ -57,6 +57,7 @@ __all__ = [
     "morpho_liquidation_incentive_factor_wad",
     "morpho_repaid_shares_for_seized_assets",
     "morpho_seized_assets_for_repaid_shares",
+    "no_split_guard_holds",
     "split_fixed_penalty",
     "split_paid_penalty",
 ]
@@ -289,7 +290,10 @@ class AaveV4LiquidationBonus:
         check_ratio("liquidation_bonus_factor_wad", self.liquidation_bonus_factor_wad, 0, WAD)
         check_ratio("health_factor_for_max_bonus_wad", self.health_factor_for_max_bonus_wad, 0, WAD - 1)
         check_ratio("collateral_factor_wad", self.collateral_factor_wad, 1, WAD - 1)
-        if self.max_liquidation_bonus_wad * self.collateral_factor_wad > self.health_factor_for_max_bonus_wad * WAD:
+        guard = no_split_guard_holds(
+            self.max_liquidation_bonus_wad * self.collateral_factor_wad, WAD, self.health_factor_for_max_bonus_wad
+        )
+        if not guard:
             raise InvalidParameter(
                 "max_liquidation_bonus_wad",
                 self.max_liquidation_bonus_wad,
@@ -303,6 +307,20 @@ class AaveV4LiquidationBonus:
         """Return the bonus at HF = 1: ``1 + ⌊(maxLB − 1)·factor⌋``."""
         bonus_part = self.max_liquidation_bonus_wad - WAD
         return WAD + mul_div(bonus_part, self.liquidation_bonus_factor_wad, WAD, Rounding.DOWN)
+
+
+def no_split_guard_holds(loss_numerator: int, loss_denominator: int, health_for_max_wad: int) -> bool:
+    """Return whether Aave v4's no-split guard ``maxLB·CF ≤ hfForMaxBonus`` holds, in integers.
+
+    The health an account loses per unit of debt repaid at the largest bonus, ``maxLB·CF``, is
+    ``loss_numerator / loss_denominator`` (WAD-scaled); the guard is ``numerator ≤ h·denominator``.
+    Every liquidation in the interpolation region (``HF > hfForMaxBonus``) then raises health, so
+    splitting one liquidation to climb the bonus curve never pays. Aave passes
+    ``(maxLB·CF, WAD)``; a perpetual pool passes ``(p_max·WAD, m)`` (``LB·CF ↔ p/m``).
+
+    Source: ``aave/aave-v4`` ``docs/features/LiquidationEngine.md`` (*Preventing Liquidation Splits*).
+    """
+    return loss_numerator <= health_for_max_wad * loss_denominator
 
 
 def aave_v4_liquidation_bonus_wad(params: AaveV4LiquidationBonus, health_factor_wad: int) -> int:

@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringfence.core.errors import InvalidParameter
-from ringfence.core.liquidation.incentive import liquidation_lowers_health, split_paid_penalty
+from ringfence.core.liquidation.incentive import liquidation_lowers_health, no_split_guard_holds, split_paid_penalty
 from ringfence.core.liquidation.pacing import apply_dust_floor
-from ringfence.core.liquidation.sizing import repay_to_target_health
+from ringfence.core.liquidation.sizing import repay_to_target_health, target_reachable
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div
 
 __all__ = [
@@ -37,10 +37,15 @@ __all__ = [
     "close_factor_size_atoms",
     "closed_notional_atoms",
     "execution_cost_atoms",
+    "health_lowered",
     "is_toxic",
     "keeper_close",
+    "largest_health_scaled_penalty_wad",
+    "largest_unsplit_penalty_wad",
+    "no_split_guard_holds_on_notional",
     "paced_size_atoms",
     "target_health_size_atoms",
+    "target_reachable_on_notional",
     "value_to_quote_atoms",
     "without_dust",
 ]
@@ -158,6 +163,43 @@ def paced_size_atoms(risk: PositionRisk, wanted_atoms: int, room_atoms: int, dus
     if trimmed == 0:
         return 0
     return without_dust(risk, trimmed, dust_atoms)
+
+
+def health_lowered(equity_before: int, requirement_before: int, equity_after: int, requirement_after: int) -> bool:
+    """Return whether health fell, ``E'/R' < E/R``, compared exactly by cross-multiplication (``E'·R < E·R'``).
+
+    Requirements are positive. The engine checks every keeper close with it after the close's
+    own roundings (SPEC §2.9, monotonicity).
+    """
+    return equity_after * requirement_before < equity_before * requirement_after
+
+
+def no_split_guard_holds_on_notional(max_penalty_wad: int, maintenance_wad: int, health_for_max_wad: int) -> bool:
+    """Return whether Aave v4's no-split guard holds for a penalty on a perpetual's notional: ``p_max ≤ m·h_max``.
+
+    :func:`~ringfence.core.liquidation.incentive.no_split_guard_holds` with ``LB·CF ↔ p/m``. For
+    Euler's health-scaled penalty ``min(1 − H, p_max)`` the ramp starts at ``h_max = 1 − p_max``.
+    """
+    return no_split_guard_holds(max_penalty_wad * WAD, maintenance_wad, health_for_max_wad)
+
+
+def target_reachable_on_notional(target_wad: int, maintenance_wad: int, largest_penalty_wad: int) -> bool:
+    """Return whether closing more always gets closer to the target health: ``T·m > p``.
+
+    :func:`~ringfence.core.liquidation.sizing.target_reachable` (Aave v4 ``THF > LB·CF``) with
+    ``LB·CF ↔ p/m``.
+    """
+    return target_reachable(target_wad, maintenance_wad, largest_penalty_wad * WAD)
+
+
+def largest_unsplit_penalty_wad(maintenance_wad: int, health_for_max_wad: int) -> int:
+    """Return the largest penalty :func:`no_split_guard_holds_on_notional` accepts: ``⌊m·h_max⌋``."""
+    return mul_div(maintenance_wad, health_for_max_wad, WAD, Rounding.DOWN)
+
+
+def largest_health_scaled_penalty_wad(maintenance_wad: int) -> int:
+    """Return the largest cap a health-scaled penalty may have: ``⌊m/(1 + m)⌋`` (``p ≤ m·(1 − p)``)."""
+    return mul_div(maintenance_wad, WAD, WAD + maintenance_wad, Rounding.DOWN)
 
 
 def backstop_reason(risk: PositionRisk, penalty_wad: int, backstop_health_wad: int) -> str | None:

@@ -38,6 +38,7 @@ from typing import NamedTuple
 from ringfence.core.errors import InvalidAmount, InvalidParameter
 from ringfence.core.liquidation.incentive import _require_amount, _require_multiplier
 from ringfence.core.liquidation.pacing import apply_dust_floor
+from ringfence.core.liquidation.perpetual import health_lowered
 from ringfence.core.liquidation.sizing import _require_value, aave_v4_debt_to_target
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div
 from ringfence.core.validation import check_ratio
@@ -495,8 +496,8 @@ class HealthChange:
         """Return whether health fell, compared exactly (``C'·D < C·D'``), not on rounded figures."""
         if self.debt_after_value == 0 or self.debt_before_value == 0:
             return False
-        return self.collateral_after_value * self.debt_before_value < (
-            self.collateral_before_value * self.debt_after_value
+        return health_lowered(
+            self.collateral_before_value, self.debt_before_value, self.collateral_after_value, self.debt_after_value
         )
 
 

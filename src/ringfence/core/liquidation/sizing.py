@@ -20,7 +20,7 @@ from ringfence.core.errors import InvalidAmount, InvalidParameter
 from ringfence.core.units import WAD, Rounding, mul_div
 from ringfence.core.validation import check_ratio
 
-__all__ = ["aave_v4_debt_to_target", "repay_to_target_health"]
+__all__ = ["aave_v4_debt_to_target", "repay_to_target_health", "target_reachable"]
 
 
 def _require_value(field: str, value: int) -> None:
@@ -62,8 +62,7 @@ def aave_v4_debt_to_target(
     if liquidation_bonus_wad < WAD:
         raise InvalidParameter("liquidation_bonus_wad", liquidation_bonus_wad, f"a multiplier of at least {WAD}")
     check_ratio("collateral_factor_wad", collateral_factor_wad, 0, WAD - 1)
-    denominator = target_health_factor_wad * WAD - liquidation_bonus_wad * collateral_factor_wad
-    if denominator <= 0:
+    if not target_reachable(target_health_factor_wad, WAD, liquidation_bonus_wad * collateral_factor_wad):
         raise InvalidParameter(
             "liquidation_bonus_wad",
             liquidation_bonus_wad,
@@ -104,7 +103,16 @@ def repay_to_target_health(
     numerator = target_health_wad * debt - adjusted_collateral
     if numerator <= 0:
         return 0
-    denominator = target_health_wad * debt_removed - collateral_lost
-    if denominator <= 0:
+    if not target_reachable(target_health_wad, debt_removed, collateral_lost):
         return None
-    return mul_div(units, numerator, denominator, Rounding.UP)
+    return mul_div(units, numerator, target_health_wad * debt_removed - collateral_lost, Rounding.UP)
+
+
+def target_reachable(target_health_wad: int, debt_removed: int, collateral_lost: int) -> bool:
+    """Return whether repaying restores health toward the target: ``T·d > a`` (Aave v4 ``THF > LB·CF``).
+
+    With ``T·d ≤ a`` each unit repaid costs at least as much weighted collateral as the target
+    asks for the debt it removes: no repayment reaches the target (Aave v4 requires
+    ``LB·CF < 1 ≤ THF``, ``Spoke._validateDynamicReserveConfig``).
+    """
+    return target_health_wad * debt_removed > collateral_lost

@@ -49,6 +49,7 @@ from ringfence.core.liquidation.perpetual import (
     charge_execution_cost,
     closed_notional_atoms,
     execution_cost_atoms,
+    health_lowered,
     keeper_close,
     paced_size_atoms,
     value_to_quote_atoms,
@@ -537,7 +538,7 @@ def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: in
             allow_guarded=True,
         )
     before = liq.health
-    return after.equity_value * before.requirement_value < before.equity_value * after.requirement_value
+    return health_lowered(before.equity_value, before.requirement_value, after.equity_value, after.requirement_value)
 
 
 def _shortfall(state: LedgerState, liq: _Verified, command: Liquidate, close: _Close) -> int:

@@ -26,7 +26,11 @@ from ringfence.core.liquidation.perpetual import (
     PositionRisk,
     close_factor_size_atoms,
     is_toxic,
+    largest_health_scaled_penalty_wad,
+    largest_unsplit_penalty_wad,
+    no_split_guard_holds_on_notional,
     target_health_size_atoms,
+    target_reachable_on_notional,
     without_dust,
 )
 from ringfence.core.units import MAX_ATOMS, WAD
@@ -171,26 +175,32 @@ def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, mai
         A health-scaled penalty would lower health across its ramp.
     """
     largest = penalty_wad if policy.incentive is IncentiveRule.FIXED else policy.max_penalty_wad
-    if policy.incentive is IncentiveRule.LINEAR_BONUS and largest * WAD > (
-        maintenance_wad * policy.health_for_max_penalty_wad
+    h_max = policy.health_for_max_penalty_wad
+    if policy.incentive is IncentiveRule.LINEAR_BONUS and not no_split_guard_holds_on_notional(
+        largest, maintenance_wad, h_max
     ):
         raise InvalidParameter(
             "liquidation.max_penalty_wad",
             largest,
             f"at most maintenance·health_for_max_penalty = "
-            f"{maintenance_wad * policy.health_for_max_penalty_wad // WAD} (the no-split guard)",
+            f"{largest_unsplit_penalty_wad(maintenance_wad, h_max)} (the no-split guard)",
         )
-    if policy.sizing is SizingRule.TARGET_HEALTH and policy.target_health_wad * maintenance_wad <= largest * WAD:
+    if policy.sizing is SizingRule.TARGET_HEALTH and not target_reachable_on_notional(
+        policy.target_health_wad, maintenance_wad, largest
+    ):
         raise InvalidParameter(
             "liquidation.target_health_wad",
             policy.target_health_wad,
             f"target·maintenance above the largest penalty {largest} (else no close reaches the target)",
         )
-    if policy.incentive is IncentiveRule.HEALTH_SCALED and largest * WAD > maintenance_wad * (WAD - largest):
+    if policy.incentive is IncentiveRule.HEALTH_SCALED and not no_split_guard_holds_on_notional(
+        largest, maintenance_wad, WAD - largest
+    ):
         raise ToxicLiquidationPolicy(
             "liquidation.max_penalty_wad",
             largest,
-            f"at most maintenance·(1 − max_penalty), i.e. {maintenance_wad * WAD // (WAD + maintenance_wad)} at "
+            f"at most maintenance·(1 − max_penalty), i.e. "
+            f"{largest_health_scaled_penalty_wad(maintenance_wad)} at "
             f"maintenance {maintenance_wad}: a health-scaled penalty 1 − H on the notional lowers health "
             f"wherever 1 − H > maintenance·H, i.e. below H = 1/(1 + maintenance), across its ramp",
         )
