@@ -16,6 +16,7 @@ from ringfence.core.liquidation.window import Window
 from ringfence.core.units import WAD, Rounding, mul_div
 
 __all__ = [
+    "AdlScore",
     "ShortfallSplit",
     "adl_forgone_atoms",
     "adl_score",
@@ -24,6 +25,10 @@ __all__ = [
     "split_shortfall",
     "throughput_excess",
 ]
+
+
+AdlScore = Fraction
+"""An auto-deleveraging rank score, exact (:func:`adl_score`)."""
 
 
 def insurance_room_atoms(window: Window, now_ns: int, length_ns: int, cap_atoms: int, fund_atoms: int) -> int:
@@ -70,7 +75,7 @@ def throughput_excess(
     return total if total > breaker_atoms else None
 
 
-def adl_score(pnl_atoms: int, notional_atoms: int, margin_atoms: int) -> Fraction:
+def adl_score(pnl_atoms: int, notional_atoms: int, margin_atoms: int) -> AdlScore:
     """Return the auto-deleveraging rank score ``pnl/margin × notional/margin`` (exact).
 
     Binance and Bybit rank by "PnL percentage × effective leverage"; Hyperliquid by the same

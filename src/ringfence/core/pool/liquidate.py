@@ -37,7 +37,6 @@ Degraded-oracle rule: liquidation runs at the last accepted price while the orac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
@@ -55,6 +54,7 @@ from ringfence.core.liquidation.perpetual import (
     value_to_quote_atoms,
 )
 from ringfence.core.liquidation.waterfall import (
+    AdlScore,
     adl_forgone_atoms,
     adl_score,
     nav_drawdown_excess,
@@ -261,7 +261,7 @@ def _adl_candidates(state: LedgerState, pool: PoolState, deleverage: Deleverage,
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    score: Fraction
+    score: AdlScore
     key: AccountKey
     position: Position
 
