@@ -28,6 +28,17 @@ is shortfall down the same waterfall. The price must lie within the pool's
 or below the oracle for a sale, at or above for a purchase): a better price is refused, since
 the account's close is already priced at the oracle and a keeper has no reason to pay more.
 
+Auto-deleveraging closes profitable opposing positions of *other owners* only: every
+sub-account of the liquidated owner is left out (deleveraging it would be a trade of the owner
+with itself at the price its own bankruptcy set). A cross sub-account with no position left
+whose debt to the pool its collateral no longer backs at maintenance is settled by a keeper's
+``Liquidate``: the uncovered part is a recorded shortfall down the same waterfall.
+
+Every rounded formula of the decision (sizing, penalty, toxic check, pacing, settlement,
+execution cost, the waterfall's amounts and breakers, the windows) is in
+:mod:`ringfence.core.liquidation`, where the conformance tests certify it; this module reads
+the ledger, calls those functions and writes the events.
+
 Breakers: LP losses past the pool's NAV-drawdown limit in a window, or liquidated notional
 past its throughput limit in a window, turn the pool reduce-only (liquidations go on).
 Degraded-oracle rule: liquidation runs at the last accepted price while the oracle is guarded

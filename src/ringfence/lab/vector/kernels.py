@@ -81,7 +81,7 @@ def bounded_execution_price(price: FloatArray, oracle: FloatArray, sale: BoolArr
     """Return the execution price a keeper may charge: never better than the oracle, at most ``max_gap`` away.
 
     A sale is charged at ``clip(price, oracle·(1 − gap), oracle)``, a purchase at
-    ``clip(price, oracle, oracle·(1 + gap))`` (``ringfence.core.pool.liquidate._execution_cost``
+    ``clip(price, oracle, oracle·(1 + gap))`` (``ringfence.core.liquidation.perpetual.execution_cost_atoms``
     refuses anything else). A market better than the oracle costs the account nothing: its
     close is priced at the oracle, as the engine prices every close.
     """
@@ -211,7 +211,7 @@ def close_position(
       :func:`bounded_execution_price` of :func:`execution_price`; its execution cost
       ``closed·|oracle − P_exec|`` is charged to the margin side before the penalty, which
       (or the forfeited equity) is what is left to pay, never more than at the oracle
-      (``ringfence.core.pool.liquidate._charged``).
+      (``ringfence.core.liquidation.perpetual.charge_execution_cost``).
 
     Parameters
     ----------
