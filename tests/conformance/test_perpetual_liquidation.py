@@ -39,6 +39,7 @@ from ringfence.core.liquidation.perpetual import (
     close_factor_size_atoms,
     closed_notional_atoms,
     execution_cost_atoms,
+    execution_gap_bound_wad,
     health_lowered,
     is_toxic,
     keeper_close,
@@ -250,13 +251,16 @@ def test_backstop_reason_orders_bankrupt_toxic_threshold() -> None:
 def test_execution_cost_is_size_times_the_gap_rounded_up_on_the_unfavourable_side_only() -> None:
     # sell 2 ETH (18 decimals) at 1849.5 against an oracle of 1850, gap bound 1%: 2·0.5 = 1 USDC
     decimals = (18, 6)
-    assert execution_cost_atoms(2 * ETH, 1_850 * WAD, 18_495 * WAD // 10, True, PERCENT, decimals) == USDC
-    assert execution_cost_atoms(2 * ETH, 1_850 * WAD, None, True, PERCENT, decimals) == 0
-    assert execution_cost_atoms(1, 1_850 * WAD, 1_850 * WAD - 1, True, PERCENT, decimals) == 1  # ⌈1e-36⌉ atom
+    bound = execution_gap_bound_wad(1_850 * WAD, PERCENT)
+    assert bound == 185 * WAD // 10  # 1% of 1850
+    assert execution_cost_atoms(2 * ETH, 1_850 * WAD, 18_495 * WAD // 10, True, bound, decimals) == USDC
+    assert execution_cost_atoms(2 * ETH, 1_850 * WAD, None, True, bound, decimals) == 0
+    assert execution_cost_atoms(1, 1_850 * WAD, 1_850 * WAD - 1, True, bound, decimals) == 1  # ⌈1e-36⌉ atom
+    assert execution_cost_atoms(ETH, 1_850 * WAD, 18_685 * WAD // 10, False, bound, decimals) == 18_500_000
     with pytest.raises(InvalidParameter):  # better than the oracle for a sale
-        execution_cost_atoms(2 * ETH, 1_850 * WAD, 1_851 * WAD, True, PERCENT, decimals)
+        execution_cost_atoms(2 * ETH, 1_850 * WAD, 1_851 * WAD, True, bound, decimals)
     with pytest.raises(InvalidParameter):  # past the 1% bound: 18.5
-        execution_cost_atoms(2 * ETH, 1_850 * WAD, 1_831 * WAD, True, PERCENT, decimals)
+        execution_cost_atoms(2 * ETH, 1_850 * WAD, 1_831 * WAD, True, bound, decimals)
 
 
 def test_execution_cost_is_charged_before_the_penalty() -> None:

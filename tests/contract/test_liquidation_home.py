@@ -300,7 +300,11 @@ PATHS: dict[str, tuple[Callable[[], str], str, set[str]]] = {
         {"insurance_room_atoms", "split_shortfall", "room", "charge", "nav_drawdown_excess"},
     ),
     "socialised loss": (socialised_loss, "backstop", {"split_shortfall", "nav_drawdown_excess", "charge"}),
-    "execution price": (execution_price, str(5 * USDC), {"execution_cost_atoms", "charge_execution_cost"}),
+    "execution price": (
+        execution_price,
+        str(5 * USDC),
+        {"execution_gap_bound_wad", "execution_cost_atoms", "charge_execution_cost"},
+    ),
     "target health": (
         target_health_sizing,
         "6893243300000000000",

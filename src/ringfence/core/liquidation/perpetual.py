@@ -37,6 +37,7 @@ __all__ = [
     "close_factor_size_atoms",
     "closed_notional_atoms",
     "execution_cost_atoms",
+    "execution_gap_bound_wad",
     "health_lowered",
     "is_toxic",
     "keeper_close",
@@ -261,36 +262,41 @@ def backstop_close(available: int, realised_pnl: int, cap: int) -> CloseSettleme
     return CloseSettlement(0, 0, forfeited, left - forfeited)
 
 
+def execution_gap_bound_wad(oracle_wad: int, max_gap_wad: int) -> int:
+    """Return the largest distance of an execution price from the oracle: ``⌊oracle · max_gap⌋`` (price WAD)."""
+    return mul_div(oracle_wad, max_gap_wad, WAD, Rounding.DOWN)
+
+
 def execution_cost_atoms(
     size_atoms: int,
     oracle_wad: int,
     price_wad: int | None,
     is_long: bool,
-    max_gap_wad: int,
+    bound_wad: int,
     decimals: tuple[int, int],
 ) -> int:
     """Return the execution cost of closing ``size_atoms`` at ``price_wad`` instead of the oracle.
 
     ``size · |oracle − execution|`` in quote atoms, rounded up (against the account); 0 when
-    no price is sent.
+    no price is sent. ``bound_wad`` is the largest accepted gap (:func:`execution_gap_bound_wad`).
 
     Raises
     ------
     InvalidParameter
-        If the price is not a positive integer, lies more than ``max_gap_wad`` of the oracle
-        away, or on the account's favourable side (above the oracle for a sale, below for a
-        purchase).
+        If the price is not a positive integer, lies more than ``bound_wad`` from the oracle,
+        or on the account's favourable side (above the oracle for a sale, below for a purchase).
     """
     if price_wad is None:
         return 0
     if isinstance(price_wad, bool) or not isinstance(price_wad, int) or price_wad <= 0:
         raise InvalidParameter("execution_price_wad", price_wad, "a positive integer price in WAD")
     gap = oracle_wad - price_wad if is_long else price_wad - oracle_wad
-    bound = mul_div(oracle_wad, max_gap_wad, WAD, Rounding.DOWN)
-    if not 0 <= gap <= bound:
+    if not 0 <= gap <= bound_wad:
         side = "at or below" if is_long else "at or above"
         raise InvalidParameter(
-            "execution_price_wad", price_wad, f"a price {side} the oracle {oracle_wad}, at most {bound} away from it"
+            "execution_price_wad",
+            price_wad,
+            f"a price {side} the oracle {oracle_wad}, at most {bound_wad} away from it",
         )
     base_dec, quote_dec = decimals
     return mul_div(size_atoms * gap * 10**quote_dec, 1, WAD * 10**base_dec, Rounding.UP)

@@ -59,6 +59,7 @@ from ringfence.core.liquidation.perpetual import (
     charge_execution_cost,
     closed_notional_atoms,
     execution_cost_atoms,
+    execution_gap_bound_wad,
     health_lowered,
     keeper_close,
     paced_size_atoms,
@@ -577,14 +578,9 @@ def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
     now = command.timestamp_ns
     close, penalty, reason = _choose_close(state, liq, now)
     position = liq.position
-    cost = execution_cost_atoms(
-        close.size_atoms,
-        liq.price_wad,
-        command.execution_price_wad,
-        position.size_atoms > 0,
-        liq.pool.params.liquidation.max_execution_gap_wad,
-        liq.decimals,
-    )
+    bound = execution_gap_bound_wad(liq.price_wad, liq.pool.params.liquidation.max_execution_gap_wad)
+    price, is_long = command.execution_price_wad, position.size_atoms > 0
+    cost = execution_cost_atoms(close.size_atoms, liq.price_wad, price, is_long, bound, liq.decimals)
     share = liq.pool.params.liquidator_share_wad
     close = _Close(close.size_atoms, close.change, charge_execution_cost(close.paid, cost, reason is None, share))
     change = close.change
