@@ -218,6 +218,38 @@ def test_aave_v3_seizure_capped_by_balance_recomputes_the_debt_rounding_against_
     assert seizure.collateral_to_liquidator_atoms == 398_095_238_095_238_095
 
 
+def test_an_inexact_seizure_rounds_against_the_account_and_the_health_projection_uses_it() -> None:
+    """Aave floors the seizure; ringfence takes ⌈s⌉ from the account, pays the keeper ⌊s·(1 − fee·(LB−1)/LB)⌋.
+
+    Repay 1 USD of a 6-decimal debt against a 6-decimal collateral at 3 USD, bonus 104%, protocol fee 10%:
+    s = 1e6·1.04/3 = 346_666.67 atoms → seized 346_667; the keeper keeps s·(1.04 − 0.004)/1.04 =
+    1e6·1.036/3 = 345_333.33 → 345_333; the protocol the rest, 1_334 (its exact 1_333.33 and the dust).
+    """
+    seizure = seize_collateral_with_bonus(
+        10**6,
+        debt_price_wad=WAD,
+        debt_decimals=6,
+        collateral_price_wad=3 * WAD,
+        collateral_decimals=6,
+        liquidation_bonus_wad=_wad(104, 100),
+        protocol_fee_wad=_wad(1, 10),
+        collateral_balance_atoms=10**9,
+    )
+    exact = Fraction(10**6) * Fraction(104, 100) / 3
+    assert seizure.collateral_seized_atoms == 346_667 == math.ceil(exact)
+    assert seizure.collateral_to_liquidator_atoms == 345_333 == math.floor(exact * (1 - Fraction(4, 104) / 10))
+    assert seizure.protocol_fee_atoms == 1_334
+    # the projection loses the same rounded-up seizure: ⌈1_000_001·1.04⌉ = ⌈1_040_001.04⌉ = 1_040_002
+    change = health_before_and_after(
+        collateral_value=2_000_000,
+        debt_value=1_500_000,
+        liquidation_threshold_wad=_wad(8, 10),
+        liquidation_bonus_wad=_wad(104, 100),
+        repay_value=1_000_001,
+    )
+    assert change.collateral_after_value == 2_000_000 - math.ceil(Fraction(1_000_001) * Fraction(104, 100))
+
+
 # --- Aave v4: target health sizing and the linear bonus --------------------------------------------
 
 
