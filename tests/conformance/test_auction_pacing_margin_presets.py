@@ -42,20 +42,15 @@ from ringfence.core.liquidation.auctions import (
 )
 from ringfence.core.liquidation.pacing import (
     DriftPhasedLiquidationParams,
-    HoleCap,
-    WindowThroughputCap,
     apply_dust_floor,
-    consume,
     drift_base_asset_amount_to_cover_margin_shortage,
     drift_max_base_asset_amount_allowed,
     drift_max_pct_to_liquidate,
     drift_pct_freeable,
-    hole_charge,
-    hole_release,
-    hole_room,
     hyperliquid_liquidation_size,
-    maker_bark_debt,
 )
+from ringfence.core.liquidation.reference import HoleCap, hole_charge, hole_release, hole_room, maker_bark_debt
+from ringfence.core.liquidation.window import Window
 from ringfence.core.margin_models import (
     DYDX_LARGE_CAP,
     HYPERLIQUID_BTC,
@@ -317,18 +312,36 @@ def test_dust_floor(total: int, partial: int, dust: int, expected: int) -> None:
 
 
 def test_window_cap_allows_at_most_the_cap_per_window() -> None:
-    state = WindowThroughputCap(window_seconds=2, max_value_per_window=1_000_000 * USD)
-    allowed, state = consume(state, 0, 600_000 * USD)
-    assert allowed == 600_000 * USD
-    allowed, state = consume(state, 1, 600_000 * USD)  # same window [0, 2): 400k left
-    assert allowed == 400_000 * USD
-    allowed, state = consume(state, 1, 1)
-    assert allowed == 0
-    allowed, state = consume(state, 2, 600_000 * USD)  # window [2, 4) starts afresh
-    assert allowed == 600_000 * USD
-    assert (state.window_index, state.consumed_value) == (1, 600_000 * USD)
+    """dYdX v4 per-block limit / Maker ``Hole`` per window: the pool's :class:`Window` (what the engine runs).
+
+    A window of 2 s opened by the first charge at 0 with a cap of 1M: 600k, then 400k left in the
+    same window, nothing more; at 2 the window has ended and opens afresh.
+    """
+    length, cap = 2, 1_000_000 * USD
+    window = Window()
+    assert window.room(0, length, cap) == cap
+    window = window.charge(600_000 * USD, 0, length)
+    assert window.room(1, length, cap) == 400_000 * USD  # same window [0, 2)
+    window = window.charge(400_000 * USD, 1, length)
+    assert (window.room(1, length, cap), window.used(1, length)) == (0, cap)
+    assert window.room(2, length, cap) == cap  # window [2, 4) starts afresh
+    window = window.charge(600_000 * USD, 2, length)
+    assert (window.start_ns, window.used_atoms) == (2, 600_000 * USD)
     with pytest.raises(InvalidParameter):
-        consume(state, 1, 1)
+        window.charge(-1, 3, length)
+
+
+def test_window_over_its_cap_has_no_room_and_keeps_its_reference() -> None:
+    """A charge past the cap (a dust-promoted close) leaves room 0, never negative; the reference is kept.
+
+    A fresh window starts at 0 (as a pool's does), so a charge at 1_000 with length 100 opens a new one.
+    """
+    window = Window().charge(5, 1_000, 100, reference_atoms=1_000)
+    window = window.charge(10, 1_050, 100, reference_atoms=7)
+    assert (window.start_ns, window.used_atoms, window.reference_atoms) == (1_000, 15, 1_000)
+    assert window.room(1_099, 100, 12) == 0
+    assert window.is_open(1_099, 100) and not window.is_open(1_100, 100)
+    assert window.charge(1, 1_100, 100, reference_atoms=7) == Window(1_100, 1, 7)
 
 
 # --- Drift v2 -----------------------------------------------------------------------------------------

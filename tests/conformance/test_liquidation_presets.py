@@ -35,16 +35,13 @@ from ringfence.core.liquidation.incentive import (
     euler_health_score_wad,
     euler_max_liquidation,
     euler_yield_value,
-    health_before_and_after,
     is_toxic_liquidation,
     morpho_liquidation_incentive_factor_wad,
     morpho_repaid_shares_for_seized_assets,
     morpho_seized_assets_for_repaid_shares,
-    seize_collateral_with_bonus,
     split_fixed_penalty,
-    toxic_loan_to_value_wad,
 )
-from ringfence.core.liquidation.sizing import (
+from ringfence.core.liquidation.reference import (
     CloseFactorSizing,
     SizingInput,
     TargetHealthSizing,
@@ -52,10 +49,13 @@ from ringfence.core.liquidation.sizing import (
     aave_v3_leaves_dust,
     aave_v3_max_debt_to_cover,
     aave_v4_debt_to_liquidate,
-    aave_v4_debt_to_target,
+    health_before_and_after,
     max_debt_to_cover,
+    seize_collateral_with_bonus,
+    toxic_loan_to_value_wad,
     weighted_health_factor_wad,
 )
+from ringfence.core.liquidation.sizing import aave_v4_debt_to_target
 from ringfence.core.units import WAD
 
 USD = 10**6  # one dollar in value atoms (VALUE_DECIMALS = 6)
@@ -218,6 +218,38 @@ def test_aave_v3_seizure_capped_by_balance_recomputes_the_debt_rounding_against_
     assert seizure.collateral_to_liquidator_atoms == 398_095_238_095_238_095
 
 
+def test_an_inexact_seizure_rounds_against_the_account_and_the_health_projection_uses_it() -> None:
+    """Aave floors the seizure; ringfence takes ⌈s⌉ from the account, pays the keeper ⌊s·(1 − fee·(LB−1)/LB)⌋.
+
+    Repay 1 USD of a 6-decimal debt against a 6-decimal collateral at 3 USD, bonus 104%, protocol fee 10%:
+    s = 1e6·1.04/3 = 346_666.67 atoms → seized 346_667; the keeper keeps s·(1.04 − 0.004)/1.04 =
+    1e6·1.036/3 = 345_333.33 → 345_333; the protocol the rest, 1_334 (its exact 1_333.33 and the dust).
+    """
+    seizure = seize_collateral_with_bonus(
+        10**6,
+        debt_price_wad=WAD,
+        debt_decimals=6,
+        collateral_price_wad=3 * WAD,
+        collateral_decimals=6,
+        liquidation_bonus_wad=_wad(104, 100),
+        protocol_fee_wad=_wad(1, 10),
+        collateral_balance_atoms=10**9,
+    )
+    exact = Fraction(10**6) * Fraction(104, 100) / 3
+    assert seizure.collateral_seized_atoms == 346_667 == math.ceil(exact)
+    assert seizure.collateral_to_liquidator_atoms == 345_333 == math.floor(exact * (1 - Fraction(4, 104) / 10))
+    assert seizure.protocol_fee_atoms == 1_334
+    # the projection loses the same rounded-up seizure: ⌈1_000_001·1.04⌉ = ⌈1_040_001.04⌉ = 1_040_002
+    change = health_before_and_after(
+        collateral_value=2_000_000,
+        debt_value=1_500_000,
+        liquidation_threshold_wad=_wad(8, 10),
+        liquidation_bonus_wad=_wad(104, 100),
+        repay_value=1_000_001,
+    )
+    assert change.collateral_after_value == 2_000_000 - math.ceil(Fraction(1_000_001) * Fraction(104, 100))
+
+
 # --- Aave v4: target health sizing and the linear bonus --------------------------------------------
 
 
@@ -333,7 +365,7 @@ def test_aave_v4_bonus_rises_linearly_from_min_at_hf_1_to_max_at_hf_for_max_bonu
 def test_aave_v4_min_bonus_and_healthy_account_refusal() -> None:
     """Aave v4: minLB = (maxLB − 100%)·lbFactor + 100%; liquidation needs HF < 1."""
     assert V4_BONUS.min_liquidation_bonus_wad == _wad(104, 100)
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidAmount):  # a ratio out of range (validation.check_ratio, the error tree's class)
         aave_v4_liquidation_bonus_wad(V4_BONUS, WAD)
 
 
@@ -501,7 +533,7 @@ def test_fixed_penalty_split_rounds_the_penalty_up_the_reward_down_and_conserves
     split = split_fixed_penalty(params, 1_000_000_001)
     assert (reward, insurance) == (30_000_000, 20_000_001)
     assert split.penalty_value == 50_000_001 == math.ceil(Fraction(1_000_000_001) * Fraction(5, 100))
-    with pytest.raises(InvalidParameter):
+    with pytest.raises(InvalidAmount):  # a ratio out of range (validation.check_ratio)
         FixedPenalty(penalty_rate_wad=_wad(5, 100), liquidator_share_wad=WAD + 1)
     with pytest.raises(InvalidAmount):
         split_fixed_penalty(params, -1)

@@ -40,6 +40,7 @@ from ringfence.core.liquidation.ltv_ramp import (
 from ringfence.core.liquidation.perp_presets import (
     DriftPhasing,
     LiquidationPhase,
+    drift_margin_freed_atoms,
     drift_next_phase,
     drift_phased_close_atoms,
     drift_share_bps,
@@ -262,3 +263,13 @@ def test_drift_phase_accumulates_and_ends_when_the_whole_shortage_was_allowed() 
     # the whole shortage allowed, or the position closed: the phase ends
     assert drift_next_phase(first, 10_000, 20, True, 9) is None
     assert drift_next_phase(first, 4_000, 20, False, 9) is None
+
+
+def test_drift_margin_freed_is_the_requirement_removed_floored_less_what_was_paid() -> None:
+    # R_p = 925_000_000 for 5 ETH (5e18 atoms); closing 1.5 ETH removes 925e6·1.5/5 = 277_500_000
+    # exactly; paid 12_345_678 (penalty + execution cost) → 265_154_322 freed
+    assert drift_margin_freed_atoms(925_000_000, 15 * 10**17, 5 * 10**18, 12_345_678) == 265_154_322
+    # an inexact share floors: 1_000·1/3 = 333.33… → 333, less 0 paid
+    assert drift_margin_freed_atoms(1_000, 1, 3, 0) == 333
+    # a close that pays more than it frees frees a negative amount (drift_next_phase counts it as 0)
+    assert drift_margin_freed_atoms(1_000, 1, 3, 400) == -67

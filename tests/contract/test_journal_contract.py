@@ -43,6 +43,7 @@ from ringfence.core.events import (
     OraclePriceAccepted,
     PriceSubmitted,
 )
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.auction_events import (
     AuctionsConfigured,
     CollateralAuctionEnded,
@@ -70,7 +71,6 @@ from ringfence.core.pool.events import (
     PositionLiquidated,
     TradeFilled,
 )
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Engine, Rejected, replay

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from ringfence.core.errors import JournalCorrupted
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     LiquidationRecorded,
@@ -19,7 +20,6 @@ from ringfence.core.pool.events import (
     PositionMove,
     TradeFilled,
 )
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.state import MarginMode
 from ringfence.store.codec import decode_event, encode_event
 from support.golden import journal_names, stored_entries

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import support.venue
+from ringfence.core.liquidation.kinds import LiquidationReason
 from ringfence.core.pool.events import LiquidationRecorded
-from ringfence.core.pool.liquidation_kinds import LiquidationReason
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
 from ringfence.lab.vector.kernels import close_position

@@ -19,9 +19,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from ringfence.core.errors import CommandRejected
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
 from ringfence.core.pool.events import PositionLiquidated
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.liquidation_policy import NO_CAP, IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
@@ -34,8 +34,12 @@ def any_policy(draw: st.DrawFn) -> LiquidationPolicy:
     """Return a policy that passes CreatePool and AddMarket with the support venue's market (MM 5%, penalty 2%)."""
     incentive = draw(st.sampled_from(IncentiveRule))
     health_for_max = draw(st.integers(0, WAD - 1))
-    # the no-split guard: p_max ≤ m·h_max for the linear bonus; T > 1 then always gives T·m > p_max ≤ 5%
-    highest = health_for_max * 5 // 100 if incentive is IncentiveRule.LINEAR_BONUS else 5 * PERCENT
+    # the no-split guard: p_max ≤ m·h_max for the linear bonus; T > 1 then always gives T·m > p_max ≤ 5%.
+    # The health-scaled penalty needs p_max ≤ m·(1 − p_max), i.e. p_max ≤ m/(1 + m) = 5/105 (AddMarket refuses more)
+    highest = {
+        IncentiveRule.LINEAR_BONUS: health_for_max * 5 // 100,
+        IncentiveRule.HEALTH_SCALED: 5 * WAD // 105,
+    }.get(incentive, 5 * PERCENT)
     return LiquidationPolicy(
         sizing=draw(st.sampled_from(SizingRule)),
         full_liquidation_health_wad=draw(st.sampled_from([0, 95 * PERCENT]) | st.integers(0, WAD)),

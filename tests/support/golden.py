@@ -85,10 +85,10 @@ def _pool(pool: PoolState) -> dict[str, Any]:
         "socialised_loss_atoms": pool.socialised_loss_atoms,
         "backstop_absorbed_atoms": pool.backstop_absorbed_atoms,
         "deleveraged_atoms": pool.deleveraged_atoms,
-        "insurance_window": [pool.insurance_window_start_ns, pool.insurance_drawn_in_window_atoms],
-        "loss_window": [pool.loss_window_start_ns, pool.loss_in_window_atoms, pool.loss_window_vault_atoms],
-        "backstop_window": [pool.backstop_window_start_ns, pool.backstop_absorbed_in_window_atoms],
-        "liquidation_window": [pool.liquidation_window_start_ns, pool.liquidated_in_window_atoms],
+        "insurance_window": [pool.insurance_window.start_ns, pool.insurance_window.used_atoms],
+        "loss_window": [pool.loss_window.start_ns, pool.loss_window.used_atoms, pool.loss_window.reference_atoms],
+        "backstop_window": [pool.backstop_window.start_ns, pool.backstop_window.used_atoms],
+        "liquidation_window": [pool.liquidation_window.start_ns, pool.liquidation_window.used_atoms],
         "liquidation_marks": _plain(pool.liquidation_marks),
         "markets": {
             name: [m.long_atoms, m.short_atoms, m.funding_index_wad, m.funding_updated_ns]

@@ -26,9 +26,9 @@ from fractions import Fraction
 import pytest
 
 from ringfence.core.errors import InvalidAmount, InvalidParameter, RingfenceError
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.events import MarketAdded, PoolCreated, PositionLiquidated
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode, PoolParams, Position
 from ringfence.core.units import MAX_ATOMS, WAD

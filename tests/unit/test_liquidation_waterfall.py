@@ -22,6 +22,7 @@ from fractions import Fraction
 import pytest
 
 from ringfence.core.errors import CommandRejected
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -30,7 +31,6 @@ from ringfence.core.pool.events import (
     PoolStatusChanged,
     PositionLiquidated,
 )
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, PoolStatus, Position
 from ringfence.core.units import WAD
@@ -158,7 +158,7 @@ def test_backstop_budget_absorbs_up_to_its_cap_per_window_after_insurance_and_re
     assert none_of(carol, InsuranceDrawn)
     assert only(carol, BackstopAbsorbed).amount_atoms == 599_900_000
     assert only(carol, LossSocialised).amount_atoms == 2_300_400_000
-    assert (pool.backstop_window_start_ns, pool.backstop_absorbed_in_window_atoms) == (window_start, 2_500 * USDC)
+    assert (pool.backstop_window.start_ns, pool.backstop_window.used_atoms) == (window_start, 2_500 * USDC)
 
     # Act 3 / Assert 3: one window later both caps are back: 1_000_000_000 + 1_900_500_000
     venue.quote_prices(1_500 * WAD, advance_ns=HOUR_NS)
@@ -166,7 +166,7 @@ def test_backstop_budget_absorbs_up_to_its_cap_per_window_after_insurance_and_re
     assert only(dan, InsuranceDrawn).amount_atoms == 1_000_000_000
     assert only(dan, BackstopAbsorbed).amount_atoms == 1_900_500_000
     assert none_of(dan, LossSocialised)
-    assert (pool.backstop_window_start_ns, pool.backstop_absorbed_in_window_atoms) == (venue.now, 1_900_500_000)
+    assert (pool.backstop_window.start_ns, pool.backstop_window.used_atoms) == (venue.now, 1_900_500_000)
     assert pool.backstop_absorbed_atoms == 1_900_100_000 + 599_900_000 + 1_900_500_000
     assert pool.socialised_loss_atoms == 2_300_400_000
     # LP losses in the first window 1_900_100_000 + 599_900_000 + 2_300_400_000 stay under 20% of the vault
@@ -334,7 +334,7 @@ def test_pacing_trims_a_keeper_close_to_the_windows_room_refuses_at_zero_and_res
         True,
     )
     assert only(events, PositionLiquidated).keeper_reward_atoms == 37_000_000
-    assert (pool.liquidation_window_start_ns, pool.liquidated_in_window_atoms) == (window_start, 3_700 * USDC)
+    assert (pool.liquidation_window.start_ns, pool.liquidation_window.used_atoms) == (window_start, 3_700 * USDC)
 
     # Act 2 / Assert 2: no room is left until the window ends: refused, nothing changes
     message = (
@@ -349,7 +349,7 @@ def test_pacing_trims_a_keeper_close_to_the_windows_room_refuses_at_zero_and_res
     venue.quote_prices(1_850 * WAD, advance_ns=1)
     record = recorded(venue.liquidate("alice"))
     assert (record.closed_atoms, record.notional_atoms) == (2 * ETH, 3_700 * USDC)
-    assert (pool.liquidation_window_start_ns, pool.liquidated_in_window_atoms) == (venue.now, 3_700 * USDC)
+    assert (pool.liquidation_window.start_ns, pool.liquidation_window.used_atoms) == (venue.now, 3_700 * USDC)
     position = venue.position("alice")
     assert position is not None and position.size_atoms == 6 * ETH
     venue.assert_replay_equals_live()
@@ -369,7 +369,7 @@ def test_the_window_counts_a_trimmed_close_notional_rounded_up_so_its_room_is_sp
     # Assert: no room is left, so the next keeper liquidation waits for the window
     assert record.closed_atoms == math.floor(Fraction(10 * ETH * (3_700 * USDC + 1), 18_500 * USDC))
     assert record.notional_atoms == math.ceil(Fraction(record.closed_atoms * 18_500 * USDC, 10 * ETH))
-    assert venue.state.pools[POOL].liquidated_in_window_atoms == 3_700 * USDC + 1
+    assert venue.state.pools[POOL].liquidation_window.used_atoms == 3_700 * USDC + 1
     venue.refuse(venue.liquidate_command("alice"), CommandRejected, "keeper liquidations resume")
 
 
@@ -381,7 +381,7 @@ def test_a_close_trimmed_so_small_that_rounding_would_lower_health_is_refused() 
     venue.open_isolated("alice", 10 * ETH, 2_100 * USDC)
     venue.quote_prices(1_850 * WAD)
     assert recorded(venue.liquidate("alice")).closed_atoms == 5 * ETH
-    assert venue.state.pools[POOL].liquidated_in_window_atoms == 9_250 * USDC
+    assert venue.state.pools[POOL].liquidation_window.used_atoms == 9_250 * USDC
 
     # Act / Assert: the room admits ⌊5e18·1/9_250_000_000⌋ = 540_540_540 atoms, whose penalty rounds up to
     # 1 atom and PnL down to −2 while the requirement does not move: health would fall (SPEC §2.9), so the

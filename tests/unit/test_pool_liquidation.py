@@ -22,6 +22,7 @@ from fractions import Fraction
 import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter
+from ringfence.core.liquidation.kinds import LiquidationReason
 from ringfence.core.margin import MarginKind, margin_snapshot
 from ringfence.core.pool.events import (
     InsuranceDrawn,
@@ -30,7 +31,6 @@ from ringfence.core.pool.events import (
     PoolStatusChanged,
     PositionLiquidated,
 )
-from ringfence.core.pool.liquidation_kinds import LiquidationReason
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, PoolParams, PoolStatus
 from ringfence.core.units import WAD
@@ -177,7 +177,7 @@ def test_insurance_draw_cap_binds_within_the_window_and_resets_after_it() -> Non
     bob = venue.liquidate("bob")
     assert only(bob, InsuranceDrawn).amount_atoms == 1_000 * USDC
     assert only(bob, LossSocialised).amount_atoms == 1_900_100_000
-    assert (pool.insurance_window_start_ns, pool.insurance_drawn_in_window_atoms) == (window_start, 1_000 * USDC)
+    assert (pool.insurance_window.start_ns, pool.insurance_window.used_atoms) == (window_start, 1_000 * USDC)
 
     # Act 2 / Assert 2: one nanosecond before the window ends the cap is spent: carol's shortfall
     # 20_000_300_000 − 15_000_000_000 − 2_100_000_000 = 2_900_300_000 is socialised whole
@@ -194,7 +194,7 @@ def test_insurance_draw_cap_binds_within_the_window_and_resets_after_it() -> Non
     dan = venue.liquidate("dan")
     assert only(dan, InsuranceDrawn).amount_atoms == 1_000 * USDC
     assert only(dan, LossSocialised).amount_atoms == 1_900_500_000
-    assert (pool.insurance_window_start_ns, pool.insurance_drawn_in_window_atoms) == (venue.now, 1_000 * USDC)
+    assert (pool.insurance_window.start_ns, pool.insurance_window.used_atoms) == (venue.now, 1_000 * USDC)
     assert pool.insurance_atoms == INSURANCE_ATOMS - 2_000 * USDC
     assert pool.socialised_loss_atoms == 1_900_100_000 + 2_900_300_000 + 1_900_500_000
     venue.assert_replay_equals_live()

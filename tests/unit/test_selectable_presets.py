@@ -22,11 +22,11 @@ from ringfence.core.errors import CommandRejected, InvalidParameter
 from ringfence.core.governance.commands import ConfigureGovernance, ExecuteProposal, GrantRole, ProposeParameterChange
 from ringfence.core.governance.events import ParameterChangeProposed, PoolParameterChanged
 from ringfence.core.governance.state import Role
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.liquidation.perp_presets import LiquidationPhase
 from ringfence.core.pool.commands import CreatePool, Liquidate
 from ringfence.core.pool.events import LiquidationRecorded, PositionLiquidated
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD

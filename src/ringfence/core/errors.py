@@ -10,6 +10,7 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     ├── InvalidCommand              the input itself is malformed: fix it and resend
     │   ├── InvalidAmount           an amount, price or ratio that is not exact, finite, in range
     │   ├── InvalidParameter        any other field outside its accepted domain
+    │   │   └── ToxicLiquidationPolicy  a liquidation penalty that would lower the health it should restore
     │   └── UnknownEntity           an asset, account, oracle source ... that does not exist
     ├── CommandRejected             well-formed, but a rule of the venue refuses it now
     │   ├── DuplicateEntity         registering something that already exists
@@ -46,6 +47,7 @@ __all__ = [
     "RingfenceError",
     "StreamConflict",
     "SupplyCapExceeded",
+    "ToxicLiquidationPolicy",
     "Unauthorized",
     "UnknownEntity",
 ]
@@ -89,6 +91,12 @@ class InvalidParameter(InvalidCommand):
         self.field = field
         self.value = value
         self.expected = expected
+
+
+class ToxicLiquidationPolicy(InvalidParameter):
+    """A liquidation policy whose penalty would lower the health of the accounts it liquidates (SPEC §2.6)."""
+
+    code = "toxic_liquidation_policy"
 
 
 class UnknownEntity(InvalidCommand):

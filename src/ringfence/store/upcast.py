@@ -17,7 +17,7 @@ Registered steps:
   non-liquidation change was a trade or an ADL close; the ``AutoDeleveraged`` event that
   follows an ADL close says so, and the flows (hence the replayed state) are the same.
 - ``LiquidationRecorded`` v1 → v2: the free-text ``reason`` becomes a
-  :class:`~ringfence.core.pool.liquidation_kinds.LiquidationReason` and the text moves to
+  :class:`~ringfence.core.liquidation.kinds.LiquidationReason` and the text moves to
   ``detail``.
 """
 
@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ringfence.core.errors import JournalCorrupted
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 
 __all__ = ["RETYPERS", "UPCASTERS", "upcast"]
 

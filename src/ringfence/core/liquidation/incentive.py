@@ -4,8 +4,6 @@ Presets from real venues (SPEC §2.6, *Incentive* and *Toxic-liquidation guard*)
 
 - :class:`FixedPenalty`: a fixed penalty on the repaid value, split between the keeper and
   the pool's insurance fund (Drift v2 ``liquidator_fee`` / ``if_liquidation_fee``).
-- :func:`seize_collateral_with_bonus`: the Aave seizure, ``collateral = debt·LB/price``,
-  with the protocol fee taken from the bonus part only (Aave v3 and v4).
 - :class:`EulerDiscount`: Euler v2's health-scaled discount, ``1 − health score``, capped.
 - :class:`AaveV4LiquidationBonus`: Aave v4's bonus, linear in the health factor between
   1.0 and ``healthFactorForMaxBonus``, with the no-split guard ``maxLB·CF ≤ hfForMaxBonus``
@@ -13,7 +11,11 @@ Presets from real venues (SPEC §2.6, *Incentive* and *Toxic-liquidation guard*)
 - :func:`morpho_liquidation_incentive_factor_wad`: Morpho Blue's
   ``LIF = min(1.15, 1/(1 − 0.3·(1 − LLTV)))`` and its seizure in both entry modes.
 - :func:`is_toxic_liquidation`: whether a bonus-paying liquidation lowers the account's
-  health (Aave CRV, November 2022), and :func:`health_before_and_after` to show it.
+  health (Aave CRV, November 2022), decided by :func:`liquidation_lowers_health`, which the
+  engine runs on a perpetual (:func:`~ringfence.core.liquidation.perpetual.is_toxic`).
+
+Aave's seizure with a protocol fee on the bonus, and the health projection built on it, are
+reference presets no pool can select (:mod:`~ringfence.core.liquidation.reference`).
 
 Conventions: values (``*_value``) are value atoms; ratios (``*_wad``) are ``WAD``-scaled; a
 *bonus* or *incentive factor* is a multiplier ``≥ 1.0`` (``1.05`` pays 5% over the debt
@@ -28,8 +30,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ringfence.core.errors import InvalidAmount, InvalidParameter
-from ringfence.core.liquidation.sizing import weighted_health_factor_wad
 from ringfence.core.units import WAD, Rounding, mul_div
+from ringfence.core.validation import check_ratio
 
 __all__ = [
     "EULER_MAXIMUM_LIQUIDATION_DISCOUNT_WAD",
@@ -39,26 +41,25 @@ __all__ = [
     "MORPHO_VIRTUAL_ASSETS",
     "MORPHO_VIRTUAL_SHARES",
     "AaveV4LiquidationBonus",
-    "BonusSeizure",
     "EulerDiscount",
     "EulerLiquidation",
     "FixedPenalty",
-    "HealthChange",
     "MorphoLiquidation",
     "PenaltySplit",
     "aave_v4_liquidation_bonus_wad",
+    "aave_v4_penalty_rate_wad",
     "euler_discount_wad",
     "euler_health_score_wad",
     "euler_max_liquidation",
     "euler_yield_value",
-    "health_before_and_after",
     "is_toxic_liquidation",
+    "liquidation_lowers_health",
     "morpho_liquidation_incentive_factor_wad",
     "morpho_repaid_shares_for_seized_assets",
     "morpho_seized_assets_for_repaid_shares",
-    "seize_collateral_with_bonus",
+    "no_split_guard_holds",
     "split_fixed_penalty",
-    "toxic_loan_to_value_wad",
+    "split_paid_penalty",
 ]
 
 EULER_MAXIMUM_LIQUIDATION_DISCOUNT_WAD = WAD // 5
@@ -79,11 +80,6 @@ MORPHO_VIRTUAL_ASSETS = 1
 def _require_amount(field: str, value: int) -> None:
     if value < 0:
         raise InvalidAmount(field, value, "a non-negative integer amount")
-
-
-def _require_ratio(field: str, value_wad: int, low_wad: int, high_wad: int) -> None:
-    if not low_wad <= value_wad <= high_wad:
-        raise InvalidParameter(field, value_wad, f"a WAD ratio between {low_wad} and {high_wad}")
 
 
 def _require_multiplier(field: str, value_wad: int) -> None:
@@ -112,8 +108,8 @@ class FixedPenalty:
 
     def __post_init__(self) -> None:
         """Validate the parameters."""
-        _require_ratio("penalty_rate_wad", self.penalty_rate_wad, 0, WAD)
-        _require_ratio("liquidator_share_wad", self.liquidator_share_wad, 0, WAD)
+        check_ratio("penalty_rate_wad", self.penalty_rate_wad, 0, WAD)
+        check_ratio("liquidator_share_wad", self.liquidator_share_wad, 0, WAD)
 
 
 class PenaltySplit(NamedTuple):
@@ -142,76 +138,21 @@ def split_fixed_penalty(params: FixedPenalty, repaid_value: int) -> PenaltySplit
     """
     _require_amount("repaid_value", repaid_value)
     penalty = mul_div(repaid_value, params.penalty_rate_wad, WAD, Rounding.UP)
-    reward = mul_div(penalty, params.liquidator_share_wad, WAD, Rounding.DOWN)
-    return PenaltySplit(reward, penalty - reward)
+    return split_paid_penalty(penalty, params.liquidator_share_wad)
+
+
+def split_paid_penalty(paid_value: int, liquidator_share_wad: int) -> PenaltySplit:
+    """Split a penalty the account paid: ``⌊paid · share⌋`` to the keeper (a payout), the rest to the insurance fund.
+
+    The second half of :func:`split_fixed_penalty`; the engine calls it on what the account
+    could actually pay (a penalty cut short by the margin left, or by an execution cost).
+    Source: Drift v2 ``PerpMarket.liquidator_fee`` / ``if_liquidation_fee``.
+    """
+    reward = mul_div(paid_value, liquidator_share_wad, WAD, Rounding.DOWN)
+    return PenaltySplit(reward, paid_value - reward)
 
 
 # --- Aave seizure with a protocol fee on the bonus ----------------------------------------------
-
-
-class BonusSeizure(NamedTuple):
-    """Outcome of an Aave-style seizure, in atoms of each asset."""
-
-    collateral_seized_atoms: int
-    """Collateral taken from the account (keeper part plus protocol fee)."""
-    collateral_to_liquidator_atoms: int
-    """Collateral the keeper receives."""
-    protocol_fee_atoms: int
-    """Collateral the protocol keeps: ``protocol_fee`` of the bonus part."""
-    debt_repaid_atoms: int
-    """Debt the keeper repays (less than offered when the collateral runs out)."""
-
-
-def seize_collateral_with_bonus(
-    debt_to_cover_atoms: int,
-    *,
-    debt_price_wad: int,
-    debt_decimals: int,
-    collateral_price_wad: int,
-    collateral_decimals: int,
-    liquidation_bonus_wad: int,
-    protocol_fee_wad: int,
-    collateral_balance_atoms: int,
-) -> BonusSeizure:
-    """Return the collateral seized for ``debt_to_cover_atoms`` of debt and how it is split.
-
-    Formula (Aave v3 ``_calculateAvailableCollateralToLiquidate``, Aave v4
-    ``_calculateLiquidationAmounts``)::
-
-        seized = ⌊debt · debt_price / collateral_price · LB⌋             (in collateral units)
-        if seized > balance:  seized = balance;  debt = ⌈balance · collateral_price / debt_price / LB⌉
-        fee    = ⌈seized · (LB − 1)/LB · protocol_fee⌉                    (fee on the bonus part only)
-        keeper = seized − fee
-
-    Prices are value per whole unit (``WAD``-scaled); each formula divides once, exactly.
-    Aave v3 rounds the base and the bonus separately and rounds the fee down; ringfence
-    rounds the keeper's collateral down and the repayment and the fee up (SPEC §1).
-
-    Source: ``aave-dao/aave-v3-origin``
-    ``src/contracts/protocol/libraries/logic/LiquidationLogic.sol`` (v3.3) and
-    ``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``.
-    """
-    for field, amount in (
-        ("debt_to_cover_atoms", debt_to_cover_atoms),
-        ("collateral_balance_atoms", collateral_balance_atoms),
-        ("debt_decimals", debt_decimals),
-        ("collateral_decimals", collateral_decimals),
-    ):
-        _require_amount(field, amount)
-    if debt_price_wad <= 0 or collateral_price_wad <= 0:
-        raise InvalidAmount("price_wad", (debt_price_wad, collateral_price_wad), "positive prices")
-    _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
-    _require_ratio("protocol_fee_wad", protocol_fee_wad, 0, WAD)
-    # debt value = debt · debt_price / 10**debt_decimals; collateral units = value / collateral_price.
-    debt_side = debt_price_wad * 10**collateral_decimals
-    collateral_side = collateral_price_wad * 10**debt_decimals
-    seized = mul_div(debt_to_cover_atoms * debt_side, liquidation_bonus_wad, collateral_side * WAD, Rounding.DOWN)
-    debt_repaid = debt_to_cover_atoms
-    if seized > collateral_balance_atoms:
-        seized = collateral_balance_atoms
-        debt_repaid = mul_div(seized * collateral_side, WAD, debt_side * liquidation_bonus_wad, Rounding.UP)
-    fee = mul_div(seized * (liquidation_bonus_wad - WAD), protocol_fee_wad, liquidation_bonus_wad * WAD, Rounding.UP)
-    return BonusSeizure(seized, seized - fee, fee, debt_repaid)
 
 
 # --- Euler v2: discount = 1 − health score, capped -----------------------------------------------
@@ -231,7 +172,7 @@ class EulerDiscount:
 
     def __post_init__(self) -> None:
         """Validate the parameter (a discount of 100% would make the yield infinite)."""
-        _require_ratio("max_discount_wad", self.max_discount_wad, 0, WAD - 1)
+        check_ratio("max_discount_wad", self.max_discount_wad, 0, WAD - 1)
 
 
 def euler_health_score_wad(adjusted_collateral_value: int, liability_value: int) -> int:
@@ -269,7 +210,7 @@ def euler_yield_value(discount_wad: int, repay_value: int) -> int:
     Source: ``euler-xyz/euler-vault-kit`` ``src/EVault/modules/Liquidation.sol``
     (``maxYieldValue = maxRepayValue * 1e18 / discountFactor``, rounded down as there).
     """
-    _require_ratio("discount_wad", discount_wad, 0, WAD - 1)
+    check_ratio("discount_wad", discount_wad, 0, WAD - 1)
     _require_amount("repay_value", repay_value)
     return mul_div(repay_value, WAD, WAD - discount_wad, Rounding.DOWN)
 
@@ -346,10 +287,13 @@ class AaveV4LiquidationBonus:
     def __post_init__(self) -> None:
         """Validate the parameters and the no-split guard."""
         _require_multiplier("max_liquidation_bonus_wad", self.max_liquidation_bonus_wad)
-        _require_ratio("liquidation_bonus_factor_wad", self.liquidation_bonus_factor_wad, 0, WAD)
-        _require_ratio("health_factor_for_max_bonus_wad", self.health_factor_for_max_bonus_wad, 0, WAD - 1)
-        _require_ratio("collateral_factor_wad", self.collateral_factor_wad, 1, WAD - 1)
-        if self.max_liquidation_bonus_wad * self.collateral_factor_wad > self.health_factor_for_max_bonus_wad * WAD:
+        check_ratio("liquidation_bonus_factor_wad", self.liquidation_bonus_factor_wad, 0, WAD)
+        check_ratio("health_factor_for_max_bonus_wad", self.health_factor_for_max_bonus_wad, 0, WAD - 1)
+        check_ratio("collateral_factor_wad", self.collateral_factor_wad, 1, WAD - 1)
+        guard = no_split_guard_holds(
+            self.max_liquidation_bonus_wad * self.collateral_factor_wad, WAD, self.health_factor_for_max_bonus_wad
+        )
+        if not guard:
             raise InvalidParameter(
                 "max_liquidation_bonus_wad",
                 self.max_liquidation_bonus_wad,
@@ -363,6 +307,20 @@ class AaveV4LiquidationBonus:
         """Return the bonus at HF = 1: ``1 + ⌊(maxLB − 1)·factor⌋``."""
         bonus_part = self.max_liquidation_bonus_wad - WAD
         return WAD + mul_div(bonus_part, self.liquidation_bonus_factor_wad, WAD, Rounding.DOWN)
+
+
+def no_split_guard_holds(loss_numerator: int, loss_denominator: int, health_for_max_wad: int) -> bool:
+    """Return whether Aave v4's no-split guard ``maxLB·CF ≤ hfForMaxBonus`` holds, in integers.
+
+    The health an account loses per unit of debt repaid at the largest bonus, ``maxLB·CF``, is
+    ``loss_numerator / loss_denominator`` (WAD-scaled); the guard is ``numerator ≤ h·denominator``.
+    Every liquidation in the interpolation region (``HF > hfForMaxBonus``) then raises health, so
+    splitting one liquidation to climb the bonus curve never pays. Aave passes
+    ``(maxLB·CF, WAD)``; a perpetual pool passes ``(p_max·WAD, m)`` (``LB·CF ↔ p/m``).
+
+    Source: ``aave/aave-v4`` ``docs/features/LiquidationEngine.md`` (*Preventing Liquidation Splits*).
+    """
+    return loss_numerator <= health_for_max_wad * loss_denominator
 
 
 def aave_v4_liquidation_bonus_wad(params: AaveV4LiquidationBonus, health_factor_wad: int) -> int:
@@ -382,16 +340,36 @@ def aave_v4_liquidation_bonus_wad(params: AaveV4LiquidationBonus, health_factor_
     InvalidParameter
         If the health factor is negative or not below 1.0 (the account is not liquidatable).
     """
-    _require_ratio("health_factor_wad", health_factor_wad, 0, WAD - 1)
-    if health_factor_wad <= params.health_factor_for_max_bonus_wad:
-        return params.max_liquidation_bonus_wad
-    min_bonus = params.min_liquidation_bonus_wad
-    return min_bonus + mul_div(
-        params.max_liquidation_bonus_wad - min_bonus,
-        WAD - health_factor_wad,
-        WAD - params.health_factor_for_max_bonus_wad,
-        Rounding.DOWN,
+    check_ratio("health_factor_wad", health_factor_wad, 0, WAD - 1)
+    return WAD + aave_v4_penalty_rate_wad(
+        params.max_liquidation_bonus_wad - WAD,
+        params.liquidation_bonus_factor_wad,
+        params.health_factor_for_max_bonus_wad,
+        health_factor_wad,
     )
+
+
+def aave_v4_penalty_rate_wad(
+    max_penalty_wad: int, min_penalty_share_wad: int, health_for_max_penalty_wad: int, health_wad: int
+) -> int:
+    """Return Aave v4's bonus as a penalty rate ``lb − 1``, rounded down (the form a pool runs).
+
+    Formula (``calculateLiquidationBonus`` less 1, ``p_max = maxLB − 1``)::
+
+        p = p_max                                                 if H ≤ hfForMaxBonus
+        p = p_min + ⌊(p_max − p_min)·max(1 − H, 0)/(1 − hfForMaxBonus)⌋   otherwise,
+        p_min = ⌊p_max · liquidationBonusFactor⌋
+
+    The same integers as :func:`aave_v4_liquidation_bonus_wad` shifted by ``WAD`` (which calls
+    it); a health at or above 1 gives ``p_min`` here and is refused there.
+
+    Source: ``aave/aave-v4`` ``src/spoke/libraries/LiquidationLogic.sol``.
+    """
+    if health_wad <= health_for_max_penalty_wad:
+        return max_penalty_wad
+    low = mul_div(max_penalty_wad, min_penalty_share_wad, WAD, Rounding.DOWN)
+    span = WAD - health_for_max_penalty_wad
+    return low + mul_div(max_penalty_wad - low, max(WAD - health_wad, 0), span, Rounding.DOWN)
 
 
 # --- Morpho Blue: LIF = min(1.15, 1/(1 − 0.3·(1 − LLTV))) ---------------------------------------
@@ -413,8 +391,8 @@ def morpho_liquidation_incentive_factor_wad(
     ``src/libraries/ConstantsLib.sol`` (``LIQUIDATION_CURSOR = 0.3e18``,
     ``MAX_LIQUIDATION_INCENTIVE_FACTOR = 1.15e18``).
     """
-    _require_ratio("lltv_wad", lltv_wad, 0, WAD - 1)
-    _require_ratio("cursor_wad", cursor_wad, 0, WAD - 1)
+    check_ratio("lltv_wad", lltv_wad, 0, WAD - 1)
+    check_ratio("cursor_wad", cursor_wad, 0, WAD - 1)
     _require_multiplier("max_factor_wad", max_factor_wad)
     cursor_part = mul_div(cursor_wad, WAD - lltv_wad, WAD, Rounding.DOWN)
     return min(max_factor_wad, mul_div(WAD, WAD, WAD - cursor_part, Rounding.DOWN))
@@ -506,16 +484,6 @@ def morpho_repaid_shares_for_seized_assets(
 # --- toxic liquidations ---------------------------------------------------------------------------
 
 
-def toxic_loan_to_value_wad(liquidation_bonus_wad: int) -> int:
-    """Return ``1 / LB``: above this loan-to-value a bonus-paying liquidation lowers health.
-
-    Rounded down, so an account exactly at the boundary reads as toxic rather than safe;
-    :func:`is_toxic_liquidation` decides exactly.
-    """
-    _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
-    return mul_div(WAD, WAD, liquidation_bonus_wad, Rounding.DOWN)
-
-
 def is_toxic_liquidation(
     *,
     collateral_value: int,
@@ -553,72 +521,27 @@ def is_toxic_liquidation(
     """
     _require_amount("collateral_value", collateral_value)
     _require_amount("debt_value", debt_value)
-    _require_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
+    check_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
     _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
     seized_threshold = liquidation_threshold_wad if seized_threshold_wad is None else seized_threshold_wad
-    _require_ratio("seized_threshold_wad", seized_threshold, 0, WAD)
+    check_ratio("seized_threshold_wad", seized_threshold, 0, WAD)
     if debt_value == 0:
         return False
-    return liquidation_threshold_wad * collateral_value * WAD < seized_threshold * liquidation_bonus_wad * debt_value
-
-
-@dataclass(frozen=True, slots=True)
-class HealthChange:
-    """An account's collateral and debt before and after one liquidation, with its health."""
-
-    collateral_before_value: int
-    debt_before_value: int
-    collateral_after_value: int
-    debt_after_value: int
-    liquidation_threshold_wad: int
-
-    @property
-    def health_before_wad(self) -> int | None:
-        """Return ``w·C/D`` before, in WAD rounded down (``None`` without debt)."""
-        pairs = [(self.collateral_before_value, self.liquidation_threshold_wad)]
-        return weighted_health_factor_wad(pairs, self.debt_before_value)
-
-    @property
-    def health_after_wad(self) -> int | None:
-        """Return ``w·C'/D'`` after, in WAD rounded down (``None`` once the debt is repaid)."""
-        pairs = [(self.collateral_after_value, self.liquidation_threshold_wad)]
-        return weighted_health_factor_wad(pairs, self.debt_after_value)
-
-    @property
-    def health_lowered(self) -> bool:
-        """Return whether health fell, compared exactly (``C'·D < C·D'``), not on rounded figures."""
-        if self.debt_after_value == 0 or self.debt_before_value == 0:
-            return False
-        return self.collateral_after_value * self.debt_before_value < (
-            self.collateral_before_value * self.debt_after_value
-        )
-
-
-def health_before_and_after(
-    *,
-    collateral_value: int,
-    debt_value: int,
-    liquidation_threshold_wad: int,
-    liquidation_bonus_wad: int,
-    repay_value: int,
-) -> HealthChange:
-    """Return the account's state before and after repaying ``repay_value`` at a bonus.
-
-    The account loses ``⌈repay·LB⌉`` of collateral (rounded up: a loss to the account), at
-    most all of it, and ``repay`` of debt. Single collateral, prices unchanged.
-    """
-    _require_amount("collateral_value", collateral_value)
-    _require_amount("debt_value", debt_value)
-    _require_amount("repay_value", repay_value)
-    if repay_value > debt_value:
-        raise InvalidAmount("repay_value", repay_value, f"at most the debt, {debt_value}")
-    _require_ratio("liquidation_threshold_wad", liquidation_threshold_wad, 0, WAD)
-    _require_multiplier("liquidation_bonus_wad", liquidation_bonus_wad)
-    seized = min(collateral_value, mul_div(repay_value, liquidation_bonus_wad, WAD, Rounding.UP))
-    return HealthChange(
-        collateral_before_value=collateral_value,
-        debt_before_value=debt_value,
-        collateral_after_value=collateral_value - seized,
-        debt_after_value=debt_value - repay_value,
-        liquidation_threshold_wad=liquidation_threshold_wad,
+    return liquidation_lowers_health(
+        adjusted_collateral=liquidation_threshold_wad * collateral_value,
+        debt=debt_value,
+        collateral_lost=seized_threshold * liquidation_bonus_wad,
+        debt_removed=WAD,
     )
+
+
+def liquidation_lowers_health(*, adjusted_collateral: int, debt: int, collateral_lost: int, debt_removed: int) -> bool:
+    """Return whether a liquidation of any size lowers health ``A/D``: ``A·d < D·a``.
+
+    A liquidation removing ``x·d`` of debt and ``x·a`` of adjusted collateral moves health to
+    ``(A − x·a)/(D − x·d)``; ``H' − H = x·(A·d − D·a)/(D·(D − x·d))``, negative for every
+    ``0 < x·d < D`` iff ``A/D < a/d`` (:func:`is_toxic_liquidation`'s derivation). ``A`` and
+    ``a`` share a scale, and so do ``D`` and ``d``; the test is exact, in integers, and at
+    equality health is unchanged (not lowered).
+    """
+    return adjusted_collateral * debt_removed < debt * collateral_lost

@@ -1,26 +1,24 @@
 """Pacing presets: how much may be liquidated now, and how fast (SPEC §2.6).
 
-Four families, each pure and integer-exact, time entering as integer seconds:
+Pure and integer-exact, time entering as integer seconds:
 
-1. **Capacity in auction** (Maker ``dog.sol``, ``makerdao/dss``): a global ``Hole`` and a
-   per-collateral ``hole`` cap the debt-plus-penalty (``tab``) that may sit in auctions at
-   once; ``Dirt``/``dirt`` count what is in them. ``room = min(Hole − Dirt, hole − dirt)``.
-   The counters rise on ``bark`` and fall as auctions raise DAI (``digs``), not with time.
-2. **Throughput per window** (dYdX v4 ``x/clob`` liquidations config, ``SubaccountBlockLimits.
-   MaxNotionalLiquidated``: at most a fixed notional liquidated per block): a small frozen
-   :class:`WindowThroughputCap` and :func:`consume`.
-3. **Phased partial liquidation**: Drift v2 (``drift-labs/protocol-v2``,
+1. **Throughput per window** (dYdX v4 ``x/clob`` ``SubaccountBlockLimits.MaxNotionalLiquidated``,
+   Maker ``Hole`` per window): :class:`~ringfence.core.liquidation.window.Window`, the counter
+   a pool's pacing cap, breakers, insurance and backstop budgets all run on. Maker's
+   ``Hole``/``Dirt`` capacity-in-auction counters are a reference preset
+   (:mod:`~ringfence.core.liquidation.reference`).
+2. **Phased partial liquidation**: Drift v2 (``drift-labs/protocol-v2``,
    ``programs/drift/src/math/liquidation.rs``) lets a liquidator free a share of the margin
    shortage that grows with the time since liquidation started; Hyperliquid (docs, *Trading →
    Liquidations*, "Partial liquidations") sends 20% of a position above 100k USDC, and for 30
    seconds after a partial liquidation sends whole positions.
-4. **Dust floors**: a partial liquidation that would leave a remainder below a floor becomes
+3. **Dust floors**: a partial liquidation that would leave a remainder below a floor becomes
    a whole liquidation (Maker ``dog.sol`` ``bark``; Drift liquidates positions worth ≤ $50 whole).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div
@@ -29,152 +27,18 @@ __all__ = [
     "DRIFT_LIQUIDATION_PCT_PRECISION",
     "HYPERLIQUID_PARTIAL_LIQUIDATION",
     "DriftPhasedLiquidationParams",
-    "HoleCap",
     "HyperliquidPartialLiquidationParams",
     "PhasedLiquidation",
-    "WindowThroughputCap",
     "apply_dust_floor",
-    "consume",
     "drift_base_asset_amount_to_cover_margin_shortage",
     "drift_max_base_asset_amount_allowed",
     "drift_max_pct_to_liquidate",
     "drift_pct_freeable",
-    "hole_charge",
-    "hole_release",
-    "hole_room",
     "hyperliquid_liquidation_size",
-    "maker_bark_debt",
 ]
 
 
-# --- 1. Maker Hole / hole ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class HoleCap:
-    """A cap on value in auction and the value currently in auction (Maker ``Hole``/``Dirt``)."""
-
-    hole_value: int
-    """Most value (``tab``, debt plus penalty) allowed in auctions at once, in value atoms."""
-    dirt_value: int = 0
-    """Value currently in auctions."""
-
-    def __post_init__(self) -> None:
-        """Reject negative fields."""
-        if self.hole_value < 0 or self.dirt_value < 0:
-            raise InvalidParameter("hole_value, dirt_value", (self.hole_value, self.dirt_value), "non-negative values")
-
-
-def hole_room(global_cap: HoleCap, pool_cap: HoleCap) -> int:
-    """Return the room left for new auctions: ``min(Hole − Dirt, hole − dirt)``, at least 0.
-
-    ``dog.sol`` ``bark`` refuses to start an auction unless both ``Hole > Dirt`` and
-    ``hole > dirt`` (``Dog/liquidation-limit-hit``); a room of 0 means exactly that. A bark may
-    overshoot a cap by at most one dust-sized tab (see :func:`maker_bark_debt`), so ``dirt``
-    can exceed ``hole``; the room is then 0, never negative.
-    """
-    return max(min(global_cap.hole_value - global_cap.dirt_value, pool_cap.hole_value - pool_cap.dirt_value), 0)
-
-
-def hole_charge(cap: HoleCap, tab_value: int) -> HoleCap:
-    """Return the cap after an auction of ``tab_value`` starts (``Dirt += tab``, ``dirt += tab``)."""
-    if tab_value < 0:
-        raise InvalidParameter("tab_value", tab_value, "a non-negative tab in value atoms")
-    return replace(cap, dirt_value=cap.dirt_value + tab_value)
-
-
-def hole_release(cap: HoleCap, value: int) -> HoleCap:
-    """Return the cap after ``value`` leaves auction (``dog.sol`` ``digs``: raised, or yanked).
-
-    Raises
-    ------
-    InvalidParameter
-        If more than the value in auction would be released (Maker's ``sub`` underflow).
-    """
-    if not 0 <= value <= cap.dirt_value:
-        raise InvalidParameter("value", value, f"between 0 and the {cap.dirt_value} value atoms in auction")
-    return replace(cap, dirt_value=cap.dirt_value - value)
-
-
-def maker_bark_debt(debt_value: int, room_value: int, chop_wad: int, dust_value: int) -> int:
-    """Return the debt ``bark`` sends to auction, or 0 when no auction may start now.
-
-    ``dog.sol`` ``bark`` (with the accumulated rate folded into ``debt_value``):
-
-    - ``dart = min(art, room · WAD / chop)``: the tab ``dart · chop`` must fit in the room;
-    - if the remainder ``art − dart`` would be dusty, liquidate the whole debt (the cap may be
-      overshot by at most ``dust · chop``);
-    - else a partial auction must itself not be dusty (``Dog/dusty-auction-from-partial-
-      liquidation``): 0 here.
-
-    The room bounds an amount the account pays, so the division rounds down (never past the
-    cap except through the dust rule), as Maker's does.
-    """
-    if debt_value < 0 or room_value < 0 or dust_value < 0:
-        raise InvalidParameter(
-            "debt_value, room_value, dust_value", (debt_value, room_value, dust_value), "non-negative"
-        )
-    if chop_wad < WAD:
-        raise InvalidParameter("chop_wad", chop_wad, f"a liquidation penalty factor of at least {WAD} (1.0)")
-    if room_value == 0:
-        return 0
-    partial = min(debt_value, mul_div(room_value, WAD, chop_wad, Rounding.DOWN))
-    debt = apply_dust_floor(debt_value, partial, dust_value)
-    if debt < debt_value and debt < dust_value:
-        return 0
-    return debt
-
-
-# --- 2. Fixed-window throughput cap (dYdX per-block style) ----------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WindowThroughputCap:
-    """At most ``max_value_per_window`` liquidated per fixed window, and what the window used.
-
-    Windows are ``[k · window_seconds, (k + 1) · window_seconds)``; the state remembers the
-    index ``k`` of the window it has counted and the value consumed in it. dYdX v4 caps the
-    notional liquidated per subaccount per *block*: a window of one block time.
-    """
-
-    window_seconds: int
-    max_value_per_window: int
-    window_index: int = 0
-    consumed_value: int = 0
-
-    def __post_init__(self) -> None:
-        """Reject a non-positive window, a negative cap or an over-consumed window."""
-        if self.window_seconds <= 0:
-            raise InvalidParameter("window_seconds", self.window_seconds, "a positive number of seconds")
-        if not 0 <= self.consumed_value <= self.max_value_per_window:
-            raise InvalidParameter(
-                "consumed_value", self.consumed_value, f"between 0 and the cap {self.max_value_per_window}"
-            )
-
-
-def consume(state: WindowThroughputCap, now: int, amount: int) -> tuple[int, WindowThroughputCap]:
-    """Return ``(allowed_amount, new_state)`` for a request of ``amount`` value at ``now`` seconds.
-
-    A request in a later window starts that window afresh; the allowed amount is
-    ``min(amount, cap − consumed)`` and is added to the window's consumption.
-
-    Raises
-    ------
-    InvalidParameter
-        If ``amount`` is negative or ``now`` falls in a window before the one counted (time
-        runs forward only).
-    """
-    if amount < 0:
-        raise InvalidParameter("amount", amount, "a non-negative value")
-    window = now // state.window_seconds
-    if window < state.window_index:
-        raise InvalidParameter("now", now, f"a time in window {state.window_index} or later")
-    consumed = state.consumed_value if window == state.window_index else 0
-    allowed = min(amount, state.max_value_per_window - consumed)
-    return allowed, replace(state, window_index=window, consumed_value=consumed + allowed)
-
-
-# --- 3a. Drift phased partial liquidation -------------------------------------------------------
+# --- 2a. Drift phased partial liquidation -------------------------------------------------------
 
 DRIFT_LIQUIDATION_PCT_PRECISION = 10_000
 """Drift's ``LIQUIDATION_PCT_PRECISION``: 10,000 is 100%."""
@@ -313,7 +177,7 @@ def drift_max_base_asset_amount_allowed(base_asset_amount_to_cover: int, max_pct
     return base_asset_amount_to_cover * max_pct_allowed // DRIFT_LIQUIDATION_PCT_PRECISION
 
 
-# --- 3b. Hyperliquid partial liquidation ------------------------------------------------------
+# --- 2b. Hyperliquid partial liquidation ------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +254,7 @@ def hyperliquid_liquidation_size(
     return PhasedLiquidation(size_atoms=partial, is_partial=partial < position_size_atoms)
 
 
-# --- 4. Dust floor -------------------------------------------------------------------------------
+# --- 3. Dust floor -------------------------------------------------------------------------------
 
 
 def apply_dust_floor(total: int, partial: int, dust_floor: int) -> int:

@@ -128,3 +128,16 @@ def drift_next_phase(
         return None
     started, freed = (phase.started_ns, phase.margin_freed_atoms) if phase is not None else (now_ns, 0)
     return LiquidationPhase(started, freed + max(freed_atoms, 0))
+
+
+def drift_margin_freed_atoms(
+    position_requirement_atoms: int, closed_atoms: int, size_atoms: int, paid_atoms: int
+) -> int:
+    """Return the margin one phased step freed: ``⌊R_p · closed / size⌋ − paid`` (quote atoms).
+
+    The requirement the close removed (floored: the account is not credited a rounding) less
+    what the account paid for it (penalty and execution cost): Drift's ``margin_freed``
+    (``drift-labs/protocol-v2`` ``programs/drift/src/controller/liquidation.rs``, ``liquidate_perp``).
+    """
+    removed = mul_div(position_requirement_atoms, closed_atoms, size_atoms, Rounding.DOWN)
+    return removed - paid_atoms

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ringfence.core.pool.liquidation_kinds import LiquidationPath, LiquidationReason
+from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 
 __all__ = [

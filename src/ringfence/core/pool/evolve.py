@@ -181,21 +181,16 @@ def _position_deleveraged(state: LedgerState, event: PositionDeleveraged) -> Non
 
 def _insurance_drawn(state: LedgerState, event: InsuranceDrawn) -> None:
     pool = state.pools[event.pool]
-    if event.timestamp_ns - pool.insurance_window_start_ns >= pool.params.insurance_window_ns:
-        pool.insurance_window_start_ns = event.timestamp_ns
-        pool.insurance_drawn_in_window_atoms = 0
-    pool.insurance_drawn_in_window_atoms += event.amount_atoms
+    pool.insurance_window = pool.insurance_window.charge(
+        event.amount_atoms, event.timestamp_ns, pool.params.insurance_window_ns
+    )
     pool.insurance_atoms -= event.amount_atoms
     pool.vault_atoms += event.amount_atoms
 
 
 def _count_lp_loss(pool: PoolState, amount_atoms: int, now_ns: int) -> None:
     """Add an LP loss to the NAV-drawdown window, opening a new window when the last one ended."""
-    if now_ns - pool.loss_window_start_ns >= pool.params.insurance_window_ns:
-        pool.loss_window_start_ns = now_ns
-        pool.loss_in_window_atoms = 0
-        pool.loss_window_vault_atoms = pool.vault_atoms
-    pool.loss_in_window_atoms += amount_atoms
+    pool.loss_window = pool.loss_window.charge(amount_atoms, now_ns, pool.params.insurance_window_ns, pool.vault_atoms)
 
 
 def _loss_socialised(state: LedgerState, event: LossSocialised) -> None:
@@ -207,10 +202,7 @@ def _loss_socialised(state: LedgerState, event: LossSocialised) -> None:
 def _backstop_absorbed(state: LedgerState, event: BackstopAbsorbed) -> None:
     pool = state.pools[event.pool]
     window_ns = pool.params.liquidation.window_ns
-    if event.timestamp_ns - pool.backstop_window_start_ns >= window_ns:
-        pool.backstop_window_start_ns = event.timestamp_ns
-        pool.backstop_absorbed_in_window_atoms = 0
-    pool.backstop_absorbed_in_window_atoms += event.amount_atoms
+    pool.backstop_window = pool.backstop_window.charge(event.amount_atoms, event.timestamp_ns, window_ns)
     pool.backstop_absorbed_atoms += event.amount_atoms
     _count_lp_loss(pool, event.amount_atoms, event.timestamp_ns)
 
@@ -221,10 +213,9 @@ def _auto_deleveraged(state: LedgerState, event: AutoDeleveraged) -> None:
 
 def _liquidation_recorded(state: LedgerState, event: LiquidationRecorded) -> None:
     pool = state.pools[event.pool]
-    if event.timestamp_ns - pool.liquidation_window_start_ns >= pool.params.liquidation.window_ns:
-        pool.liquidation_window_start_ns = event.timestamp_ns
-        pool.liquidated_in_window_atoms = 0
-    pool.liquidated_in_window_atoms += event.notional_atoms
+    pool.liquidation_window = pool.liquidation_window.charge(
+        event.notional_atoms, event.timestamp_ns, pool.params.liquidation.window_ns
+    )
     mark_key = ((event.owner, event.sub_account), event.market)
     if event.partial:
         pool.liquidation_marks[mark_key] = LiquidationMark(event.timestamp_ns)

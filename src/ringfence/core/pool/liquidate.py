@@ -28,6 +28,17 @@ is shortfall down the same waterfall. The price must lie within the pool's
 or below the oracle for a sale, at or above for a purchase): a better price is refused, since
 the account's close is already priced at the oracle and a keeper has no reason to pay more.
 
+Auto-deleveraging closes profitable opposing positions of *other owners* only: every
+sub-account of the liquidated owner is left out (deleveraging it would be a trade of the owner
+with itself at the price its own bankruptcy set). A cross sub-account with no position left
+whose debt to the pool its collateral no longer backs at maintenance is settled by a keeper's
+``Liquidate``: the uncovered part is a recorded shortfall down the same waterfall.
+
+Every rounded formula of the decision (sizing, penalty, toxic check, pacing, settlement,
+execution cost, the waterfall's amounts and breakers, the windows) is in
+:mod:`ringfence.core.liquidation`, where the conformance tests certify it; this module reads
+the ledger, calls those functions and writes the events.
+
 Breakers: LP losses past the pool's NAV-drawdown limit in a window, or liquidated notional
 past its throughput limit in a window, turn the pool reduce-only (liquidations go on).
 Degraded-oracle rule: liquidation runs at the last accepted price while the oracle is guarded
@@ -36,12 +47,35 @@ Degraded-oracle rule: liquidation runs at the last accepted price while the orac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from fractions import Fraction
+from dataclasses import dataclass, replace
 
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
 from ringfence.core.liquidation.fillable_price import dydx_fillable_gap_wad
+from ringfence.core.liquidation.kinds import LiquidationReason
+from ringfence.core.liquidation.perpetual import (
+    CloseSettlement,
+    PositionRisk,
+    backstop_close,
+    backstop_reason,
+    charge_execution_cost,
+    closed_notional_atoms,
+    execution_cost_atoms,
+    execution_gap_bound_wad,
+    health_lowered,
+    keeper_close,
+    paced_size_atoms,
+    value_to_quote_atoms,
+)
+from ringfence.core.liquidation.waterfall import (
+    AdlScore,
+    adl_forgone_atoms,
+    adl_score,
+    nav_drawdown_excess,
+    split_shortfall,
+    throughput_excess,
+)
+from ringfence.core.liquidation.waterfall import insurance_room_atoms as _insurance_room
 from ringfence.core.margin import (
     Denomination,
     MarginKind,
@@ -64,18 +98,11 @@ from ringfence.core.pool.events import (
     PositionDeleveraged,
     PositionLiquidated,
 )
-from ringfence.core.pool.liquidation_kinds import LiquidationReason
-from ringfence.core.pool.liquidation_policy import (
-    PositionRisk,
-    close_size_atoms,
-    is_toxic,
-    penalty_rate_wad,
-    phase_after,
-)
+from ringfence.core.pool.liquidation_policy import close_size_atoms, penalty_rate_wad, phase_after
 from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
-from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div
+from ringfence.core.units import Rounding
 from ringfence.core.validation import check_account
 
 __all__ = ["Deleverage", "backstop_room_atoms", "decide_liquidate", "insurance_room_atoms", "waterfall"]
@@ -84,23 +111,16 @@ __all__ = ["Deleverage", "backstop_room_atoms", "decide_liquidate", "insurance_r
 def insurance_room_atoms(pool: PoolState, now_ns: int) -> int:
     """Return what the insurance fund may still pay in the current window."""
     params = pool.params
-    in_window = now_ns - pool.insurance_window_start_ns < params.insurance_window_ns
-    drawn = pool.insurance_drawn_in_window_atoms if in_window else 0
-    return max(min(params.insurance_draw_cap_atoms - drawn, pool.insurance_atoms), 0)
+    window = pool.insurance_window
+    return _insurance_room(
+        window, now_ns, params.insurance_window_ns, params.insurance_draw_cap_atoms, pool.insurance_atoms
+    )
 
 
 def backstop_room_atoms(pool: PoolState, now_ns: int) -> int:
     """Return what the LP vault's backstop budget may still absorb in the current window."""
     policy = pool.params.liquidation
-    in_window = now_ns - pool.backstop_window_start_ns < policy.window_ns
-    absorbed = pool.backstop_absorbed_in_window_atoms if in_window else 0
-    return max(policy.backstop_loss_cap_atoms - absorbed, 0)
-
-
-def _value_to_quote(value: int, quote_decimals: int, rounding: Rounding) -> int:
-    """Convert value atoms to quote atoms (the quote asset is at par with the numeraire)."""
-    shift = VALUE_DECIMALS - quote_decimals
-    return mul_div(value, 10 ** max(-shift, 0), 10 ** max(shift, 0), rounding)
+    return pool.backstop_window.room(now_ns, policy.window_ns, policy.backstop_loss_cap_atoms)
 
 
 def _health(
@@ -128,8 +148,8 @@ def _risk(
     if health.denomination is Denomination.QUOTE:
         equity, requirement = health.equity_atoms, health.requirement_atoms
     else:
-        equity = _value_to_quote(health.equity_atoms, quote_dec, Rounding.DOWN)
-        requirement = _value_to_quote(health.requirement_atoms, quote_dec, Rounding.UP)
+        equity = value_to_quote_atoms(health.equity_atoms, quote_dec, Rounding.DOWN)
+        requirement = value_to_quote_atoms(health.requirement_atoms, quote_dec, Rounding.UP)
     return PositionRisk(abs(position.size_atoms), notional, equity, requirement, own_requirement)
 
 
@@ -158,7 +178,7 @@ def _cross_shortfall(
     )
     if after.equity_atoms >= 0:
         return 0
-    uncovered = _value_to_quote(-after.equity_atoms, state.assets[quote].params.decimals, Rounding.UP)
+    uncovered = value_to_quote_atoms(-after.equity_atoms, state.assets[quote].params.decimals, Rounding.UP)
     return min(uncovered, -side_after)
 
 
@@ -171,8 +191,8 @@ class Deleverage:
     """Signed size of the bankrupt position that was closed (long > 0)."""
     price_wad: int
     funding_index_wad: int
-    excluded: AccountKey
-    """The liquidated sub-account itself."""
+    excluded_owner: str
+    """The liquidated account's owner: none of its sub-accounts is deleveraged (no self-trade)."""
 
 
 def waterfall(
@@ -192,15 +212,15 @@ def waterfall(
     this command settled (the value ``evolve`` sees when it opens the window).
     """
     events: list[Event] = []
-    draw = min(shortfall, insurance_room_atoms(pool, now_ns))
+    draw, absorbed, remaining = split_shortfall(
+        shortfall, insurance_room_atoms(pool, now_ns), backstop_room_atoms(pool, now_ns)
+    )
     if draw:
         events.append(InsuranceDrawn(pool=pool.pool, amount_atoms=draw, shortfall_atoms=shortfall, timestamp_ns=now_ns))
-    absorbed = min(shortfall - draw, backstop_room_atoms(pool, now_ns))
     vault_after = pool.vault_atoms + vault_flow + draw
     lp_loss = absorbed
     if absorbed:
         events.append(BackstopAbsorbed(pool=pool.pool, amount_atoms=absorbed, timestamp_ns=now_ns))
-    remaining = shortfall - draw - absorbed
     if remaining and deleverage is not None and pool.params.liquidation.auto_deleverage:
         adl_events, recovered, adl_vault_flow = _auto_deleverage(state, pool, remaining, deleverage, now_ns)
         events.extend(adl_events)
@@ -215,11 +235,12 @@ def waterfall(
 
 
 def _nav_breaker(pool: PoolState, lp_loss: int, vault_after: int, now_ns: int) -> list[Event]:
-    in_window = now_ns - pool.loss_window_start_ns < pool.params.insurance_window_ns
-    reference = pool.loss_window_vault_atoms if in_window else vault_after
-    lost = (pool.loss_in_window_atoms if in_window else 0) + lp_loss
-    limit = mul_div(max(reference, 0), pool.params.nav_drawdown_limit_wad, WAD, Rounding.DOWN)
-    if lost > limit and pool.status is PoolStatus.ACTIVE:
+    params = pool.params
+    excess = nav_drawdown_excess(
+        pool.loss_window, now_ns, params.insurance_window_ns, lp_loss, vault_after, params.nav_drawdown_limit_wad
+    )
+    if excess is not None and pool.status is PoolStatus.ACTIVE:
+        lost, limit = excess
         reason = f"NAV drawdown: LP loss {lost} in the window exceeds {limit} quote atoms"
         return [
             PoolStatusChanged(pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=now_ns)
@@ -227,21 +248,20 @@ def _nav_breaker(pool: PoolState, lp_loss: int, vault_after: int, now_ns: int) -
     return []
 
 
-def _adl_candidates(
-    state: LedgerState, pool: PoolState, deleverage: Deleverage, now_ns: int
-) -> list[tuple[Fraction, AccountKey, Position, int]]:
-    """Return profitable opposing positions ranked by ``PnL% × leverage`` (highest first).
+def _adl_candidates(state: LedgerState, pool: PoolState, deleverage: Deleverage, now_ns: int) -> list[_Candidate]:
+    """Return profitable opposing positions of other owners ranked by ``PnL% × leverage`` (highest first).
 
-    Score ``pnl/margin × notional/margin`` (Binance and Bybit ADL ranking: "PnL percentage ×
-    effective leverage"; Hyperliquid ranks by the same product), with ``margin`` the isolated
-    vault or the cross sub-account's maintenance equity; ties broken by account key.
+    Score :func:`~ringfence.core.liquidation.waterfall.adl_score`, with ``margin`` the isolated
+    vault or the cross sub-account's maintenance equity; ties broken by account key. Every
+    sub-account of the liquidated owner is left out: deleveraging it would be a trade of the
+    owner with itself at the price its own bankruptcy set.
     """
     market = pool.markets[deleverage.market]
     base_dec = state.assets[market.params.base_asset].params.decimals
     quote_dec = state.assets[pool.params.quote_asset].params.decimals
     ranked = []
     for (key, market_id), position in pool.positions.items():
-        if market_id != deleverage.market or key == deleverage.excluded:
+        if market_id != deleverage.market or key[0] == deleverage.excluded_owner:
             continue
         if position.size_atoms == 0 or (position.size_atoms > 0) == (deleverage.closed_size_atoms > 0):
             continue
@@ -252,13 +272,20 @@ def _adl_candidates(
             margin = position.isolated_margin_atoms
         else:
             snapshot = margin_snapshot(state, key, MarginKind.MAINTENANCE, now_ns, allow_guarded=True)
-            margin = _value_to_quote(snapshot.equity_atoms, quote_dec, Rounding.DOWN)
+            margin = value_to_quote_atoms(snapshot.equity_atoms, quote_dec, Rounding.DOWN)
         if margin <= 0:
             continue
         notional = abs(signed_notional_atoms(position.size_atoms, deleverage.price_wad, base_dec, quote_dec))
-        ranked.append((Fraction(pnl * notional, margin * margin), key, position, pnl))
-    ranked.sort(key=lambda item: (-item[0], item[1]))
+        ranked.append(_Candidate(adl_score(pnl, notional, margin), key, position))
+    ranked.sort(key=lambda item: (-item.score, item.key))
     return ranked
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    score: AdlScore
+    key: AccountKey
+    position: Position
 
 
 def _auto_deleverage(
@@ -266,31 +293,28 @@ def _auto_deleverage(
 ) -> tuple[list[Event], int, int]:
     """Close opposing profitable positions at the bankruptcy price until the shortfall is covered.
 
-    Each closed base atom gives up an equal share of what remains (rounded up, against the
-    deleveraged account), never more than the closed part's profit at the oracle (and, for an
-    isolated position, never more than its vault can pay). Returns the events, the amount
-    recovered and the net flow into the LP vault.
+    Each gives up :func:`~ringfence.core.liquidation.waterfall.adl_forgone_atoms`. Returns the
+    events, the amount recovered and the net flow into the LP vault.
     """
     market = pool.markets[deleverage.market]
     base_dec = state.assets[market.params.base_asset].params.decimals
     quote_dec = state.assets[pool.params.quote_asset].params.decimals
     events: list[Event] = []
     remaining, size_left, recovered, vault_flow = shortfall, abs(deleverage.closed_size_atoms), 0, 0
-    for rank, (_, key, position, _) in enumerate(_adl_candidates(state, pool, deleverage, now_ns), start=1):
+    for rank, candidate in enumerate(_adl_candidates(state, pool, deleverage, now_ns), start=1):
         if remaining == 0 or size_left == 0:
             break
+        key, position = candidate.key, candidate.position
         closed = min(abs(position.size_atoms), size_left)
         delta = -closed if position.size_atoms > 0 else closed
         change = resize(
             position.size_atoms, position.open_notional_atoms, delta, deleverage.price_wad, base_dec, quote_dec
         )
         funding_paid = funding_owed_atoms(position, deleverage.funding_index_wad, base_dec)
-        forgone = min(mul_div(remaining, closed, size_left, Rounding.UP), max(change.realised_pnl_atoms, 0))
-        released = 0
-        if position.mode is MarginMode.ISOLATED:
-            vault_before = position.isolated_margin_atoms - funding_paid + change.realised_pnl_atoms
-            forgone = min(forgone, max(vault_before, 0))
-            released = vault_before - forgone if change.new_size_atoms == 0 else 0
+        isolated = position.mode is MarginMode.ISOLATED
+        vault_before = position.isolated_margin_atoms - funding_paid + change.realised_pnl_atoms if isolated else None
+        forgone = adl_forgone_atoms(remaining, closed, size_left, change.realised_pnl_atoms, vault_before)
+        released = vault_before - forgone if vault_before is not None and change.new_size_atoms == 0 else 0
         realised = change.realised_pnl_atoms - forgone
         size_left -= closed
         if forgone == 0:
@@ -298,23 +322,9 @@ def _auto_deleverage(
         remaining -= forgone
         recovered += forgone
         vault_flow += funding_paid - realised
-        events.append(
-            PositionDeleveraged(
-                owner=key[0],
-                sub_account=key[1],
-                pool=pool.pool,
-                market=deleverage.market,
-                mode=position.mode,
-                size_delta_atoms=delta,
-                price_wad=deleverage.price_wad,
-                new_size_atoms=change.new_size_atoms,
-                new_open_notional_atoms=change.new_open_notional_atoms,
-                funding_index_wad=deleverage.funding_index_wad,
-                margin_released_atoms=released,
-                funding_paid_atoms=funding_paid,
-                realised_pnl_atoms=realised,
-            )
-        )
+        move = (delta, deleverage.price_wad, change, deleverage.funding_index_wad)
+        paid = _Paid(released=released, funding_paid=funding_paid)
+        events.append(_deleveraged(key, pool.pool, deleverage.market, position.mode, move, realised, paid))
         events.append(
             AutoDeleveraged(
                 pool=pool.pool,
@@ -331,89 +341,138 @@ def _auto_deleverage(
 
 
 @dataclass(frozen=True, slots=True)
+class _Paid:
+    """The amounts of one position change made by a liquidation or a deleveraging (quote atoms)."""
+
+    released: int = 0
+    forfeited: int = 0
+    """Equity the account forfeits to the LP vault (backstop path)."""
+    funding_paid: int = 0
+    keeper_reward: int = 0
+    insurance_penalty: int = 0
+    shortfall: int = 0
+    execution_cost: int = 0
+
+
+def _liquidated_event(
+    key: AccountKey,
+    pool: str,
+    market: str,
+    mode: MarginMode,
+    move: tuple[int, int, SizeChange, int],
+    realised: int,
+    keeper: AccountKey,
+    paid: _Paid,
+) -> PositionLiquidated:
+    """Return a liquidation's position change; ``move`` is ``(size delta, price, change, funding index)``."""
+    delta, price, change, index = move
+    return PositionLiquidated(
+        owner=key[0],
+        sub_account=key[1],
+        pool=pool,
+        market=market,
+        mode=mode,
+        size_delta_atoms=delta,
+        price_wad=price,
+        new_size_atoms=change.new_size_atoms,
+        new_open_notional_atoms=change.new_open_notional_atoms,
+        funding_index_wad=index,
+        margin_released_atoms=paid.released,
+        funding_paid_atoms=paid.funding_paid,
+        realised_pnl_atoms=realised,
+        keeper_owner=keeper[0],
+        keeper_sub_account=keeper[1],
+        keeper_reward_atoms=paid.keeper_reward,
+        insurance_penalty_atoms=paid.insurance_penalty,
+        backstop_forfeit_atoms=paid.forfeited,
+        shortfall_atoms=paid.shortfall,
+        execution_cost_atoms=paid.execution_cost,
+    )
+
+
+def _deleveraged(
+    key: AccountKey,
+    pool: str,
+    market: str,
+    mode: MarginMode,
+    move: tuple[int, int, SizeChange, int],
+    realised: int,
+    paid: _Paid,
+) -> PositionDeleveraged:
+    """Return a deleveraged position's change; ``move`` as in :func:`_liquidated_event`."""
+    delta, price, change, index = move
+    return PositionDeleveraged(
+        owner=key[0],
+        sub_account=key[1],
+        pool=pool,
+        market=market,
+        mode=mode,
+        size_delta_atoms=delta,
+        price_wad=price,
+        new_size_atoms=change.new_size_atoms,
+        new_open_notional_atoms=change.new_open_notional_atoms,
+        funding_index_wad=index,
+        margin_released_atoms=paid.released,
+        funding_paid_atoms=paid.funding_paid,
+        realised_pnl_atoms=realised,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class _Close:
-    """The exact result of one liquidation close."""
+    """One liquidation close: its size, the position change at the oracle, and what it pays."""
 
     size_atoms: int
     change: SizeChange
-    keeper_reward: int
-    insurance_penalty: int
-    backstop_fee: int
-    after: int
-    """The margin side (isolated vault or quote balance) after everything was paid."""
-    execution_cost: int = 0
-    """Paid by the account to the keeper: oracle-realised PnL minus the PnL at the execution price."""
+    paid: CloseSettlement
+
+    @property
+    def after(self) -> int:
+        """Return the margin side (isolated vault or quote balance) after everything was paid."""
+        return self.paid.after
 
 
-def _keeper_close(
-    pool: PoolState, position: Position, close: int, price: int, decimals: tuple[int, int], available: int, rate: int
-) -> _Close:
-    delta = -close if position.size_atoms > 0 else close
-    change = resize(position.size_atoms, position.open_notional_atoms, delta, price, *decimals)
-    notional = -signed_notional_atoms(-close, price, *decimals)
-    penalty = mul_div(notional, rate, WAD, Rounding.UP)
-    left = available + change.realised_pnl_atoms
-    paid = min(penalty, max(left, 0))
-    keeper, insurance = _split_paid(paid, pool.params.liquidator_share_wad)
-    return _Close(close, change, keeper, insurance, 0, left - paid)
-
-
-def _split_paid(paid: int, liquidator_share_wad: int) -> tuple[int, int]:
-    """Split a paid penalty: ``⌊paid · share⌋`` to the keeper (a payout), the rest to the insurance fund."""
-    keeper = mul_div(paid, liquidator_share_wad, WAD, Rounding.DOWN)
-    return keeper, paid - keeper
-
-
-def _backstop_close(position: Position, price: int, decimals: tuple[int, int], available: int, cap: int) -> _Close:
-    size = abs(position.size_atoms)
+def _resized(liq: _Verified, size: int) -> SizeChange:
+    position = liq.position
     delta = -size if position.size_atoms > 0 else size
-    change = resize(position.size_atoms, position.open_notional_atoms, delta, price, *decimals)
-    left = available + change.realised_pnl_atoms
-    forfeited = min(max(left, 0), cap)
-    return _Close(size, change, 0, 0, forfeited, left - forfeited)
+    return resize(position.size_atoms, position.open_notional_atoms, delta, liq.price_wad, *liq.decimals)
 
 
-_Why = tuple[LiquidationReason, str]
-"""Why the backstop path was taken, and the numbers behind it for a human."""
+def _keeper_close(liq: _Verified, size: int, available: int, rate: int) -> _Close:
+    change = _resized(liq, size)
+    notional = -signed_notional_atoms(-size, liq.price_wad, *liq.decimals)
+    share = liq.pool.params.liquidator_share_wad
+    return _Close(size, change, keeper_close(available, change.realised_pnl_atoms, notional, rate, share))
 
 
-def _backstop_reason(risk: PositionRisk, penalty_wad: int, backstop_health_wad: int) -> _Why | None:
-    if risk.equity_atoms <= 0:
-        return LiquidationReason.BANKRUPT, f"bankrupt: maintenance equity {risk.equity_atoms}"
-    if is_toxic(risk, penalty_wad):
-        return LiquidationReason.TOXIC, (
-            f"toxic: equity {risk.equity_atoms} · position requirement {risk.position_requirement_atoms} "
-            f"< requirement {risk.requirement_atoms} · penalty {penalty_wad} · notional {risk.notional_atoms}"
-        )
-    if risk.health_wad() < backstop_health_wad:
-        detail = f"health {risk.health_wad()} below the backstop threshold {backstop_health_wad}"
-        return LiquidationReason.BELOW_BACKSTOP_THRESHOLD, detail
-    return None
+def _backstop_close(liq: _Verified, available: int, cap: int) -> _Close:
+    size = abs(liq.position.size_atoms)
+    change = _resized(liq, size)
+    return _Close(size, change, backstop_close(available, change.realised_pnl_atoms, cap))
 
 
 def _paced(pool: PoolState, close: int, risk: PositionRisk, now_ns: int) -> int:
-    """Trim a keeper close to the window's room (Maker ``dog.bark``: ``tab ≤ Hole − Dirt``)."""
+    """Trim a keeper close to the window's room, then free it of dust (:func:`paced_size_atoms`)."""
     policy = pool.params.liquidation
-    in_window = now_ns - pool.liquidation_window_start_ns < policy.window_ns
-    used = pool.liquidated_in_window_atoms if in_window else 0
-    room = max(policy.max_liquidated_atoms_per_window - used, 0)
-    if mul_div(risk.notional_atoms, close, risk.size_atoms, Rounding.UP) <= room:
-        return close
-    trimmed = min(mul_div(risk.size_atoms, room, risk.notional_atoms, Rounding.DOWN), close)
-    if trimmed == 0:
-        resume = pool.liquidation_window_start_ns + policy.window_ns
+    window = pool.liquidation_window
+    room = window.room(now_ns, policy.window_ns, policy.max_liquidated_atoms_per_window)
+    paced = paced_size_atoms(risk, close, room, policy.dust_atoms)
+    if paced == 0:
+        used = window.used(now_ns, policy.window_ns)
+        resume = window.start_ns + policy.window_ns
         raise CommandRejected(
             f"pool {pool.pool} has liquidated {used} of its {policy.max_liquidated_atoms_per_window} quote atoms "
             f"per window; keeper liquidations resume at {resume} ns"
         )
-    return trimmed
+    return paced
 
 
 def _throughput_breaker(pool: PoolState, notional: int, now_ns: int) -> list[Event]:
     policy = pool.params.liquidation
-    in_window = now_ns - pool.liquidation_window_start_ns < policy.window_ns
-    total = (pool.liquidated_in_window_atoms if in_window else 0) + notional
-    if total > policy.throughput_breaker_atoms and pool.status is PoolStatus.ACTIVE:
+    total = throughput_excess(
+        pool.liquidation_window, now_ns, policy.window_ns, notional, policy.throughput_breaker_atoms
+    )
+    if total is not None and pool.status is PoolStatus.ACTIVE:
         reason = f"liquidation throughput: {total} quote atoms in the window exceeds {policy.throughput_breaker_atoms}"
         return [
             PoolStatusChanged(pool=pool.pool, status=PoolStatus.REDUCE_ONLY.value, reason=reason, timestamp_ns=now_ns)
@@ -475,19 +534,23 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     )
 
 
+_Why = tuple[LiquidationReason, str]
+"""Why the backstop path was taken, and the numbers behind it for a human."""
+
+
 def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Close, int, _Why | None]:
     """Return the close, the penalty rate it charged and, for the backstop path, why it was taken."""
     pool, risk = liq.pool, liq.risk
     policy = pool.params.liquidation
     available = liq.side - liq.funding_paid
     penalty = penalty_rate_wad(policy, pool.params.liquidation_penalty_wad, risk)
-    reason = _backstop_reason(risk, penalty, policy.backstop_health_wad)
+    reason = backstop_reason(risk, penalty, policy.backstop_health_wad)
     if reason is None:
         mark = pool.liquidation_marks.get((liq.key, liq.market))
         phase = pool.liquidation_phases.get((liq.key, liq.market))
         wanted = close_size_atoms(policy, pool.params.close_factor_wad, risk, penalty, now_ns, mark, phase)
         size = _paced(pool, wanted, risk, now_ns)
-        close = _keeper_close(pool, liq.position, size, liq.price_wad, liq.decimals, available, penalty)
+        close = _keeper_close(liq, size, available, penalty)
         if close.after < 0:
             reason = LiquidationReason.BANKRUPT_AFTER_CLOSE, f"bankrupt after the close: margin {close.after}"
         elif not _lowers_health(state, liq, close, now_ns):
@@ -500,17 +563,17 @@ def _choose_close(state: LedgerState, liq: _Verified, now_ns: int) -> tuple[_Clo
         else:
             detail = "a keeper close would lower health (rounding against the account)"
             reason = LiquidationReason.CLOSE_LOWERS_HEALTH, detail
-    cap = risk.position_requirement_atoms
-    return _backstop_close(liq.position, liq.price_wad, liq.decimals, available, cap), 0, reason
+    return _backstop_close(liq, available, risk.position_requirement_atoms), 0, reason
 
 
 def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: int) -> bool:
     """Return whether a keeper close, with every rounding it takes, leaves maintenance health lower (SPEC §2.9).
 
-    The exact-rate toxic test (:func:`is_toxic`) cannot see a tiny close whose penalty rounds up
-    and whose PnL rounds down while its requirement does not move. This recomputes the margin
-    after the close in integers, funding counted as ``_verify`` counted it (to the market's last
-    accrual), and compares ``E'/R'`` with ``E/R`` by cross-multiplication.
+    The exact-rate toxic test (:func:`~ringfence.core.liquidation.perpetual.is_toxic`) cannot see
+    a tiny close whose penalty rounds up and whose PnL rounds down while its requirement does not
+    move. This recomputes the margin after the close in integers, funding counted as ``_verify``
+    counted it (to the market's last accrual), and compares ``E'/R'`` with ``E/R`` by
+    :func:`~ringfence.core.liquidation.incentive.liquidation_lowers_health`'s cross-multiplication.
     """
     if close.change.new_size_atoms == 0:
         return False
@@ -534,130 +597,171 @@ def _lowers_health(state: LedgerState, liq: _Verified, close: _Close, now_ns: in
             allow_guarded=True,
         )
     before = liq.health
-    return after.equity_atoms * before.requirement_atoms < before.equity_atoms * after.requirement_atoms
+    return health_lowered(before.equity_atoms, before.requirement_atoms, after.equity_atoms, after.requirement_atoms)
 
 
-def _execution_cost(command: Liquidate, liq: _Verified, size_atoms: int) -> int:
-    """Return the execution cost of closing ``size_atoms`` at the command's execution price.
+def _shortfall(state: LedgerState, liq: _Verified, command: Liquidate, close: _Close) -> int:
+    """Return the loss the account cannot pay: a negative vault, or a cross debt its collateral does not back."""
+    after = close.after
+    if liq.position.mode is MarginMode.ISOLATED:
+        return max(-after, 0)
+    closed_whole = close.change.new_size_atoms == 0
+    return _cross_shortfall(state, liq.pool, command, after, after - liq.side, closed_whole)
 
-    ``size · |oracle − execution|`` in quote atoms, rounded up (against the account); 0 when
-    the command sends no price. Refuses a price outside the pool's bound (a fixed share of the
-    oracle, or dYdX's fillable price when the policy sets ``bankruptcy_adjustment_ppm``) or on
-    the account's favourable side of the oracle.
+
+def _execution_bound(liq: _Verified) -> int:
+    """Return how far below (a sale) or above (a purchase) the oracle the execution price may lie.
+
+    A fixed share of the oracle (``max_execution_gap_wad``), or dYdX's bankruptcy-adjusted
+    fillable price when the policy sets ``bankruptcy_adjustment_ppm``
+    (:func:`~ringfence.core.liquidation.fillable_price.dydx_fillable_gap_wad`).
     """
-    price = command.execution_price_wad
-    if price is None:
-        return 0
-    if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
-        raise InvalidParameter("execution_price_wad", price, "a positive integer price in WAD")
-    oracle = liq.price_wad
-    gap = oracle - price if liq.position.size_atoms > 0 else price - oracle
     policy, risk = liq.pool.params.liquidation, liq.risk
-    if policy.bankruptcy_adjustment_ppm:  # dYdX v4: the bankruptcy-adjusted fillable price
+    if policy.bankruptcy_adjustment_ppm:
         requirements = (risk.position_requirement_atoms, risk.equity_atoms, risk.requirement_atoms)
         config = (policy.bankruptcy_adjustment_ppm, policy.spread_to_maintenance_ppm)
-        bound = dydx_fillable_gap_wad(oracle, liq.position.size_atoms, liq.decimals, requirements, config)
-    else:
-        bound = mul_div(oracle, policy.max_execution_gap_wad, WAD, Rounding.DOWN)
-    if not 0 <= gap <= bound:
-        side = "at or below" if liq.position.size_atoms > 0 else "at or above"
-        raise InvalidParameter(
-            "execution_price_wad", price, f"a price {side} the oracle {oracle}, at most {bound} away from it"
-        )
-    base_dec, quote_dec = liq.decimals
-    return mul_div(size_atoms * gap * 10**quote_dec, 1, WAD * 10**base_dec, Rounding.UP)
-
-
-def _charged(close: _Close, cost: int, keeper_path: bool, liquidator_share_wad: int) -> _Close:
-    """Return the close with its execution cost charged to the margin side before the penalty.
-
-    The penalty (or the forfeited equity on the backstop path) is what is left to pay after the
-    cost, never more than it was at the oracle.
-    """
-    if cost == 0:
-        return close
-    paid_before = close.keeper_reward + close.insurance_penalty + close.backstop_fee
-    left = close.after + paid_before - cost
-    paid = min(paid_before, max(left, 0))
-    if not keeper_path:
-        return _Close(close.size_atoms, close.change, 0, 0, paid, left - paid, cost)
-    keeper, insurance = _split_paid(paid, liquidator_share_wad)
-    return _Close(close.size_atoms, close.change, keeper, insurance, 0, left - paid, cost)
+        return dydx_fillable_gap_wad(liq.price_wad, liq.position.size_atoms, liq.decimals, requirements, config)
+    return execution_gap_bound_wad(liq.price_wad, policy.max_execution_gap_wad)
 
 
 def decide_liquidate(state: LedgerState, command: Liquidate) -> list[Event]:
-    """Verify a liquidation, choose its path, size, price and settle it, then run the waterfall."""
+    """Verify a liquidation, choose its path, size, price and settle it, then run the waterfall.
+
+    A cross sub-account that holds no position any more but still owes the pool a debt its
+    collateral no longer backs at maintenance (the collateral's price fell after its last
+    position was closed) is settled by :func:`_settle_uncovered_debt`: the uncovered part is a
+    shortfall, recorded and sent down the waterfall (SPEC §2.9: bad debt is explicit).
+    """
+    pool = pool_of(state, command.pool)
+    key = (command.owner, command.sub_account)
+    if (key, command.market) not in pool.positions and state.cross_pool.get(key) == pool.pool:
+        return _settle_uncovered_debt(state, command, pool)
     liq = _verify(state, command)
     now = command.timestamp_ns
     close, penalty, reason = _choose_close(state, liq, now)
-    cost = _execution_cost(command, liq, close.size_atoms)
-    close = _charged(close, cost, reason is None, liq.pool.params.liquidator_share_wad)
-    after, change, position = close.after, close.change, liq.position
-    if position.mode is MarginMode.ISOLATED:
-        shortfall = max(-after, 0)
-    else:
-        shortfall = _cross_shortfall(state, liq.pool, command, after, after - liq.side, change.new_size_atoms == 0)
-    released = after + shortfall if position.mode is MarginMode.ISOLATED and change.new_size_atoms == 0 else 0
+    position = liq.position
+    bound = _execution_bound(liq)
+    price, is_long = command.execution_price_wad, position.size_atoms > 0
+    cost = execution_cost_atoms(close.size_atoms, liq.price_wad, price, is_long, bound, liq.decimals)
+    share = liq.pool.params.liquidator_share_wad
+    close = _Close(close.size_atoms, close.change, charge_execution_cost(close.paid, cost, reason is None, share))
+    change = close.change
+    shortfall = _shortfall(state, liq, command, close)
+    released = close.after + shortfall if position.mode is MarginMode.ISOLATED and change.new_size_atoms == 0 else 0
     delta = -close.size_atoms if position.size_atoms > 0 else close.size_atoms
-    closed_notional = mul_div(liq.risk.notional_atoms, close.size_atoms, liq.risk.size_atoms, Rounding.UP)
-    why, detail = reason or (LiquidationReason.BELOW_MAINTENANCE, "")
-    paid = close.keeper_reward + close.insurance_penalty + cost
+    closed_notional = closed_notional_atoms(liq.risk, close.size_atoms)
+    paid_total = close.paid.keeper_reward + close.paid.insurance_penalty + cost
     keeper_open = reason is None and change.new_size_atoms != 0
     phase = liq.pool.liquidation_phases.get((liq.key, liq.market))
-    phase = phase_after(liq.pool.params.liquidation, liq.risk, phase, (close.size_atoms, paid), keeper_open, now)
+    phase = phase_after(liq.pool.params.liquidation, liq.risk, phase, (close.size_atoms, paid_total), keeper_open, now)
     events: list[Event] = [liq.funding] if liq.funding else []
-    events.append(
-        LiquidationRecorded(
-            pool=command.pool,
-            market=command.market,
-            owner=command.owner,
-            sub_account=command.sub_account,
-            path=why.path,
-            reason=why,
-            detail=detail,
-            health_wad=liq.risk.health_wad(),
-            penalty_wad=penalty,
-            closed_atoms=close.size_atoms,
-            notional_atoms=closed_notional,
-            partial=change.new_size_atoms != 0,
-            timestamp_ns=now,
-            execution_price_wad=liq.price_wad if command.execution_price_wad is None else command.execution_price_wad,
-            execution_cost_atoms=cost,
-            phase_open=phase is not None,
-            phase_started_ns=phase.started_ns if phase else 0,
-            phase_margin_freed_atoms=phase.margin_freed_atoms if phase else 0,
+    price = liq.price_wad if command.execution_price_wad is None else command.execution_price_wad
+    record = _recorded(command, reason, liq.risk.health_wad(), penalty, close, closed_notional, price)
+    if phase is not None:
+        record = replace(
+            record,
+            phase_open=True,
+            phase_started_ns=phase.started_ns,
+            phase_margin_freed_atoms=phase.margin_freed_atoms,
         )
-    )
-    events.append(
-        PositionLiquidated(
-            owner=command.owner,
-            sub_account=command.sub_account,
-            pool=command.pool,
-            market=command.market,
-            mode=position.mode,
-            size_delta_atoms=delta,
-            price_wad=liq.price_wad,
-            new_size_atoms=change.new_size_atoms,
-            new_open_notional_atoms=change.new_open_notional_atoms,
-            funding_index_wad=liq.funding_index_wad,
-            margin_released_atoms=released,
-            funding_paid_atoms=liq.funding_paid,
-            realised_pnl_atoms=change.realised_pnl_atoms,
-            keeper_owner=command.keeper_owner,
-            keeper_sub_account=command.keeper_sub_account,
-            keeper_reward_atoms=close.keeper_reward,
-            insurance_penalty_atoms=close.insurance_penalty,
-            backstop_forfeit_atoms=close.backstop_fee,
-            shortfall_atoms=shortfall,
-            execution_cost_atoms=cost,
-        )
-    )
+    events.append(record)
+    events.append(_liquidated(command, liq, close, delta, released, shortfall))
     breakers: list[Event] = []
     if shortfall:
-        vault_flow = close.backstop_fee + liq.funding_paid - change.realised_pnl_atoms - shortfall
-        deleverage = Deleverage(command.market, -delta, liq.price_wad, liq.funding_index_wad, liq.key)
+        paid = close.paid
+        vault_flow = paid.backstop_fee + liq.funding_paid - change.realised_pnl_atoms - shortfall
+        deleverage = Deleverage(command.market, -delta, liq.price_wad, liq.funding_index_wad, command.owner)
         breakers = waterfall(state, liq.pool, shortfall, vault_flow, now, deleverage)
         events.extend(breakers)
     if not any(isinstance(event, PoolStatusChanged) for event in breakers):
         events.extend(_throughput_breaker(liq.pool, closed_notional, now))
     return events
+
+
+def _settle_uncovered_debt(state: LedgerState, command: Liquidate, pool: PoolState) -> list[Event]:
+    """Record as a shortfall the part of a position-less cross debt its collateral no longer backs.
+
+    Accepted when the sub-account is bound to this pool by a debt (a negative quote balance
+    left by its cross positions), holds no cross position here, has no live collateral auction
+    (which settles the debt itself), and its maintenance equity is negative. The shortfall is
+    ``min(⌈−equity⌉, debt)`` in quote atoms: what is left of the debt is exactly backed at
+    maintenance and stays for a collateral auction or a repayment.
+    """
+    key = check_account("owner", command.owner, "sub_account", command.sub_account)
+    keeper = check_account("keeper_owner", command.keeper_owner, "keeper_sub_account", command.keeper_sub_account)
+    if keeper == key:
+        raise InvalidParameter("keeper_owner", command.keeper_owner, "a keeper other than the liquidated account")
+    missing = UnknownEntity("position", f"{command.owner}/{command.sub_account} in {command.pool}/{command.market}")
+    quote = pool.params.quote_asset
+    debt = -quote_balance(state, key, quote)
+    auctioned = any((a.owner, a.sub_account) == key for a in pool.auctions.values())
+    if command.market not in pool.markets or pool.has_cross_position(key) or debt <= 0 or auctioned:
+        raise missing
+    if pool.status is PoolStatus.HALTED:
+        raise CommandRejected(f"pool {pool.pool} is halted ({pool.status_reason}); governance must resume it")
+    now = command.timestamp_ns
+    health = margin_snapshot(state, key, MarginKind.MAINTENANCE, now, allow_guarded=True)
+    if health.equity_atoms >= 0:
+        raise CommandRejected(
+            f"{command.owner}/{command.sub_account} holds no position in {command.pool}/{command.market} and its "
+            f"debt of {debt} quote atoms is backed: maintenance equity {health.equity_atoms}"
+        )
+    uncovered = value_to_quote_atoms(-health.equity_atoms, state.assets[quote].params.decimals, Rounding.UP)
+    shortfall = min(uncovered, debt)
+    reason = (
+        LiquidationReason.DEBT_UNCOVERED,
+        f"debt uncovered: maintenance equity {health.equity_atoms} with no position left",
+    )
+    settled = _Close(0, SizeChange(0, 0, 0), CloseSettlement(0, 0, 0, -debt))
+    market = pool.markets[command.market]
+    events: list[Event] = [_recorded(command, reason, 0, 0, settled, 0, 0)]
+    move = (0, 0, SizeChange(0, 0, 0), market.funding_index_wad)
+    keeper_key = (command.keeper_owner, command.keeper_sub_account)
+    paid = _Paid(shortfall=shortfall)
+    events.append(_liquidated_event(key, pool.pool, command.market, MarginMode.CROSS, move, 0, keeper_key, paid))
+    events.extend(waterfall(state, pool, shortfall, -shortfall, now))
+    return events
+
+
+def _recorded(
+    command: Liquidate, reason: _Why | None, health_wad: int, penalty: int, close: _Close, notional: int, price: int
+) -> LiquidationRecorded:
+    """Return the record of one liquidation (keeper path when ``reason`` is None)."""
+    why, detail = reason or (LiquidationReason.BELOW_MAINTENANCE, "")
+    return LiquidationRecorded(
+        pool=command.pool,
+        market=command.market,
+        owner=command.owner,
+        sub_account=command.sub_account,
+        path=why.path,
+        reason=why,
+        detail=detail,
+        health_wad=health_wad,
+        penalty_wad=penalty,
+        closed_atoms=close.size_atoms,
+        notional_atoms=notional,
+        partial=close.change.new_size_atoms != 0,
+        timestamp_ns=command.timestamp_ns,
+        execution_price_wad=price,
+        execution_cost_atoms=close.paid.execution_cost,
+    )
+
+
+def _liquidated(
+    command: Liquidate, liq: _Verified, close: _Close, delta: int, released: int, shortfall: int
+) -> PositionLiquidated:
+    """Return the position change of a liquidation close."""
+    change, settled = close.change, close.paid
+    paid = _Paid(
+        released,
+        settled.backstop_fee,
+        liq.funding_paid,
+        settled.keeper_reward,
+        settled.insurance_penalty,
+        shortfall,
+        settled.execution_cost,
+    )
+    keeper = (command.keeper_owner, command.keeper_sub_account)
+    move = (delta, liq.price_wad, change, liq.funding_index_wad)
+    mode = liq.position.mode
+    return _liquidated_event(liq.key, command.pool, command.market, mode, move, change.realised_pnl_atoms, keeper, paid)

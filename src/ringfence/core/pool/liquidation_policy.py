@@ -19,9 +19,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ringfence.core.errors import InvalidParameter
+from ringfence.core.errors import InvalidParameter, ToxicLiquidationPolicy
 from ringfence.core.liquidation.fillable_price import PPM
-from ringfence.core.liquidation.incentive import EulerDiscount, euler_discount_wad
+from ringfence.core.liquidation.incentive import EulerDiscount, aave_v4_penalty_rate_wad, euler_discount_wad
 from ringfence.core.liquidation.ltv_ramp import MAX_RAMP_NS
 from ringfence.core.liquidation.pacing import (
     DRIFT_LIQUIDATION_PCT_PRECISION,
@@ -31,12 +31,24 @@ from ringfence.core.liquidation.pacing import (
 from ringfence.core.liquidation.perp_presets import (
     DriftPhasing,
     LiquidationPhase,
+    drift_margin_freed_atoms,
     drift_next_phase,
     drift_phased_close_atoms,
     drift_share_bps,
     morpho_penalty_rate_wad,
 )
-from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
+from ringfence.core.liquidation.perpetual import (
+    PositionRisk,
+    close_factor_size_atoms,
+    is_toxic,
+    largest_health_scaled_penalty_wad,
+    largest_unsplit_penalty_wad,
+    no_split_guard_holds_on_notional,
+    target_health_size_atoms,
+    target_reachable_on_notional,
+    without_dust,
+)
+from ringfence.core.units import MAX_ATOMS, WAD
 from ringfence.core.validation import check_int, check_ratio
 
 __all__ = [
@@ -57,9 +69,6 @@ __all__ = [
 
 NO_CAP = MAX_ATOMS
 """Sentinel for "no pacing cap" and "no breaker" in quote atoms."""
-
-_ROUNDING_ALLOWANCE_ATOMS = 3
-"""Equity atoms one close may lose to rounding: penalty rounded up, basis removed rounded up, value floored."""
 
 
 class SizingRule(enum.Enum):
@@ -166,25 +175,6 @@ class LiquidationMark:
     last_partial_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class PositionRisk:
-    """One position's margin at the oracle, in quote atoms (the account side for cross)."""
-
-    size_atoms: int
-    """Absolute size."""
-    notional_atoms: int
-    equity_atoms: int
-    """Maintenance equity of the margin the position draws on (its vault, or the sub-account)."""
-    requirement_atoms: int
-    """Maintenance requirement of that margin."""
-    position_requirement_atoms: int
-    """This position's own share of the requirement."""
-
-    def health_wad(self) -> int:
-        """Return ``max(E, 0)/R`` in WAD, rounded up (a payout scaled by ``1 − H`` never exceeds the formula)."""
-        return mul_div(max(self.equity_atoms, 0), WAD, self.requirement_atoms, Rounding.UP)
-
-
 def check_policy(policy: LiquidationPolicy) -> None:
     """Validate a policy's ranges (field types were checked before)."""
     check_ratio("liquidation.full_liquidation_health_wad", policy.full_liquidation_health_wad, 0, WAD)
@@ -236,25 +226,51 @@ def check_policy_against_market(policy: LiquidationPolicy, penalty_wad: int, mai
 
     Aave v4's no-split guard ``maxLB·cf ≤ hfForMaxBonus`` becomes ``p_max ≤ m·h_max``: in the
     interpolation region (``H > h_max``) every partial close then raises health. Target health
-    needs ``T·m > p`` so that closing more always gets closer to the target.
+    needs ``T·m > p`` so that closing more always gets closer to the target. Euler's
+    health-scaled penalty ``min(1 − H, p_max)`` ramps down to 0 at ``H = 1`` from its cap at
+    ``H = 1 − p_max``; on a perpetual's notional a close is toxic iff ``p > m·H``
+    (:func:`~ringfence.core.liquidation.perpetual.is_toxic` with ``R_p = R = m·N``), so the
+    same guard, with ``h_max = 1 − p_max``, is ``p_max ≤ m·(1 − p_max)``: with Euler's 20% cap
+    at 5% maintenance the penalty would be toxic everywhere below ``H = 1/1.05 ≈ 0.952``.
+
+    Raises
+    ------
+    InvalidParameter
+        The no-split guard or the target-health condition fails.
+    ToxicLiquidationPolicy
+        A health-scaled penalty would lower health across its ramp.
     """
     largest = penalty_wad if policy.incentive is IncentiveRule.FIXED else policy.max_penalty_wad
     if policy.incentive is IncentiveRule.MORPHO_LIF:
         largest = morpho_penalty_rate_wad(maintenance_wad, WAD)
-    if policy.incentive is IncentiveRule.LINEAR_BONUS and largest * WAD > (
-        maintenance_wad * policy.health_for_max_penalty_wad
+    h_max = policy.health_for_max_penalty_wad
+    if policy.incentive is IncentiveRule.LINEAR_BONUS and not no_split_guard_holds_on_notional(
+        largest, maintenance_wad, h_max
     ):
         raise InvalidParameter(
             "liquidation.max_penalty_wad",
             largest,
             f"at most maintenance·health_for_max_penalty = "
-            f"{maintenance_wad * policy.health_for_max_penalty_wad // WAD} (the no-split guard)",
+            f"{largest_unsplit_penalty_wad(maintenance_wad, h_max)} (the no-split guard)",
         )
-    if policy.sizing is SizingRule.TARGET_HEALTH and policy.target_health_wad * maintenance_wad <= largest * WAD:
+    if policy.sizing is SizingRule.TARGET_HEALTH and not target_reachable_on_notional(
+        policy.target_health_wad, maintenance_wad, largest
+    ):
         raise InvalidParameter(
             "liquidation.target_health_wad",
             policy.target_health_wad,
             f"target·maintenance above the largest penalty {largest} (else no close reaches the target)",
+        )
+    if policy.incentive is IncentiveRule.HEALTH_SCALED and not no_split_guard_holds_on_notional(
+        largest, maintenance_wad, WAD - largest
+    ):
+        raise ToxicLiquidationPolicy(
+            "liquidation.max_penalty_wad",
+            largest,
+            f"at most maintenance·(1 − max_penalty), i.e. "
+            f"{largest_health_scaled_penalty_wad(maintenance_wad)} at "
+            f"maintenance {maintenance_wad}: a health-scaled penalty 1 − H on the notional lowers health "
+            f"wherever 1 − H > maintenance·H, i.e. below H = 1/(1 + maintenance), across its ramp",
         )
 
 
@@ -279,24 +295,9 @@ def penalty_rate_wad(policy: LiquidationPolicy, fixed_penalty_wad: int, risk: Po
     health = risk.health_wad()
     if policy.incentive is IncentiveRule.HEALTH_SCALED:
         return euler_discount_wad(EulerDiscount(policy.max_penalty_wad), health)
-    high = policy.max_penalty_wad
-    if health <= policy.health_for_max_penalty_wad:
-        return high
-    low = mul_div(high, policy.min_penalty_share_wad, WAD, Rounding.DOWN)
-    span = WAD - policy.health_for_max_penalty_wad
-    return low + mul_div(high - low, max(WAD - health, 0), span, Rounding.DOWN)
-
-
-def is_toxic(risk: PositionRisk, penalty_wad: int) -> bool:
-    """Return whether a penalty-paying partial close would lower the account's health.
-
-    ``E·r < R·p`` with ``r = position requirement / N`` (module docstring), in integers:
-    ``E·req_pos·WAD < R·p·N``. A bankrupt account (``E ≤ 0``) is not "toxic": it is closed whole.
-    """
-    if risk.equity_atoms <= 0 or penalty_wad == 0:
-        return False
-    lhs = risk.equity_atoms * risk.position_requirement_atoms * WAD
-    return lhs < risk.requirement_atoms * penalty_wad * risk.notional_atoms
+    return aave_v4_penalty_rate_wad(
+        policy.max_penalty_wad, policy.min_penalty_share_wad, policy.health_for_max_penalty_wad, health
+    )
 
 
 def close_size_atoms(
@@ -320,22 +321,19 @@ def close_size_atoms(
     if policy.sizing is SizingRule.WHOLE_POSITION:
         close = size
     elif policy.sizing is SizingRule.CLOSE_FACTOR:
-        below = risk.health_wad() < policy.full_liquidation_health_wad
-        close = size if below else mul_div(size, close_factor_wad, WAD, Rounding.UP)
+        close = close_factor_size_atoms(risk, close_factor_wad, policy.full_liquidation_health_wad)
     elif policy.sizing is SizingRule.TARGET_HEALTH:
-        close = _to_target(policy.target_health_wad, risk, penalty_wad)
+        close = target_health_size_atoms(policy.target_health_wad, risk, penalty_wad)
     elif policy.sizing is SizingRule.DRIFT_PHASED:
         share = drift_share_bps(drift_phasing(policy), risk.requirement_atoms - risk.equity_atoms, phase, now_ns)
-        close = drift_phased_close_atoms(_to_target(WAD, risk, penalty_wad), share, size)
+        close = drift_phased_close_atoms(target_health_size_atoms(WAD, risk, penalty_wad), share, size)
     else:
         params = HyperliquidPartialLiquidationParams(
             policy.partial_threshold_atoms, policy.partial_fraction_wad, policy.partial_cooldown_ns
         )
         last = mark.last_partial_ns if mark is not None else None
         close = hyperliquid_liquidation_size(size, risk.notional_atoms, now_ns, last, params).size_atoms
-    close = min(close, size)
-    remaining_notional = mul_div(risk.notional_atoms, size - close, size, Rounding.DOWN)
-    return size if remaining_notional < policy.dust_atoms else close
+    return without_dust(risk, close, policy.dust_atoms)
 
 
 def phase_after(
@@ -348,38 +346,19 @@ def phase_after(
 ) -> LiquidationPhase | None:
     """Return a DRIFT_PHASED position's liquidation phase after a close of ``(size, paid)`` atoms.
 
-    The margin the close freed is the requirement it removed (floored) less what the account paid
-    for it (penalty and execution cost): Drift's ``margin_freed``. None for other rules, and once
-    the phase ends (:func:`~ringfence.core.liquidation.perp_presets.drift_next_phase`);
+    The margin the close freed is Drift's ``margin_freed``
+    (:func:`~ringfence.core.liquidation.perp_presets.drift_margin_freed_atoms`). None for other
+    rules, and once the phase ends (:func:`~ringfence.core.liquidation.perp_presets.drift_next_phase`);
     ``keeper_path_open`` says a keeper close left the position open.
     """
     if policy.sizing is not SizingRule.DRIFT_PHASED:
         return None
     closed_atoms, paid_atoms = close
     share = drift_share_bps(drift_phasing(policy), risk.requirement_atoms - risk.equity_atoms, phase, now_ns)
-    removed = mul_div(risk.position_requirement_atoms, closed_atoms, risk.size_atoms, Rounding.DOWN)
-    return drift_next_phase(phase, share, removed - paid_atoms, keeper_path_open, now_ns)
+    freed = drift_margin_freed_atoms(risk.position_requirement_atoms, closed_atoms, risk.size_atoms, paid_atoms)
+    return drift_next_phase(phase, share, freed, keeper_path_open, now_ns)
 
 
 def drift_phasing(policy: LiquidationPolicy) -> DriftPhasing:
     """Return the policy's Drift parameters."""
     return DriftPhasing(policy.phased_initial_share_bps, policy.phased_duration_ns, policy.phased_full_below_atoms)
-
-
-def _to_target(target_wad: int, risk: PositionRisk, penalty_wad: int) -> int:
-    """Return the Aave v4 debt to target as a size: ``⌈size·(T·R − E)/(T·R_p − p·N)⌉``.
-
-    With ``R_p`` the position's own requirement the close of a share ``f`` removes ``f·R_p`` of
-    requirement, so ``E − p·f·N ≥ T·(R − f·R_p)`` gives ``f ≥ (T·R − E)/(T·R_p − p·N)``
-    (Aave v4 ``_calculateDebtToTargetHealthFactor``, ``aave/aave-v4``
-    ``src/spoke/libraries/LiquidationLogic.sol``). Rounded up: the account is brought at
-    least to the target, with an allowance for the close's own rounding against the account (its
-    penalty and requirement rounded up and its value floored: a few atoms of equity, one of
-    requirement). A denominator ≤ 0 (the penalty outruns the requirement) closes whole.
-    """
-    allowance = _ROUNDING_ALLOWANCE_ATOMS * WAD + target_wad
-    numerator = target_wad * risk.requirement_atoms - risk.equity_atoms * WAD + allowance  # > 0: H < 1 < T
-    denominator = target_wad * risk.position_requirement_atoms - penalty_wad * risk.notional_atoms
-    if denominator <= 0:
-        return risk.size_atoms
-    return min(mul_div(risk.size_atoms, numerator, denominator, Rounding.UP), risk.size_atoms)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.liquidation.perp_presets import LiquidationPhase
+from ringfence.core.liquidation.window import Window
 from ringfence.core.pool.auction_state import AuctionParams, CollateralAuction
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
@@ -186,24 +187,21 @@ class PoolState:
     lp_shares: dict[AccountKey, int] = field(default_factory=dict)
     insurance_atoms: int = 0
     protocol_fees_atoms: int = 0
-    insurance_window_start_ns: int = 0
-    insurance_drawn_in_window_atoms: int = 0
+    insurance_window: Window = field(default_factory=Window)
+    """Insurance draws in the current ``insurance_window_ns`` (capped by ``insurance_draw_cap_atoms``)."""
     socialised_loss_atoms: int = 0
     """Cumulative losses the LP vault absorbed for bankrupt positions."""
-    loss_window_start_ns: int = 0
-    loss_in_window_atoms: int = 0
-    """Socialised loss since ``loss_window_start_ns`` (the NAV-drawdown breaker's window)."""
-    loss_window_vault_atoms: int = 0
-    """The LP vault when the current loss window opened: the drawdown's reference."""
-    backstop_window_start_ns: int = 0
-    backstop_absorbed_in_window_atoms: int = 0
+    loss_window: Window = field(default_factory=Window)
+    """LP losses (backstop absorption and socialised loss) in the current ``insurance_window_ns``, the
+    NAV-drawdown breaker's window; its reference is the LP vault when the window opened."""
+    backstop_window: Window = field(default_factory=Window)
+    """Shortfall the LP vault absorbed in the current ``liquidation.window_ns`` (the backstop budget)."""
     backstop_absorbed_atoms: int = 0
     """Cumulative shortfall the LP vault absorbed as the waterfall's backstop step."""
     deleveraged_atoms: int = 0
     """Cumulative shortfall recovered from profitable opposing positions (auto-deleveraging)."""
-    liquidation_window_start_ns: int = 0
-    liquidated_in_window_atoms: int = 0
-    """Notional closed by liquidations since ``liquidation_window_start_ns`` (pacing, breaker)."""
+    liquidation_window: Window = field(default_factory=Window)
+    """Notional closed by liquidations in the current ``liquidation.window_ns`` (pacing, breaker)."""
     liquidation_marks: dict[tuple[AccountKey, str], LiquidationMark] = field(default_factory=dict)
     """Positions liquidated in part, and when (the Hyperliquid cooldown)."""
     liquidation_phases: dict[tuple[AccountKey, str], LiquidationPhase] = field(default_factory=dict)

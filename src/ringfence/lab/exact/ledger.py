@@ -18,6 +18,7 @@ from ringfence.core.commands import Command, Deposit, Withdraw
 from ringfence.core.decide import decide
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve_all
+from ringfence.core.liquidation.kinds import LiquidationPath
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -25,7 +26,6 @@ from ringfence.core.pool.events import (
     LossSocialised,
     PositionLiquidated,
 )
-from ringfence.core.pool.liquidation_kinds import LiquidationPath
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.pool.state import PoolState
 from ringfence.core.state import LedgerState

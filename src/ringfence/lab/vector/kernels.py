@@ -1,6 +1,6 @@
 """Pure float64 kernels of the stress model: arrays in, arrays out, status codes instead of exceptions.
 
-A close's status code is the exact engine's :class:`~ringfence.core.pool.liquidation_kinds.LiquidationReason`
+A close's status code is the exact engine's :class:`~ringfence.core.liquidation.kinds.LiquidationReason`
 value (``LiquidationReason(code)`` names it), so both engines report the same outcome the same way.
 
 Each kernel mirrors, element by element, the integer rule of the exact engine it names
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.core.pool.liquidation_kinds import LiquidationReason
+from ringfence.core.liquidation.kinds import LiquidationReason
 
 __all__ = [
     "BANKRUPT",
@@ -86,7 +86,7 @@ def bounded_execution_price(price: FloatArray, oracle: FloatArray, sale: BoolArr
     """Return the execution price a keeper may charge: never better than the oracle, at most ``max_gap`` away.
 
     A sale is charged at ``clip(price, oracle·(1 − gap), oracle)``, a purchase at
-    ``clip(price, oracle, oracle·(1 + gap))`` (``ringfence.core.pool.liquidate._execution_cost``
+    ``clip(price, oracle, oracle·(1 + gap))`` (``ringfence.core.liquidation.perpetual.execution_cost_atoms``
     refuses anything else). A market better than the oracle costs the account nothing: its
     close is priced at the oracle, as the engine prices every close.
     """
@@ -216,7 +216,7 @@ def close_position(
       :func:`bounded_execution_price` of :func:`execution_price`; its execution cost
       ``closed·|oracle − P_exec|`` is charged to the margin side before the penalty, which
       (or the forfeited equity) is what is left to pay, never more than at the oracle
-      (``ringfence.core.pool.liquidate._charged``).
+      (``ringfence.core.liquidation.perpetual.charge_execution_cost``).
 
     Parameters
     ----------

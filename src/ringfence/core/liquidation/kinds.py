@@ -35,6 +35,9 @@ class LiquidationReason(enum.IntEnum):
     """Backstop path: the keeper close, with every rounding it takes, leaves health lower."""
     BELOW_BACKSTOP_THRESHOLD = 5
     """Backstop path: health is below the pool's backstop threshold."""
+    DEBT_UNCOVERED = 6
+    """A cross sub-account with no position left owes the pool more than its collateral backs at
+    maintenance: the uncovered part is recorded as a shortfall (no close, no keeper bonus)."""
 
     @property
     def path(self) -> LiquidationPath:
