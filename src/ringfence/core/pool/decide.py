@@ -97,6 +97,16 @@ def quote_balance(state: LedgerState, key: AccountKey, asset: str) -> int:
 
 
 def _take_quote(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int) -> None:
+    """Refuse taking more quote than the sub-account holds; taking nothing is always possible.
+
+    A cross sub-account may hold a negative quote balance: a borrow left by fees, funding or
+    realised losses, counted in its equity in full (at ``max(oracle, stable)`` for initial
+    margin, SPEC §2.2). Such a debt is gated by the margin checks, never by this one: a cross
+    trade takes no margin (``amount_atoms == 0``), so it must not be refused for a balance it
+    does not draw on (a close in particular).
+    """
+    if amount_atoms == 0:
+        return
     held = quote_balance(state, key, asset)
     if held < amount_atoms:
         raise InsufficientBalance(f"{key[0]}/{key[1]}", asset, amount_atoms, max(held, 0))
