@@ -349,16 +349,16 @@ def test_funding_over_one_hour_long_pays_ceiling_short_receives_floor() -> None:
     bob_events = venue.run(venue.trade_command("bob", 1 * ETH))
 
     # Assert: Δindex = 2000·0.1·clamp(10/1e6)·(1 h / 24 h) USDC per ETH = 8.3333…e-5 USDC
-    #  = 83.333… quote atoms per ETH; ×WAD, floored
-    expected_delta = 83_333_333_333_333_333_333
-    assert expected_delta == math.floor(Fraction(2_000 * 10**6) * Fraction(1, 10) * Fraction(10, 10**6) / 24 * WAD)
+    #  = 83.333… quote atoms per ETH; ×WAD, rounded up (longs pay: against the payer)
+    expected_delta = 83_333_333_333_333_333_334
+    assert expected_delta == math.ceil(Fraction(2_000 * 10**6) * Fraction(1, 10) * Fraction(10, 10**6) / 24 * WAD)
     accrued = only(alice_events, FundingAccrued)
     assert accrued.index_delta_wad == expected_delta
     assert venue.state.pools[POOL].markets[MARKET].funding_index_wad == expected_delta
     assert not [event for event in bob_events if isinstance(event, FundingAccrued)]
-    # long pays ceil(11·83.333333333333333333 = 916.666666666666666663) = 917
+    # long pays ceil(11·83.333333333333333334 = 916.666666666666666674) = 917
     assert only(alice_events, PositionChanged).funding_paid_atoms == 917
-    # short receives floor(83.333333333333333333) = 83 (a payment of −83)
+    # short receives floor(83.333333333333333334) = 83 (a payment of −83)
     assert only(bob_events, PositionChanged).funding_paid_atoms == -83
     venue.assert_replay_equals_live()
 

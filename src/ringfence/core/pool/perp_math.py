@@ -57,13 +57,20 @@ def funding_index_delta_wad(market: MarketState, oracle_wad: int, elapsed_ns: in
 
     ``rate = max_rate_per_day · clamp(skew / skew_scale, −1, 1)`` (the proportional skew
     funding of Synthetix v2 perps); the index counts quote atoms (× WAD) paid per whole base
-    unit: ``Δ = price · rate · elapsed / 1 day``. Floored; positions settle it rounded against
-    themselves (:func:`funding_owed_atoms`).
+    unit: ``Δ = price · rate · elapsed / 1 day``.
+
+    Rounded against the side that pays: up when longs pay (``Δ > 0``), down when shorts pay
+    (``Δ < 0``), so the payer's index moves at least the exact amount; each position then
+    settles it rounded against itself (:func:`funding_owed_atoms`): a payer pays at least the
+    ceiling of its exact funding. The receiving side shares the index, so it may be credited
+    up to one index unit (10⁻¹⁸ quote atom per whole base unit) past the exact rate before its
+    own settlement floors it.
     """
     params = market.params
     skew = max(min(market.skew_atoms, params.skew_scale_atoms), -params.skew_scale_atoms)
     numerator = oracle_wad * params.max_funding_rate_per_day_wad * skew * elapsed_ns * 10**quote_decimals
-    return int(numerator // (WAD * params.skew_scale_atoms * NS_PER_DAY))
+    rounding = Rounding.UP if numerator > 0 else Rounding.DOWN
+    return mul_div(numerator, 1, WAD * params.skew_scale_atoms * NS_PER_DAY, rounding)
 
 
 def funding_owed_atoms(position: Position, index_wad: int, base_decimals: int) -> int:
