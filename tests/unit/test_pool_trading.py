@@ -309,11 +309,16 @@ def test_unrealised_profit_counts_at_pnl_weight_but_cannot_be_withdrawn_until_re
     balance = 1_000 * USDC - 1_001_001  # 998_998_999
 
     # Act 1
+    maintenance = margin_snapshot(venue.state, ("carol", 0), MarginKind.MAINTENANCE, venue.now)
     initial = margin_snapshot(venue.state, ("carol", 0), MarginKind.INITIAL, venue.now)
 
-    # Assert 1: PnL 3_000_000_000 − 2_002_001_001 = 997_998_999, weighted floor(·0.5) = 498_999_499;
-    # requirement ceil(3000e6·0.1) = 300_000_000
-    assert initial.equity_value == balance + 498_999_499
+    # Assert 1: at the oracle, PnL 3_000_000_000 − 2_002_001_001 = 997_998_999, weighted floor(·0.5) =
+    # 498_999_499; requirement ceil(3000e6·0.05) = 150_000_000. Initial margin values the PnL at the stable
+    # price, still 2,000 one second after the move (SPEC §2.1): 2_000_000_000 − 2_002_001_001 = −2_001_001,
+    # against ceil(3000e6·0.1) = 300_000_000 at the oracle
+    assert maintenance.equity_value == balance + 498_999_499
+    assert maintenance.requirement_value == 150_000_000
+    assert initial.equity_value == balance - 2_001_001
     assert initial.requirement_value == 300_000_000
 
     # Act 2 / Assert 2: one atom more than the settled balance is refused despite ~1.5k of equity

@@ -6,6 +6,9 @@
   initial weight, scaled down once the venue-wide deposits of the asset exceed
   ``weight_scale_start_value``: ``weight · start / deposits_value`` (Mango v4
   ``Bank::scaled_init_asset_weight``, ``programs/mango-v4/src/state/bank.rs``).
+- A perp position's unrealised PnL counts at the oracle for maintenance and, for initial
+  margin, at the conservative of oracle and stable price (a long at the lower, a short at the
+  higher): SPEC §2.1.
 - Every valuation rounds down (collateral is a credit to the account); requirements round up.
 
 Health = equity / requirement. An account with no requirement needs no price: it can always
@@ -32,6 +35,7 @@ __all__ = [
     "MarginSnapshot",
     "base_price_wad",
     "collateral_value",
+    "initial_pnl_price_wad",
     "initial_weight_wad",
     "isolated_margin",
     "margin_snapshot",
@@ -158,6 +162,23 @@ def base_price_wad(state: LedgerState, asset: str, now_ns: int, *, allow_guarded
     raise OracleUnavailable(asset, status.value, reason)
 
 
+def initial_pnl_price_wad(state: LedgerState, asset: str, size_atoms: int, price_wad: int) -> int:
+    """Return the price an initial-margin check values a position's unrealised PnL at.
+
+    SPEC §2.1 (Mango v4 stable price, ``programs/mango-v4/src/health/cache.rs``: init health
+    prices an asset at ``min(oracle, stable)`` and a liability at ``max(oracle, stable)``): a
+    long gains as the price rises, so its PnL counts at ``min(price, stable)``; a short at
+    ``max(price, stable)``. A spike of the oracle therefore cannot be withdrawn or borrowed
+    against before the stable price has followed it. ``price_wad`` is the price the position
+    is marked at (the oracle's accepted price); an asset without a stable price yet keeps it.
+    """
+    oracle = state.oracles.get(asset)
+    if oracle is None or oracle.stable is None:
+        return price_wad
+    stable = oracle.stable.stable_price_wad
+    return min(price_wad, stable) if size_atoms > 0 else max(price_wad, stable)
+
+
 def _to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
     """Convert quote atoms (at par with the numeraire) to value atoms, floored."""
     shift = VALUE_DECIMALS - quote_decimals
@@ -181,12 +202,18 @@ def position_terms(
     (:func:`ringfence.core.pool.requirements.requirements_atoms`; FLAT: ``|size| · price ·
     rate``). ``open_interest`` (base atoms) replaces the market's current open interest, for
     a check of the state after a command; only the dYdX model reads it.
+
+    For initial margin the PnL is valued at :func:`initial_pnl_price_wad` (the conservative
+    of ``price_wad`` and the stable price); maintenance values it at ``price_wad``.
     """
     market = pool.markets[market_id]
     params = market.params
     base_decimals = state.assets[params.base_asset].params.decimals
     quote_decimals = state.assets[pool.params.quote_asset].params.decimals
-    pnl = unrealised_pnl_atoms(position, price_wad, base_decimals, quote_decimals)
+    pnl_price = price_wad
+    if kind is MarginKind.INITIAL:
+        pnl_price = initial_pnl_price_wad(state, params.base_asset, position.size_atoms, price_wad)
+    pnl = unrealised_pnl_atoms(position, pnl_price, base_decimals, quote_decimals)
     if pnl > 0:
         pnl = mul_div(pnl, params.pnl_weight_wad, WAD, Rounding.DOWN)
     equity = pnl - funding_owed_atoms(position, market.funding_index_wad, base_decimals)

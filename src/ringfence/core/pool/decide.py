@@ -453,7 +453,10 @@ def _check_open_interest(market: MarketState, old_size: int, new_size: int) -> N
 def _check_trade_margin(
     state: LedgerState, command: Trade, ctx: _TradeContext, position: Position, side_delta: int, oracle: int
 ) -> None:
-    """Check initial margin after the trade: at the oracle, with the market's open interest after it.
+    """Check initial margin after the trade, with the market's open interest after it.
+
+    Requirements at the oracle; unrealised PnL at the conservative of oracle and stable price
+    (:func:`ringfence.core.margin.initial_pnl_price_wad`, SPEC §2.1).
 
     dYdX applies a match's open-interest delta before its collateral check (see
     :mod:`ringfence.core.pool.requirements`): a trade pays for the crowding it adds.
