@@ -8,13 +8,16 @@ expected values come from the arithmetic in the comments or from ``fractions.Fra
 from __future__ import annotations
 
 import dataclasses
+import math
+from fractions import Fraction
 
 import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import InsufficientMargin
-from ringfence.core.pool.commands import AdjustIsolatedMargin
+from ringfence.core.pool.commands import AdjustIsolatedMargin, ProvideLiquidity, RemoveLiquidity
+from ringfence.core.pool.events import LiquidityProvided, LiquidityRemoved
 from ringfence.core.pool.state import MarginMode
-from support.venue import ETH, MARKET, MARKET_PARAMS, POOL, POOL_PARAMS, USDC, WAD
+from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, only
 
 FEE_MARKET = dataclasses.replace(MARKET_PARAMS, taker_fee_wad=WAD // 1_000)  # 0.1% taker fee
 
@@ -111,3 +114,58 @@ def test_short_pnl_counts_at_the_higher_of_oracle_and_stable() -> None:
     venue.refuse(Withdraw("erin", 0, "USDC", 8_279_900_001, venue.now), InsufficientMargin, "erin/0")
     venue.run(Withdraw("erin", 0, "USDC", 8_279_900_000, venue.now))
 
+
+# --- 2. LP shares are priced at a NAV that includes funding owed but not yet settled -------------
+
+DAY_NS = 86_400 * 10**9
+FUNDING_MARKET = dataclasses.replace(
+    MARKET_PARAMS, skew_scale_atoms=1_000 * ETH, max_funding_rate_per_day_wad=10 * PERCENT
+)
+"""Skew scale 1,000 ETH, funding up to 10% a day: a 50 ETH skew pays 10% · 50/1000 = 0.5% a day."""
+
+
+def test_new_lp_shares_the_premium_with_old_lps_but_not_the_funding_owed_before_it_joined() -> None:
+    # Arrange: lp holds 1,000,000 USDC of shares; trader longs 50 ETH at 2000·(1 + 50/(2·1000)) = 2,050
+    # (open notional 102,500), then 30 days pass at 2,000 with nothing touching the market
+    venue = support.venue.Venue(POOL_PARAMS, FUNDING_MARKET, lp_atoms=1_000_000 * USDC)
+    venue.deposit("trader", 50_000 * USDC)
+    assert venue.trade("trader", 50 * ETH).new_open_notional_atoms == 102_500 * USDC
+    venue.quote_prices(2_000 * WAD, advance_ns=30 * DAY_NS)
+    venue.deposit("lp2", 500_000 * USDC)
+
+    # Act 1: lp2 deposits 500,000 USDC
+    provided = only(venue.run(ProvideLiquidity("lp2", 0, POOL, 500_000 * USDC, venue.now)), LiquidityProvided)
+
+    # Assert 1: funding owed = 50 · 2000 · 0.5% · 30 = 15,000 USDC (an exact index move: 300 USDC per ETH);
+    # PnL at the oracle 100,000 − 102,500 = −2,500. NAV = 1,000,000 + 2,500 + 15,000 = 1,017,500 USDC
+    nav = Fraction(1_017_500 * USDC)
+    shares = math.floor(Fraction(500_000 * USDC) * 1_000_000 * USDC / nav)
+    assert provided.shares == shares
+
+    # Act 2: the trader closes at 2000·(1 + (50 − 0)/(2·1000)) = 2,050 (PnL 0) and settles its funding
+    closed = venue.trade("trader", -50 * ETH)
+    assert (closed.realised_pnl_atoms, closed.funding_paid_atoms) == (0, 15_000 * USDC)
+    removed = only(venue.run(RemoveLiquidity("lp2", 0, POOL, shares, venue.now)), LiquidityRemoved)
+
+    # Assert 2: the vault is 1,515,000 and holds no position: lp2 redeems its share of it. The funding was
+    # in the price it paid; it bears its share of the 2,500 premium the close gave back (on a NAV without
+    # the funding it would have bought 498,753 shares and redeemed about 504,176: +4,176 from lp)
+    expected = math.floor(Fraction(shares) * 1_515_000 * USDC / (1_000_000 * USDC + shares))
+    assert removed.amount_atoms == expected
+    assert 499_176 * USDC < removed.amount_atoms < 500_000 * USDC
+    venue.assert_replay_equals_live()
+
+
+def test_lp_redemption_counts_funding_owed_to_the_pool() -> None:
+    # Arrange: as above, 30 days of skew; lp redeems a tenth of its shares before anyone touches the market
+    venue = support.venue.Venue(POOL_PARAMS, FUNDING_MARKET, lp_atoms=1_000_000 * USDC)
+    venue.deposit("trader", 50_000 * USDC)
+    venue.trade("trader", 50 * ETH)
+    venue.quote_prices(2_000 * WAD, advance_ns=30 * DAY_NS)
+
+    # Act
+    removed = only(venue.run(RemoveLiquidity("lp", 0, POOL, 100_000 * USDC, venue.now)), LiquidityRemoved)
+
+    # Assert: NAV low = 1,000,000 + 2,500 + 15,000 − 1 atom (the PnL's floor, one open position; the funding
+    # is exact) = 1,017,499.999999; a tenth of it, floored
+    assert removed.amount_atoms == (1_017_500 * USDC - 1) // 10

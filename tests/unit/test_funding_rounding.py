@@ -42,7 +42,9 @@ def _market(long_atoms: int, short_atoms: int) -> MarketState:
 def _exact_delta(price_wad: int, skew_atoms: int, elapsed_ns: int) -> Fraction:
     # price · rate · (skew / scale) · elapsed / 1 day, in quote atoms × WAD per whole base unit
     rate = Fraction(WAD // 100, WAD)
-    return Fraction(price_wad) * rate * Fraction(skew_atoms, 3 * SIZE_ATOMS) * elapsed_ns * 10**QUOTE_DECIMALS / NS_PER_DAY
+    return (
+        Fraction(price_wad) * rate * Fraction(skew_atoms, 3 * SIZE_ATOMS) * elapsed_ns * 10**QUOTE_DECIMALS / NS_PER_DAY
+    )
 
 
 @pytest.mark.parametrize("payer_size", [SIZE_ATOMS, -SIZE_ATOMS], ids=["longs pay", "shorts pay"])

@@ -221,9 +221,18 @@ def _decimals(state: LedgerState, pool: PoolState) -> tuple[dict[str, int], int]
 
 
 def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[int, int]:
+    """Return the pool's NAV bounds at ``now_ns``, with the funding owed up to ``now_ns``.
+
+    Each market's index is taken as the next accrual would set it (:func:`accrue_funding`),
+    so funding owed but not yet settled, or not yet accrued, is in the price of a share.
+    """
     bases, quote_decimals = _decimals(state, pool)
     prices = {asset: base_price_wad(state, asset, now_ns) for asset in bases}
-    return pool_nav_range_atoms(pool, prices, bases, quote_decimals)
+    indices = {}
+    for market_id, market in pool.markets.items():
+        pending = accrue_funding(state, pool, market_id, now_ns)
+        indices[market_id] = market.funding_index_wad + (pending.index_delta_wad if pending else 0)
+    return pool_nav_range_atoms(pool, prices, bases, quote_decimals, indices)
 
 
 def _check_reserve(
