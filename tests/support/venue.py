@@ -91,12 +91,18 @@ class Venue:
     """One engine with USDC and ETH at 2,000, pool ``P`` with one ETH perp, LP and insurance funded by ``lp``."""
 
     def __init__(
-        self, pool: PoolParams, market: MarketParams, *, lp_atoms: int = LP_ATOMS, insurance_atoms: int = 0
+        self,
+        pool: PoolParams,
+        market: MarketParams,
+        *,
+        lp_atoms: int = LP_ATOMS,
+        insurance_atoms: int = 0,
+        eth_weight_scale_start_value: int = NO_LIMIT,
     ) -> None:
         self.engine = Engine(MemoryJournal())
         self.now = T0
         self.run(RegisterAsset("USDC", 6, WAD, WAD, NO_LIMIT, NO_LIMIT, T0))
-        self.run(RegisterAsset("ETH", 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, NO_LIMIT, T0))
+        self.run(RegisterAsset("ETH", 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, eth_weight_scale_start_value, T0))
         self.run(oracle_config("USDC", T0))
         self.run(oracle_config("ETH", T0))
         self.quote_prices(2_000 * WAD, advance_ns=0)

@@ -14,10 +14,18 @@ from fractions import Fraction
 import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import InsufficientMargin
-from ringfence.core.pool.commands import AdjustIsolatedMargin, ProvideLiquidity, RemoveLiquidity
+from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.pool.commands import (
+    AddMarket,
+    AdjustIsolatedMargin,
+    CreatePool,
+    ProvideLiquidity,
+    RemoveLiquidity,
+    Trade,
+)
 from ringfence.core.pool.events import LiquidityProvided, LiquidityRemoved
 from ringfence.core.pool.state import MarginMode
-from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, only
+from support.venue import ETH, LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, only
 
 FEE_MARKET = dataclasses.replace(MARKET_PARAMS, taker_fee_wad=WAD // 1_000)  # 0.1% taker fee
 
@@ -169,3 +177,54 @@ def test_lp_redemption_counts_funding_owed_to_the_pool() -> None:
     # Assert: NAV low = 1,000,000 + 2,500 + 15,000 − 1 atom (the PnL's floor, one open position; the funding
     # is exact) = 1,017,499.999999; a tenth of it, floored
     assert removed.amount_atoms == (1_017_500 * USDC - 1) // 10
+
+
+# --- 5. deposit-weight scaling counts the deposits of one pool ----------------------------------
+
+
+def _two_pool_venue() -> support.venue.Venue:
+    """Pool P and a second pool Q with the same ETH perp; ETH's IM weight (80%) scales past 10,000 USD."""
+    venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS, eth_weight_scale_start_value=10_000 * USD_VALUE)
+    venue.run(CreatePool("Q", "perp", 1, POOL_PARAMS, venue.now))
+    venue.run(AddMarket("Q", MARKET_PARAMS, venue.now))
+    venue.deposit("lp", LP_ATOMS, sub=1)
+    venue.run(ProvideLiquidity("lp", 1, "Q", LP_ATOMS, venue.now))
+    return venue
+
+
+USD_VALUE = 10**6
+"""Value atoms per USD (``VALUE_DECIMALS`` = 6)."""
+
+
+def test_a_strangers_deposit_in_another_pool_leaves_an_accounts_scaled_weight_unchanged() -> None:
+    # Arrange: frank holds 10 ETH (20,000 USD) and a cross long of 1 ETH in P at 2000.001. P's ETH deposits
+    # are his 20,000 USD: weight 0.8 · 10,000 / 20,000 = 0.4, so his collateral counts 8,000 USD; his PnL at
+    # the stable 2,000 is 2,000 − 2,000.001 = −0.001 USD. IM equity 7,999.999; requirement 200
+    venue = _two_pool_venue()
+    venue.deposit("frank", 10 * ETH, asset="ETH")
+    venue.trade("frank", 1 * ETH)
+    before = margin_snapshot(venue.state, ("frank", 0), MarginKind.INITIAL, venue.now)
+    assert (before.equity_value, before.requirement_value) == (7_999_999_000, 200_000_000)
+
+    # Act: a stranger deposits 3,000 ETH and goes cross long in pool Q
+    venue.deposit("stranger", 3_000 * ETH, asset="ETH")
+    venue.run(Trade("stranger", 0, "Q", MARKET, 1 * ETH, MarginMode.CROSS, 0, 0, venue.now))
+
+    # Assert: frank's initial margin is unchanged (venue-wide, his weight would fall to
+    # 0.8 · 10,000 / 6,020,000 and his collateral to about 26.6 USD)
+    after = margin_snapshot(venue.state, ("frank", 0), MarginKind.INITIAL, venue.now)
+    assert after == before
+
+
+def test_deposits_of_accounts_bound_to_the_same_pool_scale_each_others_weight() -> None:
+    # Arrange: as above; then gina deposits 30 ETH and goes cross long 1 ETH in the same pool P
+    venue = _two_pool_venue()
+    venue.deposit("frank", 10 * ETH, asset="ETH")
+    venue.trade("frank", 1 * ETH)
+    venue.deposit("gina", 30 * ETH, asset="ETH")
+    venue.trade("gina", 1 * ETH)
+
+    # Assert: P's ETH deposits are 40 ETH = 80,000 USD: weight 0.8 · 10,000 / 80,000 = 0.1, frank's 20,000
+    # USD count 2,000; his PnL at the stable price is still 2,000 − 2,000.001 = −0.001 USD
+    after = margin_snapshot(venue.state, ("frank", 0), MarginKind.INITIAL, venue.now)
+    assert after.equity_value == 2_000_000_000 - 1_000

@@ -3,9 +3,11 @@
 - Maintenance equity values each collateral balance at the **oracle** price times the
   asset's maintenance weight.
 - Initial equity values it at ``min(oracle, stable)`` (Mango v4 stable price) times the
-  initial weight, scaled down once the venue-wide deposits of the asset exceed
+  initial weight, scaled down once the deposits of the asset exceed
   ``weight_scale_start_value``: ``weight · start / deposits_value`` (Mango v4
-  ``Bank::scaled_init_asset_weight``, ``programs/mango-v4/src/state/bank.rs``).
+  ``Bank::scaled_init_asset_weight``, ``programs/mango-v4/src/state/bank.rs``). The deposits
+  counted are those of the pool the sub-account is bound to (every sub-account bound to it,
+  SPEC §2.3), never venue-wide: one pool's activity must not change another pool's accounts.
 - A perp position's unrealised PnL counts at the oracle for maintenance and, for initial
   margin, at the conservative of oracle and stable price (a long at the lower, a short at the
   higher): SPEC §2.1.
@@ -40,6 +42,7 @@ __all__ = [
     "isolated_margin",
     "margin_snapshot",
     "oracle_status",
+    "pool_deposits_atoms",
     "position_terms",
 ]
 
@@ -98,16 +101,37 @@ def _usable_prices(state: LedgerState, asset: str, now_ns: int) -> tuple[int, in
     return oracle.accepted_price_wad, oracle.stable.stable_price_wad
 
 
-def initial_weight_wad(asset_state: AssetState, price_wad: int) -> int:
-    """Return the initial weight after Mango v4 deposit-weight scaling at ``price_wad``."""
+def initial_weight_wad(asset_state: AssetState, price_wad: int, deposits_atoms: int) -> int:
+    """Return the initial weight after Mango v4 deposit-weight scaling at ``price_wad``.
+
+    ``deposits_atoms`` are the deposits the scaling counts: those of the sub-account's pool
+    (:func:`pool_deposits_atoms`).
+    """
     params = asset_state.params
     start = params.weight_scale_start_value
     if start == NO_LIMIT:
         return params.initial_weight_wad
-    deposits_value = value_of(asset_state.total_deposits_atoms, price_wad, params.decimals, Rounding.UP)
+    deposits_value = value_of(deposits_atoms, price_wad, params.decimals, Rounding.UP)
     if deposits_value <= start:
         return params.initial_weight_wad
     return mul_div(params.initial_weight_wad, start, deposits_value, Rounding.DOWN)
+
+
+def pool_deposits_atoms(state: LedgerState, pool_id: str, asset: str, key: AccountKey, own_balance_atoms: int) -> int:
+    """Return the deposits of ``asset`` that scale its weight for sub-accounts of pool ``pool_id``.
+
+    The positive balances of every sub-account bound to the pool (``state.cross_pool``), with
+    ``key``'s own counted as ``own_balance_atoms`` (its balance after the command being
+    checked, bound or about to be). A sub-account bound to no pool counts in none. Its cost is
+    one pass over the bound sub-accounts, paid only for an asset whose weight scales.
+    """
+    total = max(own_balance_atoms, 0)
+    for other, bound in state.cross_pool.items():
+        if bound == pool_id and other != key:
+            account = state.accounts.get(other)
+            if account is not None:
+                total += max(account.balances.get(asset, 0), 0)
+    return total
 
 
 def collateral_value(
@@ -115,6 +139,8 @@ def collateral_value(
     balances: Mapping[str, int],
     kind: MarginKind,
     now_ns: int,
+    *,
+    scaling_deposits_atoms: Mapping[str, int] | None = None,
 ) -> int:
     """Return the weighted value of ``balances`` in value atoms, rounded against the account.
 
@@ -122,6 +148,10 @@ def collateral_value(
     initial weight; maintenance: oracle and maintenance weight), rounded down. A negative
     balance (a debt left by realised losses) counts in full at ``max(oracle, stable)`` for
     initial margin and at the oracle for maintenance, rounded toward more debt.
+
+    ``scaling_deposits_atoms`` maps an asset to the deposits its weight scaling counts (the
+    sub-account's pool, :func:`pool_deposits_atoms`); an asset it leaves out counts the
+    balance alone (a sub-account bound to no pool).
 
     Raises
     ------
@@ -140,7 +170,13 @@ def collateral_value(
             total += value_of(balance_atoms, price, asset_state.params.decimals, Rounding.DOWN)
             continue
         price = min(oracle_price, stable_price) if initial else oracle_price
-        weight = initial_weight_wad(asset_state, price) if initial else asset_state.params.maintenance_weight_wad
+        if initial:
+            deposits = (
+                balance_atoms if scaling_deposits_atoms is None else scaling_deposits_atoms.get(asset, balance_atoms)
+            )
+            weight = initial_weight_wad(asset_state, price, deposits)
+        else:
+            weight = asset_state.params.maintenance_weight_wad
         value = value_of(balance_atoms, price, asset_state.params.decimals, Rounding.DOWN)
         total += mul_div(value, weight, WAD, Rounding.DOWN)
     return total
@@ -268,7 +304,8 @@ def margin_snapshot(
     positions = _cross_positions(state, key, position_override)
     if not positions and all(amount >= 0 for amount in balances.values()):
         return MarginSnapshot(kind, 0, 0)
-    equity = collateral_value(state, balances, kind, now_ns)
+    scaling = _scaling_deposits(state, key, balances, position_override) if kind is MarginKind.INITIAL else None
+    equity = collateral_value(state, balances, kind, now_ns, scaling_deposits_atoms=scaling)
     requirement = 0
     for pool, market_id, position in positions:
         base = pool.markets[market_id].params.base_asset
@@ -282,6 +319,23 @@ def margin_snapshot(
         equity += _to_value_atoms(position_equity, quote_decimals)
         requirement += -_to_value_atoms(-position_requirement, quote_decimals)
     return MarginSnapshot(kind, equity, requirement)
+
+
+def _scaling_deposits(
+    state: LedgerState,
+    key: AccountKey,
+    balances: Mapping[str, int],
+    override: tuple[str, str, Position | None] | None,
+) -> dict[str, int]:
+    """Return, for each scaled asset the sub-account holds, its pool's deposits (SPEC §2.3)."""
+    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
+    if pool_id is None:
+        return {}
+    return {
+        asset: pool_deposits_atoms(state, pool_id, asset, key, amount)
+        for asset, amount in balances.items()
+        if amount > 0 and state.assets[asset].params.weight_scale_start_value != NO_LIMIT
+    }
 
 
 def _cross_positions(
