@@ -19,9 +19,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from ringfence.core.errors import CommandRejected
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.events import PositionChanged
 from ringfence.core.pool.liquidation_policy import NO_CAP, IncentiveRule, LiquidationPolicy, SizingRule
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
 from support.liquidation import TWO_THIRDS_WAD, PolicyVenue, recorded

@@ -75,10 +75,11 @@ from ringfence.core.errors import (
     RingfenceError,
     UnknownEntity,
 )
-from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.margin import MarginKind
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.commands import FundInsurance, Liquidate, ProvideLiquidity, RemoveLiquidity
 from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionChanged
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Rejected
@@ -512,7 +513,8 @@ KEEPER_BUG = (
 
 FIRST_CROSS_BUG = (
     "bug: the first cross trade of a sub-account skips the initial-margin check. "
-    "ringfence.core.margin._cross_positions returns [] when state.cross_pool has no entry for the "
+    "ringfence.core.margin._cross_positions (now in core/pool/position_margin.py) returned [] when "
+    "state.cross_pool had no entry for the "
     "sub-account, ignoring position_override, so margin_snapshot sees no position: dave/0 with 100 USD "
     "opens 1 unit (IM 202 USD) or 20 units (40,000 USD notional, already below maintenance)"
 )

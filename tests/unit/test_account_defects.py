@@ -14,7 +14,7 @@ from fractions import Fraction
 import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import InsufficientMargin
-from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.margin import MarginKind
 from ringfence.core.pool.commands import (
     AddMarket,
     AdjustIsolatedMargin,
@@ -24,6 +24,7 @@ from ringfence.core.pool.commands import (
     Trade,
 )
 from ringfence.core.pool.events import LiquidityProvided, LiquidityRemoved
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import MarginMode
 from support.venue import ETH, LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, only
 

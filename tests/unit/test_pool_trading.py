@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import CommandRejected, InsufficientBalance
-from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.margin import MarginKind
 from ringfence.core.pool.commands import ProvideLiquidity, RemoveLiquidity
 from ringfence.core.pool.decide import resize
 from ringfence.core.pool.events import FundingAccrued, LiquidityProvided, LiquidityRemoved, PositionChanged
 from ringfence.core.pool.perp_math import fill_price_wad
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, PERCENT, POOL, USDC, only

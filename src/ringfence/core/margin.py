@@ -1,4 +1,4 @@
-"""Collateral valuation, margin requirements and health (SPEC §2.2–2.3).
+"""Collateral valuation, prices for margin, and the margin snapshot type (SPEC §2.1–2.3).
 
 - Maintenance equity values each collateral balance at the **oracle** price times the
   asset's maintenance weight.
@@ -10,11 +10,16 @@
   SPEC §2.3), never venue-wide: one pool's activity must not change another pool's accounts.
 - A perp position's unrealised PnL counts at the oracle for maintenance and, for initial
   margin, at the conservative of oracle and stable price (a long at the lower, a short at the
-  higher): SPEC §2.1.
+  higher): SPEC §2.1 (:func:`initial_pnl_price_wad`).
 - Every valuation rounds down (collateral is a credit to the account); requirements round up.
 
 Health = equity / requirement. An account with no requirement needs no price: it can always
 withdraw what it holds, even while an oracle is degraded.
+
+Layering: this module sits *below* ``ringfence.core.pool`` and imports none of its modules
+(an import-linter ``layers`` contract in ``pyproject.toml``). A sub-account's margin with its
+positions (:func:`ringfence.core.pool.position_margin.margin_snapshot`, ``isolated_margin``,
+``position_terms``) lives in the pool package and builds on the valuations here.
 """
 
 from __future__ import annotations
@@ -25,9 +30,6 @@ from dataclasses import dataclass
 
 from ringfence.core.errors import OracleUnavailable
 from ringfence.core.oracle import OracleStatus
-from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
-from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
-from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, VALUE_DECIMALS, WAD, Rounding, mul_div, value_of
 
@@ -39,11 +41,9 @@ __all__ = [
     "collateral_value",
     "initial_pnl_price_wad",
     "initial_weight_wad",
-    "isolated_margin",
-    "margin_snapshot",
     "oracle_status",
     "pool_deposits_atoms",
-    "position_terms",
+    "quote_to_value_atoms",
 ]
 
 NO_LIMIT = MAX_ATOMS
@@ -215,149 +215,7 @@ def initial_pnl_price_wad(state: LedgerState, asset: str, size_atoms: int, price
     return min(price_wad, stable) if size_atoms > 0 else max(price_wad, stable)
 
 
-def _to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
+def quote_to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
     """Convert quote atoms (at par with the numeraire) to value atoms, floored."""
     shift = VALUE_DECIMALS - quote_decimals
     return int(quote_atoms * 10**shift if shift >= 0 else quote_atoms // 10**-shift)
-
-
-def position_terms(
-    state: LedgerState,
-    pool: PoolState,
-    market_id: str,
-    position: Position,
-    kind: MarginKind,
-    price_wad: int,
-    *,
-    open_interest: int | None = None,
-) -> tuple[int, int]:
-    """Return ``(equity contribution, requirement)`` of a position, in quote atoms.
-
-    Equity: unrealised PnL (positive PnL at the market's ``pnl_weight``, floored) minus
-    funding owed. Requirement: the market's margin model at ``price_wad``, rounded up
-    (:func:`ringfence.core.pool.requirements.requirements_atoms`; FLAT: ``|size| · price ·
-    rate``). ``open_interest`` (base atoms) replaces the market's current open interest, for
-    a check of the state after a command; only the dYdX model reads it.
-
-    For initial margin the PnL is valued at :func:`initial_pnl_price_wad` (the conservative
-    of ``price_wad`` and the stable price); maintenance values it at ``price_wad``.
-    """
-    market = pool.markets[market_id]
-    params = market.params
-    base_decimals = state.assets[params.base_asset].params.decimals
-    quote_decimals = state.assets[pool.params.quote_asset].params.decimals
-    pnl_price = price_wad
-    if kind is MarginKind.INITIAL:
-        pnl_price = initial_pnl_price_wad(state, params.base_asset, position.size_atoms, price_wad)
-    pnl = unrealised_pnl_atoms(position, pnl_price, base_decimals, quote_decimals)
-    if pnl > 0:
-        pnl = mul_div(pnl, params.pnl_weight_wad, WAD, Rounding.DOWN)
-    equity = pnl - funding_owed_atoms(position, market.funding_index_wad, base_decimals)
-    interest = open_interest_atoms(market) if open_interest is None else open_interest
-    initial, maintenance = requirements_atoms(
-        params, position.size_atoms, price_wad, interest, base_decimals, quote_decimals
-    )
-    return equity, initial if kind is MarginKind.INITIAL else maintenance
-
-
-def isolated_margin(
-    state: LedgerState,
-    pool: PoolState,
-    market_id: str,
-    position: Position,
-    kind: MarginKind,
-    price_wad: int,
-    *,
-    open_interest: int | None = None,
-) -> MarginSnapshot:
-    """Return an isolated position's margin: its vault plus its equity terms, in quote atoms.
-
-    ``open_interest`` as in :func:`position_terms`.
-    """
-    equity, requirement = position_terms(state, pool, market_id, position, kind, price_wad, open_interest=open_interest)
-    return MarginSnapshot(kind, position.isolated_margin_atoms + equity, requirement)
-
-
-def margin_snapshot(
-    state: LedgerState,
-    key: AccountKey,
-    kind: MarginKind,
-    now_ns: int,
-    balance_changes: Mapping[str, int] | None = None,
-    position_override: tuple[str, str, Position | None] | None = None,
-    *,
-    allow_guarded: bool = False,
-) -> MarginSnapshot:
-    """Return a sub-account's cross-margin equity and requirement, in value atoms.
-
-    Optionally after hypothetical balance changes and with one cross position of the
-    sub-account replaced (``(pool, market, position or None)``), so ``decide`` can check a
-    command's outcome without mutating state; the replaced market's open interest is then
-    the one after the replacement. With no cross position and no debt the
-    account is healthy whatever its collateral is worth: no oracle is consulted (equity
-    is reported as 0), so a collateral-only account never depends on a price.
-    """
-    account = state.accounts.get(key)
-    balances = dict(account.balances) if account is not None else {}
-    for asset, change in (balance_changes or {}).items():
-        balances[asset] = balances.get(asset, 0) + change
-    positions = _cross_positions(state, key, position_override)
-    if not positions and all(amount >= 0 for amount in balances.values()):
-        return MarginSnapshot(kind, 0, 0)
-    scaling = _scaling_deposits(state, key, balances, position_override) if kind is MarginKind.INITIAL else None
-    equity = collateral_value(state, balances, kind, now_ns, scaling_deposits_atoms=scaling)
-    requirement = 0
-    for pool, market_id, position in positions:
-        base = pool.markets[market_id].params.base_asset
-        price = base_price_wad(state, base, now_ns, allow_guarded=allow_guarded)
-        replaced = position_override is not None and position_override[:2] == (pool.pool, market_id)
-        interest = open_interest_after(pool, key, market_id, position) if replaced else None
-        position_equity, position_requirement = position_terms(
-            state, pool, market_id, position, kind, price, open_interest=interest
-        )
-        quote_decimals = state.assets[pool.params.quote_asset].params.decimals
-        equity += _to_value_atoms(position_equity, quote_decimals)
-        requirement += -_to_value_atoms(-position_requirement, quote_decimals)
-    return MarginSnapshot(kind, equity, requirement)
-
-
-def _scaling_deposits(
-    state: LedgerState,
-    key: AccountKey,
-    balances: Mapping[str, int],
-    override: tuple[str, str, Position | None] | None,
-) -> dict[str, int]:
-    """Return, for each scaled asset the sub-account holds, its pool's deposits (SPEC §2.3)."""
-    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
-    if pool_id is None:
-        return {}
-    return {
-        asset: pool_deposits_atoms(state, pool_id, asset, key, amount)
-        for asset, amount in balances.items()
-        if amount > 0 and state.assets[asset].params.weight_scale_start_value != NO_LIMIT
-    }
-
-
-def _cross_positions(
-    state: LedgerState, key: AccountKey, override: tuple[str, str, Position | None] | None
-) -> list[tuple[PoolState, str, Position]]:
-    """Return the sub-account's cross positions, with ``override`` applied.
-
-    The override may name the sub-account's first cross position (no pool bound yet).
-    """
-    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
-    if pool_id is None:
-        return []
-    pool = state.pools[pool_id]
-    found = []
-    markets = list(pool.account_markets.get(key, ()))
-    replaced = override[1] if override is not None and override[0] == pool_id else None
-    if replaced is not None and replaced not in markets:
-        markets.append(replaced)
-    for market_id in markets:
-        position = pool.positions.get((key, market_id))
-        if override is not None and market_id == replaced:
-            position = override[2]
-        if position is not None and position.mode is MarginMode.CROSS:
-            found.append((pool, market_id, position))
-    return found

@@ -19,7 +19,7 @@ from ringfence.core.errors import (
     UnknownEntity,
 )
 from ringfence.core.events import Event
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.commands import (
     AddMarket,
     CreatePool,
@@ -45,6 +45,7 @@ from ringfence.core.pool.perp_math import (
     pool_nav_range_atoms,
     signed_notional_atoms,
 )
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.requirements import check_margin_model, open_interest_after
 from ringfence.core.pool.state import MarginMode, MarketParams, MarketState, PoolParams, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState

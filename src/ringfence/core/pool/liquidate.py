@@ -41,14 +41,7 @@ from fractions import Fraction
 
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
-from ringfence.core.margin import (
-    MarginKind,
-    MarginSnapshot,
-    base_price_wad,
-    isolated_margin,
-    margin_snapshot,
-    position_terms,
-)
+from ringfence.core.margin import MarginKind, MarginSnapshot, base_price_wad
 from ringfence.core.pool.commands import Liquidate
 from ringfence.core.pool.decide import SizeChange, accrue_funding, pool_of, quote_balance, resize
 from ringfence.core.pool.events import (
@@ -63,6 +56,7 @@ from ringfence.core.pool.events import (
 )
 from ringfence.core.pool.liquidation_policy import PositionRisk, close_size_atoms, is_toxic, penalty_rate_wad
 from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot, position_terms
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, mul_div

@@ -31,10 +31,11 @@ from ringfence.core.errors import (
     UnknownEntity,
 )
 from ringfence.core.events import Event
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.commands import AdjustIsolatedMargin
 from ringfence.core.pool.decide import pool_of, quote_balance
 from ringfence.core.pool.events import IsolatedMarginAdjusted
+from ringfence.core.pool.position_margin import isolated_margin
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import LedgerState
 from ringfence.core.units import MAX_ATOMS
