@@ -183,6 +183,10 @@ def test_lp_redemption_counts_funding_owed_to_the_pool() -> None:
 # --- 5. deposit-weight scaling counts the deposits of one pool ----------------------------------
 
 
+USD_VALUE = 10**6
+"""Value atoms per USD (``VALUE_DECIMALS`` = 6)."""
+
+
 def _two_pool_venue() -> support.venue.Venue:
     """Pool P and a second pool Q with the same ETH perp; ETH's IM weight (80%) scales past 10,000 USD."""
     venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS, eth_weight_scale_start_value=10_000 * USD_VALUE)
@@ -191,10 +195,6 @@ def _two_pool_venue() -> support.venue.Venue:
     venue.deposit("lp", LP_ATOMS, sub=1)
     venue.run(ProvideLiquidity("lp", 1, "Q", LP_ATOMS, venue.now))
     return venue
-
-
-USD_VALUE = 10**6
-"""Value atoms per USD (``VALUE_DECIMALS`` = 6)."""
 
 
 def test_a_strangers_deposit_in_another_pool_leaves_an_accounts_scaled_weight_unchanged() -> None:
