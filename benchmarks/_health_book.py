@@ -34,7 +34,8 @@ from fractions import Fraction
 
 from _decimal_venue import decimal_context
 from _venue import START_NS, USDC, listing_commands, market_params, pool_commands, pool_params, price_commands
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.margin import MarginKind, base_price_wad
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode, Position
 from ringfence.core.state import LedgerState, SubAccount
 from ringfence.core.units import WAD

@@ -24,6 +24,7 @@ from typing import Any
 from _decimal_venue import OK, DecimalVenue, decimal_context
 from _venue import (
     MINUTE_NS,
+    SECOND_NS,
     START_NS,
     USDC,
     listing_commands,
@@ -53,9 +54,12 @@ HEALTHY_ATTEMPT_SHARE = 0.25
 def venue_commands() -> list[Command]:
     """List the assets, price them, and create the two pools (LP vault 1bn USDC, insurance 1m each).
 
-    Funding is off (rate 0) so the Decimal peer need not model it.
+    Funding is off (rate 0) so the Decimal peer need not model it. The stable price reaches the
+    oracle at every tick (growth limit 100% a second, a second quote 10 s after the tick), so
+    initial margin, which values unrealised PnL at the conservative of oracle and stable price,
+    values it at the oracle as the Decimal peer does.
     """
-    commands = listing_commands()
+    commands = listing_commands(stable_growth_limit="1")
     commands += price_commands(START_PRICES, START_NS)
     params = pool_params(
         reserve_factor_wad=WAD, insurance_draw_cap_atoms=50_000 * USDC, nav_drawdown_limit_wad=parse_ratio("0.2")
@@ -139,6 +143,12 @@ class _Generator:
         self.now += MINUTE_NS
         for asset, moves in MOVES_BPS.items():
             self.prices[asset] = self.prices[asset] * (WAD_BPS + moves[round_index]) // WAD_BPS
+        for command in price_commands(self.prices, self.now):
+            self.emit(command, "SubmitPrice")
+        # The stable price moves on the first accepted median of an update ≥ 10 s after its last
+        # one, which is still the old level; the same quotes 10 s later bring it to the new level,
+        # so initial margin values PnL at the oracle, as the Decimal peer does.
+        self.now += 10 * SECOND_NS
         for command in price_commands(self.prices, self.now):
             self.emit(command, "SubmitPrice")
 

@@ -45,9 +45,17 @@ DECIMALS = {listing.asset: listing.decimals for listing in LISTINGS}
 
 
 def listing_commands(
-    listings: Sequence[Listing] = LISTINGS, now_ns: int = START_NS, *, max_jump: str = "0.15"
+    listings: Sequence[Listing] = LISTINGS,
+    now_ns: int = START_NS,
+    *,
+    max_jump: str = "0.15",
+    stable_growth_limit: str = "0.0003",
 ) -> list[Command]:
-    """Register each asset and configure its three-source oracle (quorum 2, 1 h staleness)."""
+    """Register each asset and configure its three-source oracle (quorum 2, 1 h staleness).
+
+    ``stable_growth_limit``: the stable price's largest relative move per second (Mango's 0.03%
+    by default; "1" lets it reach the oracle at every update ≥ 10 s apart).
+    """
     commands: list[Command] = []
     for listing in listings:
         commands.append(
@@ -74,7 +82,7 @@ def listing_commands(
                 guard_release_ns=300 * SECOND_NS,
                 delay_interval_seconds=3_600,
                 delay_growth_limit_wad=parse_ratio("0.06"),
-                stable_growth_limit_wad=parse_ratio("0.0003"),
+                stable_growth_limit_wad=parse_ratio(stable_growth_limit),
                 timestamp_ns=now_ns,
             )
         )

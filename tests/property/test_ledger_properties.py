@@ -804,9 +804,10 @@ def test_scaled_initial_collateral_value_never_exceeds_the_exactly_scaled_value(
     balance: int, decimals: int, price_wad: int, weight_wad: int, start_value: int, total_deposits: int
 ) -> None:
     # Mango v4 scaling: weight × min(1, start / deposits value), with the deposits valued exactly here.
+    # The deposits are the pool's (SPEC §2.3), given as the scaling's input.
     state = _priced_state(decimals, price_wad, weight_wad, WAD_LITERAL, start_value, total_deposits)
 
-    value = collateral_value(state, {"X": balance}, MarginKind.INITIAL, 0)
+    value = collateral_value(state, {"X": balance}, MarginKind.INITIAL, 0, scaling_deposits_atoms={"X": total_deposits})
 
     deposits_value = _exact_value(total_deposits, decimals, price_wad, Fraction(1))
     scale = min(Fraction(1), Fraction(start_value) / deposits_value) if deposits_value else Fraction(1)

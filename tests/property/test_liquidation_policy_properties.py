@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from ringfence.core.errors import CommandRejected
 from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.events import PositionLiquidated
 from ringfence.core.pool.liquidation_policy import NO_CAP, IncentiveRule, LiquidationPolicy, SizingRule
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
 from support.liquidation import TWO_THIRDS_WAD, PolicyVenue, recorded

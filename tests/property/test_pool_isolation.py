@@ -30,6 +30,8 @@ from pool_builders import (
     INJECTED_PRICING_FAULT,
     MARKET,
     MAX_STALENESS_NS,
+    NO_LIMIT,
+    PERCENT,
     QUOTE,
     ROLE_A,
     ROLE_B,
@@ -50,6 +52,7 @@ from pool_builders import (
     SweepStep,
     TickStep,
     TradeStep,
+    configure_oracle,
     default_evidence,
     isolation_differences,
     liquidation_fault,
@@ -62,7 +65,7 @@ from pool_builders import (
 )
 
 import ringfence.core.evolve as core_evolve
-from ringfence.core.commands import Command, Deposit, Withdraw
+from ringfence.core.commands import Command, Deposit, RegisterAsset, Withdraw
 from ringfence.core.errors import (
     CommandRejected,
     InsufficientMargin,
@@ -72,9 +75,11 @@ from ringfence.core.errors import (
     RingfenceError,
     UnknownEntity,
 )
+from ringfence.core.margin import MarginKind
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.commands import FundInsurance, Liquidate, ProvideLiquidity, RemoveLiquidity
 from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionLiquidated, PositionMove
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Rejected
@@ -510,7 +515,8 @@ KEEPER_BUG = (
 
 FIRST_CROSS_BUG = (
     "bug: the first cross trade of a sub-account skips the initial-margin check. "
-    "ringfence.core.margin._cross_positions returns [] when state.cross_pool has no entry for the "
+    "ringfence.core.margin._cross_positions (now in core/pool/position_margin.py) returned [] when "
+    "state.cross_pool had no entry for the "
     "sub-account, ignoring position_override, so margin_snapshot sees no position: dave/0 with 100 USD "
     "opens 1 unit (IM 202 USD) or 20 units (40,000 USD notional, already below maintenance)"
 )
@@ -576,3 +582,100 @@ def test_rejected_command_changes_neither_state_nor_journal(
     assert isinstance(outcome.error, expected), repr(outcome.error)
     assert run.engine.state == state_before
     assert run.journal_length() == journal_before
+
+
+# --- shared collateral assets: deposit-weight scaling counts one pool's deposits (SPEC §2.3) -----
+
+COLLATERAL = "COL"
+"""A collateral asset both pools' traders hold, at 100 USD, whose IM weight (80%) scales past 50,000 USD."""
+
+
+def shared_collateral_run() -> Run:
+    """Return pools A and B (as ``two_pool_run``) with ``COL`` listed, priced and scaling its weight."""
+    run = two_pool_run(SEPARATE)
+    run.accept(RegisterAsset(COLLATERAL, 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, 50_000 * USD, START_NS))
+    run.accept(configure_oracle(COLLATERAL, START_NS))
+    report(run, START_NS, {COLLATERAL: 100})
+    return run
+
+
+@st.composite
+def shared_collateral_scripts(draw: st.DrawFn) -> tuple[list[Command], list[list[Command]]]:
+    """Draw B's commands (COL and USD deposits, a cross trade in B, a COL withdrawal per trader) and,
+    between each two of them, commands of strangers in A (COL deposits and cross trades in A)."""
+    b_commands: list[Command] = []
+    for index in range(draw(st.integers(1, 3))):
+        owner = f"b{index}"
+        collateral = draw(st.integers(1, 2_000))
+        b_commands += [
+            Deposit(owner, 0, COLLATERAL, collateral * UNIT, START_NS),
+            Deposit(owner, 0, QUOTE, draw(st.integers(0, 5_000)) * USD, START_NS),
+            trade(owner, 0, "B", draw(st.integers(-20, 20).filter(bool)) * UNIT, None, START_NS),
+            Withdraw(owner, 0, COLLATERAL, draw(st.integers(1, collateral)) * UNIT, START_NS),
+        ]
+    a_blocks: list[list[Command]] = []
+    for index in range(len(b_commands) + 1):
+        block: list[Command] = []
+        if draw(st.booleans()):
+            owner = f"a{index}"
+            block = [
+                Deposit(owner, 0, COLLATERAL, draw(st.integers(1, 5_000)) * UNIT, START_NS),
+                trade(owner, 0, "A", draw(st.integers(-20, 20).filter(bool)) * UNIT, None, START_NS),
+            ]
+        a_blocks.append(block)
+    return b_commands, a_blocks
+
+
+def _b_accounts_view(run: Run, owners: list[str]) -> dict[str, object]:
+    state = run.engine.state
+    view: dict[str, object] = {"pool B": run.pool("B")}
+    for owner in owners:
+        key = (owner, 0)
+        view[owner] = (
+            state.accounts.get(key),
+            margin_snapshot(state, key, MarginKind.INITIAL, START_NS),
+            margin_snapshot(state, key, MarginKind.MAINTENANCE, START_NS),
+        )
+    return view
+
+
+@settings(max_examples=40)
+@given(scripts=shared_collateral_scripts())
+def test_pool_a_deposits_of_a_shared_collateral_asset_change_nothing_of_pool_b_accounts(
+    scripts: tuple[list[Command], list[list[Command]]],
+) -> None:
+    """Strangers depositing a collateral asset B's traders also hold, and trading in A, change no
+    outcome, balance, margin (initial or maintenance) or pool state of B: the asset's weight scaling
+    counts the deposits of B's bound sub-accounts only."""
+    b_commands, a_blocks = scripts
+    control, with_a = shared_collateral_run(), shared_collateral_run()
+
+    control_outcomes = [summary(control.execute(command)) for command in b_commands]
+    with_a_outcomes = []
+    for command, block in zip(b_commands, a_blocks, strict=False):
+        with_a.execute_all(block)
+        with_a_outcomes.append(summary(with_a.execute(command)))
+    with_a.execute_all(a_blocks[-1])
+
+    owners = sorted({command.owner for command in b_commands if isinstance(command, Deposit)})
+    assert with_a_outcomes == control_outcomes
+    assert _b_accounts_view(with_a, owners) == _b_accounts_view(control, owners)
+    with_a.assert_replay_equals_live()
+
+
+def test_shared_collateral_comparison_can_fail() -> None:
+    """The comparison bites: A's strangers bound to B instead (a cross trade in B) do scale B's weight."""
+    b_commands: list[Command] = [
+        Deposit("b0", 0, COLLATERAL, 1_000 * UNIT, START_NS),
+        trade("b0", 0, "B", UNIT, None, START_NS),
+    ]
+    stranger: list[Command] = [
+        Deposit("a0", 0, COLLATERAL, 5_000 * UNIT, START_NS),
+        trade("a0", 0, "B", UNIT, None, START_NS),
+    ]
+    control, with_stranger = shared_collateral_run(), shared_collateral_run()
+    control.execute_all(b_commands)
+    with_stranger.execute_all(stranger + b_commands)
+    control_view = _b_accounts_view(control, ["b0"])
+    stranger_view = _b_accounts_view(with_stranger, ["b0"])
+    assert control_view["b0"] != stranger_view["b0"]

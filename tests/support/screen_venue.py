@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from ringfence.core.commands import RegisterAsset, SubmitPrice
 from ringfence.core.errors import RingfenceError
-from ringfence.core.margin import MarginKind, MarginSnapshot, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.margin import MarginKind, MarginSnapshot, base_price_wad
 from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.state import LedgerState
 from ringfence.core.units import WAD

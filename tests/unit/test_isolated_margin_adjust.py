@@ -28,10 +28,11 @@ from ringfence.core.errors import (
     OracleUnavailable,
     UnknownEntity,
 )
-from ringfence.core.margin import Denomination, MarginKind, isolated_margin, margin_snapshot
+from ringfence.core.margin import Denomination, MarginKind
 from ringfence.core.pool import margin_adjust
 from ringfence.core.pool.commands import AdjustIsolatedMargin
 from ringfence.core.pool.events import IsolatedMarginAdjusted, PoolHalted, PositionLiquidated
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode, PoolStatus, Position
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, USDC, only
@@ -169,7 +170,7 @@ def test_positive_pnl_counts_at_its_weight_in_the_removal_check() -> None:
     # IM ceil(25_000_000_000·0.1) = 2_500_000_000, so the vault must keep 50_000: 2_099_950_000 can go
     venue = Venue()
     venue.open_isolated_long_of_ten()
-    venue.quote_prices(2_500 * WAD)
+    venue.quote_until_stable(2_500 * WAD)  # a settled price: IM counts PnL at the stable price
 
     # Act / Assert: one atom more leaves 49_999 + 2_499_950_000 = 2_499_999_999
     venue.refuse(
@@ -187,7 +188,7 @@ def test_unrealised_profit_cannot_be_withdrawn_beyond_the_vault_cash() -> None:
     # more than the IM of 3_000_000_000 on its own: the whole vault may go, and nothing more
     venue = Venue()
     venue.open_isolated_long_of_ten()
-    venue.quote_prices(3_000 * WAD)
+    venue.quote_until_stable(3_000 * WAD)  # a settled price: IM counts PnL at the stable price
 
     # Act / Assert
     venue.refuse(

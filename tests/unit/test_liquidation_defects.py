@@ -23,7 +23,7 @@ import pytest
 
 from ringfence.core.errors import CommandRejected, ToxicLiquidationPolicy, UnknownEntity
 from ringfence.core.liquidation.kinds import LiquidationReason
-from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.margin import MarginKind
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.events import (
     AutoDeleveraged,
@@ -33,6 +33,7 @@ from ringfence.core.pool.events import (
     PositionLiquidated,
 )
 from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import MarginMode, Position
 from ringfence.core.units import WAD
 from support.liquidation import PolicyVenue, recorded

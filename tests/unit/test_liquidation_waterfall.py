@@ -196,9 +196,9 @@ def test_auto_deleveraging_ranks_profitable_opposing_positions_and_shares_the_sh
     assert venue.open_isolated("ann", -3 * ETH, 700 * USDC).new_open_notional_atoms == -6_000_051_000
     venue.deposit("ben", 5_000 * USDC)
     assert venue.trade("ben", -8 * ETH).new_open_notional_atoms == -16_000_048_000
-    venue.quote_prices(1_600 * WAD)
+    venue.quote_until_stable(1_600 * WAD)  # settled prices: IM values a short's PnL at max(oracle, stable)
     assert venue.open_isolated("cat", -2 * ETH, 400 * USDC).new_open_notional_atoms == -3_199_993_600
-    venue.quote_prices(1_500 * WAD)
+    venue.quote_until_stable(1_500 * WAD)
     assert venue.open_isolated("eve", -1 * ETH, 200 * USDC).new_open_notional_atoms == -1_499_994_750
     eve_before = venue.position("eve")
     vault_before = venue.state.pools[POOL].vault_atoms

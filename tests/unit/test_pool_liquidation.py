@@ -23,7 +23,7 @@ import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter
 from ringfence.core.liquidation.kinds import LiquidationReason
-from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.margin import MarginKind
 from ringfence.core.pool.events import (
     InsuranceDrawn,
     LiquidationRecorded,
@@ -32,6 +32,7 @@ from ringfence.core.pool.events import (
     PositionLiquidated,
 )
 from ringfence.core.pool.liquidation_policy import LiquidationPolicy
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import MarginMode, PoolParams, PoolStatus
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, none_of, only

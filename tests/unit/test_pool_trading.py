@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 import support.venue
 from ringfence.core.commands import Withdraw
 from ringfence.core.errors import CommandRejected, InsufficientBalance
-from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.margin import MarginKind
 from ringfence.core.pool.commands import ProvideLiquidity, RemoveLiquidity
 from ringfence.core.pool.decide import resize
 from ringfence.core.pool.events import FundingAccrued, LiquidityProvided, LiquidityRemoved, TradeFilled
 from ringfence.core.pool.perp_math import fill_price_wad
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, LP_ATOMS, MARKET, PERCENT, POOL, USDC, only
@@ -309,11 +310,16 @@ def test_unrealised_profit_counts_at_pnl_weight_but_cannot_be_withdrawn_until_re
     balance = 1_000 * USDC - 1_001_001  # 998_998_999
 
     # Act 1
+    maintenance = margin_snapshot(venue.state, ("carol", 0), MarginKind.MAINTENANCE, venue.now)
     initial = margin_snapshot(venue.state, ("carol", 0), MarginKind.INITIAL, venue.now)
 
-    # Assert 1: PnL 3_000_000_000 − 2_002_001_001 = 997_998_999, weighted floor(·0.5) = 498_999_499;
-    # requirement ceil(3000e6·0.1) = 300_000_000
-    assert initial.equity_atoms == balance + 498_999_499
+    # Assert 1: at the oracle, PnL 3_000_000_000 − 2_002_001_001 = 997_998_999, weighted floor(·0.5) =
+    # 498_999_499; requirement ceil(3000e6·0.05) = 150_000_000. Initial margin values the PnL at the stable
+    # price, still 2,000 one second after the move (SPEC §2.1): 2_000_000_000 − 2_002_001_001 = −2_001_001,
+    # against ceil(3000e6·0.1) = 300_000_000 at the oracle
+    assert maintenance.equity_atoms == balance + 498_999_499
+    assert maintenance.requirement_atoms == 150_000_000
+    assert initial.equity_atoms == balance - 2_001_001
     assert initial.requirement_atoms == 300_000_000
 
     # Act 2 / Assert 2: one atom more than the settled balance is refused despite ~1.5k of equity
@@ -349,16 +355,16 @@ def test_funding_over_one_hour_long_pays_ceiling_short_receives_floor() -> None:
     bob_events = venue.run(venue.trade_command("bob", 1 * ETH))
 
     # Assert: Δindex = 2000·0.1·clamp(10/1e6)·(1 h / 24 h) USDC per ETH = 8.3333…e-5 USDC
-    #  = 83.333… quote atoms per ETH; ×WAD, floored
-    expected_delta = 83_333_333_333_333_333_333
-    assert expected_delta == math.floor(Fraction(2_000 * 10**6) * Fraction(1, 10) * Fraction(10, 10**6) / 24 * WAD)
+    #  = 83.333… quote atoms per ETH; ×WAD, rounded up (longs pay: against the payer)
+    expected_delta = 83_333_333_333_333_333_334
+    assert expected_delta == math.ceil(Fraction(2_000 * 10**6) * Fraction(1, 10) * Fraction(10, 10**6) / 24 * WAD)
     accrued = only(alice_events, FundingAccrued)
     assert accrued.index_delta_wad == expected_delta
     assert venue.state.pools[POOL].markets[MARKET].funding_index_wad == expected_delta
     assert not [event for event in bob_events if isinstance(event, FundingAccrued)]
-    # long pays ceil(11·83.333333333333333333 = 916.666666666666666663) = 917
+    # long pays ceil(11·83.333333333333333334 = 916.666666666666666674) = 917
     assert only(alice_events, TradeFilled).funding_paid_atoms == 917
-    # short receives floor(83.333333333333333333) = 83 (a payment of −83)
+    # short receives floor(83.333333333333333334) = 83 (a payment of −83)
     assert only(bob_events, TradeFilled).funding_paid_atoms == -83
     venue.assert_replay_equals_live()
 

@@ -17,11 +17,10 @@ from ringfence.core.margin import (
     MarginSnapshot,
     base_price_wad,
     collateral_value,
-    isolated_margin,
-    margin_snapshot,
     oracle_status,
 )
 from ringfence.core.pool.perp_math import funding_owed_atoms, pool_nav_range_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, format_fixed, mul_div

@@ -45,7 +45,7 @@ from ringfence.core.governance.decide import (
     decide_governed_add_market,
     decide_governed_create_pool,
 )
-from ringfence.core.margin import MarginKind, margin_snapshot
+from ringfence.core.margin import MarginKind
 from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate, relative_change_wad
 from ringfence.core.pool.auction import (
     decide_configure_auctions,
@@ -79,6 +79,7 @@ from ringfence.core.pool.decide import (
 from ringfence.core.pool.events import PoolHalted
 from ringfence.core.pool.liquidate import decide_liquidate
 from ringfence.core.pool.margin_adjust import decide_adjust_isolated_margin
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, MAX_DECIMALS, WAD
 from ringfence.core.validation import check_account, check_amount, check_field_types, check_int, check_name, check_ratio

@@ -1,29 +1,35 @@
-"""Collateral valuation, margin requirements and health (SPEC §2.2–2.3).
+"""Collateral valuation, prices for margin, and the margin snapshot type (SPEC §2.1–2.3).
 
 - Maintenance equity values each collateral balance at the **oracle** price times the
   asset's maintenance weight.
 - Initial equity values it at ``min(oracle, stable)`` (Mango v4 stable price) times the
-  initial weight, scaled down once the venue-wide deposits of the asset exceed
+  initial weight, scaled down once the deposits of the asset exceed
   ``weight_scale_start_value``: ``weight · start / deposits_value`` (Mango v4
-  ``Bank::scaled_init_asset_weight``, ``programs/mango-v4/src/state/bank.rs``).
+  ``Bank::scaled_init_asset_weight``, ``programs/mango-v4/src/state/bank.rs``). The deposits
+  counted are those of the pool the sub-account is bound to (every sub-account bound to it,
+  SPEC §2.3), never venue-wide: one pool's activity must not change another pool's accounts.
+- A perp position's unrealised PnL counts at the oracle for maintenance and, for initial
+  margin, at the conservative of oracle and stable price (a long at the lower, a short at the
+  higher): SPEC §2.1 (:func:`initial_pnl_price_wad`).
 - Every valuation rounds down (collateral is a credit to the account); requirements round up.
 
 Health = equity / requirement. An account with no requirement needs no price: it can always
 withdraw what it holds, even while an oracle is degraded.
+
+Layering: this module sits *below* ``ringfence.core.pool`` and imports none of its modules
+(an import-linter ``layers`` contract in ``pyproject.toml``). A sub-account's margin with its
+positions (:func:`ringfence.core.pool.position_margin.margin_snapshot`, ``isolated_margin``,
+``position_terms``) lives in the pool package and builds on the valuations here.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ringfence.core.errors import OracleUnavailable
-from ringfence.core.liquidation.ltv_ramp import ramped_maintenance_wad
 from ringfence.core.oracle import OracleStatus
-from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
-from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
-from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, VALUE_DECIMALS, WAD, Rounding, mul_div, value_of
 
@@ -34,11 +40,11 @@ __all__ = [
     "MarginSnapshot",
     "base_price_wad",
     "collateral_value",
+    "initial_pnl_price_wad",
     "initial_weight_wad",
-    "isolated_margin",
-    "margin_snapshot",
     "oracle_status",
-    "position_terms",
+    "pool_deposits_atoms",
+    "quote_to_value_atoms",
 ]
 
 NO_LIMIT = MAX_ATOMS
@@ -111,16 +117,37 @@ def _usable_prices(state: LedgerState, asset: str, now_ns: int) -> tuple[int, in
     return oracle.accepted_price_wad, oracle.stable.stable_price_wad
 
 
-def initial_weight_wad(asset_state: AssetState, price_wad: int) -> int:
-    """Return the initial weight after Mango v4 deposit-weight scaling at ``price_wad``."""
+def initial_weight_wad(asset_state: AssetState, price_wad: int, deposits_atoms: int) -> int:
+    """Return the initial weight after Mango v4 deposit-weight scaling at ``price_wad``.
+
+    ``deposits_atoms`` are the deposits the scaling counts: those of the sub-account's pool
+    (:func:`pool_deposits_atoms`).
+    """
     params = asset_state.params
     start = params.weight_scale_start_value
     if start == NO_LIMIT:
         return params.initial_weight_wad
-    deposits_value = value_of(asset_state.total_deposits_atoms, price_wad, params.decimals, Rounding.UP)
+    deposits_value = value_of(deposits_atoms, price_wad, params.decimals, Rounding.UP)
     if deposits_value <= start:
         return params.initial_weight_wad
     return mul_div(params.initial_weight_wad, start, deposits_value, Rounding.DOWN)
+
+
+def pool_deposits_atoms(state: LedgerState, pool_id: str, asset: str, key: AccountKey, own_balance_atoms: int) -> int:
+    """Return the deposits of ``asset`` that scale its weight for sub-accounts of pool ``pool_id``.
+
+    The positive balances of every sub-account bound to the pool (``state.cross_pool``), with
+    ``key``'s own counted as ``own_balance_atoms`` (its balance after the command being
+    checked, bound or about to be). A sub-account bound to no pool counts in none. Its cost is
+    one pass over the bound sub-accounts, paid only for an asset whose weight scales.
+    """
+    total = max(own_balance_atoms, 0)
+    for other, bound in state.cross_pool.items():
+        if bound == pool_id and other != key:
+            account = state.accounts.get(other)
+            if account is not None:
+                total += max(account.balances.get(asset, 0), 0)
+    return total
 
 
 def collateral_value(
@@ -128,6 +155,8 @@ def collateral_value(
     balances: Mapping[str, int],
     kind: MarginKind,
     now_ns: int,
+    *,
+    scaling_deposits_atoms: Mapping[str, int] | None = None,
 ) -> int:
     """Return the weighted value of ``balances`` in value atoms, rounded against the account.
 
@@ -135,6 +164,10 @@ def collateral_value(
     initial weight; maintenance: oracle and maintenance weight), rounded down. A negative
     balance (a debt left by realised losses) counts in full at ``max(oracle, stable)`` for
     initial margin and at the oracle for maintenance, rounded toward more debt.
+
+    ``scaling_deposits_atoms`` maps an asset to the deposits its weight scaling counts (the
+    sub-account's pool, :func:`pool_deposits_atoms`); an asset it leaves out counts the
+    balance alone (a sub-account bound to no pool).
 
     Raises
     ------
@@ -153,7 +186,13 @@ def collateral_value(
             total += value_of(balance_atoms, price, asset_state.params.decimals, Rounding.DOWN)
             continue
         price = min(oracle_price, stable_price) if initial else oracle_price
-        weight = initial_weight_wad(asset_state, price) if initial else asset_state.params.maintenance_weight_wad
+        if initial:
+            deposits = (
+                balance_atoms if scaling_deposits_atoms is None else scaling_deposits_atoms.get(asset, balance_atoms)
+            )
+            weight = initial_weight_wad(asset_state, price, deposits)
+        else:
+            weight = asset_state.params.maintenance_weight_wad
         value = value_of(balance_atoms, price, asset_state.params.decimals, Rounding.DOWN)
         total += mul_div(value, weight, WAD, Rounding.DOWN)
     return total
@@ -175,141 +214,24 @@ def base_price_wad(state: LedgerState, asset: str, now_ns: int, *, allow_guarded
     raise OracleUnavailable(asset, status.value, reason)
 
 
-def _to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
+def initial_pnl_price_wad(state: LedgerState, asset: str, size_atoms: int, price_wad: int) -> int:
+    """Return the price an initial-margin check values a position's unrealised PnL at.
+
+    SPEC §2.1 (Mango v4 stable price, ``programs/mango-v4/src/health/cache.rs``: init health
+    prices an asset at ``min(oracle, stable)`` and a liability at ``max(oracle, stable)``): a
+    long gains as the price rises, so its PnL counts at ``min(price, stable)``; a short at
+    ``max(price, stable)``. A spike of the oracle therefore cannot be withdrawn or borrowed
+    against before the stable price has followed it. ``price_wad`` is the price the position
+    is marked at (the oracle's accepted price); an asset without a stable price yet keeps it.
+    """
+    oracle = state.oracles.get(asset)
+    if oracle is None or oracle.stable is None:
+        return price_wad
+    stable = oracle.stable.stable_price_wad
+    return min(price_wad, stable) if size_atoms > 0 else max(price_wad, stable)
+
+
+def quote_to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
     """Convert quote atoms (at par with the numeraire) to value atoms, floored."""
     shift = VALUE_DECIMALS - quote_decimals
     return int(quote_atoms * 10**shift if shift >= 0 else quote_atoms // 10**-shift)
-
-
-def position_terms(
-    state: LedgerState,
-    pool: PoolState,
-    market_id: str,
-    position: Position,
-    kind: MarginKind,
-    price_wad: int,
-    *,
-    open_interest: int | None = None,
-    now_ns: int | None = None,
-) -> tuple[int, int]:
-    """Return ``(equity contribution, requirement)`` of a position, in quote atoms.
-
-    Equity: unrealised PnL (positive PnL at the market's ``pnl_weight``, floored) minus
-    funding owed. Requirement: the market's margin model at ``price_wad``, rounded up
-    (:func:`ringfence.core.pool.requirements.requirements_atoms`; FLAT: ``|size| · price ·
-    rate``). ``open_interest`` (base atoms) replaces the market's current open interest, for
-    a check of the state after a command; only the dYdX model reads it. Given ``now_ns``, a
-    maintenance rate still ramping in (Euler v2's LTV ramp, ``MarketState.maintenance_ramp``)
-    counts at its ramped value.
-    """
-    market = pool.markets[market_id]
-    params = market.params
-    if market.maintenance_ramp is not None and now_ns is not None and kind is MarginKind.MAINTENANCE:
-        ramped = ramped_maintenance_wad(params.maintenance_margin_wad, market.maintenance_ramp, now_ns)
-        params = replace(params, maintenance_margin_wad=ramped)
-    base_decimals = state.assets[params.base_asset].params.decimals
-    quote_decimals = state.assets[pool.params.quote_asset].params.decimals
-    pnl = unrealised_pnl_atoms(position, price_wad, base_decimals, quote_decimals)
-    if pnl > 0:
-        pnl = mul_div(pnl, params.pnl_weight_wad, WAD, Rounding.DOWN)
-    equity = pnl - funding_owed_atoms(position, market.funding_index_wad, base_decimals)
-    interest = open_interest_atoms(market) if open_interest is None else open_interest
-    initial, maintenance = requirements_atoms(
-        params, position.size_atoms, price_wad, interest, base_decimals, quote_decimals
-    )
-    return equity, initial if kind is MarginKind.INITIAL else maintenance
-
-
-def isolated_margin(
-    state: LedgerState,
-    pool: PoolState,
-    market_id: str,
-    position: Position,
-    kind: MarginKind,
-    price_wad: int,
-    *,
-    open_interest: int | None = None,
-    now_ns: int | None = None,
-) -> MarginSnapshot:
-    """Return an isolated position's margin: its vault plus its equity terms, in quote atoms.
-
-    ``open_interest`` and ``now_ns`` as in :func:`position_terms`.
-    """
-    equity, requirement = position_terms(
-        state, pool, market_id, position, kind, price_wad, open_interest=open_interest, now_ns=now_ns
-    )
-    return MarginSnapshot(
-        kind=kind,
-        equity_atoms=position.isolated_margin_atoms + equity,
-        requirement_atoms=requirement,
-        denomination=Denomination.QUOTE,
-    )
-
-
-def margin_snapshot(
-    state: LedgerState,
-    key: AccountKey,
-    kind: MarginKind,
-    now_ns: int,
-    balance_changes: Mapping[str, int] | None = None,
-    position_override: tuple[str, str, Position | None] | None = None,
-    *,
-    allow_guarded: bool = False,
-) -> MarginSnapshot:
-    """Return a sub-account's cross-margin equity and requirement, in value atoms.
-
-    Optionally after hypothetical balance changes and with one cross position of the
-    sub-account replaced (``(pool, market, position or None)``), so ``decide`` can check a
-    command's outcome without mutating state; the replaced market's open interest is then
-    the one after the replacement. With no cross position and no debt the
-    account is healthy whatever its collateral is worth: no oracle is consulted (equity
-    is reported as 0), so a collateral-only account never depends on a price.
-    """
-    account = state.accounts.get(key)
-    balances = dict(account.balances) if account is not None else {}
-    for asset, change in (balance_changes or {}).items():
-        balances[asset] = balances.get(asset, 0) + change
-    positions = _cross_positions(state, key, position_override)
-    if not positions and all(amount >= 0 for amount in balances.values()):
-        return MarginSnapshot(kind=kind, equity_atoms=0, requirement_atoms=0, denomination=Denomination.VALUE)
-    equity = collateral_value(state, balances, kind, now_ns)
-    requirement = 0
-    for pool, market_id, position in positions:
-        base = pool.markets[market_id].params.base_asset
-        price = base_price_wad(state, base, now_ns, allow_guarded=allow_guarded)
-        replaced = position_override is not None and position_override[:2] == (pool.pool, market_id)
-        interest = open_interest_after(pool, key, market_id, position) if replaced else None
-        position_equity, position_requirement = position_terms(
-            state, pool, market_id, position, kind, price, open_interest=interest, now_ns=now_ns
-        )
-        quote_decimals = state.assets[pool.params.quote_asset].params.decimals
-        equity += _to_value_atoms(position_equity, quote_decimals)
-        requirement += -_to_value_atoms(-position_requirement, quote_decimals)
-    return MarginSnapshot(
-        kind=kind, equity_atoms=equity, requirement_atoms=requirement, denomination=Denomination.VALUE
-    )
-
-
-def _cross_positions(
-    state: LedgerState, key: AccountKey, override: tuple[str, str, Position | None] | None
-) -> list[tuple[PoolState, str, Position]]:
-    """Return the sub-account's cross positions, with ``override`` applied.
-
-    The override may name the sub-account's first cross position (no pool bound yet).
-    """
-    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
-    if pool_id is None:
-        return []
-    pool = state.pools[pool_id]
-    found = []
-    markets = list(pool.account_markets.get(key, ()))
-    replaced = override[1] if override is not None and override[0] == pool_id else None
-    if replaced is not None and replaced not in markets:
-        markets.append(replaced)
-    for market_id in markets:
-        position = pool.positions.get((key, market_id))
-        if override is not None and market_id == replaced:
-            position = override[2]
-        if position is not None and position.mode is MarginMode.CROSS:
-            found.append((pool, market_id, position))
-    return found

@@ -39,17 +39,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ringfence.core.errors import InvalidParameter, OracleUnavailable
-from ringfence.core.margin import (
-    Denomination,
-    MarginKind,
-    MarginSnapshot,
-    base_price_wad,
-    isolated_margin,
-    margin_snapshot,
-    oracle_status,
-)
+from ringfence.core.margin import Denomination, MarginKind, MarginSnapshot, base_price_wad, oracle_status
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.perp_math import funding_owed_atoms
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode, MarginModelKind, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD

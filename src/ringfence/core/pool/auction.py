@@ -77,7 +77,7 @@ from ringfence.core.liquidation.auctions import (
     clipper_top,
     lyra_discount_percentage_wad,
 )
-from ringfence.core.margin import MarginKind, base_price_wad, margin_snapshot
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.auction_commands import (
     ConfigureAuctions,
     RedoCollateralAuction,
@@ -95,6 +95,7 @@ from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams, Colla
 from ringfence.core.pool.decide import pool_of, quote_balance
 from ringfence.core.pool.liquidate import waterfall
 from ringfence.core.pool.perp_math import signed_notional_atoms
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import PoolState, PoolStatus
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import MAX_ATOMS, VALUE_DECIMALS, WAD, Rounding, mul_div

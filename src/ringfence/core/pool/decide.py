@@ -19,7 +19,7 @@ from ringfence.core.errors import (
     UnknownEntity,
 )
 from ringfence.core.events import Event
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.commands import (
     AddMarket,
     CreatePool,
@@ -45,6 +45,7 @@ from ringfence.core.pool.perp_math import (
     pool_nav_range_atoms,
     signed_notional_atoms,
 )
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.requirements import check_margin_model, open_interest_after
 from ringfence.core.pool.state import MarginMode, MarketParams, MarketState, PoolParams, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
@@ -97,6 +98,16 @@ def quote_balance(state: LedgerState, key: AccountKey, asset: str) -> int:
 
 
 def _take_quote(state: LedgerState, key: AccountKey, asset: str, amount_atoms: int) -> None:
+    """Refuse taking more quote than the sub-account holds; taking nothing is always possible.
+
+    A cross sub-account may hold a negative quote balance: a borrow left by fees, funding or
+    realised losses, counted in its equity in full (at ``max(oracle, stable)`` for initial
+    margin, SPEC §2.2). Such a debt is gated by the margin checks, never by this one: a cross
+    trade takes no margin (``amount_atoms == 0``), so it must not be refused for a balance it
+    does not draw on (a close in particular).
+    """
+    if amount_atoms == 0:
+        return
     held = quote_balance(state, key, asset)
     if held < amount_atoms:
         raise InsufficientBalance(f"{key[0]}/{key[1]}", asset, amount_atoms, max(held, 0))
@@ -238,9 +249,18 @@ def _decimals(state: LedgerState, pool: PoolState) -> tuple[dict[str, int], int]
 
 
 def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[int, int]:
+    """Return the pool's NAV bounds at ``now_ns``, with the funding owed up to ``now_ns``.
+
+    Each market's index is taken as the next accrual would set it (:func:`accrue_funding`),
+    so funding owed but not yet settled, or not yet accrued, is in the price of a share.
+    """
     bases, quote_decimals = _decimals(state, pool)
     prices = {asset: base_price_wad(state, asset, now_ns) for asset in bases}
-    return pool_nav_range_atoms(pool, prices, bases, quote_decimals)
+    indices = {}
+    for market_id, market in pool.markets.items():
+        pending = accrue_funding(state, pool, market_id, now_ns)
+        indices[market_id] = market.funding_index_wad + (pending.index_delta_wad if pending else 0)
+    return pool_nav_range_atoms(pool, prices, bases, quote_decimals, indices)
 
 
 def _check_reserve(
@@ -464,7 +484,10 @@ def _check_open_interest(market: MarketState, old_size: int, new_size: int) -> N
 def _check_trade_margin(
     state: LedgerState, command: Trade, ctx: _TradeContext, position: Position, side_delta: int, oracle: int
 ) -> None:
-    """Check initial margin after the trade: at the oracle, with the market's open interest after it.
+    """Check initial margin after the trade, with the market's open interest after it.
+
+    Requirements at the oracle; unrealised PnL at the conservative of oracle and stable price
+    (:func:`ringfence.core.margin.initial_pnl_price_wad`, SPEC §2.1).
 
     dYdX applies a match's open-interest delta before its collateral check (see
     :mod:`ringfence.core.pool.requirements`): a trade pays for the crowding it adds.

@@ -76,15 +76,7 @@ from ringfence.core.liquidation.waterfall import (
     throughput_excess,
 )
 from ringfence.core.liquidation.waterfall import insurance_room_atoms as _insurance_room
-from ringfence.core.margin import (
-    Denomination,
-    MarginKind,
-    MarginSnapshot,
-    base_price_wad,
-    isolated_margin,
-    margin_snapshot,
-    position_terms,
-)
+from ringfence.core.margin import Denomination, MarginKind, MarginSnapshot, base_price_wad
 from ringfence.core.pool.commands import Liquidate
 from ringfence.core.pool.decide import SizeChange, accrue_funding, pool_of, quote_balance, resize
 from ringfence.core.pool.events import (
@@ -100,6 +92,7 @@ from ringfence.core.pool.events import (
 )
 from ringfence.core.pool.liquidation_policy import close_size_atoms, penalty_rate_wad, phase_after
 from ringfence.core.pool.perp_math import funding_owed_atoms, signed_notional_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot, position_terms
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import Rounding

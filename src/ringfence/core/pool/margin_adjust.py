@@ -8,7 +8,8 @@ An isolated position's vault is the only money its loss can consume. Its owner m
 - **remove** quote atoms back to the balance: only the vault's cash (unrealised profit is
   not cash and cannot be withdrawn until realised, the Mango lesson), and only while the
   position stays at initial margin afterwards, with the same check as a trade that adds
-  risk: equity at the oracle price (a fresh one), positive PnL at the market's
+  risk: the requirement at the oracle price (a fresh one), unrealised PnL at the
+  conservative of oracle and stable price (SPEC §2.1), positive PnL at the market's
   ``pnl_weight``, the market's margin model with its current open interest. A removal adds
   risk, so a reduce-only pool refuses it.
 
@@ -30,10 +31,11 @@ from ringfence.core.errors import (
     UnknownEntity,
 )
 from ringfence.core.events import Event
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.commands import AdjustIsolatedMargin
 from ringfence.core.pool.decide import pool_of, quote_balance
 from ringfence.core.pool.events import IsolatedMarginAdjusted
+from ringfence.core.pool.position_margin import isolated_margin
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus, Position
 from ringfence.core.state import LedgerState
 from ringfence.core.units import MAX_ATOMS

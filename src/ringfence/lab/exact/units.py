@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringfence.core.errors import RingfenceError
-from ringfence.core.margin import MarginKind, base_price_wad, isolated_margin, margin_snapshot
+from ringfence.core.margin import MarginKind, base_price_wad
+from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import WAD, Rounding, mul_div

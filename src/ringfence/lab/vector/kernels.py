@@ -119,7 +119,7 @@ def margin_terms(
     """Return each position's ``(equity contribution, maintenance requirement)``.
 
     Equity: unrealised PnL ``size·price − basis``, a positive one at ``pnl_weight``; requirement:
-    ``|size|·price·rate`` (``ringfence.core.margin.position_terms`` with a FLAT margin model and
+    ``|size|·price·rate`` (``ringfence.core.pool.position_margin.position_terms`` with a FLAT margin model and
     no funding). A unit's equity is its margin side plus the sum of its positions' terms.
     """
     pnl = size * price - basis
