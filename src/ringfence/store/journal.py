@@ -27,6 +27,7 @@ acknowledgement.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -105,7 +106,15 @@ def entry_hash(
     ).encode()
     if key is None:
         return hashlib.sha256(material).hexdigest()
-    return hmac.digest(key, material, "sha256").hex()
+    keyed = _keyed_hmac(key).copy()
+    keyed.update(material)
+    return keyed.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed_hmac(key: bytes) -> hmac.HMAC:
+    """Return an HMAC-SHA256 with ``key`` absorbed, to copy per entry (half the cost of a one-shot HMAC)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def chain_entries(
