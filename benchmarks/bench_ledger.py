@@ -56,8 +56,8 @@ from ringfence.core.margin import NO_LIMIT
 from ringfence.core.state import LedgerState
 from ringfence.core.units import parse_price, parse_ratio
 from ringfence.service.engine import Engine, Rejected, replay
-from ringfence.store.memory import MemoryJournal
 from ringfence.store.keys import JournalKey
+from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
 
 BENCH_KEY = JournalKey.generate("benchmark")  # one key for every run, so the journals' heads compare equal

@@ -67,8 +67,8 @@ from ringfence.core.commands import Command
 from ringfence.core.invariants import check_conservation
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Engine, Outcome, Rejected, replay
-from ringfence.store.memory import MemoryJournal
 from ringfence.store.keys import JournalKey
+from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
 
 BENCH_KEY = JournalKey.generate("benchmark")  # one key for every run, so the journals' heads compare equal

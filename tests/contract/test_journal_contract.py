@@ -74,8 +74,8 @@ from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Engine, Rejected, replay
 from ringfence.store.codec import UPCASTERS, decode_event, encode_event
-from ringfence.store.journal import GENESIS_HASH, Journal, PendingCommand, StoredEvent, entry_hash
 from ringfence.store.head import write_head
+from ringfence.store.journal import GENESIS_HASH, Journal, PendingCommand, StoredEvent, entry_hash
 from ringfence.store.keys import JournalKey
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal

@@ -84,8 +84,8 @@ def rebuild_unkeyed(path: Path, forge: dict[int, str]) -> None:
     """Replace payloads, then recompute every hash as the old unkeyed chain did (SHA-256 of the JSON array)."""
     previous = GENESIS_HASH
     with closing(sqlite3.connect(path)) as connection, connection:
-        for sequence, stream, version, command_id, event_type, schema, payload in rows(path):
-            payload = forge.get(int(str(sequence)), str(payload))
+        for sequence, stream, version, command_id, event_type, schema, stored in rows(path):
+            payload = forge.get(int(str(sequence)), str(stored))
             material = json.dumps(
                 [previous, sequence, stream, version, command_id, event_type, schema, payload],
                 ensure_ascii=False,

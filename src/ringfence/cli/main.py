@@ -42,7 +42,9 @@ register_journal(journal_app, console)
 def demo(
     journal: Annotated[
         Path | None,
-        typer.Option(help="A new SQLite journal to write (default: a temporary file, removed after); never an existing file."),
+        typer.Option(
+            help="A new SQLite journal to write (default: a temporary file, removed after); never an existing file."
+        ),
     ] = None,
 ) -> None:
     """Run a small end-to-end demo of the exact ledger and print a readable summary."""

@@ -115,36 +115,46 @@ def waterfall_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
             by_step = totals.setdefault(pool, dict.fromkeys(_WATERFALL_STEPS, 0))
             by_step[name] += amount_atoms
     return [
-        f"waterfall of {pool}: " + ", ".join(f"{name} {_quote(state, pool, by_step[name])}" for name in _WATERFALL_STEPS)
+        f"waterfall of {pool}: "
+        + ", ".join(f"{name} {_quote(state, pool, by_step[name])}" for name in _WATERFALL_STEPS)
         for pool, by_step in totals.items()
     ]
 
 
+def _pool_line(event: Event, state: LedgerState) -> str | None:
+    """Return the line of a liquidation, a waterfall step or a breaker, else ``None``."""
+    if isinstance(event, PositionChanged):
+        return _liquidation(state, event) if event.liquidated else None
+    if isinstance(event, InsuranceDrawn):
+        return f"insurance fund of {event.pool} paid {_quote(state, event.pool, event.amount_atoms)}"
+    if isinstance(event, BackstopAbsorbed):
+        return f"backstop of {event.pool} absorbed {_quote(state, event.pool, event.amount_atoms)}"
+    if isinstance(event, AutoDeleveraged):
+        return _deleveraged(state, event)
+    if isinstance(event, LossSocialised):
+        return f"LPs of {event.pool} bore {_quote(state, event.pool, event.amount_atoms)} (socialised loss)"
+    if isinstance(event, PoolStatusChanged):
+        return f"pool {event.pool} is now {event.status}: {event.reason}"
+    if isinstance(event, PoolHalted):
+        return f"pool {event.pool} HALTED by {event.command}: {event.cause}"
+    return None
+
+
+def _oracle_line(event: Event) -> str | None:
+    """Return the line of an oracle guard tripping or releasing, or an oracle going stale, else ``None``."""
+    if isinstance(event, OracleGuardTripped):
+        return f"{event.asset} oracle guard held back {format_fixed(event.refused_price_wad, 18)}"
+    if isinstance(event, OracleDegraded):
+        return f"{event.asset} oracle is stale: {event.reason}"
+    if isinstance(event, OraclePriceAccepted) and event.released_guard:
+        return f"{event.asset} guard released: {format_fixed(event.price_wad, 18)} accepted"
+    return None
+
+
 def event_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
-    """Return a line for each notable event (liquidations, waterfall steps, breakers, oracle guards), then the waterfall."""
-    lines: list[str] = []
-    for event in events:
-        if isinstance(event, PositionChanged) and event.liquidated:
-            lines.append(_liquidation(state, event))
-        elif isinstance(event, InsuranceDrawn):
-            lines.append(f"insurance fund of {event.pool} paid {_quote(state, event.pool, event.amount_atoms)}")
-        elif isinstance(event, BackstopAbsorbed):
-            lines.append(f"backstop of {event.pool} absorbed {_quote(state, event.pool, event.amount_atoms)}")
-        elif isinstance(event, AutoDeleveraged):
-            lines.append(_deleveraged(state, event))
-        elif isinstance(event, LossSocialised):
-            lines.append(f"LPs of {event.pool} bore {_quote(state, event.pool, event.amount_atoms)} (socialised loss)")
-        elif isinstance(event, PoolStatusChanged):
-            lines.append(f"pool {event.pool} is now {event.status}: {event.reason}")
-        elif isinstance(event, PoolHalted):
-            lines.append(f"pool {event.pool} HALTED by {event.command}: {event.cause}")
-        elif isinstance(event, OracleGuardTripped):
-            lines.append(f"{event.asset} oracle guard held back {format_fixed(event.refused_price_wad, 18)}")
-        elif isinstance(event, OracleDegraded):
-            lines.append(f"{event.asset} oracle is stale: {event.reason}")
-        elif isinstance(event, OraclePriceAccepted) and event.released_guard:
-            lines.append(f"{event.asset} guard released: {format_fixed(event.price_wad, 18)} accepted")
-    return lines + waterfall_lines(events, state)
+    """Return a line per notable event (liquidations, waterfall steps, breakers, oracle guards), then the waterfall."""
+    lines = [_pool_line(event, state) or _oracle_line(event) for event in events]
+    return [line for line in lines if line is not None] + waterfall_lines(events, state)
 
 
 def result_lines(result: StepResult, state: LedgerState) -> list[str]:

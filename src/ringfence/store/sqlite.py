@@ -147,7 +147,7 @@ class SqliteJournal:
         tables = _tables(self._connection)
         if not tables and not self.read_only:
             return self._create(key, key_file)
-        if not _TABLES <= tables:
+        if not tables >= _TABLES:
             found = ", ".join(sorted(tables)) or "none"
             raise JournalUnreadable(str(self.path), f"not a ringfence journal (its tables: {found})")
         meta = _meta(self._connection)
@@ -360,7 +360,7 @@ def adopt_journal(path: Path, key: JournalKey | None = None, *, key_file: Path |
 
 
 def _adopt(connection: sqlite3.Connection, path: Path, key: JournalKey | None, key_file: Path | None) -> Adoption:
-    if not _TABLES <= _tables(connection):
+    if not _tables(connection) >= _TABLES:
         raise JournalUnreadable(str(path), "not a ringfence journal")
     version = _meta(connection).get("schema_version")
     if version != str(LEGACY_SCHEMA_VERSION):
@@ -376,7 +376,15 @@ def _adopt(connection: sqlite3.Connection, path: Path, key: JournalKey | None, k
     previous, updates = GENESIS_HEAD.hash, []
     for e in rows:
         digest = entry_hash(
-            previous, e.sequence, e.stream, e.version, e.command_id, e.event_type, e.schema_version, e.payload, key.secret
+            previous,
+            e.sequence,
+            e.stream,
+            e.version,
+            e.command_id,
+            e.event_type,
+            e.schema_version,
+            e.payload,
+            key.secret,
         )
         updates.append((previous, digest, e.sequence))
         previous = digest

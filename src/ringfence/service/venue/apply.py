@@ -61,7 +61,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise VenueFileError(str(path), [Problem("", f"not valid TOML: {error}")]) from None
     except UnicodeDecodeError as error:
-        raise VenueFileError(str(path), [Problem("", f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+        raise VenueFileError(
+            str(path), [Problem("", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+        ) from None
     except OSError as error:
         raise VenueFileError(str(path), [Problem("", f"cannot read the file: {error.strerror}")]) from None
 
