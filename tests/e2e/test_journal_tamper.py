@@ -27,9 +27,9 @@ from ringfence.core.errors import JournalKeyError, JournalNotAdopted, JournalTru
 from ringfence.core.events import CollateralDeposited
 from ringfence.service.engine import Engine
 from ringfence.store.codec import encode_event
-from ringfence.store.head import head_path
+from ringfence.store.head import JournalHead, head_path, read_head
 from ringfence.store.journal import GENESIS_HASH
-from ringfence.store.keys import default_key_path
+from ringfence.store.keys import default_key_path, load_key_file
 from ringfence.store.sqlite import SqliteJournal
 
 runner = CliRunner()
@@ -97,6 +97,12 @@ def rebuild_unkeyed(path: Path, forge: dict[int, str]) -> None:
                 (payload, previous, digest, sequence),
             )
             previous = digest
+
+
+def last_hash(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as connection:
+        (digest,) = connection.execute("SELECT hash FROM events ORDER BY sequence DESC LIMIT 1").fetchone()
+    return str(digest)
 
 
 def forged_deposit(path: Path, sequence: int) -> str:
@@ -207,12 +213,16 @@ def test_the_engine_refuses_to_start_on_a_tampered_journal(journal_path: Path) -
 
 
 def test_a_forged_head_file_is_refused(journal_path: Path) -> None:
-    # Arrange: truncate, and rewrite the head to match, without the key (the MAC cannot be recomputed)
+    # Arrange: truncate, and rewrite both head slots to match, without the key (the MAC cannot be recomputed)
     execute_raw(journal_path, "DELETE FROM events WHERE sequence = 6")
-    body = json.loads(head_path(journal_path).read_text())
     with closing(sqlite3.connect(journal_path)) as connection:
         (digest,) = connection.execute("SELECT hash FROM events WHERE sequence = 5").fetchone()
-    head_path(journal_path).write_text(json.dumps(body | {"sequence": 5, "hash": digest}))
+    slots = head_path(journal_path).read_bytes()
+    forged = b""
+    for index in (0, 1):
+        body = json.loads(slots[index * 512 : (index + 1) * 512]) | {"sequence": 5, "hash": digest}
+        forged += json.dumps(body, sort_keys=True).encode().ljust(511) + b"\n"
+    head_path(journal_path).write_bytes(forged)
 
     # Act
     result = invoke("journal", "verify", journal_path)
@@ -220,6 +230,21 @@ def test_a_forged_head_file_is_refused(journal_path: Path) -> None:
     # Assert
     assert result.exit_code == 4, result.output
     assert "does not verify under the key (forged or edited)" in output(result)
+
+
+def test_a_head_slot_torn_by_a_crash_falls_back_to_the_other_slot(journal_path: Path) -> None:
+    # Arrange: the writer alternates slots, so one holds entry 6 (the newest) and the other the head before it
+    data = bytearray(head_path(journal_path).read_bytes())
+    newest = max((0, 1), key=lambda index: json.loads(data[index * 512 : (index + 1) * 512])["sequence"])
+    data[newest * 512 + 100 : newest * 512 + 200] = b"\0" * 100  # a torn write of the newest slot
+
+    # Act
+    head_path(journal_path).write_bytes(bytes(data))
+    result = invoke("journal", "verify", journal_path)
+
+    # Assert: the older head (entry 1, the register command's batch) is reached; entries past it verify under the key
+    assert result.exit_code == 0, result.output
+    assert "6 entries, hash chain intact" in output(result)
 
 
 def test_a_deleted_journal_is_not_silently_started_over(journal_path: Path) -> None:
@@ -259,15 +284,15 @@ def test_a_published_head_catches_a_rollback_of_both_files(tmp_path: Path) -> No
 
 def test_a_journal_longer_than_its_head_verifies_and_a_writer_brings_the_head_up(journal_path: Path) -> None:
     # Arrange: a crash between a commit and the head's rewrite leaves the previous head
-    stale = head_path(journal_path).read_text()
+    stale = head_path(journal_path).read_bytes()
     journal = SqliteJournal(journal_path)
     Engine(journal).execute(Deposit("late", 0, "USDC", AMOUNT_ATOMS, START_NS))
     journal.close()
-    head_path(journal_path).write_text(stale)
+    head_path(journal_path).write_bytes(stale)
 
     # Act
     verified = invoke("journal", "verify", journal_path)
-    after_verify = head_path(journal_path).read_text()
+    after_verify = head_path(journal_path).read_bytes()
     writer = SqliteJournal(journal_path)
     Engine(writer)
     writer.close()
@@ -276,7 +301,9 @@ def test_a_journal_longer_than_its_head_verifies_and_a_writer_brings_the_head_up
     assert verified.exit_code == 0, verified.output
     assert "7 entries" in output(verified)
     assert after_verify == stale
-    assert json.loads(head_path(journal_path).read_text())["sequence"] == 7
+    assert read_head(head_path(journal_path), load_key_file(default_key_path(journal_path))) == JournalHead(
+        7, last_hash(journal_path)
+    )
 
 
 def test_an_extension_past_the_head_must_verify_under_the_key(journal_path: Path) -> None:

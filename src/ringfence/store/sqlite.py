@@ -30,7 +30,7 @@ from ringfence.core.errors import (
     JournalUnreadable,
     StreamConflict,
 )
-from ringfence.store.head import GENESIS_HEAD, JournalHead, head_path, read_head, write_head
+from ringfence.store.head import GENESIS_HEAD, HeadWriter, JournalHead, head_path, read_head, write_head
 from ringfence.store.journal import PendingCommand, StoredEvent, chain_entries, entry_hash, verified, verify_entries
 from ringfence.store.keys import JournalKey, create_key_file, load_key_file, resolve_key_path
 
@@ -135,6 +135,7 @@ class SqliteJournal:
             raise JournalUnreadable(str(self.path), str(error)) from None
         try:
             self.key = self._open(key, key_file)
+            self._head_writer = HeadWriter(self.head_path, self.key)
         except sqlite3.Error as error:
             self._connection.close()
             raise JournalUnreadable(str(self.path), str(error)) from None
@@ -163,7 +164,7 @@ class SqliteJournal:
                 key.source, f"key id {key.key_id}, but {self.path} was signed by key id {meta.get('key_id')}"
             )
         if not self.read_only and not self.head_path.exists() and self._last() == GENESIS_HEAD:
-            write_head(self.head_path, GENESIS_HEAD, key, new_file=True)
+            write_head(self.head_path, GENESIS_HEAD, key)
         return key
 
     def _create(self, key: JournalKey | None, key_file: Path | None) -> JournalKey:
@@ -190,7 +191,7 @@ class SqliteJournal:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        write_head(self.head_path, GENESIS_HEAD, key, new_file=True)
+        write_head(self.head_path, GENESIS_HEAD, key)
         return key
 
     def _last(self) -> JournalHead:
@@ -248,7 +249,7 @@ class SqliteJournal:
 
     def _write_head(self, head: JournalHead) -> None:
         try:
-            write_head(self.head_path, head, self.key)
+            self._head_writer.write(head)
         except OSError as error:
             raise JournalError(f"head file {self.head_path} could not be written: {error.strerror}") from None
 
@@ -315,8 +316,9 @@ class SqliteJournal:
         return count
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection and the head file."""
         self._connection.close()
+        self._head_writer.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,5 +402,5 @@ def _adopt(connection: sqlite3.Connection, path: Path, key: JournalKey | None, k
         connection.execute("ROLLBACK")
         raise
     head = JournalHead(count, previous) if rows else GENESIS_HEAD
-    write_head(head_path(path), head, key, new_file=True)
+    write_head(head_path(path), head, key)
     return Adoption(count, unkeyed, head, key)
