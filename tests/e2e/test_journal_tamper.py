@@ -178,6 +178,16 @@ def test_an_edited_row_is_detected(journal_path: Path) -> None:
     assert "journal entry 4: content does not match its hash" in output(result)
 
 
+def test_a_row_edited_to_a_value_of_another_type_is_detected(journal_path: Path) -> None:
+    # SQLite keeps a BLOB in a TEXT column: the check must name it, not fail inside the hashing
+    execute_raw(journal_path, "UPDATE events SET payload = X'00ff' WHERE sequence = 3")
+
+    result = invoke("journal", "verify", journal_path)
+
+    assert result.exit_code == 4, result.output
+    assert "journal entry 3: a column holds a value of the wrong type" in output(result)
+
+
 def test_a_chain_rebuilt_without_the_key_is_detected(journal_path: Path) -> None:
     # Arrange: the attack that passed before keyed chains: forge a deposit x100, recompute every hash
     rebuild_unkeyed(journal_path, {4: forged_deposit(journal_path, 4)})

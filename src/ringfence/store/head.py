@@ -160,7 +160,7 @@ def _valid_slots(path: Path, key: JournalKey) -> list[tuple[int, JournalHead]]:
         for index, found in enumerate(parsed)
         if found is not None
         for head, key_id, mac in [found]
-        if key_id == key.key_id and hmac.compare_digest(mac, _mac(key, head))
+        if key_id == key.key_id and hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), _mac(key, head).encode())
     ]
     if valid:
         return valid

@@ -145,6 +145,17 @@ def chain_entries(
     return entries
 
 
+_TEXT_COLUMNS = ("stream", "command_id", "event_type", "payload", "previous_hash", "hash")
+
+
+def _well_typed(entry: StoredEvent) -> bool:
+    """Whether every column has its declared type (SQLite stores whatever an editor writes, a BLOB included)."""
+    numbers = (entry.sequence, entry.version, entry.schema_version)
+    return all(type(value) is int for value in numbers) and all(
+        type(getattr(entry, name)) is str for name in _TEXT_COLUMNS
+    )
+
+
 class _ChainCheck:
     """Checks entries one by one: contiguous sequence, links, hashes under the key, stream versions."""
 
@@ -156,6 +167,8 @@ class _ChainCheck:
 
     def check(self, entry: StoredEvent) -> None:
         expected_sequence, previous = self.last.sequence + 1, self.last.hash
+        if not _well_typed(entry):
+            raise JournalCorrupted(self.last.sequence + 1, "a column holds a value of the wrong type (edited entry)")
         if entry.sequence != expected_sequence:
             raise JournalCorrupted(entry.sequence, f"expected sequence {expected_sequence} (an entry was removed)")
         if entry.previous_hash != previous:
@@ -171,7 +184,7 @@ class _ChainCheck:
             entry.payload,
             self.key,
         )
-        if not hmac.compare_digest(recomputed, entry.hash):
+        if recomputed != entry.hash:
             reason = "edited entry, or a chain rebuilt without the key" if self.key else "edited entry"
             raise JournalCorrupted(entry.sequence, f"content does not match its hash ({reason})")
         expected_version = self.stream_versions.get(entry.stream, 0) + 1
