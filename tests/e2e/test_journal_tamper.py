@@ -540,3 +540,20 @@ def test_wrong_key_id_in_the_file_is_a_key_error(journal_path: Path) -> None:
 
     with pytest.raises(JournalKeyError):
         SqliteJournal(journal_path, read_only=True)
+
+
+def test_a_malformed_published_head_is_an_input_error_with_exit_2(journal_path: Path) -> None:
+    result = invoke("journal", "verify", journal_path, "--expect-head", "5:abc")
+
+    assert result.exit_code == 2, result.output
+    assert "expected N:HASH" in output(result)
+
+
+def test_adopting_a_keyed_journal_changes_nothing(journal_path: Path) -> None:
+    before = journal_path.read_bytes(), head_path(journal_path).read_bytes()
+
+    result = invoke("journal", "adopt", journal_path)
+
+    assert result.exit_code == 4, result.output
+    assert "not an unkeyed v1 journal; nothing to adopt" in output(result)
+    assert (journal_path.read_bytes(), head_path(journal_path).read_bytes()) == before
