@@ -56,8 +56,11 @@ from ringfence.core.margin import NO_LIMIT
 from ringfence.core.state import LedgerState
 from ringfence.core.units import parse_price, parse_ratio
 from ringfence.service.engine import Engine, Rejected, replay
+from ringfence.store.keys import JournalKey
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
+
+BENCH_KEY = JournalKey.generate("benchmark")  # one key for every run, so the journals' heads compare equal
 
 SECOND_NS = 1_000_000_000
 START_NS = 1_767_225_600 * SECOND_NS  # 2026-01-01T00:00:00Z
@@ -283,7 +286,7 @@ def run_engine(
         entries = journal.verify()
         head = list(journal.read(entries - 1))
         if isinstance(journal, SqliteJournal):
-            reopened = SqliteJournal(journal.path)
+            reopened = SqliteJournal(journal.path, journal.key)
             try:
                 if Engine(reopened).state != engine.state:
                     raise AssertionError("sqlite: a fresh engine replaying the file differs from the live state")
@@ -411,22 +414,22 @@ def measure(workload: Workload, args: argparse.Namespace, folder: Path) -> dict[
         "naive": Figure(f"naive sqlite3 log ({args.naive_journal_mode})", len(naive_commands), 1, "events"),
     }
     reference: RunResult | None = None
-    single_reference = run_engine(MemoryJournal, single.commands, 1)
+    single_reference = run_engine(partial(MemoryJournal, BENCH_KEY), single.commands, 1)
     check_state("memory B=1 reference", single_reference, single, None)
     for rep in range(args.repeat):
-        memory = run_engine(MemoryJournal, workload.commands, batch)
+        memory = run_engine(partial(MemoryJournal, BENCH_KEY), workload.commands, batch)
         check_state("memory", memory, workload, reference)
         reference = reference or memory
         figures["memory"].add(memory.seconds, memory.append_seconds)
 
         path = _fresh_path(folder, f"journal-{rep}.sqlite")
-        durable = run_engine(partial(SqliteJournal, path), workload.commands, batch)
+        durable = run_engine(partial(SqliteJournal, path, BENCH_KEY), workload.commands, batch)
         check_state("sqlite", durable, workload, reference)
         figures["sqlite"].add(durable.seconds, durable.append_seconds)
 
         if rep < args.fsync_repeat:
             path = _fresh_path(folder, f"journal-b1-{rep}.sqlite")
-            one_by_one = run_engine(partial(SqliteJournal, path), single.commands, 1)
+            one_by_one = run_engine(partial(SqliteJournal, path, BENCH_KEY), single.commands, 1)
             check_state("sqlite B=1", one_by_one, single, single_reference)
             figures["sqlite_b1"].add(one_by_one.seconds, one_by_one.append_seconds)
 
@@ -522,7 +525,10 @@ def report(figures: dict[str, Figure], workload: Workload, args: argparse.Namesp
 def profile(workload: Workload, args: argparse.Namespace, folder: Path, top: int = 25) -> None:
     """Profile one memory run and one sqlite run with cProfile: top functions by own time, with their share."""
     path = _fresh_path(folder, "profile.sqlite")
-    for label, factory in (("memory", MemoryJournal), ("sqlite", partial(SqliteJournal, path))):
+    for label, factory in (
+        ("memory", partial(MemoryJournal, BENCH_KEY)),
+        ("sqlite", partial(SqliteJournal, path, BENCH_KEY)),
+    ):
         profiler = cProfile.Profile()
         result = run_engine(factory, workload.commands, args.batch, profiler)
         check_state(f"{label} (profiled)", result, workload, None)

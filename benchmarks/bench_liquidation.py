@@ -67,8 +67,11 @@ from ringfence.core.commands import Command
 from ringfence.core.invariants import check_conservation
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Engine, Outcome, Rejected, replay
+from ringfence.store.keys import JournalKey
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
+
+BENCH_KEY = JournalKey.generate("benchmark")  # one key for every run, so the journals' heads compare equal
 
 SETUP_BATCH = 1_000
 
@@ -131,7 +134,7 @@ def _batches(commands: Sequence[Command], size: int) -> list[Sequence[Command]]:
 
 def _check_replay(engine: Engine, journal: Any) -> None:
     if isinstance(journal, SqliteJournal):
-        reopened = SqliteJournal(journal.path)
+        reopened = SqliteJournal(journal.path, journal.key)
         try:
             if Engine(reopened).state != engine.state:
                 raise AssertionError("sqlite: a fresh engine replaying the file differs from the live state")
@@ -219,19 +222,19 @@ def measure_mix(workload: Workload, args: argparse.Namespace, folder: Path) -> d
     }
     reference: EngineRun | None = None
     for rep in range(args.repeat):
-        memory = run_engine(MemoryJournal, workload, workload.commands, args.batch)
+        memory = run_engine(partial(MemoryJournal, BENCH_KEY), workload, workload.commands, args.batch)
         check_engine("memory", memory, workload, reference)
         reference = reference or memory
         figures["memory"].add(memory.seconds, memory.append_seconds)
 
         path = _fresh_path(folder, f"mix-{rep}.sqlite")
-        durable = run_engine(partial(SqliteJournal, path), workload, workload.commands, args.batch)
+        durable = run_engine(partial(SqliteJournal, path, BENCH_KEY), workload, workload.commands, args.batch)
         check_engine("sqlite", durable, workload, reference)
         figures["sqlite"].add(durable.seconds, durable.append_seconds)
 
         if rep < args.fsync_repeat:
             path = _fresh_path(folder, f"mix-b1-{rep}.sqlite")
-            one_by_one = run_engine(partial(SqliteJournal, path), workload, single, 1)
+            one_by_one = run_engine(partial(SqliteJournal, path, BENCH_KEY), workload, single, 1)
             check_engine("sqlite B=1", one_by_one, workload, None)
             figures["sqlite_b1"].add(one_by_one.seconds, one_by_one.append_seconds)
 
@@ -405,7 +408,7 @@ def print_profile(label: str, profiler: cProfile.Profile, wall: float, top: int 
 def profile_mix(workload: Workload, args: argparse.Namespace) -> None:
     """Profile one memory-journal run of the mix (run before part 2 builds its book, whose heap would slow GC)."""
     profiler = cProfile.Profile()
-    run = run_engine(MemoryJournal, workload, workload.commands, args.batch, profiler)
+    run = run_engine(partial(MemoryJournal, BENCH_KEY), workload, workload.commands, args.batch, profiler)
     check_engine("memory (profiled)", run, workload, None)
     print_profile("liquidation mix, memory journal, timed loop only", profiler, run.seconds)
 

@@ -8,6 +8,8 @@ The codec cases check the exact round trip of every event type and the upcaster 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import sqlite3
@@ -29,7 +31,7 @@ from ringfence.core.commands import (
     Withdraw,
 )
 from ringfence.core.decide import decide
-from ringfence.core.errors import InsufficientBalance, JournalCorrupted, StreamConflict
+from ringfence.core.errors import InsufficientBalance, JournalCorrupted, JournalTruncated, StreamConflict
 from ringfence.core.events import (
     EVENT_TYPES,
     AssetRegistered,
@@ -75,7 +77,9 @@ from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Engine, Rejected, replay
 from ringfence.store.codec import UPCASTERS, decode_event, encode_event
+from ringfence.store.head import write_head
 from ringfence.store.journal import GENESIS_HASH, Journal, PendingCommand, StoredEvent, entry_hash
+from ringfence.store.keys import JournalKey
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
 from support.governance_samples import GOVERNANCE_EVENT_SAMPLES
@@ -105,6 +109,12 @@ class Backend:
     path: Path | None = None
     _opened: list[Journal] = field(default_factory=list)
 
+    @property
+    def key(self) -> JournalKey:
+        """The key the journal under test chains with."""
+        assert isinstance(self.journal, MemoryJournal | SqliteJournal)
+        return self.journal.key
+
     def rewrite(self, sequence: int, **changes: Any) -> None:
         """Overwrite columns of the stored entry ``sequence`` behind the journal's back."""
         if isinstance(self.journal, MemoryJournal):
@@ -114,6 +124,14 @@ class Backend:
         assert self.path is not None
         assignments = ", ".join(f"{column} = ?" for column in changes)
         _execute_raw(self.path, f"UPDATE events SET {assignments} WHERE sequence = ?", [*changes.values(), sequence])
+
+    def sign_head(self) -> None:
+        """Sign the current last entry as the head, as the writer of a rewritten entry would have."""
+        if isinstance(self.journal, MemoryJournal):
+            self.journal.set_head(self.journal.last_entry_head())
+            return
+        assert isinstance(self.journal, SqliteJournal)
+        write_head(self.journal.head_path, self.journal.head(), self.journal.key)
 
     def reopen(self) -> Journal:
         """Return a journal over the same content (a new connection for SQLite)."""
@@ -314,17 +332,24 @@ def test_hash_chain_links_each_entry_to_the_previous_hash_from_genesis(backend: 
     assert stored[0].previous_hash == GENESIS_HASH
     for before, after in itertools.pairwise(stored):
         assert after.previous_hash == before.hash
+    secret = backend.key.secret
     for entry in stored:
-        assert entry.hash == entry_hash(
-            entry.previous_hash,
-            entry.sequence,
-            entry.stream,
-            entry.version,
-            entry.command_id,
-            entry.event_type,
-            entry.schema_version,
-            entry.payload,
+        # Independent of entry_hash: the documented HMAC-SHA256 over the fields as one compact JSON array.
+        material = json.dumps(
+            [
+                entry.previous_hash,
+                entry.sequence,
+                entry.stream,
+                entry.version,
+                entry.command_id,
+                entry.event_type,
+                entry.schema_version,
+                entry.payload,
+            ],
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
+        assert entry.hash == hmac.new(secret, material.encode(), hashlib.sha256).hexdigest()
     assert len({entry.hash for entry in stored}) == len(stored)
 
 
@@ -355,7 +380,9 @@ def test_verify_detects_an_edited_entry_whose_own_hash_was_recomputed_at_the_nex
     entries = fill(backend.journal, 5)
     target = entries[2]
     payload = target.payload.replace(str(2**70 + 3), str(2**70 + 999))
-    rehashed = entry_hash(target.previous_hash, 3, target.stream, 3, target.command_id, target.event_type, 1, payload)
+    rehashed = entry_hash(
+        target.previous_hash, 3, target.stream, 3, target.command_id, target.event_type, 1, payload, backend.key.secret
+    )
 
     # Act
     backend.rewrite(3, payload=payload, hash=rehashed)
@@ -786,8 +813,11 @@ def test_upcasters_are_chained_one_version_at_a_time(monkeypatch: pytest.MonkeyP
 def _store_legacy_entry(backend: Backend) -> None:
     """Turn entry 1 into a correctly hashed schema-v0 entry, as an older release would have written."""
     backend.journal.append(STREAM, 0, [command("c1", LEGACY_DEPOSIT)])
-    digest = entry_hash(GENESIS_HASH, 1, STREAM, 1, "c1", "CollateralDeposited", 0, LEGACY_DEPOSIT_PAYLOAD)
+    digest = entry_hash(
+        GENESIS_HASH, 1, STREAM, 1, "c1", "CollateralDeposited", 0, LEGACY_DEPOSIT_PAYLOAD, backend.key.secret
+    )
     backend.rewrite(1, schema_version=0, payload=LEGACY_DEPOSIT_PAYLOAD, hash=digest)
+    backend.sign_head()
 
 
 def test_stored_legacy_entry_is_upcast_when_read_and_verified(
@@ -876,15 +906,17 @@ def test_sqlite_verify_detects_a_deleted_middle_row_at_the_gap(
     assert "expected sequence 3" in raised.value.reason
 
 
-def test_sqlite_verify_detects_a_deleted_last_row_only_by_count(
+def test_sqlite_verify_detects_a_deleted_last_row_against_the_signed_head(
     sqlite_path: Path, sqlite_journal: SqliteJournal
 ) -> None:
-    # Truncating the tail leaves a valid shorter chain: verify() reports the shorter count.
+    # Truncating the tail leaves a valid shorter chain; the head file beside the journal records entry 5.
     fill(sqlite_journal, 5)
 
     _execute_raw(sqlite_path, "DELETE FROM events WHERE sequence = 5")
 
-    assert sqlite_journal.verify() == 4
+    with pytest.raises(JournalTruncated) as raised:
+        sqlite_journal.verify()
+    assert (raised.value.last_sequence, raised.value.head_sequence) == (4, 5)
 
 
 def test_sqlite_file_is_in_wal_mode(sqlite_path: Path, sqlite_journal: SqliteJournal) -> None:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from ringfence.cli.demo_pools import pool_script, pool_table
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Transfer, Withdraw
+from ringfence.core.errors import InvalidParameter
 from ringfence.core.events import OracleDegraded, OracleGuardTripped, OraclePriceAccepted
 from ringfence.core.invariants import holdings_by_asset
 from ringfence.core.margin import NO_LIMIT, MarginKind, collateral_value, oracle_status
@@ -26,6 +27,7 @@ from ringfence.core.state import LedgerState
 from ringfence.core.units import VALUE_DECIMALS, format_fixed, parse_amount, parse_price, parse_ratio
 from ringfence.service.clock import ManualClock
 from ringfence.service.engine import Engine, Rejected, replay
+from ringfence.store.head import head_path
 from ringfence.store.sqlite import SqliteJournal
 
 __all__ = ["run_demo"]
@@ -188,7 +190,18 @@ def _account_table(state: LedgerState, now_ns: int) -> Table:
 
 
 def run_demo(console: Console, journal_path: Path | None) -> None:
-    """Run the demo script and print what happened."""
+    """Run the demo script and print what happened.
+
+    Raises
+    ------
+    InvalidParameter
+        If ``journal_path`` (or its head file) already exists: the demo's assets, pools and
+        deposits must never land in a real venue's journal.
+    """
+    if journal_path is not None and (journal_path.exists() or head_path(journal_path).exists()):
+        raise InvalidParameter(
+            "--journal", str(journal_path), "a path where no file exists yet (the demo never writes into a journal)"
+        )
     clock = ManualClock(start_ns=1_767_225_600 * SECOND_NS)  # 2026-01-01T00:00:00Z
     with _journal_path(journal_path) as path:
         journal = SqliteJournal(path)
@@ -219,7 +232,7 @@ def _print_checks(console: Console, engine: Engine, journal: SqliteJournal, path
     state = engine.state
     entries = journal.verify()
     replayed = replay(journal.read())
-    console.print(f"journal {path.name}: {entries} entries, hash chain verified")
+    console.print(f"journal {path.name}: {entries} entries, keyed hash chain verified against its signed head")
     console.print(f"replay from the journal equals the live state: {replayed == state}")
     for code, asset in state.assets.items():
         held = holdings_by_asset(state)[code]

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
@@ -134,6 +135,18 @@ def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -
     return "vector"
 
 
+def _results_folder(console: Console, out: Path) -> None:
+    """Create ``out`` before the study runs; a file there, or a folder that cannot be made, is exit 2."""
+    if out.exists() and not out.is_dir():
+        console.print(f"[red]--out {escape(str(out))} is a file, not a folder for the results[/red]", highlight=False)
+        raise typer.Exit(2)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        console.print(f"[red]--out {escape(str(out))} cannot be created: {escape(str(error))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
 def stress_command(
     console: Console,
     scenario_file: Path | None,
@@ -163,6 +176,7 @@ def stress_command(
     except ScenarioError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
+    _results_folder(console, out)
     planned = scenario.runs if runs is None else runs
     if confirm is None:
         confirm = min(DEFAULT_CONFIRM_PATHS, planned) if chosen == "vector" else 0
@@ -188,7 +202,6 @@ def stress_command(
         progress.close()
         console.print(f"[red]MemoryError: {planned} runs of this scenario do not fit in memory; use fewer --runs[/red]")
         raise typer.Exit(2) from None
-    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_bytes(results_json(study))
     tables = write_parquet(study, out)
     report = render_report(study, out)

@@ -4,13 +4,22 @@
 completely (nothing runs if either is invalid: exit 2, every problem at its key path), runs
 the venue as one batch, then each script command in order. A rejected command changes
 nothing; the script stops there (exit 2 if it was invalid, 3 if the venue refused it) unless
-``--keep-going``, which runs the rest and still exits with the first rejection's code. The
-journal is SQLite at ``--journal`` or in memory. ``show --journal PATH`` replays a journal
-and prints the same tables, as of the latest time the journal records.
+``--keep-going``, which runs the rest and still exits with the first rejection's code.
+Before anything is appended the whole plan is decided against a scratch copy of the state,
+exactly as it will run, so an invalid command anywhere in the script (a zero amount, an
+owner name outside the accepted characters, a sub-account out of range) refuses both
+files with exit 2 and leaves the journal untouched. The journal is SQLite at ``--journal``
+(verified against its key and signed head before anything runs) or in memory.
+``show --journal PATH`` opens the journal read-only, verifies it, replays it and prints the
+same tables, as of the latest time the journal records. ``--key-file`` names the journal's
+key (default: ``$RINGFENCE_JOURNAL_KEY_FILE``, else ``JOURNAL.key``). Exit codes: 0 ok,
+2 an invalid file, 3 a refused command, 4 a journal error (tampered, truncated, wrong key,
+not a journal, a directory, a missing folder).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,11 +31,25 @@ from rich.console import Console
 from rich.markup import escape
 
 from ringfence.cli.exit_codes import exit_code_for
+from ringfence.cli.journal import KeyFileOption, head_line
 from ringfence.cli.venue_report import result_lines
 from ringfence.cli.venue_tables import venue_tables
-from ringfence.core.errors import InvalidCommand, InvariantViolation, RingfenceError
+from ringfence.core.decide import decide
+from ringfence.core.errors import CommandRejected, InvalidCommand, InvariantViolation, RingfenceError
+from ringfence.core.evolve import evolve_all
+from ringfence.core.state import LedgerState
 from ringfence.service.engine import Engine
-from ringfence.service.venue import VenueFileError, apply_venue, load_plan, replay_with_time, run_script
+from ringfence.service.venue import (
+    Plan,
+    Problem,
+    VenueFileError,
+    apply_venue,
+    load_plan,
+    rejection_message,
+    replay_with_time,
+    run_script,
+)
+from ringfence.service.venue.compile import rejection_path
 from ringfence.store.journal import Journal
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
@@ -61,8 +84,37 @@ def _moment(nanoseconds: int) -> str:
     return (_EPOCH + timedelta(microseconds=nanoseconds // 1_000)).isoformat().replace("+00:00", "Z")
 
 
+def _check_plan(state: LedgerState, plan: Plan, source: str, keep_going: bool) -> None:
+    """Decide the whole plan against a scratch copy of ``state``, as it will run; nothing is appended.
+
+    Raises
+    ------
+    VenueFileError
+        At the first script command that is invalid (not merely refused) where the run would
+        reach it. A refusal of the venue itself is left to :func:`apply_venue`'s own dry run.
+    """
+    scratch = copy.deepcopy(state)
+    try:
+        for compiled in plan.venue.commands:
+            evolve_all(scratch, decide(scratch, compiled.command))
+    except RingfenceError:
+        return
+    for step in plan.script:
+        for compiled in step.commands:
+            try:
+                events = decide(scratch, compiled.command)
+            except InvalidCommand as error:
+                problem = Problem(rejection_path(compiled, error), rejection_message(error))
+                raise VenueFileError(source, [problem], error) from None
+            except CommandRejected:
+                if not keep_going:
+                    return
+                break
+            evolve_all(scratch, events)
+
+
 def _print_state(journal: Journal) -> None:
-    state, as_of_ns = replay_with_time(journal.read())
+    state, as_of_ns = replay_with_time(journal.read_verified())
     console.print(f"\nstate as of {_moment(as_of_ns)} (the latest time in the journal)")
     for table in venue_tables(state, as_of_ns):
         console.print(table)
@@ -71,6 +123,7 @@ def _print_state(journal: Journal) -> None:
 def _run(journal: Journal, venue: Path, script: Path | None, keep_going: bool) -> RingfenceError | None:
     engine = Engine(journal)
     plan = load_plan(engine.state, venue, script)
+    _check_plan(engine.state, plan, str(script), keep_going)
     count = apply_venue(engine, plan.venue, str(venue))
     console.print(f"venue {plan.venue.name!r}: {count} commands at {_moment(plan.venue.start_ns)}", highlight=False)
     first: RingfenceError | None = None
@@ -88,10 +141,12 @@ def _run(journal: Journal, venue: Path, script: Path | None, keep_going: bool) -
             "(--keep-going runs past rejections)",
             highlight=False,
         )
-    replayed, _ = replay_with_time(journal.read())
+    replayed, _ = replay_with_time(journal.read_verified())
     if replayed != engine.state:
         raise InvariantViolation("replay equals live", "the journal's replay differs from the live state")
     _print_state(journal)
+    if isinstance(journal, SqliteJournal):
+        console.print(head_line(journal.head()), highlight=False, soft_wrap=True)
     return first
 
 
@@ -101,27 +156,31 @@ def venue_apply(
     script: Annotated[Path | None, typer.Argument(help="A command script (TOML [[command]] tables).")] = None,
     journal: Annotated[Path | None, typer.Option(help="SQLite journal to write (default: in memory).")] = None,
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Run past rejected commands.")] = False,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Validate a venue and a script, apply them, and print the venue's state."""
-    store: Journal = SqliteJournal(journal) if journal is not None else MemoryJournal()
-    try:
-        with _exit_codes():
+    with _exit_codes():
+        store: Journal = SqliteJournal(journal, key_file=key_file) if journal is not None else MemoryJournal()
+        try:
             first = _run(store, venue, script, keep_going)
-            if first is not None:
-                raise typer.Exit(exit_code_for(first))
-    finally:
-        store.close()
+        finally:
+            store.close()
+    if first is not None:
+        raise typer.Exit(exit_code_for(first))
 
 
 @venue_app.command("show")
-def venue_show(journal: Annotated[Path, typer.Option(help="The SQLite journal to replay.")]) -> None:
-    """Replay a journal and print its assets, pools, markets, positions and sub-accounts."""
-    if not journal.is_file():
+def venue_show(
+    journal: Annotated[Path, typer.Option(help="The SQLite journal to replay (opened read-only).")],
+    key_file: KeyFileOption = None,
+) -> None:
+    """Verify a journal read-only, replay it and print its assets, pools, markets, positions and sub-accounts."""
+    if not journal.exists():
         console.print(f"[red]no journal at {journal}[/red]", highlight=False)
         raise typer.Exit(2)
-    store = SqliteJournal(journal)
-    try:
-        with _exit_codes():
+    with _exit_codes():
+        store = SqliteJournal(journal, key_file=key_file, read_only=True)
+        try:
             _print_state(store)
-    finally:
-        store.close()
+        finally:
+            store.close()

@@ -6,12 +6,20 @@ from rich.markup import escape
 
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, OraclePriceAccepted
-from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalted, PoolStatusChanged, PositionLiquidated
+from ringfence.core.pool.events import (
+    AutoDeleveraged,
+    BackstopAbsorbed,
+    InsuranceDrawn,
+    LossSocialised,
+    PoolHalted,
+    PoolStatusChanged,
+    PositionLiquidated,
+)
 from ringfence.core.state import LedgerState
 from ringfence.core.units import format_fixed
 from ringfence.service.venue import ScriptStep, StepResult, rejection_message
 
-__all__ = ["describe_step", "event_lines", "result_lines"]
+__all__ = ["describe_step", "event_lines", "result_lines", "waterfall_lines"]
 
 NS_PER_SECOND = 10**9
 
@@ -77,27 +85,81 @@ def _liquidation(state: LedgerState, event: PositionLiquidated) -> str:
     )
 
 
-def event_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
-    """Return a line for each notable event: liquidations, waterfall steps, breakers, oracle guards."""
-    lines: list[str] = []
+_WATERFALL_STEPS = ("insurance", "backstop", "ADL", "socialised loss")
+
+
+def _deleveraged(state: LedgerState, event: AutoDeleveraged) -> str:
+    base = state.pools[event.pool].markets[event.market].params.base_asset
+    size = format_fixed(event.closed_atoms, state.assets[base].params.decimals)
+    return (
+        f"ADL in {event.pool}/{event.market}: {event.owner}/{event.sub_account} (rank {event.rank}) closed {size} "
+        f"{base}, forgoing {_quote(state, event.pool, event.forgone_atoms)} of profit"
+    )
+
+
+def _waterfall_step(event: Event) -> tuple[str, str, int] | None:
+    """Return ``(pool, step, amount_atoms)`` for an event that covers a shortfall, else ``None``."""
+    if isinstance(event, InsuranceDrawn):
+        return event.pool, "insurance", event.amount_atoms
+    if isinstance(event, BackstopAbsorbed):
+        return event.pool, "backstop", event.amount_atoms
+    if isinstance(event, AutoDeleveraged):
+        return event.pool, "ADL", event.forgone_atoms
+    if isinstance(event, LossSocialised):
+        return event.pool, "socialised loss", event.amount_atoms
+    return None
+
+
+def waterfall_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
+    """Return, per pool whose shortfall was covered, every waterfall step with its amount (zeros included)."""
+    totals: dict[str, dict[str, int]] = {}
     for event in events:
-        if isinstance(event, PositionLiquidated):
-            lines.append(_liquidation(state, event))
-        elif isinstance(event, InsuranceDrawn):
-            lines.append(f"insurance fund of {event.pool} paid {_quote(state, event.pool, event.amount_atoms)}")
-        elif isinstance(event, LossSocialised):
-            lines.append(f"LPs of {event.pool} bore {_quote(state, event.pool, event.amount_atoms)} (socialised loss)")
-        elif isinstance(event, PoolStatusChanged):
-            lines.append(f"pool {event.pool} is now {event.status}: {event.reason}")
-        elif isinstance(event, PoolHalted):
-            lines.append(f"pool {event.pool} HALTED by {event.command}: {event.cause}")
-        elif isinstance(event, OracleGuardTripped):
-            lines.append(f"{event.asset} oracle guard held back {format_fixed(event.refused_price_wad, 18)}")
-        elif isinstance(event, OracleDegraded):
-            lines.append(f"{event.asset} oracle is stale: {event.reason}")
-        elif isinstance(event, OraclePriceAccepted) and event.released_guard:
-            lines.append(f"{event.asset} guard released: {format_fixed(event.price_wad, 18)} accepted")
-    return lines
+        step = _waterfall_step(event)
+        if step is not None:
+            pool, name, amount_atoms = step
+            by_step = totals.setdefault(pool, dict.fromkeys(_WATERFALL_STEPS, 0))
+            by_step[name] += amount_atoms
+    return [
+        f"waterfall of {pool}: "
+        + ", ".join(f"{name} {_quote(state, pool, by_step[name])}" for name in _WATERFALL_STEPS)
+        for pool, by_step in totals.items()
+    ]
+
+
+def _pool_line(event: Event, state: LedgerState) -> str | None:
+    """Return the line of a liquidation, a waterfall step or a breaker, else ``None``."""
+    if isinstance(event, PositionLiquidated):
+        return _liquidation(state, event)
+    if isinstance(event, InsuranceDrawn):
+        return f"insurance fund of {event.pool} paid {_quote(state, event.pool, event.amount_atoms)}"
+    if isinstance(event, BackstopAbsorbed):
+        return f"backstop of {event.pool} absorbed {_quote(state, event.pool, event.amount_atoms)}"
+    if isinstance(event, AutoDeleveraged):
+        return _deleveraged(state, event)
+    if isinstance(event, LossSocialised):
+        return f"LPs of {event.pool} bore {_quote(state, event.pool, event.amount_atoms)} (socialised loss)"
+    if isinstance(event, PoolStatusChanged):
+        return f"pool {event.pool} is now {event.status}: {event.reason}"
+    if isinstance(event, PoolHalted):
+        return f"pool {event.pool} HALTED by {event.command}: {event.cause}"
+    return None
+
+
+def _oracle_line(event: Event) -> str | None:
+    """Return the line of an oracle guard tripping or releasing, or an oracle going stale, else ``None``."""
+    if isinstance(event, OracleGuardTripped):
+        return f"{event.asset} oracle guard held back {format_fixed(event.refused_price_wad, 18)}"
+    if isinstance(event, OracleDegraded):
+        return f"{event.asset} oracle is stale: {event.reason}"
+    if isinstance(event, OraclePriceAccepted) and event.released_guard:
+        return f"{event.asset} guard released: {format_fixed(event.price_wad, 18)} accepted"
+    return None
+
+
+def event_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
+    """Return a line per notable event (liquidations, waterfall steps, breakers, oracle guards), then the waterfall."""
+    lines = [_pool_line(event, state) or _oracle_line(event) for event in events]
+    return [line for line in lines if line is not None] + waterfall_lines(events, state)
 
 
 def result_lines(result: StepResult, state: LedgerState) -> list[str]:

@@ -22,7 +22,11 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   └── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
     ├── JournalError                the durable journal refused or failed
     │   ├── StreamConflict          a (stream, version) pair already written
-    │   └── JournalCorrupted        a broken hash chain, gap or unreadable entry
+    │   ├── JournalCorrupted        a broken hash chain, gap or unreadable entry
+    │   │   └── JournalTruncated    entries the journal's signed head records are missing
+    │   ├── JournalUnreadable       not a ringfence journal: a directory, not SQLite, a bad page
+    │   ├── JournalKeyError         the journal's key is missing, unreadable or not the one it was signed with
+    │   └── JournalNotAdopted       a journal written before keyed chains, not yet adopted
     └── InvariantViolation          a checked invariant failed: a bug, never user error
 
 A rejected command (any :class:`InvalidCommand` or :class:`CommandRejected`) changes
@@ -42,6 +46,10 @@ __all__ = [
     "InvariantViolation",
     "JournalCorrupted",
     "JournalError",
+    "JournalKeyError",
+    "JournalNotAdopted",
+    "JournalTruncated",
+    "JournalUnreadable",
     "OracleUnavailable",
     "ProposalNotExecutable",
     "RingfenceError",
@@ -250,6 +258,56 @@ class JournalCorrupted(JournalError):
         super().__init__(f"journal entry {sequence}: {reason}")
         self.sequence = sequence
         self.reason = reason
+
+
+class JournalTruncated(JournalCorrupted):
+    """The journal ends before the entry its signed head records: entries were removed."""
+
+    code = "journal_truncated"
+
+    def __init__(self, last_sequence: int, head_sequence: int) -> None:
+        super().__init__(
+            last_sequence + 1,
+            f"the journal ends at entry {last_sequence} but its signed head records entry {head_sequence}: "
+            f"entries {last_sequence + 1}..{head_sequence} were removed",
+        )
+        self.last_sequence = last_sequence
+        self.head_sequence = head_sequence
+
+
+class JournalUnreadable(JournalError):
+    """The path is not a readable ringfence journal (a directory, not SQLite, a corrupt page, a foreign file)."""
+
+    code = "journal_unreadable"
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path} is not a readable ringfence journal: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class JournalKeyError(JournalError):
+    """The journal's key is missing, unreadable, too widely readable, or not the key that signed it."""
+
+    code = "journal_key_error"
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"journal key {source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class JournalNotAdopted(JournalError):
+    """A journal written before keyed chains; an operator must adopt it explicitly before it is trusted."""
+
+    code = "journal_not_adopted"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} was written before keyed hash chains (journal schema v1): anyone can rebuild its chain, "
+            f"so it is not trusted; check it, then re-sign it with `ringfence journal adopt {path}`"
+        )
+        self.path = path
 
 
 class InvariantViolation(RingfenceError):

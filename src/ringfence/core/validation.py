@@ -33,7 +33,7 @@ _HINTS: dict[type[Any], dict[str, Any]] = {}
 
 def check_name(field: str, value: str) -> None:
     """Accept 1-64 characters of letters, digits, '.', '_', ':' or '-'."""
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):  # match() would let "$" pass a trailing newline
         raise InvalidParameter(field, value, "1-64 characters of letters, digits, '.', '_', ':' or '-'")
 
 

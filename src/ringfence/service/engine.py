@@ -56,7 +56,9 @@ class Engine:
     Parameters
     ----------
     journal:
-        Where events are made durable; its content is replayed on construction.
+        Where events are made durable; its content is verified (keyed chain, signed head)
+        and replayed on construction: a journal that fails verification raises
+        :class:`~ringfence.core.errors.JournalCorrupted` and is not trusted.
     stream:
         The journal stream this engine writes (one writer per stream).
     """
@@ -64,7 +66,7 @@ class Engine:
     def __init__(self, journal: Journal, stream: str = DEFAULT_STREAM) -> None:
         self._journal = journal
         self._stream = stream
-        self._state = replay(journal.read())
+        self._state = replay(journal.read_verified())
         self._version = journal.stream_version(stream)
         self._subscribers: list[Callable[[Sequence[Event]], None]] = []
 
@@ -135,5 +137,5 @@ class Engine:
         return outcomes
 
     def _restore(self) -> None:
-        self._state = replay(self._journal.read())
+        self._state = replay(self._journal.read_verified())
         self._version = self._journal.stream_version(self._stream)

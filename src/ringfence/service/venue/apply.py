@@ -57,6 +57,10 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise VenueFileError(str(path), [Problem("", f"not valid TOML: {error}")]) from None
+    except UnicodeDecodeError as error:
+        raise VenueFileError(
+            str(path), [Problem("", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+        ) from None
     except OSError as error:
         raise VenueFileError(str(path), [Problem("", f"cannot read the file: {error.strerror}")]) from None
 
