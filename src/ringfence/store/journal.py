@@ -14,14 +14,13 @@ acknowledgement.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from ringfence.core.errors import JournalCorrupted
 from ringfence.core.events import Event
-from ringfence.store.codec import decode_event, encode_event
+from ringfence.store.codec import decode_event, encode_event, encode_json
 
 __all__ = [
     "GENESIS_HASH",
@@ -78,10 +77,8 @@ def entry_hash(
     The fields are hashed as one JSON array, so no field boundary can shift unnoticed
     (a newline moved from one string field into the next changes the hash).
     """
-    material = json.dumps(
-        [previous_hash, sequence, stream, version, command_id, event_type, schema_version, payload],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    material = encode_json(  # the same bytes as json.dumps(..., ensure_ascii=False, separators=(",", ":"))
+        [previous_hash, sequence, stream, version, command_id, event_type, schema_version, payload]
     )
     return hashlib.sha256(material.encode()).hexdigest()
 
