@@ -54,7 +54,9 @@ def _field_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return getter
 
 
-_GETTERS: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {cls: _field_getter(names) for cls, names in _FIELDS.items()}
+_GETTERS: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {
+    cls: _field_getter(names) for cls, names in _FIELDS.items()
+}
 
 
 def encode_event(event: Event) -> tuple[str, int, str]:
