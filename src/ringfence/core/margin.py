@@ -161,7 +161,9 @@ def base_price_wad(state: LedgerState, asset: str, now_ns: int, *, allow_guarded
 def _to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
     """Convert quote atoms (at par with the numeraire) to value atoms, floored."""
     shift = VALUE_DECIMALS - quote_decimals
-    return int(quote_atoms * 10**shift if shift >= 0 else quote_atoms // 10**-shift)
+    if shift == 0:
+        return quote_atoms
+    return int(quote_atoms * 10**shift if shift > 0 else quote_atoms // 10**-shift)
 
 
 def position_terms(
@@ -235,9 +237,11 @@ def margin_snapshot(
     is reported as 0), so a collateral-only account never depends on a price.
     """
     account = state.accounts.get(key)
-    balances = dict(account.balances) if account is not None else {}
-    for asset, change in (balance_changes or {}).items():
-        balances[asset] = balances.get(asset, 0) + change
+    balances: Mapping[str, int] = account.balances if account is not None else {}
+    if balance_changes:  # a copy only when there is something to change (read-only otherwise)
+        balances = dict(balances)
+        for asset, change in balance_changes.items():
+            balances[asset] = balances.get(asset, 0) + change
     positions = _cross_positions(state, key, position_override)
     if not positions and all(amount >= 0 for amount in balances.values()):
         return MarginSnapshot(kind, 0, 0)
