@@ -1,6 +1,7 @@
 """The bulk health screen: every margin account's equity, requirement and health after a price tick.
 
-One vectorised pass over a :class:`~ringfence.risk.book.RiskBook` (no Python loop over positions),
+One pass over a :class:`~ringfence.risk.book.RiskBook` (no Python loop over positions: a compiled
+kernel, :mod:`ringfence.risk.screen_kernel`, or NumPy array passes with identical results),
 mirroring the exact engine's maintenance formulas (``core/margin.py``: ``position_terms``,
 ``collateral_value``, ``margin_snapshot``, ``isolated_margin``; FLAT margin model of
 ``core/pool/requirements.py``), in float64 value units:
