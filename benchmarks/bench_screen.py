@@ -70,6 +70,7 @@ from ringfence.risk.boundary import (  # noqa: E402
     prices_from_state,
 )
 from ringfence.risk.screen import ScreenResult, ScreenStatus, screen  # noqa: E402
+from ringfence.risk.screen_kernel import numba_available  # noqa: E402
 
 TARGET_SECONDS = 0.050
 TARGET_RATIO = 100.0
@@ -261,6 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     book = generated.book()
     prices = generated.prices_after
     ours = screen(book, prices)
+    kernel = "compiled (numba)" if numba_available() else "NumPy passes (numba not installed)"
+    if numba_available():
+        plain = screen(book, prices, compiled=False)
+        for column in ("equity", "requirement", "health", "tolerance", "status"):
+            if getattr(ours, column).tobytes() != getattr(plain, column).tobytes():
+                raise AssertionError(f"kernel gate: the compiled and NumPy screens differ in {column}")
+        print("kernel gate: the compiled screen's five columns equal the NumPy path's, bit for bit")
     gate = peer_gate(generated, ours)
     print(
         f"gate 2 (peer): {args.positions:,} positions / {args.accounts:,} accounts: margins within "
@@ -272,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     peer_accounts = int(np.searchsorted(np.cumsum(counts), args.peer_positions, side="right"))
     peer_positions = int(counts[:peer_accounts].sum())
     ours_seconds = best_of(partial(screen, book, prices), args.repeat)
+    numpy_seconds = best_of(partial(screen, book, prices, compiled=False), args.repeat)
     ours_small, peer_small = time_subset(generated, prices, peer_accounts, args)
     peer_scaled = peer_small * args.positions / peer_positions
     memory = measure_memory(generated, prices, peer_accounts, peer_positions)
@@ -282,7 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     statuses = np.bincount(ours.status, minlength=len(ScreenStatus))
     print(f"\nbook: {args.positions:,} positions, {args.accounts:,} accounts, {book.holding_account.size:,} holdings")
     print("status after the tick: " + ", ".join(f"{s.name} {statuses[s]:,}" for s in ScreenStatus))
-    print(f"ours : screen of {args.positions:,} positions, best of {args.repeat}: {ours_seconds * 1e3:.1f} ms")
+    print(
+        f"ours : screen of {args.positions:,} positions, best of {args.repeat}: {ours_seconds * 1e3:.1f} ms ({kernel})"
+    )
+    print(f"       the NumPy path on the same book, best of {args.repeat}: {numpy_seconds * 1e3:.1f} ms")
     print(
         f"peer : per-object loop, best of {args.peer_repeat} on the first {peer_accounts:,} accounts "
         f"({peer_positions:,} positions): {peer_small * 1e3:.1f} ms, scaled linearly to {args.positions:,}: "
@@ -309,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "positions": args.positions,
         "accounts": args.accounts,
         "ours_ms": round(ours_seconds * 1e3, 2),
+        "kernel": kernel,
+        "numpy_path_ms": round(numpy_seconds * 1e3, 2),
+        "ratio_numpy_path": round(peer_scaled / numpy_seconds, 1),
         "peer_subset_positions": peer_positions,
         "peer_subset_ms": round(peer_small * 1e3, 2),
         "peer_scaled_s": round(peer_scaled, 3),

@@ -14,7 +14,7 @@ import dataclasses
 from fractions import Fraction
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringfence.risk.book import RiskBook
@@ -164,3 +164,25 @@ def test_raising_a_maintenance_rate_never_clears_an_account(drawn, market, raise
     margin_before = before.equity - before.requirement
     margin_after = after.equity - after.requirement
     assert (margin_after <= margin_before).all()
+
+
+unusable_or_extreme = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -1.0, 1e300, 5e-324, 1.0])
+
+
+@settings(deadline=None)  # the first example loads (or compiles) the kernel
+@given(books(), st.lists(st.tuples(st.integers(0, ASSETS - 1), unusable_or_extreme), max_size=2))
+def test_the_compiled_and_numpy_screens_give_identical_arrays(drawn, replaced):
+    # Arrange: usable prices, and some replaced by unusable or extreme ones (overflow to inf, subnormal)
+    book, prices = drawn
+    prices = prices.copy()
+    for asset, price in replaced:
+        prices[asset] = price
+
+    # Act (an overflow to inf is part of what is compared: NumPy's warning about it is not)
+    with np.errstate(over="ignore", invalid="ignore"):
+        compiled, plain = screen(book, prices, compiled=True), screen(book, prices, compiled=False)
+
+    # Assert: bit for bit (NaN payloads included), every column
+    for name in ("equity", "requirement", "health", "tolerance", "status"):
+        ours, theirs = getattr(compiled, name), getattr(plain, name)
+        assert ours.dtype == theirs.dtype and ours.tobytes() == theirs.tobytes(), name

@@ -20,6 +20,13 @@ from ringfence.risk.screen import RELATIVE_BAND, ScreenStatus, screen, tolerance
 from support.risk_books import ETH_PERP, PRICES, USDC, make_book
 
 
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test on both paths of the screen: the compiled kernel (numba) and NumPy passes."""
+    monkeypatch.setattr("ringfence.risk.screen.numba_available", lambda: request.param == "compiled")
+    return str(request.param)
+
+
 def test_cross_account_sums_collateral_positions_and_funding():
     # Arrange: account 0 holds 1,000 USDC + 1 ETH (85%), long 2 ETH opened at 4,000, short 0.1 BTC at −5,500.
     book = make_book()

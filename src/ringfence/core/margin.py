@@ -234,4 +234,6 @@ def initial_pnl_price_wad(state: LedgerState, asset: str, size_atoms: int, price
 def quote_to_value_atoms(quote_atoms: int, quote_decimals: int) -> int:
     """Convert quote atoms (at par with the numeraire) to value atoms, floored."""
     shift = VALUE_DECIMALS - quote_decimals
-    return int(quote_atoms * 10**shift if shift >= 0 else quote_atoms // 10**-shift)
+    if shift == 0:
+        return quote_atoms
+    return int(quote_atoms * 10**shift if shift > 0 else quote_atoms // 10**-shift)

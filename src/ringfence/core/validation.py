@@ -29,6 +29,7 @@ __all__ = [
 MAX_SUB_ACCOUNTS = 256
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _HINTS: dict[type[Any], dict[str, Any]] = {}
+_PLANS: dict[type[Any], tuple[tuple[str, Any, type[Any] | None], ...]] = {}
 
 
 def check_name(field: str, value: str) -> None:
@@ -83,15 +84,39 @@ def _fits(value: Any, hint: Any) -> bool:
     return True
 
 
+def _plan(cls: type[Any]) -> tuple[tuple[str, Any, type[Any] | None], ...]:
+    """Return, per field of ``cls``: its name, its hint and the one type that passes at a glance.
+
+    That type is the hint itself when it is ``int``, ``str``, ``bool`` or an enum (and not a
+    dataclass): a value of exactly that type fits the hint and holds no nested fields, so
+    nothing more is checked. Any other value takes the full check of :func:`_check_field`.
+    Computed once per class (the reflection is the expensive part).
+    """
+    found = _PLANS.get(cls)
+    if found is None:
+        hints = _hints(cls)
+        steps = []
+        for spec in fields(cls):
+            hint = hints[spec.name]
+            simple = isinstance(hint, type) and not is_dataclass(hint)
+            exact = hint if simple and (hint in (int, str, bool) or issubclass(hint, enum.Enum)) else None
+            steps.append((spec.name, hint, exact))
+        found = _PLANS[cls] = tuple(steps)
+    return found
+
+
+def _check_field(name: str, value: Any, hint: Any) -> None:
+    if not _fits(value, hint):
+        expected = getattr(hint, "__name__", str(hint))
+        error = InvalidAmount if hint is int else InvalidParameter
+        raise error(name, value, f"a value of type {expected}")
+    if is_dataclass(value) and not isinstance(value, type):
+        check_field_types(value)
+
+
 def check_field_types(command: Any) -> None:
     """Check every field of a command (and of nested parameter dataclasses) has its declared type."""
-    hints = _hints(type(command))
-    for spec in fields(command):
-        value = getattr(command, spec.name)
-        hint = hints[spec.name]
-        if not _fits(value, hint):
-            expected = getattr(hint, "__name__", str(hint))
-            error = InvalidAmount if hint is int else InvalidParameter
-            raise error(spec.name, value, f"a value of type {expected}")
-        if is_dataclass(value) and not isinstance(value, type):
-            check_field_types(value)
+    for name, hint, exact in _plan(type(command)):
+        value = getattr(command, name)
+        if exact is None or type(value) is not exact:
+            _check_field(name, value, hint)

@@ -1,6 +1,7 @@
 """The bulk health screen: every margin account's equity, requirement and health after a price tick.
 
-One vectorised pass over a :class:`~ringfence.risk.book.RiskBook` (no Python loop over positions),
+One pass over a :class:`~ringfence.risk.book.RiskBook` (no Python loop over positions: a compiled
+kernel, :mod:`ringfence.risk.screen_kernel`, or NumPy array passes with identical results),
 mirroring the exact engine's maintenance formulas (``core/margin.py``: ``position_terms``,
 ``collateral_value``, ``margin_snapshot``, ``isolated_margin``; FLAT margin model of
 ``core/pool/requirements.py``), in float64 value units:
@@ -42,6 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.risk.book import FloatArray, IndexArray, RiskBook
+from ringfence.risk.screen_kernel import compiled_columns, numba_available
 
 __all__ = [
     "RELATIVE_BAND",
@@ -152,7 +154,7 @@ def _checked_prices(book: RiskBook, prices: ArrayLike) -> FloatArray:
     return np.where(usable, array, np.nan)
 
 
-def screen(book: RiskBook, prices: ArrayLike) -> ScreenResult:
+def screen(book: RiskBook, prices: ArrayLike, *, compiled: bool | None = None) -> ScreenResult:
     """Screen every margin account of ``book`` at ``prices`` (value units per whole asset unit).
 
     Parameters
@@ -162,6 +164,10 @@ def screen(book: RiskBook, prices: ArrayLike) -> ScreenResult:
     prices:
         One price per asset index; an unusable price (NaN, ±inf, ≤ 0) marks the accounts that read
         it ``UNPRICED``.
+    compiled:
+        Run the sums as one compiled pass (:mod:`ringfence.risk.screen_kernel`, numba) or as NumPy
+        array passes; ``None`` (default): compiled when numba is installed. Both give identical
+        arrays.
 
     Returns
     -------
@@ -169,6 +175,23 @@ def screen(book: RiskBook, prices: ArrayLike) -> ScreenResult:
         Per account: equity, requirement, health, tolerance and a :class:`ScreenStatus` code.
     """
     price = _checked_prices(book, prices)
+    use_compiled = numba_available() if compiled is None else compiled
+    kept_weight = 1.0 - book.market_pnl_weight
+    factor, underflow = tolerance_factor(book.max_terms_per_account), underflow_allowance(book.max_terms_per_account)
+    if use_compiled:
+        return ScreenResult(*compiled_columns(book, price, kept_weight, np.array([factor, underflow, RELATIVE_BAND])))
+    equity, requirement, gross = _numpy_sums(book, price, kept_weight)
+    tolerance = np.multiply(gross, factor, out=gross)
+    tolerance += book.account_rounding_allowance
+    tolerance += underflow
+    np.maximum(tolerance, RELATIVE_BAND * requirement, out=tolerance)
+    return ScreenResult(
+        equity, requirement, _health(equity, requirement), tolerance, _status(equity, requirement, tolerance)
+    )
+
+
+def _numpy_sums(book: RiskBook, price: FloatArray, kept_weight: FloatArray) -> tuple[FloatArray, ...]:
+    """Return per account ``(equity, requirement, gross)`` in NumPy array passes (no Python loop)."""
     accounts, account, market = book.account_count, book.position_account, book.position_market
     # Fused, in place: each pass over the positions reads and writes as few arrays as it can.
     notional = np.take(price[book.market_base_asset], market)
@@ -176,7 +199,7 @@ def screen(book: RiskBook, prices: ArrayLike) -> ScreenResult:
     pnl = notional - book.position_open_notional
     # A gain counts at its weight: pnl − (1 − weight) · max(pnl, 0).
     withheld = np.maximum(pnl, 0.0)
-    withheld *= np.take(1.0 - book.market_pnl_weight, market)
+    withheld *= np.take(kept_weight, market)
     pnl -= withheld
     gross_notional = np.abs(notional, out=notional)
     requirement_terms = np.multiply(gross_notional, np.take(book.market_maintenance_rate, market), out=withheld)
@@ -192,13 +215,7 @@ def screen(book: RiskBook, prices: ArrayLike) -> ScreenResult:
     gross *= 2.0
     gross += _sum_by(book.holding_account, np.abs(holding_value, out=holding_value), accounts)
     gross += book.account_fixed_magnitude
-    tolerance = np.multiply(gross, tolerance_factor(book.max_terms_per_account), out=gross)
-    tolerance += book.account_rounding_allowance
-    tolerance += underflow_allowance(book.max_terms_per_account)
-    np.maximum(tolerance, RELATIVE_BAND * requirement, out=tolerance)
-    return ScreenResult(
-        equity, requirement, _health(equity, requirement), tolerance, _status(equity, requirement, tolerance)
-    )
+    return equity, requirement, gross
 
 
 def _sum_by(index: IndexArray, weights: FloatArray, length: int) -> FloatArray:

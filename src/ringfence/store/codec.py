@@ -12,14 +12,16 @@ import enum
 import json
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
+from operator import attrgetter
 from typing import Any
 
 from ringfence.core.errors import JournalCorrupted
 from ringfence.core.events import EVENT_TYPES, Event
 from ringfence.store.upcast import UPCASTERS, upcast
 
-__all__ = ["UPCASTERS", "decode_event", "encode_event"]
+__all__ = ["UPCASTERS", "decode_event", "encode_event", "encode_json"]
 
 _TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in EVENT_TYPES}
 _FIELDS: dict[type[Any], tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES}
@@ -28,12 +30,42 @@ _HINTS: dict[type[Any], dict[str, Any]] = {}
 _VERSIONS: dict[str, int] = {cls.__name__: cls.SCHEMA_VERSION for cls in EVENT_TYPES}
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
+"""One encoder for every payload (``json.dumps`` with these arguments builds a new one per call).
+``check_circular`` is off: an encoded value is built here from frozen events of primitive fields
+and cannot contain itself; the bytes are the same either way."""
+encode_json = _ENCODER.encode
+"""Return the canonical JSON of a value (the bytes ``json.dumps(value, sort_keys=True,
+separators=(",", ":"), ensure_ascii=False)`` returns)."""
+
+_SCALARS = frozenset({int, str, bool, type(None), float})
+"""Types whose values ``_plain`` returns unchanged (exact types: an ``IntEnum`` is not among them)."""
+
+
+def _field_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """Return a function reading the named fields of an event as one tuple (one C call per event)."""
+    if len(names) == 1:
+        only = names[0]
+        return lambda event: (getattr(event, only),)
+    if not names:
+        return lambda event: ()
+    getter: Callable[[Any], tuple[Any, ...]] = attrgetter(*names)
+    return getter
+
+
+_GETTERS: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {
+    cls: _field_getter(names) for cls, names in _FIELDS.items()
+}
+
+
 def encode_event(event: Event) -> tuple[str, int, str]:
     """Return ``(event_type, schema_version, canonical JSON payload)``."""
     cls = type(event)
-    body = {name: _plain(getattr(event, name)) for name in _FIELDS[cls]}
-    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return cls.__name__, cls.SCHEMA_VERSION, payload
+    body = {
+        name: value if type(value) in _SCALARS else _plain(value)
+        for name, value in zip(_FIELDS[cls], _GETTERS[cls](event), strict=True)
+    }
+    return cls.__name__, cls.SCHEMA_VERSION, encode_json(body)
 
 
 def _plain(value: Any) -> Any:

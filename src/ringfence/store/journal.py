@@ -30,14 +30,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from ringfence.core.errors import JournalCorrupted, JournalTruncated
 from ringfence.core.events import Event
-from ringfence.store.codec import decode_event, encode_event
+from ringfence.store.codec import decode_event, encode_event, encode_json
 from ringfence.store.head import JournalHead
 
 __all__ = [
@@ -99,10 +98,8 @@ def entry_hash(
     (a newline moved from one string field into the next changes the hash). ``key=None``
     is the unkeyed SHA-256 of journals written before keyed chains.
     """
-    material = json.dumps(
-        [previous_hash, sequence, stream, version, command_id, event_type, schema_version, payload],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    material = encode_json(  # the same bytes as json.dumps(..., ensure_ascii=False, separators=(",", ":"))
+        [previous_hash, sequence, stream, version, command_id, event_type, schema_version, payload]
     ).encode()
     if key is None:
         return hashlib.sha256(material).hexdigest()

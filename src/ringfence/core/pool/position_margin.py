@@ -128,9 +128,11 @@ def margin_snapshot(
     is reported as 0), so a collateral-only account never depends on a price.
     """
     account = state.accounts.get(key)
-    balances = dict(account.balances) if account is not None else {}
-    for asset, change in (balance_changes or {}).items():
-        balances[asset] = balances.get(asset, 0) + change
+    balances: Mapping[str, int] = account.balances if account is not None else {}
+    if balance_changes:  # a copy only when there is something to change (read-only otherwise)
+        balances = dict(balances)
+        for asset, change in balance_changes.items():
+            balances[asset] = balances.get(asset, 0) + change
     positions = _cross_positions(state, key, position_override)
     if not positions and all(amount >= 0 for amount in balances.values()):
         return MarginSnapshot(kind=kind, equity_atoms=0, requirement_atoms=0, denomination=Denomination.VALUE)
