@@ -34,9 +34,8 @@ from ringfence.cli.exit_codes import exit_code_for
 from ringfence.cli.journal import KeyFileOption, head_line
 from ringfence.cli.venue_report import result_lines
 from ringfence.cli.venue_tables import venue_tables
-from ringfence.core.decide import decide
+from ringfence.core.apply import apply
 from ringfence.core.errors import CommandRejected, InvalidCommand, InvariantViolation, RingfenceError
-from ringfence.core.evolve import evolve_all
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Engine
 from ringfence.service.venue import (
@@ -96,13 +95,13 @@ def _check_plan(state: LedgerState, plan: Plan, source: str, keep_going: bool) -
     scratch = copy.deepcopy(state)
     try:
         for compiled in plan.venue.commands:
-            evolve_all(scratch, decide(scratch, compiled.command))
+            apply(scratch, compiled.command)
     except RingfenceError:
         return
     for step in plan.script:
         for compiled in step.commands:
             try:
-                events = decide(scratch, compiled.command)
+                apply(scratch, compiled.command)
             except InvalidCommand as error:
                 problem = Problem(rejection_path(compiled, error), rejection_message(error))
                 raise VenueFileError(source, [problem], error) from None
@@ -110,7 +109,6 @@ def _check_plan(state: LedgerState, plan: Plan, source: str, keep_going: bool) -
                 if not keep_going:
                     return
                 break
-            evolve_all(scratch, events)
 
 
 def _print_state(journal: Journal) -> None:
