@@ -61,17 +61,14 @@ from ringfence.core.governance.events import (
     TemplateUpgradeProposed,
 )
 from ringfence.core.governance.params import (
-    integer_paths,
     read_path,
-    replace_path,
-    require_integer_path,
     step_allowance,
 )
 from ringfence.core.governance.state import GovernanceState, ParameterBound, ProposalStatus, Role
 from ringfence.core.pool import decide as pool_decide
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged, TradeFilled
-from ringfence.core.pool.state import MarketParams, PoolParams, PoolState, PoolStatus
+from ringfence.core.pool.state import PoolState, PoolStatus
 from ringfence.core.units import WAD
 from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, only
 
@@ -473,49 +470,6 @@ def test_two_changes_valid_alone_but_invalid_together_cannot_both_execute() -> N
 
     # Assert
     venue.refuse(venue.execute_command(raise_mm), ProposalNotExecutable, "no longer validates.*initial_margin_wad")
-
-
-# --- nested parameter paths ------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Policy:
-    target_health_wad: int
-    mode: PoolStatus
-    enabled: bool
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Params:
-    name: str
-    cap_atoms: int
-    liquidation: _Policy
-
-
-def test_integer_paths_reach_into_nested_parameter_dataclasses_and_skip_other_types() -> None:
-    assert integer_paths(_Params) == ("cap_atoms", "liquidation.target_health_wad")
-
-
-def test_a_nested_path_is_read_and_replaced_without_touching_anything_else() -> None:
-    params = _Params("x", 5, _Policy(11 * WAD // 10, PoolStatus.ACTIVE, True))
-    changed = replace_path(params, "liquidation.target_health_wad", 12 * WAD // 10)
-    assert read_path(changed, "liquidation.target_health_wad") == 12 * WAD // 10
-    assert changed == _Params("x", 5, _Policy(12 * WAD // 10, PoolStatus.ACTIVE, True))
-    assert params.liquidation.target_health_wad == 11 * WAD // 10
-
-
-@pytest.mark.parametrize("path", ["name", "liquidation", "liquidation.mode", "liquidation.enabled", "cap_atoms.x"])
-def test_a_path_to_a_non_integer_field_is_refused(path: str) -> None:
-    with pytest.raises(InvalidParameter, match="an integer field of _Params"):
-        require_integer_path(_Params, path)
-
-
-def test_every_integer_field_of_pool_and_market_params_is_governable() -> None:
-    pool_ints = {f.name for f in dataclasses.fields(PoolParams) if isinstance(getattr(POOL_PARAMS, f.name), int)}
-    market_ints = {f.name for f in dataclasses.fields(MarketParams) if isinstance(getattr(MARKET_PARAMS, f.name), int)}
-    assert pool_ints <= set(integer_paths(PoolParams))
-    assert market_ints <= set(integer_paths(MarketParams))
-    assert "quote_asset" not in integer_paths(PoolParams)
 
 
 # --- templates --------------------------------------------------------------------------------------
