@@ -73,3 +73,16 @@ def test_a_nested_parameter_dataclass_is_checked_field_by_field() -> None:
         check_field_types(AddMarket("main", replace(params, spread_wad=0.5), 5))
     with pytest.raises(InvalidParameter):
         check_field_types(AddMarket("main", "not params", 5))
+
+
+@pytest.mark.parametrize("price", [1.5, Decimal("1850"), "1850", True])
+def test_an_optional_field_refuses_a_value_of_the_wrong_type(price: Any) -> None:
+    # Liquidate.execution_price_wad is ``int | None``: before, any value passed the type check
+    command = Liquidate("keeper", 0, "alice", 0, "eth", "ETH-PERP", 1, execution_price_wad=price)
+    with pytest.raises(InvalidParameter, match="execution_price_wad"):
+        check_field_types(command)
+
+
+@pytest.mark.parametrize("price", [None, 1_850 * 10**18])
+def test_an_optional_field_accepts_none_and_its_type(price: int | None) -> None:
+    check_field_types(Liquidate("keeper", 0, "alice", 0, "eth", "ETH-PERP", 1, execution_price_wad=price))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+import types
 import typing
 from dataclasses import fields, is_dataclass
 from typing import Any
@@ -72,6 +73,8 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
 
 def _fits(value: Any, hint: Any) -> bool:
     origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):  # ``X | None``: None or a value that fits X
+        return any(value is None if arg is type(None) else _fits(value, arg) for arg in typing.get_args(hint))
     if origin is tuple:
         item = typing.get_args(hint)[0]
         return isinstance(value, tuple) and all(_fits(v, item) for v in value)
