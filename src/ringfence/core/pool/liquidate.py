@@ -48,6 +48,7 @@ Degraded-oracle rule: liquidation runs at the last accepted price while the orac
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
@@ -347,19 +348,36 @@ class _Paid:
     execution_cost: int = 0
 
 
-def _liquidated_event(
+class _MoveFields(TypedDict):
+    """The fields every position event shares (:class:`~ringfence.core.pool.events.PositionMove`)."""
+
+    owner: str
+    sub_account: int
+    pool: str
+    market: str
+    mode: MarginMode
+    size_delta_atoms: int
+    price_wad: int
+    new_size_atoms: int
+    new_open_notional_atoms: int
+    funding_index_wad: int
+    margin_released_atoms: int
+    funding_paid_atoms: int
+    realised_pnl_atoms: int
+
+
+def _move_fields(
     key: AccountKey,
     pool: str,
     market: str,
     mode: MarginMode,
     move: tuple[int, int, SizeChange, int],
     realised: int,
-    keeper: AccountKey,
     paid: _Paid,
-) -> PositionLiquidated:
-    """Return a liquidation's position change; ``move`` is ``(size delta, price, change, funding index)``."""
+) -> _MoveFields:
+    """Return a position change's shared fields; ``move`` is ``(size delta, price, change, funding index)``."""
     delta, price, change, index = move
-    return PositionLiquidated(
+    return _MoveFields(
         owner=key[0],
         sub_account=key[1],
         pool=pool,
@@ -373,6 +391,22 @@ def _liquidated_event(
         margin_released_atoms=paid.released,
         funding_paid_atoms=paid.funding_paid,
         realised_pnl_atoms=realised,
+    )
+
+
+def _liquidated_event(
+    key: AccountKey,
+    pool: str,
+    market: str,
+    mode: MarginMode,
+    move: tuple[int, int, SizeChange, int],
+    realised: int,
+    keeper: AccountKey,
+    paid: _Paid,
+) -> PositionLiquidated:
+    """Return a liquidation's position change (``move`` as in :func:`_move_fields`)."""
+    return PositionLiquidated(
+        **_move_fields(key, pool, market, mode, move, realised, paid),
         keeper_owner=keeper[0],
         keeper_sub_account=keeper[1],
         keeper_reward_atoms=paid.keeper_reward,
@@ -392,23 +426,8 @@ def _deleveraged(
     realised: int,
     paid: _Paid,
 ) -> PositionDeleveraged:
-    """Return a deleveraged position's change; ``move`` as in :func:`_liquidated_event`."""
-    delta, price, change, index = move
-    return PositionDeleveraged(
-        owner=key[0],
-        sub_account=key[1],
-        pool=pool,
-        market=market,
-        mode=mode,
-        size_delta_atoms=delta,
-        price_wad=price,
-        new_size_atoms=change.new_size_atoms,
-        new_open_notional_atoms=change.new_open_notional_atoms,
-        funding_index_wad=index,
-        margin_released_atoms=paid.released,
-        funding_paid_atoms=paid.funding_paid,
-        realised_pnl_atoms=realised,
-    )
+    """Return a deleveraged position's change (``move`` as in :func:`_move_fields`)."""
+    return PositionDeleveraged(**_move_fields(key, pool, market, mode, move, realised, paid))
 
 
 @dataclass(frozen=True, slots=True)
