@@ -1,7 +1,8 @@
 """``ringfence``: the command-line adapter.
 
 Exit codes map the error tree: 0 ok, 2 invalid input (a malformed file or option, a
-missing input file, a path that must not exist yet), 3 command rejected, 4 journal error
+missing input file, a path that must not exist yet, an identity file that is missing,
+malformed or readable by others), 3 command rejected, 4 journal error
 (a failed ``journal verify``, a truncated, edited or rebuilt journal, a wrong or missing
 key, a journal path that is a directory, in a missing folder, not SQLite or not a
 ringfence journal, an unadopted old journal), 70 invariant violation.
@@ -20,6 +21,7 @@ from ringfence.cli.backtest import register as register_backtest
 from ringfence.cli.calibrate import register as register_calibrate
 from ringfence.cli.demo import run_demo
 from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
+from ringfence.cli.identity import register as register_identity
 from ringfence.cli.journal import register as register_journal
 from ringfence.cli.stress import register as register_stress
 from ringfence.cli.venue import venue_app
@@ -36,6 +38,7 @@ register_stress(app, console)
 register_backtest(app, console)
 register_calibrate(app, console)
 register_journal(journal_app, console)
+register_identity(app, console)
 
 
 @app.command()
