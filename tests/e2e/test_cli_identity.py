@@ -150,3 +150,30 @@ def test_show_of_a_missing_file_exits_2(tmp_path: Path) -> None:
 
     assert result.exit_code == 2, result.output
     assert "no such file" in output(result)
+
+
+def test_new_creates_one_file_per_name_in_the_folder(tmp_path: Path) -> None:
+    result = invoke("identity", "new", "admin", "chainlink", "carol", "--dir", tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == [
+        "admin.identity",
+        "carol.identity",
+        "chainlink.identity",
+    ]
+    printed = re.findall(r"public key\s+([0-9a-f]{64})\b", result.output)
+    assert printed == [public_key_of_file(tmp_path / f"{name}.identity") for name in ("admin", "chainlink", "carol")]
+
+
+def test_new_refuses_out_with_several_names_with_exit_2(tmp_path: Path) -> None:
+    result = invoke("identity", "new", "admin", "carol", "--out", tmp_path / "x.identity")
+
+    assert result.exit_code == 2, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_checks_every_name_before_writing_any_file(tmp_path: Path) -> None:
+    result = invoke("identity", "new", "--dir", tmp_path, "--", "admin", "caröl")
+
+    assert result.exit_code == 2, result.output
+    assert list(tmp_path.iterdir()) == []

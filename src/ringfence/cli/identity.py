@@ -1,11 +1,13 @@
 """``ringfence identity new|show``: create and inspect a principal's Ed25519 identity file.
 
-``new NAME`` creates ``NAME.identity`` in the current directory (or in ``--dir DIR``, or at
-``--out PATH``) with mode 0600, never over an existing file, and prints the principal's
-public key: the one its ``RegisterPrincipal`` records. ``show PATH`` loads the file with
-every check a signer makes (permissions, format, the public key matching the private key)
-and prints its name and public key; the private key is never printed. The file format is
-described in :mod:`ringfence.service.identity`. Exit codes: 0 ok, 2 an invalid name, an
+``new NAME...`` creates ``NAME.identity`` for each name in the current directory (or in
+``--dir DIR``; one name may go to ``--out PATH``) with mode 0600, never over an existing
+file, and prints each principal's public key: the one its ``RegisterPrincipal`` records.
+Every name is checked before any file is written; then the files are created in order and
+an existing one stops there (the files made before it stay). ``show PATH`` loads the file
+with every check a signer makes (permissions, format, the public key matching the private
+key) and prints its name and public key; the private key is never printed. The file format
+is described in :mod:`ringfence.service.identity`. Exit codes: 0 ok, 2 an invalid name, an
 existing file, or an identity file that is missing, accessible by group or others, or
 malformed (:class:`~ringfence.service.identity.IdentityError`).
 """
@@ -23,6 +25,7 @@ from rich.markup import escape
 
 from ringfence.cli.exit_codes import exit_code_for
 from ringfence.core.errors import RingfenceError
+from ringfence.core.validation import check_name
 from ringfence.service.identity import Identity, create_identity_file, default_identity_path, load_identity_file
 
 __all__ = ["new", "register", "show"]
@@ -44,18 +47,24 @@ def _print_identity(console: Console, identity: Identity) -> None:
     console.print(f"file        {escape(identity.source)}", highlight=False, soft_wrap=True)
 
 
-def new(console: Console, name: str, out: Path | None, directory: Path | None) -> None:
-    """Create an identity file for ``name`` and print its public key (see the module docstring)."""
+def new(console: Console, names: list[str], out: Path | None, directory: Path | None) -> None:
+    """Create an identity file for each name and print its public key (see the module docstring)."""
     if out is not None and directory is not None:
         raise typer.BadParameter("give --out PATH or --dir DIR, not both", param_hint="--out / --dir")
-    path = out if out is not None else default_identity_path(name, directory)
+    if out is not None and len(names) != 1:
+        raise typer.BadParameter("--out names one file: give one NAME (or --dir DIR for several)", param_hint="--out")
     with _exit_codes(console):
-        identity = create_identity_file(path, name)
-    console.print(
-        f"[green]identity {escape(name)} created[/green] (mode 0600: keep it secret; it is never overwritten)",
-        highlight=False,
-    )
-    _print_identity(console, identity)
+        for name in names:
+            check_name("name", name)
+    for name in names:
+        path = out if out is not None else default_identity_path(name, directory)
+        with _exit_codes(console):
+            identity = create_identity_file(path, name)
+        console.print(
+            f"[green]identity {escape(name)} created[/green] (mode 0600: keep it secret; it is never overwritten)",
+            highlight=False,
+        )
+        _print_identity(console, identity)
 
 
 def show(console: Console, path: Path) -> None:
@@ -71,14 +80,16 @@ def register(app: typer.Typer, console: Console) -> None:
 
     @identity_app.command("new")
     def identity_new(
-        name: Annotated[str, typer.Argument(help="The principal's name (1-64 letters, digits, '.', '_', ':', '-').")],
+        names: Annotated[
+            list[str], typer.Argument(help="Principals' names (1-64 letters, digits, '.', '_', ':', '-').")
+        ],
         out: Annotated[Path | None, typer.Option(help="The file to create (default: DIR/NAME.identity).")] = None,
         directory: Annotated[
             Path | None, typer.Option("--dir", help="The folder for NAME.identity (default: the current one).")
         ] = None,
     ) -> None:
-        """Create a new Ed25519 identity file (mode 0600, never overwritten) and print its public key."""
-        new(console, name, out, directory)
+        """Create a new Ed25519 identity file per name (mode 0600, never overwritten) and print its public key."""
+        new(console, names, out, directory)
 
     @identity_app.command("show")
     def identity_show(path: Annotated[Path, typer.Argument(help="An identity file.")]) -> None:
