@@ -177,3 +177,13 @@ def test_new_checks_every_name_before_writing_any_file(tmp_path: Path) -> None:
 
     assert result.exit_code == 2, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_new_creates_a_missing_dir_readable_by_its_owner_only(tmp_path: Path) -> None:
+    folder = tmp_path / "ids" / "venue"
+
+    result = invoke("identity", "new", "admin", "--dir", folder)
+
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert (folder / "admin.identity").is_file()

@@ -1,8 +1,9 @@
 """``ringfence identity new|show``: create and inspect a principal's Ed25519 identity file.
 
 ``new NAME...`` creates ``NAME.identity`` for each name in the current directory (or in
-``--dir DIR``; one name may go to ``--out PATH``) with mode 0600, never over an existing
-file, and prints each principal's public key: the one its ``RegisterPrincipal`` records.
+``--dir DIR``, created with mode 0700 if missing; one name may go to ``--out PATH``) with
+mode 0600, never over an existing file, and prints each principal's public key: the one its
+``RegisterPrincipal`` records.
 Every name is checked before any file is written; then the files are created in order and
 an existing one stops there (the files made before it stay). ``show PATH`` loads the file
 with every check a signer makes (permissions, format, the public key matching the private
@@ -26,7 +27,13 @@ from rich.markup import escape
 from ringfence.cli.exit_codes import exit_code_for
 from ringfence.core.errors import RingfenceError
 from ringfence.core.validation import check_name
-from ringfence.service.identity import Identity, create_identity_file, default_identity_path, load_identity_file
+from ringfence.service.identity import (
+    Identity,
+    IdentityError,
+    create_identity_file,
+    default_identity_path,
+    load_identity_file,
+)
 
 __all__ = ["new", "register", "show"]
 
@@ -47,6 +54,14 @@ def _print_identity(console: Console, identity: Identity) -> None:
     console.print(f"file        {escape(identity.source)}", highlight=False, soft_wrap=True)
 
 
+def _make_folder(directory: Path) -> None:
+    """Create ``--dir`` (mode 0700, parents too) if it does not exist yet."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise IdentityError(str(directory), f"cannot create the folder: {error.strerror}") from None
+
+
 def new(console: Console, names: list[str], out: Path | None, directory: Path | None) -> None:
     """Create an identity file for each name and print its public key (see the module docstring)."""
     if out is not None and directory is not None:
@@ -56,6 +71,8 @@ def new(console: Console, names: list[str], out: Path | None, directory: Path | 
     with _exit_codes(console):
         for name in names:
             check_name("name", name)
+        if directory is not None:
+            _make_folder(directory)
     for name in names:
         path = out if out is not None else default_identity_path(name, directory)
         with _exit_codes(console):
@@ -85,7 +102,10 @@ def register(app: typer.Typer, console: Console) -> None:
         ],
         out: Annotated[Path | None, typer.Option(help="The file to create (default: DIR/NAME.identity).")] = None,
         directory: Annotated[
-            Path | None, typer.Option("--dir", help="The folder for NAME.identity (default: the current one).")
+            Path | None,
+            typer.Option(
+                "--dir", help="The folder for NAME.identity (default: the current one; created, mode 0700, if missing)."
+            ),
         ] = None,
     ) -> None:
         """Create a new Ed25519 identity file per name (mode 0600, never overwritten) and print its public key."""
