@@ -20,6 +20,7 @@ from ringfence.core.events import (
 )
 from ringfence.store.codec import UPCASTERS, decode_event, encode_event
 from support.event_samples import EVENT_SAMPLES, LEGACY_DEPOSIT, LEGACY_DEPOSIT_PAYLOAD, rename_atoms
+from support.governance_samples import VENUE_CHANGE_SAMPLES
 
 WAD = 10**18
 SECOND_NS = 1_000_000_000
@@ -33,7 +34,7 @@ def test_event_samples_cover_every_event_type() -> None:
     assert len(EVENT_SAMPLES) == len(EVENT_TYPES)
 
 
-@pytest.mark.parametrize("event", EVENT_SAMPLES, ids=lambda event: type(event).__name__)
+@pytest.mark.parametrize("event", EVENT_SAMPLES + VENUE_CHANGE_SAMPLES, ids=lambda event: type(event).__name__)
 def test_every_event_type_round_trips_exactly_through_the_codec(event: Event) -> None:
     # Act
     event_type, schema_version, payload = encode_event(event)

@@ -26,6 +26,7 @@ from ringfence.core.commands import (
     ConfigureOracle,
     Deposit,
     RegisterAsset,
+    Sent,
     SubmitPrice,
     Transfer,
     Withdraw,
@@ -46,6 +47,7 @@ from ringfence.store.journal import GENESIS_HASH, Journal, PendingCommand, Store
 from ringfence.store.keys import JournalKey
 from ringfence.store.memory import MemoryJournal
 from ringfence.store.sqlite import SqliteJournal
+from support.authority import bootstrap, open_venue, sent_as_named
 from support.event_samples import EVENT_SAMPLES, LEGACY_DEPOSIT, LEGACY_DEPOSIT_PAYLOAD, rename_atoms
 
 WAD = 10**18
@@ -547,8 +549,10 @@ def test_sqlite_unique_stream_version_rejects_a_raw_duplicate_insert(
 # --------------------------------------------------------------------------- engine over each backend
 
 
-def _listing() -> list[Command]:
-    return [
+def _listing() -> list[Sent]:
+    """The admin's genesis: governance, USDC and ETH with its oracle, then opening the venue."""
+    genesis: list[Command] = [
+        bootstrap(NOW_NS),
         RegisterAsset("USDC", 6, 98 * WAD // 100, 99 * WAD // 100, MAX_ATOMS, MAX_ATOMS, NOW_NS),
         RegisterAsset("ETH", 18, 80 * WAD // 100, 85 * WAD // 100, 10**30, MAX_ATOMS, NOW_NS),
         ConfigureOracle(
@@ -566,12 +570,14 @@ def _listing() -> list[Command]:
             stable_growth_limit_wad=3 * WAD // 10_000,
             timestamp_ns=NOW_NS,
         ),
+        open_venue(NOW_NS),
     ]
+    return sent_as_named(genesis)
 
 
-def _activity() -> list[list[Command]]:
+def _activity() -> list[list[Sent]]:
     later = NOW_NS + 30 * SECOND_NS
-    return [
+    batches: list[list[Command]] = [
         [
             SubmitPrice("ETH", "chainlink", 3_000 * WAD, 0, NOW_NS, NOW_NS),
             SubmitPrice("ETH", "pyth", 3_001 * WAD, 0, NOW_NS, NOW_NS),
@@ -587,10 +593,11 @@ def _activity() -> list[list[Command]]:
             Withdraw("bob", 1, "USDC", 10**12, later),  # more than bob holds: rejected, leaves no trace
         ],
     ]
+    return [sent_as_named(batch) for batch in batches]
 
 
 def _run_script(engine: Engine) -> list[list[Accepted | Rejected]]:
-    outcomes = [engine.execute_batch(_listing(), ["list-usdc", "list-eth", "oracle-eth"])]
+    outcomes = [engine.execute_batch(_listing(), ["governance", "list-usdc", "list-eth", "oracle-eth", "open"])]
     for number, batch in enumerate(_activity()):
         outcomes.append(engine.execute_batch(batch, [f"b{number}-{i}" for i in range(len(batch))]))
     return outcomes
@@ -621,7 +628,7 @@ def test_second_engine_continues_writing_where_the_first_stopped(backend: Backen
     second = Engine(backend.reopen())
 
     # Act
-    second.execute(Deposit("carol", 0, "USDC", 7, NOW_NS + 60 * SECOND_NS), "late")
+    second.execute(Deposit("carol", 0, "USDC", 7, NOW_NS + 60 * SECOND_NS), sender="carol", command_id="late")
     third = Engine(backend.reopen())
 
     # Assert
@@ -647,16 +654,18 @@ def test_batch_raising_an_unexpected_error_leaves_live_state_equal_to_the_journa
     engine = Engine(backend.journal)
     engine.execute_batch(_listing())
 
-    def decide_failing_on_withdraw(state: LedgerState, requested: Command) -> list[Event]:
+    def decide_failing_on_withdraw(state: LedgerState, requested: Command, sender: str) -> list[Event]:
         if isinstance(requested, Withdraw):
             raise RuntimeError("bug inside decide")
-        return decide(state, requested)
+        return decide(state, requested, sender)
 
     monkeypatch.setattr("ringfence.core.apply.decide", decide_failing_on_withdraw)  # the engine decides through apply
 
     # Act
     with pytest.raises(RuntimeError, match="bug inside decide"):
-        engine.execute_batch([Deposit("alice", 0, "USDC", 5, NOW_NS), Withdraw("alice", 0, "USDC", 1, NOW_NS)])
+        engine.execute_batch(
+            sent_as_named([Deposit("alice", 0, "USDC", 5, NOW_NS), Withdraw("alice", 0, "USDC", 1, NOW_NS)])
+        )
 
     # Assert
     assert engine.state == replay(backend.journal.read())
@@ -668,14 +677,14 @@ def test_stale_engine_gets_stream_conflict_and_reloads_the_journal_state(backend
     first = Engine(backend.journal)
     first.execute_batch(_listing())
     stale = Engine(backend.reopen())
-    first.execute(Deposit("alice", 0, "USDC", 5, NOW_NS), "first-writer")
+    first.execute(Deposit("alice", 0, "USDC", 5, NOW_NS), sender="alice", command_id="first-writer")
 
     # Act
     with pytest.raises(StreamConflict):
-        stale.execute(Deposit("bob", 0, "USDC", 7, NOW_NS), "stale-writer")
+        stale.execute(Deposit("bob", 0, "USDC", 7, NOW_NS), sender="bob", command_id="stale-writer")
 
     # Assert: nothing of the stale batch anywhere; after reloading, the stale engine writes normally
     assert stale.state == first.state
     assert "stale-writer" not in {entry.command_id for entry in backend.journal.read()}
-    stale.execute(Deposit("bob", 0, "USDC", 7, NOW_NS), "retried")
+    stale.execute(Deposit("bob", 0, "USDC", 7, NOW_NS), sender="bob", command_id="retried")
     assert replay(backend.reopen().read()).accounts[("bob", 0)].balances == {"USDC": 7}

@@ -269,7 +269,7 @@ def policy_refused_at_add_market() -> str:
         ),
         LiquidationPolicy(incentive=IncentiveRule.HEALTH_SCALED, max_penalty_wad=20 * PERCENT),
     ):
-        venue = PolicyVenue()
+        venue = PolicyVenue(in_genesis=True)
         venue.run(CreatePool("Q", "perp", 1, dataclasses.replace(POOL_PARAMS, liquidation=policy), venue.now))
         with pytest.raises(InvalidParameter) as refusal:
             venue.run(AddMarket("Q", MARKET_PARAMS, venue.now))

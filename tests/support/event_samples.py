@@ -15,6 +15,7 @@ from ringfence.core.events import (
     OracleGuardTripped,
     OraclePriceAccepted,
     PriceSubmitted,
+    PrincipalRegistered,
 )
 from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
 from ringfence.core.pool.auction_events import (
@@ -91,6 +92,11 @@ EVENT_SAMPLES: tuple[Event, ...] = (
     CollateralDeposited(owner="alice", sub_account=0, asset="USDC", amount_atoms=2**100 + 7),
     CollateralWithdrawn(owner="bob", sub_account=255, asset="ETH", amount_atoms=2**64 + 1),
     CollateralTransferred(owner="alice", from_sub_account=0, to_sub_account=1, asset="ETH", amount_atoms=MAX_ATOMS),
+    PrincipalRegistered(
+        name="alice",
+        public_key_hex="3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+        timestamp_ns=NOW_NS,
+    ),
     PoolCreated(
         pool="eth-perps",
         template="linear-perp",

@@ -104,6 +104,14 @@ def _pool(pool: PoolState) -> dict[str, Any]:
     }
 
 
+def _governance(state: LedgerState) -> object:
+    """Return the governance as recorded; ``opened_ns`` is newer than every golden journal (``OpenVenue``)."""
+    plain = _plain(state.governance)
+    if isinstance(plain, dict) and plain.get("opened_ns") is None:
+        plain.pop("opened_ns", None)
+    return plain
+
+
 def projection(state: LedgerState) -> dict[str, Any]:
     """Return the economic state as JSON-able data (see the module docstring)."""
     return {
@@ -119,5 +127,5 @@ def projection(state: LedgerState) -> dict[str, Any]:
         "withdrawn_atoms": dict(state.withdrawn_atoms),
         "pools": {name: _pool(pool) for name, pool in state.pools.items()},
         "cross_pool": {_key(k): v for k, v in state.cross_pool.items()},
-        "governance": _plain(state.governance),
+        "governance": _governance(state),
     }

@@ -1,4 +1,4 @@
-"""One sample of every governance event, for the journal contract's codec round trip."""
+"""One sample of every governance event, for the journal contract's codec round trip (and the other venue changes)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,13 @@ from ringfence.core.governance.events import (
     RoleRevoked,
     TemplateRegistered,
     TemplateUpgradeProposed,
+    VenueChangeProposed,
+    VenueOpened,
 )
 from ringfence.core.governance.state import Role
+from ringfence.core.pool.commands import CreatePool
+from ringfence.core.pool.state import PoolParams
+from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 NOW_NS = 1_700_000_000 * 10**9
 DAY_NS = 86_400 * 10**9
@@ -84,4 +89,52 @@ GOVERNANCE_EVENT_SAMPLES: tuple[GovernanceEvent, ...] = (
     PoolTemplateUpgraded(
         pool="eth-perps", template="linear-perp", old_version=3, new_version=4, proposal_id=8, timestamp_ns=NOW_NS + 6
     ),
+    VenueOpened(admin="root", timestamp_ns=NOW_NS + 7),
+    VenueChangeProposed(
+        proposal_id=12,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 10,
+        create_pool=CreatePool(
+            "sol-perps",
+            "linear-perp",
+            4,
+            PoolParams(
+                "USDC",
+                7 * WAD // 10,
+                2 * WAD // 10,
+                WAD // 2,
+                WAD // 100,
+                WAD // 2,
+                10**12,
+                3600 * 10**9,
+                WAD // 2,
+                WAD // 5,
+            ),
+            NOW_NS + 10,
+        ),
+    ),
 )
+
+VENUE_CHANGE_SAMPLES: tuple[VenueChangeProposed, ...] = (
+    VenueChangeProposed(
+        proposal_id=10,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 8,
+        register_asset=RegisterAsset("SOL", 9, 7 * WAD // 10, 8 * WAD // 10, 2**100, 0, NOW_NS + 8),
+    ),
+    VenueChangeProposed(
+        proposal_id=11,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 9,
+        configure_oracle=ConfigureOracle(
+            "ETH", ("pyth", "chainlink"), (2, 1), 2, 60 * 10**9, WAD // 50, WAD // 100, WAD // 5, 0, 3600, 6, 3, 1
+        ),
+    ),
+)
+"""The other kinds of venue change (the governance samples hold one ``VenueChangeProposed``, with a pool)."""

@@ -36,19 +36,26 @@ class PolicyVenue(Venue):
     """
 
     def __init__(
-        self, policy: LiquidationPolicy | None = None, *, pool: PoolParams = POOL_PARAMS, insurance_atoms: int = 0
+        self,
+        policy: LiquidationPolicy | None = None,
+        *,
+        pool: PoolParams = POOL_PARAMS,
+        insurance_atoms: int = 0,
+        second_market: bool = False,
+        in_genesis: bool = False,
     ) -> None:
+        """Build it; ``second_market`` lists :data:`SECOND_MARKET` too; ``in_genesis`` leaves it unopened."""
         params = dataclasses.replace(pool, liquidation=policy or LiquidationPolicy())
-        super().__init__(params, MARKET_PARAMS, insurance_atoms=insurance_atoms)
+        super().__init__(params, MARKET_PARAMS, insurance_atoms=insurance_atoms, in_genesis=True)
+        if second_market:
+            self.run(AddMarket(POOL, dataclasses.replace(MARKET_PARAMS, market=SECOND_MARKET), self.now))
+        if not in_genesis:
+            self.open()
 
     def open_isolated(self, owner: str, size_atoms: int, margin_atoms: int) -> TradeFilled:
         """Deposit ``margin_atoms`` and open an isolated position with all of it."""
         self.deposit(owner, margin_atoms)
         return self.trade(owner, size_atoms, MarginMode.ISOLATED, margin_atoms)
-
-    def add_second_market(self) -> None:
-        """List :data:`SECOND_MARKET`, a copy of the ETH perp with its own skew."""
-        self.run(AddMarket(POOL, dataclasses.replace(MARKET_PARAMS, market=SECOND_MARKET), self.now))
 
     def trade_in(self, market: str, owner: str, size_atoms: int) -> TradeFilled:
         """Open or change a cross position in ``market``."""

@@ -1,9 +1,10 @@
 """A small venue for unit tests: USDC and ETH listed with three-source oracles, one pool ``P``.
 
 Each test module states its own pool and market parameters (their numbers are the test's
-premises); this harness only builds the venue, runs commands through the real
-:class:`~ringfence.service.engine.Engine` on a memory journal, and checks conservation of
-every asset after each command.
+premises); this harness only builds the venue (the admin's genesis, then ``OpenVenue``), runs
+commands through the real :class:`~ringfence.service.engine.Engine` on a memory journal, each
+sent by the principal it names unless a test says otherwise (``tests/support/authority.py``),
+and checks conservation of every asset after each command.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ringfence.core.state import LedgerState
 from ringfence.core.units import WAD
 from ringfence.service.engine import Engine, replay
 from ringfence.store.memory import MemoryJournal
+from support.authority import bootstrap, named_sender, open_venue
 
 E = TypeVar("E")
 
@@ -98,9 +100,12 @@ class Venue:
         lp_atoms: int = LP_ATOMS,
         insurance_atoms: int = 0,
         eth_weight_scale_start_value: int = NO_LIMIT,
+        in_genesis: bool = False,
     ) -> None:
+        """Build the venue; ``in_genesis``: stop before ``OpenVenue`` (the test adds to the genesis, then opens)."""
         self.engine = Engine(MemoryJournal())
         self.now = T0
+        self.run(bootstrap(T0))
         self.run(RegisterAsset("USDC", 6, WAD, WAD, NO_LIMIT, NO_LIMIT, T0))
         self.run(RegisterAsset("ETH", 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, eth_weight_scale_start_value, T0))
         self.run(oracle_config("USDC", T0))
@@ -108,26 +113,36 @@ class Venue:
         self.quote_prices(2_000 * WAD, advance_ns=0)
         self.run(CreatePool(POOL, "perp", 1, pool, T0))
         self.run(AddMarket(POOL, market, T0))
+        self._funding = (lp_atoms, insurance_atoms)
+        if not in_genesis:
+            self.open()
+
+    def open(self) -> None:
+        """End the genesis (``OpenVenue``), then ``lp`` funds pool ``P``'s LP vault and insurance."""
+        lp_atoms, insurance_atoms = self._funding
+        self.run(open_venue(self.now))
         self.deposit("lp", lp_atoms + insurance_atoms)
-        self.run(ProvideLiquidity("lp", 0, POOL, lp_atoms, T0))
+        self.run(ProvideLiquidity("lp", 0, POOL, lp_atoms, self.now))
         if insurance_atoms:
-            self.run(FundInsurance("lp", 0, POOL, insurance_atoms, T0))
+            self.run(FundInsurance("lp", 0, POOL, insurance_atoms, self.now))
 
     @property
     def state(self) -> LedgerState:
         return self.engine.state
 
-    def run(self, command: Command) -> tuple[Event, ...]:
-        """Execute ``command`` and check every asset is conserved to the atom."""
-        events = self.engine.execute(command)
+    def run(self, command: Command, sender: str | None = None) -> tuple[Event, ...]:
+        """Execute ``command`` from ``sender`` (default: the principal it names); check conservation to the atom."""
+        events = self.engine.execute(command, sender=sender or named_sender(command))
         check_conservation(self.engine.state)
         return events
 
-    def refuse(self, command: Command, error: type[RingfenceError], match: str) -> RingfenceError:
-        """Check ``command`` is refused with ``error`` and changes nothing."""
+    def refuse(
+        self, command: Command, error: type[RingfenceError], match: str, sender: str | None = None
+    ) -> RingfenceError:
+        """Check ``command`` from ``sender`` (default: the one it names) is refused with ``error``, changing nothing."""
         before = copy.deepcopy(self.engine.state)
         with pytest.raises(error, match=match) as raised:
-            self.engine.execute(command)
+            self.engine.execute(command, sender=sender or named_sender(command))
         assert self.engine.state == before
         check_conservation(self.engine.state)
         return raised.value

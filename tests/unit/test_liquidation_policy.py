@@ -228,8 +228,9 @@ def test_target_health_of_a_cross_account_uses_its_whole_requirement_and_the_pos
     # 20_000_100_000) and 5 ETH in the second (own skew: 2000·(1 + 5/2e6) = 2000.005, basis 10_000_025_000);
     # IM 0.1·30_000 = 3_000 USDC ≤ 3_500 − 0.125. ETH → 1850.
     target = 105 * WAD // 100
-    venue = PolicyVenue(LiquidationPolicy(sizing=SizingRule.TARGET_HEALTH, target_health_wad=target))
-    venue.add_second_market()
+    venue = PolicyVenue(
+        LiquidationPolicy(sizing=SizingRule.TARGET_HEALTH, target_health_wad=target), second_market=True
+    )
     venue.deposit("bea", 3_500 * USDC)
     venue.trade("bea", 10 * ETH)
     venue.trade_in(SECOND_MARKET, "bea", 5 * ETH)

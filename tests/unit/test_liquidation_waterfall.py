@@ -98,8 +98,7 @@ def test_below_backstop_health_a_cross_account_forfeits_at_most_the_positions_re
     # IM 0.1·40_000 = 4_000 ≤ 5_000 − 0.2. At 1800: E = 5_000_000_000 − 2·2_000_100_000 = 999_800_000,
     # R = 2·900_000_000 = 1_800_000_000, H ≈ 0.5554 < 2/3; not toxic: 999_800_000·900_000_000 ≥
     # 1_800_000_000·0.02·18_000_000_000
-    venue = PolicyVenue(LiquidationPolicy(backstop_health_wad=TWO_THIRDS_WAD))
-    venue.add_second_market()
+    venue = PolicyVenue(LiquidationPolicy(backstop_health_wad=TWO_THIRDS_WAD), second_market=True)
     venue.deposit("cid", 5_000 * USDC)
     venue.trade("cid", 10 * ETH)
     venue.trade_in(SECOND_MARKET, "cid", 10 * ETH)

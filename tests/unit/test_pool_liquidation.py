@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import support.venue
 from ringfence.core.commands import Withdraw
-from ringfence.core.errors import CommandRejected, InsufficientMargin, InvalidParameter
+from ringfence.core.errors import CommandRejected, InsufficientMargin, Unauthorized
 from ringfence.core.liquidation.kinds import LiquidationReason
 from ringfence.core.margin import MarginKind
 from ringfence.core.pool.events import (
@@ -76,7 +76,7 @@ def test_self_liquidation_is_refused() -> None:
     venue.quote_prices(1_500 * WAD)
 
     # Act / Assert
-    venue.refuse(venue.liquidate_command("alice", keeper="alice"), InvalidParameter, "keeper_owner='alice'")
+    venue.refuse(venue.liquidate_command("alice", keeper="alice"), Unauthorized, "never liquidates its own")
 
 
 # --- isolated liquidation ---------------------------------------------------------------------

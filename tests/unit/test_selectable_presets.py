@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ringfence.core.errors import CommandRejected, InvalidParameter
-from ringfence.core.governance.commands import ConfigureGovernance, ExecuteProposal, GrantRole, ProposeParameterChange
+from ringfence.core.governance.commands import ExecuteProposal, GrantRole, ProposeParameterChange
 from ringfence.core.governance.events import ParameterChangeProposed, PoolParameterChanged
 from ringfence.core.governance.state import Role
 from ringfence.core.liquidation.kinds import LiquidationPath, LiquidationReason
@@ -32,6 +32,7 @@ from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
 from ringfence.service.venue import Catalog, compile_venue
 from ringfence.store.codec import decode_event, encode_event
+from support.authority import ADMIN
 from support.liquidation import PolicyVenue, health_up_wad, isolated_health_at_1850, recorded
 from support.venue import ETH, HOUR_NS, MARKET, PERCENT, POOL, POOL_PARAMS, SECOND_NS, USDC, only
 
@@ -139,10 +140,9 @@ class RampVenue(PolicyVenue):
     """A pool ramping maintenance rises over ``ramp_ns``, governance with a 2-day timelock and 25% steps."""
 
     def __init__(self, ramp_ns: int) -> None:
-        super().__init__(LiquidationPolicy(maintenance_ramp_ns=ramp_ns))
-        self.run(ConfigureGovernance("root", TIMELOCK_NS, 7 * 24 * HOUR_NS, 25 * PERCENT, self.now))
+        super().__init__(LiquidationPolicy(maintenance_ramp_ns=ramp_ns))  # the harness's governance: 2 days, 25%
         for role, principal in ((Role.PROPOSER, "council"), (Role.EXECUTOR, "exec")):
-            self.run(GrantRole("root", role, principal, self.now))
+            self.run(GrantRole(ADMIN, role, principal, self.now))
 
     def raise_maintenance(self, price_wad: int) -> PoolParameterChanged:
         """Raise the market's maintenance 5% → 6.25% through governance, quoting ``price_wad`` before executing."""

@@ -1,8 +1,10 @@
 """``ringfence demo``: the exact engine end to end, on an SQLite journal.
 
-Lists three assets with guarded three-source oracles, lets two owners deposit, transfer
-and withdraw, shows the oracle guard and quorum loss at work, shows rejected commands
-leaving no trace; then two isolated pools, a crash in one and its waterfall
+Its admin ``ops`` sets the venue up in one genesis (three assets with guarded three-source
+oracles, two pools) and opens it; every later command names its sender. Two owners deposit,
+transfer and withdraw; the oracle guard and quorum loss are shown at work; rejected commands
+(a stranger acting for another owner among them) leave no trace; then the two isolated
+pools, a crash in one and its waterfall
 (:mod:`ringfence.cli.demo_pools`); then replays and verifies the journal and checks
 conservation.
 """
@@ -17,22 +19,36 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ringfence.cli.demo_pools import pool_script, pool_table
-from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Transfer, Withdraw
+from ringfence.cli.demo_pools import pool_genesis, pool_script, pool_table
+from ringfence.core.commands import (
+    Command,
+    ConfigureOracle,
+    Deposit,
+    OpenVenue,
+    RegisterAsset,
+    Sent,
+    SubmitPrice,
+    Transfer,
+    Withdraw,
+)
 from ringfence.core.errors import InvalidParameter
 from ringfence.core.events import OracleDegraded, OracleGuardTripped, OraclePriceAccepted
+from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.core.invariants import holdings_by_asset
 from ringfence.core.margin import NO_LIMIT, MarginKind, collateral_value, oracle_status
 from ringfence.core.state import LedgerState
 from ringfence.core.units import VALUE_DECIMALS, format_fixed, parse_amount, parse_price, parse_ratio
 from ringfence.service.clock import ManualClock
-from ringfence.service.engine import Engine, Rejected, replay
+from ringfence.service.engine import Engine, Outcome, Rejected, replay
 from ringfence.store.head import head_path
 from ringfence.store.sqlite import SqliteJournal
 
 __all__ = ["run_demo"]
 
 SECOND_NS = 1_000_000_000
+ADMIN = "ops"
+"""The demo venue's admin: it sends the genesis."""
+DAY_NS = 86_400 * SECOND_NS
 SOURCES = ("chainlink", "pyth", "redstone")
 DECIMALS = {"USDC": 6, "ETH": 18, "WBTC": 8}
 
@@ -46,8 +62,15 @@ def _journal_path(requested: Path | None) -> Iterator[Path]:
         yield Path(folder) / "journal.sqlite"
 
 
-def _listing(clock: ManualClock) -> list[Command]:
+def _genesis(clock: ManualClock) -> list[Sent]:
+    """Return the admin's genesis: governance, the listing and the pools, then opening the venue."""
     now = clock.now_ns()
+    governance = ConfigureGovernance(ADMIN, 2 * DAY_NS, 14 * DAY_NS, parse_ratio("0.25"), now)
+    commands = [governance, *_listing(now), *pool_genesis(now), OpenVenue(ADMIN, now)]
+    return [Sent(ADMIN, command) for command in commands]
+
+
+def _listing(now: int) -> list[Command]:
     weights = {"USDC": ("0.98", "0.99"), "ETH": ("0.80", "0.85"), "WBTC": ("0.75", "0.80")}
     commands: list[Command] = []
     for asset, (initial, maintenance) in weights.items():
@@ -82,20 +105,21 @@ def _listing(clock: ManualClock) -> list[Command]:
     return commands
 
 
-def _quotes(clock: ManualClock, asset: str, prices: tuple[str, ...]) -> list[Command]:
+def _quotes(clock: ManualClock, asset: str, prices: tuple[str, ...]) -> list[Sent]:
+    """Each source (a feeder principal) sends its own quote."""
     now = clock.now_ns()
     return [
-        SubmitPrice(asset, source, parse_price(price), 0, now, now)
+        Sent(source, SubmitPrice(asset, source, parse_price(price), 0, now, now))
         for source, price in zip(SOURCES, prices, strict=False)
     ]
 
 
-def _money(owner: str, sub: int, asset: str, amount: str, clock: ManualClock) -> Deposit:
-    return Deposit(owner, sub, asset, parse_amount(amount, DECIMALS[asset]), clock.now_ns())
+def _money(owner: str, sub: int, asset: str, amount: str, clock: ManualClock) -> Sent:
+    return Sent(owner, Deposit(owner, sub, asset, parse_amount(amount, DECIMALS[asset]), clock.now_ns()))
 
 
-def _script(clock: ManualClock) -> list[tuple[str, list[Command]]]:
-    steps: list[tuple[str, list[Command]]] = [("list assets and oracles", _listing(clock))]
+def _script(clock: ManualClock) -> list[tuple[str, list[Sent]]]:
+    steps: list[tuple[str, list[Sent]]] = [("genesis by ops: assets, oracles, two pools; open", _genesis(clock))]
     steps.append(
         (
             "first prices",
@@ -114,8 +138,8 @@ def _script(clock: ManualClock) -> list[tuple[str, list[Command]]]:
                 _money("alice", 0, "ETH", "12.5", clock),
                 _money("bob", 0, "WBTC", "0.75", clock),
                 _money("bob", 1, "USDC", "1000.000001", clock),
-                Transfer("alice", 0, 1, "ETH", parse_amount("2.5", 18), now),
-                Withdraw("bob", 1, "USDC", parse_amount("250", 6), now),
+                Sent("alice", Transfer("alice", 0, 1, "ETH", parse_amount("2.5", 18), now)),
+                Sent("bob", Withdraw("bob", 1, "USDC", parse_amount("250", 6), now)),
             ],
         )
     )
@@ -123,10 +147,12 @@ def _script(clock: ManualClock) -> list[tuple[str, list[Command]]]:
         (
             "commands the venue refuses (nothing changes)",
             [
-                Withdraw("bob", 0, "WBTC", parse_amount("1", 8), now),
+                Sent("bob", Withdraw("bob", 0, "WBTC", parse_amount("1", 8), now)),
                 _money("carol", 0, "WBTC", "10000", clock),
-                Deposit("carol", 0, "DOGE", 1, now),
-                Transfer("alice", 1, 1, "ETH", 1, now),
+                Sent("carol", Deposit("carol", 0, "DOGE", 1, now)),
+                Sent("alice", Transfer("alice", 1, 1, "ETH", 1, now)),
+                Sent("mallory", Withdraw("alice", 0, "USDC", parse_amount("100", 6), now)),
+                Sent("mallory", SubmitPrice("ETH", "pyth", parse_price("1"), 0, now, now)),
             ],
         )
     )
@@ -189,6 +215,24 @@ def _account_table(state: LedgerState, now_ns: int) -> Table:
     return table
 
 
+def _print_outcomes(console: Console, outcomes: list[Outcome]) -> None:
+    """Print each rejection, and each notable oracle event once per kind and asset."""
+    shown: set[tuple[str, str]] = set()
+    for outcome in outcomes:
+        if isinstance(outcome, Rejected):
+            console.print(f"  [yellow]rejected[/yellow] {type(outcome.error).__name__}: {outcome.error}")
+            continue
+        for event in outcome.events:
+            notable = isinstance(event, OracleGuardTripped | OracleDegraded) or (
+                isinstance(event, OraclePriceAccepted) and event.released_guard
+            )
+            if notable and isinstance(event, OracleGuardTripped | OracleDegraded | OraclePriceAccepted):
+                key = (type(event).__name__, event.asset)
+                if key not in shown:
+                    shown.add(key)
+                    console.print(f"  [cyan]{key[0]}[/cyan] {event.asset}")
+
+
 def run_demo(console: Console, journal_path: Path | None) -> None:
     """Run the demo script and print what happened.
 
@@ -210,16 +254,7 @@ def run_demo(console: Console, journal_path: Path | None) -> None:
             outcomes = engine.execute_batch(commands)
             accepted = sum(1 for outcome in outcomes if not isinstance(outcome, Rejected))
             console.print(f"[bold]{title}[/bold]: {accepted} accepted, {len(outcomes) - accepted} rejected")
-            for outcome in outcomes:
-                if isinstance(outcome, Rejected):
-                    console.print(f"  [yellow]rejected[/yellow] {type(outcome.error).__name__}: {outcome.error}")
-                else:
-                    for event in outcome.events:
-                        notable = isinstance(event, OracleGuardTripped | OracleDegraded) or (
-                            isinstance(event, OraclePriceAccepted) and event.released_guard
-                        )
-                        if notable and isinstance(event, OracleGuardTripped | OracleDegraded | OraclePriceAccepted):
-                            console.print(f"  [cyan]{type(event).__name__}[/cyan] {event.asset}")
+            _print_outcomes(console, outcomes)
         state = engine.state
         console.print(_asset_table(state, clock.now_ns()))
         console.print(_account_table(state, clock.now_ns()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ringfence.core.commands import Command, Deposit, SubmitPrice
+from ringfence.core.commands import Command, Deposit, Sent, SubmitPrice
 from ringfence.core.pool.commands import (
     AddMarket,
     CreatePool,
@@ -24,11 +24,13 @@ from ringfence.core.state import LedgerState
 from ringfence.core.units import format_fixed, parse_amount, parse_price, parse_ratio
 from ringfence.service.clock import ManualClock
 
-__all__ = ["pool_script", "pool_table"]
+__all__ = ["pool_genesis", "pool_script", "pool_table"]
 
 SECOND_NS = 1_000_000_000
 SOURCES = ("chainlink", "pyth", "redstone")
 USDC = 10**6
+HOLD_HOURS = 6
+"""Hours ETH holds at 4,200 before the traders open, so the stable price has caught up."""
 
 
 def _pool_params() -> PoolParams:
@@ -61,45 +63,72 @@ def _market(market: str, base: str, skew_scale: str, decimals: int) -> MarketPar
     )
 
 
-def _prices(now: int, eth: str) -> list[Command]:
+def _prices(now: int, eth: str) -> list[Sent]:
     quotes = {"USDC": "1", "ETH": eth, "WBTC": "65000"}
     return [
-        SubmitPrice(asset, source, parse_price(price), 0, now, now)
+        Sent(source, SubmitPrice(asset, source, parse_price(price), 0, now, now))
         for asset, price in quotes.items()
         for source in SOURCES
     ]
 
 
-def pool_script(clock: ManualClock) -> list[tuple[str, list[Command]]]:
-    """Return the titled command batches of the pools demo."""
+def pool_genesis(now: int) -> list[Command]:
+    """Return the pools the admin creates in the genesis: an ETH pool and a BTC pool from template perp v1."""
+    return [
+        CreatePool("eth-pool", "perp", 1, _pool_params(), now),
+        AddMarket("eth-pool", _market("ETH-PERP", "ETH", "100000", 18), now),
+        CreatePool("btc-pool", "perp", 1, _pool_params(), now),
+        AddMarket("btc-pool", _market("BTC-PERP", "WBTC", "5000", 8), now),
+    ]
+
+
+def _own(owner: str, *commands: Command) -> list[Sent]:
+    """Return ``commands`` as sent by ``owner`` (the demo says who sends what)."""
+    return [Sent(owner, command) for command in commands]
+
+
+def pool_script(clock: ManualClock) -> list[tuple[str, list[Sent]]]:
+    """Return the titled command batches of the pools demo.
+
+    ETH first holds at 4,200 for six hours of heartbeats: initial margin values a position at
+    the conservative of the oracle and the slow stable price (Mango v4), so a long opened right
+    after the jump would start below its initial margin.
+    """
+    hold: list[Sent] = []
+    for _ in range(HOLD_HOURS):
+        clock.advance(3_600 * SECOND_NS)
+        hold += _prices(clock.now_ns(), "4200")
+    steps = [(f"ETH holds at 4200 for {HOLD_HOURS} hours (hourly quotes): the stable price catches up", hold)]
     clock.advance(60 * SECOND_NS)
     now = clock.now_ns()
-    steps: list[tuple[str, list[Command]]] = [
+    steps += [
         (
-            "pools: create an ETH pool and a BTC pool from template perp v1, fund LPs and insurance",
+            "pools: lpfund funds the ETH and BTC pools' LP vaults and insurance",
             [
                 *_prices(now, "4200"),
-                CreatePool("eth-pool", "perp", 1, _pool_params(), now),
-                AddMarket("eth-pool", _market("ETH-PERP", "ETH", "100000", 18), now),
-                CreatePool("btc-pool", "perp", 1, _pool_params(), now),
-                AddMarket("btc-pool", _market("BTC-PERP", "WBTC", "5000", 8), now),
-                Deposit("lpfund", 0, "USDC", 2_000_000 * USDC, now),
-                ProvideLiquidity("lpfund", 0, "eth-pool", 500_000 * USDC, now),
-                ProvideLiquidity("lpfund", 0, "btc-pool", 500_000 * USDC, now),
-                FundInsurance("lpfund", 0, "eth-pool", 5_000 * USDC, now),
-                FundInsurance("lpfund", 0, "btc-pool", 5_000 * USDC, now),
+                *_own(
+                    "lpfund",
+                    Deposit("lpfund", 0, "USDC", 2_000_000 * USDC, now),
+                    ProvideLiquidity("lpfund", 0, "eth-pool", 500_000 * USDC, now),
+                    ProvideLiquidity("lpfund", 0, "btc-pool", 500_000 * USDC, now),
+                    FundInsurance("lpfund", 0, "eth-pool", 5_000 * USDC, now),
+                    FundInsurance("lpfund", 0, "btc-pool", 5_000 * USDC, now),
+                ),
             ],
         ),
         (
             "traders: carol isolated 10 ETH long, dave cross 20 ETH long, erin cross 1 BTC long",
             [
-                Deposit("carol", 0, "USDC", 10_000 * USDC, now),
-                Deposit("dave", 0, "USDC", 12_000 * USDC, now),
-                Deposit("erin", 0, "USDC", 10_000 * USDC, now),
-                Trade("carol", 0, "eth-pool", "ETH-PERP", 10 * 10**18, MarginMode.ISOLATED, 4_500 * USDC, 0, now),
-                Trade("dave", 0, "eth-pool", "ETH-PERP", 20 * 10**18, MarginMode.CROSS, 0, 0, now),
-                Trade("erin", 0, "btc-pool", "BTC-PERP", 10**8, MarginMode.CROSS, 0, 0, now),
-                Trade("dave", 0, "eth-pool", "ETH-PERP", 10 * 10**18, MarginMode.CROSS, 0, 0, now),
+                *_own("carol", Deposit("carol", 0, "USDC", 10_000 * USDC, now)),
+                *_own("dave", Deposit("dave", 0, "USDC", 12_000 * USDC, now)),
+                *_own("erin", Deposit("erin", 0, "USDC", 10_000 * USDC, now)),
+                *_own(
+                    "carol",
+                    Trade("carol", 0, "eth-pool", "ETH-PERP", 10 * 10**18, MarginMode.ISOLATED, 4_500 * USDC, 0, now),
+                ),
+                *_own("dave", Trade("dave", 0, "eth-pool", "ETH-PERP", 20 * 10**18, MarginMode.CROSS, 0, 0, now)),
+                *_own("erin", Trade("erin", 0, "btc-pool", "BTC-PERP", 10**8, MarginMode.CROSS, 0, 0, now)),
+                *_own("dave", Trade("dave", 0, "eth-pool", "ETH-PERP", 10 * 10**18, MarginMode.CROSS, 0, 0, now)),
             ],
         ),
     ]
@@ -110,11 +139,12 @@ def pool_script(clock: ManualClock) -> list[tuple[str, list[Command]]]:
     steps.append(
         (
             "a keeper liquidates: bankrupt positions close whole, shortfalls go down the ETH pool's waterfall",
-            [
+            _own(
+                "keeper",
                 Liquidate("keeper", 0, "carol", 0, "eth-pool", "ETH-PERP", now),
                 Liquidate("keeper", 0, "dave", 0, "eth-pool", "ETH-PERP", now),
                 Liquidate("keeper", 0, "erin", 0, "btc-pool", "BTC-PERP", now),
-            ],
+            ),
         )
     )
     return steps

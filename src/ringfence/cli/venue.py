@@ -95,13 +95,13 @@ def _check_plan(state: LedgerState, plan: Plan, source: str, keep_going: bool) -
     scratch = copy.deepcopy(state)
     try:
         for compiled in plan.venue.commands:
-            apply(scratch, compiled.command)
+            apply(scratch, compiled.command, compiled.sender)
     except RingfenceError:
         return
     for step in plan.script:
         for compiled in step.commands:
             try:
-                apply(scratch, compiled.command)
+                apply(scratch, compiled.command, compiled.sender)
             except InvalidCommand as error:
                 problem = Problem(rejection_path(compiled, error), rejection_message(error))
                 raise VenueFileError(source, [problem], error) from None

@@ -1,4 +1,4 @@
-"""``apply(state, command) -> events``: the one decide → evolve step every caller runs.
+"""``apply(state, command, sender) -> events``: the one decide → evolve step every caller runs.
 
 The engine service, the venue loader, and the stress lab's exact engine all change state by
 this function, so a command means the same thing wherever it runs; replay evolves stored events
@@ -16,8 +16,8 @@ from ringfence.core.state import LedgerState
 __all__ = ["apply"]
 
 
-def apply(state: LedgerState, command: Command) -> list[Event]:
-    """Decide ``command`` against ``state``, evolve ``state`` by each event, and return the events.
+def apply(state: LedgerState, command: Command, sender: str) -> list[Event]:
+    """Decide ``command`` from ``sender`` against ``state``, evolve ``state`` by each event, return the events.
 
     Raises
     ------
@@ -25,7 +25,7 @@ def apply(state: LedgerState, command: Command) -> list[Event]:
         The command's rejection (:mod:`ringfence.core.errors`); ``decide`` raised before any
         event existed, so ``state`` is unchanged.
     """
-    events = decide(state, command)
+    events = decide(state, command, sender)
     for event in events:
         evolve(state, event)
     return events

@@ -2,8 +2,9 @@
 
 A command is a frozen value. Every command carries ``timestamp_ns``, stamped by the
 service's clock port at the edge, so the core itself never reads a clock.
-``decide(state, command)`` either raises a :mod:`~ringfence.core.errors` rejection or
-returns the events that record the command's effect.
+``decide(state, command, sender)`` either raises a :mod:`~ringfence.core.errors` rejection or
+returns the events that record the command's effect. The sender is not a field of the
+command: the adapter that authenticated it hands it in beside the command (:class:`Sent`).
 """
 
 from __future__ import annotations
@@ -13,53 +14,20 @@ from dataclasses import dataclass
 from ringfence.core.governance.commands import GovernanceCommand
 from ringfence.core.pool.auction_commands import AuctionCommand
 from ringfence.core.pool.commands import PoolCommand
+from ringfence.core.venue_commands import ConfigureOracle, OpenVenue, RegisterAsset, RegisterPrincipal
 
 __all__ = [
     "Command",
     "ConfigureOracle",
     "Deposit",
+    "OpenVenue",
     "RegisterAsset",
+    "RegisterPrincipal",
+    "Sent",
     "SubmitPrice",
     "Transfer",
     "Withdraw",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class RegisterAsset:
-    """List an asset with its collateral parameters (SPEC §2.3).
-
-    ``initial_weight_wad ≤ maintenance_weight_wad ≤ WAD``; ``supply_cap_atoms`` bounds the
-    total deposited; past ``weight_scale_start_value`` of deposits (in value atoms) the
-    initial weight scales down as ``weight · start / deposits`` (Mango v4).
-    """
-
-    asset: str
-    decimals: int
-    initial_weight_wad: int
-    maintenance_weight_wad: int
-    supply_cap_atoms: int
-    weight_scale_start_value: int
-    timestamp_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigureOracle:
-    """Set an asset's oracle sources, quorum, guards and stable-price tuning."""
-
-    asset: str
-    source_names: tuple[str, ...]
-    source_weights: tuple[int, ...]
-    quorum: int
-    max_staleness_ns: int
-    max_deviation_wad: int
-    max_confidence_wad: int
-    max_jump_wad: int
-    guard_release_ns: int
-    delay_interval_seconds: int
-    delay_growth_limit_wad: int
-    stable_growth_limit_wad: int
-    timestamp_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +79,8 @@ class Transfer:
 Command = (
     RegisterAsset
     | ConfigureOracle
+    | OpenVenue
+    | RegisterPrincipal
     | SubmitPrice
     | Deposit
     | Withdraw
@@ -119,3 +89,15 @@ Command = (
     | AuctionCommand
     | GovernanceCommand
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A command and the principal who sent it, authenticated by the adapter that hands it in.
+
+    The sender never comes from the command's own fields: ``decide`` checks that the sender
+    owns the sub-account, is the feeder, or holds the role the command needs.
+    """
+
+    sender: str
+    command: Command

@@ -1,20 +1,26 @@
-"""``decide(state, command) -> events``: validate a command and record its effect.
+"""``decide(state, command, sender) -> events``: check the sender's authority, validate, record the effect.
 
 ``decide`` never mutates the state. It raises a rejection from
 :mod:`ringfence.core.errors` (so a rejected command changes nothing), or returns the
-events that :func:`ringfence.core.evolve.evolve` will apply.
+events that :func:`ringfence.core.evolve.evolve` will apply. Authority comes first
+(:func:`ringfence.core.authority.authorize`): a command from a principal without it is
+refused before any other rule reads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from ringfence.core.authority import authorize
 from ringfence.core.commands import (
     Command,
     ConfigureOracle,
     Deposit,
+    OpenVenue,
     RegisterAsset,
+    RegisterPrincipal,
     SubmitPrice,
     Transfer,
     Withdraw,
@@ -39,12 +45,18 @@ from ringfence.core.events import (
     OracleGuardTripped,
     OraclePriceAccepted,
     PriceSubmitted,
+    PrincipalRegistered,
 )
+from ringfence.core.governance.access import governance_of
+from ringfence.core.governance.commands import ExecuteProposal, ProposeVenueChange
 from ringfence.core.governance.decide import (
     GOVERNANCE_DECIDERS,
     decide_governed_add_market,
     decide_governed_create_pool,
 )
+from ringfence.core.governance.events import VenueOpened
+from ringfence.core.governance.proposals import decide_execute_proposal, decide_propose_venue_change
+from ringfence.core.governance.state import VenueChangeCommand
 from ringfence.core.margin import MarginKind
 from ringfence.core.oracle import OracleStatus, SourceQuote, aggregate, relative_change_wad
 from ringfence.core.pool.auction import (
@@ -281,6 +293,30 @@ def _decide_transfer(state: LedgerState, command: Transfer) -> list[Event]:
     ]
 
 
+_PUBLIC_KEY_HEX_DIGITS = 64
+"""An Ed25519 public key is 32 bytes (RFC 8032 §5.1.5)."""
+
+
+def _decide_register_principal(state: LedgerState, command: RegisterPrincipal) -> list[Event]:
+    key = command.public_key_hex
+    if len(key) != _PUBLIC_KEY_HEX_DIGITS or any(digit not in "0123456789abcdef" for digit in key):
+        raise InvalidParameter("public_key_hex", key, "an Ed25519 public key: 64 lowercase hex digits")
+    if command.name in state.principals:
+        raise DuplicateEntity("principal", command.name)
+    return [PrincipalRegistered(name=command.name, public_key_hex=key, timestamp_ns=command.timestamp_ns)]
+
+
+def _decide_open_venue(state: LedgerState, command: OpenVenue) -> list[Event]:
+    governance_of(state)  # authorize checked the admin and that the genesis is still running
+    return [VenueOpened(admin=command.admin, timestamp_ns=command.timestamp_ns)]
+
+
+def _run_venue_change(state: LedgerState, change: VenueChangeCommand) -> list[Event]:
+    """Decide a venue change (a proposal's, at proposal and at execution) with the genesis's own decider."""
+    check_field_types(change)
+    return _DECIDERS[type(change)](state, change)
+
+
 def _contained(decider: Callable[[LedgerState, Any], list[Event]]) -> Callable[[LedgerState, Any], list[Event]]:
     """Wrap a pool command so a fault inside the pool halts that pool and nothing else.
 
@@ -308,6 +344,8 @@ def _contained(decider: Callable[[LedgerState, Any], list[Event]]) -> Callable[[
 
 
 _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
+    RegisterPrincipal: _decide_register_principal,
+    OpenVenue: _decide_open_venue,
     RegisterAsset: _decide_register_asset,
     ConfigureOracle: _decide_configure_oracle,
     SubmitPrice: _decide_submit_price,
@@ -327,16 +365,22 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     TakeCollateral: _contained(decide_take_collateral),
     RedoCollateralAuction: _contained(decide_redo_collateral_auction),
     **GOVERNANCE_DECIDERS,
+    ProposeVenueChange: partial(decide_propose_venue_change, run_change=_run_venue_change),
+    ExecuteProposal: partial(decide_execute_proposal, run_change=_run_venue_change),
 }
 
 
-def decide(state: LedgerState, command: Command) -> list[Event]:
-    """Validate ``command`` against ``state`` and return the events it produces.
+def decide(state: LedgerState, command: Command, sender: str) -> list[Event]:
+    """Check ``sender`` may send ``command``, validate it against ``state``, and return its events.
+
+    ``sender`` is the principal the adapter authenticated; it is never read from the command.
 
     Raises
     ------
     InvalidCommand
         The command is malformed (names what is wrong and what is accepted).
+    Unauthorized
+        The sender lacks the authority the command needs (:mod:`ringfence.core.authority`).
     CommandRejected
         A rule of the venue refuses it in this state.
     """
@@ -345,4 +389,5 @@ def decide(state: LedgerState, command: Command) -> list[Event]:
         raise InvalidParameter("command", type(command).__name__, f"one of {', '.join(t.__name__ for t in _DECIDERS)}")
     check_field_types(command)
     check_int("timestamp_ns", command.timestamp_ns, 0, 2**63 - 1)
+    authorize(state, command, sender)
     return decider(state, command)

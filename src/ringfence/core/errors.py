@@ -18,7 +18,10 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── SupplyCapExceeded       a deposit past the asset's supply cap
     │   ├── InsufficientMargin      the account would end below its initial margin
     │   ├── OracleUnavailable       no trustworthy price (stale, quorum lost, guarded)
-    │   ├── Unauthorized            the actor lacks the governance role the command needs
+    │   ├── Unauthorized            the sender lacks the role, feeder seat or ownership the command needs
+    │   │   └── ActingAsAnother     the command names another principal as its owner, keeper or actor
+    │   ├── VenueNotOpen            an account command during the genesis (before OpenVenue)
+    │   ├── GenesisClosed           a listing, oracle or market change sent directly once the venue is open
     │   └── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
     ├── JournalError                the durable journal refused or failed
     │   ├── StreamConflict          a (stream, version) pair already written
@@ -36,8 +39,10 @@ no state: ``decide`` raises before any event exists.
 from __future__ import annotations
 
 __all__ = [
+    "ActingAsAnother",
     "CommandRejected",
     "DuplicateEntity",
+    "GenesisClosed",
     "InsufficientBalance",
     "InsufficientMargin",
     "InvalidAmount",
@@ -58,6 +63,7 @@ __all__ = [
     "ToxicLiquidationPolicy",
     "Unauthorized",
     "UnknownEntity",
+    "VenueNotOpen",
 ]
 
 
@@ -203,18 +209,60 @@ class OracleUnavailable(CommandRejected):
 
 
 class Unauthorized(CommandRejected):
-    """The actor does not hold the governance role the command needs."""
+    """The sender lacks the authority the command needs: a governance role, a feeder's seat, an account."""
 
     code = "unauthorized"
 
-    def __init__(self, actor: str, roles: tuple[str, ...], action: str) -> None:
+    def __init__(
+        self, actor: str, roles: tuple[str, ...], action: str, remedy: str = "an admin may grant it with GrantRole"
+    ) -> None:
         needed = " or ".join(roles)
-        super().__init__(
-            f"{actor!r} does not hold the {needed} role needed to {action}; an admin may grant it with GrantRole"
-        )
+        super().__init__(f"{actor!r} does not hold the {needed} role needed to {action}; {remedy}")
         self.actor = actor
         self.roles = roles
         self.action = action
+
+
+class ActingAsAnother(Unauthorized):
+    """The command names a principal other than its sender as the one acting (owner, keeper, actor, source)."""
+
+    code = "acting_as_another"
+
+    def __init__(self, sender: str, field: str, named: str, action: str) -> None:
+        CommandRejected.__init__(
+            self,
+            f"{sender!r} sent a command whose {field} is {named!r}: a principal acts only as itself "
+            f"(to {action}, {named!r} must send it)",
+        )
+        self.actor = sender
+        self.roles = (f"{field} {named}",)
+        self.action = action
+        self.field = field
+        self.named = named
+
+
+class VenueNotOpen(CommandRejected):
+    """An account command arrived during the genesis, before the admin opened the venue."""
+
+    code = "venue_not_open"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"the venue is not open yet: cannot {action} before its admin sends OpenVenue")
+        self.action = action
+
+
+class GenesisClosed(CommandRejected):
+    """A venue-shaping command was sent directly after opening; it now needs a timelocked proposal."""
+
+    code = "genesis_closed"
+
+    def __init__(self, action: str, timelock_ns: int) -> None:
+        super().__init__(
+            f"the venue is open: to {action}, a proposer sends ProposeVenueChange and an executor executes it "
+            f"after the {timelock_ns} ns timelock"
+        )
+        self.action = action
+        self.timelock_ns = timelock_ns
 
 
 class ProposalNotExecutable(CommandRejected):

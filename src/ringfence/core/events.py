@@ -27,6 +27,7 @@ __all__ = [
     "OracleGuardTripped",
     "OraclePriceAccepted",
     "PriceSubmitted",
+    "PrincipalRegistered",
 ]
 
 
@@ -141,6 +142,16 @@ class CollateralTransferred:
     amount_atoms: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrincipalRegistered:
+    """A principal's name was bound to its Ed25519 public key (raw, 64 hex digits)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    name: str
+    public_key_hex: str
+    timestamp_ns: int
+
+
 Event = (
     AssetRegistered
     | OracleConfigured
@@ -151,6 +162,7 @@ Event = (
     | CollateralDeposited
     | CollateralWithdrawn
     | CollateralTransferred
+    | PrincipalRegistered
     | PoolEvent
     | AuctionEvent
     | GovernanceEvent
@@ -166,6 +178,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CollateralDeposited,
     CollateralWithdrawn,
     CollateralTransferred,
+    PrincipalRegistered,
     *POOL_EVENT_TYPES,
     *AUCTION_EVENT_TYPES,
     *GOVERNANCE_EVENT_TYPES,

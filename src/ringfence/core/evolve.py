@@ -21,6 +21,7 @@ from ringfence.core.events import (
     OracleGuardTripped,
     OraclePriceAccepted,
     PriceSubmitted,
+    PrincipalRegistered,
 )
 from ringfence.core.governance.evolve import GOVERNANCE_HANDLERS
 from ringfence.core.oracle import OracleConfig, OracleSource, OracleStatus, SourceQuote
@@ -123,6 +124,10 @@ def _collateral_transferred(state: LedgerState, event: CollateralTransferred) ->
     adjust_balance(state, (event.owner, event.to_sub_account), event.asset, event.amount_atoms)
 
 
+def _principal_registered(state: LedgerState, event: PrincipalRegistered) -> None:
+    state.principals[event.name] = event.public_key_hex
+
+
 _HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     AssetRegistered: _asset_registered,
     OracleConfigured: _oracle_configured,
@@ -133,6 +138,7 @@ _HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     CollateralDeposited: _collateral_deposited,
     CollateralWithdrawn: _collateral_withdrawn,
     CollateralTransferred: _collateral_transferred,
+    PrincipalRegistered: _principal_registered,
     **POOL_HANDLERS,
     **AUCTION_HANDLERS,
     **GOVERNANCE_HANDLERS,

@@ -78,3 +78,5 @@ class LedgerState:
     """The one pool a sub-account's cross positions live in (a sub-account never spans pools)."""
     governance: GovernanceState | None = None
     """Roles, template versions and proposals; ``None`` until ``ConfigureGovernance`` ran."""
+    principals: dict[str, str] = field(default_factory=dict)
+    """Registered principals: name → Ed25519 public key (hex), for adapters to authenticate senders."""

@@ -1,5 +1,7 @@
 """The engine service: the one place commands become durable facts.
 
+Every command arrives with its sender, the principal the calling adapter authenticated
+(:class:`~ringfence.core.commands.Sent`); the core checks that sender's authority.
 For each command: :func:`~ringfence.core.apply.apply` it to the current state (``decide``,
 whose rejection raises and changes nothing, then ``evolve`` by each event, so the next command
 of the batch sees it), then append
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ringfence.core.apply import apply
-from ringfence.core.commands import Command
+from ringfence.core.commands import Command, Sent
 from ringfence.core.errors import InvalidCommand, RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve_all
@@ -84,23 +86,24 @@ class Engine:
         """Call ``callback`` with the events of every acknowledged batch."""
         self._subscribers.append(callback)
 
-    def execute(self, command: Command, command_id: str | None = None) -> tuple[Event, ...]:
-        """Run one command durably and return its events.
+    def execute(self, command: Command, *, sender: str, command_id: str | None = None) -> tuple[Event, ...]:
+        """Run one command from ``sender`` durably and return its events.
 
         Raises
         ------
         RingfenceError
             The command's rejection; the state and the journal are unchanged.
         """
-        outcome = self.execute_batch([command], [command_id] if command_id is not None else None)[0]
+        sent = [Sent(sender, command)]
+        outcome = self.execute_batch(sent, [command_id] if command_id is not None else None)[0]
         if isinstance(outcome, Rejected):
             raise outcome.error
         return outcome.events
 
     def execute_batch(
-        self, commands: Sequence[Command], command_ids: Sequence[str] | None = None, *, atomic: bool = False
+        self, commands: Sequence[Sent], command_ids: Sequence[str] | None = None, *, atomic: bool = False
     ) -> list[Outcome]:
-        """Run commands in order and commit the accepted ones in one journal transaction.
+        """Run commands, each with its sender, in order and commit the accepted ones in one journal transaction.
 
         Group commit: the whole batch becomes durable at once, and no outcome is returned
         before it is. Rejected commands are reported and leave no trace. With ``atomic`` the
@@ -114,9 +117,9 @@ class Engine:
         outcomes: list[Outcome] = []
         pending: list[PendingCommand] = []
         try:
-            for command, command_id in zip(commands, ids, strict=True):
+            for sent, command_id in zip(commands, ids, strict=True):
                 try:
-                    events = tuple(apply(self._state, command))
+                    events = tuple(apply(self._state, sent.command, sent.sender))
                 except RingfenceError as error:
                     outcomes.append(Rejected(command_id, error))
                     if atomic:

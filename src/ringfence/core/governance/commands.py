@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ringfence.core.governance.state import ParameterBound, Role
+from ringfence.core.governance.state import ParameterBound, Role, VenueChangeCommand
 
 __all__ = [
     "CancelProposal",
@@ -16,6 +16,7 @@ __all__ = [
     "ProposeParameterChange",
     "ProposeResumePool",
     "ProposeTemplateUpgrade",
+    "ProposeVenueChange",
     "RegisterTemplate",
     "RevokeRole",
 ]
@@ -96,6 +97,19 @@ class ProposeResumePool:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposeVenueChange:
+    """A proposer asks to change the venue's shape once it is open (timelocked).
+
+    ``change`` lists an asset, configures an oracle, creates a pool, adds a market or
+    configures auctions; in the genesis the admin sends these directly.
+    """
+
+    actor: str
+    change: VenueChangeCommand
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class CancelProposal:
     """A proposer or guardian cancels a pending proposal."""
 
@@ -131,6 +145,7 @@ GovernanceCommand = (
     | ProposeParameterChange
     | ProposeTemplateUpgrade
     | ProposeResumePool
+    | ProposeVenueChange
     | CancelProposal
     | ExecuteProposal
     | PausePool

@@ -27,7 +27,6 @@ from ringfence.core.governance.access import (
 from ringfence.core.governance.commands import (
     CancelProposal,
     ConfigureGovernance,
-    ExecuteProposal,
     GrantRole,
     PausePool,
     ProposeParameterChange,
@@ -41,7 +40,6 @@ from ringfence.core.governance.params import check_within_bounds, require_intege
 from ringfence.core.governance.proposals import (
     MAX_TEMPLATE_VERSION,
     decide_cancel_proposal,
-    decide_execute_proposal,
     decide_propose_parameter_change,
     decide_propose_resume_pool,
     decide_propose_template_upgrade,
@@ -65,6 +63,11 @@ _SCOPES: dict[str, type[Any]] = {POOL_SCOPE: PoolParams, MARKET_SCOPE: MarketPar
 def _decide_configure(state: LedgerState, command: ConfigureGovernance) -> list[Event]:
     if state.governance is not None:
         raise CommandRejected("governance is already configured; it is bootstrapped once (roles change by GrantRole)")
+    if state.assets or state.pools or state.accounts:
+        raise CommandRejected(
+            "this venue was set up without governance (a journal from before authority); its admin is fixed "
+            "by ConfigureGovernance as the first command of a new venue only"
+        )
     check_name("admin", command.admin)
     check_int("timelock_ns", command.timelock_ns, 1, MAX_TIMELOCK_NS)
     check_int("grace_period_ns", command.grace_period_ns, 1, MAX_TIMELOCK_NS)
@@ -164,15 +167,22 @@ def _decide_pause(state: LedgerState, command: PausePool) -> list[Event]:
 
 
 def decide_governed_create_pool(state: LedgerState, command: CreatePool) -> list[Event]:
-    """Create a pool; once governance exists, only from a registered template version within its bounds."""
+    """Create a pool within the bounds of its template version, if registered.
+
+    In the genesis the admin may use a template version not registered (its pools then have no
+    template bounds); once the venue is open a pool is created only by proposal, and only from
+    a registered template version.
+    """
     events = decide_create_pool(state, command)
-    if state.governance is not None:
+    governance = state.governance
+    if governance is not None:
         label = template_label(command.template, command.template_version)
-        bounds = state.governance.templates.get((command.template, command.template_version))
-        if bounds is None:
-            known = tuple(template_label(name, version) for name, version in state.governance.templates)
+        bounds = governance.templates.get((command.template, command.template_version))
+        if bounds is not None:
+            check_within_bounds(command.params, POOL_SCOPE, bounds, label)
+        elif governance.opened_ns is not None:
+            known = tuple(template_label(name, version) for name, version in governance.templates)
             raise UnknownEntity("template version", label, known)
-        check_within_bounds(command.params, POOL_SCOPE, bounds, label)
     return events
 
 
@@ -195,7 +205,6 @@ GOVERNANCE_DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] 
     ProposeTemplateUpgrade: decide_propose_template_upgrade,
     ProposeResumePool: decide_propose_resume_pool,
     CancelProposal: decide_cancel_proposal,
-    ExecuteProposal: decide_execute_proposal,
     PausePool: _decide_pause,
 }
 """Spliced into ``ringfence.core.decide._DECIDERS``."""

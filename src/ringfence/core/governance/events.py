@@ -7,6 +7,9 @@ from dataclasses import field as dataclass_field
 from typing import ClassVar
 
 from ringfence.core.governance.state import Role
+from ringfence.core.pool.auction_commands import ConfigureAuctions
+from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
     "GOVERNANCE_EVENT_TYPES",
@@ -22,6 +25,8 @@ __all__ = [
     "RoleRevoked",
     "TemplateRegistered",
     "TemplateUpgradeProposed",
+    "VenueChangeProposed",
+    "VenueOpened",
 ]
 
 
@@ -122,6 +127,36 @@ class PoolResumeProposed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VenueChangeProposed:
+    """A change to the venue's shape was queued behind the timelock; exactly one change field is set.
+
+    The change is stored as the command that will run at execution (one optional field per
+    kind, so the journal decodes it by its declared type).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    proposal_id: int
+    proposer: str
+    eta_ns: int
+    expires_ns: int
+    timestamp_ns: int
+    register_asset: RegisterAsset | None = None
+    configure_oracle: ConfigureOracle | None = None
+    create_pool: CreatePool | None = None
+    add_market: AddMarket | None = None
+    configure_auctions: ConfigureAuctions | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenueOpened:
+    """The admin ended the genesis: accounts may act, and shaping the venue now takes a proposal."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    admin: str
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProposalCancelled:
     """A pending proposal was cancelled."""
 
@@ -185,6 +220,8 @@ GovernanceEvent = (
     | ParameterChangeProposed
     | TemplateUpgradeProposed
     | PoolResumeProposed
+    | VenueChangeProposed
+    | VenueOpened
     | ProposalCancelled
     | ProposalExecuted
     | PoolParameterChanged
@@ -199,6 +236,8 @@ GOVERNANCE_EVENT_TYPES: tuple[type[GovernanceEvent], ...] = (
     ParameterChangeProposed,
     TemplateUpgradeProposed,
     PoolResumeProposed,
+    VenueChangeProposed,
+    VenueOpened,
     ProposalCancelled,
     ProposalExecuted,
     PoolParameterChanged,

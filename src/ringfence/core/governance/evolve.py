@@ -20,6 +20,8 @@ from ringfence.core.governance.events import (
     RoleRevoked,
     TemplateRegistered,
     TemplateUpgradeProposed,
+    VenueChangeProposed,
+    VenueOpened,
 )
 from ringfence.core.governance.params import replace_path
 from ringfence.core.governance.state import (
@@ -32,6 +34,8 @@ from ringfence.core.governance.state import (
     ProposalAction,
     ProposalStatus,
     TemplateUpgrade,
+    VenueChange,
+    VenueChangeCommand,
 )
 from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.state import LedgerState
@@ -70,7 +74,7 @@ def _template_registered(state: LedgerState, event: TemplateRegistered) -> None:
 
 def _queue(
     state: LedgerState,
-    event: ParameterChangeProposed | TemplateUpgradeProposed | PoolResumeProposed,
+    event: ParameterChangeProposed | TemplateUpgradeProposed | PoolResumeProposed | VenueChangeProposed,
     action: ProposalAction,
 ) -> None:
     governance = _governance(state)
@@ -92,6 +96,22 @@ def _template_upgrade_proposed(state: LedgerState, event: TemplateUpgradePropose
 
 def _pool_resume_proposed(state: LedgerState, event: PoolResumeProposed) -> None:
     _queue(state, event, PoolResume(event.pool, event.from_status, event.reason))
+
+
+def _venue_change_proposed(state: LedgerState, event: VenueChangeProposed) -> None:
+    changes: tuple[VenueChangeCommand | None, ...] = (
+        event.register_asset,
+        event.configure_oracle,
+        event.create_pool,
+        event.add_market,
+        event.configure_auctions,
+    )
+    command = next(change for change in changes if change is not None)
+    _queue(state, event, VenueChange(command))
+
+
+def _venue_opened(state: LedgerState, event: VenueOpened) -> None:
+    _governance(state).opened_ns = event.timestamp_ns
 
 
 def _close(state: LedgerState, proposal_id: int, status: ProposalStatus, actor: str, now_ns: int) -> None:
@@ -133,6 +153,8 @@ GOVERNANCE_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     ParameterChangeProposed: _parameter_change_proposed,
     TemplateUpgradeProposed: _template_upgrade_proposed,
     PoolResumeProposed: _pool_resume_proposed,
+    VenueChangeProposed: _venue_change_proposed,
+    VenueOpened: _venue_opened,
     ProposalCancelled: _proposal_cancelled,
     ProposalExecuted: _proposal_executed,
     PoolParameterChanged: _pool_parameter_changed,

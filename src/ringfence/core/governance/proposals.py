@@ -10,6 +10,9 @@ can each be valid alone and invalid together).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from ringfence.core.errors import (
     CommandRejected,
     InvalidCommand,
@@ -31,6 +34,7 @@ from ringfence.core.governance.commands import (
     ProposeParameterChange,
     ProposeResumePool,
     ProposeTemplateUpgrade,
+    ProposeVenueChange,
 )
 from ringfence.core.governance.events import (
     ParameterChangeProposed,
@@ -40,6 +44,7 @@ from ringfence.core.governance.events import (
     ProposalCancelled,
     ProposalExecuted,
     TemplateUpgradeProposed,
+    VenueChangeProposed,
 )
 from ringfence.core.governance.params import (
     check_within_bounds,
@@ -59,13 +64,18 @@ from ringfence.core.governance.state import (
     Role,
     TemplateBounds,
     TemplateUpgrade,
+    VenueChange,
+    VenueChangeCommand,
 )
 from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp, start_ramp
+from ringfence.core.pool.auction_commands import ConfigureAuctions
+from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.decide import check_market_params, check_pool_params, pool_of
 from ringfence.core.pool.events import PoolStatusChanged
 from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_int
+from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
     "decide_cancel_proposal",
@@ -73,7 +83,11 @@ __all__ = [
     "decide_propose_parameter_change",
     "decide_propose_resume_pool",
     "decide_propose_template_upgrade",
+    "decide_propose_venue_change",
 ]
+
+VenueChangeRunner = Callable[[LedgerState, VenueChangeCommand], list[Event]]
+"""The decider of a venue change's command (``ringfence.core.decide`` hands it in: it owns them)."""
 
 MAX_TEMPLATE_VERSION = 10**6
 """The same range ``CreatePool`` accepts."""
@@ -226,6 +240,40 @@ def decide_propose_resume_pool(state: LedgerState, command: ProposeResumePool) -
     ]
 
 
+def decide_propose_venue_change(
+    state: LedgerState, command: ProposeVenueChange, run_change: VenueChangeRunner
+) -> list[Event]:
+    """Queue a listing, oracle, pool, market or auction change, checked now as its own decider would."""
+    governance = governance_of(state)
+    require_role(governance, command.actor, (Role.PROPOSER,), "propose a venue change")
+    change = replace(command.change, timestamp_ns=command.timestamp_ns)
+    run_change(state, change)  # validates it against today's venue; the events are dropped
+    proposal_id, eta, expires = _timing(governance, command.timestamp_ns)
+    return [
+        VenueChangeProposed(
+            proposal_id=proposal_id,
+            proposer=command.actor,
+            eta_ns=eta,
+            expires_ns=expires,
+            timestamp_ns=command.timestamp_ns,
+            register_asset=change if isinstance(change, RegisterAsset) else None,
+            configure_oracle=change if isinstance(change, ConfigureOracle) else None,
+            create_pool=change if isinstance(change, CreatePool) else None,
+            add_market=change if isinstance(change, AddMarket) else None,
+            configure_auctions=change if isinstance(change, ConfigureAuctions) else None,
+        )
+    ]
+
+
+def _execute_venue_change(
+    state: LedgerState, proposal: Proposal, change: VenueChange, now_ns: int, run_change: VenueChangeRunner
+) -> list[Event]:
+    try:
+        return run_change(state, replace(change.command, timestamp_ns=now_ns))
+    except (InvalidCommand, CommandRejected) as error:
+        raise ProposalNotExecutable(proposal.proposal_id, f"the change no longer validates: {error}") from None
+
+
 def _proposal(governance: GovernanceState, proposal_id: int) -> Proposal:
     found = governance.proposals.get(proposal_id)
     if found is None:
@@ -337,7 +385,7 @@ def _execute_resume(state: LedgerState, proposal: Proposal, resume: PoolResume, 
     return [PoolStatusChanged(pool=resume.pool, status=PoolStatus.ACTIVE.value, reason=reason, timestamp_ns=now_ns)]
 
 
-def decide_execute_proposal(state: LedgerState, command: ExecuteProposal) -> list[Event]:
+def decide_execute_proposal(state: LedgerState, command: ExecuteProposal, run_change: VenueChangeRunner) -> list[Event]:
     """Apply a pending proposal in ``[eta, expiry)`` (executor)."""
     governance = governance_of(state)
     require_role(governance, command.actor, (Role.EXECUTOR,), "execute a proposal")
@@ -348,6 +396,8 @@ def decide_execute_proposal(state: LedgerState, command: ExecuteProposal) -> lis
         effect = _execute_parameter_change(governance, state, proposal, action, now)
     elif isinstance(action, TemplateUpgrade):
         effect = _execute_template_upgrade(governance, state, proposal, action, now)
+    elif isinstance(action, VenueChange):
+        effect = _execute_venue_change(state, proposal, action, now, run_change)
     else:
         effect = _execute_resume(state, proposal, action, now)
     return [ProposalExecuted(proposal_id=proposal.proposal_id, actor=command.actor, timestamp_ns=now), *effect]

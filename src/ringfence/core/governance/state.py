@@ -24,6 +24,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from ringfence.core.pool.auction_commands import ConfigureAuctions
+from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
+
 __all__ = [
     "MARKET_SCOPE",
     "POOL_SCOPE",
@@ -39,6 +43,8 @@ __all__ = [
     "TemplateBounds",
     "TemplateKey",
     "TemplateUpgrade",
+    "VenueChange",
+    "VenueChangeCommand",
 ]
 
 POOL_SCOPE = "pool"
@@ -131,7 +137,18 @@ class PoolResume:
     reason: str
 
 
-ProposalAction = ParameterChange | TemplateUpgrade | PoolResume
+VenueChangeCommand = RegisterAsset | ConfigureOracle | CreatePool | AddMarket | ConfigureAuctions
+"""What shapes the venue: without a timelock in the genesis (the admin), through a proposal once it is open."""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueChange:
+    """List an asset, configure an oracle, create a pool, add a market or configure auctions, as proposed."""
+
+    command: VenueChangeCommand
+
+
+ProposalAction = ParameterChange | TemplateUpgrade | PoolResume | VenueChange
 
 
 @dataclass(slots=True)
@@ -161,6 +178,8 @@ class GovernanceState:
     proposals: dict[int, Proposal] = field(default_factory=dict)
     next_proposal_id: int = 1
     """Proposal ids are sequential from 1, so replay reproduces them."""
+    opened_ns: int | None = None
+    """When the admin opened the venue (``OpenVenue``); ``None`` during the genesis."""
 
     def holds(self, principal: str, role: Role) -> bool:
         """Return whether ``principal`` holds ``role``."""

@@ -517,9 +517,8 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     if pool.status is PoolStatus.HALTED:
         raise CommandRejected(f"pool {pool.pool} is halted ({pool.status_reason}); governance must resume it")
     key = check_account("owner", command.owner, "sub_account", command.sub_account)
-    keeper = check_account("keeper_owner", command.keeper_owner, "keeper_sub_account", command.keeper_sub_account)
-    if keeper == key:
-        raise InvalidParameter("keeper_owner", command.keeper_owner, "a keeper other than the liquidated account")
+    # the keeper is another owner: ringfence.core.authority refused an owner liquidating its own account
+    check_account("keeper_owner", command.keeper_owner, "keeper_sub_account", command.keeper_sub_account)
     position = pool.positions.get((key, command.market))
     if position is None:
         raise UnknownEntity("position", f"{command.owner}/{command.sub_account} in {command.pool}/{command.market}")

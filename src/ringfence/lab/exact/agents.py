@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ringfence.core.commands import Deposit
+from ringfence.core.commands import Command, Deposit
 from ringfence.core.errors import RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.pool.commands import AdjustIsolatedMargin, Liquidate, RemoveLiquidity, Trade
@@ -98,7 +98,7 @@ class Agents:
         ]
 
     def _deposit(self, unit: MarginUnit, amount: int, now: int) -> None:
-        self.ledger.apply(Deposit(unit.key[0], unit.key[1], QUOTE, amount, now))
+        self.ledger.apply(Deposit(unit.key[0], unit.key[1], QUOTE, amount, now), unit.key[0])
 
     def open_positions(self, now: int) -> None:
         """Traders deposit their collateral and open at the initial oracle price (refusals are skipped)."""
@@ -119,12 +119,14 @@ class Agents:
             margin = allotted if unit.isolated else 0
             owner, sub = unit.key
             self._try(
-                Trade(owner, sub, layout.pool_of(market), layout.markets[market], size, layout.mode, margin, 0, now)
+                owner,
+                Trade(owner, sub, layout.pool_of(market), layout.markets[market], size, layout.mode, margin, 0, now),
             )
 
-    def _try(self, command: object) -> list[object] | None:
+    def _try(self, sender: str, command: Command) -> list[Event] | None:
+        """Apply ``command`` from ``sender``; a refusal is skipped (the agent simply does not act)."""
         try:
-            return list(self.ledger.apply(command))  # type: ignore[arg-type]
+            return self.ledger.apply(command, sender)
         except RingfenceError:
             return None
 
@@ -152,7 +154,7 @@ class Agents:
         self._deposit(unit, amount, now)
         if unit.isolated:
             for pool_id, market_id, _, _ in open_positions(self.ledger.state, unit):
-                self._try(AdjustIsolatedMargin(*unit.key, pool_id, market_id, amount, now))
+                self._try(unit.key[0], AdjustIsolatedMargin(*unit.key, pool_id, market_id, amount, now))
 
     def open_notional_usd(self, market_prices: FloatArray) -> float:
         """Traders' open notional at the market price."""
@@ -275,7 +277,9 @@ class Agents:
             if (step - self.first_seen[index]) * self.step_seconds >= keepers.protocol_backstop_seconds:
                 self._liquidate_unit(step, now, index, (PROTOCOL_LIQUIDATOR, None), flow, market_prices, gas)
 
-    def _execution_command(self, command: Liquidate, market_price: float) -> tuple[Liquidate, list[Event]] | None:
+    def _execution_command(
+        self, keeper: str, command: Liquidate, market_price: float
+    ) -> tuple[Liquidate, list[Event]] | None:
         """Return the close with its execution price and its events, or None if the engine refuses it.
 
         A dry ``decide`` at the oracle gives the closed size; the close then executes at the
@@ -283,7 +287,7 @@ class Agents:
         bounded as the pool's ``max_execution_gap_wad`` allows, in integers at the engine's oracle.
         """
         try:
-            dry = self.ledger.decide(command)
+            dry = self.ledger.decide(command, keeper)
         except RingfenceError:
             return None
         change = next(e for e in dry if isinstance(e, PositionLiquidated))
@@ -303,7 +307,7 @@ class Agents:
         price = to_wad(float(bounded))
         price = max(min(price, oracle), oracle - bound, 1) if sale else min(max(price, oracle), oracle + bound)
         priced = dataclasses.replace(command, execution_price_wad=price)
-        return priced, self.ledger.decide(priced)
+        return priced, self.ledger.decide(priced, keeper)
 
     def _liquidate_unit(
         self,
@@ -335,7 +339,7 @@ class Agents:
             largest = max(range(len(positions)), key=lambda n: (abs(positions[n][3].size_atoms) * prices[n], -n))
             pool_id, market_id, market, _ = positions[largest]
             found = self._execution_command(
-                Liquidate(owner, 0, *unit.key, pool_id, market_id, now), float(market_prices[market])
+                owner, Liquidate(owner, 0, *unit.key, pool_id, market_id, now), float(market_prices[market])
             )
             if found is None:
                 break
@@ -392,7 +396,7 @@ class Agents:
             redeemed = False
             for (owner, sub), shares in sorted(pool.lp_shares.items()):
                 wanted = int(shares * rule.flee_share)
-                if wanted > 0 and self._try(RemoveLiquidity(owner, sub, pool.pool, wanted, now)) is not None:
+                if wanted > 0 and self._try(owner, RemoveLiquidity(owner, sub, pool.pool, wanted, now)) is not None:
                     redeemed = True
             self.fled[index] = redeemed
 

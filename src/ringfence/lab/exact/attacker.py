@@ -14,7 +14,7 @@ the oracle and every account withdraws what the engine lets go.
 
 from __future__ import annotations
 
-from ringfence.core.commands import Deposit, Withdraw
+from ringfence.core.commands import Command, Deposit, Withdraw
 from ringfence.core.errors import RingfenceError
 from ringfence.core.margin import base_price_wad
 from ringfence.core.pool.commands import Trade
@@ -78,9 +78,10 @@ class AdaptiveAttacker:
         self.units: list[MarginUnit] = []
         self.profit_usd = 0.0
 
-    def _try(self, command: object) -> bool:
+    def _try(self, sender: str, command: Command) -> bool:
+        """Apply ``command`` from ``sender`` (one of the attacker's owners); report whether it was accepted."""
         try:
-            self.ledger.apply(command)  # type: ignore[arg-type]
+            self.ledger.apply(command, sender)
         except RingfenceError:
             return False
         return True
@@ -139,12 +140,12 @@ class AdaptiveAttacker:
         isolated = self.layout.mode.value == "isolated"
         key = (owner, self.sub)
         if key not in self.accounts:
-            self.ledger.apply(Deposit(owner, self.sub, QUOTE, collateral, now))
+            self.ledger.apply(Deposit(owner, self.sub, QUOTE, collateral, now), owner)
             self.accounts.append(key)
             self.profit_usd -= collateral / QUOTE_UNIT
         margin = collateral if isolated else 0
         trade = Trade(owner, self.sub, self.pool_id, self.market_id, sign * size, self.layout.mode, margin, 0, now)
-        if not self._try(trade):
+        if not self._try(owner, trade):
             return False
         draw = self.first_draw + (0 if sign > 0 else 1)
         self.units.append(MarginUnit(key, ((self.pool_id, self.market_id, self.market),), isolated, -1, draw))
@@ -155,9 +156,11 @@ class AdaptiveAttacker:
         for key in self.longs:
             position = state.pools[self.pool_id].positions.get((key, self.market_id))
             if position is not None:
-                self._try(Trade(*key, self.pool_id, self.market_id, -position.size_atoms, self.layout.mode, 0, 0, now))
+                self._try(
+                    key[0], Trade(*key, self.pool_id, self.market_id, -position.size_atoms, self.layout.mode, 0, 0, now)
+                )
         for key in self.accounts:
             account = state.accounts.get(key)
             balance = account.balances.get(QUOTE, 0) if account is not None else 0
-            if balance > 0 and self._try(Withdraw(key[0], key[1], QUOTE, balance, now)):
+            if balance > 0 and self._try(key[0], Withdraw(key[0], key[1], QUOTE, balance, now)):
                 self.profit_usd += balance / QUOTE_UNIT

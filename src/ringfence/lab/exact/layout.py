@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset
+from ringfence.core.commands import Command, ConfigureOracle, Deposit, OpenVenue, RegisterAsset, Sent
+from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
 from ringfence.core.pool.liquidation_policy import NO_CAP, LiquidationPolicy
@@ -36,7 +37,9 @@ __all__ = [
     "QUOTE_DECIMALS",
     "QUOTE_UNIT",
     "SECOND_NS",
+    "SOURCE",
     "START_NS",
+    "VENUE_ADMIN",
     "Layout",
     "layout_venue",
     "to_atoms",
@@ -50,6 +53,10 @@ BASE_DECIMALS = 18
 SECOND_NS = 10**9
 START_NS = 1_600_000_000 * SECOND_NS
 SOURCE = "feed"
+"""The lab oracle's one source, a feeder principal that sends every price."""
+VENUE_ADMIN = "lab-admin"
+"""The principal whose genesis sets each rung's venue up."""
+_DAY_NS = 86_400 * SECOND_NS
 SHARED_POOL = "shared"
 INSURER = "insurer"
 HOUR_S = 3_600
@@ -83,9 +90,9 @@ class Layout:
     assets: tuple[str, ...]
     market_pool: tuple[int, ...]
     registry: tuple[Command, ...]
-    """Assets and oracles (the runner then submits the first prices)."""
-    setup: tuple[Command, ...]
-    """Pools, markets, insurance and LP deposits."""
+    """The admin's genesis up to the prices: governance, assets and oracles (the runner then submits prices)."""
+    setup: tuple[Sent, ...]
+    """The genesis's pools, markets and ``OpenVenue`` (the admin's), then insurance and LP deposits (owners')."""
 
     @property
     def mode(self) -> MarginMode:
@@ -180,25 +187,30 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
     assets = [design.asset for design in designs]
     pools, market_pool = _pools(isolation, assets)
     params = [_market_params(design, margin_scale) for design in designs]
-    setup: list[Command] = [RegisterAsset(QUOTE, QUOTE_DECIMALS, WAD, WAD, NO_LIMIT, NO_LIMIT, START_NS)]
+    governance = ConfigureGovernance(VENUE_ADMIN, 2 * _DAY_NS, 14 * _DAY_NS, WAD // 4, START_NS)
+    setup: list[Command] = [governance, RegisterAsset(QUOTE, QUOTE_DECIMALS, WAD, WAD, NO_LIMIT, NO_LIMIT, START_NS)]
     setup += [RegisterAsset(asset, BASE_DECIMALS, 0, 0, NO_LIMIT, NO_LIMIT, START_NS) for asset in assets]
     setup += [_oracle(asset, scenario, venue.stable_price) for asset in [QUOTE, *assets]]
-    pool_setup: list[Command] = []
+    pool_setup: list[Sent] = []
+    funding: list[Sent] = []
     for index, pool in enumerate(pools):
         members = [i for i, p in enumerate(market_pool) if p == index]
-        pool_setup.append(CreatePool(pool, "perp", 1, _pool_params(venue, [params[i] for i in members]), START_NS))
-        pool_setup += [AddMarket(pool, params[i], START_NS) for i in members]
+        created = CreatePool(pool, "perp", 1, _pool_params(venue, [params[i] for i in members]), START_NS)
+        pool_setup.append(Sent(VENUE_ADMIN, created))
+        pool_setup += [Sent(VENUE_ADMIN, AddMarket(pool, params[i], START_NS)) for i in members]
         insurance = sum(to_atoms(designs[i].insurance) for i in members)
         if insurance:
-            pool_setup += [
-                Deposit(INSURER, index, QUOTE, insurance, START_NS),
-                FundInsurance(INSURER, index, pool, insurance, START_NS),
+            funding += [
+                Sent(INSURER, Deposit(INSURER, index, QUOTE, insurance, START_NS)),
+                Sent(INSURER, FundInsurance(INSURER, index, pool, insurance, START_NS)),
             ]
+    pool_setup.append(Sent(VENUE_ADMIN, OpenVenue(VENUE_ADMIN, START_NS)))
     for i, design in enumerate(designs):
         amount = to_atoms(design.lp_capital)
-        pool_setup += [
-            Deposit(lp_owner(design.asset), 0, QUOTE, amount, START_NS),
-            ProvideLiquidity(lp_owner(design.asset), 0, pools[market_pool[i]], amount, START_NS),
+        lp = lp_owner(design.asset)
+        funding += [
+            Sent(lp, Deposit(lp, 0, QUOTE, amount, START_NS)),
+            Sent(lp, ProvideLiquidity(lp, 0, pools[market_pool[i]], amount, START_NS)),
         ]
     return Layout(
         isolation,
@@ -207,5 +219,5 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
         tuple(assets),
         market_pool,
         tuple(setup),
-        tuple(pool_setup),
+        (*pool_setup, *funding),
     )

@@ -54,17 +54,17 @@ class Ledger:
         self.vault_flow_atoms: dict[tuple[str, str], int] = {}
         self.external_atoms: dict[tuple[str, str], int] = {}
 
-    def apply(self, command: Command) -> list[Event]:
-        """Decide and apply ``command`` (:func:`ringfence.core.apply.apply`); return its events."""
+    def apply(self, command: Command, sender: str) -> list[Event]:
+        """Decide and apply ``command`` from ``sender`` (:func:`ringfence.core.apply.apply`); return its events."""
         pool = self._pool_of(command)
         vault_before = pool.vault_atoms if pool is not None else 0
-        events = apply(self.state, command)
+        events = apply(self.state, command, sender)
         self._count(command, pool, vault_before)
         return events
 
-    def decide(self, command: Command) -> list[Event]:
-        """Return the events ``command`` would record, changing nothing (``decide`` is pure)."""
-        return decide(self.state, command)
+    def decide(self, command: Command, sender: str) -> list[Event]:
+        """Return the events ``command`` from ``sender`` would record, changing nothing (``decide`` is pure)."""
+        return decide(self.state, command, sender)
 
     def commit(self, command: Command, events: list[Event]) -> list[Event]:
         """Apply the events :meth:`decide` returned for ``command`` (nothing ran in between)."""

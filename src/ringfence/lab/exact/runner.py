@@ -23,6 +23,7 @@ from ringfence.lab.exact.layout import (
     SECOND_NS,
     SOURCE,
     START_NS,
+    VENUE_ADMIN,
     Layout,
     layout_venue,
     to_wad,
@@ -102,14 +103,14 @@ class _Run:
     def publish(self, step: int) -> None:
         """Submit the oracle's price of each asset when it has a new publication, and the quote at par."""
         now = self.now(step)
-        self.ledger.apply(SubmitPrice(QUOTE, SOURCE, to_wad(1.0), 0, now, now))
+        self.ledger.apply(SubmitPrice(QUOTE, SOURCE, to_wad(1.0), 0, now, now), SOURCE)
         for index, asset in enumerate(self.layout.assets):
             published = now - int(self.prices.age_seconds[step]) * SECOND_NS
             if published <= self.last_published[index]:
                 continue
             price = to_wad(float(self.prices.oracle[index, step]))
             # the engine takes prices in [1, MAX_ATOMS] WAD; a compounding impact can leave that range
-            self.ledger.apply(SubmitPrice(asset, SOURCE, min(max(price, 1), MAX_ATOMS), 0, published, now))
+            self.ledger.apply(SubmitPrice(asset, SOURCE, min(max(price, 1), MAX_ATOMS), 0, published, now), SOURCE)
             self.last_published[index] = published
 
     def record(self, step: int) -> None:
@@ -123,10 +124,10 @@ class _Run:
 
     def play(self) -> None:
         for command in self.layout.registry:
-            self.ledger.apply(command)
+            self.ledger.apply(command, VENUE_ADMIN)
         self.publish(0)
-        for command in self.layout.setup:
-            self.ledger.apply(command)
+        for sent in self.layout.setup:
+            self.ledger.apply(sent.command, sent.sender)
         self.marks.start(self.ledger.state)
         self.agents.open_positions(self.now(0))
         self.agents.watch_pools(self.nav_now(0))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ringfence.core.commands import Sent
 from ringfence.core.errors import CommandRejected, InvalidCommand, RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve_all
@@ -83,7 +84,8 @@ def apply_venue(engine: Engine, program: VenueProgram, source: str = "venue file
         If the venue refuses any command, at the key path of the field it names; nothing was
         executed (the engine's atomic batch appends nothing and rebuilds its state).
     """
-    outcomes = engine.execute_batch([compiled.command for compiled in program.commands], atomic=True)
+    sent = [Sent(compiled.sender, compiled.command) for compiled in program.commands]
+    outcomes = engine.execute_batch(sent, atomic=True)
     for compiled, outcome in zip(program.commands, outcomes, strict=False):
         if isinstance(outcome, Rejected):
             problem = Problem(rejection_path(compiled, outcome.error), rejection_message(outcome.error))
@@ -102,7 +104,7 @@ def run_script(engine: Engine, steps: Iterable[ScriptStep], *, keep_going: bool 
         events: list[Event] = []
         for compiled in step.commands:
             try:
-                events.extend(engine.execute(compiled.command))
+                events.extend(engine.execute(compiled.command, sender=compiled.sender))
             except (InvalidCommand, CommandRejected) as error:
                 yield StepResult(step, tuple(events), error, rejection_path(compiled, error))
                 if not keep_going:

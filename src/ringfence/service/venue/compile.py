@@ -1,7 +1,9 @@
 """Compile a venue file to core commands, each remembering the key path it came from.
 
-Order: assets, oracles, initial prices, pools with their markets, deposits, liquidity,
-insurance; every command is stamped at the venue's start. All problems of the file are
+The venue file is the venue's genesis, one recorded act of its admin (``[venue] admin``):
+``ConfigureGovernance`` (its sender becomes the admin), assets, oracles, initial prices (each
+sent by its source), pools with their markets, ``OpenVenue``; then deposits, liquidity and
+insurance, each sent by its owner. Every command is stamped at the venue's start. All problems of the file are
 collected before anything runs; an engine rejection in the venue batch is reported at the key
 path of the field it names (:func:`rejection_path`).
 """
@@ -16,8 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice
+from ringfence.core.authority import acting_field
+from ringfence.core.commands import Command, ConfigureOracle, Deposit, OpenVenue, RegisterAsset, SubmitPrice
 from ringfence.core.errors import InvalidAmount, InvalidParameter, RingfenceError
+from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
 from ringfence.core.pool.state import MarketParams, PoolParams
@@ -35,8 +39,17 @@ __all__ = [
     "price_commands",
     "rejection_message",
     "rejection_path",
+    "sent_by",
     "to_ns",
 ]
+
+_DAY_NS = 86_400 * 10**9
+GENESIS_TIMELOCK_NS = 2 * _DAY_NS
+"""Default governance timelock: Compound's ``Timelock.MINIMUM_DELAY`` (2 days)."""
+GENESIS_GRACE_PERIOD_NS = 14 * _DAY_NS
+"""Default grace period: Compound's ``Timelock.GRACE_PERIOD`` (14 days)."""
+GENESIS_MAX_STEP_WAD = 25 * 10**16
+"""Default largest relative step of one parameter change: 25%."""
 
 _INTEGER = re.compile(r"\d+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,6 +67,8 @@ class Compiled:
     command: Command
     path: str
     field_paths: Mapping[str, str] = field(default_factory=dict)
+    sender: str = ""
+    """The principal who sends it (``sent_by``); an adapter authenticates it before running."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +78,12 @@ class VenueProgram:
     name: str
     start_ns: int
     commands: tuple[Compiled, ...]
+
+
+def sent_by(command: Command, admin: str) -> str:
+    """Return who sends ``command`` of a venue file: the principal it names as acting, else the admin."""
+    named = acting_field(type(command))
+    return admin if named is None else str(getattr(command, named))
 
 
 def to_ns(moment: datetime) -> int:
@@ -152,9 +173,10 @@ def _oracle(code: str, table: OracleTable, start_ns: int) -> ConfigureOracle:
 class _Compiler:
     """Collects commands and problems while it walks a validated venue file."""
 
-    def __init__(self, catalog: Catalog, start_ns: int) -> None:
+    def __init__(self, catalog: Catalog, start_ns: int, admin: str) -> None:
         self.context = BuildContext(catalog, start_ns, [])
         self.commands: list[Compiled] = []
+        self.admin = admin
 
     @property
     def problems(self) -> list[Problem]:
@@ -163,7 +185,7 @@ class _Compiler:
     def add(self, command: Command | None, compiled_path: str, paths: Mapping[str, str]) -> None:
         if command is not None:
             self.context.catalog.learn(command)
-            self.commands.append(Compiled(command, compiled_path, paths))
+            self.commands.append(Compiled(command, compiled_path, paths, sent_by(command, self.admin)))
 
     def listing(self, tables: VenueTables) -> None:
         start = self.context.start_ns
@@ -251,7 +273,11 @@ def compile_venue(data: Any, catalog: Catalog, source: str = "venue file") -> Ve
     tables, pools, funding, problems = _validated_parts(data)
     if tables is None:
         raise VenueFileError(source, problems)
-    compiler = _Compiler(catalog, to_ns(tables.venue.start))
+    start_ns = to_ns(tables.venue.start)
+    admin = tables.venue.admin
+    compiler = _Compiler(catalog, start_ns, admin)
+    genesis = ConfigureGovernance(admin, GENESIS_TIMELOCK_NS, GENESIS_GRACE_PERIOD_NS, GENESIS_MAX_STEP_WAD, start_ns)
+    compiler.add(genesis, "venue.admin", {"admin": "venue.admin"})
     compiler.listing(tables)
     for pool_id, raw in tables.pools.items():
         pool = pools.get(pool_id)
@@ -259,6 +285,7 @@ def compile_venue(data: Any, catalog: Catalog, source: str = "venue file") -> Ve
             _learn_invalid_pool(catalog, pool_id, raw)  # so its funding is checked without a cascade
         else:
             compiler.pool(pool_id, pool)
+    compiler.add(OpenVenue(admin, start_ns), "venue.admin", {"admin": "venue.admin"})
     for key, cls, entry, index in funding:
         compiler.funding(key, cls, entry, index)
     if problems or compiler.problems:

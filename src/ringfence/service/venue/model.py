@@ -102,6 +102,8 @@ class VenueSettings(_Table):
 
     name: StrictStr = "venue"
     start: AwareDatetime = DEFAULT_START
+    admin: StrictStr = "admin"
+    """The principal whose genesis the file is: it becomes the venue's admin."""
 
 
 class AssetTable(_Table):

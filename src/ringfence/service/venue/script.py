@@ -26,9 +26,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
+from ringfence.core.authority import acting_field
 from ringfence.core.commands import Command
 from ringfence.service.venue.catalog import Catalog
-from ringfence.service.venue.compile import Compiled, price_commands
+from ringfence.service.venue.compile import Compiled, price_commands, sent_by
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for
 from ringfence.service.venue.human import duration_ns, price_wad
 from ringfence.service.venue.model import Prices
@@ -111,11 +112,15 @@ class _ScriptCompiler:
                 asset, prices, table.confidence if table else 0, at_ns, path, self.context.catalog
             )
             self.context.problems.extend(found)
-            compiled.extend(Compiled(quote, path, {"price_wad": path}) for quote in quotes)
+            compiled.extend(Compiled(quote, path, {"price_wad": path}, quote.source) for quote in quotes)
         return compiled
 
     def command(self, cls: type[Any], body: dict[str, Any], index: int, at_ns: int) -> list[Compiled]:
         path = ("command", index)
+        sender = body.pop("sender", None)
+        if sender is not None and not isinstance(sender, str):
+            self.context.problems.append(Problem(join_path(*path, "sender"), "expected a principal's name"))
+            return []
         table, problems = validate(model_for(cls, frozenset({"timestamp_ns"}), script_defaults=True), body, path)
         self.context.problems.extend(problems)
         if table is None:
@@ -123,8 +128,14 @@ class _ScriptCompiler:
         command = build(cls, table, path, self.context, {"timestamp_ns": at_ns})
         if command is None:
             return []
+        if sender is None and acting_field(cls) is None:
+            self.context.problems.append(
+                Problem(join_path(*path, "sender"), f"{cls.__name__} names no acting principal: say who sends it")
+            )
+            return []
         self.context.catalog.learn(command)
-        return [Compiled(command, join_path(*path), field_paths(cls, path))]
+        sent = sender if sender is not None else sent_by(command, "")
+        return [Compiled(command, join_path(*path), field_paths(cls, path), sent)]
 
     def entry(self, entry: Any, index: int, previous: int) -> ScriptStep | None:
         problems = self.context.problems
