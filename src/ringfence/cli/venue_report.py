@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 
 from ringfence.core.commands import SubmitPrice
-from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, OraclePriceAccepted
+from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, OraclePriceAccepted, PrincipalRegistered
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -156,9 +156,19 @@ def _oracle_line(event: Event) -> str | None:
     return None
 
 
+def _principal_line(event: Event) -> str | None:
+    """Return the line of a principal's registration, else ``None``."""
+    if isinstance(event, PrincipalRegistered):
+        return f"registered principal {event.name} (Ed25519 public key {event.public_key_hex[:16]}…)"
+    return None
+
+
 def event_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
-    """Return a line per notable event (liquidations, waterfall steps, breakers, oracle guards), then the waterfall."""
-    lines = [_pool_line(event, state) or _oracle_line(event) for event in events]
+    """Return a line per notable event (liquidations, waterfall steps, breakers, oracle guards, registrations).
+
+    Then the waterfall.
+    """
+    lines = [_pool_line(event, state) or _oracle_line(event) or _principal_line(event) for event in events]
     return [line for line in lines if line is not None] + waterfall_lines(events, state)
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from ringfence.service.venue.apply import (
     Plan,
+    Registrations,
     StepResult,
     apply_venue,
     load_plan,
+    load_script_plan,
     read_toml,
     replay_with_time,
     run_script,
@@ -26,6 +28,7 @@ __all__ = [
     "Compiled",
     "Plan",
     "Problem",
+    "Registrations",
     "ScriptStep",
     "StepResult",
     "VenueFileError",
@@ -34,6 +37,7 @@ __all__ = [
     "compile_script",
     "compile_venue",
     "load_plan",
+    "load_script_plan",
     "read_toml",
     "rejection_message",
     "replay_with_time",

@@ -1,11 +1,21 @@
 """Compile a venue file to core commands, each remembering the key path it came from.
 
-The venue file is the venue's genesis, one recorded act of its admin (``[venue] admin``):
-``ConfigureGovernance`` (its sender becomes the admin), assets, oracles, initial prices (each
-sent by its source), pools with their markets, ``OpenVenue``; then deposits, liquidity and
-insurance, each sent by its owner. Every command is stamped at the venue's start. All problems of the file are
-collected before anything runs; an engine rejection in the venue batch is reported at the key
-path of the field it names (:func:`rejection_path`).
+The venue file is the venue's genesis, one recorded act of its admin (``[venue] admin``),
+compiled in this order, every command stamped at the venue's start and each with its sender:
+
+1. ``ConfigureGovernance`` from ``[venue] admin`` and ``[governance]`` (sender: the admin,
+   who becomes the venue's admin; only on an empty ledger);
+2. assets (``RegisterAsset``), oracles (``ConfigureOracle``), sender the admin;
+3. initial prices: one ``SubmitPrice`` per oracle source, each sent by its source (a feeder
+   principal's name is its source name);
+4. pools (``CreatePool``) with their markets (``AddMarket``), sender the admin;
+5. ``OpenVenue`` (sender the admin): from here accounts may act, and listing, oracle and
+   market changes need a timelocked proposal;
+6. funding: deposits, liquidity and insurance, each sent by its ``owner``.
+
+An adapter authenticates every sender before running it (:mod:`ringfence.service.authentication`).
+All problems of the file are collected before anything runs; an engine rejection in the venue
+batch is reported at the key path of the field it names (:func:`rejection_path`).
 """
 
 from __future__ import annotations
@@ -43,14 +53,6 @@ __all__ = [
     "to_ns",
 ]
 
-_DAY_NS = 86_400 * 10**9
-GENESIS_TIMELOCK_NS = 2 * _DAY_NS
-"""Default governance timelock: Compound's ``Timelock.MINIMUM_DELAY`` (2 days)."""
-GENESIS_GRACE_PERIOD_NS = 14 * _DAY_NS
-"""Default grace period: Compound's ``Timelock.GRACE_PERIOD`` (14 days)."""
-GENESIS_MAX_STEP_WAD = 25 * 10**16
-"""Default largest relative step of one parameter change: 25%."""
-
 _INTEGER = re.compile(r"\d+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FUNDING: tuple[tuple[str, type[Any]], ...] = (
@@ -73,11 +75,12 @@ class Compiled:
 
 @dataclass(frozen=True, slots=True)
 class VenueProgram:
-    """A compiled venue: its name, start time and commands in order."""
+    """A compiled venue: its name, start time, commands in order, and its admin (who sends the genesis)."""
 
     name: str
     start_ns: int
     commands: tuple[Compiled, ...]
+    admin: str = ""
 
 
 def sent_by(command: Command, admin: str) -> str:
@@ -276,8 +279,7 @@ def compile_venue(data: Any, catalog: Catalog, source: str = "venue file") -> Ve
     start_ns = to_ns(tables.venue.start)
     admin = tables.venue.admin
     compiler = _Compiler(catalog, start_ns, admin)
-    genesis = ConfigureGovernance(admin, GENESIS_TIMELOCK_NS, GENESIS_GRACE_PERIOD_NS, GENESIS_MAX_STEP_WAD, start_ns)
-    compiler.add(genesis, "venue.admin", {"admin": "venue.admin"})
+    compiler.add(*_governance(tables, start_ns))
     compiler.listing(tables)
     for pool_id, raw in tables.pools.items():
         pool = pools.get(pool_id)
@@ -290,7 +292,22 @@ def compile_venue(data: Any, catalog: Catalog, source: str = "venue file") -> Ve
         compiler.funding(key, cls, entry, index)
     if problems or compiler.problems:
         raise VenueFileError(source, [*problems, *compiler.problems])
-    return VenueProgram(tables.venue.name, compiler.context.start_ns, tuple(compiler.commands))
+    return VenueProgram(tables.venue.name, compiler.context.start_ns, tuple(compiler.commands), tables.venue.admin)
+
+
+def _governance(tables: VenueTables, start_ns: int) -> tuple[ConfigureGovernance, str, dict[str, str]]:
+    """Return the genesis's first command, ``ConfigureGovernance`` from ``[venue] admin`` and ``[governance]``."""
+    settings = tables.governance
+    command = ConfigureGovernance(
+        tables.venue.admin, settings.timelock, settings.grace_period, settings.max_step, start_ns
+    )
+    paths = {
+        "admin": "venue.admin",
+        "timelock_ns": "governance.timelock",
+        "grace_period_ns": "governance.grace_period",
+        "max_step_wad": "governance.max_step",
+    }
+    return command, "venue.admin", paths
 
 
 def _learn_invalid_pool(catalog: Catalog, pool_id: str, raw: dict[str, Any]) -> None:

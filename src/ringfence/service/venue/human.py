@@ -8,7 +8,8 @@ decimal *string* (or a TOML integer, which is exact) and converted exactly by th
 - price: ``"4200.5"`` → WAD integer;
 - token amount: kept as validated text until the asset (and its decimals) is known, then
   :func:`atoms_of` converts it with :func:`~ringfence.core.units.parse_fixed`;
-- duration: ``"90s"``, ``"1h30m"``, ``"250ms"``, ``"0"`` → nanoseconds.
+- duration: ``"90s"``, ``"1h30m"``, ``"250ms"``, ``"0"`` → nanoseconds;
+- principal: a name the core accepts (1-64 letters, digits, ``.``, ``_``, ``:``, ``-``).
 
 The validators raise :class:`ValueError` (pydantic turns it into an error at the key path).
 """
@@ -20,8 +21,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ringfence.core.errors import InvalidAmount
+from ringfence.core.errors import InvalidAmount, InvalidParameter
 from ringfence.core.units import parse_fixed
+from ringfence.core.validation import check_name
 
 __all__ = [
     "FLOAT_HINT",
@@ -30,6 +32,7 @@ __all__ = [
     "duration_ns",
     "duration_seconds",
     "price_wad",
+    "principal_name",
     "ratio_wad",
     "signed_amount_text",
 ]
@@ -139,3 +142,14 @@ def duration_seconds(value: Any) -> int:
     if nanoseconds % 10**9:
         raise ValueError(f"{value!r} is not accepted: expected a whole number of seconds")
     return nanoseconds // 10**9
+
+
+def principal_name(value: Any) -> str:
+    """Accept a principal's name as the core does (:func:`~ringfence.core.validation.check_name`)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not accepted: expected a principal's name (a string)")
+    try:
+        check_name("principal", value)
+    except InvalidParameter as error:
+        raise ValueError(f"{value!r} is not accepted: expected {error.expected}") from None
+    return value

@@ -2,9 +2,15 @@
 
 ::
 
-    [venue]                       # optional
-    name = "demo"
-    start = 2026-01-01T00:00:00Z  # every venue command is stamped at start; script times count from it
+    [venue]
+    name = "demo"                 # optional
+    start = 2026-01-01T00:00:00Z  # optional; every venue command is stamped at start; script times count from it
+    admin = "admin"               # required: the principal whose genesis this file is (sends it, becomes admin)
+
+    [governance]                  # optional: ConfigureGovernance's settings, fixed at the genesis
+    timelock = "2d"               # default 2 days: Compound's Timelock.MINIMUM_DELAY
+    grace_period = "14d"          # default 14 days: Compound's Timelock.GRACE_PERIOD
+    max_step = "25%"              # default 25%: largest relative move of a parameter per change (our choice)
 
     [assets.ETH]
     decimals = 18
@@ -64,11 +70,22 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from ringfence.core.pool.state import MarketParams, PoolParams
 from ringfence.core.units import MAX_DECIMALS
 from ringfence.service.venue.fields import field_specs, model_for
-from ringfence.service.venue.human import amount_text, duration_ns, duration_seconds, price_wad, ratio_wad
+from ringfence.service.venue.human import (
+    amount_text,
+    duration_ns,
+    duration_seconds,
+    price_wad,
+    principal_name,
+    ratio_wad,
+)
 
 __all__ = [
+    "DEFAULT_GRACE_PERIOD_NS",
+    "DEFAULT_MAX_STEP_WAD",
     "DEFAULT_START",
+    "DEFAULT_TIMELOCK_NS",
     "AssetTable",
+    "GovernanceTable",
     "OracleTable",
     "VenueSettings",
     "VenueTables",
@@ -76,6 +93,13 @@ __all__ = [
 ]
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+_DAY_NS = 86_400 * 10**9
+DEFAULT_TIMELOCK_NS = 2 * _DAY_NS
+"""Compound's ``Timelock.MINIMUM_DELAY`` (2 days)."""
+DEFAULT_GRACE_PERIOD_NS = 14 * _DAY_NS
+"""Compound's ``Timelock.GRACE_PERIOD`` (14 days)."""
+DEFAULT_MAX_STEP_WAD = 25 * 10**16
+"""25%: our choice of the largest relative move of one parameter per governance change."""
 
 Ratio = Annotated[int, BeforeValidator(ratio_wad)]
 Duration = Annotated[int, BeforeValidator(duration_ns)]
@@ -98,12 +122,26 @@ class _Table(BaseModel):
 
 
 class VenueSettings(_Table):
-    """The venue's name and start time (a TOML offset date-time)."""
+    """The venue's name, start time (a TOML offset date-time) and admin."""
 
     name: StrictStr = "venue"
     start: AwareDatetime = DEFAULT_START
-    admin: StrictStr = "admin"
-    """The principal whose genesis the file is: it becomes the venue's admin."""
+    admin: Annotated[StrictStr, BeforeValidator(principal_name)]
+    """The principal whose genesis the file is: it sends every venue command and becomes the venue's admin."""
+
+
+class GovernanceTable(_Table):
+    """``[governance]``: the settings ``ConfigureGovernance`` fixes for the venue's life.
+
+    The defaults are Compound's ``Timelock`` constants (``MINIMUM_DELAY = 2 days``,
+    ``GRACE_PERIOD = 14 days``; https://github.com/compound-finance/compound-protocol/blob/master/contracts/Timelock.sol)
+    and a 25% largest step per parameter change, a choice of ours (no venue publishes one
+    rule for every parameter): doubling a parameter then takes three timelocked changes.
+    """
+
+    timelock: Duration = DEFAULT_TIMELOCK_NS
+    grace_period: Duration = DEFAULT_GRACE_PERIOD_NS
+    max_step: Ratio = DEFAULT_MAX_STEP_WAD
 
 
 class AssetTable(_Table):
@@ -135,7 +173,8 @@ class OracleTable(_Table):
 class VenueTables(_Table):
     """The whole file; pools and funding entries are checked by their derived models."""
 
-    venue: VenueSettings = VenueSettings()
+    venue: VenueSettings
+    governance: GovernanceTable = GovernanceTable()
     assets: dict[str, AssetTable] = {}
     oracles: dict[str, OracleTable] = {}
     prices: dict[str, Prices] = {}

@@ -11,8 +11,23 @@
 
     [[command]]
     at = "2m"
-    type = "SubmitPrices"  # shorthand: one SubmitPrice per oracle source of each asset
+    type = "SubmitPrices"  # shorthand: one SubmitPrice per oracle source of each asset, each sent by its source
     prices = { ETH = "3700", USDC = "1" }   # or ETH = ["3700", "3702", "3699"], one per source
+
+    [[command]]
+    type = "GrantRole"
+    sender = "admin"       # optional: who sends it (see below)
+    actor = "admin"
+    role = "guardian"
+    principal = "gina"
+
+Every command has a sender, the principal who sends it; the adapter authenticates it (the
+CLI with identity files) and the core checks its authority. ``sender`` is optional: omitted,
+it is the principal the command names as acting (``owner``, ``keeper_owner``,
+``taker_owner``, ``actor``, ``source``, ``admin``, ``name``:
+:func:`ringfence.core.authority.acting_field`); a command that names none (``RegisterAsset``,
+``ConfigureOracle``, ``CreatePool``, ``AddMarket``, ``ConfigureAuctions``) must give it.
+A sender other than the acting principal is refused by the core (``ActingAsAnother``).
 
 Times never go backwards. Every entry is validated and converted to atoms before anything
 runs; a problem anywhere means nothing is executed.
@@ -31,7 +46,7 @@ from ringfence.core.commands import Command
 from ringfence.service.venue.catalog import Catalog
 from ringfence.service.venue.compile import Compiled, price_commands, sent_by
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for
-from ringfence.service.venue.human import duration_ns, price_wad
+from ringfence.service.venue.human import duration_ns, price_wad, principal_name
 from ringfence.service.venue.model import Prices
 from ringfence.service.venue.problems import Problem, VenueFileError, join_path, validate
 
@@ -103,6 +118,10 @@ class _ScriptCompiler:
         self.context = BuildContext(catalog, start_ns, [])
 
     def prices(self, body: dict[str, Any], index: int, at_ns: int) -> list[Compiled]:
+        if "sender" in body:
+            message = "SubmitPrices sends each quote from its source; write SubmitPrice entries to send one quote"
+            self.context.problems.append(Problem(join_path("command", index, "sender"), message))
+            body = {key: value for key, value in body.items() if key != "sender"}
         table, problems = validate(SubmitPricesTable, body, ("command", index))
         self.context.problems.extend(problems)
         compiled: list[Compiled] = []
@@ -115,23 +134,31 @@ class _ScriptCompiler:
             compiled.extend(Compiled(quote, path, {"price_wad": path}, quote.source) for quote in quotes)
         return compiled
 
+    def sender(self, body: dict[str, Any], cls: type[Any], index: int) -> tuple[str | None, bool]:
+        """Pop and check ``sender``; return it (``None``: the acting principal) and whether it is acceptable."""
+        path = join_path("command", index, "sender")
+        if "sender" not in body:
+            if acting_field(cls) is None:
+                self.context.problems.append(
+                    Problem(path, f"required: {cls.__name__} names no acting principal, so say who sends it")
+                )
+                return None, False
+            return None, True
+        try:
+            return principal_name(body.pop("sender")), True
+        except ValueError as error:
+            self.context.problems.append(Problem(path, str(error)))
+            return None, False
+
     def command(self, cls: type[Any], body: dict[str, Any], index: int, at_ns: int) -> list[Compiled]:
         path = ("command", index)
-        sender = body.pop("sender", None)
-        if sender is not None and not isinstance(sender, str):
-            self.context.problems.append(Problem(join_path(*path, "sender"), "expected a principal's name"))
-            return []
+        sender, sender_ok = self.sender(body, cls, index)
         table, problems = validate(model_for(cls, frozenset({"timestamp_ns"}), script_defaults=True), body, path)
         self.context.problems.extend(problems)
-        if table is None:
+        if table is None or not sender_ok:
             return []
         command = build(cls, table, path, self.context, {"timestamp_ns": at_ns})
         if command is None:
-            return []
-        if sender is None and acting_field(cls) is None:
-            self.context.problems.append(
-                Problem(join_path(*path, "sender"), f"{cls.__name__} names no acting principal: say who sends it")
-            )
             return []
         self.context.catalog.learn(command)
         sent = sender if sender is not None else sent_by(command, "")
