@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ringfence.core.commands import ConfigureOracle, Deposit, RegisterAsset, SubmitPrice
+from ringfence.core.commands import ConfigureOracle, Deposit, OpenVenue, RegisterAsset, SubmitPrice
 from ringfence.core.errors import InvalidAmount
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, ProvideLiquidity, RemoveLiquidity, Trade
@@ -160,14 +160,16 @@ def test_percent_text_is_the_ratio_shifted_by_two_places(wad: int) -> None:
 def test_example_venue_compiles_every_section_in_order() -> None:
     commands = compiled_example()
     kinds = [type(command).__name__ for command in commands]
-    assert kinds[:3] == ["RegisterAsset"] * 3
-    assert kinds[3:6] == ["ConfigureOracle"] * 3
-    assert kinds[6:15] == ["SubmitPrice"] * 9  # 3 assets × 3 sources
-    assert kinds[15:] == [
+    assert kinds[0] == "ConfigureGovernance"
+    assert kinds[1:4] == ["RegisterAsset"] * 3
+    assert kinds[4:7] == ["ConfigureOracle"] * 3
+    assert kinds[7:16] == ["SubmitPrice"] * 9  # 3 assets × 3 sources
+    assert kinds[16:] == [
         "CreatePool",
         "AddMarket",
         "CreatePool",
         "AddMarket",
+        "OpenVenue",
         "Deposit",
         "ProvideLiquidity",
         "ProvideLiquidity",
@@ -178,7 +180,7 @@ def test_example_venue_compiles_every_section_in_order() -> None:
 
 
 def test_example_assets_and_oracles_convert_exactly() -> None:
-    commands = compiled_example()
+    commands = compiled_example()[1:]  # after ConfigureGovernance
     assert commands[0] == RegisterAsset("USDC", 6, 98 * PERCENT, 99 * PERCENT, NO_LIMIT, NO_LIMIT, START_NS)
     assert commands[1] == RegisterAsset("ETH", 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, 5_000_000 * 10**6, START_NS)
     assert commands[2].supply_cap_atoms == 10_000 * 10**8  # 10,000 WBTC of 8 decimals
@@ -202,7 +204,7 @@ def test_example_assets_and_oracles_convert_exactly() -> None:
 
 def test_example_pools_markets_and_funding_convert_exactly() -> None:
     commands = compiled_example()
-    eth_pool, eth_market, _, btc_market, deposit, liquidity = commands[15:21]
+    eth_pool, eth_market, _, btc_market, opening, deposit, liquidity = commands[16:23]
     assert eth_pool == CreatePool(
         "eth",
         "perp",
@@ -238,6 +240,7 @@ def test_example_pools_markets_and_funding_convert_exactly() -> None:
         START_NS,
     )
     assert btc_market.params.skew_scale_atoms == 5_000 * 10**8  # in WBTC, 8 decimals
+    assert opening == OpenVenue("admin", START_NS)
     assert deposit == Deposit("lpfund", 0, "USDC", 2_000_000 * 10**6, START_NS)
     assert liquidity == ProvideLiquidity("lpfund", 0, "eth", 500_000 * 10**6, START_NS)
 
@@ -528,6 +531,7 @@ def test_an_omitted_time_is_the_previous_commands_and_an_instant_defaults_to_it(
 def test_a_script_defines_assets_and_pools_its_later_commands_use() -> None:
     listing = {
         "type": "RegisterAsset",
+        "sender": "admin",
         "asset": "SOL",
         "decimals": 9,
         "initial_weight": "50%",

@@ -20,11 +20,12 @@ A sender without an identity, or with another key than the registered one, is re
 ``NotAuthenticated`` (exit 3) and nothing is appended; an identity file that cannot be
 loaded (missing, readable by others, malformed) is an ``IdentityError`` (exit 2).
 
-Before anything is appended the whole plan is decided against a scratch copy of the state,
-exactly as it will run, so an invalid command anywhere in the script (a zero amount, an
-owner name outside the accepted characters, a sub-account out of range) refuses both
-files with exit 2 and leaves the journal untouched. The journal is SQLite at ``--journal``
-(verified against its key and signed head before anything runs) or, for ``apply``, in memory.
+Before anything is appended (and before the senders are authenticated) the whole plan is
+decided against a scratch copy of the state, exactly as it will run, so an invalid command
+anywhere in the script (a zero amount, an owner name outside the accepted characters, a
+sub-account out of range) refuses both files with exit 2 and leaves the journal untouched.
+The journal is SQLite at ``--journal`` (verified against its key and signed head before
+anything runs) or, for ``apply``, in memory.
 ``show --journal PATH`` opens the journal read-only, verifies it, replays it and prints the
 same tables, as of the latest time the journal records. ``--key-file`` names the journal's
 key (default: ``$RINGFENCE_JOURNAL_KEY_FILE``, else ``JOURNAL.key``). Exit codes: 0 ok,
@@ -114,8 +115,6 @@ def _check_plan(state: LedgerState, plan: Plan, source: str, keep_going: bool) -
     """
     scratch = copy.deepcopy(state)
     try:
-        for registration in plan.registrations.values():
-            apply(scratch, registration.command, registration.sender)
         for compiled in plan.venue.commands:
             apply(scratch, compiled.command, compiled.sender)
     except RingfenceError:
@@ -181,8 +180,9 @@ def _run(
     journal: Journal, venue: Path, script: Path | None, keep_going: bool, keyring: Keyring
 ) -> RingfenceError | None:
     engine = Engine(journal)
-    plan = authenticate_plan(load_plan(engine.state, venue, script), engine.state, keyring)
+    plan = load_plan(engine.state, venue, script)
     _check_plan(engine.state, plan, str(script), keep_going)
+    plan = authenticate_plan(plan, engine.state, keyring)
     registrations = Registrations(plan.registrations)
     count = apply_venue(engine, plan.venue, str(venue), registrations)
     console.print(
@@ -199,8 +199,9 @@ def _run(
 def _run_on_journal(journal: Journal, script: Path, keep_going: bool, keyring: Keyring) -> RingfenceError | None:
     engine = Engine(journal)
     _, latest_ns = replay_with_time(journal.read_verified())
-    plan = authenticate_plan(load_script_plan(engine.state, script, latest_ns), engine.state, keyring)
+    plan = load_script_plan(engine.state, script, latest_ns)
     _check_plan(engine.state, plan, str(script), keep_going)
+    plan = authenticate_plan(plan, engine.state, keyring)
     console.print(f"script {escape(str(script))!r}: times count from {_moment(latest_ns)}", highlight=False)
     first = _run_script(engine, plan, Registrations(plan.registrations), keep_going)
     _finish(journal, engine)

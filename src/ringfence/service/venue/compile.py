@@ -51,6 +51,7 @@ __all__ = [
     "rejection_path",
     "sent_by",
     "to_ns",
+    "with_sender_path",
 ]
 
 _INTEGER = re.compile(r"\d+")
@@ -87,6 +88,17 @@ def sent_by(command: Command, admin: str) -> str:
     """Return who sends ``command`` of a venue file: the principal it names as acting, else the admin."""
     named = acting_field(type(command))
     return admin if named is None else str(getattr(command, named))
+
+
+def with_sender_path(command: Command, paths: Mapping[str, str], sender_path: str) -> dict[str, str]:
+    """Return ``paths`` plus the key path of ``sender`` (an error about the sender is reported there).
+
+    A sender named by the command itself (its ``owner``, ``source``, ...) is reported at that
+    field's path; otherwise at ``sender_path`` (``venue.admin``, ``command[i].sender``).
+    """
+    named = acting_field(type(command))
+    found = paths.get(named) if named is not None else None
+    return {**paths, "sender": found if found is not None else sender_path}
 
 
 def to_ns(moment: datetime) -> int:
@@ -188,7 +200,10 @@ class _Compiler:
     def add(self, command: Command | None, compiled_path: str, paths: Mapping[str, str]) -> None:
         if command is not None:
             self.context.catalog.learn(command)
-            self.commands.append(Compiled(command, compiled_path, paths, sent_by(command, self.admin)))
+            sender_paths = with_sender_path(
+                command, paths, compiled_path if acting_field(type(command)) else "venue.admin"
+            )
+            self.commands.append(Compiled(command, compiled_path, sender_paths, sent_by(command, self.admin)))
 
     def listing(self, tables: VenueTables) -> None:
         start = self.context.start_ns

@@ -44,7 +44,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from ringfence.core.authority import acting_field
 from ringfence.core.commands import Command
 from ringfence.service.venue.catalog import Catalog
-from ringfence.service.venue.compile import Compiled, price_commands, sent_by
+from ringfence.service.venue.compile import Compiled, price_commands, sent_by, with_sender_path
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for
 from ringfence.service.venue.human import duration_ns, price_wad, principal_name
 from ringfence.service.venue.model import Prices
@@ -162,7 +162,12 @@ class _ScriptCompiler:
             return []
         self.context.catalog.learn(command)
         sent = sender if sender is not None else sent_by(command, "")
-        return [Compiled(command, join_path(*path), field_paths(cls, path), sent)]
+        paths = field_paths(cls, path)
+        if sender is not None:
+            paths = {**paths, "sender": join_path(*path, "sender")}
+        else:
+            paths = with_sender_path(command, paths, join_path(*path))
+        return [Compiled(command, join_path(*path), paths, sent)]
 
     def entry(self, entry: Any, index: int, previous: int) -> ScriptStep | None:
         problems = self.context.problems
