@@ -12,16 +12,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from ringfence.cli.main import app
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import replay
 from ringfence.store.sqlite import SqliteJournal
+from support.identities import make_identities
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 VENUE = EXAMPLES / "venue.toml"
-VENUE_COMMANDS = 24  # 3 assets, 3 oracles, 9 quotes, 2 pools, 2 markets, 1 deposit, 2 LP, 2 insurance
+# governance, 3 assets, 3 oracles, 9 quotes, 2 pools, 2 markets, OpenVenue, 1 deposit, 2 LP, 2 insurance
+VENUE_COMMANDS = 26
+VENUE_REGISTRATIONS = 5  # admin, chainlink, pyth, redstone, lpfund: registered in the genesis batch
 runner = CliRunner()
 
 PRICES = {"type": "SubmitPrices", "prices": {"USDC": "1", "ETH": "4200", "WBTC": "65000"}}
@@ -49,6 +53,17 @@ LATER = {"type": "Deposit", "owner": "frank", "asset": "USDC", "amount": "1"}
 
 def invoke(*args: str | Path) -> Result:
     return runner.invoke(app, [str(arg) for arg in args])
+
+
+@pytest.fixture(scope="module")
+def ids(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An identity file for every sender of the example venue and of the scripts below."""
+    return make_identities(tmp_path_factory.mktemp("identities"))
+
+
+def venue_apply(ids: Path, *args: str | Path) -> Result:
+    """Run ``ringfence venue apply ARGS`` with the identities of every sender."""
+    return invoke("venue", "apply", *args, "--identity-dir", ids)
 
 
 def toml_value(value: Any) -> str:
@@ -90,9 +105,9 @@ def journal_state(path: Path) -> tuple[LedgerState, set[str]]:
         journal.close()
 
 
-def test_apply_the_example_then_show_the_crash_and_the_untouched_pool(tmp_path: Path) -> None:
+def test_apply_the_example_then_show_the_crash_and_the_untouched_pool(ids: Path, tmp_path: Path) -> None:
     journal = tmp_path / "journal.sqlite"
-    applied = invoke("venue", "apply", VENUE, EXAMPLES / "script.toml", "--journal", journal)
+    applied = venue_apply(ids, VENUE, EXAMPLES / "script.toml", "--journal", journal)
     assert applied.exit_code == 0, applied.output
     assert "liquidated carol/0: 10 ETH of eth/ETH-PERP at 2950" in applied.output
     assert "liquidated dave/0: 25 ETH of eth/ETH-PERP at 2950" in applied.output
@@ -132,10 +147,10 @@ def test_apply_the_example_then_show_the_crash_and_the_untouched_pool(tmp_path: 
     assert "carol/0" not in [cells[0] for cells in table_rows(shown.output, "Positions")]
 
 
-def test_the_state_before_the_crash_shows_hand_checked_fees_margins_and_health(tmp_path: Path) -> None:
+def test_the_state_before_the_crash_shows_hand_checked_fees_margins_and_health(ids: Path, tmp_path: Path) -> None:
     script = write_script(tmp_path / "trades.toml", TRADES)
 
-    result = invoke("venue", "apply", VENUE, script)
+    result = venue_apply(ids, VENUE, script)
 
     assert result.exit_code == 0, result.output
     # carol 10 ETH at skew 0: 4,200 · 1.00005 · 1.0005 = 4,202.310105, notional 42,023.10105, fee 21.011551;
@@ -184,14 +199,14 @@ def test_the_state_before_the_crash_shows_hand_checked_fees_margins_and_health(t
     assert row(result.output, "Sub-accounts", "lpfund/0")[1:3] == ["990000 USDC", "500000 eth, 500000 btc"]
 
 
-def test_a_bad_venue_file_exits_2_naming_every_key_and_executes_nothing(tmp_path: Path) -> None:
+def test_a_bad_venue_file_exits_2_naming_every_key_and_executes_nothing(ids: Path, tmp_path: Path) -> None:
     text = VENUE.read_text().replace('initial_margin = "10%"', "initial_margin = 0.1", 1)
     text = text.replace('amount = "2000000"', 'amount = "2000000.0000001"')
     venue = tmp_path / "venue.toml"
     venue.write_text(text)
     journal = tmp_path / "journal.sqlite"
 
-    result = invoke("venue", "apply", venue, "--journal", journal)
+    result = venue_apply(ids, venue, "--journal", journal)
 
     assert result.exit_code == 2
     assert "pools.eth.markets.ETH-PERP.initial_margin: 0.1 is not accepted: a TOML float" in result.output
@@ -201,57 +216,58 @@ def test_a_bad_venue_file_exits_2_naming_every_key_and_executes_nothing(tmp_path
     assert journal_state(journal)[1] == set()
 
 
-def test_a_bad_script_exits_2_before_the_venue_runs(tmp_path: Path) -> None:
+def test_a_bad_script_exits_2_before_the_venue_runs(ids: Path, tmp_path: Path) -> None:
     script = write_script(tmp_path / "script.toml", [*TRADES[:2], {**LATER, "amount": "0.0000001"}])
     journal = tmp_path / "journal.sqlite"
 
-    result = invoke("venue", "apply", VENUE, script, "--journal", journal)
+    result = venue_apply(ids, VENUE, script, "--journal", journal)
 
     assert result.exit_code == 2
     assert "command[2].amount" in result.output
     assert journal_state(journal)[1] == set()
 
 
-def test_a_venue_the_engine_refuses_exits_with_the_rejection_code_at_its_key(tmp_path: Path) -> None:
+def test_a_venue_the_engine_refuses_exits_with_the_rejection_code_at_its_key(ids: Path, tmp_path: Path) -> None:
     journal = tmp_path / "journal.sqlite"
-    assert invoke("venue", "apply", VENUE, "--journal", journal).exit_code == 0
+    assert venue_apply(ids, VENUE, "--journal", journal).exit_code == 0
 
-    again = invoke("venue", "apply", VENUE, "--journal", journal)
+    again = venue_apply(ids, VENUE, "--journal", journal)
 
-    assert again.exit_code == 3  # DuplicateEntity is a CommandRejected
-    assert "assets.USDC: DuplicateEntity" in again.output
-    assert len(journal_state(journal)[1]) == VENUE_COMMANDS
+    assert again.exit_code == 3  # a second genesis is a CommandRejected
+    assert "venue.admin: CommandRejected: governance is already configured" in again.output
+    assert len(journal_state(journal)[1]) == VENUE_COMMANDS + VENUE_REGISTRATIONS
 
 
-def test_a_rejected_script_command_stops_the_script_and_changes_nothing(tmp_path: Path) -> None:
+def test_a_rejected_script_command_stops_the_script_and_changes_nothing(ids: Path, tmp_path: Path) -> None:
     rejected_run = tmp_path / "rejected.sqlite"
     reference_run = tmp_path / "reference.sqlite"
     script = write_script(tmp_path / "script.toml", [*TRADES[:7], TOO_BIG, LATER])
     reference = write_script(tmp_path / "reference.toml", TRADES[:7])
 
-    result = invoke("venue", "apply", VENUE, script, "--journal", rejected_run)
+    result = venue_apply(ids, VENUE, script, "--journal", rejected_run)
 
     assert result.exit_code == 3
     assert "command[7] +1m Trade dave/0 eth/ETH-PERP: rejected at command[7]: InsufficientMargin" in result.output
     assert "script stopped after 7 applied entries" in result.output
-    assert invoke("venue", "apply", VENUE, reference, "--journal", reference_run).exit_code == 0
+    assert venue_apply(ids, VENUE, reference, "--journal", reference_run).exit_code == 0
     state, command_ids = journal_state(rejected_run)
-    assert len(command_ids) == VENUE_COMMANDS + 9 + 3 + 3  # the venue, 9 quotes, 3 deposits, 3 trades
+    # the venue, 9 quotes, 3 deposits, 3 trades, and carol, dave and erin registered with their deposits
+    assert len(command_ids) == VENUE_COMMANDS + VENUE_REGISTRATIONS + 9 + 3 + 3 + 3
     assert ("frank", 0) not in state.accounts
     assert state == journal_state(reference_run)[0]
 
 
-def test_keep_going_runs_past_a_rejection_and_still_exits_with_its_code(tmp_path: Path) -> None:
+def test_keep_going_runs_past_a_rejection_and_still_exits_with_its_code(ids: Path, tmp_path: Path) -> None:
     journal = tmp_path / "journal.sqlite"
     reference_run = tmp_path / "reference.sqlite"
     script = write_script(tmp_path / "script.toml", [*TRADES[:7], TOO_BIG, LATER])
     reference = write_script(tmp_path / "reference.toml", [*TRADES[:7], LATER])
 
-    result = invoke("venue", "apply", VENUE, script, "--journal", journal, "--keep-going")
+    result = venue_apply(ids, VENUE, script, "--journal", journal, "--keep-going")
 
     assert result.exit_code == 3
     assert "command[8] +1m Deposit frank/0 USDC: ok" in result.output
-    assert invoke("venue", "apply", VENUE, reference, "--journal", reference_run).exit_code == 0
+    assert venue_apply(ids, VENUE, reference, "--journal", reference_run).exit_code == 0
     assert journal_state(journal)[0] == journal_state(reference_run)[0]
 
 
@@ -262,7 +278,7 @@ def test_show_without_a_journal_exits_2(tmp_path: Path) -> None:
     assert "no journal" in result.output
 
 
-def test_a_keeper_liquidates_at_its_execution_price_within_the_pools_bound(tmp_path: Path) -> None:
+def test_a_keeper_liquidates_at_its_execution_price_within_the_pools_bound(ids: Path, tmp_path: Path) -> None:
     # The example with pool eth allowing executions up to 5% from the oracle, and carol's liquidation
     # executed at 2900 while the oracle says 2950: carol's 10 ETH pay 10 · 50 = 500 USDC to the keeper.
     venue = tmp_path / "venue.toml"
@@ -279,10 +295,10 @@ def test_a_keeper_liquidates_at_its_execution_price_within_the_pools_bound(tmp_p
     assert carol in original
     script.write_text(original.replace(carol, carol + 'execution_price = "2900"\n'))
 
-    applied = invoke("venue", "apply", venue, script, "--journal", tmp_path / "journal.sqlite")
+    applied = venue_apply(ids, venue, script, "--journal", tmp_path / "journal.sqlite")
 
     assert applied.exit_code == 0, applied.output
     assert "liquidated carol/0: 10 ETH of eth/ETH-PERP at 2950" in applied.output
     assert "execution cost 500 USDC" in applied.output
-    refused = invoke("venue", "apply", VENUE, script, "--journal", tmp_path / "other.sqlite")
+    refused = venue_apply(ids, VENUE, script, "--journal", tmp_path / "other.sqlite")
     assert "execution_price: InvalidParameter" in refused.output  # the example's pool allows the oracle only
