@@ -20,12 +20,13 @@ from ringfence.cli.main import app
 from ringfence.cli.venue_report import event_lines
 from ringfence.core.commands import Deposit
 from ringfence.core.decide import decide
-from ringfence.core.errors import InvalidParameter
+from ringfence.core.errors import ActingAsAnother, InvalidParameter
 from ringfence.core.pool.events import AutoDeleveraged, BackstopAbsorbed, InsuranceDrawn, LossSocialised
 from ringfence.core.state import LedgerState
 from ringfence.service.engine import Engine
 from ringfence.service.venue import apply_venue, load_plan
 from ringfence.store.memory import MemoryJournal
+from support.identities import make_identities
 
 runner = CliRunner()
 VENUE = Path(__file__).parents[2] / "examples" / "venue.toml"
@@ -51,6 +52,12 @@ def write_script(path: Path, entries: list[dict[str, Any]]) -> Path:
 
 def invoke(*args: str | Path) -> Result:
     return runner.invoke(app, [str(arg) for arg in args])
+
+
+@pytest.fixture(scope="module")
+def ids(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An identity file for every sender of the example venue and of the scripts below."""
+    return make_identities(tmp_path_factory.mktemp("identities"))
 
 
 def output(result: Result) -> str:
@@ -145,17 +152,17 @@ def test_stress_runs_beyond_the_limit_is_refused_with_exit_2() -> None:
     ids=["zero-amount", "non-ascii-owner", "sub-account-out-of-range", "owner-with-trailing-newline"],
 )
 def test_an_invalid_script_command_leaves_the_journal_untouched_and_a_corrected_rerun_succeeds(
-    tmp_path: Path, bad: dict[str, object], field: str
+    ids: Path, tmp_path: Path, bad: dict[str, object], field: str
 ) -> None:
     # Arrange: the invalid command comes after a few valid ones
     journal = tmp_path / "journal.sqlite"
     script = write_script(tmp_path / "script.toml", [*TRADES, bad])
 
     # Act
-    refused = invoke("venue", "apply", VENUE, script, "--journal", journal)
+    refused = invoke("venue", "apply", VENUE, script, "--journal", journal, "--identity-dir", ids)
     untouched = event_count(journal)
     fixed = write_script(tmp_path / "fixed.toml", TRADES)
-    rerun = invoke("venue", "apply", VENUE, fixed, "--journal", journal)
+    rerun = invoke("venue", "apply", VENUE, fixed, "--journal", journal, "--identity-dir", ids)
 
     # Assert
     assert refused.exit_code == 2, refused.output
@@ -166,19 +173,23 @@ def test_an_invalid_script_command_leaves_the_journal_untouched_and_a_corrected_
 
 
 def test_an_owner_name_with_a_trailing_newline_is_refused_by_the_core() -> None:
+    # sent as itself, the name is refused as a sender; sent by carol, it is another principal's command
     with pytest.raises(InvalidParameter) as raised:
-        decide(LedgerState(), Deposit("carol\n", 0, "USDC", 1, 0))
+        decide(LedgerState(), Deposit("carol\n", 0, "USDC", 1, 0), "carol\n")
+    with pytest.raises(ActingAsAnother) as acting:
+        decide(LedgerState(), Deposit("carol\n", 0, "USDC", 1, 0), "carol")
 
-    assert raised.value.field == "owner"
+    assert raised.value.field == "sender"
+    assert acting.value.named == "carol\n"
 
 
 # --------------------------------------------------------------------------- demo
 
 
-def test_demo_refuses_an_existing_journal_and_leaves_it_byte_identical(tmp_path: Path) -> None:
+def test_demo_refuses_an_existing_journal_and_leaves_it_byte_identical(ids: Path, tmp_path: Path) -> None:
     # Arrange: a real venue's journal
     journal = tmp_path / "venue.sqlite"
-    applied = invoke("venue", "apply", VENUE, "--journal", journal)
+    applied = invoke("venue", "apply", VENUE, "--journal", journal, "--identity-dir", ids)
     assert applied.exit_code == 0, applied.output
     before = journal.read_bytes()
 

@@ -31,6 +31,7 @@ from ringfence.store.head import JournalHead, head_path, read_head
 from ringfence.store.journal import GENESIS_HASH
 from ringfence.store.keys import default_key_path, load_key_file
 from ringfence.store.sqlite import SqliteJournal
+from support.identities import make_identities
 
 runner = CliRunner()
 START_NS = 1_767_225_600 * 10**9
@@ -140,7 +141,9 @@ def test_half_of_one_commands_events_removed_is_detected(tmp_path: Path) -> None
     # Arrange: a venue whose last command (a liquidation) wrote several events; remove the last of them
     path = tmp_path / "journal.sqlite"
     examples = Path(__file__).parents[2] / "examples"
-    applied = invoke("venue", "apply", examples / "venue.toml", examples / "script.toml", "--journal", path)
+    ids = make_identities(tmp_path / "identities")
+    script = examples / "script.toml"
+    applied = invoke("venue", "apply", examples / "venue.toml", script, "--journal", path, "--identity-dir", ids)
     assert applied.exit_code == 0, applied.output
     with closing(sqlite3.connect(path)) as connection:
         (last,) = connection.execute("SELECT MAX(sequence) FROM events").fetchone()
