@@ -410,3 +410,54 @@ def test_run_on_a_missing_journal_exits_2(mallory: Path, tmp_path: Path) -> None
     assert result.exit_code == 2, result.output
     assert "no journal" in output(result)
     assert not (tmp_path / "missing.sqlite").exists()
+
+
+# ------------------------------------------------------------- changes after opening: a timelocked proposal
+
+SOL_LISTING = (
+    '[[command]]\ntype = "GrantRole"\nactor = "admin"\nrole = "proposer"\nprincipal = "admin"\n'
+    '[[command]]\ntype = "GrantRole"\nactor = "admin"\nrole = "executor"\nprincipal = "admin"\n'
+    '[[command]]\ntype = "ProposeVenueChange"\nactor = "admin"\n'
+    '[command.change]\ntype = "RegisterAsset"\nasset = "SOL"\ndecimals = 9\ninitial_weight = "50%"\n'
+    'maintenance_weight = "60%"\nsupply_cap = "1000"\nweight_scale_start_value = "1000000"\n'
+    '[[command]]\nat = "{executed_at}"\ntype = "ExecuteProposal"\nactor = "admin"\nproposal_id = 1\n'
+)
+
+
+def test_the_admin_lists_an_asset_by_a_proposal_executed_after_the_timelock(
+    journal: Path, ids: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "listing.toml"
+    script.write_text(SOL_LISTING.replace("{executed_at}", "2d"))  # the example's timelock: 2 days
+
+    result = invoke("venue", "run", script, "--journal", journal, "--identity-dir", ids)
+
+    assert result.exit_code == 0, result.output
+    listed = snapshot(journal)[1].assets["SOL"].params
+    assert (listed.decimals, listed.supply_cap_atoms) == (9, 1_000 * 10**9)  # 1,000 SOL of 9 decimals
+
+
+def test_a_proposal_executed_before_the_timelock_is_refused_and_lists_nothing(
+    journal: Path, ids: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "listing.toml"
+    script.write_text(SOL_LISTING.replace("{executed_at}", "47h59m"))  # one minute short of 2 days
+
+    result = invoke("venue", "run", script, "--journal", journal, "--identity-dir", ids)
+
+    assert result.exit_code == 3, result.output
+    assert "command[3] +47h59m ExecuteProposal: rejected at command[3]: ProposalNotExecutable" in output(result)
+    assert "SOL" not in snapshot(journal)[1].assets
+
+
+def test_a_stranger_cannot_propose_a_venue_change(journal: Path, mallory: Path, tmp_path: Path) -> None:
+    before = snapshot(journal)
+    script = tmp_path / "proposal.toml"
+    text = SOL_LISTING.replace("{executed_at}", "2d").replace('actor = "admin"', 'actor = "mallory"')
+    script.write_text(text[text.index('[[command]]\ntype = "ProposeVenueChange"') :])
+
+    result = run_as(mallory, journal, script)
+
+    assert result.exit_code == 3, result.output
+    assert "rejected at command[0]: Unauthorized: 'mallory' does not hold the proposer role" in output(result)
+    assert snapshot(journal) == before

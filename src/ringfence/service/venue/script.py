@@ -29,6 +29,23 @@ it is the principal the command names as acting (``owner``, ``keeper_owner``,
 ``ConfigureOracle``, ``CreatePool``, ``AddMarket``, ``ConfigureAuctions``) must give it.
 A sender other than the acting principal is refused by the core (``ActingAsAnother``).
 
+Once the venue is open, a listing, oracle, pool or market change is proposed and executed
+after the governance timelock, the change in a sub-table of the proposal::
+
+    [[command]]
+    type = "ProposeVenueChange"
+    actor = "admin"            # a proposer
+    [command.change]
+    type = "RegisterAsset"     # RegisterAsset, ConfigureOracle, CreatePool, AddMarket or ConfigureAuctions
+    asset = "SOL"              # its fields in human units, as for the command itself
+    ...
+
+    [[command]]
+    at = "2d"                  # after the timelock
+    type = "ExecuteProposal"
+    actor = "admin"            # an executor
+    proposal_id = 1
+
 Times never go backwards. Every entry is validated and converted to atoms before anything
 runs; a problem anywhere means nothing is executed.
 """
@@ -43,6 +60,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ringfence.core.authority import acting_field
 from ringfence.core.commands import Command
+from ringfence.core.governance.commands import ProposeVenueChange
+from ringfence.core.governance.state import VenueChangeCommand
 from ringfence.service.venue.catalog import Catalog
 from ringfence.service.venue.compile import Compiled, price_commands, sent_by, with_sender_path
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for
@@ -50,12 +69,15 @@ from ringfence.service.venue.human import duration_ns, price_wad, principal_name
 from ringfence.service.venue.model import Prices
 from ringfence.service.venue.problems import Problem, VenueFileError, join_path, validate
 
-__all__ = ["COMMAND_TYPES", "SUBMIT_PRICES", "ScriptStep", "compile_script"]
+__all__ = ["COMMAND_TYPES", "SUBMIT_PRICES", "VENUE_CHANGES", "ScriptStep", "compile_script"]
 
 COMMAND_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Command)}
 """Every command a script may name: the members of the ``Command`` union, by class name."""
 
 SUBMIT_PRICES = "SubmitPrices"
+
+VENUE_CHANGES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(VenueChangeCommand)}
+"""What a ``ProposeVenueChange`` may propose once the venue is open, by class name."""
 
 
 class SubmitPricesTable(BaseModel):
@@ -150,19 +172,51 @@ class _ScriptCompiler:
             self.context.problems.append(Problem(path, str(error)))
             return None, False
 
+    def change(self, body: dict[str, Any], index: int, at_ns: int) -> tuple[Any, dict[str, str]] | None:
+        """Compile a proposal's ``change`` table (its ``type`` and fields) to the venue change it proposes."""
+        path = ("command", index, "change")
+        raw = body.pop("change", None)
+        if not isinstance(raw, dict):
+            message = 'required: a table of the change\'s type and fields ([command.change] type = "RegisterAsset")'
+            self.context.problems.append(Problem(join_path(*path), message))
+            return None
+        type_name = raw.get("type")
+        cls = VENUE_CHANGES.get(type_name) if isinstance(type_name, str) else None
+        if cls is None:
+            known = ", ".join(VENUE_CHANGES)
+            message = f"{type_name!r} is not a venue change; one of {known}"
+            self.context.problems.append(Problem(join_path(*path, "type"), message))
+            return None
+        fields = {key: value for key, value in raw.items() if key != "type"}
+        table, problems = validate(model_for(cls, frozenset({"timestamp_ns"}), script_defaults=True), fields, path)
+        self.context.problems.extend(problems)
+        command = build(cls, table, path, self.context, {"timestamp_ns": at_ns}) if table is not None else None
+        if command is None:
+            return None
+        self.context.catalog.learn(command)
+        return command, field_paths(cls, path)
+
     def command(self, cls: type[Any], body: dict[str, Any], index: int, at_ns: int) -> list[Compiled]:
         path = ("command", index)
         sender, sender_ok = self.sender(body, cls, index)
-        table, problems = validate(model_for(cls, frozenset({"timestamp_ns"}), script_defaults=True), body, path)
+        given: dict[str, Any] = {"timestamp_ns": at_ns}
+        paths = field_paths(cls, path)
+        if cls is ProposeVenueChange:
+            change = self.change(body, index, at_ns)
+            if change is None:
+                sender_ok = False
+            else:
+                given["change"] = change[0]
+                paths = {**change[1], **paths}
+        table, problems = validate(model_for(cls, frozenset(given), script_defaults=True), body, path)
         self.context.problems.extend(problems)
         if table is None or not sender_ok:
             return []
-        command = build(cls, table, path, self.context, {"timestamp_ns": at_ns})
+        command = build(cls, table, path, self.context, given)
         if command is None:
             return []
         self.context.catalog.learn(command)
         sent = sender if sender is not None else sent_by(command, "")
-        paths = field_paths(cls, path)
         if sender is not None:
             paths = {**paths, "sender": join_path(*path, "sender")}
         else:
