@@ -50,7 +50,7 @@ class PolicyVenue(Venue):
         if second_market:
             self.run(AddMarket(POOL, dataclasses.replace(MARKET_PARAMS, market=SECOND_MARKET), self.now))
         if not in_genesis:
-            self.open()
+            self.finish_genesis()
 
     def open_isolated(self, owner: str, size_atoms: int, margin_atoms: int) -> TradeFilled:
         """Deposit ``margin_atoms`` and open an isolated position with all of it."""

@@ -115,9 +115,9 @@ class Venue:
         self.run(AddMarket(POOL, market, T0))
         self._funding = (lp_atoms, insurance_atoms)
         if not in_genesis:
-            self.open()
+            self.finish_genesis()
 
-    def open(self) -> None:
+    def finish_genesis(self) -> None:
         """End the genesis (``OpenVenue``), then ``lp`` funds pool ``P``'s LP vault and insurance."""
         lp_atoms, insurance_atoms = self._funding
         self.run(open_venue(self.now))

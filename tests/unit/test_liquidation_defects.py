@@ -216,7 +216,7 @@ def test_a_trimmed_close_leaving_more_than_the_dust_stays_trimmed() -> None:
 )
 def test_add_market_refuses_a_health_scaled_penalty_toxic_across_its_ramp(max_penalty_wad: int, accepted: bool) -> None:
     # Arrange: pool Q with Euler's health-scaled rule; the market's maintenance is 5%
-    venue = PolicyVenue()
+    venue = PolicyVenue(in_genesis=True)  # the test adds a pool to the genesis
     policy = LiquidationPolicy(incentive=IncentiveRule.HEALTH_SCALED, max_penalty_wad=max_penalty_wad)
     params = dataclasses.replace(POOL_PARAMS, liquidation=policy)
     assert only(venue.run(CreatePool("Q", "perp", 1, params, venue.now)), PoolCreated).pool == "Q"

@@ -427,7 +427,7 @@ def test_no_split_guard_refuses_a_linear_bonus_above_maintenance_times_its_healt
     max_penalty_wad: int, accepted: bool
 ) -> None:
     # Arrange
-    venue = PolicyVenue()
+    venue = PolicyVenue(in_genesis=True)  # the test adds a pool to the genesis
     policy = dataclasses.replace(LINEAR_BONUS, max_penalty_wad=max_penalty_wad)
     second_pool(venue, dataclasses.replace(POOL_PARAMS, liquidation=policy))
     command = AddMarket("Q", MARKET_PARAMS, venue.now)
@@ -456,7 +456,7 @@ def test_target_health_is_refused_when_target_times_maintenance_does_not_exceed_
     penalty_wad: int, incentive: IncentiveRule, accepted: bool
 ) -> None:
     # Arrange: the fixed rule's largest penalty is the pool's; the health-scaled one's is max_penalty
-    venue = PolicyVenue()
+    venue = PolicyVenue(in_genesis=True)  # the test adds a pool to the genesis
     fixed = penalty_wad if incentive is IncentiveRule.FIXED else 2 * PERCENT
     policy = LiquidationPolicy(
         sizing=SizingRule.TARGET_HEALTH,
@@ -527,7 +527,7 @@ def test_create_pool_refuses_every_out_of_range_policy_field_by_name(
     field: str, value: int, error: type[RingfenceError]
 ) -> None:
     # Arrange
-    venue = PolicyVenue()
+    venue = PolicyVenue(in_genesis=True)  # the test adds a pool to the genesis
 
     # Act / Assert: the message names liquidation.<field> and the value; nothing changes
     venue.refuse(
@@ -542,7 +542,7 @@ def test_every_numeric_policy_field_has_an_out_of_range_case() -> None:
 
 def test_create_pool_accepts_every_policy_field_at_its_bounds() -> None:
     # Arrange
-    venue = PolicyVenue()
+    venue = PolicyVenue(in_genesis=True)  # the test adds a pool to the genesis
     high = pool_with(
         full_liquidation_health_wad=WAD,
         target_health_wad=10 * WAD,
@@ -572,7 +572,7 @@ def test_create_pool_accepts_every_policy_field_at_its_bounds() -> None:
 )
 def test_create_pool_refuses_a_policy_field_of_the_wrong_type(field: str, value: object) -> None:
     # Arrange
-    venue = PolicyVenue()
+    venue = PolicyVenue(in_genesis=True)  # the test adds a pool to the genesis
 
     # Act / Assert
     error = venue.refuse(CreatePool("Q", "perp", 1, pool_with(**{field: value}), venue.now), RingfenceError, field)

@@ -10,9 +10,9 @@ import copy
 
 import pytest
 
-from ringfence.core.commands import ConfigureOracle, RegisterAsset, SubmitPrice
+from ringfence.core.commands import Command, ConfigureOracle, RegisterAsset, SubmitPrice
 from ringfence.core.decide import decide
-from ringfence.core.errors import InvalidParameter, UnknownEntity
+from ringfence.core.errors import InvalidParameter, Unauthorized, UnknownEntity
 from ringfence.core.events import (
     Event,
     OracleDegraded,
@@ -33,6 +33,7 @@ from ringfence.core.oracle import (
 )
 from ringfence.core.state import LedgerState
 from ringfence.core.units import WAD
+from support.authority import bootstrap, named_sender
 
 SECOND_NS = 1_000_000_000
 PERCENT_WAD = WAD // 100
@@ -278,8 +279,8 @@ STALENESS_S = 120
 GUARD_RELEASE_S = 60
 
 
-def _apply(state: LedgerState, command: RegisterAsset | ConfigureOracle | SubmitPrice) -> list[Event]:
-    events = decide(state, command)
+def _apply(state: LedgerState, command: Command) -> list[Event]:
+    events = decide(state, command, named_sender(command))
     evolve_all(state, events)
     return list(events)
 
@@ -301,6 +302,7 @@ def _submit(state: LedgerState, source: str, price: int, at_s: int) -> list[Even
 def _configured_state() -> LedgerState:
     """An asset with oracle sources a, b, c; quorum 2; staleness 120 s; jump 20%; release 60 s."""
     state = LedgerState()
+    _apply(state, bootstrap(0))
     _apply(
         state,
         RegisterAsset(
@@ -524,7 +526,7 @@ def _rejected_submission_leaves_state_unchanged(command: SubmitPrice, error: typ
     before = copy.deepcopy(state)
 
     with pytest.raises(error) as raised:
-        evolve_all(state, decide(state, command))
+        evolve_all(state, decide(state, command, named_sender(command)))
 
     assert state == before
     if isinstance(raised.value, InvalidParameter):
@@ -551,9 +553,10 @@ def test_submit_price_rejects_a_quote_older_than_the_previous_one() -> None:
     _rejected_submission_leaves_state_unchanged(command, InvalidParameter, "published_ns")
 
 
-def test_submit_price_rejects_an_unknown_source() -> None:
+def test_submit_price_from_a_principal_not_among_the_sources_is_unauthorized() -> None:
+    # "z" sends its own quote, but only the oracle's sources a, b, c feed it
     command = SubmitPrice(ASSET, "z", 100 * WAD, 0, published_ns=10 * SECOND_NS, timestamp_ns=10 * SECOND_NS)
-    _rejected_submission_leaves_state_unchanged(command, UnknownEntity, "oracle source")
+    _rejected_submission_leaves_state_unchanged(command, Unauthorized, "")
 
 
 def test_submit_price_rejects_an_unknown_asset() -> None:

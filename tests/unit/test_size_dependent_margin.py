@@ -65,8 +65,8 @@ DYDX_MARKET = dataclasses.replace(FLAT_MARKET, margin_model=dydx_margin_model(LI
 class Venue(support.venue.Venue):
     """The shared venue with this module's pool and one market (100k LP, 5k insurance)."""
 
-    def __init__(self, market: MarketParams) -> None:
-        super().__init__(POOL_PARAMS, market, insurance_atoms=5_000 * USDC)
+    def __init__(self, market: MarketParams, *, in_genesis: bool = False) -> None:
+        super().__init__(POOL_PARAMS, market, insurance_atoms=5_000 * USDC, in_genesis=in_genesis)
 
     def open(self, owner: str, size_atoms: int, margin_atoms: int, mode: MarginMode = MarginMode.ISOLATED) -> None:
         """Deposit ``margin_atoms`` and open a position with it (isolated vault or cross collateral)."""
@@ -324,7 +324,7 @@ TIERED = MarginModelKind.HYPERLIQUID_TIERS
     ],
 )
 def test_invalid_margin_models_are_refused_at_add_market(model: MarginModel, match: str) -> None:
-    venue = Venue(FLAT_MARKET)
+    venue = Venue(FLAT_MARKET, in_genesis=True)  # markets are added in the genesis
 
     venue.refuse(_market(model), InvalidParameter, match)
 
