@@ -197,7 +197,7 @@ def _two_pool_venue() -> support.venue.Venue:
     )
     venue.run(CreatePool("Q", "perp", 1, POOL_PARAMS, venue.now))
     venue.run(AddMarket("Q", MARKET_PARAMS, venue.now))
-    venue.open()
+    venue.finish_genesis()
     venue.deposit("lp", LP_ATOMS, sub=1)
     venue.run(ProvideLiquidity("lp", 1, "Q", LP_ATOMS, venue.now))
     return venue

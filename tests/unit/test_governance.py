@@ -109,7 +109,7 @@ class Venue(support.venue.Venue):
             self.run(RegisterTemplate(ADMIN, "perp", 1, V1_BOUNDS, self.now))
             self.run(RegisterTemplate(ADMIN, "perp", 2, V2_BOUNDS, self.now))
         if not in_genesis:
-            self.open()
+            self.finish_genesis()
 
     @property
     def governance(self) -> GovernanceState:
@@ -375,7 +375,7 @@ def test_a_pool_parameter_may_move_exactly_one_step_up_but_not_one_atom_more() -
     # the close factor at 60%, so the pool is Q on v2 (bounds [20%, 100%]), created in the genesis.
     venue = Venue(in_genesis=True)
     venue.create_second_pool("Q", version=2)
-    venue.open()
+    venue.finish_genesis()
     allowed = 50 * PERCENT + 125 * WAD // 1000  # 500·10¹⁵ + 125·10¹⁵ = 625·10¹⁵
 
     # Act / Assert
@@ -388,7 +388,7 @@ def test_a_pool_parameter_may_move_exactly_one_step_down_but_not_one_atom_more()
     # close factor 50% − 12.5% = 37.5%; v2 allows down to 20% (Q on v2, created in the genesis)
     venue = Venue(in_genesis=True)
     venue.create_second_pool("Q", version=2)
-    venue.open()
+    venue.finish_genesis()
     allowed = 375 * WAD // 1000
     venue.refuse(ProposeParameterChange("council", "Q", "", "close_factor_wad", allowed - 1, venue.now),
                  InvalidParameter, "one change moves close_factor_wad by at most 125000000000000000")  # fmt: skip
@@ -460,7 +460,7 @@ def test_a_change_the_pool_validation_refuses_is_refused_at_proposal() -> None:
     venue.run(
         CreatePool("Q", "perp", 2, dataclasses.replace(POOL_PARAMS, liquidation_penalty_wad=45 * PERCENT), venue.now)
     )
-    venue.open()
+    venue.finish_genesis()
 
     # Act / Assert: 50% + 1 atom is within the step but not within validation
     venue.refuse(ProposeParameterChange("council", "Q", "", "liquidation_penalty_wad", WAD // 2 + 1, venue.now),
@@ -494,7 +494,7 @@ def test_two_changes_valid_alone_but_invalid_together_cannot_both_execute() -> N
     venue = Venue(in_genesis=True)
     venue.run(CreatePool("Q", "perp", 2, POOL_PARAMS, venue.now))
     venue.run(AddMarket("Q", dataclasses.replace(MARKET_PARAMS, initial_margin_wad=6 * PERCENT), venue.now))
-    venue.open()
+    venue.finish_genesis()
     lower_im = venue.propose("initial_margin_wad", 55 * WAD // 1000, MARKET, pool="Q")
     raise_mm = venue.propose("maintenance_margin_wad", 6 * PERCENT, MARKET, pool="Q")
     venue.now += TIMELOCK_NS
@@ -534,7 +534,7 @@ def test_an_upgrade_changes_only_the_named_pool() -> None:
     # Arrange: P and Q both from perp v1 (Q created in the genesis)
     venue = Venue(in_genesis=True)
     venue.create_second_pool("Q", version=1)
-    venue.open()
+    venue.finish_genesis()
     q_before = copy.deepcopy(venue.pool("Q"))
     p_before = copy.deepcopy(venue.pool(POOL))
     upgrade = venue.submit(ProposeTemplateUpgrade("council", POOL, 2, venue.now))
@@ -654,7 +654,7 @@ def test_a_resumed_halted_pool_trades_again_and_the_other_pool_is_untouched() ->
     # Arrange: pool Q from the same template (created in the genesis); P halted by a contained fault
     venue = Venue(in_genesis=True)
     venue.create_second_pool("Q")
-    venue.open()
+    venue.finish_genesis()
     venue.deposit("alice", 1_000 * USDC)
     with pricing_fault():
         only(venue.run(venue.trade_command("alice", ETH)), PoolHalted)

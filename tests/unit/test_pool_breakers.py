@@ -32,7 +32,7 @@ def three_pools() -> Venue:
             CreatePool(pool, "perp", 1, dataclasses.replace(POOL_PARAMS, oracle_jump_breaker_wad=limit), venue.now)
         )
         venue.run(AddMarket(pool, MARKET_PARAMS, venue.now))
-    venue.open()
+    venue.finish_genesis()
     for pool in ("Q", "R"):
         venue.deposit("lp", 100_000 * USDC)
         venue.run(ProvideLiquidity("lp", 0, pool, 100_000 * USDC, venue.now))

@@ -107,7 +107,7 @@ class Venue(support.venue.Venue):
         self.run(RegisterTemplate(ADMIN, "perp", 1, V1_BOUNDS, self.now))
         self.run(RegisterTemplate(ADMIN, "perp", 2, V2_BOUNDS, self.now))
         if not in_genesis:
-            self.open()
+            self.finish_genesis()
 
     def proposal(self, change: VenueChangeCommand, proposer: str = "council") -> ProposeVenueChange:
         return ProposeVenueChange(proposer, change, self.now)
@@ -396,7 +396,7 @@ def test_add_market_respects_the_market_bounds_of_the_pools_template() -> None:
     venue.run(CreatePool("Q", "perp", 2, POOL_PARAMS, venue.now))
     wide = dataclasses.replace(MARKET_PARAMS, spread_wad=2 * PERCENT)
     venue.refuse(AddMarket("Q", wide, venue.now), InvalidParameter, "market.spread_wad")
-    venue.open()
+    venue.finish_genesis()
     venue.refuse(venue.proposal(AddMarket("Q", wide, venue.now)), InvalidParameter, "market.spread_wad")
     at_bound = dataclasses.replace(MARKET_PARAMS, spread_wad=PERCENT)
     proposed = venue.propose(AddMarket("Q", at_bound, venue.now))
