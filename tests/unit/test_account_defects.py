@@ -188,10 +188,16 @@ USD_VALUE = 10**6
 
 
 def _two_pool_venue() -> support.venue.Venue:
-    """Pool P and a second pool Q with the same ETH perp; ETH's IM weight (80%) scales past 10,000 USD."""
-    venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS, eth_weight_scale_start_value=10_000 * USD_VALUE)
+    """Pool P and a second pool Q with the same ETH perp; ETH's IM weight (80%) scales past 10,000 USD.
+
+    Q is created in the genesis (once the venue is open a pool needs a timelocked proposal).
+    """
+    venue = support.venue.Venue(
+        POOL_PARAMS, MARKET_PARAMS, eth_weight_scale_start_value=10_000 * USD_VALUE, in_genesis=True
+    )
     venue.run(CreatePool("Q", "perp", 1, POOL_PARAMS, venue.now))
     venue.run(AddMarket("Q", MARKET_PARAMS, venue.now))
+    venue.finish_genesis()
     venue.deposit("lp", LP_ATOMS, sub=1)
     venue.run(ProvideLiquidity("lp", 1, "Q", LP_ATOMS, venue.now))
     return venue

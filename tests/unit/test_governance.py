@@ -2,16 +2,21 @@
 
 Premises (the numbers every expectation below is computed from by hand):
 
-- governance: timelock 2 days, grace period 7 days, max step 25% of the current value;
-- roles: ``root`` admin, ``council`` proposer, ``exec`` executor, ``guard`` guardian; ``mallory`` holds none;
-- pool ``P`` (template ``perp`` v1, created before governance existed, like every pre-governance
-  pool): close factor 50%, liquidation penalty 2%, reserve factor 100%; market ``ETH-PERP``:
+- governance: the test venues' bootstrap (``support.authority.bootstrap``, the venue's first
+  command): timelock 2 days, grace period 14 days, max step 25% of the current value;
+- roles: ``admin`` admin (the venue's, ``support.authority.ADMIN``), ``council`` proposer, ``exec``
+  executor, ``guard`` guardian, all granted in the genesis; ``mallory`` holds none;
+- pool ``P`` (template ``perp`` v1, created in the genesis before the template is registered, as a
+  genesis may): close factor 50%, liquidation penalty 2%, reserve factor 100%; market ``ETH-PERP``:
   IM 10%, MM 5%, spread 0, no fee, no funding;
 - template ``perp`` v1 bounds ``pool.close_factor_wad`` to [40%, 60%]; v2 bounds it to [20%, 100%]
-  and ``market.spread_wad`` to [0, 1%].
+  and ``market.spread_wad`` to [0, 1%]; both registered in the genesis.
 
-Every command runs through the real engine; ``Venue.run`` checks conservation after each one
-and ``Venue.refuse`` checks a refused command changes no state at all.
+Every command runs through the real engine, sent by the principal it names; ``Venue.run`` checks
+conservation after each one and ``Venue.refuse`` checks a refused command changes no state at all.
+Pools other than ``P`` are created in the genesis. The governed factory (``CreatePool`` and
+``AddMarket`` within template bounds, in the genesis and by ``ProposeVenueChange`` once open) is
+tested in ``test_venue_change.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import support.venue
+from ringfence.core.commands import Command
 from ringfence.core.errors import (
     CommandRejected,
     DuplicateEntity,
@@ -59,6 +65,7 @@ from ringfence.core.governance.events import (
     ProposalExecuted,
     RoleGranted,
     TemplateUpgradeProposed,
+    VenueChangeProposed,
 )
 from ringfence.core.governance.params import (
     read_path,
@@ -69,12 +76,16 @@ from ringfence.core.pool import decide as pool_decide
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged, TradeFilled
 from ringfence.core.pool.state import PoolState, PoolStatus
+from ringfence.core.state import LedgerState
 from ringfence.core.units import WAD
-from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, only
+from ringfence.service.engine import Engine, replay
+from ringfence.store.memory import MemoryJournal
+from support.authority import ADMIN, named_sender
+from support.venue import ETH, HOUR_NS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, T0, USDC, only
 
 DAY_NS = 24 * HOUR_NS
 TIMELOCK_NS = 2 * DAY_NS
-GRACE_NS = 7 * DAY_NS
+GRACE_NS = 14 * DAY_NS
 STEP_WAD = 25 * PERCENT
 
 V1_BOUNDS = (ParameterBound("pool.close_factor_wad", 40 * PERCENT, 60 * PERCENT),)
@@ -85,16 +96,20 @@ V2_BOUNDS = (
 
 
 class Venue(support.venue.Venue):
-    """The shared venue with pool ``P``, then governance with the four roles and templates perp v1, v2."""
+    """The shared venue with pool ``P``; in its genesis the admin grants the three roles and registers perp v1, v2.
 
-    def __init__(self, *, templates: bool = True) -> None:
-        super().__init__(POOL_PARAMS, MARKET_PARAMS, insurance_atoms=5_000 * USDC)
-        self.run(ConfigureGovernance("root", TIMELOCK_NS, GRACE_NS, STEP_WAD, self.now))
+    ``in_genesis``: stop before ``OpenVenue`` (the test adds to the genesis, then calls ``open``).
+    """
+
+    def __init__(self, *, templates: bool = True, in_genesis: bool = False) -> None:
+        super().__init__(POOL_PARAMS, MARKET_PARAMS, insurance_atoms=5_000 * USDC, in_genesis=True)
         for role, principal in ((Role.PROPOSER, "council"), (Role.EXECUTOR, "exec"), (Role.GUARDIAN, "guard")):
-            self.run(GrantRole("root", role, principal, self.now))
+            self.run(GrantRole(ADMIN, role, principal, self.now))
         if templates:
-            self.run(RegisterTemplate("root", "perp", 1, V1_BOUNDS, self.now))
-            self.run(RegisterTemplate("root", "perp", 2, V2_BOUNDS, self.now))
+            self.run(RegisterTemplate(ADMIN, "perp", 1, V1_BOUNDS, self.now))
+            self.run(RegisterTemplate(ADMIN, "perp", 2, V2_BOUNDS, self.now))
+        if not in_genesis:
+            self.finish_genesis()
 
     @property
     def governance(self) -> GovernanceState:
@@ -107,7 +122,9 @@ class Venue(support.venue.Venue):
     def submit(self, command: GovernanceCommand) -> int:
         """Run a proposal command; return the id of the one proposal it queued."""
         (event,) = self.run(command)
-        assert isinstance(event, (ParameterChangeProposed, TemplateUpgradeProposed, PoolResumeProposed)), event
+        assert isinstance(
+            event, (ParameterChangeProposed, TemplateUpgradeProposed, PoolResumeProposed, VenueChangeProposed)
+        ), event
         return event.proposal_id
 
     def propose(self, field: str, new_value: int, market: str = "", pool: str = POOL) -> int:
@@ -121,6 +138,7 @@ class Venue(support.venue.Venue):
         return ExecuteProposal("exec", proposal_id, self.now)
 
     def create_second_pool(self, name: str = "Q", version: int = 1) -> None:
+        """Create pool ``name`` on perp ``version`` with ``P``'s parameters and market (in the genesis)."""
         self.run(CreatePool(name, "perp", version, POOL_PARAMS, self.now))
         self.run(AddMarket(name, MARKET_PARAMS, self.now))
 
@@ -140,12 +158,20 @@ def pricing_fault() -> Iterator[None]:
 # --- bootstrap and roles -------------------------------------------------------------------------
 
 
+def _refuse_on_empty_venue(engine: Engine, command: Command, error: type[RingfenceError], match: str) -> None:
+    """Check ``command`` (from the principal it names) is refused with ``error`` and the venue stays empty."""
+    with pytest.raises(error, match=match):
+        engine.execute(command, sender=named_sender(command))
+    assert engine.state == LedgerState()
+    assert list(engine.journal.read()) == []
+
+
 def test_bootstrap_records_settings_and_makes_the_admin_the_only_role_holder() -> None:
-    # Arrange
-    venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS)
+    # Arrange: governance is a venue's first command; its sender (the ``admin`` it names) becomes the admin
+    engine = Engine(MemoryJournal())
 
     # Act
-    events = venue.run(ConfigureGovernance("root", TIMELOCK_NS, GRACE_NS, STEP_WAD, venue.now))
+    events = engine.execute(ConfigureGovernance("root", TIMELOCK_NS, GRACE_NS, STEP_WAD, T0), sender="root")
 
     # Assert
     assert events == (
@@ -154,26 +180,29 @@ def test_bootstrap_records_settings_and_makes_the_admin_the_only_role_holder() -
             timelock_ns=TIMELOCK_NS,
             grace_period_ns=GRACE_NS,
             max_step_wad=STEP_WAD,
-            timestamp_ns=venue.now,
+            timestamp_ns=T0,
         ),
-        RoleGranted(actor="root", role=Role.ADMIN, principal="root", timestamp_ns=venue.now),
+        RoleGranted(actor="root", role=Role.ADMIN, principal="root", timestamp_ns=T0),
     )
-    governance = venue.state.governance
+    governance = engine.state.governance
     assert governance is not None
     assert governance.holders == {Role.ADMIN: {"root"}}
     assert governance.settings.timelock_ns == TIMELOCK_NS
-    venue.assert_replay_equals_live()
+    assert governance.opened_ns is None  # the genesis runs until OpenVenue
+    assert replay(engine.journal.read()) == engine.state
 
 
-def test_bootstrap_is_refused_once_governance_exists() -> None:
-    venue = Venue()
+@pytest.mark.parametrize("in_genesis", [True, False], ids=["genesis", "open"])
+def test_bootstrap_is_refused_once_governance_exists(in_genesis: bool) -> None:
+    venue = Venue(in_genesis=in_genesis)
     venue.refuse(ConfigureGovernance("mallory", 1, 1, 1, venue.now), CommandRejected, "already configured")
 
 
 def test_governance_commands_are_refused_before_bootstrap() -> None:
-    venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS)
-    venue.refuse(GrantRole("root", Role.ADMIN, "x", venue.now), CommandRejected, "not configured")
-    venue.refuse(PausePool("guard", POOL, "drill", venue.now), CommandRejected, "not configured")
+    # A venue without governance is an empty one now: any command but ConfigureGovernance comes too early
+    engine = Engine(MemoryJournal())
+    _refuse_on_empty_venue(engine, GrantRole("root", Role.ADMIN, "x", T0), CommandRejected, "no admin yet")
+    _refuse_on_empty_venue(engine, PausePool("guard", POOL, "drill", T0), CommandRejected, "no admin yet")
 
 
 @pytest.mark.parametrize(
@@ -186,16 +215,16 @@ def test_governance_commands_are_refused_before_bootstrap() -> None:
 def test_bootstrap_refuses_settings_out_of_range(
     timelock_ns: int, grace_ns: int, step_wad: int, error: type[RingfenceError], field: str
 ) -> None:
-    venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS)
-    venue.refuse(ConfigureGovernance("root", timelock_ns, grace_ns, step_wad, venue.now), error, field)
-    assert venue.state.governance is None
+    engine = Engine(MemoryJournal())
+    _refuse_on_empty_venue(engine, ConfigureGovernance("root", timelock_ns, grace_ns, step_wad, T0), error, field)
+    assert engine.state.governance is None
 
 
 def test_admin_grants_and_revokes_roles() -> None:
     venue = Venue()
-    venue.run(GrantRole("root", Role.PROPOSER, "council-2", venue.now))
+    venue.run(GrantRole(ADMIN, Role.PROPOSER, "council-2", venue.now))
     assert venue.governance.holders[Role.PROPOSER] == {"council", "council-2"}
-    venue.run(RevokeRole("root", Role.PROPOSER, "council", venue.now))
+    venue.run(RevokeRole(ADMIN, Role.PROPOSER, "council", venue.now))
     assert venue.governance.holders[Role.PROPOSER] == {"council-2"}
     venue.refuse(ProposeParameterChange("council", POOL, "", "close_factor_wad", 55 * PERCENT, venue.now),
                  Unauthorized, "'council' does not hold the proposer role")  # fmt: skip
@@ -204,17 +233,17 @@ def test_admin_grants_and_revokes_roles() -> None:
 
 def test_role_grants_and_revocations_that_change_nothing_are_refused() -> None:
     venue = Venue()
-    venue.refuse(GrantRole("root", Role.PROPOSER, "council", venue.now), CommandRejected, "already holds")
-    venue.refuse(RevokeRole("root", Role.GUARDIAN, "council", venue.now), CommandRejected, "does not hold")
-    venue.refuse(RevokeRole("root", Role.ADMIN, "root", venue.now), CommandRejected, "last admin")
+    venue.refuse(GrantRole(ADMIN, Role.PROPOSER, "council", venue.now), CommandRejected, "already holds")
+    venue.refuse(RevokeRole(ADMIN, Role.GUARDIAN, "council", venue.now), CommandRejected, "does not hold")
+    venue.refuse(RevokeRole(ADMIN, Role.ADMIN, ADMIN, venue.now), CommandRejected, "last admin")
 
 
 def test_a_second_admin_can_revoke_the_first() -> None:
     venue = Venue()
-    venue.run(GrantRole("root", Role.ADMIN, "root-2", venue.now))
-    venue.run(RevokeRole("root-2", Role.ADMIN, "root", venue.now))
+    venue.run(GrantRole(ADMIN, Role.ADMIN, "root-2", venue.now))
+    venue.run(RevokeRole("root-2", Role.ADMIN, ADMIN, venue.now))
     assert venue.governance.holders[Role.ADMIN] == {"root-2"}
-    venue.refuse(GrantRole("root", Role.GUARDIAN, "x", venue.now), Unauthorized, "admin role")
+    venue.refuse(GrantRole(ADMIN, Role.GUARDIAN, "x", venue.now), Unauthorized, "admin role")
 
 
 def _wrong_role_cases() -> list[tuple[str, GovernanceCommand]]:
@@ -224,15 +253,15 @@ def _wrong_role_cases() -> list[tuple[str, GovernanceCommand]]:
         cases.append(("admin", GrantRole(actor, Role.ADMIN, actor, now)))
         cases.append(("admin", RevokeRole(actor, Role.PROPOSER, "council", now)))
         cases.append(("admin", RegisterTemplate(actor, "perp", 3, (), now)))
-    for actor in ("root", "exec", "guard", "mallory"):
+    for actor in (ADMIN, "exec", "guard", "mallory"):
         cases.append(("proposer", ProposeParameterChange(actor, POOL, "", "close_factor_wad", 55 * PERCENT, now)))
         cases.append(("proposer", ProposeTemplateUpgrade(actor, POOL, 2, now)))
         cases.append(("proposer", ProposeResumePool(actor, POOL, "all clear", now)))
-    for actor in ("root", "exec", "mallory"):
+    for actor in (ADMIN, "exec", "mallory"):
         cases.append(("proposer or guardian", CancelProposal(actor, 1, now)))
-    for actor in ("root", "council", "guard", "mallory"):
+    for actor in (ADMIN, "council", "guard", "mallory"):
         cases.append(("executor", ExecuteProposal(actor, 1, now)))
-    for actor in ("root", "council", "exec", "mallory"):
+    for actor in (ADMIN, "council", "exec", "mallory"):
         cases.append(("guardian", PausePool(actor, POOL, "drill", now)))
     return cases
 
@@ -260,7 +289,7 @@ def test_proposal_ids_are_sequential_and_eta_is_proposal_time_plus_timelock() ->
     assert (first, second) == (1, 2)
     proposal = venue.governance.proposals[1]
     assert proposal.eta_ns == proposed_at + 2 * DAY_NS
-    assert proposal.expires_ns == proposed_at + 2 * DAY_NS + 7 * DAY_NS
+    assert proposal.expires_ns == proposed_at + 2 * DAY_NS + 14 * DAY_NS  # the harness's grace: 14 days
     assert venue.pool().params == POOL_PARAMS  # nothing changes before execution
     venue.assert_replay_equals_live()
 
@@ -343,9 +372,10 @@ def test_an_unknown_proposal_is_refused() -> None:
 
 def test_a_pool_parameter_may_move_exactly_one_step_up_but_not_one_atom_more() -> None:
     # Arrange: close factor 50%; one step is 25% of it = 125·10¹⁵, so up to 625·10¹⁵. Template v1 caps
-    # the close factor at 60%, so the pool is Q on v2 (bounds [20%, 100%]).
-    venue = Venue()
+    # the close factor at 60%, so the pool is Q on v2 (bounds [20%, 100%]), created in the genesis.
+    venue = Venue(in_genesis=True)
     venue.create_second_pool("Q", version=2)
+    venue.finish_genesis()
     allowed = 50 * PERCENT + 125 * WAD // 1000  # 500·10¹⁵ + 125·10¹⁵ = 625·10¹⁵
 
     # Act / Assert
@@ -355,9 +385,10 @@ def test_a_pool_parameter_may_move_exactly_one_step_up_but_not_one_atom_more() -
 
 
 def test_a_pool_parameter_may_move_exactly_one_step_down_but_not_one_atom_more() -> None:
-    # close factor 50% − 12.5% = 37.5%; v2 allows down to 20%
-    venue = Venue()
+    # close factor 50% − 12.5% = 37.5%; v2 allows down to 20% (Q on v2, created in the genesis)
+    venue = Venue(in_genesis=True)
     venue.create_second_pool("Q", version=2)
+    venue.finish_genesis()
     allowed = 375 * WAD // 1000
     venue.refuse(ProposeParameterChange("council", "Q", "", "close_factor_wad", allowed - 1, venue.now),
                  InvalidParameter, "one change moves close_factor_wad by at most 125000000000000000")  # fmt: skip
@@ -423,11 +454,13 @@ def test_a_proposal_naming_no_integer_parameter_is_refused(
 
 
 def test_a_change_the_pool_validation_refuses_is_refused_at_proposal() -> None:
-    # Arrange: penalty 45% (Q on v2, no bound on it); step 11.25% would allow 56.25%, CreatePool allows ≤ 50%
-    venue = Venue()
+    # Arrange: penalty 45% (Q on v2, no bound on it, created in the genesis); step 11.25% would allow 56.25%,
+    # CreatePool allows ≤ 50%
+    venue = Venue(in_genesis=True)
     venue.run(
         CreatePool("Q", "perp", 2, dataclasses.replace(POOL_PARAMS, liquidation_penalty_wad=45 * PERCENT), venue.now)
     )
+    venue.finish_genesis()
 
     # Act / Assert: 50% + 1 atom is within the step but not within validation
     venue.refuse(ProposeParameterChange("council", "Q", "", "liquidation_penalty_wad", WAD // 2 + 1, venue.now),
@@ -457,10 +490,11 @@ def test_a_proposal_made_stale_by_another_execution_is_refused() -> None:
 
 def test_two_changes_valid_alone_but_invalid_together_cannot_both_execute() -> None:
     # Arrange: IM 6%, MM 5%. Lower IM to 5.5% (step 1.5%) and raise MM to 6% (step 1.25%): each fits
-    # alone, but together MM 6% > IM 5.5%.
-    venue = Venue()
+    # alone, but together MM 6% > IM 5.5%. Q is created in the genesis.
+    venue = Venue(in_genesis=True)
     venue.run(CreatePool("Q", "perp", 2, POOL_PARAMS, venue.now))
     venue.run(AddMarket("Q", dataclasses.replace(MARKET_PARAMS, initial_margin_wad=6 * PERCENT), venue.now))
+    venue.finish_genesis()
     lower_im = venue.propose("initial_margin_wad", 55 * WAD // 1000, MARKET, pool="Q")
     raise_mm = venue.propose("maintenance_margin_wad", 6 * PERCENT, MARKET, pool="Q")
     venue.now += TIMELOCK_NS
@@ -477,7 +511,7 @@ def test_two_changes_valid_alone_but_invalid_together_cannot_both_execute() -> N
 
 def test_a_template_version_is_registered_once() -> None:
     venue = Venue()
-    venue.refuse(RegisterTemplate("root", "perp", 2, (), venue.now), DuplicateEntity, "template version 'perp v2'")
+    venue.refuse(RegisterTemplate(ADMIN, "perp", 2, (), venue.now), DuplicateEntity, "template version 'perp v2'")
 
 
 @pytest.mark.parametrize(
@@ -490,41 +524,17 @@ def test_a_template_version_is_registered_once() -> None:
 )  # fmt: skip
 def test_a_template_with_malformed_bounds_is_refused(bounds: tuple[ParameterBound, ...], match: str) -> None:
     venue = Venue()
-    venue.refuse(RegisterTemplate("root", "perp", 3, bounds, venue.now), InvalidParameter, match)
-
-
-def test_once_governance_exists_create_pool_needs_a_registered_template_within_its_bounds() -> None:
-    venue = Venue()
-    venue.refuse(
-        CreatePool("Q", "perp", 3, POOL_PARAMS, venue.now), UnknownEntity, "unknown template version 'perp v3'"
-    )
-    venue.refuse(CreatePool("Q", "spot", 1, POOL_PARAMS, venue.now), UnknownEntity, "known: perp v1, perp v2")
-    too_loose = dataclasses.replace(POOL_PARAMS, close_factor_wad=70 * PERCENT)
-    venue.refuse(CreatePool("Q", "perp", 1, too_loose, venue.now), InvalidParameter, "pool.close_factor_wad")
-    venue.run(CreatePool("Q", "perp", 2, too_loose, venue.now))  # v2 allows up to 100%
-
-
-def test_before_governance_any_template_creates_a_pool() -> None:
-    venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS)
-    venue.run(CreatePool("Q", "anything", 9, POOL_PARAMS, venue.now))
-    assert venue.state.pools["Q"].template_version == 9
-
-
-def test_add_market_respects_the_market_bounds_of_the_pools_template() -> None:
-    venue = Venue()
-    venue.run(CreatePool("Q", "perp", 2, POOL_PARAMS, venue.now))
-    wide = dataclasses.replace(MARKET_PARAMS, spread_wad=2 * PERCENT)  # v2: spread ≤ 1%
-    venue.refuse(AddMarket("Q", wide, venue.now), InvalidParameter, "market.spread_wad")
-    venue.run(AddMarket("Q", dataclasses.replace(MARKET_PARAMS, spread_wad=PERCENT), venue.now))
+    venue.refuse(RegisterTemplate(ADMIN, "perp", 3, bounds, venue.now), InvalidParameter, match)
 
 
 # --- template upgrades ------------------------------------------------------------------------------
 
 
 def test_an_upgrade_changes_only_the_named_pool() -> None:
-    # Arrange: P and Q both from perp v1
-    venue = Venue()
+    # Arrange: P and Q both from perp v1 (Q created in the genesis)
+    venue = Venue(in_genesis=True)
     venue.create_second_pool("Q", version=1)
+    venue.finish_genesis()
     q_before = copy.deepcopy(venue.pool("Q"))
     p_before = copy.deepcopy(venue.pool(POOL))
     upgrade = venue.submit(ProposeTemplateUpgrade("council", POOL, 2, venue.now))
@@ -569,9 +579,7 @@ def test_an_upgrade_to_the_current_or_an_unregistered_version_is_refused() -> No
 def test_an_upgrade_whose_bounds_the_pool_does_not_satisfy_is_refused() -> None:
     venue = Venue()
     venue.run(
-        RegisterTemplate(
-            "root", "perp", 3, (ParameterBound("market.initial_margin_wad", 20 * PERCENT, WAD),), venue.now
-        )
+        RegisterTemplate(ADMIN, "perp", 3, (ParameterBound("market.initial_margin_wad", 20 * PERCENT, WAD),), venue.now)
     )
     venue.refuse(ProposeTemplateUpgrade("council", POOL, 3, venue.now), InvalidParameter,
                  "market.initial_margin_wad=100000000000000000 .* template perp v3")  # fmt: skip
@@ -579,7 +587,7 @@ def test_an_upgrade_whose_bounds_the_pool_does_not_satisfy_is_refused() -> None:
 
 def test_an_upgrade_made_stale_by_another_upgrade_is_refused() -> None:
     venue = Venue()
-    venue.run(RegisterTemplate("root", "perp", 3, (), venue.now))
+    venue.run(RegisterTemplate(ADMIN, "perp", 3, (), venue.now))
     to_two = venue.submit(ProposeTemplateUpgrade("council", POOL, 2, venue.now))
     to_three = venue.submit(ProposeTemplateUpgrade("council", POOL, 3, venue.now))
     venue.now += TIMELOCK_NS
@@ -643,9 +651,10 @@ def test_a_paused_pool_resumes_only_through_the_timelock() -> None:
 
 
 def test_a_resumed_halted_pool_trades_again_and_the_other_pool_is_untouched() -> None:
-    # Arrange: pool Q from the same template; P halted by a contained fault
-    venue = Venue()
+    # Arrange: pool Q from the same template (created in the genesis); P halted by a contained fault
+    venue = Venue(in_genesis=True)
     venue.create_second_pool("Q")
+    venue.finish_genesis()
     venue.deposit("alice", 1_000 * USDC)
     with pricing_fault():
         only(venue.run(venue.trade_command("alice", ETH)), PoolHalted)

@@ -22,13 +22,18 @@ POOL_PARAMS = dataclasses.replace(STANDARD_POOL, oracle_jump_breaker_wad=10 * PE
 
 
 def three_pools() -> Venue:
-    """P (10% breaker) from the shared venue, plus Q (no breaker) and R (20% breaker), each with 100k LP."""
-    venue = Venue(POOL_PARAMS, MARKET_PARAMS)
+    """P (10% breaker) from the shared venue, plus Q (no breaker) and R (20% breaker), each with 100k LP.
+
+    Q and R are created in the genesis (once the venue is open a pool needs a timelocked proposal).
+    """
+    venue = Venue(POOL_PARAMS, MARKET_PARAMS, in_genesis=True)
     for pool, limit in (("Q", 0), ("R", 20 * PERCENT)):
         venue.run(
             CreatePool(pool, "perp", 1, dataclasses.replace(POOL_PARAMS, oracle_jump_breaker_wad=limit), venue.now)
         )
         venue.run(AddMarket(pool, MARKET_PARAMS, venue.now))
+    venue.finish_genesis()
+    for pool in ("Q", "R"):
         venue.deposit("lp", 100_000 * USDC)
         venue.run(ProvideLiquidity("lp", 0, pool, 100_000 * USDC, venue.now))
     return venue

@@ -219,7 +219,8 @@ def test_a_cross_account_sees_the_ramped_rate_too() -> None:
 
 
 def test_create_pool_refuses_a_ramp_longer_than_euler_stores() -> None:
-    venue = PolicyVenue()
+    # A pool is created in the genesis (once open, only by proposal, which runs the same check)
+    venue = PolicyVenue(in_genesis=True)
     policy = LiquidationPolicy(maintenance_ramp_ns=2**32 * 10**9)
     command = CreatePool("Q", "perp", 1, dataclasses.replace(POOL_PARAMS, liquidation=policy), venue.now)
     venue.refuse(command, InvalidParameter, "maintenance_ramp_ns")

@@ -71,7 +71,7 @@ from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp, start_ramp
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.decide import check_market_params, check_pool_params, pool_of
-from ringfence.core.pool.events import PoolStatusChanged
+from ringfence.core.pool.events import PoolHalted, PoolStatusChanged
 from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_int
@@ -247,7 +247,10 @@ def decide_propose_venue_change(
     governance = governance_of(state)
     require_role(governance, command.actor, (Role.PROPOSER,), "propose a venue change")
     change = replace(command.change, timestamp_ns=command.timestamp_ns)
-    run_change(state, change)  # validates it against today's venue; the events are dropped
+    checked = run_change(state, change)  # validates it against today's venue; the events are dropped
+    halted = [event for event in checked if isinstance(event, PoolHalted)]
+    if halted:  # a fault inside the pool's code: containment would halt it at execution; refuse it now
+        raise CommandRejected(f"the change faults pool {halted[0].pool}: {halted[0].cause}")
     proposal_id, eta, expires = _timing(governance, command.timestamp_ns)
     return [
         VenueChangeProposed(
