@@ -132,9 +132,12 @@ def _check_acting_field(command: Command, sender: str) -> None:
 
 def _check_genesis(governance: GovernanceState, command: Command, sender: str) -> None:
     if not governance.holds(sender, Role.ADMIN):
-        raise Unauthorized(
-            sender, (Role.ADMIN.value,), f"{_action(command)} during the genesis", "only the venue's admin shapes it"
+        remedy = (
+            "only the venue's admin shapes it during the genesis"
+            if governance.opened_ns is None
+            else "the venue is open: a proposer proposes it (ProposeVenueChange), an executor executes it later"
         )
+        raise Unauthorized(sender, (Role.ADMIN.value,), _action(command), remedy)
     if governance.opened_ns is not None:
         raise GenesisClosed(_action(command), governance.settings.timelock_ns)
 

@@ -11,7 +11,8 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── InvalidAmount           an amount, price or ratio that is not exact, finite, in range
     │   ├── InvalidParameter        any other field outside its accepted domain
     │   │   └── ToxicLiquidationPolicy  a liquidation penalty that would lower the health it should restore
-    │   └── UnknownEntity           an asset, account, oracle source ... that does not exist
+    │   ├── UnknownEntity           an asset, account, oracle source ... that does not exist
+    │   └── IdentityError           (service.identity) an identity file missing, too readable or malformed
     ├── CommandRejected             well-formed, but a rule of the venue refuses it now
     │   ├── DuplicateEntity         registering something that already exists
     │   ├── InsufficientBalance     taking more than an account holds
@@ -20,6 +21,7 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── OracleUnavailable       no trustworthy price (stale, quorum lost, guarded)
     │   ├── Unauthorized            the sender lacks the role, feeder seat or ownership the command needs
     │   │   └── ActingAsAnother     the command names another principal as its owner, keeper or actor
+    │   ├── NotAuthenticated        (service.authentication) a sender the adapter could not authenticate
     │   ├── VenueNotOpen            an account command during the genesis (before OpenVenue)
     │   ├── GenesisClosed           a listing, oracle or market change sent directly once the venue is open
     │   └── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
