@@ -1,13 +1,13 @@
 """A small venue builder for benchmarks (benchmark-only): assets, oracles, pools, prices.
 
-Every function returns plain commands, so a benchmark can run them through any engine (or a
-peer model) untimed before its timed region. :func:`admin_genesis` orders a setup as the core
+Every function returns plain commands, so a benchmark can run them through any engine (or a peer
+model) untimed before its timed region. :func:`admin_genesis` orders a setup as the core
 requires (the admin's ``ConfigureGovernance`` first, the venue-shaping commands, ``OpenVenue``,
 then the accounts' commands) and :func:`sent_as_named` sends each command as the principal it
-names: no benchmark measures authority beyond the check every command pays. Defaults follow the demo (``ringfence demo``):
-USDC as the quote asset at par, ETH and WBTC as collateral and perp bases, three oracle
-sources with quorum 2, 10% initial and 5% maintenance margin, a 1% liquidation penalty
-split half and half between keeper and insurance, and a 50% close factor.
+names: no benchmark measures authority beyond the check every command pays. Defaults follow the
+demo (``ringfence demo``): USDC as the quote asset at par, ETH and WBTC as collateral and perp
+bases, three oracle sources with quorum 2, 10% initial and 5% maintenance margin, a 1%
+liquidation penalty split half and half between keeper and insurance, and a 50% close factor.
 """
 
 from __future__ import annotations

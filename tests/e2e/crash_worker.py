@@ -1,11 +1,11 @@
 """Crash-test worker: writes deterministic command batches to an SQLite journal until killed.
 
 Run as ``python crash_worker.py JOURNAL_PATH``. On a fresh journal the worker writes the admin's
-genesis as one atomic batch (ConfigureGovernance, the asset, OpenVenue), then continues the command numbering from what the journal already holds, and loops:
-it runs a batch of 1–5 commands ``c{n}``, each sent by its owner, through
-:meth:`Engine.execute_batch` and, only after
-that call returned (the batch is durable), writes one line per accepted command id to stdout
-and flushes. A printed id is therefore an acknowledgement. The parent test SIGKILLs it.
+genesis as one atomic batch (ConfigureGovernance, the asset, OpenVenue), then continues the
+command numbering from what the journal already holds, and loops: it runs a batch of 1–5
+commands ``c{n}``, each sent by its owner, through :meth:`Engine.execute_batch` and, only after
+that call returned (the batch is durable), writes one line per accepted command id to stdout and
+flushes. A printed id is therefore an acknowledgement. The parent test SIGKILLs it.
 
 The command sequence and the batch boundaries are pure functions of the command number, so
 the parent computes the same ones by importing this file.

@@ -70,7 +70,9 @@ def write_journal(path: Path, deposits: int = DEPOSITS) -> None:
     journal = SqliteJournal(path)
     try:
         engine = Engine(journal)
-        genesis = engine.execute_batch(sent_as_named([bootstrap(START_NS), REGISTER, open_venue(START_NS)]), atomic=True)
+        genesis = engine.execute_batch(
+            sent_as_named([bootstrap(START_NS), REGISTER, open_venue(START_NS)]), atomic=True
+        )
         assert sum(len(outcome.events) for outcome in genesis if isinstance(outcome, Accepted)) == GENESIS_ENTRIES
         deposits_sent = sent_as_named(Deposit(f"owner{n}", 0, "USDC", AMOUNT_ATOMS, START_NS) for n in range(deposits))
         engine.execute_batch(deposits_sent)

@@ -514,9 +514,7 @@ def test_redo_on_tail_resets_top_to_the_fresh_oracle_and_pays_the_keeper() -> No
 def test_redo_on_cusp_at_the_first_step_below_it() -> None:
     # Arrange: stairstep 0.99 every 90 s, cusp 0.9, a long tail: 0.99¹⁰ = 0.904382… ≥ 0.9 until 989 s,
     # 0.99¹¹ = 0.895338… < 0.9 from 11·90 = 990 s
-    venue = Venue(
-        auction_params(AuctionCurve.STAIRSTEP, step_seconds=90, cusp_wad=90 * PERCENT, tail_seconds=100_000)
-    )
+    venue = Venue(auction_params(AuctionCurve.STAIRSTEP, step_seconds=90, cusp_wad=90 * PERCENT, tail_seconds=100_000))
     venue.kick()
     venue.requote_at(989, 1_500 * WAD)
     venue.refuse(venue.redo_command(), CommandRejected, "does not need a redo")
