@@ -93,7 +93,7 @@ class ScreenVenue(Venue):
         self.tick(ETH_PRICE_WAD, BTC_PRICE_WAD, advance_ns=1)
         self.run(CreatePool(POOL_Q, "perp", 1, POOL_PARAMS, self.now))
         self.run(AddMarket(POOL_Q, BTC_PERP_PARAMS, self.now))
-        self.open()
+        self.finish_genesis()
         self.deposit("lp", 1_000_000 * USDC)
         self.run(ProvideLiquidity("lp", 0, POOL_Q, 1_000_000 * USDC, self.now))
 

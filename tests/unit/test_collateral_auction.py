@@ -113,7 +113,7 @@ class Venue(support.venue.Venue):
             self.run(ConfigureAuctions(POOL, auctions, self.now))
         if second_pool:
             _second_usdc_pool(self)
-        self.open()
+        self.finish_genesis()
         self.deposit("dave", 1 * ETH, asset="ETH")
         self.trade("dave", 5 * ETH)
         self.quote_prices(1_500 * WAD)
