@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from ringfence.core.commands import ConfigureOracle, Deposit, RegisterAsset, SubmitPrice
+from ringfence.core.commands import ConfigureOracle, Deposit, OpenVenue, RegisterAsset, SubmitPrice
+from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, Liquidate, ProvideLiquidity, Trade
 from ringfence.core.pool.state import MarginMode
 
@@ -147,6 +148,8 @@ class DecimalVenue:
         self.positions: dict[tuple[str, str, Key], Position] = {}
         self.cross_pool: dict[Key, str] = {}
         self._handlers: dict[type[Any], Any] = {
+            ConfigureGovernance: lambda command: None,  # authority: the engine's check, not modelled
+            OpenVenue: lambda command: None,
             RegisterAsset: self._register,
             ConfigureOracle: lambda command: None,
             SubmitPrice: self._submit_price,

@@ -33,7 +33,17 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 from _decimal_venue import decimal_context
-from _venue import START_NS, USDC, listing_commands, market_params, pool_commands, pool_params, price_commands
+from _venue import (
+    START_NS,
+    USDC,
+    admin_genesis,
+    listing_commands,
+    market_params,
+    pool_commands,
+    pool_params,
+    price_commands,
+    sent_as_named,
+)
 from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode, Position
@@ -77,7 +87,7 @@ def _venue_state() -> LedgerState:
     for pool, markets in MARKETS.items():
         specs = [market_params(m, base, 10**7 * 10**decimals) for m, base, decimals in markets]
         commands += pool_commands(pool, pool_params(), specs, lp_atoms=10**9 * USDC, insurance_atoms=0)
-    rejected = [o for o in engine.execute_batch(commands) if isinstance(o, Rejected)]
+    rejected = [o for o in engine.execute_batch(sent_as_named(admin_genesis(commands))) if isinstance(o, Rejected)]
     if rejected:
         raise AssertionError(f"book venue: setup rejected {rejected}")
     return engine.state

@@ -27,6 +27,7 @@ from _venue import (
     SECOND_NS,
     START_NS,
     USDC,
+    admin_genesis,
     listing_commands,
     market_params,
     pool_commands,
@@ -52,7 +53,8 @@ HEALTHY_ATTEMPT_SHARE = 0.25
 
 
 def venue_commands() -> list[Command]:
-    """List the assets, price them, and create the two pools (LP vault 1bn USDC, insurance 1m each).
+    """List the assets and create the two pools in the admin's genesis, open, price, fund them (LP vault
+    1bn USDC, insurance 1m each).
 
     Funding is off (rate 0) so the Decimal peer need not model it. The stable price reaches the
     oracle at every tick (growth limit 100% a second, a second quote 10 s after the tick), so
@@ -68,7 +70,7 @@ def venue_commands() -> list[Command]:
         skew_scale = (10**8 if base == "ETH" else 10**7) * 10**decimals
         spec = market_params(market, base, skew_scale, max_funding_rate_per_day_wad=0)
         commands += pool_commands(pool, params, [spec], lp_atoms=10**9 * USDC, insurance_atoms=10**6 * USDC)
-    return commands
+    return admin_genesis(commands)
 
 
 @dataclass

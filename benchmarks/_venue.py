@@ -1,18 +1,23 @@
 """A small venue builder for benchmarks (benchmark-only): assets, oracles, pools, prices.
 
-Every function returns plain commands, so a benchmark can run them through any engine (or a
-peer model) untimed before its timed region. Defaults follow the demo (``ringfence demo``):
-USDC as the quote asset at par, ETH and WBTC as collateral and perp bases, three oracle
-sources with quorum 2, 10% initial and 5% maintenance margin, a 1% liquidation penalty
-split half and half between keeper and insurance, and a 50% close factor.
+Every function returns plain commands, so a benchmark can run them through any engine (or a peer
+model) untimed before its timed region. :func:`admin_genesis` orders a setup as the core
+requires (the admin's ``ConfigureGovernance`` first, the venue-shaping commands, ``OpenVenue``,
+then the accounts' commands) and :func:`sent_as_named` sends each command as the principal it
+names: no benchmark measures authority beyond the check every command pays. Defaults follow the
+demo (``ringfence demo``): USDC as the quote asset at par, ETH and WBTC as collateral and perp
+bases, three oracle sources with quorum 2, 10% initial and 5% maintenance margin, a 1%
+liquidation penalty split half and half between keeper and insurance, and a 50% close factor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice
+from ringfence.core.authority import GENESIS_COMMANDS, acting_field
+from ringfence.core.commands import Command, ConfigureOracle, Deposit, OpenVenue, RegisterAsset, Sent, SubmitPrice
+from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
 from ringfence.core.pool.state import MarketParams, PoolParams
@@ -24,6 +29,34 @@ HOUR_NS = 3_600 * SECOND_NS
 START_NS = 1_767_225_600 * SECOND_NS  # 2026-01-01T00:00:00Z
 SOURCES = ("chainlink", "pyth", "redstone")
 USDC = 10**6
+ADMIN = "admin"
+"""The benchmark venues' admin."""
+DAY_NS = 86_400 * SECOND_NS
+
+
+def admin_genesis(commands: Iterable[Command], now_ns: int = START_NS) -> list[Command]:
+    """Return ``commands`` as a venue's setup: the admin's genesis, then the rest.
+
+    ``ConfigureGovernance`` by :data:`ADMIN` (timelock 2 days, grace 14 days, steps of at most
+    25%, as the test venues), the venue-shaping commands among ``commands`` in their order,
+    ``OpenVenue``, then every other command in its order (prices, deposits, LP funding).
+    """
+    ordered = list(commands)
+    genesis = [command for command in ordered if type(command) in GENESIS_COMMANDS]
+    accounts = [command for command in ordered if type(command) not in GENESIS_COMMANDS]
+    governance = ConfigureGovernance(ADMIN, 2 * DAY_NS, 14 * DAY_NS, WAD // 4, now_ns)
+    return [governance, *genesis, OpenVenue(ADMIN, now_ns), *accounts]
+
+
+def named_sender(command: Command) -> str:
+    """Return the principal ``command`` names as acting (owner, keeper, source), or the admin."""
+    field = acting_field(type(command))
+    return ADMIN if field is None else str(getattr(command, field))
+
+
+def sent_as_named(commands: Iterable[Command]) -> list[Sent]:
+    """Return each command as sent by the principal it names (:func:`named_sender`)."""
+    return [Sent(named_sender(command), command) for command in commands]
 
 
 @dataclass(frozen=True)

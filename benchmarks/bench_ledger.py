@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import ringfence
+from _venue import admin_genesis, sent_as_named
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Transfer, Withdraw
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.state import LedgerState
@@ -76,7 +77,7 @@ Key = tuple[str, int, str]  # (owner, sub_account, asset)
 
 
 def setup_commands() -> list[Command]:
-    """List the three assets, configure their oracles and give each a fresh price."""
+    """List the three assets and configure their oracles in the admin's genesis, open, give each a fresh price."""
     commands: list[Command] = []
     for asset, (decimals, _price, initial, maintenance) in ASSETS.items():
         commands.append(
@@ -109,7 +110,7 @@ def setup_commands() -> list[Command]:
         )
     for asset, (_decimals, price, _initial, _maintenance) in ASSETS.items():
         commands.extend(SubmitPrice(asset, source, parse_price(price), 0, START_NS, START_NS) for source in SOURCES)
-    return commands
+    return admin_genesis(commands, START_NS)
 
 
 @dataclass
@@ -266,10 +267,10 @@ def run_engine(
     journal = journal_factory()
     try:
         engine = Engine(journal)
-        setup = engine.execute_batch(setup_commands())
+        setup = engine.execute_batch(sent_as_named(setup_commands()))
         if any(isinstance(outcome, Rejected) for outcome in setup):
             raise AssertionError(f"setup rejected: {[o for o in setup if isinstance(o, Rejected)]}")
-        batches = _batches(commands, batch)
+        batches = [sent_as_named(chunk) for chunk in _batches(commands, batch)]  # senders named before timing
         rejected = 0
         timed_append = journal.append = _TimedAppend(journal.append)
         _quiesce()

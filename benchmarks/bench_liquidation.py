@@ -62,6 +62,7 @@ from typing import Any
 from _decimal_venue import DecimalVenue
 from _health_book import Book, as_atoms, build_book, decimal_health, engine_health, fraction_health, peer_book
 from _liquidation_mix import Workload, generate
+from _venue import sent_as_named
 from bench_ledger import Figure, _fresh_path, _quiesce, _row, _TimedAppend, code_identity  # shared helpers
 from ringfence.core.commands import Command
 from ringfence.core.invariants import check_conservation
@@ -158,13 +159,13 @@ def run_engine(
         setup = [
             code
             for chunk in _batches(workload.setup, SETUP_BATCH)
-            for code in outcome_codes(engine.execute_batch(chunk))
+            for code in outcome_codes(engine.execute_batch(sent_as_named(chunk)))
         ]
         if setup != workload.expected_setup:
             raise AssertionError("setup outcomes differ from the Decimal model's")
         timed_append = journal.append = _TimedAppend(journal.append)
         codes: list[str] = []
-        chunks = _batches(commands, batch)
+        chunks = [sent_as_named(chunk) for chunk in _batches(commands, batch)]  # senders named before timing
         _quiesce()
         if profiler is not None:
             profiler.enable()

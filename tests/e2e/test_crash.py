@@ -167,14 +167,16 @@ def _check_after_kill(view: JournalView, acked_before: int, run: Run) -> int:
     if not groups:
         assert run.acked == []
         return 0
-    assert groups[0] == (worker.REGISTER_ID, 1)
-    commands = groups[1:]
+    # the genesis is one atomic batch: a journal holds all of it or nothing
+    genesis = len(worker.GENESIS_GROUPS)
+    assert groups[:genesis] == worker.GENESIS_GROUPS
+    commands = groups[genesis:]
     held = len(commands)
 
     # exactly the prefix c1..cK, each command whole
-    assert ids[1:] == [worker.command_id(n) for n in range(1, held + 1)]
+    assert ids[genesis:] == [worker.command_id(n) for n in range(1, held + 1)]
     assert all(count == worker.EVENTS_PER_COMMAND for _, count in commands)
-    assert view.count == 1 + held * worker.EVENTS_PER_COMMAND
+    assert view.count == worker.GENESIS_ENTRIES + held * worker.EVENTS_PER_COMMAND
 
     # this run acknowledged the next commands in order, and every one of them is in the journal
     last_acked = acked_before + len(run.acked)
@@ -234,8 +236,8 @@ def _write_journal(path: Path, deposits: int = 5) -> int:
     journal = SqliteJournal(path)
     try:
         engine = Engine(journal)
-        engine.execute(worker.REGISTER, worker.REGISTER_ID)
-        engine.execute_batch([worker.command_for(n) for n in range(1, deposits + 1)])
+        worker.write_genesis(engine)
+        engine.execute_batch([worker.sent(worker.command_for(n)) for n in range(1, deposits + 1)])
         return journal.verify()
     finally:
         journal.close()
@@ -246,20 +248,24 @@ def _execute_raw(path: Path, sql: str, parameters: Sequence[object] = ()) -> Non
         connection.execute(sql, parameters)
 
 
+# Entries of ``_write_journal``: 1..4 the genesis (worker.GENESIS_GROUPS), then c1..c5 as entries 5..9;
+# c3 (the deposit of 10**20 + 3 atoms) is entry 7 and c5 entry 9 (they were 4 and 6 after a one-entry genesis).
+
+
 def _edit_payload(path: Path) -> None:
-    _execute_raw(path, "UPDATE events SET payload = replace(payload, '100000000000000000003', '9') WHERE sequence = 4")
+    _execute_raw(path, "UPDATE events SET payload = replace(payload, '100000000000000000003', '9') WHERE sequence = 7")
 
 
 def _delete_middle_row(path: Path) -> None:
-    _execute_raw(path, "DELETE FROM events WHERE sequence = 4")
+    _execute_raw(path, "DELETE FROM events WHERE sequence = 7")
 
 
 def _swap_payloads(path: Path) -> None:
     with closing(sqlite3.connect(path)) as connection, connection:
-        (fourth,) = connection.execute("SELECT payload FROM events WHERE sequence = 4").fetchone()
-        (sixth,) = connection.execute("SELECT payload FROM events WHERE sequence = 6").fetchone()
-        connection.execute("UPDATE events SET payload = ? WHERE sequence = 4", (sixth,))
-        connection.execute("UPDATE events SET payload = ? WHERE sequence = 6", (fourth,))
+        (c3,) = connection.execute("SELECT payload FROM events WHERE sequence = 7").fetchone()
+        (c5,) = connection.execute("SELECT payload FROM events WHERE sequence = 9").fetchone()
+        connection.execute("UPDATE events SET payload = ? WHERE sequence = 7", (c5,))
+        connection.execute("UPDATE events SET payload = ? WHERE sequence = 9", (c3,))
 
 
 def _output(text: str) -> str:
@@ -277,13 +283,13 @@ def test_cli_journal_verify_exits_zero_and_prints_the_entry_count_for_an_intact_
 
     # Assert
     assert result.exit_code == 0, result.output
-    assert count == 6
-    assert "6 entries, hash chain intact" in _output(result.output)
+    assert count == 9  # 4 genesis entries and 5 commands of one event each
+    assert "9 entries, hash chain intact" in _output(result.output)
 
 
 @pytest.mark.parametrize(
     ("tamper", "failing_sequence"),
-    [(_edit_payload, 4), (_delete_middle_row, 5), (_swap_payloads, 4)],
+    [(_edit_payload, 7), (_delete_middle_row, 8), (_swap_payloads, 7)],
     ids=["edited-payload", "deleted-middle-row", "swapped-payloads"],
 )
 def test_cli_journal_verify_exits_4_for_a_tampered_journal(

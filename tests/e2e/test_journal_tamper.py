@@ -25,12 +25,13 @@ from ringfence.cli.main import app
 from ringfence.core.commands import Deposit, RegisterAsset
 from ringfence.core.errors import JournalKeyError, JournalNotAdopted, JournalTruncated
 from ringfence.core.events import CollateralDeposited
-from ringfence.service.engine import Engine
+from ringfence.service.engine import Accepted, Engine
 from ringfence.store.codec import encode_event
 from ringfence.store.head import JournalHead, head_path, read_head
 from ringfence.store.journal import GENESIS_HASH
 from ringfence.store.keys import default_key_path, load_key_file
 from ringfence.store.sqlite import SqliteJournal
+from support.authority import bootstrap, open_venue, sent_as_named
 from support.identities import make_identities
 
 runner = CliRunner()
@@ -46,6 +47,13 @@ REGISTER = RegisterAsset(
 )
 DEPOSITS = 5
 AMOUNT_ATOMS = 1_000_000
+GENESIS_ENTRIES = 4
+"""The genesis batch: ConfigureGovernance (GovernanceConfigured and the admin's RoleGranted), the
+register (AssetRegistered) and OpenVenue (VenueOpened). Deposit ``n`` (from 1) is entry 4 + n."""
+LAST = GENESIS_ENTRIES + DEPOSITS
+"""The last entry of :func:`write_journal`'s journal: 4 + 5 = 9 (it was 6 when the register alone was the genesis)."""
+FORGED = GENESIS_ENTRIES + 3
+"""The entry of the third deposit (7), the one the forgery attacks edit."""
 
 
 def invoke(*args: str | Path) -> Result:
@@ -58,12 +66,17 @@ def output(result: Result) -> str:
 
 
 def write_journal(path: Path, deposits: int = DEPOSITS) -> None:
-    """A register and ``deposits`` deposits of 1 USDC, one command each: entries 1..1+deposits."""
+    """The admin's genesis (entries 1..4, one batch) and ``deposits`` deposits of 1 USDC, one command
+    each, in a second batch: entries 5..4+deposits. Each command is sent by the principal it names."""
     journal = SqliteJournal(path)
     try:
         engine = Engine(journal)
-        engine.execute(REGISTER)
-        engine.execute_batch([Deposit(f"owner{n}", 0, "USDC", AMOUNT_ATOMS, START_NS) for n in range(deposits)])
+        genesis = engine.execute_batch(
+            sent_as_named([bootstrap(START_NS), REGISTER, open_venue(START_NS)]), atomic=True
+        )
+        assert sum(len(outcome.events) for outcome in genesis if isinstance(outcome, Accepted)) == GENESIS_ENTRIES
+        deposits_sent = sent_as_named(Deposit(f"owner{n}", 0, "USDC", AMOUNT_ATOMS, START_NS) for n in range(deposits))
+        engine.execute_batch(deposits_sent)
     finally:
         journal.close()
 
@@ -125,8 +138,8 @@ def journal_path(tmp_path: Path) -> Path:
 
 
 def test_a_truncated_tail_is_detected_against_the_signed_head(journal_path: Path) -> None:
-    # Arrange: entries 1 (register) and 2..6 (deposits); remove the last one
-    execute_raw(journal_path, "DELETE FROM events WHERE sequence = 6")
+    # Arrange: entries 1..4 (genesis) and 5..9 (deposits); remove the last one
+    execute_raw(journal_path, "DELETE FROM events WHERE sequence = ?", (LAST,))
 
     # Act
     result = invoke("journal", "verify", journal_path)
@@ -134,7 +147,7 @@ def test_a_truncated_tail_is_detected_against_the_signed_head(journal_path: Path
     # Assert
     assert result.exit_code == 4, result.output
     assert "JournalTruncated" in output(result)
-    assert "ends at entry 5 but its signed head records entry 6" in output(result)
+    assert f"ends at entry {LAST - 1} but its signed head records entry {LAST}" in output(result)
 
 
 def test_half_of_one_commands_events_removed_is_detected(tmp_path: Path) -> None:
@@ -164,36 +177,40 @@ def test_half_of_one_commands_events_removed_is_detected(tmp_path: Path) -> None
 
 
 def test_a_deleted_middle_row_is_detected(journal_path: Path) -> None:
-    execute_raw(journal_path, "DELETE FROM events WHERE sequence = 3")
+    # the second deposit (entry 6): the third (entry 7) is then read where 6 was expected
+    execute_raw(journal_path, "DELETE FROM events WHERE sequence = ?", (GENESIS_ENTRIES + 2,))
 
     result = invoke("journal", "verify", journal_path)
 
     assert result.exit_code == 4, result.output
-    assert "journal entry 4: expected sequence 3" in output(result)
+    assert "journal entry 7: expected sequence 6" in output(result)
 
 
 def test_an_edited_row_is_detected(journal_path: Path) -> None:
-    execute_raw(journal_path, "UPDATE events SET payload = ? WHERE sequence = 4", (forged_deposit(journal_path, 4),))
+    execute_raw(
+        journal_path, "UPDATE events SET payload = ? WHERE sequence = ?", (forged_deposit(journal_path, FORGED), FORGED)
+    )
 
     result = invoke("journal", "verify", journal_path)
 
     assert result.exit_code == 4, result.output
-    assert "journal entry 4: content does not match its hash" in output(result)
+    assert f"journal entry {FORGED}: content does not match its hash" in output(result)
 
 
 def test_a_row_edited_to_a_value_of_another_type_is_detected(journal_path: Path) -> None:
     # SQLite keeps a BLOB in a TEXT column: the check must name it, not fail inside the hashing
-    execute_raw(journal_path, "UPDATE events SET payload = X'00ff' WHERE sequence = 3")
+    # (entry 6, the second deposit, as entry 3 was before the genesis grew to four entries)
+    execute_raw(journal_path, "UPDATE events SET payload = X'00ff' WHERE sequence = ?", (GENESIS_ENTRIES + 2,))
 
     result = invoke("journal", "verify", journal_path)
 
     assert result.exit_code == 4, result.output
-    assert "journal entry 3: a column holds a value of the wrong type" in output(result)
+    assert "journal entry 6: a column holds a value of the wrong type" in output(result)
 
 
 def test_a_chain_rebuilt_without_the_key_is_detected(journal_path: Path) -> None:
     # Arrange: the attack that passed before keyed chains: forge a deposit x100, recompute every hash
-    rebuild_unkeyed(journal_path, {4: forged_deposit(journal_path, 4)})
+    rebuild_unkeyed(journal_path, {FORGED: forged_deposit(journal_path, FORGED)})
 
     # Act
     result = invoke("journal", "verify", journal_path)
@@ -206,17 +223,17 @@ def test_a_chain_rebuilt_without_the_key_is_detected(journal_path: Path) -> None
 
 
 def test_a_rebuilt_chain_with_its_head_file_deleted_is_still_refused(journal_path: Path) -> None:
-    rebuild_unkeyed(journal_path, {4: forged_deposit(journal_path, 4)})
+    rebuild_unkeyed(journal_path, {FORGED: forged_deposit(journal_path, FORGED)})
     head_path(journal_path).unlink()
 
     result = invoke("journal", "verify", journal_path)
 
     assert result.exit_code == 4, result.output
-    assert "is missing while the journal holds 6 entries" in output(result)
+    assert f"is missing while the journal holds {LAST} entries" in output(result)
 
 
 def test_the_engine_refuses_to_start_on_a_tampered_journal(journal_path: Path) -> None:
-    execute_raw(journal_path, "DELETE FROM events WHERE sequence = 6")
+    execute_raw(journal_path, "DELETE FROM events WHERE sequence = ?", (LAST,))
     journal = SqliteJournal(journal_path)
     try:
         with pytest.raises(JournalTruncated):
@@ -227,13 +244,13 @@ def test_the_engine_refuses_to_start_on_a_tampered_journal(journal_path: Path) -
 
 def test_a_forged_head_file_is_refused(journal_path: Path) -> None:
     # Arrange: truncate, and rewrite both head slots to match, without the key (the MAC cannot be recomputed)
-    execute_raw(journal_path, "DELETE FROM events WHERE sequence = 6")
+    execute_raw(journal_path, "DELETE FROM events WHERE sequence = ?", (LAST,))
     with closing(sqlite3.connect(journal_path)) as connection:
-        (digest,) = connection.execute("SELECT hash FROM events WHERE sequence = 5").fetchone()
+        (digest,) = connection.execute("SELECT hash FROM events WHERE sequence = ?", (LAST - 1,)).fetchone()
     slots = head_path(journal_path).read_bytes()
     forged = b""
     for index in (0, 1):
-        body = json.loads(slots[index * 512 : (index + 1) * 512]) | {"sequence": 5, "hash": digest}
+        body = json.loads(slots[index * 512 : (index + 1) * 512]) | {"sequence": LAST - 1, "hash": digest}
         forged += json.dumps(body, sort_keys=True).encode().ljust(511) + b"\n"
     head_path(journal_path).write_bytes(forged)
 
@@ -246,7 +263,7 @@ def test_a_forged_head_file_is_refused(journal_path: Path) -> None:
 
 
 def test_a_head_slot_torn_by_a_crash_falls_back_to_the_other_slot(journal_path: Path) -> None:
-    # Arrange: the writer alternates slots, so one holds entry 6 (the newest) and the other the head before it
+    # Arrange: the writer alternates slots, so one holds entry 9 (the newest) and the other the head before it
     data = bytearray(head_path(journal_path).read_bytes())
     newest = max((0, 1), key=lambda index: json.loads(data[index * 512 : (index + 1) * 512])["sequence"])
     data[newest * 512 + 100 : newest * 512 + 200] = b"\0" * 100  # a torn write of the newest slot
@@ -255,9 +272,9 @@ def test_a_head_slot_torn_by_a_crash_falls_back_to_the_other_slot(journal_path: 
     head_path(journal_path).write_bytes(bytes(data))
     result = invoke("journal", "verify", journal_path)
 
-    # Assert: the older head (entry 1, the register command's batch) is reached; entries past it verify under the key
+    # Assert: the older head (entry 4, the genesis batch) is reached; entries past it verify under the key
     assert result.exit_code == 0, result.output
-    assert "6 entries, hash chain intact" in output(result)
+    assert f"{LAST} entries, hash chain intact" in output(result)
 
 
 def test_a_deleted_journal_is_not_silently_started_over(journal_path: Path) -> None:
@@ -276,7 +293,7 @@ def test_a_published_head_catches_a_rollback_of_both_files(tmp_path: Path) -> No
     for file in (path, head_path(path)):
         shutil.copy(file, saved / file.name)
     journal = SqliteJournal(path)
-    Engine(journal).execute(Deposit("late", 0, "USDC", AMOUNT_ATOMS, START_NS))
+    Engine(journal).execute(Deposit("late", 0, "USDC", AMOUNT_ATOMS, START_NS), sender="late")
     published = journal.head()
     journal.close()
     for file in (path, head_path(path)):
@@ -289,7 +306,8 @@ def test_a_published_head_catches_a_rollback_of_both_files(tmp_path: Path) -> No
     # Assert: consistent on their own; the published head shows the rollback
     assert local.exit_code == 0, local.output
     assert against_published.exit_code == 4, against_published.output
-    assert "ends at entry 3 but its signed head records entry 4" in output(against_published)
+    # 4 genesis entries and 2 deposits in the copies; the late deposit is entry 7
+    assert "ends at entry 6 but its signed head records entry 7" in output(against_published)
 
 
 # --------------------------------------------------------------------------- crash lag: longer than the head
@@ -299,7 +317,7 @@ def test_a_journal_longer_than_its_head_verifies_and_a_writer_brings_the_head_up
     # Arrange: a crash between a commit and the head's rewrite leaves the previous head
     stale = head_path(journal_path).read_bytes()
     journal = SqliteJournal(journal_path)
-    Engine(journal).execute(Deposit("late", 0, "USDC", AMOUNT_ATOMS, START_NS))
+    Engine(journal).execute(Deposit("late", 0, "USDC", AMOUNT_ATOMS, START_NS), sender="late")
     journal.close()
     head_path(journal_path).write_bytes(stale)
 
@@ -310,33 +328,36 @@ def test_a_journal_longer_than_its_head_verifies_and_a_writer_brings_the_head_up
     Engine(writer)
     writer.close()
 
-    # Assert: 7 entries accepted past a head at 6; verify wrote nothing; the engine's start-up updated the head
+    # Assert: 10 entries accepted past a head at 9; verify wrote nothing; the engine's start-up updated the head
     assert verified.exit_code == 0, verified.output
-    assert "7 entries" in output(verified)
+    assert f"{LAST + 1} entries" in output(verified)
     assert after_verify == stale
     assert read_head(head_path(journal_path), load_key_file(default_key_path(journal_path))) == JournalHead(
-        7, last_hash(journal_path)
+        LAST + 1, last_hash(journal_path)
     )
 
 
 def test_an_extension_past_the_head_must_verify_under_the_key(journal_path: Path) -> None:
-    # Arrange: the head says 6; someone appends an entry 7 chained without the key
+    # Arrange: the head says 9; someone appends an entry 10 (stream version 10: one stream) chained without the key
+    extra = LAST + 1
     with closing(sqlite3.connect(journal_path)) as connection:
-        (last_hash,) = connection.execute("SELECT hash FROM events WHERE sequence = 6").fetchone()
+        (last_hash,) = connection.execute("SELECT hash FROM events WHERE sequence = ?", (LAST,)).fetchone()
     event_type, schema, payload = encode_event(
         CollateralDeposited(owner="x", sub_account=0, asset="USDC", amount_atoms=5)
     )
-    material = json.dumps([last_hash, 7, "clearing", 7, "forged", event_type, schema, payload], separators=(",", ":"))
+    material = json.dumps(
+        [last_hash, extra, "clearing", extra, "forged", event_type, schema, payload], separators=(",", ":")
+    )
     execute_raw(
         journal_path,
-        "INSERT INTO events VALUES (7, 'clearing', 7, 'forged', ?, ?, ?, ?, ?)",
-        (event_type, schema, payload, last_hash, hashlib.sha256(material.encode()).hexdigest()),
+        "INSERT INTO events VALUES (?, 'clearing', ?, 'forged', ?, ?, ?, ?, ?)",
+        (extra, extra, event_type, schema, payload, last_hash, hashlib.sha256(material.encode()).hexdigest()),
     )
 
     result = invoke("journal", "verify", journal_path)
 
     assert result.exit_code == 4, result.output
-    assert "journal entry 7: content does not match its hash" in output(result)
+    assert f"journal entry {extra}: content does not match its hash" in output(result)
 
 
 # --------------------------------------------------------------------------- read-only: never writes
@@ -530,7 +551,7 @@ def test_an_unkeyed_journal_with_a_broken_chain_is_not_adopted(tmp_path: Path) -
 
 def test_a_keyed_journal_relabelled_as_unkeyed_is_not_adopted(journal_path: Path) -> None:
     # A downgrade: the attacker rebuilds an unkeyed chain and marks the journal schema v1
-    rebuild_unkeyed(journal_path, {4: forged_deposit(journal_path, 4)})
+    rebuild_unkeyed(journal_path, {FORGED: forged_deposit(journal_path, FORGED)})
     execute_raw(journal_path, "UPDATE journal_meta SET value = '1' WHERE key = 'schema_version'")
 
     shown = invoke("venue", "show", "--journal", journal_path)

@@ -1,8 +1,11 @@
 """Builders for two-pool scenarios, used by ``test_pool_isolation.py``.
 
-- the market: USDC (6 decimals) and one or two 18-decimal base assets with three-source oracles,
-  pools A and B listing a perpetual of the same name, LPs and insurance in each;
-- :class:`Run`: an engine on a memory journal that checks conservation after every command;
+- the market: the admin's genesis (governance, USDC (6 decimals) and one or two 18-decimal base
+  assets with three-source oracles, pools A and B listing a perpetual of the same name), then
+  ``OpenVenue`` and LPs and insurance in each;
+- :class:`Run`: an engine on a memory journal that sends each command as the principal it names
+  (``tests/support/authority.py``: none of these properties is about authority) and checks
+  conservation after every command;
 - fault doubles that inject a ``RuntimeError`` inside one pool's code;
 - the random scenario: steps (drawn by hypothesis in the test module) turned into one command
   script per run, and :func:`isolation_differences`, which runs a control and a default run and
@@ -40,6 +43,7 @@ from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalte
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.service.engine import Accepted, Engine, Outcome, Rejected, replay
 from ringfence.store.memory import MemoryJournal
+from support.authority import bootstrap, open_venue, sent_as_named
 
 SECOND_NS = 1_000_000_000
 START_NS = 1_000 * SECOND_NS
@@ -139,9 +143,10 @@ def quotes(asset: str, price_wad: int, now_ns: int, sources: tuple[str, ...] = S
     return [SubmitPrice(asset, source, price_wad, 0, now_ns, now_ns) for source in sources]
 
 
-def market_setup(layout: Layout, now_ns: int) -> list[Command]:
-    """Return the commands listing the assets, their oracles and first prices, and pools A and B."""
-    commands: list[Command] = [RegisterAsset(QUOTE, 6, WAD, WAD, NO_LIMIT, NO_LIMIT, now_ns)]
+def market_setup(layout: Layout, now_ns: int, listings: tuple[Command, ...] = ()) -> list[Command]:
+    """Return the admin's genesis and its end: governance, the assets, their oracles and first prices,
+    pools A and B, any further ``listings``, then ``OpenVenue``."""
+    commands: list[Command] = [bootstrap(now_ns), RegisterAsset(QUOTE, 6, WAD, WAD, NO_LIMIT, NO_LIMIT, now_ns)]
     commands += [
         RegisterAsset(base, 18, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, NO_LIMIT, now_ns) for base in layout.assets[1:]
     ]
@@ -153,6 +158,8 @@ def market_setup(layout: Layout, now_ns: int) -> list[Command]:
         AddMarket("A", market_params(layout.base_a), now_ns),
         CreatePool("B", "perp", 1, POOL_PARAMS, now_ns),
         AddMarket("B", market_params(layout.base_b), now_ns),
+        *listings,
+        open_venue(now_ns),
     ]
     return commands
 
@@ -203,8 +210,8 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
 
     def execute(self, command: Command) -> Outcome:
-        """Run one command, check conservation, and return its outcome."""
-        outcome = self.engine.execute_batch([command])[0]
+        """Run one command as the principal it names, check conservation, and return its outcome."""
+        outcome = self.engine.execute_batch(sent_as_named([command]))[0]
         check_conservation(self.engine.state)
         self.outcomes.append(outcome)
         return outcome
@@ -221,8 +228,8 @@ class Run:
         return outcome
 
     def batch(self, commands: list[Command]) -> list[Outcome]:
-        """Run commands as one journal batch, then check conservation."""
-        outcomes = self.engine.execute_batch(commands)
+        """Run commands as one journal batch, each sent as the principal it names, then check conservation."""
+        outcomes = self.engine.execute_batch(sent_as_named(commands))
         check_conservation(self.engine.state)
         self.outcomes.extend(outcomes)
         return outcomes
@@ -245,10 +252,14 @@ class Run:
         assert self.engine.journal.verify() == self.journal_length()
 
 
-def two_pool_run(layout: Layout = SEPARATE, now_ns: int = START_NS) -> Run:
-    """Return a run with pools A and B listed, priced, funded by LPs and insured."""
+def two_pool_run(layout: Layout = SEPARATE, now_ns: int = START_NS, listings: tuple[Command, ...] = ()) -> Run:
+    """Return an open run with pools A and B listed, priced, funded by LPs and insured.
+
+    ``listings`` are further genesis commands of the admin (an asset and its oracle), run
+    before ``OpenVenue``: once open, the venue changes only through proposals.
+    """
     run = Run()
-    for command in market_setup(layout, now_ns) + liquidity_setup(now_ns):
+    for command in market_setup(layout, now_ns, listings) + liquidity_setup(now_ns):
         run.execute(command)
     for pool_id in ("A", "B"):
         assert run.pool(pool_id).vault_atoms == 150_000 * USD

@@ -1,7 +1,9 @@
 """Property tests of the ledger: random command sequences against ``Engine(MemoryJournal())``.
 
-A hypothesis state machine lists three assets (6, 8 and 18 decimals; one with a finite
-supply cap) with three-source, quorum-two oracles, then sends deposits, withdrawals,
+A hypothesis state machine has the admin list three assets (6, 8 and 18 decimals; one with a
+finite supply cap) with three-source, quorum-two oracles in the genesis and open the venue, then
+sends, each as the principal it names (owner or source: ``tests/support/authority.py``),
+deposits, withdrawals,
 transfers and price submissions (valid and invalid, one at a time through
 ``Engine.execute`` and in batches through ``Engine.execute_batch``) while time advances.
 
@@ -34,6 +36,7 @@ from ringfence.core.commands import (
     Command,
     ConfigureOracle,
     Deposit,
+    OpenVenue,
     RegisterAsset,
     SubmitPrice,
     Transfer,
@@ -45,6 +48,7 @@ from ringfence.core.errors import (
     InvalidParameter,
     RingfenceError,
     SupplyCapExceeded,
+    Unauthorized,
     UnknownEntity,
 )
 from ringfence.core.events import (
@@ -58,9 +62,11 @@ from ringfence.core.events import (
     PriceSubmitted,
 )
 from ringfence.core.evolve import evolve_all
+from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.core.margin import NO_LIMIT
 from ringfence.service.engine import Accepted, Engine, Rejected, replay
 from ringfence.store.memory import MemoryJournal
+from support.authority import bootstrap, named_sender, open_venue, sent_as_named
 
 SECOND_NS = 1_000_000_000
 START_NS = 1_000 * SECOND_NS
@@ -192,7 +198,7 @@ class LedgerModel:
 
     def rejections(self, command: Command) -> set[type[RingfenceError]]:
         """Return every rejection that applies to ``command`` now; empty means it must be accepted."""
-        if isinstance(command, RegisterAsset | ConfigureOracle):
+        if isinstance(command, RegisterAsset | ConfigureOracle | ConfigureGovernance | OpenVenue):
             return set()
         if isinstance(command, SubmitPrice):
             return self._price_rejections(command)
@@ -209,6 +215,9 @@ class LedgerModel:
         return reasons
 
     def _deposit_rejections(self, command: Deposit) -> set[type[RingfenceError]]:
+        if command.owner not in OWNERS:
+            # Sent by the owner it names: the sender's name check comes before any other rule.
+            return {InvalidParameter}
         reasons = self._asset_and_amount_rejections(command.asset, command.amount_atoms)
         if not self._valid_key(command.owner, command.sub_account):
             reasons.add(InvalidParameter)
@@ -217,6 +226,8 @@ class LedgerModel:
         return reasons
 
     def _release_rejections(self, command: Withdraw | Transfer) -> set[type[RingfenceError]]:
+        if command.owner not in OWNERS:
+            return {InvalidParameter}  # the sender's name check, as for a deposit
         reasons = self._asset_and_amount_rejections(command.asset, command.amount_atoms)
         source = command.sub_account if isinstance(command, Withdraw) else command.from_sub_account
         if not self._valid_key(command.owner, source):
@@ -231,8 +242,12 @@ class LedgerModel:
         return reasons
 
     def _price_rejections(self, command: SubmitPrice) -> set[type[RingfenceError]]:
+        if command.asset in self.oracle_sources and command.source not in self.oracle_sources[command.asset]:
+            # Sent by the source it names, which is no feeder of this oracle: authority is checked
+            # before any other rule (an unknown source of a listed asset is an unauthorised sender).
+            return {Unauthorized}
         reasons: set[type[RingfenceError]] = set()
-        if command.asset not in self.oracle_sources or command.source not in self.oracle_sources[command.asset]:
+        if command.asset not in self.oracle_sources:
             reasons.add(UnknownEntity)
         if not 1 <= command.price_wad <= MAX_ATOMS_LITERAL:
             reasons.add(InvalidAmount)
@@ -285,6 +300,8 @@ class LedgerModel:
 
     def apply(self, command: Command) -> None:
         """Record the effect of an accepted command."""
+        if isinstance(command, ConfigureGovernance | OpenVenue):
+            return  # governance and the venue's opening hold no balance
         if isinstance(command, RegisterAsset):
             self.caps[command.asset] = command.supply_cap_atoms
             self.totals[command.asset] = self.deposited[command.asset] = self.withdrawn[command.asset] = 0
@@ -309,7 +326,8 @@ class LedgerModel:
 
 
 def _listing_commands(now_ns: int) -> list[Command]:
-    commands: list[Command] = []
+    """Return the admin's genesis: governance, the three assets and their oracles, then ``OpenVenue``."""
+    commands: list[Command] = [bootstrap(now_ns)]
     for asset, spec in ASSETS.items():
         commands.append(
             RegisterAsset(
@@ -339,6 +357,7 @@ def _listing_commands(now_ns: int) -> list[Command]:
                 timestamp_ns=now_ns,
             )
         )
+    commands.append(open_venue(now_ns))
     return commands
 
 
@@ -409,11 +428,11 @@ class LedgerMachine(RuleBasedStateMachine):
         before_entries = list(self.journal.read())
         results: list[tuple[tuple[Event, ...] | None, RingfenceError | None]]
         if batch:
-            results = _outcome_pairs(self.engine.execute_batch(commands))
+            results = _outcome_pairs(self.engine.execute_batch(sent_as_named(commands)))
         else:
             (command,) = commands
             try:
-                results = [(self.engine.execute(command), None)]
+                results = [(self.engine.execute(command, sender=named_sender(command)), None)]
             except RingfenceError as error:
                 results = [(None, error)]
 
@@ -590,7 +609,7 @@ class LedgerMachine(RuleBasedStateMachine):
         before_state = copy.deepcopy(self.engine.state)
         before_length = len(list(self.journal.read()))
         try:
-            self.engine.execute(command)
+            self.engine.execute(command, sender=named_sender(command))
         except RingfenceError:
             pass
         else:
@@ -649,7 +668,7 @@ TestLedgerInvariantsHoldOverRandomCommandSequences = LedgerMachine.TestCase
 def _listed_engine() -> Engine:
     engine = Engine(MemoryJournal())
     prices = {asset: spec.start_price_wad for asset, spec in ASSETS.items()}
-    outcomes = engine.execute_batch(_listing_commands(START_NS) + _fresh_quotes(START_NS, prices))
+    outcomes = engine.execute_batch(sent_as_named(_listing_commands(START_NS) + _fresh_quotes(START_NS, prices)))
     assert all(isinstance(outcome, Accepted) for outcome in outcomes)
     return engine
 
@@ -679,11 +698,11 @@ def test_a_batch_has_the_same_outcomes_and_state_as_its_commands_one_by_one(spec
     commands = [_raw_command(spec) for spec in specs]
     batched, single = _listed_engine(), _listed_engine()
 
-    batch_outcomes = batched.execute_batch(commands)
+    batch_outcomes = batched.execute_batch(sent_as_named(commands))
     single_accepted = []
     for command in commands:
         try:
-            single.execute(command)
+            single.execute(command, sender=named_sender(command))
         except RingfenceError:
             single_accepted.append(False)
         else:
@@ -702,7 +721,7 @@ def test_a_fully_rejected_batch_changes_nothing(specs: list[MoneySpec]) -> None:
     before_state = copy.deepcopy(engine.state)
     before_entries = list(engine.journal.read())
 
-    outcomes = engine.execute_batch(commands)
+    outcomes = engine.execute_batch(sent_as_named(commands))
 
     assert all(isinstance(outcome, Rejected) for outcome in outcomes)
     assert engine.state == before_state

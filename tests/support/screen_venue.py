@@ -83,7 +83,8 @@ class ScreenVenue(Venue):
     """The harness venue with a second ETH market in ``P``, BTC, and pool ``Q``."""
 
     def __init__(self) -> None:
-        super().__init__(POOL_PARAMS, ETH_PERP_PARAMS)
+        """List the second ETH market, BTC and pool ``Q`` in the admin's genesis, open, fund ``Q``'s LPs."""
+        super().__init__(POOL_PARAMS, ETH_PERP_PARAMS, in_genesis=True)
         self.eth_price_wad = ETH_PRICE_WAD
         self.btc_price_wad = BTC_PRICE_WAD
         self.run(AddMarket(POOL, ETH_PERP_B_PARAMS, self.now))
@@ -92,6 +93,7 @@ class ScreenVenue(Venue):
         self.tick(ETH_PRICE_WAD, BTC_PRICE_WAD, advance_ns=1)
         self.run(CreatePool(POOL_Q, "perp", 1, POOL_PARAMS, self.now))
         self.run(AddMarket(POOL_Q, BTC_PERP_PARAMS, self.now))
+        self.finish_genesis()
         self.deposit("lp", 1_000_000 * USDC)
         self.run(ProvideLiquidity("lp", 0, POOL_Q, 1_000_000 * USDC, self.now))
 

@@ -39,6 +39,7 @@ from ringfence.core.errors import (
     InvalidParameter,
     OracleUnavailable,
     RingfenceError,
+    Unauthorized,
     UnknownEntity,
 )
 from ringfence.core.events import Event
@@ -99,19 +100,29 @@ def auction_params(curve: AuctionCurve, **changes: int) -> AuctionParams:
 
 
 class Venue(support.venue.Venue):
-    """The shared venue with 100k LP and 5k insurance; ``dave`` left owing 1_275 USDC with 1 ETH."""
+    """The shared venue with 100k LP and 5k insurance; ``dave`` left owing 1_275 USDC with 1 ETH.
 
-    def __init__(self) -> None:
-        super().__init__(POOL_PARAMS, MARKET_PARAMS, insurance_atoms=INSURANCE_ATOMS)
+    Auctions are part of a pool's listing: the admin configures them in the genesis
+    (``auctions`` for pool ``P``; none: ``P`` runs no auctions), before ``OpenVenue``.
+    ``second_pool`` lists pool ``Q`` in the genesis too (:func:`_second_usdc_pool`).
+    """
+
+    def __init__(self, auctions: AuctionParams | None = None, *, second_pool: bool = False) -> None:
+        super().__init__(POOL_PARAMS, MARKET_PARAMS, insurance_atoms=INSURANCE_ATOMS, in_genesis=True)
+        if auctions is not None:
+            self.run(ConfigureAuctions(POOL, auctions, self.now))
+        if second_pool:
+            _second_usdc_pool(self)
+        self.finish_genesis()
         self.deposit("dave", 1 * ETH, asset="ETH")
         self.trade("dave", 5 * ETH)
         self.quote_prices(1_500 * WAD)
         self.liquidate("dave")
         self.deposit("tom", 10_000 * USDC)
+        if second_pool:
+            self.deposit("lp", 100_000 * USDC)
+            self.run(ProvideLiquidity("lp", 0, "Q", 100_000 * USDC, self.now))
         self.kicked_ns = 0
-
-    def configure(self, params: AuctionParams) -> None:
-        self.run(ConfigureAuctions(POOL, params, self.now))
 
     def kick_command(self, owner: str = "dave", asset: str = "ETH", keeper: str = "keeper") -> StartCollateralAuction:
         return StartCollateralAuction(keeper, 0, owner, 0, POOL, asset, self.now)
@@ -161,8 +172,7 @@ def test_the_premise_dave_owes_1275_usdc_and_holds_1_eth() -> None:
 
 def test_kick_seizes_the_lot_sets_the_tab_and_pays_the_keeper_from_insurance() -> None:
     # Arrange
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
 
     # Act
     started = venue.kick()
@@ -184,8 +194,7 @@ def test_kick_seizes_the_lot_sets_the_tab_and_pays_the_keeper_from_insurance() -
 
 def test_kick_reward_is_capped_at_what_the_insurance_fund_holds() -> None:
     # Arrange: tip 5_000 USDC is more than the 4_000 USDC the fund holds
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR, tip_atoms=5_000 * USDC))
+    venue = Venue(auction_params(AuctionCurve.LINEAR, tip_atoms=5_000 * USDC))
 
     # Act
     started = venue.kick()
@@ -203,8 +212,7 @@ def test_kick_is_refused_when_the_pool_runs_no_auctions() -> None:
 
 def test_kick_is_refused_while_the_account_holds_a_cross_position() -> None:
     # Arrange: erin holds ETH, owes nothing yet, and is cross long
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
     venue.deposit("erin", 1 * ETH, asset="ETH")
     venue.trade("erin", 1 * ETH)
 
@@ -212,20 +220,19 @@ def test_kick_is_refused_while_the_account_holds_a_cross_position() -> None:
     venue.refuse(venue.kick_command("erin"), CommandRejected, "erin/0 holds cross positions in pool P; liquidate")
 
 
-def _second_usdc_pool(venue: Venue) -> None:
-    """Pool ``Q``: the same parameters and quote asset as ``P``, auctions configured, 100k LP."""
+def _second_usdc_pool(venue: support.venue.Venue) -> None:
+    """Pool ``Q`` in the genesis: the same parameters and quote asset as ``P``, auctions configured.
+
+    ``Venue(second_pool=True)`` funds it with 100k LP once open.
+    """
     venue.run(CreatePool("Q", "perp", 1, POOL_PARAMS, venue.now))
     venue.run(AddMarket("Q", MARKET_PARAMS, venue.now))
     venue.run(ConfigureAuctions("Q", auction_params(AuctionCurve.LINEAR), venue.now))
-    venue.deposit("lp", 100_000 * USDC)
-    venue.run(ProvideLiquidity("lp", 0, "Q", 100_000 * USDC, venue.now))
 
 
 def test_a_debt_is_auctioned_only_in_the_pool_that_produced_it() -> None:
     # Arrange: dave owes P; pool Q has the same quote asset and runs auctions too
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
-    _second_usdc_pool(venue)
+    venue = Venue(auction_params(AuctionCurve.LINEAR), second_pool=True)
     q_before = copy.deepcopy(venue.state.pools["Q"])
 
     # Act / Assert: a kick naming Q is refused and changes nothing; Q is untouched
@@ -238,8 +245,7 @@ def test_a_debt_is_auctioned_only_in_the_pool_that_produced_it() -> None:
 
 def test_an_indebted_sub_account_cannot_cross_trade_in_another_pool_until_the_debt_is_settled() -> None:
     # Arrange: dave owes P 1_275 USDC; he deposits 3_000 USDC (repaying the debt) only in the second step
-    venue = Venue()
-    _second_usdc_pool(venue)
+    venue = Venue(second_pool=True)
     cross_in_q = Trade("dave", 0, "Q", MARKET, 1 * ETH, MarginMode.CROSS, 0, 0, venue.now)
 
     # Act / Assert 1: refused while the debt is owed (Q would otherwise inherit P's debt in its margin)
@@ -255,8 +261,7 @@ def test_an_indebted_sub_account_cannot_cross_trade_in_another_pool_until_the_de
 
 
 def test_kick_is_refused_for_an_account_without_debt() -> None:
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
     venue.deposit("erin", 1 * ETH, asset="ETH")
 
     venue.refuse(venue.kick_command("erin"), CommandRejected, r"erin/0 owes no USDC \(balance 0\)")
@@ -264,13 +269,13 @@ def test_kick_is_refused_for_an_account_without_debt() -> None:
 
 def test_kick_is_refused_for_the_quote_asset_self_kicks_and_a_second_live_auction() -> None:
     # Arrange
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
 
     # Act / Assert
     venue.refuse(venue.kick_command(asset="USDC"), InvalidParameter, "a collateral asset other than the pool's quote")
     venue.refuse(venue.kick_command(asset="BTC"), UnknownEntity, "unknown asset 'BTC'")
-    venue.refuse(venue.kick_command(keeper="dave"), InvalidParameter, "a keeper other than the indebted account")
+    # A self-kick is refused by the authority check (SPEC §2.5) before the auction rules read it.
+    venue.refuse(venue.kick_command(keeper="dave"), Unauthorized, "never liquidates its own sub-accounts")
     venue.kick()
     venue.refuse(venue.kick_command(), CommandRejected, "dave/0 holds no ETH to auction")
     venue.deposit("dave", 1 * ETH, asset="ETH")  # fresh ETH does not open a second auction on the same debt
@@ -278,7 +283,8 @@ def test_kick_is_refused_for_the_quote_asset_self_kicks_and_a_second_live_auctio
 
 
 def test_configure_rejects_parameters_outside_their_domain() -> None:
-    venue = Venue()
+    # ConfigureAuctions is the admin's, in the genesis: the venue is checked before OpenVenue
+    venue = support.venue.Venue(POOL_PARAMS, MARKET_PARAMS, in_genesis=True)
 
     venue.refuse(
         ConfigureAuctions(POOL, auction_params(AuctionCurve.LINEAR, tau_seconds=0), venue.now),
@@ -311,8 +317,7 @@ def test_configure_rejects_parameters_outside_their_domain() -> None:
 def test_linear_story_partial_takes_then_the_residual_debt_is_socialised() -> None:
     # Arrange: LinearDecrease, tau 3_600 s, kicked right after the liquidation (same insurance window,
     # whose 1_000 USDC cap the liquidation used up)
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
     venue.kick()
     vault_before = venue.state.pools[POOL].vault_atoms
     socialised_before = venue.state.pools[POOL].socialised_loss_atoms
@@ -357,8 +362,7 @@ def test_linear_story_partial_takes_then_the_residual_debt_is_socialised() -> No
 
 def test_stairstep_story_one_take_covers_the_tab_and_returns_the_leftover_lot() -> None:
     # Arrange: StairstepExponentialDecrease, cut 0.99 every 60 s
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.STAIRSTEP, cut_wad=99 * PERCENT, step_seconds=60))
+    venue = Venue(auction_params(AuctionCurve.STAIRSTEP, cut_wad=99 * PERCENT, step_seconds=60))
     venue.kick()
     venue.at(150)  # ⌊150/60⌋ = 2 steps
 
@@ -388,8 +392,7 @@ def test_stairstep_story_one_take_covers_the_tab_and_returns_the_leftover_lot() 
 def test_exponential_story_residual_debt_is_drawn_from_insurance_in_a_new_window() -> None:
     # Arrange: ExponentialDecrease with cut 0.9 per second; kicked 2 h after the liquidation (ETH requoted
     # at 1500), so the insurance fund's hourly window has reset
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.EXPONENTIAL, cut_wad=90 * PERCENT))
+    venue = Venue(auction_params(AuctionCurve.EXPONENTIAL, cut_wad=90 * PERCENT))
     venue.quote_prices(1_500 * WAD, advance_ns=2 * HOUR_NS)
     venue.kick()
 
@@ -417,8 +420,7 @@ def test_exponential_story_residual_debt_is_drawn_from_insurance_in_a_new_window
 
 def test_exponential_price_after_many_seconds_matches_the_exact_rational() -> None:
     # Arrange: cut 0.999 per second, 100 s in
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.EXPONENTIAL, cut_wad=999 * WAD // 1_000))
+    venue = Venue(auction_params(AuctionCurve.EXPONENTIAL, cut_wad=999 * WAD // 1_000))
     venue.kick()
     venue.at(100)
 
@@ -436,8 +438,7 @@ def test_exponential_price_after_many_seconds_matches_the_exact_rational() -> No
 
 def test_lyra_story_fast_phase_take_then_slow_phase_take_and_the_residual_goes_to_insurance() -> None:
     # Arrange: Derive's defaults: 95% → 70% of mark-to-market over 900 s, then → 0 over 43_200 s
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LYRA))
+    venue = Venue(auction_params(AuctionCurve.LYRA))
     venue.kick()
 
     # Act 1: 450 s in, d = 0.95 − 0.25·450/900 = 0.825; the oracle says 1500: price 1237.5; 0.4 ETH = 495 USDC
@@ -463,8 +464,7 @@ def test_lyra_story_fast_phase_take_then_slow_phase_take_and_the_residual_goes_t
 
 def test_lyra_auction_needs_a_redo_once_both_phases_are_over() -> None:
     # Arrange
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LYRA))
+    venue = Venue(auction_params(AuctionCurve.LYRA))
     venue.kick()
     venue.requote_at(900 + 43_199, 1_500 * WAD)
     venue.refuse(venue.redo_command(), CommandRejected, "does not need a redo")
@@ -487,8 +487,7 @@ def test_lyra_auction_needs_a_redo_once_both_phases_are_over() -> None:
 
 def test_redo_on_tail_resets_top_to_the_fresh_oracle_and_pays_the_keeper() -> None:
     # Arrange: LinearDecrease over 7_200 s, tail 3_600 s, no cusp
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR, tau_seconds=7_200, cusp_wad=0))
+    venue = Venue(auction_params(AuctionCurve.LINEAR, tau_seconds=7_200, cusp_wad=0))
     venue.kick()
     venue.requote_at(3_600, 1_400 * WAD)
     venue.refuse(venue.redo_command(), CommandRejected, "does not need a redo: price 900000000000000000000 after 3600")
@@ -515,10 +514,7 @@ def test_redo_on_tail_resets_top_to_the_fresh_oracle_and_pays_the_keeper() -> No
 def test_redo_on_cusp_at_the_first_step_below_it() -> None:
     # Arrange: stairstep 0.99 every 90 s, cusp 0.9, a long tail: 0.99¹⁰ = 0.904382… ≥ 0.9 until 989 s,
     # 0.99¹¹ = 0.895338… < 0.9 from 11·90 = 990 s
-    venue = Venue()
-    venue.configure(
-        auction_params(AuctionCurve.STAIRSTEP, step_seconds=90, cusp_wad=90 * PERCENT, tail_seconds=100_000)
-    )
+    venue = Venue(auction_params(AuctionCurve.STAIRSTEP, step_seconds=90, cusp_wad=90 * PERCENT, tail_seconds=100_000))
     venue.kick()
     venue.requote_at(989, 1_500 * WAD)
     venue.refuse(venue.redo_command(), CommandRejected, "does not need a redo")
@@ -537,8 +533,7 @@ def test_redo_on_cusp_at_the_first_step_below_it() -> None:
 
 def test_redo_of_a_dusty_auction_pays_no_reward() -> None:
     # Arrange: dust 2_000 USDC is above the tab (1_440.75): clip.sol redo pays only when tab ≥ dust
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR, dust_atoms=2_000 * USDC))
+    venue = Venue(auction_params(AuctionCurve.LINEAR, dust_atoms=2_000 * USDC))
     venue.kick()
     venue.requote_at(3_601, 1_500 * WAD)
 
@@ -554,8 +549,7 @@ def test_redo_of_a_dusty_auction_pays_no_reward() -> None:
 
 def test_take_rejections_change_nothing() -> None:
     # Arrange: linear, 900 s in: price 1350
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
     venue.kick()
     venue.at(900)
     venue.deposit("poor", 100 * USDC)
@@ -584,8 +578,7 @@ def test_take_rejections_change_nothing() -> None:
 
 def test_a_taker_with_cross_positions_must_stay_healthy_at_initial_margin() -> None:
     # Arrange: erin holds 1_000 USDC and is cross long 5 ETH at about 1500 (IM 10%: 750 USDC required)
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
     venue.kick()
     venue.deposit("erin", 1_000 * USDC)
     venue.trade("erin", 5 * ETH)
@@ -599,8 +592,7 @@ def test_a_taker_with_cross_positions_must_stay_healthy_at_initial_margin() -> N
 
 def test_lyra_take_needs_a_usable_oracle_price() -> None:
     # Arrange: the LYRA price is the oracle's; no quote for over an hour (the staleness limit)
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LYRA))
+    venue = Venue(auction_params(AuctionCurve.LYRA))
     venue.kick()
     venue.at(3_601)
 
@@ -610,8 +602,7 @@ def test_lyra_take_needs_a_usable_oracle_price() -> None:
 
 def test_lot_sold_out_while_the_account_holds_other_collateral_leaves_the_debt_for_a_later_auction() -> None:
     # Arrange: linear; dave deposits 0.1 ETH more during the auction
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
     venue.kick()
     venue.at(1_800)  # price 900
     venue.run(Deposit("dave", 0, "ETH", ETH // 10, venue.now))
@@ -630,8 +621,7 @@ def test_lot_sold_out_while_the_account_holds_other_collateral_leaves_the_debt_f
 
 def test_debt_the_owner_repaid_during_the_auction_is_not_written_off() -> None:
     # Arrange: linear; 1_800 s in (price 900) dave pays 100 USDC of his debt himself: balance −1_175
-    venue = Venue()
-    venue.configure(auction_params(AuctionCurve.LINEAR))
+    venue = Venue(auction_params(AuctionCurve.LINEAR))
     venue.kick()
     venue.at(1_800)
     venue.deposit("dave", 100 * USDC)
@@ -670,8 +660,7 @@ def test_random_take_sequences_conserve_every_asset_and_close_the_debt_accountin
     params: AuctionParams, steps: list[tuple[int, int, str, int, int]]
 ) -> None:
     # Arrange (Venue.run checks conservation of USDC and ETH after every command)
-    venue = Venue()
-    venue.configure(params)
+    venue = Venue(params)
     insurance_before_kick = venue.insurance
     started = venue.kick()
     outcome: list[Event] = [started]
@@ -728,8 +717,7 @@ def test_random_take_sequences_conserve_every_asset_and_close_the_debt_accountin
 
 @pytest.mark.parametrize("curve", list(AuctionCurve))
 def test_each_curve_can_be_configured_and_kicked(curve: AuctionCurve) -> None:
-    venue = Venue()
-    venue.configure(auction_params(curve))
+    venue = Venue(auction_params(curve))
 
     assert venue.kick().tab_atoms == TAB
     assert venue.state.pools[POOL].auction_params == auction_params(curve)
