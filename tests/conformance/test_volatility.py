@@ -279,4 +279,3 @@ def test_garch_refuses_a_constant_series():
 def test_garch_refuses_an_unknown_mean_model():
     with pytest.raises(InvalidParameter):
         fit_garch(_simulated_garch(100), mean="ar1")  # type: ignore[arg-type]
-
