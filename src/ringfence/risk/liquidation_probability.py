@@ -76,8 +76,6 @@ BoolArray = NDArray[np.bool_]
 
 INVERSE_SQRT2 = 1.0 / math.sqrt(2.0)
 HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
-MAX_EXPONENT = 700.0
-"""Below ``log(max float64) ≈ 709.8``: ``exp`` of the reflected term's exponent stays finite."""
 SERIES_BELOW = -37.0
 """Below this ``Φ(x) < 6e−300`` nears the subnormal range: ``log Φ`` comes from its asymptotic series."""
 
@@ -157,11 +155,13 @@ def _first_passage_loop(
 
     With ``a`` the log-distance to the barrier and ``m`` the log-drift towards it:
     ``Φ((−a + mT)/(σ√T)) + exp(2ma/σ²) Φ((−a − mT)/(σ√T))``, 1 where ``a ≤ 0``. The reflected
-    term is a product of two normal floats unless ``exp`` would overflow or ``Φ`` go subnormal;
-    there it is ``exp(2ma/σ² + log Φ(·))``, which never forms ``∞ · 0``. Below ``x = −37``, where
-    ``Φ(x)`` nears the subnormal range, ``log Φ(x)`` comes from the asymptotic series ``Φ(x) =
-    φ(x)/(−x) · (1 − x⁻² + 3x⁻⁴ − 15x⁻⁶ + 105x⁻⁸ − …)`` (M. Abramowitz and I. Stegun, *Handbook of
-    Mathematical Functions* (1964), 26.2.12), cut where the next term is below ``945 · 37⁻¹⁰ < 2e−13``.
+    term is ``exp(2ma/σ²) · Φ(x)``, ``x = −(a + mT)/(σ√T)``, while ``x > −37``: with ``u = a/(σ√T)`` and
+    ``v = mT/(σ√T)`` the exponent is ``2uv ≤ (u + v)²/2 < 37²/2 ≈ 685``, so ``exp`` cannot overflow.
+    Below ``x = −37`` ``Φ(x)`` nears the subnormal range while the exponent may exceed 709, so the
+    term is ``exp(2ma/σ² + log Φ(x))`` (never ``∞ · 0``), ``log Φ(x)`` from the asymptotic series
+    ``Φ(x) = φ(x)/(−x) · (1 − x⁻² + 3x⁻⁴ − 15x⁻⁶ + 105x⁻⁸ − …)`` (M. Abramowitz and I. Stegun,
+    *Handbook of Mathematical Functions* (1964), 26.2.12), cut where the next term is below
+    ``945 · 37⁻¹⁰ < 2e−13`` relative.
     """
     for i in range(out.shape[0]):
         s = sigma[i]
@@ -179,8 +179,7 @@ def _first_passage_loop(
         exponent = 2.0 * towards * distance / (s * s)
         mirrored = -(distance + travel) / root
         if mirrored > SERIES_BELOW:
-            tail = 0.5 * math.erfc(-mirrored * INVERSE_SQRT2)
-            reflected = math.exp(exponent) * tail if exponent < MAX_EXPONENT else math.exp(exponent + math.log(tail))
+            reflected = math.exp(exponent) * 0.5 * math.erfc(-mirrored * INVERSE_SQRT2)
         else:
             inverse = 1.0 / (mirrored * mirrored)
             series = 1.0 - inverse * (1.0 - inverse * (3.0 - inverse * (15.0 - 105.0 * inverse)))
