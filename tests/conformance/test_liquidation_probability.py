@@ -160,7 +160,10 @@ def test_bulk_call_broadcasts_one_underlying_against_many_positions():
     is_long = np.array([True, False, True])
 
     bulk = liquidation_probability(2_000.0, barrier, is_long, 0.8, 0.05, 30 / 365)
-    single = [liquidation_probability(2_000.0, b, np.array(s), 0.8, 0.05, 30 / 365) for b, s in zip(barrier, is_long)]
+    single = [
+        liquidation_probability(2_000.0, b, np.array(s), 0.8, 0.05, 30 / 365)
+        for b, s in zip(barrier, is_long, strict=True)
+    ]
 
     np.testing.assert_array_equal(bulk, np.array(single))
     assert bulk[0] < bulk[2]  # a nearer barrier is likelier to be touched
