@@ -1,9 +1,9 @@
 """Liquidation (first-passage) probability: the closed form against independent computations and Monte-Carlo.
 
 Closed form (``ringfence.risk.liquidation_probability``; Shreve, *Stochastic Calculus for Finance II*,
-§7.2.1, Corollary 7.2.2; Harrison 1985 §1.8) checked against:
+§7.2, Corollary 7.2.2; Harrison 1985, ch. 1) checked against:
 
-- the driftless reflection principle ``P = 2Φ(−a/(σ√T))`` (Shreve II, §3.7.3), via ``scipy.stats.norm``;
+- the driftless reflection principle ``P = 2Φ(−a/(σ√T))`` (Shreve II, §3.7), via ``scipy.stats.norm``;
 - the inverse Gaussian law of the first-passage time when the drift points at the barrier
   (``scipy.stats.invgauss``: mean ``a/m``, shape ``a²/σ²``);
 - the first-passage density ``a/(σ√(2πt³)) exp(−(a − mt)²/(2σ²t))`` integrated by ``scipy.integrate.quad``

@@ -15,20 +15,22 @@ probability 1. Monitoring is **continuous** (the price touching ``L`` at any ins
 
        P(τ_a ≤ T) = Φ((−a + mT)/(σ√T)) + exp(2ma/σ²) · Φ((−a − mT)/(σ√T))
 
-   Source: S. E. Shreve, *Stochastic Calculus for Finance II* (Springer, 2004), §7.2.1,
-   Corollary 7.2.2 (the distribution of the maximum of Brownian motion with drift); J. M.
-   Harrison, *Brownian Motion and Stochastic Flow Systems* (Wiley, 1985), §1.8, eq. (11).
-   The second term is evaluated as ``exp(2ma/σ² + log Φ(·))`` so that it never forms ``∞ · 0``.
+   Source: S. E. Shreve, *Stochastic Calculus for Finance II* (Springer, 2004), §7.2 (the
+   maximum of Brownian motion with drift: Theorem 7.2.1, Corollary 7.2.2); J. M. Harrison,
+   *Brownian Motion and Stochastic Flow Systems* (Wiley, 1985), ch. 1 (first passage of
+   Brownian motion with drift). One compiled pass (numba) per position; where ``exp(2ma/σ²)``
+   could overflow the second term is ``exp(2ma/σ² + log Φ(·))``, never ``∞ · 0``.
 2. :func:`monte_carlo_liquidation_probability` (per position) and
    :func:`account_liquidation_probability` (any of an owner's isolated positions), under the jump
    diffusion, on **common paths per underlying**: every position on one underlying sees the same
    paths. Each grid step is split at a uniform time ``τ`` where the step's jumps (if any) land;
    the diffusion's value at ``τ`` is drawn from its Brownian bridge, and the minimum and the
    maximum of each of the two diffusive pieces are drawn exactly from the bridge's extreme-value
-   law, ``min = (x + y − √((y − x)² − 2σ²ℓ log U))/2`` (P. Glasserman, *Monte Carlo Methods in
-   Financial Engineering*, Springer 2004, §6.4, Example 6.4.2 on the bridge's maximum; S. Asmussen,
-   P. Glynn, J. Pitman, "Discretization error in simulation of one-dimensional reflecting
-   Brownian motion", *Ann. Appl. Probab.* 5 (1995)). Hence, for the one-sided event of one
+   law, ``min = (x + y − √((y − x)² − 2σ²ℓ log U))/2`` (inverting ``P(min ≤ b) = exp(−2(x − b)(y − b)/(σ²ℓ))``:
+   P. Beaglehole, P. Dybvig, G. Zhou, "Going to extremes: correcting simulation bias in exotic
+   option valuation", *Financial Analysts Journal* 53 (1997) 62–68; S. Asmussen, P. Glynn,
+   J. Pitman, "Discretization error in simulation of one-dimensional reflecting Brownian
+   motion", *Ann. Appl. Probab.* 5 (1995) 875–896). Hence, for the one-sided event of one
    position, **the only discretisation error is from steps with two or more jumps** (all put at
    one time): with ``x = λΔ`` it is at most ``P(some step has ≥ 2 jumps) ≤ n_steps · (1 − e^{−x}(1 + x))``,
    returned as ``bias_bound`` (0 without jumps: the GBM estimator is exact up to sampling error).
@@ -319,7 +321,7 @@ def _bridge_extremes(
     """Draw the minimum and maximum of Brownian bridges from ``start`` to ``end`` with total variance ``σ²ℓ``.
 
     ``P(max ≥ b) = exp(−2(b − x)(b − y)/(σ²ℓ))`` inverts to ``max = (x + y + √((y − x)² − 2σ²ℓ log U))/2``
-    (Glasserman 2004, §6.4); the minimum by symmetry, from an independent uniform.
+    (Beaglehole, Dybvig and Zhou 1997); the minimum by symmetry, from an independent uniform.
     """
     gap = (end - start) ** 2
     total = start + end
