@@ -1,8 +1,8 @@
 """Volatility models against hand computation, RiskMetrics' own finite-sum form and the ``arch`` package.
 
-- EWMA: RiskMetrics Technical Document (J.P. Morgan / Reuters, 4th ed., 1996), §5.2.1: the
-  recursion (eq. 5.3) is checked by hand and against the document's finite-sum form (eq. 5.1,
-  weights ``(1 − λ) λ^i``) computed in exact fractions.
+- EWMA: RiskMetrics Technical Document (J.P. Morgan / Reuters, 4th ed., 1996), §5.2: the
+  recursive form is checked by hand and against the document's finite-sum form (weights
+  ``(1 − λ) λ^i``) computed in exact fractions.
 - GARCH(1,1): against ``arch.arch_model(..., vol="GARCH", p=1, q=1)`` (K. Sheppard,
   https://arch.readthedocs.io), the implementation users trust, on a simulated series and on the
   shared hourly ETH/USD file (2016-2020). ``arch`` is fitted to returns ×100 (its recommended scale:
@@ -67,7 +67,7 @@ def test_ewma_recursion_by_hand_from_a_given_initial_variance():
 
 
 def test_ewma_equals_the_riskmetrics_finite_sum_in_exact_fractions():
-    # Arrange: RiskMetrics eq. 5.1: s_t = (1 − λ) Σ_{i ≤ t} λ^i r²_{t−i} + λ^{t+1} s_{−1}, with s_{−1} = r0².
+    # Arrange: the RiskMetrics finite sum: s_t = (1 − λ) Σ_{i ≤ t} λ^i r²_{t−i} + λ^{t+1} s_{−1}, with s_{−1} = r0².
     rng = np.random.default_rng(7)
     returns = rng.normal(0.0, 0.02, 60)
     decay = Fraction(97, 100)

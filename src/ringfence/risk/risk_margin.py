@@ -9,7 +9,7 @@ being liquidated plus the slippage of selling it into the book::
   the liquidation horizon ``h`` years (square-root-of-time scaling). Source: Basel Committee on
   Banking Supervision, *International Convergence of Capital Measurement and Capital Standards*
   (June 2006), ¶156 (own-estimate haircuts: 99th percentile, one-tailed, over the liquidation
-  period) and ¶162 (square-root-of-time scaling); RiskMetrics Technical Document (1996) §5.3.
+  period) and ¶162 (square-root-of-time scaling); RiskMetrics Technical Document (1996) §5.2.
 - ``Y σ_day √(Q/V_day)``: the **square-root impact law** for liquidating a notional ``Q`` against a
   daily volume ``V_day``, with ``σ_day = σ/√365`` (crypto trades every day) and prefactor ``Y``
   (measured 0.5–1). Sources: B. Tóth et al., "Anomalous price impact and the critical nature of

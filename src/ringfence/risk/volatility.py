@@ -11,7 +11,8 @@ Conventions (the same in every function):
 Sources
 -------
 - EWMA: J.P. Morgan / Reuters, *RiskMetrics — Technical Document*, 4th ed. (New York, 1996),
-  §5.2.1, eq. 5.3 (``σ²_{t+1|t} = λ σ²_{t|t−1} + (1 − λ) r²_t``) and Table 5.9 (λ = 0.94 for daily data).
+  ch. 5: §5.2 (the EWMA forecast and its recursive form ``σ²_{t+1|t} = λ σ²_{t|t−1} + (1 − λ) r²_t``,
+  zero mean; longer horizons by the square root of time) and §5.3 (the decay factor: 0.94 for daily data).
 - GARCH(1,1): T. Bollerslev, "Generalized autoregressive conditional heteroskedasticity",
   *Journal of Econometrics* 31 (1986) 307–327; the Gaussian log-likelihood, its start-up
   (backcast) and constraints as the reference implementation ``arch`` writes them
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 RISKMETRICS_DECAY = 0.94
-"""λ of RiskMetrics for daily data (Technical Document 1996, Table 5.9)."""
+"""λ of RiskMetrics for daily data (Technical Document 1996, §5.3)."""
 
 MIN_GARCH_OBSERVATIONS = 50
 """Fewest returns :func:`fit_garch` accepts: below this the three variance parameters are not identified in practice."""
@@ -91,8 +92,8 @@ def ewma_variance(
 ) -> FloatArray:
     """Return the RiskMetrics exponentially weighted variance forecast after each return.
 
-    ``s_t = λ s_{t−1} + (1 − λ) r_t²`` (RiskMetrics Technical Document 1996, §5.2.1, eq. 5.3, with
-    the document's zero mean): ``s_t`` is the variance forecast for period ``t + 1`` made once
+    ``s_t = λ s_{t−1} + (1 − λ) r_t²`` (RiskMetrics Technical Document 1996, §5.2, the recursive
+    form, with the document's zero mean): ``s_t`` is the variance forecast for period ``t + 1`` made once
     ``r_t`` is known. The recursion starts from ``s_{−1} = initial_variance``, or from ``r_0²``
     when it is not given (then ``s_0 = r_0²``); no later return is used, so the forecast has no
     look-ahead. The RiskMetrics forecast is flat: the variance over ``h`` further periods is ``h·s_t``.
@@ -133,7 +134,7 @@ def annualised_volatility(per_period_volatility: ArrayLike, periods_per_year: fl
     """Return ``σ_period · √(periods per year)`` (8,760 for hourly crypto bars, 365 for daily).
 
     Square-root-of-time scaling: exact for independent returns, the RiskMetrics convention
-    (Technical Document 1996, §5.3.1) otherwise.
+    (Technical Document 1996, §5.2) otherwise.
     """
     volatility = _inputs.non_negative("per_period_volatility", per_period_volatility)
     periods = float(_inputs.positive("periods_per_year", periods_per_year))
