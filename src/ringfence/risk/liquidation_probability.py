@@ -133,12 +133,13 @@ def liquidation_probability(
     sigma = _inputs.positive("volatility", volatility)
     mu = _inputs.finite("drift", drift)
     horizon = _inputs.positive("horizon_years", horizon_years)
+    inputs = (spot, barrier, long_side, sigma, mu, horizon)
     try:
-        columns = np.broadcast_arrays(spot, barrier, long_side, sigma, mu, horizon)
+        shape = np.broadcast_shapes(*(column.shape for column in inputs))
     except ValueError:
         raise InvalidParameter("liquidation_price", np.shape(barrier), "arrays that broadcast together") from None
-    shape = columns[0].shape
-    flat = [np.ravel(column) for column in columns]  # a view for a broadcast scalar's stride-0 column
+    # Contiguous 1-D columns in the common shape (a broadcast scalar is copied out): one compiled signature.
+    flat = [np.ascontiguousarray(np.broadcast_to(column, shape)).reshape(-1) for column in inputs]
     out = np.empty(int(np.prod(shape)))
     _compiled_first_passage()(*flat, out)
     return out.reshape(shape)

@@ -252,8 +252,9 @@ def garch_variance(
 
     ``σ²_t = ω + α ε²_{t−1} + β σ²_{t−1}`` with ``ε = r − μ`` (Bollerslev 1986), started as ``arch``
     starts it: ``σ²_0 = ω + (α + β)·b`` with the backcast ``b`` (0.94-weighted mean of the first
-    75 squared residuals about the sample mean for a constant mean, about 0 for a zero mean:
-    pass ``backcast`` to override). The last value is the one-step-ahead forecast.
+    75 squared residuals about the sample mean when ``mean`` is not 0, the constant-mean model;
+    about 0 when ``mean`` is 0, the zero-mean model; pass ``backcast`` to override). The last
+    value is the one-step-ahead forecast.
     """
     checked = _inputs.series("returns", returns, 1)
     if checked.ndim != 1:
