@@ -244,14 +244,15 @@ def test_monte_carlo_with_certain_loss_jumps_matches_the_poisson_probability():
 
 def test_monte_carlo_with_jumps_matches_a_fine_discrete_simulation_with_the_bgk_correction():
     # Arrange: an independent simulator (ringfence.lab.paths.merton_jump_paths, 1,000 steps) monitored
-    # at its grid points, the barrier shifted by the Broadie-Glasserman-Kou continuity correction
-    # exp(−0.5826 σ√Δ) (Math. Finance 7 (1997) 325-349); its remaining error is o(√Δ) ≈ 0.
+    # at its grid points, the barrier moved towards the spot by the Broadie-Glasserman-Kou continuity
+    # correction exp(+0.5826 σ√Δ) for a down barrier (Math. Finance 7 (1997) 325-349: a discretely
+    # monitored barrier acts like a continuous one moved away from the spot); what remains is o(√Δ).
     sigma, mu, horizon, steps_fine, paths_fine = 0.7, 0.1, 1 / 12, 1_000, 4_000
     jumps = {"jump_intensity": 12.0, "jump_mean": -0.08, "jump_volatility": 0.05}
     fine = merton_jump_paths(
         2_000.0, mu, sigma, *jumps.values(), horizon / steps_fine, steps_fine, paths_fine, np.random.default_rng(21)
     )
-    shifted = 1_700.0 * math.exp(-0.5826 * sigma * math.sqrt(horizon / steps_fine))
+    shifted = 1_700.0 * math.exp(0.5826 * sigma * math.sqrt(horizon / steps_fine))
     reference = np.mean(fine.min(axis=1) <= shifted)
     reference_error = math.sqrt(reference * (1 - reference) / paths_fine)
 
@@ -368,3 +369,38 @@ def test_monte_carlo_refuses_bad_runs_and_matrices():
         Underlyings.of([1.0, 1.0], 0.5, 0.0, correlation=[[1.0, 1.2], [1.2, 1.0]])
     with pytest.raises(InvalidParameter):
         Underlyings.of([1.0, 1.0], [0.5, 0.5, 0.5], 0.0)
+
+
+def test_account_with_a_long_and_a_short_on_one_underlying_matches_a_fine_two_sided_simulation():
+    # Arrange: the band exit of one underlying (a long at 1,850 and a short at 2,150) against an
+    # independent plain simulation on 1,000 steps, each barrier moved towards the spot by the BGK
+    # correction exp(±0.5826 σ√Δ). This measures the approximation the module states for two-sided accounts
+    # (independent min and max within a piece) together with sampling error.
+    sigma, mu, horizon, steps_fine, paths_fine = 0.8, 0.05, 7 / 365, 1_000, 4_000
+    rng = np.random.default_rng(31)
+    step = horizon / steps_fine
+    log_path = np.cumsum(
+        (mu - sigma**2 / 2) * step + sigma * math.sqrt(step) * rng.standard_normal((paths_fine, steps_fine)), axis=1
+    )
+    shift = 0.5826 * sigma * math.sqrt(step)
+    low_hit = log_path.min(axis=1) <= math.log(1_850.0 / 2_000.0) + shift
+    high_hit = log_path.max(axis=1) >= math.log(2_150.0 / 2_000.0) - shift
+    reference = float(np.mean(low_hit | high_hit))
+    reference_error = math.sqrt(reference * (1 - reference) / paths_fine)
+
+    # Act
+    estimate = account_liquidation_probability(
+        Underlyings.of(2_000.0, sigma, mu),
+        np.array([0, 0]),
+        np.array([0, 0]),
+        np.array([1_850.0, 2_150.0]),
+        np.array([True, False]),
+        horizon,
+        8,
+        20_000,
+        np.random.default_rng(32),
+    )
+
+    # Assert: within 4 standard errors of the difference (the BGK-corrected reference is o(√Δ) off).
+    combined = math.hypot(float(estimate.standard_error[0]), reference_error)
+    _within(estimate.probability, combined, 0.0, [reference])

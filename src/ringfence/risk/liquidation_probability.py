@@ -45,7 +45,13 @@ in ``bias_bound``: given a step's grid values the within-step excursions of diff
 are drawn independently (exact for independent underlyings; for correlated ones it drops their
 within-step dependence, which vanishes as the step shrinks), and the minimum and maximum of one
 piece are drawn independently (it matters only for an account holding a long and a short on the
-same underlying, where both barriers could be crossed in one step).
+same underlying, where both barriers could be crossed in one step). The second one
+**underestimates** such an account's probability when a step is long against the band between the
+two barriers (independent draws overstate crossing both, so understate crossing either): for a
+long 7.5% below and a short 7.5% above spot, σ = 80%, 7 days, 40,000 paths, one step gave 0.897
+and 8 or 64 steps 0.913 (±0.0014), as does a 1,000-step plain simulation; keep ``σ√Δ`` well below
+the distance from either barrier to the other (``tests/conformance/test_liquidation_probability.py``
+checks the 8-step case).
 
 Inputs are checked and never clipped: non-finite values, prices ≤ 0, ``σ ≤ 0``, a horizon ≤ 0
 raise :class:`~ringfence.core.errors.InvalidParameter` naming the field.
