@@ -211,7 +211,7 @@ def _compiled_first_passage() -> Callable[..., None]:
 # --------------------------------------------------------------------------- Monte-Carlo
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Underlyings:
     """The price processes of the underlyings (arrays of one entry per underlying, same length ``U``).
 
@@ -291,7 +291,7 @@ def _correlation(values: ArrayLike, size: int) -> FloatArray:
     return matrix
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class MonteCarloEstimate:
     """A Monte-Carlo probability with its sampling and discretisation error.
 
@@ -315,7 +315,7 @@ class MonteCarloEstimate:
     paths: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Extremes:
     """Per path and underlying: the minimum and maximum log price over ``[0, T]`` (continuous)."""
 

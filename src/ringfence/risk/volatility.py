@@ -174,7 +174,7 @@ def realised_volatility(prices: ArrayLike, window: int, periods_per_year: float)
 # --------------------------------------------------------------------------- GARCH(1,1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class GarchFit:
     """A GARCH(1,1) fitted by maximum likelihood, in the units of the returns it was fitted to.
 
