@@ -279,3 +279,12 @@ def test_garch_refuses_a_constant_series():
 def test_garch_refuses_an_unknown_mean_model():
     with pytest.raises(InvalidParameter):
         fit_garch(_simulated_garch(100), mean="ar1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("field", "value"), [("mean", float("nan")), ("backcast", -1e-4)])
+def test_garch_variance_refuses_a_non_finite_mean_or_negative_backcast(field: str, value: float):
+    arguments = {"mean": 0.0, "backcast": None} | {field: value}
+
+    with pytest.raises(InvalidParameter) as error:
+        garch_variance([0.01, -0.02], omega=1e-6, alpha=0.1, beta=0.8, **arguments)  # type: ignore[arg-type]
+    assert error.value.field == field

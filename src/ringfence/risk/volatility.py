@@ -260,6 +260,10 @@ def garch_variance(
     if checked.ndim != 1:
         raise InvalidParameter("returns", checked.shape, "a one-dimensional return series")
     _check_parameters(omega, alpha, beta)
+    if not math.isfinite(mean):
+        raise InvalidParameter("mean", mean, "a finite number")
+    if backcast is not None and not (math.isfinite(backcast) and backcast >= 0.0):
+        raise InvalidParameter("backcast", backcast, "a finite number >= 0")
     start = _backcast(checked - (checked.mean() if mean != 0.0 else 0.0)) if backcast is None else backcast
     residuals = checked - mean
     return _variance_path(residuals * residuals, omega, alpha, beta, float(start))
@@ -296,7 +300,7 @@ def fit_garch(returns: ArrayLike, mean: Literal["zero", "constant"] = "zero") ->
     squared residual, ``α, β ∈ [0, 1]``, ``α + β ≤ 1``. The series is divided by its standard
     deviation before the search (the optimiser's tolerances are then scale-free) and the
     parameters and log-likelihood are returned in the caller's units. The search starts from the
-    best of nine points of a grid (α, α + β), as ``arch`` does.
+    best of nine points of a grid over (α, α + β), in the manner of ``arch``'s starting values.
 
     Parameters
     ----------
