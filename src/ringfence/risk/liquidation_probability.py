@@ -215,6 +215,9 @@ def _compiled_first_passage() -> Callable[..., None]:
 class Underlyings:
     """The price processes of the underlyings (arrays of one entry per underlying, same length ``U``).
 
+    Build it with :meth:`of`, which checks every field and broadcasts scalars; the plain
+    constructor checks nothing.
+
     Attributes
     ----------
     spot_price:
