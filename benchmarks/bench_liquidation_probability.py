@@ -207,8 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     peer_scaled = peer_small * args.positions / args.peer_positions
     load_after = os.getloadavg()
     ratio = peer_scaled / ours_seconds
-    per_million = ours_seconds * 1e6 / args.positions
-    met = per_million <= TARGET_SECONDS
+    # The target is for a book of a million positions; a smaller book's fixed costs weigh more, so it is not judged.
+    judged = args.positions >= 1_000_000
+    met = ours_seconds * 1e6 / args.positions <= TARGET_SECONDS if judged else None
 
     print(f"\nbook: {args.positions:,} positions, 24 markets on 7 underlyings; mean probability {ours.mean():.4f}")
     print(
@@ -226,15 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"context: the same formula as whole-array scipy.special expressions: {array_seconds * 1e3:.1f} ms "
         f"({array_seconds / ours_seconds:.2f}x ours)"
     )
-    scaled = (
-        ""
-        if args.positions == 1_000_000
-        else f" (scaled from {args.positions:,} positions: {per_million * 1e3:.1f} ms)"
-    )
-    print(
-        f"target ≤ {TARGET_SECONDS * 1e3:.0f} ms per million positions on one core{scaled}: "
-        f"{'MET' if met else 'MISSED'}"
-    )
+    verdict = {
+        True: "MET",
+        False: "MISSED",
+        None: f"not judged ({args.positions:,} positions: the target is for 1,000,000)",
+    }
+    print(f"target ≤ {TARGET_SECONDS * 1e3:.0f} ms per million positions on one core: {verdict[met]}")
     print("load average (1/5/15 min) before: " + " / ".join(f"{v:.2f}" for v in load_before), end="")
     print("; after: " + " / ".join(f"{v:.2f}" for v in load_after))
     summary = {
