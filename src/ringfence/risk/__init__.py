@@ -3,7 +3,12 @@
 - :mod:`ringfence.risk.book`: the book of positions, collateral and markets as float64 arrays;
 - :mod:`ringfence.risk.screen`: the bulk maintenance-health screen after a price tick;
 - :mod:`ringfence.risk.boundary`: the one module that crosses to and from the exact engine
-  (atoms and WAD → floats; candidates → ledger keys, re-checked in integers).
+  (atoms and WAD → floats; candidates → ledger keys, re-checked in integers);
+- :mod:`ringfence.risk.volatility`: EWMA (RiskMetrics), GARCH(1,1) by maximum likelihood, realised volatility;
+- :mod:`ringfence.risk.risk_margin`: margin rates and collateral haircuts from volatility and depth;
+- :mod:`ringfence.risk.liquidation_probability`: first-passage probability of the liquidation price
+  (closed form under GBM; Monte-Carlo per position and per account under Merton jumps);
+- :mod:`ringfence.risk.errors`: the risk models' input errors (subclasses of ``InvalidParameter``).
 
 Floats here are statistics, never balances: nothing in this package changes the ledger, and the
 exact engine re-checks every account the screen flags before anything acts. The package may
