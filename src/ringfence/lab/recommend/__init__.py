@@ -22,6 +22,7 @@ from ringfence.lab.recommend.run import (
     ExactCheck,
     RecommendResult,
     RecommendSettings,
+    check_recommend_inputs,
     recommend,
 )
 
@@ -36,5 +37,6 @@ __all__ = [
     "Parameter",
     "RecommendResult",
     "RecommendSettings",
+    "check_recommend_inputs",
     "recommend",
 ]

@@ -63,6 +63,7 @@ __all__ = [
     "ExactCheck",
     "RecommendResult",
     "RecommendSettings",
+    "check_recommend_inputs",
     "recommend",
 ]
 
@@ -138,6 +139,7 @@ class RecommendResult:
 
 
 def _check_inputs(scenario: Scenario, parameters: Sequence[Parameter], alpha: float, target_usd: float) -> None:
+    """Refuse a scenario or an argument the recommendation cannot run with (named), before any run."""
     check_recommend_scenario(scenario)
     if fixed_path(scenario):
         issue = ScenarioIssue("price", "a recommendation needs random paths (a replay is one path: no probability)")
@@ -164,6 +166,28 @@ def _grids(
         if SPECS[parameter].venue_wide and len({grids[(parameter, i)] for i in range(len(pools))}) > 1:
             raise InvalidParameter(f"{parameter} bounds", "per pool", "one grid for every pool (a venue-wide value)")
     return grids
+
+
+def check_recommend_inputs(
+    scenario: Scenario,
+    *,
+    parameters: Sequence[Parameter] = ("maintenance_margin",),
+    levels: int = DEFAULT_LEVELS,
+    alpha: float = DEFAULT_ALPHA,
+    target_usd: float = DEFAULT_TARGET_USD,
+    bounds: Mapping[tuple[Parameter, str], tuple[float, float]] | None = None,
+) -> None:
+    """Check everything :func:`recommend` checks before its first run (the CLI calls it before writing anything).
+
+    Raises
+    ------
+    ScenarioError
+        A scenario the recommendation cannot sweep (named key).
+    InvalidParameter
+        An argument out of its range, or a grid level the engines would cap.
+    """
+    _check_inputs(scenario, parameters, alpha, target_usd)
+    _grids(scenario, parameters, levels, bounds)
 
 
 def _tasks(grids: Mapping[tuple[Parameter, int], tuple[float, ...]]) -> list[LevelTask]:
