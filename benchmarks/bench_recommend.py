@@ -55,7 +55,9 @@ def _peer_level(scenario: Scenario, level: float, paths: int) -> np.ndarray:
     moved = variant(scenario, "maintenance_margin", 0, level)
     venue = moved.venue
     assert venue is not None
-    one_design = moved.model_copy(update={"study": Study.model_validate({"ladder": [venue.isolation], "margin_scales": [1.0]})})
+    one_design = moved.model_copy(
+        update={"study": Study.model_validate({"ladder": [venue.isolation], "margin_scales": [1.0]})}
+    )
     collected = collect_runs(one_design, engine="vector", runs=paths)
     return pool_losses(next(iter(collected.runs.values())))
 
@@ -96,16 +98,22 @@ def main() -> int:
     runs_total = 3 * levels
     peer_scaled = peer_seconds * runs_total / k
     print(f"bench_recommend: python {platform.python_version()}, {os.cpu_count()} cpus; code: {code_identity()}")
-    print(f"scenario {SCENARIO.name}: 3 pools × {levels} levels × {paths} paths, maintenance margin; load average "
-          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(
+        f"scenario {SCENARIO.name}: 3 pools × {levels} levels × {paths} paths, maintenance margin; load average "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after"
+    )
     print("correctness gate: the peer's per-path pool losses equal ours on the shared levels (exactly)")
     print(f"{'configuration':<52} {'seconds':>9}")
     print(f"{'ours, whole grid, ' + str(arguments.workers) + ' workers':<52} {ours_seconds:>9.1f}")
     print(f"{'ours, ' + str(k) + ' levels of one pool, serial':<52} {ours_subset_seconds:>9.1f}")
     print(f"{'peer (stress machinery per level), same ' + str(k) + ' levels':<52} {peer_seconds:>9.1f}")
-    print(f"{'peer scaled to the whole grid (× ' + str(runs_total) + '/' + str(k) + '), serial':<52} {peer_scaled:>9.1f}")
+    print(
+        f"{'peer scaled to the whole grid (× ' + str(runs_total) + '/' + str(k) + '), serial':<52} {peer_scaled:>9.1f}"
+    )
     print(f"ratio peer / ours on the same {k} levels, serial: {peer_seconds / ours_subset_seconds:.2f}×")
-    print(f"ratio peer scaled (serial) / ours whole grid ({arguments.workers} workers): {peer_scaled / ours_seconds:.2f}×")
+    print(
+        f"ratio peer scaled (serial) / ours whole grid ({arguments.workers} workers): {peer_scaled / ours_seconds:.2f}×"
+    )
     verdict = "met" if ours_seconds <= TARGET_SECONDS else "missed"
     print(f"target ≤ {TARGET_SECONDS:.0f} s for the whole grid on 2 cores: {verdict} ({ours_seconds:.1f} s)")
     answers = ", ".join(f"{curve.pool} {curve.recommendation.level}" for curve in result.curves)

@@ -1,4 +1,4 @@
-"""The recommendation's grids and level scenarios (:mod:`ringfence.lab.recommend.grid`) and its common random numbers."""
+"""The recommendation's grids and level scenarios (:mod:`ringfence.lab.recommend.grid`); common random numbers."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ringfence.cli.exit_codes import exit_code_for
 from ringfence.core.errors import RingfenceError
@@ -41,8 +42,6 @@ class _RichProgress:
     """The sweep's progress port on a rich progress bar."""
 
     def __init__(self, console: Console) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
         self._bar = Progress(
             TextColumn("[bold]vector engine"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         )
@@ -180,14 +179,16 @@ def register(app: typer.Typer, console: Console) -> None:
         out: Annotated[Path, typer.Option(help="Folder for recommend.json, recommend.html and PNGs.")] = Path(
             "recommend-report"
         ),
-        low: Annotated[float | None, typer.Option(help="Lowest level of the grid (with --high, one parameter).")] = None,
+        low: Annotated[
+            float | None, typer.Option(help="Lowest level of the grid (with --high, one parameter).")
+        ] = None,
         high: Annotated[float | None, typer.Option(help="Highest level of the grid (with --low).")] = None,
         confirm: Annotated[
             int, typer.Option(min=0, help="Paths replayed on the exact engine at each recommended level (0: none).")
         ] = DEFAULT_CONFIRM_PATHS,
         workers: Annotated[int, typer.Option(min=1, help="Processes for the sweep (same results).")] = 1,
     ) -> None:
-        """Recommend per pool the least conservative margin, penalty, OI cap or insurance with P(bad debt > target) < α."""
+        """Recommend per pool the least conservative margin, penalty, OI cap or insurance: P(bad debt > target) < α."""
         recommend_command(
             console,
             scenario,

@@ -1,4 +1,4 @@
-"""The recommendation as JSON: every level's probability and interval, each recommendation and its interval, the settings.
+"""The recommendation as JSON: each level's probability and interval, each recommendation and its interval, settings.
 
 Deterministic: the same recommendation gives the same bytes (keys sorted, no clock). A side of an
 interval beyond the grid is ``null`` with the reason in ``beyond_grid``.

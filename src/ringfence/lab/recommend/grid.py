@@ -47,6 +47,7 @@ import numpy as np
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.exact.population import TraderBook, draw_population
+from ringfence.lab.sample import sample_paths
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import MarketDesign, PoolDesign, VenueDesign
 from ringfence.lab.vector import check_vector_support
@@ -162,7 +163,7 @@ def _check_level(scenario: Scenario, parameter: Parameter, pool: int, level: flo
         raise InvalidParameter(name, level, "a finite number")
     if parameter == "maintenance_margin":
         ratio = _margin_ratio(venue.markets[pool])
-        if not 0.0 < level or level * ratio >= 1.0:
+        if level <= 0.0 or level * ratio >= 1.0:
             raise InvalidParameter(name, level, f"in (0, {1.0 / ratio:.6g}): its IM (× {ratio:g}) must stay below 100%")
         penalty = venue.pool.liquidation_penalty
         if penalty > level:
@@ -213,8 +214,6 @@ def _opened_interest(scenario: Scenario, pool: int) -> float:
 
 
 def _initial_prices(scenario: Scenario) -> dict[str, float]:
-    from ringfence.lab.sample import sample_paths  # deferred: only the open-interest grid needs a path
-
     paths = sample_paths(scenario, n_paths=1)
     return {asset: float(paths.oracle[index, 0, 0]) for index, asset in enumerate(paths.assets)}
 

@@ -209,7 +209,7 @@ def _confirm(
     paths: int,
     target_usd: float,
 ) -> ExactCheck:
-    """Replay the first ``paths`` paths of ``task`` on the exact engine; compare pool ``pool``'s loss with the vector's."""
+    """Replay the first ``paths`` paths of ``task`` on the exact engine; compare pool ``pool``'s loss."""
     moved = variant(scenario, task.parameter, task.pool, task.level)
     isolation = moved.venue.isolation if moved.venue is not None else "isolated_pools"
     book = level_population(moved)
@@ -286,7 +286,9 @@ def recommend(
     for (parameter, pool), grid in grids.items():
         spec = SPECS[parameter]
         owner = 0 if spec.venue_wide else pool
-        rows = np.stack([losses[LevelTask(parameter, owner, level)][:, pool, measure_index(parameter)] for level in grid])
+        rows = np.stack(
+            [losses[LevelTask(parameter, owner, level)][:, pool, measure_index(parameter)] for level in grid]
+        )
         exceeds = rows > target_usd
         answer = recommend_level(
             exceeds, grid, alpha, conservative_higher=spec.conservative == "higher", resamples=resamples
@@ -294,7 +296,9 @@ def recommend(
         check = None
         if confirm and answer.level is not None:
             index = grid.index(answer.level)
-            check = _confirm(scenario, inputs, LevelTask(parameter, owner, answer.level), pool, rows[index], confirm, target_usd)
+            check = _confirm(
+                scenario, inputs, LevelTask(parameter, owner, answer.level), pool, rows[index], confirm, target_usd
+            )
         curves.append(
             Curve(
                 pool=pools[pool],

@@ -1,4 +1,4 @@
-"""The recommendation's report section: per pool and parameter, the curve with whiskers, the recommended point and its interval.
+"""The recommendation's report section: per pool and parameter, the curve with whiskers and the recommended point.
 
 ``render_recommendation(result, out_dir)`` writes ``recommend.html`` (self-contained: inline SVG and
 CSS, no script, no network) and one PNG per curve (``recommend-<pool>-<parameter>.png``). The plots
@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -38,8 +39,11 @@ def _whiskers(curve: Curve) -> tuple[list[float], list[float], list[list[float]]
     return list(curve.levels), values, [below, above]
 
 
-def curve_figure(curve: Curve, alpha: float, target_usd: float) -> Figure:
-    """Draw P(loss > target) against the level, 95% Clopper-Pearson whiskers, α, the recommendation and its interval."""
+def curve_figure(curve: Curve, alpha: float, target_usd: float, *, title: bool = True) -> Figure:
+    """Draw P(loss > target) against the level, 95% Clopper-Pearson whiskers, α, the recommendation and its interval.
+
+    ``title``: name the pool and parameter above the plot (the standalone PNG; in the page the heading does).
+    """
     with style(_name(curve)):
         figure = Figure(figsize=(9.0, 3.8), layout="constrained")
         axis = figure.subplots()
@@ -47,7 +51,7 @@ def curve_figure(curve: Curve, alpha: float, target_usd: float) -> Figure:
         axis.errorbar(levels, values, yerr=error, color=PALETTE[0], marker="o", markersize=4, capsize=3, linewidth=1.4)
         axis.axhline(alpha, color=PALETTE[3], linestyle="--", linewidth=1.2)
         answer = curve.recommendation
-        handles = [
+        handles: list[Artist] = [
             Line2D([], [], color=PALETTE[0], marker="o", label="P(loss > target), 95% Clopper-Pearson"),
             Line2D([], [], color=PALETTE[3], linestyle="--", label=f"α = {alpha:g}"),
         ]
@@ -60,19 +64,30 @@ def curve_figure(curve: Curve, alpha: float, target_usd: float) -> Figure:
             index = curve.levels.index(answer.level)
             axis.plot([answer.level], [values[index]], marker="*", markersize=15, color=PALETTE[2], zorder=5)
             handles.append(
-                Line2D([], [], color=PALETTE[2], marker="*", linestyle="", markersize=11, label=f"recommended {answer.level:.4g}")
+                Line2D(
+                    [],
+                    [],
+                    color=PALETTE[2],
+                    marker="*",
+                    linestyle="",
+                    markersize=11,
+                    label=f"recommended {answer.level:.4g}",
+                )
             )
         if answer.crossing is not None:
             axis.axvline(answer.crossing, color=INK, linestyle=":", linewidth=1.0)
             handles.append(Line2D([], [], color=INK, linestyle=":", label=f"α-crossing {answer.crossing:.4g}"))
         if answer.level is None:
-            axis.text(0.5, 0.9, "no level of the grid satisfies α", transform=axis.transAxes, ha="center", color=PALETTE[3])
+            axis.text(
+                0.5, 0.9, "no level of the grid satisfies α", transform=axis.transAxes, ha="center", color=PALETTE[3]
+            )
         spec = SPECS[curve.parameter]
         axis.set_xlabel(f"{spec.label} ({spec.unit}; {spec.conservative} is more conservative)")
         measure = "bad debt" if curve.measure == "bad_debt" else "bad debt left uncovered by insurance"
         axis.set_ylabel(f"P({measure} > ${target_usd:,.0f})")
         axis.set_ylim(0.0, max(0.05, max(value + up for value, up in zip(values, error[1], strict=True)) * 1.1))
-        axis.set_title(f"{curve.pool}: {spec.label}", color=INK)
+        if title:
+            axis.set_title(f"{curve.pool}: {spec.label}", color=INK)
         axis.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.08), ncols=3, borderaxespad=0.0)
         axis.tick_params(colors=MUTED)
     return figure
@@ -86,7 +101,7 @@ def _interval(low: float | None, high: float | None) -> str:
 def _confirmation(curve: Curve) -> str:
     check = curve.confirmation
     if check is None:
-        return "<p class=\"note\">No exact-engine confirmation (no recommended level, or none asked for).</p>"
+        return '<p class="note">No exact-engine confirmation (no recommended level, or none asked for).</p>'
 
     def text(estimate_value: float | None, low: float | None, high: float | None) -> str:
         return f"{(estimate_value or 0.0):.3f} [{(low or 0.0):.3f}, {(high or 0.0):.3f}]"
@@ -127,7 +142,7 @@ def _violations(curve: Curve) -> str:
 def _section(curve: Curve, result: RecommendResult) -> str:
     settings = result.settings
     answer = curve.recommendation
-    figure = svg(curve_figure(curve, settings.alpha, settings.target_usd), _name(curve))
+    figure = svg(curve_figure(curve, settings.alpha, settings.target_usd, title=False), _name(curve))
     caption = (
         f"<b>Recommended: {escape(recommendation_text(curve))}</b>; 95% bootstrap interval "
         f"{_interval(answer.level_low, answer.level_high)} ({answer.resamples} resamples of the paths, seed "
