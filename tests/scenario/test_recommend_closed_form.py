@@ -153,3 +153,19 @@ def test_recommend_finds_the_analytical_margin_at_one_percent() -> None:
         closed_form_scenario(runs=20_000), runs=20_000, alpha=alpha, target_usd=0.0, bounds=_bounds(alpha), confirm=20
     )
     _check_contains(result, alpha)
+
+
+def test_the_joint_sweep_equals_the_one_pool_sweep_where_pools_share_nothing() -> None:
+    """Here keepers never fail, have no capital limit and traders never top up: pools share nothing, so moving
+    every pool at once (``joint``) must give every pool exactly the curve of moving it alone."""
+    alpha = 0.05
+    scenario = closed_form_scenario(runs=300)
+    alone = recommend(scenario, runs=300, levels=6, alpha=alpha, target_usd=0.0, bounds=_bounds(alpha), confirm=0)
+    together = recommend(
+        scenario, runs=300, levels=6, alpha=alpha, target_usd=0.0, bounds=_bounds(alpha), confirm=0, joint=True
+    )
+
+    assert together.settings.joint and not alone.settings.joint
+    for one, joint in zip(alone.curves, together.curves, strict=True):
+        assert one.probabilities == joint.probabilities
+        assert one.recommendation == joint.recommendation

@@ -66,7 +66,7 @@ def test_every_level_replays_the_paths_and_draws_the_stress_machinery_draws_from
     """Common random numbers: the sweep's losses at a level equal a fresh one-design stress study of that level."""
     levels = grid_levels(LADDER, "maintenance_margin", 1, 3)
     inputs = sweep_inputs(LADDER, 4)
-    swept = run_levels(LADDER, [LevelTask("maintenance_margin", 1, level) for level in levels], inputs)
+    swept = run_levels(LADDER, [LevelTask.one("maintenance_margin", 1, level) for level in levels], inputs)
     for level, losses in zip(levels, swept, strict=True):
         moved = variant(LADDER, "maintenance_margin", 1, level)
         one = moved.model_copy(update={"study": Study.model_validate({"ladder": ["isolated_pools"]})})

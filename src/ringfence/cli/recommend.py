@@ -110,6 +110,7 @@ def recommend_command(
     high: float | None,
     confirm: int,
     workers: int,
+    joint: bool = False,
 ) -> None:
     """Load, check, sweep, write ``recommend.json``, ``recommend.html`` and the PNGs, and print each answer.
 
@@ -150,6 +151,7 @@ def recommend_command(
             confirm=confirm,
             workers=workers,
             progress=_RichProgress(console),
+            joint=joint,
         )
     except RingfenceError as error:
         console.print(f"[red]{type(error).__name__}:[/red] {escape(str(error))}", highlight=False)
@@ -187,6 +189,13 @@ def register(app: typer.Typer, console: Console) -> None:
             int, typer.Option(min=0, help="Paths replayed on the exact engine at each recommended level (0: none).")
         ] = DEFAULT_CONFIRM_PATHS,
         workers: Annotated[int, typer.Option(min=1, help="Processes for the sweep (same results).")] = 1,
+        joint: Annotated[
+            bool,
+            typer.Option(
+                help="Move every pool at once per level (one run per level, not per level and pool; pools still "
+                "share keepers and traders' reserves, so curves can differ)."
+            ),
+        ] = False,
     ) -> None:
         """Recommend per pool the least conservative margin, penalty, OI cap or insurance: P(bad debt > target) < α."""
         recommend_command(
@@ -202,4 +211,5 @@ def register(app: typer.Typer, console: Console) -> None:
             high=high,
             confirm=confirm,
             workers=workers,
+            joint=joint,
         )

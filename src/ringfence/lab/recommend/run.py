@@ -39,7 +39,6 @@ from ringfence.lab.recommend.grid import (
     grid_levels,
     level_population,
     pool_names,
-    variant,
 )
 from ringfence.lab.recommend.sweep import (
     LevelTask,
@@ -121,6 +120,8 @@ class RecommendSettings:
     bootstrap_resamples: int
     bootstrap_seed: int
     confirm_paths: int
+    joint: bool = False
+    """Every pool moved at once, level index by level index (``recommend(joint=True)``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +191,26 @@ def check_recommend_inputs(
     _grids(scenario, parameters, levels, bounds)
 
 
-def _tasks(grids: Mapping[tuple[Parameter, int], tuple[float, ...]]) -> list[LevelTask]:
-    """Return one engine run per level and pool, and one per level for a venue-wide parameter."""
-    tasks: list[LevelTask] = []
+Grids = Mapping[tuple[Parameter, int], tuple[float, ...]]
+
+
+def _tasks(grids: Grids, joint: bool) -> dict[tuple[Parameter, int, int], LevelTask]:
+    """Return the run that measures each ``(parameter, pool, level index)``.
+
+    One run per level and pool; one per level for a venue-wide parameter (every pool reads it);
+    with ``joint``, one per level index for every pool at once (each pool at its own grid's level).
+    """
+    pools = sorted({pool for _, pool in grids})
+    tasks: dict[tuple[Parameter, int, int], LevelTask] = {}
     for (parameter, pool), levels in grids.items():
-        if SPECS[parameter].venue_wide and pool > 0:
-            continue
-        tasks.extend(LevelTask(parameter, pool, level) for level in levels)
+        for index, level in enumerate(levels):
+            if SPECS[parameter].venue_wide:
+                task = LevelTask.one(parameter, 0, level)
+            elif joint:
+                task = LevelTask(parameter, tuple((other, grids[(parameter, other)][index]) for other in pools))
+            else:
+                task = LevelTask.one(parameter, pool, level)
+            tasks[(parameter, pool, index)] = task
     return tasks
 
 
@@ -210,14 +224,14 @@ def _confirm(
     target_usd: float,
 ) -> ExactCheck:
     """Replay the first ``paths`` paths of ``task`` on the exact engine; compare pool ``pool``'s loss."""
-    moved = variant(scenario, task.parameter, task.pool, task.level)
+    moved = task.scenario(scenario)
     isolation = moved.venue.isolation if moved.venue is not None else "isolated_pools"
     book = level_population(moved)
     played = [run_exact(moved, inputs.paths, book, inputs.draws[p], isolation, 1.0, p) for p in range(paths)]
     exact = pool_losses(played)[:, pool, measure_index(task.parameter)]
     vector = vector_losses[:paths]
     return ExactCheck(
-        level=task.level,
+        level=dict(task.settings).get(pool, task.settings[0][1]),
         paths=paths,
         exact=proportion_estimate(int(np.count_nonzero(exact > target_usd)), paths),
         vector=proportion_estimate(int(np.count_nonzero(vector > target_usd)), paths),
@@ -239,6 +253,7 @@ def recommend(
     resamples: int = RECOMMEND_BOOTSTRAP_RESAMPLES,
     workers: int = 1,
     progress: Progress | None = None,
+    joint: bool = False,
 ) -> RecommendResult:
     """Recommend, per pool and parameter, the least conservative level with P(loss > target) < α.
 
@@ -264,6 +279,11 @@ def recommend(
         Processes for the sweep (the result does not depend on it).
     progress:
         Where the sweep reports its runs.
+    joint:
+        Move every pool's parameter at once, level index by level index (one run per level instead
+        of one per level and pool). Pools of an isolated rung still share the keepers and each
+        trader's top-up reserve, so a pool's curve can differ from the one-pool-at-a-time sweep;
+        the settings record the choice.
 
     Raises
     ------
@@ -278,17 +298,17 @@ def recommend(
     if confirm > paths:
         raise InvalidParameter("confirm", confirm, f"at most the {paths} paths of the sweep")
     grids = _grids(scenario, parameters, levels, bounds)
-    tasks = _tasks(grids)
+    tasks = _tasks(grids, joint)
+    distinct = list(dict.fromkeys(tasks.values()))
     inputs = sweep_inputs(scenario, paths)
-    losses = dict(zip(tasks, run_levels(scenario, tasks, inputs, workers=workers, progress=progress), strict=True))
+    played = run_levels(scenario, distinct, inputs, workers=workers, progress=progress)
+    losses = dict(zip(distinct, played, strict=True))
     pools = pool_names(scenario)
     curves = []
     for (parameter, pool), grid in grids.items():
         spec = SPECS[parameter]
-        owner = 0 if spec.venue_wide else pool
-        rows = np.stack(
-            [losses[LevelTask(parameter, owner, level)][:, pool, measure_index(parameter)] for level in grid]
-        )
+        measure = measure_index(parameter)
+        rows = np.stack([losses[tasks[(parameter, pool, i)]][:, pool, measure] for i in range(len(grid))])
         exceeds = rows > target_usd
         answer = recommend_level(
             exceeds, grid, alpha, conservative_higher=spec.conservative == "higher", resamples=resamples
@@ -296,9 +316,8 @@ def recommend(
         check = None
         if confirm and answer.level is not None:
             index = grid.index(answer.level)
-            check = _confirm(
-                scenario, inputs, LevelTask(parameter, owner, answer.level), pool, rows[index], confirm, target_usd
-            )
+            task = tasks[(parameter, pool, index)]
+            check = _confirm(scenario, inputs, task, pool, rows[index], confirm, target_usd)
         curves.append(
             Curve(
                 pool=pools[pool],
@@ -324,5 +343,6 @@ def recommend(
         bootstrap_resamples=resamples,
         bootstrap_seed=RECOMMEND_BOOTSTRAP_SEED,
         confirm_paths=confirm,
+        joint=joint,
     )
     return RecommendResult(settings, tuple(curves))

@@ -40,11 +40,26 @@ BAD_DEBT, UNCOVERED = 0, 1
 
 @dataclass(frozen=True, slots=True)
 class LevelTask:
-    """One engine run: ``parameter`` of pool ``pool`` at ``level`` (every pool for a venue-wide parameter)."""
+    """One engine run: ``parameter`` set to ``level`` in each ``(pool, level)`` of ``settings``, together.
+
+    One pair sweeps one pool with the others as in the scenario (a venue-wide parameter names pool 0
+    and moves every pool); several pairs are a joint run (every pool at its own grid's level).
+    """
 
     parameter: Parameter
-    pool: int
-    level: float
+    settings: tuple[tuple[int, float], ...]
+
+    @classmethod
+    def one(cls, parameter: Parameter, pool: int, level: float) -> LevelTask:
+        """Return the run of pool ``pool`` at ``level``, the other pools as in the scenario."""
+        return cls(parameter, ((pool, level),))
+
+    def scenario(self, scenario: Scenario) -> Scenario:
+        """Return ``scenario`` with every setting of the task applied."""
+        moved = scenario
+        for pool, level in self.settings:
+            moved = variant(moved, self.parameter, pool, level)
+        return moved
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -76,7 +91,7 @@ def pool_losses(results: Sequence[RunResult]) -> FloatArray:
 
 
 def _play(scenario: Scenario, inputs: SweepInputs, task: LevelTask) -> FloatArray:
-    moved = variant(scenario, task.parameter, task.pool, task.level)
+    moved = task.scenario(scenario)
     venue = moved.venue
     if venue is None:
         raise ValueError("check_recommend_scenario first: a venue is required")
