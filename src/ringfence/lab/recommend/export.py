@@ -25,9 +25,8 @@ def _estimate(estimate: Estimate) -> dict[str, Any]:
 def recommendation_text(curve: Curve) -> str:
     """Say the recommendation of ``curve`` in one sentence (no level, a threshold beyond the grid, or the level)."""
     answer = curve.recommendation
-    alpha = "α"
     if answer.level is None:
-        return f"no level of the grid keeps P(loss > target) below {alpha}: no recommendation"
+        return "no level of the grid keeps P(loss > target) below α: no recommendation"
     text = f"{answer.level:.6g}"
     if answer.at_loose_end:
         text += " (the grid's least conservative level already passes: the threshold lies beyond the grid)"
@@ -36,7 +35,7 @@ def recommendation_text(curve: Curve) -> str:
 
 def _answer(answer: Recommendation, conservative: str) -> dict[str, Any]:
     beyond = []
-    loose_side, strict_side = ("low", "high") if conservative == "higher" else ("high", "low")
+    loose_side = "low" if conservative == "higher" else "high"
     for name in ("level", "crossing"):
         for side in ("low", "high"):
             if getattr(answer, f"{name}_{side}") is None and getattr(answer, name) is not None:
@@ -44,7 +43,8 @@ def _answer(answer: Recommendation, conservative: str) -> dict[str, Any]:
                 beyond.append(f"{name}_{side}: more than 2.5% of resamples fall beyond the grid's {where} end")
     if answer.level is None:
         beyond.append("level: no level of the grid satisfies alpha")
-    _ = strict_side
+    if answer.at_loose_end:
+        beyond.append("crossing: the grid's least conservative level already satisfies alpha; the threshold is beyond")
     return {**asdict(answer), "beyond_grid": beyond}
 
 
