@@ -23,6 +23,7 @@ from ringfence.cli.demo import run_demo
 from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
 from ringfence.cli.identity import register as register_identity
 from ringfence.cli.journal import register as register_journal
+from ringfence.cli.recommend import register as register_recommend
 from ringfence.cli.stress import register as register_stress
 from ringfence.cli.venue import venue_app
 from ringfence.core.errors import RingfenceError
@@ -37,6 +38,7 @@ console = Console(width=None if Console().is_terminal else 140)
 register_stress(app, console)
 register_backtest(app, console)
 register_calibrate(app, console)
+register_recommend(app, console)
 register_journal(journal_app, console)
 register_identity(app, console)
 
