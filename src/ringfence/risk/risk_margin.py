@@ -53,6 +53,7 @@ __all__ = [
     "price_haircut",
     "price_risk_rate",
     "quantile_factor",
+    "square_root_law",
     "square_root_slippage",
 ]
 
@@ -95,6 +96,16 @@ def price_risk_rate(volatility: ArrayLike, horizon_years: ArrayLike, confidence:
     return np.asarray(quantile_factor(confidence) * sigma * np.sqrt(horizon))
 
 
+def square_root_law(size: FloatArray, depth: FloatArray, scale: FloatArray) -> FloatArray:
+    """Return ``scale · √(size / depth)``, the square-root law's one formula (no input checks: a kernel's).
+
+    :func:`square_root_slippage` checks its inputs and calls it with ``scale = Y·σ_day``; the stress
+    lab's liquidation impact (``ringfence.lab.vector.kernels.square_root_impact``) calls it with the
+    market's coefficient, on arrays, every step.
+    """
+    return np.asarray(scale * np.sqrt(size / depth))
+
+
 def square_root_slippage(
     notional_usd: ArrayLike, daily_volume_usd: ArrayLike, volatility: ArrayLike, impact_coefficient: ArrayLike = 1.0
 ) -> FloatArray:
@@ -121,7 +132,7 @@ def square_root_slippage(
     sigma = _inputs.non_negative("volatility", volatility)
     prefactor = _inputs.non_negative("impact_coefficient", impact_coefficient)
     daily = sigma / math.sqrt(DAYS_PER_YEAR)
-    return np.asarray(prefactor * daily * np.sqrt(size / depth))
+    return square_root_law(size, depth, prefactor * daily)
 
 
 def margin_rate(

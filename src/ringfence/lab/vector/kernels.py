@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.liquidation.kinds import LiquidationReason
+from ringfence.risk.risk_margin import square_root_law
 
 __all__ = [
     "BANKRUPT",
@@ -298,7 +299,7 @@ def square_root_impact(net_notional: FloatArray, depth_usd: FloatArray, coeffici
     """
     depth = np.asarray(depth_usd, dtype=np.float64)
     scale = np.asarray(coefficient, dtype=np.float64)
-    return np.asarray(-np.sign(net_notional) * scale * np.sqrt(np.abs(net_notional) / depth))
+    return np.asarray(-np.sign(net_notional) * square_root_law(np.abs(net_notional), depth, scale))
 
 
 def impact_decay(step_seconds: float, half_life_seconds: float) -> float:
