@@ -19,7 +19,8 @@ from ringfence.core.margin import (
     collateral_value,
     oracle_status,
 )
-from ringfence.core.pool.perp_math import funding_owed_atoms, pool_nav_range_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.decide import pool_nav_atoms
+from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
@@ -94,14 +95,12 @@ def assets_table(state: LedgerState, now_ns: int) -> Table:
 
 
 def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[str, str]:
-    bases = {market.params.base_asset for market in pool.markets.values()}
+    """Return the NAV bounds LP shares trade at now, funding owed included (``pool_nav_atoms``)."""
     try:
-        prices = {asset: base_price_wad(state, asset, now_ns, allow_guarded=True) for asset in bases}
+        low, high = pool_nav_atoms(state, pool, now_ns, allow_guarded=True)
     except OracleUnavailable as error:
         return f"n/a ({error.asset} {error.status})", "n/a"
-    decimals = {asset: _decimals(state, asset) for asset in bases}
     quote_decimals = _decimals(state, pool.params.quote_asset)
-    low, high = pool_nav_range_atoms(pool, prices, decimals, quote_decimals)
     return format_fixed(low, quote_decimals), format_fixed(high, quote_decimals)
 
 

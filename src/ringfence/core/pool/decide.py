@@ -63,6 +63,7 @@ __all__ = [
     "decide_provide_liquidity",
     "decide_remove_liquidity",
     "decide_trade",
+    "pool_nav_atoms",
     "pool_of",
     "quote_balance",
     "resize",
@@ -188,7 +189,7 @@ def decide_provide_liquidity(state: LedgerState, command: ProvideLiquidity) -> l
     if pool.total_shares == 0:
         shares = command.amount_atoms
     else:
-        _, nav_high = _nav(state, pool, command.timestamp_ns)
+        _, nav_high = pool_nav_atoms(state, pool, command.timestamp_ns)
         if nav_high <= 0:
             raise CommandRejected(f"pool {pool.pool} has no positive NAV; new liquidity cannot be priced")
         shares = mul_div(command.amount_atoms, pool.total_shares, nav_high, Rounding.DOWN)
@@ -214,7 +215,7 @@ def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> lis
     owned = pool.lp_shares.get(key, 0)
     if owned < command.shares:
         raise InsufficientBalance(f"{key[0]}/{key[1]}", f"{pool.pool} LP shares", command.shares, owned)
-    nav_low, _ = _nav(state, pool, command.timestamp_ns)
+    nav_low, _ = pool_nav_atoms(state, pool, command.timestamp_ns)
     amount = mul_div(command.shares, max(nav_low, 0), pool.total_shares, Rounding.DOWN)
     amount = min(amount, pool.vault_atoms)
     _check_reserve(state, pool, pool.vault_atoms - amount, command.timestamp_ns)
@@ -248,14 +249,16 @@ def _decimals(state: LedgerState, pool: PoolState) -> tuple[dict[str, int], int]
     return bases, state.assets[pool.params.quote_asset].params.decimals
 
 
-def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[int, int]:
+def pool_nav_atoms(state: LedgerState, pool: PoolState, now_ns: int, *, allow_guarded: bool = False) -> tuple[int, int]:
     """Return the pool's NAV bounds at ``now_ns``, with the funding owed up to ``now_ns``.
 
     Each market's index is taken as the next accrual would set it (:func:`accrue_funding`),
     so funding owed but not yet settled, or not yet accrued, is in the price of a share.
+    LP shares are minted and redeemed at these bounds; the CLI's pool table shows the same
+    (with ``allow_guarded``: a display may read a guarded price, a share price may not).
     """
     bases, quote_decimals = _decimals(state, pool)
-    prices = {asset: base_price_wad(state, asset, now_ns) for asset in bases}
+    prices = {asset: base_price_wad(state, asset, now_ns, allow_guarded=allow_guarded) for asset in bases}
     indices = {}
     for market_id, market in pool.markets.items():
         pending = accrue_funding(state, pool, market_id, now_ns)
