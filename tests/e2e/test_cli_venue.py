@@ -118,12 +118,14 @@ def test_apply_the_example_then_show_the_crash_and_the_untouched_pool(ids: Path,
     # erin: 1 WBTC at oracle 65,000, skew 0, scale 5,000: 65,000 · (1 + 1/10,000) = 65,006.5;
     # · 1.0005 = 65,039.00325 = the notional; fee 32.519501625 → 32.519502 (up);
     # LP 22.7636514 → 22.763651, insurance 6.5039004 → 6.5039, protocol 3.251951.
-    # NAV high = vault − erin's PnL (65,000 − 65,039.00325 = −39.00325) = 500,061.766901; low: one atom less.
+    # NAV high = vault − erin's PnL (65,000 − 65,039.00325 = −39.00325) = 500,061.766901; low: one atom less;
+    # plus the funding erin owes the pool from her trade (1m) to the show (4m): skew 1 of 5,000 at 1%/day
+    # = 2e-6/day, · 65,000 · 180/86,400 day = 0.000270833 USDC: low + 270 atoms (floor), high + 271 (ceiling).
     assert row(shown.output, "Pools", "btc")[3:] == [
         "500022.763651",
         "500000",
-        "500061.7669",
-        "500061.766901",
+        "500061.76717",
+        "500061.767172",
         "5006.5039",
         "3.251951",
         "0",
