@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from ringfence.core.errors import CommandRejected, InvalidAmount, InvalidParameter, Unauthorized
 from ringfence.core.governance.commands import GrantRole, UpdateRiskMargin
 from ringfence.core.governance.events import RiskMarginUpdated

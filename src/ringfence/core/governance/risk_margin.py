@@ -62,7 +62,8 @@ def _rule(pool: PoolState, market: MarketState) -> DynamicMarginRule:
     if rule is None:
         raise CommandRejected(
             f"market {market.params.market} of pool {pool.pool} has no dynamic margin rule; its rates change by "
-            "proposal (ProposeParameterChange), or a market added with a dynamic_margin rule lets the risk model move them"
+            "proposal (ProposeParameterChange); a market added with a dynamic_margin rule lets the risk model "
+            "move them"
         )
     return rule
 

@@ -28,6 +28,7 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.dynamic_margin import check_dynamic_margin_rule
 from ringfence.core.pool.events import (
     FundingAccrued,
     InsuranceFunded,
@@ -37,7 +38,6 @@ from ringfence.core.pool.events import (
     PoolCreated,
     TradeFilled,
 )
-from ringfence.core.pool.dynamic_margin import check_dynamic_margin_rule
 from ringfence.core.pool.liquidation_policy import check_policy, check_policy_against_market
 from ringfence.core.pool.perp_math import (
     fill_price_wad,
