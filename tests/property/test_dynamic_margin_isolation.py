@@ -155,7 +155,7 @@ def test_the_risk_model_moving_pool_a_margins_changes_nothing_of_pool_b(layout: 
 
 
 def test_the_fixed_scenario_moves_a_and_leaves_b_identical() -> None:
-    control, dynamic, differences = dynamic_differences(SEPARATE, FIXED_SCENARIO)
+    _, dynamic, differences = dynamic_differences(SEPARATE, FIXED_SCENARIO)
 
     assert differences == []
     a_params = dynamic.engine.state.pools["A"].markets[MARKET].params
