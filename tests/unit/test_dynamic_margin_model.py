@@ -50,7 +50,7 @@ def _alternating_prices(count: int, log_move: float = 0.01) -> list[float]:
 
 def test_rates_become_wad_rounded_up_from_the_floats_exact_value() -> None:
     # 0.1 is stored as 0.1000000000000000055511151231257827...; times 1e18 it is ...005.55, up to ...006
-    assert math.ceil(Decimal(0.1) * WAD) == 100_000_000_000_000_006
+    assert math.ceil(Decimal(0.1) * WAD) == 100_000_000_000_000_006  # noqa: RUF032 (the float is the point)
     assert rate_wad_up(0.1) == 100_000_000_000_000_006
     assert rate_wad_up(0.5) == WAD // 2
     assert rate_wad_up(0.0) == 0
