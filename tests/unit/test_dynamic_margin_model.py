@@ -15,6 +15,7 @@ import math
 from decimal import Decimal
 from statistics import NormalDist
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ from ringfence.risk.dynamic_margin import (
     bounded_step_wad,
     next_risk_margin,
     rate_wad_up,
+    target_rate_arrays,
     target_rates,
 )
 from support.authority import ADMIN
@@ -144,4 +146,20 @@ def test_a_maintenance_confidence_above_the_initial_one_is_refused() -> None:
     with pytest.raises(InvalidParameter, match="maintenance_confidence"):
         DynamicMarginModel(
             initial_confidence=0.99, maintenance_confidence=0.999, horizon_years=1.0, periods_per_year=365
+        )
+
+
+def test_the_array_form_gives_each_series_exactly_the_floats_it_gives_alone() -> None:
+    # the vector engine computes every path's targets at once, the exact engine one path at a time
+    rows = np.array([_alternating_prices(30, move) for move in (0.001, 0.01, 0.05)])
+    rows[1, 10:] *= 1.07  # a jump in the middle of one series
+
+    sigma, initial, maintenance = target_rate_arrays(rows, HOURLY, 1e6, 1e8)
+
+    for index, row in enumerate(rows):
+        alone = target_rates(row, HOURLY, 1e6, 1e8)
+        assert (sigma[index], initial[index], maintenance[index]) == (
+            alone.volatility,
+            alone.initial_rate,
+            alone.maintenance_rate,
         )

@@ -29,7 +29,14 @@ from ringfence.core.pool.state import MarketParams
 from ringfence.core.units import WAD, Rounding, mul_div
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import DynamicMarginDesign, MarketDesign
-from ringfence.risk.dynamic_margin import DynamicMarginModel, RiskMarginUpdate, next_risk_margin
+from ringfence.risk.dynamic_margin import (
+    DynamicMarginModel,
+    RiskMarginUpdate,
+    TargetRates,
+    next_risk_margin,
+    step_toward,
+    target_rate_arrays,
+)
 
 __all__ = ["RISK_MODEL", "MarginUpdater", "dynamic_rule", "margin_updater"]
 
@@ -76,24 +83,40 @@ class MarginUpdater:
         """Return whether the rates move at ``step`` (never at the opening step 0)."""
         return step > 0 and step % self.interval_steps == 0
 
+    def model_of(self, market: int) -> DynamicMarginModel:
+        """Return the model with market ``market``'s impact prefactor."""
+        coefficient = self.depths[market][1]
+        return (
+            self.model if coefficient == self.model.impact_coefficient else _with_coefficient(self.model, coefficient)
+        )
+
     def update(
         self, market: int, oracle_prices: NDArray[np.float64], step: int, initial_wad: int, maintenance_wad: int
     ) -> RiskMarginUpdate | None:
         """Return market ``market``'s next rates from its oracle prices up to ``step``, or None if none move."""
         window = oracle_prices[max(0, step - self.design.lookback_steps) : step + 1]
-        volume, coefficient = self.depths[market]
-        model = (
-            self.model if coefficient == self.model.impact_coefficient else _with_coefficient(self.model, coefficient)
+        volume = self.depths[market][0]
+        model = self.model_of(market)
+        size = self.design.liquidation_size_usd
+        return next_risk_margin(window, model, self.rules[market], initial_wad, maintenance_wad, size, volume)
+
+    def targets(self, market: int, oracle_prices: NDArray[np.float64], step: int) -> list[TargetRates]:
+        """Return market ``market``'s targets on every path at once (``oracle_prices`` is ``(P, steps + 1)``).
+
+        Each path's targets are the floats :meth:`update` computes from that path alone.
+        """
+        window = oracle_prices[:, max(0, step - self.design.lookback_steps) : step + 1]
+        volume = self.depths[market][0]
+        sigma, initial, maintenance = target_rate_arrays(
+            window, self.model_of(market), self.design.liquidation_size_usd, volume
         )
-        return next_risk_margin(
-            window,
-            model,
-            self.rules[market],
-            initial_wad,
-            maintenance_wad,
-            self.design.liquidation_size_usd,
-            volume,
-        )
+        return [TargetRates(float(s), float(i), float(m)) for s, i, m in zip(sigma, initial, maintenance, strict=True)]
+
+    def step_toward(
+        self, market: int, targets: TargetRates, initial_wad: int, maintenance_wad: int
+    ) -> RiskMarginUpdate | None:
+        """Return the rates one bounded step toward ``targets`` (as :meth:`update` does), or None."""
+        return step_toward(targets, self.model_of(market), self.rules[market], initial_wad, maintenance_wad)
 
 
 def _with_coefficient(model: DynamicMarginModel, coefficient: float) -> DynamicMarginModel:

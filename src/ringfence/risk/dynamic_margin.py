@@ -28,12 +28,14 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.core.governance.risk_margin import allowed_rate_range
 from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.core.units import WAD
+from ringfence.risk._inputs import FloatArray
 from ringfence.risk.risk_margin import DAYS_PER_YEAR, margin_rate, quantile_factor
 from ringfence.risk.volatility import RISKMETRICS_DECAY, annualised_volatility, ewma_volatility, log_returns
 
@@ -44,6 +46,8 @@ __all__ = [
     "bounded_step_wad",
     "next_risk_margin",
     "rate_wad_up",
+    "step_toward",
+    "target_rate_arrays",
     "target_rates",
 ]
 
@@ -96,6 +100,23 @@ class RiskMarginUpdate:
     cause: str
 
 
+def target_rate_arrays(
+    prices: ArrayLike, model: DynamicMarginModel, notional_usd: float, daily_volume_usd: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return ``(σ, initial rate, maintenance rate)`` for each series of ``prices`` (time on the last axis).
+
+    The array form of :func:`target_rates` (it calls this one): each series gives exactly the
+    floats it gives alone, so the vector engine's paths match the exact engine's one at a time.
+    """
+    per_period = ewma_volatility(log_returns(prices), model.decay)[..., -1]
+    sigma = annualised_volatility(per_period, model.periods_per_year)
+    initial, maintenance = (
+        margin_rate(sigma, model.horizon_years, confidence, notional_usd, daily_volume_usd, model.impact_coefficient)
+        for confidence in (model.initial_confidence, model.maintenance_confidence)
+    )
+    return np.asarray(sigma), np.asarray(initial), np.asarray(maintenance)
+
+
 def target_rates(
     prices: ArrayLike, model: DynamicMarginModel, notional_usd: float, daily_volume_usd: float
 ) -> TargetRates:
@@ -115,17 +136,8 @@ def target_rates(
     TargetRates
         Float rates as fractions of notional.
     """
-    per_period = ewma_volatility(log_returns(prices), model.decay)[..., -1]
-    sigma = float(annualised_volatility(per_period, model.periods_per_year))
-    rates = [
-        float(
-            margin_rate(
-                sigma, model.horizon_years, confidence, notional_usd, daily_volume_usd, model.impact_coefficient
-            )
-        )
-        for confidence in (model.initial_confidence, model.maintenance_confidence)
-    ]
-    return TargetRates(sigma, rates[0], rates[1])
+    sigma, initial, maintenance = target_rate_arrays(np.atleast_2d(prices), model, notional_usd, daily_volume_usd)
+    return TargetRates(float(sigma[0]), float(initial[0]), float(maintenance[0]))
 
 
 def rate_wad_up(rate: float) -> int:
@@ -174,7 +186,23 @@ def next_risk_margin(
     targets are ordered (``maintenance_confidence ≤ initial_confidence``) and the step is
     monotone in the current rate.
     """
-    targets = target_rates(prices, model, notional_usd, daily_volume_usd)
+    return step_toward(
+        target_rates(prices, model, notional_usd, daily_volume_usd),
+        model,
+        rule,
+        current_initial_wad,
+        current_maintenance_wad,
+    )
+
+
+def step_toward(
+    targets: TargetRates,
+    model: DynamicMarginModel,
+    rule: DynamicMarginRule,
+    current_initial_wad: int,
+    current_maintenance_wad: int,
+) -> RiskMarginUpdate | None:
+    """Return the update one bounded step toward ``targets`` (rounded up to WAD), or None if nothing moves."""
     initial = bounded_step_wad(rule, current_initial_wad, rate_wad_up(targets.initial_rate))
     maintenance = bounded_step_wad(rule, current_maintenance_wad, rate_wad_up(targets.maintenance_rate))
     if (initial, maintenance) == (current_initial_wad, current_maintenance_wad):

@@ -399,11 +399,11 @@ def _update_margins(run: _Run, step: int) -> None:
     book, design = run.book, run.static.design
     for market in range(len(design.markets)):
         columns = np.flatnonzero(design.position_market == market)
+        targets = dynamic.updater.targets(market, run.oracle_prices[market], step)
         for path in range(book.paths):
-            update = dynamic.updater.update(
+            update = dynamic.updater.step_toward(
                 market,
-                run.oracle_prices[market, path],
-                step,
+                targets[path],
                 int(dynamic.initial_wad[path, market]),
                 int(dynamic.maintenance_wad[path, market]),
             )
