@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ringfence.core.governance.commands import GrantRole
@@ -11,6 +13,7 @@ from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.lab.dynamic_margins import RISK_MODEL, margin_updater
 from ringfence.lab.errors import ScenarioError
 from ringfence.lab.exact.layout import layout_venue
+from ringfence.lab.report import render_report
 from ringfence.lab.stress import build_study, collect_runs
 from support.stress import stress_scenario
 
@@ -73,7 +76,7 @@ def test_a_bad_dynamic_margin_key_is_refused_by_name(dynamic: dict[str, object],
     assert key in str(caught.value)
 
 
-def test_a_study_with_dynamic_margins_sets_a_static_frontier_against_its_frontier() -> None:
+def test_a_study_with_dynamic_margins_sets_a_static_frontier_against_its_frontier(tmp_path: Path) -> None:
     scenario = stress_scenario(venue={"dynamic_margin": DYNAMIC}, study={"ladder": ["isolated_pools"]})
 
     study = build_study(collect_runs(scenario, engine="vector", runs=2))
@@ -82,3 +85,7 @@ def test_a_study_with_dynamic_margins_sets_a_static_frontier_against_its_frontie
     assert [(p.isolation, p.margin_scale) for p in study.static_frontier] == [("isolated_pools", 1.0)]
     assert study.static_frontier[0] == static.frontier[0]  # the same designs, paths and traders, risk model off
     assert static.static_frontier == ()
+    render_report(study, tmp_path / "dynamic")
+    render_report(static, tmp_path / "static")
+    assert "Static against dynamic margins" in (tmp_path / "dynamic" / "report.html").read_text(encoding="utf-8")
+    assert "Static against dynamic margins" not in (tmp_path / "static" / "report.html").read_text(encoding="utf-8")

@@ -314,10 +314,11 @@ def _static_frontier(study: StudyResult) -> str:
             "<h3>Static against dynamic margins</h3>",
             _figure(
                 "frontier-static",
-                plots.svg(plots.frontier(study.static_frontier), "frontier-static"),
-                "The same designs, paths and traders with the risk model off: every margin stays at its static "
-                "rate (×scale) throughout. The frontier above moved each market's margins with its EWMA "
-                "volatility, one bounded step per update (<code>[venue.dynamic_margin]</code>).",
+                plots.svg(plots.frontier(study.frontier, static=study.static_frontier), "frontier-static"),
+                "<b>Solid</b>: the frontier above, each market's margins moved with its EWMA volatility, one "
+                "bounded step per update (<code>[venue.dynamic_margin]</code>). <b>Dashed, hollow</b>: the same "
+                "designs, paths and traders with the risk model off, every margin at its static rate (×scale) "
+                "throughout. The table lists the static points.",
             ),
             frontier_table(study.static_frontier),
         ]
