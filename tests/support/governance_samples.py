@@ -11,6 +11,7 @@ from ringfence.core.governance.events import (
     PoolTemplateUpgraded,
     ProposalCancelled,
     ProposalExecuted,
+    RiskMarginUpdated,
     RoleGranted,
     RoleRevoked,
     TemplateRegistered,
@@ -19,8 +20,9 @@ from ringfence.core.governance.events import (
     VenueOpened,
 )
 from ringfence.core.governance.state import Role
-from ringfence.core.pool.commands import CreatePool
-from ringfence.core.pool.state import PoolParams
+from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.pool.dynamic_margin import DynamicMarginRule
+from ringfence.core.pool.state import MarketParams, PoolParams
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 NOW_NS = 1_700_000_000 * 10**9
@@ -90,6 +92,20 @@ GOVERNANCE_EVENT_SAMPLES: tuple[GovernanceEvent, ...] = (
         pool="eth-perps", template="linear-perp", old_version=3, new_version=4, proposal_id=8, timestamp_ns=NOW_NS + 6
     ),
     VenueOpened(admin="root", timestamp_ns=NOW_NS + 7),
+    RiskMarginUpdated(
+        actor="risk-bot",
+        pool="eth-perps",
+        market="ETH-PERP",
+        old_initial_margin_wad=WAD // 10,
+        new_initial_margin_wad=11 * WAD // 100,
+        old_maintenance_margin_wad=WAD // 20,
+        new_maintenance_margin_wad=55 * WAD // 1000,
+        cause="ewma sigma=0.031/day z=2.33 h=1h",
+        timestamp_ns=NOW_NS + 11,
+        ramp_original_wad=WAD // 20,
+        ramp_target_ns=NOW_NS + 11 + DAY_NS,
+        ramp_ns=DAY_NS,
+    ),
     VenueChangeProposed(
         proposal_id=12,
         proposer="council",
@@ -134,6 +150,30 @@ VENUE_CHANGE_SAMPLES: tuple[VenueChangeProposed, ...] = (
         timestamp_ns=NOW_NS + 9,
         configure_oracle=ConfigureOracle(
             "ETH", ("pyth", "chainlink"), (2, 1), 2, 60 * 10**9, WAD // 50, WAD // 100, WAD // 5, 0, 3600, 6, 3, 1
+        ),
+    ),
+    VenueChangeProposed(
+        proposal_id=13,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 12,
+        add_market=AddMarket(
+            "eth-perps",
+            MarketParams(
+                "SOL-PERP",
+                "SOL",
+                WAD // 10,
+                WAD // 20,
+                WAD // 10_000,
+                5 * WAD // 10_000,
+                10**24,
+                WAD // 100,
+                2**90,
+                WAD // 2,
+                dynamic_margin=DynamicMarginRule(WAD // 50, WAD // 2, WAD // 10, 3600 * 10**9),
+            ),
+            NOW_NS + 12,
         ),
     ),
 )

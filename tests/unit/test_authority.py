@@ -47,6 +47,7 @@ from ringfence.core.governance.commands import (
     ProposeVenueChange,
     RegisterTemplate,
     RevokeRole,
+    UpdateRiskMargin,
 )
 from ringfence.core.governance.state import Role
 from ringfence.core.margin import NO_LIMIT
@@ -121,6 +122,7 @@ ACTING: dict[type[typing.Any], Builder] = {
     CancelProposal: lambda who, now: CancelProposal(who, 1, now),
     ExecuteProposal: lambda who, now: ExecuteProposal(who, 1, now),
     PausePool: lambda who, now: PausePool(who, POOL, "drill", now),
+    UpdateRiskMargin: lambda who, now: UpdateRiskMargin(who, POOL, MARKET, 11 * PERCENT, 5 * PERCENT, "ewma", now),
 }
 """Every command that names who acts, built acting as the principal given."""
 
@@ -146,7 +148,8 @@ def test_every_command_type_has_an_authority_case() -> None:
 def _open_venue() -> Venue:
     """The shared venue (admin ``admin``, pool P, sources a/b/c), with roles granted and alice funded."""
     venue = Venue(POOL_PARAMS, MARKET_PARAMS)
-    for role, principal in ((Role.PROPOSER, "council"), (Role.EXECUTOR, "exec"), (Role.GUARDIAN, "guard")):
+    roles = ((Role.PROPOSER, "council"), (Role.EXECUTOR, "exec"), (Role.GUARDIAN, "guard"), (Role.RISK_MODEL, "model"))
+    for role, principal in roles:
         venue.run(GrantRole(ADMIN, role, principal, venue.now))
     venue.deposit("alice", 10_000 * USDC)
     return venue
@@ -219,6 +222,7 @@ def test_account_commands_wait_for_the_venue_to_open(command_type: type[Command]
         (CancelProposal, "guard", "exec"),
         (ExecuteProposal, "exec", "council"),
         (PausePool, "guard", "council"),
+        (UpdateRiskMargin, "model", ADMIN),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else value,
 )

@@ -17,6 +17,8 @@ OpenVenue                          the admin (its ``admin`` field), once
 GrantRole, RevokeRole,             the admin (the role is checked by the decider)
 RegisterTemplate
 Propose*, Cancel, Execute, Pause   proposer / proposer or guardian / executor / guardian
+UpdateRiskMargin                   a risk model (the role is checked by the decider), no timelock,
+                                   only within the market's dynamic margin rule
 SubmitPrice                        a feeder: the sender is one of the asset's oracle sources
 Deposit, Withdraw, Transfer,       the owner of the sub-account, once the venue is open
 ProvideLiquidity, RemoveLiquidity,

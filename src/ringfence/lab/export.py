@@ -143,6 +143,7 @@ def _document(study: StudyResult) -> dict[str, Any]:
         },
         "ladder": list(study.ladder),
         "frontier": list(study.frontier),
+        "static_frontier": list(study.static_frontier),
         "keeper_sweep": list(study.keeper_sweep),
         "sensitivity": {
             "figure": "mean protocol loss (USD), scenario's own design, vector engine",

@@ -528,6 +528,19 @@ def market_impact(scenario: Scenario) -> MarketImpact:
     return MarketImpact(tuple(m.asset for m in markets), tuple(coefficients), tuple(depths), tuple(volatilities))
 
 
+def _dynamic_margin_issues(scenario: Scenario) -> list[ScenarioIssue]:
+    dynamic = None if scenario.venue is None else scenario.venue.dynamic_margin
+    step = scenario.horizon.step_seconds
+    if dynamic is not None and dynamic.interval_seconds % step:
+        return [
+            ScenarioIssue(
+                "venue.dynamic_margin.interval_seconds",
+                f"a whole number of steps of {step} s (updates happen on steps), got {dynamic.interval_seconds}",
+            )
+        ]
+    return []
+
+
 def _liquidity_issues(scenario: Scenario) -> list[ScenarioIssue]:
     venue = scenario.venue
     issues = []
@@ -696,6 +709,7 @@ def validate_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> Scena
         + _oracle_issues(scenario)
         + _design_issues(scenario)
         + _liquidity_issues(scenario)
+        + _dynamic_margin_issues(scenario)
     )
     if issues:
         raise ScenarioError(file, tuple(issues))

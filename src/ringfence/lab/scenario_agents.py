@@ -14,6 +14,7 @@ from ringfence.lab.results import ISOLATION_LEVELS, IsolationLevel
 
 __all__ = [
     "Attacker",
+    "DynamicMarginDesign",
     "Keepers",
     "LabModel",
     "Liquidity",
@@ -136,6 +137,46 @@ class PoolDesign(LabModel):
     """Deleverage profitable opposing positions before socialising (off: the LP vault takes it)."""
 
 
+class DynamicMarginDesign(LabModel):
+    """``[venue.dynamic_margin]``: the risk model moves every market's margins (``risk/dynamic_margin.py``).
+
+    Every ``interval_seconds`` the model reads the last ``lookback_steps`` oracle returns of each
+    market, forecasts EWMA volatility, and moves the market's initial and maintenance rates one
+    bounded step (``max_step`` of the current rate) toward ``z_α σ √h + slippage``, within a band
+    scaled from the market's static rates: from ``floor_ratio`` × maintenance (never below the
+    pool's liquidation penalty, the engine's no-split guard) to ``ceiling_ratio`` × initial (at
+    most 100%).
+    """
+
+    interval_seconds: int = Field(default=3_600, ge=1)
+    """Time between two updates; a whole number of steps."""
+    lookback_steps: int = Field(default=24, ge=1, le=100_000)
+    """Returns the EWMA reads before each update (the window ends at the update's step)."""
+    initial_confidence: Annotated[float, Field(gt=0.5, lt=1, allow_inf_nan=False)] = 0.999
+    maintenance_confidence: Annotated[float, Field(gt=0.5, lt=1, allow_inf_nan=False)] = 0.99
+    horizon_seconds: int = Field(default=3_600, ge=1)
+    """The liquidation horizon ``h`` of the margin formula."""
+    decay: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.94
+    """EWMA ``λ`` (RiskMetrics)."""
+    max_step: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.1
+    """Largest move of each rate per update, relative to its current value."""
+    floor_ratio: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.5
+    """Lowest rate as a share of the market's static maintenance rate."""
+    ceiling_ratio: Annotated[float, Field(ge=1, le=1_000, allow_inf_nan=False)] = 4.0
+    """Highest rate as a multiple of the market's static initial rate (capped at 100%)."""
+    liquidation_size_usd: NonNegativeFloat = 0.0
+    """Notional ``Q`` whose square-root slippage against the market's daily volume the rate adds
+    (0: the price term alone; a market without ``daily_volume_usd`` or ``depth_usd`` has none)."""
+
+    @field_validator("maintenance_confidence")
+    @classmethod
+    def _not_above_initial(cls, maintenance: float, info: ValidationInfo) -> float:
+        initial = info.data.get("initial_confidence")
+        if initial is not None and maintenance > initial:
+            raise ValueError(f"must be at most initial_confidence ({initial})")
+        return maintenance
+
+
 class VenueDesign(LabModel):
     """The venue: its markets, how they are laid out into pools, and the pools' parameters."""
 
@@ -144,6 +185,8 @@ class VenueDesign(LabModel):
     """Value collateral and positive PnL for initial margin at the Mango v4 stable price."""
     pool: PoolDesign = Field(default_factory=PoolDesign)
     markets: list[MarketDesign] = Field(min_length=1)
+    dynamic_margin: DynamicMarginDesign | None = None
+    """Margins that follow volatility (off when omitted: the static rates hold throughout)."""
 
     @field_validator("markets")
     @classmethod

@@ -91,8 +91,10 @@ __all__ = [
     "collect_runs",
     "confirm_study",
     "designs_of",
+    "frontier_designs",
     "run_sensitivity",
     "run_study",
+    "static_margins",
 ]
 
 
@@ -115,6 +117,8 @@ class StudyRuns:
     runs: dict[DesignKey, tuple[RunResult, ...]] = field(default_factory=dict)
     containment: dict[str, tuple[RunResult, ...]] = field(default_factory=dict)
     """Per mechanism switched off (:mod:`ringfence.lab.containment`): the own design's runs."""
+    static_margins: dict[DesignKey, tuple[RunResult, ...]] = field(default_factory=dict)
+    """With dynamic margins on: each frontier design's runs with the risk model off (static rates)."""
     paths: ScenarioPaths | None = None
     books: dict[float, tuple[TraderBook, ...]] = field(default_factory=dict)
     draws: Sequence[Draws] = ()
@@ -130,6 +134,20 @@ def designs_of(scenario: Scenario) -> list[DesignKey]:
     keys += [DesignKey(rung, scale) for rung in scenario.study.ladder for scale in scenario.study.margin_scales]
     keys += [DesignKey(own.isolation, 1.0, latency) for latency in scenario.study.keeper_latencies_seconds]
     return list(dict.fromkeys(keys))
+
+
+def frontier_designs(scenario: Scenario) -> list[DesignKey]:
+    """Return the frontier's designs: every rung at every margin scale, in the frontier's order."""
+    study = scenario.study
+    return [DesignKey(rung, scale) for rung in study.ladder for scale in sorted(study.margin_scales)]
+
+
+def static_margins(scenario: Scenario) -> Scenario | None:
+    """Return the scenario with its risk model off (``[venue.dynamic_margin]`` removed), or None if it has none."""
+    venue = scenario.venue
+    if venue is None or venue.dynamic_margin is None:
+        return None
+    return scenario.model_copy(update={"venue": venue.model_copy(update={"dynamic_margin": None})})
 
 
 def check_study_inputs(scenario: Scenario) -> None:
@@ -256,14 +274,22 @@ def collect_runs(
     ticker = NoProgress() if progress is None else progress
     variants = [(v.mechanism, v.scenario) for v in containment_variants(scenario) if v.scenario is not None]
     variants = variants if engine == "exact" else []
-    ticker.start((len(keys) + len(variants)) * n_paths)
+    static = static_margins(scenario)
+    static_keys = [] if static is None else frontier_designs(scenario)
+    ticker.start((len(keys) + len(variants) + len(static_keys)) * n_paths)
     study = StudyRuns(scenario, engine, keys[0], paths=paths, books=books, draws=draws)
     if engine == "vector" and workers > 1:
-        played_runs = _parallel(_design_runs, [(scenario, key, n_paths) for key in keys], workers)
-        study.runs.update(zip(keys, played_runs, strict=True))
-        ticker.advance(len(keys) * n_paths)
+        calls = [(scenario, key, n_paths) for key in keys] + [(static, key, n_paths) for key in static_keys]
+        played_runs = _parallel(_design_runs, calls, workers)
+        study.runs.update(zip(keys, played_runs[: len(keys)], strict=True))
+        study.static_margins.update(zip(static_keys, played_runs[len(keys) :], strict=True))
+        ticker.advance(len(calls) * n_paths)
         ticker.close()
         return study
+    if static is not None:
+        for key in static_keys:
+            design = (key.isolation, key.margin_scale)
+            study.static_margins[key] = _play(static, paths, books[key.margin_scale], draws, design, engine, ticker)
     for key in keys:
         played = _with_latency(scenario, key.keeper_latency_seconds)
         design = (key.isolation, key.margin_scale)
@@ -375,9 +401,11 @@ def build_study(collected: StudyRuns) -> StudyResult:
     study = scenario.study
     ladder = tuple(ladder_row(rung, 1.0, runs[DesignKey(rung, 1.0)]) for rung in study.ladder)
     frontier = tuple(
-        frontier_point(rung, scale, summarise(runs[DesignKey(rung, scale)]))
-        for rung in study.ladder
-        for scale in sorted(study.margin_scales)
+        frontier_point(key.isolation, key.margin_scale, summarise(runs[key])) for key in frontier_designs(scenario)
+    )
+    static_frontier = tuple(
+        frontier_point(key.isolation, key.margin_scale, summarise(played))
+        for key, played in collected.static_margins.items()
     )
     own = collected.own
     sweep = tuple(
@@ -394,6 +422,7 @@ def build_study(collected: StudyRuns) -> StudyResult:
         base=runs[own],
         ladder=ladder,
         frontier=frontier,
+        static_frontier=static_frontier,
         keeper_sweep=sweep,
         assumptions=(*scenario_assumptions(scenario), *STATISTICS_ASSUMPTIONS),
         containment=_containment(collected),

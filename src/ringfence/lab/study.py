@@ -190,6 +190,9 @@ class StudyResult:
         One row per rung, in ladder order (least to most isolated).
     frontier:
         One point per (rung, margin scale), grouped by rung, margin scales ascending.
+    static_frontier:
+        With dynamic margins on (``[venue.dynamic_margin]``), the same points with the risk model
+        off (the static rates throughout), to set against ``frontier``; empty otherwise.
     keeper_sweep:
         One point per latency, ascending; empty when the scenario asks for no sweep.
     sensitivity_base, sensitivity:
@@ -224,6 +227,7 @@ class StudyResult:
     containment: tuple[ContainmentRow, ...] = ()
     sensitivity_skipped: tuple[tuple[str, str], ...] = ()
     confirmation: tuple[Confirmation, ...] = ()
+    static_frontier: tuple[FrontierPoint, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:

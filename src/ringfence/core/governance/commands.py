@@ -19,6 +19,7 @@ __all__ = [
     "ProposeVenueChange",
     "RegisterTemplate",
     "RevokeRole",
+    "UpdateRiskMargin",
 ]
 
 
@@ -137,6 +138,24 @@ class PausePool:
     timestamp_ns: int
 
 
+@dataclass(frozen=True, slots=True)
+class UpdateRiskMargin:
+    """The risk model sets one market's initial and maintenance rates (no timelock).
+
+    Accepted only within the market's ``DynamicMarginRule``: inside its floor and ceiling, each
+    rate one bounded step from its current value, maintenance ≤ initial, after the minimum
+    interval. ``cause`` says what moved it (``"ewma sigma=0.031/day z=2.33 h=1h"``).
+    """
+
+    actor: str
+    pool: str
+    market: str
+    initial_margin_wad: int
+    maintenance_margin_wad: int
+    cause: str
+    timestamp_ns: int
+
+
 GovernanceCommand = (
     ConfigureGovernance
     | GrantRole
@@ -149,4 +168,5 @@ GovernanceCommand = (
     | CancelProposal
     | ExecuteProposal
     | PausePool
+    | UpdateRiskMargin
 )

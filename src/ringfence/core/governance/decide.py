@@ -34,6 +34,7 @@ from ringfence.core.governance.commands import (
     ProposeTemplateUpgrade,
     RegisterTemplate,
     RevokeRole,
+    UpdateRiskMargin,
 )
 from ringfence.core.governance.events import GovernanceConfigured, RoleGranted, RoleRevoked, TemplateRegistered
 from ringfence.core.governance.params import check_within_bounds, require_integer_path
@@ -44,6 +45,7 @@ from ringfence.core.governance.proposals import (
     decide_propose_resume_pool,
     decide_propose_template_upgrade,
 )
+from ringfence.core.governance.risk_margin import decide_update_risk_margin
 from ringfence.core.governance.state import MARKET_SCOPE, POOL_SCOPE, ParameterBound, Role
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.decide import decide_add_market, decide_create_pool, pool_of
@@ -206,5 +208,6 @@ GOVERNANCE_DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] 
     ProposeResumePool: decide_propose_resume_pool,
     CancelProposal: decide_cancel_proposal,
     PausePool: _decide_pause,
+    UpdateRiskMargin: decide_update_risk_margin,
 }
 """Spliced into ``ringfence.core.decide._DECIDERS``."""

@@ -21,6 +21,7 @@ __all__ = [
     "PoolTemplateUpgraded",
     "ProposalCancelled",
     "ProposalExecuted",
+    "RiskMarginUpdated",
     "RoleGranted",
     "RoleRevoked",
     "TemplateRegistered",
@@ -212,6 +213,29 @@ class PoolTemplateUpgraded:
     timestamp_ns: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskMarginUpdated:
+    """The risk model moved one market's flat margin rates, within its dynamic rule, for ``cause``.
+
+    A raised maintenance rate in a pool whose liquidation policy ramps it carries the ramp, as
+    :class:`PoolParameterChanged` does (0: none, the new rate applies at once).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    actor: str
+    pool: str
+    market: str
+    old_initial_margin_wad: int
+    new_initial_margin_wad: int
+    old_maintenance_margin_wad: int
+    new_maintenance_margin_wad: int
+    cause: str
+    timestamp_ns: int
+    ramp_original_wad: int = 0
+    ramp_target_ns: int = 0
+    ramp_ns: int = 0
+
+
 GovernanceEvent = (
     GovernanceConfigured
     | RoleGranted
@@ -226,6 +250,7 @@ GovernanceEvent = (
     | ProposalExecuted
     | PoolParameterChanged
     | PoolTemplateUpgraded
+    | RiskMarginUpdated
 )
 
 GOVERNANCE_EVENT_TYPES: tuple[type[GovernanceEvent], ...] = (
@@ -242,4 +267,5 @@ GOVERNANCE_EVENT_TYPES: tuple[type[GovernanceEvent], ...] = (
     ProposalExecuted,
     PoolParameterChanged,
     PoolTemplateUpgraded,
+    RiskMarginUpdated,
 )

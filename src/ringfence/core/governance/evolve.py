@@ -6,6 +6,7 @@ Parameter changes and template upgrades also change the named pool (and only tha
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ringfence.core.governance.events import (
@@ -16,6 +17,7 @@ from ringfence.core.governance.events import (
     PoolTemplateUpgraded,
     ProposalCancelled,
     ProposalExecuted,
+    RiskMarginUpdated,
     RoleGranted,
     RoleRevoked,
     TemplateRegistered,
@@ -141,6 +143,19 @@ def _pool_parameter_changed(state: LedgerState, event: PoolParameterChanged) -> 
         pool.params = replace_path(pool.params, event.field, event.new_value)
 
 
+def _risk_margin_updated(state: LedgerState, event: RiskMarginUpdated) -> None:
+    market = state.pools[event.pool].markets[event.market]
+    market.params = replace(
+        market.params,
+        initial_margin_wad=event.new_initial_margin_wad,
+        maintenance_margin_wad=event.new_maintenance_margin_wad,
+    )
+    if event.new_maintenance_margin_wad != event.old_maintenance_margin_wad:  # a new rate replaces any ramp
+        ramp = MaintenanceRamp(event.ramp_original_wad, event.ramp_target_ns, event.ramp_ns)
+        market.maintenance_ramp = ramp if event.ramp_ns else None
+    market.risk_margin_updated_ns = event.timestamp_ns
+
+
 def _pool_template_upgraded(state: LedgerState, event: PoolTemplateUpgraded) -> None:
     state.pools[event.pool].template_version = event.new_version
 
@@ -159,4 +174,5 @@ GOVERNANCE_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     ProposalExecuted: _proposal_executed,
     PoolParameterChanged: _pool_parameter_changed,
     PoolTemplateUpgraded: _pool_template_upgraded,
+    RiskMarginUpdated: _risk_margin_updated,
 }

@@ -10,7 +10,9 @@ Roles (OpenZeppelin ``TimelockController`` / ``AccessControl`` shape):
   resumptions, and may cancel a pending proposal;
 - ``executor`` executes a proposal once its timelock elapsed and before it expires;
 - ``guardian`` may cancel a pending proposal and pause an active pool to reduce-only at
-  once; it can never loosen anything (resuming goes through the timelock).
+  once; it can never loosen anything (resuming goes through the timelock);
+- ``risk_model`` (the automatic margin model) moves a market's flat margin rates without a
+  timelock, only within the market's ``DynamicMarginRule`` (``UpdateRiskMargin``).
 
 A **template version** is a named, immutable set of parameter bounds: it pins the envelope
 of risk parameters an instance created from it (or upgraded to it) may take. A pool records
@@ -60,6 +62,7 @@ class Role(enum.Enum):
     PROPOSER = "proposer"
     EXECUTOR = "executor"
     GUARDIAN = "guardian"
+    RISK_MODEL = "risk_model"
 
 
 class ProposalStatus(enum.Enum):

@@ -28,6 +28,7 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.dynamic_margin import check_dynamic_margin_rule
 from ringfence.core.pool.events import (
     FundingAccrued,
     InsuranceFunded,
@@ -47,7 +48,16 @@ from ringfence.core.pool.perp_math import (
 )
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.requirements import check_margin_model, open_interest_after
-from ringfence.core.pool.state import MarginMode, MarketParams, MarketState, PoolParams, PoolState, PoolStatus, Position
+from ringfence.core.pool.state import (
+    MarginMode,
+    MarginModelKind,
+    MarketParams,
+    MarketState,
+    PoolParams,
+    PoolState,
+    PoolStatus,
+    Position,
+)
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
 from ringfence.core.validation import check_account, check_amount, check_int, check_name, check_ratio
@@ -175,6 +185,9 @@ def check_market_params(state: LedgerState, params: MarketParams, pool_params: P
     check_amount("skew_scale_atoms", params.skew_scale_atoms)
     check_amount("open_interest_cap_atoms", params.open_interest_cap_atoms)
     check_margin_model(params.margin_model)
+    if params.dynamic_margin is not None:
+        flat = params.margin_model.kind is MarginModelKind.FLAT
+        check_dynamic_margin_rule(params.dynamic_margin, params.initial_margin_wad, params.maintenance_margin_wad, flat)
     liquidation = pool_params.liquidation
     check_policy_against_market(liquidation, pool_params.liquidation_penalty_wad, params.maintenance_margin_wad)
 

@@ -14,6 +14,7 @@ from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.liquidation.perp_presets import LiquidationPhase
 from ringfence.core.liquidation.window import Window
 from ringfence.core.pool.auction_state import AuctionParams, CollateralAuction
+from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
 
@@ -137,6 +138,9 @@ class MarketParams:
     margin_model: MarginModel = FLAT_MARGIN
     """How requirements depend on size and open interest; FLAT uses the two rates above, the
     others ignore them."""
+    dynamic_margin: DynamicMarginRule | None = None
+    """The band and pace within which the risk model moves the two flat rates (``UpdateRiskMargin``);
+    None: the rates change only by governance proposal."""
 
 
 @dataclass(slots=True)
@@ -164,6 +168,8 @@ class MarketState:
     funding_updated_ns: int = 0
     maintenance_ramp: MaintenanceRamp | None = None
     """A raised maintenance rate still ramping in for liquidation (Euler v2's LTV ramp); None: none."""
+    risk_margin_updated_ns: int | None = None
+    """When the risk model last moved the market's rates (``RiskMarginUpdated``); None: never."""
 
     @property
     def skew_atoms(self) -> int:

@@ -10,6 +10,8 @@ Decisions (``docs/stress-model.md``):
   Mango v4's stable price (6% per hour delayed growth, 0.03% per second stable growth);
 - fees go wholly to the LP vault; funding, spread and skew impact are off (the depth model
   prices liquidation flow instead);
+- with ``[venue.dynamic_margin]`` every market carries its dynamic rule and ``lab-risk-model``
+  holds the risk-model role (:mod:`ringfence.lab.dynamic_margins`);
 - the fixed liquidation penalty is capped at the lowest maintenance rate of the pool after the
   margin scale, because the engine refuses a penalty that would split a position below zero
   equity (``AddMarket``'s no-split guard, ``core/pool/liquidation_policy.py``).
@@ -17,15 +19,17 @@ Decisions (``docs/stress-model.md``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, OpenVenue, RegisterAsset, Sent
-from ringfence.core.governance.commands import ConfigureGovernance
+from ringfence.core.governance.commands import ConfigureGovernance, GrantRole
+from ringfence.core.governance.state import Role
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
 from ringfence.core.pool.liquidation_policy import NO_CAP, LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
+from ringfence.lab.dynamic_margins import RISK_MODEL, dynamic_rule
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import MarketDesign, VenueDesign
@@ -197,6 +201,11 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
         members = [i for i, p in enumerate(market_pool) if p == index]
         created = CreatePool(pool, "perp", 1, _pool_params(venue, [params[i] for i in members]), START_NS)
         pool_setup.append(Sent(VENUE_ADMIN, created))
+        if venue.dynamic_margin is not None:
+            penalty, step = created.params.liquidation_penalty_wad, scenario.horizon.step_seconds
+            for i in members:
+                rule = dynamic_rule(venue.dynamic_margin, params[i], penalty, step)
+                params[i] = replace(params[i], dynamic_margin=rule)
         pool_setup += [Sent(VENUE_ADMIN, AddMarket(pool, params[i], START_NS)) for i in members]
         insurance = sum(to_atoms(designs[i].insurance) for i in members)
         if insurance:
@@ -205,6 +214,8 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
                 Sent(INSURER, FundInsurance(INSURER, index, pool, insurance, START_NS)),
             ]
     pool_setup.append(Sent(VENUE_ADMIN, OpenVenue(VENUE_ADMIN, START_NS)))
+    if venue.dynamic_margin is not None:
+        pool_setup.append(Sent(VENUE_ADMIN, GrantRole(VENUE_ADMIN, Role.RISK_MODEL, RISK_MODEL, START_NS)))
     for i, design in enumerate(designs):
         amount = to_atoms(design.lp_capital)
         lp = lp_owner(design.asset)

@@ -12,8 +12,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.commands import SubmitPrice
+from ringfence.core.governance.commands import UpdateRiskMargin
 from ringfence.core.pool.perp_math import pool_nav_range_atoms
 from ringfence.core.units import MAX_ATOMS
+from ringfence.lab.dynamic_margins import RISK_MODEL, margin_updater
 from ringfence.lab.exact.agents import PROTOCOL_LIQUIDATOR, Agents
 from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
@@ -96,6 +98,7 @@ class _Run:
         self.insurance = np.zeros((len(layout.pools), steps))
         self.nav = np.zeros((len(layout.pools), steps))
         self.open_notional = np.zeros(steps)
+        self.updater = margin_updater(scenario, tuple(sent.command for sent in layout.setup), layout.markets)
 
     def now(self, step: int) -> int:
         return START_NS + step * self.step_seconds * SECOND_NS
@@ -112,6 +115,29 @@ class _Run:
             # the engine takes prices in [1, MAX_ATOMS] WAD; a compounding impact can leave that range
             self.ledger.apply(SubmitPrice(asset, SOURCE, min(max(price, 1), MAX_ATOMS), 0, published, now), SOURCE)
             self.last_published[index] = published
+
+    def update_margins(self, step: int) -> None:
+        """On an update step of a dynamic-margin scenario, the risk model moves each market's rates."""
+        if self.updater is None or not self.updater.due(step):
+            return
+        state, now = self.ledger.state, self.now(step)
+        for index, market in enumerate(self.layout.markets):
+            pool = self.layout.pool_of(index)
+            params = state.pools[pool].markets[market].params
+            update = self.updater.update(
+                index, self.prices.oracle[index], step, params.initial_margin_wad, params.maintenance_margin_wad
+            )
+            if update is not None:
+                command = UpdateRiskMargin(
+                    RISK_MODEL,
+                    pool,
+                    market,
+                    update.initial_margin_wad,
+                    update.maintenance_margin_wad,
+                    update.cause,
+                    now,
+                )
+                self.ledger.apply(command, RISK_MODEL)
 
     def record(self, step: int) -> None:
         """Insurance, LP NAV and traders' open notional at the end of ``step``."""
@@ -136,6 +162,7 @@ class _Run:
         for step in range(1, self.scenario.horizon.steps + 1):
             self.prices.advance(step, flow_impact)
             self.publish(step)
+            self.update_margins(step)
             now = self.now(step)
             self.agents.top_up(step, now)
             self.agents.attack(step, now)

@@ -300,6 +300,27 @@ def _frontier(study: StudyResult) -> str:
                 "less contagion.",
             ),
             frontier_table(study.frontier),
+            _static_frontier(study),
+        ]
+    )
+
+
+def _static_frontier(study: StudyResult) -> str:
+    """With dynamic margins on: the same designs with the risk model off, to set against the frontier above."""
+    if not study.static_frontier:
+        return ""
+    return "".join(
+        [
+            "<h3>Static against dynamic margins</h3>",
+            _figure(
+                "frontier-static",
+                plots.svg(plots.frontier(study.frontier, static=study.static_frontier), "frontier-static"),
+                "<b>Solid</b>: the frontier above, each market's margins moved with its EWMA volatility, one "
+                "bounded step per update (<code>[venue.dynamic_margin]</code>). <b>Dashed, hollow</b>: the same "
+                "designs, paths and traders with the risk model off, every margin at its static rate (×scale) "
+                "throughout. The table lists the static points.",
+            ),
+            frontier_table(study.static_frontier),
         ]
     )
 

@@ -424,11 +424,31 @@ def _frontier_error_bars(axis: Axes, line: Sequence[FrontierPoint], colour: str)
         )
 
 
+def _static_lines(axis: Axes, points: Sequence[FrontierPoint]) -> None:
+    """Draw the static-margin frontier dashed and hollow in each rung's colour, for comparison."""
+    for rung in ISOLATION_LEVELS:
+        line = sorted((point for point in points if point.isolation == rung), key=lambda point: point.margin_scale)
+        if line:
+            axis.plot(
+                [point.capital_efficiency_mean for point in line],
+                [point.contagion_mean_usd for point in line],
+                marker=RUNG_MARKERS[rung],
+                markersize=6,
+                markerfacecolor="none",
+                linewidth=1.2,
+                linestyle="--",
+                color=RUNG_COLOURS[rung],
+                alpha=0.7,
+                clip_on=False,
+            )
+
+
 @_styled("frontier")
-def frontier(points: Sequence[FrontierPoint], title: str | None = None) -> Figure:
+def frontier(points: Sequence[FrontierPoint], title: str | None = None, static: Sequence[FrontierPoint] = ()) -> Figure:
     """Draw capital efficiency against contagion, one line per rung, points labelled by margin scale.
 
     ``title`` goes above the plot (the standalone PNG has one; in the page the section heading is the title).
+    ``static``: with dynamic margins, the same designs with static margins, drawn dashed on the same axes.
     """
     figure, (axis,) = _figure(9.0, 4.4 if title is None else 4.8)
     if title is not None:
@@ -463,11 +483,12 @@ def frontier(points: Sequence[FrontierPoint], title: str | None = None) -> Figur
                 fontsize=7.5,
                 color=colour,
             )
+    _static_lines(axis, static)
     axis.set_xlabel("capital efficiency (time-averaged open notional / collateral, mean across runs)")
     axis.set_ylabel("contagion (mean across runs)")
     _usd_axis(axis)
     axis.margins(x=0.08, y=0.12)
-    contagion = [point.contagion_mean_usd for point in points]
+    contagion = [point.contagion_mean_usd for point in (*points, *static)]
     _from_zero(axis, contagion)
     if max(contagion) == 0.0 and min(contagion) == 0.0:
         axis.text(0.5, 0.5, "contagion is $0 on every design", transform=axis.transAxes, ha="center", color=MUTED)

@@ -11,6 +11,9 @@ time 0 (:mod:`.opening`) and plays steps ``1 … steps`` in the doc's order:
 6. depth: each market's net liquidated notional moves the next step's price (square-root impact);
 7. LPs flee (:mod:`.lps`).
 
+With ``[venue.dynamic_margin]``, each path's market rates move after step 2 on the update steps,
+by the integers the exact engine's risk model sends (:mod:`ringfence.lab.dynamic_margins`).
+
 Every array has the paths on its first axis; only the keepers' service loops (over ranks and
 closes, :mod:`.keepers`) and the LPs loop (over LPs) are Python loops inside a step.
 """
@@ -24,6 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.core.units import WAD
+from ringfence.lab.dynamic_margins import MarginUpdater, margin_updater
 from ringfence.lab.exact.population import Draws, DrawSet, TraderBook
 from ringfence.lab.results import IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths
@@ -72,7 +77,33 @@ class _Run:
     nav: FloatArray
     open_notional: FloatArray
     marks: _Marks
+    dynamic: _Dynamic | None = None
     observe: MarginObserver | None = None
+
+
+@dataclass(slots=True, eq=False)
+class _Dynamic:
+    """Dynamic margins: the updater both engines share and each path's current rates in WAD ``(P, M)``."""
+
+    updater: MarginUpdater
+    initial_wad: NDArray[np.int64]
+    maintenance_wad: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, scenario: Scenario, design_key: tuple[IsolationLevel, float], n_paths: int) -> _Dynamic | None:
+        """Return the rates of a dynamic-margin scenario, from the exact layout's own integers; None when off."""
+        venue = scenario.venue
+        if venue is None or venue.dynamic_margin is None:
+            return None
+        from ringfence.lab.exact.layout import layout_venue  # noqa: PLC0415  # the layout imports .kernels
+
+        layout = layout_venue(scenario, *design_key)
+        updater = margin_updater(scenario, tuple(sent.command for sent in layout.setup), layout.markets)
+        if updater is None:  # pragma: no cover - dynamic_margin is set
+            return None
+        initial = np.tile(np.array(updater.initial_wad, dtype=np.int64), (n_paths, 1))
+        maintenance = np.tile(np.array(updater.maintenance_wad, dtype=np.int64), (n_paths, 1))
+        return cls(updater, initial, maintenance)
 
 
 @dataclass(slots=True, eq=False)
@@ -233,6 +264,7 @@ def _start(
         nav=np.zeros(shape),
         open_notional=np.zeros((n_paths, steps + 1)),
         marks=_Marks.of(design, book.basis),
+        dynamic=_Dynamic.of(scenario, design_key, n_paths),
     )
     _snapshot(run, 0, book.vault.copy())
     _mark(run, exogenous_oracle[:, :, 0])
@@ -359,8 +391,34 @@ def _depth(run: _Run) -> FloatArray:
     return impact
 
 
+def _update_margins(run: _Run, step: int) -> None:
+    """On an update step, move each path's market rates as the exact engine's risk model does (same integers)."""
+    dynamic = run.dynamic
+    if dynamic is None or not dynamic.updater.due(step):
+        return
+    book, design = run.book, run.static.design
+    for market in range(len(design.markets)):
+        columns = np.flatnonzero(design.position_market == market)
+        targets = dynamic.updater.targets(market, run.oracle_prices[market], step)
+        for path in range(book.paths):
+            update = dynamic.updater.step_toward(
+                market,
+                targets[path],
+                int(dynamic.initial_wad[path, market]),
+                int(dynamic.maintenance_wad[path, market]),
+            )
+            if update is None:
+                continue
+            dynamic.initial_wad[path, market] = update.initial_margin_wad
+            dynamic.maintenance_wad[path, market] = update.maintenance_margin_wad
+            rate = update.maintenance_margin_wad / WAD
+            book.maintenance[path, columns] = rate
+            book.requirement_rate[path, columns] = np.abs(book.size[path, columns]) * rate
+
+
 def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
     _prices(run, step, flow)
+    _update_margins(run, step)
     oracle = run.oracle_prices[:, :, step]
     price = _position_prices(run, oracle)
     stale = bool(run.stale[step])

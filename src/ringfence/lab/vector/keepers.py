@@ -215,7 +215,7 @@ def _liquidate(book: Book, static: Static, service: Service, served: tuple[IntAr
             size,
             book.basis[rows, positions],
             service.marks.oracle[rows, positions],
-            static.maintenance[positions],
+            book.maintenance[rows, positions],
             static.pnl_weight[positions],
         )
         equity = book.margin[path, unit] + terms.sum(axis=1)
@@ -281,7 +281,7 @@ def _close(
         size,
         basis,
         marks.oracle[path, position],
-        static.maintenance[position],
+        book.maintenance[path, position],
         static.pnl_weight[position],
         unit_margin[0],
         unit_margin[1],
@@ -307,7 +307,7 @@ def _close(
     book.basis[path, position] = outcome.new_basis
     book.margin[path, unit] = outcome.after + shortfall
     market = static.design.position_market[position]
-    book.requirement_rate[path, position] = np.abs(outcome.new_size) * static.maintenance[position]
+    book.requirement_rate[path, position] = np.abs(outcome.new_size) * book.maintenance[path, position]
     np.subtract.at(book.pool_basis, (path, static.pool[position]), basis - outcome.new_basis)
     sold = np.sign(size) * outcome.closed_size
     np.subtract.at(book.open_size, (path, market), outcome.closed_size)

@@ -97,6 +97,8 @@ class Book:
     """``(P, M)``: each market's net size (longs minus shorts); the pool is the other side."""
     requirement_rate: FloatArray
     """``(P, N)``: ``|size| · maintenance rate``, so a position's requirement is this times its price."""
+    maintenance: FloatArray
+    """``(P, N)``: each position's maintenance rate on each path (dynamic margins move it per path)."""
     pool_basis: FloatArray
     """``(P, Q)``: the sum of open positions' signed basis per pool (traders' PnL = Σ size·price − this)."""
     bad_debt: FloatArray
@@ -200,6 +202,7 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         open_size=tile(np.abs(opening.size) @ by_market),
         skew=tile(opening.size @ by_market),
         requirement_rate=tile(np.abs(opening.size) * design.maintenance_margin[design.position_market]),
+        maintenance=np.tile(design.maintenance_margin[design.position_market], (n_paths, 1)),
         pool_basis=tile(opening.basis @ one_hot(design.position_pool, n_pools)),
         bad_debt=zeros.copy(),
         lp_loss=zeros.copy(),
