@@ -492,7 +492,10 @@ def frontier(points: Sequence[FrontierPoint], title: str | None = None, static: 
     _from_zero(axis, contagion)
     if max(contagion) == 0.0 and min(contagion) == 0.0:
         axis.text(0.5, 0.5, "contagion is $0 on every design", transform=axis.transAxes, ha="center", color=MUTED)
-    _legend_above(axis, len(ISOLATION_LEVELS))
+    if static:  # the line style's meaning, as two legend entries in a neutral colour
+        axis.plot([], [], color=MUTED, linewidth=1.6, label="dynamic margins (solid)")
+        axis.plot([], [], color=MUTED, linewidth=1.2, linestyle="--", label="static margins (dashed)")
+    _legend_above(axis, len(ISOLATION_LEVELS))  # with static lines: the two styles on a second row
     return figure
 
 
