@@ -20,6 +20,15 @@ def _cell(estimate: Estimate | None, kind: str) -> str:
     return DASH if estimate is None else estimate_cell(estimate.value, estimate, kind)
 
 
+def _auc(estimate: Estimate | None) -> str:
+    """An AUC to three decimals, its interval below (a score's rank quality, not a multiple or a share)."""
+    if estimate is None or estimate.value is None:
+        return "undefined (one class only)" if estimate is None else DASH
+    interval = "" if estimate.low is None or estimate.high is None else f"{estimate.low:.3f}–{estimate.high:.3f}"
+    below = f'<span class="ci">{escape(interval)}</span>' if interval else ""
+    return Html(f'<span class="figure">{estimate.value:.3f}</span>{below}')
+
+
 def _lead(estimate: Estimate | None) -> str:
     if estimate is None or estimate.value is None:
         return DASH
@@ -34,7 +43,7 @@ def _row(name: str, paths: str, auc: Estimate | None, quality: WarningQuality, w
     return [
         name,
         paths,
-        _cell(auc, "ratio") if with_auc else "not computed",
+        _auc(auc) if with_auc else "not computed",
         _cell(quality.precision, "share"),
         _cell(quality.recall, "share"),
         _lead(quality.lead_time_median_seconds),
