@@ -21,7 +21,7 @@ def _cell(estimate: Estimate | None, kind: str) -> str:
 
 
 def _auc(estimate: Estimate | None) -> str:
-    """An AUC to three decimals, its interval below (a score's rank quality, not a multiple or a share)."""
+    """Format an AUC to three decimals with its interval below (a rank score: neither a multiple nor a share)."""
     if estimate is None or estimate.value is None:
         return "undefined (one class only)" if estimate is None else DASH
     interval = "" if estimate.low is None or estimate.high is None else f"{estimate.low:.3f}–{estimate.high:.3f}"
