@@ -10,7 +10,7 @@ from html import escape
 
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.predictive_metrics import PredictiveResult, WarningQuality
-from ringfence.lab.report.tables import DASH, Html, duration, estimate_cell, table
+from ringfence.lab.report.tables import DASH, RUNG_LABELS, Html, duration, estimate_cell, table
 from ringfence.lab.study import StudyResult
 
 __all__ = ["predictive_section"]
@@ -39,16 +39,15 @@ def _lead(estimate: Estimate | None) -> str:
     return Html(f'<span class="figure">{escape(duration(estimate.value))}</span>{below}')
 
 
-def _row(name: str, paths: str, auc: Estimate | None, quality: WarningQuality, with_auc: bool) -> list[str]:
+def _row(name: str, auc: Estimate | None, quality: WarningQuality, with_auc: bool) -> list[str]:
     return [
         name,
-        paths,
         _auc(auc) if with_auc else "not computed",
         _cell(quality.precision, "share"),
         _cell(quality.recall, "share"),
         _lead(quality.lead_time_median_seconds),
-        f"{quality.warnings:,} / {quality.true_warnings:,}",
-        f"{quality.liquidations:,} / {quality.warned_liquidations:,}",
+        f"{quality.warnings:,} ({quality.true_warnings:,})",
+        f"{quality.liquidations:,} ({quality.warned_liquidations:,})",
     ]
 
 
@@ -68,28 +67,21 @@ def predictive_section(study: StudyResult) -> str:
     result = study.predictive
     if result is None:
         return ""
-    held_out = f"{result.held_out_paths} held-out"
+    held_out = f"{result.held_out_paths} held-out paths"
     rows = [
-        _row("closed form (GBM first passage)", f"all {result.paths}", None, result.closed_form_all_paths, False),
-        _row("closed form (GBM first passage)", held_out, result.closed_form.auc, result.closed_form.warnings, True),
-        _row("learned (gradient boosting)", held_out, result.learned.auc, result.learned.warnings, True),
+        _row(f"closed form, all {result.paths} paths", None, result.closed_form_all_paths, False),
+        _row(f"closed form, {held_out}", result.closed_form.auc, result.closed_form.warnings, True),
+        _row(f"learned, {held_out}", result.learned.auc, result.learned.warnings, True),
     ]
-    headers = [
-        "predictor",
-        "paths",
-        "AUC",
-        "precision",
-        "recall",
-        "median lead time",
-        "warnings / true",
-        "liquidations / warned",
-    ]
+    headers = ["predictor", "AUC", "precision", "recall", "median lead", "warnings (true)", "liquidations (warned)"]
+    rung = RUNG_LABELS.get(result.isolation, result.isolation)
+    base_rate = result.positive_rows / result.evaluated_rows if result.evaluated_rows else 0.0
     features = ", ".join(result.features)
     return "".join(
         [
             '<h2 id="predictive">Predictive liquidation</h2>',
             '<p class="engine">numbers from the <b>vector</b> engine</p>',
-            f"<p>The scenario's own design ({escape(result.isolation)}, margins ×{result.margin_scale:g}) on its first "
+            f"<p>The scenario's own design ({escape(rung)}, margins ×{result.margin_scale:g}) on its first "
             f"{result.paths} paths. At every step, for every open position whose unit is above maintenance "
             f"({result.evaluated_rows:,} rows, {result.positive_rows:,} of them liquidated within the horizon), a "
             f"<b>warning</b> is a probability of liquidation within {escape(duration(result.horizon_seconds))} of at "
@@ -98,7 +90,12 @@ def predictive_section(study: StudyResult) -> str:
             f"far, drift 0. The <b>learned</b> predictor is gradient boosting on {escape(features)} (the lab has no "
             f"funding), trained on {result.training_paths} paths and scored on the other {result.held_out_paths} "
             f"(split by path, seed {result.split_seed}).</p>",
-            table(headers, rows, numeric_from=2),
+            table(headers, rows),
+            f"<p>Both scores are probabilities of liquidation within the horizon, but only the learned one is fitted "
+            f"to what happened: {base_rate:.2%} of the evaluated rows are followed by their position's liquidation, so "
+            "its probabilities sit near that rate and few rows reach the threshold, while the closed form (GBM, "
+            "no jumps in its law, volatility from a short window) flags many more. Compare the two by AUC, which "
+            "does not depend on a threshold; precision and recall hold at this threshold only.</p>",
             _lead_table(result),
             "<p>A <b>true positive</b> is a warning for a position that is liquidated within the horizon after it "
             "(strictly later, at most the horizon). <b>Precision</b>: true positives over warnings (rows); "
