@@ -62,6 +62,21 @@ def _lead_table(result: PredictiveResult) -> str:
     return table(["lead time", "10%", "25%", "median", "75%", "90%"], rows)
 
 
+def _threshold_note(result: PredictiveResult, base_rate: float) -> str:
+    """Say why the predictors' warning counts differ, only in the direction the figures show."""
+    note = (
+        f"<p>{base_rate:.2%} of the evaluated rows are followed by their position's liquidation within the horizon. "
+        "Compare the predictors by AUC, which does not depend on a threshold; precision and recall hold at this "
+        "threshold only."
+    )
+    if result.learned.warnings.warnings < result.closed_form.warnings.warnings:
+        note += (
+            " The learned probabilities are fitted to what happened, so they sit near that rate and fewer rows "
+            "reach the threshold than the closed form's (GBM without jumps, volatility from a short window)."
+        )
+    return note + "</p>"
+
+
 def predictive_section(study: StudyResult) -> str:
     """Return the section's HTML, or ``""`` when the study has no predictive measurement."""
     result = study.predictive
@@ -91,11 +106,7 @@ def predictive_section(study: StudyResult) -> str:
             f"funding), trained on {result.training_paths} paths and scored on the other {result.held_out_paths} "
             f"(split by path, seed {result.split_seed}).</p>",
             table(headers, rows),
-            f"<p>Both scores are probabilities of liquidation within the horizon, but only the learned one is fitted "
-            f"to what happened: {base_rate:.2%} of the evaluated rows are followed by their position's liquidation, so "
-            "its probabilities sit near that rate and few rows reach the threshold, while the closed form (GBM, "
-            "no jumps in its law, volatility from a short window) flags many more. Compare the two by AUC, which "
-            "does not depend on a threshold; precision and recall hold at this threshold only.</p>",
+            _threshold_note(result, base_rate),
             _lead_table(result),
             "<p>A <b>true positive</b> is a warning for a position that is liquidated within the horizon after it "
             "(strictly later, at most the horizon). <b>Precision</b>: true positives over warnings (rows); "
