@@ -6,6 +6,8 @@ the AUC against ``sklearn.metrics.roc_auc_score`` (an independent implementation
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
@@ -16,6 +18,7 @@ from ringfence.lab.predictive_metrics import AucScores, auc_estimate, labels, ro
 from ringfence.lab.sample import sample_paths
 from support.stress import stress_scenario
 
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 H = 3  # horizon in steps
 STEPS = 10  # steps 0..9
 
@@ -216,3 +219,25 @@ def test_report_section_and_results_json_carry_the_figures_only_when_measured() 
     assert "Predictive liquidation" in html
     assert "0.912" in html and "0.871" in html  # both AUCs printed
     assert "4 h" in html  # the horizon
+
+
+def test_cli_refuses_more_predictive_paths_than_the_study_plays(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from ringfence.cli.main import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "stress",
+            str(SCENARIOS / "isolation-ladder.toml"),
+            "--runs",
+            "2",
+            "--predictive",
+            "5",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--predictive" in result.output
