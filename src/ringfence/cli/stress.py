@@ -158,6 +158,7 @@ def stress_command(
     sensitivity: bool = True,
     confirm: int | None = None,
     workers: int = 1,
+    predictive: int = 0,
 ) -> None:
     """Load, validate, run and report; every input problem is reported before any run starts.
 
@@ -188,6 +189,8 @@ def stress_command(
     progress = _RichProgress(console, f"{engine_name} engine")
     if confirm > planned:
         raise typer.BadParameter(f"{confirm} paths: the study plays {planned}", param_hint="--confirm")
+    if predictive and not 2 <= predictive <= planned:
+        raise typer.BadParameter(f"{predictive} paths: 2 to the study's {planned}", param_hint="--predictive")
     try:
         study = run_study(
             scenario,
@@ -197,6 +200,7 @@ def stress_command(
             sensitivity=sensitivity,
             confirm=confirm,
             workers=workers,
+            predictive=predictive,
         )
     except MemoryError:
         progress.close()
@@ -260,8 +264,15 @@ def register(app: typer.Typer, console: Console) -> None:
         workers: Annotated[
             int, typer.Option(min=1, help="Processes for the vector engine's designs and the tornado (same results).")
         ] = 1,
+        predictive: Annotated[
+            int,
+            typer.Option(
+                min=0,
+                help="Paths on which to measure liquidation warnings and a learned predictor (vector engine; 0: none).",
+            ),
+        ] = 0,
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
         if engine not in ("auto", "exact", "vector"):
             raise typer.BadParameter(f"{engine!r}: choose auto, exact or vector", param_hint="--engine")
-        stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm, workers)  # type: ignore[arg-type]
+        stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm, workers, predictive)  # type: ignore[arg-type]

@@ -119,7 +119,7 @@ def run_table(runs: Sequence[RunResult]) -> dict[str, list[Any]]:
 
 def _document(study: StudyResult) -> dict[str, Any]:
     first = study.base[0]
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "scenario": {
@@ -155,6 +155,10 @@ def _document(study: StudyResult) -> dict[str, Any]:
         "confirmation": list(study.confirmation),
         "containment": list(study.containment),
     }
+    if study.predictive is not None:
+        # Only when measured: a study without it keeps the bytes it had.
+        document["predictive"] = study.predictive
+    return document
 
 
 def results_json(study: StudyResult) -> bytes:

@@ -38,6 +38,8 @@ from ringfence.lab.estimate import Estimate, mean_estimate
 from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.metrics import protocol_losses, summarise
+from ringfence.lab.predictive import run_predictive
+from ringfence.lab.predictive_metrics import PredictiveResult
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 from ringfence.lab.sample import ScenarioPaths, fixed_path, sample_paths
 from ringfence.lab.scenario import Scenario
@@ -458,6 +460,33 @@ def confirm_study(collected: StudyRuns, count: int) -> tuple[Confirmation, ...]:
     )
 
 
+def measure_predictive(collected: StudyRuns, count: int) -> PredictiveResult:
+    """Measure early warnings and the learned predictor on the first ``count`` paths (:mod:`ringfence.lab.predictive`).
+
+    Plays the scenario's own rung at margin scale 1 on the vector engine with the study's paths,
+    population and uniforms.
+
+    Raises
+    ------
+    InvalidParameter
+        ``count`` below 2 or above the study's paths.
+    ScenarioError
+        The vector engine does not model the scenario.
+    """
+    paths = collected.paths
+    if paths is None:
+        raise ValueError("the study kept no paths to measure warnings on")
+    n_paths = paths.market.shape[1]
+    if not 2 <= count <= n_paths:
+        raise InvalidParameter("predictive", count, f"2 to {n_paths} paths")
+    scenario, rung = collected.scenario, collected.own.isolation
+    check_vector_support(scenario, rung, 1.0)
+    first = ScenarioPaths(
+        paths.assets, paths.market[:, :count], paths.oracle[:, :count], paths.oracle_age_seconds, paths.stale
+    )
+    return run_predictive(scenario, first, collected.books[1.0], collected.draws, (rung, 1.0))
+
+
 def run_study(
     scenario: Scenario,
     *,
@@ -467,6 +496,7 @@ def run_study(
     sensitivity: bool = True,
     confirm: int = 0,
     workers: int = 1,
+    predictive: int = 0,
 ) -> StudyResult:
     """Play and summarise a scenario's whole study.
 
@@ -475,6 +505,8 @@ def run_study(
     ``StudyResult.sensitivity_skipped``. ``confirm``: on the vector engine, replay that many paths
     of each rung on the exact engine (:func:`confirm_study`); 0 for none. ``workers``: processes
     for a vector study's designs and the tornado's variants (the results do not depend on it).
+    ``predictive``: measure early warnings and the learned predictor on that many paths
+    (:func:`measure_predictive`); 0 for none.
 
     Raises
     ------
@@ -488,6 +520,8 @@ def run_study(
     study = build_study(collected)
     if confirm:
         study = replace(study, confirmation=confirm_study(collected, confirm))
+    if predictive:
+        study = replace(study, predictive=measure_predictive(collected, predictive))
     if not sensitivity:
         return study
     tornado = _sensitivity(collected, runs, workers)

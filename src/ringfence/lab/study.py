@@ -22,6 +22,7 @@ from ringfence.core.errors import InvalidParameter
 from ringfence.lab.assumptions import Assumption
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.metrics import Summary, summarise
+from ringfence.lab.predictive_metrics import PredictiveResult
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 
 __all__ = [
@@ -204,6 +205,8 @@ class StudyResult:
     confirmation:
         A vector study's sample of runs replayed on the exact engine, one row per rung (empty when
         none was asked for).
+    predictive:
+        Predictive liquidation, measured (:mod:`ringfence.lab.predictive`): ``None`` unless asked for.
     assumptions:
         Each calibrated or chosen value of the scenario with its source.
     containment:
@@ -228,6 +231,7 @@ class StudyResult:
     sensitivity_skipped: tuple[tuple[str, str], ...] = ()
     confirmation: tuple[Confirmation, ...] = ()
     static_frontier: tuple[FrontierPoint, ...] = ()
+    predictive: PredictiveResult | None = None
 
     def __post_init__(self) -> None:
         if not self.base:

@@ -8,6 +8,9 @@
 - :mod:`ringfence.risk.risk_margin`: margin rates and collateral haircuts from volatility and depth;
 - :mod:`ringfence.risk.liquidation_probability`: first-passage probability of the liquidation price
   (closed form under GBM; Monte-Carlo per position and per account under Merton jumps);
+- :mod:`ringfence.risk.early_warning`: each position's own liquidation price, its touch probability
+  within a horizon (EWMA volatility, drift 0), per-account bounds, and warning records (margin calls:
+  risk records, not ledger events);
 - :mod:`ringfence.risk.errors`: the risk models' input errors (subclasses of ``InvalidParameter``).
 
 Floats here are statistics, never balances: nothing in this package changes the ledger, and the

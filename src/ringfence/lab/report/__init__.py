@@ -9,6 +9,7 @@ plots     matplotlib figures (no pyplot) and their deterministic SVG / PNG rende
 tables    number formatting and HTML tables
 page      the page's sections, captions and definitions
 findings  the key finding: plain sentences, each figure with its interval
+predictive the "Predictive liquidation" section (tables; empty unless the study measured it)
 style     the inline stylesheet
 """
 

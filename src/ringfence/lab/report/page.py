@@ -10,6 +10,7 @@ from ringfence import __version__
 from ringfence.lab.metrics import Summary, order_rank
 from ringfence.lab.report import plots
 from ringfence.lab.report.findings import has_attacker, key_finding, worst_run
+from ringfence.lab.report.predictive import predictive_section
 from ringfence.lab.report.style import CSS
 from ringfence.lab.report.tables import (
     LADDER_COLUMNS,
@@ -416,6 +417,7 @@ def page(study: StudyResult) -> str:
         _frontier(study),
         _keepers(study),
         _containment(study),
+        predictive_section(study),
         _METHOD,
     ]
     body = "".join(sections)

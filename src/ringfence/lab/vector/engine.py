@@ -49,7 +49,7 @@ from ringfence.lab.vector.settle import party_pnl, settle_closes
 from ringfence.lab.vector.state import Book, Records, Static, initial_book, one_hot
 from ringfence.lab.vector.support import check_vector_support
 
-__all__ = ["MarginObserver", "run_vector"]
+__all__ = ["BookObserver", "MarginObserver", "run_vector"]
 
 FloatArray = NDArray[np.float64]
 
@@ -79,6 +79,7 @@ class _Run:
     marks: _Marks
     dynamic: _Dynamic | None = None
     observe: MarginObserver | None = None
+    watch: BookObserver | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -145,6 +146,11 @@ class _Marks:
 MarginObserver = Callable[[int, FloatArray, FloatArray], None]
 """Called every step with ``(step, equity, requirement)`` of every unit ``(P, U)`` as the keepers see them
 (after top-ups): a diagnostic for the differential tests' tolerance band."""
+
+BookObserver = Callable[[int, Book, Static, FloatArray, FloatArray, FloatArray], None]
+"""Called every step with ``(step, book, static, position oracle prices (P, N), unit equity, unit requirement)``
+at the same point as :data:`MarginObserver` (after top-ups, before the keepers); it must not modify
+them (the early-warning evaluation, :mod:`ringfence.lab.predictive`, reads positions from them)."""
 
 
 def _asset_rows(design: Design, paths: ScenarioPaths) -> NDArray[np.int64]:
@@ -427,6 +433,8 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
         _top_ups(run, step, equity, requirement)
     if run.observe is not None:
         run.observe(step, equity, requirement)
+    if run.watch is not None:
+        run.watch(step, run.book, run.static, price, equity, requirement)
     prices = Marks(price, _position_prices(run, run.market_prices[:, :, step]))
     closes = serve_keepers(
         run.book, run.static, step, prices, (equity, requirement), lambda: _uniforms(run, step, top_up=False), stale
@@ -498,6 +506,7 @@ def run_vector(
     margin_scale: float,
     *,
     observe: MarginObserver | None = None,
+    watch: BookObserver | None = None,
 ) -> tuple[RunResult, ...]:
     """Play the stress model on every path of ``paths`` at once; return one :class:`RunResult` per path.
 
@@ -523,6 +532,8 @@ def run_vector(
         The rung of the ladder and the multiplier of every initial and maintenance margin.
     observe:
         Optional diagnostic, called every step with the units' margins (:data:`MarginObserver`).
+    watch:
+        Optional reader of the whole book every step (:data:`BookObserver`).
 
     Raises
     ------
@@ -535,6 +546,7 @@ def run_vector(
     check_vector_support(scenario, isolation, margin_scale)
     run = _start(scenario, paths, traders, draws, (isolation, margin_scale))
     run.observe = observe
+    run.watch = watch
     flow = np.zeros(run.exogenous.shape[:2])
     for step in range(1, scenario.horizon.steps + 1):
         flow = _step(run, step, flow)
