@@ -48,6 +48,7 @@ import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 from scipy.special import log_ndtr, ndtr  # noqa: E402
 
+from _machine import pin  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.liquidation_probability import liquidation_probability  # noqa: E402
 
@@ -157,15 +158,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, default)
     return args
-
-
-def pin(cpu: int | None) -> str:
-    """Pin the process to one CPU (where the platform allows it); return which."""
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    chosen = max(os.sched_getaffinity(0)) if cpu is None else cpu
-    os.sched_setaffinity(0, {chosen})
-    return f"pinned to cpu {chosen}"
 
 
 def gate(book: Book, peer_book: Book, ours: np.ndarray) -> dict[str, float]:

@@ -59,6 +59,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from _health_book import build_book  # noqa: E402
+from _machine import pin  # noqa: E402
 from _screen_book import Generated, account_name, generate, peer_book, peer_screen  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.book import RiskBook  # noqa: E402
@@ -229,15 +230,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, default)
     return args
-
-
-def pin(cpu: int | None) -> str:
-    """Pin the process to one CPU (where the platform allows it); return which."""
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    chosen = max(os.sched_getaffinity(0)) if cpu is None else cpu
-    os.sched_setaffinity(0, {chosen})
-    return f"pinned to cpu {chosen}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from ringfence.core.authority import acting_field
 from ringfence.core.commands import Command, OpenVenue, Sent
 from ringfence.core.governance.commands import ConfigureGovernance
-from ringfence.core.units import WAD
+from ringfence.core.governance.state import DEFAULT_SETTINGS
 
 __all__ = ["ADMIN", "bootstrap", "named_sender", "open_venue", "sent_as_named"]
 
@@ -38,7 +38,8 @@ def bootstrap(now_ns: int) -> ConfigureGovernance:
 
     Timelock 2 days and grace period 14 days (Compound's ``Timelock``), steps of at most 25%.
     """
-    return ConfigureGovernance(ADMIN, 2 * DAY_NS, 14 * DAY_NS, WAD // 4, now_ns)
+    settings = DEFAULT_SETTINGS
+    return ConfigureGovernance(ADMIN, settings.timelock_ns, settings.grace_period_ns, settings.max_step_wad, now_ns)
 
 
 def open_venue(now_ns: int) -> OpenVenue:

@@ -34,6 +34,7 @@ from ringfence.core.commands import (
 from ringfence.core.errors import InvalidParameter
 from ringfence.core.events import OracleDegraded, OracleGuardTripped, OraclePriceAccepted
 from ringfence.core.governance.commands import ConfigureGovernance
+from ringfence.core.governance.state import DEFAULT_SETTINGS
 from ringfence.core.invariants import holdings_by_asset
 from ringfence.core.margin import NO_LIMIT, MarginKind, collateral_value, oracle_status
 from ringfence.core.state import LedgerState
@@ -48,7 +49,6 @@ __all__ = ["run_demo"]
 SECOND_NS = 1_000_000_000
 ADMIN = "ops"
 """The demo venue's admin: it sends the genesis."""
-DAY_NS = 86_400 * SECOND_NS
 SOURCES = ("chainlink", "pyth", "redstone")
 DECIMALS = {"USDC": 6, "ETH": 18, "WBTC": 8}
 
@@ -65,7 +65,8 @@ def _journal_path(requested: Path | None) -> Iterator[Path]:
 def _genesis(clock: ManualClock) -> list[Sent]:
     """Return the admin's genesis: governance, the listing and the pools, then opening the venue."""
     now = clock.now_ns()
-    governance = ConfigureGovernance(ADMIN, 2 * DAY_NS, 14 * DAY_NS, parse_ratio("0.25"), now)
+    settings = DEFAULT_SETTINGS
+    governance = ConfigureGovernance(ADMIN, settings.timelock_ns, settings.grace_period_ns, settings.max_step_wad, now)
     commands = [governance, *_listing(now), *pool_genesis(now), OpenVenue(ADMIN, now)]
     return [Sent(ADMIN, command) for command in commands]
 

@@ -31,6 +31,7 @@ from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
+    "DEFAULT_SETTINGS",
     "MARKET_SCOPE",
     "POOL_SCOPE",
     "GovernanceSettings",
@@ -101,6 +102,14 @@ class GovernanceSettings:
     """A proposal is executable in ``[eta, eta + grace_period)``; after that it has expired."""
     max_step_wad: int
     """Largest move of one parameter per change, relative to its current value (WAD)."""
+
+
+_DAY_NS = 86_400 * 10**9
+DEFAULT_SETTINGS = GovernanceSettings(timelock_ns=2 * _DAY_NS, grace_period_ns=14 * _DAY_NS, max_step_wad=25 * 10**16)
+"""The settings venue files default to, and the demo, the lab and the tests use: Compound's ``Timelock``
+constants ``MINIMUM_DELAY`` = 2 days and ``GRACE_PERIOD`` = 14 days
+(https://github.com/compound-finance/compound-protocol/blob/master/contracts/Timelock.sol), and 25% per
+change, our choice."""
 
 
 @dataclass(frozen=True, slots=True)

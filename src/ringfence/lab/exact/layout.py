@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, OpenVenue, RegisterAsset, Sent
 from ringfence.core.governance.commands import ConfigureGovernance, GrantRole
-from ringfence.core.governance.state import Role
+from ringfence.core.governance.state import DEFAULT_SETTINGS, Role
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
 from ringfence.core.pool.liquidation_policy import NO_CAP, LiquidationPolicy
@@ -60,7 +60,6 @@ SOURCE = "feed"
 """The lab oracle's one source, a feeder principal that sends every price."""
 VENUE_ADMIN = "lab-admin"
 """The principal whose genesis sets each rung's venue up."""
-_DAY_NS = 86_400 * SECOND_NS
 SHARED_POOL = "shared"
 INSURER = "insurer"
 HOUR_S = 3_600
@@ -191,7 +190,10 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
     assets = [design.asset for design in designs]
     pools, market_pool = _pools(isolation, assets)
     params = [_market_params(design, margin_scale) for design in designs]
-    governance = ConfigureGovernance(VENUE_ADMIN, 2 * _DAY_NS, 14 * _DAY_NS, WAD // 4, START_NS)
+    settings = DEFAULT_SETTINGS
+    governance = ConfigureGovernance(
+        VENUE_ADMIN, settings.timelock_ns, settings.grace_period_ns, settings.max_step_wad, START_NS
+    )
     setup: list[Command] = [governance, RegisterAsset(QUOTE, QUOTE_DECIMALS, WAD, WAD, NO_LIMIT, NO_LIMIT, START_NS)]
     setup += [RegisterAsset(asset, BASE_DECIMALS, 0, 0, NO_LIMIT, NO_LIMIT, START_NS) for asset in assets]
     setup += [_oracle(asset, scenario, venue.stable_price) for asset in [QUOTE, *assets]]

@@ -67,6 +67,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, create_model
 
+from ringfence.core.governance.state import DEFAULT_SETTINGS
 from ringfence.core.pool.state import MarketParams, PoolParams
 from ringfence.core.units import MAX_DECIMALS
 from ringfence.service.venue.fields import field_specs, model_for
@@ -93,12 +94,11 @@ __all__ = [
 ]
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
-_DAY_NS = 86_400 * 10**9
-DEFAULT_TIMELOCK_NS = 2 * _DAY_NS
-"""Compound's ``Timelock.MINIMUM_DELAY`` (2 days)."""
-DEFAULT_GRACE_PERIOD_NS = 14 * _DAY_NS
+DEFAULT_TIMELOCK_NS = DEFAULT_SETTINGS.timelock_ns
+"""Compound's ``Timelock.MINIMUM_DELAY`` (2 days; ``core.governance.state.DEFAULT_SETTINGS``)."""
+DEFAULT_GRACE_PERIOD_NS = DEFAULT_SETTINGS.grace_period_ns
 """Compound's ``Timelock.GRACE_PERIOD`` (14 days)."""
-DEFAULT_MAX_STEP_WAD = 25 * 10**16
+DEFAULT_MAX_STEP_WAD = DEFAULT_SETTINGS.max_step_wad
 """25%: our choice of the largest relative move of one parameter per governance change."""
 
 Ratio = Annotated[int, BeforeValidator(ratio_wad)]
