@@ -241,3 +241,24 @@ def test_cli_refuses_more_predictive_paths_than_the_study_plays(tmp_path) -> Non
     )
     assert result.exit_code == 2
     assert "--predictive" in result.output
+
+
+def test_the_watcher_reads_each_paths_own_maintenance_rate_when_margins_move() -> None:
+    # With dynamic margins the engine moves each market's rate per path; the closed form's liquidation
+    # price must use the rate in force on that path at that step, not the design's static rate.
+    from ringfence.lab.predictive import Recorded
+    from ringfence.lab.scenario import load_scenario
+    from ringfence.lab.vector.engine import run_vector
+
+    scenario = load_scenario(Path(__file__).parents[2] / "docs" / "scenarios" / "dynamic-margins.toml")
+    scenario = scenario.model_copy(update={"runs": 3})
+    paths = sample_paths(scenario, n_paths=3)
+    book = draw_population(scenario, 1.0)
+    draws = draw_uniforms(scenario, 3, len(book.position_trader))
+    recorded = Recorded.empty(3, len(book.position_trader), scenario.horizon.steps)
+
+    run_vector(scenario, paths, book, draws, "isolated_pools", 1.0, watch=recorded.watch)
+
+    rates = recorded.maintenance_rate[:, :, 1:]
+    assert np.all(rates > 0.0)
+    assert np.unique(rates[0, 0]).size > 1  # the rate moved along the path: not a static copy

@@ -92,7 +92,8 @@ class Recorded:
     health: FloatArray
     leverage: FloatArray
     depth: FloatArray
-    maintenance_rate: FloatArray = field(default_factory=lambda: np.zeros(0))
+    maintenance_rate: FloatArray
+    """Each position's maintenance rate on its path at each step (dynamic margins move it)."""
     position_trader: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     position_market: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -107,6 +108,7 @@ class Recorded:
             health=np.zeros(shape),
             leverage=np.zeros(shape),
             depth=np.zeros(shape),
+            maintenance_rate=np.zeros(shape),
         )
 
     def watch(
@@ -127,8 +129,8 @@ class Recorded:
         self.health[:, :, step] = health[:, unit]
         self.leverage[:, :, step] = leverage[:, unit]
         self.depth[:, :, step] = notional / static.rules.depth_usd[design.position_market]
+        self.maintenance_rate[:, :, step] = book.maintenance
         if step == 1:
-            self.maintenance_rate = np.asarray(static.maintenance, dtype=np.float64)
             self.position_trader = np.asarray(design.position_trader, dtype=np.int64)
             self.position_market = np.asarray(design.position_market, dtype=np.int64)
 
@@ -167,11 +169,10 @@ def _volatility(runs: Sequence[RunResult], recorded: Recorded, step_seconds: int
 
 def _closed_form(recorded: Recorded, sigma: FloatArray, evaluated: BoolArray, horizon_years: float) -> FloatArray:
     score = np.zeros(evaluated.shape)
-    rate = np.broadcast_to(recorded.maintenance_rate[None, :, None], evaluated.shape)
     score[evaluated] = touch_probability(
         recorded.price[evaluated],
         recorded.size[evaluated],
-        rate[evaluated],
+        recorded.maintenance_rate[evaluated],
         recorded.surplus_usd[evaluated],
         sigma[evaluated],
         horizon_years,

@@ -34,7 +34,6 @@ class Static:
 
     design: Design
     rules: Rules
-    maintenance: FloatArray
     pnl_weight: FloatArray
     penalty: FloatArray
     """``(N,)``: the fixed penalty of each position's pool."""
@@ -53,7 +52,6 @@ class Static:
         return cls(
             design,
             rules,
-            design.maintenance_margin[market],
             design.pnl_weight[market],
             design.pool_penalty[design.position_pool],
             design.position_pool,
