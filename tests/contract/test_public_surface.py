@@ -10,8 +10,8 @@ on purpose. To update it deliberately, after reviewing the change:
 
 and commit the list with the change (the diff of the list is the API change to review).
 The top-level ``ringfence`` re-exports names lazily (PEP 562): the tests also check that each is
-the very object of the public module that defines it, and that importing the core loads
-neither the journals nor the service.
+the very object of the public module that defines it, that the API reference (``docs/reference``)
+documents that module, and that importing the core loads neither the journals nor the service.
 """
 
 from __future__ import annotations
@@ -97,6 +97,15 @@ def test_the_top_level_reexports_public_names_of_their_defining_modules() -> Non
         assert name in exported(module), f"ringfence.{name} is not public in {module_name}"
         assert getattr(ringfence, name) is getattr(module, name)
     assert "Engine" in dir(ringfence)
+
+
+def test_the_reference_documents_every_module_the_top_level_draws_from() -> None:
+    pages = (Path(__file__).parents[2] / "docs" / "reference").glob("*.md")
+    documented = {line.removeprefix(":::").strip() for page in pages for line in page.read_text().splitlines()}
+    for name, module_name in ringfence._EXPORTS.items():
+        defined_in = getattr(getattr(ringfence, name), "__module__", "")
+        source = defined_in if defined_in.startswith("ringfence.") else module_name
+        assert source in documented, f"ringfence.{name} comes from {source}, which no docs/reference page documents"
 
 
 def test_an_unknown_top_level_name_is_an_attribute_error() -> None:
