@@ -81,15 +81,15 @@ print("liquidation:", ", ".join(type(event).__name__ for event in events))
 state = engine.state
 pool = state.pools["eth"]
 low, high = pool_nav_atoms(state, pool, now)
-print(f"pool eth: LP vault {format_fixed(pool.vault_atoms, USDC)} USDC, "
-      f"insurance {format_fixed(pool.insurance_atoms, USDC)} USDC, NAV {format_fixed(low, USDC)}–{format_fixed(high, USDC)}")
+print(f"pool eth: LP vault {format_fixed(pool.vault_atoms, USDC)} USDC, insurance "
+      f"{format_fixed(pool.insurance_atoms, USDC)} USDC, NAV {format_fixed(low, USDC)}–{format_fixed(high, USDC)}")
 position = pool.positions[(("carol", 0), "ETH-PERP")]
 price = base_price_wad(state, "ETH", now)
 carol = isolated_margin(state, pool, "ETH-PERP", position, MarginKind.MAINTENANCE, price)
 print(f"carol: {format_fixed(position.size_atoms, ETH)} ETH long left, isolated margin "
       f"{format_fixed(position.isolated_margin_atoms, USDC)} USDC, "
       f"maintenance health {format_fixed((carol.health_wad() or 0) // 10**14, 4)}")
-dave = margin_snapshot(state, ("dave", 0), MarginKind.MAINTENANCE, now)
+dave = margin_snapshot(state, ("dave", 0), MarginKind.MAINTENANCE, now)  # cross: value atoms, 6 decimals of USD
 print(f"dave: equity {format_fixed(dave.equity_atoms, 6)} USD against {format_fixed(dave.requirement_atoms, 6)} "
       f"required (cross, healthy: {dave.is_healthy})")
 print(f"keeper earned {format_fixed(state.accounts[('keeper', 0)].balances['USDC'], USDC)} USDC")

@@ -16,6 +16,7 @@ documents that module, and that importing the core loads neither the journals no
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib
 import pkgutil
@@ -97,6 +98,15 @@ def test_the_top_level_reexports_public_names_of_their_defining_modules() -> Non
         assert name in exported(module), f"ringfence.{name} is not public in {module_name}"
         assert getattr(ringfence, name) is getattr(module, name)
     assert "Engine" in dir(ringfence)
+
+
+def test_type_checkers_see_every_lazy_name_where_it_is_loaded_from() -> None:
+    tree = ast.parse(Path(ringfence.__file__).read_text(encoding="utf-8"))
+    guarded = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    imported = {
+        alias.name: node.module for node in guarded.body if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
+    assert imported == ringfence._EXPORTS
 
 
 def test_the_reference_documents_every_module_the_top_level_draws_from() -> None:
