@@ -15,3 +15,5 @@ scenario  the scenario TOML schema (pydantic v2) and ``load_scenario``
 sample    market paths for a loaded scenario
 errors    ``HistoryFileError`` and ``ScenarioError`` (both ``InvalidCommand`` of the core tree)
 """
+
+__all__: list[str] = []  # the package exports no names of its own: import them from its modules

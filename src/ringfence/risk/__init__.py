@@ -17,3 +17,5 @@ Floats here are statistics, never balances: nothing in this package changes the 
 exact engine re-checks every account the screen flags before anything acts. The package may
 import :mod:`ringfence.core` and numpy, never the lab, service, store or CLI (import-linter).
 """
+
+__all__: list[str] = []  # the package exports no names of its own: import them from its modules

@@ -43,6 +43,7 @@ __all__ = [
     "Registrations",
     "StepResult",
     "apply_venue",
+    "create_venue",
     "load_plan",
     "load_script_plan",
     "read_toml",
@@ -177,6 +178,45 @@ def apply_venue(
         problem = Problem(rejection_path(result.compiled, result.error), rejection_message(result.error))
         raise VenueFileError(source, [problem], result.error)
     return len(batch)
+
+
+def create_venue(engine: Engine, definition: Mapping[str, Any], *, source: str = "venue definition") -> VenueProgram:
+    """Compile a venue definition and run it through ``engine`` as one all-or-nothing genesis.
+
+    The library's way to build a venue in Python: ``definition`` holds the tables of a venue
+    file (:mod:`~ringfence.service.venue.model`) as a mapping, in human units (``"10%"``,
+    ``"4000"``, ``"1h"``); the same as :func:`compile_venue` then :func:`apply_venue`, which
+    it calls. Each command is sent by its principal (the admin for the genesis, a feeder for
+    its prices, an owner for its funding); an in-process caller is its own adapter, so no
+    identity is checked.
+
+    Parameters
+    ----------
+    engine:
+        The engine to run the genesis in; its state must be empty (``ConfigureGovernance``
+        runs only on an empty ledger).
+    definition:
+        The venue file's tables: ``venue`` (``admin`` required), ``governance``, ``assets``,
+        ``oracles``, ``prices``, ``pools`` with their ``markets``, and the funding lists
+        ``deposits``, ``liquidity``, ``insurance``.
+    source:
+        The name problems are reported under.
+
+    Returns
+    -------
+    VenueProgram
+        The compiled venue: its name, start time (``start_ns``: later commands count from it)
+        and commands, each with its sender.
+
+    Raises
+    ------
+    VenueFileError
+        Every problem of the definition at its key path (nothing ran), or the venue's
+        rejection of one of its commands (nothing was appended).
+    """
+    program = compile_venue(definition, Catalog.from_state(engine.state), source)
+    apply_venue(engine, program, source)
+    return program
 
 
 def run_script(
