@@ -98,9 +98,7 @@ def test_a_shortfall_takes_the_fund_then_the_cover_past_its_deductible_up_to_its
     # Arrange: fund 1_100 USDC, of which the first premium (100) buys cover of 1_200 with a 300 deductible:
     # the fund holds 1_000 = its draw cap. Backstop budget 500 per window, no auto-deleveraging.
     policy = LiquidationPolicy(backstop_loss_cap_atoms=500 * USDC, auto_deleverage=False)
-    venue, accepted = _covered(
-        _terms(1_200, 300), insurance_atoms=1_100 * USDC, policy=policy, spare_atoms=50 * USDC
-    )
+    venue, accepted = _covered(_terms(1_200, 300), insurance_atoms=1_100 * USDC, policy=policy, spare_atoms=50 * USDC)
     assert only(accepted, PremiumPaid).amount_atoms == 100 * USDC
     pool = venue.state.pools[POOL]
     assert pool.insurance_atoms == 1_000 * USDC  # 1_100 − 100
@@ -306,7 +304,12 @@ def test_the_pool_accepts_cover_only_through_governance_and_an_accepted_policy_b
 
     # the admin cannot accept it directly once the venue is open; mallory cannot withdraw uw's offer
     venue.refuse(AcceptCover(POOL, 1, venue.now), GenesisClosed, "ProposeVenueChange")
-    venue.refuse(WithdrawCoverOffer(UNDERWRITER, 0, POOL, 1, venue.now), ActingAsAnother, "'mallory' sent a command whose", sender="mallory")
+    venue.refuse(
+        WithdrawCoverOffer(UNDERWRITER, 0, POOL, 1, venue.now),
+        ActingAsAnother,
+        "'mallory' sent a command whose",
+        sender="mallory",
+    )
     venue.refuse(WithdrawCoverOffer("mallory", 0, POOL, 1, venue.now), UnknownEntity, "cover offer of mallory/0")
 
     # accepted through the timelock, the underwriter can no longer take its capital back
