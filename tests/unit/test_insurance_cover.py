@@ -16,6 +16,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+import pytest
+
 from ringfence.core.errors import (
     ActingAsAnother,
     CommandRejected,
@@ -367,4 +369,42 @@ def test_a_claim_in_one_pool_never_touches_the_underwriters_policy_in_another_po
     assert venue.state.pools["Q"] == pool_q_before
     assert venue.state.pools["Q"].cover_policies[1].capital_atoms == 1_000 * USDC
     assert venue.balance(UNDERWRITER) == account_before
+    venue.assert_replay_equals_live()
+
+
+# --- several policies: layers in the order the pool accepted them ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("executed", "expected"),
+    [
+        # policy 1 first: it retains 500 and pays min(2_900.1 − 500, 1_000) = 1_000; policy 2 sees
+        # 2_900.1 − 1_000 = 1_900.1 (policy 1's deductible included) and pays all of it
+        ((1, 2), [(1, 2_900_100_000, 500_000_000, 1_000_000_000), (2, 1_900_100_000, 0, 1_900_100_000)]),
+        # policy 2 first: no deductible, it pays min(2_900.1, 5_000) = 2_900.1; nothing reaches policy 1
+        ((2, 1), [(2, 2_900_100_000, 0, 2_900_100_000)]),
+    ],
+)
+def test_two_policies_pay_in_the_order_the_pool_accepted_them_each_on_what_the_one_before_left(
+    executed: tuple[int, int], expected: list[tuple[int, int, int, int]]
+) -> None:
+    # Arrange: the fund's 200 pays both premiums and is empty. Policy 1 (uw): cover 1_000 past a 500
+    # deductible; policy 2 (vic): cover 5_000, no deductible. Accepted one second apart, in ``executed`` order.
+    venue = _with_governors(PolicyVenue(LiquidationPolicy(auto_deleverage=False), insurance_atoms=200 * USDC))
+    for policy_id, owner, terms in ((1, UNDERWRITER, _terms(1_000, 500)), (2, "vic", _terms(5_000, 0))):
+        venue.deposit(owner, terms.cover_limit_atoms)
+        venue.run(OfferCover(owner, 0, POOL, terms, venue.now))
+        venue.run(ProposeVenueChange("council", AcceptCover(POOL, policy_id, venue.now), venue.now))
+    venue.quote_prices(2_000 * WAD, advance_ns=TIMELOCK_NS)
+    for proposal_id in executed:
+        venue.run(ExecuteProposal("exec", proposal_id, venue.now))
+        venue.quote_prices(2_000 * WAD)
+    _open_bankrupt_longs(venue, "bob")
+
+    # Act: shortfall 2_900.1, fund empty
+    claims = [event for event in venue.liquidate("bob") if isinstance(event, CoverClaimPaid)]
+
+    # Assert: nothing reaches the LPs either way
+    assert [(c.policy_id, c.residual_atoms, c.retained_atoms, c.amount_atoms) for c in claims] == expected
+    assert venue.state.pools[POOL].socialised_loss_atoms == 0
     venue.assert_replay_equals_live()
