@@ -8,8 +8,8 @@ Two checks, each of which fails if someone re-adds a private copy of a liquidati
    bookkeeping), define no function under the name of one in ``core/liquidation``, and every function they
    import from ``core/liquidation`` is named in a conformance test (``tests/conformance/``).
 2. **Dynamic**: each liquidation path of the engine (keeper close, backstop close, cross and isolated,
-   toxic, pacing-trimmed with its dust rule, ADL, insurance, socialised loss, execution price, each sizing
-   and incentive rule, an uncovered position-less debt) is driven through the engine with a call recorder;
+   toxic, pacing-trimmed with its dust rule, ADL, insurance, insurance cover, socialised loss, execution price,
+   each sizing and incentive rule, an uncovered position-less debt) is driven through the engine with a call recorder;
    the test asserts which certified functions each path ran, that every function the engine imports from
    ``core/liquidation`` ran on some path, and that every ``core/liquidation`` function that ran is certified.
 """
@@ -28,10 +28,16 @@ from typing import Any
 import pytest
 
 from ringfence.core.errors import InvalidParameter
+from ringfence.core.governance.commands import ExecuteProposal, GrantRole, ProposeVenueChange
+from ringfence.core.governance.state import Role
 from ringfence.core.pool.commands import AddMarket, CreatePool, Liquidate
+from ringfence.core.pool.cover_commands import AcceptCover, OfferCover
+from ringfence.core.pool.cover_events import CoverClaimPaid
+from ringfence.core.pool.cover_state import CoverTerms
 from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD
+from support.authority import ADMIN
 from support.liquidation import TWO_THIRDS_WAD, PolicyVenue, recorded
 from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC
 
@@ -213,6 +219,24 @@ def socialised_loss() -> str:
     return recorded(_bankrupt_bob(LiquidationPolicy(auto_deleverage=False), with_ann=False).liquidate("bob")).path
 
 
+def insurance_cover() -> str:
+    # fund 100 pays the first premium; bob's 2_900.1 USDC shortfall: deductible 300 retained, the cover pays
+    # min(2_900.1 − 300, 1_000) = 1_000 (docs/insurance.md)
+    venue = PolicyVenue(LiquidationPolicy(auto_deleverage=False), insurance_atoms=100 * USDC)
+    venue.run(GrantRole(ADMIN, Role.PROPOSER, "council", venue.now))
+    venue.run(GrantRole(ADMIN, Role.EXECUTOR, "exec", venue.now))
+    venue.deposit("uw", 1_000 * USDC)
+    terms = CoverTerms(1_000 * USDC, 300 * USDC, 100 * USDC, 86_400 * 10**9, 1)
+    venue.run(OfferCover("uw", 0, POOL, terms, venue.now))
+    venue.run(ProposeVenueChange("council", AcceptCover(POOL, 1, venue.now), venue.now))
+    venue.quote_prices(2_000 * WAD, advance_ns=2 * 86_400 * 10**9)
+    venue.run(ExecuteProposal("exec", 1, venue.now))
+    venue.open_isolated("bob", 10 * ETH, 2_100 * USDC)
+    venue.quote_prices(1_500 * WAD)
+    claim = next(event for event in venue.liquidate("bob") if isinstance(event, CoverClaimPaid))
+    return str(claim.amount_atoms)
+
+
 def execution_price() -> str:
     # the close factor's 5 ETH sold at 1849 against the oracle's 1850: 5·1 = 5 USDC (within 1%: 18.5)
     venue = _isolated_at_1850(LiquidationPolicy(max_execution_gap_wad=PERCENT))
@@ -321,6 +345,11 @@ PATHS: dict[str, tuple[Callable[[], str], str, set[str]]] = {
         {"insurance_room_atoms", "split_shortfall", "room", "charge", "nav_drawdown_excess"},
     ),
     "socialised loss": (socialised_loss, "backstop", {"split_shortfall", "nav_drawdown_excess", "charge"}),
+    "insurance cover": (
+        insurance_cover,
+        str(1_000 * USDC),
+        {"claim_cover", "in_force", "deductible_left_atoms", "insurance_room_atoms", "split_shortfall"},
+    ),
     "execution price": (
         execution_price,
         str(5 * USDC),

@@ -234,5 +234,6 @@ def test_the_apply_report_names_every_waterfall_step_with_its_amount() -> None:
         "backstop of eth absorbed 0 USDC",
         "ADL in eth/ETH-PERP: erin/0 (rank 1) closed 0.5 ETH, forgoing 1404.2 USDC of profit",
         "LPs of eth bore 0 USDC (socialised loss)",
-        "waterfall of eth: insurance 22.01 USDC, backstop 0 USDC, ADL 1404.2 USDC, socialised loss 0 USDC",
+        "waterfall of eth: insurance 22.01 USDC, cover 0 USDC, backstop 0 USDC, ADL 1404.2 USDC,"
+        " socialised loss 0 USDC",
     ]

@@ -129,6 +129,7 @@ def test_apply_the_example_then_show_the_crash_and_the_untouched_pool(ids: Path,
         "5006.5039",
         "3.251951",
         "0",
+        "0",
     ]
     assert row(shown.output, "Markets", "btc")[2:6] == ["1", "0", "1", "5000"]
     assert row(shown.output, "Positions", "erin/0")[3:8] == ["1", "65039.00325", "65000", "-39.00325", "0"]
@@ -169,6 +170,7 @@ def test_the_state_before_the_crash_shows_hand_checked_fees_margins_and_health(i
         "500150.722596",
         "5014.709924",
         "7.354964",
+        "0",
         "0",
     ]
     assert row(result.output, "Markets", "eth")[2:5] == ["35", "0", "35"]

@@ -1,6 +1,6 @@
 """Authority as a property: random command sequences from several principals, each naming anyone.
 
-Over every sequence: no accepted command changes an account (balances, positions, LP shares) of
+Over every sequence: no accepted command changes an account (balances, positions, LP shares, cover offers) of
 an owner other than its sender, except what a liquidation reaches by the venue's rules (the
 liquidated account and the positions auto-deleveraged against it); prices change only by a
 source of the oracle, parameters and roles only by a holder of the role; and every refused
@@ -31,6 +31,8 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.cover_commands import AccruePremium, OfferCover, WithdrawCoverOffer
+from ringfence.core.pool.cover_state import CoverTerms
 from ringfence.core.pool.events import PositionDeleveraged
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.state import LedgerState
@@ -49,6 +51,7 @@ def _commands(now: int) -> st.SearchStrategy[Command]:
     size = st.integers(-3, 3).filter(bool).map(lambda units: units * ETH // 2)
     price = st.integers(1_500, 2_500).map(lambda dollars: dollars * WAD)
     mode = st.sampled_from(MarginMode)
+    cover_terms = st.builds(CoverTerms, usdc, st.just(0), st.just(USDC), st.just(86_400 * 10**9), st.just(30))
     return st.one_of(
         st.builds(Deposit, principal, sub, st.just("USDC"), usdc, st.just(now)),
         st.builds(Withdraw, principal, sub, st.just("USDC"), usdc, st.just(now)),
@@ -63,6 +66,9 @@ def _commands(now: int) -> st.SearchStrategy[Command]:
         st.builds(GrantRole, principal, st.sampled_from(Role), principal, st.just(now)),
         st.builds(RevokeRole, principal, st.sampled_from(Role), principal, st.just(now)),
         st.builds(PausePool, principal, st.just(POOL), st.just("drill"), st.just(now)),
+        st.builds(OfferCover, principal, sub, st.just(POOL), cover_terms, st.just(now)),
+        st.builds(WithdrawCoverOffer, principal, sub, st.just(POOL), st.integers(1, 3), st.just(now)),
+        st.builds(AccruePremium, principal, st.just(POOL), st.integers(1, 3), st.just(now)),
     )
 
 
@@ -76,6 +82,9 @@ def _accounts_by_owner(state: LedgerState) -> dict[str, list[Any]]:
             owned.setdefault(owner, []).append(("position", pool_id, number, market, position))
         for (owner, number), shares in pool.lp_shares.items():
             owned.setdefault(owner, []).append(("lp", pool_id, number, shares))
+        for policy_id, policy in pool.cover_policies.items():
+            owner, number = policy.underwriter
+            owned.setdefault(owner, []).append(("cover", pool_id, number, policy_id, policy))
     return {owner: sorted(items, key=repr) for owner, items in owned.items()}
 
 

@@ -26,6 +26,8 @@ from ringfence.core.pool.auction_events import (
     CollateralTaken,
 )
 from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
+from ringfence.core.pool.cover_events import CoverAccepted, CoverClaimPaid, CoverEnded, CoverOffered, PremiumPaid
+from ringfence.core.pool.cover_state import CoverEndReason, CoverTerms, PremiumSource
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -302,6 +304,47 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         keeper_sub_account=2,
         keeper_incentive_atoms=0,
         timestamp_ns=NOW_NS + 8,
+    ),
+    CoverOffered(
+        pool="eth-perps",
+        policy_id=2**40,
+        owner="underwriter",
+        sub_account=7,
+        terms=CoverTerms(2**100, 2**70, 2**66 + 1, 86_400 * SECOND_NS, 365, PremiumSource.PROTOCOL_FEES),
+        timestamp_ns=NOW_NS + 9,
+    ),
+    CoverAccepted(pool="eth-perps", policy_id=2**40, timestamp_ns=NOW_NS + 10),
+    PremiumPaid(
+        pool="eth-perps",
+        policy_id=2**40,
+        source=PremiumSource.INSURANCE_FUND,
+        owner="underwriter",
+        sub_account=7,
+        period=364,
+        amount_atoms=2**66 + 1,
+        covered_until_ns=NOW_NS + 365 * 86_400 * SECOND_NS,
+        timestamp_ns=NOW_NS + 11,
+    ),
+    CoverClaimPaid(
+        pool="eth-perps",
+        policy_id=2**40,
+        residual_atoms=2**101,
+        retained_atoms=2**70,
+        amount_atoms=2**100 - 3,
+        capital_left_atoms=3,
+        timestamp_ns=NOW_NS + 12,
+    ),
+    CoverEnded(
+        pool="eth-perps",
+        policy_id=2**40,
+        reason=CoverEndReason.CANCELLED,
+        owner="underwriter",
+        sub_account=7,
+        capital_returned_atoms=1,
+        premium_refund_atoms=2,
+        source=PremiumSource.PROTOCOL_FEES,
+        claims_paid_atoms=2**100 - 3,
+        timestamp_ns=NOW_NS + 13,
     ),
     *GOVERNANCE_EVENT_SAMPLES,
 )

@@ -68,6 +68,8 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
+from ringfence.core.pool.cover_state import CoverTerms
 from ringfence.core.pool.state import MarginMode
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
@@ -88,6 +90,9 @@ AUCTIONS = AuctionParams(
     step_seconds=60,
 )
 
+COVER_TERMS = CoverTerms(1_000 * USDC, 0, USDC, DAY_NS, 30)
+"""Cover of 1,000 USDC, no deductible, 1 USDC per day for 30 days."""
+
 Builder = Callable[[str, int], Command]
 """Build a well-formed command whose acting principal is the first argument, at the time given."""
 
@@ -105,6 +110,9 @@ ACTING: dict[type[typing.Any], Builder] = {
     StartCollateralAuction: lambda who, now: StartCollateralAuction(who, 0, "alice", 0, POOL, "ETH", now),
     RedoCollateralAuction: lambda who, now: RedoCollateralAuction(who, 0, POOL, 1, now),
     TakeCollateral: lambda who, now: TakeCollateral(who, 0, POOL, 1, ETH, 10**6 * WAD, now),
+    OfferCover: lambda who, now: OfferCover(who, 0, POOL, COVER_TERMS, now),
+    WithdrawCoverOffer: lambda who, now: WithdrawCoverOffer(who, 0, POOL, 1, now),
+    AccruePremium: lambda who, now: AccruePremium(who, POOL, 1, now),
     RegisterPrincipal: lambda who, now: RegisterPrincipal(who, KEY_HEX, now),
     ConfigureGovernance: lambda who, now: ConfigureGovernance(who, 2 * DAY_NS, 14 * DAY_NS, WAD // 4, now),
     OpenVenue: OpenVenue,
@@ -132,6 +140,8 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     CreatePool: lambda now: CreatePool("Q", "perp", 1, POOL_PARAMS, now),
     AddMarket: lambda now: AddMarket(POOL, dataclasses.replace(MARKET_PARAMS, market="FAKE-PERP"), now),
     ConfigureAuctions: lambda now: ConfigureAuctions(POOL, AUCTIONS, now),
+    AcceptCover: lambda now: AcceptCover(POOL, 1, now),
+    CancelCover: lambda now: CancelCover(POOL, 1, now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""
 
@@ -200,7 +210,19 @@ def test_once_open_even_the_admin_shapes_the_venue_only_by_proposal(command_type
 
 @pytest.mark.parametrize(
     "command_type",
-    [Deposit, Withdraw, Transfer, ProvideLiquidity, RemoveLiquidity, FundInsurance, Trade, AdjustIsolatedMargin],
+    [
+        Deposit,
+        Withdraw,
+        Transfer,
+        ProvideLiquidity,
+        RemoveLiquidity,
+        FundInsurance,
+        Trade,
+        AdjustIsolatedMargin,
+        OfferCover,
+        WithdrawCoverOffer,
+        AccruePremium,
+    ],
     ids=lambda cls: cls.__name__,
 )
 def test_account_commands_wait_for_the_venue_to_open(command_type: type[Command]) -> None:

@@ -6,6 +6,7 @@ from rich.markup import escape
 
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, OraclePriceAccepted, PrincipalRegistered
+from ringfence.core.pool.cover_events import CoverClaimPaid
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -85,7 +86,7 @@ def _liquidation(state: LedgerState, event: PositionLiquidated) -> str:
     )
 
 
-_WATERFALL_STEPS = ("insurance", "backstop", "ADL", "socialised loss")
+_WATERFALL_STEPS = ("insurance", "cover", "backstop", "ADL", "socialised loss")
 
 
 def _deleveraged(state: LedgerState, event: AutoDeleveraged) -> str:
@@ -101,6 +102,8 @@ def _waterfall_step(event: Event) -> tuple[str, str, int] | None:
     """Return ``(pool, step, amount_atoms)`` for an event that covers a shortfall, else ``None``."""
     if isinstance(event, InsuranceDrawn):
         return event.pool, "insurance", event.amount_atoms
+    if isinstance(event, CoverClaimPaid):
+        return event.pool, "cover", event.amount_atoms
     if isinstance(event, BackstopAbsorbed):
         return event.pool, "backstop", event.amount_atoms
     if isinstance(event, AutoDeleveraged):
@@ -132,6 +135,12 @@ def _pool_line(event: Event, state: LedgerState) -> str | None:
         return _liquidation(state, event)
     if isinstance(event, InsuranceDrawn):
         return f"insurance fund of {event.pool} paid {_quote(state, event.pool, event.amount_atoms)}"
+    if isinstance(event, CoverClaimPaid):
+        return (
+            f"cover policy {event.policy_id} of {event.pool} paid {_quote(state, event.pool, event.amount_atoms)}"
+            f" (deductible retained {_quote(state, event.pool, event.retained_atoms)},"
+            f" capital left {_quote(state, event.pool, event.capital_left_atoms)})"
+        )
     if isinstance(event, BackstopAbsorbed):
         return f"backstop of {event.pool} absorbed {_quote(state, event.pool, event.amount_atoms)}"
     if isinstance(event, AutoDeleveraged):

@@ -105,7 +105,7 @@ def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[str, str]:
 
 
 def pools_table(state: LedgerState, now_ns: int) -> Table:
-    """Return each pool's status, LP vault, shares, NAV bounds, insurance fund, fees and losses."""
+    """Return each pool's status, LP vault, shares, NAV bounds, insurance fund, fees, losses and cover in force."""
     table = _table(
         "Pools (amounts in each pool's quote asset; shares have its decimals)",
         "pool",
@@ -118,6 +118,7 @@ def pools_table(state: LedgerState, now_ns: int) -> Table:
         "insurance",
         "protocol fees",
         "socialised loss",
+        "cover in force",
         left=3,
     )
     for pool in state.pools.values():
@@ -133,8 +134,18 @@ def pools_table(state: LedgerState, now_ns: int) -> Table:
             format_fixed(pool.insurance_atoms, decimals),
             format_fixed(pool.protocol_fees_atoms, decimals),
             format_fixed(pool.socialised_loss_atoms, decimals),
+            format_fixed(_cover_in_force_atoms(pool, now_ns), decimals),
         )
     return table
+
+
+def _cover_in_force_atoms(pool: PoolState, now_ns: int) -> int:
+    """Return the capital of the pool's insurance policies whose premium covers ``now_ns`` (docs/insurance.md)."""
+    return sum(
+        policy.capital_atoms
+        for policy in pool.cover_policies.values()
+        if policy.clock is not None and policy.clock.in_force(now_ns)
+    )
 
 
 def _funding_rate_wad(market: MarketState) -> int:

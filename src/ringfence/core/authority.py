@@ -12,7 +12,8 @@ RegisterPrincipal                  anyone, for its own name
 ConfigureGovernance                anyone, once, on an empty venue: the sender becomes the admin
 RegisterAsset, ConfigureOracle,    the admin during the genesis; once open, only through
 CreatePool, AddMarket,             ``ProposeVenueChange`` (proposer) and ``ExecuteProposal``
-ConfigureAuctions                  (executor) after the timelock
+ConfigureAuctions, AcceptCover,    (executor) after the timelock
+CancelCover
 OpenVenue                          the admin (its ``admin`` field), once
 GrantRole, RevokeRole,             the admin (the role is checked by the decider)
 RegisterTemplate
@@ -23,11 +24,13 @@ SubmitPrice                        a feeder: the sender is one of the asset's or
 Deposit, Withdraw, Transfer,       the owner of the sub-account, once the venue is open
 ProvideLiquidity, RemoveLiquidity,
 FundInsurance, Trade,
-AdjustIsolatedMargin
+AdjustIsolatedMargin, OfferCover,
+WithdrawCoverOffer
 Liquidate, StartCollateralAuction  any principal as keeper, into its own sub-account, never
                                    against its own accounts; once the venue is open
 RedoCollateralAuction,             any principal, for its own sub-account; once open
 TakeCollateral
+AccruePremium                      any principal (``actor``, a permissionless crank); once open
 =================================  ===============================================================
 
 Keepers are permissionless, as at the venues this engine follows (Aave, Drift, Mango, dYdX
@@ -69,6 +72,7 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_name
 
@@ -88,12 +92,16 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
         StartCollateralAuction,
         RedoCollateralAuction,
         TakeCollateral,
+        OfferCover,
+        WithdrawCoverOffer,
+        AccruePremium,
     }
 )
-"""Commands on sub-accounts: accepted once the venue is open, from the principal acting on its own."""
+"""Commands on sub-accounts (and the permissionless premium crank): accepted once the venue is open, from the
+principal acting on its own."""
 
 GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
-    {RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions, OpenVenue}
+    {RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions, AcceptCover, CancelCover, OpenVenue}
 )
 """Commands that shape the venue: the admin's, during the genesis only."""
 
@@ -102,6 +110,7 @@ _ACTING_FIELDS: dict[type[Any], str] = {
     StartCollateralAuction: "keeper_owner",
     RedoCollateralAuction: "keeper_owner",
     TakeCollateral: "taker_owner",
+    AccruePremium: "actor",
     SubmitPrice: "source",
     ConfigureGovernance: "admin",
     OpenVenue: "admin",

@@ -82,6 +82,14 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.cover import (
+    decide_accept_cover,
+    decide_accrue_premium,
+    decide_cancel_cover,
+    decide_offer_cover,
+    decide_withdraw_cover_offer,
+)
+from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.decide import (
     decide_fund_insurance,
     decide_provide_liquidity,
@@ -364,6 +372,11 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     StartCollateralAuction: _contained(decide_start_collateral_auction),
     TakeCollateral: _contained(decide_take_collateral),
     RedoCollateralAuction: _contained(decide_redo_collateral_auction),
+    OfferCover: _contained(decide_offer_cover),
+    WithdrawCoverOffer: _contained(decide_withdraw_cover_offer),
+    AcceptCover: _contained(decide_accept_cover),
+    CancelCover: _contained(decide_cancel_cover),
+    AccruePremium: _contained(decide_accrue_premium),
     **GOVERNANCE_DECIDERS,
     ProposeVenueChange: partial(decide_propose_venue_change, run_change=_run_venue_change),
     ExecuteProposal: partial(decide_execute_proposal, run_change=_run_venue_change),

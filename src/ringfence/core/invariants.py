@@ -11,8 +11,8 @@ __all__ = ["check_conservation", "holdings_by_asset"]
 def holdings_by_asset(state: LedgerState) -> dict[str, int]:
     """Return, per asset, the atoms held anywhere.
 
-    Sub-accounts, LP vaults, insurance funds, protocol fees, isolated position vaults and
-    the collateral lots of live auctions.
+    Sub-accounts, LP vaults, insurance funds, protocol fees, isolated position vaults, the
+    capital locked in insurance cover policies and the collateral lots of live auctions.
     """
     held = {asset: 0 for asset in state.assets}
     for account in state.accounts.values():
@@ -22,6 +22,7 @@ def holdings_by_asset(state: LedgerState) -> dict[str, int]:
         quote = pool.params.quote_asset
         held[quote] += pool.vault_atoms + pool.insurance_atoms + pool.protocol_fees_atoms
         held[quote] += sum(position.isolated_margin_atoms for position in pool.positions.values())
+        held[quote] += sum(policy.capital_atoms for policy in pool.cover_policies.values())
         for auction in pool.auctions.values():
             held[auction.asset] += auction.lot_atoms
     return held

@@ -101,8 +101,9 @@ class ProposeResumePool:
 class ProposeVenueChange:
     """A proposer asks to change the venue's shape once it is open (timelocked).
 
-    ``change`` lists an asset, configures an oracle, creates a pool, adds a market or
-    configures auctions; in the genesis the admin sends these directly.
+    ``change`` lists an asset, configures an oracle, creates a pool, adds a market,
+    configures auctions, or accepts or cancels a pool's insurance cover; in the genesis the admin
+    sends these directly.
     """
 
     actor: str

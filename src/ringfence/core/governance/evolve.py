@@ -107,6 +107,8 @@ def _venue_change_proposed(state: LedgerState, event: VenueChangeProposed) -> No
         event.create_pool,
         event.add_market,
         event.configure_auctions,
+        event.accept_cover,
+        event.cancel_cover,
     )
     command = next(change for change in changes if change is not None)
     _queue(state, event, VenueChange(command))

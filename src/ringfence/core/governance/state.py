@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -149,13 +150,15 @@ class PoolResume:
     reason: str
 
 
-VenueChangeCommand = RegisterAsset | ConfigureOracle | CreatePool | AddMarket | ConfigureAuctions
+VenueChangeCommand = (
+    RegisterAsset | ConfigureOracle | CreatePool | AddMarket | ConfigureAuctions | AcceptCover | CancelCover
+)
 """What shapes the venue: without a timelock in the genesis (the admin), through a proposal once it is open."""
 
 
 @dataclass(frozen=True, slots=True)
 class VenueChange:
-    """List an asset, configure an oracle, create a pool, add a market or configure auctions, as proposed."""
+    """List an asset, configure an oracle, create a pool, add a market, configure auctions, accept or cancel cover."""
 
     command: VenueChangeCommand
 

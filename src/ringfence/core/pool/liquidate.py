@@ -14,7 +14,8 @@ two paths is taken, recorded by a :class:`LiquidationRecorded` event:
   (Hyperliquid's liquidator vault).
 
 A loss the account cannot pay (its *shortfall*) goes down the waterfall, strictly inside the
-pool: the insurance fund (capped per window) → the LP vault's backstop budget (capped per
+pool: the insurance fund (capped per window) → insurance cover the pool bought, up to each
+policy's capital after its deductible (``core/pool/cover.py``) → the LP vault's backstop budget (capped per
 window) → auto-deleveraging of profitable opposing positions in the same market → loss
 socialised to the pool's LPs. No other pool and no account outside this pool is touched.
 
@@ -52,6 +53,7 @@ from typing import TypedDict
 
 from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
 from ringfence.core.events import Event
+from ringfence.core.liquidation.cover import claim_cover
 from ringfence.core.liquidation.fillable_price import dydx_fillable_gap_wad
 from ringfence.core.liquidation.kinds import LiquidationReason
 from ringfence.core.liquidation.perpetual import (
@@ -79,6 +81,7 @@ from ringfence.core.liquidation.waterfall import (
 from ringfence.core.liquidation.waterfall import insurance_room_atoms as _insurance_room
 from ringfence.core.margin import Denomination, MarginKind, MarginSnapshot, base_price_wad
 from ringfence.core.pool.commands import Liquidate
+from ringfence.core.pool.cover import cover_claim_events, cover_layers
 from ringfence.core.pool.decide import SizeChange, accrue_funding, pool_of, quote_balance, resize
 from ringfence.core.pool.events import (
     AutoDeleveraged,
@@ -199,19 +202,24 @@ def waterfall(
 ) -> list[Event]:
     """Return the in-pool waterfall's events for a ``shortfall`` (quote atoms an account could not pay).
 
-    Insurance fund (capped per window) → LP vault backstop budget (capped per window) →
+    Insurance fund (capped per window) → insurance cover in force (after each policy's deductible,
+    up to its capital: :func:`~ringfence.core.liquidation.cover.claim_cover`; the fund pays first, so
+    the policies see ``shortfall − draw`` and the fund's draw is unchanged by them) → LP vault backstop
+    budget (capped per window) →
     auto-deleveraging in ``deleverage.market`` (if the policy allows and a market is given) →
     loss socialised to the pool's LPs. ``vault_flow`` is the net flow into the LP vault of the
     command that left the shortfall: a new loss window takes as its reference the vault after
     this command settled (the value ``evolve`` sees when it opens the window).
     """
     events: list[Event] = []
-    draw, absorbed, remaining = split_shortfall(
-        shortfall, insurance_room_atoms(pool, now_ns), backstop_room_atoms(pool, now_ns)
-    )
+    insurance_room = insurance_room_atoms(pool, now_ns)
+    claims = claim_cover(shortfall - min(shortfall, insurance_room), cover_layers(pool, now_ns))
+    covered = sum(claim.paid_atoms for claim in claims)
+    draw, absorbed, remaining = split_shortfall(shortfall - covered, insurance_room, backstop_room_atoms(pool, now_ns))
     if draw:
         events.append(InsuranceDrawn(pool=pool.pool, amount_atoms=draw, shortfall_atoms=shortfall, timestamp_ns=now_ns))
-    vault_after = pool.vault_atoms + vault_flow + draw
+    events.extend(cover_claim_events(pool, claims, now_ns))
+    vault_after = pool.vault_atoms + vault_flow + draw + covered
     lp_loss = absorbed
     if absorbed:
         events.append(BackstopAbsorbed(pool=pool.pool, amount_atoms=absorbed, timestamp_ns=now_ns))

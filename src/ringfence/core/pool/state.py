@@ -14,6 +14,7 @@ from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.liquidation.perp_presets import LiquidationPhase
 from ringfence.core.liquidation.window import Window
 from ringfence.core.pool.auction_state import AuctionParams, CollateralAuction
+from ringfence.core.pool.cover_state import CoverPolicy
 from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
@@ -226,3 +227,7 @@ class PoolState:
     auctions: dict[int, CollateralAuction] = field(default_factory=dict)
     """Live collateral auctions by id (ids are sequential per pool, never reused)."""
     next_auction_id: int = 1
+    cover_policies: dict[int, CoverPolicy] = field(default_factory=dict)
+    """Insurance policies offered to or accepted by this pool, by id (``docs/insurance.md``)."""
+    next_policy_id: int = 1
+    """Policy ids are sequential per pool, never reused."""

@@ -26,7 +26,8 @@ CLI with identity files) and the core checks its authority. ``sender`` is option
 it is the principal the command names as acting (``owner``, ``keeper_owner``,
 ``taker_owner``, ``actor``, ``source``, ``admin``, ``name``:
 :func:`ringfence.core.authority.acting_field`); a command that names none (``RegisterAsset``,
-``ConfigureOracle``, ``CreatePool``, ``AddMarket``, ``ConfigureAuctions``) must give it.
+``ConfigureOracle``, ``CreatePool``, ``AddMarket``, ``ConfigureAuctions``, ``AcceptCover``,
+``CancelCover``) must give it.
 A sender other than the acting principal is refused by the core (``ActingAsAnother``).
 
 Once the venue is open, a listing, oracle, pool or market change is proposed and executed
@@ -36,7 +37,8 @@ after the governance timelock, the change in a sub-table of the proposal::
     type = "ProposeVenueChange"
     actor = "admin"            # a proposer
     [command.change]
-    type = "RegisterAsset"     # RegisterAsset, ConfigureOracle, CreatePool, AddMarket or ConfigureAuctions
+    type = "RegisterAsset"     # RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions,
+                               # AcceptCover or CancelCover
     asset = "SOL"              # its fields in human units, as for the command itself
     ...
 
