@@ -47,7 +47,9 @@ def _reference_grid() -> dict[str, np.ndarray]:
             price = discount * (k * mpmath.ncdf(-d2) - f * mpmath.ncdf(-d1))
         intrinsic = max(f - k, 0) if is_call else max(k - f, 0)
         time_value = price / discount - intrinsic
-        rows.append((strike, expiry, sigma, is_call, float(price), float(intrinsic), float(time_value / mpmath.sqrt(f * k))))
+        rows.append(
+            (strike, expiry, sigma, is_call, float(price), float(intrinsic), float(time_value / mpmath.sqrt(f * k)))
+        )
     columns = list(zip(*rows, strict=True))
     names = ("strike", "expiry", "sigma", "is_call", "price", "intrinsic", "beta")
     return {name: np.array(column) for name, column in zip(names, columns, strict=True)}
@@ -60,7 +62,9 @@ def grid() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def solved(grid: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
-    return implied_volatility(grid["price"], FORWARD, grid["strike"], grid["expiry"], RATE, grid["is_call"].astype(bool))
+    return implied_volatility(
+        grid["price"], FORWARD, grid["strike"], grid["expiry"], RATE, grid["is_call"].astype(bool)
+    )
 
 
 def test_out_of_the_money_round_trip_within_documented_accuracy(grid, solved) -> None:  # type: ignore[no-untyped-def]

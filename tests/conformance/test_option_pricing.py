@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pytest
-import QuantLib as ql
+import QuantLib as ql  # noqa: N813 - the library's own documented alias
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.risk.options import black76, black_scholes
