@@ -11,6 +11,13 @@
 - :mod:`ringfence.risk.early_warning`: each position's own liquidation price, its touch probability
   within a horizon (EWMA volatility, drift 0), per-account bounds, and warning records (margin calls:
   risk records, not ledger events);
+- :mod:`ringfence.risk.options`: Black-76 and Black–Scholes–Merton prices and Greeks (delta, gamma,
+  vega, theta, vanna, volga) in one compiled pass;
+- :mod:`ringfence.risk.implied_volatility`: Black-76 implied volatility (safeguarded Newton, status codes);
+- :mod:`ringfence.risk.scenario_grid`: spot × volatility scenario grids (Deribit S:PM, CME SPAN, Derive PM2);
+- :mod:`ringfence.risk.portfolio_margin`: portfolio margin by scenario grid, collateral inside the
+  simulation, each instrument repriced once per scenario and accounts by a sparse product;
+- :mod:`ringfence.risk.value_at_risk`: historical and Monte-Carlo VaR and expected shortfall (OCC STANS);
 - :mod:`ringfence.risk.errors`: the risk models' input errors (subclasses of ``InvalidParameter``).
 
 Floats here are statistics, never balances: nothing in this package changes the ledger, and the
