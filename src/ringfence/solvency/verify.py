@@ -54,7 +54,7 @@ def _check_leaf(proof: InclusionProof) -> None:
     _in_range("the account's liability", proof.liability_atoms)
     for name, amount in proof.claims_atoms.items():
         _in_range(f"claim {name}", amount)
-    if proof.claims_atoms and sum(proof.claims_atoms.values()) != proof.liability_atoms:
+    if sum(proof.claims_atoms.values()) != proof.liability_atoms:
         raise ProofRejected("claims", "the claims do not add up to the liability")
 
 
