@@ -63,8 +63,8 @@ def amount(text: Any) -> int:
     return value
 
 
-def doc_verify(commitment: dict[str, Any], proof: dict[str, Any]) -> int:
-    """Return the verified liability; raise :class:`Rejected` at the first failed check (docs order)."""
+def doc_header(commitment: dict[str, Any], proof: dict[str, Any]) -> None:
+    """Step 1: formats, pool, sequence, height, position, path length."""
     if (
         commitment.get("format") != "ringfence-solvency-commitment/1"
         or proof.get("format") != "ringfence-solvency-proof/1"
@@ -76,17 +76,13 @@ def doc_verify(commitment: dict[str, Any], proof: dict[str, Any]) -> int:
     height = commitment["height"]
     if not 1 <= height <= 64:
         raise Rejected("height")
-    position = int(proof["position"])
-    if not 0 <= position < 2**height or len(proof["path"]) != height:
+    if not 0 <= int(proof["position"]) < 2**height or len(proof["path"]) != height:
         raise Rejected("position")
-    total = amount(commitment["total_liabilities_atoms"])
-    liability = amount(proof["liability_atoms"])
-    claims = [amount(value) for value in proof["claims"].values()]
-    siblings = [(amount(step["sum_atoms"]), bytes.fromhex(step["hash"])) for step in proof["path"]]
-    if sum(claims) != liability:
-        raise Rejected("claims")
-    current_sum = liability
-    current_hash = doc_leaf(proof["pool"], position, proof["account"], bytes.fromhex(proof["salt"]))
+
+
+def doc_walk(position: int, leaf: tuple[int, bytes], siblings: list[tuple[int, bytes]]) -> tuple[int, bytes]:
+    """Step 4: from the leaf up to the root; return the root's sum and hash."""
+    current_sum, current_hash = leaf
     for level, (sibling_sum, sibling_hash) in enumerate(siblings):
         if current_sum + sibling_sum > MAX:
             raise Rejected("overflow")
@@ -95,9 +91,24 @@ def doc_verify(commitment: dict[str, Any], proof: dict[str, Any]) -> int:
         else:
             current_hash = doc_node(current_sum, sibling_sum, current_hash, sibling_hash)
         current_sum += sibling_sum
-    if current_sum != total:
+    return current_sum, current_hash
+
+
+def doc_verify(commitment: dict[str, Any], proof: dict[str, Any]) -> int:
+    """Return the verified liability; raise :class:`Rejected` at the first failed check (docs order)."""
+    doc_header(commitment, proof)
+    total = amount(commitment["total_liabilities_atoms"])  # step 2: every amount in range
+    liability = amount(proof["liability_atoms"])
+    claims = [amount(value) for value in proof["claims"].values()]
+    siblings = [(amount(step["sum_atoms"]), bytes.fromhex(step["hash"])) for step in proof["path"]]
+    if sum(claims) != liability:  # step 3
+        raise Rejected("claims")
+    position = int(proof["position"])
+    leaf = doc_leaf(proof["pool"], position, proof["account"], bytes.fromhex(proof["salt"]))
+    root_sum, root_hash = doc_walk(position, (liability, leaf), siblings)
+    if root_sum != total:  # step 5
         raise Rejected("total")
-    if current_hash != bytes.fromhex(commitment["root_hash"]):
+    if root_hash != bytes.fromhex(commitment["root_hash"]):
         raise Rejected("root")
     return liability
 

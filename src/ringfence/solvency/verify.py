@@ -50,10 +50,12 @@ def _check_header(commitment: Commitment, proof: InclusionProof) -> None:
         raise ProofRejected("path", f"{len(proof.path)} siblings for a tree of height {proof.height}")
 
 
-def _check_leaf(proof: InclusionProof) -> None:
+def _check_amounts(proof: InclusionProof) -> None:
     _in_range("the account's liability", proof.liability_atoms)
     for name, amount in proof.claims_atoms.items():
         _in_range(f"claim {name}", amount)
+    for level, sibling in enumerate(proof.path):
+        _in_range(f"the sibling's sum at level {level}", sibling.sum_atoms)
     if sum(proof.claims_atoms.values()) != proof.liability_atoms:
         raise ProofRejected("claims", "the claims do not add up to the liability")
 
@@ -61,17 +63,17 @@ def _check_leaf(proof: InclusionProof) -> None:
 def verify_inclusion(commitment: Commitment, proof: InclusionProof) -> Inclusion:
     """Return the verified inclusion of ``proof``'s account in ``commitment``; raise :class:`ProofRejected`.
 
-    Order: pool, sequence and height match; the height, position and path length are in range;
-    the liability (and its claims) in ``[0, 2**128)``; then, from the leaf up, every sibling's
-    sum in range and every parent's sum (computed, exact) at most ``2**128 - 1``; finally the
-    computed root's sum equals the committed total and its hash the committed root.
+    Order (docs/solvency-proofs.md): pool, sequence and height match; the height, position and
+    path length are in range; the committed total, the liability, its claims and every sibling's
+    sum in ``[0, 2**128)``; the claims add up to the liability; then, from the leaf up, every
+    parent's sum (computed, exact) at most ``2**128 - 1``; finally the computed root's sum equals
+    the committed total and its hash the committed root.
     """
     _check_header(commitment, proof)
-    _check_leaf(proof)
+    _check_amounts(proof)
     current_sum = proof.liability_atoms
     current_hash = leaf_hash(proof.pool, proof.position, proof.account, proof.salt)
     for level, sibling in enumerate(proof.path):
-        _in_range(f"the sibling's sum at level {level}", sibling.sum_atoms)
         parent_sum = current_sum + sibling.sum_atoms
         if parent_sum > MAX_SUM:
             raise ProofRejected("overflow", f"the sum at level {level + 1} exceeds 2**128 - 1")
