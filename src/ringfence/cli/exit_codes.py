@@ -1,12 +1,14 @@
 """Exit codes of the ``ringfence`` command: the error tree mapped to numbers.
 
 0 ok, 2 invalid input, 3 command rejected, 4 journal error (including a failed
-``journal verify``), 70 invariant violation, 1 anything else of the tree.
+``journal verify``), 5 a solvency check failed (``proof verify``, ``proof check``), 70 invariant
+violation, 1 anything else of the tree.
 """
 
 from __future__ import annotations
 
 from ringfence.core.errors import CommandRejected, InvalidCommand, InvariantViolation, JournalError, RingfenceError
+from ringfence.solvency.errors import SolvencyCheckFailed
 
 __all__ = ["EXIT_CODES", "exit_code_for"]
 
@@ -14,6 +16,7 @@ EXIT_CODES: dict[type[RingfenceError], int] = {
     InvalidCommand: 2,
     CommandRejected: 3,
     JournalError: 4,
+    SolvencyCheckFailed: 5,
     InvariantViolation: 70,
 }
 

@@ -5,7 +5,9 @@ missing input file, a path that must not exist yet, an identity file that is mis
 malformed or readable by others), 3 command rejected, 4 journal error
 (a failed ``journal verify``, a truncated, edited or rebuilt journal, a wrong or missing
 key, a journal path that is a directory, in a missing folder, not SQLite or not a
-ringfence journal, an unadopted old journal), 70 invariant violation.
+ringfence journal, an unadopted old journal), 5 a solvency check failed (``proof verify``
+rejected a proof; ``proof check`` found liabilities not covered, or a commitment that differs from
+its journal), 70 invariant violation.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ringfence.cli.demo import run_demo
 from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
 from ringfence.cli.identity import register as register_identity
 from ringfence.cli.journal import register as register_journal
+from ringfence.cli.proof import register as register_proof
 from ringfence.cli.recommend import register as register_recommend
 from ringfence.cli.stress import register as register_stress
 from ringfence.cli.venue import venue_app
@@ -41,6 +44,7 @@ register_calibrate(app, console)
 register_recommend(app, console)
 register_journal(journal_app, console)
 register_identity(app, console)
+register_proof(app, console)
 
 
 @app.command()

@@ -12,7 +12,8 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── InvalidParameter        any other field outside its accepted domain
     │   │   └── ToxicLiquidationPolicy  a liquidation penalty that would lower the health it should restore
     │   ├── UnknownEntity           an asset, account, oracle source ... that does not exist
-    │   └── IdentityError           (service.identity) an identity file missing, too readable or malformed
+    │   ├── IdentityError           (service.identity) an identity file missing, too readable or malformed
+    │   └── ProofFileError          (solvency.errors) a commitment, proof or secret file missing or malformed
     ├── CommandRejected             well-formed, but a rule of the venue refuses it now
     │   ├── DuplicateEntity         registering something that already exists
     │   ├── InsufficientBalance     taking more than an account holds
@@ -32,6 +33,9 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── JournalUnreadable       not a ringfence journal: a directory, not SQLite, a bad page
     │   ├── JournalKeyError         the journal's key is missing, unreadable or not the one it was signed with
     │   └── JournalNotAdopted       a journal written before keyed chains, not yet adopted
+    ├── SolvencyCheckFailed         (solvency.errors) a proof of liabilities did not check out (exit 5)
+    │   ├── ProofRejected           an inclusion proof does not verify against its commitment
+    │   └── LiabilitiesNotCovered   a pool's assets are below its committed liabilities
     └── InvariantViolation          a checked invariant failed: a bug, never user error
 
 A rejected command (any :class:`InvalidCommand` or :class:`CommandRejected`) changes

@@ -26,9 +26,15 @@ __all__ = [
 NS_PER_DAY = 86_400 * 10**9
 
 
-def signed_notional_atoms(size_atoms: int, price_wad: int, base_decimals: int, quote_decimals: int) -> int:
-    """Return ``size · price`` in quote atoms, floored (toward −∞: against the holder)."""
-    return mul_div(size_atoms * 10**quote_decimals, price_wad, WAD * 10**base_decimals, Rounding.DOWN)
+def signed_notional_atoms(
+    size_atoms: int, price_wad: int, base_decimals: int, quote_decimals: int, rounding: Rounding = Rounding.DOWN
+) -> int:
+    """Return ``size · price`` in quote atoms, floored (toward −∞: against the holder).
+
+    ``rounding=UP`` gives the ceiling: the holder's claim counted generously, as a proof of
+    solvency counts a liability against the venue (``ringfence.solvency.liabilities``).
+    """
+    return mul_div(size_atoms * 10**quote_decimals, price_wad, WAD * 10**base_decimals, rounding)
 
 
 def fill_price_wad(
@@ -48,9 +54,11 @@ def fill_price_wad(
     return max(mul_div(skewed, spread_factor, WAD, rounding), 1)
 
 
-def unrealised_pnl_atoms(position: Position, price_wad: int, base_decimals: int, quote_decimals: int) -> int:
-    """Return ``size · price − open_notional`` in quote atoms (floored: against the holder)."""
-    mark = signed_notional_atoms(position.size_atoms, price_wad, base_decimals, quote_decimals)
+def unrealised_pnl_atoms(
+    position: Position, price_wad: int, base_decimals: int, quote_decimals: int, rounding: Rounding = Rounding.DOWN
+) -> int:
+    """Return ``size · price − open_notional`` in quote atoms (floored: against the holder; ``UP``: ceiling)."""
+    mark = signed_notional_atoms(position.size_atoms, price_wad, base_decimals, quote_decimals, rounding)
     return mark - position.open_notional_atoms
 
 

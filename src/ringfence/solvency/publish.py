@@ -1,0 +1,153 @@
+"""Publishing a pool's proof of liabilities: the commitment, one proof per account, the master secret.
+
+``OUT/commitment.json`` is public; ``OUT/proofs/OWNER_SUB.json`` goes to that account alone
+(its salt is what keeps its leaf unlinkable); ``OUT/master.secret`` (mode 0600) stays with the
+venue: with the same state it reproduces every file byte for byte, and nobody else may see it
+(it derives every salt). Owner names never contain ``_`` (``core/validation.py``), so the
+proof file names are distinct.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ringfence.solvency.errors import ProofFileError
+from ringfence.solvency.files import COMMITMENT_FORMAT, PROOF_FORMAT, write_json
+from ringfence.solvency.liabilities import PoolBook
+from ringfence.solvency.tree import DEFAULT_HEIGHT, MASTER_SECRET_BYTES, Leaf, SumTree, build_tree
+
+__all__ = ["Publication", "commitment_document", "load_or_create_secret", "proof_document", "publish"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Publication:
+    """What :func:`publish` wrote."""
+
+    commitment: Path
+    proofs: tuple[Path, ...]
+    secret: Path
+    secret_created: bool
+    tree: SumTree
+
+
+def load_or_create_secret(path: Path) -> tuple[bytes, bool]:
+    """Return the master secret in ``path`` (64 hex digits), creating it (0600) if there is none."""
+    if path.exists():
+        try:
+            text = path.read_text(encoding="ascii").strip()
+            secret = bytes.fromhex(text)
+        except (OSError, UnicodeDecodeError, ValueError):
+            raise ProofFileError(path, "not a master secret (64 hex digits)") from None
+        if len(secret) != MASTER_SECRET_BYTES:
+            raise ProofFileError(path, f"a master secret is {MASTER_SECRET_BYTES} bytes (64 hex digits)")
+        if os.stat(path).st_mode & 0o077:
+            raise ProofFileError(path, "readable by others: chmod 600 it (it derives every account's salt)")
+        return secret, False
+    if not path.parent.is_dir():
+        raise ProofFileError(path, "its folder does not exist")
+    secret = secrets.token_bytes(MASTER_SECRET_BYTES)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret.hex() + "\n")
+    return secret, True
+
+
+def commitment_document(book: PoolBook, tree: SumTree, journal_head: str) -> dict[str, Any]:
+    """Return the public commitment of ``tree`` (which must be ``book``'s)."""
+    assets = book.assets
+    return {
+        "format": COMMITMENT_FORMAT,
+        "pool": book.pool,
+        "sequence": tree.sequence,
+        "journal_head": journal_head,
+        "as_of_ns": str(book.as_of_ns),
+        "height": tree.height,
+        "asset": book.asset,
+        "decimals": book.decimals,
+        "root_hash": tree.root.hash.hex(),
+        "total_liabilities_atoms": str(tree.root.sum_atoms),
+        "prices_wad": {asset: str(price) for asset, price in book.prices_wad.items()},
+        "assets": {
+            "vault_atoms": str(assets.vault_atoms),
+            "insurance_atoms": str(assets.insurance_atoms),
+            "isolated_margin_atoms": str(assets.isolated_margin_atoms),
+            "cross_receivable_atoms": str(assets.cross_receivable_atoms),
+            "cross_debt_atoms": str(assets.cross_debt_atoms),
+            "total_atoms": str(assets.total_atoms),
+        },
+    }
+
+
+def proof_document(book: PoolBook, tree: SumTree, leaf: Leaf) -> dict[str, Any]:
+    """Return one account's inclusion proof."""
+    claims = next(item for item in book.liabilities if item.account == leaf.account)
+    return {
+        "format": PROOF_FORMAT,
+        "pool": tree.pool,
+        "sequence": tree.sequence,
+        "height": tree.height,
+        "asset": book.asset,
+        "decimals": book.decimals,
+        "account": leaf.account,
+        "liability_atoms": str(leaf.liability_atoms),
+        "claims": {
+            "isolated_atoms": str(claims.isolated_atoms),
+            "cross_atoms": str(claims.cross_atoms),
+            "lp_atoms": str(claims.lp_atoms),
+        },
+        "position": str(leaf.position),
+        "salt": leaf.salt.hex(),
+        "path": [{"sum_atoms": str(node.sum_atoms), "hash": node.hash.hex()} for node in leaf.siblings],
+    }
+
+
+def _proof_name(account: str) -> str:
+    owner, sub = account.rsplit("/", 1)
+    return f"{owner}_{sub}.json"
+
+
+def publish(
+    book: PoolBook,
+    sequence: int,
+    journal_head: str,
+    out: Path,
+    *,
+    secret_file: Path | None = None,
+    height: int = DEFAULT_HEIGHT,
+) -> Publication:
+    """Build ``book``'s tree and write the commitment, the proofs and (if new) the master secret into ``out``.
+
+    Raises
+    ------
+    ProofFileError
+        If ``out`` already holds a commitment (nothing is overwritten), cannot be created, or
+        the secret file is malformed or readable by others.
+    ValueError
+        If the tree cannot be built (see :func:`ringfence.solvency.tree.build_tree`).
+    """
+    commitment_path = out / "commitment.json"
+    if commitment_path.exists():
+        raise ProofFileError(commitment_path, "already exists; publish into a new folder")
+    if (out / "proofs").is_dir() and any((out / "proofs").iterdir()):
+        raise ProofFileError(out / "proofs", "already holds proofs; publish into a new folder")
+    try:
+        (out / "proofs").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ProofFileError(out, f"cannot create the output folder ({error.strerror})") from None
+    secret_path = secret_file if secret_file is not None else out / "master.secret"
+    master, created = load_or_create_secret(secret_path)
+    pairs = [(item.account, item.total_atoms) for item in book.liabilities]
+    tree = build_tree(book.pool, sequence, pairs, master, height)
+    proofs = []
+    for leaf in tree.leaves:
+        path = out / "proofs" / _proof_name(leaf.account)
+        write_json(path, proof_document(book, tree, leaf), private=True)
+        proofs.append(path)
+    write_json(commitment_path, commitment_document(book, tree, journal_head))
+    return Publication(
+        commitment=commitment_path, proofs=tuple(proofs), secret=secret_path, secret_created=created, tree=tree
+    )

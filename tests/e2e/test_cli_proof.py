@@ -1,0 +1,175 @@
+"""``ringfence proof publish|verify|check`` end to end on the example venue (two pools, eth and btc).
+
+The isolation case: carol holds 10 ETH long in pool eth on 4,500 USDC of isolated margin, erin 1 WBTC
+long in pool btc on cross margin. In the *crash* run ETH falls from 4,200 to 2,950 in three quotes
+(the example script's path, with no liquidation): carol's loss (about 12,500 USDC) exceeds her margin
+plus eth's 5,000 USDC insurance fund, so eth's LPs are owed a NAV the pool cannot pay. In the *calm*
+run ETH stays at 4,200. Pool btc's commitment must be the same, byte for byte in its figures and
+root (same master secret, same sequence), in both runs: eth's insolvency shows in eth's commitment
+alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from ringfence.cli.main import app
+from support.identities import make_identities
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+runner = CliRunner()
+
+
+def invoke(*args: str | Path) -> Result:
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+def script(eth_prices: tuple[str, str, str]) -> str:
+    entries: list[dict[str, Any]] = [
+        {"at": "1m", "type": "SubmitPrices", "prices": {"USDC": "1", "ETH": "4200", "WBTC": "65000"}},
+        {"type": "Deposit", "owner": "carol", "asset": "USDC", "amount": "10000"},
+        {"type": "Deposit", "owner": "erin", "asset": "USDC", "amount": "10000"},
+        {
+            "type": "Trade",
+            "owner": "carol",
+            "pool": "eth",
+            "market": "ETH-PERP",
+            "size_delta": "10",
+            "mode": "isolated",
+            "margin": "4500",
+        },
+        {"type": "Trade", "owner": "erin", "pool": "btc", "market": "BTC-PERP", "size_delta": "1", "mode": "cross"},
+    ]
+    for minute, eth in zip(("2m", "3m", "4m"), eth_prices, strict=True):
+        entries.append({"at": minute, "type": "SubmitPrices", "prices": {"USDC": "1", "ETH": eth, "WBTC": "65000"}})
+    lines = []
+    for entry in entries:
+        lines.append("[[command]]")
+        for key, value in entry.items():
+            if isinstance(value, dict):
+                lines.append(f"{key} = {{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items()) + " }")
+            else:
+                lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Apply the example venue with the crash and the calm scripts; return each journal."""
+    root = tmp_path_factory.mktemp("proofs")
+    ids = make_identities(root / "ids")
+    journals = {}
+    for name, prices in (("crash", ("3700", "3300", "2950")), ("calm", ("4200", "4200", "4200"))):
+        (root / f"{name}.toml").write_text(script(prices))
+        journal = root / f"{name}.sqlite"
+        applied = invoke(
+            "venue",
+            "apply",
+            EXAMPLES / "venue.toml",
+            root / f"{name}.toml",
+            "--journal",
+            journal,
+            "--identity-dir",
+            ids,
+        )
+        assert applied.exit_code == 0, applied.output
+        journals[name] = journal
+    return journals
+
+
+def publish(journal: Path, pool: str, out: Path, secret: Path) -> dict[str, Any]:
+    result = invoke("proof", "publish", "--journal", journal, "--pool", pool, "--out", out, "--secret-file", secret)
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "commitment.json").read_text())
+
+
+def test_pool_eth_is_insolvent_on_its_own_and_pool_btc_checks_out_unchanged(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    secret = tmp_path / "master.secret"
+    crash_eth = publish(runs["crash"], "eth", tmp_path / "crash-eth", secret)
+    crash_btc = publish(runs["crash"], "btc", tmp_path / "crash-btc", secret)
+    calm_btc = publish(runs["calm"], "btc", tmp_path / "calm-btc", secret)
+
+    checked_eth = invoke("proof", "check", tmp_path / "crash-eth" / "commitment.json", "--journal", runs["crash"])
+    assert checked_eth.exit_code == 5, checked_eth.output
+    assert "pool eth NOT covered" in checked_eth.output
+    assert "LiabilitiesNotCovered" in checked_eth.output
+    assets, owed = int(crash_eth["assets"]["total_atoms"]), int(crash_eth["total_liabilities_atoms"])
+    # carol's loss past her 4,500 margin is about 12,500 - 4,500 = 8,000; the 5,000 insurance fund and
+    # the fees leave roughly 3,000 USDC uncovered
+    assert 2_000 * 10**6 < owed - assets < 4_000 * 10**6
+
+    checked_btc = invoke("proof", "check", tmp_path / "crash-btc" / "commitment.json", "--journal", runs["crash"])
+    assert checked_btc.exit_code == 0, checked_btc.output
+    assert "pool btc covered" in checked_btc.output
+    for proof in sorted((tmp_path / "crash-btc" / "proofs").glob("*.json")):
+        verified = invoke("proof", "verify", proof, "--commitment", tmp_path / "crash-btc" / "commitment.json")
+        assert verified.exit_code == 0, verified.output
+        assert "included:" in verified.output
+
+    same = ("sequence", "root_hash", "total_liabilities_atoms", "assets", "prices_wad", "as_of_ns")
+    assert {key: crash_btc[key] for key in same} == {key: calm_btc[key] for key in same}
+    assert crash_btc["journal_head"] != calm_btc["journal_head"]  # the journals differ (ETH's prices)
+
+
+def test_a_proof_checked_against_the_other_pools_commitment_is_rejected(runs: dict[str, Path], tmp_path: Path) -> None:
+    secret = tmp_path / "master.secret"
+    publish(runs["calm"], "eth", tmp_path / "eth", secret)
+    publish(runs["calm"], "btc", tmp_path / "btc", secret)
+    # the calm pool is covered by its insurance fund less the rounding against the venue: at most one atom
+    # each for carol's PnL (up), her funding owed (down) and the LP's share of NAV (up)
+    covered = invoke("proof", "check", tmp_path / "eth" / "commitment.json", "--journal", runs["calm"])
+    assert covered.exit_code == 0, covered.output
+    calm = json.loads((tmp_path / "eth" / "commitment.json").read_text())
+    surplus = int(calm["assets"]["total_atoms"]) - int(calm["total_liabilities_atoms"])
+    assert 0 <= int(calm["assets"]["insurance_atoms"]) - surplus <= 3
+    carol = tmp_path / "eth" / "proofs" / "carol_0.json"
+    own = invoke("proof", "verify", carol, "--commitment", tmp_path / "eth" / "commitment.json")
+    assert own.exit_code == 0, own.output
+    other = invoke("proof", "verify", carol, "--commitment", tmp_path / "btc" / "commitment.json")
+    assert other.exit_code == 5, other.output
+    assert "ProofRejected" in other.output and "(pool)" in other.output
+
+
+def test_publish_writes_nothing_over_an_earlier_publication_and_keeps_its_secret_private(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "eth"
+    publish(runs["calm"], "eth", out, out.parent / "eth.secret")
+    assert (out.parent / "eth.secret").stat().st_mode & 0o777 == 0o600
+    assert all(path.stat().st_mode & 0o777 == 0o600 for path in (out / "proofs").glob("*.json"))
+    again = invoke("proof", "publish", "--journal", runs["calm"], "--pool", "eth", "--out", out)
+    assert again.exit_code == 2, again.output
+    assert "already exists" in again.output
+
+
+def test_an_unknown_pool_a_missing_file_and_a_malformed_proof_are_input_errors(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    unknown = invoke("proof", "publish", "--journal", runs["calm"], "--pool", "sol", "--out", tmp_path / "x")
+    assert unknown.exit_code == 2, unknown.output
+    assert "unknown pool 'sol'" in unknown.output
+    publish(runs["calm"], "btc", tmp_path / "btc", tmp_path / "s")
+    missing = invoke("proof", "verify", tmp_path / "nope.json", "--commitment", tmp_path / "btc" / "commitment.json")
+    assert missing.exit_code == 2, missing.output
+    broken = tmp_path / "broken.json"
+    proof = json.loads((tmp_path / "btc" / "proofs" / "erin_0.json").read_text())
+    proof["liability_atoms"] = 12  # a JSON number, not a decimal string
+    broken.write_text(json.dumps(proof))
+    malformed = invoke("proof", "verify", broken, "--commitment", tmp_path / "btc" / "commitment.json")
+    assert malformed.exit_code == 2, malformed.output
+    assert "ProofFileError" in malformed.output and "liability_atoms" in malformed.output
+
+
+def test_the_same_secret_and_state_reproduce_the_files_byte_for_byte(runs: dict[str, Path], tmp_path: Path) -> None:
+    secret = tmp_path / "master.secret"
+    publish(runs["calm"], "btc", tmp_path / "one", secret)
+    publish(runs["calm"], "btc", tmp_path / "two", secret)
+    for name in ("commitment.json", "proofs/erin_0.json", "proofs/lpfund_0.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
