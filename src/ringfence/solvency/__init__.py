@@ -10,3 +10,5 @@
 An adapter: it uses ``hashlib``, ``hmac`` and ``secrets`` and writes files, which the pure core
 may not; it imports only the core (``pyproject.toml``'s import contracts).
 """
+
+__all__: list[str] = []
