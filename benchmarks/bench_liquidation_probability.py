@@ -35,20 +35,19 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", 
     os.environ[_variable] = "1"
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 from scipy.special import log_ndtr, ndtr  # noqa: E402
 
-from _machine import pin  # noqa: E402
+from _machine import best_of, pin  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.liquidation_probability import liquidation_probability  # noqa: E402
 
@@ -131,17 +130,6 @@ def whole_array_expression(book: Book) -> np.ndarray:
     direct = ndtr((travel - distance) / root)
     reflected = np.exp(2.0 * towards * distance / book.volatility**2 + log_ndtr(-(distance + travel) / root))
     return np.asarray(np.where(distance > 0.0, direct + reflected, 1.0))
-
-
-def best_of(function: Callable[[], object], repeat: int) -> float:
-    """Return the fastest of ``repeat`` runs (``time.perf_counter``), each after a garbage collection."""
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -40,18 +40,16 @@ for _variable in (
     os.environ[_variable] = "1"
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 import QuantLib as ql  # noqa: E402, N813 - the library's own documented alias
 from scipy.special import ndtr  # noqa: E402
 
-from _machine import pin  # noqa: E402
+from _machine import best_of, pin  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.options import black76  # noqa: E402
 
@@ -135,16 +133,6 @@ def numpy_expressions(book: Book) -> np.ndarray:
 def ours_five(book: Book) -> np.ndarray:
     values = black76(*book.columns())
     return np.stack([getattr(values, name) for name in FIVE], axis=1)
-
-
-def best_of(function: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def gate(reference: np.ndarray, ours: np.ndarray, forward: np.ndarray, label: str) -> float:

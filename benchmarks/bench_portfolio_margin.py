@@ -42,15 +42,13 @@ for _variable in (
     os.environ[_variable] = "1"
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 import platform  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy import sparse  # noqa: E402
 
-from _machine import pin  # noqa: E402
+from _machine import best_of, pin  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.options import black76  # noqa: E402
 from ringfence.risk.portfolio_margin import (  # noqa: E402
@@ -124,16 +122,6 @@ def per_account_loop(
         results = quantity @ (pnl * grid.weight[None, :])
         out[a] = max(0.0, -results.min())
     return out
-
-
-def best_of(function: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

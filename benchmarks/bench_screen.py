@@ -59,7 +59,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from _health_book import build_book  # noqa: E402
-from _machine import pin  # noqa: E402
+from _machine import best_of, pin  # noqa: E402
 from _screen_book import Generated, account_name, generate, peer_book, peer_screen  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.book import RiskBook  # noqa: E402
@@ -76,17 +76,6 @@ from ringfence.risk.screen_kernel import numba_available  # noqa: E402
 TARGET_SECONDS = 0.050
 TARGET_RATIO = 100.0
 MIB = 2**20
-
-
-def best_of(function: Callable[[], object], repeat: int) -> float:
-    """Return the fastest of ``repeat`` runs (``time.perf_counter``), each after a garbage collection."""
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def subset_book(generated: Generated, accounts: int) -> RiskBook:
