@@ -26,6 +26,14 @@ from ringfence.core.pool.auction_events import (
     CollateralTaken,
 )
 from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
+from ringfence.core.pool.credit_line_events import (
+    CreditLineAccrued,
+    CreditLineDrawn,
+    CreditLineOpened,
+    CreditLineRepaid,
+    CreditLineWrittenDown,
+    DrawReason,
+)
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -302,6 +310,30 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         keeper_sub_account=2,
         keeper_incentive_atoms=0,
         timestamp_ns=NOW_NS + 8,
+    ),
+    CreditLineOpened(
+        line="b-to-a",
+        lender_pool="B",
+        borrower_pool="A",
+        quote_asset="USDC",
+        cap_atoms=2**70 + 1,
+        rate_per_year_wad=WAD // 20,
+        timestamp_ns=NOW_NS + 9,
+    ),
+    CreditLineAccrued(line="b-to-a", borrower_pool="A", interest_atoms=7, timestamp_ns=NOW_NS + 10),
+    CreditLineDrawn(
+        line="b-to-a", borrower_pool="A", amount_atoms=2**66, reason=DrawReason.SHORTFALL, timestamp_ns=NOW_NS + 10
+    ),
+    CreditLineRepaid(
+        line="b-to-a", borrower_pool="A", interest_atoms=7, principal_atoms=2**65, timestamp_ns=NOW_NS + 11
+    ),
+    CreditLineWrittenDown(
+        line="b-to-a",
+        lender_pool="B",
+        borrower_pool="A",
+        interest_atoms=3,
+        principal_atoms=2**64,
+        timestamp_ns=NOW_NS + 12,
     ),
     *GOVERNANCE_EVENT_SAMPLES,
 )

@@ -68,6 +68,7 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
 from ringfence.core.pool.state import MarginMode
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
@@ -123,6 +124,7 @@ ACTING: dict[type[typing.Any], Builder] = {
     ExecuteProposal: lambda who, now: ExecuteProposal(who, 1, now),
     PausePool: lambda who, now: PausePool(who, POOL, "drill", now),
     UpdateRiskMargin: lambda who, now: UpdateRiskMargin(who, POOL, MARKET, 11 * PERCENT, 5 * PERCENT, "ewma", now),
+    RepayCreditLine: lambda who, now: RepayCreditLine(who, "line-1", now),
 }
 """Every command that names who acts, built acting as the principal given."""
 
@@ -132,6 +134,7 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     CreatePool: lambda now: CreatePool("Q", "perp", 1, POOL_PARAMS, now),
     AddMarket: lambda now: AddMarket(POOL, dataclasses.replace(MARKET_PARAMS, market="FAKE-PERP"), now),
     ConfigureAuctions: lambda now: ConfigureAuctions(POOL, AUCTIONS, now),
+    OpenCreditLine: lambda now: OpenCreditLine("line-1", POOL, "Q", USDC, 0, now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""
 

@@ -12,7 +12,7 @@ RegisterPrincipal                  anyone, for its own name
 ConfigureGovernance                anyone, once, on an empty venue: the sender becomes the admin
 RegisterAsset, ConfigureOracle,    the admin during the genesis; once open, only through
 CreatePool, AddMarket,             ``ProposeVenueChange`` (proposer) and ``ExecuteProposal``
-ConfigureAuctions                  (executor) after the timelock
+ConfigureAuctions, OpenCreditLine  (executor) after the timelock
 OpenVenue                          the admin (its ``admin`` field), once
 GrantRole, RevokeRole,             the admin (the role is checked by the decider)
 RegisterTemplate
@@ -28,6 +28,8 @@ Liquidate, StartCollateralAuction  any principal as keeper, into its own sub-acc
                                    against its own accounts; once the venue is open
 RedoCollateralAuction,             any principal, for its own sub-account; once open
 TakeCollateral
+RepayCreditLine                    any principal, as its ``actor``, once open (it moves the
+                                   borrower pool's cash to its lender's line, nothing of its own)
 =================================  ===============================================================
 
 Keepers are permissionless, as at the venues this engine follows (Aave, Drift, Mango, dYdX
@@ -69,6 +71,7 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_name
 
@@ -93,7 +96,7 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
 """Commands on sub-accounts: accepted once the venue is open, from the principal acting on its own."""
 
 GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
-    {RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions, OpenVenue}
+    {RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions, OpenCreditLine, OpenVenue}
 )
 """Commands that shape the venue: the admin's, during the genesis only."""
 

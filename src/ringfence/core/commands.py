@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ringfence.core.governance.commands import GovernanceCommand
 from ringfence.core.pool.auction_commands import AuctionCommand
 from ringfence.core.pool.commands import PoolCommand
+from ringfence.core.pool.credit_line_commands import CreditLineCommand
 from ringfence.core.venue_commands import ConfigureOracle, OpenVenue, RegisterAsset, RegisterPrincipal
 
 __all__ = [
@@ -87,6 +88,7 @@ Command = (
     | Transfer
     | PoolCommand
     | AuctionCommand
+    | CreditLineCommand
     | GovernanceCommand
 )
 

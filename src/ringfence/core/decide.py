@@ -82,6 +82,8 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.credit_line_decide import decide_open_credit_line, decide_repay_credit_line
 from ringfence.core.pool.decide import (
     decide_fund_insurance,
     decide_provide_liquidity,
@@ -364,6 +366,8 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     StartCollateralAuction: _contained(decide_start_collateral_auction),
     TakeCollateral: _contained(decide_take_collateral),
     RedoCollateralAuction: _contained(decide_redo_collateral_auction),
+    OpenCreditLine: decide_open_credit_line,
+    RepayCreditLine: decide_repay_credit_line,
     **GOVERNANCE_DECIDERS,
     ProposeVenueChange: partial(decide_propose_venue_change, run_change=_run_venue_change),
     ExecuteProposal: partial(decide_execute_proposal, run_change=_run_venue_change),

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from ringfence.core.governance.events import GOVERNANCE_EVENT_TYPES, GovernanceEvent
 from ringfence.core.pool.auction_events import AUCTION_EVENT_TYPES, AuctionEvent
+from ringfence.core.pool.credit_line_events import CREDIT_LINE_EVENT_TYPES, CreditLineEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
 
 __all__ = [
@@ -165,6 +166,7 @@ Event = (
     | PrincipalRegistered
     | PoolEvent
     | AuctionEvent
+    | CreditLineEvent
     | GovernanceEvent
 )
 
@@ -181,5 +183,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PrincipalRegistered,
     *POOL_EVENT_TYPES,
     *AUCTION_EVENT_TYPES,
+    *CREDIT_LINE_EVENT_TYPES,
     *GOVERNANCE_EVENT_TYPES,
 )

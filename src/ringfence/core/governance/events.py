@@ -9,6 +9,7 @@ from typing import ClassVar
 from ringfence.core.governance.state import Role
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -146,6 +147,7 @@ class VenueChangeProposed:
     create_pool: CreatePool | None = None
     add_market: AddMarket | None = None
     configure_auctions: ConfigureAuctions | None = None
+    open_credit_line: OpenCreditLine | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

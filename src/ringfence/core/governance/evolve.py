@@ -107,6 +107,7 @@ def _venue_change_proposed(state: LedgerState, event: VenueChangeProposed) -> No
         event.create_pool,
         event.add_market,
         event.configure_auctions,
+        event.open_credit_line,
     )
     command = next(change for change in changes if change is not None)
     _queue(state, event, VenueChange(command))

@@ -70,6 +70,7 @@ from ringfence.core.governance.state import (
 from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp, start_ramp
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.pool.decide import check_market_params, check_pool_params, pool_of
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged
 from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
@@ -264,6 +265,7 @@ def decide_propose_venue_change(
             create_pool=change if isinstance(change, CreatePool) else None,
             add_market=change if isinstance(change, AddMarket) else None,
             configure_auctions=change if isinstance(change, ConfigureAuctions) else None,
+            open_credit_line=change if isinstance(change, OpenCreditLine) else None,
         )
     ]
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -149,7 +150,7 @@ class PoolResume:
     reason: str
 
 
-VenueChangeCommand = RegisterAsset | ConfigureOracle | CreatePool | AddMarket | ConfigureAuctions
+VenueChangeCommand = RegisterAsset | ConfigureOracle | CreatePool | AddMarket | ConfigureAuctions | OpenCreditLine
 """What shapes the venue: without a timelock in the genesis (the admin), through a proposal once it is open."""
 
 

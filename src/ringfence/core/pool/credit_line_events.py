@@ -1,0 +1,104 @@
+"""Events of credit lines between pools: each carries every amount it moves (issue 14 item 3)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import ClassVar
+
+__all__ = [
+    "CREDIT_LINE_EVENT_TYPES",
+    "CreditLineAccrued",
+    "CreditLineDrawn",
+    "CreditLineEvent",
+    "CreditLineOpened",
+    "CreditLineRepaid",
+    "CreditLineWrittenDown",
+    "DrawReason",
+]
+
+
+class DrawReason(enum.Enum):
+    """Why the borrower pool drew on its line."""
+
+    PROFIT = "profit"
+    """Its vault lacked the cash to pay a trader's realised profit."""
+    SHORTFALL = "shortfall"
+    """A shortfall left its vault negative after its LPs bore what they could."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditLineOpened:
+    """The lender pool committed ``cap_atoms`` of its vault's cash to a line for the borrower pool."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    line: str
+    lender_pool: str
+    borrower_pool: str
+    quote_asset: str
+    cap_atoms: int
+    rate_per_year_wad: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditLineAccrued:
+    """Interest accrued on what the borrower owes since the line's last accrual (rounded up)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    line: str
+    borrower_pool: str
+    interest_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditLineDrawn:
+    """Cash moved from the line's undrawn commitment into the borrower pool's vault."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    line: str
+    borrower_pool: str
+    amount_atoms: int
+    reason: DrawReason
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditLineRepaid:
+    """Cash moved from the borrower pool's vault back to the line: interest, then principal."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    line: str
+    borrower_pool: str
+    interest_atoms: int
+    principal_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditLineWrittenDown:
+    """The borrower's LP capital was exhausted: the lender lost ``principal_atoms`` and forwent ``interest_atoms``.
+
+    Recorded in the borrower pool's waterfall, after its LPs bore the loss; the written-off
+    amounts count against the cap, so the line never refills them.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    line: str
+    lender_pool: str
+    borrower_pool: str
+    interest_atoms: int
+    principal_atoms: int
+    timestamp_ns: int
+
+
+CreditLineEvent = CreditLineOpened | CreditLineAccrued | CreditLineDrawn | CreditLineRepaid | CreditLineWrittenDown
+
+CREDIT_LINE_EVENT_TYPES: tuple[type[CreditLineEvent], ...] = (
+    CreditLineOpened,
+    CreditLineAccrued,
+    CreditLineDrawn,
+    CreditLineRepaid,
+    CreditLineWrittenDown,
+)
