@@ -325,7 +325,13 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         line="b-to-a", borrower_pool="A", amount_atoms=2**66, reason=DrawReason.SHORTFALL, timestamp_ns=NOW_NS + 10
     ),
     CreditLineRepaid(
-        line="b-to-a", borrower_pool="A", interest_atoms=7, principal_atoms=2**65, timestamp_ns=NOW_NS + 11
+        line="b-to-a",
+        borrower_pool="A",
+        interest_atoms=7,
+        principal_atoms=2**65,
+        recovered_interest_atoms=1,
+        recovered_principal_atoms=2**63,
+        timestamp_ns=NOW_NS + 11,
     ),
     CreditLineWrittenDown(
         line="b-to-a",

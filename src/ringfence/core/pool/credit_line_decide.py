@@ -64,7 +64,7 @@ def decide_open_credit_line(state: LedgerState, command: OpenCreditLine) -> list
 
 
 def decide_repay_credit_line(state: LedgerState, command: RepayCreditLine) -> list[Event]:
-    """Repay a line from the borrower pool's vault cash: the interest owed first, then principal."""
+    """Repay a line from the borrower pool's vault cash: interest owed, principal, then what was impaired."""
     if state.governance is None or state.governance.opened_ns is None:
         raise VenueNotOpen(f"send {type(command).__name__}")
     line = state.credit_lines.get(command.line)
@@ -78,9 +78,11 @@ def decide_repay_credit_line(state: LedgerState, command: RepayCreditLine) -> li
         raise InvalidParameter("timestamp_ns", now, f"a time at or after the line's last accrual ({line.accrued_ns})")
     view = line_view(line, now)
     paid = repayment(borrower.vault_atoms, view.interest_owed_atoms, line.principal_atoms)
-    if not paid.interest_atoms and not paid.principal_atoms:
+    cash_left = borrower.vault_atoms - paid.interest_atoms - paid.principal_atoms
+    recovered = repayment(cash_left, line.interest_written_off_atoms, line.principal_written_off_atoms)
+    if not any((*paid, *recovered)):
         raise CommandRejected(
-            f"nothing to repay on line {line.line}: pool {borrower.pool} owes {view.owed_atoms} quote atoms and "
+            f"nothing to repay on line {line.line}: pool {borrower.pool} owes {view.claim_atoms} quote atoms and "
             f"holds {max(borrower.vault_atoms, 0)} in cash"
         )
     return [
@@ -90,6 +92,8 @@ def decide_repay_credit_line(state: LedgerState, command: RepayCreditLine) -> li
             borrower_pool=borrower.pool,
             interest_atoms=paid.interest_atoms,
             principal_atoms=paid.principal_atoms,
+            recovered_interest_atoms=recovered.interest_atoms,
+            recovered_principal_atoms=recovered.principal_atoms,
             timestamp_ns=now,
         ),
     ]

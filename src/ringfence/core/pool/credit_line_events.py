@@ -66,22 +66,31 @@ class CreditLineDrawn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditLineRepaid:
-    """Cash moved from the borrower pool's vault back to the line: interest, then principal."""
+    """Cash moved from the borrower pool's vault back to the line: interest, then principal, then recoveries.
+
+    ``recovered_interest_atoms`` and ``recovered_principal_atoms`` pay back what an earlier
+    write-down impaired, from cash left once everything owed is repaid: the lender's claim
+    survives its write-down and stays senior to the borrower's LPs.
+    """
 
     SCHEMA_VERSION: ClassVar[int] = 1
     line: str
     borrower_pool: str
     interest_atoms: int
     principal_atoms: int
+    recovered_interest_atoms: int
+    recovered_principal_atoms: int
     timestamp_ns: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditLineWrittenDown:
-    """The borrower's LP capital was exhausted: the lender lost ``principal_atoms`` and forwent ``interest_atoms``.
+    """The borrower's cash no longer backs the claim: the lender impairs ``principal_atoms`` and ``interest_atoms``.
 
-    Recorded in the borrower pool's waterfall, after its LPs bore the loss; the written-off
-    amounts count against the cap, so the line never refills them.
+    Recorded in the borrower pool's waterfall, after its LPs bore the loss. The lender's NAV
+    drops by the impairment at once; the borrower still owes it (a later ``RepayCreditLine``
+    recovers it before the borrower's LPs may withdraw anything) and it counts against the cap,
+    so the line never refills it.
     """
 
     SCHEMA_VERSION: ClassVar[int] = 1

@@ -52,9 +52,15 @@ def _repaid(state: LedgerState, event: CreditLineRepaid) -> None:
     line.interest_owed_atoms -= event.interest_atoms
     line.interest_collected_atoms += event.interest_atoms
     line.principal_atoms -= event.principal_atoms
-    line.undrawn_atoms += event.principal_atoms
+    line.interest_written_off_atoms -= event.recovered_interest_atoms
+    line.principal_written_off_atoms -= event.recovered_principal_atoms
+    line.interest_collected_atoms += event.recovered_interest_atoms
+    line.undrawn_atoms += event.principal_atoms + event.recovered_principal_atoms
     line.accrued_ns = max(line.accrued_ns, event.timestamp_ns)
-    state.pools[event.borrower_pool].vault_atoms -= event.interest_atoms + event.principal_atoms
+    paid = (
+        event.interest_atoms + event.principal_atoms + event.recovered_interest_atoms + event.recovered_principal_atoms
+    )
+    state.pools[event.borrower_pool].vault_atoms -= paid
 
 
 def _written_down(state: LedgerState, event: CreditLineWrittenDown) -> None:

@@ -5,9 +5,11 @@ out of the lender's LP vault into :attr:`CreditLine.undrawn_atoms`, so neither t
 own traders and LPs nor its reserve ever depend on the borrower (what the lender can lose is
 fixed when the line opens). A draw moves cash from ``undrawn_atoms`` into the borrower's
 vault and adds to ``principal_atoms``; a repayment moves cash back (principal refills
-``undrawn_atoms``, interest goes to ``interest_collected_atoms``); a write-down forgives part
-of the claim. The identity ``undrawn + principal + principal written off = cap`` holds
-after every event (``core/invariants.py``).
+``undrawn_atoms``, interest goes to ``interest_collected_atoms``); a write-down impairs part
+of the claim (booked by the lender at once, still owed by the borrower: a later repayment
+recovers it, back into ``undrawn_atoms``). The identity
+``undrawn + principal + principal written off = cap`` holds after every event
+(``core/invariants.py``).
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ class CreditLine:
     interest_collected_atoms: int = 0
     """Interest the borrower paid; the lender's, held by the line."""
     principal_written_off_atoms: int = 0
-    """Principal the lender lost: its loss, at most the cap."""
+    """Principal impaired and not recovered: the lender's loss, at most the cap."""
     interest_written_off_atoms: int = 0
-    """Interest the lender forwent."""
+    """Interest impaired and not recovered."""
     accrued_ns: int = 0
     """When interest was last accrued."""
 
@@ -49,6 +51,11 @@ class CreditLine:
     def owed_atoms(self) -> int:
         """Return what the borrower owes as booked: principal plus interest."""
         return self.principal_atoms + self.interest_owed_atoms
+
+    @property
+    def claim_atoms(self) -> int:
+        """Return everything the borrower still owes the lender: booked and impaired."""
+        return self.owed_atoms + self.written_off_atoms
 
     @property
     def written_off_atoms(self) -> int:

@@ -13,10 +13,14 @@ its vault holds beyond what it owes its lines. Repayment is an explicit, permiss
 ``RepayCreditLine`` from the borrower's vault cash.
 
 Seniority: at the end of the borrower's waterfall (:func:`credit_line_waterfall`), once its
-vault holds less cash than it owes, its LP capital is gone and each line is written down to
-the cash left for it (lines rank by opening: the first opened is the most senior and written
-down last). Cash, not NAV, is the measure, as a pool pays profits from cash only: unrealised
-PnL of open positions is not capital until realised.
+vault holds less cash than it owes, its LP capital is gone and each line is written down
+(impaired) to the cash left for it (lines rank by opening: the first opened is the most senior
+and written down last). Cash, not NAV, is the measure, as a pool pays profits from cash only:
+unrealised PnL of open positions is not capital until realised. The impairment is booked by
+the lender at once, but not forgiven: the borrower still owes it, its LPs may not withdraw
+while any of it is unpaid, and a ``RepayCreditLine`` recovers it from later inflows (the
+remaining margin of positions still being liquidated, fees, losers' payments) before its LPs
+see a cent.
 
 The borrower counts its lines' room as liquidity for its reserve (GMX v2's reserve factor
 over vault plus line) and its NAV counts what it owes; the lender's NAV counts the line's
@@ -74,6 +78,11 @@ class LineView:
         return self.line.principal_atoms + self.interest_owed_atoms
 
     @property
+    def claim_atoms(self) -> int:
+        """Return the lender's whole claim at ``now_ns``: owed plus impaired."""
+        return self.owed_atoms + self.line.written_off_atoms
+
+    @property
     def room_atoms(self) -> int:
         """Return what may still be drawn (Aave v4 draw cap)."""
         return draw_room_atoms(self.line.cap_atoms, self.owed_atoms, self.line.written_off_atoms)
@@ -104,19 +113,23 @@ def credit_room_atoms(state: LedgerState, pool_id: str, now_ns: int) -> int:
 
 
 def owed_by_atoms(state: LedgerState, pool_id: str, now_ns: int) -> int:
-    """Return what ``pool_id`` owes its lines at ``now_ns`` (interest pending included)."""
-    return sum(line_view(line, now_ns).owed_atoms for line in borrowed_lines(state, pool_id))
+    """Return what ``pool_id`` owes its lines at ``now_ns``: booked (interest pending included) and impaired."""
+    return sum(line_view(line, now_ns).claim_atoms for line in borrowed_lines(state, pool_id))
 
 
 def credit_nav_atoms(state: LedgerState, pool_id: str, now_ns: int) -> int:
-    """Return the lines' net worth to ``pool_id``'s LPs: lent (cash, claim, interest) − borrowed (owed)."""
+    """Return the lines' net worth to ``pool_id``'s LPs: lent (cash, unimpaired claim, interest) − borrowed.
+
+    The lender counts its claim net of impairments; the borrower owes the whole claim, the
+    impaired part included, so its LPs stay junior to it.
+    """
     net = 0
     for line in state.credit_lines.values():
         if line.lender_pool == pool_id:
             view = line_view(line, now_ns)
             net += line.undrawn_atoms + line.interest_collected_atoms + view.owed_atoms
         if line.borrower_pool == pool_id:
-            net -= line_view(line, now_ns).owed_atoms
+            net -= line_view(line, now_ns).claim_atoms
     return net
 
 
