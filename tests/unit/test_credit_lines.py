@@ -291,7 +291,7 @@ def test_a_bad_line_is_refused_at_proposal_and_changes_nothing(
     change: OpenCreditLine, error: type[Exception], match: str
 ) -> None:
     built = venue(10_000)
-    built.refuse(ProposeVenueChange("council", change, built.now), error, match)  # type: ignore[arg-type]
+    built.refuse(ProposeVenueChange("council", change, built.now), error, match)
 
 
 def test_a_second_line_of_the_same_name_is_refused() -> None:
