@@ -12,6 +12,12 @@ forced in one of two ways:
   ``RuntimeError`` for trades of pool A; see ``pool_builders.pricing_fault``), which the
   engine must contain as a ``PoolHalted`` event of A.
 
+With a credit line (issue 14 item 3) the property is extended: pool B lends to a thin pool A
+whose longs default after A paid a short's profit with B's money, and B's loss (the principal it
+lent A and did not recover) is at most the line's cap while everything else of B but its LP share
+counts is identical; with no line, or with A lending to B, B's loss is exactly 0 and B is
+identical (``test_b_loses_at_most_its_line_to_a_from_a_default_and_nothing_without_one``).
+
 Unit tests pin fault containment, the degraded-oracle rule (guarded: liquidate at the last
 accepted price, no new risk; stale: neither) and that a rejected command changes nothing.
 """

@@ -471,9 +471,12 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     fee = mul_div(notional, params.taker_fee_wad, WAD, Rounding.UP)
     funding_paid = funding_owed_atoms(ctx.position, ctx.index_wad, ctx.base_decimals) if ctx.position else 0
     realised = payable_pnl_atoms(ctx.pool, change.realised_pnl_atoms)
-    shortage = change.realised_pnl_atoms - realised
-    credit_draws, drawn = draw_for(state, ctx.pool, shortage, command.timestamp_ns, DrawReason.PROFIT)
-    realised += drawn
+    credit_draws: list[Event] = []
+    drawn = 0
+    if change.realised_pnl_atoms > realised:  # a profit past the vault's cash: draw on the pool's lines
+        shortage = change.realised_pnl_atoms - realised
+        credit_draws, drawn = draw_for(state, ctx.pool, shortage, command.timestamp_ns, DrawReason.PROFIT)
+        realised += drawn
     side_delta = command.margin_atoms - fee - funding_paid + realised
     quote = ctx.pool.params.quote_asset
     _take_quote(state, ctx.key, quote, command.margin_atoms)
