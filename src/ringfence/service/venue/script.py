@@ -36,7 +36,7 @@ after the governance timelock, the change in a sub-table of the proposal::
     type = "ProposeVenueChange"
     actor = "admin"            # a proposer
     [command.change]
-    type = "RegisterAsset"     # RegisterAsset, ConfigureOracle, CreatePool, AddMarket or ConfigureAuctions
+    type = "RegisterAsset"     # or ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions, OpenCreditLine
     asset = "SOL"              # its fields in human units, as for the command itself
     ...
 
