@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -28,6 +28,8 @@ import pytest
 import ringfence.core.pool.decide as pool_decide
 import ringfence.core.pool.liquidate as pool_liquidate
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Transfer, Withdraw
+from ringfence.core.governance.commands import ExecuteProposal, GrantRole, ProposeVenueChange
+from ringfence.core.governance.state import DEFAULT_SETTINGS, Role
 from ringfence.core.invariants import check_conservation
 from ringfence.core.pool import perp_math
 from ringfence.core.pool.commands import (
@@ -39,11 +41,20 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
-from ringfence.core.pool.events import InsuranceDrawn, LossSocialised, PoolHalted, PoolStatusChanged, PositionLiquidated
+from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.events import (
+    InsuranceDrawn,
+    LiquidityProvided,
+    LossSocialised,
+    PoolHalted,
+    PoolStatusChanged,
+    PositionLiquidated,
+)
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams, PoolState, PoolStatus
+from ringfence.core.state import LedgerState
 from ringfence.service.engine import Accepted, Engine, Outcome, Rejected, replay
 from ringfence.store.memory import MemoryJournal
-from support.authority import bootstrap, open_venue, sent_as_named
+from support.authority import ADMIN, bootstrap, open_venue, sent_as_named
 
 SECOND_NS = 1_000_000_000
 START_NS = 1_000 * SECOND_NS
@@ -164,16 +175,25 @@ def market_setup(layout: Layout, now_ns: int, listings: tuple[Command, ...] = ()
     return commands
 
 
-def liquidity_setup(now_ns: int) -> list[Command]:
+@dataclass(frozen=True)
+class LpCapital:
+    """What the fixed LPs provide (USD): ("lp", 0) to A, ("lp", 1) to B, ("lp", 2) to each."""
+
+    a_usd: int = 100_000
+    b_usd: int = 100_000
+    both_usd: tuple[int, int] = (50_000, 50_000)
+
+
+def liquidity_setup(now_ns: int, capital: LpCapital = LpCapital()) -> list[Command]:
     """Return LPs and insurance: ("lp", 0) backs A only, ("lp", 1) B only, ("lp", 2) both."""
     return [
         Deposit("lp", 0, QUOTE, 1_000_000 * USD, now_ns),
         Deposit("lp", 1, QUOTE, 1_000_000 * USD, now_ns),
         Deposit("lp", 2, QUOTE, 1_000_000 * USD, now_ns),
-        ProvideLiquidity("lp", 0, "A", 100_000 * USD, now_ns),
-        ProvideLiquidity("lp", 1, "B", 100_000 * USD, now_ns),
-        ProvideLiquidity("lp", 2, "A", 50_000 * USD, now_ns),
-        ProvideLiquidity("lp", 2, "B", 50_000 * USD, now_ns),
+        ProvideLiquidity("lp", 0, "A", capital.a_usd * USD, now_ns),
+        ProvideLiquidity("lp", 1, "B", capital.b_usd * USD, now_ns),
+        ProvideLiquidity("lp", 2, "A", capital.both_usd[0] * USD, now_ns),
+        ProvideLiquidity("lp", 2, "B", capital.both_usd[1] * USD, now_ns),
         FundInsurance("lp", 0, "A", 100 * USD, now_ns),
         FundInsurance("lp", 1, "B", 100 * USD, now_ns),
         FundInsurance("lp", 2, "A", 100 * USD, now_ns),
@@ -398,6 +418,33 @@ def owner_name(index: int) -> str:
     return f"o{index}"
 
 
+@dataclass(frozen=True)
+class CreditSetup:
+    """A credit line of ``cap_usd`` from ``lender`` to ``borrower``, opened by proposal once the LPs are in.
+
+    ``capital`` is what the fixed LPs provide: a thin pool A leans on a line from B for its
+    reserve (the room left on a line counts as liquidity). With a line, ("bear", 0) holds a
+    30-unit short in A and closes it after A's crash, before the keepers' sweeps: A pays that
+    profit from its vault (drawing on the line past its cash) while its longs default, so A's
+    LP capital is gone and a line from B is drawn and written down. (Without opposing winners a
+    pool's cash only grows when its longs lose: a shortfall is bad debt against the mark, not
+    against the vault's cash.) When B lends, B's LPs only come in:
+    the script drops every removal of B's liquidity, since an LP leaving at a NAV the line moved
+    would take a different amount of cash out of B's vault in the two runs, and B's own traders'
+    outcomes would then depend on B's cash (the profit cap, the reserve) rather than on A.
+    """
+
+    lender: str
+    borrower: str
+    cap_usd: int
+    rate_per_year_wad: int
+    capital: LpCapital = LpCapital()
+
+
+LINE = "line"
+PROPOSER, EXECUTOR = "council", "exec"
+
+
 @dataclass
 class Script:
     """Turns steps into commands; with ``crash`` A's base price is scaled from the crash ticks on."""
@@ -405,6 +452,7 @@ class Script:
     layout: Layout
     owners: int
     crash: bool
+    credit: CreditSetup | None = None
     now_ns: int = START_NS
     price_a: int = 0
     price_b: int = 0
@@ -416,8 +464,12 @@ class Script:
 
     def population(self, deposits_usd: list[tuple[int, int, int]]) -> list[Command]:
         """Return the market, the random owners' deposits and LP shares, and the whales' positions."""
+        commands = market_setup(self.layout, self.now_ns)
+        if self.credit is None:
+            commands += liquidity_setup(self.now_ns)
+        else:
+            commands += liquidity_setup(self.now_ns, self.credit.capital) + self.open_line(self.credit)
         t = self.now_ns
-        commands = market_setup(self.layout, t) + liquidity_setup(t)
         for index, (a_usd, b_usd, idle_usd) in enumerate(deposits_usd):
             name = owner_name(index)
             amounts = {ROLE_A: a_usd * USD, ROLE_B: b_usd * USD, ROLE_BOTH: RICH_ATOMS, ROLE_IDLE: idle_usd * USD}
@@ -431,6 +483,9 @@ class Script:
                 FundInsurance(name, ROLE_BOTH, "B", 10 * USD, t),
             ]
         b_margin = self.price_b * 10 * 12 // 100 // (WAD // USD)
+        if self.credit is not None:
+            # A short in A that wins what A's whales lose: paid before they default (CreditSetup)
+            commands += [Deposit("bear", 0, QUOTE, 20_000 * USD, t), trade("bear", 0, "A", -30 * UNIT, 10_000 * USD, t)]
         return [
             *commands,
             Deposit("whale", 0, QUOTE, 20_000 * USD, t),
@@ -447,6 +502,18 @@ class Script:
             Deposit("trigger", 0, QUOTE, 5_000 * USD, t),
             trade("trigger", 0, "A", UNIT, 4_000 * USD, t),
         ]
+
+    def open_line(self, credit: CreditSetup) -> list[Command]:
+        """Return the line's proposal, the timelock passing (every source reports again), and its execution."""
+        t = self.now_ns
+        line = OpenCreditLine(LINE, credit.lender, credit.borrower, credit.cap_usd * USD, credit.rate_per_year_wad, t)
+        commands: list[Command] = [
+            GrantRole(ADMIN, Role.PROPOSER, PROPOSER, t),
+            GrantRole(ADMIN, Role.EXECUTOR, EXECUTOR, t),
+            ProposeVenueChange(PROPOSER, line, t),
+        ]
+        commands += self.tick(DEFAULT_SETTINGS.timelock_ns // SECOND_NS, 0, 0)
+        return [*commands, ExecuteProposal(EXECUTOR, 1, self.now_ns)]
 
     def targets(self, pool: str) -> list[AccountKey]:
         """Return every sub-account that may hold a position in ``pool``."""
@@ -491,6 +558,8 @@ class Script:
             if step.action == "provide":
                 return [ProvideLiquidity(name, step.sub_account, step.pool, amount, t)]
             if step.action == "remove":
+                if self.lends_from_b and step.pool == "B":
+                    return []  # B's LPs leave at a NAV the line moves: see CreditSetup
                 return [RemoveLiquidity(name, step.sub_account, step.pool, amount, t)]
             return [FundInsurance(name, step.sub_account, step.pool, amount, t)]
         if step.action == "deposit":
@@ -498,6 +567,11 @@ class Script:
         if step.action == "withdraw":
             return [Withdraw(name, step.sub_account, QUOTE, amount, t)]
         return [Transfer(name, step.sub_account, step.to_sub_account, QUOTE, amount, t)]
+
+    @property
+    def lends_from_b(self) -> bool:
+        """Return whether B lends: its LPs then only come in (they leave at a NAV the line moves)."""
+        return self.credit is not None and self.credit.lender == "B"
 
     def default_block(self) -> list[Item]:
         """Return the block where A defaults (in the default run) and B is shocked (in both).
@@ -510,19 +584,31 @@ class Script:
         for _ in range(CRASH_TICKS):
             # B's asset falls 5% a tick in both runs: B's own liquidations must match too.
             block += self.tick(60, 0, -500, crash_tick=True)
+        if self.credit is not None:
+            block.append(trade("bear", 0, "A", 30 * UNIT, 0, self.now_ns))
         for _ in range(3):
             block += self.sweep("A")
         block += self.sweep("B")
+        if self.credit is not None:  # a keeper repays the line from the borrower's cash, recoveries included
+            block.append(RepayCreditLine("keeper", LINE, self.now_ns))
         t = self.now_ns
-        block += [RemoveLiquidity("lp", 2, "A", 10_000 * USD, t), RemoveLiquidity("lp", 2, "B", 10_000 * USD, t)]
+        block.append(RemoveLiquidity("lp", 2, "A", 10_000 * USD, t))
+        if not self.lends_from_b:
+            block.append(RemoveLiquidity("lp", 2, "B", 10_000 * USD, t))
         return [*block, FAULT_ON, trade("trigger", 0, "A", -UNIT // 100, 0, t)]
 
 
 def script(
-    layout: Layout, deposits_usd: list[tuple[int, int, int]], steps: list[Step], split: int, *, crash: bool
+    layout: Layout,
+    deposits_usd: list[tuple[int, int, int]],
+    steps: list[Step],
+    split: int,
+    *,
+    crash: bool,
+    credit: CreditSetup | None = None,
 ) -> list[Item]:
     """Return a run's script: the same for both runs but for A's crashed prices."""
-    builder = Script(layout, len(deposits_usd), crash)
+    builder = Script(layout, len(deposits_usd), crash, credit)
     items: list[Item] = list(builder.population(deposits_usd))
     for step in steps[:split]:
         items += builder.step(step)
@@ -582,17 +668,46 @@ def concerns_b(command: Command, layout: Layout, untouched: set[AccountKey]) -> 
     return bool(keys) and getattr(command, "pool", None) is None and all(key in untouched for key in keys)
 
 
-def b_view(run: Run, layout: Layout, untouched: set[AccountKey]) -> dict[str, object]:
-    """Return everything of pool B and of the accounts outside A that A's default must not change."""
+def without_shares(value: Any) -> Any:
+    """Return ``value`` with the LP shares of pool B masked (events, lists and tuples of them, a pool).
+
+    When B lends to A, A's default lowers B's NAV by what B loses on the line, so B's LPs get
+    more shares for the same cash: the share counts are where B's loss lands.
+    """
+    if isinstance(value, LiquidityProvided) and value.pool == "B":
+        return replace(value, shares=0)
+    if isinstance(value, PoolState):
+        return replace(value, total_shares=0, lp_shares={})
+    if isinstance(value, list | tuple):
+        return type(value)(without_shares(item) for item in value)
+    return value
+
+
+def b_view(
+    run: Run, layout: Layout, untouched: set[AccountKey], credit: CreditSetup | None = None
+) -> dict[str, object]:
+    """Return everything of pool B and of the accounts outside A that A's default must not change.
+
+    When B lends to A the line itself may differ (it is B's bounded loss, measured by
+    :func:`b_capital_atoms`) and B's share counts with it; everything else must not.
+    """
     state = run.engine.state
     events = run.events()
+    lends = credit is not None and credit.lender == "B"
+    mask = without_shares if lends else (lambda value: value)
+    lines = (
+        {}
+        if lends
+        else {k: line for k, line in state.credit_lines.items() if "B" in (line.lender_pool, line.borrower_pool)}
+    )
     return {
-        "pool B": state.pools["B"],
+        "credit lines of B": lines,
+        "pool B": mask(state.pools["B"]),
         "oracle of B's base asset": state.oracles[layout.base_b],
         "B's base asset": state.assets[layout.base_b],
         "quote oracle": state.oracles[QUOTE],
         "quote asset parameters": state.assets[QUOTE].params,
-        "events of pool B": [e for e in events if getattr(e, "pool", None) == "B"],
+        "events of pool B": mask([e for e in events if getattr(e, "pool", None) == "B"]),
         "events of B's base oracle": [e for e in events if getattr(e, "asset", None) == layout.base_b],
         "balances outside A": {
             key: dict(state.accounts[key].balances) if key in state.accounts else {} for key in sorted(untouched)
@@ -635,8 +750,35 @@ class Comparison:
     differences: list[str]
 
 
+def b_capital_atoms(state: LedgerState) -> int:
+    """Return pool B's capital in quote atoms: its vault and insurance, and its lines at principal.
+
+    A line B lends counts its undrawn cash and the principal A still owes; a line B borrows
+    counts against it. Interest (owed or collected) is income, not capital, and is left out:
+    B's loss from A's default is the principal it lent A and lost.
+    """
+    pool = state.pools["B"]
+    capital = pool.vault_atoms + pool.insurance_atoms
+    for line in state.credit_lines.values():
+        if line.lender_pool == "B":
+            capital += line.undrawn_atoms + line.principal_atoms
+        if line.borrower_pool == "B":
+            capital -= line.principal_atoms
+    return capital
+
+
+def line_events(run: Run, kind: type[Any]) -> list[Any]:
+    """Return the run's credit-line events of one kind."""
+    return [event for event in run.events() if isinstance(event, kind)]
+
+
 def isolation_differences(
-    layout: Layout, mode: str, deposits_usd: list[tuple[int, int, int]], steps: list[Step], split: int
+    layout: Layout,
+    mode: str,
+    deposits_usd: list[tuple[int, int, int]],
+    steps: list[Step],
+    split: int,
+    credit: CreditSetup | None = None,
 ) -> Comparison:
     """Run a scenario without and with A's default (``mode``: "crash" or "fault") and compare.
 
@@ -644,19 +786,19 @@ def isolation_differences(
     outcome must not depend on A but does.
     """
     crash = mode == "crash"
-    control_items = script(layout, deposits_usd, steps, split, crash=False)
-    default_items = script(layout, deposits_usd, steps, split, crash=crash)
+    control_items = script(layout, deposits_usd, steps, split, crash=False, credit=credit)
+    default_items = script(layout, deposits_usd, steps, split, crash=crash, credit=credit)
     control = execute_script(control_items, fault=False)
     default = execute_script(default_items, fault=not crash)
     control_commands = [c for c in control_items if not isinstance(c, str)]
     default_commands = [c for c in default_items if not isinstance(c, str)]
     touched = touched_by_a(control_commands)
     untouched = {key for c in control_commands for key in account_keys(c)} - touched
-    expected, actual = b_view(control, layout, untouched), b_view(default, layout, untouched)
+    expected, actual = b_view(control, layout, untouched, credit), b_view(default, layout, untouched, credit)
     differences = [name for name, value in expected.items() if actual[name] != value]
+    mask = without_shares if credit is not None and credit.lender == "B" else (lambda value: value)
     for index, command in enumerate(control_commands):
-        if concerns_b(command, layout, untouched) and (
-            default_commands[index] != command or summary(default.outcomes[index]) != summary(control.outcomes[index])
-        ):
+        same = mask(summary(default.outcomes[index])) == mask(summary(control.outcomes[index]))
+        if concerns_b(command, layout, untouched) and (default_commands[index] != command or not same):
             differences.append(f"outcome of command {index}: {command}")
     return Comparison(control, default, untouched, differences)

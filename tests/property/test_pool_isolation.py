@@ -12,6 +12,12 @@ forced in one of two ways:
   ``RuntimeError`` for trades of pool A; see ``pool_builders.pricing_fault``), which the
   engine must contain as a ``PoolHalted`` event of A.
 
+With a credit line (issue 14 item 3) the property is extended: pool B lends to a thin pool A
+whose longs default after A paid a short's profit with B's money, and B's loss (the principal it
+lent A and did not recover) is at most the line's cap while everything else of B but its LP share
+counts is identical; with no line, or with A lending to B, B's loss is exactly 0 and B is
+identical (``test_b_loses_at_most_its_line_to_a_from_a_default_and_nothing_without_one``).
+
 Unit tests pin fault containment, the degraded-oracle rule (guarded: liquidate at the last
 accepted price, no new risk; stale: neither) and that a rejected command changes nothing.
 """
@@ -45,16 +51,20 @@ from pool_builders import (
     USD,
     WAD,
     CashStep,
+    CreditSetup,
     Layout,
     LiquidityStep,
+    LpCapital,
     Run,
     Step,
     SweepStep,
     TickStep,
     TradeStep,
+    b_capital_atoms,
     configure_oracle,
     default_evidence,
     isolation_differences,
+    line_events,
     liquidation_fault,
     owner_name,
     pricing_fault,
@@ -78,6 +88,7 @@ from ringfence.core.errors import (
 from ringfence.core.margin import MarginKind
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.commands import FundInsurance, Liquidate, ProvideLiquidity, RemoveLiquidity
+from ringfence.core.pool.credit_line_events import CreditLineRepaid, CreditLineWrittenDown
 from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionLiquidated, PositionMove
 from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import PoolStatus
@@ -211,6 +222,62 @@ def test_fixed_scenario_default_in_a_leaves_b_identical(layout: Layout, mode: st
     assert default_evidence(comparison.default, crash=mode == "crash") == []
     assert default_evidence(comparison.control, crash=mode == "crash") != []  # the control did not default
     assert comparison.differences == []
+
+
+# --- credit lines: B's loss from A's default is bounded by its line ---------------------------
+
+THIN_A = LpCapital(a_usd=5_000, b_usd=250_000, both_usd=(5_000, 50_000))
+"""A's LPs bring 10,000 USD: A's whales open only with the room of B's line counted in A's reserve,
+and A's crash exhausts its LP capital, so the line is drawn and written down."""
+CREDIT_SETUPS: dict[str, CreditSetup | None] = {
+    "no-line": None,
+    "b-lends-to-a": CreditSetup("B", "A", 150_000, 5 * PERCENT, THIN_A),
+    "a-lends-to-b": CreditSetup("A", "B", 30_000, 5 * PERCENT),
+}
+
+
+def written_off_principal(run: Run) -> int:
+    """Return the principal the run's write-downs impaired less what repayments recovered."""
+    impaired = sum(event.principal_atoms for event in line_events(run, CreditLineWrittenDown))
+    return impaired - sum(event.recovered_principal_atoms for event in line_events(run, CreditLineRepaid))
+
+
+@pytest.mark.parametrize("setup", list(CREDIT_SETUPS))
+@settings(max_examples=30)
+@given(data=st.data())
+def test_b_loses_at_most_its_line_to_a_from_a_default_and_nothing_without_one(setup: str, data: st.DataObject) -> None:
+    """Issue 14 item 3: with a line from B to A, B's loss from A's default (the principal it lent A and
+    lost, from B's capital: vault, insurance, the line's undrawn cash and outstanding principal) is at
+    most the cap, and everything else of B is identical with and without the default (its LP share
+    counts excepted: B's LPs bear the loss through B's NAV). With no line, or a line from A to B, B's
+    loss is exactly 0 and B, its line included, is identical."""
+    credit = CREDIT_SETUPS[setup]
+    deposits, steps, split = data.draw(scenarios(SEPARATE))
+
+    comparison = isolation_differences(SEPARATE, "crash", deposits, steps, split, credit)
+
+    assert default_evidence(comparison.default, crash=True) == []
+    assert comparison.differences == []
+    control, default = comparison.control, comparison.default
+    loss = b_capital_atoms(control.engine.state) - b_capital_atoms(default.engine.state)
+    if credit is not None and credit.lender == "B":
+        assert loss <= credit.cap_usd * USD
+        assert loss == written_off_principal(default) - written_off_principal(control)
+    else:
+        assert loss == 0
+    control.assert_replay_equals_live()
+    default.assert_replay_equals_live()
+
+
+def test_fixed_scenario_b_lends_to_a_loses_part_of_its_line_and_no_more() -> None:
+    """The bound is not vacuous: in the fixed scenario A's crash draws B's line and writes it down."""
+    credit = CREDIT_SETUPS["b-lends-to-a"]
+    assert credit is not None
+    comparison = isolation_differences(SEPARATE, "crash", *FIXED_SCENARIO, credit)
+    assert comparison.differences == []
+    loss = b_capital_atoms(comparison.control.engine.state) - b_capital_atoms(comparison.default.engine.state)
+    assert written_off_principal(comparison.control) == 0
+    assert 0 < loss == written_off_principal(comparison.default) <= credit.cap_usd * USD
 
 
 # --- fixtures of the unit tests -------------------------------------------------------------

@@ -28,6 +28,14 @@ from ringfence.core.pool.auction_events import (
 from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
 from ringfence.core.pool.cover_events import CoverAccepted, CoverClaimPaid, CoverEnded, CoverOffered, PremiumPaid
 from ringfence.core.pool.cover_state import CoverEndReason, CoverTerms, PremiumSource
+from ringfence.core.pool.credit_line_events import (
+    CreditLineAccrued,
+    CreditLineDrawn,
+    CreditLineOpened,
+    CreditLineRepaid,
+    CreditLineWrittenDown,
+    DrawReason,
+)
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -345,6 +353,36 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         source=PremiumSource.PROTOCOL_FEES,
         claims_paid_atoms=2**100 - 3,
         timestamp_ns=NOW_NS + 13,
+    ),
+    CreditLineOpened(
+        line="b-to-a",
+        lender_pool="B",
+        borrower_pool="A",
+        quote_asset="USDC",
+        cap_atoms=2**70 + 1,
+        rate_per_year_wad=WAD // 20,
+        timestamp_ns=NOW_NS + 9,
+    ),
+    CreditLineAccrued(line="b-to-a", borrower_pool="A", interest_atoms=7, timestamp_ns=NOW_NS + 10),
+    CreditLineDrawn(
+        line="b-to-a", borrower_pool="A", amount_atoms=2**66, reason=DrawReason.SHORTFALL, timestamp_ns=NOW_NS + 10
+    ),
+    CreditLineRepaid(
+        line="b-to-a",
+        borrower_pool="A",
+        interest_atoms=7,
+        principal_atoms=2**65,
+        recovered_interest_atoms=1,
+        recovered_principal_atoms=2**63,
+        timestamp_ns=NOW_NS + 11,
+    ),
+    CreditLineWrittenDown(
+        line="b-to-a",
+        lender_pool="B",
+        borrower_pool="A",
+        interest_atoms=3,
+        principal_atoms=2**64,
+        timestamp_ns=NOW_NS + 12,
     ),
     *GOVERNANCE_EVENT_SAMPLES,
 )

@@ -70,6 +70,7 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.cover_state import CoverTerms
+from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
 from ringfence.core.pool.state import MarginMode
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
@@ -131,6 +132,7 @@ ACTING: dict[type[typing.Any], Builder] = {
     ExecuteProposal: lambda who, now: ExecuteProposal(who, 1, now),
     PausePool: lambda who, now: PausePool(who, POOL, "drill", now),
     UpdateRiskMargin: lambda who, now: UpdateRiskMargin(who, POOL, MARKET, 11 * PERCENT, 5 * PERCENT, "ewma", now),
+    RepayCreditLine: lambda who, now: RepayCreditLine(who, "line-1", now),
 }
 """Every command that names who acts, built acting as the principal given."""
 
@@ -142,6 +144,7 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     ConfigureAuctions: lambda now: ConfigureAuctions(POOL, AUCTIONS, now),
     AcceptCover: lambda now: AcceptCover(POOL, 1, now),
     CancelCover: lambda now: CancelCover(POOL, 1, now),
+    OpenCreditLine: lambda now: OpenCreditLine("line-1", POOL, "Q", USDC, 0, now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""
 

@@ -1,4 +1,4 @@
-"""Readable tables of a venue's state: assets and oracles, pools, markets, positions, sub-accounts.
+"""Readable tables of a venue's state: assets and oracles, pools, credit lines, markets, positions, sub-accounts.
 
 Every number is exact (``format_fixed``) except where a column says it is rounded down for
 display (entry price, funding rate, health). Prices are marked at the oracle; a guarded
@@ -19,6 +19,7 @@ from ringfence.core.margin import (
     collateral_value,
     oracle_status,
 )
+from ringfence.core.pool.credit_lines import line_view
 from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
@@ -26,7 +27,15 @@ from ringfence.core.pool.state import MarginMode, MarketState, PoolState, Positi
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, format_fixed, mul_div
 
-__all__ = ["accounts_table", "assets_table", "markets_table", "pools_table", "positions_table", "venue_tables"]
+__all__ = [
+    "accounts_table",
+    "assets_table",
+    "credit_lines_table",
+    "markets_table",
+    "pools_table",
+    "positions_table",
+    "venue_tables",
+]
 
 HEALTH_DECIMALS = 4
 
@@ -146,6 +155,38 @@ def _cover_in_force_atoms(pool: PoolState, now_ns: int) -> int:
         for policy in pool.cover_policies.values()
         if policy.clock is not None and policy.clock.in_force(now_ns)
     )
+
+
+def credit_lines_table(state: LedgerState, now_ns: int) -> Table:
+    """Return each credit line: its pools, cap and rate, what is undrawn, owed (interest to now) and written off."""
+    table = _table(
+        "Credit lines (amounts in the pools' quote asset; owed includes interest accrued to now)",
+        "line",
+        "lender → borrower",
+        "cap",
+        "rate/year",
+        "undrawn",
+        "principal",
+        "interest owed",
+        "interest collected",
+        "written off",
+        left=2,
+    )
+    for line in state.credit_lines.values():
+        decimals = _decimals(state, line.quote_asset)
+        view = line_view(line, now_ns)
+        table.add_row(
+            line.line,
+            f"{line.lender_pool} → {line.borrower_pool}",
+            format_fixed(line.cap_atoms, decimals),
+            _percent(line.rate_per_year_wad),
+            format_fixed(line.undrawn_atoms, decimals),
+            format_fixed(line.principal_atoms, decimals),
+            format_fixed(view.interest_owed_atoms, decimals),
+            format_fixed(line.interest_collected_atoms, decimals),
+            format_fixed(line.written_off_atoms, decimals),
+        )
+    return table
 
 
 def _funding_rate_wad(market: MarketState) -> int:
@@ -311,6 +352,7 @@ def venue_tables(state: LedgerState, now_ns: int) -> list[Table]:
     return [
         assets_table(state, now_ns),
         pools_table(state, now_ns),
+        *([credit_lines_table(state, now_ns)] if state.credit_lines else []),
         markets_table(state),
         positions_table(state, now_ns),
         accounts_table(state, now_ns),

@@ -13,7 +13,7 @@ ConfigureGovernance                anyone, once, on an empty venue: the sender b
 RegisterAsset, ConfigureOracle,    the admin during the genesis; once open, only through
 CreatePool, AddMarket,             ``ProposeVenueChange`` (proposer) and ``ExecuteProposal``
 ConfigureAuctions, AcceptCover,    (executor) after the timelock
-CancelCover
+CancelCover, OpenCreditLine
 OpenVenue                          the admin (its ``admin`` field), once
 GrantRole, RevokeRole,             the admin (the role is checked by the decider)
 RegisterTemplate
@@ -31,6 +31,8 @@ Liquidate, StartCollateralAuction  any principal as keeper, into its own sub-acc
 RedoCollateralAuction,             any principal, for its own sub-account; once open
 TakeCollateral
 AccruePremium                      any principal (``actor``, a permissionless crank); once open
+RepayCreditLine                    any principal, as its ``actor``, once open (it moves the
+                                   borrower pool's cash to its lender's line, nothing of its own)
 =================================  ===============================================================
 
 Keepers are permissionless, as at the venues this engine follows (Aave, Drift, Mango, dYdX
@@ -73,6 +75,7 @@ from ringfence.core.pool.commands import (
     Trade,
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
+from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_name
 
@@ -101,7 +104,17 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
 principal acting on its own."""
 
 GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
-    {RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions, AcceptCover, CancelCover, OpenVenue}
+    {
+        RegisterAsset,
+        ConfigureOracle,
+        CreatePool,
+        AddMarket,
+        ConfigureAuctions,
+        AcceptCover,
+        CancelCover,
+        OpenCreditLine,
+        OpenVenue,
+    }
 )
 """Commands that shape the venue: the admin's, during the genesis only."""
 

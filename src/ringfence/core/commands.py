@@ -15,6 +15,7 @@ from ringfence.core.governance.commands import GovernanceCommand
 from ringfence.core.pool.auction_commands import AuctionCommand
 from ringfence.core.pool.commands import PoolCommand
 from ringfence.core.pool.cover_commands import CoverCommand
+from ringfence.core.pool.credit_line_commands import CreditLineCommand
 from ringfence.core.venue_commands import ConfigureOracle, OpenVenue, RegisterAsset, RegisterPrincipal
 
 __all__ = [
@@ -89,6 +90,7 @@ Command = (
     | PoolCommand
     | AuctionCommand
     | CoverCommand
+    | CreditLineCommand
     | GovernanceCommand
 )
 

@@ -15,6 +15,7 @@ from typing import ClassVar
 from ringfence.core.governance.events import GOVERNANCE_EVENT_TYPES, GovernanceEvent
 from ringfence.core.pool.auction_events import AUCTION_EVENT_TYPES, AuctionEvent
 from ringfence.core.pool.cover_events import COVER_EVENT_TYPES, CoverEvent
+from ringfence.core.pool.credit_line_events import CREDIT_LINE_EVENT_TYPES, CreditLineEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
 
 __all__ = [
@@ -167,6 +168,7 @@ Event = (
     | PoolEvent
     | AuctionEvent
     | CoverEvent
+    | CreditLineEvent
     | GovernanceEvent
 )
 
@@ -184,5 +186,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     *POOL_EVENT_TYPES,
     *AUCTION_EVENT_TYPES,
     *COVER_EVENT_TYPES,
+    *CREDIT_LINE_EVENT_TYPES,
     *GOVERNANCE_EVENT_TYPES,
 )

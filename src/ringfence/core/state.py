@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ringfence.core.governance.state import GovernanceState
 from ringfence.core.oracle import OracleConfig, OracleStatus, SourceQuote
+from ringfence.core.pool.credit_line_state import CreditLine
 from ringfence.core.pool.state import PoolState
 from ringfence.core.stable_price import StablePrice, StablePriceParams
 from ringfence.core.state_keys import AccountKey
@@ -80,3 +81,5 @@ class LedgerState:
     """Roles, template versions and proposals; ``None`` until ``ConfigureGovernance`` ran."""
     principals: dict[str, str] = field(default_factory=dict)
     """Registered principals: name → Ed25519 public key (hex), for adapters to authenticate senders."""
+    credit_lines: dict[str, CreditLine] = field(default_factory=dict)
+    """Credit lines between pools, by id, in opening order (``core/pool/credit_lines.py``)."""

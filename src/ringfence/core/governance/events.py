@@ -10,6 +10,7 @@ from ringfence.core.governance.state import Role
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
+from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -149,6 +150,7 @@ class VenueChangeProposed:
     configure_auctions: ConfigureAuctions | None = None
     accept_cover: AcceptCover | None = None
     cancel_cover: CancelCover | None = None
+    open_credit_line: OpenCreditLine | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -109,6 +109,7 @@ def _venue_change_proposed(state: LedgerState, event: VenueChangeProposed) -> No
         event.configure_auctions,
         event.accept_cover,
         event.cancel_cover,
+        event.open_credit_line,
     )
     command = next(change for change in changes if change is not None)
     _queue(state, event, VenueChange(command))

@@ -28,6 +28,8 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.credit_line_events import DrawReason
+from ringfence.core.pool.credit_lines import credit_nav_atoms, credit_room_atoms, draw_for, owed_by_atoms
 from ringfence.core.pool.dynamic_margin import check_dynamic_margin_rule
 from ringfence.core.pool.events import (
     FundingAccrued,
@@ -67,6 +69,7 @@ __all__ = [
     "accrue_funding",
     "check_market_params",
     "check_pool_params",
+    "check_reserve",
     "decide_add_market",
     "decide_create_pool",
     "decide_fund_insurance",
@@ -231,7 +234,8 @@ def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> lis
     nav_low, _ = pool_nav_atoms(state, pool, command.timestamp_ns)
     amount = mul_div(command.shares, max(nav_low, 0), pool.total_shares, Rounding.DOWN)
     amount = min(amount, pool.vault_atoms)
-    _check_reserve(state, pool, pool.vault_atoms - amount, command.timestamp_ns)
+    _check_senior_debt(state, pool, amount, command.timestamp_ns)
+    check_reserve(state, pool, pool.vault_atoms - amount, command.timestamp_ns)
     return [
         LiquidityRemoved(
             owner=command.owner,
@@ -241,6 +245,17 @@ def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> lis
             amount_atoms=amount,
         )
     ]
+
+
+def _check_senior_debt(state: LedgerState, pool: PoolState, amount_atoms: int, now_ns: int) -> None:
+    """Refuse an LP withdrawal of cash the pool owes its credit lines (the lenders are senior to its LPs)."""
+    owed = owed_by_atoms(state, pool.pool, now_ns)
+    free = pool.vault_atoms - owed
+    if owed and amount_atoms > free:
+        raise CommandRejected(
+            f"pool {pool.pool} owes its credit lines {owed} quote atoms, senior to its LPs: LPs may withdraw only "
+            f"the {max(free, 0)} quote atoms of cash beyond it; redeem fewer shares or repay the lines first"
+        )
 
 
 def decide_fund_insurance(state: LedgerState, command: FundInsurance) -> list[Event]:
@@ -269,6 +284,8 @@ def pool_nav_atoms(state: LedgerState, pool: PoolState, now_ns: int, *, allow_gu
     so funding owed but not yet settled, or not yet accrued, is in the price of a share.
     LP shares are minted and redeemed at these bounds; the CLI's pool table shows the same
     (with ``allow_guarded``: a display may read a guarded price, a share price may not).
+    Credit lines count too: a lender's committed cash, claim and interest, less what a
+    borrower owes (:func:`~ringfence.core.pool.credit_lines.credit_nav_atoms`).
     """
     bases, quote_decimals = _decimals(state, pool)
     prices = {asset: base_price_wad(state, asset, now_ns, allow_guarded=allow_guarded) for asset in bases}
@@ -276,15 +293,25 @@ def pool_nav_atoms(state: LedgerState, pool: PoolState, now_ns: int, *, allow_gu
     for market_id, market in pool.markets.items():
         pending = accrue_funding(state, pool, market_id, now_ns)
         indices[market_id] = market.funding_index_wad + (pending.index_delta_wad if pending else 0)
-    return pool_nav_range_atoms(pool, prices, bases, quote_decimals, indices)
+    low, high = pool_nav_range_atoms(pool, prices, bases, quote_decimals, indices)
+    lines = credit_nav_atoms(state, pool.pool, now_ns)
+    return low + lines, high + lines
 
 
-def _check_reserve(
-    state: LedgerState, pool: PoolState, vault_after: int, now_ns: int, skew_change: tuple[str, int] = ("", 0)
+def check_reserve(
+    state: LedgerState,
+    pool: PoolState,
+    vault_after: int,
+    now_ns: int,
+    skew_change: tuple[str, int] = ("", 0),
+    *,
+    room_used_atoms: int = 0,
 ) -> None:
-    """Refuse a state where the pool's net exposure exceeds ``reserve_factor · vault`` (GMX v2).
+    """Refuse a state where the pool's net exposure exceeds ``reserve_factor · (vault + line room)`` (GMX v2).
 
-    ``skew_change`` adds a trade's size to one market's skew, to check the state after it.
+    ``skew_change`` adds a trade's size to one market's skew, to check the state after it. The
+    room left on the pool's credit lines counts as liquidity: a profit past the vault's cash
+    draws on them; ``room_used_atoms`` is what the command itself drew.
     """
     bases, quote_decimals = _decimals(state, pool)
     exposure = 0
@@ -293,7 +320,8 @@ def _check_reserve(
         if skew:
             price = base_price_wad(state, market.params.base_asset, now_ns, allow_guarded=True)
             exposure += abs(signed_notional_atoms(skew, price, bases[market.params.base_asset], quote_decimals))
-    allowed = mul_div(max(vault_after, 0), pool.params.reserve_factor_wad, WAD, Rounding.DOWN)
+    liquidity = max(vault_after, 0) + credit_room_atoms(state, pool.pool, now_ns) - room_used_atoms
+    allowed = mul_div(liquidity, pool.params.reserve_factor_wad, WAD, Rounding.DOWN)
     if exposure > allowed:
         raise CommandRejected(
             f"pool {pool.pool} would carry {exposure} quote atoms of net exposure against a reserve of "
@@ -406,7 +434,10 @@ def _fees(pool: PoolState, fee_atoms: int) -> tuple[int, int, int]:
 
 
 def payable_pnl_atoms(pool: PoolState, realised_pnl_atoms: int) -> int:
-    """Return the realised PnL the pool pays: a profit only up to its LP vault's cash.
+    """Return the realised PnL the pool pays from its own vault: a profit only up to its LP vault's cash.
+
+    A pool with a credit line draws the rest on it (``decide_trade``,
+    :func:`~ringfence.core.pool.credit_lines.draw_for`); what no line covers is forgone.
 
     The pool is every trader's counterparty and pays profits from its own vault, never with
     another pool's money (the firewall of SPEC §2.4): a profit past the vault's cash is forgone
@@ -440,6 +471,12 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     fee = mul_div(notional, params.taker_fee_wad, WAD, Rounding.UP)
     funding_paid = funding_owed_atoms(ctx.position, ctx.index_wad, ctx.base_decimals) if ctx.position else 0
     realised = payable_pnl_atoms(ctx.pool, change.realised_pnl_atoms)
+    credit_draws: list[Event] = []
+    drawn = 0
+    if change.realised_pnl_atoms > realised:  # a profit past the vault's cash: draw on the pool's lines
+        shortage = change.realised_pnl_atoms - realised
+        credit_draws, drawn = draw_for(state, ctx.pool, shortage, command.timestamp_ns, DrawReason.PROFIT)
+        realised += drawn
     side_delta = command.margin_atoms - fee - funding_paid + realised
     quote = ctx.pool.params.quote_asset
     _take_quote(state, ctx.key, quote, command.margin_atoms)
@@ -457,6 +494,7 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
         _check_trade_margin(state, command, ctx, new_position, side_delta, oracle)
     lp_fee, insurance_fee, protocol_fee = _fees(ctx.pool, fee)
     events: list[Event] = [ctx.funding] if ctx.funding else []
+    events.extend(credit_draws)
     events.append(
         TradeFilled(
             owner=command.owner,
@@ -480,9 +518,10 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
         )
     )
     if increases:
-        vault_delta = lp_fee + funding_paid - realised
+        vault_delta = drawn + lp_fee + funding_paid - realised
         skew_change = (command.market, command.size_delta_atoms)
-        _check_reserve(state, ctx.pool, ctx.pool.vault_atoms + vault_delta, command.timestamp_ns, skew_change)
+        vault_after = ctx.pool.vault_atoms + vault_delta
+        check_reserve(state, ctx.pool, vault_after, command.timestamp_ns, skew_change, room_used_atoms=drawn)
     return events
 
 

@@ -82,6 +82,7 @@ from ringfence.core.liquidation.waterfall import insurance_room_atoms as _insura
 from ringfence.core.margin import Denomination, MarginKind, MarginSnapshot, base_price_wad
 from ringfence.core.pool.commands import Liquidate
 from ringfence.core.pool.cover import cover_claim_events, cover_layers
+from ringfence.core.pool.credit_lines import credit_line_waterfall
 from ringfence.core.pool.decide import SizeChange, accrue_funding, pool_of, quote_balance, resize
 from ringfence.core.pool.events import (
     AutoDeleveraged,
@@ -207,7 +208,9 @@ def waterfall(
     the policies see ``shortfall − draw`` and the fund's draw is unchanged by them) → LP vault backstop
     budget (capped per window) →
     auto-deleveraging in ``deleverage.market`` (if the policy allows and a market is given) →
-    loss socialised to the pool's LPs. ``vault_flow`` is the net flow into the LP vault of the
+    loss socialised to the pool's LPs → its credit lines' lenders, senior to its LPs, only for
+    what the LPs' capital could not bear (a negative vault is drawn, then the lines are written
+    down to the vault's cash; ``core/pool/credit_lines.py``). ``vault_flow`` is the net flow into the LP vault of the
     command that left the shortfall: a new loss window takes as its reference the vault after
     this command settled (the value ``evolve`` sees when it opens the window).
     """
@@ -233,6 +236,7 @@ def waterfall(
         lp_loss += remaining
     if lp_loss:
         events.extend(_nav_breaker(pool, lp_loss, vault_after, now_ns))
+    events.extend(credit_line_waterfall(state, pool, vault_after, now_ns))
     return events
 
 

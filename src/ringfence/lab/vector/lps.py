@@ -4,7 +4,7 @@ NAV = LP vault − traders' unrealised PnL in the pool at the oracle (``pool_nav
 While a pool's LPs have not fled and ``1 − NAV/peak > flee_drawdown`` (peak > 0), each of its
 LPs, in the order of their account names (``lp-<asset>``, as the exact runner iterates them),
 asks to redeem ``flee_share`` of its shares at NAV (``decide_remove_liquidity``: ``shares ·
-NAV / total``, at most the vault). The pool's reserve rule (``_check_reserve``: net exposure
+NAV / total``, at most the vault). The pool's reserve rule (``check_reserve``: net exposure
 ``Σ |skew · price|`` at most ``reserve_factor ×`` the vault left) may refuse a redemption. Once
 one redemption of a pool is paid its LPs have fled; otherwise they ask again next step if the
 drawdown persists. While the oracle is stale no redemption can be priced (all are refused).

@@ -7,7 +7,7 @@ engine's ``decide_trade`` would refuse it (``ringfence.core.pool.decide``):
 - open interest past the market's cap on either side (``_check_open_interest``);
 - initial margin: the unit's equity after the taker fee below the initial requirement of its
   positions (``_check_trade_margin``; at the initial oracle price, so PnL is 0);
-- the pool's net exposure ``Σ |skew·price|`` past ``reserve_factor ×`` its LP vault (``_check_reserve``).
+- the pool's net exposure ``Σ |skew·price|`` past ``reserve_factor ×`` its LP vault (``check_reserve``).
 
 The taker fee is paid by the unit and goes to the pool's LP vault (the exact runner's pools
 give LPs the whole fee). Initial prices are the same on every path (column 0 of every process),

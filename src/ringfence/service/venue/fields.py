@@ -30,7 +30,8 @@ A field with a default in the dataclass is optional in TOML (omitted: the defaul
 ``x_atoms`` is in the units of: the market's base asset for base quantities (a field with
 ``size`` in its name, or any amount of a dataclass with a ``base_asset`` field unless its
 name says ``notional``, ``margin`` or ``fee``); otherwise the dataclass's own ``asset`` or
-``quote_asset``, the quote asset of its ``pool``, or the quote asset of the enclosing table.
+``quote_asset``, the quote asset of its ``pool`` (or ``lender_pool``), or the quote asset of the
+enclosing table.
 """
 
 from __future__ import annotations
@@ -274,8 +275,9 @@ def _amount_asset(cls: type[Any], name: str, raw: Mapping[str, Any], catalog: Ca
     for key in ("asset", "quote_asset"):
         if key in raw:
             return raw[key]
-    if "pool" in raw:
-        return catalog.pool_quote.get(raw["pool"])
+    for key in ("pool", "lender_pool"):  # a credit line's cap is in its lender pool's quote asset
+        if key in raw:
+            return catalog.pool_quote.get(raw[key])
     return inherited
 
 

@@ -37,8 +37,8 @@ after the governance timelock, the change in a sub-table of the proposal::
     type = "ProposeVenueChange"
     actor = "admin"            # a proposer
     [command.change]
-    type = "RegisterAsset"     # RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions,
-                               # AcceptCover or CancelCover
+    type = "RegisterAsset"     # or ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions,
+                               # AcceptCover, CancelCover or OpenCreditLine
     asset = "SOL"              # its fields in human units, as for the command itself
     ...
 
