@@ -1,4 +1,4 @@
-"""Acceptance: a principal acting on another's sub-account (or as another feeder, keeper, actor) gets 403 and changes nothing.
+"""Acceptance: a principal acting as another (owner, keeper, feeder, actor) gets 403 and changes nothing.
 
 Every command the HTTP API offers is sent by ``mallory`` (registered through self-registration) with
 the field that names who acts set to ``carol``; each must come back 403 ``ActingAsAnother`` while the
@@ -89,7 +89,7 @@ def test_acting_as_another_is_forbidden_and_changes_nothing(venue: LiveService, 
 
 
 def test_every_command_type_of_the_api_is_covered() -> None:
-    """The parametrisation above is HTTP_COMMANDS itself; pin that it holds the account, keeper and governance families."""
+    """The parametrisation is HTTP_COMMANDS itself: pin that it holds the account, keeper and governance families."""
     names = {cls.__name__ for cls in HTTP_COMMANDS}
     assert {"Deposit", "Withdraw", "Trade", "Liquidate", "SubmitPrice", "GrantRole", "ExecuteProposal"} <= names
 

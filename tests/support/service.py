@@ -31,7 +31,7 @@ from ringfence.service.identity import Identity
 from ringfence.store.journal import Journal
 from ringfence.store.sqlite import SqliteJournal
 
-__all__ = ["FEEDERS", "LiveService", "USDC", "VENUE_START_NS", "live_service", "serve_app"]
+__all__ = ["FEEDERS", "USDC", "VENUE_START_NS", "LiveService", "live_service", "serve_app"]
 
 SECOND_NS = 10**9
 VENUE_START_NS = 1_767_225_600 * SECOND_NS
