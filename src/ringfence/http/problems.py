@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ringfence.core.errors import RingfenceError
+from ringfence.core.errors import RingfenceError, UnknownEntity
 from ringfence.http.errors import RateLimited, public_name, status_for
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "install_problem_handlers", "problem_response", "validation_problem"]
@@ -93,6 +93,8 @@ async def _ringfence_error(request: Request, error: Exception) -> ProblemRespons
         return await _unexpected(request, error)
     if status_for(error) >= 500:
         _log.error("request %s %s failed: %s", request.method, request.url.path, error, exc_info=error)
+    if isinstance(error, UnknownEntity) and request.method in ("GET", "HEAD"):
+        return error_response(error, 404)  # a query's resource; in a command's body it stays 422
     return error_response(error)
 
 
