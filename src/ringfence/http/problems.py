@@ -107,6 +107,8 @@ async def _validation_error(request: Request, error: Exception) -> ProblemRespon
 async def _http_error(request: Request, error: Exception) -> ProblemResponse:
     if not isinstance(error, StarletteHTTPException):  # pragma: no cover
         return await _unexpected(request, error)
+    if error.status_code == 400:  # FastAPI's "error parsing the body": a malformed body like any other
+        return problem_response(422, "InvalidCommand", "invalid_command", f"the body is not valid JSON: {error.detail}")
     name = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
     detail = str(error.detail) if error.status_code != 404 else f"no such resource: {request.url.path}"
