@@ -11,6 +11,7 @@ Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pag
 ``GET  /v1/markets``                       open interest, skew, funding, margin rates, oracle price
 ``GET  /v1/accounts``                      sub-accounts with health (``?owner=``, ``?liquidatable=true``)
 ``GET  /v1/accounts/{owner}/{sub}``        one sub-account
+``GET  /v1/health``                        the distribution of maintenance health (buckets)
 ``GET  /v1/liquidations``                  the liquidation feed (``?after=SEQ&limit=N``)
 ``GET  /v1/breakers``                      each pool's status and each oracle's guard
 ``GET  /v1/stress``                        the stress results ``ringfence stress`` wrote
@@ -48,6 +49,7 @@ from ringfence.http.schemas import (
     BreakerView,
     CommandReceipt,
     EntryView,
+    HealthDistribution,
     MarketView,
     PoolView,
     PrincipalView,
@@ -61,6 +63,7 @@ from ringfence.http.views import (
     account_view,
     accounts_view,
     entry_view,
+    health_distribution,
     markets_view,
     oracles_view,
     pool_view,
@@ -287,6 +290,14 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         service = _service(request)
         with service.lock:
             return account_view(service.engine.state, (owner, sub_account), service.writer.now_ns())
+
+    @app.get("/v1/health", response_model=HealthDistribution, tags=["queries"], **reads)
+    def health(request: Request) -> HealthDistribution:
+        """Return the distribution of maintenance health over sub-accounts (cross) and isolated positions."""
+        service = _service(request)
+        with service.lock:
+            found = accounts_view(service.engine.state, service.writer.now_ns())
+        return health_distribution(found)
 
     @app.get("/v1/liquidations", response_model=list[EntryView], tags=["queries"], **reads)
     def liquidations(request: Request, after: AfterQuery = 0, limit: LimitQuery = 100) -> list[EntryView]:
