@@ -35,6 +35,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -103,13 +104,24 @@ async def _reader(
     service.limit_anonymous(client)
 
 
-async def _sender(
-    request: Request,
-    authorization: Annotated[
-        str | None, Header(description="Bearer <JWT> signed with the principal's identity (EdDSA).")
-    ] = None,
-) -> str:
-    return _service(request).authenticate(authorization)
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="principalJWT",
+    bearerFormat="JWT",
+    description=(
+        "A JWT signed with EdDSA by the principal's Ed25519 identity: sub = the principal, aud = the venue's "
+        "audience (GET /v1/venue), iat and exp at most 300 s apart. Verified against the key the journal registered."
+    ),
+)
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+
+
+def _authorization(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return None if credentials is None else f"Bearer {credentials.credentials}"
+
+
+async def _sender(request: Request, credentials: Bearer) -> str:
+    return _service(request).authenticate(_authorization(credentials))
 
 
 Reader = Depends(_reader)
@@ -201,13 +213,11 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
     async def register_principal(
         request: Request,
         body: RegisterPrincipalBody,
-        authorization: Annotated[
-            str | None, Header(description="Bearer <JWT> signed by the key being registered, sub = the name.")
-        ] = None,
+        credentials: Bearer,
     ) -> CommandReceipt:
-        """Register a new principal: the token proves the caller holds the private key of the key it registers."""
+        """Register a new principal: its token (sub = the name) is signed by the key it registers."""
         service = _service(request)
-        service.authenticator.verify(bearer_token(authorization), body.public_key_hex.lower(), body.name)
+        service.authenticator.verify(bearer_token(_authorization(credentials)), body.public_key_hex.lower(), body.name)
         service.buckets.take(f"principal {body.name!r}")
         name, key = body.name, body.public_key_hex.lower()
         return await service.writer.submit(name, lambda now_ns: RegisterPrincipal(name, key, now_ns), None)
