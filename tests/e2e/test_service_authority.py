@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from ringfence.core.authority import acting_field
+from ringfence.core.commands import Command
 from ringfence.core.governance.state import Role
 from ringfence.core.pool.state import MarginMode
 from ringfence.http.client import ProblemError
-from ringfence.http.commands import HTTP_COMMANDS
+from ringfence.http.commands import HTTP_COMMANDS, VENUE_CHANGES
 from ringfence.store.sqlite import SqliteJournal
 from support.service import LiveService, live_service
 
@@ -97,6 +98,16 @@ def test_acting_as_another_is_forbidden_and_changes_nothing(venue: LiveService, 
     assert venue.service.engine.state == before_state
     assert venue.service.journal.head() == before_head
     assert _journal_rows(venue.journal_path) == before_rows
+
+
+def test_every_core_command_is_offered_over_http_or_deliberately_not() -> None:
+    """The core's commands split into the API's, the venue changes a proposal carries, and the documented rest."""
+    core = {cls.__name__ for cls in typing.get_args(Command)}
+    offered = {cls.__name__ for cls in HTTP_COMMANDS}
+    changes = {cls.__name__ for cls in VENUE_CHANGES}
+    elsewhere = {"ConfigureGovernance", "OpenVenue", "RegisterPrincipal", "OfferCover"}
+    assert core == offered | changes | elsewhere
+    assert not (offered & changes) and not (offered & elsewhere) and not (changes & elsewhere)
 
 
 def test_every_command_type_of_the_api_is_covered() -> None:

@@ -68,6 +68,8 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, WithdrawCoverOffer
+from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
 
 __all__ = [
     "COMMAND_BODIES",
@@ -106,8 +108,17 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     ExecuteProposal,
     PausePool,
     UpdateRiskMargin,
+    WithdrawCoverOffer,
+    AccruePremium,
+    RepayCreditLine,
 )
-"""The core commands a client may send over HTTP, in the order the OpenAPI document lists them."""
+"""The core commands a client may send over HTTP, in the order the OpenAPI document lists them.
+
+Not here, by design (``tests/e2e/test_service_authority.py`` pins the partition of the core's
+commands): the genesis (``ConfigureGovernance``, ``OpenVenue`` and the venue-shaping commands
+are the venue file's, then :data:`VENUE_CHANGES`), ``RegisterPrincipal`` (``POST /v1/principals``),
+and ``OfferCover``, whose nested ``CoverTerms`` this body generator does not build yet (an
+underwriter offers cover from the CLI's venue scripts or the Python API)."""
 
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9._~-]{1,64}$"
 
@@ -187,7 +198,16 @@ def _body_model(
     return model
 
 
-VENUE_CHANGES: tuple[type[Any], ...] = (RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions)
+VENUE_CHANGES: tuple[type[Any], ...] = (
+    RegisterAsset,
+    ConfigureOracle,
+    CreatePool,
+    AddMarket,
+    ConfigureAuctions,
+    AcceptCover,
+    CancelCover,
+    OpenCreditLine,
+)
 """What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""
 
 _CHANGE_BODIES = {cls.__name__: _body_model(cls, VenueChangeBodyBase) for cls in VENUE_CHANGES}
