@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ringfence.core.errors import RingfenceError
+from ringfence.core.errors import RingfenceError, UnknownEntity
 from ringfence.http.errors import RateLimited, public_name, status_for
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "install_problem_handlers", "problem_response", "validation_problem"]
@@ -93,6 +93,8 @@ async def _ringfence_error(request: Request, error: Exception) -> ProblemRespons
         return await _unexpected(request, error)
     if status_for(error) >= 500:
         _log.error("request %s %s failed: %s", request.method, request.url.path, error, exc_info=error)
+    if isinstance(error, UnknownEntity) and request.method in ("GET", "HEAD"):
+        return error_response(error, 404)  # a query's resource; in a command's body it stays 422
     return error_response(error)
 
 
@@ -105,6 +107,8 @@ async def _validation_error(request: Request, error: Exception) -> ProblemRespon
 async def _http_error(request: Request, error: Exception) -> ProblemResponse:
     if not isinstance(error, StarletteHTTPException):  # pragma: no cover
         return await _unexpected(request, error)
+    if error.status_code == 400:  # FastAPI's "error parsing the body": a malformed body like any other
+        return problem_response(422, "InvalidCommand", "invalid_command", f"the body is not valid JSON: {error.detail}")
     name = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
     detail = str(error.detail) if error.status_code != 404 else f"no such resource: {request.url.path}"
