@@ -198,7 +198,8 @@
         element("span", { class: "sub" }, "oracle unavailable; vault ", money(pool.vault_atoms, decimals, unit)));
     } else {
       nav.append(money(pool.nav_low_atoms, decimals, unit));
-      if (big(pool.nav_high_atoms) !== big(pool.nav_low_atoms)) {
+      // the upper bound only when it differs at the precision shown
+      if (formatDecimal(fromAtoms(pool.nav_high_atoms, decimals)) !== formatDecimal(fromAtoms(pool.nav_low_atoms, decimals))) {
         nav.append(element("span", { class: "sub" }, "high ", money(pool.nav_high_atoms, decimals, unit)));
       }
       const share = sharePrice(pool);
@@ -264,7 +265,7 @@
   /** One health per margin account: each cross sub-account with a requirement, each isolated position. */
   function healths(accounts) {
     const values = [];
-    let unavailable = 0, liquidatable = 0;
+    let unavailable = 0;
     for (const account of accounts) {
       const cross = account.maintenance;
       if (cross.unavailable) unavailable += 1;
@@ -274,9 +275,8 @@
         if (position.maintenance.unavailable) unavailable += 1;
         else if (position.maintenance.health != null) values.push(position.maintenance.health);
       }
-      if (account.liquidatable.length) liquidatable += 1;
     }
-    return { values, unavailable, liquidatable };
+    return { values, unavailable };
   }
 
   function svgNode(tag, attributes, text) {
@@ -287,7 +287,7 @@
   }
 
   function renderHealth(accounts) {
-    const { values, unavailable, liquidatable } = healths(accounts);
+    const { values, unavailable } = healths(accounts);
     const counts = HEALTH_BINS.map(() => 0);
     for (const value of values) counts[HEALTH_BINS.findIndex((bin) => value < bin.upper)] += 1;
     const width = 640, height = 170, left = 40, right = 8, top = 16, bottom = 24;
@@ -319,7 +319,7 @@
     document.getElementById("health").replaceChildren(svg, legend);
     const near = counts[1] + counts[2];
     setCard("card-at-risk", String(counts[0]), `of ${values.length}`,
-      `${liquidatable} sub-account${liquidatable === 1 ? "" : "s"} with a liquidatable position; ${near} within 25%`, counts[0] > 0);
+      `${near} more within 25% of it`, counts[0] > 0);
   }
 
   // ---- liquidation feed ---------------------------------------------------------------------------
@@ -356,8 +356,17 @@
       if (entry.type === "LossSocialised") steps.push(["socialised", payload.amount_atoms]);
       if (entry.type === "AutoDeleveraged") steps.push([`ADL ${payload.owner}/${payload.sub_account}`, payload.forgone_atoms]);
     }
-    return steps.length ? element("span", { class: "sub" }, "covered by ",
-      steps.map(([label, atoms], index) => [index ? ", " : "", `${label} `, money(atoms, decimals, unit)])) : null;
+    return steps.map(([label, atoms], index) => [index ? " · " : "", element("span", { class: "cover" }, `${label} `, money(atoms, decimals, unit))]);
+  }
+
+  /** Return when a command's liquidation happened: the first timestamp among its entries (a close carries none). */
+  function groupTime(group) {
+    const stamped = group.entries.find((entry) => entry.payload.timestamp_ns != null);
+    return stamped ? big(stamped.payload.timestamp_ns) : null;
+  }
+
+  function timeCell(nanoseconds) {
+    return element("td", { class: "time" }, utc(nanoseconds).slice(11), element("span", { class: "sub" }, utc(nanoseconds).slice(0, 10)));
   }
 
   function closeRow(entry, group, fresh) {
@@ -368,18 +377,24 @@
     const path = record?.payload.path ?? "";
     const reason = record ? REASONS[Number(record.payload.reason)] ?? String(record.payload.reason) : "";
     const shortfall = big(payload.shortfall_atoms);
-    const closed = -big(payload.size_delta_atoms); // a long's close is a sell: show the position's side
-    return element("tr", { class: fresh ? "fresh" : null, "data-sequence": String(entry.sequence), "data-kind": "liquidation" },
-      element("td", {}, utc(payload.timestamp_ns).slice(11), element("span", { class: "sub" }, utc(payload.timestamp_ns).slice(0, 10))),
-      element("td", {}, element("b", {}, `${payload.owner}/${payload.sub_account}`),
+    const closed = -big(payload.size_delta_atoms); // closing a long sells: the closed size is the position's own sign
+    const cover = waterfallNote(group.entries, payload.pool);
+    const row = element("tr", { class: fresh ? "fresh" : null, "data-sequence": String(entry.sequence), "data-kind": "liquidation" },
+      timeCell(groupTime(group)),
+      element("td", {}, element("b", { "data-field": "account" }, `${payload.owner}/${payload.sub_account}`),
+        element("span", { class: "sub" }, `${payload.pool} · ${payload.market}`)),
+      element("td", { class: "num", "data-field": "closed" }, money(closed < 0n ? -closed : closed, base.decimals, base.unit, 4),
+        element("span", { class: "side" }, closed < 0n ? " short" : " long"),
+        element("span", { class: "sub" }, "at ", money(payload.price_wad, WAD_DECIMALS, quote.unit))),
+      element("td", {}, element("span", { class: `path ${path}` }, path || "—"),
+        element("span", { class: "sub" }, reason),
         element("span", { class: "sub" }, `keeper ${payload.keeper_owner}/${payload.keeper_sub_account}`)),
-      element("td", {}, `${payload.pool} · ${payload.market}`,
-        element("span", { class: `sub path ${path}` }, path, reason ? ` · ${reason}` : "")),
-      element("td", { class: "num" }, money(closed < 0n ? -closed : closed, base.decimals, base.unit, 4),
-        element("span", { class: "sub" }, closed < 0n ? "short closed" : "long closed")),
-      element("td", { class: "num" }, money(payload.price_wad, WAD_DECIMALS, quote.unit)),
       element("td", { class: `num${shortfall > 0n ? " shortfall" : ""}`, "data-field": "shortfall" },
-        money(shortfall, quote.decimals, quote.unit), waterfallNote(group.entries, payload.pool)));
+        money(shortfall, quote.decimals, quote.unit)));
+    if (!cover.length) return [row];
+    row.classList.add("has-cover");
+    return [row, element("tr", { class: `cover-row${fresh ? " fresh" : ""}`, "data-cover-of": String(entry.sequence) },
+      element("td", {}), element("td", { colspan: 4 }, "shortfall covered by ", cover))];
   }
 
   function otherRow(entry, fresh) {
@@ -394,8 +409,7 @@
       text = [entry.type.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()];
     }
     return element("tr", { class: fresh ? "fresh" : null, "data-sequence": String(entry.sequence), "data-kind": entry.type },
-      element("td", {}, utc(payload.timestamp_ns).slice(11), element("span", { class: "sub" }, utc(payload.timestamp_ns).slice(0, 10))),
-      element("td", { colspan: 5 }, `${payload.pool} · `, text));
+      timeCell(payload.timestamp_ns), element("td", { colspan: 4 }, `${payload.pool} · `, text));
   }
 
   const OTHER_FEED_EVENTS = ["CollateralAuctionStarted", "CollateralTaken", "InsuranceDrawn", "BackstopAbsorbed",
@@ -411,7 +425,7 @@
         // highlighted once, when it first appears after the page's first load
         const fresh = view.initialised && !view.rendered.has(key);
         view.rendered.add(key);
-        rows.push(entry.type === "PositionLiquidated" ? closeRow(entry, group, fresh) : otherRow(entry, fresh));
+        rows.push(...(entry.type === "PositionLiquidated" ? closeRow(entry, group, fresh) : [otherRow(entry, fresh)]));
         if (rows.length >= FEED_ROWS) break;
       }
       if (rows.length >= FEED_ROWS) break;
@@ -423,12 +437,16 @@
 
   function renderLiquidationCard() {
     const now = view.venue ? big(view.venue.now_ns) : 0n;
-    const closes = [...view.feed.values()].filter((entry) => entry.type === "PositionLiquidated");
-    const recent = closes.filter((entry) => big(entry.payload.timestamp_ns) >= now - HOUR_NS);
+    const recent = [];
+    for (const group of feedCommands()) {
+      const time = groupTime(group);
+      if (time == null || time < now - HOUR_NS) continue;
+      recent.push(...group.entries.filter((entry) => entry.type === "PositionLiquidated"));
+    }
     const shortfalls = totalsByAsset(recent.map((entry) => ({ ...quoteOfPool(entry.payload.pool), shortfall: entry.payload.shortfall_atoms })), "shortfall");
     const shortText = shortfalls.map(([unit, [atoms, decimals]]) => `${formatDecimal(fromAtoms(atoms, decimals))} ${unit}`).join(" + ") || "0";
-    setCard("card-liquidations", `${view.feedComplete ? "" : "≥ "}${recent.length}`, "in the last hour",
-      `shortfall ${shortText} (venue clock)`, false);
+    setCard("card-liquidations", `${view.feedComplete ? "" : "≥ "}${recent.length}`, "",
+      `shortfall ${shortText}`, false);
   }
 
   function quoteOfPool(poolName) {
@@ -451,7 +469,8 @@
         cursor = big(page[page.length - 1].sequence);
       }
       const closes = [...view.feed.values()].filter((entry) => entry.type === "PositionLiquidated");
-      const oldest = closes.reduce((low, entry) => (low == null || big(entry.payload.timestamp_ns) < low ? big(entry.payload.timestamp_ns) : low), null);
+      const groups = feedCommands();
+      const oldest = groups.length ? groupTime(groups[groups.length - 1]) : null;
       const coversHour = oldest != null && oldest < nowNs - HOUR_NS;
       if (after === 0n || count >= MAX_FEED_ENTRIES || (coversHour && closes.length >= FEED_ROWS)) {
         view.feedComplete = after === 0n || coversHour;
@@ -523,8 +542,12 @@
     const head = element("p", { class: "scenario" }, element("b", {}, scenario.name ?? "stress study"),
       ` · ${results.runs_per_design} runs per design · seed ${scenario.seed} · base design ${RUNG_NAMES[results.base.isolation] ?? results.base.isolation}, margins ×${results.base.margin_scale}`,
       element("span", { class: "source", title: stress.source }, ` · written ${utc(stress.modified_ns)} UTC`));
-    const tables = [results.ladder?.length ? ladderTable(results) : null, poolTable(results)].filter(Boolean);
-    target.replaceChildren(head, element("div", { class: "stress-tables" }, tables));
+    const parts = [head];
+    if (results.ladder?.length) {
+      parts.push(element("h3", {}, "Isolation ladder: the same population and price paths under each design"), ladderTable(results));
+    }
+    parts.push(element("h3", {}, "Per pool, the scenario's own design"), poolTable(results));
+    target.replaceChildren(...parts);
   }
 
   async function refreshStress() {
