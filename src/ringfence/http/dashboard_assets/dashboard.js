@@ -130,7 +130,7 @@
     card.classList.toggle("alert", alert);
     const valueNode = card.querySelector(".value");
     valueNode.replaceChildren(String(value));
-    if (unit) valueNode.append(element("span", { class: "unit" }, unit));
+    if (unit) valueNode.append(" ", element("span", { class: "unit" }, unit));
     const noteNode = card.querySelector(".note");
     noteNode.textContent = note ?? "";
     noteNode.title = note ?? "";
