@@ -89,7 +89,9 @@ def _service(request: Request) -> VenueService:
     return service
 
 
-def _reader(request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
+async def _reader(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> None:
     """Rate-limit a read: by principal when a valid token is sent, else by client address."""
     service = _service(request)
     if authorization is not None:
@@ -99,7 +101,7 @@ def _reader(request: Request, authorization: Annotated[str | None, Header(includ
     service.limit_anonymous(client)
 
 
-def _sender(
+async def _sender(
     request: Request,
     authorization: Annotated[
         str | None, Header(description="Bearer <JWT> signed with the principal's identity (EdDSA).")

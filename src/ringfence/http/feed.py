@@ -14,6 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from ringfence.store.journal import Journal, JournalHead, PendingCommand, StoredEvent
 
@@ -56,9 +57,10 @@ class Feed:
     def __post_init__(self) -> None:
         self.recent = deque(maxlen=self.capacity)
 
-    def load(self, entries: Iterator[StoredEvent]) -> None:
-        """Index a journal's existing entries (at start-up)."""
-        self.record(list(entries))
+    def load(self, entries: Iterator[StoredEvent], chunk: int = 10_000) -> None:
+        """Index a journal's existing entries (at start-up), a chunk at a time."""
+        while batch := list(islice(entries, chunk)):
+            self.record(batch)
 
     def record(self, entries: Sequence[StoredEvent]) -> None:
         """Take in entries just made durable; wake every waiting stream."""
@@ -113,8 +115,16 @@ class TappedJournal:
         """Append through the wrapped journal; once it returned (durable), record the entries."""
         entries = self.inner.append(stream, expected_version, batch)
         self.last_entries = entries
+        if entries and entries[0].sequence != self.feed.head_sequence + 1:
+            # Another writer (another process on a shared journal) appended in between: take its entries first.
+            missing = entries[0].sequence - self.feed.head_sequence - 1
+            self.feed.record(list(islice(self.inner.read(self.feed.head_sequence), max(missing, 0))))
         self.feed.record(entries)
         return entries
+
+    def catch_up(self) -> None:
+        """Record the entries other writers appended since the feed's head (a shared journal)."""
+        self.feed.load(self.inner.read(self.feed.head_sequence))
 
     def read(self, after_sequence: int = 0) -> Iterator[StoredEvent]:
         """Read the wrapped journal."""
