@@ -177,9 +177,20 @@
     return element("ul", { class: "oracles" }, poolAssets(pool).map((asset) => {
       const oracle = oracles.get(asset);
       const status = oracle ? oracle.status : "none";
-      return element("li", { class: `oracle ${status}`, title: oracle?.reason || `${asset} oracle ${status}`, "data-asset": asset },
-        `${asset} oracle ${status}`);
+      const price = oracle?.accepted_price_wad != null ? ` ${formatDecimal(fromAtoms(oracle.accepted_price_wad, WAD_DECIMALS))}` : "";
+      return element("li", { class: `oracle ${status}`, title: oracle?.reason || `${asset} oracle ${status}, last accepted price${price || " none"}`, "data-asset": asset },
+        `${asset}${price} ${status}`);
     }));
+  }
+
+  function marketLines(pool) {
+    return pool.markets.map((name) => {
+      const market = view.markets.get(`${pool.pool}/${name}`);
+      if (!market) return element("span", { class: "sub" }, name);
+      const size = (atoms) => formatDecimal(fromAtoms(atoms, market.base_decimals), 2);
+      return element("span", { class: "sub market", title: `${name}: open interest, long / short, in ${market.base_asset}` },
+        element("span", { class: "market-name" }, name), `OI ${size(market.long_atoms)} / ${size(market.short_atoms)}`);
+    });
   }
 
   function sharePrice(pool) {
@@ -209,9 +220,7 @@
       ["backstop", pool.backstop_absorbed_atoms], ["ADL", pool.deleveraged_atoms], ["socialised", pool.socialised_loss_atoms],
     ];
     return element("tr", { "data-pool": pool.pool, "data-status": status },
-      element("td", {}, element("b", {}, pool.pool),
-        element("span", { class: "sub" }, pool.markets.join(", ")),
-        element("span", { class: "sub" }, `${pool.template} v${pool.template_version}`)),
+      element("td", { title: `template ${pool.template} v${pool.template_version}` }, element("b", {}, pool.pool), marketLines(pool)),
       element("td", {},
         element("span", { class: `badge ${status}` }, STATUS_TEXT[status] ?? status),
         pool.status_reason ? element("span", { class: "reason" }, pool.status_reason) : null,
@@ -290,7 +299,7 @@
     const { values, unavailable } = healths(accounts);
     const counts = HEALTH_BINS.map(() => 0);
     for (const value of values) counts[HEALTH_BINS.findIndex((bin) => value < bin.upper)] += 1;
-    const width = 640, height = 170, left = 40, right = 8, top = 16, bottom = 24;
+    const width = 640, height = 150, left = 40, right = 8, top = 16, bottom = 24;
     const plotWidth = width - left - right, plotHeight = height - top - bottom;
     const highest = Math.max(1, ...counts), step = plotWidth / counts.length;
     const svg = svgNode("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "margin accounts by health" });
@@ -382,7 +391,7 @@
     const row = element("tr", { class: fresh ? "fresh" : null, "data-sequence": String(entry.sequence), "data-kind": "liquidation" },
       timeCell(groupTime(group)),
       element("td", {}, element("b", { "data-field": "account" }, `${payload.owner}/${payload.sub_account}`),
-        element("span", { class: "sub" }, `${payload.pool} · ${payload.market}`)),
+        element("span", { class: "sub" }, payload.pool), element("span", { class: "sub" }, payload.market)),
       element("td", { class: "num", "data-field": "closed" }, money(closed < 0n ? -closed : closed, base.decimals, base.unit, 4),
         element("span", { class: "side" }, closed < 0n ? " short" : " long"),
         element("span", { class: "sub" }, "at ", money(payload.price_wad, WAD_DECIMALS, quote.unit))),
