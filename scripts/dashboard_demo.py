@@ -5,7 +5,7 @@ Usage (the service started on the bundled example venue, whose demo identities a
 
     ringfence serve --results stress-report &          # http://127.0.0.1:8000/
     python scripts/dashboard_demo.py --ids ids         # traders, ETH −30%, two liquidations, a pause
-    python scripts/dashboard_demo.py --ids ids --screenshot docs/dashboard.png   # the same, then a 1280×800 shot
+    python scripts/dashboard_demo.py --ids ids --screenshot docs/dashboard.png   # the same, then a 1280 px wide shot
 
 Every command goes through the HTTP API with its principal's token: the feeders quote, the example's
 traders (and ``--crowd`` more, created and self-registered here) deposit and trade, ETH falls
@@ -61,7 +61,7 @@ def screenshot(url: str, path: Path) -> None:
         page.wait_for_selector('body[data-loaded="true"]')
         page.wait_for_selector('#stream[data-state="live"]')
         page.wait_for_timeout(1500)  # the stress panel and the fresh-row highlight settle
-        page.screenshot(path=str(path))
+        page.screenshot(path=str(path), full_page=True)
         browser.close()
 
 
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the service (default %(default)s)")
     parser.add_argument("--ids", type=Path, default=Path("ids"), help="the demo identities `ringfence serve` made")
     parser.add_argument("--crowd", type=int, default=24, help="extra traders, so the health distribution has a shape")
-    parser.add_argument("--screenshot", type=Path, help="save a 1280x800 PNG of the dashboard here afterwards")
+    parser.add_argument("--screenshot", type=Path, help="save a PNG of the whole dashboard, 1280 px wide, here afterwards")
     arguments = parser.parse_args()
     venue = RemoteVenue(arguments.url, dict(Keyring.load((), (arguments.ids,)).identities))
     open_positions(venue, crowd=arguments.crowd)
