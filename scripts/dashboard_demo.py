@@ -41,9 +41,11 @@ class RemoteVenue:
         self.identities = identities
 
     def client(self, name: str | None = None) -> RingfenceClient:
+        """Return a client acting as ``name`` (anonymous when ``None``)."""
         return RingfenceClient(self.url, self.identities[name] if name is not None else None)
 
     def quote(self, eth_usd: int, *, advance_s: int = 1, btc_usd: int = 65_000) -> None:
+        """Have every feeder quote USDC at 1, ETH at ``eth_usd`` and WBTC at ``btc_usd``, published now."""
         del advance_s  # the service's own clock moves; nothing to advance
         for feeder in FEEDERS:
             with self.client(feeder) as client:
@@ -52,10 +54,13 @@ class RemoteVenue:
 
 
 def screenshot(url: str, path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    """Save a PNG of the whole dashboard at ``url``, 1280 px wide, once it is live."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (only with --screenshot)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(url.rstrip("/") + "/", wait_until="load")
         page.wait_for_selector('body[data-loaded="true"]')
@@ -66,11 +71,14 @@ def screenshot(url: str, path: Path) -> None:
 
 
 def main() -> None:
+    """Send the traffic, then take the screenshot if asked."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the service (default %(default)s)")
     parser.add_argument("--ids", type=Path, default=Path("ids"), help="the demo identities `ringfence serve` made")
     parser.add_argument("--crowd", type=int, default=24, help="extra traders, so the health distribution has a shape")
-    parser.add_argument("--screenshot", type=Path, help="save a PNG of the whole dashboard, 1280 px wide, here afterwards")
+    parser.add_argument(
+        "--screenshot", type=Path, help="save a PNG of the whole dashboard, 1280 px wide, here afterwards"
+    )
     arguments = parser.parse_args()
     venue = RemoteVenue(arguments.url, dict(Keyring.load((), (arguments.ids,)).identities))
     open_positions(venue, crowd=arguments.crowd)

@@ -72,13 +72,13 @@ def results_dir(tmp_path: Path) -> Path:
 
 
 class Watched:
-    """A page opened on the dashboard, and every problem it met: console errors, page errors, failed or foreign requests."""
+    """A page opened on the dashboard and every problem it met: console or page errors, failed or foreign requests."""
 
     def __init__(self, browser: Any, base_url: str) -> None:
         self.problems: list[str] = []
         self.page = browser.new_page(viewport=VIEWPORT)
         page = self.page
-        page.on("console", lambda message: self._console(message))
+        page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("requestfailed", lambda request: self.problems.append(f"request failed: {request.url}"))
         page.on(
@@ -259,10 +259,9 @@ def test_the_health_buckets_count_the_margin_accounts_the_api_reports(watch: Any
 
 
 def test_without_stress_results_the_page_says_so_and_asks_for_no_missing_file(watch: Any, tmp_path: Path) -> None:
-    with live_service(tmp_path) as live:
-        with watch(live) as dashboard:
-            dashboard.page.locator("#stress .empty").filter(has_text="ringfence serve --results DIR").wait_for()
-            assert dashboard.problems == []  # no 404 for /v1/stress: the page asked settings.json first
+    with live_service(tmp_path) as live, watch(live) as dashboard:
+        dashboard.page.locator("#stress .empty").filter(has_text="ringfence serve --results DIR").wait_for()
+        assert dashboard.problems == []  # no 404 for /v1/stress: the page asked settings.json first
 
 
 def test_a_stale_oracle_shows_nav_as_unavailable_not_as_a_number(watch: Any, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ BTC = 10**8
 
 
 class Venue(Protocol):
-    """A served venue as the traffic sees it: a test's ``LiveService``, or ``scripts/dashboard_demo.py``'s remote one."""
+    """A served venue as the traffic sees it: a test's ``LiveService`` or ``scripts/dashboard_demo.py``'s remote one."""
 
     identities: dict[str, Identity]
 
@@ -37,6 +37,8 @@ class Venue(Protocol):
     def quote(self, eth_usd: int, *, advance_s: int = 1, btc_usd: int = 65_000) -> None:
         """Have every feeder quote USDC at 1, ETH at ``eth_usd`` and WBTC at ``btc_usd``."""
         ...
+
+
 CRASH_PRICES = (3_700, 3_300, 2_950)
 """ETH's fall, in USD, one quote per minute."""
 _CROWD_LEVERAGE_PERCENT = (150, 200, 250, 270, 280, 285, 290, 295, 300, 310, 330, 400)
