@@ -11,9 +11,10 @@
   const WAD_DECIMALS = 18;
   const FEED_ROWS = 60;
   const PAGE = 500; // the service's largest page (GET /v1/liquidations?limit=)
-  const MAX_FEED_ENTRIES = 20_000; // how many liquidation-feed entries the first load reads at most
+  const MAX_FEED_ENTRIES = 20_000; // how many liquidation-feed entries the page holds (and its first load reads) at most
   const MIN_REFRESH_MS = 500; // at most two refreshes a second, however fast events arrive...
   const REFRESH_COST_FACTOR = 2; // ...and never more than a third of the time spent refreshing
+  const FEED_COALESCE_MS = 50; // streamed liquidations arriving together are drawn together
   const STRESS_RECHECK_MS = 60_000;
   const HEALTH_BINS = [
     { label: "< 1", upper: 1, tone: "bad" },
@@ -38,7 +39,7 @@
   const view = {
     settings: null, venue: null, pools: [], markets: new Map(), decimals: new Map(),
     feed: new Map(), // sequence (string) -> entry, every liquidation-feed entry loaded or streamed
-    lastSequence: 0n, rendered: new Set(), source: null, refreshTimer: null, refreshing: false, lastRefreshEnd: 0, lastRefreshCost: 0,
+    lastSequence: 0n, rendered: new Set(), source: null, feedTimer: null, refreshTimer: null, refreshing: false, lastRefreshEnd: 0, lastRefreshCost: 0,
     pending: false, initialised: false, feedComplete: false,
   };
 
@@ -338,6 +339,14 @@
     const key = String(entry.sequence);
     if (view.feed.has(key)) return false;
     view.feed.set(key, entry);
+    // Keep memory bounded on a long watch: drop the oldest entries (a Map iterates in insertion order,
+    // which is sequence order here); if one was inside the last hour, the hour's count becomes a floor.
+    while (view.feed.size > MAX_FEED_ENTRIES) {
+      const [oldestKey, oldest] = view.feed.entries().next().value;
+      view.feed.delete(oldestKey);
+      const time = oldest.payload.timestamp_ns;
+      if (time != null && view.venue && big(time) >= big(view.venue.now_ns) - HOUR_NS) view.feedComplete = false;
+    }
     return true;
   }
 
@@ -611,6 +620,15 @@
     }
   }
 
+  /** Show streamed liquidations at once (coalesced over FEED_COALESCE_MS), ahead of the throttled refresh. */
+  function scheduleFeed() {
+    if (view.feedTimer) return;
+    view.feedTimer = setTimeout(() => {
+      view.feedTimer = null;
+      renderFeed();
+    }, FEED_COALESCE_MS);
+  }
+
   function setStream(state, text) {
     const badge = document.getElementById("stream");
     badge.dataset.state = state;
@@ -626,7 +644,7 @@
     }
     if (big(entry.sequence) <= view.lastSequence) return; // already seen (a resumed stream repeats nothing we keep)
     view.lastSequence = big(entry.sequence);
-    if (view.settings.liquidation_events.includes(entry.type)) remember(entry);
+    if (view.settings.liquidation_events.includes(entry.type) && remember(entry)) scheduleFeed();
     scheduleRefresh();
   }
 
