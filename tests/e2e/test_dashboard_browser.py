@@ -20,11 +20,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ringfence.core.units import WAD
 from ringfence.lab.export import results_json
 from ringfence.service.clock import ManualClock
 from support.dashboard_traffic import CRASH_PRICES, crash, liquidate, open_positions, pause
@@ -239,22 +241,26 @@ def test_the_health_buckets_count_the_margin_accounts_the_api_reports(watch: Any
         crash(live)
         with live.client() as reader:
             accounts = reader.accounts()
-        healths = [account.maintenance.health for account in accounts if account.maintenance.health is not None]
-        healths += [
-            position.maintenance.health
-            for account in accounts
-            for position in account.positions
-            if position.maintenance is not None and position.maintenance.health is not None
+        # every margin unit's exact health: each sub-account's cross margin and each isolated position
+        margins = [account.maintenance for account in accounts]
+        margins += [
+            position.maintenance for account in accounts for position in account.positions if position.maintenance
         ]
+        healths_wad = [margin.health_wad for margin in margins if margin.health_wad is not None]
+        edges = [Fraction(edge) * WAD for edge in ("1", "1.1", "1.25", "1.5", "2", "5")]
+        expected = [0] * (len(edges) + 1)
+        for health in healths_wad:
+            expected[sum(1 for edge in edges if health >= edge)] += 1
         with watch(live) as dashboard:
-            below = sum(1 for health in healths if health < 1)
-            assert below > 0, "the crash leaves someone below maintenance"
             bars = dashboard.page.locator("#health rect[data-bin]")
+            labels = [bars.nth(index).get_attribute("data-bin") for index in range(bars.count())]
             counts = [int(bars.nth(index).get_attribute("data-count")) for index in range(bars.count())]
-            assert sum(counts) == len(healths)
-            assert counts[0] == below
-            assert sum(counts[1:3]) == sum(1 for health in healths if 1 <= health < 1.25)
-            assert dashboard.text("#card-at-risk .value") == f"{below} of {len(healths)}"
+
+            assert expected[0] > 0, "the crash leaves someone below maintenance"
+            assert labels == ["< 1", "1 – 1.1", "1.1 – 1.25", "1.25 – 1.5", "1.5 – 2", "2 – 5", "≥ 5"]
+            assert counts == expected
+            assert dashboard.text("#card-at-risk .value") == f"{expected[0]} of {len(healths_wad)}"
+            assert dashboard.text("#card-at-risk .note") == f"{expected[1] + expected[2]} more within 25% of it"
             assert dashboard.problems == []
 
 

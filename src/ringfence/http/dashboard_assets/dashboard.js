@@ -16,15 +16,6 @@
   const REFRESH_COST_FACTOR = 2; // ...and never more than a third of the time spent refreshing
   const FEED_COALESCE_MS = 50; // streamed liquidations arriving together are drawn together
   const STRESS_RECHECK_MS = 60_000;
-  const HEALTH_BINS = [
-    { label: "< 1", upper: 1, tone: "bad" },
-    { label: "1 – 1.1", upper: 1.1, tone: "warn" },
-    { label: "1.1 – 1.25", upper: 1.25, tone: "warn" },
-    { label: "1.25 – 1.5", upper: 1.5, tone: "ok" },
-    { label: "1.5 – 2", upper: 2, tone: "ok" },
-    { label: "2 – 3", upper: 3, tone: "ok" },
-    { label: "≥ 3", upper: Infinity, tone: "ok" },
-  ];
   const TONES = { bad: "#dc2626", warn: "#f59e0b", ok: "#16a34a" };
   const STATUS_TEXT = { active: "active", reduce_only: "reduce-only", halted: "halted" };
   const REASONS = [
@@ -272,21 +263,13 @@
 
   // ---- health distribution ------------------------------------------------------------------------
 
-  /** One health per margin account: each cross sub-account with a requirement, each isolated position. */
-  function healths(accounts) {
-    const values = [];
-    let unavailable = 0;
-    for (const account of accounts) {
-      const cross = account.maintenance;
-      if (cross.unavailable) unavailable += 1;
-      else if (cross.health != null) values.push(cross.health);
-      for (const position of account.positions) {
-        if (position.mode !== "isolated" || !position.maintenance) continue;
-        if (position.maintenance.unavailable) unavailable += 1;
-        else if (position.maintenance.health != null) values.push(position.maintenance.health);
-      }
-    }
-    return { values, unavailable };
+  /** Label and tone of a bucket [lower, upper) of GET /v1/health (the first holds every health below 1). */
+  function bucketLook(bucket, index) {
+    const number = (value) => String(+value.toFixed(4));
+    const label = index === 0 ? `< ${number(bucket.upper)}` : bucket.upper == null ? `≥ ${number(bucket.lower)}`
+      : `${number(bucket.lower)} – ${number(bucket.upper)}`;
+    const tone = bucket.upper != null && bucket.upper <= 1 ? "bad" : bucket.upper != null && bucket.upper <= 1.25 ? "warn" : "ok";
+    return { label, tone };
   }
 
   function svgNode(tag, attributes, text) {
@@ -296,10 +279,10 @@
     return node;
   }
 
-  function renderHealth(accounts) {
-    const { values, unavailable } = healths(accounts);
-    const counts = HEALTH_BINS.map(() => 0);
-    for (const value of values) counts[HEALTH_BINS.findIndex((bin) => value < bin.upper)] += 1;
+  function renderHealth(distribution) {
+    const bins = distribution.buckets.map(bucketLook);
+    const counts = distribution.buckets.map((bucket) => bucket.count);
+    const total = counts.reduce((sum, count) => sum + count, 0);
     const width = 640, height = 150, left = 40, right = 8, top = 16, bottom = 24;
     const plotWidth = width - left - right, plotHeight = height - top - bottom;
     const highest = Math.max(1, ...counts), step = plotWidth / counts.length;
@@ -308,7 +291,7 @@
     svg.append(svgNode("text", { x: left - 6, y: top + 4, "text-anchor": "end" }, String(highest)));
     svg.append(svgNode("text", { x: left - 6, y: top + plotHeight, "text-anchor": "end" }, "0"));
     counts.forEach((count, index) => {
-      const bin = HEALTH_BINS[index];
+      const bin = bins[index];
       const barHeight = (count / highest) * plotHeight;
       const x = left + index * step + step * 0.15, barWidth = step * 0.7, middle = x + barWidth / 2;
       const bar = svgNode("rect", {
@@ -324,12 +307,12 @@
       element("span", {}, element("i", { class: "bad" }), "below maintenance: liquidatable"),
       element("span", {}, element("i", { class: "warn" }), "within 25% of maintenance"),
       element("span", {}, element("i", { class: "ok" }), "healthy"),
-      element("span", { class: "counted" }, `${values.length} margin accounts`,
-        unavailable ? `; ${unavailable} not computable (oracle unavailable)` : ""));
+      element("span", { class: "counted" }, `${total} margin accounts`,
+        distribution.unavailable ? `; ${distribution.unavailable} not computable (oracle unavailable)` : ""));
     document.getElementById("health").replaceChildren(svg, legend);
-    const near = counts[1] + counts[2];
-    setCard("card-at-risk", String(counts[0]), `of ${values.length}`,
-      `${near} more within 25% of it`, counts[0] > 0);
+    const near = counts.filter((count, index) => bins[index].tone === "warn").reduce((sum, count) => sum + count, 0);
+    setCard("card-at-risk", String(distribution.below_maintenance), `of ${total}`,
+      `${near} more within 25% of it`, distribution.below_maintenance > 0);
   }
 
   // ---- liquidation feed ---------------------------------------------------------------------------
@@ -581,14 +564,14 @@
 
   async function refreshFigures() {
     const started = performance.now();
-    const [venue, markets, breakers, accounts] = await Promise.all([
-      getJson(api("/venue")), getJson(api("/markets")), getJson(api("/breakers")), getJson(api("/accounts")),
+    const [venue, markets, breakers, health] = await Promise.all([
+      getJson(api("/venue")), getJson(api("/markets")), getJson(api("/breakers")), getJson(api("/health")),
     ]);
     view.venue = venue;
     view.markets = new Map(markets.map((market) => [`${market.pool}/${market.market}`, market]));
     view.pools = breakers.pools;
     renderPools(breakers);
-    renderHealth(accounts);
+    renderHealth(health);
     document.getElementById("as-of").textContent = `venue clock ${utc(venue.now_ns)} UTC`;
     document.getElementById("sequence").textContent = `journal seq ${venue.head_sequence}`;
     view.lastRefreshCost = performance.now() - started;
