@@ -34,7 +34,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -242,7 +242,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
             }
         },
     )
-    async def command(request: Request, sender: Sender) -> CommandReceipt:
+    async def command(request: Request, sender: Sender) -> Response:
         """Run one command sent by the authenticated principal; answer once it is durable in the journal."""
         raw = await request.body()
         try:
@@ -253,7 +253,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         def build(now_ns: int) -> Command:
             return to_command(body, now_ns)
 
-        return await _service(request).writer.submit(sender, build, body.command_id)
+        receipt = await _service(request).writer.submit(sender, build, body.command_id)
+        return Response(receipt.model_dump_json(), media_type="application/json")  # serialised once, not revalidated
 
     @app.get("/v1/pools", response_model=list[PoolView], tags=["queries"], **reads)
     def pools(request: Request) -> list[PoolView]:

@@ -10,6 +10,7 @@ committed (idempotency), and wakes the event streams waiting for new entries.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -92,8 +93,8 @@ class Feed:
     def liquidations_after(self, sequence: int, limit: int) -> list[StoredEvent]:
         """Return up to ``limit`` liquidation-feed entries after ``sequence``, oldest first."""
         with self._lock:
-            found = [entry for entry in self.liquidations if entry.sequence > sequence]
-        return found[:limit]
+            start = bisect.bisect_right(self.liquidations, sequence, key=lambda entry: entry.sequence)
+            return self.liquidations[start : start + limit]
 
     def waiter(self) -> asyncio.Event:
         """Return an event set at the next commit (register it before checking for entries, to miss none)."""

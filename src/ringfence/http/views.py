@@ -215,10 +215,10 @@ def account_view(state: LedgerState, key: AccountKey, now_ns: int) -> AccountVie
     maintenance = _cross(state, key, MarginKind.MAINTENANCE, now_ns)
     cross_below = maintenance.health_wad is not None and maintenance.health_wad < WAD
     positions = [
-        _position_view(state, pool, market_id, position, cross_below, now_ns)
+        _position_view(state, pool, market_id, pool.positions[(key, market_id)], cross_below, now_ns)
         for pool in state.pools.values()
-        for (owner_key, market_id), position in pool.positions.items()
-        if owner_key == key
+        for market_id in pool.account_markets.get(key, ())
+        if (key, market_id) in pool.positions
     ]
     return AccountView(
         owner=key[0],

@@ -23,6 +23,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from ringfence.core.commands import Command, Sent
 from ringfence.core.errors import JournalError, RingfenceError, StreamConflict
@@ -141,7 +142,7 @@ class GroupCommitWriter:
     def _duplicate(self, command_id: str, sender: str, sequences: tuple[int, int]) -> CommandReceipt:
         first, last = sequences
         with self.lock:
-            entries = list(self.journal.read(first - 1))[: last - first + 1] if last >= first else []
+            entries = list(islice(self.journal.read(first - 1), last - first + 1))
         return CommandReceipt(
             command_id=command_id,
             sender=sender,
