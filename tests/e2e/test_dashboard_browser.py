@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
@@ -76,10 +76,12 @@ def results_dir(tmp_path: Path) -> Path:
 class Watched:
     """A page opened on the dashboard and every problem it met: console or page errors, failed or foreign requests."""
 
-    def __init__(self, browser: Any, base_url: str) -> None:
+    def __init__(self, browser: Any, base_url: str, prepare: Callable[[Any], None] | None = None) -> None:
         self.problems: list[str] = []
         self.page = browser.new_page(viewport=VIEWPORT)
         page = self.page
+        if prepare is not None:
+            prepare(page)
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("requestfailed", lambda request: self.problems.append(f"request failed: {request.url}"))
@@ -99,7 +101,8 @@ class Watched:
         )
         page.goto(base_url + "/", wait_until="load")
         page.wait_for_selector('body[data-loaded="true"]', timeout=LIVE_TIMEOUT_MS)
-        page.wait_for_selector('#stream[data-state="live"]', timeout=LIVE_TIMEOUT_MS)
+        if prepare is None:  # a prepared page may keep its stream from staying live
+            page.wait_for_selector('#stream[data-state="live"]', timeout=LIVE_TIMEOUT_MS)
 
     def _console(self, message: Any) -> None:
         if message.type in ("error", "warning"):
@@ -115,8 +118,8 @@ def watch(browser: Any) -> Any:
     """Return ``open_dashboard(live)``: a context manager of a watched page, closed before the service stops."""
 
     @contextmanager
-    def open_dashboard(live: LiveService) -> Iterator[Watched]:
-        watched = Watched(browser, live.base_url)
+    def open_dashboard(live: LiveService, prepare: Callable[[Any], None] | None = None) -> Iterator[Watched]:
+        watched = Watched(browser, live.base_url, prepare)
         try:
             yield watched
         finally:
@@ -280,4 +283,39 @@ def test_a_stale_oracle_shows_nav_as_unavailable_not_as_a_number(watch: Any, tmp
             assert nav.startswith("n/a")
             assert dashboard.page.locator('#pools tr[data-pool="eth"] .oracle.stale').count() == 2
             assert "2 pools (oracle unavailable)" in dashboard.text("#card-nav .note")
+            assert dashboard.problems == []
+
+
+def test_a_dropped_stream_resumes_from_its_last_sequence_and_misses_nothing(watch: Any, tmp_path: Path) -> None:
+    cut = {"stream": True}
+
+    def cut_the_stream(page: Any) -> None:
+        # While cut, every connection to the event stream is answered by a stream that ends at once
+        # (as a proxy dropping it would): the page keeps reconnecting and hears nothing.
+        def answer(route: Any) -> None:
+            if cut["stream"]:
+                route.fulfill(status=200, headers={"content-type": "text/event-stream"}, body="retry: 200\n\n")
+            else:
+                route.continue_()
+
+        page.route("**/v1/events?*", answer)
+
+    with live_service(tmp_path) as live:
+        open_positions(live)
+        crash(live)
+        with watch(live, cut_the_stream) as dashboard:
+            page = dashboard.page
+            liquidate(live, "carol")  # while the page cannot hear it
+            page.wait_for_timeout(1_500)  # several reconnections, each refreshing the figures, none hearing carol
+            assert page.locator('#feed tr[data-kind="liquidation"]').count() == 0
+
+            cut["stream"] = False
+
+            carol = page.locator('#feed tr[data-kind="liquidation"]').filter(has_text="carol/0")
+            carol.wait_for(timeout=LIVE_TIMEOUT_MS)
+            liquidate(live, "dave")
+            page.locator('#feed tr[data-kind="liquidation"]').filter(has_text="dave/0").wait_for(
+                timeout=LIVE_TIMEOUT_MS
+            )
+            assert carol.count() == 1, "the resumed stream repeated a liquidation"
             assert dashboard.problems == []

@@ -16,6 +16,7 @@
   const REFRESH_COST_FACTOR = 2; // ...and never more than a third of the time spent refreshing
   const FEED_COALESCE_MS = 50; // streamed liquidations arriving together are drawn together
   const STRESS_RECHECK_MS = 60_000;
+  const RETRY_MS = 5_000;
   const TONES = { bad: "#dc2626", warn: "#f59e0b", ok: "#16a34a" };
   const STATUS_TEXT = { active: "active", reduce_only: "reduce-only", halted: "halted" };
   const REASONS = [
@@ -596,6 +597,7 @@
       showBanner(null);
     } catch (error) {
       showBanner(`Could not refresh the figures: ${error.message}`);
+      setTimeout(scheduleRefresh, RETRY_MS); // try again even if no event comes to prompt it
     } finally {
       view.refreshing = false;
       view.lastRefreshEnd = performance.now();
@@ -635,7 +637,10 @@
     const source = new EventSource(api(`/events?after=${view.lastSequence}`));
     view.source = source;
     for (const type of view.settings.event_types) source.addEventListener(type, onEvent);
-    source.onopen = () => setStream("live", "live");
+    source.onopen = () => {
+      setStream("live", "live");
+      scheduleRefresh(); // after a reconnection the figures may be older than the stream
+    };
     source.onerror = () => {
       // Reopen from the last sequence we hold ourselves, whatever the browser would resume from.
       source.close();
