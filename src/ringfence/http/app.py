@@ -44,6 +44,7 @@ from ringfence.core.errors import InvalidCommand, UnknownEntity
 from ringfence.core.governance.state import Role
 from ringfence.http.auth import bearer_token
 from ringfence.http.commands import command_body_adapter, to_command
+from ringfence.http.dashboard import mount_dashboard
 from ringfence.http.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, validation_problem
 from ringfence.http.schemas import (
     AccountView,
@@ -402,5 +403,6 @@ def create_app(journal: Journal, settings: ServiceSettings) -> FastAPI:
 
     app.add_exception_handler(_Invalid, invalid_body)
     _routes(app)
+    mount_dashboard(app)
     app.openapi = _command_openapi(app)  # type: ignore[method-assign]
     return app
