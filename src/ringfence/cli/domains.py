@@ -12,6 +12,8 @@ from rich.markup import escape
 
 from ringfence.cli.exit_codes import exit_code_for
 from ringfence.core.errors import RingfenceError
+from ringfence.lab.domains.report import report_html, report_json, study_domains
+from ringfence.lab.domains.scenario import load_domain_scenario
 
 __all__ = ["register"]
 
@@ -28,9 +30,6 @@ def register(app: typer.Typer, console: Console) -> None:
         runs: Annotated[int | None, typer.Option(min=1, help="Paths to play (default: the scenario's runs).")] = None,
     ) -> None:
         """Play a domains scenario with and without its bridge failure and report where the loss lands."""
-        from ringfence.lab.domains.report import report_html, report_json, study_domains
-        from ringfence.lab.domains.scenario import load_domain_scenario
-
         try:
             loaded = load_domain_scenario(scenario)
             study = study_domains(loaded, runs)

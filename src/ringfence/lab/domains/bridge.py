@@ -131,9 +131,7 @@ class Bridge:
             The escrow differs from wrapped supply + mints in flight + releases in flight (a bug).
         """
         backing = (
-            self.wrapped_supply_atoms
-            + self.in_flight_atoms(Direction.MINT)
-            + self.in_flight_atoms(Direction.RELEASE)
+            self.wrapped_supply_atoms + self.in_flight_atoms(Direction.MINT) + self.in_flight_atoms(Direction.RELEASE)
         )
         if backing != self.escrow_atoms:
             raise InvariantViolation("bridge backing", f"{self.name}: escrow {self.escrow_atoms} != {backing}")

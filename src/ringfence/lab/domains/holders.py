@@ -109,7 +109,9 @@ class Holders:
             if self.reserve_atoms[k] > 0:
                 self.native_ledger.apply(Deposit(owner, 0, self.design.asset, self.reserve_atoms[k], now), owner)
             self.units.append(
-                MarginUnit((owner, HOLDER_SUB_ACCOUNT), ((self.pool, market_id, self.market),), False, -1, first_draw + k)
+                MarginUnit(
+                    (owner, HOLDER_SUB_ACCOUNT), ((self.pool, market_id, self.market),), False, -1, first_draw + k
+                )
             )
         return self.units
 
@@ -173,8 +175,11 @@ class Holders:
         for auction_id, auction in sorted(self.ledger.state.pools[self.pool].auctions.items()):
             quote = auction_quote(self.ledger.state, self.ledger.state.pools[self.pool], auction, now)
             if quote.needs_redo:
-                self._try(self.ledger, RedoCollateralAuction(AUCTION_KEEPER, 0, self.pool, auction_id, now), AUCTION_KEEPER)
+                self._try(
+                    self.ledger, RedoCollateralAuction(AUCTION_KEEPER, 0, self.pool, auction_id, now), AUCTION_KEEPER
+                )
             elif quote.price_wad <= wrapped_market_wad:
-                take = TakeCollateral(AUCTION_KEEPER, 0, self.pool, auction_id, auction.lot_atoms, wrapped_market_wad, now)
+                take = TakeCollateral(
+                    AUCTION_KEEPER, 0, self.pool, auction_id, auction.lot_atoms, wrapped_market_wad, now
+                )
                 self._try(self.ledger, take, AUCTION_KEEPER)
-

@@ -61,7 +61,7 @@ def _final_prices(play: DomainPlay, domain: _Domain) -> dict[str, int]:
 
 def _value_atoms(amount_atoms: int, decimals: int, price_wad: int) -> int:
     """Quote atoms of ``amount_atoms`` at ``price_wad`` (floored: a statistic, not a ledger amount)."""
-    return amount_atoms * price_wad * 10**QUOTE_DECIMALS // (WAD * 10**decimals)
+    return int(amount_atoms * price_wad * 10**QUOTE_DECIMALS // (WAD * 10**decimals))
 
 
 def _parties(play: DomainPlay, name: str) -> dict[str, int]:

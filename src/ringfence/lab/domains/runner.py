@@ -21,22 +21,21 @@ import hashlib
 
 import numpy as np
 
-from ringfence.core.commands import Deposit, RegisterAsset, Sent, SubmitPrice
+from ringfence.core.commands import Command, Deposit, RegisterAsset, Sent, SubmitPrice
 from ringfence.core.events import Event
 from ringfence.core.margin import NO_LIMIT
-from ringfence.core.pool.auction_commands import ConfigureAuctions, StartCollateralAuction
+from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.auction_events import CollateralAuctionEnded
 from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
 from ringfence.core.pool.events import BackstopAbsorbed, InsuranceDrawn, LossSocialised, PositionLiquidated
 from ringfence.core.state import LedgerState
-from ringfence.core.units import MAX_ATOMS, WAD
+from ringfence.core.units import MAX_ATOMS
 from ringfence.lab.domains.bridge import Bridge
 from ringfence.lab.domains.holders import AUCTION_KEEPER, Holders, draw_holders
 from ringfence.lab.domains.scenario import BridgeDesign, DomainScenario
 from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
     QUOTE,
-    QUOTE_UNIT,
     SECOND_NS,
     SOURCE,
     VENUE_ADMIN,
@@ -71,13 +70,15 @@ class LossLedger(Ledger):
         self.insurance_drawn_atoms: dict[str, int] = {}
         self.lp_loss_atoms: dict[str, int] = {}
 
-    def apply(self, command: object, sender: str) -> list[Event]:  # type: ignore[override]
-        events = super().apply(command, sender)  # type: ignore[arg-type]
+    def apply(self, command: Command, sender: str) -> list[Event]:
+        """Apply ``command`` (:meth:`Ledger.apply`) and sum its waterfall events."""
+        events = super().apply(command, sender)
         self._scan(events)
         return events
 
-    def commit(self, command: object, events: list[Event]) -> list[Event]:  # type: ignore[override]
-        super().commit(command, events)  # type: ignore[arg-type]
+    def commit(self, command: Command, events: list[Event]) -> list[Event]:
+        """Commit ``events`` (:meth:`Ledger.commit`) and sum its waterfall events."""
+        super().commit(command, events)
         self._scan(events)
         return events
 
@@ -149,12 +150,14 @@ class _Domain:
             )
             registry.append(_oracle(design.wrapped_asset, own, False))  # type: ignore[arg-type]
             pool = layout.pool_of(layout.assets.index(design.holders.market))
-            setup.insert(opened, Sent(VENUE_ADMIN, ConfigureAuctions(pool, _auction_params(design), registry[0].timestamp_ns)))
+            setup.insert(
+                opened, Sent(VENUE_ADMIN, ConfigureAuctions(pool, _auction_params(design), registry[0].timestamp_ns))
+            )
             opened += 1
         return dataclasses.replace(layout, registry=tuple(registry), setup=tuple(setup))
 
     def setup(self) -> None:
-        """The genesis, the first prices, LPs, insurance and traders (the exact runner's ``play`` up to step 0)."""
+        """Play the genesis, the first prices, LPs, insurance and traders (the exact runner's ``play`` up to step 0)."""
         run = self.run
         for command in self.layout.registry:
             self.ledger.apply(command, VENUE_ADMIN)
@@ -178,7 +181,9 @@ class _Domain:
             if published <= wrapped.last_published:
                 continue
             price = to_wad(float(run.prices.oracle[wrapped.native_index, step]) * self.peg(wrapped, step, failure))
-            command = SubmitPrice(wrapped.design.wrapped_asset, SOURCE, min(max(price, 1), MAX_ATOMS), 0, published, now)
+            command = SubmitPrice(
+                wrapped.design.wrapped_asset, SOURCE, min(max(price, 1), MAX_ATOMS), 0, published, now
+            )
             self.ledger.apply(command, SOURCE)
             wrapped.last_published = published
 
@@ -293,4 +298,3 @@ def play_domains(scenario: DomainScenario, paths: ScenarioPaths, path_index: int
         for bridge in play.bridges.values():
             bridge.check()
     return play
-

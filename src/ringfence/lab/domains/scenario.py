@@ -219,39 +219,46 @@ def _prefixed(error: ScenarioError, prefix: str) -> list[ScenarioIssue]:
     return [ScenarioIssue(f"{prefix}.{issue.key}", issue.message) for issue in error.issues]
 
 
+def _one_bridge_issues(key: str, bridge: BridgeDesign, scenarios: dict[str, Scenario]) -> list[ScenarioIssue]:
+    issues: list[ScenarioIssue] = []
+    for field in ("native_domain", "wrapped_domain"):
+        if getattr(bridge, field) not in scenarios:
+            issues.append(
+                ScenarioIssue(f"{key}.{field}", f"{getattr(bridge, field)!r} is not a domain: {list(scenarios)}")
+            )
+    priced = set().union(*(set(s.assets) for s in scenarios.values()))
+    if bridge.wrapped_asset in priced:
+        issues.append(ScenarioIssue(f"{key}.wrapped_asset", f"{bridge.wrapped_asset!r} is already a priced asset"))
+    for field, domain in (("native_domain", bridge.native_domain), ("wrapped_domain", bridge.wrapped_domain)):
+        scenario = scenarios.get(domain)
+        markets = [] if scenario is None or scenario.venue is None else [m.asset for m in scenario.venue.markets]
+        if scenario is not None and bridge.asset not in markets:
+            issues.append(ScenarioIssue(f"{key}.asset", f"{bridge.asset!r} has no market on {domain} ({field})"))
+        if field == "wrapped_domain" and scenario is not None and bridge.holders.market not in markets:
+            issues.append(ScenarioIssue(f"{key}.holders.market", f"{bridge.holders.market!r} is not in {markets}"))
+    return issues
+
+
+def _failure_issues(failure: BridgeFailure | None, bridges: list[BridgeDesign], steps: int) -> list[ScenarioIssue]:
+    if failure is None:
+        return []
+    issues: list[ScenarioIssue] = []
+    if failure.bridge not in [b.name for b in bridges]:
+        issues.append(ScenarioIssue("failure.bridge", f"{failure.bridge!r} is not a bridge"))
+    for field in ("halt_step", "resume_step", "depeg_step"):
+        value = getattr(failure, field)
+        if value is not None and value > steps:
+            issues.append(ScenarioIssue(f"failure.{field}", f"{value} is after the last step {steps}"))
+    return issues
+
+
 def _bridge_issues(sections: _DomainSections, scenarios: dict[str, Scenario], steps: int) -> list[ScenarioIssue]:
     issues: list[ScenarioIssue] = []
-    names = list(scenarios)
-    priced = set().union(*(set(s.assets) for s in scenarios.values())) if scenarios else set()
     for index, bridge in enumerate(sections.bridges):
-        key = f"bridges[{index}]"
-        for field in ("native_domain", "wrapped_domain"):
-            if getattr(bridge, field) not in scenarios:
-                issues.append(ScenarioIssue(f"{key}.{field}", f"{getattr(bridge, field)!r} is not a domain: {names}"))
-        if bridge.wrapped_asset in priced:
-            issues.append(ScenarioIssue(f"{key}.wrapped_asset", f"{bridge.wrapped_asset!r} is already a priced asset"))
-        native = scenarios.get(bridge.native_domain)
-        if native is not None and bridge.asset not in [m.asset for m in native.venue.markets]:  # type: ignore[union-attr]
-            issues.append(ScenarioIssue(f"{key}.asset", f"{bridge.asset!r} has no market on {bridge.native_domain}"))
-        wrapped = scenarios.get(bridge.wrapped_domain)
-        markets = [] if wrapped is None else [m.asset for m in wrapped.venue.markets]  # type: ignore[union-attr]
-        if wrapped is not None and bridge.asset not in markets:
-            issues.append(
-                ScenarioIssue(f"{key}.asset", f"{bridge.asset!r} has no market on {bridge.wrapped_domain} to price it")
-            )
-        if wrapped is not None and bridge.holders.market not in markets:
-            issues.append(ScenarioIssue(f"{key}.holders.market", f"{bridge.holders.market!r} is not in {markets}"))
+        issues += _one_bridge_issues(f"bridges[{index}]", bridge, scenarios)
     if len({b.name for b in sections.bridges}) != len(sections.bridges):
         issues.append(ScenarioIssue("bridges", "bridge names must be unique"))
-    failure = sections.failure
-    if failure is not None:
-        if failure.bridge not in [b.name for b in sections.bridges]:
-            issues.append(ScenarioIssue("failure.bridge", f"{failure.bridge!r} is not a bridge"))
-        for field in ("halt_step", "resume_step", "depeg_step"):
-            value = getattr(failure, field)
-            if value is not None and value > steps:
-                issues.append(ScenarioIssue(f"failure.{field}", f"{value} is after the last step {steps}"))
-    return issues
+    return issues + _failure_issues(sections.failure, sections.bridges, steps)
 
 
 def validate_domain_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> DomainScenario:
@@ -314,7 +321,9 @@ def load_domain_scenario(path: str | Path) -> DomainScenario:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (FileNotFoundError, IsADirectoryError):
-        raise ScenarioError(file, (ScenarioIssue("(file)", "not found: give the path of a scenario TOML file"),)) from None
+        raise ScenarioError(
+            file, (ScenarioIssue("(file)", "not found: give the path of a scenario TOML file"),)
+        ) from None
     except UnicodeDecodeError as error:
         raise ScenarioError(file, (ScenarioIssue("(file)", f"not UTF-8 text ({error.reason})"),)) from None
     except tomllib.TOMLDecodeError as error:
