@@ -1,6 +1,6 @@
 """Isolation across domains (issue 15, item 3): a failing bridge's loss stays where its wrapped asset is held.
 
-``scenarios/bridge-halt-depeg.toml``: ETH on ``ethereum`` backs ETH.b on ``fantom``; holders on
+``scenarios/domains/bridge-halt-depeg.toml``: ETH on ``ethereum`` backs ETH.b on ``fantom``; holders on
 fantom post ETH.b for ETH positions in ``pool-ETH`` and keep an ETH reserve on ethereum's venue;
 ``solana`` has no bridge. The bridge halts at step 12 and ETH.b loses 70% of its peg. Each path
 is played with the failure and without it (the control), same prices, populations and uniforms:
@@ -26,7 +26,7 @@ from ringfence.lab.domains.runner import DomainPlay, play_domains, state_digest
 from ringfence.lab.domains.scenario import DomainScenario, load_domain_scenario
 from ringfence.lab.sample import sample_paths
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "bridge-halt-depeg.toml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "domains" / "bridge-halt-depeg.toml"
 PATHS = 3
 
 

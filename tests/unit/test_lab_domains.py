@@ -12,7 +12,7 @@ from ringfence.lab.domains.bridge import Bridge, BridgeHalted, Direction
 from ringfence.lab.domains.scenario import BridgeFailure, validate_domain_scenario
 from ringfence.lab.errors import ScenarioError
 
-SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "bridge-halt-depeg.toml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "domains" / "bridge-halt-depeg.toml"
 
 
 def test_a_mint_arrives_after_its_latency_and_not_before() -> None:

@@ -39,4 +39,6 @@ def register(app: typer.Typer, console: Console) -> None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "domains.json").write_text(json.dumps(report_json(study), indent=2, sort_keys=True) + "\n")
         (out / "domains.html").write_text(report_html(study))
-        console.print(f"{study.runs} paths x 2 (failure, control) on the exact engine; wrote {out}/domains.html")
+        console.print(
+            f"{study.runs} paths, each with and without the failure (and each part of it alone), on the exact engine; wrote {out}/domains.html"
+        )

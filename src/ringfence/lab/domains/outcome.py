@@ -4,7 +4,9 @@ One path is played twice with the same prices, populations and uniforms (common 
 numbers): with the scenario's failure and without it (the control). A figure's *loss from the
 failure* is control − failure (a positive number is a loss). Per pool: bad debt (shortfalls of
 liquidations and of collateral auctions), insurance drawn, LP loss (backstop and socialised
-loss) and the LP NAV at the end. Per party, the value it holds at the end, marked at the final
+loss), latent bad debt (units still open at the end whose equity at the final market prices is
+negative: the holders' wrapped collateral and auction lots valued at the wrapped asset's price) and
+the LP NAV at the end. Per party, the value it holds at the end, marked at the final
 market prices (the wrapped asset at its own, depegged, price): ``holders`` (of the wrapped asset:
 their accounts on every domain, auction lots still for sale and bridge transfers in flight),
 ``traders`` (their accounts and the reserve they kept off the venue), ``lps`` (pool NAVs and what
@@ -25,7 +27,7 @@ from ringfence.lab.exact.layout import BASE_DECIMALS, INSURER, QUOTE, QUOTE_DECI
 __all__ = ["PARTIES", "POOL_FIGURES", "DomainOutcome", "domain_outcomes"]
 
 PARTIES = ("holders", "traders", "lps", "insurance", "liquidators")
-POOL_FIGURES = ("bad_debt_usd", "insurance_drawn_usd", "lp_loss_usd", "lp_nav_usd")
+POOL_FIGURES = ("bad_debt_usd", "latent_bad_debt_usd", "insurance_drawn_usd", "lp_loss_usd", "lp_nav_usd")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,46 @@ def _parties(play: DomainPlay, name: str) -> dict[str, int]:
     return parties
 
 
+def _holder_latent_atoms(play: DomainPlay, name: str, prices: dict[str, int]) -> dict[str, int]:
+    """Return, per pool, the negative equity of holders' sub-accounts at ``prices`` (lots and positions included)."""
+    state = play.domains[name].ledger.state
+    latent: dict[str, int] = {}
+    for group in play.holders.values():
+        if group.design.wrapped_domain != name:
+            continue
+        pool = state.pools[group.pool]
+        lots = {(a.owner, a.sub_account): a.lot_atoms for a in pool.auctions.values()}
+        for unit in group.units:
+            account = state.accounts.get(unit.key)
+            balances = {} if account is None else account.balances
+            equity = sum(
+                _value_atoms(amount, state.assets[asset].params.decimals, prices[asset])
+                for asset, amount in balances.items()
+            )
+            equity += _value_atoms(lots.get(unit.key, 0), BASE_DECIMALS, prices[group.design.wrapped_asset])
+            for (key, market_id), position in pool.positions.items():
+                if key == unit.key:
+                    base = pool.markets[market_id].params.base_asset
+                    equity += unrealised_pnl_atoms(position, prices[base], BASE_DECIMALS, QUOTE_DECIMALS)
+            if equity < 0:
+                latent[group.pool] = latent.get(group.pool, 0) - equity
+    return latent
+
+
+def _latent_usd(play: DomainPlay, name: str) -> tuple[float, ...]:
+    """Return each pool's latent bad debt in USD: the population's (the exact runner's rule) and the holders'."""
+    domain = play.domains[name]
+    agents = domain.run.agents
+    units = agents.units
+    agents.units = [unit for unit in units if unit.trader >= 0]
+    try:
+        population, _ = agents.latent_bad_debt_usd(domain.run.prices.market[:, -1])
+    finally:
+        agents.units = units
+    holders = _holder_latent_atoms(play, name, _final_prices(play, domain))
+    return tuple(population.get(p, 0.0) + holders.get(p, 0) / QUOTE_UNIT for p in domain.layout.pools)
+
+
 def domain_outcomes(play: DomainPlay) -> dict[str, DomainOutcome]:
     """Return every domain's outcome at the end of ``play``."""
     outcomes = {}
@@ -103,6 +145,7 @@ def domain_outcomes(play: DomainPlay) -> dict[str, DomainOutcome]:
         pools = domain.layout.pools
         figures = {
             "bad_debt_usd": tuple(ledger.bad_debt_atoms.get(p, 0) / QUOTE_UNIT for p in pools),
+            "latent_bad_debt_usd": _latent_usd(play, name),
             "insurance_drawn_usd": tuple(ledger.insurance_drawn_atoms.get(p, 0) / QUOTE_UNIT for p in pools),
             "lp_loss_usd": tuple(ledger.lp_loss_atoms.get(p, 0) / QUOTE_UNIT for p in pools),
             "lp_nav_usd": tuple(float(v) for v in run.nav[:, -1]),

@@ -206,7 +206,22 @@ class DomainScenario:
 
     def without_failure(self) -> DomainScenario:
         """Return the same scenario with no failure (the control run)."""
-        return DomainScenario(self.base, self.domains, self.scenarios, self.bridges, None)
+        return self.with_failure(None)
+
+    def with_failure(self, failure: BridgeFailure | None) -> DomainScenario:
+        """Return the same scenario with ``failure`` instead of its own."""
+        return DomainScenario(self.base, self.domains, self.scenarios, self.bridges, failure)
+
+    def failure_parts(self) -> dict[str, BridgeFailure]:
+        """Return the failure and, when it both halts and depegs, each part alone (``halt only``, ``depeg only``)."""
+        failure = self.failure
+        if failure is None:
+            return {}
+        parts = {"as given": failure}
+        if failure.halt_step is not None and failure.depeg_step is not None:
+            parts["halt only"] = failure.model_copy(update={"depeg_step": None, "depeg": 0.0})
+            parts["depeg only"] = failure.model_copy(update={"halt_step": None, "resume_step": None})
+        return parts
 
 
 def domain_seed(seed: int, index: int) -> int:
