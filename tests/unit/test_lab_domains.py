@@ -102,3 +102,10 @@ def test_a_failure_that_does_nothing_is_refused() -> None:
     data = _data()
     data["failure"] = {"bridge": "portal"}
     assert _keys(data) == ["failure"]
+
+
+def test_a_venue_or_population_at_the_top_level_is_refused_not_ignored() -> None:
+    data = _data()
+    data["population"] = data["domains"][0]["population"]  # type: ignore[index]
+    data["venue"] = data["domains"][0]["venue"]  # type: ignore[index]
+    assert _keys(data) == ["venue", "population"]

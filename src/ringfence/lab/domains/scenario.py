@@ -51,6 +51,9 @@ __all__ = [
 Weight = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 DOMAIN_KEYS = ("domains", "bridges", "failure")
+PER_DOMAIN_KEYS = ("venue", "population", "keepers", "liquidity_providers", "attacker", "study")
+"""Sections a domains scenario refuses at the top level: they belong to each domain (``attacker``
+and ``study`` to none: the domains study has no attacker and plays the domains' own designs)."""
 DOMAIN_SEED_STREAM = 15
 """Domain ``d``'s population and uniforms come from ``SeedSequence([seed, 15, d])`` (paths from ``seed``)."""
 
@@ -284,8 +287,12 @@ def validate_domain_scenario(data: dict[str, Any], base_dir: Path, file: Path) -
     ScenarioError
         Every problem found, each naming its key path (``domains[1].venue.markets[0].asset``).
     """
-    if "venue" in data:
-        raise ScenarioError(file, (ScenarioIssue("venue", "a domains scenario gives each domain its own venue"),))
+    per_domain = [key for key in PER_DOMAIN_KEYS if key in data]
+    if per_domain:
+        issues = tuple(
+            ScenarioIssue(key, "give it inside each [[domains]] entry (each domain has its own)") for key in per_domain
+        )
+        raise ScenarioError(file, issues)
     base_data = {key: value for key, value in data.items() if key not in DOMAIN_KEYS}
     base = validate_scenario(base_data, base_dir, file)
     sections_data = {key: data[key] for key in DOMAIN_KEYS if key in data}
