@@ -40,5 +40,6 @@ def register(app: typer.Typer, console: Console) -> None:
         (out / "domains.json").write_text(json.dumps(report_json(study), indent=2, sort_keys=True) + "\n")
         (out / "domains.html").write_text(report_html(study))
         console.print(
-            f"{study.runs} paths, each with and without the failure (and each part of it alone), on the exact engine; wrote {out}/domains.html"
+            f"{study.runs} paths, each with and without the failure (and each part of it alone), "
+            f"on the exact engine; wrote {out}/domains.html"
         )
