@@ -289,10 +289,8 @@ def validate_domain_scenario(data: dict[str, Any], base_dir: Path, file: Path) -
     """
     per_domain = [key for key in PER_DOMAIN_KEYS if key in data]
     if per_domain:
-        issues = tuple(
-            ScenarioIssue(key, "give it inside each [[domains]] entry (each domain has its own)") for key in per_domain
-        )
-        raise ScenarioError(file, issues)
+        message = "give it inside each [[domains]] entry (each domain has its own)"
+        raise ScenarioError(file, tuple(ScenarioIssue(key, message) for key in per_domain))
     base_data = {key: value for key, value in data.items() if key not in DOMAIN_KEYS}
     base = validate_scenario(base_data, base_dir, file)
     sections_data = {key: data[key] for key in DOMAIN_KEYS if key in data}
