@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from ringfence.core.invariants import check_conservation, holdings_by_asset
+from ringfence.lab.domains.bridge import Direction
 from ringfence.lab.domains.outcome import domain_outcomes
 from ringfence.lab.domains.runner import DomainPlay, play_domains, state_digest
 from ringfence.lab.domains.scenario import DomainScenario, load_domain_scenario
@@ -131,3 +133,38 @@ def test_other_traders_of_the_exposed_pool_are_reached_only_through_its_market(s
         for key in calm.state("fantom").accounts
         if key[0].startswith("t")
     )
+
+
+def test_every_domain_conserves_every_asset_and_the_bridge_backs_every_wrapped_token(
+    runs: list[tuple[DomainPlay, DomainPlay]],
+) -> None:
+    for failed, control in runs:
+        for play in (failed, control):
+            for name in play.scenario.names:
+                check_conservation(play.state(name))
+            bridge = play.bridges["portal"]
+            bridge.check()
+            fantom, ethereum = play.state("fantom"), play.state("ethereum")
+            # every minted ETH.b was deposited on fantom, and none leaves the venue in the lab
+            assert holdings_by_asset(fantom)["ETH.b"] == bridge.wrapped_supply_atoms
+            # the escrow beyond the genesis supply is exactly what holders withdrew from ethereum's venue
+            assert fantom.deposited_atoms["ETH.b"] == bridge.wrapped_supply_atoms  # no burns in the lab
+            genesis = bridge.wrapped_supply_atoms - _delivered(play)
+            in_flight = bridge.in_flight_atoms(Direction.MINT)
+            assert bridge.escrow_atoms - genesis - in_flight == _delivered(play)
+            assert _delivered(play) + in_flight == ethereum.withdrawn_atoms.get("ETH", 0)
+
+
+def _delivered(play: DomainPlay) -> int:
+    """Return the ETH.b minted by delivered top-ups (deposited on fantom after the genesis)."""
+    group = play.holders["portal"]
+    return sum(group.delivered_atoms)
+
+
+def test_the_failure_goes_through_liquidations_and_collateral_auctions(
+    runs: list[tuple[DomainPlay, DomainPlay]],
+) -> None:
+    assert all(failed.holders["portal"].kicked > 0 for failed, _ in runs)
+    # a holder asks for a top-up only when its health falls: on some paths none does during the halt
+    assert any(failed.holders["portal"].refused_transfers > 0 for failed, _ in runs)
+    assert all(control.holders["portal"].refused_transfers == 0 for _, control in runs)

@@ -82,6 +82,8 @@ class Holders:
         self.reserve_atoms = [0] * len(self.names)
         self.top_up_atoms = [0] * len(self.names)
         self.refused_transfers = 0
+        self.delivered_atoms: list[int] = []
+        """Wrapped atoms of each delivered top-up, in delivery order."""
         self.kicked = 0
 
     def open(self, now: int, first_draw: int, initial_margin_wad: int) -> list[MarginUnit]:
@@ -126,6 +128,7 @@ class Holders:
     def deliver(self, step: int, now: int) -> None:
         """Deposit the wrapped tokens of every mint the bridge delivers at ``step`` into the holder's sub-account."""
         for message in self.bridge.deliver(step):
+            self.delivered_atoms.append(message.amount_atoms)
             self.ledger.apply(
                 Deposit(message.recipient, HOLDER_SUB_ACCOUNT, self.design.wrapped_asset, message.amount_atoms, now),
                 message.recipient,
