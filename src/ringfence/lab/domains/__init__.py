@@ -7,5 +7,6 @@ bridge    a lock-and-mint bridge in integer atoms: latency, halt, escrow invaria
 holders   holders of a wrapped asset and the auction keeper that sells what they leave
 runner    ``play_domains``: one path through every domain in lockstep
 outcome   where a failure's loss lands: per domain, pool and party, failure against control
-report    the HTML and JSON report of a domains study
+report    the domains study over many paths, its HTML and JSON report
+plot      the report's plot: value lost by party on each domain
 """

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from ringfence.lab.domains.outcome import PARTIES, POOL_FIGURES, DomainOutcome, domain_outcomes
 from ringfence.lab.domains.plot import loss_plot
-from ringfence.lab.domains.runner import play_domains
+from ringfence.lab.domains.runner import domain_uniforms, play_domains
 from ringfence.lab.domains.scenario import DomainScenario
 from ringfence.lab.estimate import Estimate, mean_estimate
 from ringfence.lab.report.plots import svg
@@ -85,11 +85,12 @@ def study_domains(scenario: DomainScenario, runs: int | None = None) -> DomainSt
     refused: list[float] = []
     unchanged = dict.fromkeys(scenario.names, 0)
     parts = scenario.failure_parts()
+    draws = {name: domain_uniforms(scenario, name, count) for name in scenario.names}
     for path in range(count):
-        control = play_domains(scenario.without_failure(), paths, path)
+        control = play_domains(scenario.without_failure(), paths, path, draws)
         kept = domain_outcomes(control)
         for part, failure in parts.items():
-            failed = play_domains(scenario.with_failure(failure), paths, path)
+            failed = play_domains(scenario.with_failure(failure), paths, path, draws)
             lost = domain_outcomes(failed)
             for party in PARTIES:
                 total = sum(kept[name].parties[party] - lost[name].parties[party] for name in scenario.names)

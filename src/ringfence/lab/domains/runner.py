@@ -46,11 +46,11 @@ from ringfence.lab.exact.layout import (
     to_wad,
 )
 from ringfence.lab.exact.ledger import Ledger
-from ringfence.lab.exact.population import draw_population, draw_uniforms
+from ringfence.lab.exact.population import DrawSet, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import _Prices, _Run
 from ringfence.lab.sample import ScenarioPaths
 
-__all__ = ["AUCTION_CAPITAL_USD", "DomainPlay", "LossLedger", "play_domains", "state_digest"]
+__all__ = ["AUCTION_CAPITAL_USD", "DomainPlay", "LossLedger", "domain_uniforms", "play_domains", "state_digest"]
 
 AUCTION_CAPITAL_USD = 1e9
 """Quote the auction keeper brings to take auctions with (ample: it never binds)."""
@@ -108,7 +108,9 @@ class _Wrapped:
 class _Domain:
     """One domain's run: the exact runner's ``_Run`` on a :class:`LossLedger`, plus its wrapped assets."""
 
-    def __init__(self, scenario: DomainScenario, name: str, paths: ScenarioPaths, path_index: int) -> None:
+    def __init__(
+        self, scenario: DomainScenario, name: str, paths: ScenarioPaths, path_index: int, draws: DrawSet | None
+    ) -> None:
         self.name = name
         own = scenario.scenario(name)
         self.wrapped = [
@@ -118,10 +120,10 @@ class _Domain:
         ]
         layout = self._with_wrapped(layout_venue(own, own.venue.isolation, 1.0), own)  # type: ignore[union-attr]
         book = draw_population(own)
-        holders = sum(w.design.holders.traders for w in self.wrapped)
         self.first_holder_draw = len(book.position_trader)
-        draws = draw_uniforms(own, path_index + 1, self.first_holder_draw + holders)[path_index]
-        self.run = _Run(own, layout, book, _Prices(own, layout, paths, path_index), draws)
+        if draws is None:
+            draws = domain_uniforms(scenario, name, path_index + 1)
+        self.run = _Run(own, layout, book, _Prices(own, layout, paths, path_index), draws[path_index])
         self.ledger = LossLedger()
         self.run.ledger = self.ledger
         self.run.agents.ledger = self.ledger
@@ -228,8 +230,25 @@ def _auction_params(design: BridgeDesign) -> AuctionParams:
     )
 
 
-def _setup(scenario: DomainScenario, paths: ScenarioPaths, path_index: int) -> DomainPlay:
-    domains = {name: _Domain(scenario, name, paths, path_index) for name in scenario.names}
+def domain_uniforms(scenario: DomainScenario, name: str, n_paths: int) -> DrawSet:
+    """Return domain ``name``'s uniforms for ``n_paths`` paths: its units', then one column per holder it hosts.
+
+    Path ``p``'s draws are the same whatever ``n_paths > p`` (:func:`draw_uniforms` fills path by path),
+    so a study draws them once for all its paths.
+    """
+    own = scenario.scenario(name)
+    units = own.population.traders * own.population.markets_per_trader if own.population is not None else 0
+    holders = sum(b.holders.traders for b in scenario.bridges if b.wrapped_domain == name)
+    return draw_uniforms(own, n_paths, units + holders)
+
+
+def _setup(
+    scenario: DomainScenario, paths: ScenarioPaths, path_index: int, draws: dict[str, DrawSet] | None
+) -> DomainPlay:
+    domains = {
+        name: _Domain(scenario, name, paths, path_index, None if draws is None else draws[name])
+        for name in scenario.names
+    }
     for domain in domains.values():
         domain.setup()
     step_seconds = scenario.base.horizon.step_seconds
@@ -259,15 +278,20 @@ def _setup(scenario: DomainScenario, paths: ScenarioPaths, path_index: int) -> D
     return DomainPlay(scenario, domains, bridges, holders)
 
 
-def play_domains(scenario: DomainScenario, paths: ScenarioPaths, path_index: int) -> DomainPlay:
+def play_domains(
+    scenario: DomainScenario, paths: ScenarioPaths, path_index: int, draws: dict[str, DrawSet] | None = None
+) -> DomainPlay:
     """Play path ``path_index`` of ``paths`` through every domain and bridge of ``scenario``.
+
+    ``draws`` maps each domain to its uniforms (:func:`domain_uniforms`, drawn once for a study's
+    paths); without them each domain draws its own up to ``path_index``.
 
     Raises
     ------
     RingfenceError
         A domain's venue is one the engine refuses (the message names the parameter).
     """
-    play = _setup(scenario, paths, path_index)
+    play = _setup(scenario, paths, path_index, draws)
     failure = scenario.failure
     flows = {name: np.zeros(len(d.layout.assets)) for name, d in play.domains.items()}
     for step in range(1, scenario.base.horizon.steps + 1):
