@@ -162,10 +162,11 @@ def _cell(estimate: Estimate) -> str:
         return "n/a"
     if estimate.low is None or estimate.high is None:
         return _money(estimate.value)
-    return f"{_money(estimate.value)} <span class=note>[{_money(estimate.low)}, {_money(estimate.high)}]</span>"
+    return f"{_money(estimate.value)}<br><span class=note>[{_money(estimate.low)}, {_money(estimate.high)}]</span>"
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
+    # the interval sits under its mean, so a pool's five figures fit a 1280 px window without scrolling
     header = "".join(f"<th{' class=num' if i else ''}>{html.escape(h)}</th>" for i, h in enumerate(head))
     body = "".join(
         "<tr>" + "".join(f"<td{' class=num' if i else ''}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
@@ -205,7 +206,11 @@ def report_html(study: DomainStudy) -> str:
     failure = scenario.failure
     described = "no failure" if failure is None else html.escape(json.dumps(failure.model_dump()))
     sections = "".join(_domain_section(study, name) for name in scenario.names)
-    refused = _cell(mean_estimate(study.refused_transfers)).replace("$", "") if study.refused_transfers.size else "0"
+    refused = (
+        _cell(mean_estimate(study.refused_transfers)).replace("$", "").replace("<br>", " ")
+        if study.refused_transfers.size
+        else "0"
+    )
     figure = svg(loss_plot(study.scenario.names, PARTIES, study.party_loss), "domains-loss")
     return f"""<!doctype html><html lang=en><head><meta charset=utf-8>
 <title>{html.escape(scenario.base.name)}: where the bridge failure's loss lands</title><style>{CSS}</style></head><body>
