@@ -21,7 +21,7 @@ import hashlib
 
 import numpy as np
 
-from ringfence.core.commands import Command, Deposit, RegisterAsset, Sent, SubmitPrice
+from ringfence.core.commands import Command, Deposit, OpenVenue, RegisterAsset, Sent, SubmitPrice
 from ringfence.core.events import Event
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.auction_commands import ConfigureAuctions
@@ -32,12 +32,13 @@ from ringfence.core.state import LedgerState
 from ringfence.core.units import MAX_ATOMS
 from ringfence.lab.domains.bridge import Bridge
 from ringfence.lab.domains.holders import AUCTION_KEEPER, Holders, draw_holders
-from ringfence.lab.domains.scenario import BridgeDesign, DomainScenario
+from ringfence.lab.domains.scenario import BridgeDesign, BridgeFailure, DomainScenario
 from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
     QUOTE,
     SECOND_NS,
     SOURCE,
+    START_NS,
     VENUE_ADMIN,
     Layout,
     _oracle,
@@ -49,6 +50,7 @@ from ringfence.lab.exact.ledger import Ledger
 from ringfence.lab.exact.population import DrawSet, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import _Prices, _Run
 from ringfence.lab.sample import ScenarioPaths
+from ringfence.lab.scenario import Scenario
 
 __all__ = ["AUCTION_CAPITAL_USD", "DomainPlay", "LossLedger", "domain_uniforms", "play_domains", "state_digest"]
 
@@ -113,12 +115,15 @@ class _Domain:
     ) -> None:
         self.name = name
         own = scenario.scenario(name)
+        venue = own.venue
+        if venue is None:  # validate_domain_scenario gives every domain a venue
+            raise ValueError(f"domain {name} has no venue")
         self.wrapped = [
-            _Wrapped(b, [m.asset for m in own.venue.markets].index(b.asset))  # type: ignore[union-attr]
+            _Wrapped(b, [m.asset for m in venue.markets].index(b.asset))
             for b in scenario.bridges
             if b.wrapped_domain == name
         ]
-        layout = self._with_wrapped(layout_venue(own, own.venue.isolation, 1.0), own)  # type: ignore[union-attr]
+        layout = self._with_wrapped(layout_venue(own, venue.isolation, 1.0), own)
         book = draw_population(own)
         self.first_holder_draw = len(book.position_trader)
         if draws is None:
@@ -130,13 +135,13 @@ class _Domain:
         self.layout = layout
         self.holder_units = 0
 
-    def _with_wrapped(self, layout: Layout, own: object) -> Layout:
+    def _with_wrapped(self, layout: Layout, own: Scenario) -> Layout:
         """Add each wrapped asset's listing and oracle to the genesis, and its pool's auctions before ``OpenVenue``."""
         if not self.wrapped:
             return layout
         registry = list(layout.registry)
         setup = list(layout.setup)
-        opened = next(i for i, sent in enumerate(setup) if type(sent.command).__name__ == "OpenVenue")
+        opened = next(i for i, sent in enumerate(setup) if isinstance(sent.command, OpenVenue))
         for wrapped in self.wrapped:
             design = wrapped.design
             registry.append(
@@ -147,14 +152,12 @@ class _Domain:
                     to_wad(design.maintenance_weight),
                     NO_LIMIT,
                     NO_LIMIT,
-                    registry[0].timestamp_ns,
+                    START_NS,
                 )
             )
-            registry.append(_oracle(design.wrapped_asset, own, False))  # type: ignore[arg-type]
+            registry.append(_oracle(design.wrapped_asset, own, False))
             pool = layout.pool_of(layout.assets.index(design.holders.market))
-            setup.insert(
-                opened, Sent(VENUE_ADMIN, ConfigureAuctions(pool, _auction_params(design), registry[0].timestamp_ns))
-            )
+            setup.insert(opened, Sent(VENUE_ADMIN, ConfigureAuctions(pool, _auction_params(design), START_NS)))
             opened += 1
         return dataclasses.replace(layout, registry=tuple(registry), setup=tuple(setup))
 
@@ -174,7 +177,7 @@ class _Domain:
             capital = to_atoms(AUCTION_CAPITAL_USD)
             self.ledger.apply(Deposit(AUCTION_KEEPER, 0, QUOTE, capital, now), AUCTION_KEEPER)
 
-    def publish_wrapped(self, step: int, failure: object) -> None:
+    def publish_wrapped(self, step: int, failure: BridgeFailure | None) -> None:
         """Submit each wrapped asset's oracle price: the native asset's oracle on this domain times the peg."""
         run = self.run
         now = run.now(step)
@@ -190,13 +193,13 @@ class _Domain:
             wrapped.last_published = published
 
     @staticmethod
-    def peg(wrapped: _Wrapped, step: int, failure: object) -> float:
+    def peg(wrapped: _Wrapped, step: int, failure: BridgeFailure | None) -> float:
         """Return the wrapped asset's peg at ``step`` (1 unless the failure depegs this bridge)."""
-        if failure is None or getattr(failure, "bridge", None) != wrapped.design.name:
+        if failure is None or failure.bridge != wrapped.design.name:
             return 1.0
-        return float(failure.peg(step))  # type: ignore[attr-defined]
+        return failure.peg(step)
 
-    def wrapped_market_usd(self, wrapped: _Wrapped, step: int, failure: object) -> float:
+    def wrapped_market_usd(self, wrapped: _Wrapped, step: int, failure: BridgeFailure | None) -> float:
         """Return the wrapped asset's market price at ``step``: the native market here times the peg."""
         return float(self.run.prices.market[wrapped.native_index, step]) * self.peg(wrapped, step, failure)
 
