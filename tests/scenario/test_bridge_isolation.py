@@ -94,7 +94,10 @@ def test_the_loss_lands_on_the_pool_and_the_holders_of_the_wrapped_asset(
         lost, kept = domain_outcomes(failed)["fantom"], domain_outcomes(control)["fantom"]
         eth = lost.pools.index("pool-ETH")
         assert lost.pool_figures["bad_debt_usd"][eth] > kept.pool_figures["bad_debt_usd"][eth]
-        assert lost.pool_figures["lp_nav_usd"][eth] < kept.pool_figures["lp_nav_usd"][eth]
+        # the shortfall reaches the pool's LPs (socialised); their NAV also takes the holders' realised losses
+        # as counterparty, so the NAV itself may end higher or lower (docs/domains.md)
+        assert lost.pool_figures["lp_loss_usd"][eth] > kept.pool_figures["lp_loss_usd"][eth]
+        assert lost.pool_figures["insurance_drawn_usd"][eth] >= kept.pool_figures["insurance_drawn_usd"][eth]
         holders_lost = sum(
             domain_outcomes(control)[d].parties["holders"] - domain_outcomes(failed)[d].parties["holders"]
             for d in ("ethereum", "fantom")
