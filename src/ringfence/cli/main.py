@@ -22,6 +22,7 @@ from rich.markup import escape
 from ringfence.cli.backtest import register as register_backtest
 from ringfence.cli.calibrate import register as register_calibrate
 from ringfence.cli.demo import run_demo
+from ringfence.cli.domains import register as register_domains
 from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
 from ringfence.cli.identity import register as register_identity
 from ringfence.cli.journal import register as register_journal
@@ -47,6 +48,7 @@ register_journal(journal_app, console)
 register_identity(app, console)
 register_proof(app, console)
 register_serve(app, console)
+register_domains(app, console)
 
 
 @app.command()
