@@ -10,3 +10,5 @@ outcome   where a failure's loss lands: per domain, pool and party, failure agai
 report    the domains study over many paths, its HTML and JSON report
 plot      the report's plot: value lost by party on each domain
 """
+
+__all__: list[str] = []
