@@ -111,7 +111,9 @@ class PostgresServer:
             )
         options = [f"-k {self.socket_folder}", "-c listen_addresses=''"]
         options += [f"-c {name}={value}" for name, value in self.settings.items()]
-        self._run(self.binaries.pg_ctl, "start", "-w", "-t", "60", "-D", self.data, "-l", self.log, "-o", " ".join(options))
+        self._run(
+            self.binaries.pg_ctl, "start", "-w", "-t", "60", "-D", self.data, "-l", self.log, "-o", " ".join(options)
+        )
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its folder."""
