@@ -18,7 +18,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
+from ringfence.cli.main import app
 from ringfence.core.errors import JournalError, JournalKeyError, JournalTruncated, JournalUnreadable, StreamConflict
 from ringfence.core.events import CollateralDeposited
 from ringfence.store.head import read_head
@@ -258,3 +260,29 @@ def test_an_unreachable_server_is_a_named_error_without_the_password(tmp_path: P
 
     assert "s3cret" not in str(raised.value)
     assert describe_dsn(dsn) in str(raised.value)
+
+
+# --------------------------------------------------------------------------- ringfence journal verify
+
+
+def test_cli_journal_verify_checks_a_postgresql_journal_and_exits_4_once_it_was_edited(
+    journal: PostgresJournal, postgres_server: PostgresServer, dsn: str, tmp_path: Path
+) -> None:
+    # Arrange: the journal lives in a schema; the CLI reaches it through a URL selecting that schema
+    journal.append("s", 0, deposits("c1", "c2", "c3"))
+    schema = dsn.rsplit("search_path=", 1)[1].rstrip("'")
+    url = f"{postgres_server.url()}&options=-csearch_path%3D{schema}"
+    arguments = ["journal", "verify", url, "--key-file", str(tmp_path / "journal.key")]
+
+    # Act
+    intact = CliRunner().invoke(app, arguments)
+    with psycopg.connect(dsn, autocommit=True) as raw:
+        raw.execute(f"UPDATE {EVENTS_TABLE} SET payload = replace(payload, ':1', ':2') WHERE sequence = 2")
+    edited = CliRunner().invoke(app, arguments)
+
+    # Assert
+    assert intact.exit_code == 0, intact.output
+    assert "3 entries, hash chain intact" in " ".join(intact.output.split())
+    assert f"journal head 3:{journal.head().hash}" in intact.output
+    assert edited.exit_code == 4, edited.output
+    assert "journal entry 2:" in " ".join(edited.output.split())
