@@ -104,10 +104,23 @@ class PostgresServer:
             raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stdout}\n{completed.stderr}\n{log}")
 
     def start(self) -> None:
-        """Run initdb (once) and start the server on a Unix socket in the folder."""
+        """Run initdb (once) and start the server on a Unix socket in the folder.
+
+        ``initdb --no-sync`` skips flushing the new cluster's files (they are thrown away with the
+        folder); the running server keeps ``fsync`` and ``synchronous_commit`` on, as in production.
+        """
         if not self.data.exists():
             self._run(
-                self.binaries.initdb, "-D", self.data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale"
+                self.binaries.initdb,
+                "-D",
+                self.data,
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
             )
         options = [f"-k {self.socket_folder}", "-c listen_addresses=''"]
         options += [f"-c {name}={value}" for name, value in self.settings.items()]
@@ -116,9 +129,9 @@ class PostgresServer:
         )
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown) and remove its folder."""
+        """Stop the server and remove its folder (immediate shutdown: the data is thrown away, no checkpoint)."""
         try:
-            self._run(self.binaries.pg_ctl, "stop", "-w", "-m", "fast", "-D", self.data)
+            self._run(self.binaries.pg_ctl, "stop", "-w", "-m", "immediate", "-D", self.data)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
