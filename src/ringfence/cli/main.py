@@ -24,6 +24,7 @@ from ringfence.cli.exit_codes import EXIT_CODES, exit_code_for
 from ringfence.cli.identity import register as register_identity
 from ringfence.cli.journal import register as register_journal
 from ringfence.cli.recommend import register as register_recommend
+from ringfence.cli.serve import register as register_serve
 from ringfence.cli.stress import register as register_stress
 from ringfence.cli.venue import venue_app
 from ringfence.core.errors import RingfenceError
@@ -41,6 +42,7 @@ register_calibrate(app, console)
 register_recommend(app, console)
 register_journal(journal_app, console)
 register_identity(app, console)
+register_serve(app, console)
 
 
 @app.command()

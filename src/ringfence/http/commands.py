@@ -1,0 +1,160 @@
+"""Command bodies of ``POST /v1/commands``: one pydantic model per core command, discriminated by ``type``.
+
+Each model is built from the core command's dataclass (:mod:`ringfence.core.commands` and the
+pool, auction and governance commands), with the same field names and types, so the HTTP
+format cannot drift from the core: a field added to a command appears here on its own. Three
+things differ:
+
+- ``type`` names the command (``"Deposit"``, ``"Trade"``, ...): the discriminator;
+- ``timestamp_ns`` is absent: the service stamps every command with its clock when the command
+  is executed (the core never reads a clock, and a client never chooses its own time);
+- ``command_id`` (optional) is the client's idempotency key: a command resent with an id the
+  service has acknowledged for the same principal gets the first acknowledgement back and is
+  not executed twice.
+
+Amounts are JSON integers in atoms, prices and ratios integers scaled by 10**18 (``_wad``),
+exactly as in the core; validation is strict (``"5"`` or ``5.0`` for an integer is refused, as is
+an unknown member). The venue-shaping genesis commands (``RegisterAsset``, ``CreatePool``, ...)
+are not here: a venue's genesis is its venue file (``ringfence serve --venue``), and after it
+those changes go through governance proposals. ``ProposeVenueChange`` (a proposal that carries
+one of them) is not offered over HTTP yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, create_model
+
+from ringfence.core.commands import Command, Deposit, SubmitPrice, Transfer, Withdraw
+from ringfence.core.governance.commands import (
+    CancelProposal,
+    ExecuteProposal,
+    GrantRole,
+    PausePool,
+    ProposeParameterChange,
+    ProposeResumePool,
+    ProposeTemplateUpgrade,
+    RegisterTemplate,
+    RevokeRole,
+    UpdateRiskMargin,
+)
+from ringfence.core.pool.auction_commands import RedoCollateralAuction, StartCollateralAuction, TakeCollateral
+from ringfence.core.pool.commands import (
+    AdjustIsolatedMargin,
+    FundInsurance,
+    Liquidate,
+    ProvideLiquidity,
+    RemoveLiquidity,
+    Trade,
+)
+
+__all__ = [
+    "COMMAND_BODIES",
+    "COMMAND_ID_PATTERN",
+    "HTTP_COMMANDS",
+    "CommandBodyBase",
+    "command_body_adapter",
+    "command_body_union",
+    "to_command",
+]
+
+HTTP_COMMANDS: tuple[type[Any], ...] = (
+    Deposit,
+    Withdraw,
+    Transfer,
+    ProvideLiquidity,
+    RemoveLiquidity,
+    FundInsurance,
+    Trade,
+    AdjustIsolatedMargin,
+    Liquidate,
+    StartCollateralAuction,
+    TakeCollateral,
+    RedoCollateralAuction,
+    SubmitPrice,
+    GrantRole,
+    RevokeRole,
+    RegisterTemplate,
+    ProposeParameterChange,
+    ProposeTemplateUpgrade,
+    ProposeResumePool,
+    CancelProposal,
+    ExecuteProposal,
+    PausePool,
+    UpdateRiskMargin,
+)
+"""The core commands a client may send over HTTP, in the order the OpenAPI document lists them."""
+
+COMMAND_ID_PATTERN = r"^[A-Za-z0-9._~-]{1,64}$"
+
+_STAMPED = "timestamp_ns"
+
+
+class CommandBodyBase(BaseModel):
+    """What every command body shares: strict validation, no unknown members, an optional idempotency key."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    command_id: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=COMMAND_ID_PATTERN,
+            description="The client's idempotency key (1-64 of A-Z a-z 0-9 . _ ~ -), unique per principal.",
+        ),
+    ] = None
+
+
+def _lax_enum(hint: Any) -> Any:
+    """Let an enum field take its value (``"cross"``): strict mode would want an instance, which JSON cannot carry."""
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return Annotated[hint, Strict(False)]
+    return hint
+
+
+def _body_model(command_type: type[Any]) -> type[CommandBodyBase]:
+    hints = {name: _lax_enum(hint) for name, hint in typing.get_type_hints(command_type).items()}
+    members: dict[str, Any] = {"type": (Literal[command_type.__name__], Field(description="The command."))}
+    for field in dataclasses.fields(command_type):
+        if field.name == _STAMPED:
+            continue
+        if field.default is not dataclasses.MISSING:
+            members[field.name] = (hints[field.name], field.default)
+        else:
+            members[field.name] = (hints[field.name], ...)
+    model: type[CommandBodyBase] = create_model(
+        f"{command_type.__name__}Body",
+        __base__=CommandBodyBase,
+        __doc__=(command_type.__doc__ or command_type.__name__).strip(),
+        **members,
+    )
+    return model
+
+
+COMMAND_BODIES: Mapping[str, type[CommandBodyBase]] = {cls.__name__: _body_model(cls) for cls in HTTP_COMMANDS}
+"""Each HTTP command's body model, by command name."""
+
+_CORE_TYPES: Mapping[str, type[Any]] = {cls.__name__: cls for cls in HTTP_COMMANDS}
+
+command_body_union: Any = Annotated[
+    typing.Union[tuple(COMMAND_BODIES.values())],  # noqa: UP007 (a union built from a tuple of classes)
+    Field(discriminator="type"),
+]
+"""The body of ``POST /v1/commands``: any one of :data:`COMMAND_BODIES`, chosen by ``type``."""
+
+command_body_adapter: TypeAdapter[CommandBodyBase] = TypeAdapter(command_body_union)
+
+
+def to_command(body: CommandBodyBase, timestamp_ns: int) -> Command:
+    """Return the core command a validated body asks for, stamped at ``timestamp_ns``."""
+    command_type = _CORE_TYPES[body.type]  # type: ignore[attr-defined]
+    values = {
+        field.name: getattr(body, field.name) for field in dataclasses.fields(command_type) if field.name != _STAMPED
+    }
+    command: Command = command_type(**values, timestamp_ns=timestamp_ns)
+    return command
