@@ -72,6 +72,8 @@ class Window:
     mean_in_flight: float
     other_answers: dict[str, int]
     journal_entries: int
+    server_cpu_s: float
+    server_cpu_ms_per_command: float
 
 
 # --------------------------------------------------------------------------- client processes
@@ -103,8 +105,19 @@ def _merge(counts: list[dict[str, int]]) -> dict[str, int]:
     return merged
 
 
-def _run_window(url: str, clients: int, processes: int, duration_s: float, folder: Path) -> list[dict[str, Any]]:
-    """Start the client processes, let them register, start them together, collect their results."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads so far (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_window(
+    url: str, clients: int, processes: int, duration_s: float, folder: Path, server_pid: int
+) -> tuple[list[dict[str, Any]], float]:
+    """Start the client processes, let them register, start them together; return their results, server CPU s."""
     shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
     workers = []
     for index, share in enumerate(shares):
@@ -124,17 +137,19 @@ def _run_window(url: str, clients: int, processes: int, duration_s: float, folde
         line = worker.stdout.readline().strip()
         if line != "ready":
             raise RuntimeError(f"a client process did not get ready: {line!r}")
+    cpu_before = _cpu_seconds(server_pid)
     for worker in workers:
         assert worker.stdin is not None
         worker.stdin.write("go\n")
         worker.stdin.flush()
+    outputs = [worker.communicate(timeout=duration_s + 120)[0] for worker in workers]
+    server_cpu_s = _cpu_seconds(server_pid) - cpu_before
     results = []
-    for worker in workers:
-        output, _ = worker.communicate(timeout=duration_s + 120)
+    for worker, output in zip(workers, outputs, strict=True):
         if worker.returncode != 0:
             raise RuntimeError(f"a client process exited {worker.returncode}")
         results.append(json.loads(output.strip().splitlines()[-1]))
-    return results
+    return results, server_cpu_s
 
 
 # --------------------------------------------------------------------------- one server run
@@ -184,8 +199,11 @@ def _run(
         serve += ["--key-file", str(key_file)]
     server = ServeProcess(serve, folder / "serve.log")
     server.start()
+    assert server.process is not None
     try:
-        results = _run_window(server.base_url, arguments.clients, arguments.load_processes, arguments.duration, folder)
+        results, server_cpu_s = _run_window(
+            server.base_url, arguments.clients, arguments.load_processes, arguments.duration, folder, server.process.pid
+        )
     finally:
         server.stop()
     acknowledged = [cid for result in results for cid in result["acknowledged"]]
@@ -204,6 +222,8 @@ def _run(
         mean_in_flight=statistics.fmean(latencies) * in_window / arguments.duration if latencies else 0.0,
         other_answers=_merge([result["failures"] for result in results]),
         journal_entries=entries,
+        server_cpu_s=server_cpu_s,
+        server_cpu_ms_per_command=1000.0 * server_cpu_s / len(acknowledged) if acknowledged else float("nan"),
     )
 
 
@@ -211,13 +231,18 @@ def _run(
 
 
 def _print(windows: list[Window]) -> None:
-    print(f"{'backend':<11} {'server':<24} {'ack cmd/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'in flight':>9}  other")
+    print(
+        f"{'backend':<11} {'server':<24} {'ack cmd/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'in flight':>9}"
+        f" {'srv CPU ms/cmd':>14}  other"
+    )
     for w in windows:
         print(
             f"{w.backend:<11} {w.server:<24} {w.commands_per_s:>10,.0f} {w.p50_ms:>8.1f} {w.p99_ms:>8.1f}"
-            f" {w.mean_in_flight:>9.1f}  {w.other_answers or '-'}"
+            f" {w.mean_in_flight:>9.1f} {w.server_cpu_ms_per_command:>14.2f}  {w.other_answers or '-'}"
         )
-    print("(in flight: mean concurrent requests by Little's law, throughput x mean latency)")
+    print("(in flight: mean concurrent requests by Little's law, throughput x mean latency;")
+    print(" srv CPU ms/cmd: the server process's user+system CPU over the window per acknowledged command;")
+    print(" one Python process serves at most about 1000 / that commands per second of one core)")
     for backend in dict.fromkeys(w.backend for w in windows):
         ours = next(w for w in windows if w.backend == backend and w.server == "group-commit")
         peer = next((w for w in windows if w.backend == backend and w.server != "group-commit"), None)
