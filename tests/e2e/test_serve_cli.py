@@ -56,3 +56,30 @@ def test_serve_creates_the_venue_and_answers(tmp_path: Path) -> None:
     assert (tmp_path / "venue.sqlite").exists()
     assert (tmp_path / "ids" / "keeper.identity").stat().st_mode & 0o077 == 0
     assert "venue 'two-pools' created in venue.sqlite" in output
+
+
+def test_serve_refuses_a_venue_whose_senders_have_no_identity_and_leaves_nothing(tmp_path: Path) -> None:
+    empty = tmp_path / "ids"
+    empty.mkdir(mode=0o700)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ringfence"),
+            "serve",
+            "--venue",
+            str(ROOT / "examples" / "venue.toml"),
+            "--identity-dir",
+            str(empty),
+            "--port",
+            str(_free_port()),
+        ],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "NotAuthenticated" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ids"]

@@ -23,6 +23,15 @@ from ringfence.http.commands import HTTP_COMMANDS
 from ringfence.store.sqlite import SqliteJournal
 from support.service import LiveService, live_service
 
+LISTING = {
+    "type": "RegisterAsset",
+    "asset": "DOGE",
+    "decimals": 8,
+    "initial_weight_wad": 5 * 10**17,
+    "maintenance_weight_wad": 6 * 10**17,
+    "supply_cap_atoms": 10**12,
+    "weight_scale_start_value": 10**12,
+}
 _STRINGS = {"pool": "eth", "market": "ETH-PERP", "asset": "USDC", "template": "perp", "reason": "test", "cause": "test"}
 
 
@@ -42,6 +51,8 @@ def _sample(command_type: type[Any], acting_as: str) -> dict[str, Any]:
             body[field.name] = "cross"
         elif hint is Role:
             body[field.name] = "guardian"
+        elif field.name == "change":
+            body[field.name] = LISTING
         else:
             body[field.name] = []
     acting = acting_field(command_type)

@@ -147,7 +147,7 @@ def test_unknown_resources_are_404(live: LiveService) -> None:
 
 
 def test_the_rate_limit_is_per_principal_with_retry_after(tmp_path: Path) -> None:
-    with live_service(tmp_path, limits=RateLimits(rate_per_s=0.5, burst=3)) as running:
+    with live_service(tmp_path, limits=RateLimits(rate_per_s=0.01, burst=3)) as running:
         with running.client("carol") as carol:
             carol.register()
             results = []

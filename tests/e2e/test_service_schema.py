@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
 
 from ringfence.http import ServiceSettings, create_app
 from ringfence.http.tokens import MAX_LIFETIME_S, mint_token
@@ -38,10 +39,34 @@ def _document() -> dict[str, Any]:
 
 
 schema = schemathesis.openapi.from_dict(_document()).exclude(path="/v1/events")
+queries = schema.exclude(path="/v1/commands")
+# On every run the command endpoint gets generated bodies only; its coverage phase (hundreds of boundary
+# cases over the 24-member union) runs in the slow test below, with every phase.
+commands = schemathesis.openapi.from_dict(
+    _document(), config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
+).include(path="/v1/commands")
 
 
-@schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_the_api_conforms_to_its_openapi_document(case: Any, live: LiveService) -> None:
+def _call(case: Any, live: LiveService) -> None:
     token = mint_token(live.identities["carol"], live.service.settings.audience, lifetime_s=MAX_LIFETIME_S)
     case.call_and_validate(base_url=live.base_url, headers={"Authorization": f"Bearer {token}"})
+
+
+@queries.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_queries_conform_to_the_openapi_document(case: Any, live: LiveService) -> None:
+    _call(case, live)
+
+
+@commands.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_command_endpoint_conforms_to_the_openapi_document(case: Any, live: LiveService) -> None:
+    """Generated bodies on every run; the slow run below adds the coverage phase and many more examples."""
+    _call(case, live)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_api_conforms_to_the_openapi_document_at_length(case: Any, live: LiveService) -> None:
+    _call(case, live)

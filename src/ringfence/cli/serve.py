@@ -27,6 +27,13 @@ from ringfence.service.venue import VenueFileError
 __all__ = ["register"]
 
 
+def _companions(journal: str) -> set[Path]:
+    """Return the files a new SQLite journal at ``journal`` creates that exist now (itself, WAL, head, key)."""
+    base = Path(journal)
+    names = (base, Path(f"{journal}-wal"), Path(f"{journal}-shm"), Path(f"{journal}.head"), Path(f"{journal}.key"))
+    return {path for path in names if path.exists()}
+
+
 def _serve(
     console: Console,
     journal: str,
@@ -47,10 +54,18 @@ def _serve(
     from ringfence.http.opener import is_new_journal, open_journal  # noqa: PLC0415
 
     new = is_new_journal(journal)
+    before = _companions(journal) if new else set()
     store = open_journal(journal, key_file)
     try:
         if new or next(store.read(0), None) is None:
-            genesis = apply_genesis(store, venue, identity_dir)
+            try:
+                genesis = apply_genesis(store, venue, identity_dir)
+            except BaseException:
+                if new:  # leave no empty journal behind: the next `serve` starts afresh
+                    store.close()
+                    for path in _companions(journal) - before:
+                        path.unlink(missing_ok=True)
+                raise
             made = f"; demo identities created in {identity_dir}: {', '.join(genesis.created_identities)}"
             console.print(
                 f"venue {escape(genesis.venue)!r} created in {escape(journal)} ({genesis.commands} commands)"

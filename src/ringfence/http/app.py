@@ -11,6 +11,7 @@ Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pag
 ``GET  /v1/markets``                       open interest, skew, funding, margin rates, oracle price
 ``GET  /v1/accounts``                      sub-accounts with health (``?owner=``, ``?liquidatable=true``)
 ``GET  /v1/accounts/{owner}/{sub}``        one sub-account
+``GET  /v1/health``                        the distribution of maintenance health (buckets)
 ``GET  /v1/liquidations``                  the liquidation feed (``?after=SEQ&limit=N``)
 ``GET  /v1/breakers``                      each pool's status and each oracle's guard
 ``GET  /v1/stress``                        the stress results ``ringfence stress`` wrote
@@ -33,7 +34,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -48,6 +50,7 @@ from ringfence.http.schemas import (
     BreakerView,
     CommandReceipt,
     EntryView,
+    HealthDistribution,
     MarketView,
     PoolView,
     PrincipalView,
@@ -61,6 +64,7 @@ from ringfence.http.views import (
     account_view,
     accounts_view,
     entry_view,
+    health_distribution,
     markets_view,
     oracles_view,
     pool_view,
@@ -88,7 +92,9 @@ def _service(request: Request) -> VenueService:
     return service
 
 
-def _reader(request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
+async def _reader(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> None:
     """Rate-limit a read: by principal when a valid token is sent, else by client address."""
     service = _service(request)
     if authorization is not None:
@@ -98,13 +104,24 @@ def _reader(request: Request, authorization: Annotated[str | None, Header(includ
     service.limit_anonymous(client)
 
 
-def _sender(
-    request: Request,
-    authorization: Annotated[
-        str | None, Header(description="Bearer <JWT> signed with the principal's identity (EdDSA).")
-    ] = None,
-) -> str:
-    return _service(request).authenticate(authorization)
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="principalJWT",
+    bearerFormat="JWT",
+    description=(
+        "A JWT signed with EdDSA by the principal's Ed25519 identity: sub = the principal, aud = the venue's "
+        "audience (GET /v1/venue), iat and exp at most 300 s apart. Verified against the key the journal registered."
+    ),
+)
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+
+
+def _authorization(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return None if credentials is None else f"Bearer {credentials.credentials}"
+
+
+async def _sender(request: Request, credentials: Bearer) -> str:
+    return _service(request).authenticate(_authorization(credentials))
 
 
 Reader = Depends(_reader)
@@ -196,13 +213,11 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
     async def register_principal(
         request: Request,
         body: RegisterPrincipalBody,
-        authorization: Annotated[
-            str | None, Header(description="Bearer <JWT> signed by the key being registered, sub = the name.")
-        ] = None,
+        credentials: Bearer,
     ) -> CommandReceipt:
-        """Register a new principal: the token proves the caller holds the private key of the key it registers."""
+        """Register a new principal: its token (sub = the name) is signed by the key it registers."""
         service = _service(request)
-        service.authenticator.verify(bearer_token(authorization), body.public_key_hex.lower(), body.name)
+        service.authenticator.verify(bearer_token(_authorization(credentials)), body.public_key_hex.lower(), body.name)
         service.buckets.take(f"principal {body.name!r}")
         name, key = body.name, body.public_key_hex.lower()
         return await service.writer.submit(name, lambda now_ns: RegisterPrincipal(name, key, now_ns), None)
@@ -226,7 +241,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
             }
         },
     )
-    async def command(request: Request, sender: Sender) -> CommandReceipt:
+    async def command(request: Request, sender: Sender) -> Response:
         """Run one command sent by the authenticated principal; answer once it is durable in the journal."""
         raw = await request.body()
         try:
@@ -237,7 +252,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         def build(now_ns: int) -> Command:
             return to_command(body, now_ns)
 
-        return await _service(request).writer.submit(sender, build, body.command_id)
+        receipt = await _service(request).writer.submit(sender, build, body.command_id)
+        return Response(receipt.model_dump_json(), media_type="application/json")  # serialised once, not revalidated
 
     @app.get("/v1/pools", response_model=list[PoolView], tags=["queries"], **reads)
     def pools(request: Request) -> list[PoolView]:
@@ -285,6 +301,14 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         service = _service(request)
         with service.lock:
             return account_view(service.engine.state, (owner, sub_account), service.writer.now_ns())
+
+    @app.get("/v1/health", response_model=HealthDistribution, tags=["queries"], **reads)
+    def health(request: Request) -> HealthDistribution:
+        """Return the distribution of maintenance health over sub-accounts (cross) and isolated positions."""
+        service = _service(request)
+        with service.lock:
+            found = accounts_view(service.engine.state, service.writer.now_ns())
+        return health_distribution(found)
 
     @app.get("/v1/liquidations", response_model=list[EntryView], tags=["queries"], **reads)
     def liquidations(request: Request, after: AfterQuery = 0, limit: LimitQuery = 100) -> list[EntryView]:

@@ -37,6 +37,7 @@ from ringfence.http.schemas import (
     BreakerView,
     CommandReceipt,
     EntryView,
+    HealthDistribution,
     MarketView,
     PoolView,
     PrincipalView,
@@ -286,6 +287,10 @@ class RingfenceClient:
     def account(self, owner: str, sub_account: int) -> AccountView:
         """Return one sub-account."""
         return self._get(AccountView, f"/v1/accounts/{owner}/{sub_account}")
+
+    def health(self) -> HealthDistribution:
+        """Return the distribution of maintenance health."""
+        return self._get(HealthDistribution, "/v1/health")
 
     def liquidations(self, after: int = 0, limit: int = 100) -> list[EntryView]:
         """Return the liquidation feed after a sequence."""

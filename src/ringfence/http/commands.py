@@ -15,9 +15,9 @@ things differ:
 Amounts are JSON integers in atoms, prices and ratios integers scaled by 10**18 (``_wad``),
 exactly as in the core; validation is strict (``"5"`` or ``5.0`` for an integer is refused, as is
 an unknown member). The venue-shaping genesis commands (``RegisterAsset``, ``CreatePool``, ...)
-are not here: a venue's genesis is its venue file (``ringfence serve --venue``), and after it
-those changes go through governance proposals. ``ProposeVenueChange`` (a proposal that carries
-one of them) is not offered over HTTP yet.
+are not commands of their own here: a venue's genesis is its venue file (``ringfence serve
+--venue``), and after it those changes are proposed with ``ProposeVenueChange``, whose ``change``
+is one of them, discriminated by its own ``type`` and stamped with the proposal's time.
 """
 
 from __future__ import annotations
@@ -30,7 +30,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, create_model
 
-from ringfence.core.commands import Command, Deposit, SubmitPrice, Transfer, Withdraw
+from ringfence.core.commands import (
+    Command,
+    ConfigureOracle,
+    Deposit,
+    RegisterAsset,
+    SubmitPrice,
+    Transfer,
+    Withdraw,
+)
 from ringfence.core.governance.commands import (
     CancelProposal,
     ExecuteProposal,
@@ -39,13 +47,21 @@ from ringfence.core.governance.commands import (
     ProposeParameterChange,
     ProposeResumePool,
     ProposeTemplateUpgrade,
+    ProposeVenueChange,
     RegisterTemplate,
     RevokeRole,
     UpdateRiskMargin,
 )
-from ringfence.core.pool.auction_commands import RedoCollateralAuction, StartCollateralAuction, TakeCollateral
+from ringfence.core.pool.auction_commands import (
+    ConfigureAuctions,
+    RedoCollateralAuction,
+    StartCollateralAuction,
+    TakeCollateral,
+)
 from ringfence.core.pool.commands import (
+    AddMarket,
     AdjustIsolatedMargin,
+    CreatePool,
     FundInsurance,
     Liquidate,
     ProvideLiquidity,
@@ -57,7 +73,9 @@ __all__ = [
     "COMMAND_BODIES",
     "COMMAND_ID_PATTERN",
     "HTTP_COMMANDS",
+    "VENUE_CHANGES",
     "CommandBodyBase",
+    "VenueChangeBodyBase",
     "command_body_adapter",
     "command_body_union",
     "to_command",
@@ -83,6 +101,7 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     ProposeParameterChange,
     ProposeTemplateUpgrade,
     ProposeResumePool,
+    ProposeVenueChange,
     CancelProposal,
     ExecuteProposal,
     PausePool,
@@ -117,8 +136,17 @@ def _lax_enum(hint: Any) -> Any:
     return hint
 
 
-def _body_model(command_type: type[Any]) -> type[CommandBodyBase]:
+class VenueChangeBodyBase(BaseModel):
+    """A venue change carried by ``ProposeVenueChange``: strict, no unknown members, stamped with its proposal."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def _body_model(
+    command_type: type[Any], base: type[BaseModel] = CommandBodyBase, overrides: Mapping[str, Any] | None = None
+) -> type[Any]:
     hints = {name: _lax_enum(hint) for name, hint in typing.get_type_hints(command_type).items()}
+    hints.update(overrides or {})
     members: dict[str, Any] = {"type": (Literal[command_type.__name__], Field(description="The command."))}
     for field in dataclasses.fields(command_type):
         if field.name == _STAMPED:
@@ -127,19 +155,31 @@ def _body_model(command_type: type[Any]) -> type[CommandBodyBase]:
             members[field.name] = (hints[field.name], field.default)
         else:
             members[field.name] = (hints[field.name], ...)
-    model: type[CommandBodyBase] = create_model(
-        f"{command_type.__name__}Body",
-        __base__=CommandBodyBase,
+    model: type[Any] = create_model(
+        f"{command_type.__name__}{'Body' if base is CommandBodyBase else 'Change'}",
+        __base__=base,
         __doc__=(command_type.__doc__ or command_type.__name__).strip(),
         **members,
     )
     return model
 
 
-COMMAND_BODIES: Mapping[str, type[CommandBodyBase]] = {cls.__name__: _body_model(cls) for cls in HTTP_COMMANDS}
+VENUE_CHANGES: tuple[type[Any], ...] = (RegisterAsset, ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions)
+"""What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""
+
+_CHANGE_BODIES = {cls.__name__: _body_model(cls, VenueChangeBodyBase) for cls in VENUE_CHANGES}
+venue_change_union: Any = Annotated[
+    typing.Union[tuple(_CHANGE_BODIES.values())],  # noqa: UP007 (a union built from a tuple of classes)
+    Field(discriminator="type", description="The change, by its own type; stamped with the proposal's time."),
+]
+
+COMMAND_BODIES: Mapping[str, type[CommandBodyBase]] = {
+    cls.__name__: _body_model(cls, overrides={"change": venue_change_union} if cls is ProposeVenueChange else None)
+    for cls in HTTP_COMMANDS
+}
 """Each HTTP command's body model, by command name."""
 
-_CORE_TYPES: Mapping[str, type[Any]] = {cls.__name__: cls for cls in HTTP_COMMANDS}
+_CORE_TYPES: Mapping[str, type[Any]] = {cls.__name__: cls for cls in (*HTTP_COMMANDS, *VENUE_CHANGES)}
 
 command_body_union: Any = Annotated[
     typing.Union[tuple(COMMAND_BODIES.values())],  # noqa: UP007 (a union built from a tuple of classes)
@@ -152,9 +192,17 @@ command_body_adapter: TypeAdapter[CommandBodyBase] = TypeAdapter(command_body_un
 
 def to_command(body: CommandBodyBase, timestamp_ns: int) -> Command:
     """Return the core command a validated body asks for, stamped at ``timestamp_ns``."""
+    command: Command = _build(body, timestamp_ns)
+    return command
+
+
+def _build(body: BaseModel, timestamp_ns: int) -> Any:
     command_type = _CORE_TYPES[body.type]  # type: ignore[attr-defined]
     values = {
         field.name: getattr(body, field.name) for field in dataclasses.fields(command_type) if field.name != _STAMPED
     }
-    command: Command = command_type(**values, timestamp_ns=timestamp_ns)
-    return command
+    values = {
+        name: _build(value, timestamp_ns) if isinstance(value, VenueChangeBodyBase) else value
+        for name, value in values.items()
+    }
+    return command_type(**values, timestamp_ns=timestamp_ns)

@@ -10,10 +10,12 @@ committed (idempotency), and wakes the event streams waiting for new entries.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from ringfence.store.journal import Journal, JournalHead, PendingCommand, StoredEvent
 
@@ -56,9 +58,10 @@ class Feed:
     def __post_init__(self) -> None:
         self.recent = deque(maxlen=self.capacity)
 
-    def load(self, entries: Iterator[StoredEvent]) -> None:
-        """Index a journal's existing entries (at start-up)."""
-        self.record(list(entries))
+    def load(self, entries: Iterator[StoredEvent], chunk: int = 10_000) -> None:
+        """Index a journal's existing entries (at start-up), a chunk at a time."""
+        while batch := list(islice(entries, chunk)):
+            self.record(batch)
 
     def record(self, entries: Sequence[StoredEvent]) -> None:
         """Take in entries just made durable; wake every waiting stream."""
@@ -90,8 +93,8 @@ class Feed:
     def liquidations_after(self, sequence: int, limit: int) -> list[StoredEvent]:
         """Return up to ``limit`` liquidation-feed entries after ``sequence``, oldest first."""
         with self._lock:
-            found = [entry for entry in self.liquidations if entry.sequence > sequence]
-        return found[:limit]
+            start = bisect.bisect_right(self.liquidations, sequence, key=lambda entry: entry.sequence)
+            return self.liquidations[start : start + limit]
 
     def waiter(self) -> asyncio.Event:
         """Return an event set at the next commit (register it before checking for entries, to miss none)."""
@@ -113,8 +116,16 @@ class TappedJournal:
         """Append through the wrapped journal; once it returned (durable), record the entries."""
         entries = self.inner.append(stream, expected_version, batch)
         self.last_entries = entries
+        if entries and entries[0].sequence != self.feed.head_sequence + 1:
+            # Another writer (another process on a shared journal) appended in between: take its entries first.
+            missing = entries[0].sequence - self.feed.head_sequence - 1
+            self.feed.record(list(islice(self.inner.read(self.feed.head_sequence), max(missing, 0))))
         self.feed.record(entries)
         return entries
+
+    def catch_up(self) -> None:
+        """Record the entries other writers appended since the feed's head (a shared journal)."""
+        self.feed.load(self.inner.read(self.feed.head_sequence))
 
     def read(self, after_sequence: int = 0) -> Iterator[StoredEvent]:
         """Read the wrapped journal."""

@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ringfence.core.errors import RingfenceError, UnknownEntity
@@ -99,7 +98,7 @@ async def _ringfence_error(request: Request, error: Exception) -> ProblemRespons
 
 
 async def _validation_error(request: Request, error: Exception) -> ProblemResponse:
-    if isinstance(error, RequestValidationError | ValidationError):
+    if isinstance(error, RequestValidationError):
         return validation_problem(list(error.errors()))
     return await _unexpected(request, error)  # pragma: no cover
 
@@ -124,6 +123,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Make every error of ``app`` a problem response."""
     app.add_exception_handler(RingfenceError, _ringfence_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

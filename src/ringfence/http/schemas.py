@@ -17,6 +17,8 @@ __all__ = [
     "BreakerView",
     "CommandReceipt",
     "EntryView",
+    "HealthBucket",
+    "HealthDistribution",
     "MarginView",
     "MarketView",
     "OracleView",
@@ -84,7 +86,8 @@ class PrincipalView(_View):
 
     name: str
     public_key_hex: str
-    roles: list[str]
+    roles: list[str] = Field(description="Governance roles (admin, proposer, executor, guardian, risk_model).")
+    feeds: list[str] = Field(description="The assets whose oracle names it as a source (it may quote them).")
 
 
 class RegisterPrincipalBody(_View):
@@ -172,6 +175,23 @@ class AccountView(_View):
     initial: MarginView
     maintenance: MarginView
     liquidatable: list[PositionView] = Field(description="Its positions below maintenance margin at the oracle now.")
+
+
+class HealthBucket(_View):
+    """How many margin units have a maintenance health in ``[lower, upper)`` (``upper`` None: no bound)."""
+
+    lower: float
+    upper: float | None
+    count: int
+
+
+class HealthDistribution(_View):
+    """The maintenance health of every margin unit: each sub-account's cross margin and each isolated position."""
+
+    buckets: list[HealthBucket]
+    below_maintenance: int = Field(description="Units with health < 1: liquidatable now.")
+    no_requirement: int = Field(description="Sub-accounts with collateral and no cross requirement (not in a bucket).")
+    unavailable: int = Field(description="Units whose health needs an oracle that is unavailable now.")
 
 
 class OracleView(_View):

@@ -56,6 +56,15 @@ class ServiceSettings:
     stream: str = DEFAULT_STREAM
 
 
+_TIME_FIELDS = ("timestamp_ns", "accepted_ns", "published_ns")
+
+
+def latest_time_ns(entry: StoredEvent) -> int:
+    """Return the latest time an entry's event records (its timestamp; a price's publication or acceptance)."""
+    event = entry.event()
+    return max((value for name in _TIME_FIELDS if isinstance(value := getattr(event, name, 0), int)), default=0)
+
+
 class VenueService:
     """Everything the routes share (see the module docstring)."""
 
@@ -67,6 +76,8 @@ class VenueService:
         self.feed.load(journal.read())
         self.lock = threading.Lock()
         self.writer = GroupCommitWriter(self.engine, self.journal, settings.clock, self.lock, settings.max_batch)
+        if self.feed.recent:
+            self.writer.resume_after(latest_time_ns(self.feed.recent[-1]))
         self.authenticator = Authenticator(settings.audience)
         self.buckets = TokenBuckets(settings.limits)
         self._stress_cache: tuple[int, StressResults] | None = None

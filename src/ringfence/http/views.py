@@ -19,6 +19,8 @@ from ringfence.core.units import WAD
 from ringfence.http.schemas import (
     AccountView,
     EntryView,
+    HealthBucket,
+    HealthDistribution,
     MarginView,
     MarketView,
     OracleView,
@@ -32,6 +34,7 @@ __all__ = [
     "account_view",
     "accounts_view",
     "entry_view",
+    "health_distribution",
     "markets_view",
     "oracles_view",
     "pool_view",
@@ -212,10 +215,10 @@ def account_view(state: LedgerState, key: AccountKey, now_ns: int) -> AccountVie
     maintenance = _cross(state, key, MarginKind.MAINTENANCE, now_ns)
     cross_below = maintenance.health_wad is not None and maintenance.health_wad < WAD
     positions = [
-        _position_view(state, pool, market_id, position, cross_below, now_ns)
+        _position_view(state, pool, market_id, pool.positions[(key, market_id)], cross_below, now_ns)
         for pool in state.pools.values()
-        for (owner_key, market_id), position in pool.positions.items()
-        if owner_key == key
+        for market_id in pool.account_markets.get(key, ())
+        if (key, market_id) in pool.positions
     ]
     return AccountView(
         owner=key[0],
@@ -251,4 +254,41 @@ def principal_view(state: LedgerState, name: str) -> PrincipalView:
         if governance is None
         else sorted(role.value for role, holders in governance.holders.items() if name in holders)
     )
-    return PrincipalView(name=name, public_key_hex=key, roles=roles)
+    feeds = [asset for asset, oracle in state.oracles.items() if name in oracle.config.source_names()]
+    return PrincipalView(name=name, public_key_hex=key, roles=roles, feeds=feeds)
+
+
+HEALTH_EDGES_WAD = (0, WAD, 11 * WAD // 10, 5 * WAD // 4, 3 * WAD // 2, 2 * WAD, 5 * WAD)
+"""Bucket edges of the health distribution: 0, 1, 1.1, 1.25, 1.5, 2, 5 (and above)."""
+
+
+def _bucket(health_wad: int) -> int:
+    """Return the index of the bucket ``[edge, next edge)`` holding ``health_wad`` (a negative one: the first)."""
+    index = 0
+    for position, edge in enumerate(HEALTH_EDGES_WAD):
+        if health_wad >= edge:
+            index = position
+    return index
+
+
+def health_distribution(accounts: list[AccountView]) -> HealthDistribution:
+    """Count the maintenance health of each sub-account's cross margin and each isolated position in buckets."""
+    counts = [0] * len(HEALTH_EDGES_WAD)
+    no_requirement = unavailable = 0
+    units = [account.maintenance for account in accounts]
+    units.extend(position.maintenance for account in accounts for position in account.positions if position.maintenance)
+    for margin in units:
+        if margin.unavailable is not None:
+            unavailable += 1
+        elif margin.health_wad is None:
+            no_requirement += 1
+        else:
+            counts[_bucket(margin.health_wad)] += 1
+    bounds: list[int | None] = [*HEALTH_EDGES_WAD[1:], None]
+    buckets = [
+        HealthBucket(lower=lower / WAD, upper=None if upper is None else upper / WAD, count=count)
+        for lower, upper, count in zip(HEALTH_EDGES_WAD, bounds, counts, strict=True)
+    ]
+    return HealthDistribution(
+        buckets=buckets, below_maintenance=counts[0], no_requirement=no_requirement, unavailable=unavailable
+    )

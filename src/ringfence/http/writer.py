@@ -23,9 +23,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from ringfence.core.commands import Command, Sent
-from ringfence.core.errors import JournalError, RingfenceError
+from ringfence.core.errors import JournalError, RingfenceError, StreamConflict
 from ringfence.http.feed import TappedJournal
 from ringfence.http.schemas import CommandReceipt
 from ringfence.http.views import entry_view
@@ -84,9 +85,13 @@ class GroupCommitWriter:
         self.max_batch = max_batch
         self.stats = WriterStats()
         self._last_ns = 0
+        self._in_flight: dict[str, asyncio.Future[CommandReceipt]] = {}
+
+    def resume_after(self, latest_ns: int) -> None:
+        """Never stamp a command earlier than ``latest_ns`` (the latest time the journal records)."""
+        self._last_ns = max(self._last_ns, latest_ns)
         self._queue: asyncio.Queue[Submission] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._in_flight: dict[str, asyncio.Future[CommandReceipt]] = {}
 
     def now_ns(self) -> int:
         """Return the timestamp the next batch would get: the clock, never earlier than the last batch's."""
@@ -137,7 +142,7 @@ class GroupCommitWriter:
     def _duplicate(self, command_id: str, sender: str, sequences: tuple[int, int]) -> CommandReceipt:
         first, last = sequences
         with self.lock:
-            entries = list(self.journal.read(first - 1))[: last - first + 1] if last >= first else []
+            entries = list(islice(self.journal.read(first - 1), last - first + 1))
         return CommandReceipt(
             command_id=command_id,
             sender=sender,
@@ -167,7 +172,13 @@ class GroupCommitWriter:
     def _commit(self, batch: list[Submission]) -> list[CommandReceipt | BaseException]:
         with self.lock:
             try:
-                return self._execute(batch)
+                try:
+                    return self._execute(batch)
+                except StreamConflict:
+                    # Another process wrote the stream first: the engine has rebuilt its state from the
+                    # journal, nothing of this batch was acknowledged; decide it again on the new state, once.
+                    self.journal.catch_up()
+                    return self._execute(batch)
             except JournalError as error:
                 return [error] * len(batch)
             except Exception:
