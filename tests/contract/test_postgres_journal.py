@@ -286,3 +286,22 @@ def test_cli_journal_verify_checks_a_postgresql_journal_and_exits_4_once_it_was_
     assert f"journal head 3:{journal.head().hash}" in intact.output
     assert edited.exit_code == 4, edited.output
     assert "journal entry 2:" in " ".join(edited.output.split())
+
+
+def test_a_server_running_with_fsync_off_is_refused_for_writing(
+    postgres_server: PostgresServer, dsn: str, tmp_path: Path
+) -> None:
+    # fsync is reloadable: switch it off on the shared test server for this test only
+    with psycopg.connect(postgres_server.dsn(), autocommit=True) as admin:
+        admin.execute("ALTER SYSTEM SET fsync = off")
+        admin.execute("SELECT pg_reload_conf()")
+        try:
+            with psycopg.connect(dsn, autocommit=True) as probe:  # a reload reaches each session soon after
+                deadline = time.monotonic() + 10
+                while probe.execute("SHOW fsync").fetchone() != ("off",) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            with pytest.raises(JournalError, match="fsync = off"):
+                PostgresJournal(dsn, key_file=tmp_path / "journal.key")
+        finally:
+            admin.execute("ALTER SYSTEM RESET fsync")
+            admin.execute("SELECT pg_reload_conf()")
