@@ -129,6 +129,31 @@ class CommandBodyBase(BaseModel):
     ] = None
 
 
+_UNITS = (
+    ("_atoms", "an integer amount in atoms (the asset's smallest unit)"),
+    ("_wad", "an integer scaled by 10**18 (a price or a ratio: 10**18 is 1)"),
+    ("_ns", "nanoseconds since the Unix epoch"),
+    ("_value", "an integer value in value atoms (6 decimals of the numeraire)"),
+    ("_ppm", "an integer in parts per million"),
+)
+_NAMED = {
+    "owner": "the principal whose sub-account acts: must be the sender",
+    "keeper_owner": "the keeper: must be the sender",
+    "taker_owner": "the taker: must be the sender",
+    "actor": "the principal acting: must be the sender",
+    "source": "the oracle source quoting: must be the sender",
+    "sub_account": "a sub-account number of the owner",
+}
+
+
+def _describe(name: str) -> str | None:
+    """Return what a field holds, from its name's unit suffix (``_atoms``, ``_wad``, ...) or its role."""
+    for suffix, meaning in _UNITS:
+        if name.endswith(suffix):
+            return meaning
+    return _NAMED.get(name)
+
+
 def _lax_enum(hint: Any) -> Any:
     """Let an enum field take its value (``"cross"``): strict mode would want an instance, which JSON cannot carry."""
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
@@ -151,10 +176,8 @@ def _body_model(
     for field in dataclasses.fields(command_type):
         if field.name == _STAMPED:
             continue
-        if field.default is not dataclasses.MISSING:
-            members[field.name] = (hints[field.name], field.default)
-        else:
-            members[field.name] = (hints[field.name], ...)
+        default = field.default if field.default is not dataclasses.MISSING else ...
+        members[field.name] = (hints[field.name], Field(default, description=_describe(field.name)))
     model: type[Any] = create_model(
         f"{command_type.__name__}{'Body' if base is CommandBodyBase else 'Change'}",
         __base__=base,
