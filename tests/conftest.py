@@ -1,10 +1,14 @@
-"""Shared test configuration: a derandomised hypothesis profile for CI."""
+"""Shared test configuration: a derandomised hypothesis profile for CI, and a PostgreSQL server."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from support.postgres_server import PostgresServer, require_binaries, start_server
 
 settings.register_profile(
     "ci",
@@ -16,3 +20,11 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL of the test run's own, on a Unix socket (skipped if missing, failed under CI)."""
+    server = start_server(require_binaries())
+    yield server
+    server.stop()

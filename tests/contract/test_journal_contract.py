@@ -1,7 +1,8 @@
-"""The journal contract, run against both backends (in-memory and SQLite).
+"""The journal contract, run against every backend (in-memory, SQLite and PostgreSQL).
 
 Every case that takes the ``backend`` fixture runs once per journal implementation, so the
-in-memory double is held to exactly what the durable SQLite journal promises: ordered,
+in-memory double and the PostgreSQL journal are held to exactly what the durable SQLite
+journal promises: ordered,
 contiguous, atomic, optimistic-concurrency appends, and a hash chain that detects edits.
 The codec cases check the exact round trip of every event type and the upcaster hook.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from ringfence.core.commands import (
@@ -46,6 +48,7 @@ from ringfence.store.head import write_head
 from ringfence.store.journal import GENESIS_HASH, Journal, PendingCommand, StoredEvent, entry_hash
 from ringfence.store.keys import JournalKey
 from ringfence.store.memory import MemoryJournal
+from ringfence.store.postgres import EVENTS_TABLE, PostgresJournal
 from ringfence.store.sqlite import SqliteJournal
 from support.authority import bootstrap, open_venue, sent_as_named
 from support.event_samples import EVENT_SAMPLES, LEGACY_DEPOSIT, LEGACY_DEPOSIT_PAYLOAD, rename_atoms
@@ -66,6 +69,12 @@ def _execute_raw(path: Path, sql: str, parameters: Sequence[object] = ()) -> Non
         connection.execute(sql, parameters)
 
 
+def _execute_postgres(dsn: str, sql: str, parameters: Sequence[object] = ()) -> None:
+    """Run one statement on the journal's database through a separate, raw psycopg connection."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(sql, parameters)  # type: ignore[arg-type]
+
+
 @dataclass
 class Backend:
     """One journal implementation under test, with backend-specific tampering."""
@@ -73,13 +82,23 @@ class Backend:
     name: str
     journal: Journal
     path: Path | None = None
+    dsn: str | None = None
+    key_file: Path | None = None
     _opened: list[Journal] = field(default_factory=list)
 
     @property
     def key(self) -> JournalKey:
         """The key the journal under test chains with."""
-        assert isinstance(self.journal, MemoryJournal | SqliteJournal)
+        assert isinstance(self.journal, MemoryJournal | SqliteJournal | PostgresJournal)
         return self.journal.key
+
+    def execute_raw(self, sql: str, parameters: Sequence[object] = ()) -> None:
+        """Run one statement (``?`` placeholders) behind the journal's back; its table is ``events``."""
+        if self.dsn is not None:
+            _execute_postgres(self.dsn, sql.replace("?", "%s").replace("events", EVENTS_TABLE), parameters)
+        else:
+            assert self.path is not None
+            _execute_raw(self.path, sql, parameters)
 
     def rewrite(self, sequence: int, **changes: Any) -> None:
         """Overwrite columns of the stored entry ``sequence`` behind the journal's back."""
@@ -87,23 +106,25 @@ class Backend:
             entry = next(e for e in self.journal.read() if e.sequence == sequence)
             self.journal.tamper(sequence - 1, replace(entry, **changes))
             return
-        assert self.path is not None
         assignments = ", ".join(f"{column} = ?" for column in changes)
-        _execute_raw(self.path, f"UPDATE events SET {assignments} WHERE sequence = ?", [*changes.values(), sequence])
+        self.execute_raw(f"UPDATE events SET {assignments} WHERE sequence = ?", [*changes.values(), sequence])
 
     def sign_head(self) -> None:
         """Sign the current last entry as the head, as the writer of a rewritten entry would have."""
         if isinstance(self.journal, MemoryJournal):
             self.journal.set_head(self.journal.last_entry_head())
             return
-        assert isinstance(self.journal, SqliteJournal)
+        assert isinstance(self.journal, SqliteJournal | PostgresJournal)
         write_head(self.journal.head_path, self.journal.head(), self.journal.key)
 
     def reopen(self) -> Journal:
-        """Return a journal over the same content (a new connection for SQLite)."""
-        if self.path is None:
+        """Return a journal over the same content (a new connection for SQLite and PostgreSQL)."""
+        if self.dsn is not None:
+            journal: Journal = PostgresJournal(self.dsn, key_file=self.key_file)
+        elif self.path is not None:
+            journal = SqliteJournal(self.path)
+        else:
             return self.journal
-        journal = SqliteJournal(self.path)
         self._opened.append(journal)
         return journal
 
@@ -112,13 +133,32 @@ class Backend:
             journal.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "memory":
-        harness = Backend("memory", MemoryJournal())
-    else:
+_schemas = itertools.count()
+
+
+def _make_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Backend:
+    if name == "memory":
+        return Backend("memory", MemoryJournal())
+    if name == "sqlite":
         path = tmp_path / "journal.sqlite"
-        harness = Backend("sqlite", SqliteJournal(path), path)
+        return Backend("sqlite", SqliteJournal(path), path)
+    server = request.getfixturevalue("postgres_server")
+    dsn = server.create_schema(f"contract_{next(_schemas)}")
+    key_file = tmp_path / "journal.key"
+    return Backend("postgresql", PostgresJournal(dsn, key_file=key_file), dsn=dsn, key_file=key_file)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    harness = _make_backend(request.param, tmp_path, request)
+    yield harness
+    harness.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def durable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The backends that keep a journal beyond the process (and a head file beside it)."""
+    harness = _make_backend(request.param, tmp_path, request)
     yield harness
     harness.close()
 
@@ -441,23 +481,20 @@ def test_stored_legacy_entry_without_its_upcaster_fails_verification(backend: Ba
     assert "no upcaster" in raised.value.reason
 
 
-# --------------------------------------------------------------------------- SQLite only
+# --------------------------------------------------------------------------- durable backends (SQLite, PostgreSQL)
 
 
-def test_sqlite_reopened_file_sees_the_same_entries(sqlite_path: Path) -> None:
+def test_durable_reopened_journal_sees_the_same_entries(durable: Backend) -> None:
     # Arrange
-    writer = SqliteJournal(sqlite_path)
+    writer = durable.journal
     written = fill(writer, 3) + writer.append("other", 0, single_deposits(2, start=4))
     writer.close()
 
     # Act
-    reader = SqliteJournal(sqlite_path)
-    try:
-        stored = list(reader.read())
-        versions = (reader.stream_version(STREAM), reader.stream_version("other"))
-        count = reader.verify()
-    finally:
-        reader.close()
+    reader = durable.reopen()
+    stored = list(reader.read())
+    versions = (reader.stream_version(STREAM), reader.stream_version("other"))
+    count = reader.verify()
 
     # Assert
     assert stored == written
@@ -465,52 +502,66 @@ def test_sqlite_reopened_file_sees_the_same_entries(sqlite_path: Path) -> None:
     assert count == 5
 
 
-def test_sqlite_reopened_file_continues_the_chain(sqlite_path: Path) -> None:
+def test_durable_reopened_journal_continues_the_chain(durable: Backend) -> None:
     # Arrange
-    writer = SqliteJournal(sqlite_path)
-    fill(writer, 2)
-    writer.close()
+    fill(durable.journal, 2)
+    durable.journal.close()
 
     # Act
-    reopened = SqliteJournal(sqlite_path)
-    try:
-        more = reopened.append(STREAM, 2, single_deposits(2, start=3))
-        count = reopened.verify()
-    finally:
-        reopened.close()
+    reopened = durable.reopen()
+    more = reopened.append(STREAM, 2, single_deposits(2, start=3))
+    count = reopened.verify()
 
     # Assert
     assert [(e.sequence, e.version) for e in more] == [(3, 3), (4, 4)]
     assert count == 4
 
 
-def test_sqlite_verify_detects_a_deleted_middle_row_at_the_gap(
-    sqlite_path: Path, sqlite_journal: SqliteJournal
-) -> None:
+def test_durable_verify_detects_a_deleted_middle_row_at_the_gap(durable: Backend) -> None:
     # Arrange
-    fill(sqlite_journal, 5)
+    fill(durable.journal, 5)
 
     # Act
-    _execute_raw(sqlite_path, "DELETE FROM events WHERE sequence = 3")
+    durable.execute_raw("DELETE FROM events WHERE sequence = 3")
 
     # Assert
     with pytest.raises(JournalCorrupted) as raised:
-        sqlite_journal.verify()
+        durable.journal.verify()
     assert raised.value.sequence == 4
     assert "expected sequence 3" in raised.value.reason
 
 
-def test_sqlite_verify_detects_a_deleted_last_row_against_the_signed_head(
-    sqlite_path: Path, sqlite_journal: SqliteJournal
-) -> None:
-    # Truncating the tail leaves a valid shorter chain; the head file beside the journal records entry 5.
-    fill(sqlite_journal, 5)
+def test_durable_verify_detects_a_deleted_last_row_against_the_signed_head(durable: Backend) -> None:
+    # Truncating the tail leaves a valid shorter chain; the head file outside the journal records entry 5.
+    fill(durable.journal, 5)
 
-    _execute_raw(sqlite_path, "DELETE FROM events WHERE sequence = 5")
+    durable.execute_raw("DELETE FROM events WHERE sequence = 5")
 
     with pytest.raises(JournalTruncated) as raised:
-        sqlite_journal.verify()
+        durable.journal.verify()
     assert (raised.value.last_sequence, raised.value.head_sequence) == (4, 5)
+
+
+def test_durable_verify_detects_a_chain_rebuilt_without_the_key(durable: Backend) -> None:
+    # Arrange: an editor recomputes every hash after an edit, but with plain SHA-256 (no key)
+    entries = fill(durable.journal, 3)
+    previous = GENESIS_HASH
+    for entry in entries:
+        payload = entry.payload.replace(str(2**70 + entry.sequence), "1") if entry.sequence == 2 else entry.payload
+        digest = entry_hash(
+            previous, entry.sequence, entry.stream, entry.version, entry.command_id, entry.event_type, 1, payload
+        )
+        durable.rewrite(entry.sequence, payload=payload, previous_hash=previous, hash=digest)
+        previous = digest
+
+    # Act / Assert
+    with pytest.raises(JournalCorrupted) as raised:
+        durable.journal.verify()
+    assert raised.value.sequence == 1
+    assert "without the key" in raised.value.reason
+
+
+# --------------------------------------------------------------------------- SQLite only
 
 
 def test_sqlite_file_is_in_wal_mode(sqlite_path: Path, sqlite_journal: SqliteJournal) -> None:

@@ -1,11 +1,13 @@
-"""Crash-test worker: writes deterministic command batches to an SQLite journal until killed.
+"""Crash-test worker: writes deterministic command batches to a durable journal until killed.
 
-Run as ``python crash_worker.py JOURNAL_PATH``. On a fresh journal the worker writes the admin's
-genesis as one atomic batch (ConfigureGovernance, the asset, OpenVenue), then continues the
-command numbering from what the journal already holds, and loops: it runs a batch of 1–5
-commands ``c{n}``, each sent by its owner, through :meth:`Engine.execute_batch` and, only after
-that call returned (the batch is durable), writes one line per accepted command id to stdout and
-flushes. A printed id is therefore an acknowledgement. The parent test SIGKILLs it.
+Run as ``python crash_worker.py JOURNAL [KEY_FILE]``: an SQLite journal path, or a
+``postgresql://`` URL with its key file (``ringfence.store.opener.open_journal``). On a fresh
+journal the worker writes the admin's genesis as one atomic batch (ConfigureGovernance, the
+asset, OpenVenue), then continues the command numbering from what the journal already holds,
+and loops: it runs a batch of 1–5 commands ``c{n}``, each sent by its owner, through
+:meth:`Engine.execute_batch` and, only after that call returned (the batch is durable), writes
+one line per accepted command id to stdout and flushes. A printed id is therefore an
+acknowledgement. The parent test SIGKILLs it.
 
 The command sequence and the batch boundaries are pure functions of the command number, so
 the parent computes the same ones by importing this file.
@@ -16,12 +18,13 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from ringfence.core.commands import Command, Deposit, OpenVenue, RegisterAsset, Sent, Transfer
 from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.service.engine import Accepted, Engine
 from ringfence.store.journal import StoredEvent
-from ringfence.store.sqlite import SqliteJournal
+from ringfence.store.opener import open_journal
 
 ASSET = "USDC"
 REGISTER_ID = "register"
@@ -92,8 +95,8 @@ def next_number(entries: Iterable[StoredEvent]) -> int:
     return max((n for n in numbers if n is not None), default=0) + 1
 
 
-def run(path: str) -> None:
-    journal = SqliteJournal(path)
+def run(location: str, key_file: str | None = None) -> None:
+    journal = open_journal(location, key_file=Path(key_file) if key_file else None)
     engine = Engine(journal)
     if engine.state.governance is None:
         write_genesis(engine)
@@ -111,4 +114,4 @@ def run(path: str) -> None:
 
 
 if __name__ == "__main__":
-    run(sys.argv[1])
+    run(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

@@ -1,9 +1,10 @@
-"""Crash consistency of the SQLite journal under SIGKILL, and ``ringfence journal verify``.
+"""Crash consistency of the SQLite and PostgreSQL journals under SIGKILL, and ``ringfence journal verify``.
 
 A worker process (``crash_worker.py``) writes deterministic batches of commands ``c1, c2, …``
 through the engine and prints each command id only after ``execute_batch`` returned. The
 test SIGKILLs it at seeded random points (after some acknowledgements, or after a short
-delay) and restarts it on the same file. After every kill the journal must verify, hold
+delay) and restarts it on the same journal (an SQLite file, or a PostgreSQL schema of the test
+run's own server). After every kill the journal must verify, hold
 every acknowledged command, hold exactly a prefix of the command sequence that ends on a
 batch boundary at most one batch past the last acknowledgement, hold every command whole,
 and replay to a state that conserves balances.
@@ -33,6 +34,7 @@ from ringfence.cli.main import app
 from ringfence.core.commands import Deposit
 from ringfence.service.engine import Engine, replay
 from ringfence.store.journal import StoredEvent
+from ringfence.store.opener import open_journal
 from ringfence.store.sqlite import SqliteJournal
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX SIGKILL")
@@ -93,12 +95,23 @@ def _read_acks(stdout: Iterator[str], wanted: int) -> list[str]:
     return lines
 
 
-def _run_until_killed(journal_path: Path, point: KillPoint, stderr_path: Path) -> Run:
+@dataclass(frozen=True)
+class Location:
+    """Where the worker's journal lives: an SQLite path, or a PostgreSQL URL with its key file."""
+
+    journal: str
+    key_file: Path | None = None
+
+    def arguments(self) -> list[str]:
+        return [self.journal] + ([str(self.key_file)] if self.key_file is not None else [])
+
+
+def _run_until_killed(location: Location, point: KillPoint, stderr_path: Path) -> Run:
     timed_out = threading.Event()
     with (
         stderr_path.open("w") as stderr,
         subprocess.Popen(
-            [sys.executable, str(WORKER_PATH), str(journal_path)], stdout=subprocess.PIPE, stderr=stderr, text=True
+            [sys.executable, str(WORKER_PATH), *location.arguments()], stdout=subprocess.PIPE, stderr=stderr, text=True
         ) as process,
     ):
         assert process.stdout is not None
@@ -148,8 +161,8 @@ class JournalView:
     entries: list[StoredEvent]
 
 
-def _open_and_verify(journal_path: Path) -> JournalView:
-    journal = SqliteJournal(journal_path)
+def _open_and_verify(location: Location) -> JournalView:
+    journal = open_journal(location.journal, key_file=location.key_file)
     try:
         count = journal.verify()
         entries = list(journal.read())
@@ -200,9 +213,20 @@ def _check_conservation(entries: Sequence[StoredEvent], held: int) -> None:
     assert withdrawn == 0
 
 
-def test_sigkilled_worker_leaves_a_verified_journal_of_whole_acknowledged_batches(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    if request.param == "sqlite":
+        return Location(str(tmp_path / "journal.sqlite"))
+    server = request.getfixturevalue("postgres_server")
+    server.create_schema("crash")
+    schema_option = "&options=-csearch_path%3Dcrash"
+    return Location(server.url() + schema_option, tmp_path / "journal.key")
+
+
+def test_sigkilled_worker_leaves_a_verified_journal_of_whole_acknowledged_batches(
+    location: Location, tmp_path: Path
+) -> None:
     # Arrange
-    journal_path = tmp_path / "journal.sqlite"
     rng = random.Random(SEED)
     deadline = time.monotonic() + BUDGET_S
     held, total_acked, kills = 0, 0, 0
@@ -212,12 +236,12 @@ def test_sigkilled_worker_leaves_a_verified_journal_of_whole_acknowledged_batche
             break
 
         # Act
-        run = _run_until_killed(journal_path, point, tmp_path / f"worker-{kills}.err")
+        run = _run_until_killed(location, point, tmp_path / f"worker-{kills}.err")
 
         # Assert
         assert not run.timed_out, f"worker hung; stderr:\n{run.stderr}"
         assert run.returncode == -signal.SIGKILL, f"worker exited {run.returncode} before the kill:\n{run.stderr}"
-        view = _open_and_verify(journal_path)
+        view = _open_and_verify(location)
         acked_before = held
         held = _check_after_kill(view, acked_before, run)
         _check_conservation(view.entries, held)

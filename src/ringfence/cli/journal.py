@@ -1,6 +1,7 @@
 """``ringfence journal verify|adopt``: check a journal against its key and signed head; adopt an old one.
 
-``verify PATH`` opens the journal read-only (it never creates, initialises or writes
+``verify PATH`` (an SQLite file, or a PostgreSQL URL ``postgresql://…`` with ``--key-file``
+and, if not beside the key file, ``--head-file``) opens the journal read-only (it never creates, initialises or writes
 anything), recomputes its HMAC chain under the key and checks it reaches the signed head
 ``PATH.head``; it prints the head (``N:HASH``) for the operator to publish, and with
 ``--expect-head N:HASH`` also checks the journal against a head published earlier (the
@@ -26,7 +27,8 @@ from rich.markup import escape
 from ringfence.cli.exit_codes import exit_code_for
 from ringfence.core.errors import JournalCorrupted, JournalTruncated, RingfenceError
 from ringfence.store.head import JournalHead, parse_head
-from ringfence.store.sqlite import SqliteJournal, adopt_journal
+from ringfence.store.opener import DurableJournal, describe_location, is_postgres_dsn, open_journal
+from ringfence.store.sqlite import adopt_journal
 
 __all__ = ["KeyFileOption", "head_line", "journal_errors", "register"]
 
@@ -39,13 +41,14 @@ KeyFileOption = Annotated[
 
 
 @contextmanager
-def journal_errors(console: Console, path: Path, verb: str = "FAILED verification") -> Iterator[None]:
+def journal_errors(console: Console, path: Path | str, verb: str = "FAILED verification") -> Iterator[None]:
     """Print a journal error of the tree as ``journal PATH <verb>: <Error>: <message>`` and exit with its code."""
     try:
         yield
     except RingfenceError as error:
+        where = escape(describe_location(path))
         console.print(
-            f"[red]journal {escape(str(path))} {verb}:[/red] {type(error).__name__}: {escape(error.message)}",
+            f"[red]journal {where} {verb}:[/red] {type(error).__name__}: {escape(error.message)}",
             highlight=False,
         )
         raise typer.Exit(exit_code_for(error)) from None
@@ -56,7 +59,7 @@ def head_line(head: JournalHead) -> str:
     return f"journal head {head.text()} (publish it; `ringfence journal verify --expect-head` checks against it)"
 
 
-def _check_published(journal: SqliteJournal, published: JournalHead) -> None:
+def _check_published(journal: DurableJournal, published: JournalHead) -> None:
     """Raise unless the journal holds entry ``published.sequence`` with ``published.hash``."""
     if published.sequence == 0:
         return
@@ -67,17 +70,19 @@ def _check_published(journal: SqliteJournal, published: JournalHead) -> None:
         raise JournalCorrupted(published.sequence, "entry differs from the published head (the journal was rewritten)")
 
 
-def verify(console: Console, path: Path, key_file: Path | None, expect_head: str | None) -> None:
-    """Verify ``path`` read-only and print its head (see the module docstring)."""
-    if not path.exists():
-        console.print(f"[red]no journal at {escape(str(path))}[/red]", highlight=False)
+def verify(
+    console: Console, path: str, key_file: Path | None, expect_head: str | None, head_file: Path | None = None
+) -> None:
+    """Verify ``path`` (a file or a PostgreSQL URL) read-only and print its head (see the module docstring)."""
+    if not is_postgres_dsn(path) and not Path(path).exists():
+        console.print(f"[red]no journal at {escape(path)}[/red]", highlight=False)
         raise typer.Exit(2)
     try:
         published = parse_head(expect_head) if expect_head is not None else None
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--expect-head") from None
     with journal_errors(console, path):
-        journal = SqliteJournal(path, key_file=key_file, read_only=True)
+        journal = open_journal(path, key_file=key_file, head_file=head_file, read_only=True)
         try:
             count = journal.verify()
             if published is not None:
@@ -87,7 +92,7 @@ def verify(console: Console, path: Path, key_file: Path | None, expect_head: str
             journal.close()
     checked = f"; it holds the published head {published.text()}" if published is not None else ""
     console.print(
-        f"[green]journal {escape(str(path))} verified:[/green] {count} entries, hash chain intact "
+        f"[green]journal {escape(describe_location(path))} verified:[/green] {count} entries, hash chain intact "
         f"(HMAC-SHA256 under key id {journal.key.key_id}, signed head reached){checked}",
         highlight=False,
     )
@@ -113,14 +118,20 @@ def register(journal_app: typer.Typer, console: Console) -> None:
 
     @journal_app.command("verify")
     def journal_verify(
-        path: Annotated[Path, typer.Argument(help="The SQLite journal file.")],
+        path: Annotated[
+            str, typer.Argument(help="The SQLite journal file, or a PostgreSQL URL (postgresql://user@host/db).")
+        ],
         key_file: KeyFileOption = None,
         expect_head: Annotated[
             str | None, typer.Option(help="A head published earlier, N:HASH; the journal must still hold it.")
         ] = None,
+        head_file: Annotated[
+            Path | None,
+            typer.Option(help="PostgreSQL only: the signed head's file (default: beside the key file, KEY.head)."),
+        ] = None,
     ) -> None:
         """Recompute the journal's keyed hash chain read-only; exit 4 if it was altered, truncated or rebuilt."""
-        verify(console, path, key_file, expect_head)
+        verify(console, path, key_file, expect_head, head_file)
 
     @journal_app.command("adopt")
     def journal_adopt(

@@ -2,7 +2,10 @@
 
 ``open_journal("venue.sqlite")`` opens (or creates) an SQLite journal with its key and signed head,
 as ``ringfence venue`` does; ``open_journal("SCHEME://...")`` calls the opener registered for that
-scheme (another backend registers one with :func:`register_opener`, e.g. ``postgresql``).
+scheme (another backend registers one with :func:`register_opener`). ``postgresql://`` and
+``postgres://`` open a :class:`~ringfence.store.postgres.PostgresJournal` (the journal of a service
+with several processes, ``docs/postgresql-journal.md``); its key file is ``--key-file`` or
+``$RINGFENCE_JOURNAL_KEY_FILE``, its signed head a file beside the key file.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.store.journal import Journal
+from ringfence.store.postgres import PostgresJournal
 from ringfence.store.sqlite import SqliteJournal
 
 __all__ = ["JournalOpener", "is_new_journal", "open_journal", "register_opener"]
@@ -55,3 +59,11 @@ def open_journal(location: str, key_file: Path | None = None) -> Journal:
         known = ", ".join(sorted(_OPENERS)) or "none registered"
         raise InvalidParameter("journal", location, f"a path (SQLite) or a URL of a known scheme ({known})")
     return opener(location, key_file)
+
+
+def _open_postgres(location: str, key_file: Path | None) -> Journal:
+    return PostgresJournal(location, key_file=key_file)
+
+
+register_opener("postgresql", _open_postgres)
+register_opener("postgres", _open_postgres)

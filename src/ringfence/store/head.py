@@ -18,7 +18,11 @@ Because a head is written only after the journal's ``COMMIT`` returned, it never
 of the journal; after a crash it may lag by the last batch, which verification accepts
 (entries past the head must still verify under the key), while a journal shorter than its
 head is refused as truncated. One writer process per journal (the engine's rule) keeps the
-slots alternating; a second writer could only make the head lag, never run ahead.
+slots alternating; a second writer could only make the head lag, never run ahead. Several
+writer processes sharing one journal (the PostgreSQL journal of a multi-process service) use
+:class:`SharedHeadWriter` instead: it takes an exclusive ``flock`` on the head file, re-reads
+both slots and writes only a head newer than the newest one recorded, so concurrent writers
+never move the head backwards.
 
 The head only protects against an attacker who cannot also restore an older head file: the
 operator publishes the printed head (``N:HASH``) somewhere the attacker cannot rewrite, and
@@ -27,6 +31,7 @@ operator publishes the printed head (``N:HASH``) somewhere the attacker cannot r
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import json
 import os
@@ -36,7 +41,16 @@ from pathlib import Path
 from ringfence.core.errors import JournalCorrupted, JournalKeyError
 from ringfence.store.keys import JournalKey, sync_directory
 
-__all__ = ["GENESIS_HEAD", "HeadWriter", "JournalHead", "head_path", "parse_head", "read_head", "write_head"]
+__all__ = [
+    "GENESIS_HEAD",
+    "HeadWriter",
+    "JournalHead",
+    "SharedHeadWriter",
+    "head_path",
+    "parse_head",
+    "read_head",
+    "write_head",
+]
 
 _HEAD_FORMAT = "ringfence-journal-head/1"
 _HASH_HEX_DIGITS = 64
@@ -129,6 +143,43 @@ class HeadWriter:
             self._descriptor = None
 
 
+class SharedHeadWriter:
+    """Writes heads from several processes into one head file, never moving it backwards.
+
+    Each write holds an exclusive ``flock`` on the file while it reads both slots, and
+    overwrites the older slot only when ``head`` is newer than the newest recorded head
+    (another process may already have recorded a later one: the journal's commits and
+    the heads' writes of different processes are not in the same order).
+    """
+
+    def __init__(self, path: Path, key: JournalKey) -> None:
+        self.path = path
+        self.key = key
+        self._descriptor: int | None = None
+
+    def write(self, head: JournalHead) -> None:
+        """Durably record ``head`` unless the file already records a head at least as new."""
+        if self._descriptor is None:
+            self._descriptor = os.open(self.path, os.O_RDWR)
+        descriptor = self._descriptor
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            valid = _valid_slots(self.path, self.key, os.pread(descriptor, _SLOT_BYTES * _SLOTS + 1, 0))
+            newest_slot, newest = max(valid, key=lambda found: found[1].sequence)
+            if newest.sequence >= head.sequence:
+                return
+            os.pwrite(descriptor, _slot(head, self.key), (1 - newest_slot) * _SLOT_BYTES)
+            _flush_data(descriptor)
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+
 def _parse_slot(raw: bytes) -> tuple[JournalHead, str, str] | None:
     """Return ``(head, key_id, mac)`` of one slot, or ``None`` if it does not parse (a torn write)."""
     try:
@@ -138,8 +189,8 @@ def _parse_slot(raw: bytes) -> tuple[JournalHead, str, str] | None:
         return None
 
 
-def _valid_slots(path: Path, key: JournalKey) -> list[tuple[int, JournalHead]]:
-    """Return ``(slot index, head)`` for every slot that verifies under ``key``.
+def _valid_slots(path: Path, key: JournalKey, data: bytes | None = None) -> list[tuple[int, JournalHead]]:
+    """Return ``(slot index, head)`` for every slot of ``path`` (or of ``data``, read from it) that verifies.
 
     Raises
     ------
@@ -148,10 +199,11 @@ def _valid_slots(path: Path, key: JournalKey) -> list[tuple[int, JournalHead]]:
     JournalCorrupted
         If the file cannot be read, has the wrong size, or no slot verifies.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise JournalCorrupted(0, f"head file {path} cannot be read: {error.strerror}") from None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise JournalCorrupted(0, f"head file {path} cannot be read: {error.strerror}") from None
     if len(data) != _SLOT_BYTES * _SLOTS:
         raise JournalCorrupted(0, f"head file {path} is malformed: {len(data)} bytes, expected {_SLOT_BYTES * _SLOTS}")
     parsed = [_parse_slot(data[i * _SLOT_BYTES : (i + 1) * _SLOT_BYTES]) for i in range(_SLOTS)]
