@@ -213,9 +213,7 @@ def test_apportion_by_largest_remainder_worked_cases():
 )
 def test_apportion_sums_exactly_respects_floors_and_stays_within_an_atom_of_each_quota(floors, extra, data):
     weights = data.draw(
-        st.lists(
-            st.floats(0.0, 1e9, allow_nan=False, allow_infinity=False), min_size=len(floors), max_size=len(floors)
-        )
+        st.lists(st.floats(0.0, 1e9, allow_nan=False, allow_infinity=False), min_size=len(floors), max_size=len(floors))
     )
     total = sum(floors) + extra
     amounts = apportion(floors, weights, total)

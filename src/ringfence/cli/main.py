@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ringfence.cli.allocate import register as register_allocate
 from ringfence.cli.backtest import register as register_backtest
 from ringfence.cli.calibrate import register as register_calibrate
 from ringfence.cli.demo import run_demo
@@ -41,6 +42,7 @@ register_calibrate(app, console)
 register_recommend(app, console)
 register_journal(journal_app, console)
 register_identity(app, console)
+register_allocate(app, console)
 
 
 @app.command()

@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from ringfence.core.errors import InvalidParameter
 
-__all__ = ["CollateralShortfall", "GarchFitFailed", "InvalidSeries", "NonFiniteSeries", "NonPositivePrices", "SeriesTooShort"]
+__all__ = [
+    "CollateralShortfall",
+    "GarchFitFailed",
+    "InvalidSeries",
+    "NonFiniteSeries",
+    "NonPositivePrices",
+    "SeriesTooShort",
+]
 
 
 class InvalidSeries(InvalidParameter):
