@@ -80,12 +80,19 @@ def _volatilities(values: list[str]) -> dict[str, float]:
             raise InvalidParameter("--volatility", text, 'ASSET=RATIO, for example "ETH=80%" or "BTC=0.6"')
         try:
             sigma = ratio_wad(ratio.strip()) / WAD
-        except ValueError as error:
-            raise InvalidParameter("--volatility", text, str(error)) from None
+        except ValueError:
+            raise InvalidParameter("--volatility", text, 'ASSET=RATIO with a ratio such as "80%" or "0.8"') from None
         if not sigma > 0.0:
             raise InvalidParameter("--volatility", text, "a volatility above 0 a year")
         found[asset.strip()] = sigma
     return found
+
+
+def _chance(probability: float) -> str:
+    """Format a probability as a percentage, in scientific notation below 0.0001% (never a false 0.0000%)."""
+    if 0.0 < probability < 1e-6:
+        return f"{probability * 100:.2e}%"
+    return f"{probability:.4%}"
 
 
 def _label(position: OwnerPosition, owner: str) -> str:
@@ -189,7 +196,7 @@ def _positions_table(book: OwnerBook, risk: _Risk, horizon: str) -> Table:
             vault,
             health,
             f"{barrier:,.4f}" if barrier > 0.0 else "none (≤ 0)",
-            f"{probability:.4%}",
+            _chance(probability),
         )
     return table
 
@@ -293,15 +300,15 @@ def _allocation(console: Console, book: OwnerBook, quote: str, options: _Options
             format_fixed(position.margin_atoms, decimals),
             format_fixed(position.floor_atoms, decimals),
             format_fixed(result.target.margins_atoms[i], decimals),
-            f"{result.current.probabilities[i]:.4%}",
-            f"{result.target.probabilities[i]:.4%}",
+            _chance(result.current.probabilities[i]),
+            _chance(result.target.probabilities[i]),
         )
     console.print(table)
     total = sum(result.target.margins_atoms)
     console.print(
         f"{format_fixed(total, decimals)} {quote} allocated ({format_fixed(sum(idle.values()), decimals)} of it idle "
-        f"now); P(any) positions independent: {result.current.any_probability:.4%} now, "
-        f"{result.target.any_probability:.4%} suggested (improvement {result.improvement:.4%}, threshold "
+        f"now); P(any) positions independent: {_chance(result.current.any_probability)} now, "
+        f"{_chance(result.target.any_probability)} suggested (improvement {_chance(result.improvement)}, threshold "
         f"{result.threshold:.4%})",
         highlight=False,
         soft_wrap=True,
@@ -345,11 +352,12 @@ def _show(
         mc_text = (
             "0 (no position can be liquidated by its own price)"
             if monte_carlo is None
-            else f"{monte_carlo[0]:.4%} ± {1.96 * monte_carlo[1]:.4%} (95%, {paths:,} common paths, assets independent)"
+            else f"{_chance(monte_carlo[0])} ± {_chance(1.96 * monte_carlo[1])} (95%, {paths:,} common paths, "
+            "assets independent)"
         )
         console.print(
-            f"P(any position of {book.owner} liquidated within {horizon}): {risk.any_independent():.4%} with positions "
-            f"independent; {mc_text}",
+            f"P(any position of {book.owner} liquidated within {horizon}): {_chance(risk.any_independent())} "
+            f"with positions independent; {mc_text}",
             highlight=False,
             soft_wrap=True,
         )
