@@ -136,7 +136,7 @@ def test_the_floor_is_exactly_what_the_engine_lets_a_vault_keep(journal: Path):
     checked = 0
     for position in owner_book(state, "frank", now).positions:
         assert position.mode is MarginMode.ISOLATED
-        if position.floor_atoms == 0 or position.floor_atoms == position.margin_atoms:
+        if position.floor_atoms in (0, position.margin_atoms):
             continue
         checked += 1
 
