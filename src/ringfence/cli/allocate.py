@@ -46,7 +46,7 @@ from ringfence.core.errors import InvalidParameter, RingfenceError, UnknownEntit
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.units import WAD, format_fixed
 from ringfence.lab.allocation_study import load_allocation_book, run_allocation_study
-from ringfence.lab.report.allocation import render_allocation_report
+from ringfence.lab.report.allocation import points_text, render_allocation_report
 from ringfence.lab.report.tables import estimate_text
 from ringfence.risk.allocator import MarginBook
 from ringfence.risk.early_warning import SECONDS_PER_YEAR, liquidation_price, touch_probability
@@ -469,9 +469,9 @@ def register(app: typer.Typer, console: Console) -> None:
                 highlight=False,
             )
         console.print(
-            f"gain of the allocator over the equal split: {estimate_text(None, study.gain_over_equal, 'share')} "
+            f"gain of the allocator over the equal split: {points_text(study.gain_over_equal)} "
             f"(over {study.gain_over_equal.runs:,} paths); over the proportional split: "
-            f"{estimate_text(None, study.gain_over_proportional, 'share')}",
+            f"{points_text(study.gain_over_proportional)}",
             highlight=False,
             soft_wrap=True,
         )

@@ -29,6 +29,7 @@ __all__ = [
     "allocation_figure",
     "allocation_json",
     "allocation_page",
+    "points_text",
     "render_allocation_report",
 ]
 
@@ -44,6 +45,15 @@ def _label(study: AllocationStudy, index: int, separator: str = " ") -> str:
 
 def _percent(value: float) -> str:
     return f"{value:.2%}" if value >= 1e-4 or value == 0.0 else f"{value:.1e}"
+
+
+def points_text(estimate: Estimate) -> str:
+    """Format a difference of probabilities in percentage points with its interval: ``19.5 pp (95% CI 16.8–22.1)``."""
+    if estimate.value is None:
+        return "—"
+    if estimate.low is None or estimate.high is None:
+        return f"{estimate.value * 100:.1f} pp"
+    return f"{estimate.value * 100:.1f} pp (95% CI {estimate.low * 100:.1f} to {estimate.high * 100:.1f})"
 
 
 def allocation_figure(study: AllocationStudy) -> Figure:
@@ -124,9 +134,9 @@ def _gain_sentence(study: AllocationStudy) -> str:
         f"least one position within {escape(duration(study.horizon_seconds))} on "
         f"{escape(estimate_text(None, equal, 'share'))} of paths with the equal split and on "
         f"{escape(estimate_text(None, mine, 'share'))} with the allocator: a gain of "
-        f"<b>{escape(estimate_text(None, study.gain_over_equal, 'share'))}</b> percentage points of probability "
-        f"(the paired difference per path, percentile bootstrap). Against the split in proportion to notional the "
-        f"gain is {escape(estimate_text(None, study.gain_over_proportional, 'share'))}."
+        f"<b>{escape(points_text(study.gain_over_equal))}</b> percentage points (pp) of probability "
+        f"(the paired difference per path, percentile bootstrap over paths). Against the split in proportion to "
+        f"notional the gain is {escape(points_text(study.gain_over_proportional))}."
     )
 
 
