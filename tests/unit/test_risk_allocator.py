@@ -227,3 +227,13 @@ def test_apportion_sums_exactly_respects_floors_and_stays_within_an_atom_of_each
         quota = extra * w / sum(exact)
         assert amount >= floor
         assert abs((amount - floor) - quota) < 1
+
+
+def test_when_no_split_can_save_every_position_the_collateral_is_still_spent_exactly():
+    # Two longs already $5,000 under maintenance each, and $6,000 to share: P(any) = 1 whatever the split.
+    book = MarginBook.of([100.0, 100.0], [100.0, 100.0], 0.05, [-5_500.0, -5_500.0], 0.8)
+    margins = optimal_margins(book, np.zeros(2), 6_000.0, DAY)
+    assert margins.sum() == pytest.approx(6_000.0, rel=1e-12)
+    result = allocate(book, 6_000 * USD, DAY, USD)
+    assert sum(result.margins_atoms) == 6_000 * USD
+    assert result.any_probability == 1.0

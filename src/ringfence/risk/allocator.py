@@ -273,10 +273,12 @@ def optimal_margins(book: MarginBook, floors: ArrayLike, collateral: float, hori
         return float(_demand(book, lower, excess, log_lambda, horizon).sum() - lower.sum()) - excess
 
     low, high = LOG_LAMBDA_BRACKET
-    if unspent(low) <= 0.0:
-        return _demand(book, lower, excess, low, horizon)
-    if unspent(high) >= 0.0:
-        return _demand(book, lower, excess, high, horizon)
+    if unspent(low) <= 0.0 or unspent(high) >= 0.0:
+        # No level spends the excess exactly: the benefits underflow to 0 at any level we can represent, or
+        # some vault is past its barrier even with every atom (P(any) = 1 whatever the split). Spend it in
+        # proportion to what the vaults want at that extreme level, so the margins still add up.
+        wanted = _demand(book, lower, excess, low if unspent(low) <= 0.0 else high, horizon) - lower
+        return lower + excess * wanted / wanted.sum()
     root = optimize.brentq(unspent, low, high, xtol=1e-12, rtol=1e-14, maxiter=500)
     return _demand(book, lower, excess, float(root), horizon)
 
