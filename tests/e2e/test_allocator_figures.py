@@ -25,6 +25,10 @@ def test_readme_and_docs_quote_the_bundled_study():
     docs = " ".join((ROOT / "docs" / "allocator.md").read_text().split())
     quoted = f"{value} percentage points (95% CI {interval.rstrip(')')})"
     assert quoted in readme and quoted in docs
+    search = points_text(study.path_search_gain).replace("-", "−")  # "−0.2 pp (95% CI −0.6 to 0.2)"
+    value, interval = search.split(" pp (95% CI ")
+    quoted = f"{value} pp, 95% CI {interval.rstrip(')')}"
+    assert quoted in readme and quoted in docs
     for name in ("equal split", "allocator"):
         figure = estimate_text(None, study.policy(name).measured_any, "share")  # "29.2% (95% CI 26.4%–32.1%)"
         short = figure.replace("95% CI ", "")

@@ -45,8 +45,14 @@ def test_the_liquidation_rule_is_a_touch_of_the_liquidation_price():
         np.testing.assert_array_equal(got, expected)
 
 
+def _small(path: Path = BOOK):
+    """The bundled book with 500 training paths for the path search (the file's 10,000 take seconds)."""
+    book, scenario = load_allocation_book(path)
+    return book.model_copy(update={"training_paths": 500}), scenario
+
+
 def test_a_small_study_is_exact_paired_and_deterministic():
-    book, scenario = load_allocation_book(BOOK)
+    book, scenario = _small()
     first = run_allocation_study(book, scenario, paths=60)
     second = run_allocation_study(book, scenario, paths=60)
     assert first == second
@@ -63,6 +69,10 @@ def test_a_small_study_is_exact_paired_and_deterministic():
     assert first.gain_over_equal.low <= first.gain_over_equal.value <= first.gain_over_equal.high
     # The interval is lab.estimate's bootstrap of those differences, not a new one.
     assert first.gain_over_equal.method == mean_estimate([0.0, 1.0]).method
+    path = first.policy("path search")
+    assert sum(path.margins_atoms) == collateral
+    assert all(m >= f for m, f in zip(path.margins_atoms, first.initial_margin_atoms, strict=True))
+    assert first.path_search_gain.value == pytest.approx(mine - path.measured_any.value, abs=1e-12)
 
 
 def test_book_errors_name_their_key(tmp_path: Path):
@@ -90,7 +100,7 @@ def test_book_errors_name_their_key(tmp_path: Path):
 
 
 def test_the_report_and_the_command(tmp_path: Path):
-    book, scenario = load_allocation_book(BOOK)
+    book, scenario = _small()
     study = run_allocation_study(book, scenario, paths=40)
     html, data, png = render_allocation_report(study, tmp_path / "report")
     page = html.read_text()
@@ -102,7 +112,12 @@ def test_the_report_and_the_command(tmp_path: Path):
     assert again[0].read_bytes() == html.read_bytes() and again[2].read_bytes() == png.read_bytes()
 
     out = tmp_path / "cli"
-    result = CliRunner().invoke(app, ["allocate-study", str(BOOK), "--paths", "40", "--out", str(out)])
+    small = tmp_path / "small-book.toml"
+    text = BOOK.read_text().replace(
+        'scenario = "isolation-ladder.toml"', f'scenario = "{SCENARIOS / "isolation-ladder.toml"}"'
+    )
+    small.write_text(text.replace("paths = 1000", "paths = 1000\ntraining_paths = 500"))
+    result = CliRunner().invoke(app, ["allocate-study", str(small), "--paths", "40", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "gain of the allocator over the equal split" in result.output
     assert (out / "allocation.html").exists()

@@ -471,7 +471,8 @@ def register(app: typer.Typer, console: Console) -> None:
         console.print(
             f"gain of the allocator over the equal split: {points_text(study.gain_over_equal)} "
             f"(over {study.gain_over_equal.runs:,} paths); over the proportional split: "
-            f"{points_text(study.gain_over_proportional)}",
+            f"{points_text(study.gain_over_proportional)}; the path search's gain over the allocator (what "
+            f"independence costs): {points_text(study.path_search_gain)}",
             highlight=False,
             soft_wrap=True,
         )

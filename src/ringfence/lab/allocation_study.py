@@ -20,7 +20,11 @@ Three ways to put the collateral into the vaults (integer atoms, 6 decimals, sum
 - **allocator**: :func:`ringfence.risk.allocator.allocate` with each vault's initial margin as its
   floor, volatility ``√(σ² + λ(m² + s²))`` per asset (the scenario's process, jumps included:
   :func:`ringfence.lab.scenario.annual_volatility`) and the process's drift. The allocator sees
-  a GBM with independent positions; the paths are the scenario's (correlated diffusions, jumps).
+  a GBM with independent positions; the paths are the scenario's (correlated diffusions, jumps);
+- **path search**: what independence costs. :func:`ringfence.risk.allocator_paths.path_optimal_margins`
+  maximises the share of paths with no liquidation on ``training_paths`` paths of the scenario's own
+  process (correlations and jumps included; drawn from ``default_rng([seed, 1])``, a stream the scored
+  paths never use), starting from the allocator's split; then scored on the same paths as the others.
 
 Every path of the scenario (:func:`ringfence.lab.sample.sample_paths`, its seed) is played to the
 horizon with the vaults untouched (no top-ups, no funding, no fees): position ``i`` is liquidated on a
@@ -29,7 +33,8 @@ requirement, ``x_i + q_i (S_t − S_0) < |q_i| m_i S_t`` (the lab engines' rule:
 The figure is ``P(any)``: the share of paths on which at least one of the owner's positions is
 liquidated, with its exact Clopper-Pearson interval; the **gain** is ``P_equal(any) − P_alloc(any)``,
 the mean over paths of the paired difference of the two indicators, with the percentile bootstrap
-interval of :func:`ringfence.lab.estimate.mean_estimate` (paths resampled, pairs kept together).
+interval of :func:`ringfence.lab.estimate.mean_estimate` (paths resampled, pairs kept together); the
+path search's gain over the allocator is measured the same way.
 Beside each measured figure: the allocator's own model figure (closed form, continuous
 monitoring, independent positions), so the gap between model and paths is visible.
 """
@@ -62,6 +67,7 @@ from ringfence.lab.scenario import (
 )
 from ringfence.lab.scenario_agents import LabModel, Name
 from ringfence.risk.allocator import MarginBook, allocate, apportion, equal_split, evaluate
+from ringfence.risk.allocator_paths import margin_need, path_optimal_margins
 from ringfence.risk.early_warning import SECONDS_PER_YEAR
 
 __all__ = [
@@ -99,6 +105,8 @@ class AllocationBookFile(LabModel):
     """The scenario file, relative to the book file."""
     collateral: Usd
     paths: int = Field(default=1000, ge=2, le=1_000_000)
+    training_paths: int = Field(default=10_000, ge=2, le=1_000_000)
+    """Paths the path search is fitted on: drawn from another stream of the scenario's seed, never scored."""
     positions: list[BookPosition] = Field(min_length=1, max_length=200)
 
 
@@ -143,6 +151,8 @@ class AllocationStudy:
     policies: tuple[PolicyResult, ...]
     gain_over_equal: Estimate
     gain_over_proportional: Estimate
+    path_search_gain: Estimate
+    """``P_alloc(any) − P_path(any)``: what optimising the correlated P(any) on paths adds to the allocator."""
 
     def policy(self, name: str) -> PolicyResult:
         """Return the result of the policy called ``name``."""
@@ -258,6 +268,32 @@ def _policy(
     )
 
 
+def _path_search(
+    book: AllocationBookFile,
+    scenario: Scenario,
+    columns: tuple[FloatArray, FloatArray],
+    floors: list[int],
+    start: tuple[int, ...],
+) -> tuple[int, ...]:
+    """Return the path search's split (module docstring), fitted on paths the study never scores."""
+    size, rate = columns
+    training = sample_paths(scenario, book.training_paths, rng=np.random.default_rng([scenario.seed, 1]))
+    need = np.stack(
+        [
+            margin_need(training.market[training.assets.index(p.asset)], size[i], rate[i])
+            for i, p in enumerate(book.positions)
+        ],
+        axis=1,
+    )
+    lower = np.asarray(floors, dtype=np.float64) / ATOMS_PER_USD
+    collateral = sum(start)
+    margins = path_optimal_margins(
+        need, lower, np.asarray(start, dtype=np.float64) / ATOMS_PER_USD, collateral / ATOMS_PER_USD
+    )
+    # Moves never take a vault below its floor; only the subtraction's last-bit rounding can show as -1e-12.
+    return apportion(floors, np.maximum(margins - lower, 0.0), collateral)
+
+
 def run_allocation_study(book: AllocationBookFile, scenario: Scenario, paths: int | None = None) -> AllocationStudy:
     """Split the collateral three ways and play each on the scenario's paths (module docstring).
 
@@ -288,10 +324,12 @@ def run_allocation_study(book: AllocationBookFile, scenario: Scenario, paths: in
     floors = [_initial_margin_atoms(p.notional, markets[p.asset].initial_margin) for p in book.positions]
     _check_equal_split_meets_initial_margin(book, floors)
     collateral = round(Fraction(repr(book.collateral)) * ATOMS_PER_USD)
+    allocator = allocate(margin_book, collateral, horizon, ATOMS_PER_USD, floors).margins_atoms
     splits = {
         "equal split": equal_split(collateral, len(floors)),
         "proportional": apportion([0] * len(floors), [p.notional for p in book.positions], collateral),
-        "allocator": allocate(margin_book, collateral, horizon, ATOMS_PER_USD, floors).margins_atoms,
+        "allocator": allocator,
+        "path search": _path_search(book, scenario, (size, rate), floors, allocator),
     }
     results = []
     indicators: dict[str, BoolArray] = {}
@@ -304,7 +342,7 @@ def run_allocation_study(book: AllocationBookFile, scenario: Scenario, paths: in
         ]
         indicators[name] = np.logical_or.reduce(hits)
         results.append(_policy(name, margins, margin_book, horizon, hits))
-    allocator = indicators["allocator"].astype(np.float64)
+    mine = indicators["allocator"].astype(np.float64)
     return AllocationStudy(
         book=book,
         scenario_name=scenario.name,
@@ -315,6 +353,7 @@ def run_allocation_study(book: AllocationBookFile, scenario: Scenario, paths: in
         initial_margin_atoms=tuple(floors),
         maintenance_rate=tuple(float(r) for r in rate),
         policies=tuple(results),
-        gain_over_equal=mean_estimate(indicators["equal split"].astype(np.float64) - allocator),
-        gain_over_proportional=mean_estimate(indicators["proportional"].astype(np.float64) - allocator),
+        gain_over_equal=mean_estimate(indicators["equal split"].astype(np.float64) - mine),
+        gain_over_proportional=mean_estimate(indicators["proportional"].astype(np.float64) - mine),
+        path_search_gain=mean_estimate(mine - indicators["path search"].astype(np.float64)),
     )

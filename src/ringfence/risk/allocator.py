@@ -278,7 +278,7 @@ def optimal_margins(book: MarginBook, floors: ArrayLike, collateral: float, hori
         # some vault is past its barrier even with every atom (P(any) = 1 whatever the split). Spend it in
         # proportion to what the vaults want at that extreme level, so the margins still add up.
         wanted = _demand(book, lower, excess, low if unspent(low) <= 0.0 else high, horizon) - lower
-        return lower + excess * wanted / wanted.sum()
+        return np.asarray(lower + excess * wanted / wanted.sum())
     root = optimize.brentq(unspent, low, high, xtol=1e-12, rtol=1e-14, maxiter=500)
     return _demand(book, lower, excess, float(root), horizon)
 
