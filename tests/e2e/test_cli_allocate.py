@@ -178,3 +178,64 @@ def test_a_journal_that_is_a_folder_or_missing(tmp_path: Path):
     assert folder.exit_code == 4 and "JournalUnreadable" in folder.output
     missing = invoke("allocate", "--journal", tmp_path / "none.sqlite", "--owner", "frank", *VOLATILITY)
     assert missing.exit_code == 2 and "no journal" in missing.output
+
+
+def test_a_cross_position_is_shown_but_its_collateral_is_never_moved(tmp_path: Path):
+    ids = make_identities(tmp_path / "ids")
+    script = tmp_path / "cross.toml"
+    script.write_text(
+        """
+[[command]]
+at = "1m"
+type = "SubmitPrices"
+prices = { USDC = "1", ETH = "4200", WBTC = "65000" }
+
+[[command]]
+type = "Deposit"
+owner = "dave"
+asset = "USDC"
+amount = "12000"
+
+[[command]]
+type = "Deposit"
+owner = "dave"
+sub_account = 1
+asset = "USDC"
+amount = "9000"
+
+[[command]]
+type = "Trade"
+owner = "dave"
+pool = "eth"
+market = "ETH-PERP"
+size_delta = "20"
+mode = "cross"
+
+[[command]]
+type = "Trade"
+owner = "dave"
+sub_account = 1
+pool = "btc"
+market = "BTC-PERP"
+size_delta = "1"
+mode = "isolated"
+margin = "8000"
+"""
+    )
+    path = tmp_path / "venue.sqlite"
+    applied = invoke(
+        "venue", "apply", EXAMPLES / "venue.toml", script, "--journal", path, "--identity-dir", ids
+    )  # fmt: skip
+    assert applied.exit_code == 0, applied.output
+    result = invoke("allocate", "--journal", path, "--owner", "dave", *VOLATILITY, "--threshold", "0")
+    assert result.exit_code == 0, result.output
+    sub0 = next(line for line in result.output.splitlines() if line.startswith("│ dave/0 "))
+    assert "cross positions" in sub0 and sub0.rstrip(" │").endswith("-")  # its balance is not idle
+    cross = next(line for line in result.output.splitlines() if "dave/0 eth/ETH-PERP │ cross" in line)
+    assert cross.rstrip(" │").endswith("%")  # it has a probability (from its sub-account's surplus)
+    assert "Allocator: USDC in 1 isolated vaults" in result.output
+    # Only dave/1's vault and its idle 1,000 USDC (less the trade's fee) are allocated: sub-account 0 is untouched.
+    state, now = _state(path)
+    book = owner_book(state, "dave", now)
+    movable = book.balances[1]["USDC"] + sum(p.margin_atoms for p in book.positions if p.sub_account == 1)
+    assert f"{movable / 10**6:f}".rstrip("0").rstrip(".") + " USDC allocated" in result.output
