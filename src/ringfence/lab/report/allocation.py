@@ -167,8 +167,9 @@ vault's initial margin, the allocator's floor). Right: the share of paths on whi
 liquidated, with its exact 95% interval.</figcaption></figure>
 <h2>Results</h2>{_results_table(study)}
 <p>Measured: the share of the paths on which a vault fell below maintenance at some grid step (every
-{escape(duration(study.horizon_seconds / study.steps))}; exact Clopper-Pearson interval). The allocator's model: its own closed form (GBM with the volatility below, continuous
-monitoring, positions independent), the figure it minimises.</p>
+{escape(duration(study.horizon_seconds / study.steps))}; exact Clopper-Pearson interval). The allocator's
+model: its own closed form (GBM with the volatility below, continuous monitoring, positions independent),
+the figure it minimises.</p>
 <h2>Inputs and the splits</h2>{_inputs_table(study)}
 <p><b>equal split</b>: the collateral divided equally (leftover atoms to the first vaults).
 <b>proportional</b>: in proportion to notional (every vault at the same leverage).
