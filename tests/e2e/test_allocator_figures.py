@@ -1,6 +1,6 @@
 """The allocator's measured gain, as printed in README.md and docs/allocator.md, is the bundled study's.
 
-Runs ``scenarios/allocator-book.toml`` on its 1,000 paths (about 2 s) and checks that the figures the
+Runs ``scenarios/books/allocator-book.toml`` on its 1,000 paths (about 2 s) and checks that the figures the
 documentation quotes are the ones the study gives today, so the two cannot drift apart.
 """
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def test_readme_and_docs_quote_the_bundled_study():
-    book, scenario = load_allocation_book(ROOT / "scenarios" / "allocator-book.toml")
+    book, scenario = load_allocation_book(ROOT / "scenarios" / "books" / "allocator-book.toml")
     study = run_allocation_study(book, scenario)
     assert study.gain_over_equal.runs == 1000
     gain = points_text(study.gain_over_equal)  # "19.5 pp (95% CI 16.8 to 22.1)"

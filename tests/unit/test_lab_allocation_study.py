@@ -22,7 +22,7 @@ from ringfence.lab.report.allocation import render_allocation_report
 from ringfence.risk.early_warning import liquidation_price
 
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
-BOOK = SCENARIOS / "allocator-book.toml"
+BOOK = SCENARIOS / "books" / "allocator-book.toml"
 
 
 def _book(tmp_path: Path, body: str) -> Path:
@@ -114,7 +114,7 @@ def test_the_report_and_the_command(tmp_path: Path):
     out = tmp_path / "cli"
     small = tmp_path / "small-book.toml"
     text = BOOK.read_text().replace(
-        'scenario = "isolation-ladder.toml"', f'scenario = "{SCENARIOS / "isolation-ladder.toml"}"'
+        'scenario = "../isolation-ladder.toml"', f'scenario = "{SCENARIOS / "isolation-ladder.toml"}"'
     )
     small.write_text(text.replace("paths = 1000", "paths = 1000\ntraining_paths = 500"))
     result = CliRunner().invoke(app, ["allocate-study", str(small), "--paths", "40", "--out", str(out)])
