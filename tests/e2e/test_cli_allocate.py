@@ -239,3 +239,21 @@ margin = "8000"
     book = owner_book(state, "dave", now)
     movable = book.balances[1]["USDC"] + sum(p.margin_atoms for p in book.positions if p.sub_account == 1)
     assert f"{movable / 10**6:f}".rstrip("0").rstrip(".") + " USDC allocated" in result.output
+
+
+def test_a_guarded_oracle_lets_a_vault_receive_but_not_give(journal: Path, tmp_path: Path):
+    jump = tmp_path / "jump.toml"
+    jump.write_text(
+        '[[command]]\nat = "1m"\ntype = "SubmitPrices"\nprices = { USDC = "1", ETH = "3000", WBTC = "67600" }\n'
+    )
+    ran = invoke("venue", "run", jump, "--journal", journal, "--identity-dir", tmp_path / "ids")
+    assert ran.exit_code == 0, ran.output
+    assert "guard held back" in ran.output  # ETH −24% in one quote: the 15% jump guard holds it
+    state, now = _state(journal)
+    book = owner_book(state, "frank", now)
+    eth = [p for p in book.positions if p.market == "ETH-PERP"]
+    assert eth and all(p.floor_atoms == p.margin_atoms and "guarded" in p.note for p in eth)
+    btc = next(p for p in book.positions if p.market == "BTC-PERP")
+    assert btc.floor_atoms < btc.margin_atoms
+    result = invoke("allocate", "--journal", journal, "--owner", "frank", *VOLATILITY, "--vaults-only")
+    assert result.exit_code == 0, result.output

@@ -11,8 +11,8 @@ every position it holds in any pool, with the amounts the engine itself computes
 - ``floor_atoms``: the least the vault may hold after a removal the venue would accept
   (:mod:`ringfence.core.pool.margin_adjust`: only the vault's cash, and the position still at
   initial margin with the initial-margin terms), capped at what it holds now: a vault below that
-  floor can receive margin but give none. A reduce-only pool refuses removals: its floor is the
-  vault itself.
+  floor can receive margin but give none. A reduce-only pool, or an oracle whose last move is held
+  back by its jump guard (a removal needs a fresh price), refuses removals: the floor is the vault itself.
 
 Floats appear only in :meth:`OwnerPosition.price` and friends (``/ 10**decimals``): the risk models'
 inputs. Positions whose oracle has no usable price, and positions in a halted pool, are listed with
@@ -139,6 +139,10 @@ def _position(
     vault = position.isolated_margin_atoms
     floor = min(vault, max(0, initial - initial_equity))
     note = ""
+    try:
+        base_price_wad(state, params.base_asset, now_ns)  # a removal needs a fresh price, not a guarded one
+    except OracleUnavailable as error:
+        floor, note = vault, f"{error.status} oracle: margin can be added, not removed"
     if pool.status is PoolStatus.REDUCE_ONLY:
         floor, note = vault, "reduce-only pool: margin can be added, not removed"
     isolated = position.mode is MarginMode.ISOLATED
