@@ -34,7 +34,7 @@ is the global optimum: ``x_i(λ)`` is found per position by bisection and ``λ``
 (``scipy.optimize.brentq``) on ``log λ`` so that ``Σ x_i(λ) = C``. ``g_i`` is convex for a short
 (the log-distance to the barrier is concave in the margin), and for a long except within a
 log-distance of about ``σ²T`` of the barrier (where ``p_i`` is near 1 and ``−log(1 − p_i)``
-dominates); ``tests/unit/risk/test_allocator.py`` checks the optimum against a brute-force search.
+dominates); ``tests/unit/test_risk_allocator.py`` checks the optimum against a brute-force search.
 
 ``b_i`` in closed form: with ``a`` the log-distance to the barrier, ``ν`` the log-drift towards it,
 ``s = σ√T`` and ``d₁ = (−a + νT)/s``, differentiating the first-passage formula gives

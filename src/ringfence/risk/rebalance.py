@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ringfence.core.errors import InvalidParameter
 from ringfence.risk import _inputs
 from ringfence.risk.allocator import Allocation, MarginBook, allocate, evaluate
@@ -41,7 +43,7 @@ class MarginTransfer:
 
 
 def _holdings(name: str, values: Sequence[int]) -> list[int]:
-    amounts = [int(v) for v in values if not isinstance(v, bool) and isinstance(v, int) and v >= 0]
+    amounts = [int(v) for v in values if not isinstance(v, bool) and isinstance(v, int | np.integer) and v >= 0]
     if len(amounts) != len(values):
         raise InvalidParameter(name, list(values), "non-negative integer atoms")
     return amounts
