@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ringfence.cli.allocate import register as register_allocate
 from ringfence.cli.backtest import register as register_backtest
 from ringfence.cli.calibrate import register as register_calibrate
 from ringfence.cli.demo import run_demo
@@ -49,6 +50,7 @@ register_identity(app, console)
 register_proof(app, console)
 register_serve(app, console)
 register_domains(app, console)
+register_allocate(app, console)
 
 
 @app.command()

@@ -9,7 +9,8 @@
             │   ├── NonFiniteSeries     a NaN or infinity in the series
             │   ├── NonPositivePrices   a price at or below zero (log returns need positive prices)
             │   └── SeriesTooShort      fewer observations than the model needs
-            └── GarchFitFailed          the likelihood maximisation did not converge
+            ├── GarchFitFailed          the likelihood maximisation did not converge
+            └── CollateralShortfall     an allocation's floors need more than the collateral
 
 Every one is an input error: the series (or the model chosen for it) must change. Nothing in
 :mod:`ringfence.risk` repairs a series (no NaN dropped, no price clipped) on the caller's behalf.
@@ -19,7 +20,14 @@ from __future__ import annotations
 
 from ringfence.core.errors import InvalidParameter
 
-__all__ = ["GarchFitFailed", "InvalidSeries", "NonFiniteSeries", "NonPositivePrices", "SeriesTooShort"]
+__all__ = [
+    "CollateralShortfall",
+    "GarchFitFailed",
+    "InvalidSeries",
+    "NonFiniteSeries",
+    "NonPositivePrices",
+    "SeriesTooShort",
+]
 
 
 class InvalidSeries(InvalidParameter):
@@ -68,3 +76,18 @@ class GarchFitFailed(InvalidParameter):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(field, reason, "a return series a GARCH(1,1) can be fitted to (check its scale and length)")
         self.reason = reason
+
+
+class CollateralShortfall(InvalidParameter):
+    """The floors of an allocation (what each vault must keep) add up to more than the collateral."""
+
+    code = "collateral_shortfall"
+
+    def __init__(self, floors_total: float, collateral: float) -> None:
+        super().__init__(
+            "collateral",
+            collateral,
+            f"at least {floors_total} (what the positions' floors need); add collateral or lower the floors",
+        )
+        self.floors_total = floors_total
+        self.collateral = collateral
