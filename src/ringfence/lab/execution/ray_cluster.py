@@ -113,6 +113,8 @@ class RayBackend:
         if self._ray is not None:
             return self._ray
         ray = _import_ray()
+        if self.address is not None:
+            _probe(self.address)
         if not ray.is_initialized():
             self._init(ray)
         self._ray = ray
@@ -124,7 +126,6 @@ class RayBackend:
         if self.address is None:
             settings.update(address="local", num_cpus=self.cpus, include_dashboard=False)
         else:
-            _probe(self.address)
             settings.update(address=self.address)
         try:
             ray.init(**settings)
