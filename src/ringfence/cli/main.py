@@ -5,7 +5,8 @@ missing input file, a path that must not exist yet, an identity file that is mis
 malformed or readable by others), 3 command rejected, 4 journal error
 (a failed ``journal verify``, a truncated, edited or rebuilt journal, a wrong or missing
 key, a journal path that is a directory, in a missing folder, not SQLite or not a
-ringfence journal, an unadopted old journal), 70 invariant violation.
+ringfence journal, an unadopted old journal), 69 ``--backend ray`` without the ``ray``
+package, 75 a Ray cluster unreachable or a task's worker lost, 70 invariant violation.
 """
 
 from __future__ import annotations

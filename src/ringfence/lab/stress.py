@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -298,7 +299,7 @@ def _play_chunk(
 class _Job:
     """One design of the study to play on every chunk: where its runs go and what plays them."""
 
-    section: str
+    section: Literal["runs", "static", "containment"]
     key: DesignKey | str
     scenario: Scenario
     design: tuple[IsolationLevel, float]
