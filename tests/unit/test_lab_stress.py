@@ -262,7 +262,7 @@ def test_per_path_populations_of_another_layout_are_refused() -> None:
 
 def test_two_workers_give_byte_identical_results(tmp_path: Path) -> None:
     scenario = replay_scenario(tmp_path)
-    # One pool of two spawned processes (the tornado's pool is the same function, _parallel).
+    # One pool of two spawned processes (LocalBackend(2)), for the designs' chunks and the tornado alike.
     one = results_json(run_study(scenario, engine="vector", runs=3, sensitivity=False, workers=1))
     two = results_json(run_study(scenario, engine="vector", runs=3, sensitivity=False, workers=2))
     assert one == two

@@ -7,7 +7,8 @@ malformed or readable by others), 3 command rejected, 4 journal error
 key, a journal path that is a directory, in a missing folder, not SQLite or not a
 ringfence journal, an unadopted old journal), 5 a solvency check failed (``proof verify``
 rejected a proof; ``proof check`` found liabilities not covered, or a commitment that differs from
-its journal), 70 invariant violation.
+its journal), 69 ``--backend ray`` without the ``ray`` package, 75 a Ray cluster unreachable or a
+task's worker lost, 70 invariant violation.
 """
 
 from __future__ import annotations

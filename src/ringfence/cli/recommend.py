@@ -1,7 +1,8 @@
 """``ringfence recommend``: per pool, the least conservative parameter level whose P(bad debt > target) stays below α.
 
 Exit codes as ``ringfence stress``: 2 for a scenario or option the recommendation cannot run
-(named: the scenario key or the option), 0 when it ran (whether or not a level satisfied α).
+(named: the scenario key or the option), 69 for ``--backend ray`` without the ``ray`` package, 75
+for a Ray cluster that cannot be reached, 0 when it ran (whether or not a level satisfied α).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ringfence.cli.backend import BACKEND_HELP, BackendChoice, check_backend, open_backend, report_backend_error
 from ringfence.cli.exit_codes import exit_code_for
 from ringfence.core.errors import RingfenceError
+from ringfence.lab.errors import BackendError
 from ringfence.lab.recommend import (
     DEFAULT_ALPHA,
     DEFAULT_CONFIRM_PATHS,
@@ -111,6 +114,7 @@ def recommend_command(
     confirm: int,
     workers: int,
     joint: bool = False,
+    backend: BackendChoice = "local",
 ) -> None:
     """Load, check, sweep, write ``recommend.json``, ``recommend.html`` and the PNGs, and print each answer.
 
@@ -136,26 +140,29 @@ def recommend_command(
     planned = scenario.runs if runs is None else runs
     if confirm > planned:
         raise typer.BadParameter(f"{confirm} paths: the sweep plays {planned}", param_hint="--confirm")
-    _out_folder(console, out)
-    try:
-        console.print(f"[bold]{escape(scenario.name)}[/bold]: recommending {', '.join(parameters)}")
-        started = time.perf_counter()
-        result = recommend(
-            scenario,
-            parameters=parameters,
-            runs=runs,
-            levels=levels,
-            alpha=alpha,
-            target_usd=target,
-            bounds=bounds,
-            confirm=confirm,
-            workers=workers,
-            progress=_RichProgress(console),
-            joint=joint,
-        )
-    except RingfenceError as error:
-        console.print(f"[red]{type(error).__name__}:[/red] {escape(str(error))}", highlight=False)
-        raise typer.Exit(exit_code_for(error)) from None
+    with open_backend(console, backend, workers) as runner:
+        _out_folder(console, out)
+        try:
+            console.print(f"[bold]{escape(scenario.name)}[/bold]: recommending {', '.join(parameters)}")
+            started = time.perf_counter()
+            result = recommend(
+                scenario,
+                parameters=parameters,
+                runs=runs,
+                levels=levels,
+                alpha=alpha,
+                target_usd=target,
+                bounds=bounds,
+                confirm=confirm,
+                progress=_RichProgress(console),
+                joint=joint,
+                backend=runner,
+            )
+        except BackendError as error:
+            raise report_backend_error(console, error) from None
+        except RingfenceError as error:
+            console.print(f"[red]{type(error).__name__}:[/red] {escape(str(error))}", highlight=False)
+            raise typer.Exit(exit_code_for(error)) from None
     (out / RESULTS_FILE).write_bytes(recommendation_json(result))
     report = render_recommendation(result, out)
     _print(console, result)
@@ -188,7 +195,10 @@ def register(app: typer.Typer, console: Console) -> None:
         confirm: Annotated[
             int, typer.Option(min=0, help="Paths replayed on the exact engine at each recommended level (0: none).")
         ] = DEFAULT_CONFIRM_PATHS,
-        workers: Annotated[int, typer.Option(min=1, help="Processes for the sweep (same results).")] = 1,
+        workers: Annotated[
+            int,
+            typer.Option(min=1, help="Processes (local backend) or a local Ray's CPUs (ray without RAY_ADDRESS)."),
+        ] = 1,
         joint: Annotated[
             bool,
             typer.Option(
@@ -196,6 +206,7 @@ def register(app: typer.Typer, console: Console) -> None:
                 "share keepers and traders' reserves, so curves can differ)."
             ),
         ] = False,
+        backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "local",
     ) -> None:
         """Recommend per pool the least conservative margin, penalty, OI cap or insurance: P(bad debt > target) < α."""
         recommend_command(
@@ -212,4 +223,5 @@ def register(app: typer.Typer, console: Console) -> None:
             confirm=confirm,
             workers=workers,
             joint=joint,
+            backend=check_backend(backend),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,8 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ringfence.lab.errors import ScenarioError, ScenarioIssue
+from ringfence.cli.backend import BACKEND_HELP, BackendChoice, check_backend, open_backend, report_backend_error
+from ringfence.lab.errors import BackendError, ScenarioError, ScenarioIssue
 from ringfence.lab.exact.population import ATTACKER_UNITS
+from ringfence.lab.execution import Backend
 from ringfence.lab.export import results_json, write_parquet
 from ringfence.lab.report import render_report
 from ringfence.lab.report.tables import estimate_text
@@ -159,12 +162,15 @@ def stress_command(
     confirm: int | None = None,
     workers: int = 1,
     predictive: int = 0,
+    backend: BackendChoice = "local",
 ) -> None:
     """Load, validate, run and report; every input problem is reported before any run starts.
 
     ``engine="auto"`` plays the vector engine when it models every design of the scenario, else
     the exact engine (saying why). ``confirm=None`` replays :data:`DEFAULT_CONFIRM_PATHS` paths of
     each rung on the exact engine after a vector study (fewer only when the study plays fewer).
+    ``backend``: where the tasks run (:mod:`ringfence.cli.backend`); it is opened before anything
+    is written, and the results do not depend on it.
     """
     file = DEFAULT_SCENARIO if scenario_file is None else scenario_file
     if confirm and engine == "exact":
@@ -177,35 +183,53 @@ def stress_command(
     except ScenarioError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    _results_folder(console, out)
     planned = scenario.runs if runs is None else runs
     if confirm is None:
         confirm = min(DEFAULT_CONFIRM_PATHS, planned) if chosen == "vector" else 0
     if confirm and chosen != "vector":
         raise typer.BadParameter("confirms a vector-engine study: add --engine vector", param_hint="--confirm")
-    console.print(f"[bold]{scenario.name}[/bold] — {scenario.description}")
-    started = time.perf_counter()
-    engine_name: Literal["exact", "vector"] = chosen
-    progress = _RichProgress(console, f"{engine_name} engine")
     if confirm > planned:
         raise typer.BadParameter(f"{confirm} paths: the study plays {planned}", param_hint="--confirm")
     if predictive and not 2 <= predictive <= planned:
         raise typer.BadParameter(f"{predictive} paths: 2 to the study's {planned}", param_hint="--predictive")
+    with open_backend(console, backend, workers) as runner:
+        _results_folder(console, out)
+        console.print(f"[bold]{scenario.name}[/bold] — {scenario.description}")
+        _play_and_write(console, scenario, out, _StudyOptions(chosen, runs, sensitivity, confirm, predictive), runner)
+
+
+@dataclass(frozen=True, slots=True)
+class _StudyOptions:
+    engine: Literal["exact", "vector"]
+    runs: int | None
+    sensitivity: bool
+    confirm: int
+    predictive: int
+
+
+def _play_and_write(console: Console, scenario: Scenario, out: Path, options: _StudyOptions, runner: Backend) -> None:
+    """Play the study on ``runner``, write its outputs and print the headline figures."""
+    started = time.perf_counter()
+    planned = scenario.runs if options.runs is None else options.runs
+    progress = _RichProgress(console, f"{options.engine} engine")
     try:
         study = run_study(
             scenario,
-            engine=engine_name,
-            runs=runs,
+            engine=options.engine,
+            runs=options.runs,
             progress=progress,
-            sensitivity=sensitivity,
-            confirm=confirm,
-            workers=workers,
-            predictive=predictive,
+            sensitivity=options.sensitivity,
+            confirm=options.confirm,
+            predictive=options.predictive,
+            backend=runner,
         )
     except MemoryError:
         progress.close()
         console.print(f"[red]MemoryError: {planned} runs of this scenario do not fit in memory; use fewer --runs[/red]")
         raise typer.Exit(2) from None
+    except BackendError as error:
+        progress.close()
+        raise report_backend_error(console, error) from None
     (out / "results.json").write_bytes(results_json(study))
     tables = write_parquet(study, out)
     report = render_report(study, out)
@@ -262,7 +286,10 @@ def register(app: typer.Typer, console: Console) -> None:
             ),
         ] = None,
         workers: Annotated[
-            int, typer.Option(min=1, help="Processes for the vector engine's designs and the tornado (same results).")
+            int,
+            typer.Option(
+                min=1, help="Processes (local backend) or a local Ray's CPUs (ray backend without RAY_ADDRESS)."
+            ),
         ] = 1,
         predictive: Annotated[
             int,
@@ -271,8 +298,22 @@ def register(app: typer.Typer, console: Console) -> None:
                 help="Paths on which to measure liquidation warnings and a learned predictor (vector engine; 0: none).",
             ),
         ] = 0,
+        backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "local",
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
         if engine not in ("auto", "exact", "vector"):
             raise typer.BadParameter(f"{engine!r}: choose auto, exact or vector", param_hint="--engine")
-        stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm, workers, predictive)  # type: ignore[arg-type]
+        stress_command(
+            console,
+            scenario,
+            runs,
+            seed,
+            out,
+            prices,
+            engine,  # type: ignore[arg-type]
+            sensitivity,
+            confirm,
+            workers,
+            predictive,
+            check_backend(backend),
+        )

@@ -14,29 +14,32 @@ one call per run.
 
 The sensitivity section (:mod:`ringfence.lab.sensitivity`) plays the scenario's own design on the
 vector engine with one input moved at a time.
+
+Where the work runs is a port (:mod:`ringfence.lab.execution`): every design is played in fixed
+chunks of paths (:func:`~ringfence.lab.execution.chunk_ranges`), one task per design and chunk, on
+this process, local processes or Ray. The paths, populations and uniforms are drawn here, once, from
+the seed, and each task plays its slice, so the results do not depend on the backend or the workers.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
-from ringfence.lab._checks import check_count
 from ringfence.lab.assumptions import Assumption, scenario_assumptions
 from ringfence.lab.confirm import confirm_design
 from ringfence.lab.containment import containment_variants
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.estimate import Estimate, mean_estimate
-from ringfence.lab.exact.population import Draws, TraderBook, draw_population, draw_uniforms
+from ringfence.lab.exact.population import Draws, DrawSet, TraderBook, draw_population, draw_uniforms
 from ringfence.lab.exact.runner import run_exact
+from ringfence.lab.execution import DEFAULT_CHUNK_PATHS, Backend, LocalBackend, chunk_ranges
 from ringfence.lab.metrics import protocol_losses, summarise
 from ringfence.lab.predictive import run_predictive
 from ringfence.lab.predictive_metrics import PredictiveResult
@@ -61,7 +64,6 @@ from ringfence.lab.study import (
 from ringfence.lab.vector import check_vector_support, run_vector
 
 FloatArray = NDArray[np.float64]
-T = TypeVar("T")
 
 STATISTICS_ASSUMPTIONS = (
     Assumption("confidence level of every interval", "95%", "chosen: the convention of risk reports"),
@@ -87,6 +89,7 @@ __all__ = [
     "STATISTICS_ASSUMPTIONS",
     "DesignKey",
     "Sensitivity",
+    "StudyInputs",
     "StudyRuns",
     "build_study",
     "check_study_inputs",
@@ -124,6 +127,18 @@ class StudyRuns:
     paths: ScenarioPaths | None = None
     books: dict[float, tuple[TraderBook, ...]] = field(default_factory=dict)
     draws: Sequence[Draws] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StudyInputs:
+    """What every task of a study slices: the paths, the population per margin scale and the uniforms.
+
+    Drawn once from the seed by the caller and shared with the workers (the backends' shared value).
+    """
+
+    paths: ScenarioPaths
+    books: dict[float, tuple[TraderBook, ...]]
+    draws: DrawSet
 
 
 def designs_of(scenario: Scenario) -> list[DesignKey]:
@@ -243,6 +258,74 @@ def _play(
     return tuple(played)
 
 
+def _paths_slice(paths: ScenarioPaths, start: int, stop: int) -> ScenarioPaths:
+    """Return paths ``start … stop - 1`` of ``paths`` (views)."""
+    market, oracle = paths.market[:, start:stop], paths.oracle[:, start:stop]
+    return ScenarioPaths(paths.assets, market, oracle, paths.oracle_age_seconds, paths.stale)
+
+
+def _play_chunk(
+    inputs: StudyInputs,
+    scenario: Scenario,
+    design: tuple[IsolationLevel, float],
+    engine: EngineName,
+    start: int,
+    stop: int,
+) -> tuple[RunResult, ...]:
+    """Play one design on paths ``start … stop - 1`` of the study's inputs (a task: module-level and pure).
+
+    The runs carry their index in the whole study (``path_index``), whichever chunk played them.
+    """
+    books = inputs.books[design[1]]
+    if engine == "exact":
+        return tuple(
+            run_exact(
+                scenario,
+                inputs.paths,
+                books[0] if len(books) == 1 else books[index],
+                inputs.draws[index],
+                *design,
+                index,
+            )
+            for index in range(start, stop)
+        )
+    chunk_books = books if len(books) == 1 else books[start:stop]
+    paths = _paths_slice(inputs.paths, start, stop)
+    played = _play(scenario, paths, chunk_books, inputs.draws[start:stop], design, "vector", NoProgress())
+    return tuple(replace(run, path_index=start + run.path_index) for run in played)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One design of the study to play on every chunk: where its runs go and what plays them."""
+
+    section: Literal["runs", "static", "containment"]
+    key: DesignKey | str
+    scenario: Scenario
+    design: tuple[IsolationLevel, float]
+    engine: EngineName
+
+
+def _jobs(scenario: Scenario, engine: EngineName, keys: Sequence[DesignKey]) -> list[_Job]:
+    """Return every design the study plays: static-margin frontier, the designs, the containment variants."""
+    jobs = []
+    static = static_margins(scenario)
+    if static is not None:
+        jobs += [
+            _Job("static", key, static, (key.isolation, key.margin_scale), engine) for key in frontier_designs(scenario)
+        ]
+    for key in keys:
+        played = _with_latency(scenario, key.keeper_latency_seconds)
+        jobs.append(_Job("runs", key, played, (key.isolation, key.margin_scale), engine))
+    if engine == "exact":
+        for variant in containment_variants(scenario):
+            if variant.scenario is None:
+                continue
+            rung = keys[0].isolation if variant.scenario.venue is None else variant.scenario.venue.isolation
+            jobs.append(_Job("containment", variant.mechanism, variant.scenario, (rung, 1.0), "exact"))
+    return jobs
+
+
 def collect_runs(
     scenario: Scenario,
     *,
@@ -250,13 +333,17 @@ def collect_runs(
     runs: int | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    backend: Backend | None = None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
 ) -> StudyRuns:
     """Play every design of the study on ``runs`` paths (the scenario's ``runs`` by default).
 
-    ``engine="vector"`` plays all paths of a design at once in float64 arrays; it refuses, naming
+    ``engine="vector"`` plays all paths of a chunk at once in float64 arrays; it refuses, naming
     the key, a scenario feature it does not model (``ringfence.lab.vector.check_vector_support``).
     A replay of a fixed path plays ``runs`` runs too, each with its own population and uniforms.
-    ``workers > 1`` spreads a vector study's designs over that many processes (same runs).
+    Every design is played in chunks of ``chunk_paths`` paths, one task per design and chunk, on
+    ``backend`` (default: :class:`~ringfence.lab.execution.LocalBackend` with ``workers``
+    processes); the runs do not depend on the backend or the workers.
 
     Raises
     ------
@@ -265,6 +352,8 @@ def collect_runs(
     ScenarioError
         The vector engine does not model a feature the scenario uses, or an input would be capped
         (:func:`check_study_inputs`).
+    BackendError
+        The backend cannot run the tasks (:mod:`ringfence.lab.errors`).
     """
     check_study_inputs(scenario)
     paths = sample_paths(scenario, n_paths=runs)
@@ -274,32 +363,20 @@ def collect_runs(
     width = len(next(iter(books.values()))[0].position_trader)
     draws = draw_uniforms(scenario, n_paths, width)
     ticker = NoProgress() if progress is None else progress
-    variants = [(v.mechanism, v.scenario) for v in containment_variants(scenario) if v.scenario is not None]
-    variants = variants if engine == "exact" else []
-    static = static_margins(scenario)
-    static_keys = [] if static is None else frontier_designs(scenario)
-    ticker.start((len(keys) + len(variants) + len(static_keys)) * n_paths)
-    study = StudyRuns(scenario, engine, keys[0], paths=paths, books=books, draws=draws)
-    if engine == "vector" and workers > 1:
-        calls = [(scenario, key, n_paths) for key in keys] + [(static, key, n_paths) for key in static_keys]
-        played_runs = _parallel(_design_runs, calls, workers)
-        study.runs.update(zip(keys, played_runs[: len(keys)], strict=True))
-        study.static_margins.update(zip(static_keys, played_runs[len(keys) :], strict=True))
-        ticker.advance(len(calls) * n_paths)
-        ticker.close()
-        return study
-    if static is not None:
-        for key in static_keys:
-            design = (key.isolation, key.margin_scale)
-            study.static_margins[key] = _play(static, paths, books[key.margin_scale], draws, design, engine, ticker)
-    for key in keys:
-        played = _with_latency(scenario, key.keeper_latency_seconds)
-        design = (key.isolation, key.margin_scale)
-        study.runs[key] = _play(played, paths, books[key.margin_scale], draws, design, engine, ticker)
-    for mechanism, variant in variants:
-        rung = keys[0].isolation if variant.venue is None else variant.venue.isolation
-        study.containment[mechanism] = _play(variant, paths, books[1.0], draws, (rung, 1.0), "exact", ticker)
+    jobs = _jobs(scenario, engine, keys)
+    ranges = chunk_ranges(n_paths, chunk_paths)
+    calls = [(job.scenario, job.design, job.engine, start, stop) for job in jobs for start, stop in ranges]
+    sizes = [stop - start for _ in jobs for start, stop in ranges]
+    ticker.start(len(jobs) * n_paths)
+    runner = LocalBackend(workers) if backend is None else backend
+    inputs = StudyInputs(paths, books, draws)
+    chunks = runner.map(_play_chunk, calls, inputs, done=lambda index: ticker.advance(sizes[index]))
     ticker.close()
+    study = StudyRuns(scenario, engine, keys[0], paths=paths, books=books, draws=draws)
+    sections = {"runs": study.runs, "static": study.static_margins, "containment": study.containment}
+    for number, job in enumerate(jobs):
+        played = chunks[number * len(ranges) : (number + 1) * len(ranges)]
+        sections[job.section][job.key] = tuple(run for chunk in played for run in chunk)  # type: ignore[index]
     return study
 
 
@@ -312,50 +389,45 @@ class Sensitivity:
     skipped: tuple[Skipped, ...]
 
 
-def _design_runs(scenario: Scenario, key: DesignKey, runs: int | None) -> tuple[RunResult, ...]:
+def _design_runs(scenario: Scenario, key: DesignKey, runs: int | None, chunk_paths: int) -> tuple[RunResult, ...]:
     """Play one design of ``scenario`` on the vector engine from its seed (paths, populations, uniforms drawn here).
 
-    Module-level and a pure function of its arguments, so a worker process gives the same runs.
+    Played in the study's chunks of paths, in this process, so its runs are those a study of the
+    same scenario gets on any backend.
     """
     paths = sample_paths(scenario, n_paths=runs)
     n_paths = paths.market.shape[1]
-    books = _books(scenario, (key.margin_scale,), n_paths)[key.margin_scale]
-    draws = draw_uniforms(scenario, n_paths, len(books[0].position_trader))
+    books = _books(scenario, (key.margin_scale,), n_paths)
+    draws = draw_uniforms(scenario, n_paths, len(books[key.margin_scale][0].position_trader))
     played = _with_latency(scenario, key.keeper_latency_seconds)
-    return _play(played, paths, books, draws, (key.isolation, key.margin_scale), "vector", NoProgress())
+    inputs = StudyInputs(paths, books, draws)
+    design = (key.isolation, key.margin_scale)
+    ranges = chunk_ranges(n_paths, chunk_paths)
+    return tuple(run for start, stop in ranges for run in _play_chunk(inputs, played, design, "vector", start, stop))
 
 
-def _own_loss_array(scenario: Scenario, runs: int | None) -> FloatArray:
-    """Return the protocol loss of every run of the scenario's own design (vector engine)."""
+def _own_loss_array(_: object, scenario: Scenario, runs: int | None, chunk_paths: int) -> FloatArray:
+    """Return the protocol loss of every run of the scenario's own design (vector engine; a task, no shared value)."""
     venue = scenario.venue
     if venue is None:
         raise ValueError("a stress study needs a [venue] section")
-    return protocol_losses(_design_runs(scenario, DesignKey(venue.isolation, 1.0), runs))
-
-
-def _parallel(function: Callable[..., T], calls: Sequence[tuple[object, ...]], workers: int) -> list[T]:
-    """Return ``[function(*call) for call in calls]``, in order, on up to ``workers`` processes.
-
-    Processes are spawned (not forked: a forked child of a threaded parent may deadlock); every
-    call is a pure function of its arguments, so the results do not depend on ``workers``.
-    """
-    check_count("workers", workers)
-    if workers == 1 or len(calls) < 2:
-        return [function(*call) for call in calls]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(calls)), mp_context=context) as pool:
-        futures = [pool.submit(function, *call) for call in calls]
-        return [future.result() for future in futures]
+    return protocol_losses(_design_runs(scenario, DesignKey(venue.isolation, 1.0), runs, chunk_paths))
 
 
 def run_sensitivity(
-    scenario: Scenario, *, runs: int | None = None, base: Estimate | None = None, workers: int = 1
+    scenario: Scenario,
+    *,
+    runs: int | None = None,
+    base: Estimate | None = None,
+    workers: int = 1,
+    backend: Backend | None = None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
 ) -> Sensitivity:
     """Play the scenario's own design on the vector engine with each input moved down and up.
 
     ``base`` is the figure at the scenario's own inputs when the caller has it from vector runs
-    already (same paths and draws); otherwise it is played here. ``workers``: processes to spread
-    the variants over (the results do not depend on it).
+    already (same paths and draws); otherwise it is played here. Each variant is one task on
+    ``backend`` (default: ``workers`` local processes); the results do not depend on either.
 
     Raises
     ------
@@ -367,10 +439,11 @@ def run_sensitivity(
         raise ValueError("a stress study needs a [venue] section")
     check_vector_support(scenario, venue.isolation, 1.0)
     variants, skipped = sensitivity_variants(scenario)
-    calls: list[tuple[object, ...]] = [(side, runs) for v in variants for side in (v.low, v.high)]
+    calls: list[tuple[object, ...]] = [(side, runs, chunk_paths) for v in variants for side in (v.low, v.high)]
     if base is None:
-        calls.append((scenario, runs))
-    losses = _parallel(_own_loss_array, calls, workers)
+        calls.append((scenario, runs, chunk_paths))
+    runner = LocalBackend(workers) if backend is None else backend
+    losses = runner.map(_own_loss_array, calls)
     bars = tuple(
         SensitivityBar(
             parameter=variant.parameter,
@@ -431,7 +504,7 @@ def build_study(collected: StudyRuns) -> StudyResult:
     )
 
 
-def _sensitivity(collected: StudyRuns, runs: int | None, workers: int) -> Sensitivity | None:
+def _sensitivity(collected: StudyRuns, runs: int | None, backend: Backend, chunk_paths: int) -> Sensitivity | None:
     """Return the study's tornado, or ``None`` when the vector engine cannot play the scenario."""
     scenario = collected.scenario
     try:
@@ -439,7 +512,7 @@ def _sensitivity(collected: StudyRuns, runs: int | None, workers: int) -> Sensit
     except ScenarioError:
         return None
     base = mean_estimate(protocol_losses(collected.runs[collected.own])) if collected.engine == "vector" else None
-    return run_sensitivity(scenario, runs=runs, base=base, workers=workers)
+    return run_sensitivity(scenario, runs=runs, base=base, backend=backend, chunk_paths=chunk_paths)
 
 
 def confirm_study(collected: StudyRuns, count: int) -> tuple[Confirmation, ...]:
@@ -497,14 +570,17 @@ def run_study(
     confirm: int = 0,
     workers: int = 1,
     predictive: int = 0,
+    backend: Backend | None = None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
 ) -> StudyResult:
     """Play and summarise a scenario's whole study.
 
     ``sensitivity``: also play the tornado (:func:`run_sensitivity`, vector engine) when the vector
     engine models the scenario; a scenario it does not model gets no tornado and says so in
     ``StudyResult.sensitivity_skipped``. ``confirm``: on the vector engine, replay that many paths
-    of each rung on the exact engine (:func:`confirm_study`); 0 for none. ``workers``: processes
-    for a vector study's designs and the tornado's variants (the results do not depend on it).
+    of each rung on the exact engine (:func:`confirm_study`); 0 for none. ``backend``: where the
+    designs' chunks and the tornado's variants run (default: ``workers`` local processes);
+    ``chunk_paths``: paths per task. The results do not depend on the backend or the workers.
     ``predictive``: measure early warnings and the learned predictor on that many paths
     (:func:`measure_predictive`); 0 for none.
 
@@ -516,7 +592,10 @@ def run_study(
     n_paths = scenario.runs if runs is None else runs
     if confirm and (engine != "vector" or not 0 < confirm <= n_paths):
         raise InvalidParameter("confirm", confirm, f"0, or 1 to {n_paths} paths of a vector-engine study")
-    collected = collect_runs(scenario, engine=engine, runs=runs, progress=progress, workers=workers)
+    runner = LocalBackend(workers) if backend is None else backend
+    collected = collect_runs(
+        scenario, engine=engine, runs=runs, progress=progress, backend=runner, chunk_paths=chunk_paths
+    )
     study = build_study(collected)
     if confirm:
         study = replace(study, confirmation=confirm_study(collected, confirm))
@@ -524,7 +603,7 @@ def run_study(
         study = replace(study, predictive=measure_predictive(collected, predictive))
     if not sensitivity:
         return study
-    tornado = _sensitivity(collected, runs, workers)
+    tornado = _sensitivity(collected, runs, runner, chunk_paths)
     if tornado is None:
         reason = "the vector engine does not model this scenario (ringfence.lab.vector.check_vector_support)"
         return replace(study, sensitivity_skipped=(("all inputs", reason),))

@@ -22,6 +22,7 @@ from ringfence.lab._checks import check_count, check_non_negative
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.estimate import Estimate, proportion_estimate
 from ringfence.lab.exact.runner import run_exact
+from ringfence.lab.execution import Backend
 from ringfence.lab.recommend.curve import (
     RECOMMEND_BOOTSTRAP_RESAMPLES,
     RECOMMEND_BOOTSTRAP_SEED,
@@ -254,6 +255,7 @@ def recommend(
     workers: int = 1,
     progress: Progress | None = None,
     joint: bool = False,
+    backend: Backend | None = None,
 ) -> RecommendResult:
     """Recommend, per pool and parameter, the least conservative level with P(loss > target) < α.
 
@@ -277,6 +279,9 @@ def recommend(
         Bootstrap resamples of the recommended level's interval.
     workers:
         Processes for the sweep (the result does not depend on it).
+    backend:
+        Where the sweep's tasks (level × chunk of paths) run (:mod:`ringfence.lab.execution`);
+        default: ``workers`` local processes. The result does not depend on it.
     progress:
         Where the sweep reports its runs.
     joint:
@@ -301,7 +306,7 @@ def recommend(
     tasks = _tasks(grids, joint)
     distinct = list(dict.fromkeys(tasks.values()))
     inputs = sweep_inputs(scenario, paths)
-    played = run_levels(scenario, distinct, inputs, workers=workers, progress=progress)
+    played = run_levels(scenario, distinct, inputs, workers=workers, progress=progress, backend=backend)
     losses = dict(zip(distinct, played, strict=True))
     pools = pool_names(scenario)
     curves = []

@@ -8,15 +8,15 @@ margin) changes. The curves are then comparable level by level, path by path: a 
 bad debt at a conservative level and not at a looser one is a fact about the model, not noise
 (:mod:`ringfence.lab.recommend.curve` tests the curve's monotonicity on those pairs).
 
-``workers > 1`` spreads the levels over spawned processes; each draws the same inputs from the
-seed, so the losses do not depend on ``workers``.
+Every level is played in the study's fixed chunks of paths (:func:`ringfence.lab.execution.chunk_ranges`),
+one task per level and chunk, on an execution backend (:mod:`ringfence.lab.execution`: this process,
+spawned processes, or Ray); the inputs are drawn here once and shared, so the losses do not depend
+on the backend or the workers.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from ringfence.lab._checks import check_count
 from ringfence.lab.exact.population import DrawSet, draw_population, draw_uniforms
+from ringfence.lab.execution import DEFAULT_CHUNK_PATHS, Backend, LocalBackend, chunk_ranges
 from ringfence.lab.recommend.grid import SPECS, Parameter, level_population, variant
 from ringfence.lab.results import RunResult
 from ringfence.lab.sample import ScenarioPaths, sample_paths
@@ -90,19 +91,19 @@ def pool_losses(results: Sequence[RunResult]) -> FloatArray:
     return np.stack([bad_debt, uncovered], axis=2)
 
 
-def _play(scenario: Scenario, inputs: SweepInputs, task: LevelTask) -> FloatArray:
+def _play_chunk(inputs: SweepInputs, scenario: Scenario, task: LevelTask, start: int, stop: int) -> FloatArray:
+    """Play ``task`` on paths ``start … stop - 1`` of the shared inputs; return their losses (a task: module-level)."""
     moved = task.scenario(scenario)
     venue = moved.venue
     if venue is None:
         raise ValueError("check_recommend_scenario first: a venue is required")
-    results = run_vector(moved, inputs.paths, level_population(moved), inputs.draws, venue.isolation, 1.0)
+    paths = inputs.paths
+    chunk = ScenarioPaths(
+        paths.assets, paths.market[:, start:stop], paths.oracle[:, start:stop], paths.oracle_age_seconds, paths.stale
+    )
+    draws = inputs.draws[start:stop]
+    results = run_vector(moved, chunk, level_population(moved), draws, venue.isolation, 1.0)
     return pool_losses(results)
-
-
-def _play_chunk(scenario: Scenario, runs: int, tasks: Sequence[LevelTask]) -> list[FloatArray]:
-    """Draw the inputs from the seed and play ``tasks`` (a worker's share; module-level for spawn)."""
-    inputs = sweep_inputs(scenario, runs)
-    return [_play(scenario, inputs, task) for task in tasks]
 
 
 def run_levels(
@@ -112,34 +113,28 @@ def run_levels(
     *,
     workers: int = 1,
     progress: Progress | None = None,
+    backend: Backend | None = None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
 ) -> list[FloatArray]:
     """Play every task on the same paths and uniforms; return each task's losses ``(paths, pools, 2)`` in order.
 
-    ``workers`` processes share the tasks (interleaved); each draws ``inputs`` again from the seed,
-    so the result does not depend on ``workers``.
+    One backend task per level and chunk of ``chunk_paths`` paths, on ``backend`` (default:
+    ``workers`` local processes, each sent ``inputs`` once); the result does not depend on either.
     """
     check_count("workers", workers)
     ticker = NoProgress() if progress is None else progress
     runs = inputs.paths.market.shape[1]
+    ranges = chunk_ranges(runs, chunk_paths)
+    calls = [(scenario, task, start, stop) for task in tasks for start, stop in ranges]
+    sizes = [stop - start for _ in tasks for start, stop in ranges]
     ticker.start(len(tasks) * runs)
-    if workers == 1 or len(tasks) < 2:
-        played = []
-        for task in tasks:
-            played.append(_play(scenario, inputs, task))
-            ticker.advance(runs)
-        ticker.close()
-        return played
-    chunks = [list(range(start, len(tasks), workers)) for start in range(min(workers, len(tasks)))]
-    context = multiprocessing.get_context("spawn")
-    results: list[FloatArray | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        futures = [pool.submit(_play_chunk, scenario, runs, [tasks[i] for i in chunk]) for chunk in chunks]
-        for chunk, future in zip(chunks, futures, strict=True):
-            for index, losses in zip(chunk, future.result(), strict=True):
-                results[index] = losses
-            ticker.advance(len(chunk) * runs)
+    runner = LocalBackend(workers) if backend is None else backend
+    chunks = runner.map(_play_chunk, calls, inputs, done=lambda index: ticker.advance(sizes[index]))
     ticker.close()
-    return [losses for losses in results if losses is not None]
+    return [
+        np.concatenate(chunks[number * len(ranges) : (number + 1) * len(ranges)], axis=0)
+        for number in range(len(tasks))
+    ]
 
 
 def measure_index(parameter: Parameter) -> int:
