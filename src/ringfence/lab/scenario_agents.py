@@ -231,7 +231,8 @@ class VenueDesign(LabModel):
             for role in ("lender", "borrower"):
                 if getattr(line, role) not in capital:
                     raise ValueError(
-                        f"credit_lines[{index}].{role} {getattr(line, role)!r} is not a market; markets: {list(capital)}"
+                        f"credit_lines[{index}].{role} {getattr(line, role)!r} is not a market; "
+                        f"markets: {list(capital)}"
                     )
             if (line.lender, line.borrower) in pairs:
                 raise ValueError(f"credit_lines[{index}]: a second line from {line.lender} to {line.borrower}")

@@ -7,12 +7,17 @@ The core decides everything about a line (draws, caps, interest, write-downs:
   for each line whose borrower owes something and holds cash, as the core leaves repayment to
   anyone who sends it. Interest first, then principal, then recoveries of what was written off.
 - **the lender's loss** at the end of a run, per lender pool: the principal written off and not
-  recovered (booked), plus the part of each line's outstanding principal that the borrower cannot
-  back, junior line first: ``min(principal, max(0, −(NAV − latent bad debt)))``, where the NAV
-  already deducts what the borrower owes its lines (a borrower whose assets fall short of its
-  senior debt leaves the rest on the lender). Interest written off is forgone income, not counted.
-  Each lender's loss is at most the caps it lent: the core holds
-  ``undrawn + principal + principal written off = cap`` for every line.
+  recovered (booked), plus the latent loss, as the lab counts latent bad debt: what settling every
+  open position at the final price would leave unbacked. The lab's traders close only through
+  liquidation, so a winning side's profit stays unrealised and has drawn nothing yet; settled, it
+  would be paid from the borrower's vault, then drawn on its lines (``DrawReason.PROFIT``). So,
+  junior line first, each line loses ``min(principal + room, deficit)``, where the deficit is
+  ``max(0, −(NAV − latent bad debt))`` (the borrower's NAV, which already deducts what it owes its
+  lines, less what underwater accounts cannot pay) and ``room`` what the line could still lend.
+  What exceeds the lines' capacity would be forgone by the winners (the core's profit cap), not
+  lost by a lender. Interest written off is forgone income, not counted. Each lender's loss is at
+  most the caps it lent: the core holds ``undrawn + principal + principal written off = cap``,
+  and ``room ≤ undrawn``.
 """
 
 from __future__ import annotations
@@ -68,18 +73,20 @@ def line_outcome(
     final_nav_usd: FloatArray,
     latent_usd: FloatArray,
     drawn_atoms: dict[str, int],
+    end_ns: int,
 ) -> LineOutcome:
     """Return each pool's line outcome at the end of a run (module docstring).
 
     ``final_nav_usd`` is each pool's NAV at the last step (lines counted), ``latent_usd`` each
-    pool's latent bad debt, ``drawn_atoms`` the principal each borrower pool drew over the run.
+    pool's latent bad debt, ``drawn_atoms`` the principal each borrower pool drew over the run,
+    ``end_ns`` the time of the last step.
     """
     outcome = LineOutcome(len(layout.pools))
     unbacked = np.maximum(-(final_nav_usd - latent_usd), 0.0)
     for placed in reversed(layout.credit_lines):  # junior line first
         line = state.credit_lines[placed.line]
-        principal_usd = line.principal_atoms / QUOTE_UNIT
-        latent_loss = min(principal_usd, float(unbacked[placed.borrower]))
+        exposed_usd = (line.principal_atoms + line_view(line, end_ns).room_atoms) / QUOTE_UNIT
+        latent_loss = min(exposed_usd, float(unbacked[placed.borrower]))
         unbacked[placed.borrower] -= latent_loss
         outcome.loss_usd[placed.lender] += line.principal_written_off_atoms / QUOTE_UNIT + latent_loss
         outcome.cap_usd[placed.lender] += line.cap_atoms / QUOTE_UNIT

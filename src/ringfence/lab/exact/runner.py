@@ -189,10 +189,7 @@ class _Run:
         bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
         now = self.now(step)
         return [
-            (
-                pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0]
-                + credit_nav_atoms(state, p, now)
-            )
+            (pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0] + credit_nav_atoms(state, p, now))
             / QUOTE_UNIT
             for p in self.layout.pools
         ]
@@ -226,7 +223,8 @@ def run_exact(
     latent, latent_by_market = agents.latent_bad_debt_usd(run.prices.market[:, -1])
     run.marks.write_off(latent_by_market)
     latent_per_pool = np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64)
-    lines = line_outcome(run.ledger.state, layout, run.nav[:, -1], latent_per_pool, run.ledger.drawn_atoms)
+    end_ns = run.now(scenario.horizon.steps)
+    lines = line_outcome(run.ledger.state, layout, run.nav[:, -1], latent_per_pool, run.ledger.drawn_atoms, end_ns)
     return RunResult(
         engine="exact",
         isolation=isolation,
