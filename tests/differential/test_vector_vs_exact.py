@@ -29,6 +29,7 @@ from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector.engine import run_vector
 from support.differential import (
     DECISION_BAND_USD,
+    METRIC_TOLERANCE_USD,
     MarginTrace,
     Played,
     conservation_problems,
@@ -138,7 +139,40 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         },
         "liquidity_providers": {"flee_drawdown": draw(st.sampled_from([1.0, 0.005])), "flee_share": 0.5},
     }
+    designs = changes["venue"]["markets"]
+    if n_markets == 2 and draw(st.booleans()):
+        # a line one way or the other, of a quarter or the whole of the lender's LP capital (then the
+        # lender's own reserve has nothing left: its traders' net exposure must stay 0)
+        lender, borrower = draw(st.permutations([0, 1]))
+        changes["venue"]["credit_lines"] = [
+            {
+                "lender": designs[lender]["asset"],
+                "borrower": designs[borrower]["asset"],
+                "cap": designs[lender]["lp_capital"] * draw(st.sampled_from([0.25, 1.0])),
+                "rate_per_year": draw(st.sampled_from([0.0, 0.08])),
+            }
+        ]
     return stress_scenario(**changes)
+
+
+def rungs_of(scenario: Scenario) -> tuple[IsolationLevel, ...]:
+    """Return the rungs both engines play for ``scenario``: the ladder, and the credit-lines rung when it has lines."""
+    lines = scenario.venue is not None and bool(scenario.venue.credit_lines)
+    return (*ISOLATION_LEVELS, "credit_lines") if lines else ISOLATION_LEVELS
+
+
+def credit_problems(played: Played) -> list[str]:
+    """Return where the engines part on a line: the lender's loss (within the metric tolerance), a draw (none)."""
+    problems = []
+    for path, (vector, exact) in enumerate(zip(played.vector, played.exact, strict=True)):
+        gap = float(np.max(np.abs(vector.credit_line_loss_usd - exact.credit_line_loss_usd), initial=0.0))
+        if not gap <= METRIC_TOLERANCE_USD:
+            problems.append(f"path {path}: lender loss {vector.credit_line_loss_usd} vs {exact.credit_line_loss_usd}")
+        if np.any(exact.credit_line_drawn_usd != 0.0):
+            problems.append(f"path {path}: the exact engine drew {exact.credit_line_drawn_usd} (the vector never draws)")
+        if not np.all(exact.credit_line_loss_usd <= exact.credit_line_cap_usd):
+            problems.append(f"path {path}: a lender lost more than its line")
+    return problems
 
 
 @st.composite
@@ -164,9 +198,10 @@ def scenario_and_paths(draw: st.DrawFn) -> tuple[Scenario, ScenarioPaths]:
 def test_both_engines_agree_on_liquidations_and_losses(inputs: tuple[Scenario, ScenarioPaths]) -> None:
     scenario, paths = inputs
     book, draws = stress_inputs(scenario, N_PATHS)
-    for rung in ISOLATION_LEVELS:
+    for rung in rungs_of(scenario):
         played = play_both(scenario, paths, book, draws, rung)
         problems, excused = disagreements(played)
+        problems += credit_problems(played)
         note(f"{rung}: {sum(len(r.liquidations) for r in played.exact)} exact liquidations, {excused} excused paths")
         assert problems == [], f"{rung}: {problems}"
         assert conservation_problems(scenario, played.vector + played.exact) == []

@@ -17,7 +17,7 @@ from ringfence.lab.errors import ScenarioError
 from ringfence.lab.exact.layout import layout_venue
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.results import RunResult
-from ringfence.lab.vector import check_vector_support
+from ringfence.lab.vector import check_vector_support, run_vector
 from support.stress import hand_paths, stress_inputs, stress_scenario
 
 LINE = {"lender": "ETH", "borrower": "ALT", "cap": 50_000.0, "rate_per_year": 0.08}
@@ -130,9 +130,19 @@ def test_the_rung_needs_lines_and_lines_need_two_markets_and_the_lenders_cash() 
         scenario(venue={"credit_lines": [{**LINE, "cap": 1_000_001.0}]})
 
 
-def test_the_vector_engine_refuses_the_rung_by_name() -> None:
-    with pytest.raises(ScenarioError, match="exact engine only"):
-        check_vector_support(scenario(), "credit_lines", 1.0)
+def test_the_vector_engine_gives_the_same_room_and_the_same_latent_loss_on_a_rally() -> None:
+    played = scenario()
+    rally = [100.0, 150.0, 220.0, 330.0, 500.0]
+    paths = hand_paths([[100.0] * 5, rally], assets=("ETH", "ALT"))
+    book, draws = stress_inputs(played, 1)
+    check_vector_support(played, "credit_lines", 1.0)
+
+    (vector,) = run_vector(played, paths, book, draws, "credit_lines", 1.0)
+
+    assert vector.open_notional_usd[0] == pytest.approx(40_000.0)
+    assert vector.lp_nav_usd[:, 0] == pytest.approx([1_000_000.0, 10_000.0])
+    assert vector.credit_line_loss_usd.tolist() == [50_000.0, 0.0]
+    assert vector.contagion_usd == pytest.approx(50_000.0)
 
 
 def test_the_lenders_loss_stops_at_its_cap_and_the_rest_is_the_winners_forgone_profit() -> None:

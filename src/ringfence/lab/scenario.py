@@ -691,7 +691,7 @@ def _design_issues(scenario: Scenario) -> list[ScenarioIssue]:
 
 
 def _credit_rung_issues(scenario: Scenario) -> list[ScenarioIssue]:
-    """The credit-lines rung needs lines to open: without them it would replay ``isolated_pools`` under another name."""
+    """Refuse the credit-lines rung without lines: it would replay ``isolated_pools`` under another name."""
     venue = scenario.venue
     rungs = [*scenario.study.ladder, *([] if venue is None else [venue.isolation])]
     if "credit_lines" not in rungs or (venue is not None and venue.credit_lines):

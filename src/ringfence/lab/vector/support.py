@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
-from ringfence.lab.results import CREDIT_LINES_RUNG, ISOLATION_LEVELS, LADDER_RUNGS
+from ringfence.lab.results import LADDER_RUNGS
 from ringfence.lab.scenario import Scenario
 
 __all__ = ["check_vector_support"]
@@ -45,13 +45,7 @@ def _unsupported(scenario: Scenario) -> list[ScenarioIssue]:
 
 def _design_issues(scenario: Scenario, isolation: str, margin_scale: float) -> list[ScenarioIssue]:
     issues = []
-    if isolation == CREDIT_LINES_RUNG:
-        issues.append(
-            ScenarioIssue(
-                "study.ladder", "the credit_lines rung is played by the exact engine only; run --engine exact"
-            )
-        )
-    elif isolation not in ISOLATION_LEVELS:
+    if isolation not in LADDER_RUNGS:
         issues.append(ScenarioIssue("study.ladder", f"{isolation!r} is not a rung; rungs: {list(LADDER_RUNGS)}"))
     if not margin_scale > 0.0:
         issues.append(ScenarioIssue("study.margin_scales", f"{margin_scale!r} must be a number > 0"))
@@ -63,8 +57,7 @@ def check_vector_support(scenario: Scenario, isolation: str, margin_scale: float
 
     Refused: a missing ``venue``, ``population`` or ``keepers``; ``attacker``;
     ``venue.pool.auto_deleverage = true``; ``venue.pool.oracle_jump_breaker > 0``; a margin
-    model other than flat; the ``credit_lines`` rung (exact engine only); an unknown rung; a margin
-    scale that is not positive.
+    model other than flat; an unknown rung; a margin scale that is not positive.
     """
     issues = _required(scenario) + _unsupported(scenario) + _design_issues(scenario, isolation, margin_scale)
     if issues:
