@@ -36,9 +36,9 @@ IsolationLevel = Literal["monolithic", "subaccounts", "credit_lines", "isolated_
 PARTIES: tuple[str, ...] = ("traders", "lps", "insurance", "keepers", "protocol", "market")
 """The parties of the lab's conservation sum (``RunResult.party_pnl_usd``; ``docs/stress-model.md``)."""
 ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("monolithic", "subaccounts", "isolated_pools", "isolated_positions")
-"""From the least to the most isolated: the rungs of the isolation ladder both engines play (the default ladder)."""
+"""From the least to the most isolated: the default ladder (a study adds :data:`CREDIT_LINES_RUNG` by name)."""
 CREDIT_LINES_RUNG: IsolationLevel = "credit_lines"
-"""Isolated pools with capped credit lines between them (``venue.credit_lines``): the exact engine only."""
+"""Isolated pools with capped credit lines between them (``venue.credit_lines``; ``docs/credit-lines.md``)."""
 LADDER_RUNGS: tuple[IsolationLevel, ...] = (
     "monolithic",
     "subaccounts",

@@ -351,7 +351,7 @@ class Study(LabModel):
     """What a stress run compares: the ladder's rungs, the margin sweep, the keeper-latency sweep."""
 
     ladder: list[IsolationLevel] = Field(default_factory=lambda: list(ISOLATION_LEVELS), min_length=1)
-    """The rungs to play (default: the four both engines play); ``credit_lines`` needs ``venue.credit_lines``."""
+    """The rungs to play (default: :data:`ISOLATION_LEVELS`); ``credit_lines`` needs ``venue.credit_lines``."""
     margin_scales: list[PositiveFloat] = Field(default_factory=lambda: [1.0], min_length=1)
     keeper_latencies_seconds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
 

@@ -61,8 +61,9 @@ def credit_lines_section(study: StudyResult) -> str:
         return ""
     lines = "".join(f"<li>{escape(line)}</li>" for line in comparison.lines)
     engine = (
-        f'<p class="engine">Played by the {escape(comparison.engine)} engine only, on {comparison.runs:,} paths '
-        "per rung: the vector engine does not model credit lines, so no two-engine agreement is claimed.</p>"
+        f'<p class="engine">numbers from the <b>{escape(comparison.engine)}</b> engine, {comparison.runs:,} paths '
+        "per rung (both engines play the rung; <code>tests/differential/test_vector_vs_exact.py</code> holds them "
+        "together)</p>"
     )
     return "".join(
         [
