@@ -120,7 +120,7 @@ def test_a_crash_the_longs_cannot_cover_stays_with_the_borrowers_lps_and_draws_n
 
 
 def test_the_rung_needs_lines_and_lines_need_two_markets_and_the_lenders_cash() -> None:
-    with pytest.raises(ScenarioError, match="venue.credit_lines"):
+    with pytest.raises(ScenarioError, match=r"venue\.credit_lines"):
         scenario(venue={"credit_lines": []})
     with pytest.raises(ScenarioError, match="is not a market"):
         scenario(venue={"credit_lines": [{**LINE, "borrower": "SOL"}]})
