@@ -79,9 +79,12 @@ def credit_lines_section(study: StudyResult) -> str:
             "capital of every pool at the start (the lines move LP cash between pools, not in or out). The gain is "
             "the mean of each path's difference, with its own interval.</p>",
             _costs(comparison),
-            "<p>A lender's loss: the principal written off and not recovered by the end of the run, plus the part "
-            "of its outstanding principal the borrower's final NAV (latent bad debt deducted) cannot back. It is "
-            "contagion (the lender's LPs held nothing in the borrower's markets) and is counted in the credit "
-            "rung's contagion. Below each figure, its 95% interval.</p>",
+            "<p>A lender's loss: the principal written off and not recovered by the end of the run, plus what "
+            "settling every open position at the final price would draw on the line and leave unbacked (the "
+            "borrower's final NAV, latent bad debt deducted, below zero; at most the line). It is contagion (the "
+            "lender's LPs held nothing in the borrower's markets) and is counted in the credit rung's contagion. The "
+            "lab's traders close only through liquidation: a winner's profit stays unrealised and a loser's shortfall "
+            "is profit the pool never collects, so no line is drawn during a run and the cost is the latent one "
+            "(<code>docs/credit-lines.md</code>). Below each figure, its 95% interval.</p>",
         ]
     )
