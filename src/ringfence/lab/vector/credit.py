@@ -42,11 +42,6 @@ class CreditLines:
     room: FloatArray
     """Per pool: the caps it may draw (counted in its reserve)."""
 
-    @property
-    def any(self) -> bool:
-        """Whether the rung has lines."""
-        return bool(self.cap)
-
 
 def credit_lines_of(scenario: Scenario, isolation: str, assets: tuple[str, ...]) -> CreditLines:
     """Return the lines of ``scenario`` on rung ``isolation`` (none but on ``credit_lines``).
