@@ -29,6 +29,7 @@ from ringfence.lab.scenario import Scenario
 from ringfence.lab.vector.engine import run_vector
 from support.differential import (
     DECISION_BAND_USD,
+    METRIC_TOLERANCE_USD,
     MarginTrace,
     Played,
     conservation_problems,
@@ -138,7 +139,42 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         },
         "liquidity_providers": {"flee_drawdown": draw(st.sampled_from([1.0, 0.005])), "flee_share": 0.5},
     }
+    designs = changes["venue"]["markets"]
+    if n_markets == 2 and draw(st.booleans()):
+        # a line one way or the other, of a quarter or the whole of the lender's LP capital (then the
+        # lender's own reserve has nothing left: its traders' net exposure must stay 0)
+        lender, borrower = draw(st.permutations([0, 1]))
+        changes["venue"]["credit_lines"] = [
+            {
+                "lender": designs[lender]["asset"],
+                "borrower": designs[borrower]["asset"],
+                "cap": designs[lender]["lp_capital"] * draw(st.sampled_from([0.25, 1.0])),
+                "rate_per_year": draw(st.sampled_from([0.0, 0.08])),
+            }
+        ]
     return stress_scenario(**changes)
+
+
+def rungs_of(scenario: Scenario) -> tuple[IsolationLevel, ...]:
+    """Return the rungs both engines play for ``scenario``: the ladder, and the credit-lines rung when it has lines."""
+    lines = scenario.venue is not None and bool(scenario.venue.credit_lines)
+    return (*ISOLATION_LEVELS, "credit_lines") if lines else ISOLATION_LEVELS
+
+
+def credit_problems(played: Played) -> list[str]:
+    """Return where the engines part on a line: the lender's loss (within the metric tolerance), a draw (none)."""
+    problems = []
+    for path, (vector, exact) in enumerate(zip(played.vector, played.exact, strict=True)):
+        gap = float(np.max(np.abs(vector.credit_line_loss_usd - exact.credit_line_loss_usd), initial=0.0))
+        if not gap <= METRIC_TOLERANCE_USD:
+            problems.append(f"path {path}: lender loss {vector.credit_line_loss_usd} vs {exact.credit_line_loss_usd}")
+        if np.any(exact.credit_line_drawn_usd != 0.0):
+            problems.append(
+                f"path {path}: the exact engine drew {exact.credit_line_drawn_usd} (the vector never draws)"
+            )
+        if not np.all(exact.credit_line_loss_usd <= exact.credit_line_cap_usd):
+            problems.append(f"path {path}: a lender lost more than its line")
+    return problems
 
 
 @st.composite
@@ -164,9 +200,10 @@ def scenario_and_paths(draw: st.DrawFn) -> tuple[Scenario, ScenarioPaths]:
 def test_both_engines_agree_on_liquidations_and_losses(inputs: tuple[Scenario, ScenarioPaths]) -> None:
     scenario, paths = inputs
     book, draws = stress_inputs(scenario, N_PATHS)
-    for rung in ISOLATION_LEVELS:
+    for rung in rungs_of(scenario):
         played = play_both(scenario, paths, book, draws, rung)
         problems, excused = disagreements(played)
+        problems += credit_problems(played)
         note(f"{rung}: {sum(len(r.liquidations) for r in played.exact)} exact liquidations, {excused} excused paths")
         assert problems == [], f"{rung}: {problems}"
         assert conservation_problems(scenario, played.vector + played.exact) == []
@@ -291,3 +328,57 @@ def test_both_engines_count_a_position_left_underwater_as_latent_bad_debt(rung: 
         np.testing.assert_allclose(result.latent_bad_debt_usd, [500.0], atol=1e-5)
         assert result.protocol_loss_usd == pytest.approx(500.0, abs=1e-5)
         np.testing.assert_allclose(result.vault_pnl_by_market_usd, [1000.0], atol=1e-5)
+
+
+# --- credit lines -----------------------------------------------------------------------------------
+
+
+def _credit(cap: float) -> Scenario:
+    """Two pools, ETH (1,000,000 of LPs) lending ``cap`` to BTC (10,000), reserve factor 100%, one trader long 5x
+    in each with 4,000 USD (20,000 of notional: above BTC's reserve alone, within it with a line of 10,000+)."""
+    return stress_scenario(
+        price={
+            "kind": "correlated_gbm",
+            "assets": list(ASSETS),
+            "initial_prices": [100.0, 100.0],
+            "volatilities": [0.5, 0.5],
+            "correlation": [[1.0, 0.0], [0.0, 1.0]],
+        },
+        venue={
+            "pool": {"reserve_factor": 1.0},
+            "markets": [
+                {"asset": "ETH", "initial_margin": 0.15, "maintenance_margin": 0.1, "lp_capital": 1_000_000.0},
+                {"asset": "BTC", "initial_margin": 0.15, "maintenance_margin": 0.1, "lp_capital": 10_000.0},
+            ],
+            "credit_lines": [{"lender": "ETH", "borrower": "BTC", "cap": cap, "rate_per_year": 0.08}],
+        },
+        population={"traders": 1, "markets_per_trader": 2, "collateral_mean": 8_000.0, "long_share": 1.0},
+    )
+
+
+def test_both_engines_agree_on_a_lines_room_and_its_lenders_loss() -> None:
+    scenario = _credit(50_000.0)
+    # BTC rallies: the long's unrealised 20,000 (at 200) passes the 10,000 vault; ETH crashes: its long is liquidated
+    paths = hand_paths([[100.0, 90.0, 60.0, 40.0, 40.0], [100.0, 125.0, 150.0, 175.0, 200.0]], ASSETS)
+    book, draws = stress_inputs(scenario, 1)
+
+    played = play_both(scenario, paths, book, draws, "credit_lines")
+
+    assert disagreements(played)[0] == []
+    assert credit_problems(played) == []
+    assert played.exact[0].credit_line_loss_usd[0] == pytest.approx(10_000.0, abs=1e-5)
+    assert conservation_problems(scenario, played.vector + played.exact) == []
+
+
+def test_the_check_fails_when_one_engine_gets_a_wrong_cap() -> None:
+    scenario, wrong = _credit(50_000.0), _credit(12_000.0)
+    paths = hand_paths([[100.0] * 5, [100.0, 150.0, 220.0, 330.0, 500.0]], ASSETS)
+    book, draws = stress_inputs(scenario, 1)
+
+    played = play_both(scenario, paths, book, draws, "credit_lines", vector_scenario=wrong)
+
+    # the exact lender loses its whole 50,000 line (a deficit of 70,000), the vector one its 12,000
+    problems = credit_problems(played)
+    assert len(problems) == 1
+    assert "lender loss" in problems[0]
+    assert any("contagion" in problem for problem in disagreements(played)[0])

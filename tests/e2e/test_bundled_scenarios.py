@@ -23,7 +23,13 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.t
 
 
 def test_the_bundled_scenarios_are_the_documented_ones() -> None:
-    assert [path.stem for path in SCENARIOS] == ["black-thursday", "isolation-ladder", "mango-cross", "mango-isolated"]
+    assert [path.stem for path in SCENARIOS] == [
+        "black-thursday",
+        "credit-lines",
+        "isolation-ladder",
+        "mango-cross",
+        "mango-isolated",
+    ]
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[path.stem for path in SCENARIOS])

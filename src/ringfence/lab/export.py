@@ -158,6 +158,8 @@ def _document(study: StudyResult) -> dict[str, Any]:
     if study.predictive is not None:
         # Only when measured: a study without it keeps the bytes it had.
         document["predictive"] = study.predictive
+    if study.credit_lines is not None:
+        document["credit_lines"] = study.credit_lines
     return document
 
 

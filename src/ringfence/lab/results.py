@@ -19,7 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "CREDIT_LINES_RUNG",
     "ISOLATION_LEVELS",
+    "LADDER_RUNGS",
     "LIQUIDATION_DTYPE",
     "PARTIES",
     "EngineName",
@@ -30,11 +32,21 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 EngineName = Literal["exact", "vector"]
-IsolationLevel = Literal["monolithic", "subaccounts", "isolated_pools", "isolated_positions"]
+IsolationLevel = Literal["monolithic", "subaccounts", "credit_lines", "isolated_pools", "isolated_positions"]
 PARTIES: tuple[str, ...] = ("traders", "lps", "insurance", "keepers", "protocol", "market")
 """The parties of the lab's conservation sum (``RunResult.party_pnl_usd``; ``docs/stress-model.md``)."""
 ISOLATION_LEVELS: tuple[IsolationLevel, ...] = ("monolithic", "subaccounts", "isolated_pools", "isolated_positions")
-"""From the least to the most isolated: the rungs of the isolation ladder."""
+"""From the least to the most isolated: the default ladder (a study adds :data:`CREDIT_LINES_RUNG` by name)."""
+CREDIT_LINES_RUNG: IsolationLevel = "credit_lines"
+"""Isolated pools with capped credit lines between them (``venue.credit_lines``; ``docs/credit-lines.md``)."""
+LADDER_RUNGS: tuple[IsolationLevel, ...] = (
+    "monolithic",
+    "subaccounts",
+    CREDIT_LINES_RUNG,
+    "isolated_pools",
+    "isolated_positions",
+)
+"""Every rung a study may list, from the least to the most isolated (a line links two pools' fates)."""
 
 LIQUIDATION_DTYPE = np.dtype(
     [
@@ -145,6 +157,14 @@ class RunResult:
     attacker_profit_usd: float
     latent_bad_debt_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
     vault_pnl_by_market_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    credit_line_loss_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """Per pool, on the credit-lines rung: what the pool lost as a lender (principal written off and
+    not recovered, plus the part of its outstanding claims the borrower's final NAV, latent bad debt
+    deducted, leaves unbacked); empty on the other rungs (``docs/credit-lines.md``)."""
+    credit_line_cap_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """Per pool, on the credit-lines rung: the caps of the lines it lent (its loss is at most this)."""
+    credit_line_drawn_usd: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """Per pool, on the credit-lines rung: the principal it drew over the run as a borrower."""
 
     @property
     def latent_per_pool_usd(self) -> FloatArray:

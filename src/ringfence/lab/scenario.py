@@ -687,7 +687,16 @@ def _design_issues(scenario: Scenario) -> list[ScenarioIssue]:
                     "attacker.exit_step", f"{attacker.exit_step} is after the last step {scenario.horizon.steps}"
                 )
             )
-    return issues
+    return issues + _credit_rung_issues(scenario)
+
+
+def _credit_rung_issues(scenario: Scenario) -> list[ScenarioIssue]:
+    """Refuse the credit-lines rung without lines: it would replay ``isolated_pools`` under another name."""
+    venue = scenario.venue
+    rungs = [*scenario.study.ladder, *([] if venue is None else [venue.isolation])]
+    if "credit_lines" not in rungs or (venue is not None and venue.credit_lines):
+        return []
+    return [ScenarioIssue("venue.credit_lines", "the credit_lines rung needs at least one [[venue.credit_lines]]")]
 
 
 def validate_scenario(data: dict[str, Any], base_dir: Path, file: Path) -> Scenario:

@@ -14,6 +14,7 @@ from ringfence.lab.results import ISOLATION_LEVELS, IsolationLevel
 
 __all__ = [
     "Attacker",
+    "CreditLineDesign",
     "DynamicMarginDesign",
     "Keepers",
     "LabModel",
@@ -177,6 +178,29 @@ class DynamicMarginDesign(LabModel):
         return maintenance
 
 
+class CreditLineDesign(LabModel):
+    """A capped credit line from one market's pool to another's, opened on the credit-lines rung only.
+
+    ``lender`` and ``borrower`` name markets by asset (on that rung each market has its own pool,
+    as on ``isolated_pools``); ``cap`` is committed out of the lender pool's LP capital when the
+    venue opens (``docs/credit-lines.md``). Lines rank by their order in the file: the first is
+    the most senior.
+    """
+
+    lender: Name
+    borrower: Name
+    cap: VenueUsd
+    """USD the borrower pool may draw (the lender's loss is at most this)."""
+    rate_per_year: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
+    """Simple yearly interest rate (0.08 = 8%), compounded at each accrual; at most 1,000% as the core."""
+
+    @model_validator(mode="after")
+    def _two_pools(self) -> CreditLineDesign:
+        if self.lender == self.borrower:
+            raise ValueError(f"a pool never lends to itself ({self.lender})")
+        return self
+
+
 class VenueDesign(LabModel):
     """The venue: its markets, how they are laid out into pools, and the pools' parameters."""
 
@@ -187,6 +211,8 @@ class VenueDesign(LabModel):
     markets: list[MarketDesign] = Field(min_length=1)
     dynamic_margin: DynamicMarginDesign | None = None
     """Margins that follow volatility (off when omitted: the static rates hold throughout)."""
+    credit_lines: list[CreditLineDesign] = Field(default_factory=list)
+    """Lines between the markets' pools, opened on the ``credit_lines`` rung (ignored on the others)."""
 
     @field_validator("markets")
     @classmethod
@@ -195,6 +221,30 @@ class VenueDesign(LabModel):
         if len(set(assets)) != len(assets):
             raise ValueError(f"one market per asset, got {assets}")
         return markets
+
+    @model_validator(mode="after")
+    def _lines_fit(self) -> VenueDesign:
+        capital = {market.asset: market.lp_capital for market in self.markets}
+        lent: dict[str, float] = {}
+        pairs: set[tuple[str, str]] = set()
+        for index, line in enumerate(self.credit_lines):
+            for role in ("lender", "borrower"):
+                if getattr(line, role) not in capital:
+                    raise ValueError(
+                        f"credit_lines[{index}].{role} {getattr(line, role)!r} is not a market; "
+                        f"markets: {list(capital)}"
+                    )
+            if (line.lender, line.borrower) in pairs:
+                raise ValueError(f"credit_lines[{index}]: a second line from {line.lender} to {line.borrower}")
+            pairs.add((line.lender, line.borrower))
+            lent[line.lender] = lent.get(line.lender, 0.0) + line.cap
+        for lender, total in lent.items():
+            if total > capital[lender]:
+                raise ValueError(
+                    f"the lines from {lender} commit {total:g} USD, more than its lp_capital {capital[lender]:g} "
+                    "(the cap is committed out of the lender's cash)"
+                )
+        return self
 
 
 class Population(LabModel):
@@ -301,6 +351,7 @@ class Study(LabModel):
     """What a stress run compares: the ladder's rungs, the margin sweep, the keeper-latency sweep."""
 
     ladder: list[IsolationLevel] = Field(default_factory=lambda: list(ISOLATION_LEVELS), min_length=1)
+    """The rungs to play (default: :data:`ISOLATION_LEVELS`); ``credit_lines`` needs ``venue.credit_lines``."""
     margin_scales: list[PositiveFloat] = Field(default_factory=lambda: [1.0], min_length=1)
     keeper_latencies_seconds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
 

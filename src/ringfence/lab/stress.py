@@ -35,6 +35,7 @@ from ringfence.core.errors import InvalidParameter
 from ringfence.lab.assumptions import Assumption, scenario_assumptions
 from ringfence.lab.confirm import confirm_design
 from ringfence.lab.containment import containment_variants
+from ringfence.lab.credit_comparison import CreditLineComparison, compare_credit_lines
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
 from ringfence.lab.estimate import Estimate, mean_estimate
 from ringfence.lab.exact.population import Draws, DrawSet, TraderBook, draw_population, draw_uniforms
@@ -501,7 +502,21 @@ def build_study(collected: StudyRuns) -> StudyResult:
         keeper_sweep=sweep,
         assumptions=(*scenario_assumptions(scenario), *STATISTICS_ASSUMPTIONS),
         containment=_containment(collected),
+        credit_lines=_credit_lines(collected),
     )
+
+
+def _credit_lines(collected: StudyRuns) -> CreditLineComparison | None:
+    """Compare the credit-lines rung with plain isolated pools when the study played both at scale 1."""
+    plain, credit = DesignKey("isolated_pools", 1.0), DesignKey("credit_lines", 1.0)
+    venue = collected.scenario.venue
+    if venue is None or plain not in collected.runs or credit not in collected.runs:
+        return None
+    lines = tuple(
+        f"{line.lender} → {line.borrower}: cap {line.cap:,.0f} USD at {line.rate_per_year:.2%} a year"
+        for line in venue.credit_lines
+    )
+    return compare_credit_lines(collected.runs[plain], collected.runs[credit], lines)
 
 
 def _sensitivity(collected: StudyRuns, runs: int | None, backend: Backend, chunk_paths: int) -> Sensitivity | None:

@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.assumptions import Assumption
+from ringfence.lab.credit_comparison import CreditLineComparison
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.metrics import Summary, summarise
 from ringfence.lab.predictive_metrics import PredictiveResult
@@ -212,6 +213,9 @@ class StudyResult:
     containment:
         For a scenario with an attacker: the design as is, then one row per mechanism switched
         off (:mod:`ringfence.lab.containment`); empty otherwise.
+    credit_lines:
+        The ``credit_lines`` rung against plain isolated pools on the same paths
+        (:mod:`ringfence.lab.credit_comparison`): ``None`` unless the ladder has both.
     """
 
     scenario_name: str
@@ -232,6 +236,7 @@ class StudyResult:
     confirmation: tuple[Confirmation, ...] = ()
     static_frontier: tuple[FrontierPoint, ...] = ()
     predictive: PredictiveResult | None = None
+    credit_lines: CreditLineComparison | None = None
 
     def __post_init__(self) -> None:
         if not self.base:

@@ -12,6 +12,12 @@ Decisions (``docs/stress-model.md``):
   prices liquidation flow instead);
 - with ``[venue.dynamic_margin]`` every market carries its dynamic rule and ``lab-risk-model``
   holds the risk-model role (:mod:`ringfence.lab.dynamic_margins`);
+- on the ``credit_lines`` rung each market has its own pool (as on ``isolated_pools``) and the
+  scenario's ``venue.credit_lines`` are opened once the LPs have deposited (the core commits a
+  line's cap out of the lender's cash, and LP capital arrives only once the venue is open, so a
+  line cannot be opened in the genesis): the admin, holding the proposer and executor roles,
+  proposes each line and executes it after that rung's timelock of 1 ns, the core's shortest (no
+  other command of a lab run is timelocked); every other command of the run keeps its timestamp;
 - the fixed liquidation penalty is capped at the lowest maintenance rate of the pool after the
   margin scale, because the engine refuses a penalty that would split a position below zero
   equity (``AddMarket``'s no-split guard, ``core/pool/liquidation_policy.py``).
@@ -22,17 +28,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, OpenVenue, RegisterAsset, Sent
-from ringfence.core.governance.commands import ConfigureGovernance, GrantRole
+from ringfence.core.governance.commands import ConfigureGovernance, ExecuteProposal, GrantRole, ProposeVenueChange
 from ringfence.core.governance.state import DEFAULT_SETTINGS, Role
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
+from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.pool.liquidation_policy import NO_CAP, LiquidationPolicy
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
 from ringfence.lab.dynamic_margins import RISK_MODEL, dynamic_rule
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario
-from ringfence.lab.scenario_agents import MarketDesign, VenueDesign
+from ringfence.lab.scenario_agents import CreditLineDesign, MarketDesign, VenueDesign
 from ringfence.lab.vector.kernels import MAX_EXECUTION_GAP
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "SOURCE",
     "START_NS",
     "VENUE_ADMIN",
+    "CreditLineLayout",
     "Layout",
     "layout_venue",
     "to_atoms",
@@ -81,6 +89,15 @@ def lp_owner(asset: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditLineLayout:
+    """One line of the credit-lines rung: its id and the indices in ``Layout.pools`` of its two pools."""
+
+    line: str
+    lender: int
+    borrower: int
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """Where each market lives and how traders hold their positions on one rung.
 
@@ -95,7 +112,9 @@ class Layout:
     registry: tuple[Command, ...]
     """The admin's genesis up to the prices: governance, assets and oracles (the runner then submits prices)."""
     setup: tuple[Sent, ...]
-    """The genesis's pools, markets and ``OpenVenue`` (the admin's), then insurance and LP deposits (owners')."""
+    """The genesis's pools, markets and ``OpenVenue`` (the admin's), then insurance and LP deposits (owners'),
+    then, on the credit-lines rung, the lines' proposals and executions (the admin's)."""
+    credit_lines: tuple[CreditLineLayout, ...] = ()
 
     @property
     def mode(self) -> MarginMode:
@@ -177,6 +196,32 @@ def _pools(isolation: IsolationLevel, assets: list[str]) -> tuple[tuple[str, ...
     return tuple(f"pool-{asset}" for asset in assets), tuple(range(len(assets)))
 
 
+CREDIT_TIMELOCK_NS = 1
+"""The credit-lines rung's timelock: the core's shortest, so the lines open with the venue (module docstring)."""
+
+
+def _open_credit_lines(
+    lines: list[CreditLineDesign], assets: list[str], pools: tuple[str, ...]
+) -> tuple[list[Sent], tuple[CreditLineLayout, ...]]:
+    """Return the admin's commands opening ``lines`` (first proposal id 1) and where each line sits."""
+    sent = [
+        Sent(VENUE_ADMIN, GrantRole(VENUE_ADMIN, Role.PROPOSER, VENUE_ADMIN, START_NS)),
+        Sent(VENUE_ADMIN, GrantRole(VENUE_ADMIN, Role.EXECUTOR, VENUE_ADMIN, START_NS)),
+    ]
+    placed = []
+    for design in lines:
+        lender, borrower = assets.index(design.lender), assets.index(design.borrower)
+        line = f"{pools[lender]}-to-{pools[borrower]}"
+        change = OpenCreditLine(
+            line, pools[lender], pools[borrower], to_atoms(design.cap), to_wad(design.rate_per_year), START_NS
+        )
+        sent.append(Sent(VENUE_ADMIN, ProposeVenueChange(VENUE_ADMIN, change, START_NS)))
+        placed.append(CreditLineLayout(line, lender, borrower))
+    for proposal_id in range(1, len(lines) + 1):
+        sent.append(Sent(VENUE_ADMIN, ExecuteProposal(VENUE_ADMIN, proposal_id, START_NS + CREDIT_TIMELOCK_NS)))
+    return sent, tuple(placed)
+
+
 def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: float) -> Layout:
     """Return the rung's layout and the commands that build it (prices are submitted by the runner).
 
@@ -191,9 +236,9 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
     pools, market_pool = _pools(isolation, assets)
     params = [_market_params(design, margin_scale) for design in designs]
     settings = DEFAULT_SETTINGS
-    governance = ConfigureGovernance(
-        VENUE_ADMIN, settings.timelock_ns, settings.grace_period_ns, settings.max_step_wad, START_NS
-    )
+    credit = isolation == "credit_lines"
+    timelock = CREDIT_TIMELOCK_NS if credit else settings.timelock_ns
+    governance = ConfigureGovernance(VENUE_ADMIN, timelock, settings.grace_period_ns, settings.max_step_wad, START_NS)
     setup: list[Command] = [governance, RegisterAsset(QUOTE, QUOTE_DECIMALS, WAD, WAD, NO_LIMIT, NO_LIMIT, START_NS)]
     setup += [RegisterAsset(asset, BASE_DECIMALS, 0, 0, NO_LIMIT, NO_LIMIT, START_NS) for asset in assets]
     setup += [_oracle(asset, scenario, venue.stable_price) for asset in [QUOTE, *assets]]
@@ -225,6 +270,7 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
             Sent(lp, Deposit(lp, 0, QUOTE, amount, START_NS)),
             Sent(lp, ProvideLiquidity(lp, 0, pools[market_pool[i]], amount, START_NS)),
         ]
+    opening, lines = _open_credit_lines(venue.credit_lines, assets, pools) if credit else ([], ())
     return Layout(
         isolation,
         pools,
@@ -232,5 +278,6 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
         tuple(assets),
         market_pool,
         tuple(setup),
-        (*pool_setup, *funding),
+        (*pool_setup, *funding, *opening),
+        lines,
     )

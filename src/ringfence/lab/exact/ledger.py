@@ -19,6 +19,7 @@ from ringfence.core.decide import decide
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve_all
 from ringfence.core.liquidation.kinds import LiquidationPath
+from ringfence.core.pool.credit_line_events import CreditLineDrawn
 from ringfence.core.pool.events import (
     AutoDeleveraged,
     BackstopAbsorbed,
@@ -46,6 +47,8 @@ class Ledger:
 
     ``external_atoms`` keeps each owner's net deposits of each asset (deposits − withdrawals): what
     came into the venue from outside, for the conservation sum (``RunResult.party_pnl_usd``).
+
+    ``drawn_atoms[pool]`` sums what the pool drew on its credit lines (``CreditLineDrawn``).
     """
 
     def __init__(self) -> None:
@@ -53,6 +56,7 @@ class Ledger:
         self.commands = 0
         self.vault_flow_atoms: dict[tuple[str, str], int] = {}
         self.external_atoms: dict[tuple[str, str], int] = {}
+        self.drawn_atoms: dict[str, int] = {}
 
     def apply(self, command: Command, sender: str) -> list[Event]:
         """Decide and apply ``command`` from ``sender`` (:func:`ringfence.core.apply.apply`); return its events."""
@@ -60,6 +64,7 @@ class Ledger:
         vault_before = pool.vault_atoms if pool is not None else 0
         events = apply(self.state, command, sender)
         self._count(command, pool, vault_before)
+        self._count_draws(events)
         return events
 
     def decide(self, command: Command, sender: str) -> list[Event]:
@@ -72,7 +77,14 @@ class Ledger:
         vault_before = pool.vault_atoms if pool is not None else 0
         evolve_all(self.state, events)
         self._count(command, pool, vault_before)
+        self._count_draws(events)
         return events
+
+    def _count_draws(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, CreditLineDrawn):
+                pool = event.borrower_pool
+                self.drawn_atoms[pool] = self.drawn_atoms.get(pool, 0) + event.amount_atoms
 
     def _pool_of(self, command: Command) -> PoolState | None:
         pool_id = getattr(command, "pool", None)

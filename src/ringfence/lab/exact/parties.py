@@ -42,7 +42,9 @@ def party_pnl_atoms(
 
     - traders: quote balances + isolated vaults + unrealised PnL at ``final_prices_wad`` − net deposits;
     - LPs: quote balances (redemptions) + each pool's NAV at the final price (vault − traders'
-      unrealised PnL: the pool is the other side of every position) − net deposits;
+      unrealised PnL: the pool is the other side of every position) + the cash credit lines hold
+      (undrawn and collected interest: the lenders'; drawn principal is in the borrowers' vaults)
+      − net deposits;
     - insurance: the insurance funds + the insurer's balance − its deposits;
     - keepers and the protocol's liquidator: balances (bonuses and execution costs received)
       − what they paid the market (execution costs and gas); the protocol also keeps its fees;
@@ -74,4 +76,7 @@ def party_pnl_atoms(
         parties["lps"] += pool.vault_atoms - traders_pnl
         parties["insurance"] += pool.insurance_atoms
         parties["protocol"] += pool.protocol_fees_atoms
+    for line_id in sorted(state.credit_lines):
+        line = state.credit_lines[line_id]
+        parties["lps"] += line.undrawn_atoms + line.interest_collected_atoms
     return parties

@@ -13,10 +13,12 @@ from numpy.typing import NDArray
 
 from ringfence.core.commands import SubmitPrice
 from ringfence.core.governance.commands import UpdateRiskMargin
+from ringfence.core.pool.credit_lines import credit_nav_atoms
 from ringfence.core.pool.perp_math import pool_nav_range_atoms
 from ringfence.core.units import MAX_ATOMS
 from ringfence.lab.dynamic_margins import RISK_MODEL, margin_updater
 from ringfence.lab.exact.agents import PROTOCOL_LIQUIDATOR, Agents
+from ringfence.lab.exact.credit import line_outcome, repay_lines
 from ringfence.lab.exact.layout import (
     BASE_DECIMALS,
     QUOTE,
@@ -169,6 +171,7 @@ class _Run:
             flow = self.agents.keep(step, now, self.prices.market[:, step])
             flow_impact = self.prices.flow_impact(flow)
             self.agents.flee(step, now, self.nav_now(step))
+            repay_lines(self.ledger, self.layout, now)
             self.record(step)
 
     def oracle_wad(self, step: int) -> dict[str, int]:
@@ -176,12 +179,18 @@ class _Run:
         return {asset: to_wad(float(self.prices.oracle[i, step])) for i, asset in enumerate(self.layout.assets)}
 
     def nav_now(self, step: int) -> list[float]:
-        """Return each pool's LP NAV in USD at ``step``'s oracle prices (redemption side: the low bound)."""
+        """Return each pool's LP NAV in USD at ``step``'s oracle prices (redemption side: the low bound).
+
+        Credit lines count as the core counts them: a lender's line cash and claim, less what a
+        borrower owes (zero on every rung without lines).
+        """
         state = self.ledger.state
         prices = self.oracle_wad(step)
         bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
+        now = self.now(step)
         return [
-            pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0] / QUOTE_UNIT
+            (pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0] + credit_nav_atoms(state, p, now))
+            / QUOTE_UNIT
             for p in self.layout.pools
         ]
 
@@ -213,6 +222,9 @@ def run_exact(
     liquidations = np.array(agents.liquidations, dtype=LIQUIDATION_DTYPE)
     latent, latent_by_market = agents.latent_bad_debt_usd(run.prices.market[:, -1])
     run.marks.write_off(latent_by_market)
+    latent_per_pool = np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64)
+    end_ns = run.now(scenario.horizon.steps)
+    lines = line_outcome(run.ledger.state, layout, run.nav[:, -1], latent_per_pool, run.ledger.drawn_atoms, end_ns)
     return RunResult(
         engine="exact",
         isolation=isolation,
@@ -231,17 +243,26 @@ def run_exact(
         lp_loss_usd=_per_pool(tally.lp_loss_atoms, layout.pools),
         adl_loss_usd=_per_pool(tally.adl_loss_atoms, layout.pools),
         contagion_usd=run.marks.contagion_usd(_bad_debt_by_market(liquidations, latent_by_market))
-        + tally.adl_contagion_atoms / QUOTE_UNIT,
+        + tally.adl_contagion_atoms / QUOTE_UNIT
+        + float(lines.loss_usd.sum()),
         open_notional_usd=run.open_notional,
         collateral_usd=agents.collateral_deposited_usd,
         attacker_profit_usd=agents.attacker_profit_usd,
-        latent_bad_debt_usd=np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64),
+        latent_bad_debt_usd=latent_per_pool,
         vault_pnl_by_market_usd=run.marks.last.copy(),
         execution_cost_usd=_per_pool(agents.execution_cost_atoms, layout.pools),
         gas_usd=agents.gas_atoms / QUOTE_UNIT,
         unserved_liquidations=agents.unserved_liquidations,
         party_pnl_usd=_parties(run),
+        credit_line_loss_usd=_if_lines(layout, lines.loss_usd),
+        credit_line_cap_usd=_if_lines(layout, lines.cap_usd),
+        credit_line_drawn_usd=_if_lines(layout, lines.drawn_usd),
     )
+
+
+def _if_lines(layout: Layout, values: FloatArray) -> FloatArray:
+    """Return a credit-line field: ``values`` on a rung with lines, empty (as a run without them) otherwise."""
+    return values if layout.credit_lines else np.zeros(0)
 
 
 def _bad_debt_by_market(liquidations: NDArray[np.void], latent_by_market: FloatArray) -> FloatArray:

@@ -9,6 +9,7 @@ import numpy as np
 from ringfence import __version__
 from ringfence.lab.metrics import Summary, order_rank
 from ringfence.lab.report import plots
+from ringfence.lab.report.credit_lines import credit_lines_section
 from ringfence.lab.report.findings import has_attacker, key_finding, worst_run
 from ringfence.lab.report.predictive import predictive_section
 from ringfence.lab.report.style import CSS
@@ -232,7 +233,8 @@ def _ladder(study: StudyResult) -> str:
                 "defaulting accounts did not cover; contagion is what LPs and traders who held nothing in a market "
                 "that defaulted lost to it, the profit a shared vault paid out there included. On the isolated "
                 "rungs every LP's home is its pool's market, so "
-                "contagion is zero by construction of the pools.",
+                "contagion is zero by construction of the pools, but for what a pool loses on a credit line it lent "
+                "(the credit-lines rung).",
             ),
         ]
     )
@@ -412,6 +414,7 @@ def page(study: StudyResult) -> str:
         warning,
         _base(study, summary),
         _ladder(study),
+        credit_lines_section(study),
         _sensitivity(study),
         _assumptions(study),
         _frontier(study),

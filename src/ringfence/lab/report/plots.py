@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.metrics import Summary, order_rank
 from ringfence.lab.report.tables import RUNG_LABELS, money, runs_needed_text, swing_order
-from ringfence.lab.results import ISOLATION_LEVELS, RunResult
+from ringfence.lab.results import LADDER_RUNGS, RunResult
 from ringfence.lab.study import FrontierPoint, KeeperSweepPoint, LadderRow, SensitivityBar
 
 __all__ = [
@@ -48,8 +48,8 @@ INK = "#1f2933"
 MUTED = "#7b8794"
 GRID = "#e4e7eb"
 PALETTE = ("#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d")
-RUNG_MARKERS = dict(zip(ISOLATION_LEVELS, ("o", "s", "D", "^"), strict=True))
-RUNG_COLOURS = dict(zip(ISOLATION_LEVELS, ("#dc2626", "#d97706", "#2563eb", "#059669"), strict=True))
+RUNG_MARKERS = dict(zip(LADDER_RUNGS, ("o", "s", "P", "D", "^"), strict=True))
+RUNG_COLOURS = dict(zip(LADDER_RUNGS, ("#dc2626", "#d97706", "#7c3aed", "#2563eb", "#059669"), strict=True))
 
 _RC: dict[RcKeyType, Any] = {
     "font.family": "sans-serif",
@@ -426,7 +426,7 @@ def _frontier_error_bars(axis: Axes, line: Sequence[FrontierPoint], colour: str)
 
 def _static_lines(axis: Axes, points: Sequence[FrontierPoint]) -> None:
     """Draw the static-margin frontier dashed and hollow in each rung's colour, for comparison."""
-    for rung in ISOLATION_LEVELS:
+    for rung in LADDER_RUNGS:
         line = sorted((point for point in points if point.isolation == rung), key=lambda point: point.margin_scale)
         if line:
             axis.plot(
@@ -456,7 +456,7 @@ def frontier(points: Sequence[FrontierPoint], title: str | None = None, static: 
     if not points:
         _empty(axis, "No margin sweep in this study")
         return figure
-    for rung in ISOLATION_LEVELS:
+    for rung in LADDER_RUNGS:
         line = sorted((point for point in points if point.isolation == rung), key=lambda point: point.margin_scale)
         if not line:
             continue
@@ -495,7 +495,9 @@ def frontier(points: Sequence[FrontierPoint], title: str | None = None, static: 
     if static:  # the line style's meaning, as two legend entries in a neutral colour
         axis.plot([], [], color=MUTED, linewidth=1.6, label="dynamic margins (solid)")
         axis.plot([], [], color=MUTED, linewidth=1.2, linestyle="--", label="static margins (dashed)")
-    _legend_above(axis, len(ISOLATION_LEVELS))  # with static lines: the two styles on a second row
+    _legend_above(
+        axis, max(4, len({point.isolation for point in points}))
+    )  # with static lines: the two styles on a second row
     return figure
 
 

@@ -41,6 +41,7 @@ __all__ = [
 RUNG_LABELS = {
     "monolithic": "monolithic",
     "subaccounts": "sub-accounts",
+    "credit_lines": "isolated pools with credit lines",
     "isolated_pools": "isolated pools",
     "isolated_positions": "isolated positions",
 }

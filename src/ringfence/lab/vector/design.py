@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from ringfence.lab.exact.population import TraderBook
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario, market_impact
+from ringfence.lab.vector.credit import CreditLines, credit_lines_of
 from ringfence.lab.vector.kernels import impact_decay as decay_per_step
 
 __all__ = ["SHARED_POOL", "Design", "Rules", "build_design", "build_rules", "with_population"]
@@ -59,6 +60,18 @@ class Design:
     position_trader: IntArray
     position_notional: FloatArray
     position_long: NDArray[np.bool_]
+    credit: CreditLines | None = None
+    """The credit-lines rung's lines (``None`` on the other rungs: :mod:`.credit`)."""
+
+    @property
+    def credit_lent(self) -> FloatArray:
+        """Per pool: the caps it lent (its lines hold that cash; zeros without lines)."""
+        return self.credit.lent if self.credit is not None else np.zeros(len(self.pools))
+
+    @property
+    def credit_room(self) -> FloatArray:
+        """Per pool: the room of the lines it borrows on, counted in its reserve (zeros without lines)."""
+        return self.credit.room if self.credit is not None else np.zeros(len(self.pools))
 
     @property
     def units(self) -> int:
@@ -205,6 +218,7 @@ def build_design(scenario: Scenario, book: TraderBook, isolation: IsolationLevel
         position_trader=np.asarray(book.position_trader, dtype=np.int64),
         position_notional=np.zeros(0),
         position_long=np.zeros(0, dtype=np.bool_),
+        credit=credit_lines_of(scenario, isolation, assets) if isolation == "credit_lines" else None,
     )
     return with_population(design, book)
 

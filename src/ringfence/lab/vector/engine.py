@@ -40,6 +40,7 @@ from ringfence.lab.vector.attribution import (
     latent_bad_debt,
     lp_contagion,
 )
+from ringfence.lab.vector.credit import CreditLines, lender_loss
 from ringfence.lab.vector.design import Design, Rules, build_design, build_rules, with_population
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
@@ -272,7 +273,7 @@ def _start(
         marks=_Marks.of(design, book.basis),
         dynamic=_Dynamic.of(scenario, design_key, n_paths),
     )
-    _snapshot(run, 0, book.vault.copy())
+    _snapshot(run, 0, book.vault + design.credit_lent)
     _mark(run, exogenous_oracle[:, :, 0])
     return run
 
@@ -347,10 +348,10 @@ def _unit_margin(run: _Run, price: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def _pool_nav(run: _Run, oracle: FloatArray) -> FloatArray:
-    """Return each pool's NAV ``(P, Q)``: vault − (Σ skew · price − Σ basis), from the incremental sums."""
+    """Return each pool's NAV ``(P, Q)``: vault − (Σ skew · price − Σ basis) + the cash its lines hold."""
     book, static = run.book, run.static
     pnl = (book.skew * oracle.T) @ static.lp_pool - book.pool_basis
-    return np.asarray(book.vault - pnl)
+    return np.asarray(book.vault - pnl + static.design.credit_lent)
 
 
 def _top_ups(run: _Run, step: int, equity: FloatArray, requirement: FloatArray) -> None:
@@ -463,6 +464,10 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
     )
     defaulted = defaulted_markets(realised + latent_by_market)
     contagion = lp_contagion(run.marks.lp_pnl, np.eye(len(design.markets), dtype=np.bool_), defaulted)
+    lines = design.credit
+    line_loss = lender_loss(lines, run.nav[:, :, -1].T, latent) if lines is not None else None
+    if line_loss is not None:
+        contagion = contagion + line_loss.sum(axis=1)
     parties = party_pnl(book, run.static, run.market_prices[:, :, -1])
     return tuple(
         RunResult(
@@ -492,9 +497,21 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
             gas_usd=float(book.keeper_gas[path] + book.protocol_gas[path]),
             unserved_liquidations=int(book.unserved[path]),
             party_pnl_usd={party: float(values[path]) for party, values in parties.items()},
+            **_credit_fields(lines, line_loss, path),
         )
         for path in range(book.paths)
     )
+
+
+def _credit_fields(lines: CreditLines | None, loss: FloatArray | None, path: int) -> dict[str, FloatArray]:
+    """Return a path's credit-line fields on the credit-lines rung (nothing is ever drawn: :mod:`.credit`)."""
+    if lines is None or loss is None:
+        return {}
+    return {
+        "credit_line_loss_usd": loss[path].copy(),
+        "credit_line_cap_usd": lines.lent.copy(),
+        "credit_line_drawn_usd": np.zeros(len(lines.lent)),
+    }
 
 
 def run_vector(

@@ -45,7 +45,8 @@ def redeem_fleeing_lps(book: Book, static: Static, nav: FloatArray, oracle: Floa
         total = book.lp_shares @ static.lp_pool[:, pool]
         value = np.divide(wanted * np.maximum(nav[:, pool], 0.0), total, out=np.zeros_like(total), where=total > 0)
         amount = np.minimum(value, book.vault[:, pool])
-        allowed = exposure[:, pool] <= rules.reserve_factor * np.maximum(book.vault[:, pool] - amount, 0.0)
+        liquidity = np.maximum(book.vault[:, pool] - amount, 0.0) + design.credit_room[pool]
+        allowed = exposure[:, pool] <= rules.reserve_factor * liquidity
         paid = rows[trying[:, pool] & (wanted > 0.0) & allowed]
         book.vault[paid, pool] -= amount[paid]
         book.redeemed[paid] += amount[paid]

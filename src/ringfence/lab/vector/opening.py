@@ -7,7 +7,8 @@ engine's ``decide_trade`` would refuse it (``ringfence.core.pool.decide``):
 - open interest past the market's cap on either side (``_check_open_interest``);
 - initial margin: the unit's equity after the taker fee below the initial requirement of its
   positions (``_check_trade_margin``; at the initial oracle price, so PnL is 0);
-- the pool's net exposure ``Σ |skew·price|`` past ``reserve_factor ×`` its LP vault (``check_reserve``).
+- the pool's net exposure ``Σ |skew·price|`` past ``reserve_factor ×`` its LP vault plus the room
+  of the credit lines it borrows on (``check_reserve``); a lender's vault holds its caps less.
 
 The taker fee is paid by the unit and goes to the pool's LP vault (the exact runner's pools
 give LPs the whole fee). Initial prices are the same on every path (column 0 of every process),
@@ -70,7 +71,7 @@ def _all_pass(design: Design, rules: Rules, prices: FloatArray) -> bool:
     skew_value = np.abs((longs - shorts) * prices)
     for pool in range(len(design.pools)):
         in_pool = design.market_pool == pool
-        vault = design.lp_capital[in_pool].sum()
+        vault = design.lp_capital[in_pool].sum() - design.credit_lent[pool] + design.credit_room[pool]
         lp_fees = np.cumsum(np.where(pools == pool, fee, 0.0))
         exposure = skew_value[:, in_pool].sum(axis=1)
         touched = pools == pool
@@ -84,6 +85,7 @@ def _replay(design: Design, rules: Rules, prices: FloatArray) -> NDArray[np.bool
     size, _, fee = _signed(design, prices)
     pools = design.position_pool
     vault = np.array([design.lp_capital[design.market_pool == p].sum() for p in range(len(design.pools))])
+    vault = vault - design.credit_lent + design.credit_room  # the liquidity the reserve counts
     longs = np.zeros(len(design.markets))
     shorts = np.zeros(len(design.markets))
     unit_equity = design.unit_collateral.copy()
@@ -123,4 +125,5 @@ def open_positions(design: Design, rules: Rules, prices: FloatArray) -> Opening:
     vault = np.zeros(len(design.pools))
     np.add.at(vault, design.market_pool, design.lp_capital)
     np.add.at(vault, design.position_pool, paid)
+    vault -= design.credit_lent
     return Opening(size=size, basis=size * price, margin=margin, vault=vault, opened=opened, fee=paid)

@@ -184,7 +184,11 @@ def party_pnl(book: Book, static: Static, final_market: FloatArray) -> dict[str,
     gas = book.keeper_gas + book.protocol_gas
     return {
         "traders": book.margin.sum(axis=1) + traders_pnl - book.collateral,
-        "lps": book.vault.sum(axis=1) - pools_pnl + book.redeemed - float(design.lp_capital.sum()),
+        "lps": book.vault.sum(axis=1)
+        - pools_pnl
+        + book.redeemed
+        + float(design.credit_lent.sum())  # the cash the credit lines hold, the lenders' LPs'
+        - float(design.lp_capital.sum()),
         "insurance": book.insurance.sum(axis=1) - float(design.pool_insurance.sum()),
         "keepers": book.keeper_rewards - book.keeper_gas,
         "protocol": book.protocol_rewards - book.protocol_gas,

@@ -194,7 +194,7 @@ def initial_book(design: Design, rules: Rules, traders: TraderBook, opening: Ope
         backstop_absorbed=zeros.copy(),
         lp_shares=tile(design.lp_capital),
         fled=np.zeros((n_paths, n_pools), dtype=np.bool_),
-        nav_peak=tile(opening.vault),
+        nav_peak=tile(opening.vault + design.credit_lent),
         keeper_index=np.zeros(n_paths, dtype=np.int64),
         keeper_left=np.full(n_paths, rules.keeper_capital),
         open_size=tile(np.abs(opening.size) @ by_market),

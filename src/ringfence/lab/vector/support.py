@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
-from ringfence.lab.results import ISOLATION_LEVELS
+from ringfence.lab.results import LADDER_RUNGS
 from ringfence.lab.scenario import Scenario
 
 __all__ = ["check_vector_support"]
@@ -45,8 +45,8 @@ def _unsupported(scenario: Scenario) -> list[ScenarioIssue]:
 
 def _design_issues(scenario: Scenario, isolation: str, margin_scale: float) -> list[ScenarioIssue]:
     issues = []
-    if isolation not in ISOLATION_LEVELS:
-        issues.append(ScenarioIssue("study.ladder", f"{isolation!r} is not a rung; rungs: {list(ISOLATION_LEVELS)}"))
+    if isolation not in LADDER_RUNGS:
+        issues.append(ScenarioIssue("study.ladder", f"{isolation!r} is not a rung; rungs: {list(LADDER_RUNGS)}"))
     if not margin_scale > 0.0:
         issues.append(ScenarioIssue("study.margin_scales", f"{margin_scale!r} must be a number > 0"))
     return issues
