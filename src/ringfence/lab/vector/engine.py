@@ -41,6 +41,7 @@ from ringfence.lab.vector.attribution import (
     lp_contagion,
 )
 from ringfence.lab.vector.design import Design, Rules, build_design, build_rules, with_population
+from ringfence.lab.vector.fused import VectorKernel, choose_kernel, play_fused
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
@@ -507,6 +508,7 @@ def run_vector(
     *,
     observe: MarginObserver | None = None,
     watch: BookObserver | None = None,
+    kernel: VectorKernel | None = None,
 ) -> tuple[RunResult, ...]:
     """Play the stress model on every path of ``paths`` at once; return one :class:`RunResult` per path.
 
@@ -534,6 +536,11 @@ def run_vector(
         Optional diagnostic, called every step with the units' margins (:data:`MarginObserver`).
     watch:
         Optional reader of the whole book every step (:data:`BookObserver`).
+    kernel:
+        ``fused``, ``numpy`` or ``auto`` (:func:`~.fused.choose_kernel`); None reads
+        ``RINGFENCE_VECTOR_KERNEL`` (default ``auto``: fused wherever numba is installed and the
+        run needs nothing it refuses). Both give the same results within ``docs/fused-kernel.md``'s
+        tolerances.
 
     Raises
     ------
@@ -541,9 +548,15 @@ def run_vector(
         Naming every key the vector engine does not support (:func:`~.support.check_vector_support`).
     InvalidParameter
         If ``draws`` do not fit the scenario and the paths, or per-path populations differ in layout
-        or number.
+        or number; an unknown ``kernel``, or ``fused`` without numba.
+    ScenarioError
+        ``kernel="fused"`` and the run needs a feature the fused kernel refuses (:func:`~.fused.fused_refusals`).
     """
     check_vector_support(scenario, isolation, margin_scale)
+    choice = choose_kernel(scenario, kernel, observed=observe is not None or watch is not None)
+    if choice.kernel == "fused":
+        run = play_fused(lambda: _start(scenario, paths, traders, draws, (isolation, margin_scale)))
+        return _results(run, isolation, margin_scale, scenario.horizon.step_seconds)
     run = _start(scenario, paths, traders, draws, (isolation, margin_scale))
     run.observe = observe
     run.watch = watch
