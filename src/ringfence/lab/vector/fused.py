@@ -38,14 +38,23 @@ from ringfence.lab.scenario import Scenario
 if TYPE_CHECKING:  # the engine imports this module
     from ringfence.lab.vector.engine import _Run
 
-__all__ = ["KERNEL_ENVIRONMENT", "KernelChoice", "VectorKernel", "choose_kernel", "fused_refusals", "play_fused"]
+__all__ = [
+    "KERNEL_ENVIRONMENT",
+    "KernelChoice",
+    "VectorKernel",
+    "choose_kernel",
+    "fused_refusals",
+    "fused_threads",
+    "numba_available",
+    "play_fused",
+]
 
 VectorKernel = Literal["auto", "fused", "numpy"]
 KERNELS: tuple[VectorKernel, ...] = ("auto", "fused", "numpy")
 KERNEL_ENVIRONMENT = "RINGFENCE_VECTOR_KERNEL"
 """The kernel when a caller passes none (``auto``, ``fused`` or ``numpy``): how a user picks it for ``ringfence stress``."""
 FIRST_CAPACITY = 64
-"""Closes one path may hold in one step before the run is replayed with more room (x8 each time)."""
+"""Closes one path may hold in one step, beyond one per unit, before the run is replayed with more room."""
 GROWTH = 8
 
 
@@ -257,7 +266,7 @@ def _play(run: _Run, capacity: int, rows: int) -> tuple[_Ledger, bool, bool]:
         (pools, markets, ledger.accumulators, records, histories, keeper),
         capacity,
     )
-    threads = min(_threads(), book.paths)
+    threads = min(fused_threads(), book.paths)
     shares = [np.arange(first, book.paths, threads, dtype=np.int64) for first in range(threads)]
     if threads == 1:
         status = [kernel.play_paths(shares[0], *arguments)]
@@ -267,8 +276,8 @@ def _play(run: _Run, capacity: int, rows: int) -> tuple[_Ledger, bool, bool]:
     return ledger, any(code != 0 for code in status), bool(np.any(ledger.record_count > rows))
 
 
-def _threads() -> int:
-    """Return the threads to play paths on: the CPUs this process may run on."""
+def fused_threads() -> int:
+    """Return the threads the fused kernel plays paths on: the CPUs this process may run on."""
     return max(1, len(os.sched_getaffinity(0)))
 
 
@@ -309,16 +318,17 @@ def play_fused(start: Callable[[], _Run]) -> _Run:
     """Play a run built by ``start`` on the fused kernel; return it as the numpy kernel's loop leaves it.
 
     The kernel holds a step's closes and a path's liquidation records in buffers sized up front
-    (closes: :data:`FIRST_CAPACITY` per step; records: two per position); a path that needs more
+    (closes: one per unit and :data:`FIRST_CAPACITY` more per step; records: two per position); a path that needs more
     makes the run replay from ``start`` with :data:`GROWTH` times the room that overflowed (a unit
     closes at most 64 positions per step, keepers' and protocol's, as in the numpy kernel, so the
     closes' room is bounded; records grow until they fit).
     """
-    capacity = FIRST_CAPACITY
+    capacity = 0
     rows = 0
     while True:
         run = start()
         bound = 2 * run.static.design.units * 64 + 1
+        capacity = capacity or run.static.design.units + FIRST_CAPACITY
         rows = rows or 2 * run.book.size.shape[1] + 64
         ledger, closes_overflowed, records_overflowed = _play(run, min(capacity, bound), rows)
         if not (closes_overflowed or records_overflowed):
