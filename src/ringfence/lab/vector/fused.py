@@ -252,9 +252,11 @@ def _play(run: _Run, capacity: int, rows: int) -> tuple[_Ledger, bool, bool]:
     histories = (run.impact, run.market_prices, run.oracle_prices, run.insurance, run.nav, run.open_notional)
     records = (ledger.record_ints, ledger.record_floats, ledger.record_count)
     keeper = (ledger.keeper_index, ledger.keeper_left)
-    wanted = np.ascontiguousarray(np.broadcast_to(run.top_up_wanted, book.reserve.shape), dtype=np.float64)
-    prices = (run.exogenous, run.exogenous_oracle, run.oracle_source.astype(np.int64), run.stale.astype(np.bool_))
+    wanted = _input(np.broadcast_to(run.top_up_wanted, book.reserve.shape))
+    prices = (_input(run.exogenous), _input(run.exogenous_oracle), _input(run.oracle_source), _input(run.stale))
     draws = (_one_type(run.keeper_draws), _one_type(run.top_up_draws), book.reserve, wanted)
+    for array in (*book_arrays, *pools, *markets, *histories, book.first_seen, book.reserve):
+        _check_writable(array)
     arguments = (
         book_arrays,
         book.first_seen,
@@ -279,6 +281,17 @@ def _play(run: _Run, capacity: int, rows: int) -> tuple[_Ledger, bool, bool]:
 def fused_threads() -> int:
     """Return the threads the fused kernel plays paths on: the CPUs this process may run on."""
     return max(1, len(os.sched_getaffinity(0)))
+
+
+def _input(array: NDArray[Any]) -> NDArray[Any]:
+    """Return ``array`` C-contiguous and writable (a copy if it is not): one array type, one compilation."""
+    return np.require(array, requirements=["C", "W"])
+
+
+def _check_writable(array: NDArray[Any]) -> None:
+    """Refuse an array the kernel writes that is not C-contiguous and writable (``_start`` builds them so)."""
+    if not (array.flags.c_contiguous and array.flags.writeable):
+        raise ValueError("the fused kernel writes the run's arrays in place: they must be C-contiguous and writable")
 
 
 def _one_type(draws: NDArray[np.float64]) -> NDArray[np.float64]:

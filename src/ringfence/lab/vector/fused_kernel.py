@@ -13,7 +13,6 @@ multiply-add), so most figures come out bit for bit. Where they cannot (``docs/f
 - the NumPy waterfall is a scan over every path's closes at once (``waterfall.ordered_waterfall``):
   its rounding depends on the other paths; here each pool's closes draw in order (the rule the
   scan solves);
-- the NumPy engine sums a market's open basis with a BLAS product; here in position order.
 
 This module imports numba at import; it is imported on first use only (:mod:`.fused`).
 Nothing here raises: a buffer too small for a path's liquidations is reported in ``status``.
@@ -716,13 +715,13 @@ def _mark(p: int, oracle: Any, static: Any, book: Any, markets: Any) -> None:  #
 
 
 @_jit
-def _market_basis(p: int, book: Any, static: Any, markets: Any) -> None:  # pragma: no cover - compiled
-    """Each market's sum of open positions' signed basis (``basis @ by_market``), in position order."""
+def _market_basis(p: int, book: Any, static: Any, markets: Any, scratch: Any) -> None:  # pragma: no cover - compiled
+    """``engine.market_basis``: each market's sum of open positions' signed basis, as NumPy sums it."""
     basis, position_market, market_basis = book[1], static[0], markets[2]
     for m in range(market_basis.shape[1]):
-        market_basis[p, m] = 0.0
-    for n in range(basis.shape[1]):
-        market_basis[p, position_market[n]] += basis[p, n]
+        for n in range(basis.shape[1]):
+            scratch[n] = basis[p, n] if position_market[n] == m else 0.0
+        market_basis[p, m] = numpy_row_sum(scratch)
 
 
 @_jit
@@ -752,6 +751,7 @@ def _play_path(
     units = book[2].shape[1]
     oracle_n = np.empty(n_positions)
     market_n = np.empty(n_positions)
+    by_position = np.empty(n_positions)
     oracle_m = np.empty(n_markets)
     scratch = np.empty(n_markets)
     equity = np.empty(units)
@@ -777,7 +777,7 @@ def _play_path(
         if n_closes > capacity:
             return 1
         if _settle(p, step, n_closes, (close_ints, close_floats), inputs, pools, markets, accumulators, records, flow):
-            _market_basis(p, book, static, markets)
+            _market_basis(p, book, static, markets, by_position)
         _impact(flow, depth, coefficient)
         _pool_nav(p, oracle_m, market_pool, book, pools, nav)
         _flee(p, oracle_m, stale, inputs, pools, markets, accumulators, nav)
