@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from differential.test_vector_vs_exact import scenario_and_paths
@@ -41,6 +41,7 @@ def _both(scenario: Scenario, paths: ScenarioPaths, n_paths: int, rung: str, sca
     return fused, numpy
 
 
+@settings(max_examples=40)
 @given(scenario_and_paths())
 def test_the_kernels_agree_on_the_differential_scenarios(inputs: tuple[Scenario, ScenarioPaths]) -> None:
     scenario, paths = inputs
@@ -116,6 +117,7 @@ def sampled(draw: st.DrawFn, *, impact: bool = True, failures: bool = True) -> S
 N_SAMPLED = 6
 
 
+@settings(max_examples=40)
 @given(sampled(), st.sampled_from(ISOLATION_LEVELS), st.sampled_from([0.5, 1.0]))
 def test_the_kernels_agree_on_sampled_books(scenario: Scenario, rung: str, scale: float) -> None:
     paths = sample_paths(scenario, N_SAMPLED)
@@ -124,6 +126,7 @@ def test_the_kernels_agree_on_sampled_books(scenario: Scenario, rung: str, scale
     assert kernel_differences(fused, numpy) == []
 
 
+@settings(max_examples=40)
 @given(sampled(impact=False, failures=False), st.sampled_from(ISOLATION_LEVELS))
 def test_without_impact_or_failures_the_decisions_and_records_are_bit_identical(scenario: Scenario, rung: str) -> None:
     # No exp or pow with a non-trivial argument: every decision and each close's amounts are the

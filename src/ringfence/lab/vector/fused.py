@@ -222,6 +222,7 @@ def _play(run: _Run, capacity: int, rows: int) -> tuple[_Ledger, bool, bool]:
     from ringfence.lab.vector import fused_kernel as kernel  # noqa: PLC0415 - imports numba: first use only
 
     book, marks = run.book, run.marks
+    _own_arrays(run)
     ledger = _ledger(run, rows)
     book_arrays = (
         book.size,
@@ -288,10 +289,27 @@ def _input(array: NDArray[Any]) -> NDArray[Any]:
     return np.require(array, requirements=["C", "W"])
 
 
+MARK_FIELDS = ("market_basis", "last", "fraction", "lp_pnl")
+RUN_FIELDS = ("impact", "market_prices", "oracle_prices", "insurance", "nav", "open_notional")
+
+
+def _own_arrays(run: _Run) -> None:
+    """Give the run C-contiguous, writable copies of the arrays the kernel writes where they are not.
+
+    Step 0's marks come from fancy indexing and products, which may leave them in Fortran order.
+    """
+    owners = ((run.book, tuple(field for field in type(run.book).__slots__)), (run.marks, MARK_FIELDS), (run, RUN_FIELDS))
+    for owner, names in owners:
+        for name in names:
+            value = getattr(owner, name)
+            if isinstance(value, np.ndarray) and not (value.flags.c_contiguous and value.flags.writeable):
+                setattr(owner, name, np.require(value, requirements=["C", "W"]))
+
+
 def _check_writable(array: NDArray[Any]) -> None:
     """Refuse an array the kernel writes that is not C-contiguous and writable (``_start`` builds them so)."""
     if not (array.flags.c_contiguous and array.flags.writeable):
-        raise ValueError("the fused kernel writes the run's arrays in place: they must be C-contiguous and writable")
+        raise ValueError(f"the fused kernel writes the run's arrays in place: C-contiguous and writable, not {array.flags}")
 
 
 def _one_type(draws: NDArray[np.float64]) -> NDArray[np.float64]:
