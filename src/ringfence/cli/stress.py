@@ -20,6 +20,7 @@ from ringfence.lab.report.tables import estimate_text
 from ringfence.lab.scenario import HistoricalProcess, Scenario, load_scenario, validate_scenario
 from ringfence.lab.stress import check_study_inputs, designs_of, run_study
 from ringfence.lab.vector import check_vector_support
+from ringfence.lab.vector.fused import KERNEL_ENVIRONMENT, KERNELS, choose_kernel, fused_threads
 
 __all__ = ["DEFAULT_SCENARIO", "stress_command"]
 
@@ -135,6 +136,23 @@ def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -
     return "vector"
 
 
+def _say_kernel(console: Console, scenario: Scenario, predictive: int) -> None:
+    """Print the vector kernel that plays the scenario's own design, and why when it is not the fused one.
+
+    Raises
+    ------
+    ScenarioError
+        ``fused`` was asked for and the study needs a feature it refuses (named).
+    """
+    if predictive:
+        choose_kernel(scenario, observed=True)  # the early-warning study reads every step's book
+    choice = choose_kernel(scenario)
+    if choice.kernel == "fused":
+        console.print(f"vector kernel: fused (numba, {fused_threads()} threads)", markup=False)
+    else:
+        console.print(f"vector kernel: numpy ({choice.reason})", markup=False)
+
+
 def _results_folder(console: Console, out: Path) -> None:
     """Create ``out`` before the study runs; a file there, or a folder that cannot be made, is exit 2."""
     if out.exists() and not out.is_dir():
@@ -174,6 +192,8 @@ def stress_command(
         _check_memory(scenario, file)
         check_study_inputs(scenario)
         chosen = _choose_engine(console, scenario, engine)
+        if chosen == "vector":
+            _say_kernel(console, scenario, predictive)
     except ScenarioError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
@@ -271,8 +291,19 @@ def register(app: typer.Typer, console: Console) -> None:
                 help="Paths on which to measure liquidation warnings and a learned predictor (vector engine; 0: none).",
             ),
         ] = 0,
+        kernel: Annotated[
+            str | None,
+            typer.Option(
+                help="Vector engine's kernel: auto (fused where numba is installed and it plays the run), fused or "
+                f"numpy (the reference). Default: ${KERNEL_ENVIRONMENT}, else auto."
+            ),
+        ] = None,
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
         if engine not in ("auto", "exact", "vector"):
             raise typer.BadParameter(f"{engine!r}: choose auto, exact or vector", param_hint="--engine")
+        if kernel is not None:
+            if kernel not in KERNELS:
+                raise typer.BadParameter(f"{kernel!r}: choose {', '.join(KERNELS)}", param_hint="--kernel")
+            os.environ[KERNEL_ENVIRONMENT] = kernel  # read by every vector run, here and in --workers processes
         stress_command(console, scenario, runs, seed, out, prices, engine, sensitivity, confirm, workers, predictive)  # type: ignore[arg-type]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the engine imports this module
     from ringfence.lab.vector.engine import _Run
 
 __all__ = [
+    "KERNELS",
     "KERNEL_ENVIRONMENT",
     "KernelChoice",
     "VectorKernel",
@@ -56,6 +57,9 @@ KERNEL_ENVIRONMENT = "RINGFENCE_VECTOR_KERNEL"
 FIRST_CAPACITY = 64
 """Closes one path may hold in one step, beyond one per unit, before the run is replayed with more room."""
 GROWTH = 8
+RECORDS_PER_POSITION = 2
+"""A path's liquidation records held before the run is replayed with more room (and 64 more)."""
+RECORDS_SPARE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +364,7 @@ def play_fused(start: Callable[[], _Run]) -> _Run:
         run = start()
         bound = 2 * run.static.design.units * 64 + 1
         capacity = capacity or run.static.design.units + FIRST_CAPACITY
-        rows = rows or 2 * run.book.size.shape[1] + 64
+        rows = rows or RECORDS_PER_POSITION * run.book.size.shape[1] + RECORDS_SPARE
         ledger, closes_overflowed, records_overflowed = _play(run, min(capacity, bound), rows)
         if not (closes_overflowed or records_overflowed):
             _write_back(run, ledger)

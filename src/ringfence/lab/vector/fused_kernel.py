@@ -41,8 +41,6 @@ __all__ = ["play_paths"]
 NOT_SEEN = np.iinfo(np.int64).max
 SPEND_MARGIN = 1.0 - 1e-9
 MAX_CLOSES_PER_UNIT = 64
-BUFFER_SIZE = 8192
-"""NumPy's reduction buffer: a long sum is added chunk by chunk of this many elements."""
 
 # Scalar rules, in this order in ``rules`` (:func:`ringfence.lab.vector.fused.rule_vector`).
 (
@@ -124,11 +122,12 @@ def _pairwise(values: Any, start: int, count: int) -> float:  # pragma: no cover
 
 @_jit
 def numpy_row_sum(values: Any) -> float:  # pragma: no cover - compiled
-    """Return ``values.sum()`` of a contiguous row as NumPy adds it along an axis (chunks, then pairwise)."""
-    total = 0.0
-    for start in range(0, values.shape[0], BUFFER_SIZE):
-        total += _pairwise(values, start, min(BUFFER_SIZE, values.shape[0] - start))
-    return total
+    """Return ``values.sum()`` of a contiguous row as NumPy 2 adds it along an axis (pairwise, unbuffered).
+
+    NumPy 1.x added rows longer than its 8192-element buffer chunk by chunk: last-bit differences
+    on such rows only (``docs/fused-kernel.md``).
+    """
+    return _pairwise(values, 0, values.shape[0])
 
 
 @_jit
