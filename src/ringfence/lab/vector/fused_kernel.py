@@ -159,27 +159,31 @@ def _prices(
 
 
 @_jit
-def _unit_margin(p: int, book: Any, price: Any, pnl_weight: Any, settings: Any, equity: Any, requirement: Any) -> None:  # pragma: no cover - compiled
-    """``engine._unit_margin``: each unit's equity and requirement at the positions' oracle prices."""
+def _unit_margin(p: int, book: Any, oracle: Any, position_market: Any, pnl_weight: Any, settings: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """``engine._unit_margin``: each unit's equity and requirement at the positions' oracle prices (``oracle`` per market)."""
     size, basis, margin, requirement_rate = book[0], book[1], book[2], book[3]
-    slots, weighted = settings[S_SLOTS], settings[S_WEIGHTED]
-    for u in range(equity.shape[0]):
-        if slots == 1:
-            term = size[p, u] * price[u] - basis[p, u]
+    equity, requirement = out
+    slots, weighted = settings[S_SLOTS], settings[S_WEIGHTED] == 1
+    if slots == 1:
+        for u in range(equity.shape[0]):
+            price = oracle[position_market[u]]
+            term = size[p, u] * price - basis[p, u]
             if weighted and term > 0.0:
                 term = term * pnl_weight[u]
             equity[u] = term + margin[p, u]
-            requirement[u] = requirement_rate[p, u] * price[u]
-            continue
+            requirement[u] = requirement_rate[p, u] * price
+        return
+    for u in range(equity.shape[0]):
         terms = 0.0
         needed = 0.0
         for q in range(slots):
             n = u * slots + q
-            term = size[p, n] * price[n] - basis[p, n]
+            price = oracle[position_market[n]]
+            term = size[p, n] * price - basis[p, n]
             if weighted and term > 0.0:
                 term = term * pnl_weight[n]
             terms += term
-            needed += requirement_rate[p, n] * price[n]
+            needed += requirement_rate[p, n] * price
         equity[u] = margin[p, u] + terms
         requirement[u] = needed
 
@@ -300,7 +304,7 @@ def _serve_batch(
     charged per unit in ``batch`` order as an array).
     """
     size, basis, margin, requirement_rate, maintenance, pool_basis, open_size, skew, declined_book, unserved = state[0]
-    oracle_n, market_n = state[1]
+    oracle_m, market_m = state[1]
     close_ints, close_floats, n_closes = closes
     position_market, position_pool, pnl_weight, penalty, depth, coefficient = (
         static[0], static[1], static[2], static[3], static[4], static[5]
@@ -324,12 +328,13 @@ def _serve_batch(
             chosen = -1
             for q in range(slots):
                 n = unit * slots + q
-                pnl = size[p, n] * oracle_n[n] - basis[p, n]
+                oracle = oracle_m[position_market[n]]
+                pnl = size[p, n] * oracle - basis[p, n]
                 equity_terms += pnl * pnl_weight[n] if pnl > 0.0 else pnl
-                total += abs(size[p, n]) * oracle_n[n] * maintenance[p, n]
+                total += abs(size[p, n]) * oracle * maintenance[p, n]
                 if size[p, n] != 0.0:
                     open_positions += 1
-                at_market = abs(size[p, n]) * market_n[n]
+                at_market = abs(size[p, n]) * market_m[position_market[n]]
                 if at_market > largest:
                     largest = at_market
                     chosen = n
@@ -338,9 +343,9 @@ def _serve_batch(
                 dropped[i] = True
                 continue
             any_active = True
-            values = (size[p, chosen], basis[p, chosen], oracle_n[chosen], maintenance[p, chosen], pnl_weight[chosen], penalty[chosen])
             market = position_market[chosen]
-            execution = (market_n[chosen], depth[market], coefficient[market])
+            values = (size[p, chosen], basis[p, chosen], oracle_m[market], maintenance[p, chosen], pnl_weight[chosen], penalty[chosen])
+            execution = (market_m[market], depth[market], coefficient[market])
             outcome = _close(values, equity, total, margin[p, unit], rules, execution)
             status, closed_size, closed_notional, realised, reward, penalty_paid, fee, after, new_size, new_basis, cost = outcome
             acting = True
@@ -379,7 +384,7 @@ def _serve_batch(
                 close_floats[k, F_PENALTY] = penalty_paid
                 close_floats[k, F_FEE] = fee
                 close_floats[k, F_SHORTFALL] = shortfall
-                close_floats[k, F_SIGNED] = sold * market_n[chosen]
+                close_floats[k, F_SIGNED] = sold * market_m[market]
                 close_floats[k, F_REWARD] = reward
                 close_floats[k, F_COST] = cost
                 close_floats[k, F_GAS] = gas
@@ -390,7 +395,7 @@ def _serve_batch(
 
 
 @_jit
-def _ranked(p: int, eligible: Any, count: int, book: Any, oracle_n: Any, slots: int) -> Any:  # pragma: no cover - compiled
+def _ranked(p: int, eligible: Any, count: int, book: Any, oracle_m: Any, position_market: Any, slots: int) -> Any:  # pragma: no cover - compiled
     """Return the eligible units in serving order (descending notional at the oracle, ties by unit) and notionals."""
     size = book[0]
     notional = np.empty(count)
@@ -398,7 +403,7 @@ def _ranked(p: int, eligible: Any, count: int, book: Any, oracle_n: Any, slots: 
         total = 0.0
         for q in range(slots):
             n = eligible[i] * slots + q
-            total += abs(size[p, n]) * oracle_n[n]
+            total += abs(size[p, n]) * oracle_m[position_market[n]]
         notional[i] = -total
     order = np.argsort(notional, kind="mergesort")
     units = np.empty(count, dtype=np.int64)
@@ -478,6 +483,7 @@ def _keepers(
     """``keepers.serve_keepers`` on one path: candidates, eligibility, the keepers' and the protocol's service."""
     state, static, rules, settings = inputs
     book, first_seen = state[0], state[2]
+    declined = book[8]
     equity, requirement = unit_margin
     units = equity.shape[0]
     waited_steps = settings[S_WAITED_STEPS]
@@ -485,8 +491,9 @@ def _keepers(
     count = 0
     for u in range(units):
         if stale or not equity[u] < requirement[u]:
-            first_seen[p, u] = NOT_SEEN
-            book[8][p, u] = False
+            if first_seen[p, u] != NOT_SEEN:
+                first_seen[p, u] = NOT_SEEN
+                declined[p, u] = False
             continue
         if first_seen[p, u] == NOT_SEEN:
             first_seen[p, u] = step
@@ -498,7 +505,7 @@ def _keepers(
     n_closes = closes[2]
     if count == 0:
         return n_closes
-    ranked = _ranked(p, eligible, count, book, state[1][0], settings[S_SLOTS])
+    ranked = _ranked(p, eligible, count, book, state[1][0], static[0], settings[S_SLOTS])
     keepers = rules[R_KEEPERS]
     congestion = count / keepers
     failure = min(1.0, rules[R_KEEPER_FAILURE] + rules[R_CONGESTION_FAILURE] * min(1.0, congestion / rules[R_CONGESTION_SCALE]))
@@ -717,6 +724,9 @@ def _mark(p: int, oracle: Any, static: Any, book: Any, markets: Any) -> None:  #
 def _market_basis(p: int, book: Any, static: Any, markets: Any, scratch: Any) -> None:  # pragma: no cover - compiled
     """``engine.market_basis``: each market's sum of open positions' signed basis, as NumPy sums it."""
     basis, position_market, market_basis = book[1], static[0], markets[2]
+    if market_basis.shape[1] == 1:  # np.where(markets == 0, basis, 0.0) is the row itself
+        market_basis[p, 0] = _pairwise(basis[p], 0, basis.shape[1])
+        return
     for m in range(market_basis.shape[1]):
         for n in range(basis.shape[1]):
             scratch[n] = basis[p, n] if position_market[n] == m else 0.0
@@ -748,8 +758,7 @@ def _play_path(
     position_market, pnl_weight, depth, coefficient, market_pool = static[0], static[2], static[4], static[5], static[7]
     n_positions, n_markets = position_market.shape[0], market_pool.shape[0]
     units = book[2].shape[1]
-    oracle_n = np.empty(n_positions)
-    market_n = np.empty(n_positions)
+    market_m = np.empty(n_markets)
     by_position = np.empty(n_positions)
     oracle_m = np.empty(n_markets)
     scratch = np.empty(n_markets)
@@ -760,15 +769,13 @@ def _play_path(
     amounts = np.empty(reserve.shape[1])
     close_ints = np.empty((capacity, CLOSE_INTS), dtype=np.int64)
     close_floats = np.empty((capacity, CLOSE_FLOATS))
-    inputs = ((book, (oracle_n, market_n), first_seen), static, rules, settings)
+    inputs = ((book, (oracle_m, market_m), first_seen), static, rules, settings)
     for step in range(1, exogenous.shape[2]):
         _prices(step, p, flow, rules[R_IMPACT_DECAY], exogenous, exogenous_oracle, source[step], (impact, market_prices, oracle_prices))
         for m in range(n_markets):
             oracle_m[m] = oracle_prices[m, p, step]
-        for n in range(n_positions):
-            oracle_n[n] = oracle_prices[position_market[n], p, step]
-            market_n[n] = market_prices[position_market[n], p, step]
-        _unit_margin(p, book, oracle_n, pnl_weight, settings, equity, requirement)
+            market_m[m] = market_prices[m, p, step]
+        _unit_margin(p, book, oracle_m, position_market, pnl_weight, settings, (equity, requirement))
         stale = stale_steps[step]
         if not stale and settings[S_TOP_UPS] == 1:
             _top_ups(p, top_up_draws[0, step, p], rules, reserve, top_up_wanted, book[2], (equity, requirement), amounts, accumulators)
