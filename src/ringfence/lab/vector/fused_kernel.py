@@ -88,36 +88,71 @@ _jit = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
 @_jit
-def _pairwise(values: Any, start: int, count: int) -> float:  # pragma: no cover - compiled
-    """Return NumPy's ``pairwise_sum`` of ``values[start : start + count]`` (8 accumulators, blocks of 128)."""
+def _block(values: Any, start: int, count: int) -> float:  # pragma: no cover - compiled
+    """NumPy's ``pairwise_sum`` of at most 128 elements: sequential below 8, else 8 accumulators."""
     if count < 8:
         total = 0.0
         for i in range(count):
             total += values[start + i]
         return total
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
+    i = 8
+    whole = count - count % 8
+    while i < whole:
+        r0 += values[start + i]
+        r1 += values[start + i + 1]
+        r2 += values[start + i + 2]
+        r3 += values[start + i + 3]
+        r4 += values[start + i + 4]
+        r5 += values[start + i + 5]
+        r6 += values[start + i + 6]
+        r7 += values[start + i + 7]
+        i += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < count:
+        total += values[start + i]
+        i += 1
+    return total
+
+
+@_jit
+def _pairwise(values: Any, start: int, count: int) -> float:  # pragma: no cover - compiled
+    """Return NumPy's ``pairwise_sum`` of ``values[start : start + count]``: halves (multiples of 8) down to 128.
+
+    The recursion ``sum(a) = sum(first half) + sum(second half)`` run on an explicit stack (numba's
+    on-disk cache does not hold recursive functions reliably), adding in the same tree order.
+    """
     if count <= 128:
-        r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
-        r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
-        i = 8
-        whole = count - count % 8
-        while i < whole:
-            r0 += values[start + i]
-            r1 += values[start + i + 1]
-            r2 += values[start + i + 2]
-            r3 += values[start + i + 3]
-            r4 += values[start + i + 4]
-            r5 += values[start + i + 5]
-            r6 += values[start + i + 6]
-            r7 += values[start + i + 7]
-            i += 8
-        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < count:
-            total += values[start + i]
-            i += 1
-        return total
-    half = count // 2
-    half -= half % 8
-    return _pairwise(values, start, half) + _pairwise(values, start + half, count - half)
+        return _block(values, start, count)
+    starts = np.empty(64, dtype=np.int64)
+    counts = np.empty(64, dtype=np.int64)
+    lefts = np.empty(64)
+    stages = np.zeros(64, dtype=np.int64)
+    top = 0
+    starts[0], counts[0] = start, count
+    result = 0.0
+    while top >= 0:
+        if counts[top] > 128:
+            half = counts[top] // 2
+            half -= half % 8
+            top += 1
+            starts[top], counts[top], stages[top] = starts[top - 1], half, 0
+            continue
+        result = _block(values, starts[top], counts[top])
+        top -= 1
+        while top >= 0:
+            if stages[top] == 0:
+                lefts[top] = result
+                stages[top] = 1
+                half = counts[top] // 2
+                half -= half % 8
+                top += 1
+                starts[top], counts[top], stages[top] = starts[top - 1] + half, counts[top - 1] - half, 0
+                break
+            result = lefts[top] + result
+            top -= 1
+    return result
 
 
 @_jit
