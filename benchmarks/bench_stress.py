@@ -211,7 +211,10 @@ def report(
     per_thread = fused.rate(workload) / threads
     print()
     print(f"{'fused, per thread':<29} {per_thread:>16,.0f} {per_thread / fastest.rate(workload):>15.1f}x")
-    print(f"\nnumpy kernel / fastest peer ({fastest.label}): {ratio:.1f}x; target >= {TARGET_RATIO:.0f}x: {_verdict(ratio, TARGET_RATIO)}")
+    print(
+        f"\nnumpy kernel / fastest peer ({fastest.label}): {ratio:.1f}x; "
+        f"target >= {TARGET_RATIO:.0f}x: {_verdict(ratio, TARGET_RATIO)}"
+    )
     print(
         f"fused kernel / fastest peer ({fastest.label}): {fused_ratio:.1f}x; "
         f"target >= {FUSED_TARGET_RATIO:.0f}x: {_verdict(fused_ratio, FUSED_TARGET_RATIO)}"

@@ -50,39 +50,49 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(np.abs(a - b) <= ABSOLUTE_USD + RELATIVE * np.maximum(np.abs(a), np.abs(b))))
 
 
+def _layout_problems(where: str, ours: RunResult, theirs: RunResult) -> list[str]:
+    problems = [
+        f"{where}: {name} {getattr(ours, name)!r} vs {getattr(theirs, name)!r}"
+        for name in ("engine", "isolation", "margin_scale", "path_index", "assets", "markets", "pools")
+        if getattr(ours, name) != getattr(theirs, name)
+    ]
+    if ours.unserved_liquidations != theirs.unserved_liquidations:
+        problems.append(f"{where}: unserved {ours.unserved_liquidations} vs {theirs.unserved_liquidations}")
+    return problems
+
+
+def _liquidation_problems(where: str, mine: np.ndarray, other: np.ndarray) -> list[str]:
+    if mine.shape != other.shape:
+        return [f"{where}: {mine.shape[0]} liquidations vs {other.shape[0]}"]
+    problems = [
+        f"{where}: liquidations' {name} differ" for name in EXACT_FIELDS if not np.array_equal(mine[name], other[name])
+    ]
+    problems += [
+        f"{where}: liquidations' {name} differ beyond the tolerance"
+        for name in AMOUNT_FIELDS
+        if not _close(mine[name], other[name])
+    ]
+    return problems
+
+
+def _amount_problems(where: str, ours: RunResult, theirs: RunResult) -> list[str]:
+    pairs = [(name, getattr(ours, name), getattr(theirs, name)) for name in (*ARRAYS, *SCALARS)]
+    if set(ours.party_pnl_usd) != set(theirs.party_pnl_usd):
+        return [f"{where}: parties differ"]
+    pairs += [(f"party {party}", value, theirs.party_pnl_usd[party]) for party, value in ours.party_pnl_usd.items()]
+    return [f"{where}: {name} {a!r} vs {b!r}" for name, a, b in pairs if not _close(np.asarray(a), np.asarray(b))]
+
+
 def kernel_differences(fused: Sequence[RunResult], numpy: Sequence[RunResult]) -> list[str]:
     """Return every difference outside the tolerances, path by path (empty: the kernels agree)."""
-    problems: list[str] = []
     if len(fused) != len(numpy):
         return [f"{len(fused)} fused runs, {len(numpy)} numpy runs"]
+    problems: list[str] = []
     for path, (ours, theirs) in enumerate(zip(fused, numpy, strict=True)):
         where = f"path {path}"
-        for name in ("engine", "isolation", "margin_scale", "path_index", "assets", "markets", "pools"):
-            if getattr(ours, name) != getattr(theirs, name):
-                problems.append(f"{where}: {name} {getattr(ours, name)!r} vs {getattr(theirs, name)!r}")
-        if ours.unserved_liquidations != theirs.unserved_liquidations:
-            problems.append(f"{where}: unserved {ours.unserved_liquidations} vs {theirs.unserved_liquidations}")
-        mine, other = ours.liquidations, theirs.liquidations
-        if mine.shape != other.shape:
-            problems.append(f"{where}: {mine.shape[0]} liquidations vs {other.shape[0]}")
-            continue
-        for name in EXACT_FIELDS:
-            if not np.array_equal(mine[name], other[name]):
-                problems.append(f"{where}: liquidations' {name} differ")
-        for name in AMOUNT_FIELDS:
-            if not _close(mine[name], other[name]):
-                problems.append(f"{where}: liquidations' {name} differ beyond the tolerance")
-        for name in ARRAYS:
-            if not _close(getattr(ours, name), getattr(theirs, name)):
-                problems.append(f"{where}: {name} {getattr(ours, name)!r} vs {getattr(theirs, name)!r}")
-        for name in SCALARS:
-            if not _close(np.array(getattr(ours, name)), np.array(getattr(theirs, name))):
-                problems.append(f"{where}: {name} {getattr(ours, name)!r} vs {getattr(theirs, name)!r}")
-        if set(ours.party_pnl_usd) != set(theirs.party_pnl_usd):
-            problems.append(f"{where}: parties differ")
-        for party, value in ours.party_pnl_usd.items():
-            if not _close(np.array(value), np.array(theirs.party_pnl_usd.get(party, np.nan))):
-                problems.append(f"{where}: party {party} {value!r} vs {theirs.party_pnl_usd.get(party)!r}")
+        problems += _layout_problems(where, ours, theirs)
+        problems += _liquidation_problems(where, ours.liquidations, theirs.liquidations)
+        problems += _amount_problems(where, ours, theirs)
     return problems
 
 

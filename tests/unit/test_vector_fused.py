@@ -33,7 +33,7 @@ def _liquidating() -> object:
 
 @pytest.mark.parametrize("length", [*range(1, 140), 255, 256, 257, 1000, 8191, 8192, 8193, 20_000])
 def test_the_kernels_row_sum_adds_as_numpy_sums_along_an_axis(length: int) -> None:
-    from ringfence.lab.vector.fused_kernel import numpy_row_sum  # noqa: PLC0415 - compiles on first use
+    from ringfence.lab.vector.fused_kernel import numpy_row_sum  # imports numba: first use only
 
     rows = np.random.default_rng(length).normal(size=(3, length)) * 10.0 ** np.random.default_rng(1).integers(
         -3, 7, size=(3, length)

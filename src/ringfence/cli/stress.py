@@ -115,8 +115,10 @@ def _check_memory(scenario: Scenario, file: Path) -> None:
         raise ScenarioError(file, (ScenarioIssue("runs", message),))
 
 
-def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -> Literal["exact", "vector"]:
-    """Return the engine to play: ``vector`` checked against every design, ``auto`` resolved.
+def _choose_engine(
+    console: Console, scenario: Scenario, engine: EngineChoice, predictive: int = 0
+) -> Literal["exact", "vector"]:
+    """Return the engine to play: ``vector`` checked against every design, ``auto`` resolved; say the kernel.
 
     Raises
     ------
@@ -133,6 +135,7 @@ def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -
             raise
         console.print(f"exact engine: the vector engine does not model this scenario ({error})", markup=False)
         return "exact"
+    _say_kernel(console, scenario, predictive)
     return "vector"
 
 
@@ -191,9 +194,7 @@ def stress_command(
         scenario = _with_overrides(load_scenario(file), file, seed, prices, runs)
         _check_memory(scenario, file)
         check_study_inputs(scenario)
-        chosen = _choose_engine(console, scenario, engine)
-        if chosen == "vector":
-            _say_kernel(console, scenario, predictive)
+        chosen = _choose_engine(console, scenario, engine, predictive)
     except ScenarioError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None

@@ -53,7 +53,7 @@ __all__ = [
 VectorKernel = Literal["auto", "fused", "numpy"]
 KERNELS: tuple[VectorKernel, ...] = ("auto", "fused", "numpy")
 KERNEL_ENVIRONMENT = "RINGFENCE_VECTOR_KERNEL"
-"""The kernel when a caller passes none (``auto``, ``fused`` or ``numpy``): how a user picks it for ``ringfence stress``."""
+"""The kernel when a caller passes none (``auto``, ``fused`` or ``numpy``); ``ringfence stress --kernel`` sets it."""
 FIRST_CAPACITY = 64
 """Closes one path may hold in one step, beyond one per unit, before the run is replayed with more room."""
 GROWTH = 8
@@ -101,7 +101,7 @@ def _requested(kernel: VectorKernel | None) -> VectorKernel:
         source = KERNEL_ENVIRONMENT
     if chosen not in KERNELS:
         raise InvalidParameter(source, chosen, f"one of {', '.join(KERNELS)}")
-    return chosen  # type: ignore[return-value]  # checked against KERNELS just above
+    return KERNELS[KERNELS.index(chosen)]
 
 
 def choose_kernel(scenario: Scenario, kernel: VectorKernel | None = None, *, observed: bool = False) -> KernelChoice:
@@ -208,7 +208,14 @@ def _ledger(run: _Run, rows: int) -> _Ledger:
 
     book = run.book
     accumulators = np.stack(
-        [book.keeper_rewards, book.protocol_rewards, book.keeper_gas, book.protocol_gas, book.redeemed, book.collateral],
+        [
+            book.keeper_rewards,
+            book.protocol_rewards,
+            book.keeper_gas,
+            book.protocol_gas,
+            book.redeemed,
+            book.collateral,
+        ],
         axis=1,
     )
     return _Ledger(
@@ -302,7 +309,11 @@ def _own_arrays(run: _Run) -> None:
 
     Step 0's marks come from fancy indexing and products, which may leave them in Fortran order.
     """
-    owners = ((run.book, tuple(field for field in type(run.book).__slots__)), (run.marks, MARK_FIELDS), (run, RUN_FIELDS))
+    owners = (
+        (run.book, tuple(field for field in type(run.book).__slots__)),
+        (run.marks, MARK_FIELDS),
+        (run, RUN_FIELDS),
+    )
     for owner, names in owners:
         for name in names:
             value = getattr(owner, name)
@@ -313,7 +324,9 @@ def _own_arrays(run: _Run) -> None:
 def _check_writable(array: NDArray[Any]) -> None:
     """Refuse an array the kernel writes that is not C-contiguous and writable (``_start`` builds them so)."""
     if not (array.flags.c_contiguous and array.flags.writeable):
-        raise ValueError(f"the fused kernel writes the run's arrays in place: C-contiguous and writable, not {array.flags}")
+        raise ValueError(
+            f"the fused kernel writes the run's arrays in place: C-contiguous and writable, not {array.flags}"
+        )
 
 
 def _one_type(draws: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -88,7 +88,7 @@ _jit = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
 @_jit
-def _block(values: Any, start: int, count: int) -> float:  # pragma: no cover - compiled
+def _block(values: Any, start: int, count: int) -> Any:  # pragma: no cover - compiled
     """NumPy's ``pairwise_sum`` of at most 128 elements: sequential below 8, else 8 accumulators."""
     if count < 8:
         total = 0.0
@@ -117,7 +117,7 @@ def _block(values: Any, start: int, count: int) -> float:  # pragma: no cover - 
 
 
 @_jit
-def _pairwise(values: Any, start: int, count: int) -> float:  # pragma: no cover - compiled
+def _pairwise(values: Any, start: int, count: int) -> Any:  # pragma: no cover - compiled
     """Return NumPy's ``pairwise_sum`` of ``values[start : start + count]``: halves (multiples of 8) down to 128.
 
     The recursion ``sum(a) = sum(first half) + sum(second half)`` run on an explicit stack (numba's
@@ -156,7 +156,7 @@ def _pairwise(values: Any, start: int, count: int) -> float:  # pragma: no cover
 
 
 @_jit
-def numpy_row_sum(values: Any) -> float:  # pragma: no cover - compiled
+def numpy_row_sum(values: Any) -> Any:  # pragma: no cover - compiled
     """Return ``values.sum()`` of a contiguous row as NumPy 2 adds it along an axis (pairwise, unbuffered).
 
     NumPy 1.x added rows longer than its 8192-element buffer chunk by chunk: last-bit differences
@@ -185,7 +185,7 @@ def _term(size: float, basis: float, price: float, weight: float) -> float:  # p
 def _prices(
     step: int, p: int, flow: Any, decay: float, exogenous: Any, exogenous_oracle: Any, source: int, out: Any
 ) -> None:  # pragma: no cover - compiled
-    """Steps 1 and 2: the market after the decayed impact, the oracle at its source time."""
+    """Move the market by the decayed impact and read the oracle at its source time (steps 1 and 2)."""
     impact, market_prices, oracle_prices = out
     for m in range(flow.shape[0]):
         impact[m, p, step] = impact[m, p, step - 1] * decay + flow[m]
@@ -194,8 +194,10 @@ def _prices(
 
 
 @_jit
-def _unit_margin(p: int, book: Any, oracle: Any, position_market: Any, pnl_weight: Any, settings: Any, out: Any) -> None:  # pragma: no cover - compiled
-    """``engine._unit_margin``: each unit's equity and requirement at the positions' oracle prices (``oracle`` per market)."""
+def _unit_margin(
+    p: int, book: Any, oracle: Any, position_market: Any, pnl_weight: Any, settings: Any, out: Any
+) -> None:  # pragma: no cover - compiled
+    """``engine._unit_margin``: each unit's equity and requirement at the oracle prices (``oracle`` per market)."""
     size, basis, margin, requirement_rate = book[0], book[1], book[2], book[3]
     equity, requirement = out
     slots, weighted = settings[S_SLOTS], settings[S_WEIGHTED] == 1
@@ -225,7 +227,15 @@ def _unit_margin(p: int, book: Any, oracle: Any, position_market: Any, pnl_weigh
 
 @_jit
 def _top_ups(
-    p: int, draws: Any, rules: Any, reserve: Any, wanted: Any, margin: Any, unit_margin: Any, amounts: Any, accumulators: Any
+    p: int,
+    draws: Any,
+    rules: Any,
+    reserve: Any,
+    wanted: Any,
+    margin: Any,
+    unit_margin: Any,
+    amounts: Any,
+    accumulators: Any,
 ) -> None:  # pragma: no cover - compiled
     """``engine._top_ups`` on one path: deposits from the traders' reserves, each slot's sum as NumPy sums it."""
     equity, requirement = unit_margin
@@ -315,7 +325,19 @@ def _close(
     reward = 0.0 if backstop else paid * liquidator_share
     penalty_paid = 0.0 if backstop else paid - reward
     fee = paid if backstop else 0.0
-    return (status, closed_size, closed_notional, realised, reward, penalty_paid, fee, left - paid, new_size, new_basis, cost)
+    return (
+        status,
+        closed_size,
+        closed_notional,
+        realised,
+        reward,
+        penalty_paid,
+        fee,
+        left - paid,
+        new_size,
+        new_basis,
+        cost,
+    )
 
 
 @_jit
@@ -342,7 +364,12 @@ def _serve_batch(
     oracle_m, market_m = state[1]
     close_ints, close_floats, n_closes = closes
     position_market, position_pool, pnl_weight, penalty, depth, coefficient = (
-        static[0], static[1], static[2], static[3], static[4], static[5]
+        static[0],
+        static[1],
+        static[2],
+        static[3],
+        static[4],
+        static[5],
     )
     slots = settings[S_SLOTS]
     isolated = settings[S_ISOLATED] == 1
@@ -379,10 +406,29 @@ def _serve_batch(
                 continue
             any_active = True
             market = position_market[chosen]
-            values = (size[p, chosen], basis[p, chosen], oracle_m[market], maintenance[p, chosen], pnl_weight[chosen], penalty[chosen])
+            values = (
+                size[p, chosen],
+                basis[p, chosen],
+                oracle_m[market],
+                maintenance[p, chosen],
+                pnl_weight[chosen],
+                penalty[chosen],
+            )
             execution = (market_m[market], depth[market], coefficient[market])
             outcome = _close(values, equity, total, margin[p, unit], rules, execution)
-            status, closed_size, closed_notional, realised, reward, penalty_paid, fee, after, new_size, new_basis, cost = outcome
+            (
+                status,
+                closed_size,
+                closed_notional,
+                realised,
+                reward,
+                penalty_paid,
+                fee,
+                after,
+                new_size,
+                new_basis,
+                cost,
+            ) = outcome
             acting = True
             if with_gas and not protocol:
                 acting = reward > gas
@@ -430,7 +476,9 @@ def _serve_batch(
 
 
 @_jit
-def _ranked(p: int, eligible: Any, count: int, book: Any, oracle_m: Any, position_market: Any, slots: int) -> Any:  # pragma: no cover - compiled
+def _ranked(
+    p: int, eligible: Any, count: int, book: Any, oracle_m: Any, position_market: Any, slots: int
+) -> Any:  # pragma: no cover - compiled
     """Return the eligible units in serving order (descending notional at the oracle, ties by unit) and notionals."""
     size = book[0]
     notional = np.empty(count)
@@ -464,7 +512,7 @@ def _charge(p: int, keeper: Any, charged: Any, count: int, capital: float) -> No
 @_jit
 def _serve_in_order(
     p: int, step: int, ranked: Any, draws: Any, failure: float, gas: float, keeper: Any, inputs: Any, closes: Any
-) -> int:  # pragma: no cover - compiled
+) -> Any:  # pragma: no cover - compiled
     """``keepers._serve_in_order`` on one path: passes of safe units, then the one that may exhaust the keeper."""
     state, static, rules, settings = inputs
     units, notional = ranked
@@ -498,12 +546,16 @@ def _serve_in_order(
                 risky = r
         if not won_any:
             break
-        n_closes, charged = _serve_batch(p, step, batch, safe, False, gas, state, static, rules, settings, (closes[0], closes[1], n_closes))
+        n_closes, charged = _serve_batch(
+            p, step, batch, safe, False, gas, state, static, rules, settings, (closes[0], closes[1], n_closes)
+        )
         _charge(p, keeper, charged, safe, capital)
         if risky >= 0:
             batch[0, 0] = units[risky]
             batch[0, 1] = risky
-            n_closes, charged = _serve_batch(p, step, batch, 1, False, gas, state, static, rules, settings, (closes[0], closes[1], n_closes))
+            n_closes, charged = _serve_batch(
+                p, step, batch, 1, False, gas, state, static, rules, settings, (closes[0], closes[1], n_closes)
+            )
             _charge(p, keeper, charged, 1, capital)
         if last_taken < 0:
             break
@@ -514,7 +566,7 @@ def _serve_in_order(
 @_jit
 def _keepers(
     p: int, step: int, unit_margin: Any, stale: bool, draws: Any, keeper: Any, inputs: Any, closes: Any
-) -> int:  # pragma: no cover - compiled
+) -> Any:  # pragma: no cover - compiled
     """``keepers.serve_keepers`` on one path: candidates, eligibility, the keepers' and the protocol's service."""
     state, static, rules, settings = inputs
     book, first_seen = state[0], state[2]
@@ -543,7 +595,9 @@ def _keepers(
     ranked = _ranked(p, eligible, count, book, state[1][0], static[0], settings[S_SLOTS])
     keepers = rules[R_KEEPERS]
     congestion = count / keepers
-    failure = min(1.0, rules[R_KEEPER_FAILURE] + rules[R_CONGESTION_FAILURE] * min(1.0, congestion / rules[R_CONGESTION_SCALE]))
+    failure = min(
+        1.0, rules[R_KEEPER_FAILURE] + rules[R_CONGESTION_FAILURE] * min(1.0, congestion / rules[R_CONGESTION_SCALE])
+    )
     gas = 0.0
     if settings[S_HAS_GAS] == 1:
         gas = rules[R_GAS] * (1.0 + rules[R_CONGESTION_GAS] * min(1.0, congestion / rules[R_CONGESTION_SCALE]))
@@ -556,9 +610,13 @@ def _keepers(
                 batch[won, 0] = ranked[0][r]
                 batch[won, 1] = r
                 won += 1
-        n_closes, _ = _serve_batch(p, step, batch, won, False, gas, state, static, rules, settings, (closes[0], closes[1], n_closes))
+        n_closes, _ = _serve_batch(
+            p, step, batch, won, False, gas, state, static, rules, settings, (closes[0], closes[1], n_closes)
+        )
     else:
-        n_closes = _serve_in_order(p, step, ranked, draws, failure, gas, keeper, inputs, (closes[0], closes[1], n_closes))
+        n_closes = _serve_in_order(
+            p, step, ranked, draws, failure, gas, keeper, inputs, (closes[0], closes[1], n_closes)
+        )
     if settings[S_HAS_PROTOCOL] == 1:
         batch = np.empty((count, 2), dtype=np.int64)
         waited = 0
@@ -568,12 +626,16 @@ def _keepers(
                 batch[waited, 0] = u
                 batch[waited, 1] = r + units
                 waited += 1
-        n_closes, _ = _serve_batch(p, step, batch, waited, True, gas, state, static, rules, settings, (closes[0], closes[1], n_closes))
+        n_closes, _ = _serve_batch(
+            p, step, batch, waited, True, gas, state, static, rules, settings, (closes[0], closes[1], n_closes)
+        )
     return n_closes
 
 
 @_jit
-def _waterfall(p: int, now: float, order: Any, n_closes: int, closes: Any, static: Any, rules: Any, pools: Any) -> Any:  # pragma: no cover - compiled
+def _waterfall(
+    p: int, now: float, order: Any, n_closes: int, closes: Any, static: Any, rules: Any, pools: Any
+) -> Any:  # pragma: no cover - compiled
     """Each pool's closes in order: insurance (capped per window) → backstop budget → socialised; advance windows.
 
     The sequential rule ``settle._waterfall``'s scan solves (``waterfall.ordered_waterfall``):
@@ -582,7 +644,13 @@ def _waterfall(p: int, now: float, order: Any, n_closes: int, closes: Any, stati
     """
     close_ints, close_floats = closes
     position_pool = static[1]
-    insurance, insurance_start, insurance_drawn, backstop_start, backstop_absorbed = pools[1], pools[2], pools[3], pools[4], pools[5]
+    insurance, insurance_start, insurance_drawn, backstop_start, backstop_absorbed = (
+        pools[1],
+        pools[2],
+        pools[3],
+        pools[4],
+        pools[5],
+    )
     drawn = np.zeros(n_closes)
     absorbed = np.zeros(n_closes)
     for q in range(insurance.shape[1]):
@@ -619,10 +687,19 @@ def _waterfall(p: int, now: float, order: Any, n_closes: int, closes: Any, stati
 
 @_jit
 def _settle(
-    p: int, step: int, n_closes: int, closes: Any, inputs: Any, pools: Any, markets: Any, accumulators: Any, records: Any, flow: Any
+    p: int,
+    step: int,
+    n_closes: int,
+    closes: Any,
+    inputs: Any,
+    pools: Any,
+    markets: Any,
+    accumulators: Any,
+    records: Any,
+    flow: Any,
 ) -> bool:  # pragma: no cover - compiled
     """``settle.settle_closes`` and ``engine._depth``'s flow on one path; return whether any close happened."""
-    state, static, rules, settings = inputs
+    state, static, rules = inputs[0], inputs[1], inputs[2]
     close_ints, close_floats = closes
     position_market, position_pool = static[0], static[1]
     position_trader = static[6]
@@ -681,7 +758,9 @@ def _impact(flow: Any, depth: Any, coefficient: Any) -> None:  # pragma: no cove
 
 
 @_jit
-def _pool_nav(p: int, oracle: Any, market_pool: Any, book: Any, pools: Any, nav: Any) -> None:  # pragma: no cover - compiled
+def _pool_nav(
+    p: int, oracle: Any, market_pool: Any, book: Any, pools: Any, nav: Any
+) -> None:  # pragma: no cover - compiled
     """``engine._pool_nav``: vault − (Σ skew·price − Σ basis) per pool."""
     skew, pool_basis, vault = book[7], book[5], pools[0]
     for q in range(nav.shape[0]):
@@ -693,9 +772,11 @@ def _pool_nav(p: int, oracle: Any, market_pool: Any, book: Any, pools: Any, nav:
 
 
 @_jit
-def _flee(p: int, oracle: Any, stale: bool, inputs: Any, pools: Any, markets: Any, accumulators: Any, nav: Any) -> None:  # pragma: no cover - compiled
+def _flee(
+    p: int, oracle: Any, stale: bool, inputs: Any, pools: Any, markets: Any, accumulators: Any, nav: Any
+) -> None:  # pragma: no cover - compiled
     """``lps.redeem_fleeing_lps`` on one path: LPs of pools in drawdown redeem, in ``lp_order``."""
-    state, static, rules, settings = inputs
+    state, static, rules = inputs[0], inputs[1], inputs[2]
     skew = state[0][7]
     market_pool, lp_order = static[7], static[8]
     vault, nav_peak, fled = pools[0], pools[9], pools[10]
@@ -769,10 +850,17 @@ def _market_basis(p: int, book: Any, static: Any, markets: Any, scratch: Any) ->
 
 
 @_jit
-def _snapshot(p: int, step: int, pools: Any, nav: Any, book: Any, histories: Any, scratch: Any) -> None:  # pragma: no cover - compiled
+def _snapshot(
+    p: int, step: int, pools: Any, nav: Any, book: Any, histories: Any, scratch: Any
+) -> None:  # pragma: no cover - compiled
     """``engine._snapshot``: each pool's insurance and NAV, and the open notional at the market."""
     insurance, open_size = pools[1], book[6]
-    market_prices, insurance_history, nav_history, open_notional = histories[1], histories[3], histories[4], histories[5]
+    market_prices, insurance_history, nav_history, open_notional = (
+        histories[1],
+        histories[3],
+        histories[4],
+        histories[5],
+    )
     for q in range(nav.shape[0]):
         insurance_history[q, p, step] = insurance[p, q]
         nav_history[q, p, step] = nav[q]
@@ -783,9 +871,18 @@ def _snapshot(p: int, step: int, pools: Any, nav: Any, book: Any, histories: Any
 
 @_jit
 def _play_path(
-    p: int, book: Any, first_seen: Any, static: Any, rules: Any, settings: Any, prices: Any, draws: Any, ledger: Any, capacity: int
-) -> int:  # pragma: no cover - compiled
-    """Play steps ``1 … T`` of path ``p`` (``engine._step``'s order); return 0, or 1 if ``capacity`` closes did not fit."""
+    p: int,
+    book: Any,
+    first_seen: Any,
+    static: Any,
+    rules: Any,
+    settings: Any,
+    prices: Any,
+    draws: Any,
+    ledger: Any,
+    capacity: int,
+) -> Any:  # pragma: no cover - compiled
+    """Play steps ``1 … T`` of path ``p`` (``engine._step``'s order); return 0, or 1 if its closes overflowed."""
     pools, markets, accumulators, records, histories, keeper = ledger
     exogenous, exogenous_oracle, source, stale_steps = prices
     keeper_draws, top_up_draws, reserve, top_up_wanted = draws
@@ -806,15 +903,43 @@ def _play_path(
     close_floats = np.empty((capacity, CLOSE_FLOATS))
     inputs = ((book, (oracle_m, market_m), first_seen), static, rules, settings)
     for step in range(1, exogenous.shape[2]):
-        _prices(step, p, flow, rules[R_IMPACT_DECAY], exogenous, exogenous_oracle, source[step], (impact, market_prices, oracle_prices))
+        _prices(
+            step,
+            p,
+            flow,
+            rules[R_IMPACT_DECAY],
+            exogenous,
+            exogenous_oracle,
+            source[step],
+            (impact, market_prices, oracle_prices),
+        )
         for m in range(n_markets):
             oracle_m[m] = oracle_prices[m, p, step]
             market_m[m] = market_prices[m, p, step]
         _unit_margin(p, book, oracle_m, position_market, pnl_weight, settings, (equity, requirement))
         stale = stale_steps[step]
         if not stale and settings[S_TOP_UPS] == 1:
-            _top_ups(p, top_up_draws[0, step, p], rules, reserve, top_up_wanted, book[2], (equity, requirement), amounts, accumulators)
-        n_closes = _keepers(p, step, (equity, requirement), stale, keeper_draws[0, step, p], keeper, inputs, (close_ints, close_floats, 0))
+            _top_ups(
+                p,
+                top_up_draws[0, step, p],
+                rules,
+                reserve,
+                top_up_wanted,
+                book[2],
+                (equity, requirement),
+                amounts,
+                accumulators,
+            )
+        n_closes = _keepers(
+            p,
+            step,
+            (equity, requirement),
+            stale,
+            keeper_draws[0, step, p],
+            keeper,
+            inputs,
+            (close_ints, close_floats, 0),
+        )
         if n_closes > capacity:
             return 1
         if _settle(p, step, n_closes, (close_ints, close_floats), inputs, pools, markets, accumulators, records, flow):
@@ -829,8 +954,17 @@ def _play_path(
 
 @_jit
 def play_paths(
-    paths: Any, book: Any, first_seen: Any, static: Any, rules: Any, settings: Any, prices: Any, draws: Any, ledger: Any, capacity: int
-) -> int:  # pragma: no cover - compiled
+    paths: Any,
+    book: Any,
+    first_seen: Any,
+    static: Any,
+    rules: Any,
+    settings: Any,
+    prices: Any,
+    draws: Any,
+    ledger: Any,
+    capacity: int,
+) -> Any:  # pragma: no cover - compiled
     """Play the paths ``paths`` one after the other; return 0, or 1 if some path's closes overflowed ``capacity``.
 
     Compiled with ``nogil``: the caller runs one call per thread on disjoint paths, in parallel.
