@@ -11,7 +11,7 @@ then socialisation, keeper latency; no depth impact. Paths (a jump diffusion) an
 (log-normal collateral, leverage 2-19x) are drawn once, before any timing, and shared:
 
 - ``vector, fused``   : ``ringfence.lab.vector.run_vector(..., kernel="fused")`` on P paths: one compiled
-  loop per path (numba), paths in parallel on every CPU of the process (``--threads`` says how many);
+  loop per path (numba), paths in parallel, one thread per CPU of the process (printed);
 - ``vector, numpy``   : the same with ``kernel="numpy"`` (the reference kernel, single-threaded);
 - ``vector, numpy (Q paths)``: the numpy kernel on the peers' Q paths (context: vectorising across paths
   is the point);

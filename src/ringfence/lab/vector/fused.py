@@ -351,15 +351,17 @@ def _write_back(run: _Run, ledger: _Ledger) -> None:
     total = int(counts.sum())
     rows = np.zeros(total, dtype=LIQUIDATION_DTYPE)
     path = np.repeat(np.arange(book.paths, dtype=np.int64), counts)
-    taken = np.arange(ledger.record_ints.shape[1])[None, :] < counts[:, None]
-    ints, floats = ledger.record_ints[taken], ledger.record_floats[taken]
+    if not total:
+        return
+    kept = [p for p in range(book.paths) if counts[p]]  # each path's records are its first rows
+    ints = np.concatenate([ledger.record_ints[p, : counts[p]] for p in kept])
+    floats = np.concatenate([ledger.record_floats[p, : counts[p]] for p in kept])
     for column, name in enumerate(("step", "pool", "market", "trader", "backstop")):
         rows[name] = ints[:, column]
     for column, name in enumerate(("notional_usd", "bad_debt_usd", "slippage_usd", "delay_seconds")):
         rows[name] = floats[:, column]
-    if total:
-        run.records.done.append(rows)
-        run.records.paths.append(path)
+    run.records.done.append(rows)
+    run.records.paths.append(path)
 
 
 def play_fused(start: Callable[[], _Run]) -> _Run:
