@@ -201,6 +201,15 @@ def _unit_margin(
     size, basis, margin, requirement_rate = book[0], book[1], book[2], book[3]
     equity, requirement = out
     slots, weighted = settings[S_SLOTS], settings[S_WEIGHTED] == 1
+    if slots == 1 and oracle.shape[0] == 1:  # one market: one price, a loop the compiler vectorises
+        price = oracle[0]
+        for u in range(equity.shape[0]):
+            term = size[p, u] * price - basis[p, u]
+            if weighted and term > 0.0:
+                term = term * pnl_weight[u]
+            equity[u] = term + margin[p, u]
+            requirement[u] = requirement_rate[p, u] * price
+        return
     if slots == 1:
         for u in range(equity.shape[0]):
             price = oracle[position_market[u]]
@@ -574,7 +583,7 @@ def _keepers(
     equity, requirement = unit_margin
     units = equity.shape[0]
     waited_steps = settings[S_WAITED_STEPS]
-    eligible = np.empty(units, dtype=np.int64)
+    eligible = state[3]
     count = 0
     for u in range(units):
         if stale or not equity[u] < requirement[u]:
@@ -901,7 +910,8 @@ def _play_path(
     amounts = np.empty(reserve.shape[1])
     close_ints = np.empty((capacity, CLOSE_INTS), dtype=np.int64)
     close_floats = np.empty((capacity, CLOSE_FLOATS))
-    inputs = ((book, (oracle_m, market_m), first_seen), static, rules, settings)
+    eligible = np.empty(units, dtype=np.int64)
+    inputs = ((book, (oracle_m, market_m), first_seen, eligible), static, rules, settings)
     for step in range(1, exogenous.shape[2]):
         _prices(
             step,
