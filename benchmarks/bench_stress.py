@@ -1,4 +1,4 @@
-"""Monte-Carlo stress throughput: the vectorised engine beside radCAD and Mesa 3 playing the same model.
+"""Monte-Carlo stress throughput: the vectorised engine (fused and numpy kernels) beside radCAD and Mesa 3.
 
 Usage::
 
@@ -10,8 +10,11 @@ insurance, whole closes with the backstop path for bankrupt and toxic positions,
 then socialisation, keeper latency; no depth impact. Paths (a jump diffusion) and traders
 (log-normal collateral, leverage 2-19x) are drawn once, before any timing, and shared:
 
-- ``vector``          : ``ringfence.lab.vector.run_vector`` on P paths at once (isolated positions);
-- ``vector (Q paths)``: the same on the peers' Q paths (context: vectorising across paths is the point);
+- ``vector, fused``   : ``ringfence.lab.vector.run_vector(..., kernel="fused")`` on P paths: one compiled
+  loop per path (numba), paths in parallel, one thread per CPU of the process (printed);
+- ``vector, numpy``   : the same with ``kernel="numpy"`` (the reference kernel, single-threaded);
+- ``vector, numpy (Q paths)``: the numpy kernel on the peers' Q paths (context: vectorising across paths
+  is the point);
 - ``plain Python loop``: ``_stress_model.run_loop``, lists and a loop per step, Q paths (a reference,
   not a peer: the figure the frameworks' overhead is measured against);
 - ``radCAD, no copy`` : ``_stress_radcad.run_radcad`` with ``Engine(deepcopy=False)``, Q runs;
@@ -22,10 +25,13 @@ then socialisation, keeper latency; no depth impact. Paths (a jump diffusion) an
 The peers come from the ``bench`` extra (``pip install -e '.[bench]'``); without them the full
 run refuses to start, and ``--smoke`` (CI) checks the vector engine against the plain loop only.
 
-Every engine is single-process (radCAD's ``Backend.SINGLE_PROCESS``; BLAS limited to one thread).
+Every engine but the fused kernel is single-process and single-threaded (radCAD's
+``Backend.SINGLE_PROCESS``; BLAS limited to one thread); the fused kernel plays paths on one thread per
+CPU, and its per-thread figure is printed too. Its compilation (or the load of numba's on-disk cache)
+happens in an untimed first call, printed.
 
 **Correctness gate, before any figure is printed**: on the paths they share, every engine must
-report the vector engine's liquidation count exactly, and its bad debt and final insurance fund
+report the numpy kernel's liquidation count exactly, and its bad debt and final insurance fund
 within ``1e-6`` USD + ``1e-9`` relative (the engines add the same float64 terms in different orders;
 a liquidation decision that differed would move a path's bad debt by at least a position's
 shortfall, far above this). The figure is **account-steps per second**: paths x traders x steps
@@ -55,10 +61,16 @@ from _stress_model import PathOutcome, Workload, build_workload, run_loop
 from bench_ledger import code_identity
 from ringfence.lab.sample import ScenarioPaths
 from ringfence.lab.vector import run_vector
+from ringfence.lab.vector.fused import VectorKernel, fused_threads, numba_available
 
 ABSOLUTE_TOLERANCE_USD = 1e-6
 RELATIVE_TOLERANCE = 1e-9
 TARGET_RATIO = 10.0
+"""Issue 5: the numpy kernel against the fastest peer."""
+FUSED_TARGET_RATIO = 100.0
+"""Issue 15: the fused kernel against the fastest peer."""
+FUSED_OVER_NUMPY_TARGET = 4.0
+"""Issue 15: the fused kernel against the numpy kernel, same run."""
 
 
 @dataclass
@@ -85,11 +97,13 @@ def _subset(paths: ScenarioPaths, count: int) -> ScenarioPaths:
     )
 
 
-def vector_runner(workload: Workload, count: int) -> Callable[[], list[PathOutcome]]:
+def vector_runner(workload: Workload, count: int, kernel: VectorKernel) -> Callable[[], list[PathOutcome]]:
     paths = _subset(workload.paths, count)
 
     def run() -> list[PathOutcome]:
-        results = run_vector(workload.scenario, paths, workload.book, workload.draws, "isolated_positions", 1.0)
+        results = run_vector(
+            workload.scenario, paths, workload.book, workload.draws, "isolated_positions", 1.0, kernel=kernel
+        )
         return [PathOutcome(r.total_bad_debt_usd, len(r.liquidations), float(r.insurance_usd[0, -1])) for r in results]
 
     return run
@@ -114,11 +128,19 @@ def peer_engines(workload: Workload, args: argparse.Namespace) -> tuple[list[Eng
     return found, missing
 
 
+def warm_fused(workload: Workload) -> float:
+    """Compile the fused kernel (or load numba's cache) on one path, untimed; return the seconds it took."""
+    start = time.perf_counter()
+    vector_runner(workload, 1, "fused")()
+    return time.perf_counter() - start
+
+
 def engines(workload: Workload, args: argparse.Namespace, peers: list[Engine]) -> list[Engine]:
     few = args.peer_paths
     return [
-        Engine("vector", args.paths, vector_runner(workload, args.paths), peer=False),
-        Engine(f"vector ({few} paths)", few, vector_runner(workload, few), peer=False),
+        Engine("vector, numpy", args.paths, vector_runner(workload, args.paths, "numpy"), peer=False),
+        Engine("vector, fused", args.paths, vector_runner(workload, args.paths, "fused"), peer=False),
+        Engine(f"vector, numpy ({few} paths)", few, vector_runner(workload, few, "numpy"), peer=False),
         Engine("plain Python loop", few, lambda: run_loop(workload, few), peer=False),
         *peers,
     ]
@@ -129,17 +151,17 @@ def _close(a: float, b: float) -> bool:
 
 
 def check_gate(reference: Sequence[PathOutcome], engine: Engine) -> None:
-    """Raise unless ``engine`` reproduced the vector engine's count, bad debt and insurance on every shared path."""
+    """Raise unless ``engine`` reproduced the numpy kernel's count, bad debt and insurance on every shared path."""
     for path, (mine, theirs) in enumerate(zip(reference, engine.outcomes, strict=False)):
         if mine.liquidations != theirs.liquidations:
             raise AssertionError(
-                f"{engine.label}: path {path} has {theirs.liquidations} liquidations, vector {mine.liquidations}"
+                f"{engine.label}: path {path} has {theirs.liquidations} liquidations, numpy {mine.liquidations}"
             )
         if not _close(mine.bad_debt, theirs.bad_debt):
-            raise AssertionError(f"{engine.label}: path {path} bad debt {theirs.bad_debt!r}, vector {mine.bad_debt!r}")
+            raise AssertionError(f"{engine.label}: path {path} bad debt {theirs.bad_debt!r}, numpy {mine.bad_debt!r}")
         if not _close(mine.insurance, theirs.insurance):
             raise AssertionError(
-                f"{engine.label}: path {path} insurance {theirs.insurance!r}, vector {mine.insurance!r}"
+                f"{engine.label}: path {path} insurance {theirs.insurance!r}, numpy {mine.insurance!r}"
             )
 
 
@@ -161,27 +183,46 @@ def measure(workload: Workload, args: argparse.Namespace, peers: list[Engine]) -
     return configured
 
 
-def report(workload: Workload, configured: list[Engine], args: argparse.Namespace, wall: float) -> dict[str, object]:
-    ours = configured[0]
-    peers = [engine for engine in configured if engine.peer] or [configured[2]]
+def report(
+    workload: Workload, configured: list[Engine], args: argparse.Namespace, wall: float, compile_seconds: float
+) -> dict[str, object]:
+    ours, fused = configured[0], configured[1]
+    peers = [engine for engine in configured if engine.peer] or [configured[3]]
     fastest = max(peers, key=lambda engine: engine.rate(workload))
     liquidations = sum(o.liquidations for o in ours.outcomes)
     bad_debt = sum(o.bad_debt for o in ours.outcomes)
     print(f"model: {workload.traders:,} traders x {workload.steps} hourly steps; one market, isolated positions")
     tolerance = f"{ABSOLUTE_TOLERANCE_USD} USD + {RELATIVE_TOLERANCE:g} relative"
     print(f"gate: passed (liquidation counts exact; bad debt and insurance within {tolerance})")
-    print(f"vector over {ours.paths} paths: {liquidations:,} liquidations, bad debt {bad_debt:,.2f} USD in total\n")
-    header = f"{'engine':<22} {'paths':>6} {'median s':>9} {'account-steps/s':>16} {'vs fastest peer':>16}"
+    print(f"vector over {ours.paths} paths: {liquidations:,} liquidations, bad debt {bad_debt:,.2f} USD in total")
+    threads = fused_threads()
+    print(f"fused kernel: {threads} thread(s); first call (compile or cache load, untimed) {compile_seconds:.1f} s\n")
+    header = f"{'engine':<29} {'paths':>6} {'median s':>9} {'account-steps/s':>16} {'vs fastest peer':>16}"
     print(header)
     print("-" * len(header))
     for engine in configured:
         rate = engine.rate(workload)
         seconds = statistics.median(engine.seconds)
         ratio = rate / fastest.rate(workload)
-        print(f"{engine.label:<22} {engine.paths:>6} {seconds:>9.3f} {rate:>16,.0f} {ratio:>15.1f}x")
+        print(f"{engine.label:<29} {engine.paths:>6} {seconds:>9.3f} {rate:>16,.0f} {ratio:>15.1f}x")
     ratio = ours.rate(workload) / fastest.rate(workload)
-    verdict = "MET" if ratio >= TARGET_RATIO else f"MISSED (by {TARGET_RATIO / ratio:.2f}x)"
-    print(f"\nvector / fastest peer ({fastest.label}): {ratio:.1f}x; target >= {TARGET_RATIO:.0f}x: {verdict}")
+    fused_ratio = fused.rate(workload) / fastest.rate(workload)
+    over_numpy = fused.rate(workload) / ours.rate(workload)
+    per_thread = fused.rate(workload) / threads
+    print()
+    print(f"{'fused, per thread':<29} {per_thread:>16,.0f} {per_thread / fastest.rate(workload):>15.1f}x")
+    print(
+        f"\nnumpy kernel / fastest peer ({fastest.label}): {ratio:.1f}x; "
+        f"target >= {TARGET_RATIO:.0f}x: {_verdict(ratio, TARGET_RATIO)}"
+    )
+    print(
+        f"fused kernel / fastest peer ({fastest.label}): {fused_ratio:.1f}x; "
+        f"target >= {FUSED_TARGET_RATIO:.0f}x: {_verdict(fused_ratio, FUSED_TARGET_RATIO)}"
+    )
+    print(
+        f"fused kernel / numpy kernel: {over_numpy:.2f}x; "
+        f"target >= {FUSED_OVER_NUMPY_TARGET:.0f}x: {_verdict(over_numpy, FUSED_OVER_NUMPY_TARGET)}"
+    )
     summary: dict[str, object] = {
         "benchmark": "bench_stress",
         "traders": workload.traders,
@@ -192,6 +233,12 @@ def report(workload: Workload, configured: list[Engine], args: argparse.Namespac
         "fastest_peer": fastest.label,
         "ratio_vs_fastest_peer": round(ratio, 2),
         "target_met": ratio >= TARGET_RATIO,
+        "fused_threads": threads,
+        "fused_ratio_vs_fastest_peer": round(fused_ratio, 2),
+        "fused_target_met": fused_ratio >= FUSED_TARGET_RATIO,
+        "fused_over_numpy": round(over_numpy, 2),
+        "fused_over_numpy_target_met": over_numpy >= FUSED_OVER_NUMPY_TARGET,
+        "fused_compile_or_load_seconds": round(compile_seconds, 1),
         "loadavg_1min": round(os.getloadavg()[0], 2),
         "code": code_identity(),
         "python": platform.python_version(),
@@ -199,6 +246,10 @@ def report(workload: Workload, configured: list[Engine], args: argparse.Namespac
     }
     print(json.dumps(summary, separators=(",", ":")))
     return summary
+
+
+def _verdict(ratio: float, target: float) -> str:
+    return "MET" if ratio >= target else f"MISSED (by {target / ratio:.2f}x)"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -233,12 +284,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(note, file=sys.stderr)
             return 2
         print(f"{note}; the smoke run compares the plain Python loop only")
+    if not numba_available():
+        print("numba is not installed: the fused kernel cannot be measured", file=sys.stderr)
+        return 2
+    compile_seconds = warm_fused(workload)
     try:
         configured = measure(workload, args, peers)
     except AssertionError as error:
         print(f"correctness gate FAILED, no figures: {error}", file=sys.stderr)
         return 1
-    report(workload, configured, args, time.perf_counter() - start)
+    report(workload, configured, args, time.perf_counter() - start, compile_seconds)
     return 0 if not math.isnan(configured[0].rate(workload)) else 1
 
 

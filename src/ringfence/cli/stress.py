@@ -23,6 +23,7 @@ from ringfence.lab.report.tables import estimate_text
 from ringfence.lab.scenario import HistoricalProcess, Scenario, load_scenario, validate_scenario
 from ringfence.lab.stress import check_study_inputs, designs_of, run_study
 from ringfence.lab.vector import check_vector_support
+from ringfence.lab.vector.fused import KERNEL_ENVIRONMENT, KERNELS, choose_kernel, fused_threads
 
 __all__ = ["DEFAULT_SCENARIO", "stress_command"]
 
@@ -117,8 +118,10 @@ def _check_memory(scenario: Scenario, file: Path) -> None:
         raise ScenarioError(file, (ScenarioIssue("runs", message),))
 
 
-def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -> Literal["exact", "vector"]:
-    """Return the engine to play: ``vector`` checked against every design, ``auto`` resolved.
+def _choose_engine(
+    console: Console, scenario: Scenario, engine: EngineChoice, predictive: int = 0
+) -> Literal["exact", "vector"]:
+    """Return the engine to play: ``vector`` checked against every design, ``auto`` resolved; say the kernel.
 
     Raises
     ------
@@ -135,7 +138,25 @@ def _choose_engine(console: Console, scenario: Scenario, engine: EngineChoice) -
             raise
         console.print(f"exact engine: the vector engine does not model this scenario ({error})", markup=False)
         return "exact"
+    _say_kernel(console, scenario, predictive)
     return "vector"
+
+
+def _say_kernel(console: Console, scenario: Scenario, predictive: int) -> None:
+    """Print the vector kernel that plays the scenario's own design, and why when it is not the fused one.
+
+    Raises
+    ------
+    ScenarioError
+        ``fused`` was asked for and the study needs a feature it refuses (named).
+    """
+    if predictive:
+        choose_kernel(scenario, observed=True)  # the early-warning study reads every step's book
+    choice = choose_kernel(scenario)
+    if choice.kernel == "fused":
+        console.print(f"vector kernel: fused (numba, {fused_threads()} threads)", markup=False)
+    else:
+        console.print(f"vector kernel: numpy ({choice.reason})", markup=False)
 
 
 def _results_folder(console: Console, out: Path) -> None:
@@ -179,7 +200,7 @@ def stress_command(
         scenario = _with_overrides(load_scenario(file), file, seed, prices, runs)
         _check_memory(scenario, file)
         check_study_inputs(scenario)
-        chosen = _choose_engine(console, scenario, engine)
+        chosen = _choose_engine(console, scenario, engine, predictive)
     except ScenarioError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
@@ -299,10 +320,21 @@ def register(app: typer.Typer, console: Console) -> None:
             ),
         ] = 0,
         backend: Annotated[str, typer.Option(help=BACKEND_HELP)] = "local",
+        kernel: Annotated[
+            str | None,
+            typer.Option(
+                help="Vector engine's kernel: auto (fused where numba is installed and it plays the run), fused or "
+                f"numpy (the reference). Default: ${KERNEL_ENVIRONMENT}, else auto."
+            ),
+        ] = None,
     ) -> None:
         """Play a scenario's stress study (design, isolation ladder, margin sweep) and write its report."""
         if engine not in ("auto", "exact", "vector"):
             raise typer.BadParameter(f"{engine!r}: choose auto, exact or vector", param_hint="--engine")
+        if kernel is not None:
+            if kernel not in KERNELS:
+                raise typer.BadParameter(f"{kernel!r}: choose {', '.join(KERNELS)}", param_hint="--kernel")
+            os.environ[KERNEL_ENVIRONMENT] = kernel  # read by every vector run, here and in worker processes
         stress_command(
             console,
             scenario,
@@ -315,5 +347,5 @@ def register(app: typer.Typer, console: Console) -> None:
             confirm,
             workers,
             predictive,
-            check_backend(backend),
+            check_backend(backend),  # opened after the kernel is set: a local Ray's workers inherit it
         )

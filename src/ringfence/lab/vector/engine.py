@@ -42,6 +42,7 @@ from ringfence.lab.vector.attribution import (
 )
 from ringfence.lab.vector.credit import CreditLines, lender_loss
 from ringfence.lab.vector.design import Design, Rules, build_design, build_rules, with_population
+from ringfence.lab.vector.fused import VectorKernel, choose_kernel, play_fused
 from ringfence.lab.vector.keepers import Marks, serve_keepers
 from ringfence.lab.vector.kernels import oracle_stale, square_root_impact, top_up_amount
 from ringfence.lab.vector.lps import redeem_fleeing_lps
@@ -312,6 +313,18 @@ def _latent(run: _Run) -> tuple[FloatArray, FloatArray]:
     return np.asarray(latent @ one_hot(unit_pool, len(design.pools))), np.asarray(by_market)
 
 
+def market_basis(basis: FloatArray, design: Design) -> FloatArray:
+    """Return each market's sum of its positions' signed basis ``(P, M)`` from ``basis`` ``(P, N)``.
+
+    One NumPy sum along the positions per market (zeros for the other markets' positions): an
+    order of additions the fused kernel reproduces (``fused_kernel.numpy_row_sum``), unlike a BLAS
+    product's.
+    """
+    markets = design.position_market
+    sums = [np.where(markets == market, basis, 0.0).sum(axis=1) for market in range(len(design.markets))]
+    return np.stack(sums, axis=1) if sums else np.zeros((basis.shape[0], 0))
+
+
 def _position_prices(run: _Run, by_market: FloatArray) -> FloatArray:
     """Spread prices ``(M, P)`` onto positions ``(P, N)`` (a broadcast view with one market)."""
     design = run.static.design
@@ -444,7 +457,7 @@ def _step(run: _Run, step: int, flow: FloatArray) -> FloatArray:
     closed = run.records.step_paths
     if closed is not None:
         touched = np.unique(closed)
-        run.marks.market_basis[touched] = run.book.basis[touched] @ run.marks.by_market
+        run.marks.market_basis[touched] = market_basis(run.book.basis[touched], run.static.design)
     flow = _depth(run)
     nav = _pool_nav(run, oracle)
     _snapshot(run, step, redeem_fleeing_lps(run.book, run.static, nav, oracle, stale))
@@ -524,6 +537,7 @@ def run_vector(
     *,
     observe: MarginObserver | None = None,
     watch: BookObserver | None = None,
+    kernel: VectorKernel | None = None,
 ) -> tuple[RunResult, ...]:
     """Play the stress model on every path of ``paths`` at once; return one :class:`RunResult` per path.
 
@@ -551,6 +565,11 @@ def run_vector(
         Optional diagnostic, called every step with the units' margins (:data:`MarginObserver`).
     watch:
         Optional reader of the whole book every step (:data:`BookObserver`).
+    kernel:
+        ``fused``, ``numpy`` or ``auto`` (:func:`~.fused.choose_kernel`); None reads
+        ``RINGFENCE_VECTOR_KERNEL`` (default ``auto``: fused wherever numba is installed and the
+        run needs nothing it refuses). Both give the same results within ``docs/fused-kernel.md``'s
+        tolerances.
 
     Raises
     ------
@@ -558,9 +577,15 @@ def run_vector(
         Naming every key the vector engine does not support (:func:`~.support.check_vector_support`).
     InvalidParameter
         If ``draws`` do not fit the scenario and the paths, or per-path populations differ in layout
-        or number.
+        or number; an unknown ``kernel``, or ``fused`` without numba.
+    ScenarioError
+        ``kernel="fused"`` and the run needs a feature the fused kernel refuses (:func:`~.fused.fused_refusals`).
     """
     check_vector_support(scenario, isolation, margin_scale)
+    choice = choose_kernel(scenario, kernel, observed=observe is not None or watch is not None)
+    if choice.kernel == "fused":
+        run = play_fused(lambda: _start(scenario, paths, traders, draws, (isolation, margin_scale)))
+        return _results(run, isolation, margin_scale, scenario.horizon.step_seconds)
     run = _start(scenario, paths, traders, draws, (isolation, margin_scale))
     run.observe = observe
     run.watch = watch
