@@ -5,12 +5,15 @@ The fused kernel's results against the numpy kernel's are in ``tests/differentia
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.errors import ScenarioError
 from ringfence.lab.sample import sample_paths
+from ringfence.lab.scenario import load_scenario
 from ringfence.lab.vector import fused, run_vector
 from ringfence.lab.vector.fused import KERNEL_ENVIRONMENT, choose_kernel
 from support.fused import identical
@@ -55,6 +58,18 @@ def test_auto_plays_dynamic_margins_and_observers_on_numpy_and_says_why(monkeypa
     assert choice.kernel == "numpy"
     assert choice.reason.startswith("venue.dynamic_margin:")
     assert choose_kernel(stress_scenario(), observed=True).reason.startswith("observe:")
+
+
+def test_the_credit_lines_rung_stays_on_numpy_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fused loop does not count a line's room in the borrower's reserve checks (lab/vector/credit.py)
+    monkeypatch.delenv(KERNEL_ENVIRONMENT, raising=False)
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "credit-lines.toml")
+    choice = choose_kernel(scenario)
+    assert choice.kernel == "numpy"
+    assert choice.reason.startswith("venue.credit_lines:")
+    with pytest.raises(ScenarioError) as caught:
+        choose_kernel(scenario, "fused")
+    assert caught.value.keys == ("venue.credit_lines",)
 
 
 def test_fused_asked_for_refuses_what_it_does_not_play_by_key() -> None:
