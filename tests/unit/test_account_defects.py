@@ -11,9 +11,12 @@ import dataclasses
 import math
 from fractions import Fraction
 
+from test_credit_lines import open_line as open_credit_line
+from test_credit_lines import venue as credit_venue
+
 import support.venue
 from ringfence.core.commands import Withdraw
-from ringfence.core.errors import InsufficientMargin
+from ringfence.core.errors import InsufficientBalance, InsufficientMargin
 from ringfence.core.margin import MarginKind
 from ringfence.core.pool.commands import (
     AddMarket,
@@ -23,6 +26,7 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
+from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.events import LiquidityProvided, LiquidityRemoved
 from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import MarginMode
@@ -235,3 +239,36 @@ def test_deposits_of_accounts_bound_to_the_same_pool_scale_each_others_weight() 
     # USD count 2,000; his PnL at the stable price is still 2,000 − 2,000.001 = −0.001 USD
     after = margin_snapshot(venue.state, ("frank", 0), MarginKind.INITIAL, venue.now)
     assert after.equity_atoms == 2_000_000_000 - 1_000
+
+
+# --- LP shares worth more than the vault's cash -------------------------------------------------
+
+
+def test_lp_shares_worth_more_than_the_vaults_cash_are_refused_not_paid_a_cut_price() -> None:
+    # Arrange: pool P (100,000 USDC of LPs) with an undrawn 50,000 line from pool L, whose room counts
+    # in P's reserve; bob holds a cross long of 5 ETH from 2,000 and ETH falls to 1,800: bob owes P
+    # his 1,000 loss, which counts in P's NAV but is not cash in its vault
+    venue = credit_venue(100_000)
+    open_credit_line(venue)
+    venue.deposit("bob", 10_000 * USDC)
+    venue.trade("bob", 5 * ETH)
+    venue.quote_prices(1_800 * WAD)
+    pool = venue.state.pools[POOL]
+    shares = pool.lp_shares[("lp", 0)]
+    assert shares == pool.total_shares
+    nav_low, _ = pool_nav_atoms(venue.state, pool, venue.now)
+    assert nav_low > pool.vault_atoms  # the situation under test: about 1,000 USDC more than the cash
+
+    # Act and assert: redeeming every share would take more than the vault's cash: refused, nothing moves.
+    # (Before, the LP was paid the vault's cash for every share, a silent cut of its claim; the line's
+    # room let the reserve rule pass with an empty vault.)
+    error = venue.refuse(RemoveLiquidity("lp", 0, POOL, shares, venue.now), InsufficientBalance, "LP vault")
+    assert isinstance(error, InsufficientBalance)
+    assert (error.requested_atoms, error.available_atoms) == (nav_low, pool.vault_atoms)
+
+    # a redemption the cash covers is paid at NAV in full
+    part = shares // 4
+    expected = math.floor(Fraction(part) * nav_low / shares)  # NAV's share, floored: about 25,250 USDC
+    removed = only(venue.run(RemoveLiquidity("lp", 0, POOL, part, venue.now)), LiquidityRemoved)
+    assert removed.amount_atoms == expected
+    venue.assert_replay_equals_live()

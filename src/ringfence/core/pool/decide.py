@@ -223,7 +223,7 @@ def decide_provide_liquidity(state: LedgerState, command: ProvideLiquidity) -> l
 
 
 def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> list[Event]:
-    """Burn LP shares for quote atoms at NAV (the low bound), keeping the pool's reserve."""
+    """Burn LP shares for quote atoms at NAV (the low bound), paid from the vault's cash, keeping the pool's reserve."""
     pool = pool_of(state, command.pool)
     _require_open(pool, increases_risk=False)
     check_amount("shares", command.shares)
@@ -233,7 +233,10 @@ def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> lis
         raise InsufficientBalance(f"{key[0]}/{key[1]}", f"{pool.pool} LP shares", command.shares, owned)
     nav_low, _ = pool_nav_atoms(state, pool, command.timestamp_ns)
     amount = mul_div(command.shares, max(nav_low, 0), pool.total_shares, Rounding.DOWN)
-    amount = min(amount, pool.vault_atoms)
+    if amount > pool.vault_atoms:
+        # NAV counts what traders owe the pool (their unrealised losses, funding): shares worth more
+        # than the vault's cash are refused, never paid a cut price (the LP may redeem fewer)
+        raise InsufficientBalance(f"pool {pool.pool}'s LP vault", pool.params.quote_asset, amount, pool.vault_atoms)
     _check_senior_debt(state, pool, amount, command.timestamp_ns)
     check_reserve(state, pool, pool.vault_atoms - amount, command.timestamp_ns)
     return [
