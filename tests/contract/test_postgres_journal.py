@@ -121,9 +121,12 @@ def test_concurrent_writer_processes_each_acknowledged_batch_is_stored_once_and_
     assert count == len(entries) == sum(acknowledged.values())
     groups = [cid for cid, _ in itertools.groupby(entry.command_id for entry in entries)]
     assert len(groups) == len(acknowledged), "a command's events are not contiguous"
-    # the shared stream really was written by several processes in turn, not one after the other
-    shared_writers = [e.command_id.split("-")[0] for e in entries if e.stream == "shared"]
-    assert len([w for w, _ in itertools.groupby(shared_writers)]) > WRITERS
+    # every writer reached the shared stream. Whether their batches interleave there depends on the
+    # scheduler (on a loaded 2-core CI machine each process may run its batches back to back), so it
+    # is not asserted; that a second writer really waits on the tail lock is shown deterministically by
+    # test_a_second_writer_waits_for_the_tail_lock_then_gets_stream_conflict below
+    shared_writers = {e.command_id.split("-")[0] for e in entries if e.stream == "shared"}
+    assert len(shared_writers) == WRITERS
     # the head file the writers shared records the last commit (no writer moved it backwards)
     recorded = read_head(default_head_path(key_file), JournalKey(bytes.fromhex(key_file.read_text()), "test"))
     assert recorded == head
