@@ -30,14 +30,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ringfence.core.errors import JournalCorrupted, JournalTruncated
 from ringfence.core.events import Event
 from ringfence.store.codec import decode_event, encode_event, encode_json
-from ringfence.store.head import JournalHead
+from ringfence.store.head import GENESIS_HEAD, JournalHead, read_head
+from ringfence.store.keys import JournalKey
 
 __all__ = [
     "GENESIS_HASH",
@@ -47,7 +49,9 @@ __all__ = [
     "StoredEvent",
     "chain_entries",
     "entry_hash",
+    "recorded_head",
     "verified",
+    "verified_catching_up",
     "verify_entries",
 ]
 
@@ -220,6 +224,49 @@ def verified(
         check.check(entry)
         yield entry
     check.finish()
+
+
+def recorded_head(head_path: Path, key: JournalKey, last_entry: Callable[[], JournalHead]) -> JournalHead:
+    """Return the head a durable journal's head file records, authenticated under ``key``.
+
+    ``last_entry`` gives the journal's own last entry; it is read only when the file is missing,
+    which is accepted for an empty journal (the genesis head) and nothing else.
+
+    Raises
+    ------
+    JournalCorrupted
+        If the head file is missing while the journal holds entries, or does not verify.
+    """
+    head = read_head(head_path, key)
+    if head is not None:
+        return head
+    last = last_entry()
+    if last.sequence:
+        raise JournalCorrupted(
+            0,
+            f"head file {head_path} is missing while the journal holds {last.sequence} entries; "
+            "without it a removed tail cannot be detected (check against your published head)",
+        )
+    return GENESIS_HEAD
+
+
+def verified_catching_up(
+    entries: Iterable[StoredEvent],
+    key: bytes,
+    head: JournalHead,
+    write_head: Callable[[JournalHead], None] | None,
+) -> Iterator[StoredEvent]:
+    """Yield ``entries`` as :func:`verified` checks them; then bring a lagging head up to date.
+
+    A head behind the verified journal (a crash between a commit and the head's write, or commits
+    of another host) is rewritten at the end through ``write_head``; ``None`` (read-only) never writes.
+    """
+    last = head
+    for entry in verified(entries, key, head):
+        last = JournalHead(entry.sequence, entry.hash)
+        yield entry
+    if write_head is not None and last.sequence > head.sequence:
+        write_head(last)
 
 
 def verify_entries(entries: Iterable[StoredEvent], key: bytes | None = None, head: JournalHead | None = None) -> int:

@@ -51,7 +51,6 @@ import psycopg
 from psycopg import conninfo
 
 from ringfence.core.errors import (
-    JournalCorrupted,
     JournalError,
     JournalKeyError,
     JournalTruncated,
@@ -59,7 +58,13 @@ from ringfence.core.errors import (
     StreamConflict,
 )
 from ringfence.store.head import GENESIS_HEAD, JournalHead, SharedHeadWriter, read_head, write_head
-from ringfence.store.journal import PendingCommand, StoredEvent, chain_entries, verified
+from ringfence.store.journal import (
+    PendingCommand,
+    StoredEvent,
+    chain_entries,
+    recorded_head,
+    verified_catching_up,
+)
 from ringfence.store.keys import KEY_FILE_ENV, JournalKey, create_key_file, load_key_file
 
 __all__ = [
@@ -334,38 +339,23 @@ class PostgresJournal:
             last = rows[-1][0]
 
     def signed_head(self) -> JournalHead:
-        """Return the head the head file records, authenticated under the key.
+        """Return the head the head file records, authenticated under the key (:func:`recorded_head`).
 
         Raises
         ------
         JournalCorrupted
             If the head file is missing while the journal holds entries, or does not verify.
         """
-        head = read_head(self.head_path, self.key)
-        if head is not None:
-            return head
-        last = self.head()
-        if last.sequence:
-            raise JournalCorrupted(
-                0,
-                f"head file {self.head_path} is missing while the journal holds {last.sequence} entries; "
-                "without it a removed tail cannot be detected (check against your published head)",
-            )
-        return GENESIS_HEAD
+        return recorded_head(self.head_path, self.key, self.head)
 
     def read_verified(self) -> Iterator[StoredEvent]:
         """Yield every entry as it is verified against the key and the signed head.
 
-        Opened for writing, a head that lags the verified journal (a crash between a commit
-        and the head's write, or commits of another host) is brought up to date at the end.
+        Opened for writing, a head that lags the verified journal is brought up to date at the
+        end (:func:`verified_catching_up`).
         """
-        head = self.signed_head()
-        last = head
-        for entry in verified(self.read(), self.key.secret, head):
-            last = JournalHead(entry.sequence, entry.hash)
-            yield entry
-        if not self.read_only and last.sequence > head.sequence:
-            self._write_head(last)
+        write = None if self.read_only else self._write_head
+        yield from verified_catching_up(self.read(), self.key.secret, self.signed_head(), write)
 
     def head(self) -> JournalHead:
         """Return the last entry's ``(sequence, hash)``."""

@@ -31,7 +31,15 @@ from ringfence.core.errors import (
     StreamConflict,
 )
 from ringfence.store.head import GENESIS_HEAD, HeadWriter, JournalHead, head_path, read_head, write_head
-from ringfence.store.journal import PendingCommand, StoredEvent, chain_entries, entry_hash, verified, verify_entries
+from ringfence.store.journal import (
+    PendingCommand,
+    StoredEvent,
+    chain_entries,
+    entry_hash,
+    recorded_head,
+    verified_catching_up,
+    verify_entries,
+)
 from ringfence.store.keys import JournalKey, create_key_file, load_key_file, resolve_key_path
 
 __all__ = ["LEGACY_SCHEMA_VERSION", "SCHEMA_VERSION", "Adoption", "SqliteJournal", "adopt_journal"]
@@ -265,38 +273,23 @@ class SqliteJournal:
             raise JournalUnreadable(str(self.path), str(error)) from None
 
     def signed_head(self) -> JournalHead:
-        """Return the head the head file records, authenticated under the key.
+        """Return the head the head file records, authenticated under the key (:func:`recorded_head`).
 
         Raises
         ------
         JournalCorrupted
             If the head file is missing while the journal holds entries, or does not verify.
         """
-        head = read_head(self.head_path, self.key)
-        if head is not None:
-            return head
-        last = self._last()
-        if last.sequence:
-            raise JournalCorrupted(
-                0,
-                f"head file {self.head_path} is missing while the journal holds {last.sequence} entries; "
-                "without it a removed tail cannot be detected (check against your published head)",
-            )
-        return GENESIS_HEAD
+        return recorded_head(self.head_path, self.key, self._last)
 
     def read_verified(self) -> Iterator[StoredEvent]:
         """Yield every entry as it is verified against the key and the signed head.
 
-        Opened for writing, a head that lags the verified journal (a crash between a commit
-        and the head's rewrite) is brought up to date at the end.
+        Opened for writing, a head that lags the verified journal is brought up to date at the
+        end (:func:`verified_catching_up`).
         """
-        head = self.signed_head()
-        last = head
-        for entry in verified(self.read(), self.key.secret, head):
-            last = JournalHead(entry.sequence, entry.hash)
-            yield entry
-        if not self.read_only and last.sequence > head.sequence:
-            self._write_head(last)
+        write = None if self.read_only else self._write_head
+        yield from verified_catching_up(self.read(), self.key.secret, self.signed_head(), write)
 
     def head(self) -> JournalHead:
         """Return the last entry's ``(sequence, hash)``."""
