@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-__all__ = ["best_of", "pin"]
+__all__ = ["best_of", "fill_sizes", "pin"]
 
 
 def pin(cpu: int | None) -> str:
@@ -28,3 +29,10 @@ def best_of(function: Callable[[], object], repeat: int) -> float:
         function()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def fill_sizes(args: argparse.Namespace, names: Sequence[str], smoke: Sequence[int], full: Sequence[int]) -> None:
+    """Give every size option in ``names`` left unset its smoke-run or full-run default."""
+    for name, default in zip(names, smoke if args.smoke else full, strict=True):
+        if getattr(args, name) is None:
+            setattr(args, name, default)

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import ringfence
+from _machine import fill_sizes
 from _venue import admin_genesis, sent_as_named
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, RegisterAsset, SubmitPrice, Transfer, Withdraw
 from ringfence.core.margin import NO_LIMIT
@@ -575,10 +576,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tmpdir", type=Path, default=None, help="where the journal files go (default: system temp)")
     parser.add_argument("--require-target", action="store_true", help="exit 1 if the <=2x target is not met")
     args = parser.parse_args(argv)
-    defaults = (2_000, 200, 200, 200, 3) if args.smoke else (100_000, 1_000, 2_000, 2_000, 5)
-    for name, default in zip(("commands", "batch", "single_n", "naive_n", "repeat"), defaults, strict=True):
-        if getattr(args, name) is None:
-            setattr(args, name, default)
+    fill_sizes(
+        args,
+        ("commands", "batch", "single_n", "naive_n", "repeat"),
+        (2_000, 200, 200, 200, 3),
+        (100_000, 1_000, 2_000, 2_000, 5),
+    )
     args.fsync_repeat = min(args.fsync_repeat, args.repeat)
     args.single_n = min(args.single_n, args.commands)
     args.naive_n = min(args.naive_n, args.commands)

@@ -62,6 +62,7 @@ from typing import Any
 from _decimal_venue import DecimalVenue
 from _health_book import Book, as_atoms, build_book, decimal_health, engine_health, fraction_health, peer_book
 from _liquidation_mix import Workload, generate
+from _machine import fill_sizes
 from _venue import sent_as_named
 from bench_ledger import Figure, _fresh_path, _quiesce, _row, _TimedAppend, code_identity  # shared helpers
 from ringfence.core.commands import Command
@@ -440,10 +441,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-health", action="store_true", help="run only part 1 (liquidation mix)")
     parser.add_argument("--tmpdir", type=Path, default=None, help="where the journal files go (default: system temp)")
     args = parser.parse_args(argv)
-    defaults = (200, 2_000, 200, 100, 2) if args.smoke else (10_000, 100_000, 1_000, 1_000, 5)
-    for name, default in zip(("traders", "accounts", "batch", "single_n", "repeat"), defaults, strict=True):
-        if getattr(args, name) is None:
-            setattr(args, name, default)
+    fill_sizes(
+        args,
+        ("traders", "accounts", "batch", "single_n", "repeat"),
+        (200, 2_000, 200, 100, 2),
+        (10_000, 100_000, 1_000, 1_000, 5),
+    )
     args.fsync_repeat = min(args.fsync_repeat, args.repeat)
     args.fraction_repeat = min(args.fraction_repeat, args.repeat)
     return args

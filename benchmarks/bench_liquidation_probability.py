@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 from scipy.special import log_ndtr, ndtr  # noqa: E402
 
-from _machine import best_of, pin  # noqa: E402
+from _machine import best_of, fill_sizes, pin  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.liquidation_probability import liquidation_probability  # noqa: E402
 
@@ -141,10 +141,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the highest allowed)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for CI; asserts the gate")
     args = parser.parse_args(argv)
-    defaults = (20_000, 2_000, 3, 1) if args.smoke else (1_000_000, 20_000, 20, 3)
-    for name, default in zip(("positions", "peer_positions", "repeat", "peer_repeat"), defaults, strict=True):
-        if getattr(args, name) is None:
-            setattr(args, name, default)
+    fill_sizes(
+        args,
+        ("positions", "peer_positions", "repeat", "peer_repeat"),
+        (20_000, 2_000, 3, 1),
+        (1_000_000, 20_000, 20, 3),
+    )
     return args
 
 

@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 import QuantLib as ql  # noqa: E402, N813 - the library's own documented alias
 from scipy.special import ndtr  # noqa: E402
 
-from _machine import best_of, pin  # noqa: E402
+from _machine import best_of, fill_sizes, pin  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.options import black76  # noqa: E402
 
@@ -152,10 +152,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the highest allowed)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for CI; asserts the gate")
     args = parser.parse_args(argv)
-    defaults = (20_000, 2_000, 2) if args.smoke else (10_000_000, 50_000, 5)
-    for name, default in zip(("options", "peer_options", "repeat"), defaults, strict=True):
-        if getattr(args, name) is None:
-            setattr(args, name, default)
+    fill_sizes(args, ("options", "peer_options", "repeat"), (20_000, 2_000, 2), (10_000_000, 50_000, 5))
     return args
 
 

@@ -48,7 +48,7 @@ from collections.abc import Sequence  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import sparse  # noqa: E402
 
-from _machine import best_of, pin  # noqa: E402
+from _machine import best_of, fill_sizes, pin  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.options import black76  # noqa: E402
 from ringfence.risk.portfolio_margin import (  # noqa: E402
@@ -133,10 +133,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the highest allowed)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for CI; asserts the gate")
     args = parser.parse_args(argv)
-    defaults = (300, 50, 2) if args.smoke else (10_000, 500, 5)
-    for name, default in zip(("accounts", "peer_accounts", "repeat"), defaults, strict=True):
-        if getattr(args, name) is None:
-            setattr(args, name, default)
+    fill_sizes(args, ("accounts", "peer_accounts", "repeat"), (300, 50, 2), (10_000, 500, 5))
     return args
 
 

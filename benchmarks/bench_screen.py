@@ -59,7 +59,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from _health_book import build_book  # noqa: E402
-from _machine import best_of, pin  # noqa: E402
+from _machine import best_of, fill_sizes, pin  # noqa: E402
 from _screen_book import Generated, account_name, generate, peer_book, peer_screen  # noqa: E402
 from bench_ledger import code_identity  # noqa: E402
 from ringfence.risk.book import RiskBook  # noqa: E402
@@ -213,11 +213,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the highest allowed)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for CI; asserts every gate")
     args = parser.parse_args(argv)
-    defaults = (20_000, 8_000, 5_000, 3, 2, 300) if args.smoke else (1_000_000, 400_000, 50_000, 20, 5, 20_000)
-    names = ("positions", "accounts", "peer_positions", "repeat", "peer_repeat", "exact_accounts")
-    for name, default in zip(names, defaults, strict=True):
-        if getattr(args, name) is None:
-            setattr(args, name, default)
+    fill_sizes(
+        args,
+        ("positions", "accounts", "peer_positions", "repeat", "peer_repeat", "exact_accounts"),
+        (20_000, 8_000, 5_000, 3, 2, 300),
+        (1_000_000, 400_000, 50_000, 20, 5, 20_000),
+    )
     return args
 
 
