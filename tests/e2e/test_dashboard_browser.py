@@ -16,7 +16,6 @@ and fails under CI (``CI`` set), as ``test_report_browser.py`` does.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import ROUND_DOWN, Decimal
@@ -29,39 +28,23 @@ import pytest
 from ringfence.core.units import WAD
 from ringfence.lab.export import results_json
 from ringfence.service.clock import ManualClock
+from support.browser import headless_chromium
 from support.dashboard_traffic import CRASH_PRICES, crash, liquidate, open_positions, pause
 from support.lab_runs import sample_study
 from support.service import LiveService, live_service
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1280, "height": 800}
 LIVE_TIMEOUT_MS = 10_000
 """How long a streamed change may take to reach the page: generous, the machine is shared (2 cores)."""
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must run the browser test (scripts/test installs it)")
-    pytest.skip(f"{reason} (scripts/test installs it; under CI this fails instead)")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A headless Chromium for the module's tests."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ The study is hand-made (arrays of per-path losses), not played by the engine. Ch
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ import pytest
 from ringfence.lab.domains.outcome import PARTIES, POOL_FIGURES
 from ringfence.lab.domains.report import DomainStudy, report_html
 from ringfence.lab.domains.scenario import load_domain_scenario
+from support.browser import headless_chromium
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "domains" / "bridge-halt-depeg.toml"
 POOLS = {"ethereum": ("pool-ETH", "pool-BTC"), "fantom": ("pool-ETH", "pool-BTC"), "solana": ("pool-ETH",)}
 
@@ -40,19 +39,10 @@ def _study() -> DomainStudy:
 
 
 def test_the_domains_report_opens_cleanly(tmp_path: Path) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed")
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser test")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     report = tmp_path / "domains.html"
     report.write_text(report_html(_study()))
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+    with headless_chromium() as browser:
         page: Any = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(str(error)))
@@ -64,5 +54,4 @@ def test_the_domains_report_opens_cleanly(tmp_path: Path) -> None:
         wraps = page.locator(".table-wrap").evaluate_all("els => els.map(e => [e.scrollWidth, e.clientWidth])")
         assert len(wraps) == 2 * len(POOLS) + 1
         assert all(scroll <= client for scroll, client in wraps), wraps
-        browser.close()
     assert problems == []

@@ -9,7 +9,6 @@ a missing install step.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,36 +17,20 @@ import pytest
 
 from ringfence.lab.report import expected_plots, render_report
 from ringfence.lab.study import StudyResult
+from support.browser import headless_chromium
 from support.lab_runs import sample_study
 from support.report_study import full_study
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT_WIDTH = 1280
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must run the browser test (scripts/test installs it)")
-    pytest.skip(f"{reason} (scripts/test installs it; under CI this fails instead)")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A headless Chromium for the module's tests."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def _open(browser: Any, report: Path) -> tuple[Any, list[str]]:
