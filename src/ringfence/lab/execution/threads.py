@@ -16,8 +16,9 @@ threads do not oversubscribe the cores."""
 
 
 def thread_budget() -> int:
-    """Return the threads one process may run (the fused kernel's): the CPUs it may run on, at most
-    :data:`THREADS_ENVIRONMENT` when it is set to a positive integer.
+    """Return the threads one process may run (the fused kernel's).
+
+    The CPUs the process may run on, at most :data:`THREADS_ENVIRONMENT` when it is set.
 
     Raises
     ------
