@@ -182,7 +182,12 @@ def test_the_compiled_and_numpy_screens_give_identical_arrays(drawn, replaced):
     with np.errstate(over="ignore", invalid="ignore"):
         compiled, plain = screen(book, prices, compiled=True), screen(book, prices, compiled=False)
 
-    # Assert: bit for bit (NaN payloads included), every column
+    # Assert: bit for bit, every column, except a NaN's sign and payload: IEEE 754 leaves them to the
+    # implementation, and NumPy's SIMD loops and LLVM's code set the sign bit of 0·inf differently
     for name in ("equity", "requirement", "health", "tolerance", "status"):
         ours, theirs = getattr(compiled, name), getattr(plain, name)
-        assert ours.dtype == theirs.dtype and ours.tobytes() == theirs.tobytes(), name
+        assert ours.dtype == theirs.dtype, name
+        if ours.dtype.kind == "f":
+            assert (np.isnan(ours) == np.isnan(theirs)).all(), name
+            ours, theirs = ours[~np.isnan(ours)], theirs[~np.isnan(theirs)]
+        assert ours.tobytes() == theirs.tobytes(), name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from ringfence.cli.main import app
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.errors import BackendNotInstalled
 from ringfence.lab.execution import LocalBackend, RayBackend, chunk_ranges, ray_cluster
+from ringfence.lab.execution.threads import THREADS_ENVIRONMENT, thread_budget
 from ringfence.lab.export import results_json
 from ringfence.lab.stress import run_study
 from support.stress import stress_scenario
@@ -95,3 +97,35 @@ def test_an_unknown_backend_is_refused_by_name(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--backend" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def _threads_here(shared: object, call: int) -> int:
+    from ringfence.lab.execution.threads import thread_budget
+
+    return thread_budget()
+
+
+def test_local_workers_share_the_cores_out_so_the_fused_threads_do_not_oversubscribe() -> None:
+    # Arrange: as many workers as this process may use cores
+    cpus = len(os.sched_getaffinity(0))
+
+    # Act
+    budgets = LocalBackend(workers=2).map(_threads_here, [(0,), (1,)])
+
+    # Assert: each worker runs cores // workers threads (at least one)
+    assert budgets == [max(1, cpus // 2)] * 2
+
+
+@pytest.mark.parametrize("budget", ["1", "64"])
+def test_the_thread_budget_caps_the_threads_at_the_cores(monkeypatch: pytest.MonkeyPatch, budget: str) -> None:
+    monkeypatch.setenv(THREADS_ENVIRONMENT, budget)
+    assert thread_budget() == min(int(budget), len(os.sched_getaffinity(0)))
+
+
+@pytest.mark.parametrize("budget", ["0", "-1", "two", ""])
+def test_a_thread_budget_that_is_not_a_positive_integer_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, budget: str
+) -> None:
+    monkeypatch.setenv(THREADS_ENVIRONMENT, budget)
+    with pytest.raises(InvalidParameter, match=THREADS_ENVIRONMENT):
+        thread_budget()

@@ -5,6 +5,7 @@ Modules
 port         the :class:`Backend` port and the fixed chunks of paths every backend plays
 local        :class:`LocalBackend`: this process, or a pool of spawned processes
 ray_cluster  :class:`RayBackend`: tasks on a Ray cluster (``RAY_ADDRESS``) or a local Ray started for the run
+threads      the threads one worker may run (``RINGFENCE_THREADS``), so workers and threads share the cores
 
 A task is a pure function of its arguments and of one shared value (the paths and uniforms drawn
 from the seed), so its result does not depend on the backend or on the worker that runs it.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TypeVar
 
 from ringfence.lab._checks import check_count
 from ringfence.lab.execution.port import Done
+from ringfence.lab.execution.threads import THREADS_ENVIRONMENT, thread_budget
 
 __all__ = ["LocalBackend"]
 
@@ -18,8 +20,9 @@ _SHARED: list[object] = []
 """A worker process's copy of the shared value (set once per process by the pool's initializer)."""
 
 
-def _keep_shared(shared: object) -> None:
+def _keep_shared(shared: object, threads: int) -> None:
     _SHARED[:] = [shared]
+    os.environ[THREADS_ENVIRONMENT] = str(threads)
 
 
 def _call_with_shared(function: Callable[..., T], *call: object) -> T:
@@ -30,7 +33,8 @@ class LocalBackend:
     """Run calls here (``workers=1``) or on ``workers`` spawned processes (the results do not depend on it).
 
     Processes are spawned, not forked (a forked child of a threaded parent may deadlock); each
-    receives the shared value once, when it starts.
+    receives the shared value once, when it starts, and an equal share of the cores for the fused
+    kernel's threads (``RINGFENCE_THREADS``).
 
     Raises
     ------
@@ -60,7 +64,10 @@ class LocalBackend:
             return results
         context = multiprocessing.get_context("spawn")
         workers = min(self.workers, len(calls))
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_keep_shared, initargs=(shared,)) as pool:
+        threads = max(1, thread_budget() // workers)  # the cores shared out: no oversubscription
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_keep_shared, initargs=(shared, threads)
+        ) as pool:
             futures = {pool.submit(_call_with_shared, function, *call): index for index, call in enumerate(calls)}
             finished: dict[int, T] = {}
             for future in as_completed(futures):

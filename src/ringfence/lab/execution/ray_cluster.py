@@ -29,6 +29,7 @@ from ringfence.core.errors import RingfenceError
 from ringfence.lab._checks import check_count
 from ringfence.lab.errors import BackendNotInstalled, ClusterUnreachable
 from ringfence.lab.execution.port import Done
+from ringfence.lab.execution.threads import THREADS_ENVIRONMENT
 
 __all__ = ["ADDRESS_VARIABLE", "PROBE_SECONDS", "RayBackend"]
 
@@ -70,7 +71,12 @@ def _probe(address: str) -> None:
 
 
 def _run_task(function: Callable[..., T], shared: object, *call: object) -> T:
-    """Run one call: the body of every Ray task (Ray has fetched ``shared`` from the object store already)."""
+    """Run one call: the body of every Ray task (Ray has fetched ``shared`` from the object store already).
+
+    A task holds one CPU (Ray's default), so the fused kernel runs one thread in it: the cluster's
+    scheduler, not the kernel, spreads the work over the cores.
+    """
+    os.environ[THREADS_ENVIRONMENT] = "1"
     return function(shared, *call)
 
 

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from ringfence.core.errors import InvalidParameter
 from ringfence.lab.errors import ScenarioError, ScenarioIssue
+from ringfence.lab.execution.threads import thread_budget
 from ringfence.lab.results import LIQUIDATION_DTYPE
 from ringfence.lab.scenario import Scenario
 
@@ -296,8 +297,8 @@ def _play(run: _Run, capacity: int, rows: int) -> tuple[_Ledger, bool, bool]:
 
 
 def fused_threads() -> int:
-    """Return the threads the fused kernel plays paths on: the CPUs this process may run on."""
-    return max(1, len(os.sched_getaffinity(0)))
+    """Return the threads the fused kernel plays paths on: this process's thread budget."""
+    return thread_budget()
 
 
 def _input(array: NDArray[Any]) -> NDArray[Any]:
