@@ -347,7 +347,11 @@ def test_closing_an_undrawn_line_returns_the_whole_cap_to_the_lender_and_keeps_i
 
     assert none_of(events, CreditLineRepaid)  # nothing was owed
     assert only(events, CreditLineClosed) == CreditLineClosed(
-        line=LINE, lender_pool=LENDER, borrower_pool=POOL, returned_atoms=50_000 * USDC, interest_atoms=0,
+        line=LINE,
+        lender_pool=LENDER,
+        borrower_pool=POOL,
+        returned_atoms=50_000 * USDC,
+        interest_atoms=0,
         timestamp_ns=built.now,
     )
     assert built.state.pools[LENDER].vault_atoms == 100_000 * USDC  # 50,000 + the 50,000 committed
@@ -397,7 +401,11 @@ def test_closing_a_drawn_line_repays_everything_first_then_returns_cap_and_inter
         timestamp_ns=built.now,
     )
     assert only(events, CreditLineClosed) == CreditLineClosed(
-        line=LINE, lender_pool=LENDER, borrower_pool=POOL, returned_atoms=50_000 * USDC, interest_atoms=43_835_617,
+        line=LINE,
+        lender_pool=LENDER,
+        borrower_pool=POOL,
+        returned_atoms=50_000 * USDC,
+        interest_atoms=43_835_617,
         timestamp_ns=built.now,
     )
     # P: 10,000.000001 − 5,043.835616 = 4,956.164385; L: 50,000 + 50,000 + 43.835617
@@ -516,7 +524,9 @@ def test_a_closed_line_refuses_every_command_and_keeps_its_name() -> None:
     closed_at = built.now
     built.quote_prices(2_000 * WAD)
     for change in (CloseCreditLine(LINE, built.now), LowerCreditLineCap(LINE, LENDER, 0, built.now)):
-        built.refuse(ProposeVenueChange("council", change, built.now), CreditLineAlreadyClosed, f"closed at {closed_at}")
+        built.refuse(
+            ProposeVenueChange("council", change, built.now), CreditLineAlreadyClosed, f"closed at {closed_at}"
+        )
     built.refuse(RepayCreditLine("keeper", LINE, built.now), CreditLineAlreadyClosed, "open a new line")
     reopen = OpenCreditLine(LINE, LENDER, POOL, USDC, 0, built.now)
     built.refuse(ProposeVenueChange("council", reopen, built.now), DuplicateEntity, LINE)

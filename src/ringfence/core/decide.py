@@ -90,7 +90,12 @@ from ringfence.core.pool.cover import (
     decide_withdraw_cover_offer,
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
-from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.credit_line_commands import (
+    CloseCreditLine,
+    LowerCreditLineCap,
+    OpenCreditLine,
+    RepayCreditLine,
+)
 from ringfence.core.pool.credit_line_decide import (
     decide_close_credit_line,
     decide_lower_credit_line_cap,

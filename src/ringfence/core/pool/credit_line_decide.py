@@ -148,7 +148,9 @@ def _borrower_not_halted(state: LedgerState, line: CreditLine) -> PoolState:
 
 def _at_or_after_accrual(line: CreditLine, now_ns: int) -> int:
     if now_ns < line.accrued_ns:
-        raise InvalidParameter("timestamp_ns", now_ns, f"a time at or after the line's last accrual ({line.accrued_ns})")
+        raise InvalidParameter(
+            "timestamp_ns", now_ns, f"a time at or after the line's last accrual ({line.accrued_ns})"
+        )
     return now_ns
 
 
