@@ -16,7 +16,7 @@ Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pag
 ``GET  /v1/breakers``                      each pool's status and each oracle's guard
 ``GET  /v1/stress``                        the stress results ``ringfence stress`` wrote
 ``GET  /v1/journal``                       journal entries (``?after=SEQ&limit=N``)
-``GET  /v1/events``                        server-sent events from ``?after=`` or ``Last-Event-ID``
+``GET  /v1/events``                        server-sent events after ``Last-Event-ID`` (else ``?after=``)
 =========================================  ==========================================================
 
 Commands need ``Authorization: Bearer <JWT>`` (:mod:`ringfence.http.auth`); reads are public and
@@ -356,8 +356,12 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
             bool, Query(description="Keep the stream open for new entries (false: end at the head).")
         ] = True,
     ) -> StreamingResponse:
-        """Stream journal entries as server-sent events, resuming after ``after`` or ``Last-Event-ID``."""
-        start = after if after is not None else (last_event_id if last_event_id is not None else 0)
+        """Stream journal entries as server-sent events, resuming after ``Last-Event-ID`` or else ``after``.
+
+        A reconnecting EventSource sends its original URL (``?after=`` the first position) and
+        ``Last-Event-ID`` (the last event it received, the later position): the header wins.
+        """
+        start = last_event_id if last_event_id is not None else (after if after is not None else 0)
         return StreamingResponse(
             _event_stream(_service(request), start, follow),
             media_type="text/event-stream",
