@@ -9,7 +9,8 @@ Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pag
 ``POST /v1/commands``                      one command (``type`` + fields), acknowledged once durable
 ``GET  /v1/pools``, ``/v1/pools/{pool}``   NAV bounds, insurance, status (breaker), fees, losses
 ``GET  /v1/markets``                       open interest, skew, funding, margin rates, oracle price
-``GET  /v1/accounts``                      sub-accounts with health (``?owner=``, ``?liquidatable=true``)
+``GET  /v1/accounts``                      sub-accounts with health (``?owner=``, ``?liquidatable=true``), a
+                                           page of ``?limit=`` (≤ 500) after ``?cursor=``; ``Link: rel="next"``
 ``GET  /v1/accounts/{owner}/{sub}``        one sub-account
 ``GET  /v1/health``                        the distribution of maintenance health (buckets)
 ``GET  /v1/liquidations``                  the liquidation feed (``?after=SEQ&limit=N``)
@@ -62,6 +63,8 @@ from ringfence.http.schemas import (
 )
 from ringfence.http.service import ServiceSettings, VenueService
 from ringfence.http.views import (
+    ACCOUNTS_PAGE_MAX,
+    account_keys_page,
     account_view,
     accounts_view,
     entry_view,
@@ -79,6 +82,7 @@ __all__ = ["create_app"]
 KEEPALIVE_S = 15.0
 _PAGE = 500
 _NAME = r"^[A-Za-z0-9_.-]{1,64}$"
+_CURSOR = r"^[A-Za-z0-9_.-]{1,64}/[0-9]{1,18}$"
 
 AfterQuery = Annotated[int, Query(ge=0, description="Only entries with a larger sequence.")]
 LimitQuery = Annotated[int, Query(ge=1, le=_PAGE, description="At most this many entries.")]
@@ -280,18 +284,65 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         with service.lock:
             return markets_view(service.engine.state, service.writer.now_ns())
 
-    @app.get("/v1/accounts", response_model=list[AccountView], tags=["queries"], **reads)
+    @app.get(
+        "/v1/accounts",
+        response_model=list[AccountView],
+        tags=["queries"],
+        dependencies=reads["dependencies"],
+        responses={
+            200: {
+                "description": (
+                    "One page of sub-accounts in (owner, sub-account) order. When more follow, the `Link` header "
+                    'holds the next page\'s URL (`<...&cursor=...>; rel="next"`); the last page has none.'
+                ),
+                "headers": {
+                    "Link": {
+                        "description": 'RFC 8288: `<URL>; rel="next"`, the next page (absent on the last page).',
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
+            **reads["responses"],
+        },
+    )
     def accounts(
         request: Request,
+        response: Response,
         owner: Annotated[str | None, Query(pattern=_NAME)] = None,
         liquidatable: Annotated[
             bool, Query(description="Only sub-accounts with a position below maintenance.")
         ] = False,
+        limit: Annotated[
+            int,
+            Query(
+                ge=1,
+                le=ACCOUNTS_PAGE_MAX,
+                description=(
+                    f"How many sub-accounts this page examines (at most {ACCOUNTS_PAGE_MAX}; a larger limit is "
+                    "refused with 422). With liquidatable=true a page may hold fewer, even none: follow the Link."
+                ),
+            ),
+        ] = 100,
+        cursor: Annotated[
+            str | None,
+            Query(pattern=_CURSOR, description="Start after this sub-account (OWNER/SUB): the next link's cursor."),
+        ] = None,
     ) -> list[AccountView]:
-        """Return sub-accounts with their balances, positions, margin and health."""
+        """Return one page of sub-accounts with their balances, positions, margin and health."""
         service = _service(request)
+        after = None
+        if cursor is not None:
+            name, _, sub = cursor.rpartition("/")
+            after = (name, int(sub))
         with service.lock:
-            found = accounts_view(service.engine.state, service.writer.now_ns(), owner)
+            keys = list(service.engine.state.accounts)
+        page = account_keys_page(keys, owner, after, limit)
+        with service.lock:
+            now_ns = service.writer.now_ns()
+            found = [account_view(service.engine.state, key, now_ns) for key in page.keys]
+        if page.next_after is not None:
+            following = request.url.include_query_params(cursor=f"{page.next_after[0]}/{page.next_after[1]}")
+            response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'  # relative: proxy-safe
         return [account for account in found if account.liquidatable] if liquidatable else found
 
     @app.get("/v1/accounts/{owner}/{sub_account}", response_model=AccountView, tags=["queries"], **_with(reads, 404))

@@ -281,8 +281,32 @@ class RingfenceClient:
         return self._get_list(MarketView, "/v1/markets")
 
     def accounts(self, owner: str | None = None, *, liquidatable: bool = False) -> list[AccountView]:
-        """Return sub-accounts with health (of one owner; only those with a position below maintenance)."""
-        return self._get_list(AccountView, "/v1/accounts", owner=owner, liquidatable=liquidatable or None)
+        """Return every sub-account with health (of one owner; only those with a position below maintenance).
+
+        Follows the service's pages (``Link: rel="next"``) to the last; :meth:`accounts_page` reads one.
+        """
+        found: list[AccountView] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self.accounts_page(owner, liquidatable=liquidatable, cursor=cursor)
+            found.extend(page)
+            if cursor is None:
+                return found
+
+    def accounts_page(
+        self,
+        owner: str | None = None,
+        *,
+        liquidatable: bool = False,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> tuple[list[AccountView], str | None]:
+        """Return one page of sub-accounts and the cursor of the next page (None on the last)."""
+        params = _params({"owner": owner, "liquidatable": liquidatable or None, "limit": limit, "cursor": cursor})
+        response = self._request("GET", "/v1/accounts", params=params)
+        page = TypeAdapter(list[AccountView]).validate_json(response.content)
+        following = response.links.get("next", {}).get("url")
+        return page, (httpx.URL(following).params.get("cursor") if following else None)
 
     def account(self, owner: str, sub_account: int) -> AccountView:
         """Return one sub-account."""
