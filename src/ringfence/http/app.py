@@ -12,6 +12,9 @@ Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pag
 ``GET  /v1/accounts``                      sub-accounts with health (``?owner=``, ``?liquidatable=true``), a
                                            page of ``?limit=`` (≤ 500) after ``?cursor=``; ``Link: rel="next"``
 ``GET  /v1/accounts/{owner}/{sub}``        one sub-account
+``GET  /v1/owners/{owner}``                one owner's vaults in every pool: health, distance to
+                                           liquidation; with ``?volatility=``, probabilities and the
+                                           allocator's suggestion (the owner, admin or risk_model only)
 ``GET  /v1/health``                        the distribution of maintenance health (buckets)
 ``GET  /v1/liquidations``                  the liquidation feed (``?after=SEQ&limit=N``)
 ``GET  /v1/breakers``                      each pool's status and each oracle's guard
@@ -46,6 +49,7 @@ from ringfence.core.governance.state import Role
 from ringfence.http.auth import bearer_token
 from ringfence.http.commands import command_body_adapter, to_command
 from ringfence.http.dashboard import mount_dashboard
+from ringfence.http.owners import authorize_owner_read, owner_book_for, owner_response, risk_inputs
 from ringfence.http.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, validation_problem
 from ringfence.http.schemas import (
     AccountView,
@@ -54,6 +58,7 @@ from ringfence.http.schemas import (
     EntryView,
     HealthDistribution,
     MarketView,
+    OwnerView,
     PoolView,
     PrincipalView,
     Problem,
@@ -353,6 +358,46 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         service = _service(request)
         with service.lock:
             return account_view(service.engine.state, (owner, sub_account), service.writer.now_ns())
+
+    @app.get(
+        "/v1/owners/{owner}",
+        response_model=OwnerView,
+        tags=["queries"],
+        responses=_problems(401, 403, 404, 422, 429),
+    )
+    def owner(
+        request: Request,
+        sender: Sender,
+        owner: Annotated[str, Path(pattern=_NAME)],
+        volatility: Annotated[
+            list[str] | None,
+            Query(
+                max_length=64,
+                description='ASSET=RATIO a year, e.g. "ETH=80%" (repeatable): every asset the owner holds. Without '
+                "any: health and distance to liquidation, no probability and no allocation.",
+            ),
+        ] = None,
+        horizon: Annotated[str, Query(max_length=32, description='The horizon, e.g. "4h" or "1d".')] = "1d",
+        threshold: Annotated[
+            str, Query(max_length=32, description="The least drop of P(any) worth a transfer, e.g. 0.5% or 0.005.")
+        ] = "0.5%",
+        vaults_only: Annotated[
+            bool, Query(description="Move only what the vaults hold; leave idle balances alone.")
+        ] = False,
+    ) -> OwnerView:
+        """Return an owner's sub-accounts and vaults in every pool, their risk, and where to move margin.
+
+        Readable by the owner itself and by the venue's admin and risk_model role holders (else 403).
+        The probabilities are closed-form (GBM first passage, drift 0) and the allocation minimises
+        P(any vault liquidated), positions independent: ``ringfence allocate``'s, without its Monte Carlo.
+        """
+        service = _service(request)
+        inputs = risk_inputs(volatility or [], horizon, threshold, vaults_only)
+        with service.lock:
+            authorize_owner_read(service.engine.state, sender, owner)
+            now_ns = service.writer.now_ns()
+            book = owner_book_for(service.engine.state, owner, now_ns)
+        return owner_response(book, inputs, now_ns)
 
     @app.get("/v1/health", response_model=HealthDistribution, tags=["queries"], **reads)
     def health(request: Request) -> HealthDistribution:

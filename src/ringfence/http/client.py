@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -39,6 +39,7 @@ from ringfence.http.schemas import (
     EntryView,
     HealthDistribution,
     MarketView,
+    OwnerView,
     PoolView,
     PrincipalView,
     Problem,
@@ -311,6 +312,30 @@ class RingfenceClient:
     def account(self, owner: str, sub_account: int) -> AccountView:
         """Return one sub-account."""
         return self._get(AccountView, f"/v1/accounts/{owner}/{sub_account}")
+
+    def owner(
+        self,
+        owner: str | None = None,
+        *,
+        volatility: Mapping[str, str | float] | None = None,
+        horizon: str = "1d",
+        threshold: str = "0.5%",
+        vaults_only: bool = False,
+    ) -> OwnerView:
+        """Return an owner's vaults across pools with their risk (signed: the owner, an admin or a risk model).
+
+        ``owner`` defaults to this client's principal. ``volatility`` maps each asset the owner holds to
+        its yearly volatility (``"80%"`` or ``0.8``); without it the view has no probability and no
+        allocation.
+        """
+        params: dict[str, Any] = {
+            "volatility": [f"{asset}={ratio}" for asset, ratio in (volatility or {}).items()] or None,
+            "horizon": horizon,
+            "threshold": threshold,
+            "vaults_only": vaults_only or None,
+        }
+        response = self._request("GET", f"/v1/owners/{owner or self._me()}", auth=True, params=_params(params))
+        return OwnerView.model_validate_json(response.content)
 
     def health(self) -> HealthDistribution:
         """Return the distribution of maintenance health."""
