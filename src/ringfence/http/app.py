@@ -40,7 +40,7 @@ from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import StringConstraints, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ringfence.core.commands import Command, RegisterPrincipal
@@ -87,6 +87,7 @@ __all__ = ["create_app"]
 KEEPALIVE_S = 15.0
 _PAGE = 500
 _NAME = r"^[A-Za-z0-9_.-]{1,64}$"
+_Volatility = Annotated[str, StringConstraints(max_length=96, pattern=r"^[A-Za-z0-9_.-]{1,64}=[0-9]+(\.[0-9]+)?%?$")]
 _CURSOR = r"^[A-Za-z0-9_.-]{1,64}/[0-9]{1,18}$"
 
 AfterQuery = Annotated[int, Query(ge=0, description="Only entries with a larger sequence.")]
@@ -370,7 +371,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         sender: Sender,
         owner: Annotated[str, Path(pattern=_NAME)],
         volatility: Annotated[
-            list[str] | None,
+            list[_Volatility] | None,
             Query(
                 max_length=64,
                 description='ASSET=RATIO a year, e.g. "ETH=80%" (repeatable): every asset the owner holds. Without '
@@ -392,12 +393,11 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         P(any vault liquidated), positions independent: ``ringfence allocate``'s, without its Monte Carlo.
         """
         service = _service(request)
-        inputs = risk_inputs(volatility or [], horizon, threshold, vaults_only)
-        with service.lock:
+        with service.lock:  # who may read it, and whether it exists, before what is asked of it
             authorize_owner_read(service.engine.state, sender, owner)
             now_ns = service.writer.now_ns()
             book = owner_book_for(service.engine.state, owner, now_ns)
-        return owner_response(book, inputs, now_ns)
+        return owner_response(book, risk_inputs(volatility or [], horizon, threshold, vaults_only), now_ns)
 
     @app.get("/v1/health", response_model=HealthDistribution, tags=["queries"], **reads)
     def health(request: Request) -> HealthDistribution:
