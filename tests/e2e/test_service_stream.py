@@ -65,3 +65,18 @@ def test_a_following_stream_delivers_a_new_commit(tmp_path: Path) -> None:
     assert [event.sequence for event in received] == [registration.first_sequence, receipt.first_sequence]
     assert received[-1].payload["amount_atoms"] == 7 * USDC
     assert received[-1].command_id == receipt.command_id
+
+
+def test_a_reconnecting_event_source_resumes_after_its_last_event_id_not_its_original_after(tmp_path: Path) -> None:
+    # a browser's EventSource reconnects to its original URL (?after=0 here) with Last-Event-ID set to the
+    # last event it received: the header is the later position and must win (it lost to ?after= before)
+    with live_service(tmp_path) as live:
+        head = live.service.journal.head().sequence
+        response = httpx.get(
+            f"{live.base_url}/v1/events",
+            params={"follow": "false", "after": "0"},
+            headers={"Last-Event-ID": str(head - 1)},
+            timeout=10,
+        )
+    ids = [line.split(": ")[1] for line in response.text.splitlines() if line.startswith("id: ")]
+    assert ids == [str(head)]

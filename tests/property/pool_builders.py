@@ -41,7 +41,12 @@ from ringfence.core.pool.commands import (
     RemoveLiquidity,
     Trade,
 )
-from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.credit_line_commands import (
+    CloseCreditLine,
+    LowerCreditLineCap,
+    OpenCreditLine,
+    RepayCreditLine,
+)
 from ringfence.core.pool.events import (
     InsuranceDrawn,
     LiquidityProvided,
@@ -432,6 +437,11 @@ class CreditSetup:
     the script drops every removal of B's liquidity, since an LP leaving at a NAV the line moved
     would take a different amount of cash out of B's vault in the two runs, and B's own traders'
     outcomes would then depend on B's cash (the profit cap, the reserve) rather than on A.
+
+    ``change`` ("close" or "lower") has governance close the line, or lower its cap to
+    ``lowered_cap_usd``, by proposal at the start of the default block (before A's crash, in both
+    runs alike); the change may be refused (a line drawn more than the borrower can repay, or
+    than the lower cap), identically in both runs.
     """
 
     lender: str
@@ -439,6 +449,8 @@ class CreditSetup:
     cap_usd: int
     rate_per_year_wad: int
     capital: LpCapital = LpCapital()
+    change: str = ""
+    lowered_cap_usd: int = 0
 
 
 LINE = "line"
@@ -515,6 +527,18 @@ class Script:
         commands += self.tick(DEFAULT_SETTINGS.timelock_ns // SECOND_NS, 0, 0)
         return [*commands, ExecuteProposal(EXECUTOR, 1, self.now_ns)]
 
+    def change_line(self, credit: CreditSetup) -> list[Command]:
+        """Return the proposal closing the line or lowering its cap, the timelock passing, and its execution."""
+        t = self.now_ns
+        change: CloseCreditLine | LowerCreditLineCap = (
+            CloseCreditLine(LINE, t)
+            if credit.change == "close"
+            else LowerCreditLineCap(LINE, credit.lender, credit.lowered_cap_usd * USD, t)
+        )
+        commands: list[Command] = [ProposeVenueChange(PROPOSER, change, t)]
+        commands += self.tick(DEFAULT_SETTINGS.timelock_ns // SECOND_NS, 0, 0)
+        return [*commands, ExecuteProposal(EXECUTOR, 2, self.now_ns)]
+
     def targets(self, pool: str) -> list[AccountKey]:
         """Return every sub-account that may hold a position in ``pool``."""
         subs = (ROLE_A, ROLE_BOTH) if pool == "A" else (ROLE_B, ROLE_BOTH)
@@ -581,6 +605,8 @@ class Script:
         reaches A's pricing hook.
         """
         block: list[Item] = []
+        if self.credit is not None and self.credit.change:
+            block += self.change_line(self.credit)
         for _ in range(CRASH_TICKS):
             # B's asset falls 5% a tick in both runs: B's own liquidations must match too.
             block += self.tick(60, 0, -500, crash_tick=True)

@@ -88,7 +88,12 @@ from ringfence.core.errors import (
 from ringfence.core.margin import MarginKind
 from ringfence.core.oracle import OracleStatus
 from ringfence.core.pool.commands import FundInsurance, Liquidate, ProvideLiquidity, RemoveLiquidity
-from ringfence.core.pool.credit_line_events import CreditLineRepaid, CreditLineWrittenDown
+from ringfence.core.pool.credit_line_events import (
+    CreditLineCapLowered,
+    CreditLineClosed,
+    CreditLineRepaid,
+    CreditLineWrittenDown,
+)
 from ringfence.core.pool.events import LossSocialised, PoolHalted, PositionLiquidated, PositionMove
 from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import PoolStatus
@@ -233,7 +238,20 @@ CREDIT_SETUPS: dict[str, CreditSetup | None] = {
     "no-line": None,
     "b-lends-to-a": CreditSetup("B", "A", 150_000, 5 * PERCENT, THIN_A),
     "a-lends-to-b": CreditSetup("A", "B", 30_000, 5 * PERCENT),
+    "b-lends-to-a-then-closes": CreditSetup("B", "A", 150_000, 5 * PERCENT, THIN_A, change="close"),
+    "b-lends-to-a-then-lowers": CreditSetup(
+        "B", "A", 150_000, 5 * PERCENT, THIN_A, change="lower", lowered_cap_usd=30_000
+    ),
+    "a-lends-to-b-then-closes": CreditSetup("A", "B", 30_000, 5 * PERCENT, change="close"),
 }
+
+
+def line_bound_atoms(run: Run, credit: CreditSetup) -> int:
+    """Return B's bound on its loss: the cap A's default met (0 once the line closed, the lowered cap once lowered)."""
+    if line_events(run, CreditLineClosed):
+        return 0
+    lowered = line_events(run, CreditLineCapLowered)
+    return lowered[-1].cap_atoms if lowered else credit.cap_usd * USD
 
 
 def written_off_principal(run: Run) -> int:
@@ -261,7 +279,7 @@ def test_b_loses_at_most_its_line_to_a_from_a_default_and_nothing_without_one(se
     control, default = comparison.control, comparison.default
     loss = b_capital_atoms(control.engine.state) - b_capital_atoms(default.engine.state)
     if credit is not None and credit.lender == "B":
-        assert loss <= credit.cap_usd * USD
+        assert loss <= line_bound_atoms(default, credit)
         assert loss == written_off_principal(default) - written_off_principal(control)
     else:
         assert loss == 0
@@ -278,6 +296,29 @@ def test_fixed_scenario_b_lends_to_a_loses_part_of_its_line_and_no_more() -> Non
     loss = b_capital_atoms(comparison.control.engine.state) - b_capital_atoms(comparison.default.engine.state)
     assert written_off_principal(comparison.control) == 0
     assert 0 < loss == written_off_principal(comparison.default) <= credit.cap_usd * USD
+
+
+@pytest.mark.parametrize(
+    ("setup", "bound_usd"), [("b-lends-to-a-then-closes", 0), ("b-lends-to-a-then-lowers", 30_000)]
+)
+def test_fixed_scenario_a_line_closed_or_lowered_before_the_default_bounds_bs_loss_by_what_is_left(
+    setup: str, bound_usd: int
+) -> None:
+    """The fixed scenario that costs B part of its 150,000 line: closed first, B loses exactly 0; lowered to
+    30,000 first, B loses more than 0 and at most 30,000. The changes executed in both runs (not refused)."""
+    credit = CREDIT_SETUPS[setup]
+    assert credit is not None
+    comparison = isolation_differences(SEPARATE, "crash", *FIXED_SCENARIO, credit)
+    assert comparison.differences == []
+    assert default_evidence(comparison.default, crash=True) == []
+    changed = CreditLineClosed if credit.change == "close" else CreditLineCapLowered
+    assert len(line_events(comparison.control, changed)) == len(line_events(comparison.default, changed)) == 1
+    loss = b_capital_atoms(comparison.control.engine.state) - b_capital_atoms(comparison.default.engine.state)
+    assert loss == written_off_principal(comparison.default) - written_off_principal(comparison.control)
+    if bound_usd == 0:
+        assert loss == 0
+    else:
+        assert 0 < loss <= bound_usd * USD
 
 
 # --- fixtures of the unit tests -------------------------------------------------------------

@@ -30,6 +30,8 @@ from ringfence.core.pool.cover_events import CoverAccepted, CoverClaimPaid, Cove
 from ringfence.core.pool.cover_state import CoverEndReason, CoverTerms, PremiumSource
 from ringfence.core.pool.credit_line_events import (
     CreditLineAccrued,
+    CreditLineCapLowered,
+    CreditLineClosed,
     CreditLineDrawn,
     CreditLineOpened,
     CreditLineRepaid,
@@ -383,6 +385,22 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         interest_atoms=3,
         principal_atoms=2**64,
         timestamp_ns=NOW_NS + 12,
+    ),
+    CreditLineCapLowered(
+        line="b-to-a",
+        lender_pool="B",
+        old_cap_atoms=2**70 + 1,
+        cap_atoms=2**66,
+        released_atoms=2**70 + 1 - 2**66,
+        timestamp_ns=NOW_NS + 13,
+    ),
+    CreditLineClosed(
+        line="b-to-a",
+        lender_pool="B",
+        borrower_pool="A",
+        returned_atoms=2**66,
+        interest_atoms=2**64 + 9,
+        timestamp_ns=NOW_NS + 14,
     ),
     *GOVERNANCE_EVENT_SAMPLES,
 )

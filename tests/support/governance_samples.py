@@ -22,7 +22,7 @@ from ringfence.core.governance.events import (
 from ringfence.core.governance.state import Role
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
-from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.core.pool.state import MarketParams, PoolParams
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
@@ -201,6 +201,22 @@ VENUE_CHANGE_SAMPLES: tuple[VenueChangeProposed, ...] = (
         expires_ns=NOW_NS + 2 * DAY_NS,
         timestamp_ns=NOW_NS + 15,
         open_credit_line=OpenCreditLine("b-to-a", "B", "A", 2**70, WAD // 20, NOW_NS + 15),
+    ),
+    VenueChangeProposed(
+        proposal_id=17,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 16,
+        lower_credit_line_cap=LowerCreditLineCap("b-to-a", "B", 2**66, NOW_NS + 16),
+    ),
+    VenueChangeProposed(
+        proposal_id=18,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 17,
+        close_credit_line=CloseCreditLine("b-to-a", NOW_NS + 17),
     ),
 )
 """The other kinds of venue change (the governance samples hold one ``VenueChangeProposed``, with a pool)."""

@@ -70,7 +70,12 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.cover_state import CoverTerms
-from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.credit_line_commands import (
+    CloseCreditLine,
+    LowerCreditLineCap,
+    OpenCreditLine,
+    RepayCreditLine,
+)
 from ringfence.core.pool.state import MarginMode
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
@@ -145,6 +150,8 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     AcceptCover: lambda now: AcceptCover(POOL, 1, now),
     CancelCover: lambda now: CancelCover(POOL, 1, now),
     OpenCreditLine: lambda now: OpenCreditLine("line-1", POOL, "Q", USDC, 0, now),
+    LowerCreditLineCap: lambda now: LowerCreditLineCap("line-1", POOL, 0, now),
+    CloseCreditLine: lambda now: CloseCreditLine("line-1", now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""
 

@@ -11,16 +11,35 @@ timelock (2 days) passes first. Every expected number is worked by hand in a com
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 
 import pytest
 
-from ringfence.core.errors import CommandRejected, DuplicateEntity, InvalidParameter, UnknownEntity
+from ringfence.core.errors import (
+    CommandRejected,
+    CreditLineAlreadyClosed,
+    CreditLineCapBelowDrawn,
+    CreditLineOutstanding,
+    DuplicateEntity,
+    GenesisClosed,
+    InvalidParameter,
+    ProposalNotExecutable,
+    Unauthorized,
+    UnknownEntity,
+)
 from ringfence.core.governance.commands import ExecuteProposal, GrantRole, ProposeVenueChange
 from ringfence.core.governance.state import DEFAULT_SETTINGS, Role
 from ringfence.core.pool.commands import CreatePool, ProvideLiquidity, RemoveLiquidity
-from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.credit_line_commands import (
+    CloseCreditLine,
+    LowerCreditLineCap,
+    OpenCreditLine,
+    RepayCreditLine,
+)
 from ringfence.core.pool.credit_line_events import (
     CreditLineAccrued,
+    CreditLineCapLowered,
+    CreditLineClosed,
     CreditLineDrawn,
     CreditLineOpened,
     CreditLineRepaid,
@@ -31,7 +50,7 @@ from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.events import LossSocialised, PositionLiquidated, TradeFilled
 from ringfence.core.pool.state import MarginMode
 from support.authority import ADMIN
-from support.venue import ETH, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, Venue, only
+from support.venue import ETH, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, Venue, none_of, only
 
 LENDER = "L"
 LINE = "L-to-P"
@@ -306,3 +325,217 @@ def test_repaying_with_nothing_owed_is_refused_and_an_unknown_line_too() -> None
     open_line(built)
     built.refuse(RepayCreditLine("keeper", LINE, built.now), CommandRejected, "nothing to repay")
     built.refuse(RepayCreditLine("keeper", "nope", built.now), UnknownEntity, "nope")
+
+
+# --- lowering a line's cap and closing a line (venue changes, Aave v4 Hub.updateSpokeConfig) --------
+
+
+def change_line(built: Venue, change: object) -> tuple[object, ...]:
+    """Propose a change of a line, let the 2-day timelock pass (prices quoted again), execute it."""
+    built.run(ProposeVenueChange("council", change, built.now))  # type: ignore[arg-type]
+    proposal_id = built.state.governance.next_proposal_id - 1 if built.state.governance else 0
+    built.quote_prices(built.state.oracles["ETH"].accepted_price_wad or 0, advance_ns=DEFAULT_SETTINGS.timelock_ns)
+    return built.run(ExecuteProposal("exec", proposal_id, built.now))
+
+
+def test_closing_an_undrawn_line_returns_the_whole_cap_to_the_lender_and_keeps_its_nav() -> None:
+    built = venue(10_000)
+    open_line(built)
+    nav_before = pool_nav_atoms(built.state, built.state.pools[LENDER], built.now)
+
+    events = change_line(built, CloseCreditLine(LINE, built.now))
+
+    assert none_of(events, CreditLineRepaid)  # nothing was owed
+    assert only(events, CreditLineClosed) == CreditLineClosed(
+        line=LINE,
+        lender_pool=LENDER,
+        borrower_pool=POOL,
+        returned_atoms=50_000 * USDC,
+        interest_atoms=0,
+        timestamp_ns=built.now,
+    )
+    assert built.state.pools[LENDER].vault_atoms == 100_000 * USDC  # 50,000 + the 50,000 committed
+    line = built.state.credit_lines[LINE]
+    assert (line.cap_atoms, line.undrawn_atoms, line.closed_ns) == (0, 0, built.now)
+    assert pool_nav_atoms(built.state, built.state.pools[LENDER], built.now) == nav_before == (100_000 * USDC,) * 2
+    # the borrower's reserve no longer counts the line's room: 20,000 of exposure on a 10,000 vault is refused
+    built.deposit("alice", 10_000 * USDC)
+    built.refuse(built.trade_command("alice", 10 * ETH), CommandRejected, "against a reserve of 10000000000")
+    built.assert_replay_equals_live()
+
+
+def drawn_then_repaid_by_bob(loss_price_usd: int | Fraction) -> Venue:
+    """Return P after alice's profit drew 4,999.999999 on the line and bob's short lost at ``loss_price_usd``.
+
+    As in the interest test: the vault is empty after alice's 15,000 profit; bob shorts 10 ETH at 3,500,
+    the price moves to ``loss_price_usd`` over 30 days and bob closes, paying his loss into P's vault.
+    """
+    built = venue(10_000)
+    open_line(built)
+    built.deposit("alice", 10_000 * USDC)
+    built.trade("alice", 10 * ETH)
+    built.quote_prices(3_500 * WAD)
+    built.run(built.trade_command("alice", -10 * ETH))
+    built.deposit("bob", 20_000 * USDC)
+    built.trade("bob", -10 * ETH)
+    built.quote_prices(int(loss_price_usd * WAD), advance_ns=30 * DAY_NS)
+    built.trade("bob", 10 * ETH)
+    return built
+
+
+def test_closing_a_drawn_line_repays_everything_first_then_returns_cap_and_interest_to_the_lender() -> None:
+    built = drawn_then_repaid_by_bob(4_500)  # bob loses 10 · 1,000 and an atom: P holds 10,000.000001
+    assert built.state.pools[POOL].vault_atoms == 10_000_000_001
+
+    events = change_line(built, CloseCreditLine(LINE, built.now))
+
+    # executed 30 + 2 days after the draw: 4,999.999999 · 10% · 32 / 365 = 43.8356164... → 43,835,617 atoms (up)
+    assert only(events, CreditLineAccrued).interest_atoms == 43_835_617
+    assert only(events, CreditLineRepaid) == CreditLineRepaid(
+        line=LINE,
+        borrower_pool=POOL,
+        interest_atoms=43_835_617,
+        principal_atoms=4_999_999_999,
+        recovered_interest_atoms=0,
+        recovered_principal_atoms=0,
+        timestamp_ns=built.now,
+    )
+    assert only(events, CreditLineClosed) == CreditLineClosed(
+        line=LINE,
+        lender_pool=LENDER,
+        borrower_pool=POOL,
+        returned_atoms=50_000 * USDC,
+        interest_atoms=43_835_617,
+        timestamp_ns=built.now,
+    )
+    # P: 10,000.000001 − 5,043.835616 = 4,956.164385; L: 50,000 + 50,000 + 43.835617
+    assert built.state.pools[POOL].vault_atoms == 4_956_164_385
+    assert built.state.pools[LENDER].vault_atoms == 100_043_835_617
+    assert built.state.credit_lines[LINE].claim_atoms == 0
+    built.assert_replay_equals_live()
+
+
+def test_a_line_the_borrower_cannot_repay_does_not_close_and_nothing_changes() -> None:
+    built = drawn_then_repaid_by_bob(4_000)  # bob loses 5,000.000001: less than the 5,041.09589 owed at 30 days
+
+    error = built.refuse(
+        ProposeVenueChange("council", CloseCreditLine(LINE, built.now), built.now),
+        CreditLineOutstanding,
+        "owes it 5041095890 quote atoms .* holds 5000000001 in cash; lower its cap to 4999999999",
+    )
+
+    assert isinstance(error, CreditLineOutstanding)
+    assert (error.claim_atoms, error.cash_atoms, error.drawn_atoms) == (5_041_095_890, 5_000_000_001, 4_999_999_999)
+
+
+def test_a_close_that_no_longer_validates_at_execution_is_not_executed_and_changes_nothing() -> None:
+    # bob's loss 10 · 504.2 and an atom = 5,042.000001 of cash: above the 5,041.095890 owed after 30 days
+    # (the proposal validates) but below the 5,043.835616 owed at execution, 2 days of interest later
+    built = drawn_then_repaid_by_bob(Fraction(40_042, 10))
+    built.run(ProposeVenueChange("council", CloseCreditLine(LINE, built.now), built.now))
+    proposal_id = built.state.governance.next_proposal_id - 1 if built.state.governance else 0
+    built.quote_prices(int(Fraction(40_042, 10) * WAD), advance_ns=DEFAULT_SETTINGS.timelock_ns)
+
+    built.refuse(
+        ExecuteProposal("exec", proposal_id, built.now),
+        ProposalNotExecutable,
+        "owes it 5043835616 quote atoms .* holds 5042000001 in cash",
+    )
+
+
+def test_the_cap_falls_to_what_is_drawn_and_no_lower_and_the_written_off_claim_is_still_recovered() -> None:
+    built = defaulted(with_bob=True)
+    built.liquidate("alice")  # 2,001 owed, 1,998.999999 impaired: 3,999.999999 of principal out of the line
+    line = built.state.credit_lines[LINE]
+    assert (line.principal_atoms, line.principal_written_off_atoms, line.undrawn_atoms) == (
+        2_001 * USDC,
+        1_998_999_999,
+        46_000_000_001,
+    )
+    built.refuse(
+        ProposeVenueChange("council", LowerCreditLineCap(LINE, LENDER, 3_999_999_998, built.now), built.now),
+        CreditLineCapBelowDrawn,
+        "a cap of at least 3999999999 would be accepted",
+    )
+    lender_vault = built.state.pools[LENDER].vault_atoms
+
+    events = change_line(built, LowerCreditLineCap(LINE, LENDER, 3_999_999_999, built.now))
+
+    # 50,000 − 3,999.999999 = 46,000.000001 of undrawn cash goes back to L's vault; the debt stays
+    assert only(events, CreditLineCapLowered) == CreditLineCapLowered(
+        line=LINE,
+        lender_pool=LENDER,
+        old_cap_atoms=50_000 * USDC,
+        cap_atoms=3_999_999_999,
+        released_atoms=46_000_000_001,
+        timestamp_ns=built.now,
+    )
+    assert built.state.pools[LENDER].vault_atoms == lender_vault + 46_000_000_001
+    line = built.state.credit_lines[LINE]
+    assert (line.cap_atoms, line.undrawn_atoms, line.principal_atoms) == (3_999_999_999, 0, 2_001 * USDC)
+    # bob's loss of 3,600.000001 comes in: the repayment takes interest, the 2,001 and the impaired 1,998.999999
+    built.trade("bob", -3 * ETH)
+    repaid = only(built.run(RepayCreditLine("keeper", LINE, built.now)), CreditLineRepaid)
+    assert (repaid.principal_atoms, repaid.recovered_principal_atoms) == (2_001 * USDC, 1_998_999_999)
+    assert built.state.credit_lines[LINE].undrawn_atoms == 3_999_999_999  # the lowered cap, whole again
+    built.assert_replay_equals_live()
+
+
+def test_a_lowered_cap_bounds_the_next_draw() -> None:
+    built = venue(10_000)
+    open_line(built)
+    events = change_line(built, LowerCreditLineCap(LINE, LENDER, 12_000 * USDC, built.now))
+    assert only(events, CreditLineCapLowered).released_atoms == 38_000 * USDC
+    assert built.state.pools[LENDER].vault_atoms == 88_000 * USDC  # 50,000 + 38,000
+    built.deposit("alice", 10_000 * USDC)
+    built.trade("alice", 10 * ETH)  # exposure 20,000 ≤ 10,000 + 12,000
+    built.quote_prices(3_500 * WAD)
+    built.quote_prices(5_000 * WAD)
+
+    drawn = only(built.run(built.trade_command("alice", -10 * ETH)), CreditLineDrawn)
+
+    assert drawn.amount_atoms == 12_000 * USDC  # the lowered cap, not the 50,000 opened
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        (LowerCreditLineCap(LINE, LENDER, 50_000 * USDC, 0), InvalidParameter, "a cap below the line's"),
+        (LowerCreditLineCap(LINE, LENDER, 60_000 * USDC, 0), InvalidParameter, "open another line"),
+        (LowerCreditLineCap(LINE, POOL, USDC, 0), InvalidParameter, "the line's lender pool L"),
+        (LowerCreditLineCap(LINE, LENDER, -1, 0), InvalidParameter, "cap_atoms"),
+        (LowerCreditLineCap("nope", LENDER, USDC, 0), UnknownEntity, "nope"),
+        (CloseCreditLine("nope", 0), UnknownEntity, "nope"),
+    ],
+    ids=["same-cap", "raise", "wrong-lender", "negative", "unknown-lower", "unknown-close"],
+)
+def test_a_bad_change_of_a_line_is_refused_at_proposal_and_changes_nothing(
+    change: object, error: type[Exception], match: str
+) -> None:
+    built = venue(10_000)
+    open_line(built)
+    built.refuse(ProposeVenueChange("council", change, built.now), error, match)  # type: ignore[arg-type]
+
+
+def test_a_closed_line_refuses_every_command_and_keeps_its_name() -> None:
+    built = venue(10_000)
+    open_line(built)
+    change_line(built, CloseCreditLine(LINE, built.now))
+    closed_at = built.now
+    built.quote_prices(2_000 * WAD)
+    for change in (CloseCreditLine(LINE, built.now), LowerCreditLineCap(LINE, LENDER, 0, built.now)):
+        built.refuse(
+            ProposeVenueChange("council", change, built.now), CreditLineAlreadyClosed, f"closed at {closed_at}"
+        )
+    built.refuse(RepayCreditLine("keeper", LINE, built.now), CreditLineAlreadyClosed, "open a new line")
+    reopen = OpenCreditLine(LINE, LENDER, POOL, USDC, 0, built.now)
+    built.refuse(ProposeVenueChange("council", reopen, built.now), DuplicateEntity, LINE)
+
+
+def test_closing_a_line_once_the_venue_is_open_takes_a_proposal() -> None:
+    built = venue(10_000)
+    open_line(built)
+    built.refuse(CloseCreditLine(LINE, built.now), GenesisClosed, "ProposeVenueChange", sender=ADMIN)
+    built.refuse(
+        ProposeVenueChange("alice", CloseCreditLine(LINE, built.now), built.now), Unauthorized, "proposer", "alice"
+    )

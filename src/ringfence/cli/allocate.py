@@ -52,7 +52,8 @@ from ringfence.risk.allocator import MarginBook
 from ringfence.risk.early_warning import SECONDS_PER_YEAR, liquidation_price, touch_probability
 from ringfence.risk.liquidation_probability import Underlyings, account_liquidation_probability
 from ringfence.risk.owner_book import OwnerBook, OwnerPosition, owner_book
-from ringfence.risk.rebalance import DEFAULT_THRESHOLD, Rebalance, rebalance
+from ringfence.risk.owner_view import idle_balances, position_label, transfer_commands
+from ringfence.risk.rebalance import DEFAULT_THRESHOLD, rebalance
 from ringfence.service.venue import replay_with_time
 from ringfence.service.venue.human import duration_seconds, ratio_wad
 from ringfence.store.sqlite import SqliteJournal
@@ -93,10 +94,6 @@ def _chance(probability: float) -> str:
     if 0.0 < probability < 1e-6:
         return f"{probability * 100:.2e}%"
     return f"{probability:.4%}"
-
-
-def _label(position: OwnerPosition, owner: str) -> str:
-    return f"{owner}/{position.sub_account} {position.pool}/{position.market}"
 
 
 class _Risk:
@@ -182,14 +179,16 @@ def _positions_table(book: OwnerBook, risk: _Risk, horizon: str) -> Table:
             else "-"
         )
         if found is None:
-            table.add_row(_label(position, book.owner), position.mode.value, "", position.note, vault, "-", "-", "-")
+            table.add_row(
+                position_label(position, book.owner), position.mode.value, "", position.note, vault, "-", "-", "-"
+            )
             continue
         barrier, probability = found
         health = "-"
         if position.mode is MarginMode.ISOLATED and position.maintenance_atoms > 0:
             health = f"{(position.margin_atoms + position.maintenance_equity_atoms) / position.maintenance_atoms:.4f}"
         table.add_row(
-            _label(position, book.owner) + (f" ({position.note})" if position.note else ""),
+            position_label(position, book.owner) + (f" ({position.note})" if position.note else ""),
             position.mode.value,
             format_fixed(position.size_atoms, position.base_decimals),
             format_fixed(position.price_wad or 0, 18),
@@ -199,63 +198,6 @@ def _positions_table(book: OwnerBook, risk: _Risk, horizon: str) -> Table:
             _chance(probability),
         )
     return table
-
-
-def _idle(book: OwnerBook, quote: str, vaults_only: bool) -> dict[int, int]:
-    """Return per sub-account the idle quote balance the allocator may use (none with ``vaults_only``)."""
-    if vaults_only:
-        return {}
-    return {
-        sub: balances[quote]
-        for sub, balances in book.balances.items()
-        if balances.get(quote, 0) > 0 and not book.has_cross(sub) and all(a >= 0 for a in balances.values())
-    }
-
-
-def _commands(
-    book: OwnerBook, movable: list[OwnerPosition], idle_subs: list[int], result: Rebalance
-) -> list[dict[str, str]]:
-    """Return the venue commands that carry out the transfers (each a script table's fields)."""
-    commands: list[dict[str, str]] = []
-    for move in result.transfers:
-        source = movable[move.source] if move.source < len(movable) else None
-        target = movable[move.destination]
-        decimals = target.quote_decimals
-        amount = format_fixed(move.amount_atoms, decimals)
-        from_sub = source.sub_account if source is not None else idle_subs[move.source - len(movable)]
-        if source is not None:
-            commands.append(
-                {
-                    "type": "AdjustIsolatedMargin",
-                    "owner": book.owner,
-                    "sub_account": str(from_sub),
-                    "pool": source.pool,
-                    "market": source.market,
-                    "delta": f"-{amount}",
-                }
-            )
-        if from_sub != target.sub_account:
-            commands.append(
-                {
-                    "type": "Transfer",
-                    "owner": book.owner,
-                    "from_sub_account": str(from_sub),
-                    "to_sub_account": str(target.sub_account),
-                    "asset": target.quote_asset,
-                    "amount": amount,
-                }
-            )
-        commands.append(
-            {
-                "type": "AdjustIsolatedMargin",
-                "owner": book.owner,
-                "sub_account": str(target.sub_account),
-                "pool": target.pool,
-                "market": target.market,
-                "delta": amount,
-            }
-        )
-    return commands
 
 
 def _script(commands: list[dict[str, str]]) -> str:
@@ -271,7 +213,7 @@ def _script(commands: list[dict[str, str]]) -> str:
 
 def _allocation(console: Console, book: OwnerBook, quote: str, options: _Options) -> list[dict[str, str]]:
     movable = [p for p in book.positions if p.movable and p.quote_asset == quote]
-    idle = _idle(book, quote, options.vaults_only)
+    idle = idle_balances(book, quote, options.vaults_only)
     if not movable:
         return []
     decimals = movable[0].quote_decimals
@@ -296,7 +238,7 @@ def _allocation(console: Console, book: OwnerBook, quote: str, options: _Options
         table.add_column(column, justify="left" if column == "vault" else "right")
     for i, position in enumerate(movable):
         table.add_row(
-            _label(position, book.owner),
+            position_label(position, book.owner),
             format_fixed(position.margin_atoms, decimals),
             format_fixed(position.floor_atoms, decimals),
             format_fixed(result.target.margins_atoms[i], decimals),
@@ -316,8 +258,8 @@ def _allocation(console: Console, book: OwnerBook, quote: str, options: _Options
     if not result.suggested:
         console.print("no rebalancing suggested: the improvement is below the threshold", highlight=False)
         return []
-    commands = _commands(book, movable, list(idle), result)
-    labels = [_label(p, book.owner) for p in movable] + [f"{book.owner}/{sub} idle balance" for sub in idle]
+    commands = transfer_commands(book.owner, movable, list(idle), result)
+    labels = [position_label(p, book.owner) for p in movable] + [f"{book.owner}/{sub} idle balance" for sub in idle]
     for move in result.transfers:
         console.print(
             f"transfer {format_fixed(move.amount_atoms, decimals)} {quote}: {labels[move.source]} → "
@@ -343,7 +285,7 @@ def _show(
     quotes = sorted({p.quote_asset for p in book.positions if p.movable})
     idle: dict[int, dict[str, int]] = {}
     for quote in quotes:
-        for sub, atoms in _idle(book, quote, options.vaults_only).items():
+        for sub, atoms in idle_balances(book, quote, options.vaults_only).items():
             idle.setdefault(sub, {})[quote] = atoms
     console.print(_accounts_table(book, idle))
     console.print(_positions_table(book, risk, horizon))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from ringfence.core.commands import SubmitPrice
+from ringfence.core.commands import SubmitPrice, Transfer
 from ringfence.core.events import Event, OracleDegraded, OracleGuardTripped, OraclePriceAccepted, PrincipalRegistered
 from ringfence.core.pool.cover_events import CoverClaimPaid
 from ringfence.core.pool.events import (
@@ -45,7 +45,9 @@ def describe_step(step: ScriptStep, state: LedgerState) -> str:
     command = step.commands[0].command
     parts = []
     owner, sub = getattr(command, "owner", None), getattr(command, "sub_account", 0)
-    if owner is not None:
+    if isinstance(command, Transfer):  # it names two sub-accounts and no ``sub_account``
+        parts.append(f"{command.owner}/{command.from_sub_account} → {command.owner}/{command.to_sub_account}")
+    elif owner is not None:
         parts.append(f"{owner}/{sub}")
     pool, market = getattr(command, "pool", None), getattr(command, "market", None)
     if pool is not None:

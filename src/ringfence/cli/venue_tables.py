@@ -176,7 +176,7 @@ def credit_lines_table(state: LedgerState, now_ns: int) -> Table:
         decimals = _decimals(state, line.quote_asset)
         view = line_view(line, now_ns)
         table.add_row(
-            line.line,
+            line.line + (" (closed)" if line.closed_ns is not None else ""),
             f"{line.lender_pool} → {line.borrower_pool}",
             format_fixed(line.cap_atoms, decimals),
             _percent(line.rate_per_year_wad),

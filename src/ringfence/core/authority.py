@@ -13,7 +13,8 @@ ConfigureGovernance                anyone, once, on an empty venue: the sender b
 RegisterAsset, ConfigureOracle,    the admin during the genesis; once open, only through
 CreatePool, AddMarket,             ``ProposeVenueChange`` (proposer) and ``ExecuteProposal``
 ConfigureAuctions, AcceptCover,    (executor) after the timelock
-CancelCover, OpenCreditLine
+CancelCover, OpenCreditLine,
+LowerCreditLineCap, CloseCreditLine
 OpenVenue                          the admin (its ``admin`` field), once
 GrantRole, RevokeRole,             the admin (the role is checked by the decider)
 RegisterTemplate
@@ -75,7 +76,7 @@ from ringfence.core.pool.commands import (
     Trade,
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
-from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_name
 
@@ -113,6 +114,8 @@ GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
         AcceptCover,
         CancelCover,
         OpenCreditLine,
+        LowerCreditLineCap,
+        CloseCreditLine,
         OpenVenue,
     }
 )

@@ -90,8 +90,18 @@ from ringfence.core.pool.cover import (
     decide_withdraw_cover_offer,
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
-from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
-from ringfence.core.pool.credit_line_decide import decide_open_credit_line, decide_repay_credit_line
+from ringfence.core.pool.credit_line_commands import (
+    CloseCreditLine,
+    LowerCreditLineCap,
+    OpenCreditLine,
+    RepayCreditLine,
+)
+from ringfence.core.pool.credit_line_decide import (
+    decide_close_credit_line,
+    decide_lower_credit_line_cap,
+    decide_open_credit_line,
+    decide_repay_credit_line,
+)
 from ringfence.core.pool.decide import (
     decide_fund_insurance,
     decide_provide_liquidity,
@@ -381,6 +391,8 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     AccruePremium: _contained(decide_accrue_premium),
     OpenCreditLine: decide_open_credit_line,
     RepayCreditLine: decide_repay_credit_line,
+    LowerCreditLineCap: decide_lower_credit_line_cap,
+    CloseCreditLine: decide_close_credit_line,
     **GOVERNANCE_DECIDERS,
     ProposeVenueChange: partial(decide_propose_venue_change, run_change=_run_venue_change),
     ExecuteProposal: partial(decide_execute_proposal, run_change=_run_venue_change),

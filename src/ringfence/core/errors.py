@@ -25,7 +25,11 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── NotAuthenticated        (service.authentication) a sender the adapter could not authenticate
     │   ├── VenueNotOpen            an account command during the genesis (before OpenVenue)
     │   ├── GenesisClosed           a listing, oracle or market change sent directly once the venue is open
-    │   └── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
+    │   ├── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
+    │   ├── PoolNavNotPositive      redeeming LP shares of a pool whose NAV is at or below zero
+    │   ├── CreditLineOutstanding   closing a credit line whose borrower cannot repay all it owes
+    │   ├── CreditLineCapBelowDrawn lowering a credit line's cap below the principal drawn on it
+    │   └── CreditLineAlreadyClosed acting on a credit line that was closed
     ├── JournalError                the durable journal refused or failed
     │   ├── StreamConflict          a (stream, version) pair already written
     │   ├── JournalCorrupted        a broken hash chain, gap or unreadable entry
@@ -47,6 +51,9 @@ from __future__ import annotations
 __all__ = [
     "ActingAsAnother",
     "CommandRejected",
+    "CreditLineAlreadyClosed",
+    "CreditLineCapBelowDrawn",
+    "CreditLineOutstanding",
     "DuplicateEntity",
     "GenesisClosed",
     "InsufficientBalance",
@@ -62,6 +69,7 @@ __all__ = [
     "JournalTruncated",
     "JournalUnreadable",
     "OracleUnavailable",
+    "PoolNavNotPositive",
     "ProposalNotExecutable",
     "RingfenceError",
     "StreamConflict",
@@ -280,6 +288,65 @@ class ProposalNotExecutable(CommandRejected):
         super().__init__(f"proposal {proposal_id} cannot be executed: {reason}")
         self.proposal_id = proposal_id
         self.reason = reason
+
+
+class PoolNavNotPositive(CommandRejected):
+    """LP shares of a pool whose NAV is at or below zero are worth nothing: burning them for 0 is refused."""
+
+    code = "pool_nav_not_positive"
+
+    def __init__(self, pool: str, nav_atoms: int, shares: int) -> None:
+        super().__init__(
+            f"pool {pool}'s NAV is {nav_atoms} quote atoms (at or below 0): its {shares} LP shares would be burnt "
+            "for nothing; the redemption is refused until the NAV is positive again"
+        )
+        self.pool = pool
+        self.nav_atoms = nav_atoms
+        self.shares = shares
+
+
+class CreditLineOutstanding(CommandRejected):
+    """Closing a credit line whose borrower pool's vault cash cannot repay all it owes the line."""
+
+    code = "credit_line_outstanding"
+
+    def __init__(self, line: str, borrower_pool: str, claim_atoms: int, cash_atoms: int, drawn_atoms: int) -> None:
+        super().__init__(
+            f"line {line} cannot close: pool {borrower_pool} owes it {claim_atoms} quote atoms (interest, principal "
+            f"and written off) and holds {max(cash_atoms, 0)} in cash; lower its cap to {drawn_atoms} to stop "
+            "further draws (LowerCreditLineCap), and close it once RepayCreditLine has repaid it"
+        )
+        self.line = line
+        self.borrower_pool = borrower_pool
+        self.claim_atoms = claim_atoms
+        self.cash_atoms = cash_atoms
+        self.drawn_atoms = drawn_atoms
+
+
+class CreditLineCapBelowDrawn(CommandRejected):
+    """Lowering a credit line's cap below the principal drawn on it and not repaid (written off included)."""
+
+    code = "credit_line_cap_below_drawn"
+
+    def __init__(self, line: str, cap_atoms: int, drawn_atoms: int) -> None:
+        super().__init__(
+            f"line {line}'s cap cannot fall to {cap_atoms} quote atoms: {drawn_atoms} of it is drawn and not repaid "
+            f"(written off included), out of the line; a cap of at least {drawn_atoms} would be accepted"
+        )
+        self.line = line
+        self.cap_atoms = cap_atoms
+        self.drawn_atoms = drawn_atoms
+
+
+class CreditLineAlreadyClosed(CommandRejected):
+    """The command acts on a credit line that was closed (its name stays taken)."""
+
+    code = "credit_line_already_closed"
+
+    def __init__(self, line: str, closed_ns: int) -> None:
+        super().__init__(f"line {line} was closed at {closed_ns} ns; open a new line under another name")
+        self.line = line
+        self.closed_ns = closed_ns
 
 
 class JournalError(RingfenceError):

@@ -9,14 +9,18 @@ Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``, its pag
 ``POST /v1/commands``                      one command (``type`` + fields), acknowledged once durable
 ``GET  /v1/pools``, ``/v1/pools/{pool}``   NAV bounds, insurance, status (breaker), fees, losses
 ``GET  /v1/markets``                       open interest, skew, funding, margin rates, oracle price
-``GET  /v1/accounts``                      sub-accounts with health (``?owner=``, ``?liquidatable=true``)
+``GET  /v1/accounts``                      sub-accounts with health (``?owner=``, ``?liquidatable=true``), a
+                                           page of ``?limit=`` (≤ 500) after ``?cursor=``; ``Link: rel="next"``
 ``GET  /v1/accounts/{owner}/{sub}``        one sub-account
+``GET  /v1/owners/{owner}``                one owner's vaults in every pool: health, distance to
+                                           liquidation; with ``?volatility=``, probabilities and the
+                                           allocator's suggestion (the owner, admin or risk_model only)
 ``GET  /v1/health``                        the distribution of maintenance health (buckets)
 ``GET  /v1/liquidations``                  the liquidation feed (``?after=SEQ&limit=N``)
 ``GET  /v1/breakers``                      each pool's status and each oracle's guard
 ``GET  /v1/stress``                        the stress results ``ringfence stress`` wrote
 ``GET  /v1/journal``                       journal entries (``?after=SEQ&limit=N``)
-``GET  /v1/events``                        server-sent events from ``?after=`` or ``Last-Event-ID``
+``GET  /v1/events``                        server-sent events after ``Last-Event-ID`` (else ``?after=``)
 =========================================  ==========================================================
 
 Commands need ``Authorization: Bearer <JWT>`` (:mod:`ringfence.http.auth`); reads are public and
@@ -36,7 +40,7 @@ from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import StringConstraints, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ringfence.core.commands import Command, RegisterPrincipal
@@ -45,6 +49,7 @@ from ringfence.core.governance.state import Role
 from ringfence.http.auth import bearer_token
 from ringfence.http.commands import command_body_adapter, to_command
 from ringfence.http.dashboard import mount_dashboard
+from ringfence.http.owners import authorize_owner_read, owner_book_for, owner_response, risk_inputs
 from ringfence.http.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, validation_problem
 from ringfence.http.schemas import (
     AccountView,
@@ -53,6 +58,7 @@ from ringfence.http.schemas import (
     EntryView,
     HealthDistribution,
     MarketView,
+    OwnerView,
     PoolView,
     PrincipalView,
     Problem,
@@ -62,6 +68,8 @@ from ringfence.http.schemas import (
 )
 from ringfence.http.service import ServiceSettings, VenueService
 from ringfence.http.views import (
+    ACCOUNTS_PAGE_MAX,
+    account_keys_page,
     account_view,
     accounts_view,
     entry_view,
@@ -79,6 +87,8 @@ __all__ = ["create_app"]
 KEEPALIVE_S = 15.0
 _PAGE = 500
 _NAME = r"^[A-Za-z0-9_.-]{1,64}$"
+_Volatility = Annotated[str, StringConstraints(max_length=96, pattern=r"^[A-Za-z0-9_.-]{1,64}=[0-9]+(\.[0-9]+)?%?$")]
+_CURSOR = r"^[A-Za-z0-9_.-]{1,64}/[0-9]{1,18}$"
 
 AfterQuery = Annotated[int, Query(ge=0, description="Only entries with a larger sequence.")]
 LimitQuery = Annotated[int, Query(ge=1, le=_PAGE, description="At most this many entries.")]
@@ -280,18 +290,65 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         with service.lock:
             return markets_view(service.engine.state, service.writer.now_ns())
 
-    @app.get("/v1/accounts", response_model=list[AccountView], tags=["queries"], **reads)
+    @app.get(
+        "/v1/accounts",
+        response_model=list[AccountView],
+        tags=["queries"],
+        dependencies=reads["dependencies"],
+        responses={
+            200: {
+                "description": (
+                    "One page of sub-accounts in (owner, sub-account) order. When more follow, the `Link` header "
+                    'holds the next page\'s URL (`<...&cursor=...>; rel="next"`); the last page has none.'
+                ),
+                "headers": {
+                    "Link": {
+                        "description": 'RFC 8288: `<URL>; rel="next"`, the next page (absent on the last page).',
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
+            **reads["responses"],
+        },
+    )
     def accounts(
         request: Request,
+        response: Response,
         owner: Annotated[str | None, Query(pattern=_NAME)] = None,
         liquidatable: Annotated[
             bool, Query(description="Only sub-accounts with a position below maintenance.")
         ] = False,
+        limit: Annotated[
+            int,
+            Query(
+                ge=1,
+                le=ACCOUNTS_PAGE_MAX,
+                description=(
+                    f"How many sub-accounts this page examines (at most {ACCOUNTS_PAGE_MAX}; a larger limit is "
+                    "refused with 422). With liquidatable=true a page may hold fewer, even none: follow the Link."
+                ),
+            ),
+        ] = 100,
+        cursor: Annotated[
+            str | None,
+            Query(pattern=_CURSOR, description="Start after this sub-account (OWNER/SUB): the next link's cursor."),
+        ] = None,
     ) -> list[AccountView]:
-        """Return sub-accounts with their balances, positions, margin and health."""
+        """Return one page of sub-accounts with their balances, positions, margin and health."""
         service = _service(request)
+        after = None
+        if cursor is not None:
+            name, _, sub = cursor.rpartition("/")
+            after = (name, int(sub))
         with service.lock:
-            found = accounts_view(service.engine.state, service.writer.now_ns(), owner)
+            keys = list(service.engine.state.accounts)
+        page = account_keys_page(keys, owner, after, limit)
+        with service.lock:
+            now_ns = service.writer.now_ns()
+            found = [account_view(service.engine.state, key, now_ns) for key in page.keys]
+        if page.next_after is not None:
+            following = request.url.include_query_params(cursor=f"{page.next_after[0]}/{page.next_after[1]}")
+            response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'  # relative: proxy-safe
         return [account for account in found if account.liquidatable] if liquidatable else found
 
     @app.get("/v1/accounts/{owner}/{sub_account}", response_model=AccountView, tags=["queries"], **_with(reads, 404))
@@ -302,6 +359,45 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         service = _service(request)
         with service.lock:
             return account_view(service.engine.state, (owner, sub_account), service.writer.now_ns())
+
+    @app.get(
+        "/v1/owners/{owner}",
+        response_model=OwnerView,
+        tags=["queries"],
+        responses=_problems(401, 403, 404, 422, 429),
+    )
+    def owner(
+        request: Request,
+        sender: Sender,
+        owner: Annotated[str, Path(pattern=_NAME)],
+        volatility: Annotated[
+            list[_Volatility] | None,
+            Query(
+                max_length=64,
+                description='ASSET=RATIO a year, e.g. "ETH=80%" (repeatable): every asset the owner holds. Without '
+                "any: health and distance to liquidation, no probability and no allocation.",
+            ),
+        ] = None,
+        horizon: Annotated[str, Query(max_length=32, description='The horizon, e.g. "4h" or "1d".')] = "1d",
+        threshold: Annotated[
+            str, Query(max_length=32, description="The least drop of P(any) worth a transfer, e.g. 0.5% or 0.005.")
+        ] = "0.5%",
+        vaults_only: Annotated[
+            bool, Query(description="Move only what the vaults hold; leave idle balances alone.")
+        ] = False,
+    ) -> OwnerView:
+        """Return an owner's sub-accounts and vaults in every pool, their risk, and where to move margin.
+
+        Readable by the owner itself and by the venue's admin and risk_model role holders (else 403).
+        The probabilities are closed-form (GBM first passage, drift 0) and the allocation minimises
+        P(any vault liquidated), positions independent: ``ringfence allocate``'s, without its Monte Carlo.
+        """
+        service = _service(request)
+        with service.lock:  # who may read it, and whether it exists, before what is asked of it
+            authorize_owner_read(service.engine.state, sender, owner)
+            now_ns = service.writer.now_ns()
+            book = owner_book_for(service.engine.state, owner, now_ns)
+        return owner_response(book, risk_inputs(volatility or [], horizon, threshold, vaults_only), now_ns)
 
     @app.get("/v1/health", response_model=HealthDistribution, tags=["queries"], **reads)
     def health(request: Request) -> HealthDistribution:
@@ -356,8 +452,12 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
             bool, Query(description="Keep the stream open for new entries (false: end at the head).")
         ] = True,
     ) -> StreamingResponse:
-        """Stream journal entries as server-sent events, resuming after ``after`` or ``Last-Event-ID``."""
-        start = after if after is not None else (last_event_id if last_event_id is not None else 0)
+        """Stream journal entries as server-sent events, resuming after ``Last-Event-ID`` or else ``after``.
+
+        A reconnecting EventSource sends its original URL (``?after=`` the first position) and
+        ``Last-Event-ID`` (the last event it received, the later position): the header wins.
+        """
+        start = last_event_id if last_event_id is not None else (after if after is not None else 0)
         return StreamingResponse(
             _event_stream(_service(request), start, follow),
             media_type="text/event-stream",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -39,6 +39,7 @@ from ringfence.http.schemas import (
     EntryView,
     HealthDistribution,
     MarketView,
+    OwnerView,
     PoolView,
     PrincipalView,
     Problem,
@@ -281,12 +282,60 @@ class RingfenceClient:
         return self._get_list(MarketView, "/v1/markets")
 
     def accounts(self, owner: str | None = None, *, liquidatable: bool = False) -> list[AccountView]:
-        """Return sub-accounts with health (of one owner; only those with a position below maintenance)."""
-        return self._get_list(AccountView, "/v1/accounts", owner=owner, liquidatable=liquidatable or None)
+        """Return every sub-account with health (of one owner; only those with a position below maintenance).
+
+        Follows the service's pages (``Link: rel="next"``) to the last; :meth:`accounts_page` reads one.
+        """
+        found: list[AccountView] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self.accounts_page(owner, liquidatable=liquidatable, cursor=cursor)
+            found.extend(page)
+            if cursor is None:
+                return found
+
+    def accounts_page(
+        self,
+        owner: str | None = None,
+        *,
+        liquidatable: bool = False,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> tuple[list[AccountView], str | None]:
+        """Return one page of sub-accounts and the cursor of the next page (None on the last)."""
+        params = _params({"owner": owner, "liquidatable": liquidatable or None, "limit": limit, "cursor": cursor})
+        response = self._request("GET", "/v1/accounts", params=params)
+        page = TypeAdapter(list[AccountView]).validate_json(response.content)
+        following = response.links.get("next", {}).get("url")
+        return page, (httpx.URL(following).params.get("cursor") if following else None)
 
     def account(self, owner: str, sub_account: int) -> AccountView:
         """Return one sub-account."""
         return self._get(AccountView, f"/v1/accounts/{owner}/{sub_account}")
+
+    def owner(
+        self,
+        owner: str | None = None,
+        *,
+        volatility: Mapping[str, str | float] | None = None,
+        horizon: str = "1d",
+        threshold: str = "0.5%",
+        vaults_only: bool = False,
+    ) -> OwnerView:
+        """Return an owner's vaults across pools with their risk (signed: the owner, an admin or a risk model).
+
+        ``owner`` defaults to this client's principal. ``volatility`` maps each asset the owner holds to
+        its yearly volatility (``"80%"`` or ``0.8``); without it the view has no probability and no
+        allocation.
+        """
+        params: dict[str, Any] = {
+            "volatility": [f"{asset}={ratio}" for asset, ratio in (volatility or {}).items()] or None,
+            "horizon": horizon,
+            "threshold": threshold,
+            "vaults_only": vaults_only or None,
+        }
+        response = self._request("GET", f"/v1/owners/{owner or self._me()}", auth=True, params=_params(params))
+        return OwnerView.model_validate_json(response.content)
 
     def health(self) -> HealthDistribution:
         """Return the distribution of maintenance health."""

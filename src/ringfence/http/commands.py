@@ -69,7 +69,12 @@ from ringfence.core.pool.commands import (
     Trade,
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, WithdrawCoverOffer
-from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.credit_line_commands import (
+    CloseCreditLine,
+    LowerCreditLineCap,
+    OpenCreditLine,
+    RepayCreditLine,
+)
 
 __all__ = [
     "COMMAND_BODIES",
@@ -207,6 +212,8 @@ VENUE_CHANGES: tuple[type[Any], ...] = (
     AcceptCover,
     CancelCover,
     OpenCreditLine,
+    LowerCreditLineCap,
+    CloseCreditLine,
 )
 """What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""
 

@@ -22,6 +22,11 @@ __all__ = [
     "MarginView",
     "MarketView",
     "OracleView",
+    "OwnerAllocationView",
+    "OwnerSubAccountView",
+    "OwnerTransferView",
+    "OwnerVaultView",
+    "OwnerView",
     "PoolView",
     "PositionView",
     "PrincipalView",
@@ -217,3 +222,93 @@ class StressResults(_View):
     source: str
     modified_ns: int
     results: dict[str, Any]
+
+
+class OwnerSubAccountView(_View):
+    """One of the owner's sub-accounts: its balances and what the allocator may take from it."""
+
+    sub_account: int
+    balances: dict[str, int] = Field(description="Atoms per asset (zero balances omitted).")
+    positions: int = Field(description="How many open positions it holds, in every pool.")
+    backs_cross_positions: bool = Field(description="Whether its balance backs cross positions (then never idle).")
+    idle_atoms: dict[str, int] = Field(
+        description="Per quote asset, the idle balance the allocator may move into the vaults (with volatilities)."
+    )
+
+
+class OwnerVaultView(_View):
+    """One of the owner's positions in any pool: its vault, health and distance to liquidation.
+
+    Amounts are the engine's integers; ``health``, ``liquidation_price``, ``distance_to_liquidation``
+    and ``liquidation_probability`` are model outputs (floats) for display and decisions, never
+    ledger amounts.
+    """
+
+    sub_account: int
+    pool: str
+    market: str
+    base_asset: str
+    quote_asset: str
+    mode: str = Field(description="isolated (its own vault) or cross (its sub-account's balance backs it).")
+    size_atoms: int
+    price_wad: int | None = Field(description="The oracle price it is marked at (None: no usable price).")
+    margin_atoms: int = Field(description="An isolated position's vault, in quote atoms (0 for cross).")
+    maintenance_atoms: int
+    maintenance_equity_atoms: int = Field(description="Its equity other than the vault: unrealised PnL less funding.")
+    floor_atoms: int = Field(description="The least the vault may keep for the venue to accept a removal.")
+    movable: bool = Field(description="Whether the allocator may move margin into or out of it.")
+    note: str
+    health: float | None = Field(description="(vault + equity) / maintenance of an isolated vault (None: cross).")
+    liquidation_price: float | None = Field(
+        description="The price at which its margin unit reaches maintenance (None: no price, or none above 0)."
+    )
+    distance_to_liquidation: float | None = Field(
+        description="The relative price move that reaches the liquidation price (0.25: a 25% move)."
+    )
+    liquidation_probability: float | None = Field(
+        description="Probability of touching the liquidation price within the horizon (only with volatilities)."
+    )
+
+
+class OwnerTransferView(_View):
+    """One suggested move of margin: from a vault or an idle balance to a vault."""
+
+    source: str = Field(description="OWNER/SUB POOL/MARKET of a vault, or OWNER/SUB idle balance.")
+    destination: str
+    amount_atoms: int
+
+
+class OwnerAllocationView(_View):
+    """The allocator's split of one quote asset over the owner's movable isolated vaults plus its idle balances."""
+
+    quote_asset: str
+    vaults: list[str] = Field(description="OWNER/SUB POOL/MARKET of each movable vault, in the order of the lists.")
+    margin_atoms: list[int] = Field(description="Each vault's margin now.")
+    floor_atoms: list[int]
+    suggested_atoms: list[int] = Field(description="The allocator's split: sums to the vaults plus the idle balances.")
+    probability_now: list[float]
+    probability_suggested: list[float]
+    any_probability_now: float = Field(description="P(any of these vaults liquidated), positions independent, now.")
+    any_probability_suggested: float
+    improvement: float = Field(description="any_probability_now − any_probability_suggested.")
+    threshold: float = Field(description="The least improvement for which transfers are suggested.")
+    suggested: bool = Field(description="Whether moving is worth it (then transfers and commands are not empty).")
+    transfers: list[OwnerTransferView]
+    commands: list[dict[str, str]] = Field(
+        description="The venue commands that carry the transfers out, as `ringfence venue run` script tables."
+    )
+
+
+class OwnerView(_View):
+    """All of one owner's sub-accounts and isolated vaults across pools, their risk, and where to move margin."""
+
+    owner: str
+    now_ns: int
+    horizon_seconds: int | None = Field(description="The horizon of the probabilities (None: no volatilities given).")
+    volatility: dict[str, float] = Field(description="The volatilities the caller supplied, a year per asset.")
+    sub_accounts: list[OwnerSubAccountView]
+    vaults: list[OwnerVaultView]
+    any_liquidation_probability: float | None = Field(
+        description="P(any position liquidated within the horizon), positions independent (None: no volatilities)."
+    )
+    allocations: list[OwnerAllocationView] = Field(description="One per quote asset; empty without volatilities.")

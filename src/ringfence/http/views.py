@@ -8,6 +8,8 @@ engine's lock while projecting, so a view never sees a batch half applied.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
+from dataclasses import dataclass
 
 from ringfence.core.errors import OracleUnavailable, UnknownEntity
 from ringfence.core.margin import MarginKind, MarginSnapshot, base_price_wad, oracle_status
@@ -31,6 +33,9 @@ from ringfence.http.schemas import (
 from ringfence.store.journal import StoredEvent
 
 __all__ = [
+    "ACCOUNTS_PAGE_MAX",
+    "AccountPage",
+    "account_keys_page",
     "account_view",
     "accounts_view",
     "entry_view",
@@ -235,6 +240,33 @@ def account_view(state: LedgerState, key: AccountKey, now_ns: int) -> AccountVie
 def accounts_view(state: LedgerState, now_ns: int, owner: str | None = None) -> list[AccountView]:
     """Return every sub-account's view (of one owner when given)."""
     return [account_view(state, key, now_ns) for key in state.accounts if owner is None or key[0] == owner]
+
+
+ACCOUNTS_PAGE_MAX = 500
+"""The most sub-accounts one page of ``GET /v1/accounts`` examines (``limit``); a larger limit is refused (422)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPage:
+    """The sub-accounts one page examines, in (owner, sub-account) order, and the cursor of the next page."""
+
+    keys: list[AccountKey]
+    next_after: AccountKey | None
+    """The last key of this page when more follow (the next page starts after it), else None."""
+
+
+def account_keys_page(keys: list[AccountKey], owner: str | None, after: AccountKey | None, limit: int) -> AccountPage:
+    """Return the page of ``limit`` keys after ``after`` (of one owner when given), in (owner, sub-account) order.
+
+    ``keys`` is a copy of the ledger's account keys (taken under the engine's lock): a page is
+    computed outside it. Sub-accounts are never removed, so a cursor stays valid across writes;
+    one created after a page was read appears on a later page when it sorts after the cursor.
+    """
+    ordered = sorted(key for key in keys if owner is None or key[0] == owner)
+    start = bisect_right(ordered, after) if after is not None else 0
+    window = ordered[start : start + limit]
+    more = start + limit < len(ordered)
+    return AccountPage(window, window[-1] if more and window else None)
 
 
 def principal_view(state: LedgerState, name: str) -> PrincipalView:

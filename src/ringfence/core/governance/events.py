@@ -10,7 +10,7 @@ from ringfence.core.governance.state import Role
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
-from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -151,6 +151,8 @@ class VenueChangeProposed:
     accept_cover: AcceptCover | None = None
     cancel_cover: CancelCover | None = None
     open_credit_line: OpenCreditLine | None = None
+    lower_credit_line_cap: LowerCreditLineCap | None = None
+    close_credit_line: CloseCreditLine | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -110,6 +110,8 @@ def _venue_change_proposed(state: LedgerState, event: VenueChangeProposed) -> No
         event.accept_cover,
         event.cancel_cover,
         event.open_credit_line,
+        event.lower_credit_line_cap,
+        event.close_credit_line,
     )
     command = next(change for change in changes if change is not None)
     _queue(state, event, VenueChange(command))

@@ -71,7 +71,7 @@ from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp, start_ramp
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
-from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.pool.decide import check_market_params, check_pool_params, pool_of
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged
 from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
@@ -269,6 +269,8 @@ def decide_propose_venue_change(
             accept_cover=change if isinstance(change, AcceptCover) else None,
             cancel_cover=change if isinstance(change, CancelCover) else None,
             open_credit_line=change if isinstance(change, OpenCreditLine) else None,
+            lower_credit_line_cap=change if isinstance(change, LowerCreditLineCap) else None,
+            close_credit_line=change if isinstance(change, CloseCreditLine) else None,
         )
     ]
 

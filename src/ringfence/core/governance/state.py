@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
-from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -160,6 +160,8 @@ VenueChangeCommand = (
     | AcceptCover
     | CancelCover
     | OpenCreditLine
+    | LowerCreditLineCap
+    | CloseCreditLine
 )
 """What shapes the venue: without a timelock in the genesis (the admin), through a proposal once it is open."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CreditLineCommand", "OpenCreditLine", "RepayCreditLine"]
+__all__ = ["CloseCreditLine", "CreditLineCommand", "LowerCreditLineCap", "OpenCreditLine", "RepayCreditLine"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,4 +32,34 @@ class RepayCreditLine:
     timestamp_ns: int
 
 
-CreditLineCommand = OpenCreditLine | RepayCreditLine
+@dataclass(frozen=True, slots=True)
+class LowerCreditLineCap:
+    """Lower a line's cap to ``cap_atoms``: the released undrawn cash returns to the lender pool's vault.
+
+    A venue change (Aave v4 ``Hub.updateSpokeConfig``, restricted to the hub's governance): the
+    admin's in the genesis, a timelocked ``ProposeVenueChange`` once the venue is open.
+    ``lender_pool`` names the pool whose cash returns (checked against the line, and the unit of
+    ``cap_atoms`` in a venue file). The new cap may not fall below the principal drawn and not
+    yet repaid (written-off principal included): that cash is out of the line.
+    """
+
+    line: str
+    lender_pool: str
+    cap_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCreditLine:
+    """Close a line: the borrower repays everything it owes, the line's cash returns to the lender's vault.
+
+    A venue change like :class:`LowerCreditLineCap`. Refused (``CreditLineOutstanding``) while the
+    borrower pool's vault cash cannot repay the whole claim (interest, principal and what was
+    written off): lower the cap to stop further draws and close once it is repaid.
+    """
+
+    line: str
+    timestamp_ns: int
+
+
+CreditLineCommand = OpenCreditLine | RepayCreditLine | LowerCreditLineCap | CloseCreditLine

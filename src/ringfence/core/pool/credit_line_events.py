@@ -9,6 +9,8 @@ from typing import ClassVar
 __all__ = [
     "CREDIT_LINE_EVENT_TYPES",
     "CreditLineAccrued",
+    "CreditLineCapLowered",
+    "CreditLineClosed",
     "CreditLineDrawn",
     "CreditLineEvent",
     "CreditLineOpened",
@@ -102,7 +104,50 @@ class CreditLineWrittenDown:
     timestamp_ns: int
 
 
-CreditLineEvent = CreditLineOpened | CreditLineAccrued | CreditLineDrawn | CreditLineRepaid | CreditLineWrittenDown
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditLineCapLowered:
+    """The line's cap fell from ``old_cap_atoms`` to ``cap_atoms``: ``released_atoms`` of undrawn cash went back.
+
+    ``released_atoms = old_cap_atoms − cap_atoms`` moves from the line's undrawn cash into the
+    lender pool's vault; what the borrower owes is untouched.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    line: str
+    lender_pool: str
+    old_cap_atoms: int
+    cap_atoms: int
+    released_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditLineClosed:
+    """The line closed: its undrawn cash and the interest it collected went back to the lender pool's vault.
+
+    Recorded after the ``CreditLineRepaid`` that settled the borrower's whole claim (none when it
+    owed nothing): ``returned_atoms`` is then the whole cap, ``interest_atoms`` every interest
+    atom the line collected over its life. The line stays listed, its cap 0.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    line: str
+    lender_pool: str
+    borrower_pool: str
+    returned_atoms: int
+    interest_atoms: int
+    timestamp_ns: int
+
+
+CreditLineEvent = (
+    CreditLineOpened
+    | CreditLineAccrued
+    | CreditLineDrawn
+    | CreditLineRepaid
+    | CreditLineWrittenDown
+    | CreditLineCapLowered
+    | CreditLineClosed
+)
 
 CREDIT_LINE_EVENT_TYPES: tuple[type[CreditLineEvent], ...] = (
     CreditLineOpened,
@@ -110,4 +155,6 @@ CREDIT_LINE_EVENT_TYPES: tuple[type[CreditLineEvent], ...] = (
     CreditLineDrawn,
     CreditLineRepaid,
     CreditLineWrittenDown,
+    CreditLineCapLowered,
+    CreditLineClosed,
 )

@@ -7,6 +7,8 @@ from typing import Any
 
 from ringfence.core.pool.credit_line_events import (
     CreditLineAccrued,
+    CreditLineCapLowered,
+    CreditLineClosed,
     CreditLineDrawn,
     CreditLineOpened,
     CreditLineRepaid,
@@ -72,10 +74,28 @@ def _written_down(state: LedgerState, event: CreditLineWrittenDown) -> None:
     line.accrued_ns = max(line.accrued_ns, event.timestamp_ns)
 
 
+def _cap_lowered(state: LedgerState, event: CreditLineCapLowered) -> None:
+    line = state.credit_lines[event.line]
+    line.cap_atoms = event.cap_atoms
+    line.undrawn_atoms -= event.released_atoms
+    state.pools[event.lender_pool].vault_atoms += event.released_atoms
+
+
+def _closed(state: LedgerState, event: CreditLineClosed) -> None:
+    line = state.credit_lines[event.line]
+    line.undrawn_atoms -= event.returned_atoms
+    line.interest_collected_atoms -= event.interest_atoms
+    line.cap_atoms -= event.returned_atoms
+    line.closed_ns = event.timestamp_ns
+    state.pools[event.lender_pool].vault_atoms += event.returned_atoms + event.interest_atoms
+
+
 CREDIT_LINE_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     CreditLineOpened: _opened,
     CreditLineAccrued: _accrued,
     CreditLineDrawn: _drawn,
     CreditLineRepaid: _repaid,
     CreditLineWrittenDown: _written_down,
+    CreditLineCapLowered: _cap_lowered,
+    CreditLineClosed: _closed,
 }

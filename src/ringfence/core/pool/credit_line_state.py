@@ -9,7 +9,9 @@ vault and adds to ``principal_atoms``; a repayment moves cash back (principal re
 of the claim (booked by the lender at once, still owed by the borrower: a later repayment
 recovers it, back into ``undrawn_atoms``). The identity
 ``undrawn + principal + principal written off = cap`` holds after every event
-(``core/invariants.py``).
+(``core/invariants.py``). Lowering the cap moves undrawn cash back to the lender's vault;
+closing moves the rest (and the interest collected) there once the borrower repaid everything,
+and leaves the line listed with a cap of 0 (its name stays taken).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class CreditLine:
     """Interest impaired and not recovered."""
     accrued_ns: int = 0
     """When interest was last accrued."""
+    closed_ns: int | None = None
+    """When the line was closed (``CloseCreditLine``); its cap and cash are then 0, and it stays listed."""
 
     @property
     def owed_atoms(self) -> int:

@@ -56,8 +56,8 @@ __all__ = [
 
 
 def borrowed_lines(state: LedgerState, pool_id: str) -> list[CreditLine]:
-    """Return the lines ``pool_id`` borrows on, in opening order (the first is the most senior)."""
-    return [line for line in state.credit_lines.values() if line.borrower_pool == pool_id]
+    """Return the open lines ``pool_id`` borrows on, in opening order (the first is the most senior)."""
+    return [line for line in state.credit_lines.values() if line.borrower_pool == pool_id and line.closed_ns is None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from ringfence.core.errors import (
     InsufficientMargin,
     InvalidAmount,
     InvalidParameter,
+    PoolNavNotPositive,
     UnknownEntity,
 )
 from ringfence.core.events import Event
@@ -232,7 +233,9 @@ def decide_remove_liquidity(state: LedgerState, command: RemoveLiquidity) -> lis
     if owned < command.shares:
         raise InsufficientBalance(f"{key[0]}/{key[1]}", f"{pool.pool} LP shares", command.shares, owned)
     nav_low, _ = pool_nav_atoms(state, pool, command.timestamp_ns)
-    amount = mul_div(command.shares, max(nav_low, 0), pool.total_shares, Rounding.DOWN)
+    if nav_low <= 0:  # shares of a pool worth nothing are never burnt for nothing
+        raise PoolNavNotPositive(pool.pool, nav_low, command.shares)
+    amount = mul_div(command.shares, nav_low, pool.total_shares, Rounding.DOWN)
     if amount > pool.vault_atoms:
         # NAV counts what traders owe the pool (their unrealised losses, funding): shares worth more
         # than the vault's cash are refused, never paid a cut price (the LP may redeem fewer)

@@ -813,8 +813,10 @@ def _flee(
                 total += lp_shares[p, m]
         value = wanted * max(nav[pool], 0.0) / total if total > 0.0 else 0.0
         amount = value
-        allowed = amount <= vault[p, pool] and exposure[pool] <= rules[R_RESERVE_FACTOR] * max(
-            vault[p, pool] - amount, 0.0
+        allowed = (
+            nav[pool] > 0.0  # PoolNavNotPositive: no shares burnt for 0
+            and amount <= vault[p, pool]
+            and exposure[pool] <= rules[R_RESERVE_FACTOR] * max(vault[p, pool] - amount, 0.0)
         )
         if trying[pool] and wanted > 0.0 and allowed:
             vault[p, pool] -= amount

@@ -4,8 +4,10 @@ NAV = LP vault − traders' unrealised PnL in the pool at the oracle (``pool_nav
 While a pool's LPs have not fled and ``1 − NAV/peak > flee_drawdown`` (peak > 0), each of its
 LPs, in the order of their account names (``lp-<asset>``, as the exact runner iterates them),
 asks to redeem ``flee_share`` of its shares at NAV (``decide_remove_liquidity``: ``shares ·
-NAV / total``, refused when that exceeds the vault's cash). The pool's reserve rule (``check_reserve``: net exposure
-``Σ |skew · price|`` at most ``reserve_factor ×`` the vault left) may refuse a redemption. Once
+NAV / total``, refused when that exceeds the vault's cash, and refused outright while the NAV
+is at or below 0: ``PoolNavNotPositive``, so the LPs have not fled and ask again next step).
+The pool's reserve rule (``check_reserve``: net exposure ``Σ |skew · price|`` at most
+``reserve_factor ×`` the vault left) may refuse a redemption. Once
 one redemption of a pool is paid its LPs have fled; otherwise they ask again next step if the
 drawdown persists. While the oracle is stale no redemption can be priced (all are refused).
 """
@@ -47,7 +49,12 @@ def redeem_fleeing_lps(book: Book, static: Static, nav: FloatArray, oracle: Floa
         amount = value
         liquidity = np.maximum(book.vault[:, pool] - amount, 0.0) + design.credit_room[pool]
         # shares worth more than the vault's cash are refused (decide_remove_liquidity), as a reserve breach is
-        allowed = (amount <= book.vault[:, pool]) & (exposure[:, pool] <= rules.reserve_factor * liquidity)
+        # a pool whose NAV is at or below 0 refuses every redemption (PoolNavNotPositive): no shares burnt for 0
+        allowed = (
+            (nav[:, pool] > 0.0)
+            & (amount <= book.vault[:, pool])
+            & (exposure[:, pool] <= rules.reserve_factor * liquidity)
+        )
         paid = rows[trying[:, pool] & (wanted > 0.0) & allowed]
         book.vault[paid, pool] -= amount[paid]
         book.redeemed[paid] += amount[paid]

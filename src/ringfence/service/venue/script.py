@@ -38,7 +38,8 @@ after the governance timelock, the change in a sub-table of the proposal::
     actor = "admin"            # a proposer
     [command.change]
     type = "RegisterAsset"     # or ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions,
-                               # AcceptCover, CancelCover or OpenCreditLine
+                               # AcceptCover, CancelCover, OpenCreditLine,
+                               # LowerCreditLineCap or CloseCreditLine
     asset = "SOL"              # its fields in human units, as for the command itself
     ...
 
