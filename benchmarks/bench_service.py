@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,12 @@ def _worker(url: str, clients: int, prefix: str, duration_s: float, audience_fil
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return
+    cpu_before = time.process_time()
     start = asyncio.run(run_deposits(url, deposit_clients, duration_s, audience))
+    cpu_s = time.process_time() - cpu_before
     result = {
+        "cpu_s": cpu_s,
+        "requests": sum(c.next_number for c in deposit_clients),
         "acknowledged": [cid for c in deposit_clients for cid in c.acknowledged],
         "latencies_s": [s for c in deposit_clients for s in c.latencies_s],
         "in_window": sum(1 for c in deposit_clients for t in c.acknowledged_at if t <= start + duration_s),

@@ -33,6 +33,7 @@ from ringfence.store.journal import StoredEvent
 __all__ = [
     "account_view",
     "accounts_view",
+    "entry_json",
     "entry_view",
     "health_distribution",
     "markets_view",
@@ -41,6 +42,14 @@ __all__ = [
     "pools_view",
     "principal_view",
 ]
+
+
+def entry_json(entry: StoredEvent) -> str:
+    """Return a journal entry as the JSON of :class:`EntryView`, its stored payload (JSON already) copied in."""
+    return (
+        f'{{"sequence":{entry.sequence},"command_id":{json.dumps(entry.command_id)},'
+        f'"type":{json.dumps(entry.event_type)},"schema_version":{entry.schema_version},"payload":{entry.payload}}}'
+    )
 
 
 def entry_view(entry: StoredEvent) -> EntryView:
