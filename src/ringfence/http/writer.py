@@ -16,8 +16,8 @@ outside the tree (a bug), the batch is run again one command at a time so only t
 The acknowledgement is a :class:`Receipt`: the command's journal entries as they were stored.
 Its JSON (:meth:`Receipt.json`, the body of ``CommandReceipt``) is written straight from the
 stored entries, whose payloads are JSON already, rather than parsed back and re-serialised
-through the pydantic model: that is most of what a command used to cost the service after
-the HTTP stack (``tests/unit/test_http_receipt.py`` holds the two forms equal).
+through the pydantic model, which cost the service more per command than the engine's decision
+(``tests/unit/test_http_receipt.py`` holds the two forms equal).
 """
 
 from __future__ import annotations
