@@ -31,7 +31,6 @@ rate-limited per client address (per principal when a token is sent). Errors are
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -40,14 +39,21 @@ from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import StringConstraints, ValidationError
+from pydantic import StringConstraints
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
-from ringfence.core.commands import Command, RegisterPrincipal
-from ringfence.core.errors import InvalidCommand, UnknownEntity
+from ringfence.core.commands import RegisterPrincipal
+from ringfence.core.errors import UnknownEntity
 from ringfence.core.governance.state import Role
 from ringfence.http.auth import bearer_token
-from ringfence.http.commands import command_body_adapter, to_command
+from ringfence.http.command_endpoint import (
+    COMMANDS_PATH,
+    CommandEndpoint,
+    InvalidBody,
+    run_command,
+)
+from ringfence.http.commands import command_body_adapter
 from ringfence.http.dashboard import mount_dashboard
 from ringfence.http.owners import authorize_owner_read, owner_book_for, owner_response, risk_inputs
 from ringfence.http.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, validation_problem
@@ -72,6 +78,7 @@ from ringfence.http.views import (
     account_keys_page,
     account_view,
     accounts_view,
+    entry_json,
     entry_view,
     health_distribution,
     markets_view,
@@ -140,11 +147,7 @@ Sender = Annotated[str, Depends(_sender)]
 
 
 def _sse(entry: StoredEvent) -> bytes:
-    data = (
-        f'{{"sequence":{entry.sequence},"command_id":{json.dumps(entry.command_id)},'
-        f'"type":{json.dumps(entry.event_type)},"schema_version":{entry.schema_version},"payload":{entry.payload}}}'
-    )
-    return f"id: {entry.sequence}\nevent: {entry.event_type}\ndata: {data}\n\n".encode()
+    return f"id: {entry.sequence}\nevent: {entry.event_type}\ndata: {entry_json(entry)}\n\n".encode()
 
 
 async def _event_stream(service: VenueService, after: int, follow: bool) -> AsyncIterator[bytes]:
@@ -231,7 +234,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
         service.authenticator.verify(bearer_token(_authorization(credentials)), body.public_key_hex.lower(), body.name)
         service.buckets.take(f"principal {body.name!r}")
         name, key = body.name, body.public_key_hex.lower()
-        return await service.writer.submit(name, lambda now_ns: RegisterPrincipal(name, key, now_ns), None)
+        receipt = await service.writer.submit(name, lambda now_ns: RegisterPrincipal(name, key, now_ns), None)
+        return receipt.model()
 
     @app.get("/v1/principals/{name}", response_model=PrincipalView, tags=["principals"], **_with(reads, 404))
     def principal(request: Request, name: Annotated[str, Path(pattern=_NAME)]) -> PrincipalView:
@@ -241,7 +245,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
             return principal_view(service.engine.state, name)
 
     @app.post(
-        "/v1/commands",
+        COMMANDS_PATH,
         response_model=CommandReceipt,
         tags=["commands"],
         responses=_problems(401, 403, 409, 422, 429, 503),
@@ -252,19 +256,12 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
             }
         },
     )
-    async def command(request: Request, sender: Sender) -> Response:
+    async def command(request: Request, credentials: Bearer) -> Response:
         """Run one command sent by the authenticated principal; answer once it is durable in the journal."""
-        raw = await request.body()
-        try:
-            body = command_body_adapter.validate_json(raw)
-        except ValidationError as error:
-            raise _Invalid(list(error.errors())) from None
-
-        def build(now_ns: int) -> Command:
-            return to_command(body, now_ns)
-
-        receipt = await _service(request).writer.submit(sender, build, body.command_id)
-        return Response(receipt.model_dump_json(), media_type="application/json")  # serialised once, not revalidated
+        # Served by CommandEndpoint before FastAPI sees the request; this route documents it (and
+        # serves it under a root path), with the one implementation, run_command.
+        receipt = await run_command(_service(request), _authorization(credentials), await request.body())
+        return Response(receipt.json(), media_type="application/json")
 
     @app.get("/v1/pools", response_model=list[PoolView], tags=["queries"], **reads)
     def pools(request: Request) -> list[PoolView]:
@@ -469,12 +466,20 @@ def _with(reads: dict[str, Any], *statuses: int) -> dict[str, Any]:
     return {**reads, "responses": {**reads["responses"], **_problems(*statuses)}}
 
 
-class _Invalid(InvalidCommand):
-    """A command body the schema refused; rendered as the 422 problem listing each location."""
+class _VenueApp(FastAPI):
+    """The service's FastAPI app, which hands ``POST /v1/commands`` to :class:`CommandEndpoint` first.
 
-    def __init__(self, errors: list[Any]) -> None:
-        super().__init__("the command body is invalid")
-        self.errors = errors
+    The hot path skips FastAPI's middleware, routing and dependency machinery; the route of the same
+    path stays for the OpenAPI document (and a mounted app) and runs the same implementation.
+    """
+
+    command_endpoint: CommandEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == COMMANDS_PATH and scope["method"] == "POST":
+            await self.command_endpoint(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(journal: Journal, settings: ServiceSettings) -> FastAPI:
@@ -489,19 +494,20 @@ def create_app(journal: Journal, settings: ServiceSettings) -> FastAPI:
         finally:
             await service.writer.stop()
 
-    app = FastAPI(
+    app = _VenueApp(
         title="ringfence venue service",
         version="1",
         description=__doc__ or "",
         lifespan=lifespan,
     )
     app.state.service = service
+    app.command_endpoint = CommandEndpoint(service)
     install_problem_handlers(app)
 
     async def invalid_body(request: Request, error: Exception) -> Any:
-        return validation_problem(error.errors if isinstance(error, _Invalid) else [])
+        return validation_problem(error.errors if isinstance(error, InvalidBody) else [])
 
-    app.add_exception_handler(_Invalid, invalid_body)
+    app.add_exception_handler(InvalidBody, invalid_body)
     _routes(app)
     mount_dashboard(app)
     app.openapi = _command_openapi(app)  # type: ignore[method-assign]

@@ -21,7 +21,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ringfence.core.errors import RingfenceError, UnknownEntity
 from ringfence.http.errors import RateLimited, public_name, status_for
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "install_problem_handlers", "problem_response", "validation_problem"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "ProblemResponse",
+    "error_problem",
+    "install_problem_handlers",
+    "problem_response",
+    "unexpected_problem",
+    "validation_problem",
+]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _log = logging.getLogger("ringfence.http")
@@ -87,14 +95,25 @@ def validation_problem(errors: list[Any]) -> ProblemResponse:
     return problem_response(422, "InvalidCommand", "invalid_command", detail, errors=listed)
 
 
+def error_problem(method: str, path: str, error: RingfenceError) -> ProblemResponse:
+    """Return the problem of an error of the tree a request ``METHOD PATH`` raised (a 5xx is logged)."""
+    if status_for(error) >= 500:
+        _log.error("request %s %s failed: %s", method, path, error, exc_info=error)
+    if isinstance(error, UnknownEntity) and method in ("GET", "HEAD"):
+        return error_response(error, 404)  # a query's resource; in a command's body it stays 422
+    return error_response(error)
+
+
+def unexpected_problem(method: str, path: str, error: BaseException) -> ProblemResponse:
+    """Return the 500 problem of an error outside the tree, logged with its traceback (which the client never sees)."""
+    _log.error("request %s %s failed", method, path, exc_info=error)
+    return problem_response(500, "InternalError", "internal_error", "the service failed (see its log)")
+
+
 async def _ringfence_error(request: Request, error: Exception) -> ProblemResponse:
     if not isinstance(error, RingfenceError):  # pragma: no cover - registered for RingfenceError only
         return await _unexpected(request, error)
-    if status_for(error) >= 500:
-        _log.error("request %s %s failed: %s", request.method, request.url.path, error, exc_info=error)
-    if isinstance(error, UnknownEntity) and request.method in ("GET", "HEAD"):
-        return error_response(error, 404)  # a query's resource; in a command's body it stays 422
-    return error_response(error)
+    return error_problem(request.method, request.url.path, error)
 
 
 async def _validation_error(request: Request, error: Exception) -> ProblemResponse:
@@ -115,8 +134,7 @@ async def _http_error(request: Request, error: Exception) -> ProblemResponse:
 
 
 async def _unexpected(request: Request, error: Exception) -> ProblemResponse:
-    _log.error("request %s %s failed", request.method, request.url.path, exc_info=error)
-    return problem_response(500, "InternalError", "internal_error", "the service failed (see its log)")
+    return unexpected_problem(request.method, request.url.path, error)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "account_keys_page",
     "account_view",
     "accounts_view",
+    "entry_json",
     "entry_view",
     "health_distribution",
     "markets_view",
@@ -46,6 +47,14 @@ __all__ = [
     "pools_view",
     "principal_view",
 ]
+
+
+def entry_json(entry: StoredEvent) -> str:
+    """Return a journal entry as the JSON of :class:`EntryView`, its stored payload (JSON already) copied in."""
+    return (
+        f'{{"sequence":{entry.sequence},"command_id":{json.dumps(entry.command_id)},'
+        f'"type":{json.dumps(entry.event_type)},"schema_version":{entry.schema_version},"payload":{entry.payload}}}'
+    )
 
 
 def entry_view(entry: StoredEvent) -> EntryView:

@@ -12,31 +12,70 @@ grows with the load and the cost of a durable commit is shared.
 If the append fails (a journal error), every command of the batch fails with it and nothing of
 it stays in memory (the engine rebuilds its state from the journal). If a command trips an error
 outside the tree (a bug), the batch is run again one command at a time so only that command fails.
+
+The acknowledgement is a :class:`Receipt`: the command's journal entries as they were stored.
+Its JSON (:meth:`Receipt.json`, the body of ``CommandReceipt``) is written straight from the
+stored entries, whose payloads are JSON already, rather than parsed back and re-serialised
+through the pydantic model, which cost the service more per command than the engine's decision
+(``tests/unit/test_http_receipt.py`` holds the two forms equal).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from ringfence.core.commands import Command, Sent
 from ringfence.core.errors import JournalError, RingfenceError, StreamConflict
 from ringfence.http.feed import TappedJournal
 from ringfence.http.schemas import CommandReceipt
-from ringfence.http.views import entry_view
+from ringfence.http.views import entry_json, entry_view
 from ringfence.service.clock import Clock
 from ringfence.service.engine import Accepted, Engine
 from ringfence.store.journal import StoredEvent
 
-__all__ = ["GroupCommitWriter", "Submission", "WriterStats"]
+__all__ = ["GroupCommitWriter", "Receipt", "Submission", "WriterStats"]
 
 _log = logging.getLogger("ringfence.http")
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The acknowledgement of a durable command: its journal id, sender and the entries it stored."""
+
+    command_id: str
+    sender: str
+    entries: tuple[StoredEvent, ...]
+    duplicate: bool = False
+
+    def json(self) -> bytes:
+        """Return the ``CommandReceipt`` body as JSON, the stored payloads copied in as they are."""
+        first = str(self.entries[0].sequence) if self.entries else "null"
+        last = str(self.entries[-1].sequence) if self.entries else "null"
+        events = ",".join(entry_json(entry) for entry in self.entries)
+        return (
+            f'{{"command_id":{json.dumps(self.command_id)},"sender":{json.dumps(self.sender)},'
+            f'"first_sequence":{first},"last_sequence":{last},'
+            f'"duplicate":{"true" if self.duplicate else "false"},"events":[{events}]}}'
+        ).encode()
+
+    def model(self) -> CommandReceipt:
+        """Return the receipt as the response model (payloads parsed)."""
+        return CommandReceipt(
+            command_id=self.command_id,
+            sender=self.sender,
+            first_sequence=self.entries[0].sequence if self.entries else None,
+            last_sequence=self.entries[-1].sequence if self.entries else None,
+            duplicate=self.duplicate,
+            events=[entry_view(entry) for entry in self.entries],
+        )
 
 
 @dataclass(slots=True)
@@ -46,7 +85,7 @@ class Submission:
     sender: str
     build: Callable[[int], Command]
     command_id: str
-    future: asyncio.Future[CommandReceipt] = field(repr=False)
+    future: asyncio.Future[Receipt] = field(repr=False)
 
 
 @dataclass(slots=True)
@@ -85,7 +124,7 @@ class GroupCommitWriter:
         self.max_batch = max_batch
         self.stats = WriterStats()
         self._last_ns = 0
-        self._in_flight: dict[str, asyncio.Future[CommandReceipt]] = {}
+        self._in_flight: dict[str, asyncio.Future[Receipt]] = {}
 
     def resume_after(self, latest_ns: int) -> None:
         """Never stamp a command earlier than ``latest_ns`` (the latest time the journal records)."""
@@ -110,7 +149,7 @@ class GroupCommitWriter:
                 await self._task
             self._task = None
 
-    async def submit(self, sender: str, build: Callable[[int], Command], client_id: str | None) -> CommandReceipt:
+    async def submit(self, sender: str, build: Callable[[int], Command], client_id: str | None) -> Receipt:
         """Queue a command from ``sender`` and return its receipt once durable.
 
         With ``client_id``, a command already acknowledged (or in flight) under ``SENDER/CLIENT_ID``
@@ -127,30 +166,23 @@ class GroupCommitWriter:
         if client_id is not None:
             earlier = self._in_flight.get(command_id)
             if earlier is not None:
-                return (await asyncio.shield(earlier)).model_copy(update={"duplicate": True})
+                return replace(await asyncio.shield(earlier), duplicate=True)
             committed = self.journal.feed.committed.get(command_id)
             if committed is not None:
                 return self._duplicate(command_id, sender, committed)
-        future: asyncio.Future[CommandReceipt] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
         self._in_flight[command_id] = future
         try:
-            await self._queue.put(Submission(sender, build, command_id, future))
+            self._queue.put_nowait(Submission(sender, build, command_id, future))  # unbounded: never waits
             return await asyncio.shield(future)
         finally:
             self._in_flight.pop(command_id, None)
 
-    def _duplicate(self, command_id: str, sender: str, sequences: tuple[int, int]) -> CommandReceipt:
+    def _duplicate(self, command_id: str, sender: str, sequences: tuple[int, int]) -> Receipt:
         first, last = sequences
         with self.lock:
-            entries = list(islice(self.journal.read(first - 1), last - first + 1))
-        return CommandReceipt(
-            command_id=command_id,
-            sender=sender,
-            first_sequence=first,
-            last_sequence=last,
-            duplicate=True,
-            events=[entry_view(entry) for entry in entries],
-        )
+            entries = tuple(islice(self.journal.read(first - 1), last - first + 1))
+        return Receipt(command_id, sender, entries, duplicate=True)
 
     async def _run(self) -> None:
         queue = self._queue
@@ -169,7 +201,7 @@ class GroupCommitWriter:
                 else:
                     submission.future.set_result(result)
 
-    def _commit(self, batch: list[Submission]) -> list[CommandReceipt | BaseException]:
+    def _commit(self, batch: list[Submission]) -> list[Receipt | BaseException]:
         with self.lock:
             try:
                 try:
@@ -186,7 +218,7 @@ class GroupCommitWriter:
                     return [_unexpected()]
                 return [result for submission in batch for result in self._commit_each(submission)]
 
-    def _commit_each(self, submission: Submission) -> list[CommandReceipt | BaseException]:
+    def _commit_each(self, submission: Submission) -> list[Receipt | BaseException]:
         try:
             return self._execute([submission])
         except JournalError as error:
@@ -194,7 +226,7 @@ class GroupCommitWriter:
         except Exception:
             return [_unexpected()]
 
-    def _execute(self, batch: list[Submission]) -> list[CommandReceipt | BaseException]:
+    def _execute(self, batch: list[Submission]) -> list[Receipt | BaseException]:
         stamp = self.now_ns()
         self._last_ns = stamp
         sent = [Sent(submission.sender, submission.build(stamp)) for submission in batch]
@@ -207,20 +239,11 @@ class GroupCommitWriter:
         self.stats.batches += 1
         self.stats.commands += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-        results: list[CommandReceipt | BaseException] = []
+        results: list[Receipt | BaseException] = []
         for submission, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Accepted):
-                entries = by_command.get(outcome.command_id, [])
-                results.append(
-                    CommandReceipt(
-                        command_id=outcome.command_id,
-                        sender=submission.sender,
-                        first_sequence=entries[0].sequence if entries else None,
-                        last_sequence=entries[-1].sequence if entries else None,
-                        duplicate=False,
-                        events=[entry_view(entry) for entry in entries],
-                    )
-                )
+                entries = tuple(by_command.get(outcome.command_id, ()))
+                results.append(Receipt(outcome.command_id, submission.sender, entries))
             else:
                 results.append(outcome.error)
         return results
