@@ -1,4 +1,4 @@
-"""Proof of liabilities per pool: a salted, padded Merkle tree of Pedersen commitments (DAPOL+; docs/solvency-proofs.md).
+"""Proof of liabilities per pool: a padded Merkle tree of Pedersen commitments (DAPOL+, docs/solvency-proofs.md).
 
 - :mod:`.liabilities`: what a pool owes each account and what it holds (pure, from the state);
 - :mod:`.encoding`: byte layouts and hashes shared by the prover and the verifier;
