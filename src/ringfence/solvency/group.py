@@ -100,6 +100,8 @@ def mul(scalar: int, point: bytes) -> bytes:
     reduced = scalar % ORDER
     if reduced == 0 or point == IDENTITY:
         return IDENTITY
+    if reduced == 1:
+        return point
     if point == G:
         result: bytes = rbcl.crypto_scalarmult_ristretto255_base(encode_scalar(reduced))
         return result
