@@ -12,6 +12,7 @@ alone, and in the clear with the root's opening (``root.opening.json``) or ``--p
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,16 @@ def test_a_proof_checked_against_the_other_pools_commitment_is_rejected(runs: di
     other = invoke("proof", "verify", carol, "--commitment", tmp_path / "btc" / "commitment.json")
     assert other.exit_code == 5, other.output
     assert "ProofRejected" in other.output and "(pool)" in other.output
+    # a byte of a sibling's range proof changed (bit 0's z0): a forged range proof, exit 5
+    proof = json.loads(carol.read_text())
+    raw = bytearray(base64.b64decode(proof["path"][4]["range_proof"]))
+    raw[32 + 64] ^= 0x01
+    proof["path"][4]["range_proof"] = base64.b64encode(bytes(raw)).decode()
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(proof))
+    rejected = invoke("proof", "verify", forged, "--commitment", tmp_path / "eth" / "commitment.json")
+    assert rejected.exit_code == 5, rejected.output
+    assert "(range_proof)" in rejected.output and "level 4" in rejected.output
 
 
 def test_publish_writes_nothing_over_an_earlier_publication_and_keeps_its_secret_private(
