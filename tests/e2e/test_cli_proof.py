@@ -6,11 +6,13 @@ long in pool btc on cross margin. In the *crash* run ETH falls from 4,200 to 2,9
 plus eth's 5,000 USDC insurance fund, so eth's LPs are owed a NAV the pool cannot pay. In the *calm*
 run ETH stays at 4,200. Pool btc's commitment must be the same, byte for byte in its figures and
 root (same master secret, same sequence), in both runs: eth's insolvency shows in eth's commitment
-alone.
+alone. Totals are hidden (format v2): the coverage check runs on the commitment's range proofs
+alone, and in the clear with the root's opening (``root.opening.json``) or ``--public-total``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -82,10 +84,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return journals
 
 
-def publish(journal: Path, pool: str, out: Path, secret: Path) -> dict[str, Any]:
-    result = invoke("proof", "publish", "--journal", journal, "--pool", pool, "--out", out, "--secret-file", secret)
+def publish(journal: Path, pool: str, out: Path, secret: Path, *extra: str) -> dict[str, Any]:
+    result = invoke(
+        "proof", "publish", "--journal", journal, "--pool", pool, "--out", out, "--secret-file", secret, *extra
+    )
     assert result.exit_code == 0, result.output
     return json.loads((out / "commitment.json").read_text())
+
+
+def opened_total(out: Path) -> int:
+    return int(json.loads((out / "root.opening.json").read_text())["total_liabilities_atoms"])
 
 
 def test_pool_eth_is_insolvent_on_its_own_and_pool_btc_checks_out_unchanged(
@@ -96,24 +104,51 @@ def test_pool_eth_is_insolvent_on_its_own_and_pool_btc_checks_out_unchanged(
     crash_btc = publish(runs["crash"], "btc", tmp_path / "crash-btc", secret)
     calm_btc = publish(runs["calm"], "btc", tmp_path / "calm-btc", secret)
 
-    checked_eth = invoke("proof", "check", tmp_path / "crash-eth" / "commitment.json", "--journal", runs["crash"])
+    # anyone, from the public commitment alone: the venue could make no proof that its assets cover the
+    # hidden total, so there is none and the check fails
+    assert crash_eth["coverage_proof"] is None
+    assert "total_liabilities_atoms" not in json.dumps(crash_eth)
+    public = invoke("proof", "check", tmp_path / "crash-eth" / "commitment.json")
+    assert public.exit_code == 5, public.output
+    assert "pool eth NOT covered" in public.output and "CoverageNotProven" in public.output
+    # an auditor with the root's opening and the journal sees the figures
+    checked_eth = invoke(
+        "proof",
+        "check",
+        tmp_path / "crash-eth" / "commitment.json",
+        "--opening",
+        tmp_path / "crash-eth" / "root.opening.json",
+        "--journal",
+        runs["crash"],
+    )
     assert checked_eth.exit_code == 5, checked_eth.output
     assert "pool eth NOT covered" in checked_eth.output
     assert "LiabilitiesNotCovered" in checked_eth.output
-    assets, owed = int(crash_eth["assets"]["total_atoms"]), int(crash_eth["total_liabilities_atoms"])
+    assets, owed = int(crash_eth["assets"]["total_atoms"]), opened_total(tmp_path / "crash-eth")
     # carol's loss past her 4,500 margin is about 12,500 - 4,500 = 8,000; the 5,000 insurance fund and
     # the fees leave roughly 3,000 USDC uncovered
     assert 2_000 * 10**6 < owed - assets < 4_000 * 10**6
 
-    checked_btc = invoke("proof", "check", tmp_path / "crash-btc" / "commitment.json", "--journal", runs["crash"])
+    checked_btc = invoke(
+        "proof",
+        "check",
+        tmp_path / "crash-btc" / "commitment.json",
+        "--opening",
+        tmp_path / "crash-btc" / "root.opening.json",
+        "--journal",
+        runs["crash"],
+    )
     assert checked_btc.exit_code == 0, checked_btc.output
     assert "pool btc covered" in checked_btc.output
+    hidden = invoke("proof", "check", tmp_path / "crash-btc" / "commitment.json")
+    assert hidden.exit_code == 0, hidden.output
+    assert "hidden liabilities (shown by range proof)" in hidden.output
     for proof in sorted((tmp_path / "crash-btc" / "proofs").glob("*.json")):
         verified = invoke("proof", "verify", proof, "--commitment", tmp_path / "crash-btc" / "commitment.json")
         assert verified.exit_code == 0, verified.output
         assert "included:" in verified.output
 
-    same = ("sequence", "root_hash", "total_liabilities_atoms", "assets", "prices_wad", "as_of_ns")
+    same = ("sequence", "root_hash", "root_commitment", "root_range_proof", "coverage_proof", "assets", "prices_wad")
     assert {key: crash_btc[key] for key in same} == {key: calm_btc[key] for key in same}
     assert crash_btc["journal_head"] != calm_btc["journal_head"]  # the journals differ (ETH's prices)
 
@@ -124,10 +159,18 @@ def test_a_proof_checked_against_the_other_pools_commitment_is_rejected(runs: di
     publish(runs["calm"], "btc", tmp_path / "btc", secret)
     # the calm pool is covered by its insurance fund less the rounding against the venue: at most one atom
     # each for carol's PnL (up), her funding owed (down) and the LP's share of NAV (up)
-    covered = invoke("proof", "check", tmp_path / "eth" / "commitment.json", "--journal", runs["calm"])
+    covered = invoke(
+        "proof",
+        "check",
+        tmp_path / "eth" / "commitment.json",
+        "--opening",
+        tmp_path / "eth" / "root.opening.json",
+        "--journal",
+        runs["calm"],
+    )
     assert covered.exit_code == 0, covered.output
     calm = json.loads((tmp_path / "eth" / "commitment.json").read_text())
-    surplus = int(calm["assets"]["total_atoms"]) - int(calm["total_liabilities_atoms"])
+    surplus = int(calm["assets"]["total_atoms"]) - opened_total(tmp_path / "eth")
     assert 0 <= int(calm["assets"]["insurance_atoms"]) - surplus <= 3
     carol = tmp_path / "eth" / "proofs" / "carol_0.json"
     own = invoke("proof", "verify", carol, "--commitment", tmp_path / "eth" / "commitment.json")
@@ -135,6 +178,16 @@ def test_a_proof_checked_against_the_other_pools_commitment_is_rejected(runs: di
     other = invoke("proof", "verify", carol, "--commitment", tmp_path / "btc" / "commitment.json")
     assert other.exit_code == 5, other.output
     assert "ProofRejected" in other.output and "(pool)" in other.output
+    # a byte of a sibling's range proof changed (bit 0's z0): a forged range proof, exit 5
+    proof = json.loads(carol.read_text())
+    raw = bytearray(base64.b64decode(proof["path"][4]["range_proof"]))
+    raw[32 + 64] ^= 0x01
+    proof["path"][4]["range_proof"] = base64.b64encode(bytes(raw)).decode()
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(proof))
+    rejected = invoke("proof", "verify", forged, "--commitment", tmp_path / "eth" / "commitment.json")
+    assert rejected.exit_code == 5, rejected.output
+    assert "(range_proof)" in rejected.output and "level 4" in rejected.output
 
 
 def test_publish_writes_nothing_over_an_earlier_publication_and_keeps_its_secret_private(
@@ -143,6 +196,7 @@ def test_publish_writes_nothing_over_an_earlier_publication_and_keeps_its_secret
     out = tmp_path / "eth"
     publish(runs["calm"], "eth", out, out.parent / "eth.secret")
     assert (out.parent / "eth.secret").stat().st_mode & 0o777 == 0o600
+    assert (out / "root.opening.json").stat().st_mode & 0o777 == 0o600
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in (out / "proofs").glob("*.json"))
     again = invoke("proof", "publish", "--journal", runs["calm"], "--pool", "eth", "--out", out)
     assert again.exit_code == 2, again.output
@@ -171,5 +225,33 @@ def test_the_same_secret_and_state_reproduce_the_files_byte_for_byte(runs: dict[
     secret = tmp_path / "master.secret"
     publish(runs["calm"], "btc", tmp_path / "one", secret)
     publish(runs["calm"], "btc", tmp_path / "two", secret)
-    for name in ("commitment.json", "proofs/erin_0.json", "proofs/lpfund_0.json"):
+    for name in ("commitment.json", "root.opening.json", "proofs/erin_0.json", "proofs/lpfund_0.json"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_a_public_total_is_checked_in_the_clear_and_a_hidden_one_cannot_be_audited_without_its_opening(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    secret = tmp_path / "master.secret"
+    hidden = publish(runs["calm"], "btc", tmp_path / "hidden", secret)
+    public = publish(runs["calm"], "btc", tmp_path / "public", secret, "--public-total")
+    assert hidden["root_opening"] is None
+    assert public["root_opening"]["total_liabilities_atoms"] == str(opened_total(tmp_path / "hidden"))
+    assert public["root_commitment"] == hidden["root_commitment"]  # the same tree, opened or not
+    clear = invoke("proof", "check", tmp_path / "public" / "commitment.json", "--journal", runs["calm"])
+    assert clear.exit_code == 0, clear.output
+    assert "(opened); surplus" in clear.output
+    blind = invoke("proof", "check", tmp_path / "hidden" / "commitment.json", "--journal", runs["calm"])
+    assert blind.exit_code == 2, blind.output
+    assert "needs the root's opening" in blind.output
+    # an opening of another pool's root is refused
+    publish(runs["calm"], "eth", tmp_path / "eth", secret)
+    wrong = invoke(
+        "proof",
+        "check",
+        tmp_path / "hidden" / "commitment.json",
+        "--opening",
+        tmp_path / "eth" / "root.opening.json",
+    )
+    assert wrong.exit_code == 5, wrong.output
+    assert "(opening)" in wrong.output

@@ -15,9 +15,11 @@ import pytest
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.pool.state import MarginMode, Position
 from ringfence.core.units import Rounding
-from ringfence.solvency.errors import LiabilitiesNotCovered
-from ringfence.solvency.files import Commitment
+from ringfence.solvency.errors import CoverageNotProven, LiabilitiesNotCovered
+from ringfence.solvency.files import Commitment, Opening
+from ringfence.solvency.group import encode_scalar
 from ringfence.solvency.liabilities import PoolBook, pool_book
+from ringfence.solvency.tree import build_tree, prove_coverage
 from ringfence.solvency.verify import check_coverage
 from support.venue import ETH, MARKET_PARAMS, POOL, POOL_PARAMS, USDC, WAD, Venue
 
@@ -36,18 +38,26 @@ def claims(book: PoolBook) -> dict[str, tuple[int, int, int]]:
     return {item.account: (item.isolated_atoms, item.cross_atoms, item.lp_atoms) for item in book.liabilities}
 
 
-def commitment_of(book: PoolBook) -> Commitment:
-    return Commitment(
+def commitment_of(book: PoolBook) -> tuple[Commitment, Opening]:
+    """The book's real (height-2) tree: its commitment, with the coverage proof if one exists, and its opening."""
+    tree = build_tree(book.pool, 0, [(item.account, item.total_atoms) for item in book.liabilities], bytes(32), 2)
+    commitment = Commitment(
         pool=book.pool,
         sequence=0,
-        height=1,
+        height=2,
+        range_bits=64,
         asset=book.asset,
         decimals=book.decimals,
-        root_hash=bytes(32),
-        total_liabilities_atoms=book.total_liabilities_atoms,
+        root_hash=tree.root.hash,
+        root_commitment=tree.root.commitment,
+        root_range_proof=tree.range_proof(tree.root),
+        coverage_proof=prove_coverage(tree, book.assets.total_atoms),
+        root_opening=None,
         assets_atoms={"total_atoms": book.assets.total_atoms},
         raw={},
     )
+    opening = Opening(total_liabilities_atoms=tree.root.value_atoms, blinding=encode_scalar(tree.root.blinding))
+    return commitment, opening
 
 
 def test_the_fills_are_the_premises() -> None:
@@ -73,7 +83,9 @@ def test_in_the_money_every_claim_is_owed_and_the_assets_match_to_the_atom() -> 
     assert (book.assets.vault_atoms, book.assets.isolated_margin_atoms) == (100_000 * USDC, 500 * USDC)
     assert (book.assets.cross_receivable_atoms, book.assets.cross_debt_atoms) == (0, 0)
     assert book.assets.total_atoms == 100_500_000_000
-    assert check_coverage(commitment_of(book), book.assets.total_atoms) == 0
+    commitment, opening = commitment_of(book)
+    assert check_coverage(commitment, book.assets.total_atoms, opening).surplus_atoms == 0
+    assert check_coverage(commitment, book.assets.total_atoms).how == "range proof"  # a surplus of 0 is in range
 
 
 def test_under_water_the_losses_are_floored_and_the_uncovered_part_shows_as_a_shortfall() -> None:
@@ -85,9 +97,14 @@ def test_under_water_the_losses_are_floored_and_the_uncovered_part_shows_as_a_sh
     # bob owes 1,200.008 but holds 1,000 USDC: only 1,000 counts
     assert book.assets.cross_receivable_atoms == 1_000 * USDC
     assert book.assets.total_atoms == 101_500 * USDC
+    commitment, opening = commitment_of(book)
     with pytest.raises(LiabilitiesNotCovered, match="short by 300009000") as raised:
-        check_coverage(commitment_of(book), book.assets.total_atoms)
+        check_coverage(commitment, book.assets.total_atoms, opening)
     assert (raised.value.assets_atoms, raised.value.liabilities_atoms) == (101_500 * USDC, 101_800_009_000)
+    # with the total hidden: the venue cannot prove A - L >= 0, so it publishes no coverage proof
+    assert commitment.coverage_proof is None
+    with pytest.raises(CoverageNotProven, match="no coverage proof"):
+        check_coverage(commitment, book.assets.total_atoms)
 
 
 def test_an_insurance_fund_larger_than_the_shortfall_covers_it() -> None:
@@ -95,7 +112,10 @@ def test_an_insurance_fund_larger_than_the_shortfall_covers_it() -> None:
     book = pool_book(venue.state, POOL, venue.now)
     assert book.assets.insurance_atoms == 1_000 * USDC
     # 102,500 - 101,800.009 = 699.991
-    assert check_coverage(commitment_of(book), book.assets.total_atoms) == 699_991_000
+    commitment, opening = commitment_of(book)
+    assert check_coverage(commitment, book.assets.total_atoms, opening).surplus_atoms == 699_991_000
+    hidden = check_coverage(commitment, book.assets.total_atoms)
+    assert (hidden.liabilities_atoms, hidden.surplus_atoms, hidden.how) == (None, None, "range proof")
 
 
 @pytest.mark.parametrize(

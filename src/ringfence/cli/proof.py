@@ -1,13 +1,16 @@
 """``ringfence proof publish|verify|check``: per-pool proofs of liabilities (docs/solvency-proofs.md).
 
 ``publish --journal PATH --pool P --out DIR`` verifies the journal read-only, replays it to its
-head and writes pool ``P``'s commitment (``DIR/commitment.json``, public), one inclusion proof
-per account (``DIR/proofs/OWNER_SUB.json``, each for its account alone) and, unless
-``--secret-file`` names an existing one, a new master secret (``DIR/master.secret``, mode 0600,
-never to be published). ``verify PROOF --commitment FILE`` checks one account's inclusion
-offline, from the two files alone. ``check COMMITMENT`` checks that the pool's declared assets
-cover the committed total; with ``--journal`` it first recomputes both sides from the journal
-at the commitment's sequence (an auditor's check: the declared figures must be the journal's).
+head and writes pool ``P``'s commitment (``DIR/commitment.json``, public; the total hidden in a
+Pedersen commitment unless ``--public-total``), one inclusion proof per account
+(``DIR/proofs/OWNER_SUB.json``, each for its account alone), the root's opening for an auditor
+(``DIR/root.opening.json``, mode 0600) and, unless ``--secret-file`` names an existing one, a new
+master secret (``DIR/master.secret``, mode 0600, never to be published). ``verify PROOF
+--commitment FILE`` checks one account's inclusion offline, from the two files alone. ``check
+COMMITMENT`` checks that the pool's declared assets cover the committed total: from the
+commitment's range proofs alone, or, given the root's opening (``--opening`` or a public total),
+also in the clear; with ``--journal`` (which needs the opening) it first recomputes both sides
+from the journal at the commitment's sequence (an auditor's check).
 
 Exit codes: 0 ok; 2 a missing or malformed file, an unknown pool, an output folder that
 already holds a commitment; 3 no usable price for a market of the pool; 4 a journal error;
@@ -32,11 +35,11 @@ from ringfence.core.state import LedgerState
 from ringfence.core.units import format_fixed
 from ringfence.service.venue import replay_with_time
 from ringfence.solvency.errors import ProofFileError, ProofRejected, SolvencyCheckFailed
-from ringfence.solvency.files import Commitment, read_commitment, read_proof
+from ringfence.solvency.files import Commitment, Opening, read_commitment, read_opening, read_proof
 from ringfence.solvency.liabilities import PoolBook, pool_book
 from ringfence.solvency.publish import publish
 from ringfence.solvency.tree import DEFAULT_HEIGHT
-from ringfence.solvency.verify import check_coverage, verify_inclusion
+from ringfence.solvency.verify import check_coverage, check_opening, verify_inclusion
 from ringfence.store.journal import StoredEvent
 from ringfence.store.sqlite import SqliteJournal
 
@@ -76,24 +79,37 @@ def _amount(atoms: int, commitment_or_book: Commitment | PoolBook) -> str:
 
 
 def _publish(
-    console: Console, journal: Path, pool: str, out: Path, key_file: Path | None, secret: Path | None, height: int
+    console: Console,
+    journal: Path,
+    pool: str,
+    out: Path,
+    key_file: Path | None,
+    secret: Path | None,
+    height: int,
+    public_total: bool,
 ) -> None:
     entries, head = _entries(journal, key_file)
     state, as_of_ns = replay_with_time(entries)
     book = _book(state, pool, as_of_ns)
     sequence = entries[-1].sequence if entries else 0
     try:
-        written = publish(book, sequence, head, out, secret_file=secret, height=height)
+        written = publish(book, sequence, head, out, secret_file=secret, height=height, public_total=public_total)
     except ValueError as error:
         raise ProofFileError(out, str(error)) from None
+    hidden = "published in the clear" if public_total else "hidden in the commitment"
     console.print(
         f"[green]pool {escape(pool)} committed[/green] at journal sequence {sequence}: total liabilities "
-        f"{_amount(book.total_liabilities_atoms, book)}, assets {_amount(book.assets.total_atoms, book)}, "
+        f"{_amount(book.total_liabilities_atoms, book)} ({hidden}), assets {_amount(book.assets.total_atoms, book)}, "
         f"root {written.tree.root.hash.hex()} (height {height})",
         highlight=False,
         soft_wrap=True,
     )
     console.print(f"public commitment: {escape(str(written.commitment))}", highlight=False, soft_wrap=True)
+    console.print(
+        f"root opening for auditors (0600): {escape(str(written.opening))}; hand it to an auditor only",
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(
         f"{len(written.proofs)} inclusion proofs in {escape(str(out / 'proofs'))} (hand each to its account only)",
         highlight=False,
@@ -107,7 +123,7 @@ def _publish(
     )
 
 
-def _audit(commitment: Commitment, journal: Path, key_file: Path | None) -> None:
+def _audit(commitment: Commitment, liabilities_atoms: int, journal: Path, key_file: Path | None) -> None:
     """Recompute the commitment's figures from the journal at its sequence; raise if any differs."""
     entries, _ = _entries(journal, key_file)
     upto = [entry for entry in entries if entry.sequence <= commitment.sequence]
@@ -117,11 +133,11 @@ def _audit(commitment: Commitment, journal: Path, key_file: Path | None) -> None
         raise ProofRejected("journal", "the commitment's journal head is not this journal's entry at its sequence")
     state, as_of_ns = replay_with_time(upto)
     book = _book(state, commitment.pool, as_of_ns)
-    if book.total_liabilities_atoms != commitment.total_liabilities_atoms:
+    if book.total_liabilities_atoms != liabilities_atoms:
         raise ProofRejected(
             "journal",
             f"the journal gives liabilities of {book.total_liabilities_atoms} atoms, "
-            f"the commitment {commitment.total_liabilities_atoms}",
+            f"the commitment opens to {liabilities_atoms}",
         )
     if book.assets.total_atoms != commitment.assets_atoms.get("total_atoms"):
         raise ProofRejected(
@@ -131,29 +147,50 @@ def _audit(commitment: Commitment, journal: Path, key_file: Path | None) -> None
         )
 
 
-def _check(console: Console, commitment_path: Path, journal: Path | None, key_file: Path | None) -> None:
+def _opening(commitment: Commitment, opening_path: Path | None) -> Opening | None:
+    """Return the root's opening: from ``opening_path`` (which must be this root's), else the commitment's."""
+    if opening_path is None:
+        return commitment.root_opening
+    pool, sequence, root, opening = read_opening(opening_path)
+    if (pool, sequence, root) != (commitment.pool, commitment.sequence, commitment.root_commitment):
+        raise ProofRejected("opening", f"{opening_path} opens another commitment (pool, sequence or root differ)")
+    return opening
+
+
+def _check(
+    console: Console, commitment_path: Path, opening_path: Path | None, journal: Path | None, key_file: Path | None
+) -> None:
     commitment = read_commitment(commitment_path)
     if "total_atoms" not in commitment.assets_atoms:
         raise ProofFileError(commitment_path, "field 'assets': no 'total_atoms'")
+    opening = _opening(commitment, opening_path)
     if journal is not None:
-        _audit(commitment, journal, key_file)
+        if opening is None:
+            raise ProofFileError(
+                commitment_path,
+                "the total is hidden: an audit against the journal needs the root's opening (--opening)",
+            )
+        _audit(commitment, check_opening(commitment, opening), journal, key_file)
     assets = commitment.assets_atoms["total_atoms"]
     source = "recomputed from the journal" if journal is not None else "as the commitment declares them"
-    owed = _amount(commitment.total_liabilities_atoms, commitment)
     try:
-        surplus = check_coverage(commitment, assets)
+        coverage = check_coverage(commitment, assets, opening)
     except SolvencyCheckFailed:
         console.print(
             f"[red]pool {escape(commitment.pool)} NOT covered[/red] at sequence {commitment.sequence}: assets "
-            f"{_amount(assets, commitment)} ({source}) < liabilities {owed}",
+            f"{_amount(assets, commitment)} ({source})",
             highlight=False,
             soft_wrap=True,
         )
         raise
+    if coverage.liabilities_atoms is None or coverage.surplus_atoms is None:
+        detail = f"≥ the hidden liabilities (shown by {coverage.how})"
+    else:
+        owed = _amount(coverage.liabilities_atoms, commitment)
+        detail = f"≥ liabilities {owed} (opened); surplus {_amount(coverage.surplus_atoms, commitment)}"
     console.print(
         f"[green]pool {escape(commitment.pool)} covered[/green] at sequence {commitment.sequence}: assets "
-        f"{_amount(assets, commitment)} ({source}) ≥ liabilities {owed}"
-        f"; surplus {_amount(surplus, commitment)}",
+        f"{_amount(assets, commitment)} ({source}) {detail}",
         highlight=False,
         soft_wrap=True,
     )
@@ -176,10 +213,13 @@ def register(app: typer.Typer, console: Console) -> None:
         height: Annotated[int, typer.Option(min=1, max=64, help="Tree height: room for 2**height accounts.")] = (
             DEFAULT_HEIGHT
         ),
+        public_total: Annotated[
+            bool, typer.Option("--public-total", help="Put the root's opening (the total) in the public commitment.")
+        ] = False,
     ) -> None:
         """Commit to a pool's liabilities at the journal's head and write every account's inclusion proof."""
         with _exit_codes(console):
-            _publish(console, journal, pool, out, key_file, secret_file, height)
+            _publish(console, journal, pool, out, key_file, secret_file, height, public_total)
 
     @proof_app.command("verify")
     def proof_verify(
@@ -192,8 +232,9 @@ def register(app: typer.Typer, console: Console) -> None:
             inclusion = verify_inclusion(found, read_proof(proof))
             console.print(
                 f"[green]included:[/green] account {escape(inclusion.account)} with "
-                f"{_amount(inclusion.liability_atoms, found)} in pool {escape(inclusion.pool)}'s total of "
-                f"{_amount(inclusion.total_liabilities_atoms, found)} at sequence {inclusion.sequence}",
+                f"{_amount(inclusion.liability_atoms, found)} in pool {escape(inclusion.pool)}'s committed total "
+                f"(root commitment {inclusion.root_commitment.hex()[:16]}…) at sequence {inclusion.sequence}; "
+                "every sibling on the path is proven in [0, 2**64)",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -201,11 +242,15 @@ def register(app: typer.Typer, console: Console) -> None:
     @proof_app.command("check")
     def proof_check(
         commitment: Annotated[Path, typer.Argument(help="The pool's published commitment (JSON).")],
+        opening: Annotated[
+            Path | None, typer.Option(help="The root's opening (root.opening.json): check in the clear too.")
+        ] = None,
         journal: Annotated[
-            Path | None, typer.Option(help="Recompute liabilities and assets from this journal first.")
+            Path | None,
+            typer.Option(help="Recompute liabilities and assets from this journal first (needs the opening)."),
         ] = None,
         key_file: KeyFileOption = None,
     ) -> None:
         """Check that the pool's assets cover its committed liabilities (exit 5 if not)."""
         with _exit_codes(console):
-            _check(console, commitment, journal, key_file)
+            _check(console, commitment, opening, journal, key_file)

@@ -38,8 +38,9 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── JournalKeyError         the journal's key is missing, unreadable or not the one it was signed with
     │   └── JournalNotAdopted       a journal written before keyed chains, not yet adopted
     ├── SolvencyCheckFailed         (solvency.errors) a proof of liabilities did not check out (exit 5)
-    │   ├── ProofRejected           an inclusion proof does not verify against its commitment
-    │   └── LiabilitiesNotCovered   a pool's assets are below its committed liabilities
+    │   ├── ProofRejected           an inclusion, range or coverage proof does not verify
+    │   ├── LiabilitiesNotCovered   a pool's assets are below its committed (opened) liabilities
+    │   └── CoverageNotProven       no valid proof that a pool's assets cover its hidden liabilities
     └── InvariantViolation          a checked invariant failed: a bug, never user error
 
 A rejected command (any :class:`InvalidCommand` or :class:`CommandRejected`) changes

@@ -6,8 +6,9 @@
     ├── InvalidCommand
     │   └── ProofFileError          a commitment, proof or secret file that cannot be read or written (exit 2)
     └── SolvencyCheckFailed         a proof or a pool's coverage did not check out (exit 5)
-        ├── ProofRejected           an inclusion proof does not verify against the commitment: which check failed
-        └── LiabilitiesNotCovered   the pool's assets are less than its committed liabilities
+        ├── ProofRejected           an inclusion, range or coverage proof does not verify: which check failed
+        ├── LiabilitiesNotCovered   the pool's assets are less than its committed (opened) liabilities
+        └── CoverageNotProven       no valid proof that the assets cover the hidden liabilities
 
 A liability that cannot be computed (an oracle without a usable price) is the core's
 :class:`~ringfence.core.errors.OracleUnavailable` (exit 3).
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from ringfence.core.errors import InvalidCommand, RingfenceError
 
-__all__ = ["LiabilitiesNotCovered", "ProofFileError", "ProofRejected", "SolvencyCheckFailed"]
+__all__ = ["CoverageNotProven", "LiabilitiesNotCovered", "ProofFileError", "ProofRejected", "SolvencyCheckFailed"]
 
 
 class ProofFileError(InvalidCommand):
@@ -87,5 +88,28 @@ class LiabilitiesNotCovered(SolvencyCheckFailed):
         self.pool = pool
         self.assets_atoms = assets_atoms
         self.liabilities_atoms = liabilities_atoms
-
         self.asset = asset
+
+
+class CoverageNotProven(SolvencyCheckFailed):
+    """The commitment does not show that the pool's assets cover its hidden liabilities.
+
+    Attributes
+    ----------
+    pool:
+        The pool.
+    assets_atoms:
+        The declared assets, in the pool's quote atoms.
+    reason:
+        Why no coverage is shown (negative assets, no coverage proof).
+    """
+
+    code = "coverage_not_proven"
+
+    def __init__(self, pool: str, assets_atoms: int, reason: str) -> None:
+        super().__init__(
+            f"pool {pool} does not show that its {assets_atoms} atoms of assets cover its liabilities: {reason}"
+        )
+        self.pool = pool
+        self.assets_atoms = assets_atoms
+        self.reason = reason

@@ -1,7 +1,9 @@
-"""The commitment and inclusion-proof files (JSON, format v1; docs/solvency-proofs.md, "Files").
+"""The commitment, inclusion-proof and opening files (JSON, format v2; docs/solvency-proofs.md, "Files").
 
 Amounts are decimal strings of whole atoms (``"1250000"``), as everywhere at ringfence's edges;
-hashes and salts are 64 lowercase hex digits; ``sequence`` and ``height`` are JSON integers.
+hashes, salts, commitments (ristretto255 points) and scalars are 64 lowercase hex digits (32
+bytes; a scalar little-endian); range proofs are standard base64 (RFC 4648 §4, padded);
+``sequence``, ``height`` and ``range_bits`` are JSON integers.
 Reading a file checks its shape (a field missing or of the wrong type is a
 :class:`ProofFileError`, exit 2); the range of each amount is the verifier's business (a
 negative or oversized amount is a rejected proof, exit 5), so :func:`read_proof` keeps every
@@ -10,6 +12,8 @@ amount as the integer it spells, whatever its sign.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -21,32 +25,49 @@ from ringfence.solvency.errors import ProofFileError
 
 __all__ = [
     "COMMITMENT_FORMAT",
+    "OPENING_FORMAT",
     "PROOF_FORMAT",
     "Commitment",
     "InclusionProof",
+    "Opening",
     "PathStep",
     "read_commitment",
+    "read_opening",
     "read_proof",
     "write_json",
 ]
 
-COMMITMENT_FORMAT = "ringfence-solvency-commitment/1"
-PROOF_FORMAT = "ringfence-solvency-proof/1"
+COMMITMENT_FORMAT = "ringfence-solvency-commitment/2"
+PROOF_FORMAT = "ringfence-solvency-proof/2"
+OPENING_FORMAT = "ringfence-solvency-opening/2"
 _INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _HEX32 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Opening:
+    """The root's opening: the committed total and its blinding factor (raw 32 bytes, little-endian)."""
+
+    total_liabilities_atoms: int
+    blinding: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Commitment:
-    """A pool's public commitment: the root, the committed total and the assets it declares."""
+    """A pool's public commitment: the root, its range proof, the assets it declares and their coverage proof."""
 
     pool: str
     sequence: int
     height: int
+    range_bits: int
     asset: str
     decimals: int
     root_hash: bytes
-    total_liabilities_atoms: int
+    root_commitment: bytes
+    root_range_proof: bytes
+    coverage_proof: bytes | None
+    root_opening: Opening | None
+    """The root's opening when the venue published its total (``--public-total``), else ``None``."""
     assets_atoms: dict[str, int]
     """The declared assets by component, ``total_atoms`` among them."""
     raw: dict[str, Any]
@@ -54,10 +75,11 @@ class Commitment:
 
 @dataclass(frozen=True, slots=True)
 class PathStep:
-    """One sibling on the path, from the leaf's level upward."""
+    """One sibling on the path, from the leaf's level upward: its commitment, hash and range proof."""
 
-    sum_atoms: int
+    commitment: bytes
     hash: bytes
+    range_proof: bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +94,8 @@ class InclusionProof:
     claims_atoms: dict[str, int]
     position: int
     salt: bytes
+    blinding: bytes
+    range_bits: int
     path: tuple[PathStep, ...]
 
 
@@ -134,6 +158,24 @@ class _Fields:
             raise self.fail(field, "64 lowercase hex digits")
         return bytes.fromhex(value)
 
+    def blob(self, field: str, document: dict[str, Any] | None = None) -> bytes:
+        value = (self.document if document is None else document).get(field)
+        if not isinstance(value, str):
+            raise self.fail(field, "a base64 string")
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise self.fail(field, "standard base64 (RFC 4648)") from None
+
+    def optional_blob(self, field: str) -> bytes | None:
+        return None if self.document.get(field) is None else self.blob(field)
+
+    def opening(self, document: dict[str, Any]) -> Opening:
+        return Opening(
+            total_liabilities_atoms=self.amount("total_liabilities_atoms", document),
+            blinding=self.digest("blinding", document),
+        )
+
     def table(self, field: str) -> dict[str, Any]:
         value = self.document.get(field)
         if not isinstance(value, dict):
@@ -150,16 +192,35 @@ def read_commitment(path: Path) -> Commitment:
     fields = _Fields(path, _load(path))
     fields.format(COMMITMENT_FORMAT)
     assets = fields.table("assets")
+    opening = fields.document.get("root_opening")
+    if opening is not None and not isinstance(opening, dict):
+        raise fields.fail("root_opening", "null or an object {total_liabilities_atoms, blinding}")
     return Commitment(
         pool=fields.text("pool"),
         sequence=fields.count("sequence"),
         height=fields.count("height"),
+        range_bits=fields.count("range_bits"),
         asset=fields.text("asset"),
         decimals=fields.count("decimals"),
         root_hash=fields.digest("root_hash"),
-        total_liabilities_atoms=fields.amount("total_liabilities_atoms"),
+        root_commitment=fields.digest("root_commitment"),
+        root_range_proof=fields.blob("root_range_proof"),
+        coverage_proof=fields.optional_blob("coverage_proof"),
+        root_opening=None if opening is None else fields.opening(opening),
         assets_atoms={name: fields.amount(name, assets) for name in assets},
         raw=fields.document,
+    )
+
+
+def read_opening(path: Path) -> tuple[str, int, bytes, Opening]:
+    """Read an opening file; return its pool, sequence, root commitment and the opening."""
+    fields = _Fields(path, _load(path))
+    fields.format(OPENING_FORMAT)
+    return (
+        fields.text("pool"),
+        fields.count("sequence"),
+        fields.digest("root_commitment"),
+        fields.opening(fields.document),
     )
 
 
@@ -169,7 +230,7 @@ def read_proof(path: Path) -> InclusionProof:
     fields.format(PROOF_FORMAT)
     steps = fields.document.get("path")
     if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
-        raise fields.fail("path", "a list of {sum_atoms, hash} objects")
+        raise fields.fail("path", "a list of {commitment, hash, range_proof} objects")
     claims = fields.table("claims")
     return InclusionProof(
         pool=fields.text("pool"),
@@ -180,5 +241,10 @@ def read_proof(path: Path) -> InclusionProof:
         claims_atoms={name: fields.amount(name, claims) for name in claims},
         position=fields.amount("position"),
         salt=fields.digest("salt"),
-        path=tuple(PathStep(fields.amount("sum_atoms", step), fields.digest("hash", step)) for step in steps),
+        blinding=fields.digest("blinding"),
+        range_bits=fields.count("range_bits"),
+        path=tuple(
+            PathStep(fields.digest("commitment", step), fields.digest("hash", step), fields.blob("range_proof", step))
+            for step in steps
+        ),
     )

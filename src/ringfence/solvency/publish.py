@@ -1,14 +1,16 @@
 """Publishing a pool's proof of liabilities: the commitment, one proof per account, the master secret.
 
 ``OUT/commitment.json`` is public; ``OUT/proofs/OWNER_SUB.json`` goes to that account alone
-(its salt is what keeps its leaf unlinkable); ``OUT/master.secret`` (mode 0600) stays with the
-venue: with the same state it reproduces every file byte for byte, and nobody else may see it
-(it derives every salt). Owner names never contain ``_`` (``core/validation.py``), so the
+(its salt and blinding factor open its own leaf and nothing else); ``OUT/root.opening.json``
+(mode 0600) opens the root's commitment for an auditor; ``OUT/master.secret`` (mode 0600) stays
+with the venue: with the same state it reproduces every file byte for byte, and nobody else may
+see it (it derives every salt and blinding factor). Owner names never contain ``_`` (``core/validation.py``), so the
 proof file names are distinct.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
@@ -16,11 +18,21 @@ from pathlib import Path
 from typing import Any
 
 from ringfence.solvency.errors import ProofFileError
-from ringfence.solvency.files import COMMITMENT_FORMAT, PROOF_FORMAT, write_json
-from ringfence.solvency.liabilities import PoolBook
-from ringfence.solvency.tree import DEFAULT_HEIGHT, MASTER_SECRET_BYTES, Leaf, SumTree, build_tree
+from ringfence.solvency.files import COMMITMENT_FORMAT, OPENING_FORMAT, PROOF_FORMAT, write_json
+from ringfence.solvency.group import encode_scalar
+from ringfence.solvency.liabilities import AccountLiability, PoolBook
+from ringfence.solvency.rangeproof import RANGE_BITS
+from ringfence.solvency.tree import DEFAULT_HEIGHT, MASTER_SECRET_BYTES, Leaf, SumTree, build_tree, prove_coverage
 
-__all__ = ["Publication", "commitment_document", "load_or_create_secret", "proof_document", "publish"]
+__all__ = [
+    "Publication",
+    "commitment_document",
+    "load_or_create_secret",
+    "opening_document",
+    "opening_fields",
+    "proof_document",
+    "publish",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +41,7 @@ class Publication:
 
     commitment: Path
     proofs: tuple[Path, ...]
+    opening: Path
     secret: Path
     secret_created: bool
     tree: SumTree
@@ -56,9 +69,21 @@ def load_or_create_secret(path: Path) -> tuple[bytes, bool]:
     return secret, True
 
 
-def commitment_document(book: PoolBook, tree: SumTree, journal_head: str) -> dict[str, Any]:
-    """Return the public commitment of ``tree`` (which must be ``book``'s)."""
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def commitment_document(
+    book: PoolBook, tree: SumTree, journal_head: str, *, public_total: bool = False
+) -> dict[str, Any]:
+    """Return the public commitment of ``tree`` (which must be ``book``'s).
+
+    It carries the root's commitment and range proof and the proof that the declared assets
+    cover the committed total (``None`` when they do not, or when ``A ≥ 2**64`` makes one
+    unnecessary); the total itself only with ``public_total`` (the root's opening, in the clear).
+    """
     assets = book.assets
+    coverage = prove_coverage(tree, assets.total_atoms)
     return {
         "format": COMMITMENT_FORMAT,
         "pool": book.pool,
@@ -66,10 +91,14 @@ def commitment_document(book: PoolBook, tree: SumTree, journal_head: str) -> dic
         "journal_head": journal_head,
         "as_of_ns": str(book.as_of_ns),
         "height": tree.height,
+        "range_bits": RANGE_BITS,
         "asset": book.asset,
         "decimals": book.decimals,
         "root_hash": tree.root.hash.hex(),
-        "total_liabilities_atoms": str(tree.root.sum_atoms),
+        "root_commitment": tree.root.commitment.hex(),
+        "root_range_proof": _b64(tree.range_proof(tree.root)),
+        "coverage_proof": None if coverage is None else _b64(coverage),
+        "root_opening": opening_fields(tree) if public_total else None,
         "prices_wad": {asset: str(price) for asset, price in book.prices_wad.items()},
         "assets": {
             "vault_atoms": str(assets.vault_atoms),
@@ -82,14 +111,33 @@ def commitment_document(book: PoolBook, tree: SumTree, journal_head: str) -> dic
     }
 
 
-def proof_document(book: PoolBook, tree: SumTree, leaf: Leaf) -> dict[str, Any]:
-    """Return one account's inclusion proof."""
-    claims = next(item for item in book.liabilities if item.account == leaf.account)
+def opening_fields(tree: SumTree) -> dict[str, str]:
+    """Return the root's opening: the committed total and its blinding factor."""
+    return {
+        "total_liabilities_atoms": str(tree.root.value_atoms),
+        "blinding": encode_scalar(tree.root.blinding).hex(),
+    }
+
+
+def opening_document(tree: SumTree) -> dict[str, Any]:
+    """Return the root's opening as a file for an auditor (``root.opening.json``; private)."""
+    return {
+        "format": OPENING_FORMAT,
+        "pool": tree.pool,
+        "sequence": tree.sequence,
+        "root_commitment": tree.root.commitment.hex(),
+        **opening_fields(tree),
+    }
+
+
+def proof_document(book: PoolBook, tree: SumTree, leaf: Leaf, claims: AccountLiability) -> dict[str, Any]:
+    """Return one account's inclusion proof: its own opening, and its siblings' commitments, hashes, range proofs."""
     return {
         "format": PROOF_FORMAT,
         "pool": tree.pool,
         "sequence": tree.sequence,
         "height": tree.height,
+        "range_bits": RANGE_BITS,
         "asset": book.asset,
         "decimals": book.decimals,
         "account": leaf.account,
@@ -101,7 +149,11 @@ def proof_document(book: PoolBook, tree: SumTree, leaf: Leaf) -> dict[str, Any]:
         },
         "position": str(leaf.position),
         "salt": leaf.salt.hex(),
-        "path": [{"sum_atoms": str(node.sum_atoms), "hash": node.hash.hex()} for node in leaf.siblings],
+        "blinding": encode_scalar(leaf.blinding).hex(),
+        "path": [
+            {"commitment": node.commitment.hex(), "hash": node.hash.hex(), "range_proof": _b64(tree.range_proof(node))}
+            for node in leaf.siblings
+        ],
     }
 
 
@@ -118,8 +170,13 @@ def publish(
     *,
     secret_file: Path | None = None,
     height: int = DEFAULT_HEIGHT,
+    public_total: bool = False,
 ) -> Publication:
-    """Build ``book``'s tree and write the commitment, the proofs and (if new) the master secret into ``out``.
+    """Build ``book``'s tree and write the commitment, the proofs, the root's opening and (if new) the secret.
+
+    ``OUT/root.opening.json`` (mode 0600) opens the root's commitment for an auditor;
+    ``public_total`` also puts that opening in the public commitment (the committed total in the
+    clear, as format v1 had it).
 
     Raises
     ------
@@ -142,12 +199,20 @@ def publish(
     master, created = load_or_create_secret(secret_path)
     pairs = [(item.account, item.total_atoms) for item in book.liabilities]
     tree = build_tree(book.pool, sequence, pairs, master, height)
+    claims = {item.account: item for item in book.liabilities}
     proofs = []
     for leaf in tree.leaves:
         path = out / "proofs" / _proof_name(leaf.account)
-        write_json(path, proof_document(book, tree, leaf), private=True)
+        write_json(path, proof_document(book, tree, leaf, claims[leaf.account]), private=True)
         proofs.append(path)
-    write_json(commitment_path, commitment_document(book, tree, journal_head))
+    opening_path = out / "root.opening.json"
+    write_json(opening_path, opening_document(tree), private=True)
+    write_json(commitment_path, commitment_document(book, tree, journal_head, public_total=public_total))
     return Publication(
-        commitment=commitment_path, proofs=tuple(proofs), secret=secret_path, secret_created=created, tree=tree
+        commitment=commitment_path,
+        proofs=tuple(proofs),
+        opening=opening_path,
+        secret=secret_path,
+        secret_created=created,
+        tree=tree,
     )

@@ -1,22 +1,25 @@
-"""The prover: a salted, padded, sparse Merkle sum tree over a pool's liabilities (DAPOL+, non-hiding).
+"""The prover: a salted, padded, sparse Merkle sum tree of Pedersen commitments over a pool's liabilities.
 
-The construction follows DAPOL+'s NDM-SMT (Ji and Chalkias, "Generalized Proof of
-Liabilities", ACM CCS 2021; reference code MystenLabs/dapol ``accumulators/ndm_smt.rs``,
-``kdf.rs``, ``node_content/full_node.rs``), with sums in the clear instead of Pedersen
-commitments (docs/solvency-proofs.md says what that leaks):
+The construction is DAPOL+'s NDM-SMT (Ji and Chalkias, "Generalized Proof of Liabilities",
+ACM CCS 2021, §3-4; reference code ``silversixpence-crypto/dapol``, formerly MystenLabs/dapol:
+``accumulators/ndm_smt.rs``, ``kdf.rs``, ``node_content/full_node.rs``):
 
 - a 32-byte master secret (``secrets.token_bytes``) is the only randomness; everything else is
-  derived from it with HKDF-SHA256 (RFC 5869, empty extract salt, 32-byte output), so the same
-  secret and state give the same tree byte for byte:
-  ``w = KDF(master, "w" ‖ pool ‖ sequence ‖ account)``, the account's salt ``KDF(w, salt_s)``
-  with ``salt_s = KDF(master, "salt_s" ‖ pool ‖ sequence)``; a padding node's
-  ``KDF(KDF(master, "pad" ‖ pool ‖ sequence ‖ x ‖ y), salt_s)``;
+  derived from it with HKDF-SHA256 (RFC 5869, empty extract salt), so the same secret and state
+  give the same tree, proofs included, byte for byte. With ``scope = str(pool) ‖ u64(sequence)``:
+  an account's ``w = KDF(master, "w" ‖ scope ‖ account)``, its salt ``KDF(w, salt_s)`` and its
+  blinding factor ``KDF64(w, salt_b) mod ℓ`` (DAPOL+'s ``salt_s`` and ``salt_b``, each
+  ``KDF(master, tag ‖ scope)``); a padding node's ``w`` is ``KDF(master, "pad" ‖ scope ‖ x ‖ y)``
+  and its salt and blinding follow the same way;
 - each account gets a leaf at a uniformly random, distinct column of the bottom level
   (Durstenfeld's shuffle over ``[0, 2**height)``, drawn from an HMAC-SHA256 stream keyed by
-  ``KDF(master, "place" ‖ pool ‖ sequence)``, with rejection sampling so no column is likelier);
-- the tree has a fixed height (default 32, so the number of accounts is not its size); every
-  node the accounts' paths need and that covers no account is a padding node of sum 0 at its
-  own coordinate.
+  ``KDF(master, "place" ‖ scope)``, with rejection sampling so no column is likelier);
+- a leaf commits to its liability ``C = l·G + b·H``; a padding node commits to 0 with its own
+  secret blinding (so it looks like any other node); an inner node's commitment is the group sum
+  of its children's and its hash ``H(C_L ‖ C_R ‖ h_L ‖ h_R)``; its blinding is the sum of theirs;
+- the tree has a fixed height (default 32, so the number of accounts is not its size);
+- every node that is the sibling of a node on an account's path, and the root, gets a range
+  proof (:mod:`.range_prover`) made once and copied into every inclusion proof that needs it.
 """
 
 from __future__ import annotations
@@ -26,22 +29,34 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ringfence.solvency.encoding import (
-    MAX_HEIGHT,
-    MAX_SUM,
-    encode_str,
-    encode_u8,
-    encode_u64,
-    leaf_hash,
-    node_hash,
-    pad_hash,
-)
+from ringfence.solvency.encoding import MAX_HEIGHT, encode_str, encode_u8, encode_u64, leaf_hash, node_hash, pad_hash
+from ringfence.solvency.group import ORDER, G, add, commit, mul, sub
+from ringfence.solvency.range_prover import prove_range
+from ringfence.solvency.rangeproof import RANGE_BITS
 
-__all__ = ["DEFAULT_HEIGHT", "MASTER_SECRET_BYTES", "Leaf", "Node", "SumTree", "build_tree", "kdf"]
+__all__ = [
+    "DEFAULT_HEIGHT",
+    "MASTER_SECRET_BYTES",
+    "MAX_LIABILITY",
+    "Leaf",
+    "Node",
+    "SumTree",
+    "build_tree",
+    "coverage_commitment",
+    "kdf",
+    "kdf64",
+    "prove_coverage",
+]
 
 DEFAULT_HEIGHT = 32
 MASTER_SECRET_BYTES = 32
+MAX_LIABILITY = 2**RANGE_BITS - 1
+"""The largest total (and so the largest leaf) a tree can commit to: every node's range proof is 64-bit."""
 _ZERO_SALT = bytes(32)
+
+
+def _prk(key_material: bytes) -> bytes:
+    return hmac.new(_ZERO_SALT, key_material, hashlib.sha256).digest()
 
 
 def kdf(key_material: bytes, info: bytes) -> bytes:
@@ -51,38 +66,57 @@ def kdf(key_material: bytes, info: bytes) -> bytes:
     HMAC(PRK, info ‖ 0x01)``) gives the 32 bytes, as ``hkdf::Hkdf::<Sha256>::new(None, ikm)``
     followed by a 32-byte ``expand`` in the reference code.
     """
-    prk = hmac.new(_ZERO_SALT, key_material, hashlib.sha256).digest()
-    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+    return hmac.new(_prk(key_material), info + b"\x01", hashlib.sha256).digest()
+
+
+def kdf64(key_material: bytes, info: bytes) -> bytes:
+    """Return 64 bytes of HKDF-SHA256 output (``T(1) ‖ T(2)``), wide enough to reduce modulo ``ℓ`` unbiased."""
+    prk = _prk(key_material)
+    first = hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+    return first + hmac.new(prk, first + info + b"\x02", hashlib.sha256).digest()
 
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """A node's sum (quote atoms) and hash."""
+    """A node at column ``x`` of level ``y``: its public commitment and hash, its private opening."""
 
-    sum_atoms: int
+    x: int
+    y: int
+    commitment: bytes
     hash: bytes
+    value_atoms: int
+    blinding: int
 
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
-    """An account's leaf: where it sits, its salt and value, and its path's siblings bottom-up."""
+    """An account's leaf: where it sits, its salt, its opening, and its path's siblings bottom-up."""
 
     account: str
     position: int
     salt: bytes
     liability_atoms: int
+    blinding: int
     siblings: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class SumTree:
-    """A built tree: its root and one leaf (with its path) per account."""
+    """A built tree: its root, one leaf (with its path) per account, and the range proofs of its nodes."""
 
     pool: str
     sequence: int
     height: int
     root: Node
     leaves: tuple[Leaf, ...]
+    range_proofs: dict[tuple[int, int], bytes]
+    """By ``(x, y)``: every sibling of a path node, and the root."""
+    range_key: bytes
+    """Secret: seeds the range proofs' random choices (:func:`prove_coverage` needs it)."""
+
+    def range_proof(self, node: Node) -> bytes:
+        """Return the range proof of ``node`` (a sibling on some path, or the root)."""
+        return self.range_proofs[(node.x, node.y)]
 
 
 class _Secrets:
@@ -92,15 +126,22 @@ class _Secrets:
         self.master = master
         self.scope = encode_str(pool) + encode_u64(sequence)
         self.salt_s = kdf(master, encode_str("ringfence-solvency/v1/salt_s") + self.scope)
+        self.salt_b = kdf(master, encode_str("ringfence-solvency/v2/salt_b") + self.scope)
         self.place_key = kdf(master, encode_str("ringfence-solvency/v1/place") + self.scope)
+        self.range_key = kdf(master, encode_str("ringfence-solvency/v2/range") + self.scope)
 
-    def account_salt(self, account: str) -> bytes:
-        w = kdf(self.master, encode_str("ringfence-solvency/v1/w") + self.scope + encode_str(account))
-        return kdf(w, self.salt_s)
+    def _salt_and_blinding(self, w: bytes) -> tuple[bytes, int]:
+        return kdf(w, self.salt_s), int.from_bytes(kdf64(w, self.salt_b), "little") % ORDER
 
-    def pad_salt(self, x: int, y: int) -> bytes:
-        w = kdf(self.master, encode_str("ringfence-solvency/v1/pad") + self.scope + encode_u64(x) + encode_u8(y))
-        return kdf(w, self.salt_s)
+    def account(self, account: str) -> tuple[bytes, int]:
+        return self._salt_and_blinding(
+            kdf(self.master, encode_str("ringfence-solvency/v1/w") + self.scope + encode_str(account))
+        )
+
+    def pad(self, x: int, y: int) -> tuple[bytes, int]:
+        return self._salt_and_blinding(
+            kdf(self.master, encode_str("ringfence-solvency/v1/pad") + self.scope + encode_u64(x) + encode_u8(y))
+        )
 
 
 class _Placement:
@@ -129,6 +170,33 @@ class _Placement:
         return chosen
 
 
+def _range_seed(range_key: bytes, height: int, node: Node) -> bytes:
+    """Return the seed of ``node``'s range proof: secret, and different for every statement (its commitment)."""
+    return kdf(range_key, encode_u8(height) + encode_u64(node.x) + encode_u8(node.y) + node.commitment)
+
+
+def _padding(pool: str, secrets_: _Secrets, x: int, y: int) -> Node:
+    salt, blinding = secrets_.pad(x, y)
+    return Node(x, y, commit(0, blinding), pad_hash(pool, x, y, salt), 0, blinding)
+
+
+def _check_inputs(liabilities: Sequence[tuple[str, int]], height: int) -> None:
+    if not 1 <= height <= MAX_HEIGHT:
+        raise ValueError(f"height {height} is outside 1..{MAX_HEIGHT}")
+    if len(liabilities) > 2**height:
+        raise ValueError(f"{len(liabilities)} accounts do not fit a tree of height {height}")
+    if len({account for account, _ in liabilities}) != len(liabilities):
+        raise ValueError("an account appears twice")
+    for account, liability in liabilities:
+        if not 0 <= liability <= MAX_LIABILITY:
+            raise ValueError(f"liability of {account} is outside [0, 2**{RANGE_BITS}): {liability}")
+    total = sum(liability for _, liability in liabilities)
+    if total > MAX_LIABILITY:
+        raise ValueError(
+            f"the pool's total liabilities ({total} atoms) reach 2**{RANGE_BITS}: no node's range proof could hold it"
+        )
+
+
 def build_tree(
     pool: str, sequence: int, liabilities: Sequence[tuple[str, int]], master: bytes, height: int = DEFAULT_HEIGHT
 ) -> SumTree:
@@ -138,41 +206,69 @@ def build_tree(
     ------
     ValueError
         If the height is outside ``1..64``, the accounts do not fit ``2**height`` leaves, an
-        account appears twice, or a liability or a sum leaves ``[0, 2**128)``: the prover refuses
-        what the verifier would reject.
+        account appears twice, or a liability or the total leaves ``[0, 2**64)``: the prover
+        refuses what no range proof could cover.
     """
-    if not 1 <= height <= MAX_HEIGHT:
-        raise ValueError(f"height {height} is outside 1..{MAX_HEIGHT}")
-    if len(liabilities) > 2**height:
-        raise ValueError(f"{len(liabilities)} accounts do not fit a tree of height {height}")
-    if len({account for account, _ in liabilities}) != len(liabilities):
-        raise ValueError("an account appears twice")
+    _check_inputs(liabilities, height)
     secrets_ = _Secrets(master, pool, sequence)
     placement = _Placement(secrets_.place_key, height)
     level: dict[int, Node] = {}
-    placed: list[tuple[str, int, bytes, int]] = []
+    placed: list[tuple[str, int, bytes]] = []
     for index, (account, liability) in enumerate(liabilities):
-        if not 0 <= liability <= MAX_SUM:
-            raise ValueError(f"liability of {account} is outside [0, 2**128): {liability}")
         x = placement.column(index)
-        salt = secrets_.account_salt(account)
-        level[x] = Node(liability, leaf_hash(pool, x, account, salt))
-        placed.append((account, x, salt, liability))
+        salt, blinding = secrets_.account(account)
+        level[x] = Node(x, 0, commit(liability, blinding), leaf_hash(pool, x, account, salt), liability, blinding)
+        placed.append((account, x, salt))
     levels: list[dict[int, Node]] = []
     for y in range(height):
         parents: dict[int, Node] = {}
         for x in sorted({x >> 1 for x in level}):
-            left = level.setdefault(2 * x, Node(0, pad_hash(pool, 2 * x, y, secrets_.pad_salt(2 * x, y))))
-            right = level.setdefault(2 * x + 1, Node(0, pad_hash(pool, 2 * x + 1, y, secrets_.pad_salt(2 * x + 1, y))))
-            total = left.sum_atoms + right.sum_atoms
-            if total > MAX_SUM:
-                raise ValueError(f"the sum at level {y + 1} exceeds 2**128 - 1")
-            parents[x] = Node(total, node_hash(left.sum_atoms, right.sum_atoms, left.hash, right.hash))
+            left = level.get(2 * x) or _padding(pool, secrets_, 2 * x, y)
+            right = level.get(2 * x + 1) or _padding(pool, secrets_, 2 * x + 1, y)
+            level[2 * x], level[2 * x + 1] = left, right
+            parents[x] = Node(
+                x,
+                y + 1,
+                add(left.commitment, right.commitment),
+                node_hash(left.commitment, right.commitment, left.hash, right.hash),
+                left.value_atoms + right.value_atoms,
+                (left.blinding + right.blinding) % ORDER,
+            )
         levels.append(level)
         level = parents
-    root = level.get(0) or Node(0, pad_hash(pool, 0, height, secrets_.pad_salt(0, height)))
+    root = level.get(0) or _padding(pool, secrets_, 0, height)
     leaves = tuple(
-        Leaf(account, x, salt, liability, tuple(levels[y][(x >> y) ^ 1] for y in range(height)))
-        for account, x, salt, liability in placed
+        Leaf(account, x, salt, levels[0][x].value_atoms, levels[0][x].blinding, _siblings(levels, x, height))
+        for account, x, salt in placed
     )
-    return SumTree(pool, sequence, height, root, leaves)
+    proved = {(node.x, node.y): node for leaf in leaves for node in leaf.siblings}
+    proved[(root.x, root.y)] = root
+    range_proofs = {
+        key: prove_range(node.value_atoms, node.blinding, pool, sequence, _range_seed(secrets_.range_key, height, node))
+        for key, node in sorted(proved.items())
+    }
+    return SumTree(pool, sequence, height, root, leaves, range_proofs, secrets_.range_key)
+
+
+def _siblings(levels: list[dict[int, Node]], x: int, height: int) -> tuple[Node, ...]:
+    return tuple(levels[y][(x >> y) ^ 1] for y in range(height))
+
+
+def coverage_commitment(tree: SumTree, assets_atoms: int) -> bytes:
+    """Return ``A·G − C_root``: a commitment to ``A − L`` whose blinding is minus the root's."""
+    return sub(mul(assets_atoms, G), tree.root.commitment)
+
+
+def prove_coverage(tree: SumTree, assets_atoms: int) -> bytes | None:
+    """Return a range proof that ``A·G − C_root`` opens to a value in ``[0, 2**64)``, i.e. ``A ≥ L``.
+
+    ``None`` when no such proof exists: the assets are below the liabilities, or the surplus
+    (or the assets themselves) reach ``2**64``; the verifier then decides from ``A`` alone
+    (docs/solvency-proofs.md, "The coverage check").
+    """
+    surplus = assets_atoms - tree.root.value_atoms
+    if not 0 <= assets_atoms <= MAX_LIABILITY or not 0 <= surplus <= MAX_LIABILITY:
+        return None
+    difference = coverage_commitment(tree, assets_atoms)
+    seed = kdf(tree.range_key, encode_str("ringfence-solvency/v2/coverage") + encode_u8(tree.height) + difference)
+    return prove_range(surplus, -tree.root.blinding, tree.pool, tree.sequence, seed)
