@@ -224,7 +224,12 @@ class PoolState:
 
     def has_cross_position(self, key: AccountKey) -> bool:
         """Return whether the sub-account holds a cross position in this pool."""
-        return any(self.positions[(key, m)].mode is MarginMode.CROSS for m in self.account_markets.get(key, ()))
+        if any(self.positions[(key, m)].mode is MarginMode.CROSS for m in self.account_markets.get(key, ())):
+            return True
+        return any(
+            holder == key and position.mode is MarginMode.CROSS
+            for (holder, _), position in self.series_positions.items()
+        )
 
     auction_params: AuctionParams | None = None
     """Collateral-auction parameters (None: this pool runs no auctions)."""
