@@ -70,6 +70,13 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.series_commands import (
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 
 __all__ = [
     "COMMAND_BODIES",
@@ -111,6 +118,10 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     WithdrawCoverOffer,
     AccruePremium,
     RepayCreditLine,
+    PublishVolSurface,
+    TradeSeries,
+    SettleSeries,
+    LiquidateSeries,
 )
 """The core commands a client may send over HTTP, in the order the OpenAPI document lists them.
 
@@ -207,6 +218,7 @@ VENUE_CHANGES: tuple[type[Any], ...] = (
     AcceptCover,
     CancelCover,
     OpenCreditLine,
+    ListSeries,
 )
 """What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""
 
