@@ -23,6 +23,7 @@ from ringfence.core.pool.credit_lines import line_view
 from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
+from ringfence.core.pool.series_exposure import pool_exposure
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, format_fixed, mul_div
@@ -34,6 +35,7 @@ __all__ = [
     "markets_table",
     "pools_table",
     "positions_table",
+    "series_exposure_table",
     "venue_tables",
 ]
 
@@ -347,13 +349,57 @@ def accounts_table(state: LedgerState, now_ns: int) -> Table:
     return table
 
 
+def _greek(value: int | None) -> str:
+    return "-" if value is None else format_fixed(value, 18)
+
+
+def series_exposure_table(state: LedgerState, now_ns: int) -> Table:
+    """Each pool's series: open interest and the LP vault's net delta, gamma and vega (the counterparty book)."""
+    table = _table(
+        "Series exposure (the LP vault holds the opposite of traders)",
+        "pool",
+        "series",
+        "kind",
+        "long",
+        "short",
+        "vault delta",
+        "vault gamma",
+        "vault vega (per 1.00 vol)",
+        "settled at",
+        left=3,
+    )
+    for pool in state.pools.values():
+        report = pool_exposure(state, pool.pool, now_ns)
+        exposure = {row.series: row for row in report.series}
+        for series_id, series in pool.series.items():
+            decimals = _decimals(state, series.params.underlying)
+            row = exposure.get(series_id)
+            settled = series.settlement_price_wad
+            table.add_row(
+                pool.pool,
+                series_id,
+                series.params.kind.value,
+                format_fixed(series.long_atoms, decimals),
+                format_fixed(series.short_atoms, decimals),
+                _greek(row.delta_wad if row else 0),
+                _greek(row.gamma_wad if row else 0),
+                _greek(row.vega_wad if row else 0),
+                "-" if settled is None else _ratio(settled),
+            )
+        for underlying, (delta, gamma, vega) in report.totals.items():
+            table.add_row(pool.pool, f"total {underlying}", "", "", "", _greek(delta), _greek(gamma), _greek(vega), "")
+    return table
+
+
 def venue_tables(state: LedgerState, now_ns: int) -> list[Table]:
     """Return every table, in reading order."""
+    has_series = any(pool.series for pool in state.pools.values())
     return [
         assets_table(state, now_ns),
         pools_table(state, now_ns),
         *([credit_lines_table(state, now_ns)] if state.credit_lines else []),
         markets_table(state),
+        *([series_exposure_table(state, now_ns)] if has_series else []),
         positions_table(state, now_ns),
         accounts_table(state, now_ns),
     ]
