@@ -25,6 +25,7 @@ from ringfence.core.errors import (
     UnknownEntity,
     VolSurfaceUnavailable,
 )
+from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.events import InsuranceDrawn, PoolStatusChanged
 from ringfence.core.pool.series_commands import LiquidateSeries, ListSeries, SettleSeries
 from ringfence.core.pool.series_events import (
@@ -342,3 +343,95 @@ def test_a_short_put_below_maintenance_pays_the_keeper_its_penalty() -> None:
     assert liquidated.released_atoms == vault - buyback - penalty
     assert venue.balance("keeper") == penalty // 2
     venue.assert_replay_equals_live()
+
+
+def test_a_cross_short_call_is_liquidated_from_the_sub_accounts_balance() -> None:
+    venue = option_venue()
+    venue.deposit("erin", 400 * USDC)
+    venue.run(trade_series(venue, "erin", CALL, -ETH, mode=MarginMode.CROSS))
+    venue.quote_prices(2_500 * WAD)
+    balance = venue.balance("erin")
+
+    liquidated = only(
+        venue.run(LiquidateSeries("keeper", 0, "erin", 0, POOL, CALL, venue.now)), SeriesPositionLiquidated
+    )
+
+    mark, _ = _black76(2_500, 2_000, venue.now, True)
+    buyback = _ceil(_floor(mark * 10**18) / mpmath.mpf(10**12))
+    penalty = min(50 * USDC, balance - buyback)  # 2% of 2,500 USDC, within what the balance has left
+    assert penalty > 0
+    assert liquidated.buyback_atoms == buyback
+    assert liquidated.keeper_reward_atoms == penalty // 2
+    assert venue.balance("erin") == balance - buyback - penalty
+    assert ("erin", 0) not in venue.state.cross_pool  # no cross position and no debt left: unbound
+    venue.assert_replay_equals_live()
+
+
+def test_a_long_future_below_maintenance_is_closed_at_the_index() -> None:
+    venue = option_venue()
+    _funded(venue, "alice")
+    venue.run(trade_series(venue, "alice", FUTURE, ETH, 225 * USDC))
+    venue.quote_prices(1_880 * WAD)
+    vault = venue.state.pools[POOL].series_positions[(("alice", 0), FUTURE)].isolated_margin_atoms
+
+    liquidated = only(
+        venue.run(LiquidateSeries("keeper", 0, "alice", 0, POOL, FUTURE, venue.now)), SeriesPositionLiquidated
+    )
+
+    # the future was bought at 2,021.01: at 1,880 it has lost 141.01 USDC; maintenance is 5% of 1,880 = 94 USDC
+    assert liquidated.buyback_atoms == 141_010_000
+    assert liquidated.equity_atoms == vault - 141_010_000 == 83_390_000
+    assert liquidated.requirement_atoms == 94 * USDC
+    penalty = 37_600_000  # 2% of 1,880 USDC, less than the 83.39 USDC left
+    assert (liquidated.keeper_reward_atoms, liquidated.insurance_penalty_atoms) == (18_800_000, 18_800_000)
+    assert liquidated.released_atoms == vault - 141_010_000 - penalty
+
+
+def test_an_expired_series_takes_no_trade() -> None:
+    venue = option_venue()
+    _funded(venue, "alice")
+    venue.quote_prices(2_000 * WAD, advance_ns=EXPIRY_NS - venue.now)
+    venue.refuse(trade_series(venue, "alice", CALL, ETH, 500 * USDC), SeriesNotTradable, "has expired")
+
+
+def test_the_lp_vaults_nav_is_net_of_the_options_it_wrote() -> None:
+    venue = option_venue()
+    _funded(venue, "alice")
+    venue.run(trade_series(venue, "alice", CALL, 3 * ETH, 1_500 * USDC))
+    pool = venue.state.pools[POOL]
+
+    low, high = pool_nav_atoms(venue.state, pool, venue.now)
+
+    mark, _ = _black76(2_000, 2_000, venue.now, True)
+    claim = _floor(3 * _floor(mark * 10**18) / mpmath.mpf(10**12))  # alice's 3 calls at the mark, floored
+    assert (low, high) == (pool.vault_atoms - claim - 1, pool.vault_atoms - claim)
+
+
+def test_pool_exposure_is_the_vaults_side_of_every_series() -> None:
+    venue = option_venue()
+    _funded(venue, "alice", "bob")
+    venue.run(trade_series(venue, "alice", CALL, 2 * ETH, 1_000 * USDC))
+    venue.run(trade_series(venue, "bob", PUT, -ETH, 1_000 * USDC))
+    venue.run(trade_series(venue, "bob", FUTURE, ETH // 2, 200 * USDC))
+
+    exposure = venue.engine.pool_exposure(POOL, venue.now)
+
+    rows = {row.series: row for row in exposure.series}
+    assert rows[CALL].vault_size_atoms == -2 * ETH and rows[PUT].vault_size_atoms == ETH
+    years = mpmath.mpf(EXPIRY_NS - venue.now) / NS_PER_YEAR
+    stdev = _vol(venue.now) * mpmath.sqrt(years)
+    expected: dict[str, tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf]] = {}
+    for series, strike, size, is_call in ((CALL, 2_000, -2, True), (PUT, 1_800, 1, False)):
+        d1 = (mpmath.log(mpmath.mpf(2_000) / strike) + stdev**2 / 2) / stdev
+        delta = mpmath.ncdf(d1) - (0 if is_call else 1)
+        gamma = mpmath.npdf(d1) / (2_000 * stdev)
+        vega = 2_000 * mpmath.npdf(d1) * mpmath.sqrt(years)
+        expected[series] = (size * delta, size * gamma, size * vega)
+    for series, (delta, gamma, vega) in expected.items():
+        row = rows[series]
+        assert abs(row.delta_wad - _floor(delta * 10**18)) <= 1  # within one WAD unit (the Greeks' stated accuracy)
+        assert abs(row.gamma_wad - _floor(gamma * 10**18)) <= 1
+        assert abs(row.vega_wad - _floor(vega * 10**18)) <= 1
+    assert rows[FUTURE].delta_wad == -WAD // 2 and rows[FUTURE].vega_wad == 0
+    total = exposure.totals["ETH"]
+    assert total == tuple(sum(getattr(r, g) for r in rows.values()) for g in ("delta_wad", "gamma_wad", "vega_wad"))
