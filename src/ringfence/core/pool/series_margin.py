@@ -78,7 +78,10 @@ def series_position_terms(
     base_decimals = state.assets[params.underlying].params.decimals
     quote_decimals = state.assets[pool.params.quote_asset].params.decimals
     value = position_value_atoms(params, position, quote.mark_wad, kind, base_decimals, quote_decimals)
-    return value, requirement_atoms(params, position.size_atoms, index, kind, base_decimals, quote_decimals)
+    requirement = requirement_atoms(
+        params, position.size_atoms, index, kind, base_decimals, quote_decimals, quote.mark_wad
+    )
+    return value, requirement
 
 
 def series_claims_atoms(
