@@ -18,7 +18,7 @@ volatility the trade fills at is moved by the traders' net size, averaged over t
 Synthetix averages its skew premium: ``Δσ = vol_impact · (2·skew + size) / (2·skew_scale)``, and
 the premium moves by its first-order effect ``vega · Δσ``. Buying while traders are net long
 (the vault net short vega) costs more, selling into it pays more. Then ``× (1 ± spread)``; buys
-round up, sells down, and a sale never fills below 0.
+round up (and pay at least one WAD unit), sells down, and a sale never fills below 0.
 
 Fill price of a dated future: :func:`~ringfence.core.pool.perp_math.fill_price_wad` (the
 Synthetix skew premium and the spread), as a perpetual.
@@ -91,7 +91,9 @@ def option_fill_price_wad(
     )
     spread_factor = WAD + params.spread_wad if buying else WAD - params.spread_wad
     moved = max(mark + impact, 0)
-    return mul_div(moved, spread_factor, WAD * _PRECISE_PER_WAD, rounding)
+    price = mul_div(moved, spread_factor, WAD * _PRECISE_PER_WAD, rounding)
+    # a buy pays at least one WAD unit: a mark below the 10⁻⁵⁰ of the pricing scale is not free
+    return max(price, 1) if buying else price
 
 
 @dataclass(frozen=True, slots=True)
