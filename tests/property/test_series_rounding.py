@@ -18,7 +18,6 @@ from ringfence.core.pricing.black76 import NS_PER_YEAR, black76
 from ringfence.core.units import Rounding
 from support.series import CALL_PARAMS
 
-mpmath.mp.dps = 60
 WAD = 10**18
 ETH = 10**18
 
@@ -51,6 +50,11 @@ def _exact(forward: int, strike: int, vol_wad: int, tau_ns: int, is_call: bool, 
 def test_premiums_round_against_the_trader(
     forward: int, strike: int, vol_bp: int, tau_s: int, is_call: bool, skew: int, size_micro: int
 ) -> None:
+    with mpmath.workdps(60):  # mp.dps is global: other modules set their own
+        _check(forward, strike, vol_bp, tau_s, is_call, skew, size_micro)
+
+
+def _check(forward: int, strike: int, vol_bp: int, tau_s: int, is_call: bool, skew: int, size_micro: int) -> None:
     vol_wad, tau_ns, size, skew_atoms = vol_bp * WAD // 10_000, tau_s * 10**9, size_micro * 10**12, skew * ETH
     values = black76(forward * WAD, strike * WAD, vol_wad, tau_ns)
     price = option_fill_price_wad(values, is_call, skew_atoms, size, CALL_PARAMS)

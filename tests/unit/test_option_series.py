@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 
 import mpmath
+import pytest
 
 from ringfence.core.errors import (
     CommandRejected,
@@ -50,7 +52,14 @@ from support.series import (
 )
 from support.venue import ETH, POOL, SECOND_NS, USDC, WAD, Venue, only
 
-mpmath.mp.dps = 60
+
+@pytest.fixture(autouse=True)
+def _mpmath_digits() -> Iterator[None]:
+    """Work at 60 digits in every test of this module (``mp.dps`` is global: other modules set their own)."""
+    with mpmath.workdps(60):
+        yield
+
+
 MINUTE_NS = 60 * SECOND_NS
 
 
