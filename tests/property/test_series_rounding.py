@@ -3,7 +3,8 @@
 For random forwards, strikes, volatilities, expiries, skews and sizes, the integer premium a buyer
 pays (``option_fill_price_wad``, then the atoms ``decide_trade_series`` charges) is at least the
 exact ``(mark + vega·Δσ)·(1 + spread)·size``, and what a seller receives at most the exact
-``(mark + vega·Δσ)·(1 − spread)·|size|``; and by less than one WAD unit per underlying unit plus one atom.
+``(mark + vega·Δσ)·(1 − spread)·|size|`` (to 10⁻³⁰ atom, the two computations' precision); and by less
+than one WAD unit per underlying unit plus one atom.
 """
 
 from __future__ import annotations
@@ -61,5 +62,7 @@ def _check(forward: int, strike: int, vol_bp: int, tau_s: int, is_call: bool, sk
     premium_atoms = signed_notional_atoms(size, price, 18, 6, Rounding.UP)
     exact = _exact(forward * WAD, strike * WAD, vol_wad, tau_ns, is_call, skew_atoms, size)
     exact_atoms = exact * size / ETH * 10**6
-    assert premium_atoms >= exact_atoms  # a buyer pays at least it; a seller's (negative) credit is at most it
+    # a buyer pays at least it, a seller's (negative) credit is at most it, up to 10⁻³⁰ atom: the precision of
+    # the two computations (mpmath at 60 digits, the integer pricing at 10⁻⁵⁰ of a price), not a rounding
+    assert premium_atoms >= exact_atoms - mpmath.mpf(10) ** -30
     assert premium_atoms - exact_atoms < abs(mpmath.mpf(size)) / ETH * 10**6 / WAD * 2 + 1
