@@ -444,3 +444,17 @@ def test_pool_exposure_is_the_vaults_side_of_every_series() -> None:
     assert rows[FUTURE].delta_wad == -WAD // 2 and rows[FUTURE].vega_wad == 0
     total = exposure.totals["ETH"]
     assert total == tuple(sum(getattr(r, g) for r in rows.values()) for g in ("delta_wad", "gamma_wad", "vega_wad"))
+
+
+def test_a_price_the_oracle_guard_held_back_never_enters_the_settlement_average() -> None:
+    venue = option_venue()
+    _funded(venue, "alice")
+    venue.run(trade_series(venue, "alice", CALL, ETH, 500 * USDC))
+    venue.quote_prices(2_000 * WAD, advance_ns=EXPIRY_NS - 40 * MINUTE_NS - venue.now)
+    venue.quote_prices(4_000 * WAD, advance_ns=20 * MINUTE_NS)  # +100%: past the 90% jump guard, held back
+    assert venue.state.oracles["ETH"].accepted_price_wad == 2_000 * WAD
+    venue.quote_prices(2_000 * WAD, advance_ns=25 * MINUTE_NS)  # back at 2,000 after expiry: accepted
+
+    settled = only(venue.run(SettleSeries("keeper", POOL, CALL, venue.now)), SeriesSettled)
+
+    assert settled.settlement_price_wad == 2_000 * WAD  # the whole window at 2,000: the call expires worthless
