@@ -19,6 +19,7 @@ import pytest
 from ringfence.core.errors import (
     CommandRejected,
     DuplicateEntity,
+    InsufficientBalance,
     InsufficientMargin,
     InvalidParameter,
     OracleUnavailable,
@@ -29,7 +30,7 @@ from ringfence.core.errors import (
 )
 from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.events import InsuranceDrawn, PoolStatusChanged
-from ringfence.core.pool.series_commands import LiquidateSeries, ListSeries, SettleSeries
+from ringfence.core.pool.series_commands import AdjustSeriesMargin, LiquidateSeries, ListSeries, SettleSeries
 from ringfence.core.pool.series_events import (
     SeriesPositionLiquidated,
     SeriesPositionSettled,
@@ -458,3 +459,21 @@ def test_a_price_the_oracle_guard_held_back_never_enters_the_settlement_average(
     settled = only(venue.run(SettleSeries("keeper", POOL, CALL, venue.now)), SeriesSettled)
 
     assert settled.settlement_price_wad == 2_000 * WAD  # the whole window at 2,000: the call expires worthless
+
+
+def test_a_writer_adds_margin_to_escape_liquidation_but_cannot_take_it_back_below_initial_margin() -> None:
+    venue = option_venue()
+    _funded(venue, "bob")
+    venue.run(trade_series(venue, "bob", PUT, -ETH, 210 * USDC))
+    venue.quote_prices(1_650 * WAD)
+    venue.run(AdjustSeriesMargin("bob", 0, POOL, PUT, 100 * USDC, venue.now))
+    venue.refuse(LiquidateSeries("keeper", 0, "bob", 0, POOL, PUT, venue.now), CommandRejected, "not below")
+    position = venue.state.pools[POOL].series_positions[(("bob", 0), PUT)]
+    venue.refuse(
+        AdjustSeriesMargin("bob", 0, POOL, PUT, -position.isolated_margin_atoms - 1, venue.now),
+        InsufficientBalance,
+        "isolated vault",
+    )
+    # at 1,650 the put's initial requirement is max(0.15·1,650 − 0, 0.10·1,650) = 247.5 USDC beyond its mark
+    venue.refuse(AdjustSeriesMargin("bob", 0, POOL, PUT, -100 * USDC, venue.now), InsufficientMargin, "below")
+    venue.assert_replay_equals_live()
