@@ -59,6 +59,7 @@ from ringfence.core.pool.events import (
 )
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from support.governance_samples import GOVERNANCE_EVENT_SAMPLES
+from support.series_samples import SERIES_EVENT_SAMPLES
 
 WAD = 10**18
 SECOND_NS = 1_000_000_000
@@ -402,6 +403,7 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         interest_atoms=2**64 + 9,
         timestamp_ns=NOW_NS + 14,
     ),
+    *SERIES_EVENT_SAMPLES,
     *GOVERNANCE_EVENT_SAMPLES,
 )
 

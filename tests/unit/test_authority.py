@@ -76,10 +76,19 @@ from ringfence.core.pool.credit_line_commands import (
     OpenCreditLine,
     RepayCreditLine,
 )
+from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 from ringfence.core.pool.state import MarginMode
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
 from support.authority import ADMIN, DAY_NS, bootstrap
+from support.series import CALL, CALL_PARAMS
 from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, Venue, oracle_config
 
 KEY_HEX = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
@@ -138,6 +147,13 @@ ACTING: dict[type[typing.Any], Builder] = {
     PausePool: lambda who, now: PausePool(who, POOL, "drill", now),
     UpdateRiskMargin: lambda who, now: UpdateRiskMargin(who, POOL, MARKET, 11 * PERCENT, 5 * PERCENT, "ewma", now),
     RepayCreditLine: lambda who, now: RepayCreditLine(who, "line-1", now),
+    TradeSeries: lambda who, now: TradeSeries(who, 0, POOL, CALL, ETH, MarginMode.ISOLATED, USDC, 0, now),
+    SettleSeries: lambda who, now: SettleSeries(who, POOL, CALL, now),
+    AdjustSeriesMargin: lambda who, now: AdjustSeriesMargin(who, 0, POOL, CALL, USDC, now),
+    LiquidateSeries: lambda who, now: LiquidateSeries(who, 0, "alice", 0, POOL, CALL, now),
+    PublishVolSurface: lambda who, now: PublishVolSurface(
+        who, POOL, "ETH", CALL_PARAMS.expiry_ns, WAD, 0, 0, 0, 1, now
+    ),
 }
 """Every command that names who acts, built acting as the principal given."""
 
@@ -152,6 +168,7 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     OpenCreditLine: lambda now: OpenCreditLine("line-1", POOL, "Q", USDC, 0, now),
     LowerCreditLineCap: lambda now: LowerCreditLineCap("line-1", POOL, 0, now),
     CloseCreditLine: lambda now: CloseCreditLine("line-1", now),
+    ListSeries: lambda now: ListSeries(POOL, CALL_PARAMS, now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""
 

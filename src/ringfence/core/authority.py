@@ -22,6 +22,11 @@ Propose*, Cancel, Execute, Pause   proposer / proposer or guardian / executor / 
 UpdateRiskMargin                   a risk model (the role is checked by the decider), no timelock,
                                    only within the market's dynamic margin rule
 SubmitPrice                        a feeder: the sender is one of the asset's oracle sources
+PublishVolSurface                  a feeder of the underlying's oracle (its ``publisher``)
+ListSeries                         as AddMarket: the admin in the genesis, a proposal once open
+TradeSeries, AdjustSeriesMargin    the owner of the sub-account, once the venue is open
+LiquidateSeries                    as Liquidate: any principal as keeper, never its own accounts
+SettleSeries                       any principal (``actor``, permissionless after expiry), once open
 Deposit, Withdraw, Transfer,       the owner of the sub-account, once the venue is open
 ProvideLiquidity, RemoveLiquidity,
 FundInsurance, Trade,
@@ -77,6 +82,14 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
+from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_name
 
@@ -99,6 +112,10 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
         OfferCover,
         WithdrawCoverOffer,
         AccruePremium,
+        TradeSeries,
+        AdjustSeriesMargin,
+        SettleSeries,
+        LiquidateSeries,
     }
 )
 """Commands on sub-accounts (and the permissionless premium crank): accepted once the venue is open, from the
@@ -116,6 +133,7 @@ GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
         OpenCreditLine,
         LowerCreditLineCap,
         CloseCreditLine,
+        ListSeries,
         OpenVenue,
     }
 )
@@ -127,12 +145,15 @@ _ACTING_FIELDS: dict[type[Any], str] = {
     RedoCollateralAuction: "keeper_owner",
     TakeCollateral: "taker_owner",
     AccruePremium: "actor",
+    SettleSeries: "actor",
+    LiquidateSeries: "keeper_owner",
+    PublishVolSurface: "publisher",
     SubmitPrice: "source",
     ConfigureGovernance: "admin",
     OpenVenue: "admin",
     RegisterPrincipal: "name",
 }
-_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction)
+_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction, LiquidateSeries)
 
 
 def acting_field(command_type: type[Any]) -> str | None:
@@ -180,7 +201,19 @@ def _check_feeder(state: LedgerState, command: SubmitPrice, sender: str) -> None
         )
 
 
-def _check_keeper(command: Liquidate | StartCollateralAuction, sender: str) -> None:
+def _check_surface_publisher(state: LedgerState, command: PublishVolSurface, sender: str) -> None:
+    """Refuse a smile from anyone but a feeder of the underlying's oracle (the seat that submits its prices)."""
+    oracle = state.oracles.get(command.underlying)
+    if oracle is None or sender not in oracle.config.source_names():
+        raise Unauthorized(
+            sender,
+            (f"feeder of the {command.underlying} oracle",),
+            f"publish a {command.underlying} volatility smile",
+            "the admin names an oracle's feeders in its sources (ConfigureOracle)",
+        )
+
+
+def _check_keeper(command: Liquidate | StartCollateralAuction | LiquidateSeries, sender: str) -> None:
     if command.owner == sender:
         raise Unauthorized(
             sender,
@@ -224,3 +257,5 @@ def authorize(state: LedgerState, command: Command, sender: str) -> None:
             _check_keeper(command, sender)
     elif isinstance(command, SubmitPrice):
         _check_feeder(state, command, sender)
+    elif isinstance(command, PublishVolSurface):
+        _check_surface_publisher(state, command, sender)

@@ -75,6 +75,14 @@ from ringfence.core.pool.credit_line_commands import (
     OpenCreditLine,
     RepayCreditLine,
 )
+from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 
 __all__ = [
     "COMMAND_BODIES",
@@ -116,6 +124,11 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     WithdrawCoverOffer,
     AccruePremium,
     RepayCreditLine,
+    PublishVolSurface,
+    TradeSeries,
+    AdjustSeriesMargin,
+    SettleSeries,
+    LiquidateSeries,
 )
 """The core commands a client may send over HTTP, in the order the OpenAPI document lists them.
 
@@ -214,6 +227,7 @@ VENUE_CHANGES: tuple[type[Any], ...] = (
     OpenCreditLine,
     LowerCreditLineCap,
     CloseCreditLine,
+    ListSeries,
 )
 """What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""
 

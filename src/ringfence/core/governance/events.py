@@ -11,6 +11,7 @@ from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
+from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -153,6 +154,7 @@ class VenueChangeProposed:
     open_credit_line: OpenCreditLine | None = None
     lower_credit_line_cap: LowerCreditLineCap | None = None
     close_credit_line: CloseCreditLine | None = None
+    list_series: ListSeries | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -74,6 +74,7 @@ from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.pool.decide import check_market_params, check_pool_params, pool_of
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged
+from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_int
@@ -271,6 +272,7 @@ def decide_propose_venue_change(
             open_credit_line=change if isinstance(change, OpenCreditLine) else None,
             lower_credit_line_cap=change if isinstance(change, LowerCreditLineCap) else None,
             close_credit_line=change if isinstance(change, CloseCreditLine) else None,
+            list_series=change if isinstance(change, ListSeries) else None,
         )
     ]
 

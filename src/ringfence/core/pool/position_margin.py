@@ -30,6 +30,8 @@ from ringfence.core.margin import (
 )
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
+from ringfence.core.pool.series_margin import series_position_terms
+from ringfence.core.pool.series_state import SeriesPosition
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import WAD, Rounding, mul_div
@@ -117,6 +119,7 @@ def margin_snapshot(
     position_override: tuple[str, str, Position | None] | None = None,
     *,
     allow_guarded: bool = False,
+    series_override: tuple[str, str, SeriesPosition | None] | None = None,
 ) -> MarginSnapshot:
     """Return a sub-account's cross-margin equity and requirement, in value atoms.
 
@@ -126,6 +129,10 @@ def margin_snapshot(
     the one after the replacement. With no cross position and no debt the
     account is healthy whatever its collateral is worth: no oracle is consulted (equity
     is reported as 0), so a collateral-only account never depends on a price.
+
+    Cross positions in option series and dated futures count too
+    (:func:`~ringfence.core.pool.series_margin.series_position_terms`); ``series_override``
+    replaces one of them, as ``position_override`` does a perpetual position.
     """
     account = state.accounts.get(key)
     balances: Mapping[str, int] = account.balances if account is not None else {}
@@ -134,9 +141,12 @@ def margin_snapshot(
         for asset, change in balance_changes.items():
             balances[asset] = balances.get(asset, 0) + change
     positions = _cross_positions(state, key, position_override)
-    if not positions and all(amount >= 0 for amount in balances.values()):
+    series_positions = _cross_series(state, key, series_override)
+    if not positions and not series_positions and all(amount >= 0 for amount in balances.values()):
         return MarginSnapshot(kind=kind, equity_atoms=0, requirement_atoms=0, denomination=Denomination.VALUE)
-    scaling = _scaling_deposits(state, key, balances, position_override) if kind is MarginKind.INITIAL else None
+    overridden = position_override or series_override
+    pool_hint = overridden[0] if overridden is not None else None
+    scaling = _scaling_deposits(state, key, balances, pool_hint) if kind is MarginKind.INITIAL else None
     equity = collateral_value(state, balances, kind, now_ns, scaling_deposits_atoms=scaling)
     requirement = 0
     for pool, market_id, position in positions:
@@ -150,6 +160,13 @@ def margin_snapshot(
         quote_decimals = state.assets[pool.params.quote_asset].params.decimals
         equity += quote_to_value_atoms(position_equity, quote_decimals)
         requirement += -quote_to_value_atoms(-position_requirement, quote_decimals)
+    for pool, series_id, series_position in series_positions:
+        value, series_requirement = series_position_terms(
+            state, pool, pool.series[series_id], series_position, kind, now_ns, allow_guarded=allow_guarded
+        )
+        quote_decimals = state.assets[pool.params.quote_asset].params.decimals
+        equity += quote_to_value_atoms(value, quote_decimals)
+        requirement += -quote_to_value_atoms(-series_requirement, quote_decimals)
     return MarginSnapshot(
         kind=kind, equity_atoms=equity, requirement_atoms=requirement, denomination=Denomination.VALUE
     )
@@ -159,10 +176,13 @@ def _scaling_deposits(
     state: LedgerState,
     key: AccountKey,
     balances: Mapping[str, int],
-    override: tuple[str, str, Position | None] | None,
+    pool_hint: str | None,
 ) -> dict[str, int]:
-    """Return, for each scaled asset the sub-account holds, its pool's deposits (SPEC §2.3)."""
-    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
+    """Return, for each scaled asset the sub-account holds, its pool's deposits (SPEC §2.3).
+
+    ``pool_hint``: the pool of the position a check replaces (the sub-account's first cross one binds it there).
+    """
+    pool_id = state.cross_pool.get(key) or pool_hint
     if pool_id is None:
         return {}
     return {
@@ -170,6 +190,27 @@ def _scaling_deposits(
         for asset, amount in balances.items()
         if amount > 0 and state.assets[asset].params.weight_scale_start_value != NO_LIMIT
     }
+
+
+def _cross_series(
+    state: LedgerState, key: AccountKey, override: tuple[str, str, SeriesPosition | None] | None
+) -> list[tuple[PoolState, str, SeriesPosition]]:
+    """Return the sub-account's cross series positions, with ``override`` applied (its first one may bind it)."""
+    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
+    if pool_id is None:
+        return []
+    pool = state.pools[pool_id]
+    found = {
+        series_id: position
+        for (holder, series_id), position in pool.series_positions.items()
+        if holder == key and position.mode is MarginMode.CROSS
+    }
+    if override is not None and override[0] == pool_id:
+        if override[2] is None or override[2].size_atoms == 0:
+            found.pop(override[1], None)
+        else:
+            found[override[1]] = override[2]
+    return [(pool, series_id, position) for series_id, position in found.items()]
 
 
 def _cross_positions(
