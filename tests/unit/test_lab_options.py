@@ -251,7 +251,8 @@ def test_results_json_is_byte_identical_for_a_seed_and_carries_the_greeks_with_i
 
 
 def test_a_study_without_options_keeps_its_results_without_an_options_key() -> None:
-    document = json.loads(results_json(run_study(stress_scenario(study={"ladder": ["isolated_pools"]}), runs=1, sensitivity=False))
+    document = json.loads(
+        results_json(run_study(stress_scenario(study={"ladder": ["isolated_pools"]}), runs=1, sensitivity=False))
     )
 
     assert "options" not in document

@@ -130,7 +130,9 @@ def summarise_options(runs: Sequence[OptionRun], *, paths: bool) -> tuple[Option
     first = runs[0]
     summaries = []
     for m, market in enumerate(first.markets):
-        totals = {name: mean_estimate(np.array([float(getattr(run, name)[m]) for run in runs])) for name in OPTION_TOTALS}
+        totals = {
+            name: mean_estimate(np.array([float(getattr(run, name)[m]) for run in runs])) for name in OPTION_TOTALS
+        }
         vega = np.stack([run.vega_per_point[m] for run in runs])
         peak = mean_estimate(np.abs(vega).max(axis=1))
         series = {}

@@ -40,6 +40,7 @@ from ringfence.core.pool.series_state import SeriesParams
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
 from ringfence.lab.dynamic_margins import RISK_MODEL, dynamic_rule
+from ringfence.lab.exact.option_listing import list_series, option_pool
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import CreditLineDesign, MarketDesign, VenueDesign
@@ -238,8 +239,6 @@ def _option_markets(
     venue: VenueDesign, isolation: IsolationLevel, initial_prices: Mapping[str, float] | None
 ) -> tuple[tuple[OptionMarketDesign, str, tuple[SeriesParams, ...]], ...]:
     """Place each option market: its own pool on the isolated rungs, the shared pool otherwise."""
-    from ringfence.lab.exact.options import list_series, option_pool
-
     if not venue.options:
         return ()
     if initial_prices is None:
@@ -249,7 +248,7 @@ def _option_markets(
         (
             design,
             SHARED_POOL if shared else option_pool(design.asset),
-            list_series(design, initial_prices[design.asset], START_NS),
+            list_series(design, initial_prices[design.asset], START_NS, BASE_DECIMALS),
         )
         for design in venue.options
     )
@@ -291,8 +290,8 @@ def layout_venue(
     for index, pool in enumerate(pools):
         members = [i for i, p in enumerate(market_pool) if p == index]
         written = [(design, listed) for design, home, listed in options if home == pool]
-        maintenance = [params[i].maintenance_margin_wad for i in members]
-        maintenance += [to_wad(design.maintenance_margin) for design, _ in written]
+        # the penalty cap is the perpetuals' no-split guard; a pool of options alone has none
+        maintenance = [params[i].maintenance_margin_wad for i in members] or [WAD]
         created = CreatePool(pool, "perp", 1, _pool_params(venue, maintenance), START_NS)
         pool_setup.append(Sent(VENUE_ADMIN, created))
         if venue.dynamic_margin is not None:
@@ -301,7 +300,9 @@ def layout_venue(
                 rule = dynamic_rule(venue.dynamic_margin, params[i], penalty, step)
                 params[i] = replace(params[i], dynamic_margin=rule)
         pool_setup += [Sent(VENUE_ADMIN, AddMarket(pool, params[i], START_NS)) for i in members]
-        pool_setup += [Sent(VENUE_ADMIN, ListSeries(pool, series, START_NS)) for _, listed in written for series in listed]
+        pool_setup += [
+            Sent(VENUE_ADMIN, ListSeries(pool, series, START_NS)) for _, listed in written for series in listed
+        ]
         insurance = sum(to_atoms(designs[i].insurance) for i in members)
         insurance += sum(to_atoms(design.insurance) for design, _ in written)
         if insurance:
@@ -319,9 +320,12 @@ def layout_venue(
             Sent(lp, Deposit(lp, 0, QUOTE, amount, START_NS)),
             Sent(lp, ProvideLiquidity(lp, 0, pools[market_pool[i]], amount, START_NS)),
         ]
-    for design, pool, _ in options:
-        amount, lp = to_atoms(design.lp_capital), f"lp-opt-{design.asset}"
-        funding += [Sent(lp, Deposit(lp, 0, QUOTE, amount, START_NS)), Sent(lp, ProvideLiquidity(lp, 0, pool, amount, START_NS))]
+    for option, pool, _ in options:
+        amount, lp = to_atoms(option.lp_capital), f"lp-opt-{option.asset}"
+        funding += [
+            Sent(lp, Deposit(lp, 0, QUOTE, amount, START_NS)),
+            Sent(lp, ProvideLiquidity(lp, 0, pool, amount, START_NS)),
+        ]
     opening, lines = _open_credit_lines(venue.credit_lines, assets, pools) if credit else ([], ())
     return Layout(
         isolation,

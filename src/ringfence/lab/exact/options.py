@@ -24,6 +24,7 @@ What the lab adds around the core's option series (``docs/options.md``, ``docs/s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,11 +36,16 @@ from ringfence.core.errors import RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.margin import MarginKind
 from ringfence.core.pool.events import BackstopAbsorbed, LossSocialised
-from ringfence.core.pool.series_commands import LiquidateSeries, ListSeries, PublishVolSurface, SettleSeries, TradeSeries
+from ringfence.core.pool.perp_math import signed_notional_atoms
+from ringfence.core.pool.series_commands import (
+    LiquidateSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 from ringfence.core.pool.series_events import SeriesPositionLiquidated, SeriesPositionSettled, SeriesTradeFilled
 from ringfence.core.pool.series_exposure import pool_exposure
 from ringfence.core.pool.series_margin import isolated_series_margin, series_quote
-from ringfence.core.pool.perp_math import signed_notional_atoms
 from ringfence.core.pool.series_math import fee_atoms, fill_price, position_value_atoms, requirement_atoms
 from ringfence.core.pool.series_state import SeriesKind, SeriesParams
 from ringfence.core.pool.state import MarginMode
@@ -57,6 +63,7 @@ from ringfence.lab.exact.layout import (
     to_atoms,
 )
 from ringfence.lab.exact.ledger import Ledger, Tally, VaultMarks
+from ringfence.lab.exact.option_listing import wad
 from ringfence.lab.options_results import OptionRun
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_options import OptionMarketDesign, SmileShape, VolatilityModel
@@ -68,10 +75,8 @@ __all__ = [
     "OptionDesk",
     "OptionVaultMarks",
     "atm_volatility_step",
-    "list_series",
     "option_lp",
     "option_market_label",
-    "option_pool",
     "smile_parameters",
 ]
 
@@ -91,72 +96,18 @@ def option_lp(asset: str) -> str:
     return f"lp-opt-{asset}"
 
 
-def option_pool(asset: str) -> str:
-    """Return the name of the option market's own pool (isolated rungs)."""
-    return f"options-{asset}"
-
-
 def atm_volatility_step(log_volatility: float, price_ratio: float, step_seconds: int, model: VolatilityModel) -> float:
     """Return the next log-volatility ``z·2^(−Δt/half_life) − spot_beta·ln(S_t/S_{t−1})`` (:class:`VolatilityModel`)."""
-    decay = 2.0 ** (-step_seconds / model.half_life_seconds)
-    return log_volatility * decay - model.spot_beta * float(np.log(price_ratio))
+    decay = math.pow(2.0, -step_seconds / model.half_life_seconds)
+    return log_volatility * decay - model.spot_beta * math.log(price_ratio)
 
 
-def smile_parameters(atm_volatility: float, years: float, shape: SmileShape) -> tuple[float, float, float, float, float]:
+def smile_parameters(
+    atm_volatility: float, years: float, shape: SmileShape
+) -> tuple[float, float, float, float, float]:
     """Return raw SVI ``(a, b, ρ, m, σ)`` whose ``w(0)`` is ``atm_volatility²·years`` (:class:`SmileShape`)."""
     level = atm_volatility**2 * years
     return level * (1.0 - shape.wing * shape.curvature), shape.wing * level, shape.skew, 0.0, shape.curvature
-
-
-def _strike_wad(initial_price: float, ratio: float) -> int:
-    """Return the strike ``ratio · price`` rounded down to a whole cent, in WAD."""
-    cents = int(initial_price * ratio * 100)
-    return max(cents, 1) * WAD // 100
-
-
-def _series_name(asset: str, kind: SeriesKind, strike_wad: int, expiry_seconds: int) -> str:
-    strike = f"{strike_wad / WAD:.6g}"
-    return f"{asset}-{'P' if kind is SeriesKind.PUT else 'C'}-{strike}-{expiry_seconds}s"
-
-
-def list_series(design: OptionMarketDesign, initial_price: float, start_ns: int) -> tuple[SeriesParams, ...]:
-    """Return the market's series: a put and a call at each strike, expiry by expiry."""
-    listed = []
-    for expiry in design.expiries_seconds:
-        for ratio in design.strikes:
-            strike = _strike_wad(initial_price, ratio)
-            for kind in (SeriesKind.PUT, SeriesKind.CALL):
-                listed.append(
-                    SeriesParams(
-                        series=_series_name(design.asset, kind, strike, expiry),
-                        kind=kind,
-                        underlying=design.asset,
-                        strike_wad=strike,
-                        expiry_ns=start_ns + expiry * SECOND_NS,
-                        spread_wad=_wad(design.spread),
-                        skew_scale_atoms=int(design.skew_scale * BASE_UNIT),
-                        vol_impact_wad=_wad(design.vol_impact),
-                        taker_fee_wad=_wad(design.taker_fee),
-                        fee_cap_wad=_wad(design.fee_cap),
-                        open_interest_cap_atoms=int(design.open_interest_cap * BASE_UNIT),
-                        initial_margin_wad=_wad(design.initial_margin),
-                        minimum_margin_wad=_wad(design.minimum_margin),
-                        maintenance_margin_wad=_wad(design.maintenance_margin),
-                        settlement_window_ns=design.settlement_window_seconds * SECOND_NS,
-                        surface_max_age_ns=design.surface_max_age_seconds * SECOND_NS,
-                        max_atm_vol_jump_wad=_wad(design.max_atm_vol_jump),
-                    )
-                )
-    return tuple(listed)
-
-
-def _wad(value: float) -> int:
-    return int(value * WAD)
-
-
-def listing_commands(pool: str, listed: Sequence[SeriesParams], start_ns: int) -> list[ListSeries]:
-    """Return the genesis's ``ListSeries`` for ``listed`` in ``pool``."""
-    return [ListSeries(pool, params, start_ns) for params in listed]
 
 
 @dataclass(slots=True)
@@ -202,9 +153,7 @@ class OptionDesk:
         self.scenario, self.ledger, self.tally = scenario, ledger, tally
         self.step_seconds = scenario.horizon.step_seconds
         steps = scenario.horizon.steps + 1
-        self.markets = [
-            _Market(m, design, pool, listed, []) for m, (design, pool, listed) in enumerate(markets)
-        ]
+        self.markets = [_Market(m, design, pool, listed, []) for m, (design, pool, listed) in enumerate(markets)]
         self.path_index = path_index
         self.per_run_population = per_run_population
         count = len(self.markets)
@@ -237,8 +186,8 @@ class OptionDesk:
                 years = (expiry_ns - now_ns) / (365 * 86_400 * SECOND_NS)
                 a, b, rho, m, sigma = smile_parameters(volatility, years, market.design.smile)
                 command = PublishVolSurface(
-                    SOURCE, market.pool, market.design.asset, expiry_ns, _wad(a), _wad(b), _wad(rho), _wad(m),
-                    _wad(sigma), now_ns,
+                    SOURCE, market.pool, market.design.asset, expiry_ns, wad(a), wad(b), wad(rho), wad(m),
+                    wad(sigma), now_ns,
                 )  # fmt: skip
                 self._try(command, SOURCE)
 
@@ -296,14 +245,14 @@ class OptionDesk:
         cost = premium + fee_atoms(params, size, index, price, BASE_DECIMALS, QUOTE_DECIMALS)
         self.ledger.apply(Deposit(owner, 0, QUOTE, cost, now_ns), owner)
         self._trade(market, owner, params, size, cost, writer=False, now_ns=now_ns)
-        return cost / QUOTE_UNIT
+        return float(cost / QUOTE_UNIT)
 
     def _write(self, market: _Market, owner: str, params: SeriesParams, contracts: float, now_ns: int) -> float:
         state = self.ledger.state
         size = int(contracts * BASE_UNIT)
         index = state.oracles[params.underlying].accepted_price_wad or 1
         required = requirement_atoms(params, -size, index, MarginKind.INITIAL, BASE_DECIMALS, QUOTE_DECIMALS)
-        margin_usd = market.design.traders.writer_margin_multiple * required / QUOTE_UNIT
+        margin_usd = float(market.design.traders.writer_margin_multiple * required / QUOTE_UNIT)
         margin = self._deposit(owner, margin_usd, now_ns)
         self._trade(market, owner, params, -size, margin, writer=True, now_ns=now_ns)
         return margin_usd
@@ -360,9 +309,7 @@ class OptionDesk:
         if position is None or series.settlement_price_wad is not None or now_ns >= series.params.expiry_ns:
             return False
         try:
-            equity, requirement = isolated_series_margin(
-                state, pool, series, position, MarginKind.MAINTENANCE, now_ns
-            )
+            equity, requirement = isolated_series_margin(state, pool, series, position, MarginKind.MAINTENANCE, now_ns)
         except RingfenceError:
             return False
         return equity < requirement

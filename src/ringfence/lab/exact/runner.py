@@ -135,7 +135,7 @@ class _Run:
             self.last_published[index] = published
 
     def publish_smiles(self, step: int) -> None:
-        """The oracle's feeder publishes each option market's smiles (:meth:`OptionDesk.publish`)."""
+        """Let the oracle's feeder publish each option market's smiles (:meth:`OptionDesk.publish`)."""
         if self.desk is not None:
             rows = {asset: i for i, asset in enumerate(self.layout.assets)}
             self.desk.publish(step, self.now(step), self.prices.oracle, rows)
@@ -282,7 +282,9 @@ def run_exact(
         lp_nav_usd=run.nav,
         lp_loss_usd=_per_pool(tally.lp_loss_atoms, layout.pools),
         adl_loss_usd=_per_pool(tally.adl_loss_atoms, layout.pools),
-        contagion_usd=run.marks.contagion_usd(_bad_debt_by_market(liquidations, latent_by_market, run.desk, option_latent_usd))
+        contagion_usd=run.marks.contagion_usd(
+            _bad_debt_by_market(liquidations, latent_by_market, run.desk, option_latent_usd)
+        )
         + tally.adl_contagion_atoms / QUOTE_UNIT
         + float(lines.loss_usd.sum()),
         open_notional_usd=run.open_notional,
@@ -309,7 +311,9 @@ def _if_lines(layout: Layout, values: FloatArray) -> FloatArray:
 
 
 def _bad_debt_by_market(
-    liquidations: NDArray[np.void], latent_by_market: FloatArray, desk: OptionDesk | None = None,
+    liquidations: NDArray[np.void],
+    latent_by_market: FloatArray,
+    desk: OptionDesk | None = None,
     option_latent_usd: FloatArray | None = None,
 ) -> FloatArray:
     """Return each market's bad debt over the run: its liquidations' shortfalls plus its latent bad debt.
@@ -332,7 +336,9 @@ def _parties(run: _Run) -> dict[str, float]:
     """Return each party's P&L in USD, marked at the final market price (exact in atoms, then converted)."""
     final = {asset: to_wad(float(run.prices.market[i, -1])) for i, asset in enumerate(run.layout.assets)}
     desk, end_ns = run.desk, run.now(run.scenario.horizon.steps)
-    valuer = None if desk is None else (lambda pool, series, held: desk.position_value_atoms(pool, series, held, end_ns))
+    valuer = (
+        None if desk is None else (lambda pool, series, held: desk.position_value_atoms(pool, series, held, end_ns))
+    )
     atoms = party_pnl_atoms(
         run.ledger.state,
         run.ledger.external_atoms,

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.options_results import GreekPath, OptionMarketSummary
 from ringfence.lab.report import plots
-from ringfence.lab.report.tables import RUNG_LABELS, estimate_cell, table
+from ringfence.lab.report.tables import RUNG_LABELS, Html, estimate_cell, table
 from ringfence.lab.study import StudyResult
 
 __all__ = ["greeks_over_time", "options_section"]
@@ -86,8 +86,6 @@ def _cell(estimate: Estimate, name: str) -> str:
         return estimate_cell(estimate.value, estimate, "usd")
     value = "—" if estimate.value is None else f"{estimate.value:,.1f}"
     interval = "" if estimate.low is None or estimate.high is None else f"{estimate.low:,.1f}–{estimate.high:,.1f}"
-    from ringfence.lab.report.tables import Html
-
     below = f'<span class="ci">{escape(interval)}</span>' if interval else ""
     return Html(f'<span class="figure">{escape(value)}</span>{below}')
 
@@ -98,9 +96,7 @@ def _ladder_table(rows: Sequence[tuple[str, tuple[OptionMarketSummary, ...]]], i
     body = []
     for rung, markets in rows:
         market = markets[index]
-        body.append(
-            [RUNG_LABELS.get(rung, rung), market.pool, *(_cell(market.totals[name], name) for name in names)]
-        )
+        body.append([RUNG_LABELS.get(rung, rung), market.pool, *(_cell(market.totals[name], name) for name in names)])
     return table(headers, body, numeric_from=2, css_class="options-ladder")
 
 
