@@ -154,6 +154,7 @@ def test_the_pools_greeks_are_the_black76_greeks_of_the_puts_the_vault_wrote() -
         assert options.gamma[0, step] == pytest.approx(-10 * float(expected["gamma"]), rel=1e-9)
         assert options.vega_per_point[0, step] == pytest.approx(-10 * float(expected["vega"]) / 100, rel=1e-9)
     assert options.atm_volatility[0, :2].tolist() == [0.5, 0.5]
+    assert (options.positions_opened[0], options.openings_refused[0], options.smiles_refused[0]) == (1, 0, 0)
     premium = 10 * float(black76_put(100.0, 100.0, 0.5, EXPIRY_S / YEAR_S)["price"])
     assert options.premium_usd[0] == pytest.approx(premium, abs=1e-5)  # 10 contracts at the mark, atoms rounded up
 

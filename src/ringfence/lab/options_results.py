@@ -32,6 +32,7 @@ OPTION_TOTALS: tuple[str, ...] = (
     "settlement_paid_usd",
     "positions_opened",
     "openings_refused",
+    "smiles_refused",
 )
 """Per-run totals of each option market, in :class:`OptionRun`'s field order (one value per market)."""
 
@@ -65,6 +66,8 @@ class OptionRun:
         What settlements paid out of the vault net of what they collected.
     positions_opened, openings_refused:
         Traders' opening trades the engine filled, and refused (a refusal leaves the trader flat).
+    smiles_refused:
+        Smiles the engine refused (the series then keep the last one; new risk past its age is refused).
     """
 
     markets: tuple[str, ...]
@@ -82,6 +85,7 @@ class OptionRun:
     settlement_paid_usd: FloatArray
     positions_opened: FloatArray
     openings_refused: FloatArray
+    smiles_refused: FloatArray
 
 
 @dataclass(frozen=True, slots=True)

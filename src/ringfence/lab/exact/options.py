@@ -136,6 +136,7 @@ class _Market:
     settlement_paid_atoms: int = 0
     opened: int = 0
     refused: int = 0
+    smiles_refused: int = 0
 
 
 class OptionDesk:
@@ -189,7 +190,8 @@ class OptionDesk:
                     SOURCE, market.pool, market.design.asset, expiry_ns, wad(a), wad(b), wad(rho), wad(m),
                     wad(sigma), now_ns,
                 )  # fmt: skip
-                self._try(command, SOURCE)
+                if self._try(command, SOURCE) is None:
+                    market.smiles_refused += 1
 
     # --- option traders -------------------------------------------------------------------
 
@@ -415,6 +417,7 @@ class OptionDesk:
             settlement_paid_usd=per_market([m.settlement_paid_atoms / QUOTE_UNIT for m in markets]),
             positions_opened=per_market([float(m.opened) for m in markets]),
             openings_refused=per_market([float(m.refused) for m in markets]),
+            smiles_refused=per_market([float(m.smiles_refused) for m in markets]),
         )
 
 

@@ -74,11 +74,12 @@ _TOTALS = (
     ("latent_bad_debt_usd", "latent bad debt (open at the end)"),
     ("positions_opened", "positions opened"),
     ("openings_refused", "openings the engine refused"),
+    ("smiles_refused", "smiles the engine refused"),
 )
 
 
 def _kind(name: str) -> str:
-    return "ratio" if name in ("liquidations", "positions_opened", "openings_refused") else "usd"
+    return "ratio" if name in ("liquidations", "positions_opened", "openings_refused", "smiles_refused") else "usd"
 
 
 def _cell(estimate: Estimate, name: str) -> str:
