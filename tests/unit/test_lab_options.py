@@ -222,6 +222,12 @@ def test_the_options_loss_stays_in_their_pool_when_isolated_and_reaches_the_perp
     assert shared.contagion_usd > 0.0
     for run in (isolated, shared):
         assert sum(run.party_pnl_usd.values()) == pytest.approx(0.0, abs=1e-6)
+    assert isolated.options is not None and shared.options is not None
+    assert isolated.options.borne_by_other_lps_usd[0] == 0.0
+    # on the shared vault the perp LP holds 1,000,000 of the 1,100,000 deposited: it bears 10/11 of the options' P&L
+    share = 1_000_000 / 1_100_000
+    assert shared.options.borne_by_other_lps_usd[0] == pytest.approx(-share * shared.options.vault_pnl_usd[0], rel=1e-9)
+    assert shared.options.vault_pnl_usd[0] < 0.0
     assert np.isfinite(shared.lp_nav_usd).all()
 
 

@@ -33,6 +33,7 @@ OPTION_TOTALS: tuple[str, ...] = (
     "positions_opened",
     "openings_refused",
     "smiles_refused",
+    "borne_by_other_lps_usd",
 )
 """Per-run totals of each option market, in :class:`OptionRun`'s field order (one value per market)."""
 
@@ -68,6 +69,9 @@ class OptionRun:
         Traders' opening trades the engine filled, and refused (a refusal leaves the trader flat).
     smiles_refused:
         Smiles the engine refused (the series then keep the last one; new risk past its age is refused).
+    borne_by_other_lps_usd:
+        The options' vault P&L borne by the LPs of other markets (their shares of the writing vault):
+        positive when they bore a loss; 0 on the isolated rungs, where the options' vault is their own.
     """
 
     markets: tuple[str, ...]
@@ -86,6 +90,7 @@ class OptionRun:
     positions_opened: FloatArray
     openings_refused: FloatArray
     smiles_refused: FloatArray
+    borne_by_other_lps_usd: FloatArray
 
 
 @dataclass(frozen=True, slots=True)

@@ -394,8 +394,8 @@ class OptionDesk:
             latent.append(total)
         return latent
 
-    def result(self, vault_pnl_usd: FloatArray, latent_atoms: list[int]) -> OptionRun:
-        """Return the run's :class:`OptionRun` (``vault_pnl_usd`` per market from the vault marks)."""
+    def result(self, vault_pnl_usd: FloatArray, latent_atoms: list[int], borne_by_others_usd: FloatArray) -> OptionRun:
+        """Return the run's :class:`OptionRun` (``vault_pnl_usd`` and ``borne_by_others_usd`` from the vault marks)."""
 
         def per_market(values: list[float]) -> FloatArray:
             return np.array(values, dtype=np.float64)
@@ -418,6 +418,7 @@ class OptionDesk:
             positions_opened=per_market([float(m.opened) for m in markets]),
             openings_refused=per_market([float(m.refused) for m in markets]),
             smiles_refused=per_market([float(m.smiles_refused) for m in markets]),
+            borne_by_other_lps_usd=np.asarray(borne_by_others_usd, dtype=np.float64),
         )
 
 
@@ -481,3 +482,10 @@ class OptionVaultMarks(VaultMarks):
             if market in values:
                 marks[column] -= values[market] / QUOTE_UNIT
         return marks
+
+    def borne_by_other_lps_usd(self, perp_markets: int) -> FloatArray:
+        """Return, per option market, minus the other LPs' shares of its marks (positive: a loss they bore)."""
+        columns = range(perp_markets, len(self.markets))
+        return np.array(
+            [-(float(self.lp_pnl[:, c].sum()) - float(self.lp_pnl[c, c])) for c in columns], dtype=np.float64
+        )

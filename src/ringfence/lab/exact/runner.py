@@ -301,7 +301,13 @@ def run_exact(
         credit_line_drawn_usd=_if_lines(layout, lines.drawn_usd),
         options=None
         if run.desk is None
-        else run.desk.result(run.marks.last[len(layout.markets) :].copy(), option_latent),
+        else run.desk.result(
+            run.marks.last[len(layout.markets) :].copy(),
+            option_latent,
+            run.marks.borne_by_other_lps_usd(len(layout.markets))
+            if isinstance(run.marks, OptionVaultMarks)
+            else np.zeros(len(option_latent)),
+        ),
     )
 
 

@@ -75,6 +75,7 @@ _TOTALS = (
     ("positions_opened", "positions opened"),
     ("openings_refused", "openings the engine refused"),
     ("smiles_refused", "smiles the engine refused"),
+    ("borne_by_other_lps_usd", "of the options' P&L, borne by other markets' LPs (a loss: positive)"),
 )
 
 
@@ -92,8 +93,16 @@ def _cell(estimate: Estimate, name: str) -> str:
 
 
 def _ladder_table(rows: Sequence[tuple[str, tuple[OptionMarketSummary, ...]]], index: int) -> str:
-    names = ("vault_pnl_usd", "bad_debt_usd", "latent_bad_debt_usd", "liquidations")
-    headers = ["rung", "pool writing the options", "options' vault P&L", "bad debt", "latent bad debt", "liquidations"]
+    names = ("vault_pnl_usd", "borne_by_other_lps_usd", "bad_debt_usd", "latent_bad_debt_usd", "liquidations")
+    headers = [
+        "rung",
+        "pool writing the options",
+        "options' vault P&L",
+        "of which borne by other markets' LPs",
+        "bad debt",
+        "latent bad debt",
+        "liquidations",
+    ]
     body = []
     for rung, markets in rows:
         market = markets[index]
