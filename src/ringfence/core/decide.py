@@ -103,6 +103,7 @@ from ringfence.core.pool.liquidate import decide_liquidate
 from ringfence.core.pool.margin_adjust import decide_adjust_isolated_margin
 from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
     LiquidateSeries,
     ListSeries,
     PublishVolSurface,
@@ -111,6 +112,7 @@ from ringfence.core.pool.series_commands import (
 )
 from ringfence.core.pool.series_decide import decide_list_series, decide_publish_vol_surface, decide_trade_series
 from ringfence.core.pool.series_liquidate import decide_liquidate_series
+from ringfence.core.pool.series_margin_adjust import decide_adjust_series_margin
 from ringfence.core.pool.series_settle import decide_settle_series, settlement_window_accruals
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, MAX_DECIMALS, WAD
@@ -396,6 +398,7 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     TradeSeries: _contained(decide_trade_series),
     SettleSeries: _contained(decide_settle_series),
     LiquidateSeries: _contained(decide_liquidate_series),
+    AdjustSeriesMargin: _contained(decide_adjust_series_margin),
     OpenCreditLine: decide_open_credit_line,
     RepayCreditLine: decide_repay_credit_line,
     **GOVERNANCE_DECIDERS,
