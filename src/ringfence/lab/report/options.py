@@ -98,9 +98,9 @@ def _ladder_table(rows: Sequence[tuple[str, tuple[OptionMarketSummary, ...]]], i
         "rung",
         "pool writing the options",
         "options' vault P&L",
-        "of which borne by other markets' LPs",
+        "borne by other LPs",
         "bad debt",
-        "latent bad debt",
+        "latent",
         "liquidations",
     ]
     body = []
@@ -138,8 +138,10 @@ def options_section(study: StudyResult) -> str:
         if study.options_ladder:
             parts.append(
                 "<p>On every rung of the ladder: the options' vault P&amp;L is borne by the LPs of the pool that "
-                "writes them (the shared pool on the first rungs, the options' own pool on the isolated ones); the "
-                "ladder's contagion column above counts what the other markets' LPs bore of it.</p>"
+                "writes them (the shared pool on the first rungs, the options' own pool on the isolated ones). "
+                "<i>Borne by other LPs</i> is the share the other markets' LPs bore (a loss is positive); the "
+                "ladder's contagion above counts it only from an option market that defaulted (bad debt above the "
+                "materiality threshold). <i>Latent</i>: bad debt of positions still open at the end.</p>"
             )
             parts.append(_ladder_table(study.options_ladder, index))
     return "".join(parts)
