@@ -76,7 +76,6 @@ __all__ = [
     "OptionVaultMarks",
     "atm_volatility_step",
     "option_lp",
-    "option_market_label",
     "smile_parameters",
 ]
 
