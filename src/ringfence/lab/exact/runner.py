@@ -31,10 +31,11 @@ from ringfence.lab.exact.layout import (
     VENUE_ADMIN,
     Layout,
     layout_venue,
+    option_market_label,
     to_wad,
 )
 from ringfence.lab.exact.ledger import Ledger, Tally, VaultMarks
-from ringfence.lab.exact.options import OptionDesk, OptionVaultMarks, option_market_label
+from ringfence.lab.exact.options import OptionDesk, OptionVaultMarks
 from ringfence.lab.exact.parties import party_pnl_atoms
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
