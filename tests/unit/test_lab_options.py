@@ -263,3 +263,21 @@ def test_a_study_without_options_keeps_its_results_without_an_options_key() -> N
     )
 
     assert "options" not in document
+
+
+def test_a_writer_with_a_reserve_tops_up_and_survives_the_fall_that_liquidates_one_without() -> None:
+    # at F = 82 (σ = 0.5 / 0.82, one hour left) 10 puts are worth ≈ 180.0: equity ≈ 225 + 3.0 − 180.0 = 48.0,
+    # below the maintenance max(7.5% · 82, 7.5% · 18) · 10 = 61.5, and below 1.2 × that: the writer with a
+    # reserve adds 0.5 × 225 = 112.5 first and is not liquidated; at expiry it pays 10 · (100 − 82) = 180
+    prices = [100.0, 82.0, 82.0, 82.0, 82.0]
+    bare = play(writer_scenario(), prices)
+    reserved = play(options_scenario(traders={"buyers": 0, "writers": 1, "writer_top_up_reserve": 1.0}), prices)
+
+    assert bare.options is not None and reserved.options is not None
+    assert bare.options.liquidations[0] == 1
+    assert bare.options.writer_top_ups_usd[0] == 0.0
+    assert reserved.options.liquidations[0] == 0
+    assert reserved.options.writer_top_ups_usd[0] == pytest.approx(112.5, abs=1e-6)
+    assert reserved.options.settlement_paid_usd[0] == pytest.approx(-180.0, abs=1e-6)
+    assert reserved.options.bad_debt_usd[0] == 0.0
+    assert sum(reserved.party_pnl_usd.values()) == pytest.approx(0.0, abs=1e-6)

@@ -34,6 +34,7 @@ OPTION_TOTALS: tuple[str, ...] = (
     "openings_refused",
     "smiles_refused",
     "borne_by_other_lps_usd",
+    "writer_top_ups_usd",
 )
 """Per-run totals of each option market, in :class:`OptionRun`'s field order (one value per market)."""
 
@@ -72,6 +73,8 @@ class OptionRun:
     borne_by_other_lps_usd:
         The options' vault P&L borne by the LPs of other markets (their shares of the writing vault):
         positive when they bore a loss; 0 on the isolated rungs, where the options' vault is their own.
+    writer_top_ups_usd:
+        Margin writers added from their reserves (``AdjustSeriesMargin``).
     """
 
     markets: tuple[str, ...]
@@ -91,6 +94,7 @@ class OptionRun:
     openings_refused: FloatArray
     smiles_refused: FloatArray
     borne_by_other_lps_usd: FloatArray
+    writer_top_ups_usd: FloatArray
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,9 @@ class OptionTraders(LabModel):
     Buyers buy puts (``put_share``) or calls at a random listed strike and expiry, depositing the
     premium and fee the engine will charge (paid in full: a long option needs no margin); writers
     sell puts at a random strike and expiry, posting ``writer_margin_multiple`` times the
-    position's initial requirement in its isolated vault. Sizes are log-normal around
+    position's initial requirement in its isolated vault, and, with a ``writer_top_up_reserve``,
+    adds margin from it (``AdjustSeriesMargin``) whenever its equity falls below
+    ``writer_top_up_health`` times its maintenance requirement. Sizes are log-normal around
     ``contracts_mean``.
     """
 
@@ -100,6 +102,12 @@ class OptionTraders(LabModel):
     """Mean contracts a trader buys or sells, in units of the underlying."""
     size_log_sd: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = 0.5
     writer_margin_multiple: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 1.5
+    writer_top_up_reserve: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.0
+    """Off-venue reserve of a writer for top-ups, as a multiple of its opening margin (0: none)."""
+    writer_top_up_health: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 1.2
+    """A writer tops up once its equity falls below this multiple of its maintenance requirement."""
+    writer_top_up_fraction: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 0.5
+    """Each top-up adds this share of the opening margin (``AdjustSeriesMargin``), as far as the reserve lasts."""
 
 
 class OptionMarketDesign(LabModel):

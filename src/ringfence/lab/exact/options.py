@@ -14,7 +14,8 @@ What the lab adds around the core's option series (``docs/options.md``, ``docs/s
 - **traders** open at the start (after the perpetual book): buyers of puts and calls deposit the
   premium and fee the core's own functions quote for their size (``series_quote``,
   ``fill_price``, ``fee_atoms``) and pay it in full; writers sell puts posting a multiple of the
-  core's initial requirement. A refused opening leaves the trader flat (counted).
+  core's initial requirement. A refused opening leaves the trader flat (counted). A writer with a
+  reserve tops up (``AdjustSeriesMargin``) before the keepers look, while below its health.
 - **keepers**: every step, each expired series is settled (``SettleSeries``, retried until the
   window has a fresh price), then every writer below maintenance (the core's
   ``isolated_series_margin``) is liquidated once it has been so for the keepers' latency, unless
@@ -38,6 +39,7 @@ from ringfence.core.margin import MarginKind
 from ringfence.core.pool.events import BackstopAbsorbed, LossSocialised
 from ringfence.core.pool.perp_math import signed_notional_atoms
 from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
     LiquidateSeries,
     PublishVolSurface,
     SettleSeries,
@@ -111,11 +113,13 @@ def smile_parameters(
 
 @dataclass(slots=True)
 class _Holder:
-    """One option trader's position: its account, its series, and whether it wrote it."""
+    """One option trader's position: its account, its series, whether it wrote it, and a writer's reserve."""
 
     owner: str
     series: str
     writer: bool
+    margin_atoms: int = 0
+    reserve_atoms: int = 0
 
 
 @dataclass(slots=True)
@@ -136,6 +140,7 @@ class _Market:
     opened: int = 0
     refused: int = 0
     smiles_refused: int = 0
+    top_up_atoms: int = 0
 
 
 class OptionDesk:
@@ -255,24 +260,29 @@ class OptionDesk:
         required = requirement_atoms(params, -size, index, MarginKind.INITIAL, BASE_DECIMALS, QUOTE_DECIMALS)
         margin_usd = float(market.design.traders.writer_margin_multiple * required / QUOTE_UNIT)
         margin = self._deposit(owner, margin_usd, now_ns)
-        self._trade(market, owner, params, -size, margin, writer=True, now_ns=now_ns)
+        if self._trade(market, owner, params, -size, margin, writer=True, now_ns=now_ns):
+            holder = market.holders[-1]
+            holder.margin_atoms = margin
+            holder.reserve_atoms = int(margin * market.design.traders.writer_top_up_reserve)
         return margin_usd
 
     def _trade(
         self, market: _Market, owner: str, params: SeriesParams, size: int, margin: int, *, writer: bool, now_ns: int
-    ) -> None:
+    ) -> bool:
+        """Send the opening trade; return whether the engine filled it (a refusal is counted)."""
         if size == 0:
             market.refused += 1
-            return
+            return False
         command = TradeSeries(owner, 0, market.pool, params.series, size, MarginMode.ISOLATED, margin, 0, now_ns)
         events = self._try(command, owner)
         if events is None:
             market.refused += 1
-            return
+            return False
         fill = next(e for e in events if isinstance(e, SeriesTradeFilled))
         market.premium_atoms += fill.premium_atoms
         market.opened += 1
         market.holders.append(_Holder(owner, params.series, writer))
+        return True
 
     def _try(self, command: object, sender: str) -> list[Event] | None:
         try:
@@ -290,6 +300,8 @@ class OptionDesk:
         column = 0
         for market in self.markets:
             self._settle(market, now_ns)
+            for holder in market.holders:
+                self._top_up(market, holder, now_ns)
             for number, holder in enumerate(market.holders):
                 key = (market.index, number)
                 if not holder.writer or not self._below_maintenance(market, holder, now_ns):
@@ -302,18 +314,39 @@ class OptionDesk:
                 self._liquidate(market, holder, now_ns)
             column += len(market.holders)
 
-    def _below_maintenance(self, market: _Market, holder: _Holder, now_ns: int) -> bool:
+    def _maintenance(self, market: _Market, holder: _Holder, now_ns: int) -> tuple[int, int] | None:
+        """Return an open, unexpired position's maintenance ``(equity, requirement)`` (the core's), else None."""
         state = self.ledger.state
         pool = state.pools[market.pool]
         position = pool.series_positions.get(((holder.owner, 0), holder.series))
         series = pool.series[holder.series]
         if position is None or series.settlement_price_wad is not None or now_ns >= series.params.expiry_ns:
-            return False
+            return None
         try:
-            equity, requirement = isolated_series_margin(state, pool, series, position, MarginKind.MAINTENANCE, now_ns)
+            return isolated_series_margin(state, pool, series, position, MarginKind.MAINTENANCE, now_ns)
         except RingfenceError:
-            return False
-        return equity < requirement
+            return None
+
+    def _below_maintenance(self, market: _Market, holder: _Holder, now_ns: int) -> bool:
+        terms = self._maintenance(market, holder, now_ns)
+        return terms is not None and terms[0] < terms[1]
+
+    def _top_up(self, market: _Market, holder: _Holder, now_ns: int) -> None:
+        """Let a writer below ``writer_top_up_health`` move margin from its reserve into its position's vault."""
+        traders = market.design.traders
+        if not holder.writer or holder.reserve_atoms <= 0:
+            return
+        terms = self._maintenance(market, holder, now_ns)
+        if terms is None or terms[1] <= 0 or terms[0] >= traders.writer_top_up_health * terms[1]:
+            return
+        amount = min(holder.reserve_atoms, int(holder.margin_atoms * traders.writer_top_up_fraction))
+        if amount <= 0:
+            return
+        self.ledger.apply(Deposit(holder.owner, 0, QUOTE, amount, now_ns), holder.owner)
+        holder.reserve_atoms -= amount
+        command = AdjustSeriesMargin(holder.owner, 0, market.pool, holder.series, amount, now_ns)
+        if self._try(command, holder.owner) is not None:
+            market.top_up_atoms += amount  # a refused move leaves the deposit in the writer's balance
 
     def _liquidate(self, market: _Market, holder: _Holder, now_ns: int) -> None:
         command = LiquidateSeries(OPTION_KEEPER, 0, holder.owner, 0, market.pool, holder.series, now_ns)
@@ -417,6 +450,7 @@ class OptionDesk:
             positions_opened=per_market([float(m.opened) for m in markets]),
             openings_refused=per_market([float(m.refused) for m in markets]),
             smiles_refused=per_market([float(m.smiles_refused) for m in markets]),
+            writer_top_ups_usd=per_market([m.top_up_atoms / QUOTE_UNIT for m in markets]),
             borne_by_other_lps_usd=np.asarray(borne_by_others_usd, dtype=np.float64),
         )
 

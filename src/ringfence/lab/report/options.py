@@ -68,6 +68,7 @@ _TOTALS = (
     ("premium_usd", "net premium the vault received at the open"),
     ("vault_pnl_usd", "the options' P&L for their vault"),
     ("settlement_paid_usd", "paid out at settlement, net"),
+    ("writer_top_ups_usd", "margin writers added from their reserves"),
     ("liquidations", "writers liquidated"),
     ("liquidated_notional_usd", "underlying notional liquidated"),
     ("bad_debt_usd", "bad debt (shortfalls)"),
