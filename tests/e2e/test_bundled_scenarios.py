@@ -29,6 +29,7 @@ def test_the_bundled_scenarios_are_the_documented_ones() -> None:
         "isolation-ladder",
         "mango-cross",
         "mango-isolated",
+        "options-crash",
     ]
 
 

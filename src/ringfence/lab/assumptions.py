@@ -257,7 +257,32 @@ def scenario_assumptions(scenario: Scenario) -> tuple[Assumption, ...]:
 
     Per market: the price process's volatility and jumps (or the replayed file or event template),
     its depth (explicit, or daily volume, σ_daily and prefactor ``Y``), the impact of a $1M sale
-    it implies, and its margins; then the correlation, the impact's recovery half-life, the oracle,
-    the keepers and the traders' leverage.
+    it implies, and its margins; each option market's volatility model, smile, margins, series,
+    traders and capital (sources starting ``<asset> options``); then the correlation, the
+    impact's recovery half-life, the oracle, the keepers and the traders' leverage.
     """
-    return tuple(_market_rows(scenario) + _scenario_rows(scenario))
+    return tuple(_market_rows(scenario) + _option_rows(scenario) + _scenario_rows(scenario))
+
+
+def _option_rows(scenario: Scenario) -> list[Assumption]:
+    """Return each option market's values (``venue.options``), sourced by entries starting ``<asset> options``."""
+    venue = scenario.venue
+    rows: list[Assumption] = []
+    for option in [] if venue is None else venue.options:
+        asset, sources = option.asset, scenario.sources
+        volatility, smile, traders = option.volatility, option.smile, option.traders
+        values = (
+            ("ATM volatility (base, spot_beta, half-life s)", "volatility",
+             f"{volatility.base:g}, {volatility.spot_beta:g}, {volatility.half_life_seconds}"),
+            ("smile (wing, skew, curvature)", "smile", f"{smile.wing:g}, {smile.skew:g}, {smile.curvature:g}"),
+            ("margins (initial, minimum, maintenance)", "margins",
+             f"{option.initial_margin:g}, {option.minimum_margin:g}, {option.maintenance_margin:g}"),
+            ("strikes (of the initial price); expiries (s)", "strikes",
+             f"{', '.join(f'{k:g}' for k in option.strikes)}; {', '.join(str(e) for e in option.expiries_seconds)}"),
+            ("traders (buyers, put share, writers, contracts)", "traders",
+             f"{traders.buyers}, {traders.put_share:g}, {traders.writers}, {traders.contracts_mean:g}"),
+            ("LP capital, insurance (USD)", "LP", f"{option.lp_capital:,.0f}, {option.insurance:,.0f}"),
+        )  # fmt: skip
+        for name, word, value in values:
+            rows.append(Assumption(f"{asset} options {name}", value, source_for(sources, asset, "options", word)))
+    return rows

@@ -160,6 +160,18 @@ def _document(study: StudyResult) -> dict[str, Any]:
         document["predictive"] = study.predictive
     if study.credit_lines is not None:
         document["credit_lines"] = study.credit_lines
+    if study.options:
+        # Only with option markets: a study without them keeps the bytes it had.
+        document["options"] = {
+            "units": {
+                "delta": "units of the underlying (the writers' pool's side)",
+                "gamma": "per USD of the underlying's price",
+                "vega_per_point": "USD per volatility point",
+                "atm_volatility": "a year (0.87 = 87%)",
+            },
+            "base": list(study.options),
+            "ladder": [{"isolation": rung, "markets": list(rows)} for rung, rows in study.options_ladder],
+        }
     return document
 
 

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from ringfence.lab.options_results import OptionRun
+
 __all__ = [
     "CREDIT_LINES_RUNG",
     "ISOLATION_LEVELS",
@@ -182,6 +184,8 @@ class RunResult:
     gas_usd: float = 0.0
     unserved_liquidations: int = 0
     party_pnl_usd: Mapping[str, float] = field(default_factory=dict)
+    options: OptionRun | None = None
+    """The run's option markets (``venue.options``, exact engine only): ``None`` without them."""
 
     @property
     def total_bad_debt_usd(self) -> float:

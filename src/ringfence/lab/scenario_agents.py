@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ringfence.lab.results import ISOLATION_LEVELS, IsolationLevel
+from ringfence.lab.scenario_options import LabModel, OptionMarketDesign
 
 __all__ = [
     "Attacker",
@@ -56,12 +57,6 @@ VenueUsdOrZero = Annotated[float, Field(ge=0, le=MAX_VENUE_USD, allow_inf_nan=Fa
 AccountUsd = Annotated[float, Field(gt=0, le=MAX_ACCOUNT_USD, allow_inf_nan=False)]
 MarketUsd = Annotated[float, Field(gt=0, le=MAX_MARKET_USD, allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-
-
-class LabModel(BaseModel):
-    """Base of every scenario section: strict types, unknown keys rejected, immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class MarketDesign(LabModel):
@@ -213,6 +208,8 @@ class VenueDesign(LabModel):
     """Margins that follow volatility (off when omitted: the static rates hold throughout)."""
     credit_lines: list[CreditLineDesign] = Field(default_factory=list)
     """Lines between the markets' pools, opened on the ``credit_lines`` rung (ignored on the others)."""
+    options: list[OptionMarketDesign] = Field(default_factory=list)
+    """Option markets on the markets' assets (exact engine only, :mod:`ringfence.lab.scenario_options`)."""
 
     @field_validator("markets")
     @classmethod
@@ -221,6 +218,17 @@ class VenueDesign(LabModel):
         if len(set(assets)) != len(assets):
             raise ValueError(f"one market per asset, got {assets}")
         return markets
+
+    @model_validator(mode="after")
+    def _options_on_markets(self) -> VenueDesign:
+        assets = [market.asset for market in self.markets]
+        listed = [option.asset for option in self.options]
+        for index, asset in enumerate(listed):
+            if asset not in assets:
+                raise ValueError(f"options[{index}].asset {asset!r} is not a market's asset; markets: {assets}")
+        if len(set(listed)) != len(listed):
+            raise ValueError(f"one option market per asset, got {listed}")
+        return self
 
     @model_validator(mode="after")
     def _lines_fit(self) -> VenueDesign:

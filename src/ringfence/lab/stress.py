@@ -42,6 +42,7 @@ from ringfence.lab.exact.population import Draws, DrawSet, TraderBook, draw_popu
 from ringfence.lab.exact.runner import run_exact
 from ringfence.lab.execution import DEFAULT_CHUNK_PATHS, Backend, LocalBackend, chunk_ranges
 from ringfence.lab.metrics import protocol_losses, summarise
+from ringfence.lab.options_results import OptionRun, summarise_options
 from ringfence.lab.predictive import run_predictive
 from ringfence.lab.predictive_metrics import PredictiveResult
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
@@ -503,7 +504,18 @@ def build_study(collected: StudyRuns) -> StudyResult:
         assumptions=(*scenario_assumptions(scenario), *STATISTICS_ASSUMPTIONS),
         containment=_containment(collected),
         credit_lines=_credit_lines(collected),
+        options=summarise_options(_option_runs(runs[own]), paths=True),
+        options_ladder=tuple(
+            (rung, summarise_options(_option_runs(runs[DesignKey(rung, 1.0)]), paths=False))
+            for rung in study.ladder
+            if _option_runs(runs[DesignKey(rung, 1.0)])
+        ),
     )
+
+
+def _option_runs(runs: Sequence[RunResult]) -> tuple[OptionRun, ...]:
+    """Return the runs' option records (none without ``venue.options``)."""
+    return tuple(run.options for run in runs if run.options is not None)
 
 
 def _credit_lines(collected: StudyRuns) -> CreditLineComparison | None:

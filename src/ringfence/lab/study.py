@@ -23,6 +23,7 @@ from ringfence.lab.assumptions import Assumption
 from ringfence.lab.credit_comparison import CreditLineComparison
 from ringfence.lab.estimate import Estimate
 from ringfence.lab.metrics import Summary, summarise
+from ringfence.lab.options_results import OptionMarketSummary
 from ringfence.lab.predictive_metrics import PredictiveResult
 from ringfence.lab.results import EngineName, IsolationLevel, RunResult
 
@@ -237,6 +238,10 @@ class StudyResult:
     static_frontier: tuple[FrontierPoint, ...] = ()
     predictive: PredictiveResult | None = None
     credit_lines: CreditLineComparison | None = None
+    options: tuple[OptionMarketSummary, ...] = ()
+    """The scenario's own design's option markets, Greeks over time included (empty without ``venue.options``)."""
+    options_ladder: tuple[tuple[str, tuple[OptionMarketSummary, ...]], ...] = ()
+    """Per rung of the ladder, ``(rung, its option markets' figures)`` (empty without ``venue.options``)."""
 
     def __post_init__(self) -> None:
         if not self.base:

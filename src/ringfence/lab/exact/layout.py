@@ -25,6 +25,7 @@ Decisions (``docs/stress-model.md``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ringfence.core.commands import Command, ConfigureOracle, Deposit, OpenVenue, RegisterAsset, Sent
@@ -34,12 +35,16 @@ from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.pool.liquidation_policy import NO_CAP, LiquidationPolicy
+from ringfence.core.pool.series_commands import ListSeries
+from ringfence.core.pool.series_state import SeriesParams
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
 from ringfence.core.units import WAD
 from ringfence.lab.dynamic_margins import RISK_MODEL, dynamic_rule
+from ringfence.lab.exact.option_listing import list_series, option_pool
 from ringfence.lab.results import IsolationLevel
 from ringfence.lab.scenario import Scenario
 from ringfence.lab.scenario_agents import CreditLineDesign, MarketDesign, VenueDesign
+from ringfence.lab.scenario_options import OptionMarketDesign
 from ringfence.lab.vector.kernels import MAX_EXECUTION_GAP
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
     "CreditLineLayout",
     "Layout",
     "layout_venue",
+    "option_market_label",
     "to_atoms",
     "to_wad",
 ]
@@ -81,6 +87,11 @@ def to_wad(value: float) -> int:
 def to_atoms(usd: float, decimals: int = QUOTE_DECIMALS) -> int:
     """Return a float amount as atoms of ``decimals``, toward zero."""
     return int(usd * 10**decimals)
+
+
+def option_market_label(asset: str) -> str:
+    """Return the label of the option market on ``asset`` (its column among the markets' vault marks)."""
+    return f"{asset}-OPTIONS"
 
 
 def lp_owner(asset: str) -> str:
@@ -115,6 +126,8 @@ class Layout:
     """The genesis's pools, markets and ``OpenVenue`` (the admin's), then insurance and LP deposits (owners'),
     then, on the credit-lines rung, the lines' proposals and executions (the admin's)."""
     credit_lines: tuple[CreditLineLayout, ...] = ()
+    option_markets: tuple[tuple[OptionMarketDesign, str, tuple[SeriesParams, ...]], ...] = ()
+    """Per ``[[venue.options]]`` market: its design, the pool that writes it and its listed series."""
 
     @property
     def mode(self) -> MarginMode:
@@ -165,9 +178,9 @@ def _market_params(design: MarketDesign, margin_scale: float) -> MarketParams:
     )
 
 
-def _pool_params(venue: VenueDesign, markets: list[MarketParams]) -> PoolParams:
+def _pool_params(venue: VenueDesign, maintenance_wads: list[int]) -> PoolParams:
     pool = venue.pool
-    lowest_maintenance = min(market.maintenance_margin_wad for market in markets)
+    lowest_maintenance = min(maintenance_wads)
     window_ns = pool.insurance_window_seconds * SECOND_NS
     return PoolParams(
         quote_asset=QUOTE,
@@ -222,11 +235,39 @@ def _open_credit_lines(
     return sent, tuple(placed)
 
 
-def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: float) -> Layout:
+def _option_markets(
+    venue: VenueDesign, isolation: IsolationLevel, initial_prices: Mapping[str, float] | None
+) -> tuple[tuple[OptionMarketDesign, str, tuple[SeriesParams, ...]], ...]:
+    """Place each option market: its own pool on the isolated rungs, the shared pool otherwise."""
+    if not venue.options:
+        return ()
+    if initial_prices is None:
+        raise ValueError("option markets list their strikes from the initial prices: pass initial_prices")
+    shared = isolation in ("monolithic", "subaccounts")
+    return tuple(
+        (
+            design,
+            SHARED_POOL if shared else option_pool(design.asset),
+            list_series(design, initial_prices[design.asset], START_NS, BASE_DECIMALS),
+        )
+        for design in venue.options
+    )
+
+
+def layout_venue(
+    scenario: Scenario,
+    isolation: IsolationLevel,
+    margin_scale: float,
+    initial_prices: Mapping[str, float] | None = None,
+) -> Layout:
     """Return the rung's layout and the commands that build it (prices are submitted by the runner).
 
     LP ``lp-<asset>`` deposits its market's LP capital into the pool holding that market; the
-    insurer funds each pool with the insurance of its markets.
+    insurer funds each pool with the insurance of its markets. Option markets (``venue.options``,
+    :mod:`ringfence.lab.exact.options`) list their series in the genesis, strikes from
+    ``initial_prices`` (the underlyings' first oracle prices), in their own pool
+    (``options-<asset>``, after the markets' pools) on the isolated rungs and in the shared pool
+    on the others; their LP ``lp-opt-<asset>`` deposits there, and the insurer funds their insurance.
     """
     venue = scenario.venue
     if venue is None:
@@ -234,6 +275,8 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
     designs = list(venue.markets)
     assets = [design.asset for design in designs]
     pools, market_pool = _pools(isolation, assets)
+    options = _option_markets(venue, isolation, initial_prices)
+    pools = (*pools, *dict.fromkeys(pool for _, pool, _ in options if pool not in pools))
     params = [_market_params(design, margin_scale) for design in designs]
     settings = DEFAULT_SETTINGS
     credit = isolation == "credit_lines"
@@ -246,7 +289,10 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
     funding: list[Sent] = []
     for index, pool in enumerate(pools):
         members = [i for i, p in enumerate(market_pool) if p == index]
-        created = CreatePool(pool, "perp", 1, _pool_params(venue, [params[i] for i in members]), START_NS)
+        written = [(design, listed) for design, home, listed in options if home == pool]
+        # the penalty cap is the perpetuals' no-split guard; a pool of options alone has none
+        maintenance = [params[i].maintenance_margin_wad for i in members] or [WAD]
+        created = CreatePool(pool, "perp", 1, _pool_params(venue, maintenance), START_NS)
         pool_setup.append(Sent(VENUE_ADMIN, created))
         if venue.dynamic_margin is not None:
             penalty, step = created.params.liquidation_penalty_wad, scenario.horizon.step_seconds
@@ -254,7 +300,11 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
                 rule = dynamic_rule(venue.dynamic_margin, params[i], penalty, step)
                 params[i] = replace(params[i], dynamic_margin=rule)
         pool_setup += [Sent(VENUE_ADMIN, AddMarket(pool, params[i], START_NS)) for i in members]
+        pool_setup += [
+            Sent(VENUE_ADMIN, ListSeries(pool, series, START_NS)) for _, listed in written for series in listed
+        ]
         insurance = sum(to_atoms(designs[i].insurance) for i in members)
+        insurance += sum(to_atoms(design.insurance) for design, _ in written)
         if insurance:
             funding += [
                 Sent(INSURER, Deposit(INSURER, index, QUOTE, insurance, START_NS)),
@@ -270,6 +320,12 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
             Sent(lp, Deposit(lp, 0, QUOTE, amount, START_NS)),
             Sent(lp, ProvideLiquidity(lp, 0, pools[market_pool[i]], amount, START_NS)),
         ]
+    for option, pool, _ in options:
+        amount, lp = to_atoms(option.lp_capital), f"lp-opt-{option.asset}"
+        funding += [
+            Sent(lp, Deposit(lp, 0, QUOTE, amount, START_NS)),
+            Sent(lp, ProvideLiquidity(lp, 0, pool, amount, START_NS)),
+        ]
     opening, lines = _open_credit_lines(venue.credit_lines, assets, pools) if credit else ([], ())
     return Layout(
         isolation,
@@ -280,4 +336,5 @@ def layout_venue(scenario: Scenario, isolation: IsolationLevel, margin_scale: fl
         tuple(setup),
         (*pool_setup, *funding, *opening),
         lines,
+        options,
     )

@@ -30,7 +30,7 @@ from ringfence.core.pool.events import (
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.pool.state import PoolState
 from ringfence.core.state import LedgerState
-from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE_DECIMALS, QUOTE_UNIT
+from ringfence.lab.exact.layout import BASE_DECIMALS, QUOTE_DECIMALS, QUOTE_UNIT, option_market_label
 from ringfence.lab.vector.attribution import attribute_marks, defaulted_markets, lp_contagion
 
 __all__ = ["Ledger", "LiquidationOutcome", "Tally", "VaultMarks"]
@@ -44,6 +44,8 @@ class Ledger:
     ``vault_flow_atoms[(pool, market)]`` sums the change of the pool's LP vault made by every
     command that names a market (trades, liquidations, margin moves): fees, realised PnL,
     shortfall absorbed, insurance drawn, backstop fees; LP deposits and redemptions name none.
+    A command on an option series counts under ``(pool, <underlying>-OPTIONS)`` (premiums,
+    fees, buy-backs, settlements: :mod:`ringfence.lab.exact.options`).
 
     ``external_atoms`` keeps each owner's net deposits of each asset (deposits − withdrawals): what
     came into the venue from outside, for the conservation sum (``RunResult.party_pnl_usd``).
@@ -93,6 +95,9 @@ class Ledger:
     def _count(self, command: Command, pool: PoolState | None, vault_before: int) -> None:
         """Count an applied command: the vault flow of the market it names (``pool`` found before), and deposits."""
         pool_id, market = getattr(command, "pool", None), getattr(command, "market", None)
+        series_id = getattr(command, "series", None)
+        if market is None and pool is not None and isinstance(series_id, str) and series_id in pool.series:
+            market = option_market_label(pool.series[series_id].params.underlying)  # series commands
         self.commands += 1
         if pool is not None and isinstance(pool_id, str) and isinstance(market, str):
             key = (pool_id, market)

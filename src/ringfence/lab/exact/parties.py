@@ -9,7 +9,7 @@ engine conserves every atom, so the parties sum to exactly 0 atoms.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ringfence.core.pool.perp_math import unrealised_pnl_atoms
 from ringfence.core.state import LedgerState
@@ -37,6 +37,7 @@ def party_pnl_atoms(
     paid_to_market_atoms: Mapping[str, int],
     final_prices_wad: Mapping[str, int],
     protocol_liquidator: str,
+    series_value_atoms: Callable[[str, str, object], int] | None = None,
 ) -> dict[str, int]:
     """Return each party's P&L in quote atoms.
 
@@ -51,7 +52,10 @@ def party_pnl_atoms(
     - market: the execution costs and gas paid to it.
 
     The lab's markets accrue no funding (the layout sets no funding rate), so a position's
-    value is its vault and its unrealised PnL. ``external_atoms`` maps ``(owner, asset)`` to
+    value is its vault and its unrealised PnL. An option series position (``venue.options``) is
+    worth its isolated vault plus ``series_value_atoms(pool, series, position)`` (its value at
+    its mark) to its trader, and the negative of that value to the LPs (the vault wrote it).
+    ``external_atoms`` maps ``(owner, asset)`` to
     net deposits; ``paid_to_market_atoms`` maps a keeper (or the protocol's liquidator) to the
     execution costs and gas it passed on.
     """
@@ -73,6 +77,10 @@ def party_pnl_atoms(
             pnl = unrealised_pnl_atoms(position, final_prices_wad[base], BASE_DECIMALS, quote_decimals)
             traders_pnl += pnl
             parties[party_of(key[0], protocol_liquidator)] += position.isolated_margin_atoms + pnl
+        for (key, series_id), held in sorted(pool.series_positions.items()):
+            value = 0 if series_value_atoms is None else series_value_atoms(pool_id, series_id, held)
+            parties[party_of(key[0], protocol_liquidator)] += held.isolated_margin_atoms + value
+            traders_pnl += value
         parties["lps"] += pool.vault_atoms - traders_pnl
         parties["insurance"] += pool.insurance_atoms
         parties["protocol"] += pool.protocol_fees_atoms

@@ -15,6 +15,7 @@ from ringfence.core.commands import SubmitPrice
 from ringfence.core.governance.commands import UpdateRiskMargin
 from ringfence.core.pool.credit_lines import credit_nav_atoms
 from ringfence.core.pool.perp_math import pool_nav_range_atoms
+from ringfence.core.pool.series_margin import series_claims_atoms
 from ringfence.core.units import MAX_ATOMS
 from ringfence.lab.dynamic_margins import RISK_MODEL, margin_updater
 from ringfence.lab.exact.agents import PROTOCOL_LIQUIDATOR, Agents
@@ -30,13 +31,15 @@ from ringfence.lab.exact.layout import (
     VENUE_ADMIN,
     Layout,
     layout_venue,
+    option_market_label,
     to_wad,
 )
 from ringfence.lab.exact.ledger import Ledger, Tally, VaultMarks
+from ringfence.lab.exact.options import OptionDesk, OptionVaultMarks
 from ringfence.lab.exact.parties import party_pnl_atoms
 from ringfence.lab.exact.population import Draws, TraderBook
 from ringfence.lab.results import LIQUIDATION_DTYPE, IsolationLevel, RunResult
-from ringfence.lab.sample import ScenarioPaths
+from ringfence.lab.sample import ScenarioPaths, fixed_path
 from ringfence.lab.scenario import Scenario, market_impact
 from ringfence.lab.vector.kernels import impact_decay, square_root_impact
 
@@ -86,13 +89,27 @@ class _Run:
         book: TraderBook,
         prices: _Prices,
         draws: Draws,
+        path_index: int = 0,
     ) -> None:
         self.scenario, self.layout, self.prices = scenario, layout, prices
         self.ledger = Ledger()
         self.tally = Tally()
-        self.marks = VaultMarks(
-            layout.markets, layout.assets, tuple(layout.pool_of(i) for i in range(len(layout.markets)))
-        )
+        market_pools = tuple(layout.pool_of(i) for i in range(len(layout.markets)))
+        self.desk: OptionDesk | None = None
+        self.marks: VaultMarks
+        if layout.option_markets:
+            self.desk = OptionDesk(
+                scenario, layout.option_markets, self.ledger, self.tally, path_index, fixed_path(scenario)
+            )
+            options = layout.option_markets
+            self.marks = OptionVaultMarks(
+                (*layout.markets, *(option_market_label(design.asset) for design, _, _ in options)),
+                (*layout.assets, *(f"opt-{design.asset}" for design, _, _ in options)),
+                (*market_pools, *(pool for _, pool, _ in options)),
+                self.desk,
+            )
+        else:
+            self.marks = VaultMarks(layout.markets, layout.assets, market_pools)
         self.step_seconds = scenario.horizon.step_seconds
         self.last_published = [-1] * len(layout.assets)
         self.agents = Agents(scenario, layout, book, draws, self.ledger, self.tally)
@@ -117,6 +134,12 @@ class _Run:
             # the engine takes prices in [1, MAX_ATOMS] WAD; a compounding impact can leave that range
             self.ledger.apply(SubmitPrice(asset, SOURCE, min(max(price, 1), MAX_ATOMS), 0, published, now), SOURCE)
             self.last_published[index] = published
+
+    def publish_smiles(self, step: int) -> None:
+        """Let the oracle's feeder publish each option market's smiles (:meth:`OptionDesk.publish`)."""
+        if self.desk is not None:
+            rows = {asset: i for i, asset in enumerate(self.layout.assets)}
+            self.desk.publish(step, self.now(step), self.prices.oracle, rows)
 
     def update_margins(self, step: int) -> None:
         """On an update step of a dynamic-margin scenario, the risk model moves each market's rates."""
@@ -147,6 +170,9 @@ class _Run:
         for index, pool_id in enumerate(self.layout.pools):
             self.insurance[index, step] = state.pools[pool_id].insurance_atoms / QUOTE_UNIT
         self.nav[:, step] = self.nav_now(step)
+        if self.desk is not None and isinstance(self.marks, OptionVaultMarks):
+            self.desk.record(step, self.now(step))
+            self.marks.now_ns = self.now(step)
         self.marks.mark(state, self.ledger.vault_flow_atoms, self.oracle_wad(step))
         self.open_notional[step] = self.agents.open_notional_usd(self.prices.market[:, step])
 
@@ -158,17 +184,23 @@ class _Run:
             self.ledger.apply(sent.command, sent.sender)
         self.marks.start(self.ledger.state)
         self.agents.open_positions(self.now(0))
+        if self.desk is not None:
+            self.publish_smiles(0)
+            self.desk.open_positions(self.now(0))
         self.agents.watch_pools(self.nav_now(0))
         self.record(0)
         flow_impact = np.zeros(len(self.layout.assets))
         for step in range(1, self.scenario.horizon.steps + 1):
             self.prices.advance(step, flow_impact)
             self.publish(step)
+            self.publish_smiles(step)
             self.update_margins(step)
             now = self.now(step)
             self.agents.top_up(step, now)
             self.agents.attack(step, now)
             flow = self.agents.keep(step, now, self.prices.market[:, step])
+            if self.desk is not None:
+                self.desk.keep(step, now)
             flow_impact = self.prices.flow_impact(flow)
             self.agents.flee(step, now, self.nav_now(step))
             repay_lines(self.ledger, self.layout, now)
@@ -182,17 +214,21 @@ class _Run:
         """Return each pool's LP NAV in USD at ``step``'s oracle prices (redemption side: the low bound).
 
         Credit lines count as the core counts them: a lender's line cash and claim, less what a
-        borrower owes (zero on every rung without lines).
+        borrower owes (zero on every rung without lines); so do option series, at their marks
+        (the core's ``series_claims_atoms``, the high bound: the NAV's low one).
         """
         state = self.ledger.state
         prices = self.oracle_wad(step)
         bases = dict.fromkeys(self.layout.assets, BASE_DECIMALS)
         now = self.now(step)
-        return [
-            (pool_nav_range_atoms(state.pools[p], prices, bases, QUOTE_DECIMALS)[0] + credit_nav_atoms(state, p, now))
-            / QUOTE_UNIT
-            for p in self.layout.pools
-        ]
+        navs = []
+        for p in self.layout.pools:
+            pool = state.pools[p]
+            nav = pool_nav_range_atoms(pool, prices, bases, QUOTE_DECIMALS)[0] + credit_nav_atoms(state, p, now)
+            if pool.series_positions:
+                nav -= series_claims_atoms(state, pool, now, allow_guarded=True)[1]
+            navs.append(nav / QUOTE_UNIT)
+        return navs
 
 
 def _per_pool(totals: dict[str, int], pools: tuple[str, ...]) -> FloatArray:
@@ -215,15 +251,20 @@ def run_exact(
     RingfenceError
         The scenario builds a venue the engine refuses (the message names the parameter).
     """
-    layout = layout_venue(scenario, isolation, margin_scale)
-    run = _Run(scenario, layout, book, _Prices(scenario, layout, paths, path_index), draws)
+    initial = {asset: float(paths.oracle[i, path_index, 0]) for i, asset in enumerate(paths.assets)}
+    layout = layout_venue(scenario, isolation, margin_scale, initial)
+    run = _Run(scenario, layout, book, _Prices(scenario, layout, paths, path_index), draws, path_index)
     run.play()
     agents, tally = run.agents, run.tally
     liquidations = np.array(agents.liquidations, dtype=LIQUIDATION_DTYPE)
     latent, latent_by_market = agents.latent_bad_debt_usd(run.prices.market[:, -1])
-    run.marks.write_off(latent_by_market)
-    latent_per_pool = np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64)
     end_ns = run.now(scenario.horizon.steps)
+    option_latent = [] if run.desk is None else run.desk.latent_bad_debt_atoms(end_ns)
+    for (_, pool, _), atoms in zip(layout.option_markets, option_latent, strict=True):
+        latent[pool] = latent.get(pool, 0.0) + atoms / QUOTE_UNIT
+    option_latent_usd = np.array(option_latent, dtype=np.float64) / QUOTE_UNIT
+    run.marks.write_off(np.concatenate([latent_by_market, option_latent_usd]))
+    latent_per_pool = np.array([latent.get(pool, 0.0) for pool in layout.pools], dtype=np.float64)
     lines = line_outcome(run.ledger.state, layout, run.nav[:, -1], latent_per_pool, run.ledger.drawn_atoms, end_ns)
     return RunResult(
         engine="exact",
@@ -242,14 +283,16 @@ def run_exact(
         lp_nav_usd=run.nav,
         lp_loss_usd=_per_pool(tally.lp_loss_atoms, layout.pools),
         adl_loss_usd=_per_pool(tally.adl_loss_atoms, layout.pools),
-        contagion_usd=run.marks.contagion_usd(_bad_debt_by_market(liquidations, latent_by_market))
+        contagion_usd=run.marks.contagion_usd(
+            _bad_debt_by_market(liquidations, latent_by_market, run.desk, option_latent_usd)
+        )
         + tally.adl_contagion_atoms / QUOTE_UNIT
         + float(lines.loss_usd.sum()),
         open_notional_usd=run.open_notional,
         collateral_usd=agents.collateral_deposited_usd,
         attacker_profit_usd=agents.attacker_profit_usd,
         latent_bad_debt_usd=latent_per_pool,
-        vault_pnl_by_market_usd=run.marks.last.copy(),
+        vault_pnl_by_market_usd=run.marks.last[: len(layout.markets)].copy(),
         execution_cost_usd=_per_pool(agents.execution_cost_atoms, layout.pools),
         gas_usd=agents.gas_atoms / QUOTE_UNIT,
         unserved_liquidations=agents.unserved_liquidations,
@@ -257,6 +300,15 @@ def run_exact(
         credit_line_loss_usd=_if_lines(layout, lines.loss_usd),
         credit_line_cap_usd=_if_lines(layout, lines.cap_usd),
         credit_line_drawn_usd=_if_lines(layout, lines.drawn_usd),
+        options=None
+        if run.desk is None
+        else run.desk.result(
+            run.marks.last[len(layout.markets) :].copy(),
+            option_latent,
+            run.marks.borne_by_other_lps_usd(len(layout.markets))
+            if isinstance(run.marks, OptionVaultMarks)
+            else np.zeros(len(option_latent)),
+        ),
     )
 
 
@@ -265,18 +317,41 @@ def _if_lines(layout: Layout, values: FloatArray) -> FloatArray:
     return values if layout.credit_lines else np.zeros(0)
 
 
-def _bad_debt_by_market(liquidations: NDArray[np.void], latent_by_market: FloatArray) -> FloatArray:
-    """Return each market's bad debt over the run: its liquidations' shortfalls plus its latent bad debt."""
+def _bad_debt_by_market(
+    liquidations: NDArray[np.void],
+    latent_by_market: FloatArray,
+    desk: OptionDesk | None = None,
+    option_latent_usd: FloatArray | None = None,
+) -> FloatArray:
+    """Return each market's bad debt over the run: its liquidations' shortfalls plus its latent bad debt.
+
+    With option markets, one more entry per option market (after the perpetual markets): its
+    liquidation and settlement shortfalls plus its latent bad debt.
+    """
     realised = np.bincount(
         liquidations["market"], weights=liquidations["bad_debt_usd"], minlength=len(latent_by_market)
     )
-    return np.asarray(realised + latent_by_market, dtype=np.float64)
+    perps = np.asarray(realised + latent_by_market, dtype=np.float64)
+    if desk is None:
+        return perps
+    options = np.array([m.bad_debt_atoms / QUOTE_UNIT for m in desk.markets], dtype=np.float64)
+    latent = np.zeros(len(options)) if option_latent_usd is None else option_latent_usd
+    return np.concatenate([perps, options + latent])
 
 
 def _parties(run: _Run) -> dict[str, float]:
     """Return each party's P&L in USD, marked at the final market price (exact in atoms, then converted)."""
     final = {asset: to_wad(float(run.prices.market[i, -1])) for i, asset in enumerate(run.layout.assets)}
+    desk, end_ns = run.desk, run.now(run.scenario.horizon.steps)
+    valuer = (
+        None if desk is None else (lambda pool, series, held: desk.position_value_atoms(pool, series, held, end_ns))
+    )
     atoms = party_pnl_atoms(
-        run.ledger.state, run.ledger.external_atoms, run.agents.paid_to_market_atoms, final, PROTOCOL_LIQUIDATOR
+        run.ledger.state,
+        run.ledger.external_atoms,
+        run.agents.paid_to_market_atoms,
+        final,
+        PROTOCOL_LIQUIDATOR,
+        valuer,
     )
     return {party: amount / QUOTE_UNIT for party, amount in atoms.items()}

@@ -32,6 +32,7 @@ def expected_plots(study: StudyResult) -> tuple[str, ...]:
     names = ["cascade", "liquidation_timeline", "bad_debt_distribution"]
     if study.ladder:
         names.append("ladder")
+    names += [f"option_greeks_{index}" for index in range(len(study.options))]
     if study.sensitivity_base is not None and study.sensitivity:
         names.append("sensitivity")
     names.append("frontier")

@@ -11,6 +11,7 @@ from ringfence.lab.metrics import Summary, order_rank
 from ringfence.lab.report import plots
 from ringfence.lab.report.credit_lines import credit_lines_section
 from ringfence.lab.report.findings import has_attacker, key_finding, worst_run
+from ringfence.lab.report.options import options_section
 from ringfence.lab.report.predictive import predictive_section
 from ringfence.lab.report.style import CSS
 from ringfence.lab.report.tables import (
@@ -415,6 +416,7 @@ def page(study: StudyResult) -> str:
         _base(study, summary),
         _ladder(study),
         credit_lines_section(study),
+        options_section(study),
         _sensitivity(study),
         _assumptions(study),
         _frontier(study),

@@ -510,21 +510,25 @@ def _results(run: _Run, isolation: IsolationLevel, margin_scale: float, step_sec
             gas_usd=float(book.keeper_gas[path] + book.protocol_gas[path]),
             unserved_liquidations=int(book.unserved[path]),
             party_pnl_usd={party: float(values[path]) for party, values in parties.items()},
-            **_credit_fields(lines, line_loss, path),
+            credit_line_loss_usd=_credit_fields(lines, line_loss, path)[0],
+            credit_line_cap_usd=_credit_fields(lines, line_loss, path)[1],
+            credit_line_drawn_usd=_credit_fields(lines, line_loss, path)[2],
         )
         for path in range(book.paths)
     )
 
 
-def _credit_fields(lines: CreditLines | None, loss: FloatArray | None, path: int) -> dict[str, FloatArray]:
-    """Return a path's credit-line fields on the credit-lines rung (nothing is ever drawn: :mod:`.credit`)."""
+def _credit_fields(
+    lines: CreditLines | None, loss: FloatArray | None, path: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return a path's credit-line loss, caps and draws on the credit-lines rung, empty arrays elsewhere.
+
+    Nothing is ever drawn on the vector engine (:mod:`.credit`); a rung without lines gets what a
+    run without them holds (empty arrays, ``RunResult``'s defaults).
+    """
     if lines is None or loss is None:
-        return {}
-    return {
-        "credit_line_loss_usd": loss[path].copy(),
-        "credit_line_cap_usd": lines.lent.copy(),
-        "credit_line_drawn_usd": np.zeros(len(lines.lent)),
-    }
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    return loss[path].copy(), lines.lent.copy(), np.zeros(len(lines.lent))
 
 
 def run_vector(

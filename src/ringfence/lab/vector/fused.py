@@ -80,7 +80,8 @@ def fused_refusals(scenario: Scenario, *, observed: bool = False) -> tuple[Scena
     """Return what the fused kernel does not play in this run, by key (empty: it plays everything).
 
     Refused: ``[venue.dynamic_margin]`` (the risk model's integer updates run in Python, path by
-    path, :mod:`ringfence.lab.dynamic_margins`), the ``credit_lines`` rung (its lines' room in the
+    path, :mod:`ringfence.lab.dynamic_margins`), ``venue.options`` (exact engine only), the
+    ``credit_lines`` rung (its lines' room in the
     borrower's reserve checks, :mod:`ringfence.lab.vector.credit`) and an observer of every step (``observe`` or
     ``watch`` of :func:`~ringfence.lab.vector.run_vector`: the differential tests' margin trace and
     the early-warning study read the whole book every step, which the fused loop never builds).
@@ -93,6 +94,8 @@ def fused_refusals(scenario: Scenario, *, observed: bool = False) -> tuple[Scena
         # the credit-lines rung counts each line's room in the borrower's reserve checks
         # (lab/vector/credit.py, opening.py, lps.py); the fused loop was written without it
         issues.append(ScenarioIssue("venue.credit_lines", "the credit-lines rung is played by the numpy kernel only"))
+    if venue is not None and venue.options:
+        issues.append(ScenarioIssue("venue.options", "option markets are played by the exact engine only"))
     if observed:
         issues.append(ScenarioIssue("observe", "a per-step observer of the book needs the numpy kernel"))
     return tuple(issues)

@@ -23,6 +23,13 @@ def _unsupported(scenario: Scenario) -> list[ScenarioIssue]:
     venue = scenario.venue
     if venue is None:
         return issues
+    if venue.options:
+        issues.append(
+            ScenarioIssue(
+                "venue.options",
+                "option markets are played by the exact engine only (--engine exact; docs/stress-options.md)",
+            )
+        )
     if venue.pool.auto_deleverage:
         issues.append(
             ScenarioIssue("venue.pool.auto_deleverage", "true is not supported by the vector engine; set it to false")
@@ -55,7 +62,7 @@ def _design_issues(scenario: Scenario, isolation: str, margin_scale: float) -> l
 def check_vector_support(scenario: Scenario, isolation: str, margin_scale: float) -> None:
     """Raise a :class:`ScenarioError` naming every key the vector engine cannot play as given.
 
-    Refused: a missing ``venue``, ``population`` or ``keepers``; ``attacker``;
+    Refused: a missing ``venue``, ``population`` or ``keepers``; ``attacker``; ``venue.options``;
     ``venue.pool.auto_deleverage = true``; ``venue.pool.oracle_jump_breaker > 0``; a margin
     model other than flat; an unknown rung; a margin scale that is not positive.
     """
