@@ -13,7 +13,8 @@ ConfigureGovernance                anyone, once, on an empty venue: the sender b
 RegisterAsset, ConfigureOracle,    the admin during the genesis; once open, only through
 CreatePool, AddMarket,             ``ProposeVenueChange`` (proposer) and ``ExecuteProposal``
 ConfigureAuctions, AcceptCover,    (executor) after the timelock
-CancelCover, OpenCreditLine
+CancelCover, OpenCreditLine,
+ConfigurePortfolioMargin
 OpenVenue                          the admin (its ``admin`` field), once
 GrantRole, RevokeRole,             the admin (the role is checked by the decider)
 RegisterTemplate
@@ -25,9 +26,14 @@ Deposit, Withdraw, Transfer,       the owner of the sub-account, once the venue 
 ProvideLiquidity, RemoveLiquidity,
 FundInsurance, Trade,
 AdjustIsolatedMargin, OfferCover,
-WithdrawCoverOffer
-Liquidate, StartCollateralAuction  any principal as keeper, into its own sub-account, never
-                                   against its own accounts; once the venue is open
+WithdrawCoverOffer,
+EnablePortfolioMargin,
+DisablePortfolioMargin
+Liquidate, StartCollateralAuction, any principal as keeper, into its own sub-account, never
+StartPortfolioAuction              against its own accounts; once the venue is open
+BidPortfolio                       any principal as bidder (``bidder_owner``), with its own
+                                   sub-account, never on its own portfolio; once open
+EndPortfolioAuction                any principal (``actor``), once open
 RedoCollateralAuction,             any principal, for its own sub-account; once open
 TakeCollateral
 AccruePremium                      any principal (``actor``, a permissionless crank); once open
@@ -76,6 +82,14 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    DisablePortfolioMargin,
+    EnablePortfolioMargin,
+    EndPortfolioAuction,
+    StartPortfolioAuction,
+)
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_name
 
@@ -98,6 +112,11 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
         OfferCover,
         WithdrawCoverOffer,
         AccruePremium,
+        EnablePortfolioMargin,
+        DisablePortfolioMargin,
+        StartPortfolioAuction,
+        BidPortfolio,
+        EndPortfolioAuction,
     }
 )
 """Commands on sub-accounts (and the permissionless premium crank): accepted once the venue is open, from the
@@ -113,6 +132,7 @@ GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
         AcceptCover,
         CancelCover,
         OpenCreditLine,
+        ConfigurePortfolioMargin,
         OpenVenue,
     }
 )
@@ -121,6 +141,9 @@ GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
 _ACTING_FIELDS: dict[type[Any], str] = {
     Liquidate: "keeper_owner",
     StartCollateralAuction: "keeper_owner",
+    StartPortfolioAuction: "keeper_owner",
+    BidPortfolio: "bidder_owner",
+    EndPortfolioAuction: "actor",
     RedoCollateralAuction: "keeper_owner",
     TakeCollateral: "taker_owner",
     AccruePremium: "actor",
@@ -129,7 +152,7 @@ _ACTING_FIELDS: dict[type[Any], str] = {
     OpenVenue: "admin",
     RegisterPrincipal: "name",
 }
-_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction)
+_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction, StartPortfolioAuction, BidPortfolio)
 
 
 def acting_field(command_type: type[Any]) -> str | None:
@@ -177,7 +200,9 @@ def _check_feeder(state: LedgerState, command: SubmitPrice, sender: str) -> None
         )
 
 
-def _check_keeper(command: Liquidate | StartCollateralAuction, sender: str) -> None:
+def _check_keeper(
+    command: Liquidate | StartCollateralAuction | StartPortfolioAuction | BidPortfolio, sender: str
+) -> None:
     if command.owner == sender:
         raise Unauthorized(
             sender,

@@ -25,6 +25,8 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── NotAuthenticated        (service.authentication) a sender the adapter could not authenticate
     │   ├── VenueNotOpen            an account command during the genesis (before OpenVenue)
     │   ├── GenesisClosed           a listing, oracle or market change sent directly once the venue is open
+    │   ├── NotPortfolioMargined    a portfolio command on a sub-account that is not (or is) portfolio-margined
+    │   ├── PortfolioAuctionRefused a portfolio auction's state refuses the start, bid or end asked for
     │   └── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
     ├── JournalError                the durable journal refused or failed
     │   ├── StreamConflict          a (stream, version) pair already written
@@ -61,7 +63,9 @@ __all__ = [
     "JournalNotAdopted",
     "JournalTruncated",
     "JournalUnreadable",
+    "NotPortfolioMargined",
     "OracleUnavailable",
+    "PortfolioAuctionRefused",
     "ProposalNotExecutable",
     "RingfenceError",
     "StreamConflict",
@@ -181,6 +185,29 @@ class SupplyCapExceeded(CommandRejected):
         self.supplied_atoms = supplied_atoms
         self.requested_atoms = requested_atoms
         self.room_atoms = room
+
+
+class NotPortfolioMargined(CommandRejected):
+    """A command needs a portfolio-margined sub-account (or one that is not) and got the other."""
+
+    code = "not_portfolio_margined"
+
+    def __init__(self, account: str, action: str, remedy: str) -> None:
+        super().__init__(f"{account} cannot {action}: {remedy}")
+        self.account = account
+        self.action = action
+        self.remedy = remedy
+
+
+class PortfolioAuctionRefused(CommandRejected):
+    """A portfolio auction's state refuses the command: none live, one already live, healthy, spent, above a limit."""
+
+    code = "portfolio_auction_refused"
+
+    def __init__(self, account: str, reason: str) -> None:
+        super().__init__(f"portfolio auction of {account}: {reason}")
+        self.account = account
+        self.reason = reason
 
 
 class InsufficientMargin(CommandRejected):

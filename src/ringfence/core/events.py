@@ -17,6 +17,7 @@ from ringfence.core.pool.auction_events import AUCTION_EVENT_TYPES, AuctionEvent
 from ringfence.core.pool.cover_events import COVER_EVENT_TYPES, CoverEvent
 from ringfence.core.pool.credit_line_events import CREDIT_LINE_EVENT_TYPES, CreditLineEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
+from ringfence.core.portfolio.events import PORTFOLIO_EVENT_TYPES, PortfolioEvent
 
 __all__ = [
     "AssetRegistered",
@@ -170,6 +171,7 @@ Event = (
     | CoverEvent
     | CreditLineEvent
     | GovernanceEvent
+    | PortfolioEvent
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -188,4 +190,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     *COVER_EVENT_TYPES,
     *CREDIT_LINE_EVENT_TYPES,
     *GOVERNANCE_EVENT_TYPES,
+    *PORTFOLIO_EVENT_TYPES,
 )

@@ -70,6 +70,14 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    DisablePortfolioMargin,
+    EnablePortfolioMargin,
+    EndPortfolioAuction,
+    StartPortfolioAuction,
+)
 
 __all__ = [
     "COMMAND_BODIES",
@@ -111,6 +119,11 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     WithdrawCoverOffer,
     AccruePremium,
     RepayCreditLine,
+    EnablePortfolioMargin,
+    DisablePortfolioMargin,
+    StartPortfolioAuction,
+    BidPortfolio,
+    EndPortfolioAuction,
 )
 """The core commands a client may send over HTTP, in the order the OpenAPI document lists them.
 
@@ -207,6 +220,7 @@ VENUE_CHANGES: tuple[type[Any], ...] = (
     AcceptCover,
     CancelCover,
     OpenCreditLine,
+    ConfigurePortfolioMargin,
 )
 """What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""
 

@@ -29,6 +29,7 @@ from ringfence.core.margin import (
     quote_to_value_atoms,
 )
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.portfolio_margin import portfolio_snapshot
 from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
@@ -126,7 +127,16 @@ def margin_snapshot(
     the one after the replacement. With no cross position and no debt the
     account is healthy whatever its collateral is worth: no oracle is consulted (equity
     is reported as 0), so a collateral-only account never depends on a price.
+
+    A portfolio-margined sub-account is margined by the venue's scenario grid instead
+    (:func:`~ringfence.core.pool.portfolio_margin.portfolio_snapshot`, value atoms), with the
+    same hypothetical changes.
     """
+    if key in state.portfolio_accounts:
+        overrides = {position_override[:2]: position_override[2]} if position_override is not None else None
+        return portfolio_snapshot(
+            state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded
+        )
     account = state.accounts.get(key)
     balances: Mapping[str, int] = account.balances if account is not None else {}
     if balance_changes:  # a copy only when there is something to change (read-only otherwise)
