@@ -56,6 +56,19 @@ from ringfence.core.pool.events import (
     TradeFilled,
 )
 from ringfence.core.pool.state import MarginMode, MarketParams, PoolParams
+from ringfence.core.portfolio.events import (
+    AuctionEndReason,
+    PortfolioAuctionEnded,
+    PortfolioAuctionStarted,
+    PortfolioBid,
+    PortfolioBidderCompensated,
+    PortfolioCollateralTaken,
+    PortfolioMarginConfigured,
+    PortfolioMarginDisabled,
+    PortfolioMarginEnabled,
+    PortfolioPositionTaken,
+)
+from ringfence.core.portfolio.rule import deribit_rule
 from support.governance_samples import GOVERNANCE_EVENT_SAMPLES
 
 WAD = 10**18
@@ -385,6 +398,70 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         timestamp_ns=NOW_NS + 12,
     ),
     *GOVERNANCE_EVENT_SAMPLES,
+    PortfolioMarginConfigured(rule=deribit_rule("USDC", linear_contingency_wad=WAD // 100), timestamp_ns=NOW_NS + 20),
+    PortfolioMarginEnabled(owner="alice", sub_account=4, timestamp_ns=NOW_NS + 21),
+    PortfolioMarginDisabled(owner="alice", sub_account=4, timestamp_ns=NOW_NS + 22),
+    PortfolioAuctionStarted(
+        owner="alice",
+        sub_account=4,
+        keeper_owner="keeper",
+        keeper_sub_account=0,
+        insolvent=True,
+        mark_to_market_value=-(2**64),
+        maintenance_equity_value=-(2**64),
+        maintenance_requirement_value=2**66,
+        deficit_atoms=2**65,
+        pools=("A", "B"),
+        pool_weights_value=(2**63, 0),
+        timestamp_ns=NOW_NS + 23,
+    ),
+    PortfolioBid(
+        owner="alice",
+        sub_account=4,
+        bidder_owner="bob",
+        bidder_sub_account=1,
+        requested_share_wad=WAD,
+        share_wad=WAD // 3,
+        discount_wad=95 * WAD // 100,
+        mark_to_market_value=2**70,
+        price_atoms=-(2**65),
+        cash_asset="USDC",
+        timestamp_ns=NOW_NS + 24,
+    ),
+    PortfolioPositionTaken(
+        owner="bob",
+        sub_account=1,
+        pool="A",
+        market="ETH-PERP",
+        mode=MarginMode.PORTFOLIO,
+        size_delta_atoms=-(2**65),
+        price_wad=2_000 * WAD,
+        new_size_atoms=-(2**65),
+        new_open_notional_atoms=-(2**70),
+        funding_index_wad=-7,
+        margin_released_atoms=0,
+        funding_paid_atoms=-3,
+        realised_pnl_atoms=0,
+    ),
+    PortfolioCollateralTaken(
+        owner="alice",
+        sub_account=4,
+        bidder_owner="bob",
+        bidder_sub_account=1,
+        asset="USDC",
+        amount_atoms=-(2**64),
+        timestamp_ns=NOW_NS + 25,
+    ),
+    PortfolioBidderCompensated(
+        pool="A",
+        owner="alice",
+        sub_account=4,
+        bidder_owner="bob",
+        bidder_sub_account=1,
+        amount_atoms=2**64,
+        timestamp_ns=NOW_NS + 26,
+    ),
+    PortfolioAuctionEnded(owner="alice", sub_account=4, reason=AuctionEndReason.EMPTIED, timestamp_ns=NOW_NS + 27),
 )
 
 

@@ -25,6 +25,8 @@ from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.core.pool.state import MarketParams, PoolParams
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
+from ringfence.core.portfolio.rule import deribit_rule
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 NOW_NS = 1_700_000_000 * 10**9
@@ -201,6 +203,14 @@ VENUE_CHANGE_SAMPLES: tuple[VenueChangeProposed, ...] = (
         expires_ns=NOW_NS + 2 * DAY_NS,
         timestamp_ns=NOW_NS + 15,
         open_credit_line=OpenCreditLine("b-to-a", "B", "A", 2**70, WAD // 20, NOW_NS + 15),
+    ),
+    VenueChangeProposed(
+        proposal_id=17,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 16,
+        configure_portfolio_margin=ConfigurePortfolioMargin(deribit_rule("USDC"), NOW_NS + 16),
     ),
 )
 """The other kinds of venue change (the governance samples hold one ``VenueChangeProposed``, with a pool)."""

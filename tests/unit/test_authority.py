@@ -72,6 +72,15 @@ from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, Cance
 from ringfence.core.pool.cover_state import CoverTerms
 from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
 from ringfence.core.pool.state import MarginMode
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    DisablePortfolioMargin,
+    EnablePortfolioMargin,
+    EndPortfolioAuction,
+    StartPortfolioAuction,
+)
+from ringfence.core.portfolio.rule import deribit_rule
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
 from support.authority import ADMIN, DAY_NS, bootstrap
@@ -133,6 +142,11 @@ ACTING: dict[type[typing.Any], Builder] = {
     PausePool: lambda who, now: PausePool(who, POOL, "drill", now),
     UpdateRiskMargin: lambda who, now: UpdateRiskMargin(who, POOL, MARKET, 11 * PERCENT, 5 * PERCENT, "ewma", now),
     RepayCreditLine: lambda who, now: RepayCreditLine(who, "line-1", now),
+    EnablePortfolioMargin: lambda who, now: EnablePortfolioMargin(who, 0, now),
+    DisablePortfolioMargin: lambda who, now: DisablePortfolioMargin(who, 0, now),
+    StartPortfolioAuction: lambda who, now: StartPortfolioAuction(who, 0, "alice", 0, now),
+    BidPortfolio: lambda who, now: BidPortfolio(who, 0, "alice", 0, WAD, 10**6 * USDC, now),
+    EndPortfolioAuction: lambda who, now: EndPortfolioAuction(who, "alice", 0, now),
 }
 """Every command that names who acts, built acting as the principal given."""
 
@@ -145,6 +159,7 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     AcceptCover: lambda now: AcceptCover(POOL, 1, now),
     CancelCover: lambda now: CancelCover(POOL, 1, now),
     OpenCreditLine: lambda now: OpenCreditLine("line-1", POOL, "Q", USDC, 0, now),
+    ConfigurePortfolioMargin: lambda now: ConfigurePortfolioMargin(deribit_rule("USDC"), now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""
 

@@ -12,3 +12,5 @@ The ledger side (which positions and balances a sub-account holds, their prices,
 decisions) is in :mod:`ringfence.core.pool.portfolio_margin` and
 :mod:`ringfence.core.pool.portfolio_auction`.
 """
+
+__all__: list[str] = []
