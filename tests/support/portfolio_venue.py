@@ -1,0 +1,73 @@
+"""A venue for portfolio-margin tests: pools ``P`` and ``Q`` with an ETH perp each, pool ``C`` with a BTC perp.
+
+Built on :class:`support.venue.Venue` (USDC and ETH at 2,000 with three-source oracles, pool ``P``),
+with BTC at 50,000, the pools ``Q`` (ETH) and ``C`` (BTC) on the same parameters, and the venue's
+portfolio-margin rule: Deribit S:PM's 27 scenarios (±16% in 9 buckets × volatility up / same /
+down), initial factor 1.0, maintenance factor 0.8 (Derive PM2), a perp contingency of 1% of the
+price per contract, no minimum equity, Derive's auction schedule (95% → 70% in 900 s, → 0 in
+43,200 s more) and an insolvent auction of 3,600 s. Each pool's LP vault holds 100,000 USDC and
+its insurance fund ``insurance_atoms``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ringfence.core.commands import RegisterAsset, SubmitPrice
+from ringfence.core.margin import NO_LIMIT
+from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity, Trade
+from ringfence.core.pool.state import MarginMode
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin, EnablePortfolioMargin
+from ringfence.core.portfolio.rule import PortfolioRule, deribit_rule
+from ringfence.core.units import WAD
+from support.venue import LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL_PARAMS, Venue, oracle_config
+
+__all__ = ["BTC", "BTC_MARKET", "PM_RULE", "PortfolioVenue"]
+
+BTC = 10**8
+BTC_MARKET = "BTC-PERP"
+PM_RULE = deribit_rule("USDC", linear_contingency_wad=PERCENT)
+"""Deribit S:PM's standard grid, IM factor 1.0, MM factor 0.8, perp contingency 1%."""
+
+
+class PortfolioVenue(Venue):
+    """The three-pool venue with the portfolio-margin rule (module docstring)."""
+
+    def __init__(self, *, insurance_atoms: int = 0, rule: PortfolioRule = PM_RULE) -> None:
+        super().__init__(POOL_PARAMS, MARKET_PARAMS, insurance_atoms=insurance_atoms, in_genesis=True)
+        self.run(RegisterAsset("BTC", 8, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, NO_LIMIT, self.now))
+        self.run(dataclasses.replace(oracle_config("BTC", self.now)))
+        self.btc_price = 50_000 * WAD
+        self.quote_btc(self.btc_price, advance_ns=0)
+        self.run(CreatePool("Q", "perp", 1, POOL_PARAMS, self.now))
+        self.run(AddMarket("Q", MARKET_PARAMS, self.now))
+        self.run(CreatePool("C", "perp", 1, POOL_PARAMS, self.now))
+        btc_market = dataclasses.replace(MARKET_PARAMS, market=BTC_MARKET, base_asset="BTC", open_interest_cap_atoms=1_000 * BTC)
+        self.run(AddMarket("C", btc_market, self.now))
+        self.run(ConfigurePortfolioMargin(rule, self.now))
+        self.finish_genesis()
+        for pool in ("Q", "C"):
+            self.deposit("lp", LP_ATOMS + insurance_atoms)
+            self.run(ProvideLiquidity("lp", 0, pool, LP_ATOMS, self.now))
+            if insurance_atoms:
+                self.run(FundInsurance("lp", 0, pool, insurance_atoms, self.now))
+
+    def quote_btc(self, price_wad: int, *, advance_ns: int = 0) -> None:
+        """Have the three sources quote BTC (the clock moves only by ``advance_ns``)."""
+        self.now += advance_ns
+        self.btc_price = price_wad
+        for source in ("a", "b", "c"):
+            self.run(SubmitPrice("BTC", source, price_wad, 0, self.now, self.now))
+
+    def quote_all(self, eth_price_wad: int, *, advance_ns: int = 10**9) -> None:
+        """Move the clock and quote ETH (and USDC at par) and BTC at its last level."""
+        self.quote_prices(eth_price_wad, advance_ns=advance_ns)
+        self.quote_btc(self.btc_price)
+
+    def enable(self, owner: str, sub: int = 0) -> None:
+        self.run(EnablePortfolioMargin(owner, sub, self.now))
+
+    def pm_trade(self, owner: str, pool: str, size_atoms: int, sub: int = 0, market: str = MARKET) -> None:
+        self.run(Trade(owner, sub, pool, market, size_atoms, MarginMode.PORTFOLIO, 0, 0, self.now))
+
+
