@@ -42,7 +42,9 @@ class PortfolioVenue(Venue):
         self.run(CreatePool("Q", "perp", 1, POOL_PARAMS, self.now))
         self.run(AddMarket("Q", MARKET_PARAMS, self.now))
         self.run(CreatePool("C", "perp", 1, POOL_PARAMS, self.now))
-        btc_market = dataclasses.replace(MARKET_PARAMS, market=BTC_MARKET, base_asset="BTC", open_interest_cap_atoms=1_000 * BTC)
+        btc_market = dataclasses.replace(
+            MARKET_PARAMS, market=BTC_MARKET, base_asset="BTC", open_interest_cap_atoms=1_000 * BTC
+        )
         self.run(AddMarket("C", btc_market, self.now))
         self.run(ConfigurePortfolioMargin(rule, self.now))
         self.finish_genesis()
@@ -69,5 +71,3 @@ class PortfolioVenue(Venue):
 
     def pm_trade(self, owner: str, pool: str, size_atoms: int, sub: int = 0, market: str = MARKET) -> None:
         self.run(Trade(owner, sub, pool, market, size_atoms, MarginMode.PORTFOLIO, 0, 0, self.now))
-
-

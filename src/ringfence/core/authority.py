@@ -22,6 +22,11 @@ Propose*, Cancel, Execute, Pause   proposer / proposer or guardian / executor / 
 UpdateRiskMargin                   a risk model (the role is checked by the decider), no timelock,
                                    only within the market's dynamic margin rule
 SubmitPrice                        a feeder: the sender is one of the asset's oracle sources
+PublishVolSurface                  a feeder of the underlying's oracle (its ``publisher``)
+ListSeries                         as AddMarket: the admin in the genesis, a proposal once open
+TradeSeries                        the owner of the sub-account, once the venue is open
+LiquidateSeries                    as Liquidate: any principal as keeper, never its own accounts
+SettleSeries                       any principal (``actor``, permissionless after expiry), once open
 Deposit, Withdraw, Transfer,       the owner of the sub-account, once the venue is open
 ProvideLiquidity, RemoveLiquidity,
 FundInsurance, Trade,
@@ -82,6 +87,13 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.series_commands import (
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
     ConfigurePortfolioMargin,
@@ -112,6 +124,9 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
         OfferCover,
         WithdrawCoverOffer,
         AccruePremium,
+        TradeSeries,
+        SettleSeries,
+        LiquidateSeries,
         EnablePortfolioMargin,
         DisablePortfolioMargin,
         StartPortfolioAuction,
@@ -132,6 +147,7 @@ GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
         AcceptCover,
         CancelCover,
         OpenCreditLine,
+        ListSeries,
         ConfigurePortfolioMargin,
         OpenVenue,
     }
@@ -147,12 +163,15 @@ _ACTING_FIELDS: dict[type[Any], str] = {
     RedoCollateralAuction: "keeper_owner",
     TakeCollateral: "taker_owner",
     AccruePremium: "actor",
+    SettleSeries: "actor",
+    LiquidateSeries: "keeper_owner",
+    PublishVolSurface: "publisher",
     SubmitPrice: "source",
     ConfigureGovernance: "admin",
     OpenVenue: "admin",
     RegisterPrincipal: "name",
 }
-_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction, StartPortfolioAuction, BidPortfolio)
+_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction, LiquidateSeries, StartPortfolioAuction, BidPortfolio)
 
 
 def acting_field(command_type: type[Any]) -> str | None:
@@ -200,8 +219,20 @@ def _check_feeder(state: LedgerState, command: SubmitPrice, sender: str) -> None
         )
 
 
+def _check_surface_publisher(state: LedgerState, command: PublishVolSurface, sender: str) -> None:
+    """Refuse a smile from anyone but a feeder of the underlying's oracle (the seat that submits its prices)."""
+    oracle = state.oracles.get(command.underlying)
+    if oracle is None or sender not in oracle.config.source_names():
+        raise Unauthorized(
+            sender,
+            (f"feeder of the {command.underlying} oracle",),
+            f"publish a {command.underlying} volatility smile",
+            "the admin names an oracle's feeders in its sources (ConfigureOracle)",
+        )
+
+
 def _check_keeper(
-    command: Liquidate | StartCollateralAuction | StartPortfolioAuction | BidPortfolio, sender: str
+    command: Liquidate | StartCollateralAuction | LiquidateSeries | StartPortfolioAuction | BidPortfolio, sender: str
 ) -> None:
     if command.owner == sender:
         raise Unauthorized(
@@ -246,3 +277,5 @@ def authorize(state: LedgerState, command: Command, sender: str) -> None:
             _check_keeper(command, sender)
     elif isinstance(command, SubmitPrice):
         _check_feeder(state, command, sender)
+    elif isinstance(command, PublishVolSurface):
+        _check_surface_publisher(state, command, sender)

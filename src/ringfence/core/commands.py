@@ -16,6 +16,7 @@ from ringfence.core.pool.auction_commands import AuctionCommand
 from ringfence.core.pool.commands import PoolCommand
 from ringfence.core.pool.cover_commands import CoverCommand
 from ringfence.core.pool.credit_line_commands import CreditLineCommand
+from ringfence.core.pool.series_commands import SeriesCommand
 from ringfence.core.portfolio.commands import PortfolioCommand
 from ringfence.core.venue_commands import ConfigureOracle, OpenVenue, RegisterAsset, RegisterPrincipal
 
@@ -92,6 +93,7 @@ Command = (
     | AuctionCommand
     | CoverCommand
     | CreditLineCommand
+    | SeriesCommand
     | GovernanceCommand
     | PortfolioCommand
 )

@@ -112,6 +112,16 @@ from ringfence.core.pool.portfolio_auction import (
     decide_start_portfolio_auction,
 )
 from ringfence.core.pool.position_margin import margin_snapshot
+from ringfence.core.pool.series_commands import (
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
+from ringfence.core.pool.series_decide import decide_list_series, decide_publish_vol_surface, decide_trade_series
+from ringfence.core.pool.series_liquidate import decide_liquidate_series
+from ringfence.core.pool.series_settle import decide_settle_series, settlement_window_accruals
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
     ConfigurePortfolioMargin,
@@ -236,6 +246,8 @@ def _decide_submit_price(state: LedgerState, command: SubmitPrice) -> list[Event
         events.extend(_guard_step(oracle, command, result.price_wad, result.reason))
     elif oracle.status is not OracleStatus.STALE or oracle.reason != result.reason:
         events.append(OracleDegraded(asset=command.asset, reason=result.reason, timestamp_ns=command.timestamp_ns))
+    if any(isinstance(event, OraclePriceAccepted) for event in events):  # the last price held until now
+        events[1:1] = settlement_window_accruals(state, command.asset, command.timestamp_ns)
     for event in events[1:]:
         if isinstance(event, OraclePriceAccepted | OracleGuardTripped):
             moved_to = event.price_wad if isinstance(event, OraclePriceAccepted) else event.refused_price_wad
@@ -397,6 +409,11 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     AcceptCover: _contained(decide_accept_cover),
     CancelCover: _contained(decide_cancel_cover),
     AccruePremium: _contained(decide_accrue_premium),
+    ListSeries: _contained(decide_list_series),
+    PublishVolSurface: _contained(decide_publish_vol_surface),
+    TradeSeries: _contained(decide_trade_series),
+    SettleSeries: _contained(decide_settle_series),
+    LiquidateSeries: _contained(decide_liquidate_series),
     OpenCreditLine: decide_open_credit_line,
     RepayCreditLine: decide_repay_credit_line,
     ConfigurePortfolioMargin: decide_configure_portfolio_margin,

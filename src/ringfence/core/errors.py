@@ -20,6 +20,8 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── SupplyCapExceeded       a deposit past the asset's supply cap
     │   ├── InsufficientMargin      the account would end below its initial margin
     │   ├── OracleUnavailable       no trustworthy price (stale, quorum lost, guarded)
+    │   ├── VolSurfaceUnavailable   no volatility smile for a series' expiry, or one too old for new risk
+    │   ├── SeriesNotTradable       a series past its expiry or settled (or not yet expired, to settle it)
     │   ├── Unauthorized            the sender lacks the role, feeder seat or ownership the command needs
     │   │   └── ActingAsAnother     the command names another principal as its owner, keeper or actor
     │   ├── NotAuthenticated        (service.authentication) a sender the adapter could not authenticate
@@ -68,12 +70,14 @@ __all__ = [
     "PortfolioAuctionRefused",
     "ProposalNotExecutable",
     "RingfenceError",
+    "SeriesNotTradable",
     "StreamConflict",
     "SupplyCapExceeded",
     "ToxicLiquidationPolicy",
     "Unauthorized",
     "UnknownEntity",
     "VenueNotOpen",
+    "VolSurfaceUnavailable",
 ]
 
 
@@ -238,6 +242,34 @@ class OracleUnavailable(CommandRejected):
         super().__init__(f"oracle for {asset} is {status}: {reason}; only risk-reducing commands are accepted")
         self.asset = asset
         self.status = status
+        self.reason = reason
+
+
+class VolSurfaceUnavailable(CommandRejected):
+    """A series' expiry has no published volatility smile, or one older than its limit (new risk refused)."""
+
+    code = "vol_surface_unavailable"
+
+    def __init__(self, pool: str, underlying: str, expiry_ns: int, reason: str) -> None:
+        super().__init__(
+            f"pool {pool} has no usable {underlying} smile for expiry {expiry_ns}: {reason}; "
+            "its oracle must publish one (PublishVolSurface); only risk-reducing commands are accepted"
+        )
+        self.pool = pool
+        self.underlying = underlying
+        self.expiry_ns = expiry_ns
+        self.reason = reason
+
+
+class SeriesNotTradable(CommandRejected):
+    """A series refuses the command in its phase: expired or settled (trades), or not yet expired (settlement)."""
+
+    code = "series_not_tradable"
+
+    def __init__(self, pool: str, series: str, reason: str) -> None:
+        super().__init__(f"series {series} of pool {pool} {reason}")
+        self.pool = pool
+        self.series = series
         self.reason = reason
 
 

@@ -17,6 +17,7 @@ from ringfence.core.pool.auction_events import AUCTION_EVENT_TYPES, AuctionEvent
 from ringfence.core.pool.cover_events import COVER_EVENT_TYPES, CoverEvent
 from ringfence.core.pool.credit_line_events import CREDIT_LINE_EVENT_TYPES, CreditLineEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
+from ringfence.core.pool.series_events import SERIES_EVENT_TYPES, SeriesEvent
 from ringfence.core.portfolio.events import PORTFOLIO_EVENT_TYPES, PortfolioEvent
 
 __all__ = [
@@ -170,6 +171,7 @@ Event = (
     | AuctionEvent
     | CoverEvent
     | CreditLineEvent
+    | SeriesEvent
     | GovernanceEvent
     | PortfolioEvent
 )
@@ -189,6 +191,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     *AUCTION_EVENT_TYPES,
     *COVER_EVENT_TYPES,
     *CREDIT_LINE_EVENT_TYPES,
+    *SERIES_EVENT_TYPES,
     *GOVERNANCE_EVENT_TYPES,
     *PORTFOLIO_EVENT_TYPES,
 )

@@ -11,9 +11,9 @@ __all__ = ["check_conservation", "check_credit_lines", "holdings_by_asset"]
 def holdings_by_asset(state: LedgerState) -> dict[str, int]:
     """Return, per asset, the atoms held anywhere.
 
-    Sub-accounts, LP vaults, insurance funds, protocol fees, isolated position vaults, the
-    capital locked in insurance cover policies, the collateral lots of live auctions, and the cash
-    credit lines hold (committed and undrawn, interest collected). A drawn amount is cash in the
+    Sub-accounts, LP vaults, insurance funds, protocol fees, isolated position vaults (perpetuals and
+    series), the capital locked in insurance cover policies, the collateral lots of live auctions, and
+    the cash credit lines hold (committed and undrawn, interest collected). A drawn amount is cash in the
     borrower's vault.
     """
     held = {asset: 0 for asset in state.assets}
@@ -24,6 +24,7 @@ def holdings_by_asset(state: LedgerState) -> dict[str, int]:
         quote = pool.params.quote_asset
         held[quote] += pool.vault_atoms + pool.insurance_atoms + pool.protocol_fees_atoms
         held[quote] += sum(position.isolated_margin_atoms for position in pool.positions.values())
+        held[quote] += sum(position.isolated_margin_atoms for position in pool.series_positions.values())
         held[quote] += sum(policy.capital_atoms for policy in pool.cover_policies.values())
         for auction in pool.auctions.values():
             held[auction.asset] += auction.lot_atoms

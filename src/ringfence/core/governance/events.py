@@ -11,6 +11,7 @@ from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
@@ -152,6 +153,7 @@ class VenueChangeProposed:
     accept_cover: AcceptCover | None = None
     cancel_cover: CancelCover | None = None
     open_credit_line: OpenCreditLine | None = None
+    list_series: ListSeries | None = None
     configure_portfolio_margin: ConfigurePortfolioMargin | None = None
 
 

@@ -110,6 +110,7 @@ def _venue_change_proposed(state: LedgerState, event: VenueChangeProposed) -> No
         event.accept_cover,
         event.cancel_cover,
         event.open_credit_line,
+        event.list_series,
         event.configure_portfolio_margin,
     )
     command = next(change for change in changes if change is not None)

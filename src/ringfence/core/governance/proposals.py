@@ -72,10 +72,11 @@ from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
-from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.pool.decide import check_market_params, check_pool_params, pool_of
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged
+from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_int
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
@@ -270,6 +271,7 @@ def decide_propose_venue_change(
             accept_cover=change if isinstance(change, AcceptCover) else None,
             cancel_cover=change if isinstance(change, CancelCover) else None,
             open_credit_line=change if isinstance(change, OpenCreditLine) else None,
+            list_series=change if isinstance(change, ListSeries) else None,
             configure_portfolio_margin=change if isinstance(change, ConfigurePortfolioMargin) else None,
         )
     ]

@@ -30,6 +30,7 @@ from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
+from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
@@ -161,6 +162,7 @@ VenueChangeCommand = (
     | AcceptCover
     | CancelCover
     | OpenCreditLine
+    | ListSeries
     | ConfigurePortfolioMargin
 )
 """What shapes the venue: without a timelock in the genesis (the admin), through a proposal once it is open."""

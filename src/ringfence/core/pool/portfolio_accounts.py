@@ -58,7 +58,9 @@ def decide_enable_portfolio_margin(state: LedgerState, command: EnablePortfolioM
         raise DuplicateEntity("portfolio-margined sub-account", label)
     if _holds_positions(state, key):
         raise NotPortfolioMargined(label, "enable portfolio margin", "it holds positions: close them first")
-    if key in state.cross_pool or any((a.owner, a.sub_account) == key for p in state.pools.values() for a in p.auctions.values()):
+    if key in state.cross_pool or any(
+        (a.owner, a.sub_account) == key for p in state.pools.values() for a in p.auctions.values()
+    ):
         raise NotPortfolioMargined(label, "enable portfolio margin", "it owes a pool: repay its debt first")
     if rule.minimum_equity_value:
         account = state.accounts.get(key)
@@ -68,7 +70,9 @@ def decide_enable_portfolio_margin(state: LedgerState, command: EnablePortfolioM
             equity += value_of(amount, price, state.assets[asset].params.decimals, Rounding.DOWN)
         if equity < rule.minimum_equity_value:
             raise InsufficientMargin(label, equity, rule.minimum_equity_value, "portfolio-margin minimum")
-    return [PortfolioMarginEnabled(owner=command.owner, sub_account=command.sub_account, timestamp_ns=command.timestamp_ns)]
+    return [
+        PortfolioMarginEnabled(owner=command.owner, sub_account=command.sub_account, timestamp_ns=command.timestamp_ns)
+    ]
 
 
 def decide_disable_portfolio_margin(state: LedgerState, command: DisablePortfolioMargin) -> list[Event]:
@@ -84,4 +88,6 @@ def decide_disable_portfolio_margin(state: LedgerState, command: DisablePortfoli
     account = state.accounts.get(key)
     if account is not None and any(amount < 0 for amount in account.balances.values()):
         raise NotPortfolioMargined(label, "disable portfolio margin", "it owes a debt: repay it first")
-    return [PortfolioMarginDisabled(owner=command.owner, sub_account=command.sub_account, timestamp_ns=command.timestamp_ns)]
+    return [
+        PortfolioMarginDisabled(owner=command.owner, sub_account=command.sub_account, timestamp_ns=command.timestamp_ns)
+    ]

@@ -292,7 +292,9 @@ def _price_bid(
     elapsed = _elapsed_seconds(auction.started_ns, now)
     mtm = mark_to_market_value(state, key, now, indices)
     if auction.insolvent:
-        paid = insolvent_payment_atoms(auction.deficit_atoms, elapsed, rule.insolvent_auction_seconds, command.share_wad)
+        paid = insolvent_payment_atoms(
+            auction.deficit_atoms, elapsed, rule.insolvent_auction_seconds, command.share_wad
+        )
         return _Price(command.share_wad, 0, -paid), mtm
     initial = portfolio_margin(state, key, MarginKind.INITIAL, now, allow_guarded=True, funding_indices=indices)
     deficit = initial.requirement_value - initial.equity_value
@@ -378,7 +380,9 @@ def _transfer_positions(
     return moved
 
 
-def _transfer_balances(state: LedgerState, command: BidPortfolio, keys: tuple[AccountKey, AccountKey], share_wad: int, moved: _Transfer) -> None:
+def _transfer_balances(
+    state: LedgerState, command: BidPortfolio, keys: tuple[AccountKey, AccountKey], share_wad: int, moved: _Transfer
+) -> None:
     """Move ``share_wad`` of each balance (after the funding paid) from the account to the bidder."""
     key, bidder = keys
     account = state.accounts.get(key)
@@ -424,7 +428,12 @@ def _check_bid_input(state: LedgerState, command: BidPortfolio) -> tuple[Account
 
 
 def _payments(
-    state: LedgerState, command: BidPortfolio, keys: tuple[AccountKey, AccountKey], auction: PortfolioAuction, price: _Price, moved: _Transfer
+    state: LedgerState,
+    command: BidPortfolio,
+    keys: tuple[AccountKey, AccountKey],
+    auction: PortfolioAuction,
+    price: _Price,
+    moved: _Transfer,
 ) -> None:
     """Add the price's flows: the bidder pays the account (solvent), or the pools pay the bidder (insolvent)."""
     key, bidder = keys
@@ -475,7 +484,14 @@ def _end_reason(
         return AuctionEndReason.EMPTIED
     kind = MarginKind.MAINTENANCE if auction.insolvent else MarginKind.INITIAL
     after = portfolio_margin(
-        state, key, kind, now_ns, moved.account_changes, moved.account_positions, allow_guarded=True, funding_indices=indices
+        state,
+        key,
+        kind,
+        now_ns,
+        moved.account_changes,
+        moved.account_positions,
+        allow_guarded=True,
+        funding_indices=indices,
     )
     return AuctionEndReason.RESTORED if after.equity_value >= after.requirement_value else None
 
@@ -487,7 +503,9 @@ def decide_bid_portfolio(state: LedgerState, command: BidPortfolio) -> list[Even
     accruals, indices = _accruals(state, (key,), now)
     price, mtm = _price_bid(state, command, key, auction, indices)
     if price.price_atoms > command.limit_atoms:
-        raise Refused(_label(key), f"its price {price.price_atoms} cash atoms is above the bid's limit {command.limit_atoms}")
+        raise Refused(
+            _label(key), f"its price {price.price_atoms} cash atoms is above the bid's limit {command.limit_atoms}"
+        )
     moved = _transfer_positions(state, command, (key, bidder), price.share_wad, indices)
     _transfer_balances(state, command, (key, bidder), price.share_wad, moved)
     bid = PortfolioBid(
@@ -535,6 +553,9 @@ def decide_end_portfolio_auction(state: LedgerState, command: EndPortfolioAuctio
         )
     return [
         PortfolioAuctionEnded(
-            owner=command.owner, sub_account=command.sub_account, reason=AuctionEndReason.RESTORED, timestamp_ns=command.timestamp_ns
+            owner=command.owner,
+            sub_account=command.sub_account,
+            reason=AuctionEndReason.RESTORED,
+            timestamp_ns=command.timestamp_ns,
         )
     ]

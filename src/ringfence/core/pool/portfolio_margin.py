@@ -58,8 +58,8 @@ from ringfence.core.units import WAD, Rounding, mul_div, value_of
 
 __all__ = [
     "PortfolioMargin",
-    "check_portfolio_trade",
     "PositionOverrides",
+    "check_portfolio_trade",
     "is_portfolio_margined",
     "mark_to_market_value",
     "pool_net_pnl_value",
@@ -147,7 +147,12 @@ def portfolio_positions(
 
 
 def position_legs(
-    state: LedgerState, pool: PoolState, market_id: str, position: Position, price_wad: int, scenarios: tuple[Scenario, ...]
+    state: LedgerState,
+    pool: PoolState,
+    market_id: str,
+    position: Position,
+    price_wad: int,
+    scenarios: tuple[Scenario, ...],
 ) -> list[Leg]:
     """Return a position's legs, repriced once per scenario: the one place an instrument chooses its repricing.
 
@@ -180,7 +185,13 @@ def _balances(state: LedgerState, key: AccountKey, changes: Mapping[str, int] | 
 
 
 def _position_equity(
-    state: LedgerState, pool: PoolState, market_id: str, position: Position, kind: MarginKind, price_wad: int, index: int
+    state: LedgerState,
+    pool: PoolState,
+    market_id: str,
+    position: Position,
+    kind: MarginKind,
+    price_wad: int,
+    index: int,
 ) -> int:
     """Return a position's unrealised PnL (weighted when positive) less the funding it owes, in value atoms."""
     params = pool.markets[market_id].params
@@ -249,7 +260,9 @@ def portfolio_margin(
     losses = tuple(worst_losses(legs, scenarios))
     max_loss = sum((loss.loss_value for loss in losses), Fraction(0))
     factor = rule.initial_factor_wad if kind is MarginKind.INITIAL else rule.maintenance_factor_wad
-    return PortfolioMargin(kind, equity, requirement_value(max_loss, factor, contingency), max_loss, contingency, losses)
+    return PortfolioMargin(
+        kind, equity, requirement_value(max_loss, factor, contingency), max_loss, contingency, losses
+    )
 
 
 def portfolio_snapshot(
@@ -263,9 +276,7 @@ def portfolio_snapshot(
     allow_guarded: bool = False,
 ) -> MarginSnapshot:
     """Return :func:`portfolio_margin` as the engine's margin snapshot (value atoms)."""
-    margin = portfolio_margin(
-        state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded
-    )
+    margin = portfolio_margin(state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded)
     return margin.snapshot()
 
 
@@ -307,5 +318,3 @@ def pool_net_pnl_value(
         net -= funding_owed_atoms(position, index, base_decimals)
         found[pool.pool] = found.get(pool.pool, 0) + quote_to_value_atoms(net, quote_decimals)
     return found
-
-

@@ -31,6 +31,8 @@ from ringfence.core.margin import (
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.portfolio_margin import portfolio_snapshot
 from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
+from ringfence.core.pool.series_margin import series_position_terms
+from ringfence.core.pool.series_state import SeriesPosition
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import WAD, Rounding, mul_div
@@ -118,6 +120,7 @@ def margin_snapshot(
     position_override: tuple[str, str, Position | None] | None = None,
     *,
     allow_guarded: bool = False,
+    series_override: tuple[str, str, SeriesPosition | None] | None = None,
 ) -> MarginSnapshot:
     """Return a sub-account's cross-margin equity and requirement, in value atoms.
 
@@ -128,15 +131,17 @@ def margin_snapshot(
     account is healthy whatever its collateral is worth: no oracle is consulted (equity
     is reported as 0), so a collateral-only account never depends on a price.
 
+    Cross positions in option series and dated futures count too
+    (:func:`~ringfence.core.pool.series_margin.series_position_terms`); ``series_override``
+    replaces one of them, as ``position_override`` does a perpetual position.
+
     A portfolio-margined sub-account is margined by the venue's scenario grid instead
     (:func:`~ringfence.core.pool.portfolio_margin.portfolio_snapshot`, value atoms), with the
     same hypothetical changes.
     """
     if key in state.portfolio_accounts:
         overrides = {position_override[:2]: position_override[2]} if position_override is not None else None
-        return portfolio_snapshot(
-            state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded
-        )
+        return portfolio_snapshot(state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded)
     account = state.accounts.get(key)
     balances: Mapping[str, int] = account.balances if account is not None else {}
     if balance_changes:  # a copy only when there is something to change (read-only otherwise)
@@ -144,7 +149,8 @@ def margin_snapshot(
         for asset, change in balance_changes.items():
             balances[asset] = balances.get(asset, 0) + change
     positions = _cross_positions(state, key, position_override)
-    if not positions and all(amount >= 0 for amount in balances.values()):
+    series_positions = _cross_series(state, key, series_override)
+    if not positions and not series_positions and all(amount >= 0 for amount in balances.values()):
         return MarginSnapshot(kind=kind, equity_atoms=0, requirement_atoms=0, denomination=Denomination.VALUE)
     scaling = _scaling_deposits(state, key, balances, position_override) if kind is MarginKind.INITIAL else None
     equity = collateral_value(state, balances, kind, now_ns, scaling_deposits_atoms=scaling)
@@ -160,6 +166,13 @@ def margin_snapshot(
         quote_decimals = state.assets[pool.params.quote_asset].params.decimals
         equity += quote_to_value_atoms(position_equity, quote_decimals)
         requirement += -quote_to_value_atoms(-position_requirement, quote_decimals)
+    for pool, series_id, series_position in series_positions:
+        value, series_requirement = series_position_terms(
+            state, pool, pool.series[series_id], series_position, kind, now_ns, allow_guarded=allow_guarded
+        )
+        quote_decimals = state.assets[pool.params.quote_asset].params.decimals
+        equity += quote_to_value_atoms(value, quote_decimals)
+        requirement += -quote_to_value_atoms(-series_requirement, quote_decimals)
     return MarginSnapshot(
         kind=kind, equity_atoms=equity, requirement_atoms=requirement, denomination=Denomination.VALUE
     )
@@ -180,6 +193,27 @@ def _scaling_deposits(
         for asset, amount in balances.items()
         if amount > 0 and state.assets[asset].params.weight_scale_start_value != NO_LIMIT
     }
+
+
+def _cross_series(
+    state: LedgerState, key: AccountKey, override: tuple[str, str, SeriesPosition | None] | None
+) -> list[tuple[PoolState, str, SeriesPosition]]:
+    """Return the sub-account's cross series positions, with ``override`` applied (its first one may bind it)."""
+    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
+    if pool_id is None:
+        return []
+    pool = state.pools[pool_id]
+    found = {
+        series_id: position
+        for (holder, series_id), position in pool.series_positions.items()
+        if holder == key and position.mode is MarginMode.CROSS
+    }
+    if override is not None and override[0] == pool_id:
+        if override[2] is None or override[2].size_atoms == 0:
+            found.pop(override[1], None)
+        else:
+            found[override[1]] = override[2]
+    return [(pool, series_id, position) for series_id, position in found.items()]
 
 
 def _cross_positions(

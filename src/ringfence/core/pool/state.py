@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ringfence.core.liquidation.ltv_ramp import MaintenanceRamp
 from ringfence.core.liquidation.perp_presets import LiquidationPhase
@@ -18,6 +19,9 @@ from ringfence.core.pool.cover_state import CoverPolicy
 from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.core.pool.liquidation_policy import LiquidationMark, LiquidationPolicy
 from ringfence.core.state_keys import AccountKey
+
+if TYPE_CHECKING:
+    from ringfence.core.pool.series_state import SeriesPosition, SeriesState, VolSurface
 
 __all__ = [
     "FLAT_MARGIN",
@@ -223,7 +227,12 @@ class PoolState:
 
     def has_cross_position(self, key: AccountKey) -> bool:
         """Return whether the sub-account holds a cross position in this pool."""
-        return any(self.positions[(key, m)].mode is MarginMode.CROSS for m in self.account_markets.get(key, ()))
+        if any(self.positions[(key, m)].mode is MarginMode.CROSS for m in self.account_markets.get(key, ())):
+            return True
+        return any(
+            holder == key and position.mode is MarginMode.CROSS
+            for (holder, _), position in self.series_positions.items()
+        )
 
     auction_params: AuctionParams | None = None
     """Collateral-auction parameters (None: this pool runs no auctions)."""
@@ -234,3 +243,9 @@ class PoolState:
     """Insurance policies offered to or accepted by this pool, by id (``docs/insurance.md``)."""
     next_policy_id: int = 1
     """Policy ids are sequential per pool, never reused."""
+    series: dict[str, SeriesState] = field(default_factory=dict)
+    """Option series and dated futures listed in this pool, by id (``core/pool/series_state.py``)."""
+    series_positions: dict[tuple[AccountKey, str], SeriesPosition] = field(default_factory=dict)
+    """Positions in those series, by (sub-account, series)."""
+    vol_surfaces: dict[tuple[str, int], VolSurface] = field(default_factory=dict)
+    """The latest smile per (underlying, expiry) its oracle published for this pool."""

@@ -64,7 +64,9 @@ def _value(quantity_atoms: int, decimals: int, price_wad: int) -> Fraction:
     return Fraction(quantity_atoms * price_wad * 10**VALUE_DECIMALS, 10**decimals * WAD)
 
 
-def linear_pnl(quantity_atoms: int, decimals: int, price_wad: int, scenarios: Sequence[Scenario]) -> tuple[Fraction, ...]:
+def linear_pnl(
+    quantity_atoms: int, decimals: int, price_wad: int, scenarios: Sequence[Scenario]
+) -> tuple[Fraction, ...]:
     """Return a delta-one holding's exact P&L per scenario: ``quantity · price · shock`` in value atoms.
 
     ``quantity_atoms`` is signed (a short perpetual or a debt is negative); ``price_wad`` is the
