@@ -54,7 +54,7 @@ debt) names no pool to charge: its auction is refused and the debt stays explici
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ringfence.core.errors import InsufficientBalance, InsufficientMargin, InvalidParameter, NotPortfolioMargined
 from ringfence.core.errors import PortfolioAuctionRefused as Refused
@@ -73,7 +73,9 @@ from ringfence.core.pool.portfolio_margin import (
     portfolio_margin,
     portfolio_positions,
     portfolio_rule_of,
+    portfolio_series,
 )
+from ringfence.core.pool.series_state import SeriesPosition
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.portfolio.commands import BidPortfolio, EndPortfolioAuction, StartPortfolioAuction
 from ringfence.core.portfolio.events import (
@@ -84,6 +86,7 @@ from ringfence.core.portfolio.events import (
     PortfolioBidderCompensated,
     PortfolioCollateralTaken,
     PortfolioPositionTaken,
+    PortfolioSeriesTaken,
 )
 from ringfence.core.portfolio.rule import PortfolioRule
 from ringfence.core.portfolio.state import PortfolioAuction
@@ -144,7 +147,7 @@ def insolvent_payment_atoms(deficit_atoms: int, elapsed_seconds: int, length_sec
 
 
 def split_by_weight(amount_atoms: int, weights: tuple[int, ...]) -> tuple[int, ...]:
-    """Split ``amount_atoms`` in proportion to ``weights`` (floored), the remainder to the largest weight (first on ties)."""
+    """Split ``amount_atoms`` in proportion to ``weights`` (floored); the rest to the largest (first on ties)."""
     total = sum(weights)
     parts = [amount_atoms * weight // total for weight in weights]
     largest = max(range(len(weights)), key=lambda i: (weights[i], -i))
@@ -259,6 +262,8 @@ class _Transfer:
     account_positions: dict[tuple[str, str], Position | None]
     bidder_positions: dict[tuple[str, str], Position | None]
     funding_into_pool: dict[str, int]
+    account_series: dict[tuple[str, str], SeriesPosition | None] = field(default_factory=dict)
+    bidder_series: dict[tuple[str, str], SeriesPosition | None] = field(default_factory=dict)
 
 
 def _accruals(
@@ -380,6 +385,41 @@ def _transfer_positions(
     return moved
 
 
+def _transfer_series(
+    state: LedgerState, command: BidPortfolio, keys: tuple[AccountKey, AccountKey], share_wad: int, moved: _Transfer
+) -> None:
+    """Move ``share_wad`` of each option and dated-future position with its premium or notional basis."""
+    key, bidder = keys
+    for pool, series_id, position in portfolio_series(state, key):
+        delta = _taken(position.size_atoms, share_wad)
+        if delta == 0:
+            continue
+        basis = mul_div(position.open_value_atoms, abs(delta), abs(position.size_atoms), Rounding.UP)
+        held = pool.series_positions.get((bidder, series_id))
+        if held is not None and held.size_atoms and (held.size_atoms > 0) != (delta > 0):
+            raise Refused(
+                _label(key),
+                f"the bidder holds the other side of {pool.pool}/{series_id}: close it before taking this portfolio",
+            )
+        left = (position.size_atoms - delta, position.open_value_atoms - basis)
+        taken = ((held.size_atoms if held else 0) + delta, (held.open_value_atoms if held else 0) + basis)
+        for owner, (size, value), change in ((key, left, -delta), (bidder, taken, delta)):
+            moved.events.append(
+                PortfolioSeriesTaken(
+                    owner=owner[0],
+                    sub_account=owner[1],
+                    pool=pool.pool,
+                    series=series_id,
+                    size_delta_atoms=change,
+                    new_size_atoms=size,
+                    new_open_value_atoms=value if size else 0,
+                    timestamp_ns=command.timestamp_ns,
+                )
+            )
+        moved.account_series[(pool.pool, series_id)] = SeriesPosition(*left, MarginMode.PORTFOLIO) if left[0] else None
+        moved.bidder_series[(pool.pool, series_id)] = SeriesPosition(*taken, MarginMode.PORTFOLIO)
+
+
 def _transfer_balances(
     state: LedgerState, command: BidPortfolio, keys: tuple[AccountKey, AccountKey], share_wad: int, moved: _Transfer
 ) -> None:
@@ -480,7 +520,8 @@ def _end_reason(
     for asset, change in moved.account_changes.items():
         balances[asset] = balances.get(asset, 0) + change
     positions = portfolio_positions(state, key, moved.account_positions)
-    if not positions and not any(balances.values()):
+    series = portfolio_series(state, key, moved.account_series)
+    if not positions and not series and not any(balances.values()):
         return AuctionEndReason.EMPTIED
     kind = MarginKind.MAINTENANCE if auction.insolvent else MarginKind.INITIAL
     after = portfolio_margin(
@@ -492,12 +533,13 @@ def _end_reason(
         moved.account_positions,
         allow_guarded=True,
         funding_indices=indices,
+        series_overrides=moved.account_series,
     )
     return AuctionEndReason.RESTORED if after.equity_value >= after.requirement_value else None
 
 
 def decide_bid_portfolio(state: LedgerState, command: BidPortfolio) -> list[Event]:
-    """Take a share of an auctioned portfolio into the bidder's sub-account at the auction's price (module docstring)."""
+    """Take a share of an auctioned portfolio into the bidder's sub-account at the auction's price."""
     key, bidder, auction = _check_bid_input(state, command)
     now = command.timestamp_ns
     accruals, indices = _accruals(state, (key,), now)
@@ -507,6 +549,7 @@ def decide_bid_portfolio(state: LedgerState, command: BidPortfolio) -> list[Even
             _label(key), f"its price {price.price_atoms} cash atoms is above the bid's limit {command.limit_atoms}"
         )
     moved = _transfer_positions(state, command, (key, bidder), price.share_wad, indices)
+    _transfer_series(state, command, (key, bidder), price.share_wad, moved)
     _transfer_balances(state, command, (key, bidder), price.share_wad, moved)
     bid = PortfolioBid(
         owner=key[0],
@@ -524,7 +567,14 @@ def decide_bid_portfolio(state: LedgerState, command: BidPortfolio) -> list[Even
     events: list[Event] = [*accruals, bid]
     _payments(state, command, (key, bidder), auction, price, moved)
     after = portfolio_margin(
-        state, bidder, MarginKind.INITIAL, now, moved.bidder_changes, moved.bidder_positions, funding_indices=indices
+        state,
+        bidder,
+        MarginKind.INITIAL,
+        now,
+        moved.bidder_changes,
+        moved.bidder_positions,
+        funding_indices=indices,
+        series_overrides=moved.bidder_series,
     )
     if after.equity_value < after.requirement_value:
         raise InsufficientMargin(_label(bidder), after.equity_value, after.requirement_value)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ringfence.core.pool.evolve import adjust_balance, move_position
+from ringfence.core.pool.series_state import SeriesPosition
+from ringfence.core.pool.state import MarginMode
 from ringfence.core.portfolio.events import (
     PortfolioAuctionEnded,
     PortfolioAuctionStarted,
@@ -16,6 +18,7 @@ from ringfence.core.portfolio.events import (
     PortfolioMarginDisabled,
     PortfolioMarginEnabled,
     PortfolioPositionTaken,
+    PortfolioSeriesTaken,
 )
 from ringfence.core.portfolio.state import PortfolioAuction
 from ringfence.core.state import LedgerState
@@ -57,6 +60,21 @@ def _position_taken(state: LedgerState, event: PortfolioPositionTaken) -> None:
     move_position(state, event, 0, 0, 0)
 
 
+def _series_taken(state: LedgerState, event: PortfolioSeriesTaken) -> None:
+    pool = state.pools[event.pool]
+    key = (event.owner, event.sub_account)
+    series = pool.series[event.series]
+    old = pool.series_positions.get((key, event.series))
+    old_size = old.size_atoms if old else 0
+    series.long_atoms += max(event.new_size_atoms, 0) - max(old_size, 0)
+    series.short_atoms += max(-event.new_size_atoms, 0) - max(-old_size, 0)
+    if event.new_size_atoms:
+        position = SeriesPosition(event.new_size_atoms, event.new_open_value_atoms, MarginMode.PORTFOLIO)
+        pool.series_positions[(key, event.series)] = position
+    else:
+        pool.series_positions.pop((key, event.series), None)
+
+
 def _collateral_taken(state: LedgerState, event: PortfolioCollateralTaken) -> None:
     adjust_balance(state, (event.owner, event.sub_account), event.asset, -event.amount_atoms)
     adjust_balance(state, (event.bidder_owner, event.bidder_sub_account), event.asset, event.amount_atoms)
@@ -79,6 +97,7 @@ PORTFOLIO_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     PortfolioAuctionStarted: _auction_started,
     PortfolioBid: _bid,
     PortfolioPositionTaken: _position_taken,
+    PortfolioSeriesTaken: _series_taken,
     PortfolioCollateralTaken: _collateral_taken,
     PortfolioBidderCompensated: _compensated,
     PortfolioAuctionEnded: _auction_ended,

@@ -10,15 +10,22 @@ asset is the rule's cash asset), its balances, the oracle prices, and turns each
 - a collateral balance of an asset other than the cash asset: ``balance · oracle · shock`` on that
   asset, so collateral in the positions' own underlying falls with them in the same scenario
   (wrong-way risk); the cash asset never moves;
-- an option series (once the pools list them): its own repricing at the shocked price and
-  volatility, the same :class:`Leg` (:func:`position_legs` is the one place an instrument kind
-  chooses its repricing).
+- a dated future: ``size · index · shock`` on its underlying, as a perpetual;
+- an option series: Black-76 at the shocked forward and the volatility the smile gives at its
+  strike moved by Deribit's shock (:func:`ringfence.core.portfolio.options.option_pnl`), and the
+  option contingency per net short contract per (underlying, expiry, strike).
+
+:func:`position_legs` and :func:`series_legs` are the one place an instrument kind chooses its
+repricing.
 
 Equity: every collateral balance at weight 1 (the grid's shock replaces the haircut), at the
 oracle for maintenance and at ``min(oracle, stable)`` (assets) / ``max`` (debts) for initial
 margin (SPEC §2.1), plus each position's unrealised PnL (positive PnL at the market's
 ``pnl_weight``; for initial margin at :func:`~ringfence.core.margin.initial_pnl_price_wad`) less
-the funding it owes, floored. Requirement: ``⌈factor · Σ worst loss per underlying +
+the funding it owes, floored; a series position at its value (an option's ``size · mark``, long or
+short; a future's unrealised PnL, :func:`~ringfence.core.pool.series_math.position_value_atoms` at
+maintenance, for both kinds of margin: in a portfolio a long option is a hedge, Deribit counts it at
+mark). Requirement: ``⌈factor · Σ worst loss per underlying +
 contingency⌉`` at the oracle. Both in value atoms.
 
 :func:`ringfence.core.pool.position_margin.margin_snapshot` hands a portfolio-margined sub-account
@@ -42,8 +49,12 @@ from ringfence.core.margin import (
     quote_to_value_atoms,
 )
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.series_margin import series_quote
+from ringfence.core.pool.series_math import position_value_atoms
+from ringfence.core.pool.series_state import SeriesKind, SeriesPosition
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.portfolio.grid import Scenario
+from ringfence.core.portfolio.options import option_pnl
 from ringfence.core.portfolio.requirement import (
     Leg,
     UnderlyingLoss,
@@ -59,6 +70,7 @@ from ringfence.core.units import WAD, Rounding, mul_div, value_of
 __all__ = [
     "PortfolioMargin",
     "PositionOverrides",
+    "SeriesOverrides",
     "check_portfolio_trade",
     "is_portfolio_margined",
     "mark_to_market_value",
@@ -68,10 +80,13 @@ __all__ = [
     "portfolio_rule_of",
     "portfolio_snapshot",
     "position_legs",
+    "series_legs",
 ]
 
 PositionOverrides = Mapping[tuple[str, str], Position | None]
 """Hypothetical positions by ``(pool, market)`` (None: closed), to check a command's outcome."""
+SeriesOverrides = Mapping[tuple[str, str], SeriesPosition | None]
+"""Hypothetical series positions by ``(pool, series)`` (None: closed)."""
 
 
 def is_portfolio_margined(state: LedgerState, key: AccountKey) -> bool:
@@ -146,6 +161,80 @@ def portfolio_positions(
     return found
 
 
+def portfolio_series(
+    state: LedgerState, key: AccountKey, overrides: SeriesOverrides | None = None
+) -> list[tuple[PoolState, str, SeriesPosition]]:
+    """Return the sub-account's portfolio series positions in every pool, overrides applied."""
+    found = []
+    pending = dict(overrides or {})
+    for pool in state.pools.values():
+        held = {s: p for (k, s), p in pool.series_positions.items() if k == key}
+        for (pool_id, series_id), position in pending.items():
+            if pool_id == pool.pool:
+                held[series_id] = position  # type: ignore[assignment]
+        for series_id, position in held.items():
+            if position is not None and position.size_atoms and position.mode is MarginMode.PORTFOLIO:
+                found.append((pool, series_id, position))
+    return found
+
+
+def series_legs(
+    state: LedgerState,
+    pool: PoolState,
+    series_id: str,
+    position: SeriesPosition,
+    now_ns: int,
+    rule: PortfolioRule,
+    *,
+    allow_guarded: bool,
+) -> tuple[Leg, int]:
+    """Return a series position's leg and its value now (quote atoms, floored; :func:`position_value_atoms`).
+
+    A dated future is a delta-one leg on its underlying; an option is repriced by
+    :func:`~ringfence.core.portfolio.options.option_pnl` on the smile's volatility at its strike.
+    """
+    series = pool.series[series_id]
+    params = series.params
+    index, quote = series_quote(state, pool, series, now_ns, for_new_risk=False)
+    if allow_guarded is False:
+        index = base_price_wad(state, params.underlying, now_ns)
+    base_decimals = state.assets[params.underlying].params.decimals
+    quote_decimals = state.assets[pool.params.quote_asset].params.decimals
+    value = position_value_atoms(
+        params, position, quote.mark_wad, MarginKind.MAINTENANCE, base_decimals, quote_decimals
+    )
+    scenarios = rule.scenarios
+    if not params.kind.is_option:
+        return Leg(params.underlying, linear_pnl(position.size_atoms, base_decimals, index, scenarios)), value
+    contract = (index, params.strike_wad, params.kind is SeriesKind.CALL)
+    remaining = max(params.expiry_ns - now_ns, 0)
+    pnl = option_pnl(
+        position.size_atoms, base_decimals, contract, quote.volatility_wad, remaining, scenarios, rule.volatility_shock
+    )
+    return Leg(params.underlying, pnl), value
+
+
+def _option_contingency(
+    state: LedgerState, series: list[tuple[PoolState, str, SeriesPosition]], now_ns: int, rule: PortfolioRule
+) -> Fraction:
+    """Return ``rate · index · max(−net, 0)`` over (underlying, expiry, strike) option groups (value atoms)."""
+    if rule.option_contingency_wad == 0:
+        return Fraction(0)
+    net: dict[tuple[str, int, int], int] = {}
+    for pool, series_id, position in series:
+        params = pool.series[series_id].params
+        if params.kind.is_option:
+            group = (params.underlying, params.expiry_ns, params.strike_wad)
+            net[group] = net.get(group, 0) + position.size_atoms
+    total = Fraction(0)
+    for (underlying, _, _), size in net.items():
+        if size < 0:
+            price = _price(state, underlying, now_ns, True)
+            decimals = state.assets[underlying].params.decimals
+            total += linear_contingency(size, decimals, price, rule.option_contingency_wad)
+    return total
+
+
 def position_legs(
     state: LedgerState,
     pool: PoolState,
@@ -217,6 +306,7 @@ def portfolio_margin(
     *,
     allow_guarded: bool = False,
     funding_indices: Mapping[tuple[str, str], int] | None = None,
+    series_overrides: SeriesOverrides | None = None,
 ) -> PortfolioMargin:
     """Return a portfolio's margin of ``kind`` (module docstring), after hypothetical changes.
 
@@ -234,7 +324,8 @@ def portfolio_margin(
     rule = portfolio_rule_of(state)
     balances = _balances(state, key, balance_changes)
     positions = portfolio_positions(state, key, overrides)
-    if not positions and all(amount >= 0 for amount in balances.values()):
+    series = portfolio_series(state, key, series_overrides)
+    if not positions and not series and all(amount >= 0 for amount in balances.values()):
         return PortfolioMargin(kind, 0, 0, Fraction(0), Fraction(0), ())
     scenarios = rule.scenarios
     legs: list[Leg] = []
@@ -257,6 +348,11 @@ def portfolio_margin(
         legs.extend(position_legs(state, pool, market_id, position, price, scenarios))
         decimals = state.assets[base].params.decimals
         contingency += linear_contingency(position.size_atoms, decimals, price, rule.linear_contingency_wad)
+    for pool, series_id, series_position in series:
+        leg, value = series_legs(state, pool, series_id, series_position, now_ns, rule, allow_guarded=allow_guarded)
+        legs.append(leg)
+        equity += quote_to_value_atoms(value, state.assets[pool.params.quote_asset].params.decimals)
+    contingency += _option_contingency(state, series, now_ns, rule)
     losses = tuple(worst_losses(legs, scenarios))
     max_loss = sum((loss.loss_value for loss in losses), Fraction(0))
     factor = rule.initial_factor_wad if kind is MarginKind.INITIAL else rule.maintenance_factor_wad
@@ -274,9 +370,19 @@ def portfolio_snapshot(
     overrides: PositionOverrides | None = None,
     *,
     allow_guarded: bool = False,
+    series_overrides: SeriesOverrides | None = None,
 ) -> MarginSnapshot:
     """Return :func:`portfolio_margin` as the engine's margin snapshot (value atoms)."""
-    margin = portfolio_margin(state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded)
+    margin = portfolio_margin(
+        state,
+        key,
+        kind,
+        now_ns,
+        balance_changes,
+        overrides,
+        allow_guarded=allow_guarded,
+        series_overrides=series_overrides,
+    )
     return margin.snapshot()
 
 
@@ -317,4 +423,9 @@ def pool_net_pnl_value(
         net = unrealised_pnl_atoms(position, price, base_decimals, quote_decimals)
         net -= funding_owed_atoms(position, index, base_decimals)
         found[pool.pool] = found.get(pool.pool, 0) + quote_to_value_atoms(net, quote_decimals)
+    rule = portfolio_rule_of(state)
+    for pool, series_id, series_position in portfolio_series(state, key):
+        _, value = series_legs(state, pool, series_id, series_position, now_ns, rule, allow_guarded=True)
+        quote_decimals = state.assets[pool.params.quote_asset].params.decimals
+        found[pool.pool] = found.get(pool.pool, 0) + quote_to_value_atoms(value, quote_decimals)
     return found

@@ -141,7 +141,10 @@ def margin_snapshot(
     """
     if key in state.portfolio_accounts:
         overrides = {position_override[:2]: position_override[2]} if position_override is not None else None
-        return portfolio_snapshot(state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded)
+        series = {series_override[:2]: series_override[2]} if series_override is not None else None
+        return portfolio_snapshot(
+            state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded, series_overrides=series
+        )
     account = state.accounts.get(key)
     balances: Mapping[str, int] = account.balances if account is not None else {}
     if balance_changes:  # a copy only when there is something to change (read-only otherwise)

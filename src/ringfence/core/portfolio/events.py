@@ -22,6 +22,7 @@ __all__ = [
     "PortfolioMarginDisabled",
     "PortfolioMarginEnabled",
     "PortfolioPositionTaken",
+    "PortfolioSeriesTaken",
 ]
 
 
@@ -124,6 +125,25 @@ class PortfolioPositionTaken(PositionMove):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PortfolioSeriesTaken:
+    """One side of an option or dated-future position's transfer to a bidder, with its cost basis.
+
+    Two events per transferred series position (the account's, then the bidder's); no value moves
+    but the position: ``new_open_value_atoms`` carries the premium (or notional) with it.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    pool: str
+    series: str
+    size_delta_atoms: int
+    new_size_atoms: int
+    new_open_value_atoms: int
+    timestamp_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PortfolioCollateralTaken:
     """``amount_atoms`` of ``asset`` moved from the auctioned account to the bidder (negative: a share of a debt)."""
 
@@ -169,6 +189,7 @@ PortfolioEvent = (
     | PortfolioAuctionStarted
     | PortfolioBid
     | PortfolioPositionTaken
+    | PortfolioSeriesTaken
     | PortfolioCollateralTaken
     | PortfolioBidderCompensated
     | PortfolioAuctionEnded
@@ -181,6 +202,7 @@ PORTFOLIO_EVENT_TYPES: tuple[type[PortfolioEvent], ...] = (
     PortfolioAuctionStarted,
     PortfolioBid,
     PortfolioPositionTaken,
+    PortfolioSeriesTaken,
     PortfolioCollateralTaken,
     PortfolioBidderCompensated,
     PortfolioAuctionEnded,

@@ -9,6 +9,8 @@ Choices (where the sources leave one open, what a demanding risk desk would expe
   PM2 (docs.derive.xyz, "Portfolio Margin Parameters": the maintenance margin is the max loss
   times 0.8 plus the contingencies; the initial margin is the max loss plus them). The float
   model :class:`ringfence.risk.portfolio_margin.PortfolioMarginRule` takes the same ``im_factor``.
+- **Options** are repriced at the shocked forward and at their volatility moved by Deribit's
+  shock (``volatility_*`` fields, Deribit's BTC parameters by default; ``core/portfolio/options.py``).
 - **Contingencies**: ``linear_contingency_wad`` of the underlying's price per delta-one contract,
   long or short (Derive's "perp contingency"); ``option_contingency_wad`` per net short option per
   strike and expiry (Deribit's and Derive's option contingency), read once option series are
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 from ringfence.core.errors import InvalidParameter
 from ringfence.core.liquidation.auctions import LYRA_DEFAULT_AUCTION, LyraAuctionParams
 from ringfence.core.portfolio.grid import Scenario, deribit_standard_scenarios, scenarios_of
+from ringfence.core.portfolio.options import VolatilityShock
 from ringfence.core.units import MAX_ATOMS, WAD
 from ringfence.core.validation import check_int, check_name, check_ratio
 
@@ -67,6 +70,24 @@ class PortfolioRule:
     auction_slow_seconds: int = LYRA_DEFAULT_AUCTION.slow_auction_length_seconds
     insolvent_auction_seconds: int = 3_600
     """Seconds over which an insolvent auction's payment grows to the initial-margin deficit."""
+    volatility_range_up_wad: int = WAD // 2
+    """Deribit's BTC volatility shock (``core/portfolio/options.py``): range up 0.5, down 0.25,
+    minimum up-shocked volatility 0.5, powers 0.3 (under 30 days) and 0.13."""
+    volatility_range_down_wad: int = WAD // 4
+    min_volatility_up_wad: int = WAD // 2
+    short_term_power_wad: int = 3 * WAD // 10
+    long_term_power_wad: int = 13 * WAD // 100
+
+    @property
+    def volatility_shock(self) -> VolatilityShock:
+        """Return the options' volatility shock."""
+        return VolatilityShock(
+            self.volatility_range_up_wad,
+            self.volatility_range_down_wad,
+            self.min_volatility_up_wad,
+            self.short_term_power_wad,
+            self.long_term_power_wad,
+        )
 
     @property
     def scenarios(self) -> tuple[Scenario, ...]:
@@ -106,7 +127,7 @@ def check_rule(rule: PortfolioRule, listed_assets: tuple[str, ...]) -> None:
     check_name("cash_asset", rule.cash_asset)
     if rule.cash_asset not in listed_assets:
         raise InvalidParameter("cash_asset", rule.cash_asset, f"a listed asset: {', '.join(listed_assets)}")
-    rule.scenarios  # noqa: B018 - builds and checks the grid
+    _ = rule.scenarios  # builds and checks the grid
     check_ratio("initial_factor_wad", rule.initial_factor_wad, 1, 10 * WAD)
     check_ratio("maintenance_factor_wad", rule.maintenance_factor_wad, 1, rule.initial_factor_wad)
     check_ratio("linear_contingency_wad", rule.linear_contingency_wad, 0, WAD)
@@ -115,4 +136,9 @@ def check_rule(rule: PortfolioRule, listed_assets: tuple[str, ...]) -> None:
     check_int("auction_fast_seconds", rule.auction_fast_seconds, 1, MAX_AUCTION_SECONDS)
     check_int("auction_slow_seconds", rule.auction_slow_seconds, 1, MAX_AUCTION_SECONDS)
     check_int("insolvent_auction_seconds", rule.insolvent_auction_seconds, 1, MAX_AUCTION_SECONDS)
-    rule.auction  # noqa: B018 - LyraAuctionParams checks 0 ≤ cutoff ≤ start ≤ 1
+    _ = rule.auction  # LyraAuctionParams checks 0 ≤ cutoff ≤ start ≤ 1
+    check_ratio("volatility_range_up_wad", rule.volatility_range_up_wad, 0, 10 * WAD)
+    check_ratio("volatility_range_down_wad", rule.volatility_range_down_wad, 0, WAD - 1)
+    check_ratio("min_volatility_up_wad", rule.min_volatility_up_wad, 0, 10 * WAD)
+    check_ratio("short_term_power_wad", rule.short_term_power_wad, 0, WAD)
+    check_ratio("long_term_power_wad", rule.long_term_power_wad, 0, WAD)
