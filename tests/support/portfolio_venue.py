@@ -1,7 +1,8 @@
 """A venue for portfolio-margin tests: pools ``P`` and ``Q`` with an ETH perp each, pool ``C`` with a BTC perp.
 
 Built on :class:`support.venue.Venue` (USDC and ETH at 2,000 with three-source oracles, pool ``P``),
-with BTC at 50,000, the pools ``Q`` (ETH) and ``C`` (BTC) on the same parameters, and the venue's
+with BTC at 50,000 (and, with ``series``, the call, put and dated future of ``support/series.py`` in
+pool ``P`` on a flat 80% smile), the pools ``Q`` (ETH) and ``C`` (BTC) on the same parameters, and the venue's
 portfolio-margin rule: Deribit S:PM's 27 scenarios (±16% in 9 buckets × volatility up / same /
 down), initial factor 1.0, maintenance factor 0.8 (Derive PM2), a perp contingency of 1% of the
 price per contract, no minimum equity, Derive's auction schedule (95% → 70% in 900 s, → 0 in
@@ -16,16 +17,21 @@ import dataclasses
 from ringfence.core.commands import RegisterAsset, SubmitPrice
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity, Trade
+from ringfence.core.pool.series_commands import ListSeries, TradeSeries
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.portfolio.commands import ConfigurePortfolioMargin, EnablePortfolioMargin
 from ringfence.core.portfolio.rule import PortfolioRule, deribit_rule
 from ringfence.core.units import WAD
-from support.venue import LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL_PARAMS, Venue, oracle_config
+from support.series import CALL_PARAMS, FUTURE_PARAMS, PUT_PARAMS, flat_smile
+from support.venue import LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, Venue, oracle_config
 
-__all__ = ["BTC", "BTC_MARKET", "PM_RULE", "PortfolioVenue"]
+__all__ = ["ATM_PUT", "ATM_PUT_PARAMS", "BTC", "BTC_MARKET", "PM_RULE", "PortfolioVenue"]
 
 BTC = 10**8
 BTC_MARKET = "BTC-PERP"
+ATM_PUT = "ETH-P-2000"
+ATM_PUT_PARAMS = dataclasses.replace(PUT_PARAMS, series=ATM_PUT, strike_wad=CALL_PARAMS.strike_wad)
+"""A put struck at the money (2,000), beside ``support/series.py``'s call at 2,000 and put at 1,800."""
 PM_RULE = deribit_rule("USDC", linear_contingency_wad=PERCENT)
 """Deribit S:PM's standard grid, IM factor 1.0, MM factor 0.8, perp contingency 1%."""
 
@@ -33,8 +39,11 @@ PM_RULE = deribit_rule("USDC", linear_contingency_wad=PERCENT)
 class PortfolioVenue(Venue):
     """The three-pool venue with the portfolio-margin rule (module docstring)."""
 
-    def __init__(self, *, insurance_atoms: int = 0, rule: PortfolioRule = PM_RULE) -> None:
+    def __init__(self, *, insurance_atoms: int = 0, rule: PortfolioRule = PM_RULE, series: bool = False) -> None:
         super().__init__(POOL_PARAMS, MARKET_PARAMS, insurance_atoms=insurance_atoms, in_genesis=True)
+        if series:  # the option venue's call, put and dated future in pool P (support/series.py)
+            for params in (CALL_PARAMS, PUT_PARAMS, FUTURE_PARAMS, ATM_PUT_PARAMS):
+                self.run(ListSeries(POOL, params, self.now))
         self.run(RegisterAsset("BTC", 8, 80 * PERCENT, 85 * PERCENT, NO_LIMIT, NO_LIMIT, self.now))
         self.run(dataclasses.replace(oracle_config("BTC", self.now)))
         self.btc_price = 50_000 * WAD
@@ -53,6 +62,8 @@ class PortfolioVenue(Venue):
             self.run(ProvideLiquidity("lp", 0, pool, LP_ATOMS, self.now))
             if insurance_atoms:
                 self.run(FundInsurance("lp", 0, pool, insurance_atoms, self.now))
+        if series:
+            self.run(flat_smile(self))
 
     def quote_btc(self, price_wad: int, *, advance_ns: int = 0) -> None:
         """Have the three sources quote BTC (the clock moves only by ``advance_ns``)."""
@@ -68,6 +79,9 @@ class PortfolioVenue(Venue):
 
     def enable(self, owner: str, sub: int = 0) -> None:
         self.run(EnablePortfolioMargin(owner, sub, self.now))
+
+    def pm_series(self, owner: str, series: str, size_atoms: int, sub: int = 0) -> None:
+        self.run(TradeSeries(owner, sub, POOL, series, size_atoms, MarginMode.PORTFOLIO, 0, 0, self.now))
 
     def pm_trade(self, owner: str, pool: str, size_atoms: int, sub: int = 0, market: str = MARKET) -> None:
         self.run(Trade(owner, sub, pool, market, size_atoms, MarginMode.PORTFOLIO, 0, 0, self.now))
