@@ -352,7 +352,7 @@ def _transfer_positions(
     """Move ``share_wad`` of each position with its cost basis (module docstring), both sides paying funding to now."""
     key, bidder = keys
     rule = portfolio_rule_of(state)
-    moved = _Transfer([], {}, {}, {}, {})
+    moved = _Transfer([], {}, {}, {}, {}, {})
     cash = rule.cash_asset
     for pool, market_id, position in portfolio_positions(state, key):
         index = indices[(pool.pool, market_id)]
