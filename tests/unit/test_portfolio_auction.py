@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import pytest
-
 from ringfence.core.errors import InsufficientMargin, NotPortfolioMargined, PortfolioAuctionRefused, Unauthorized
 from ringfence.core.events import Event
 from ringfence.core.liquidation.auctions import LYRA_DEFAULT_AUCTION, lyra_discount_percentage_wad
@@ -175,10 +173,9 @@ def test_a_bidder_must_stay_at_initial_margin() -> None:
     venue.refuse(BidPortfolio("dave", 0, "alice", 0, WAD, 0, venue.now), InsufficientMargin, "dave/0")
 
 
-@pytest.mark.parametrize("owner_deposit", [2_000])
-def test_an_owner_who_restores_its_account_ends_the_auction(owner_deposit: int) -> None:
+def test_an_owner_who_restores_its_account_ends_the_auction() -> None:
     venue, _ = _venue(1_700)
     _start(venue)
-    venue.deposit("alice", owner_deposit * USDC)  # IM 2,890 < equity ≈ 999.9 + 2,000
+    venue.deposit("alice", 2_000 * USDC)  # IM 2,890 < equity ≈ 999.9 + 2,000
     events = venue.run(EndPortfolioAuction("bob", "alice", 0, venue.now))
     assert only(events, PortfolioAuctionEnded).reason is AuctionEndReason.RESTORED
