@@ -69,7 +69,7 @@ def _im(venue: PortfolioVenue, owner: str) -> tuple[int, int]:
 
 def test_a_perp_hedged_by_its_own_collateral_needs_less_margin_than_under_cross() -> None:
     venue = PortfolioVenue()
-    # alice, portfolio: 1 ETH collateral, short 1 ETH perp in P; bob, cross: the same in Q (same fill: Q's skew is 0 too)
+    # alice, portfolio: 1 ETH collateral, short 1 ETH perp in P; bob, cross: the same in Q (Q too starts at skew 0)
     for owner in ("alice", "bob"):
         venue.deposit(owner, 1 * ETH, asset="ETH")
     venue.enable("alice")

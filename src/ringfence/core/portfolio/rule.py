@@ -136,7 +136,8 @@ def check_rule(rule: PortfolioRule, listed_assets: tuple[str, ...]) -> None:
     check_int("auction_fast_seconds", rule.auction_fast_seconds, 1, MAX_AUCTION_SECONDS)
     check_int("auction_slow_seconds", rule.auction_slow_seconds, 1, MAX_AUCTION_SECONDS)
     check_int("insolvent_auction_seconds", rule.insolvent_auction_seconds, 1, MAX_AUCTION_SECONDS)
-    _ = rule.auction  # LyraAuctionParams checks 0 ≤ cutoff ≤ start ≤ 1
+    check_ratio("auction_starting_mtm_wad", rule.auction_starting_mtm_wad, 0, WAD)
+    check_ratio("auction_fast_cutoff_wad", rule.auction_fast_cutoff_wad, 0, rule.auction_starting_mtm_wad)
     check_ratio("volatility_range_up_wad", rule.volatility_range_up_wad, 0, 10 * WAD)
     check_ratio("volatility_range_down_wad", rule.volatility_range_down_wad, 0, WAD - 1)
     check_ratio("min_volatility_up_wad", rule.min_volatility_up_wad, 0, 10 * WAD)
