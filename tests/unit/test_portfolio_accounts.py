@@ -14,6 +14,7 @@ from ringfence.core.errors import (
     InvalidParameter,
     NotPortfolioMargined,
 )
+from ringfence.core.pool.auction_commands import StartCollateralAuction
 from ringfence.core.pool.portfolio_accounts import decide_configure_portfolio_margin
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
@@ -101,3 +102,16 @@ def test_an_auction_moves_an_option_with_its_premium() -> None:
     series = venue.state.pools[POOL].series[PUT]
     assert (series.long_atoms, series.short_atoms) == (0, 2 * ETH)  # open interest unchanged by the transfer
     venue.assert_replay_equals_live()
+
+
+def test_a_portfolios_collateral_is_never_auctioned_alone() -> None:
+    venue = PortfolioVenue()
+    venue.deposit("alice", 1 * ETH, asset="ETH")
+    venue.enable("alice")
+    venue.pm_trade("alice", POOL, -ETH // 2)
+    venue.quote_all(2_100 * WAD)
+    venue.pm_trade("alice", POOL, ETH // 2)  # closed 50 USDC down: a cash debt beside the ETH
+    assert venue.balance("alice") < 0
+    venue.refuse(
+        StartCollateralAuction("keeper", 0, "alice", 0, POOL, "ETH", venue.now), NotPortfolioMargined, "as a whole"
+    )

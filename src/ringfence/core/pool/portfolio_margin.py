@@ -196,7 +196,7 @@ def series_legs(
     series = pool.series[series_id]
     params = series.params
     index, quote = series_quote(state, pool, series, now_ns, for_new_risk=False)
-    if allow_guarded is False:
+    if not allow_guarded:  # new risk: the index must be fresh (series_quote read it guarded)
         index = base_price_wad(state, params.underlying, now_ns)
     base_decimals = state.assets[params.underlying].params.decimals
     quote_decimals = state.assets[pool.params.quote_asset].params.decimals
