@@ -16,6 +16,8 @@ import dataclasses
 
 from ringfence.core.commands import RegisterAsset, SubmitPrice
 from ringfence.core.margin import NO_LIMIT
+from ringfence.core.pool.auction_commands import ConfigureAuctions
+from ringfence.core.pool.auction_state import AuctionParams
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity, Trade
 from ringfence.core.pool.series_commands import ListSeries, TradeSeries
 from ringfence.core.pool.state import MarginMode
@@ -39,8 +41,17 @@ PM_RULE = deribit_rule("USDC", linear_contingency_wad=PERCENT)
 class PortfolioVenue(Venue):
     """The three-pool venue with the portfolio-margin rule (module docstring)."""
 
-    def __init__(self, *, insurance_atoms: int = 0, rule: PortfolioRule = PM_RULE, series: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        insurance_atoms: int = 0,
+        rule: PortfolioRule = PM_RULE,
+        series: bool = False,
+        auctions: AuctionParams | None = None,
+    ) -> None:
         super().__init__(POOL_PARAMS, MARKET_PARAMS, insurance_atoms=insurance_atoms, in_genesis=True)
+        if auctions is not None:  # pool P's collateral auctions
+            self.run(ConfigureAuctions(POOL, auctions, self.now))
         if series:  # the option venue's call, put and dated future in pool P (support/series.py)
             for params in (CALL_PARAMS, PUT_PARAMS, FUTURE_PARAMS, ATM_PUT_PARAMS):
                 self.run(ListSeries(POOL, params, self.now))

@@ -15,6 +15,7 @@ from ringfence.core.errors import (
     NotPortfolioMargined,
 )
 from ringfence.core.pool.auction_commands import StartCollateralAuction
+from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
 from ringfence.core.pool.portfolio_accounts import decide_configure_portfolio_margin
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
@@ -105,7 +106,8 @@ def test_an_auction_moves_an_option_with_its_premium() -> None:
 
 
 def test_a_portfolios_collateral_is_never_auctioned_alone() -> None:
-    venue = PortfolioVenue()
+    lyra = AuctionParams(AuctionCurve.LYRA, 0, WAD, 3_600, 0, 0, 0, 0)
+    venue = PortfolioVenue(auctions=lyra)
     venue.deposit("alice", 1 * ETH, asset="ETH")
     venue.enable("alice")
     venue.pm_trade("alice", POOL, -ETH // 2)
