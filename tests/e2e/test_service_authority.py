@@ -33,7 +33,16 @@ LISTING = {
     "supply_cap_atoms": 10**12,
     "weight_scale_start_value": 10**12,
 }
-_STRINGS = {"pool": "eth", "market": "ETH-PERP", "asset": "USDC", "template": "perp", "reason": "test", "cause": "test"}
+_STRINGS = {
+    "pool": "eth",
+    "market": "ETH-PERP",
+    "series": "ETH-C",
+    "underlying": "ETH",
+    "asset": "USDC",
+    "template": "perp",
+    "reason": "test",
+    "cause": "test",
+}
 
 
 def _sample(command_type: type[Any], acting_as: str) -> dict[str, Any]:

@@ -67,9 +67,11 @@ from ringfence.core.portfolio.events import (
     PortfolioMarginDisabled,
     PortfolioMarginEnabled,
     PortfolioPositionTaken,
+    PortfolioSeriesTaken,
 )
 from ringfence.core.portfolio.rule import deribit_rule
 from support.governance_samples import GOVERNANCE_EVENT_SAMPLES
+from support.series_samples import SERIES_EVENT_SAMPLES
 
 WAD = 10**18
 SECOND_NS = 1_000_000_000
@@ -397,6 +399,7 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         principal_atoms=2**64,
         timestamp_ns=NOW_NS + 12,
     ),
+    *SERIES_EVENT_SAMPLES,
     *GOVERNANCE_EVENT_SAMPLES,
     PortfolioMarginConfigured(rule=deribit_rule("USDC", linear_contingency_wad=WAD // 100), timestamp_ns=NOW_NS + 20),
     PortfolioMarginEnabled(owner="alice", sub_account=4, timestamp_ns=NOW_NS + 21),
@@ -442,6 +445,16 @@ EVENT_SAMPLES: tuple[Event, ...] = (
         margin_released_atoms=0,
         funding_paid_atoms=-3,
         realised_pnl_atoms=0,
+    ),
+    PortfolioSeriesTaken(
+        owner="bob",
+        sub_account=1,
+        pool="A",
+        series="ETH-P-1800",
+        size_delta_atoms=-(2**64),
+        new_size_atoms=-(2**65),
+        new_open_value_atoms=-(2**66),
+        timestamp_ns=NOW_NS + 28,
     ),
     PortfolioCollateralTaken(
         owner="alice",

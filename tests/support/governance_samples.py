@@ -24,10 +24,12 @@ from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.pool.dynamic_margin import DynamicMarginRule
+from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.pool.state import MarketParams, PoolParams
 from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.portfolio.rule import deribit_rule
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
+from support.series_samples import SERIES_PARAMS_SAMPLE
 
 NOW_NS = 1_700_000_000 * 10**9
 DAY_NS = 86_400 * 10**9
@@ -138,6 +140,14 @@ GOVERNANCE_EVENT_SAMPLES: tuple[GovernanceEvent, ...] = (
 )
 
 VENUE_CHANGE_SAMPLES: tuple[VenueChangeProposed, ...] = (
+    VenueChangeProposed(
+        proposal_id=9,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 7,
+        list_series=ListSeries("eth-options", SERIES_PARAMS_SAMPLE, NOW_NS + 7),
+    ),
     VenueChangeProposed(
         proposal_id=10,
         proposer="council",

@@ -71,6 +71,13 @@ from ringfence.core.pool.commands import (
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.cover_state import CoverTerms
 from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.series_commands import (
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 from ringfence.core.pool.state import MarginMode
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
@@ -84,6 +91,7 @@ from ringfence.core.portfolio.rule import deribit_rule
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
 from support.authority import ADMIN, DAY_NS, bootstrap
+from support.series import CALL, CALL_PARAMS
 from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, WAD, Venue, oracle_config
 
 KEY_HEX = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
@@ -142,6 +150,12 @@ ACTING: dict[type[typing.Any], Builder] = {
     PausePool: lambda who, now: PausePool(who, POOL, "drill", now),
     UpdateRiskMargin: lambda who, now: UpdateRiskMargin(who, POOL, MARKET, 11 * PERCENT, 5 * PERCENT, "ewma", now),
     RepayCreditLine: lambda who, now: RepayCreditLine(who, "line-1", now),
+    TradeSeries: lambda who, now: TradeSeries(who, 0, POOL, CALL, ETH, MarginMode.ISOLATED, USDC, 0, now),
+    SettleSeries: lambda who, now: SettleSeries(who, POOL, CALL, now),
+    LiquidateSeries: lambda who, now: LiquidateSeries(who, 0, "alice", 0, POOL, CALL, now),
+    PublishVolSurface: lambda who, now: PublishVolSurface(
+        who, POOL, "ETH", CALL_PARAMS.expiry_ns, WAD, 0, 0, 0, 1, now
+    ),
     EnablePortfolioMargin: lambda who, now: EnablePortfolioMargin(who, 0, now),
     DisablePortfolioMargin: lambda who, now: DisablePortfolioMargin(who, 0, now),
     StartPortfolioAuction: lambda who, now: StartPortfolioAuction(who, 0, "alice", 0, now),
@@ -159,6 +173,7 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     AcceptCover: lambda now: AcceptCover(POOL, 1, now),
     CancelCover: lambda now: CancelCover(POOL, 1, now),
     OpenCreditLine: lambda now: OpenCreditLine("line-1", POOL, "Q", USDC, 0, now),
+    ListSeries: lambda now: ListSeries(POOL, CALL_PARAMS, now),
     ConfigurePortfolioMargin: lambda now: ConfigurePortfolioMargin(deribit_rule("USDC"), now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""

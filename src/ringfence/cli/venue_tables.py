@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ringfence.core.errors import OracleUnavailable
+from ringfence.core.errors import OracleUnavailable, RingfenceError
 from ringfence.core.margin import (
     NO_LIMIT,
     Denomination,
@@ -23,6 +23,8 @@ from ringfence.core.pool.credit_lines import line_view
 from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
+from ringfence.core.pool.series_exposure import pool_exposure
+from ringfence.core.pool.series_margin import series_position_terms, series_quote
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import VALUE_DECIMALS, WAD, Rounding, format_fixed, mul_div
@@ -34,6 +36,8 @@ __all__ = [
     "markets_table",
     "pools_table",
     "positions_table",
+    "series_exposure_table",
+    "series_positions_table",
     "venue_tables",
 ]
 
@@ -347,13 +351,102 @@ def accounts_table(state: LedgerState, now_ns: int) -> Table:
     return table
 
 
+def _greek(value: int | None) -> str:
+    return "-" if value is None else format_fixed(value, 18)
+
+
+def series_exposure_table(state: LedgerState, now_ns: int) -> Table:
+    """Each pool's series: open interest and the LP vault's net delta, gamma and vega (the counterparty book)."""
+    table = _table(
+        "Series exposure (the LP vault holds the opposite of traders)",
+        "pool",
+        "series",
+        "kind",
+        "long",
+        "short",
+        "vault delta",
+        "vault gamma",
+        "vault vega (per 1.00 vol)",
+        "settled at",
+        left=3,
+    )
+    for pool in state.pools.values():
+        report = pool_exposure(state, pool.pool, now_ns)
+        exposure = {row.series: row for row in report.series}
+        for series_id, series in pool.series.items():
+            decimals = _decimals(state, series.params.underlying)
+            row = exposure.get(series_id)
+            settled = series.settlement_price_wad
+            table.add_row(
+                pool.pool,
+                series_id,
+                series.params.kind.value,
+                format_fixed(series.long_atoms, decimals),
+                format_fixed(series.short_atoms, decimals),
+                _greek(row.delta_wad if row else 0),
+                _greek(row.gamma_wad if row else 0),
+                _greek(row.vega_wad if row else 0),
+                "-" if settled is None else _ratio(settled),
+            )
+        for underlying, (delta, gamma, vega) in report.totals.items():
+            table.add_row(pool.pool, f"total {underlying}", "", "", "", _greek(delta), _greek(gamma), _greek(vega), "")
+    return table
+
+
+def _series_row(state: LedgerState, pool: PoolState, key: AccountKey, series_id: str, now_ns: int) -> list[str]:
+    series = pool.series[series_id]
+    position = pool.series_positions[(key, series_id)]
+    decimals = _decimals(state, series.params.underlying)
+    quote_decimals = _decimals(state, pool.params.quote_asset)
+    try:
+        _, quote = series_quote(state, pool, series, now_ns)
+        value, _ = series_position_terms(state, pool, series, position, MarginKind.MAINTENANCE, now_ns)
+        mark, shown = _ratio(quote.mark_wad), format_fixed(value, quote_decimals)
+    except RingfenceError as error:
+        mark, shown = f"({type(error).__name__})", "-"
+    isolated = position.mode is MarginMode.ISOLATED
+    return [
+        f"{key[0]}/{key[1]}",
+        f"{pool.pool}/{series_id}",
+        position.mode.value,
+        format_fixed(position.size_atoms, decimals),
+        format_fixed(position.open_value_atoms, quote_decimals),
+        mark,
+        shown,
+        format_fixed(position.isolated_margin_atoms, quote_decimals) if isolated else "-",
+    ]
+
+
+def series_positions_table(state: LedgerState, now_ns: int) -> Table:
+    """Every open series position: size, what it cost (options: premium; futures: notional), mark and value."""
+    table = _table(
+        "Series positions (size in the underlying, money in quote; value = size × mark, a future's its PnL)",
+        "account",
+        "pool/series",
+        "mode",
+        "size",
+        "open value",
+        "mark",
+        "value",
+        "isolated margin",
+        left=3,
+    )
+    for pool in state.pools.values():
+        for key, series_id in pool.series_positions:
+            table.add_row(*_series_row(state, pool, key, series_id, now_ns))
+    return table
+
+
 def venue_tables(state: LedgerState, now_ns: int) -> list[Table]:
     """Return every table, in reading order."""
+    has_series = any(pool.series for pool in state.pools.values())
     return [
         assets_table(state, now_ns),
         pools_table(state, now_ns),
         *([credit_lines_table(state, now_ns)] if state.credit_lines else []),
         markets_table(state),
+        *([series_exposure_table(state, now_ns)] if has_series else []),
         positions_table(state, now_ns),
+        *([series_positions_table(state, now_ns)] if has_series else []),
         accounts_table(state, now_ns),
     ]

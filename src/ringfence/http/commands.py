@@ -70,6 +70,13 @@ from ringfence.core.pool.commands import (
 )
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
+from ringfence.core.pool.series_commands import (
+    LiquidateSeries,
+    ListSeries,
+    PublishVolSurface,
+    SettleSeries,
+    TradeSeries,
+)
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
     ConfigurePortfolioMargin,
@@ -119,6 +126,10 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     WithdrawCoverOffer,
     AccruePremium,
     RepayCreditLine,
+    PublishVolSurface,
+    TradeSeries,
+    SettleSeries,
+    LiquidateSeries,
     EnablePortfolioMargin,
     DisablePortfolioMargin,
     StartPortfolioAuction,
@@ -220,6 +231,7 @@ VENUE_CHANGES: tuple[type[Any], ...] = (
     AcceptCover,
     CancelCover,
     OpenCreditLine,
+    ListSeries,
     ConfigurePortfolioMargin,
 )
 """What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""

@@ -20,6 +20,7 @@ from ringfence.core.commands import Command, Sent
 from ringfence.core.errors import InvalidCommand, RingfenceError
 from ringfence.core.events import Event
 from ringfence.core.evolve import evolve_all
+from ringfence.core.pool.series_exposure import PoolExposure, pool_exposure
 from ringfence.core.state import LedgerState
 from ringfence.store.journal import Journal, PendingCommand, StoredEvent
 
@@ -81,6 +82,13 @@ class Engine:
     def journal(self) -> Journal:
         """The journal behind this engine."""
         return self._journal
+
+    def pool_exposure(self, pool: str, now_ns: int) -> PoolExposure:
+        """Return the net delta, gamma and vega of ``pool``'s counterparty book in its series at ``now_ns``.
+
+        See :func:`ringfence.core.pool.series_exposure.pool_exposure`.
+        """
+        return pool_exposure(self._state, pool, now_ns)
 
     def subscribe(self, callback: Callable[[Sequence[Event]], None]) -> None:
         """Call ``callback`` with the events of every acknowledged batch."""

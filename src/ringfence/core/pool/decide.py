@@ -51,6 +51,7 @@ from ringfence.core.pool.perp_math import (
 from ringfence.core.pool.portfolio_margin import check_portfolio_trade
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.requirements import check_margin_model, open_interest_after
+from ringfence.core.pool.series_margin import series_claims_atoms
 from ringfence.core.pool.state import (
     MarginMode,
     MarginModelKind,
@@ -289,7 +290,9 @@ def pool_nav_atoms(state: LedgerState, pool: PoolState, now_ns: int, *, allow_gu
     LP shares are minted and redeemed at these bounds; the CLI's pool table shows the same
     (with ``allow_guarded``: a display may read a guarded price, a share price may not).
     Credit lines count too: a lender's committed cash, claim and interest, less what a
-    borrower owes (:func:`~ringfence.core.pool.credit_lines.credit_nav_atoms`).
+    borrower owes (:func:`~ringfence.core.pool.credit_lines.credit_nav_atoms`); and so do
+    the traders' option series and dated futures, at their marks
+    (:func:`~ringfence.core.pool.series_margin.series_claims_atoms`).
     """
     bases, quote_decimals = _decimals(state, pool)
     prices = {asset: base_price_wad(state, asset, now_ns, allow_guarded=allow_guarded) for asset in bases}
@@ -299,7 +302,8 @@ def pool_nav_atoms(state: LedgerState, pool: PoolState, now_ns: int, *, allow_gu
         indices[market_id] = market.funding_index_wad + (pending.index_delta_wad if pending else 0)
     low, high = pool_nav_range_atoms(pool, prices, bases, quote_decimals, indices)
     lines = credit_nav_atoms(state, pool.pool, now_ns)
-    return low + lines, high + lines
+    claims_low, claims_high = series_claims_atoms(state, pool, now_ns, allow_guarded=allow_guarded)
+    return low + lines - claims_high, high + lines - claims_low
 
 
 def check_reserve(

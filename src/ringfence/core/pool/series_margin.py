@@ -15,7 +15,7 @@ from ringfence.core.pool.series_state import SeriesParams, SeriesPosition, Serie
 from ringfence.core.pool.state import PoolState
 from ringfence.core.state import LedgerState
 
-__all__ = ["isolated_series_margin", "series_position_terms", "series_quote", "usable_surface"]
+__all__ = ["isolated_series_margin", "series_claims_atoms", "series_position_terms", "series_quote", "usable_surface"]
 
 
 def usable_surface(pool: PoolState, params: SeriesParams, now_ns: int, *, for_new_risk: bool) -> VolSurface | None:
@@ -78,4 +78,28 @@ def series_position_terms(
     base_decimals = state.assets[params.underlying].params.decimals
     quote_decimals = state.assets[pool.params.quote_asset].params.decimals
     value = position_value_atoms(params, position, quote.mark_wad, kind, base_decimals, quote_decimals)
-    return value, requirement_atoms(params, position.size_atoms, index, kind, base_decimals, quote_decimals)
+    requirement = requirement_atoms(
+        params, position.size_atoms, index, kind, base_decimals, quote_decimals, quote.mark_wad
+    )
+    return value, requirement
+
+
+def series_claims_atoms(
+    state: LedgerState, pool: PoolState, now_ns: int, *, allow_guarded: bool = False
+) -> tuple[int, int]:
+    """Return bounds ``(low, high)`` on what traders' series positions are worth against the LP vault (quote atoms).
+
+    Each position's value at its mark (:func:`~ringfence.core.pool.series_math.position_value_atoms`
+    at maintenance: an option ``size · mark``, a future its unrealised PnL) is floored, so the exact
+    claim lies in ``[value, value + 1)``: ``low`` sums the floors, ``high`` adds one atom per
+    position. The LP vault's NAV subtracts them (:func:`~ringfence.core.pool.decide.pool_nav_atoms`):
+    LP shares are priced net of the options the vault wrote.
+    """
+    low = count = 0
+    for (_, series_id), position in pool.series_positions.items():
+        value, _ = series_position_terms(
+            state, pool, pool.series[series_id], position, MarginKind.MAINTENANCE, now_ns, allow_guarded=allow_guarded
+        )
+        low += value
+        count += 1
+    return low, low + count

@@ -18,22 +18,26 @@ volatility the trade fills at is moved by the traders' net size, averaged over t
 Synthetix averages its skew premium: ``Δσ = vol_impact · (2·skew + size) / (2·skew_scale)``, and
 the premium moves by its first-order effect ``vega · Δσ``. Buying while traders are net long
 (the vault net short vega) costs more, selling into it pays more. Then ``× (1 ± spread)``; buys
-round up, sells down, and a sale never fills below 0.
+round up (and pay at least one WAD unit), sells down, and a sale never fills below 0.
 
 Fill price of a dated future: :func:`~ringfence.core.pool.perp_math.fill_price_wad` (the
 Synthetix skew premium and the spread), as a perpetual.
 
 Fees: ``taker_fee · |size| · F`` rounded up; for an option at most ``fee_cap · |size| · premium``
-(Deribit's option fee: 0.03% of the underlying, capped at 12.5% of the option's price,
-https://www.deribit.com/kb/fees).
+(Deribit's option fee: "0.03% of the underlying ... (Capped at 12.5% of the options price)",
+https://support.deribit.com/hc/en-us/articles/25944746248989-Fees).
 
-Margin of a short option (Deribit's standard margin for options, "Initial margin for short
-options = max(0.15 − OTM amount / underlying mark price, 0.1) + mark price of the option",
-"Maintenance margin = 0.075 + mark price of the option", both in units of the underlying,
-https://www.deribit.com/kb/margin-requirements). The *mark price of the option* is counted on the
-equity side here: a position's equity is its vault plus ``size · mark`` (a short's liability), so
-the requirement is the remainder, ``|size| · max(initial_margin·F − OTM, minimum_margin·F)``
-(initial) and ``|size| · maintenance_margin·F`` (maintenance), rounded up; ``OTM`` is
+Margin of a short option (Deribit's standard margin for inverse options, per contract of one
+unit of the underlying and in units of it: short call IM ``max(0.15 − OTM/F, 0.1) + mark``, MM
+``0.075 + mark``; short put IM ``max(max(0.15 − OTM/F, 0.1) + mark, MM)``, MM
+``max(0.075, 0.075·mark) + mark``; as published in Deribit's knowledge base and reproduced in
+https://doc.tslab.pro/tslab/eng/data-providers/connection-to-broker/deribit-cryptocurrency-exchange/deribit-margin-requirements-calculation
+and, in quote terms, Aevo's standard margin, https://docs.aevo.xyz/aevo-exchange/options-specifications/standard-margin).
+In quote terms (× F) and with the *mark price of the option* counted on the equity side (a
+position's equity is its vault plus ``size · mark``, a short's liability), the requirement is
+the remainder, rounded up: ``|size| · max(initial_margin·F − OTM, minimum_margin·F)`` (initial;
+for a put at least its maintenance part) and ``|size| · maintenance_margin·F`` (maintenance;
+for a put ``|size| · max(maintenance_margin·F, maintenance_margin·mark)``); ``OTM`` is
 ``max(K − F, 0)`` for a call, ``max(F − K, 0)`` for a put. A long option needs no margin (paid in
 full, no leverage) and its value counts for nothing at initial margin. A dated future needs the
 flat ``rate · |size| · F``, its equity the unrealised PnL ``size · F − open notional``.
@@ -87,7 +91,9 @@ def option_fill_price_wad(
     )
     spread_factor = WAD + params.spread_wad if buying else WAD - params.spread_wad
     moved = max(mark + impact, 0)
-    return mul_div(moved, spread_factor, WAD * _PRECISE_PER_WAD, rounding)
+    price = mul_div(moved, spread_factor, WAD * _PRECISE_PER_WAD, rounding)
+    # a buy pays at least one WAD unit: a mark below the 10⁻⁵⁰ of the pricing scale is not free
+    return max(price, 1) if buying else price
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,19 +166,33 @@ def position_value_atoms(
 
 
 def requirement_atoms(
-    params: SeriesParams, size_atoms: int, index_wad: int, kind: MarginKind, base_decimals: int, quote_decimals: int
+    params: SeriesParams,
+    size_atoms: int,
+    index_wad: int,
+    kind: MarginKind,
+    base_decimals: int,
+    quote_decimals: int,
+    mark_wad: int = 0,
 ) -> int:
-    """Return the margin requirement of a position of ``size_atoms`` at index ``index_wad`` (module doc), rounded up."""
+    """Return the margin requirement of a position of ``size_atoms`` at index ``index_wad`` (module doc), rounded up.
+
+    ``mark_wad`` is the option's mark: a short put's maintenance part is ``max(mm·F, mm·mark)``.
+    """
     if params.kind.is_option:
         if size_atoms >= 0:
             return 0
+        maintenance = mul_div(index_wad, params.maintenance_margin_wad, WAD, Rounding.UP)
+        if params.kind is SeriesKind.PUT:
+            maintenance = max(maintenance, mul_div(mark_wad, params.maintenance_margin_wad, WAD, Rounding.UP))
         if kind is MarginKind.MAINTENANCE:
-            per_unit = mul_div(index_wad, params.maintenance_margin_wad, WAD, Rounding.UP)
+            per_unit = maintenance
         else:
             per_unit = max(
                 mul_div(index_wad, params.initial_margin_wad, WAD, Rounding.UP) - _otm_wad(params, index_wad),
                 mul_div(index_wad, params.minimum_margin_wad, WAD, Rounding.UP),
             )
+            if params.kind is SeriesKind.PUT:
+                per_unit = max(per_unit, maintenance)
     else:
         rate = params.maintenance_margin_wad if kind is MarginKind.MAINTENANCE else params.initial_margin_wad
         per_unit = mul_div(index_wad, rate, WAD, Rounding.UP)

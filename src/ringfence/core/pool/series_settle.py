@@ -2,10 +2,11 @@
 
 Settlement price: the time-weighted average of the underlying's accepted oracle price over the
 ``settlement_window_ns`` before expiry, as Deribit's delivery price is "the time-weighted average
-of the index price over the last 30 minutes before expiration" (Deribit, *Delivery / settlement*,
-https://www.deribit.com/kb/deribit-delivery). The index is the step function of accepted prices
-(a price holds from its acceptance to the next), so each acceptance records how long the previous
-price held inside each open series' window (:func:`settlement_window_accruals`, a
+of the Deribit index over the last 30 min before the expiry" (Deribit, *Prices of Virtual Assets*,
+https://support.deribit.com/hc/en-us/articles/25954416110877-Prices-of-Virtual-Assets).
+The index is the step function of accepted prices (a price holds from its acceptance to the
+next), so each acceptance records how long the previous price held inside each open series'
+window (:func:`settlement_window_accruals`, a
 :class:`~ringfence.core.pool.series_events.SettlementWindowAccrued` event per series), and
 settlement adds the last stretch up to expiry. In exact integers::
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ringfence.core.commands import Command, ConfigureOracle, RegisterAsset
+from ringfence.core.governance.commands import ProposeVenueChange
 from ringfence.core.pool.commands import AddMarket, CreatePool
+from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.state import LedgerState
 
 __all__ = ["Catalog"]
@@ -18,7 +20,7 @@ __all__ = ["Catalog"]
 
 @dataclass(slots=True)
 class Catalog:
-    """Decimals per asset, oracle sources per asset, quote asset per pool, base asset per market."""
+    """Decimals per asset, oracle sources per asset, quote asset per pool, base asset per market or series."""
 
     decimals: dict[str, int] = field(default_factory=dict)
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -36,6 +38,11 @@ class Catalog:
                 (pool_id, market_id): market.params.base_asset
                 for pool_id, pool in state.pools.items()
                 for market_id, market in pool.markets.items()
+            }
+            | {
+                (pool_id, series_id): series.params.underlying
+                for pool_id, pool in state.pools.items()
+                for series_id, series in pool.series.items()
             },
         )
 
@@ -49,3 +56,7 @@ class Catalog:
             self.pool_quote.setdefault(command.pool, command.params.quote_asset)
         elif isinstance(command, AddMarket):
             self.market_base.setdefault((command.pool, command.params.market), command.params.base_asset)
+        elif isinstance(command, ListSeries):
+            self.market_base.setdefault((command.pool, command.params.series), command.params.underlying)
+        elif isinstance(command, ProposeVenueChange) and isinstance(command.change, ListSeries):
+            self.learn(command.change)  # listed at execution; a later trade's size is in its underlying

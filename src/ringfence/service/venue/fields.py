@@ -9,14 +9,16 @@ names); the TOML key drops the unit suffix:
 field name          TOML value                             compiled to
 ==================  =====================================  ===============================
 ``x_wad``           ratio ``"10%"`` / ``"0.1"``; a price   WAD int (``parse_fixed``)
-                    (``*price*``, ``confidence``) as
-                    ``"4200.5"``
+                    (``*price*``, ``confidence``,
+                    ``strike``) as ``"4200.5"``; a smile's
+                    ``a``, ``rho``, ``m`` may be negative
 ``x_atoms``         token amount ``"12.5"``                atoms of the field's asset
 ``shares``          LP shares ``"100"``                    atoms of the pool's quote asset
 ``x_value``         value ``"5000000"`` (USD)              value atoms (6 decimals)
-``x_ns``            duration ``"30s"``, ``"1h"``           nanoseconds; ``timestamp_ns`` and
-                                                           ``published_ns`` are instants,
-                                                           written as the time after start
+``x_ns``            duration ``"30s"``, ``"1h"``           nanoseconds; ``timestamp_ns``,
+                                                           ``published_ns`` and ``expiry_ns``
+                                                           are instants, written as the time
+                                                           after start
 ``x_seconds``       duration ``"1h"``                      whole seconds
 ``int``/``str``     TOML integer / string                  as is (strict: no coercion)
 ``bool``            TOML boolean                           as is
@@ -27,11 +29,11 @@ tuple of dataclass  array of tables                        a tuple of them
 ==================  =====================================  ===============================
 
 A field with a default in the dataclass is optional in TOML (omitted: the default).
-``x_atoms`` is in the units of: the market's base asset for base quantities (a field with
-``size`` in its name, or any amount of a dataclass with a ``base_asset`` field unless its
-name says ``notional``, ``margin`` or ``fee``); otherwise the dataclass's own ``asset`` or
-``quote_asset``, the quote asset of its ``pool`` (or ``lender_pool``), or the quote asset of the
-enclosing table.
+``x_atoms`` is in the units of: the market's (or series') base asset for base quantities (a
+field with ``size`` in its name, or any amount of a dataclass with a ``base_asset`` or
+``underlying`` field unless its name says ``notional``, ``margin`` or ``fee``); otherwise the
+dataclass's own ``asset`` or ``quote_asset``, the quote asset of its ``pool`` (or
+``lender_pool``), or the quote asset of the enclosing table.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from ringfence.service.venue.human import (
     price_wad,
     ratio_wad,
     signed_amount_text,
+    signed_ratio_wad,
 )
 from ringfence.service.venue.problems import Problem, join_path
 
@@ -71,8 +74,10 @@ __all__ = [
 ]
 
 _SUFFIXES = ("_wad", "_atoms", "_ns", "_seconds")
-_INSTANT_FIELDS = frozenset({"timestamp_ns", "published_ns"})
-_PRICE_FIELDS = frozenset({"confidence_wad"})
+_INSTANT_FIELDS = frozenset({"timestamp_ns", "published_ns", "expiry_ns"})
+_PRICE_FIELDS = frozenset({"confidence_wad", "strike_wad"})
+_SIGNED_RATIO_FIELDS = frozenset({"a_wad", "rho_wad", "m_wad"})
+"""A volatility smile's raw SVI parameters that may be negative (``PublishVolSurface``)."""
 _SHARE_FIELDS = frozenset({"shares"})
 _NOT_BASE_WORDS = ("notional", "margin", "fee")
 
@@ -90,6 +95,7 @@ class Kind(enum.Enum):
     """How a field is written in TOML and compiled."""
 
     RATIO = "ratio"
+    SIGNED_RATIO = "signed ratio"
     PRICE = "price"
     AMOUNT = "amount"
     SIGNED_AMOUNT = "signed amount"
@@ -124,6 +130,8 @@ def toml_key(name: str) -> str:
 
 def _int_kind(name: str) -> Kind:
     if name.endswith("_wad"):
+        if name in _SIGNED_RATIO_FIELDS:
+            return Kind.SIGNED_RATIO
         return Kind.PRICE if "price" in name or name in _PRICE_FIELDS else Kind.RATIO
     if name.endswith("_atoms"):
         return Kind.SIGNED_AMOUNT if "delta" in name else Kind.AMOUNT
@@ -182,6 +190,7 @@ def field_specs(cls: type[Any]) -> tuple[FieldSpec, ...]:
 
 _ANNOTATIONS: dict[Kind, Any] = {
     Kind.RATIO: Annotated[int, BeforeValidator(ratio_wad)],
+    Kind.SIGNED_RATIO: Annotated[int, BeforeValidator(signed_ratio_wad)],
     Kind.PRICE: Annotated[int, BeforeValidator(price_wad)],
     Kind.AMOUNT: Annotated[str, BeforeValidator(amount_text)],
     Kind.SHARES: Annotated[str, BeforeValidator(amount_text)],
@@ -267,11 +276,13 @@ class BuildContext:
 
 def _amount_asset(cls: type[Any], name: str, raw: Mapping[str, Any], catalog: Catalog, inherited: str | None) -> Any:
     own = {spec.name for spec in field_specs(cls)}
-    base_like = "size" in name or ("base_asset" in own and not any(word in name for word in _NOT_BASE_WORDS))
+    based = "base_asset" in own or "underlying" in own
+    base_like = "size" in name or (based and not any(word in name for word in _NOT_BASE_WORDS))
     if base_like and name not in _SHARE_FIELDS:
-        if "base_asset" in raw:
-            return raw["base_asset"]
-        return catalog.market_base.get((raw.get("pool", ""), raw.get("market", "")))
+        for key in ("base_asset", "underlying"):
+            if key in raw:
+                return raw[key]
+        return catalog.market_base.get((raw.get("pool", ""), raw.get("market", raw.get("series", ""))))
     for key in ("asset", "quote_asset"):
         if key in raw:
             return raw[key]

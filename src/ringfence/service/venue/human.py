@@ -35,6 +35,7 @@ __all__ = [
     "principal_name",
     "ratio_wad",
     "signed_amount_text",
+    "signed_ratio_wad",
 ]
 
 FLOAT_HINT = 'a TOML float is binary and inexact; write the number as a string, e.g. "0.1"'
@@ -77,6 +78,13 @@ def ratio_wad(value: Any) -> int:
             raise ValueError(f"{value!r} is not accepted: expected a finite ratio")
         text = str(shifted)  # scientific notation stays short; parse_fixed bounds it before scaling
     return _wad(text, value, "ratio")
+
+
+def signed_ratio_wad(value: Any) -> int:
+    """Parse a ratio that may be negative (``"-0.3"``, ``"-5%"``) into a WAD integer, exactly."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -ratio_wad(value.strip()[1:])
+    return ratio_wad(value)
 
 
 def price_wad(value: Any) -> int:
