@@ -15,19 +15,48 @@ from __future__ import annotations
 import dataclasses
 
 from ringfence.core.commands import RegisterAsset, SubmitPrice
+from ringfence.core.events import Event
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.auction_commands import ConfigureAuctions
 from ringfence.core.pool.auction_state import AuctionParams
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity, Trade
 from ringfence.core.pool.series_commands import ListSeries, TradeSeries
 from ringfence.core.pool.state import MarginMode
-from ringfence.core.portfolio.commands import ConfigurePortfolioMargin, EnablePortfolioMargin
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    EnablePortfolioMargin,
+    StartPortfolioAuction,
+)
+from ringfence.core.portfolio.events import PortfolioAuctionStarted
 from ringfence.core.portfolio.rule import PortfolioRule, deribit_rule
 from ringfence.core.units import WAD
 from support.series import CALL_PARAMS, FUTURE_PARAMS, PUT_PARAMS, flat_smile
-from support.venue import LP_ATOMS, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, Venue, oracle_config
+from support.venue import (
+    ETH,
+    LP_ATOMS,
+    MARKET,
+    MARKET_PARAMS,
+    PERCENT,
+    POOL,
+    POOL_PARAMS,
+    USDC,
+    Venue,
+    only,
+    oracle_config,
+)
 
-__all__ = ["ATM_PUT", "ATM_PUT_PARAMS", "BTC", "BTC_MARKET", "PM_RULE", "PortfolioVenue"]
+__all__ = [
+    "ATM_PUT",
+    "ATM_PUT_PARAMS",
+    "BTC",
+    "BTC_MARKET",
+    "PM_RULE",
+    "PortfolioVenue",
+    "bid_portfolio",
+    "portfolio_venue",
+    "start_auction",
+]
 
 BTC = 10**8
 BTC_MARKET = "BTC-PERP"
@@ -96,3 +125,31 @@ class PortfolioVenue(Venue):
 
     def pm_trade(self, owner: str, pool: str, size_atoms: int, sub: int = 0, market: str = MARKET) -> None:
         self.run(Trade(owner, sub, pool, market, size_atoms, MarginMode.PORTFOLIO, 0, 0, self.now))
+
+
+# --- the auction tests' book (tests/unit/test_portfolio_auction.py, tests/contract/test_liquidation_home.py)
+
+
+def portfolio_venue(eth_after: int, *, insurance_atoms: int = 0) -> tuple[PortfolioVenue, int]:
+    """alice (portfolio) deposits 4,000 USDC and buys 10 ETH in P at 2,000; ETH then moves to ``eth_after``.
+
+    Returns the venue and the perp's cost basis (quote atoms, an input of every figure below).
+    bob (portfolio) holds 10,000 USDC to bid with.
+    """
+    venue = PortfolioVenue(insurance_atoms=insurance_atoms)
+    venue.deposit("alice", 4_000 * USDC)
+    venue.deposit("bob", 10_000 * USDC)
+    venue.enable("alice")
+    venue.enable("bob")
+    venue.pm_trade("alice", POOL, 10 * ETH)
+    basis = venue.state.pools[POOL].positions[(("alice", 0), MARKET)].open_notional_atoms
+    venue.quote_all(eth_after * WAD)
+    return venue, basis
+
+
+def start_auction(venue: PortfolioVenue) -> PortfolioAuctionStarted:
+    return only(venue.run(StartPortfolioAuction("keeper", 0, "alice", 0, venue.now)), PortfolioAuctionStarted)
+
+
+def bid_portfolio(venue: PortfolioVenue, share_wad: int, limit_atoms: int = 10**6 * USDC) -> tuple[Event, ...]:
+    return venue.run(BidPortfolio("bob", 0, "alice", 0, share_wad, limit_atoms, venue.now))

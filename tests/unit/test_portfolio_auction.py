@@ -14,7 +14,6 @@ import math
 from fractions import Fraction
 
 from ringfence.core.errors import InsufficientMargin, NotPortfolioMargined, PortfolioAuctionRefused, Unauthorized
-from ringfence.core.events import Event
 from ringfence.core.liquidation.auctions import LYRA_DEFAULT_AUCTION, lyra_discount_percentage_wad
 from ringfence.core.pool.commands import Liquidate
 from ringfence.core.pool.events import InsuranceDrawn, LossSocialised
@@ -23,41 +22,15 @@ from ringfence.core.portfolio.commands import BidPortfolio, EndPortfolioAuction,
 from ringfence.core.portfolio.events import (
     AuctionEndReason,
     PortfolioAuctionEnded,
-    PortfolioAuctionStarted,
     PortfolioBid,
     PortfolioBidderCompensated,
     PortfolioCollateralTaken,
     PortfolioPositionTaken,
 )
-from support.portfolio_venue import PortfolioVenue
+from support.portfolio_venue import bid_portfolio, portfolio_venue, start_auction
 from support.venue import ETH, MARKET, POOL, SECOND_NS, USDC, WAD, only
 
 ALICE = ("alice", 0)
-
-
-def _venue(eth_after: int, *, insurance_atoms: int = 0) -> tuple[PortfolioVenue, int]:
-    """alice (portfolio) deposits 4,000 USDC and buys 10 ETH in P at 2,000; ETH then moves to ``eth_after``.
-
-    Returns the venue and the perp's cost basis (quote atoms, an input of every figure below).
-    bob (portfolio) holds 10,000 USDC to bid with.
-    """
-    venue = PortfolioVenue(insurance_atoms=insurance_atoms)
-    venue.deposit("alice", 4_000 * USDC)
-    venue.deposit("bob", 10_000 * USDC)
-    venue.enable("alice")
-    venue.enable("bob")
-    venue.pm_trade("alice", POOL, 10 * ETH)
-    basis = venue.state.pools[POOL].positions[(ALICE, MARKET)].open_notional_atoms
-    venue.quote_all(eth_after * WAD)
-    return venue, basis
-
-
-def _start(venue: PortfolioVenue) -> PortfolioAuctionStarted:
-    return only(venue.run(StartPortfolioAuction("keeper", 0, "alice", 0, venue.now)), PortfolioAuctionStarted)
-
-
-def _bid(venue: PortfolioVenue, share_wad: int, limit_atoms: int = 10**6 * USDC) -> tuple[Event, ...]:
-    return venue.run(BidPortfolio("bob", 0, "alice", 0, share_wad, limit_atoms, venue.now))
 
 
 def _ceil(value: Fraction) -> int:
@@ -72,15 +45,15 @@ def test_the_discount_schedule_is_derives() -> None:
 
 
 def test_a_solvent_portfolio_is_sold_at_a_discount_to_its_mark_and_only_as_much_as_restores_it() -> None:
-    venue, basis = _venue(1_700)
+    venue, basis = portfolio_venue(1_700)
     cash, size = 4_000 * USDC, 10 * ETH
     mtm = cash + 17_000 * USDC - basis  # the 10 ETH at 1,700 less their cost: ≈ 999.9 USDC
-    started = _start(venue)
+    started = start_auction(venue)
     # by hand: MM = 0.8 · (10 · 1,700 · 16%) + 1% · 17,000 = 2,176 + 170 = 2,346 USDC > equity
     assert (started.insolvent, started.mark_to_market_value) == (False, mtm)
     assert started.maintenance_requirement_value == 2_346 * USDC
     venue.now += 450 * SECOND_NS  # d(450 s) = 95% − 25% · 450/900 = 82.5%
-    events = _bid(venue, WAD)
+    events = bid_portfolio(venue, WAD)
     bid = only(events, PortfolioBid)
     whole = mtm * 825 // 1000  # ⌊MtM · 0.825⌋
     deficit = (2_720 + 170) * USDC - mtm  # IM: 10 · 1,700 · 16% + 1% · 17,000 = 2,890 USDC, less equity (= MtM)
@@ -102,7 +75,7 @@ def test_a_solvent_portfolio_is_sold_at_a_discount_to_its_mark_and_only_as_much_
     # the cap restores the account up to the transfer's floors (a moved atom less, a price atom less):
     # here it is left 1 atom short of initial margin, so the auction goes on, as Derive's would
     assert requirement - equity == 1 and not ended and ALICE in venue.state.portfolio_auctions
-    second = _bid(venue, WAD)
+    second = bid_portfolio(venue, WAD)
     assert only(second, PortfolioBid).share_wad < WAD // 10**6  # a sliver restores it
     assert only(second, PortfolioAuctionEnded).reason is AuctionEndReason.RESTORED
     assert ALICE not in venue.state.portfolio_auctions
@@ -110,16 +83,16 @@ def test_a_solvent_portfolio_is_sold_at_a_discount_to_its_mark_and_only_as_much_
 
 
 def test_an_insolvent_portfolio_pays_its_bidder_from_its_pools_waterfall_insurance_first() -> None:
-    venue, basis = _venue(1_500, insurance_atoms=500 * USDC)
+    venue, basis = portfolio_venue(1_500, insurance_atoms=500 * USDC)
     mtm = 4_000 * USDC + 15_000 * USDC - basis  # ≈ −1,000.1 USDC: nobody pays for this portfolio
-    started = _start(venue)
+    started = start_auction(venue)
     deficit = (2_400 + 150) * USDC - mtm  # IM 10 · 1,500 · 16% + 1% · 15,000 = 2,550 USDC, less equity
     assert (started.insolvent, started.deficit_atoms, started.pools) == (True, deficit, (POOL,))
     venue.refuse(BidPortfolio("bob", 0, "alice", 0, WAD, -1, venue.now), PortfolioAuctionRefused, "above the bid")
     vault_before = venue.state.pools[POOL].vault_atoms
     venue.now += 1_800 * SECOND_NS
     venue.quote_all(1_500 * WAD)  # one more second, fresh prices for bob's margin check
-    events = _bid(venue, WAD, limit_atoms=0)
+    events = bid_portfolio(venue, WAD, limit_atoms=0)
     paid = deficit * 1_801 // 3_600  # the payment grows linearly to the deficit over 3,600 s
     assert only(events, PortfolioBid).price_atoms == -paid
     assert only(events, PortfolioBidderCompensated).amount_atoms == paid
@@ -138,24 +111,24 @@ def test_an_insolvent_portfolio_pays_its_bidder_from_its_pools_waterfall_insuran
 
 
 def test_a_spent_solvent_auction_turns_insolvent_only_once_its_price_reached_zero() -> None:
-    venue, _ = _venue(1_700)
-    _start(venue)
+    venue, _ = portfolio_venue(1_700)
+    start_auction(venue)
     venue.refuse(StartPortfolioAuction("keeper", 0, "alice", 0, venue.now), PortfolioAuctionRefused, "turns insolvent")
     venue.now += (900 + 43_200) * SECOND_NS
     venue.quote_all(1_700 * WAD)
     venue.refuse(BidPortfolio("bob", 0, "alice", 0, WAD, 10**9, venue.now), PortfolioAuctionRefused, "reached 0")
-    assert _start(venue).insolvent
+    assert start_auction(venue).insolvent
 
 
 def test_refusals_are_named_and_change_nothing() -> None:
-    venue, _ = _venue(1_900)
+    venue, _ = portfolio_venue(1_900)
     # healthy at 1,900: equity ≈ 3,000 > MM 0.8 · 3,040 + 190
     venue.refuse(StartPortfolioAuction("keeper", 0, "alice", 0, venue.now), PortfolioAuctionRefused, "not below")
     venue.refuse(BidPortfolio("bob", 0, "alice", 0, WAD, 0, venue.now), PortfolioAuctionRefused, "no auction")
     venue.quote_all(1_700 * WAD)
     venue.refuse(StartPortfolioAuction("alice", 0, "alice", 0, venue.now), Unauthorized, "keeper of another owner")
     venue.refuse(Liquidate("keeper", 0, "alice", 0, POOL, MARKET, venue.now), NotPortfolioMargined, "as a whole")
-    _start(venue)
+    start_auction(venue)
     venue.refuse(venue.trade_command("alice", -ETH, MarginMode.PORTFOLIO), PortfolioAuctionRefused, "being auctioned")
     venue.deposit("carol", 10_000 * USDC)  # carol is cross: she cannot take positions in every pool
     venue.refuse(BidPortfolio("carol", 0, "alice", 0, WAD, 10**9, venue.now), NotPortfolioMargined, "enable")
@@ -165,17 +138,17 @@ def test_refusals_are_named_and_change_nothing() -> None:
 
 
 def test_a_bidder_must_stay_at_initial_margin() -> None:
-    venue, _ = _venue(1_500)
+    venue, _ = portfolio_venue(1_500)
     venue.deposit("dave", 1 * USDC)
     venue.enable("dave")
-    _start(venue)
+    start_auction(venue)
     venue.now += 10 * SECOND_NS
     venue.refuse(BidPortfolio("dave", 0, "alice", 0, WAD, 0, venue.now), InsufficientMargin, "dave/0")
 
 
 def test_an_owner_who_restores_its_account_ends_the_auction() -> None:
-    venue, _ = _venue(1_700)
-    _start(venue)
+    venue, _ = portfolio_venue(1_700)
+    start_auction(venue)
     venue.deposit("alice", 2_000 * USDC)  # IM 2,890 < equity ≈ 999.9 + 2,000
     events = venue.run(EndPortfolioAuction("bob", "alice", 0, venue.now))
     assert only(events, PortfolioAuctionEnded).reason is AuctionEndReason.RESTORED

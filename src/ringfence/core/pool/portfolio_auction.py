@@ -56,11 +56,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ringfence.core.errors import InsufficientBalance, InsufficientMargin, InvalidParameter, NotPortfolioMargined
+from ringfence.core.errors import InsufficientBalance, InsufficientMargin, NotPortfolioMargined
 from ringfence.core.errors import PortfolioAuctionRefused as Refused
 from ringfence.core.events import Event
-from ringfence.core.liquidation.auctions import lyra_discount_percentage_wad
+from ringfence.core.liquidation.auctions import lyra_discount_percentage_wad, lyra_solvent_bid_value
 from ringfence.core.liquidation.perpetual import value_to_quote_atoms
+from ringfence.core.liquidation.portfolio import (
+    elapsed_seconds,
+    insolvent_payment_atoms,
+    moved_basis_atoms,
+    portfolio_share_atoms,
+    solvent_price_atoms,
+    solvent_share_cap_wad,
+    split_by_weight,
+)
 from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.decide import accrue_funding, quote_balance
 from ringfence.core.pool.events import FundingAccrued
@@ -91,20 +100,10 @@ from ringfence.core.portfolio.events import (
 from ringfence.core.portfolio.rule import PortfolioRule
 from ringfence.core.portfolio.state import PortfolioAuction
 from ringfence.core.state import AccountKey, LedgerState
-from ringfence.core.units import MAX_ATOMS, WAD, Rounding, mul_div
+from ringfence.core.units import MAX_ATOMS, WAD, Rounding
 from ringfence.core.validation import check_account, check_int, check_ratio
 
-__all__ = [
-    "NS_PER_SECOND",
-    "decide_bid_portfolio",
-    "decide_end_portfolio_auction",
-    "decide_start_portfolio_auction",
-    "insolvent_payment_atoms",
-    "solvent_share_cap_wad",
-    "split_by_weight",
-]
-
-NS_PER_SECOND = 1_000_000_000
+__all__ = ["decide_bid_portfolio", "decide_end_portfolio_auction", "decide_start_portfolio_auction"]
 
 
 def _label(key: AccountKey) -> str:
@@ -120,39 +119,6 @@ def _portfolio_key(state: LedgerState, owner: str, sub_account: int) -> AccountK
     if key not in state.portfolio_accounts:
         raise NotPortfolioMargined(_label(key), "be auctioned as a portfolio", "it is cross or isolated: Liquidate it")
     return key
-
-
-def _elapsed_seconds(started_ns: int, now_ns: int) -> int:
-    if now_ns < started_ns:
-        raise InvalidParameter("timestamp_ns", now_ns, f"a time at or after the auction's start {started_ns}")
-    return (now_ns - started_ns) // NS_PER_SECOND
-
-
-# --- the auction's formulas (certified by tests/conformance/test_portfolio_auction.py) ------------
-
-
-def solvent_share_cap_wad(deficit_value: int, whole_bid_value: int) -> int:
-    """Return ``f_max = deficit / (deficit + bid)`` in WAD, rounded up (``_getMaxProportion``: ``IM / (IM − bid)``).
-
-    ``deficit_value`` is the account's initial-margin shortfall (> 0), ``whole_bid_value`` the
-    price of the whole portfolio now (> 0).
-    """
-    return min(mul_div(WAD, deficit_value, deficit_value + whole_bid_value, Rounding.UP), WAD)
-
-
-def insolvent_payment_atoms(deficit_atoms: int, elapsed_seconds: int, length_seconds: int, share_wad: int) -> int:
-    """Return what an insolvent auction pays a bidder for ``share_wad``: ``⌊⌊deficit · min(t, T) / T⌋ · f⌋``."""
-    whole = mul_div(deficit_atoms, min(elapsed_seconds, length_seconds), length_seconds, Rounding.DOWN)
-    return mul_div(whole, share_wad, WAD, Rounding.DOWN)
-
-
-def split_by_weight(amount_atoms: int, weights: tuple[int, ...]) -> tuple[int, ...]:
-    """Split ``amount_atoms`` in proportion to ``weights`` (floored); the rest to the largest (first on ties)."""
-    total = sum(weights)
-    parts = [amount_atoms * weight // total for weight in weights]
-    largest = max(range(len(weights)), key=lambda i: (weights[i], -i))
-    parts[largest] += amount_atoms - sum(parts)
-    return tuple(parts)
 
 
 # --- start --------------------------------------------------------------------------------------
@@ -214,7 +180,7 @@ def decide_start_portfolio_auction(state: LedgerState, command: StartPortfolioAu
         return [_insolvent_start(state, command, key, rule, mtm)]
     if live.insolvent:
         raise Refused(_label(key), "its auction is already insolvent")
-    discount = lyra_discount_percentage_wad(rule.auction, _elapsed_seconds(live.started_ns, now))
+    discount = lyra_discount_percentage_wad(rule.auction, elapsed_seconds(live.started_ns, now))
     if discount > 0 and mtm > 0:
         raise Refused(
             _label(key),
@@ -294,7 +260,7 @@ def _price_bid(
     """Return the bid's share and price, and the portfolio's mark-to-market (value atoms)."""
     rule = portfolio_rule_of(state)
     now = command.timestamp_ns
-    elapsed = _elapsed_seconds(auction.started_ns, now)
+    elapsed = elapsed_seconds(auction.started_ns, now)
     mtm = mark_to_market_value(state, key, now, indices)
     if auction.insolvent:
         paid = insolvent_payment_atoms(
@@ -306,20 +272,12 @@ def _price_bid(
     if deficit <= 0:
         raise Refused(_label(key), "it is back at initial margin: EndPortfolioAuction ends it")
     discount = lyra_discount_percentage_wad(rule.auction, elapsed)
-    whole_bid = mul_div(mtm, discount, WAD, Rounding.DOWN)
-    if whole_bid <= 0:
+    whole_bid = lyra_solvent_bid_value(rule.auction, max(mtm, 0), 0, elapsed)
+    if discount == 0 or whole_bid <= 0:
         raise Refused(_label(key), "its price reached 0: StartPortfolioAuction turns it insolvent")
     share = min(command.share_wad, solvent_share_cap_wad(deficit, whole_bid))
-    price_value = mul_div(whole_bid, share, WAD, Rounding.DOWN)
+    price_value = solvent_price_atoms(whole_bid, share)
     return _Price(share, discount, value_to_quote_atoms(price_value, _cash_decimals(state, rule), Rounding.DOWN)), mtm
-
-
-def _taken(delta: int, share_wad: int) -> int:
-    """Return ``share`` of a signed amount, toward zero (all of it for a whole share)."""
-    if share_wad == WAD:
-        return delta
-    moved = mul_div(abs(delta), share_wad, WAD, Rounding.DOWN)
-    return moved if delta > 0 else -moved
 
 
 def _move_event(
@@ -359,13 +317,13 @@ def _transfer_positions(
         base = pool.markets[market_id].params.base_asset
         base_decimals = state.assets[base].params.decimals
         price = base_price_wad(state, base, command.timestamp_ns, allow_guarded=True)
-        delta = _taken(position.size_atoms, share_wad)
+        delta = portfolio_share_atoms(position.size_atoms, share_wad)
         if delta == 0:
             continue
         paid = funding_owed_atoms(position, index, base_decimals)
         moved.account_changes[cash] = moved.account_changes.get(cash, 0) - paid
         moved.funding_into_pool[pool.pool] = moved.funding_into_pool.get(pool.pool, 0) + paid
-        basis = mul_div(position.open_notional_atoms, abs(delta), abs(position.size_atoms), Rounding.UP)
+        basis = moved_basis_atoms(position.open_notional_atoms, delta, position.size_atoms)
         left = Position(position.size_atoms - delta, position.open_notional_atoms - basis, index, MarginMode.PORTFOLIO)
         moved.account_positions[(pool.pool, market_id)] = left if left.size_atoms else None
         moved.events.append(_move_event(key, pool, market_id, -delta, price, left, paid))
@@ -391,10 +349,10 @@ def _transfer_series(
     """Move ``share_wad`` of each option and dated-future position with its premium or notional basis."""
     key, bidder = keys
     for pool, series_id, position in portfolio_series(state, key):
-        delta = _taken(position.size_atoms, share_wad)
+        delta = portfolio_share_atoms(position.size_atoms, share_wad)
         if delta == 0:
             continue
-        basis = mul_div(position.open_value_atoms, abs(delta), abs(position.size_atoms), Rounding.UP)
+        basis = moved_basis_atoms(position.open_value_atoms, delta, position.size_atoms)
         held = pool.series_positions.get((bidder, series_id))
         if held is not None and held.size_atoms and (held.size_atoms > 0) != (delta > 0):
             raise Refused(
@@ -430,7 +388,7 @@ def _transfer_balances(
     for asset, change in moved.account_changes.items():
         balances[asset] = balances.get(asset, 0) + change
     for asset, amount in balances.items():
-        taken = _taken(amount, share_wad)
+        taken = portfolio_share_atoms(amount, share_wad)
         if taken == 0:
             continue
         moved.account_changes[asset] = moved.account_changes.get(asset, 0) - taken
