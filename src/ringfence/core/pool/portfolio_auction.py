@@ -233,12 +233,12 @@ class _Transfer:
 
 
 def _accruals(
-    state: LedgerState, keys: tuple[AccountKey, ...], now_ns: int
+    state: LedgerState, key: AccountKey, now_ns: int
 ) -> tuple[list[FundingAccrued], dict[tuple[str, str], int]]:
     """Return the funding accruals of every market the portfolio holds, and each market's index after them."""
     events: list[FundingAccrued] = []
     indices: dict[tuple[str, str], int] = {}
-    for pool, market_id, _ in portfolio_positions(state, keys[0]):
+    for pool, market_id, _ in portfolio_positions(state, key):
         if (pool.pool, market_id) in indices:
             continue
         accrued = accrue_funding(state, pool, market_id, now_ns)
@@ -500,7 +500,7 @@ def decide_bid_portfolio(state: LedgerState, command: BidPortfolio) -> list[Even
     """Take a share of an auctioned portfolio into the bidder's sub-account at the auction's price."""
     key, bidder, auction = _check_bid_input(state, command)
     now = command.timestamp_ns
-    accruals, indices = _accruals(state, (key,), now)
+    accruals, indices = _accruals(state, key, now)
     price, mtm = _price_bid(state, command, key, auction, indices)
     if price.price_atoms > command.limit_atoms:
         raise Refused(
