@@ -17,6 +17,7 @@ from ringfence.core.errors import (
 from ringfence.core.pool.auction_commands import StartCollateralAuction
 from ringfence.core.pool.auction_state import AuctionCurve, AuctionParams
 from ringfence.core.pool.portfolio_accounts import decide_configure_portfolio_margin
+from ringfence.core.pool.series_commands import SettleSeries
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
     ConfigurePortfolioMargin,
@@ -27,7 +28,7 @@ from ringfence.core.portfolio.commands import (
 from ringfence.core.portfolio.events import PortfolioBid, PortfolioSeriesTaken
 from ringfence.core.portfolio.rule import check_rule
 from support.portfolio_venue import PM_RULE, PortfolioVenue
-from support.series import PUT
+from support.series import CALL, EXPIRY_NS, PUT
 from support.venue import ETH, POOL, USDC, WAD, only
 
 
@@ -117,3 +118,21 @@ def test_a_portfolios_collateral_is_never_auctioned_alone() -> None:
     venue.refuse(
         StartCollateralAuction("keeper", 0, "alice", 0, POOL, "ETH", venue.now), NotPortfolioMargined, "as a whole"
     )
+
+
+def test_a_portfolio_option_settles_into_the_cash_balance_and_the_account_can_leave() -> None:
+    venue = PortfolioVenue(series=True)
+    venue.deposit("alice", 1_000 * USDC)
+    venue.enable("alice")
+    venue.pm_series("alice", CALL, ETH)  # a long call struck at 2,000, premium paid from the cash balance
+    cash = venue.balance("alice")
+    # ETH at 2,000 until E − 20 min, then 2,100 through the 30-minute window: S = (2,000·10 + 2,100·20) / 30
+    venue.quote_all(2_000 * WAD, advance_ns=EXPIRY_NS - 40 * 60 * 10**9 - venue.now)
+    venue.quote_all(2_100 * WAD, advance_ns=20 * 60 * 10**9)
+    venue.quote_all(2_200 * WAD, advance_ns=25 * 60 * 10**9)
+    venue.run(SettleSeries("keeper", POOL, CALL, venue.now))
+    settlement = (2_000 * 10 + 2_100 * 20) * WAD // 30
+    assert venue.balance("alice") == cash + (settlement - 2_000 * WAD) // 10**12  # the payoff, floored
+    assert (("alice", 0), CALL) not in venue.state.pools[POOL].series_positions
+    venue.run(DisablePortfolioMargin("alice", 0, venue.now))
+    venue.assert_replay_equals_live()
