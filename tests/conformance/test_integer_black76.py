@@ -7,6 +7,7 @@ by the code under test; each WAD output must lie within one unit (10⁻¹⁸) of
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import mpmath
 import pytest
@@ -28,9 +29,16 @@ from ringfence.core.pricing.svi import (
 )
 from ringfence.core.units import WAD, Rounding
 
-mpmath.mp.dps = 80
-SCALE = mpmath.mpf(10) ** 50
-WAD_MP = mpmath.mpf(10) ** 18
+
+@pytest.fixture(autouse=True)
+def _mpmath_digits() -> Iterator[None]:
+    """Work at 80 digits in every test of this module (``mp.dps`` is global: other modules set their own)."""
+    with mpmath.workdps(80):
+        yield
+
+
+SCALE = 10**50
+WAD_MP = 10**18
 TOLERANCE_PRECISE = 10**9
 """10⁻⁴¹: the functions' documented absolute error bound is far tighter at ordinary arguments."""
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+
 from support.service import USDC, live_service
 
 ETH = 10**18
@@ -79,3 +81,15 @@ def test_queries_follow_a_trade_and_a_crash(tmp_path: Path) -> None:
     # stress results are the file's content, as written
     assert stress.results == {"scenario": "isolation-ladder", "runs": 3}
     assert stress.source.endswith("results.json")
+
+
+def test_pool_exposure_is_served_and_an_unknown_pool_is_404(tmp_path: Path) -> None:
+    """``GET /v1/pools/{pool}/exposure``: the bundled venue lists no series, so the book is empty."""
+    with live_service(tmp_path) as live:
+        live.quote(4_200)
+        body = httpx.get(f"{live.base_url}/v1/pools/eth/exposure", timeout=10).json()
+        missing = httpx.get(f"{live.base_url}/v1/pools/nope/exposure", timeout=10)
+
+    assert body == {"pool": "eth", "series": [], "totals": {}}
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "UnknownEntity"

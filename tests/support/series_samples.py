@@ -5,6 +5,7 @@ from __future__ import annotations
 from ringfence.core.events import Event
 from ringfence.core.pool.series_events import (
     SeriesListed,
+    SeriesMarginAdjusted,
     SeriesPositionLiquidated,
     SeriesPositionSettled,
     SeriesSettled,
@@ -104,5 +105,13 @@ SERIES_EVENT_SAMPLES: tuple[Event, ...] = (
         equity_atoms=-BIG,
         requirement_atoms=BIG,
         timestamp_ns=NOW_NS + 4,
+    ),
+    SeriesMarginAdjusted(
+        owner="alice",
+        sub_account=0,
+        pool="eth-options",
+        series="ETH-20260327-P-1800",
+        delta_atoms=-BIG,
+        timestamp_ns=NOW_NS + 5,
     ),
 )

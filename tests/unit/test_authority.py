@@ -72,6 +72,7 @@ from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, Cance
 from ringfence.core.pool.cover_state import CoverTerms
 from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
 from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
     LiquidateSeries,
     ListSeries,
     PublishVolSurface,
@@ -152,6 +153,7 @@ ACTING: dict[type[typing.Any], Builder] = {
     RepayCreditLine: lambda who, now: RepayCreditLine(who, "line-1", now),
     TradeSeries: lambda who, now: TradeSeries(who, 0, POOL, CALL, ETH, MarginMode.ISOLATED, USDC, 0, now),
     SettleSeries: lambda who, now: SettleSeries(who, POOL, CALL, now),
+    AdjustSeriesMargin: lambda who, now: AdjustSeriesMargin(who, 0, POOL, CALL, USDC, now),
     LiquidateSeries: lambda who, now: LiquidateSeries(who, 0, "alice", 0, POOL, CALL, now),
     PublishVolSurface: lambda who, now: PublishVolSurface(
         who, POOL, "ETH", CALL_PARAMS.expiry_ns, WAD, 0, 0, 0, 1, now

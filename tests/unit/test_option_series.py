@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 
 import mpmath
+import pytest
 
 from ringfence.core.errors import (
     CommandRejected,
     DuplicateEntity,
+    InsufficientBalance,
     InsufficientMargin,
     InvalidParameter,
     OracleUnavailable,
@@ -27,7 +30,7 @@ from ringfence.core.errors import (
 )
 from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.events import InsuranceDrawn, PoolStatusChanged
-from ringfence.core.pool.series_commands import LiquidateSeries, ListSeries, SettleSeries
+from ringfence.core.pool.series_commands import AdjustSeriesMargin, LiquidateSeries, ListSeries, SettleSeries
 from ringfence.core.pool.series_events import (
     SeriesPositionLiquidated,
     SeriesPositionSettled,
@@ -50,7 +53,14 @@ from support.series import (
 )
 from support.venue import ETH, POOL, SECOND_NS, USDC, WAD, Venue, only
 
-mpmath.mp.dps = 60
+
+@pytest.fixture(autouse=True)
+def _mpmath_digits() -> Iterator[None]:
+    """Work at 60 digits in every test of this module (``mp.dps`` is global: other modules set their own)."""
+    with mpmath.workdps(60):
+        yield
+
+
 MINUTE_NS = 60 * SECOND_NS
 
 
@@ -435,3 +445,35 @@ def test_pool_exposure_is_the_vaults_side_of_every_series() -> None:
     assert rows[FUTURE].delta_wad == -WAD // 2 and rows[FUTURE].vega_wad == 0
     total = exposure.totals["ETH"]
     assert total == tuple(sum(getattr(r, g) for r in rows.values()) for g in ("delta_wad", "gamma_wad", "vega_wad"))
+
+
+def test_a_price_the_oracle_guard_held_back_never_enters_the_settlement_average() -> None:
+    venue = option_venue()
+    _funded(venue, "alice")
+    venue.run(trade_series(venue, "alice", CALL, ETH, 500 * USDC))
+    venue.quote_prices(2_000 * WAD, advance_ns=EXPIRY_NS - 40 * MINUTE_NS - venue.now)
+    venue.quote_prices(4_000 * WAD, advance_ns=20 * MINUTE_NS)  # +100%: past the 90% jump guard, held back
+    assert venue.state.oracles["ETH"].accepted_price_wad == 2_000 * WAD
+    venue.quote_prices(2_000 * WAD, advance_ns=25 * MINUTE_NS)  # back at 2,000 after expiry: accepted
+
+    settled = only(venue.run(SettleSeries("keeper", POOL, CALL, venue.now)), SeriesSettled)
+
+    assert settled.settlement_price_wad == 2_000 * WAD  # the whole window at 2,000: the call expires worthless
+
+
+def test_a_writer_adds_margin_to_escape_liquidation_but_cannot_take_it_back_below_initial_margin() -> None:
+    venue = option_venue()
+    _funded(venue, "bob")
+    venue.run(trade_series(venue, "bob", PUT, -ETH, 210 * USDC))
+    venue.quote_prices(1_650 * WAD)
+    venue.run(AdjustSeriesMargin("bob", 0, POOL, PUT, 100 * USDC, venue.now))
+    venue.refuse(LiquidateSeries("keeper", 0, "bob", 0, POOL, PUT, venue.now), CommandRejected, "not below")
+    position = venue.state.pools[POOL].series_positions[(("bob", 0), PUT)]
+    venue.refuse(
+        AdjustSeriesMargin("bob", 0, POOL, PUT, -position.isolated_margin_atoms - 1, venue.now),
+        InsufficientBalance,
+        "isolated vault",
+    )
+    # at 1,650 the put's initial requirement is max(0.15·1,650 − 0, 0.10·1,650) = 247.5 USDC beyond its mark
+    venue.refuse(AdjustSeriesMargin("bob", 0, POOL, PUT, -100 * USDC, venue.now), InsufficientMargin, "below")
+    venue.assert_replay_equals_live()

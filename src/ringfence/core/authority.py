@@ -24,7 +24,7 @@ UpdateRiskMargin                   a risk model (the role is checked by the deci
 SubmitPrice                        a feeder: the sender is one of the asset's oracle sources
 PublishVolSurface                  a feeder of the underlying's oracle (its ``publisher``)
 ListSeries                         as AddMarket: the admin in the genesis, a proposal once open
-TradeSeries                        the owner of the sub-account, once the venue is open
+TradeSeries, AdjustSeriesMargin    the owner of the sub-account, once the venue is open
 LiquidateSeries                    as Liquidate: any principal as keeper, never its own accounts
 SettleSeries                       any principal (``actor``, permissionless after expiry), once open
 Deposit, Withdraw, Transfer,       the owner of the sub-account, once the venue is open
@@ -88,6 +88,7 @@ from ringfence.core.pool.commands import (
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, OfferCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import OpenCreditLine
 from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
     LiquidateSeries,
     ListSeries,
     PublishVolSurface,
@@ -125,6 +126,7 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
         WithdrawCoverOffer,
         AccruePremium,
         TradeSeries,
+        AdjustSeriesMargin,
         SettleSeries,
         LiquidateSeries,
         EnablePortfolioMargin,

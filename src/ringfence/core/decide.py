@@ -113,6 +113,7 @@ from ringfence.core.pool.portfolio_auction import (
 )
 from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
     LiquidateSeries,
     ListSeries,
     PublishVolSurface,
@@ -121,6 +122,7 @@ from ringfence.core.pool.series_commands import (
 )
 from ringfence.core.pool.series_decide import decide_list_series, decide_publish_vol_surface, decide_trade_series
 from ringfence.core.pool.series_liquidate import decide_liquidate_series
+from ringfence.core.pool.series_margin_adjust import decide_adjust_series_margin
 from ringfence.core.pool.series_settle import decide_settle_series, settlement_window_accruals
 from ringfence.core.portfolio.commands import (
     BidPortfolio,
@@ -414,6 +416,7 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     TradeSeries: _contained(decide_trade_series),
     SettleSeries: _contained(decide_settle_series),
     LiquidateSeries: _contained(decide_liquidate_series),
+    AdjustSeriesMargin: _contained(decide_adjust_series_margin),
     OpenCreditLine: decide_open_credit_line,
     RepayCreditLine: decide_repay_credit_line,
     ConfigurePortfolioMargin: decide_configure_portfolio_margin,

@@ -53,6 +53,7 @@ from ringfence.http.schemas import (
     EntryView,
     HealthDistribution,
     MarketView,
+    PoolExposureView,
     PoolView,
     PrincipalView,
     Problem,
@@ -68,6 +69,7 @@ from ringfence.http.views import (
     health_distribution,
     markets_view,
     oracles_view,
+    pool_exposure_view,
     pool_view,
     pools_view,
     principal_view,
@@ -272,6 +274,13 @@ def _routes(app: FastAPI) -> None:  # noqa: C901, PLR0915 (one place lists every
             if found is None:
                 raise UnknownEntity("pool", pool, tuple(service.engine.state.pools))
             return pool_view(service.engine.state, found, service.writer.now_ns())
+
+    @app.get("/v1/pools/{pool}/exposure", response_model=PoolExposureView, tags=["queries"], **_with(reads, 404))
+    def exposure(request: Request, pool: str) -> PoolExposureView:
+        """Return the pool's net delta, gamma and vega in its option series and dated futures (the vault's side)."""
+        service = _service(request)
+        with service.lock:
+            return pool_exposure_view(service.engine.state, pool, service.writer.now_ns())
 
     @app.get("/v1/markets", response_model=list[MarketView], tags=["queries"], **reads)
     def markets(request: Request) -> list[MarketView]:

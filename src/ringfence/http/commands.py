@@ -71,6 +71,7 @@ from ringfence.core.pool.commands import (
 from ringfence.core.pool.cover_commands import AcceptCover, AccruePremium, CancelCover, WithdrawCoverOffer
 from ringfence.core.pool.credit_line_commands import OpenCreditLine, RepayCreditLine
 from ringfence.core.pool.series_commands import (
+    AdjustSeriesMargin,
     LiquidateSeries,
     ListSeries,
     PublishVolSurface,
@@ -128,6 +129,7 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     RepayCreditLine,
     PublishVolSurface,
     TradeSeries,
+    AdjustSeriesMargin,
     SettleSeries,
     LiquidateSeries,
     EnablePortfolioMargin,

@@ -22,11 +22,13 @@ __all__ = [
     "MarginView",
     "MarketView",
     "OracleView",
+    "PoolExposureView",
     "PoolView",
     "PositionView",
     "PrincipalView",
     "Problem",
     "RegisterPrincipalBody",
+    "SeriesExposureView",
     "StressResults",
     "VenueView",
 ]
@@ -202,6 +204,27 @@ class OracleView(_View):
     reason: str
     accepted_price_wad: int | None
     guarded_since_ns: int | None
+
+
+class SeriesExposureView(_View):
+    """The LP vault's side of one series: its size (contracts, signed) and Greeks in WAD (None: not valued)."""
+
+    series: str
+    underlying: str
+    kind: str = Field(description="call, put or future.")
+    vault_size_atoms: int
+    delta_wad: int | None = Field(description="In units of the underlying, scaled by 10**18.")
+    gamma_wad: int | None
+    vega_wad: int | None = Field(description="In quote units per 1.00 of volatility, scaled by 10**18.")
+    unvalued_reason: str
+
+
+class PoolExposureView(_View):
+    """A pool's counterparty book in its option series and dated futures: per series, and totals per underlying."""
+
+    pool: str
+    series: list[SeriesExposureView]
+    totals: dict[str, list[int]] = Field(description="underlying → [delta_wad, gamma_wad, vega_wad].")
 
 
 class BreakerView(_View):

@@ -13,6 +13,7 @@ from ringfence.core.errors import OracleUnavailable, UnknownEntity
 from ringfence.core.margin import MarginKind, MarginSnapshot, base_price_wad, oracle_status
 from ringfence.core.pool.decide import pool_nav_atoms
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
+from ringfence.core.pool.series_exposure import pool_exposure
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import WAD
@@ -24,9 +25,11 @@ from ringfence.http.schemas import (
     MarginView,
     MarketView,
     OracleView,
+    PoolExposureView,
     PoolView,
     PositionView,
     PrincipalView,
+    SeriesExposureView,
 )
 from ringfence.store.journal import StoredEvent
 
@@ -37,6 +40,7 @@ __all__ = [
     "health_distribution",
     "markets_view",
     "oracles_view",
+    "pool_exposure_view",
     "pool_view",
     "pools_view",
     "principal_view",
@@ -60,6 +64,25 @@ def _nav(state: LedgerState, pool: PoolState, now_ns: int) -> tuple[int | None, 
     except OracleUnavailable as error:
         return None, None, error.message
     return low, high, None
+
+
+def pool_exposure_view(state: LedgerState, pool: str, now_ns: int) -> PoolExposureView:
+    """Return a pool's net delta, gamma and vega in its series (``core/pool/series_exposure.py``)."""
+    exposure = pool_exposure(state, pool, now_ns)
+    rows = [
+        SeriesExposureView(
+            series=row.series,
+            underlying=row.underlying,
+            kind=row.kind.value,
+            vault_size_atoms=row.vault_size_atoms,
+            delta_wad=row.delta_wad,
+            gamma_wad=row.gamma_wad,
+            vega_wad=row.vega_wad,
+            unvalued_reason=row.unvalued_reason,
+        )
+        for row in exposure.series
+    ]
+    return PoolExposureView(pool=pool, series=rows, totals={k: list(v) for k, v in exposure.totals.items()})
 
 
 def pool_view(state: LedgerState, pool: PoolState, now_ns: int) -> PoolView:

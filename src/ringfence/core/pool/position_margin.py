@@ -155,7 +155,9 @@ def margin_snapshot(
     series_positions = _cross_series(state, key, series_override)
     if not positions and not series_positions and all(amount >= 0 for amount in balances.values()):
         return MarginSnapshot(kind=kind, equity_atoms=0, requirement_atoms=0, denomination=Denomination.VALUE)
-    scaling = _scaling_deposits(state, key, balances, position_override) if kind is MarginKind.INITIAL else None
+    overridden = position_override or series_override
+    pool_hint = overridden[0] if overridden is not None else None
+    scaling = _scaling_deposits(state, key, balances, pool_hint) if kind is MarginKind.INITIAL else None
     equity = collateral_value(state, balances, kind, now_ns, scaling_deposits_atoms=scaling)
     requirement = 0
     for pool, market_id, position in positions:
@@ -185,10 +187,13 @@ def _scaling_deposits(
     state: LedgerState,
     key: AccountKey,
     balances: Mapping[str, int],
-    override: tuple[str, str, Position | None] | None,
+    pool_hint: str | None,
 ) -> dict[str, int]:
-    """Return, for each scaled asset the sub-account holds, its pool's deposits (SPEC §2.3)."""
-    pool_id = state.cross_pool.get(key) or (override[0] if override is not None else None)
+    """Return, for each scaled asset the sub-account holds, its pool's deposits (SPEC §2.3).
+
+    ``pool_hint``: the pool of the position a check replaces (the sub-account's first cross one binds it there).
+    """
+    pool_id = state.cross_pool.get(key) or pool_hint
     if pool_id is None:
         return {}
     return {

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from ringfence.core.pool.series_state import SeriesParams
 from ringfence.core.pool.state import MarginMode
 
-__all__ = ["LiquidateSeries", "ListSeries", "PublishVolSurface", "SeriesCommand", "SettleSeries", "TradeSeries"]
+__all__ = [
+    "AdjustSeriesMargin",
+    "LiquidateSeries",
+    "ListSeries",
+    "PublishVolSurface",
+    "SeriesCommand",
+    "SettleSeries",
+    "TradeSeries",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,4 +87,20 @@ class LiquidateSeries:
     timestamp_ns: int
 
 
-SeriesCommand = ListSeries | PublishVolSurface | TradeSeries | SettleSeries | LiquidateSeries
+@dataclass(frozen=True, slots=True)
+class AdjustSeriesMargin:
+    """Move quote atoms between a sub-account's balance and its isolated series position's vault.
+
+    ``delta_atoms > 0`` adds margin (accepted in a reduce-only pool: it only lowers risk); ``< 0``
+    removes it, only from the vault's cash and only while the position stays at initial margin.
+    """
+
+    owner: str
+    sub_account: int
+    pool: str
+    series: str
+    delta_atoms: int
+    timestamp_ns: int
+
+
+SeriesCommand = ListSeries | PublishVolSurface | TradeSeries | SettleSeries | LiquidateSeries | AdjustSeriesMargin

@@ -12,6 +12,7 @@ __all__ = [
     "SERIES_EVENT_TYPES",
     "SeriesEvent",
     "SeriesListed",
+    "SeriesMarginAdjusted",
     "SeriesPositionLiquidated",
     "SeriesPositionSettled",
     "SeriesSettled",
@@ -153,6 +154,19 @@ class SeriesPositionLiquidated:
     timestamp_ns: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeriesMarginAdjusted:
+    """Quote atoms moved from a sub-account's balance into its isolated series position's vault (negative: back)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    owner: str
+    sub_account: int
+    pool: str
+    series: str
+    delta_atoms: int
+    timestamp_ns: int
+
+
 SeriesEvent = (
     SeriesListed
     | VolSurfacePublished
@@ -161,6 +175,7 @@ SeriesEvent = (
     | SeriesSettled
     | SeriesPositionSettled
     | SeriesPositionLiquidated
+    | SeriesMarginAdjusted
 )
 
 SERIES_EVENT_TYPES: tuple[type[SeriesEvent], ...] = (
@@ -171,4 +186,5 @@ SERIES_EVENT_TYPES: tuple[type[SeriesEvent], ...] = (
     SeriesSettled,
     SeriesPositionSettled,
     SeriesPositionLiquidated,
+    SeriesMarginAdjusted,
 )

@@ -8,6 +8,7 @@ from typing import Any
 from ringfence.core.pool.evolve import _rebind, adjust_balance
 from ringfence.core.pool.series_events import (
     SeriesListed,
+    SeriesMarginAdjusted,
     SeriesPositionLiquidated,
     SeriesPositionSettled,
     SeriesSettled,
@@ -114,6 +115,13 @@ def _series_position_liquidated(state: LedgerState, event: SeriesPositionLiquida
     _set_position(state, pool, key, event.series, None)
 
 
+def _series_margin_adjusted(state: LedgerState, event: SeriesMarginAdjusted) -> None:
+    pool = state.pools[event.pool]
+    key = (event.owner, event.sub_account)
+    adjust_balance(state, key, pool.params.quote_asset, -event.delta_atoms)
+    pool.series_positions[(key, event.series)].isolated_margin_atoms += event.delta_atoms
+
+
 SERIES_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     SeriesListed: _series_listed,
     VolSurfacePublished: _vol_surface_published,
@@ -122,4 +130,5 @@ SERIES_HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     SeriesSettled: _series_settled,
     SeriesPositionSettled: _series_position_settled,
     SeriesPositionLiquidated: _series_position_liquidated,
+    SeriesMarginAdjusted: _series_margin_adjusted,
 }

@@ -44,12 +44,15 @@ def buyback_atoms(
     """Return what closing the position at its mark moves from the position to the LP vault (negative: to it).
 
     Options: ``−size · mark`` rounded up (a short pays the ceiling, a long receives the floor).
-    Futures: minus the realised PnL ``size · F − open notional`` (a gain only as far as the vault's cash).
+    Futures: minus the realised PnL ``size · F − open notional``. What the vault pays (a long
+    option's value, a future's gain) is paid only as far as its cash reaches
+    (:func:`~ringfence.core.pool.decide.payable_pnl_atoms`).
     """
     if series.params.kind.is_option:
-        return signed_notional_atoms(-position.size_atoms, mark_wad, base_dec, quote_dec, Rounding.UP)
-    realised = signed_notional_atoms(position.size_atoms, mark_wad, base_dec, quote_dec) - position.open_value_atoms
-    return -payable_pnl_atoms(pool, realised)
+        owed = signed_notional_atoms(position.size_atoms, mark_wad, base_dec, quote_dec)
+    else:
+        owed = signed_notional_atoms(position.size_atoms, mark_wad, base_dec, quote_dec) - position.open_value_atoms
+    return -payable_pnl_atoms(pool, owed)
 
 
 def _verify(
