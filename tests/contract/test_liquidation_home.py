@@ -2,7 +2,8 @@
 
 Two checks, each of which fails if someone re-adds a private copy of a liquidation formula:
 
-1. **Static**: the engine's liquidation modules (``core/pool/liquidate.py``, ``core/pool/liquidation_policy.py``)
+1. **Static**: the engine's liquidation modules (``core/pool/liquidate.py``, ``core/pool/liquidation_policy.py``,
+   ``core/pool/portfolio_auction.py``)
    contain no rounding arithmetic of their own (no ``mul_div``, ``Fraction``, ``math``, no ``*``, ``/``,
    ``//``, ``%`` or ``**`` on anything but constants; additions and subtractions of settled amounts are
    bookkeeping), define no function under the name of one in ``core/liquidation``, and every function they
@@ -36,16 +37,19 @@ from ringfence.core.pool.cover_events import CoverClaimPaid
 from ringfence.core.pool.cover_state import CoverTerms
 from ringfence.core.pool.liquidation_policy import IncentiveRule, LiquidationPolicy, SizingRule
 from ringfence.core.pool.state import MarginMode
+from ringfence.core.portfolio.events import PortfolioBid
 from ringfence.core.units import WAD
 from support.authority import ADMIN
 from support.liquidation import TWO_THIRDS_WAD, PolicyVenue, recorded
-from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC
+from support.portfolio_venue import bid_portfolio, portfolio_venue, start_auction
+from support.venue import ETH, MARKET, MARKET_PARAMS, PERCENT, POOL, POOL_PARAMS, USDC, only
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / "src" / "ringfence" / "core" / "liquidation"
 ENGINE_MODULES = (
     ROOT / "src" / "ringfence" / "core" / "pool" / "liquidate.py",
     ROOT / "src" / "ringfence" / "core" / "pool" / "liquidation_policy.py",
+    ROOT / "src" / "ringfence" / "core" / "pool" / "portfolio_auction.py",
 )
 CONFORMANCE = ROOT / "tests" / "conformance"
 _ROUNDING_OPERATORS = (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
@@ -322,6 +326,21 @@ def drift_phased() -> str:
     return str(recorded(_isolated_at_1850(policy).liquidate("alice")).phase_open)
 
 
+def portfolio_solvent() -> str:
+    venue, _ = portfolio_venue(1_700)
+    start_auction(venue)
+    venue.now += 450 * 10**9
+    return str(only(bid_portfolio(venue, WAD), PortfolioBid).share_wad)
+
+
+def portfolio_insolvent() -> str:
+    venue, _ = portfolio_venue(1_500, insurance_atoms=500 * USDC)
+    start_auction(venue)
+    venue.now += 1_800 * 10**9
+    venue.quote_all(1_500 * WAD)
+    return str(-only(bid_portfolio(venue, WAD, 0), PortfolioBid).price_atoms)
+
+
 PATHS: dict[str, tuple[Callable[[], str], str, set[str]]] = {
     # path: (scenario, what it returns, the certified functions it must run)
     "keeper close, isolated": (
@@ -372,6 +391,26 @@ PATHS: dict[str, tuple[Callable[[], str], str, set[str]]] = {
     "uncovered cross debt": (uncovered_cross_debt, "debt uncovered", {"value_to_quote_atoms", "split_shortfall"}),
     "Morpho LIF": (morpho_lif, "15228426395939086", {"morpho_penalty_rate_wad"}),
     "dYdX fillable price": (dydx_fillable_price, str(16_255_000), {"dydx_fillable_gap_wad", "execution_cost_atoms"}),
+    # the worked numbers of tests/unit/test_portfolio_auction.py (the share cap; the insolvent payment)
+    "portfolio auction, solvent": (
+        portfolio_solvent,
+        "696164941846599516",
+        {
+            "elapsed_seconds",
+            "lyra_discount_percentage_wad",
+            "lyra_solvent_bid_value",
+            "solvent_share_cap_wad",
+            "solvent_price_atoms",
+            "portfolio_share_atoms",
+            "moved_basis_atoms",
+            "value_to_quote_atoms",
+        },
+    ),
+    "portfolio auction, insolvent": (
+        portfolio_insolvent,
+        "1776036138",
+        {"insolvent_payment_atoms", "split_by_weight", "split_shortfall", "insurance_room_atoms"},
+    ),
     "Drift phased": (
         drift_phased,
         "True",

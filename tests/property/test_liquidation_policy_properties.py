@@ -77,7 +77,7 @@ class Trader:
 
 traders = st.builds(
     Trader,
-    st.sampled_from(MarginMode),
+    st.sampled_from((MarginMode.ISOLATED, MarginMode.CROSS)),  # a portfolio is auctioned, never Liquidate-d
     st.integers(ETH // 10, 10 * ETH).flatmap(lambda size: st.sampled_from([size, -size])),
     st.integers(101, 250),
 )

@@ -26,6 +26,8 @@ from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCredi
 from ringfence.core.pool.dynamic_margin import DynamicMarginRule
 from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.pool.state import MarketParams, PoolParams
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
+from ringfence.core.portfolio.rule import deribit_rule
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 from support.series_samples import SERIES_PARAMS_SAMPLE
 
@@ -227,6 +229,14 @@ VENUE_CHANGE_SAMPLES: tuple[VenueChangeProposed, ...] = (
         expires_ns=NOW_NS + 2 * DAY_NS,
         timestamp_ns=NOW_NS + 17,
         close_credit_line=CloseCreditLine("b-to-a", NOW_NS + 17),
+    ),
+    VenueChangeProposed(
+        proposal_id=19,
+        proposer="council",
+        eta_ns=NOW_NS + DAY_NS,
+        expires_ns=NOW_NS + 2 * DAY_NS,
+        timestamp_ns=NOW_NS + 18,
+        configure_portfolio_margin=ConfigurePortfolioMargin(deribit_rule("USDC"), NOW_NS + 18),
     ),
 )
 """The other kinds of venue change (the governance samples hold one ``VenueChangeProposed``, with a pool)."""

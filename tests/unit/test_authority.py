@@ -85,6 +85,15 @@ from ringfence.core.pool.series_commands import (
     TradeSeries,
 )
 from ringfence.core.pool.state import MarginMode
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    DisablePortfolioMargin,
+    EnablePortfolioMargin,
+    EndPortfolioAuction,
+    StartPortfolioAuction,
+)
+from ringfence.core.portfolio.rule import deribit_rule
 from ringfence.service.engine import Engine
 from ringfence.store.memory import MemoryJournal
 from support.authority import ADMIN, DAY_NS, bootstrap
@@ -154,6 +163,11 @@ ACTING: dict[type[typing.Any], Builder] = {
     PublishVolSurface: lambda who, now: PublishVolSurface(
         who, POOL, "ETH", CALL_PARAMS.expiry_ns, WAD, 0, 0, 0, 1, now
     ),
+    EnablePortfolioMargin: lambda who, now: EnablePortfolioMargin(who, 0, now),
+    DisablePortfolioMargin: lambda who, now: DisablePortfolioMargin(who, 0, now),
+    StartPortfolioAuction: lambda who, now: StartPortfolioAuction(who, 0, "alice", 0, now),
+    BidPortfolio: lambda who, now: BidPortfolio(who, 0, "alice", 0, WAD, 10**6 * USDC, now),
+    EndPortfolioAuction: lambda who, now: EndPortfolioAuction(who, "alice", 0, now),
 }
 """Every command that names who acts, built acting as the principal given."""
 
@@ -169,6 +183,7 @@ GENESIS: dict[type[typing.Any], Callable[[int], Command]] = {
     LowerCreditLineCap: lambda now: LowerCreditLineCap("line-1", POOL, 0, now),
     CloseCreditLine: lambda now: CloseCreditLine("line-1", now),
     ListSeries: lambda now: ListSeries(POOL, CALL_PARAMS, now),
+    ConfigurePortfolioMargin: lambda now: ConfigurePortfolioMargin(deribit_rule("USDC"), now),
 }
 """Commands that shape the venue and name nobody: the admin's, in the genesis only."""
 

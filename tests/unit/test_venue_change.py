@@ -46,11 +46,15 @@ from ringfence.core.governance.commands import (
 )
 from ringfence.core.governance.events import ProposalExecuted, VenueChangeProposed
 from ringfence.core.governance.state import ParameterBound, ProposalStatus, Role, VenueChangeCommand
-from ringfence.core.margin import NO_LIMIT
+from ringfence.core.margin import NO_LIMIT, MarginKind
 from ringfence.core.oracle import OracleConfig, OracleSource
 from ringfence.core.pool.commands import AddMarket, CreatePool, Trade
 from ringfence.core.pool.events import MarketAdded, PoolCreated, TradeFilled
+from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.state import MarginMode, PoolParams
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin, EnablePortfolioMargin
+from ringfence.core.portfolio.events import PortfolioMarginConfigured
+from ringfence.core.portfolio.rule import deribit_rule
 from ringfence.core.stable_price import StablePriceParams
 from ringfence.core.state import AssetParams, AssetState
 from ringfence.core.units import WAD
@@ -403,3 +407,20 @@ def test_add_market_respects_the_market_bounds_of_the_pools_template() -> None:
     venue.now = proposed.eta_ns
     venue.execute(proposed.proposal_id)
     assert venue.state.pools["Q"].markets[MARKET].params == at_bound
+
+
+def test_a_portfolio_margin_rule_is_proposed_executed_and_then_margins_an_enrolled_account() -> None:
+    venue = Venue()
+    rule = deribit_rule("USDC", linear_contingency_wad=PERCENT)
+    proposed = venue.propose(ConfigurePortfolioMargin(rule, venue.now))
+    assert proposed.configure_portfolio_margin == ConfigurePortfolioMargin(rule, venue.now)
+    venue.now = proposed.eta_ns
+    events = venue.execute(proposed.proposal_id)
+    assert events[1] == PortfolioMarginConfigured(rule=rule, timestamp_ns=proposed.eta_ns)
+    venue.quote_prices(2_000 * WAD)
+    venue.deposit("alice", 1_000 * USDC)
+    venue.run(EnablePortfolioMargin("alice", 0, venue.now))
+    venue.run(Trade("alice", 0, POOL, MARKET, ETH, MarginMode.PORTFOLIO, 0, 0, venue.now))
+    # 1 ETH long at 2,000: the worst scenario (−16%) loses 320 USDC, plus the 1% contingency: 340 USDC
+    assert margin_snapshot(venue.state, ("alice", 0), MarginKind.INITIAL, venue.now).requirement_atoms == 340 * USDC
+    venue.assert_replay_equals_live()

@@ -570,7 +570,7 @@ def test_a_script_defines_assets_and_pools_its_later_commands_use() -> None:
                 },
             ),
             "command[0].mode",
-            "'isolated' or 'cross'",
+            "'isolated', 'cross' or 'portfolio'",
         ),
         (
             ({"type": "Deposit", "owner": "a", "asset": "DOGE", "amount": "1"},),

@@ -14,7 +14,8 @@ RegisterAsset, ConfigureOracle,    the admin during the genesis; once open, only
 CreatePool, AddMarket,             ``ProposeVenueChange`` (proposer) and ``ExecuteProposal``
 ConfigureAuctions, AcceptCover,    (executor) after the timelock
 CancelCover, OpenCreditLine,
-LowerCreditLineCap, CloseCreditLine
+LowerCreditLineCap, CloseCreditLine,
+ConfigurePortfolioMargin
 OpenVenue                          the admin (its ``admin`` field), once
 GrantRole, RevokeRole,             the admin (the role is checked by the decider)
 RegisterTemplate
@@ -31,9 +32,14 @@ Deposit, Withdraw, Transfer,       the owner of the sub-account, once the venue 
 ProvideLiquidity, RemoveLiquidity,
 FundInsurance, Trade,
 AdjustIsolatedMargin, OfferCover,
-WithdrawCoverOffer
-Liquidate, StartCollateralAuction  any principal as keeper, into its own sub-account, never
-                                   against its own accounts; once the venue is open
+WithdrawCoverOffer,
+EnablePortfolioMargin,
+DisablePortfolioMargin
+Liquidate, StartCollateralAuction, any principal as keeper, into its own sub-account, never
+StartPortfolioAuction              against its own accounts; once the venue is open
+BidPortfolio                       any principal as bidder (``bidder_owner``), with its own
+                                   sub-account, never on its own portfolio; once open
+EndPortfolioAuction                any principal (``actor``), once open
 RedoCollateralAuction,             any principal, for its own sub-account; once open
 TakeCollateral
 AccruePremium                      any principal (``actor``, a permissionless crank); once open
@@ -90,6 +96,14 @@ from ringfence.core.pool.series_commands import (
     SettleSeries,
     TradeSeries,
 )
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    DisablePortfolioMargin,
+    EnablePortfolioMargin,
+    EndPortfolioAuction,
+    StartPortfolioAuction,
+)
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_name
 
@@ -116,6 +130,11 @@ ACCOUNT_COMMANDS: frozenset[type[Any]] = frozenset(
         AdjustSeriesMargin,
         SettleSeries,
         LiquidateSeries,
+        EnablePortfolioMargin,
+        DisablePortfolioMargin,
+        StartPortfolioAuction,
+        BidPortfolio,
+        EndPortfolioAuction,
     }
 )
 """Commands on sub-accounts (and the permissionless premium crank): accepted once the venue is open, from the
@@ -134,6 +153,7 @@ GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
         LowerCreditLineCap,
         CloseCreditLine,
         ListSeries,
+        ConfigurePortfolioMargin,
         OpenVenue,
     }
 )
@@ -142,6 +162,9 @@ GENESIS_COMMANDS: frozenset[type[Any]] = frozenset(
 _ACTING_FIELDS: dict[type[Any], str] = {
     Liquidate: "keeper_owner",
     StartCollateralAuction: "keeper_owner",
+    StartPortfolioAuction: "keeper_owner",
+    BidPortfolio: "bidder_owner",
+    EndPortfolioAuction: "actor",
     RedoCollateralAuction: "keeper_owner",
     TakeCollateral: "taker_owner",
     AccruePremium: "actor",
@@ -153,7 +176,7 @@ _ACTING_FIELDS: dict[type[Any], str] = {
     OpenVenue: "admin",
     RegisterPrincipal: "name",
 }
-_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction, LiquidateSeries)
+_KEEPER_COMMANDS = (Liquidate, StartCollateralAuction, LiquidateSeries, StartPortfolioAuction, BidPortfolio)
 
 
 def acting_field(command_type: type[Any]) -> str | None:
@@ -213,7 +236,9 @@ def _check_surface_publisher(state: LedgerState, command: PublishVolSurface, sen
         )
 
 
-def _check_keeper(command: Liquidate | StartCollateralAuction | LiquidateSeries, sender: str) -> None:
+def _check_keeper(
+    command: Liquidate | StartCollateralAuction | LiquidateSeries | StartPortfolioAuction | BidPortfolio, sender: str
+) -> None:
     if command.owner == sender:
         raise Unauthorized(
             sender,

@@ -17,6 +17,7 @@ from ringfence.core.pool.commands import PoolCommand
 from ringfence.core.pool.cover_commands import CoverCommand
 from ringfence.core.pool.credit_line_commands import CreditLineCommand
 from ringfence.core.pool.series_commands import SeriesCommand
+from ringfence.core.portfolio.commands import PortfolioCommand
 from ringfence.core.venue_commands import ConfigureOracle, OpenVenue, RegisterAsset, RegisterPrincipal
 
 __all__ = [
@@ -94,6 +95,7 @@ Command = (
     | CreditLineCommand
     | SeriesCommand
     | GovernanceCommand
+    | PortfolioCommand
 )
 
 

@@ -111,6 +111,16 @@ from ringfence.core.pool.decide import (
 from ringfence.core.pool.events import PoolHalted
 from ringfence.core.pool.liquidate import decide_liquidate
 from ringfence.core.pool.margin_adjust import decide_adjust_isolated_margin
+from ringfence.core.pool.portfolio_accounts import (
+    decide_configure_portfolio_margin,
+    decide_disable_portfolio_margin,
+    decide_enable_portfolio_margin,
+)
+from ringfence.core.pool.portfolio_auction import (
+    decide_bid_portfolio,
+    decide_end_portfolio_auction,
+    decide_start_portfolio_auction,
+)
 from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.series_commands import (
     AdjustSeriesMargin,
@@ -124,6 +134,14 @@ from ringfence.core.pool.series_decide import decide_list_series, decide_publish
 from ringfence.core.pool.series_liquidate import decide_liquidate_series
 from ringfence.core.pool.series_margin_adjust import decide_adjust_series_margin
 from ringfence.core.pool.series_settle import decide_settle_series, settlement_window_accruals
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    DisablePortfolioMargin,
+    EnablePortfolioMargin,
+    EndPortfolioAuction,
+    StartPortfolioAuction,
+)
 from ringfence.core.state import AccountKey, AssetState, LedgerState, OracleState
 from ringfence.core.units import MAX_ATOMS, MAX_DECIMALS, WAD
 from ringfence.core.validation import check_account, check_amount, check_field_types, check_int, check_name, check_ratio
@@ -413,6 +431,12 @@ _DECIDERS: dict[type[Any], Callable[[LedgerState, Any], list[Event]]] = {
     RepayCreditLine: decide_repay_credit_line,
     LowerCreditLineCap: decide_lower_credit_line_cap,
     CloseCreditLine: decide_close_credit_line,
+    ConfigurePortfolioMargin: decide_configure_portfolio_margin,
+    EnablePortfolioMargin: decide_enable_portfolio_margin,
+    DisablePortfolioMargin: decide_disable_portfolio_margin,
+    StartPortfolioAuction: decide_start_portfolio_auction,
+    BidPortfolio: decide_bid_portfolio,
+    EndPortfolioAuction: decide_end_portfolio_auction,
     **GOVERNANCE_DECIDERS,
     ProposeVenueChange: partial(decide_propose_venue_change, run_change=_run_venue_change),
     ExecuteProposal: partial(decide_execute_proposal, run_change=_run_venue_change),

@@ -31,7 +31,9 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── PoolNavNotPositive      redeeming LP shares of a pool whose NAV is at or below zero
     │   ├── CreditLineOutstanding   closing a credit line whose borrower cannot repay all it owes
     │   ├── CreditLineCapBelowDrawn lowering a credit line's cap below the principal drawn on it
-    │   └── CreditLineAlreadyClosed acting on a credit line that was closed
+    │   ├── CreditLineAlreadyClosed acting on a credit line that was closed
+    │   ├── NotPortfolioMargined    a portfolio command on a sub-account that is not (or is) portfolio-margined
+    │   └── PortfolioAuctionRefused a portfolio auction's state refuses the start, bid or end asked for
     ├── JournalError                the durable journal refused or failed
     │   ├── StreamConflict          a (stream, version) pair already written
     │   ├── JournalCorrupted        a broken hash chain, gap or unreadable entry
@@ -71,8 +73,10 @@ __all__ = [
     "JournalNotAdopted",
     "JournalTruncated",
     "JournalUnreadable",
+    "NotPortfolioMargined",
     "OracleUnavailable",
     "PoolNavNotPositive",
+    "PortfolioAuctionRefused",
     "ProposalNotExecutable",
     "RingfenceError",
     "SeriesNotTradable",
@@ -194,6 +198,29 @@ class SupplyCapExceeded(CommandRejected):
         self.supplied_atoms = supplied_atoms
         self.requested_atoms = requested_atoms
         self.room_atoms = room
+
+
+class NotPortfolioMargined(CommandRejected):
+    """A command needs a portfolio-margined sub-account (or one that is not) and got the other."""
+
+    code = "not_portfolio_margined"
+
+    def __init__(self, account: str, action: str, remedy: str) -> None:
+        super().__init__(f"{account} cannot {action}: {remedy}")
+        self.account = account
+        self.action = action
+        self.remedy = remedy
+
+
+class PortfolioAuctionRefused(CommandRejected):
+    """A portfolio auction's state refuses the command: none live, one already live, healthy, spent, above a limit."""
+
+    code = "portfolio_auction_refused"
+
+    def __init__(self, account: str, reason: str) -> None:
+        super().__init__(f"portfolio auction of {account}: {reason}")
+        self.account = account
+        self.reason = reason
 
 
 class InsufficientMargin(CommandRejected):

@@ -18,6 +18,7 @@ from ringfence.core.pool.cover_events import COVER_EVENT_TYPES, CoverEvent
 from ringfence.core.pool.credit_line_events import CREDIT_LINE_EVENT_TYPES, CreditLineEvent
 from ringfence.core.pool.events import POOL_EVENT_TYPES, PoolEvent
 from ringfence.core.pool.series_events import SERIES_EVENT_TYPES, SeriesEvent
+from ringfence.core.portfolio.events import PORTFOLIO_EVENT_TYPES, PortfolioEvent
 
 __all__ = [
     "AssetRegistered",
@@ -172,6 +173,7 @@ Event = (
     | CreditLineEvent
     | SeriesEvent
     | GovernanceEvent
+    | PortfolioEvent
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -191,4 +193,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     *CREDIT_LINE_EVENT_TYPES,
     *SERIES_EVENT_TYPES,
     *GOVERNANCE_EVENT_TYPES,
+    *PORTFOLIO_EVENT_TYPES,
 )

@@ -29,6 +29,7 @@ from ringfence.core.pool.auction_evolve import AUCTION_HANDLERS
 from ringfence.core.pool.cover_evolve import COVER_HANDLERS
 from ringfence.core.pool.credit_line_evolve import CREDIT_LINE_HANDLERS
 from ringfence.core.pool.evolve import POOL_HANDLERS, adjust_balance
+from ringfence.core.pool.portfolio_evolve import PORTFOLIO_HANDLERS
 from ringfence.core.pool.series_evolve import SERIES_HANDLERS
 from ringfence.core.stable_price import StablePriceParams, reset_stable_price, update_stable_price
 from ringfence.core.state import AssetParams, AssetState, LedgerState, OracleState
@@ -148,6 +149,7 @@ _HANDLERS: dict[type[Any], Callable[[LedgerState, Any], None]] = {
     **CREDIT_LINE_HANDLERS,
     **SERIES_HANDLERS,
     **GOVERNANCE_HANDLERS,
+    **PORTFOLIO_HANDLERS,
 }
 
 

@@ -13,6 +13,8 @@ from ringfence.core.governance.state import GovernanceState
 from ringfence.core.oracle import OracleConfig, OracleStatus, SourceQuote
 from ringfence.core.pool.credit_line_state import CreditLine
 from ringfence.core.pool.state import PoolState
+from ringfence.core.portfolio.rule import PortfolioRule
+from ringfence.core.portfolio.state import PortfolioAuction
 from ringfence.core.stable_price import StablePrice, StablePriceParams
 from ringfence.core.state_keys import AccountKey
 
@@ -83,3 +85,9 @@ class LedgerState:
     """Registered principals: name → Ed25519 public key (hex), for adapters to authenticate senders."""
     credit_lines: dict[str, CreditLine] = field(default_factory=dict)
     """Credit lines between pools, by id, in opening order (``core/pool/credit_lines.py``)."""
+    portfolio_rule: PortfolioRule | None = None
+    """The venue's portfolio-margin rule; ``None`` until ``ConfigurePortfolioMargin`` ran (``core/portfolio``)."""
+    portfolio_accounts: dict[AccountKey, int] = field(default_factory=dict)
+    """Portfolio-margined sub-accounts and when each enabled it (ns): margined by the scenario grid."""
+    portfolio_auctions: dict[AccountKey, PortfolioAuction] = field(default_factory=dict)
+    """Live auctions of portfolio-margined sub-accounts (``core/pool/portfolio_auction.py``)."""

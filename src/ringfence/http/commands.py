@@ -83,6 +83,14 @@ from ringfence.core.pool.series_commands import (
     SettleSeries,
     TradeSeries,
 )
+from ringfence.core.portfolio.commands import (
+    BidPortfolio,
+    ConfigurePortfolioMargin,
+    DisablePortfolioMargin,
+    EnablePortfolioMargin,
+    EndPortfolioAuction,
+    StartPortfolioAuction,
+)
 
 __all__ = [
     "COMMAND_BODIES",
@@ -129,6 +137,11 @@ HTTP_COMMANDS: tuple[type[Any], ...] = (
     AdjustSeriesMargin,
     SettleSeries,
     LiquidateSeries,
+    EnablePortfolioMargin,
+    DisablePortfolioMargin,
+    StartPortfolioAuction,
+    BidPortfolio,
+    EndPortfolioAuction,
 )
 """The core commands a client may send over HTTP, in the order the OpenAPI document lists them.
 
@@ -228,6 +241,7 @@ VENUE_CHANGES: tuple[type[Any], ...] = (
     LowerCreditLineCap,
     CloseCreditLine,
     ListSeries,
+    ConfigurePortfolioMargin,
 )
 """What a ``ProposeVenueChange`` may carry (``core.governance.state.VenueChangeCommand``)."""
 

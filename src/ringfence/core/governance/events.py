@@ -12,6 +12,7 @@ from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.pool.series_commands import ListSeries
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -155,6 +156,7 @@ class VenueChangeProposed:
     lower_credit_line_cap: LowerCreditLineCap | None = None
     close_credit_line: CloseCreditLine | None = None
     list_series: ListSeries | None = None
+    configure_portfolio_margin: ConfigurePortfolioMargin | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

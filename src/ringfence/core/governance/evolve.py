@@ -113,6 +113,7 @@ def _venue_change_proposed(state: LedgerState, event: VenueChangeProposed) -> No
         event.lower_credit_line_cap,
         event.close_credit_line,
         event.list_series,
+        event.configure_portfolio_margin,
     )
     command = next(change for change in changes if change is not None)
     _queue(state, event, VenueChange(command))

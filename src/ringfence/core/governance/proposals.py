@@ -76,6 +76,7 @@ from ringfence.core.pool.decide import check_market_params, check_pool_params, p
 from ringfence.core.pool.events import PoolHalted, PoolStatusChanged
 from ringfence.core.pool.series_commands import ListSeries
 from ringfence.core.pool.state import MarginModelKind, MarketParams, PoolParams, PoolState, PoolStatus
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.state import LedgerState
 from ringfence.core.validation import check_int
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
@@ -273,6 +274,7 @@ def decide_propose_venue_change(
             lower_credit_line_cap=change if isinstance(change, LowerCreditLineCap) else None,
             close_credit_line=change if isinstance(change, CloseCreditLine) else None,
             list_series=change if isinstance(change, ListSeries) else None,
+            configure_portfolio_margin=change if isinstance(change, ConfigurePortfolioMargin) else None,
         )
     ]
 

@@ -31,6 +31,7 @@ from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.cover_commands import AcceptCover, CancelCover
 from ringfence.core.pool.credit_line_commands import CloseCreditLine, LowerCreditLineCap, OpenCreditLine
 from ringfence.core.pool.series_commands import ListSeries
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.venue_commands import ConfigureOracle, RegisterAsset
 
 __all__ = [
@@ -164,6 +165,7 @@ VenueChangeCommand = (
     | LowerCreditLineCap
     | CloseCreditLine
     | ListSeries
+    | ConfigurePortfolioMargin
 )
 """What shapes the venue: without a timelock in the genesis (the admin), through a proposal once it is open."""
 

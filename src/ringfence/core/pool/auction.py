@@ -59,6 +59,7 @@ from ringfence.core.errors import (
     InsufficientBalance,
     InsufficientMargin,
     InvalidParameter,
+    NotPortfolioMargined,
     UnknownEntity,
 )
 from ringfence.core.events import Event
@@ -262,6 +263,12 @@ def _check_kickable(state: LedgerState, pool: PoolState, command: StartCollatera
     key = check_account("owner", command.owner, "sub_account", command.sub_account)
     # the keeper is another owner: ringfence.core.authority refused an owner kicking its own account
     check_account("keeper_owner", command.keeper_owner, "keeper_sub_account", command.keeper_sub_account)
+    if key in state.portfolio_accounts:
+        raise NotPortfolioMargined(
+            _label(key),
+            "have its collateral auctioned alone",
+            "its portfolio is auctioned as a whole (StartPortfolioAuction)",
+        )
     quote = pool.params.quote_asset
     if command.asset not in state.assets:
         raise UnknownEntity("asset", command.asset, tuple(state.assets))

@@ -49,6 +49,7 @@ from ringfence.core.pool.perp_math import (
     pool_nav_range_atoms,
     signed_notional_atoms,
 )
+from ringfence.core.pool.portfolio_margin import check_portfolio_trade
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.requirements import check_margin_model, open_interest_after
 from ringfence.core.pool.series_margin import series_claims_atoms
@@ -400,6 +401,7 @@ def _trade_context(state: LedgerState, command: Trade) -> _TradeContext:
     pool = pool_of(state, command.pool)
     market = _market_of(pool, command.market)
     key = check_account("owner", command.owner, "sub_account", command.sub_account)
+    check_portfolio_trade(state, key, pool, command.mode)
     position = pool.positions.get((key, command.market))
     if position is not None and position.mode is not command.mode:
         raise InvalidParameter("mode", command.mode.value, f"{position.mode.value}, the open position's mode")
@@ -431,8 +433,8 @@ def _check_trade_input(command: Trade) -> None:
         raise InvalidAmount("size_delta_atoms", size, "a non-zero whole number of base atoms")
     if not 0 <= command.margin_atoms <= MAX_ATOMS:
         raise InvalidAmount("margin_atoms", command.margin_atoms, "a whole number of quote atoms ≥ 0")
-    if command.mode is MarginMode.CROSS and command.margin_atoms:
-        raise InvalidParameter("margin_atoms", command.margin_atoms, "0 for a cross position")
+    if command.mode is not MarginMode.ISOLATED and command.margin_atoms:
+        raise InvalidParameter("margin_atoms", command.margin_atoms, f"0 for a {command.mode.value} position")
     if not 0 <= command.limit_price_wad <= MAX_ATOMS:
         raise InvalidAmount("limit_price_wad", command.limit_price_wad, "a WAD price ≥ 0 (0: no limit)")
 

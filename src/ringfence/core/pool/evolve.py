@@ -30,7 +30,7 @@ from ringfence.core.pool.liquidation_policy import LiquidationMark
 from ringfence.core.pool.state import MarginMode, MarketState, PoolState, PoolStatus, Position
 from ringfence.core.state import AccountKey, LedgerState, SubAccount
 
-__all__ = ["POOL_HANDLERS", "adjust_balance"]
+__all__ = ["POOL_HANDLERS", "adjust_balance", "move_position"]
 
 
 def adjust_balance(state: LedgerState, key: AccountKey, asset: str, delta_atoms: int) -> None:
@@ -159,6 +159,10 @@ def _move_position(
         pool.positions.pop((key, event.market), None)
     _update_index(state, pool, key, event.market, event.mode, event.new_size_atoms != 0)
     return pool
+
+
+move_position = _move_position
+"""The flows and the new position every position change shares (for the portfolio auction's transfers)."""
 
 
 def _trade_filled(state: LedgerState, event: TradeFilled) -> None:

@@ -51,7 +51,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TypedDict
 
-from ringfence.core.errors import CommandRejected, InvalidParameter, UnknownEntity
+from ringfence.core.errors import CommandRejected, InvalidParameter, NotPortfolioMargined, UnknownEntity
 from ringfence.core.events import Event
 from ringfence.core.liquidation.cover import claim_cover
 from ringfence.core.liquidation.fillable_price import dydx_fillable_gap_wad
@@ -534,6 +534,12 @@ def _verify(state: LedgerState, command: Liquidate) -> _Verified:
     position = pool.positions.get((key, command.market))
     if position is None:
         raise UnknownEntity("position", f"{command.owner}/{command.sub_account} in {command.pool}/{command.market}")
+    if position.mode is MarginMode.PORTFOLIO:
+        raise NotPortfolioMargined(
+            f"{command.owner}/{command.sub_account}",
+            "be liquidated position by position",
+            "its portfolio is liquidated as a whole: send StartPortfolioAuction",
+        )
     market = pool.markets[command.market]
     price = base_price_wad(state, market.params.base_asset, command.timestamp_ns, allow_guarded=True)
     health = _health(state, pool, command, position, price)

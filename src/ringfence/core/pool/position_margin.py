@@ -29,6 +29,7 @@ from ringfence.core.margin import (
     quote_to_value_atoms,
 )
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.portfolio_margin import portfolio_snapshot
 from ringfence.core.pool.requirements import open_interest_after, open_interest_atoms, requirements_atoms
 from ringfence.core.pool.series_margin import series_position_terms
 from ringfence.core.pool.series_state import SeriesPosition
@@ -133,7 +134,17 @@ def margin_snapshot(
     Cross positions in option series and dated futures count too
     (:func:`~ringfence.core.pool.series_margin.series_position_terms`); ``series_override``
     replaces one of them, as ``position_override`` does a perpetual position.
+
+    A portfolio-margined sub-account is margined by the venue's scenario grid instead
+    (:func:`~ringfence.core.pool.portfolio_margin.portfolio_snapshot`, value atoms), with the
+    same hypothetical changes.
     """
+    if key in state.portfolio_accounts:
+        overrides = {position_override[:2]: position_override[2]} if position_override is not None else None
+        series = {series_override[:2]: series_override[2]} if series_override is not None else None
+        return portfolio_snapshot(
+            state, key, kind, now_ns, balance_changes, overrides, allow_guarded=allow_guarded, series_overrides=series
+        )
     account = state.accounts.get(key)
     balances: Mapping[str, int] = account.balances if account is not None else {}
     if balance_changes:  # a copy only when there is something to change (read-only otherwise)

@@ -35,6 +35,7 @@ from ringfence.core.pool.decide import (
 )
 from ringfence.core.pool.events import PoolStatusChanged
 from ringfence.core.pool.perp_math import signed_notional_atoms
+from ringfence.core.pool.portfolio_margin import check_portfolio_trade
 from ringfence.core.pool.position_margin import margin_snapshot
 from ringfence.core.pool.series_commands import ListSeries, PublishVolSurface, TradeSeries
 from ringfence.core.pool.series_events import SeriesListed, SeriesTradeFilled, VolSurfacePublished
@@ -212,8 +213,8 @@ def _check_trade_input(command: TradeSeries) -> None:
         raise InvalidAmount("size_delta_atoms", size, "a non-zero whole number of contracts (base atoms)")
     if not 0 <= command.margin_atoms <= MAX_ATOMS:
         raise InvalidAmount("margin_atoms", command.margin_atoms, "a whole number of quote atoms ≥ 0")
-    if command.mode is MarginMode.CROSS and command.margin_atoms:
-        raise InvalidParameter("margin_atoms", command.margin_atoms, "0 for a cross position")
+    if command.mode is not MarginMode.ISOLATED and command.margin_atoms:
+        raise InvalidParameter("margin_atoms", command.margin_atoms, f"0 for a {command.mode.value} position")
     if not 0 <= command.limit_price_wad <= MAX_ATOMS:
         raise InvalidAmount("limit_price_wad", command.limit_price_wad, "a WAD price ≥ 0 (0: no limit)")
 
@@ -227,6 +228,7 @@ def check_series_open(pool: PoolState, series: SeriesState, now_ns: int) -> None
 
 
 def _check_mode(state: LedgerState, command: TradeSeries, key: AccountKey, position: SeriesPosition | None) -> None:
+    check_portfolio_trade(state, key, pool_of(state, command.pool), command.mode)
     if position is not None and position.mode is not command.mode:
         raise InvalidParameter("mode", command.mode.value, f"{position.mode.value}, the open position's mode")
     bound = state.cross_pool.get(key)

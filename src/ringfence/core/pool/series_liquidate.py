@@ -18,7 +18,7 @@ and backstop paths' choice, pacing and the throughput breaker, auto-deleveraging
 
 from __future__ import annotations
 
-from ringfence.core.errors import CommandRejected, UnknownEntity
+from ringfence.core.errors import CommandRejected, NotPortfolioMargined, UnknownEntity
 from ringfence.core.events import Event
 from ringfence.core.margin import MarginKind
 from ringfence.core.pool.decide import _require_open, payable_pnl_atoms, pool_of, quote_balance
@@ -83,6 +83,12 @@ def decide_liquidate_series(state: LedgerState, command: LiquidateSeries) -> lis
     if position is None:
         held = tuple(s for (k, s) in pool.series_positions if k == key)
         raise UnknownEntity(f"series position of {key[0]}/{key[1]} in pool {pool.pool}", command.series, held)
+    if position.mode is MarginMode.PORTFOLIO:
+        raise NotPortfolioMargined(
+            f"{key[0]}/{key[1]}",
+            "be liquidated position by position",
+            "its portfolio is liquidated as a whole: send StartPortfolioAuction",
+        )
     check_series_open(pool, series, command.timestamp_ns)
     equity, requirement = _verify(state, pool, series, key, position, command.timestamp_ns)
     index, quote = series_quote(state, pool, series, command.timestamp_ns)

@@ -54,6 +54,9 @@ class MarginMode(enum.Enum):
     """Its own margin vault; its loss can consume only that vault."""
     CROSS = "cross"
     """It shares its sub-account's collateral."""
+    PORTFOLIO = "portfolio"
+    """It belongs to a portfolio-margined sub-account: margined with its collateral and every other
+    portfolio position, in any pool, by the venue's scenario grid (``core/pool/portfolio_margin.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
