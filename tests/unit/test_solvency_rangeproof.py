@@ -76,7 +76,7 @@ def test_other_widths_prove_their_own_range_and_no_other(value: int, bits: int, 
     assert caught.value.reason == "length"
 
 
-def test_a_proof_cut_or_relabelled_to_another_width_is_rejected() -> None:
+def test_a_proof_cut_to_a_narrower_width_is_rejected() -> None:
     # a 72-bit proof of a value below 2**64, its top 8 bits dropped: those bits commit to 0 with their own
     # blinding, so the 64 left do not add up to C
     proof = prove_range(2**40 + 3, 11, "P", 3, b"seed", bits=72)

@@ -106,7 +106,7 @@ def commitment_document(
     """Return the public commitment of ``tree`` (which must be ``book``'s).
 
     It carries the root's commitment and range proof and the proof that the declared assets
-    cover the committed total (``None`` when they do not, or when ``A ≥ 2**64`` makes one
+    cover the committed total (``None`` when they do not, or when ``A ≥ 2**N`` makes one
     unnecessary); the total itself only with ``public_total`` (the root's opening, in the clear).
     """
     assets = book.assets
