@@ -720,6 +720,9 @@ def test_the_default_width_comes_from_the_asset_s_decimals() -> None:
     # 10**11 units: 10**17 < 2**64 (6 decimals), 10**19 < 2**64 (8), 10**20 ≥ 2**64 but < 2**72 (9),
     # 10**29 ≥ 2**96 but < 2**104 (18), 10**41 ≥ 2**136 but < 2**144 (30, the core's largest)
     assert [default_range_bits(d) for d in (0, 6, 8, 9, 18, 30)] == [64, 64, 64, 72, 104, 144]
+    assert default_range_bits(46) == 192  # 10**57 < 2**192 (about 6.3·10**57)
+    with pytest.raises(ValueError, match="pass --range-bits"):
+        default_range_bits(47)  # 10**58 ≥ 2**192: no allowed width, and no silent narrower one
 
 
 def test_a_proof_whose_width_differs_from_its_commitment_s_is_rejected(wide: Path, tmp_path: Path) -> None:

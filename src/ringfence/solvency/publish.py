@@ -57,9 +57,17 @@ def default_range_bits(decimals: int) -> int:
     asset of up to 8 decimals (USDC, WBTC: the width of format v2's first publications), 104 for
     18 (ETH-like), 144 for the core's largest 30. It depends on nothing but a public figure, so it
     says nothing about the hidden total (a width chosen from the total would publish its magnitude).
+
+    Raises
+    ------
+    ValueError
+        If no allowed width is that wide (more than 46 decimals; the engine allows at most 30).
     """
     atoms = DEFAULT_CAPACITY_UNITS * 10**decimals
-    return next(bits for bits in ALLOWED_RANGE_BITS if bits >= DEFAULT_RANGE_BITS and atoms < 2**bits)
+    width = next((bits for bits in ALLOWED_RANGE_BITS if bits >= DEFAULT_RANGE_BITS and atoms < 2**bits), None)
+    if width is None:  # beyond 46 decimals; the engine allows 30
+        raise ValueError(f"no range width holds 10**11 units of a {decimals}-decimal asset: pass --range-bits")
+    return width
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
