@@ -3,13 +3,14 @@
 
 Usage::
 
-    python benchmarks/bench_solvency.py [--accounts N] [--height H] [--repeat R] [--cpu C] [--smoke]
+    python benchmarks/bench_solvency.py [--accounts N] [--height H] [--range-bits B] [--repeat R] [--cpu C] [--smoke]
 
 **Pool**: N accounts (default 1,000) with seeded random liabilities below 10**12 atoms (a million
 USDC), a tree of height H (default 32, the CLI's default).
 
 **Ours** (format v2, docs/solvency-proofs.md): ``build_tree`` (Pedersen commitments on ristretto255,
-a 64-bit bit-decomposition range proof for every sibling of every path and the root) and every
+a B-bit bit-decomposition range proof for every sibling of every path and the root; B is
+``--range-bits``, default 64, the width of a 6-decimal asset; a range proof's cost grows linearly in B) and every
 account's inclusion proof serialised to JSON, plus the coverage proof; no disk. **Peer**: format v1,
 the same tree with the sums in the clear (``benchmarks/_clear_sum_tree.py``: salts, placement,
 padding, hashing the same way), its proofs serialised the same way. The ratio ours/peer is **the
@@ -47,7 +48,7 @@ from ringfence.solvency.group import commit
 from ringfence.solvency.liabilities import AccountLiability
 from ringfence.solvency.publish import proof_document
 from ringfence.solvency.range_prover import prove_range
-from ringfence.solvency.rangeproof import verify_range
+from ringfence.solvency.rangeproof import ALLOWED_RANGE_BITS, verify_range
 from ringfence.solvency.tree import SumTree, build_tree, prove_coverage
 from ringfence.solvency.verify import check_coverage, verify_inclusion
 
@@ -64,8 +65,8 @@ def pool(accounts: int) -> list[tuple[str, int]]:
     return [(f"owner{index}/0", rng.randrange(10**12)) for index in range(accounts)]
 
 
-def publish_hidden(pairs: list[tuple[str, int]], height: int) -> tuple[SumTree, list[str]]:
-    tree = build_tree("P", 1, pairs, SECRET, height)
+def publish_hidden(pairs: list[tuple[str, int]], height: int, range_bits: int) -> tuple[SumTree, list[str]]:
+    tree = build_tree("P", 1, pairs, SECRET, height, range_bits=range_bits)
     prove_coverage(tree, sum(amount for _, amount in pairs) + 10**9)
     documents = [
         json.dumps(
@@ -91,7 +92,7 @@ def commitment_of(tree: SumTree, assets: int) -> Commitment:
         pool="P",
         sequence=1,
         height=tree.height,
-        range_bits=64,
+        range_bits=tree.range_bits,
         asset="USDC",
         decimals=6,
         root_hash=tree.root.hash,
@@ -104,7 +105,7 @@ def commitment_of(tree: SumTree, assets: int) -> Commitment:
     )
 
 
-def inclusion(document: dict[str, object]) -> InclusionProof:
+def inclusion(document: dict[str, object], range_bits: int) -> InclusionProof:
     path = document["path"]
     assert isinstance(path, list)
     return InclusionProof(
@@ -117,7 +118,7 @@ def inclusion(document: dict[str, object]) -> InclusionProof:
         position=int(str(document["position"])),
         salt=bytes.fromhex(str(document["salt"])),
         blinding=bytes.fromhex(str(document["blinding"])),
-        range_bits=64,
+        range_bits=range_bits,
         path=tuple(
             PathStep(bytes.fromhex(s["commitment"]), bytes.fromhex(s["hash"]), base64.b64decode(s["range_proof"]))
             for s in path
@@ -138,17 +139,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int)
     parser.add_argument("--height", type=int)
+    parser.add_argument(
+        "--range-bits", type=int, default=64, choices=ALLOWED_RANGE_BITS, metavar="B", help="range-proof width"
+    )
     parser.add_argument("--repeat", type=int)
     parser.add_argument("--cpu", type=int)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for CI; asserts the gate")
     args = parser.parse_args()
     fill_sizes(args, ("accounts", "height", "repeat"), (12, 8, 2), (1_000, 32, 1))
-    print(f"solvency publish: {args.accounts:,} accounts, height {args.height}; {pin(args.cpu)}")
+    bits = args.range_bits
+    print(
+        f"solvency publish: {args.accounts:,} accounts, height {args.height}, {bits}-bit range proofs; {pin(args.cpu)}"
+    )
     pairs = pool(args.accounts)
 
     # -- gate (its publication is the first timed run of ours)
     start = time.perf_counter()
-    tree, documents = publish_hidden(pairs, args.height)
+    tree, documents = publish_hidden(pairs, args.height, bits)
     first_run = time.perf_counter() - start
     clear, clear_documents = publish_clear(pairs, args.height)
     total = sum(amount for _, amount in pairs)
@@ -159,12 +166,12 @@ def main() -> None:
     assert check_coverage(commitment, total + 10**9).how == "range proof"
     checked = documents if args.smoke else documents[:3]
     for text, clear_text in zip(checked, clear_documents, strict=False):
-        assert verify_inclusion(commitment, inclusion(json.loads(text))).liability_atoms >= 0
+        assert verify_inclusion(commitment, inclusion(json.loads(text), bits)).liability_atoms >= 0
         assert verify_clear(clear["root"], json.loads(clear_text))  # type: ignore[arg-type]
     print(f"gate: {len(tree.range_proofs):,} range proofs; totals, columns and {len(checked)} proofs agree")
 
     # -- publishing
-    ours = [first_run, *timed(lambda: publish_hidden(pairs, args.height), args.repeat - 1)]
+    ours = [first_run, *timed(lambda: publish_hidden(pairs, args.height, bits), args.repeat - 1)]
     peer = timed(lambda: publish_clear(pairs, args.height), max(args.repeat, 3))
     ours_s, peer_s = statistics.median(ours), statistics.median(peer)
     spread = f" (runs {min(ours):.2f}-{max(ours):.2f} s)" if len(ours) > 1 else " (one run: no interval)"
@@ -175,7 +182,7 @@ def main() -> None:
     # -- one proof
     size, clear_size = len(documents[0].encode()), len(clear_documents[0].encode())
     print(f"one inclusion proof: {size:,} bytes of JSON (v1: {clear_size:,} bytes; {size / clear_size:,.0f}x)")
-    first = inclusion(json.loads(documents[0]))
+    first = inclusion(json.loads(documents[0]), bits)
     verify_ours = timed(lambda: verify_inclusion(commitment, first), 3)
     verify_peer = timed(lambda: verify_clear(clear["root"], json.loads(clear_documents[0])), 30)  # type: ignore[arg-type]
     print(
@@ -183,13 +190,13 @@ def main() -> None:
         f"{statistics.median(verify_peer) * 1e3:.2f} ms)"
     )
     runs = 10 if args.smoke else 30
-    make = timed(lambda: prove_range(123_456_789, 42, "P", 1, b"seed"), runs)
-    proof = prove_range(123_456_789, 42, "P", 1, b"seed")
+    make = timed(lambda: prove_range(123_456_789, 42, "P", 1, b"seed", bits=bits), runs)
+    proof = prove_range(123_456_789, 42, "P", 1, b"seed", bits=bits)
     point = commit(123_456_789, 42)
-    check = timed(lambda: verify_range(proof, point, "P", 1), runs)
+    check = timed(lambda: verify_range(proof, point, "P", 1, bits=bits), runs)
     for name, series in (("make", make), ("check", check)):
         print(
-            f"one 64-bit range proof, {name}: median {statistics.median(series) * 1e3:.1f} ms "
+            f"one {bits}-bit range proof, {name}: median {statistics.median(series) * 1e3:.1f} ms "
             f"(range {min(series) * 1e3:.1f}-{max(series) * 1e3:.1f} ms over {runs})"
         )
 

@@ -255,3 +255,36 @@ def test_a_public_total_is_checked_in_the_clear_and_a_hidden_one_cannot_be_audit
     )
     assert wrong.exit_code == 5, wrong.output
     assert "(opening)" in wrong.output
+
+
+def test_range_bits_sets_every_proof_s_width_and_a_pair_that_could_wrap_is_refused(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    secret = tmp_path / "master.secret"
+    default = publish(runs["calm"], "btc", tmp_path / "default", secret, "--height", "8")
+    assert default["range_bits"] == 64  # USDC: 6 decimals, the default width is 64
+    wide = publish(runs["calm"], "btc", tmp_path / "wide", secret, "--height", "8", "--range-bits", "72")
+    assert wide["range_bits"] == 72
+    assert wide["root_commitment"] == default["root_commitment"]  # the same tree, proven at another width
+    assert len(base64.b64decode(wide["root_range_proof"])) == 32 + 128 * 72
+    proof = tmp_path / "wide" / "proofs" / "erin_0.json"
+    assert json.loads(proof.read_text())["range_bits"] == 72
+    verified = invoke("proof", "verify", proof, "--commitment", tmp_path / "wide" / "commitment.json")
+    assert verified.exit_code == 0, verified.output
+    assert "proven in [0, 2**72)" in verified.output
+    checked = invoke("proof", "check", tmp_path / "wide" / "commitment.json")
+    assert checked.exit_code == 0, checked.output
+    # a proof of the 72-bit publication against the 64-bit commitment of the same tree: rejected by name
+    mixed = invoke("proof", "verify", proof, "--commitment", tmp_path / "default" / "commitment.json")
+    assert mixed.exit_code == 5, mixed.output
+    assert "(range_bits)" in mixed.output
+    for extra, named in (
+        (("--range-bits", "192", "--height", "61"), "could wrap the group order"),
+        (("--range-bits", "60"), "not a range width"),
+        (("--range-bits", "200"), "not a range width"),
+    ):
+        out = tmp_path / f"refused-{'-'.join(extra)}"
+        refused = invoke("proof", "publish", "--journal", runs["calm"], "--pool", "btc", "--out", out, *extra)
+        assert refused.exit_code == 2, refused.output
+        assert "RangeWidthRefused" in refused.output and named in refused.output
+        assert not out.exists()

@@ -2,7 +2,8 @@
 
 The verification logic below imports nothing from ringfence: ``hashlib``, ``base64``, ``json``,
 the ristretto255 arithmetic of ``rbcl`` (libsodium) and the documented byte layouts only ("What a
-verifier checks, in this order", "Range proofs", "The coverage check"). The prover
+verifier checks, in this order", "Range proofs", "The coverage check"), the range width ``N``
+read from each commitment. The prover
 (``ringfence.solvency``) is used only to *produce* genuine files from a real engine state; every
 tamper is applied to those files, or to a small tree this module builds with its own commitments,
 hashes and range-proof maker (for the cheats a genuine file cannot express: a node that does not
@@ -26,7 +27,7 @@ import rbcl
 # -- the independent verifier: nothing from ringfence below this line until the fixtures ---------
 
 ELL = 2**252 + 27742317777372353535851937790883648493
-BITS = 64
+BITS = 64  # the width of this module's own cheating trees; a file's width is read from the file
 ZERO = bytes(32)
 
 
@@ -96,17 +97,22 @@ def doc_node(c_left: bytes, c_right: bytes, h_left: bytes, h_right: bytes) -> by
     return hashlib.sha256(s("ringfence-solvency/v2/node") + c_left + c_right + h_left + h_right).digest()
 
 
-def prefix(pool: str, sequence: int, c: bytes) -> bytes:
-    return s("ringfence-solvency/v2/range") + s(pool) + sequence.to_bytes(8, "big") + bytes([BITS]) + c
+def prefix(pool: str, sequence: int, c: bytes, width: int) -> bytes:
+    return s("ringfence-solvency/v2/range") + s(pool) + sequence.to_bytes(8, "big") + bytes([width]) + c
 
 
-def doc_range(proof: bytes, c: bytes, pool: str, sequence: int) -> None:
-    """Range proofs: length, encodings, Σ 2**i·C_i = C, then the Fiat–Shamir challenge."""
-    if len(proof) != 32 + 128 * BITS:
+def allowed_width(width: int, height: int) -> bool:
+    """The documented widths: a multiple of 8 in [32, 192] with 2**N · 2**H < ℓ (no verifier-side sum wraps)."""
+    return width % 8 == 0 and 32 <= width <= 192 and 2**width * 2**height < ELL
+
+
+def doc_range(proof: bytes, c: bytes, pool: str, sequence: int, width: int) -> None:
+    """Range proofs of ``width`` bits: length, encodings, Σ 2**i·C_i = C, then the Fiat–Shamir challenge."""
+    if len(proof) != 32 + 128 * width:
         raise Rejected("range_proof", "length")
     e = scalar(proof[:32])
     bits = []
-    for i in range(BITS):
+    for i in range(width):
         chunk = proof[32 + 128 * i : 32 + 128 * (i + 1)]
         ci, c0, z0, z1 = chunk[:32], scalar(chunk[32:64]), scalar(chunk[64:96]), scalar(chunk[96:128])
         if e is None or c0 is None or z0 is None or z1 is None or not point(ci) or not point(c):
@@ -118,7 +124,7 @@ def doc_range(proof: bytes, c: bytes, pool: str, sequence: int) -> None:
     if total != c:
         raise Rejected("range_proof", "sum")
     assert e is not None
-    transcript = prefix(pool, sequence, c)
+    transcript = prefix(pool, sequence, c, width)
     for ci, c0, z0, z1 in bits:
         a0 = sub(mul(z0, H), mul(c0, ci))
         a1 = sub(mul(z1, H), mul(e - c0, sub(ci, G)))
@@ -127,17 +133,17 @@ def doc_range(proof: bytes, c: bytes, pool: str, sequence: int) -> None:
         raise Rejected("range_proof", "challenge")
 
 
-def value(text: Any) -> int:
+def value(text: Any, width: int) -> int:
     if not isinstance(text, str) or not text.lstrip("-").isdigit():
         raise Rejected("shape")
     number = int(text)
-    if not 0 <= number < 2**BITS:
+    if not 0 <= number < 2**width:
         raise Rejected("range")
     return number
 
 
 def doc_header(commitment: dict[str, Any], proof: dict[str, Any]) -> None:
-    """Step 1: formats, pool, sequence, height, range bits, position, path length."""
+    """Step 1: formats, pool, sequence, height, range bits (and an allowed width), position, path length."""
     if (
         commitment.get("format") != "ringfence-solvency-commitment/2"
         or proof.get("format") != "ringfence-solvency-proof/2"
@@ -146,9 +152,9 @@ def doc_header(commitment: dict[str, Any], proof: dict[str, Any]) -> None:
     for field in ("pool", "sequence", "height", "range_bits"):
         if proof[field] != commitment[field]:
             raise Rejected(field)
-    if commitment["range_bits"] != BITS:
-        raise Rejected("range_bits")
     height = commitment["height"]
+    if not allowed_width(commitment["range_bits"], height):
+        raise Rejected("range_bits")
     if not 1 <= height <= 64:
         raise Rejected("height")
     if not 0 <= int(proof["position"]) < 2**height or len(proof["path"]) != height:
@@ -158,8 +164,9 @@ def doc_header(commitment: dict[str, Any], proof: dict[str, Any]) -> None:
 def doc_verify(commitment: dict[str, Any], proof: dict[str, Any]) -> int:
     """Return the verified liability; raise :class:`Rejected` at the first failed check (docs order)."""
     doc_header(commitment, proof)
-    liability = value(proof["liability_atoms"])  # step 2: opened values in range, claims add up
-    if sum(value(v) for v in proof["claims"].values()) != liability:
+    width = commitment["range_bits"]
+    liability = value(proof["liability_atoms"], width)  # step 2: opened values in range, claims add up
+    if sum(value(v, width) for v in proof["claims"].values()) != liability:
         raise Rejected("claims")
     blinding = scalar(bytes.fromhex(proof["blinding"]))
     root_c = bytes.fromhex(commitment["root_commitment"])
@@ -170,7 +177,7 @@ def doc_verify(commitment: dict[str, Any], proof: dict[str, Any]) -> int:
     if blinding is None or not point(root_c) or not all(point(c) for c, _, _ in steps):
         raise Rejected("encoding")
     for c, _, rp in steps:  # step 3: every sibling's range proof
-        doc_range(rp, c, proof["pool"], proof["sequence"])
+        doc_range(rp, c, proof["pool"], proof["sequence"], width)
     x = int(proof["position"])  # step 4: the walk
     current = pedersen(liability, blinding)
     current_hash = doc_leaf(proof["pool"], x, proof["account"], bytes.fromhex(proof["salt"]))
@@ -189,20 +196,22 @@ def doc_verify(commitment: dict[str, Any], proof: dict[str, Any]) -> int:
 
 def doc_coverage(commitment: dict[str, Any]) -> str:
     """The coverage check without an opening: ``"covered"`` or raise."""
+    width = commitment["range_bits"]
+    if not allowed_width(width, commitment["height"]):
+        raise Rejected("range_bits")
     root_c = bytes.fromhex(commitment["root_commitment"])
-    doc_range(base64.b64decode(commitment["root_range_proof"]), root_c, commitment["pool"], commitment["sequence"])
+    pool, sequence = commitment["pool"], commitment["sequence"]
+    doc_range(base64.b64decode(commitment["root_range_proof"]), root_c, pool, sequence, width)
     assets = int(commitment["assets"]["total_atoms"])
     if assets < 0:
         raise Rejected("coverage", "negative")
-    if assets >= 2**BITS:
+    if assets >= 2**width:
         return "covered"
     if commitment["coverage_proof"] is None:
         raise Rejected("coverage", "absent")
     difference = sub(mul(assets, G), root_c)
     try:
-        doc_range(
-            base64.b64decode(commitment["coverage_proof"]), difference, commitment["pool"], commitment["sequence"]
-        )
+        doc_range(base64.b64decode(commitment["coverage_proof"]), difference, pool, sequence, width)
     except Rejected as error:
         raise Rejected("coverage", error.reason) from None
     return "covered"
@@ -223,7 +232,7 @@ def make_range(bits: list[int], blindings: list[int], c: bytes, pool: str, seque
         fake = sub(mul(z_sim, H), mul(c_sim, false_statement))
         points.append(ci)
         firsts.append((real, fake) if bits[i] == 0 else (fake, real))
-    e = hs(prefix(pool, sequence, c) + b"".join(p + a0 + a1 for p, (a0, a1) in zip(points, firsts, strict=True)))
+    e = hs(prefix(pool, sequence, c, BITS) + b"".join(p + a0 + a1 for p, (a0, a1) in zip(points, firsts, strict=True)))
     out = le(e)
     for i in range(BITS):
         k, c_sim, z_sim = draws[i]
@@ -245,9 +254,9 @@ def honest_range(amount: int, blinding: int, pool: str, sequence: int, rng: rand
 # -- genuine files from the prover, on a real engine state -----------------------------------------
 
 from ringfence.core.pool.state import MarginMode  # noqa: E402  (fixtures only: the verifier is above)
-from ringfence.solvency.errors import SolvencyCheckFailed  # noqa: E402
+from ringfence.solvency.errors import LiabilitiesExceedRange, RangeWidthRefused, SolvencyCheckFailed  # noqa: E402
 from ringfence.solvency.files import read_commitment, read_proof  # noqa: E402
-from ringfence.solvency.liabilities import pool_book  # noqa: E402
+from ringfence.solvency.liabilities import AccountLiability, PoolAssets, PoolBook, pool_book  # noqa: E402
 from ringfence.solvency.publish import publish  # noqa: E402
 from ringfence.solvency.verify import check_coverage, verify_inclusion  # noqa: E402
 from support.venue import ETH, MARKET_PARAMS, POOL, POOL_PARAMS, USDC, WAD, Venue  # noqa: E402
@@ -497,7 +506,7 @@ def test_two_pools_with_different_sibling_sums_give_proofs_of_the_same_shape_and
     assert len(json.dumps(first)) == len(json.dumps(second))
     for document in documents:  # both are genuine: every sibling's range proof holds
         for step in document["path"]:
-            doc_range(base64.b64decode(step["range_proof"]), bytes.fromhex(step["commitment"]), "P", 3)
+            doc_range(base64.b64decode(step["range_proof"]), bytes.fromhex(step["commitment"]), "P", 3, 64)
 
 
 # -- cheats a genuine file cannot express: a small tree built here, with the documented layouts ----
@@ -641,3 +650,121 @@ def test_a_huge_liability_cannot_reach_the_root_range_proof_either() -> None:
     with pytest.raises(Rejected) as caught:
         doc_coverage(commitment)
     assert (caught.value.check, caught.value.reason) == ("range_proof", "sum")
+
+
+# -- the range width N: read from the file, the same for every node, allowed only where no sum wraps --
+
+ETHER = 10**18  # an 18-decimal quote asset: 2**64 atoms is about 18.4 units of it
+
+
+def wide_book() -> PoolBook:
+    """A pool whose liabilities total 21.5 units of an 18-decimal asset: 21.5·10**18 ≥ 2**64 atoms."""
+    return PoolBook(
+        pool="W",
+        asset="WETH",
+        decimals=18,
+        as_of_ns=1,
+        prices_wad={},
+        liabilities=(
+            AccountLiability(account="ann/0", isolated_atoms=0, cross_atoms=0, lp_atoms=12 * ETHER),
+            AccountLiability(account="ben/0", isolated_atoms=0, cross_atoms=0, lp_atoms=9 * ETHER),
+            AccountLiability(account="cat/0", isolated_atoms=ETHER // 2, cross_atoms=0, lp_atoms=0),
+        ),
+        assets=PoolAssets(
+            vault_atoms=25 * ETHER,
+            insurance_atoms=0,
+            isolated_margin_atoms=0,
+            cross_receivable_atoms=0,
+            cross_debt_atoms=0,
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wide")
+    publish(wide_book(), 9, "9:" + "cd" * 32, out, height=3, range_bits=128)
+    return out
+
+
+def test_a_total_of_2_64_atoms_or_more_publishes_and_verifies_at_128_bits(wide: Path, tmp_path: Path) -> None:
+    commitment, proofs = files(wide)
+    assert 21_500_000_000_000_000_000 >= 2**64  # 21.5 units of 18 decimals; 2**64 = 18,446,744,073,709,551,616
+    assert commitment["range_bits"] == 128
+    assert all(proof["range_bits"] == 128 for proof in proofs.values())
+    assert len(base64.b64decode(commitment["root_range_proof"])) == 32 + 128 * 128
+    verified = {proof["account"]: doc_verify(commitment, proof) for proof in proofs.values()}
+    assert verified == {"ann/0": 12 * ETHER, "ben/0": 9 * ETHER, "cat/0": ETHER // 2}
+    assert all(package_verdict(tmp_path, commitment, proof) == "ok" for proof in proofs.values())
+    opening = json.loads((wide / "root.opening.json").read_text())
+    assert int(opening["total_liabilities_atoms"]) == 21 * ETHER + ETHER // 2
+    # 25 units of assets cover 21.5: the coverage proof is a 128-bit proof of the 3.5-unit surplus
+    assert doc_coverage(commitment) == "covered"
+    assert check_coverage(read_commitment(wide / "commitment.json"), 25 * ETHER).how == "range proof"
+
+
+def test_at_64_bits_such_a_total_is_refused_by_name_and_nothing_is_written(tmp_path: Path) -> None:
+    with pytest.raises(LiabilitiesExceedRange) as caught:
+        publish(wide_book(), 9, "9:" + "cd" * 32, tmp_path / "out", height=3, range_bits=64)
+    assert "total liabilities (21500000000000000000 atoms) ≥ 2**64" in caught.value.message
+    assert "publish with --range-bits 72" in caught.value.message  # 21.5·10**18 < 2**72 (about 4.7·10**21)
+    assert not (tmp_path / "out").exists()
+    from ringfence.cli.exit_codes import exit_code_for
+
+    assert exit_code_for(caught.value) == 2
+
+
+def test_the_default_width_comes_from_the_asset_s_decimals() -> None:
+    from ringfence.solvency.publish import default_range_bits
+
+    # 10**11 units: 10**17 < 2**64 (6 decimals), 10**19 < 2**64 (8), 10**20 ≥ 2**64 but < 2**72 (9),
+    # 10**29 ≥ 2**96 but < 2**104 (18), 10**41 ≥ 2**136 but < 2**144 (30, the core's largest)
+    assert [default_range_bits(d) for d in (0, 6, 8, 9, 18, 30)] == [64, 64, 64, 72, 104, 144]
+    assert default_range_bits(46) == 192  # 10**57 < 2**192 (about 6.3·10**57)
+    with pytest.raises(ValueError, match="pass --range-bits"):
+        default_range_bits(47)  # 10**58 ≥ 2**192: no allowed width, and no silent narrower one
+
+
+def test_a_proof_whose_width_differs_from_its_commitment_s_is_rejected(wide: Path, tmp_path: Path) -> None:
+    commitment, proofs = files(wide)
+    proof = copy.deepcopy(proofs["ann_0"])
+    proof["range_bits"] = 64
+    _both_reject(tmp_path, commitment, proof, "range_bits")
+    relabelled = copy.deepcopy(commitment)
+    relabelled["range_bits"] = 64  # both say 64; the proofs are 128-bit ones
+    _both_reject(tmp_path, relabelled, proof, "range_proof:length")
+
+
+@pytest.mark.parametrize("width", [0, 24, 63, 65, 200, 256])
+def test_a_width_that_is_not_allowed_is_rejected(wide: Path, tmp_path: Path, width: int) -> None:
+    commitment, proofs = files(wide)
+    commitment["range_bits"] = width
+    proof = copy.deepcopy(proofs["ben_0"])
+    proof["range_bits"] = width
+    _both_reject(tmp_path, commitment, proof, "range_bits")
+    with pytest.raises(Rejected) as caught:
+        doc_coverage(commitment)
+    assert caught.value.check == "range_bits"
+    (tmp_path / "c.json").write_text(json.dumps(commitment))
+    with pytest.raises(SolvencyCheckFailed) as refused:
+        check_coverage(read_commitment(tmp_path / "c.json"), 25 * ETHER)
+    assert getattr(refused.value, "check", None) == "range_bits"
+
+
+def test_a_width_and_height_whose_sums_could_wrap_are_refused_on_both_sides(wide: Path, tmp_path: Path) -> None:
+    # 192 bits at height 61: 2**192 · 2**61 = 2**253 > ℓ. The publisher refuses it before reading anything
+    with pytest.raises(RangeWidthRefused) as caught:
+        publish(wide_book(), 9, "9:" + "cd" * 32, tmp_path / "out", height=61, range_bits=192)
+    assert "could wrap the group order" in caught.value.message
+    assert not (tmp_path / "out").exists()
+    # a file claiming that pair is rejected by both verifiers, before its path is looked at
+    commitment, proofs = files(wide)
+    proof = copy.deepcopy(proofs["cat_0"])
+    for document in (commitment, proof):
+        document["range_bits"], document["height"] = 192, 61
+    _both_reject(tmp_path, commitment, proof, "range_bits")
+    # 192 bits at height 60 (2**252 < ℓ) is allowed: the same relabelling then fails on the path's length
+    for document in (commitment, proof):
+        document["height"] = 60
+    assert doc_verdict(commitment, proof) == "position"
+    assert package_verdict(tmp_path, commitment, proof) == "path"  # the package names the length check "path"

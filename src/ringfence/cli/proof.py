@@ -5,7 +5,8 @@ head and writes pool ``P``'s commitment (``DIR/commitment.json``, public; the to
 Pedersen commitment unless ``--public-total``), one inclusion proof per account
 (``DIR/proofs/OWNER_SUB.json``, each for its account alone), the root's opening for an auditor
 (``DIR/root.opening.json``, mode 0600) and, unless ``--secret-file`` names an existing one, a new
-master secret (``DIR/master.secret``, mode 0600, never to be published). ``verify PROOF
+master secret (``DIR/master.secret``, mode 0600, never to be published); ``--range-bits N`` sets
+the width of every range proof (default from the quote asset's decimals). ``verify PROOF
 --commitment FILE`` checks one account's inclusion offline, from the two files alone. ``check
 COMMITMENT`` checks that the pool's declared assets cover the committed total: from the
 commitment's range proofs alone, or, given the root's opening (``--opening`` or a public total),
@@ -13,7 +14,8 @@ also in the clear; with ``--journal`` (which needs the opening) it first recompu
 from the journal at the commitment's sequence (an auditor's check).
 
 Exit codes: 0 ok; 2 a missing or malformed file, an unknown pool, an output folder that
-already holds a commitment; 3 no usable price for a market of the pool; 4 a journal error;
+already holds a commitment, a ``--range-bits``/``--height`` pair refused, a total of ``2**N`` atoms
+or more; 3 no usable price for a market of the pool; 4 a journal error;
 5 a proof rejected, or liabilities not covered, or a commitment that differs from the journal.
 """
 
@@ -38,7 +40,7 @@ from ringfence.solvency.errors import ProofFileError, ProofRejected, SolvencyChe
 from ringfence.solvency.files import Commitment, Opening, read_commitment, read_opening, read_proof
 from ringfence.solvency.liabilities import PoolBook, pool_book
 from ringfence.solvency.publish import publish
-from ringfence.solvency.tree import DEFAULT_HEIGHT
+from ringfence.solvency.tree import DEFAULT_HEIGHT, check_range_width
 from ringfence.solvency.verify import check_coverage, check_opening, verify_inclusion
 from ringfence.store.journal import StoredEvent
 from ringfence.store.sqlite import SqliteJournal
@@ -86,21 +88,33 @@ def _publish(
     key_file: Path | None,
     secret: Path | None,
     height: int,
+    range_bits: int | None,
     public_total: bool,
 ) -> None:
+    if range_bits is not None:
+        check_range_width(range_bits, height)  # before the journal is read: a refused pair costs nothing
     entries, head = _entries(journal, key_file)
     state, as_of_ns = replay_with_time(entries)
     book = _book(state, pool, as_of_ns)
     sequence = entries[-1].sequence if entries else 0
     try:
-        written = publish(book, sequence, head, out, secret_file=secret, height=height, public_total=public_total)
+        written = publish(
+            book,
+            sequence,
+            head,
+            out,
+            secret_file=secret,
+            height=height,
+            range_bits=range_bits,
+            public_total=public_total,
+        )
     except ValueError as error:
         raise ProofFileError(out, str(error)) from None
     hidden = "published in the clear" if public_total else "hidden in the commitment"
     console.print(
         f"[green]pool {escape(pool)} committed[/green] at journal sequence {sequence}: total liabilities "
         f"{_amount(book.total_liabilities_atoms, book)} ({hidden}), assets {_amount(book.assets.total_atoms, book)}, "
-        f"root {written.tree.root.hash.hex()} (height {height})",
+        f"root {written.tree.root.hash.hex()} (height {height}, {written.tree.range_bits}-bit range proofs)",
         highlight=False,
         soft_wrap=True,
     )
@@ -213,13 +227,20 @@ def register(app: typer.Typer, console: Console) -> None:
         height: Annotated[int, typer.Option(min=1, max=64, help="Tree height: room for 2**height accounts.")] = (
             DEFAULT_HEIGHT
         ),
+        range_bits: Annotated[
+            int | None,
+            typer.Option(
+                help="Range-proof width N: a multiple of 8 in 32..192 with N + height ≤ 252; the total must be "
+                "below 2**N atoms. Default: from the quote asset's decimals (64 up to 8 decimals, 104 for 18)."
+            ),
+        ] = None,
         public_total: Annotated[
             bool, typer.Option("--public-total", help="Put the root's opening (the total) in the public commitment.")
         ] = False,
     ) -> None:
         """Commit to a pool's liabilities at the journal's head and write every account's inclusion proof."""
         with _exit_codes(console):
-            _publish(console, journal, pool, out, key_file, secret_file, height, public_total)
+            _publish(console, journal, pool, out, key_file, secret_file, height, range_bits, public_total)
 
     @proof_app.command("verify")
     def proof_verify(
@@ -234,7 +255,7 @@ def register(app: typer.Typer, console: Console) -> None:
                 f"[green]included:[/green] account {escape(inclusion.account)} with "
                 f"{_amount(inclusion.liability_atoms, found)} in pool {escape(inclusion.pool)}'s committed total "
                 f"(root commitment {inclusion.root_commitment.hex()[:16]}…) at sequence {inclusion.sequence}; "
-                "every sibling on the path is proven in [0, 2**64)",
+                f"every sibling on the path is proven in [0, 2**{found.range_bits})",
                 highlight=False,
                 soft_wrap=True,
             )

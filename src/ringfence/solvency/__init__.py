@@ -3,7 +3,8 @@
 - :mod:`.liabilities`: what a pool owes each account and what it holds (pure, from the state);
 - :mod:`.encoding`: byte layouts and hashes shared by the prover and the verifier;
 - :mod:`.group`: ristretto255 and Pedersen commitments (generators ``G``, ``H``);
-- :mod:`.rangeproof`: checking a 64-bit range proof (bit decomposition, CDS OR-proofs, Fiat–Shamir);
+- :mod:`.rangeproof`: checking an N-bit range proof (bit decomposition, CDS OR-proofs, Fiat–Shamir) and
+  which widths N a publication may use;
 - :mod:`.range_prover`: making one (prover only);
 - :mod:`.tree`: the prover (KDF-derived salts and blinding factors, random placement, padding,
   one range proof per node proven);

@@ -4,7 +4,9 @@
 
     RingfenceError
     ├── InvalidCommand
-    │   └── ProofFileError          a commitment, proof or secret file that cannot be read or written (exit 2)
+    │   ├── ProofFileError          a commitment, proof or secret file that cannot be read or written (exit 2)
+    │   ├── RangeWidthRefused       a --range-bits / --height pair a publication may not use (exit 2)
+    │   └── LiabilitiesExceedRange  a pool's total liabilities reach 2**N: no N-bit range proof holds it (exit 2)
     └── SolvencyCheckFailed         a proof or a pool's coverage did not check out (exit 5)
         ├── ProofRejected           an inclusion, range or coverage proof does not verify: which check failed
         ├── LiabilitiesNotCovered   the pool's assets are less than its committed (opened) liabilities
@@ -20,7 +22,15 @@ from pathlib import Path
 
 from ringfence.core.errors import InvalidCommand, RingfenceError
 
-__all__ = ["CoverageNotProven", "LiabilitiesNotCovered", "ProofFileError", "ProofRejected", "SolvencyCheckFailed"]
+__all__ = [
+    "CoverageNotProven",
+    "LiabilitiesExceedRange",
+    "LiabilitiesNotCovered",
+    "ProofFileError",
+    "ProofRejected",
+    "RangeWidthRefused",
+    "SolvencyCheckFailed",
+]
 
 
 class ProofFileError(InvalidCommand):
@@ -40,6 +50,59 @@ class ProofFileError(InvalidCommand):
         super().__init__(f"{file}: {problem}")
         self.file = file
         self.problem = problem
+
+
+class RangeWidthRefused(InvalidCommand):
+    """A publication may not use ``range_bits``-bit range proofs in a tree of ``height``.
+
+    Attributes
+    ----------
+    range_bits, height:
+        The pair asked for.
+    problem:
+        Why: not a multiple of 8 in ``[32, 192]``, or ``2**range_bits · 2**height ≥ ℓ`` (a sum could wrap).
+    """
+
+    code = "range_width_refused"
+
+    def __init__(self, range_bits: int, height: int, problem: str) -> None:
+        super().__init__(f"--range-bits {range_bits} with --height {height} is refused: {problem}")
+        self.range_bits = range_bits
+        self.height = height
+        self.problem = problem
+
+
+class LiabilitiesExceedRange(InvalidCommand):
+    """A pool's total liabilities reach ``2**range_bits`` atoms: no node's range proof could hold the root.
+
+    Attributes
+    ----------
+    pool:
+        The pool.
+    total_atoms:
+        Its total liabilities, in quote atoms.
+    range_bits:
+        The width asked for.
+    needed_bits:
+        The smallest allowed width that holds the total, or ``None`` if none does (it needs more than 192 bits).
+    """
+
+    code = "liabilities_exceed_range"
+
+    def __init__(self, pool: str, total_atoms: int, range_bits: int, needed_bits: int | None) -> None:
+        advice = (
+            f"publish with --range-bits {needed_bits} or more"
+            if needed_bits is not None
+            else "no allowed --range-bits (at most 192) holds it"
+        )
+        super().__init__(
+            f"pool {pool}'s total liabilities ({total_atoms} atoms) ≥ 2**{range_bits}: {advice} "
+            "(the width is public: choose it from the asset, not from today's total, and keep it)"
+        )
+        self.pool = pool
+        self.total_atoms = total_atoms
+        self.range_bits = range_bits
+        self.needed_bits = needed_bits
 
 
 class SolvencyCheckFailed(RingfenceError):

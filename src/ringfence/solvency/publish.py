@@ -21,18 +21,53 @@ from ringfence.solvency.errors import ProofFileError
 from ringfence.solvency.files import COMMITMENT_FORMAT, OPENING_FORMAT, PROOF_FORMAT, write_json
 from ringfence.solvency.group import encode_scalar
 from ringfence.solvency.liabilities import AccountLiability, PoolBook
-from ringfence.solvency.rangeproof import RANGE_BITS
-from ringfence.solvency.tree import DEFAULT_HEIGHT, MASTER_SECRET_BYTES, Leaf, SumTree, build_tree, prove_coverage
+from ringfence.solvency.rangeproof import ALLOWED_RANGE_BITS, DEFAULT_RANGE_BITS
+from ringfence.solvency.tree import (
+    DEFAULT_HEIGHT,
+    MASTER_SECRET_BYTES,
+    Leaf,
+    SumTree,
+    build_tree,
+    check_range_width,
+    check_total_fits,
+    prove_coverage,
+)
 
 __all__ = [
+    "DEFAULT_CAPACITY_UNITS",
     "Publication",
     "commitment_document",
+    "default_range_bits",
     "load_or_create_secret",
     "opening_document",
     "opening_fields",
     "proof_document",
     "publish",
 ]
+
+
+DEFAULT_CAPACITY_UNITS = 10**11
+"""The default width holds a total of at least a hundred billion whole units of the quote asset."""
+
+
+def default_range_bits(decimals: int) -> int:
+    """Return the range width a publication uses unless told: from the quote asset's decimals alone.
+
+    The smallest allowed width ``N ≥ 64`` with ``2**N > 10**11 · 10**decimals`` atoms: 64 for an
+    asset of up to 8 decimals (USDC, WBTC: the width of format v2's first publications), 104 for
+    18 (ETH-like), 144 for the core's largest 30. It depends on nothing but a public figure, so it
+    says nothing about the hidden total (a width chosen from the total would publish its magnitude).
+
+    Raises
+    ------
+    ValueError
+        If no allowed width is that wide (more than 46 decimals; the engine allows at most 30).
+    """
+    atoms = DEFAULT_CAPACITY_UNITS * 10**decimals
+    width = next((bits for bits in ALLOWED_RANGE_BITS if bits >= DEFAULT_RANGE_BITS and atoms < 2**bits), None)
+    if width is None:  # beyond 46 decimals; the engine allows 30
+        raise ValueError(f"no range width holds 10**11 units of a {decimals}-decimal asset: pass --range-bits")
+    return width
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,7 +114,7 @@ def commitment_document(
     """Return the public commitment of ``tree`` (which must be ``book``'s).
 
     It carries the root's commitment and range proof and the proof that the declared assets
-    cover the committed total (``None`` when they do not, or when ``A ≥ 2**64`` makes one
+    cover the committed total (``None`` when they do not, or when ``A ≥ 2**N`` makes one
     unnecessary); the total itself only with ``public_total`` (the root's opening, in the clear).
     """
     assets = book.assets
@@ -91,7 +126,7 @@ def commitment_document(
         "journal_head": journal_head,
         "as_of_ns": str(book.as_of_ns),
         "height": tree.height,
-        "range_bits": RANGE_BITS,
+        "range_bits": tree.range_bits,
         "asset": book.asset,
         "decimals": book.decimals,
         "root_hash": tree.root.hash.hex(),
@@ -137,7 +172,7 @@ def proof_document(book: PoolBook, tree: SumTree, leaf: Leaf, claims: AccountLia
         "pool": tree.pool,
         "sequence": tree.sequence,
         "height": tree.height,
-        "range_bits": RANGE_BITS,
+        "range_bits": tree.range_bits,
         "asset": book.asset,
         "decimals": book.decimals,
         "account": leaf.account,
@@ -170,22 +205,31 @@ def publish(
     *,
     secret_file: Path | None = None,
     height: int = DEFAULT_HEIGHT,
+    range_bits: int | None = None,
     public_total: bool = False,
 ) -> Publication:
     """Build ``book``'s tree and write the commitment, the proofs, the root's opening and (if new) the secret.
 
     ``OUT/root.opening.json`` (mode 0600) opens the root's commitment for an auditor;
     ``public_total`` also puts that opening in the public commitment (the committed total in the
-    clear, as format v1 had it).
+    clear, as format v1 had it). Every range proof is ``range_bits`` wide, by default
+    :func:`default_range_bits` of the quote asset's decimals.
 
     Raises
     ------
     ProofFileError
         If ``out`` already holds a commitment (nothing is overwritten), cannot be created, or
         the secret file is malformed or readable by others.
+    RangeWidthRefused
+        If ``range_bits`` is not allowed at ``height`` (checked before anything is written).
+    LiabilitiesExceedRange
+        If the pool's total liabilities reach ``2**range_bits`` (checked before anything is written).
     ValueError
         If the tree cannot be built (see :func:`ringfence.solvency.tree.build_tree`).
     """
+    bits = default_range_bits(book.decimals) if range_bits is None else range_bits
+    check_range_width(bits, height)
+    check_total_fits(book.pool, book.total_liabilities_atoms, bits)
     commitment_path = out / "commitment.json"
     if commitment_path.exists():
         raise ProofFileError(commitment_path, "already exists; publish into a new folder")
@@ -198,7 +242,7 @@ def publish(
     secret_path = secret_file if secret_file is not None else out / "master.secret"
     master, created = load_or_create_secret(secret_path)
     pairs = [(item.account, item.total_atoms) for item in book.liabilities]
-    tree = build_tree(book.pool, sequence, pairs, master, height)
+    tree = build_tree(book.pool, sequence, pairs, master, height, range_bits=bits)
     claims = {item.account: item for item in book.liabilities}
     proofs = []
     for leaf in tree.leaves:

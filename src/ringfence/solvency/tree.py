@@ -19,7 +19,8 @@ ACM CCS 2021, §3-4; reference code ``silversixpence-crypto/dapol``, formerly My
   of its children's and its hash ``H(C_L ‖ C_R ‖ h_L ‖ h_R)``; its blinding is the sum of theirs;
 - the tree has a fixed height (default 32, so the number of accounts is not its size);
 - every node that is the sibling of a node on an account's path, and the root, gets a range
-  proof (:mod:`.range_prover`) made once and copied into every inclusion proof that needs it.
+  proof (:mod:`.range_prover`) made once and copied into every inclusion proof that needs it, all
+  of the publication's one width ``N`` (``range_bits``, :func:`.rangeproof.range_width_problem`).
 """
 
 from __future__ import annotations
@@ -30,18 +31,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ringfence.solvency.encoding import MAX_HEIGHT, encode_str, encode_u8, encode_u64, leaf_hash, node_hash, pad_hash
+from ringfence.solvency.errors import LiabilitiesExceedRange, RangeWidthRefused
 from ringfence.solvency.group import ORDER, G, add, commit, mul, sub
 from ringfence.solvency.range_prover import prove_range
-from ringfence.solvency.rangeproof import RANGE_BITS
+from ringfence.solvency.rangeproof import ALLOWED_RANGE_BITS, DEFAULT_RANGE_BITS, range_width_problem
 
 __all__ = [
     "DEFAULT_HEIGHT",
     "MASTER_SECRET_BYTES",
-    "MAX_LIABILITY",
     "Leaf",
     "Node",
     "SumTree",
     "build_tree",
+    "check_range_width",
+    "check_total_fits",
     "coverage_commitment",
     "kdf",
     "kdf64",
@@ -50,8 +53,6 @@ __all__ = [
 
 DEFAULT_HEIGHT = 32
 MASTER_SECRET_BYTES = 32
-MAX_LIABILITY = 2**RANGE_BITS - 1
-"""The largest total (and so the largest leaf) a tree can commit to: every node's range proof is 64-bit."""
 _ZERO_SALT = bytes(32)
 
 
@@ -107,6 +108,8 @@ class SumTree:
     pool: str
     sequence: int
     height: int
+    range_bits: int
+    """Every range proof's width ``N``: each node it proves is in ``[0, 2**N)``."""
     root: Node
     leaves: tuple[Leaf, ...]
     range_proofs: dict[tuple[int, int], bytes]
@@ -170,9 +173,16 @@ class _Placement:
         return chosen
 
 
-def _range_seed(range_key: bytes, height: int, node: Node) -> bytes:
-    """Return the seed of ``node``'s range proof: secret, and different for every statement (its commitment)."""
-    return kdf(range_key, encode_u8(height) + encode_u64(node.x) + encode_u8(node.y) + node.commitment)
+def _range_seed(range_key: bytes, height: int, range_bits: int, node: Node) -> bytes:
+    """Return the seed of ``node``'s range proof: secret, and different for every statement.
+
+    The statement is the commitment and the width: the same node proven at two widths (two
+    publications of one state with the same secret) must not reuse a nonce under two challenges,
+    which would reveal every bit's blinding and so the node's value.
+    """
+    return kdf(
+        range_key, encode_u8(height) + encode_u8(range_bits) + encode_u64(node.x) + encode_u8(node.y) + node.commitment
+    )
 
 
 def _padding(pool: str, secrets_: _Secrets, x: int, y: int) -> Node:
@@ -180,36 +190,59 @@ def _padding(pool: str, secrets_: _Secrets, x: int, y: int) -> Node:
     return Node(x, y, commit(0, blinding), pad_hash(pool, x, y, salt), 0, blinding)
 
 
-def _check_inputs(liabilities: Sequence[tuple[str, int]], height: int) -> None:
+def check_range_width(range_bits: int, height: int) -> None:
+    """Raise :class:`RangeWidthRefused` unless a publication may use ``range_bits`` at ``height``."""
+    problem = range_width_problem(range_bits, height)
+    if problem is not None:
+        raise RangeWidthRefused(range_bits, height, problem)
+
+
+def check_total_fits(pool: str, total_atoms: int, range_bits: int) -> None:
+    """Raise :class:`LiabilitiesExceedRange` if ``total_atoms`` reaches ``2**range_bits`` (naming a width that fits)."""
+    if total_atoms >= 2**range_bits:
+        needed = next((bits for bits in ALLOWED_RANGE_BITS if total_atoms < 2**bits), None)
+        raise LiabilitiesExceedRange(pool, total_atoms, range_bits, needed)
+
+
+def _check_inputs(pool: str, liabilities: Sequence[tuple[str, int]], height: int, range_bits: int) -> None:
     if not 1 <= height <= MAX_HEIGHT:
         raise ValueError(f"height {height} is outside 1..{MAX_HEIGHT}")
+    check_range_width(range_bits, height)
     if len(liabilities) > 2**height:
         raise ValueError(f"{len(liabilities)} accounts do not fit a tree of height {height}")
     if len({account for account, _ in liabilities}) != len(liabilities):
         raise ValueError("an account appears twice")
     for account, liability in liabilities:
-        if not 0 <= liability <= MAX_LIABILITY:
-            raise ValueError(f"liability of {account} is outside [0, 2**{RANGE_BITS}): {liability}")
-    total = sum(liability for _, liability in liabilities)
-    if total > MAX_LIABILITY:
-        raise ValueError(
-            f"the pool's total liabilities ({total} atoms) reach 2**{RANGE_BITS}: no node's range proof could hold it"
-        )
+        if liability < 0:
+            raise ValueError(f"liability of {account} is negative: {liability}")
+    # every leaf is at most the total: this refuses an oversized leaf too
+    check_total_fits(pool, sum(liability for _, liability in liabilities), range_bits)
 
 
 def build_tree(
-    pool: str, sequence: int, liabilities: Sequence[tuple[str, int]], master: bytes, height: int = DEFAULT_HEIGHT
+    pool: str,
+    sequence: int,
+    liabilities: Sequence[tuple[str, int]],
+    master: bytes,
+    height: int = DEFAULT_HEIGHT,
+    *,
+    range_bits: int = DEFAULT_RANGE_BITS,
 ) -> SumTree:
     """Build pool ``pool``'s tree at ``sequence`` over ``(account, liability atoms)`` pairs.
 
+    Every node proven (the root and every sibling of a path) gets a ``range_bits``-bit range proof.
+
     Raises
     ------
+    RangeWidthRefused
+        If ``range_bits`` is not an allowed width at this height (docs/solvency-proofs.md).
+    LiabilitiesExceedRange
+        If the total reaches ``2**range_bits``: no range proof could cover the root.
     ValueError
         If the height is outside ``1..64``, the accounts do not fit ``2**height`` leaves, an
-        account appears twice, or a liability or the total leaves ``[0, 2**64)``: the prover
-        refuses what no range proof could cover.
+        account appears twice, or a liability is negative.
     """
-    _check_inputs(liabilities, height)
+    _check_inputs(pool, liabilities, height, range_bits)
     secrets_ = _Secrets(master, pool, sequence)
     placement = _Placement(secrets_.place_key, height)
     level: dict[int, Node] = {}
@@ -244,10 +277,17 @@ def build_tree(
     proved = {(node.x, node.y): node for leaf in leaves for node in leaf.siblings}
     proved[(root.x, root.y)] = root
     range_proofs = {
-        key: prove_range(node.value_atoms, node.blinding, pool, sequence, _range_seed(secrets_.range_key, height, node))
+        key: prove_range(
+            node.value_atoms,
+            node.blinding,
+            pool,
+            sequence,
+            _range_seed(secrets_.range_key, height, range_bits, node),
+            bits=range_bits,
+        )
         for key, node in sorted(proved.items())
     }
-    return SumTree(pool, sequence, height, root, leaves, range_proofs, secrets_.range_key)
+    return SumTree(pool, sequence, height, range_bits, root, leaves, range_proofs, secrets_.range_key)
 
 
 def _siblings(levels: list[dict[int, Node]], x: int, height: int) -> tuple[Node, ...]:
@@ -260,15 +300,19 @@ def coverage_commitment(tree: SumTree, assets_atoms: int) -> bytes:
 
 
 def prove_coverage(tree: SumTree, assets_atoms: int) -> bytes | None:
-    """Return a range proof that ``A·G − C_root`` opens to a value in ``[0, 2**64)``, i.e. ``A ≥ L``.
+    """Return a range proof that ``A·G − C_root`` opens to a value in ``[0, 2**N)``, i.e. ``A ≥ L``.
 
-    ``None`` when no such proof exists: the assets are below the liabilities, or the surplus
-    (or the assets themselves) reach ``2**64``; the verifier then decides from ``A`` alone
-    (docs/solvency-proofs.md, "The coverage check").
+    ``N`` is the tree's ``range_bits``. ``None`` when no such proof exists: the assets are below
+    the liabilities, or the surplus (or the assets themselves) reach ``2**N``; the verifier then
+    decides from ``A`` alone (docs/solvency-proofs.md, "The coverage check").
     """
     surplus = assets_atoms - tree.root.value_atoms
-    if not 0 <= assets_atoms <= MAX_LIABILITY or not 0 <= surplus <= MAX_LIABILITY:
+    limit = 2**tree.range_bits
+    if not 0 <= assets_atoms < limit or not 0 <= surplus < limit:
         return None
     difference = coverage_commitment(tree, assets_atoms)
-    seed = kdf(tree.range_key, encode_str("ringfence-solvency/v2/coverage") + encode_u8(tree.height) + difference)
-    return prove_range(surplus, -tree.root.blinding, tree.pool, tree.sequence, seed)
+    seed = kdf(
+        tree.range_key,
+        encode_str("ringfence-solvency/v2/coverage") + encode_u8(tree.height) + encode_u8(tree.range_bits) + difference,
+    )
+    return prove_range(surplus, -tree.root.blinding, tree.pool, tree.sequence, seed, bits=tree.range_bits)

@@ -12,12 +12,9 @@ from ringfence.solvency.encoding import MAX_HEIGHT, leaf_hash, node_hash
 from ringfence.solvency.errors import CoverageNotProven, LiabilitiesNotCovered, ProofRejected
 from ringfence.solvency.files import Commitment, InclusionProof, Opening
 from ringfence.solvency.group import G, add, commit, decode_scalar, is_point, mul, sub
-from ringfence.solvency.rangeproof import RANGE_BITS, RangeProofInvalid, verify_range
+from ringfence.solvency.rangeproof import RangeProofInvalid, range_width_problem, verify_range
 
-__all__ = ["MAX_VALUE", "Coverage", "Inclusion", "check_coverage", "check_opening", "verify_inclusion"]
-
-MAX_VALUE = 2**RANGE_BITS - 1
-"""The largest liability a leaf may open to, and the largest value any node's range proof admits."""
+__all__ = ["Coverage", "Inclusion", "check_coverage", "check_opening", "verify_inclusion"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,7 +36,7 @@ class Coverage:
     liabilities_atoms: int | None
     surplus_atoms: int | None
     how: str
-    """``"range proof"`` (``A·G − C_root`` is in range), ``"assets ≥ 2**64"`` or ``"opening"``."""
+    """``"range proof"`` (``A·G − C_root`` is in range), ``"assets ≥ 2**N"`` or ``"opening"``."""
 
 
 def _check_header(commitment: Commitment, proof: InclusionProof) -> None:
@@ -47,10 +44,7 @@ def _check_header(commitment: Commitment, proof: InclusionProof) -> None:
         mine, theirs = getattr(proof, field), getattr(commitment, field)
         if mine != theirs:
             raise ProofRejected(field, f"the proof is for {field} {mine!r}, the commitment for {theirs!r}")
-    if commitment.range_bits != RANGE_BITS:
-        raise ProofRejected(
-            "range_bits", f"{commitment.range_bits}-bit range proofs; this verifier checks {RANGE_BITS}"
-        )
+    _check_width(commitment)
     for field, text in (("pool", proof.pool), ("account", proof.account)):
         if len(text.encode()) > 0xFFFF:
             raise ProofRejected(field, "longer than 65,535 bytes")
@@ -62,16 +56,23 @@ def _check_header(commitment: Commitment, proof: InclusionProof) -> None:
         raise ProofRejected("path", f"{len(proof.path)} siblings for a tree of height {proof.height}")
 
 
-def _in_range(what: str, value: int) -> None:
-    if not 0 <= value <= MAX_VALUE:
-        raise ProofRejected("range", f"{what} is outside [0, 2**{RANGE_BITS}): {value}")
+def _check_width(commitment: Commitment) -> None:
+    """Reject a width a publication may not use: not a multiple of 8 in [32, 192], or one whose sums could wrap."""
+    problem = range_width_problem(commitment.range_bits, commitment.height)
+    if problem is not None:
+        raise ProofRejected("range_bits", problem)
+
+
+def _in_range(what: str, value: int, bits: int) -> None:
+    if not 0 <= value < 2**bits:
+        raise ProofRejected("range", f"{what} is outside [0, 2**{bits}): {value}")
 
 
 def _check_values(commitment: Commitment, proof: InclusionProof) -> int:
     """Check the opened values and every encoding; return the leaf's blinding factor."""
-    _in_range("the account's liability", proof.liability_atoms)
+    _in_range("the account's liability", proof.liability_atoms, commitment.range_bits)
     for name, amount in proof.claims_atoms.items():
-        _in_range(f"claim {name}", amount)
+        _in_range(f"claim {name}", amount, commitment.range_bits)
     if sum(proof.claims_atoms.values()) != proof.liability_atoms:
         raise ProofRejected("claims", "the claims do not add up to the liability")
     blinding = decode_scalar(proof.blinding)
@@ -88,17 +89,20 @@ def _check_values(commitment: Commitment, proof: InclusionProof) -> int:
 def verify_inclusion(commitment: Commitment, proof: InclusionProof) -> Inclusion:
     """Return the verified inclusion of ``proof``'s account in ``commitment``; raise :class:`ProofRejected`.
 
-    Order (docs/solvency-proofs.md): pool, sequence, height and range bits match; the height,
-    position and path length are in range; the liability and its claims in ``[0, 2**64)``, the
-    claims add up; every encoding canonical; every sibling's range proof holds; then, from the
-    leaf's commitment ``l·G + b·H`` up, each parent's commitment is the sum of its children's
-    and its hash binds both; finally the computed root commitment and hash are the committed ones.
+    Order (docs/solvency-proofs.md): pool, sequence, height and range bits match; the width
+    ``N`` is allowed at the height; the height, position and path length are in range; the
+    liability and its claims in ``[0, 2**N)``, the claims add up; every encoding canonical;
+    every sibling's ``N``-bit range proof holds; then, from the leaf's commitment ``l·G + b·H``
+    up, each parent's commitment is the sum of its children's and its hash binds both; finally
+    the computed root commitment and hash are the committed ones.
     """
     _check_header(commitment, proof)
     blinding = _check_values(commitment, proof)
     for level, sibling in enumerate(proof.path):
         try:
-            verify_range(sibling.range_proof, sibling.commitment, proof.pool, proof.sequence)
+            verify_range(
+                sibling.range_proof, sibling.commitment, proof.pool, proof.sequence, bits=commitment.range_bits
+            )
         except RangeProofInvalid as error:
             raise ProofRejected("range_proof", f"the sibling's at level {level}: {error}") from None
     current = commit(proof.liability_atoms, blinding)
@@ -127,20 +131,24 @@ def check_opening(commitment: Commitment, opening: Opening) -> int:
     blinding = decode_scalar(opening.blinding)
     if blinding is None:
         raise ProofRejected("opening", "the blinding factor is not a canonical scalar")
-    if not 0 <= opening.total_liabilities_atoms <= MAX_VALUE:
-        raise ProofRejected("opening", f"the total is outside [0, 2**{RANGE_BITS})")
+    _check_width(commitment)
+    if not 0 <= opening.total_liabilities_atoms < 2**commitment.range_bits:
+        raise ProofRejected("opening", f"the total is outside [0, 2**{commitment.range_bits})")
     if commit(opening.total_liabilities_atoms, blinding) != commitment.root_commitment:
         raise ProofRejected("opening", "it does not open the root's commitment")
     return opening.total_liabilities_atoms
 
 
 def _check_root(commitment: Commitment) -> None:
-    if commitment.range_bits != RANGE_BITS:
-        raise ProofRejected(
-            "range_bits", f"{commitment.range_bits}-bit range proofs; this verifier checks {RANGE_BITS}"
-        )
+    _check_width(commitment)
     try:
-        verify_range(commitment.root_range_proof, commitment.root_commitment, commitment.pool, commitment.sequence)
+        verify_range(
+            commitment.root_range_proof,
+            commitment.root_commitment,
+            commitment.pool,
+            commitment.sequence,
+            bits=commitment.range_bits,
+        )
     except RangeProofInvalid as error:
         raise ProofRejected("root_range_proof", str(error)) from None
 
@@ -148,16 +156,17 @@ def _check_root(commitment: Commitment) -> None:
 def check_coverage(commitment: Commitment, assets_atoms: int, opening: Opening | None = None) -> Coverage:
     """Check that ``assets_atoms`` (``A``) cover the committed liabilities ``L``; raise if not shown.
 
-    Order (docs/solvency-proofs.md, "The coverage check"): the root's range proof (``L`` in
-    ``[0, 2**64)``); with an opening, that it opens the root and ``A ≥ L``; then ``A < 0`` is not
-    covered, ``A ≥ 2**64`` is covered, and otherwise the coverage proof must show that
-    ``A·G − C_root`` commits to a value in ``[0, 2**64)``, which given ``0 ≤ L, A < 2**64`` means
-    ``A − L ≥ 0``.
+    ``N`` is the commitment's ``range_bits``. Order (docs/solvency-proofs.md, "The coverage
+    check"): ``N`` is allowed at the commitment's height; the root's range proof (``L`` in
+    ``[0, 2**N)``); with an opening, that it opens the root and ``A ≥ L``; then ``A < 0`` is not
+    covered, ``A ≥ 2**N`` is covered, and otherwise the coverage proof must show that
+    ``A·G − C_root`` commits to a value in ``[0, 2**N)``, which given ``0 ≤ L, A < 2**N`` (and
+    ``ℓ > 2**(N+1)``) means ``A − L ≥ 0``.
 
     Raises
     ------
     ProofRejected
-        A range proof or the opening does not verify.
+        The width is not allowed, or a range proof or the opening does not verify.
     LiabilitiesNotCovered
         The opened total exceeds the assets.
     CoverageNotProven
@@ -171,9 +180,12 @@ def check_coverage(commitment: Commitment, assets_atoms: int, opening: Opening |
     surplus = None if liabilities is None else assets_atoms - liabilities
     if assets_atoms < 0:
         raise CoverageNotProven(commitment.pool, assets_atoms, "the declared assets are negative")
-    if assets_atoms > MAX_VALUE:
+    if assets_atoms >= 2**commitment.range_bits:
         return Coverage(
-            assets_atoms=assets_atoms, liabilities_atoms=liabilities, surplus_atoms=surplus, how="assets ≥ 2**64"
+            assets_atoms=assets_atoms,
+            liabilities_atoms=liabilities,
+            surplus_atoms=surplus,
+            how=f"assets ≥ 2**{commitment.range_bits}",
         )
     if commitment.coverage_proof is None:
         raise CoverageNotProven(
@@ -181,7 +193,9 @@ def check_coverage(commitment: Commitment, assets_atoms: int, opening: Opening |
         )
     difference = sub(mul(assets_atoms, G), commitment.root_commitment)
     try:
-        verify_range(commitment.coverage_proof, difference, commitment.pool, commitment.sequence)
+        verify_range(
+            commitment.coverage_proof, difference, commitment.pool, commitment.sequence, bits=commitment.range_bits
+        )
     except RangeProofInvalid as error:
         raise ProofRejected("coverage", f"A·G − C_root is not shown in range: {error}") from None
     how = "range proof" if opening is None else "opening"
