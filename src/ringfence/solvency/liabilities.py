@@ -12,7 +12,7 @@ could not net them without the account's consent):
   zero per position (an isolated position's loss can consume only its own vault, SPEC §2.2);
   the PnL ``size · price − open_notional`` rounded up, the funding owed rounded down; and per
   isolated series position (option or dated future), ``margin + value``, floored at zero per
-  position, the value the core's own (:func:`_series_value_up`): an option ``size · mark``
+  position, the value being the core's own, the one the LP NAV nets: an option ``size · mark``
   (Black-76 on the pool's smile; a long's positive, a short's negative), a dated future
   ``size · index − open value``, rounded up;
 - **cross**: the sub-account's cross positions in the pool together, ``Σ (PnL − funding
