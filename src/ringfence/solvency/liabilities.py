@@ -1,39 +1,53 @@
 """What a pool owes its accounts, and what it holds to pay them (docs/solvency-proofs.md, "Liabilities").
 
-Everything is counted in the pool's quote asset, in atoms, at the oracle prices and funding
-indices as of ``now_ns`` (the latest time the journal records), and every rounding goes
-**against the venue** (the prover): a liability rounds up, an asset rounds down.
+Everything is counted in the pool's quote asset, in atoms, at the oracle prices, funding
+indices and volatility smiles as of ``now_ns`` (the latest time the journal records), and every
+rounding goes **against the venue** (the prover): a liability rounds up, an asset rounds down.
 
 An account (``owner/sub_account``) with anything in the pool owes or is owed three claims,
 each floored at zero on its own (a deficit in one never reduces another, since the venue
 could not net them without the account's consent):
 
-- **isolated**: per isolated position, ``margin + PnL − funding owed``, floored at zero per
-  position (an isolated position's loss can consume only its own vault, SPEC §2.2); the PnL
-  ``size · price − open_notional`` rounded up, the funding owed rounded down;
+- **isolated**: per isolated perpetual position, ``margin + PnL − funding owed``, floored at
+  zero per position (an isolated position's loss can consume only its own vault, SPEC §2.2);
+  the PnL ``size · price − open_notional`` rounded up, the funding owed rounded down; and per
+  isolated series position (option or dated future), ``margin + value``, floored at zero per
+  position, the value being the core's own, the one the LP NAV nets: an option ``size · mark``
+  (Black-76 on the pool's smile; a long's positive, a short's negative), a dated future
+  ``size · index − open value``, rounded up;
 - **cross**: the sub-account's cross positions in the pool together, ``Σ (PnL − funding
-  owed)``, the same roundings, floored at zero. Its collateral stays in the sub-account, not in
-  the pool's custody, so it is no liability of the pool;
+  owed) + Σ series value``, the same roundings, floored at zero. Its collateral stays in the
+  sub-account, not in the pool's custody, so it is no liability of the pool;
 - **LP**: ``shares · NAV / total_shares``, rounded up, with NAV the high bound of
-  :func:`ringfence.core.pool.decide.pool_nav_atoms` (the bound LP shares are minted at), floored
-  at zero.
+  :func:`ringfence.core.pool.decide.pool_nav_atoms` (the bound LP shares are minted at, net of
+  the series the vault wrote at the same marks), floored at zero.
 
 The pool holds, in its quote asset: the LP vault's cash, the insurance fund and the isolated
-positions' margin vaults, each floored at zero; plus what cross sub-accounts bound to the
-pool owe it on their open positions, counted only up to each one's own quote balance (the
-pool can settle it without selling collateral); minus any negative quote balance of such a
-sub-account (a realised loss the vault already counts as cash but never received). Protocol
-fees (the venue's own money, withdrawable at will) and collateral lots of live auctions (not
-in the quote asset) are not counted.
+positions' margin vaults (perpetual and series), each floored at zero; plus what cross
+sub-accounts bound to the pool owe it on their open positions (perpetual and series), counted
+only up to each one's own quote balance (the pool can settle it without selling collateral);
+minus any negative quote balance of such a sub-account (a realised loss the vault already
+counts as cash but never received). Protocol fees (the venue's own money, withdrawable at
+will) and collateral lots of live auctions (not in the quote asset) are not counted.
+
+Series. A settled series holds no position (``SettleSeries`` pays or collects every one and
+removes it: what it paid is in the holders' balances or the vault, counted there once); an
+expired series not yet settled is valued as the core values it, at its intrinsic value on the
+index (Black-76 at ``τ = 0``). An open option series with a position is valued only on a smile
+no older than its ``surface_max_age_ns``, the age the core accepts for new risk: an older one
+refuses the book with :class:`~ringfence.core.errors.VolSurfaceUnavailable`, as a stale oracle
+price refuses it with :class:`~ringfence.core.errors.OracleUnavailable`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ringfence.core.margin import base_price_wad
+from ringfence.core.margin import MarginKind, base_price_wad
 from ringfence.core.pool.decide import accrue_funding, pool_nav_atoms
 from ringfence.core.pool.perp_math import funding_owed_atoms, unrealised_pnl_atoms
+from ringfence.core.pool.series_margin import series_position_terms, usable_surface
+from ringfence.core.pool.series_state import SeriesPosition, SeriesState
 from ringfence.core.pool.state import MarginMode, PoolState, Position
 from ringfence.core.state import AccountKey, LedgerState
 from ringfence.core.units import Rounding, mul_div
@@ -107,7 +121,7 @@ class PoolBook:
 class _Claims:
     isolated_atoms: int = 0
     cross_net_atoms: int = 0
-    """Signed: the cross positions' PnL less funding owed, before the floor."""
+    """Signed: the cross positions' PnL less funding owed, and their series' values, before the floor."""
     lp_atoms: int = 0
 
 
@@ -125,6 +139,9 @@ class _Marks:
             self.base_decimals[base] = state.assets[base].params.decimals
             pending = accrue_funding(state, pool, market_id, now_ns)
             self.index_wad[market_id] = market.funding_index_wad + (pending.index_delta_wad if pending else 0)
+        for series_id in sorted({series_id for _, series_id in pool.series_positions}):
+            underlying = pool.series[series_id].params.underlying
+            self.prices_wad[underlying] = base_price_wad(state, underlying, now_ns, allow_guarded=True)
 
     def net_claim_atoms(self, pool: PoolState, market_id: str, position: Position) -> int:
         """Return ``PnL − funding owed`` rounded for the holder: PnL up, funding owed down."""
@@ -146,6 +163,48 @@ def _position_claims(pool: PoolState, marks: _Marks) -> dict[AccountKey, _Claims
         else:
             entry.cross_net_atoms += net
     return claims
+
+
+def _check_smiles(pool: PoolState, now_ns: int) -> None:
+    """Refuse an open option series with a position whose smile is older than the core accepts for new risk.
+
+    Raises
+    ------
+    VolSurfaceUnavailable
+        Named after the series' underlying and expiry (the module docstring says why).
+    """
+    for series_id in sorted({series_id for _, series_id in pool.series_positions}):
+        params = pool.series[series_id].params
+        if now_ns < params.expiry_ns:
+            usable_surface(pool, params, now_ns, for_new_risk=True)
+
+
+def _series_value_up(
+    state: LedgerState, pool: PoolState, series: SeriesState, position: SeriesPosition, now_ns: int
+) -> int:
+    """Return the position's value at the core's mark, in quote atoms, rounded up (the holder's claim).
+
+    The core's value (:func:`~ringfence.core.pool.series_margin.series_position_terms` at
+    maintenance, the one the LP NAV nets) is floored; its ceiling is minus the floored value of
+    the mirrored position (size and open value negated): ``⌈x⌉ = −⌊−x⌋``. An option's ``size ·
+    mark`` and a future's ``size · index − open value`` are both odd in the position, so the
+    formula stays the core's, with the rounding turned against the venue.
+    """
+    mirrored = SeriesPosition(-position.size_atoms, -position.open_value_atoms, position.mode)
+    floored, _ = series_position_terms(
+        state, pool, series, mirrored, MarginKind.MAINTENANCE, now_ns, allow_guarded=True
+    )
+    return -floored
+
+
+def _series_claims(state: LedgerState, pool: PoolState, now_ns: int, claims: dict[AccountKey, _Claims]) -> None:
+    for (key, series_id), position in pool.series_positions.items():
+        entry = claims.setdefault(key, _Claims())
+        value = _series_value_up(state, pool, pool.series[series_id], position, now_ns)
+        if position.mode is MarginMode.ISOLATED:
+            entry.isolated_atoms += max(position.isolated_margin_atoms + value, 0)
+        else:
+            entry.cross_net_atoms += value
 
 
 def _lp_claims(state: LedgerState, pool: PoolState, now_ns: int, claims: dict[AccountKey, _Claims]) -> None:
@@ -171,6 +230,15 @@ def _cross_sides(state: LedgerState, pool: PoolState, claims: dict[AccountKey, _
     return receivable, debt
 
 
+def _isolated_vaults_atoms(pool: PoolState) -> int:
+    """Return the isolated positions' margin vaults, perpetual and series, each floored at zero."""
+    perps = sum(max(p.isolated_margin_atoms, 0) for p in pool.positions.values() if p.mode is MarginMode.ISOLATED)
+    series = sum(
+        max(p.isolated_margin_atoms, 0) for p in pool.series_positions.values() if p.mode is MarginMode.ISOLATED
+    )
+    return perps + series
+
+
 def pool_book(state: LedgerState, pool_id: str, now_ns: int) -> PoolBook:
     """Return pool ``pool_id``'s liabilities per account and its assets as of ``now_ns``.
 
@@ -179,12 +247,17 @@ def pool_book(state: LedgerState, pool_id: str, now_ns: int) -> PoolBook:
     KeyError
         If the pool does not exist (the caller checks first).
     OracleUnavailable
-        If a market's base asset has no usable price (stale); a guarded price is used as the
-        last accepted one, as the CLI's tables do.
+        If a market's base asset or a held series' underlying has no usable price (stale); a
+        guarded price is used as the last accepted one, as the CLI's tables do.
+    VolSurfaceUnavailable
+        If an unexpired option series with a position has no smile, or one older than its
+        ``surface_max_age_ns``.
     """
     pool = state.pools[pool_id]
+    _check_smiles(pool, now_ns)
     marks = _Marks(state, pool, now_ns)
     claims = _position_claims(pool, marks)
+    _series_claims(state, pool, now_ns, claims)
     _lp_claims(state, pool, now_ns, claims)
     receivable, debt = _cross_sides(state, pool, claims)
     liabilities = tuple(
@@ -199,9 +272,7 @@ def pool_book(state: LedgerState, pool_id: str, now_ns: int) -> PoolBook:
     assets = PoolAssets(
         vault_atoms=max(pool.vault_atoms, 0),
         insurance_atoms=max(pool.insurance_atoms, 0),
-        isolated_margin_atoms=sum(
-            max(p.isolated_margin_atoms, 0) for p in pool.positions.values() if p.mode is MarginMode.ISOLATED
-        ),
+        isolated_margin_atoms=_isolated_vaults_atoms(pool),
         cross_receivable_atoms=receivable,
         cross_debt_atoms=debt,
     )
