@@ -29,6 +29,7 @@ accepted instead. Adapters map the tree: the CLI to exit codes, HTTP to problem+
     │   ├── GenesisClosed           a listing, oracle or market change sent directly once the venue is open
     │   ├── ProposalNotExecutable   a proposal before its eta, past its expiry, closed or stale
     │   ├── PoolNavNotPositive      redeeming LP shares of a pool whose NAV is at or below zero
+    │   ├── ReserveExceeded         a trade or LP withdrawal leaving the pool's exposure past its reserve
     │   ├── CreditLineOutstanding   closing a credit line whose borrower cannot repay all it owes
     │   ├── CreditLineCapBelowDrawn lowering a credit line's cap below the principal drawn on it
     │   ├── CreditLineAlreadyClosed acting on a credit line that was closed
@@ -78,6 +79,7 @@ __all__ = [
     "PoolNavNotPositive",
     "PortfolioAuctionRefused",
     "ProposalNotExecutable",
+    "ReserveExceeded",
     "RingfenceError",
     "SeriesNotTradable",
     "StreamConflict",
@@ -363,6 +365,26 @@ class PoolNavNotPositive(CommandRejected):
         self.pool = pool
         self.nav_atoms = nav_atoms
         self.shares = shares
+
+
+class ReserveExceeded(CommandRejected):
+    """The pool's exposure (perpetuals' net skew notional and its series' worst-case payout) would pass its reserve.
+
+    The reserve is ``reserve_factor`` × the LP vault's cash (plus its credit lines' room, for
+    perpetuals only): a trade adding exposure, or an LP withdrawal, that would leave more is refused
+    (``check_reserve`` in ``core/pool/decide.py``; docs/options.md). Closing and liquidation never are.
+    """
+
+    code = "reserve_exceeded"
+
+    def __init__(self, pool: str, exposure_atoms: int, allowed_atoms: int, detail: str = "") -> None:
+        super().__init__(
+            f"pool {pool} would carry {exposure_atoms} quote atoms of net exposure{detail} against a reserve of "
+            f"{allowed_atoms}; reduce the size or wait for more liquidity"
+        )
+        self.pool = pool
+        self.exposure_atoms = exposure_atoms
+        self.allowed_atoms = allowed_atoms
 
 
 class CreditLineOutstanding(CommandRejected):

@@ -17,6 +17,7 @@ from ringfence.core.errors import (
     InvalidAmount,
     InvalidParameter,
     PoolNavNotPositive,
+    ReserveExceeded,
     UnknownEntity,
 )
 from ringfence.core.events import Event
@@ -53,6 +54,7 @@ from ringfence.core.pool.portfolio_margin import check_portfolio_trade
 from ringfence.core.pool.position_margin import isolated_margin, margin_snapshot
 from ringfence.core.pool.requirements import check_margin_model, open_interest_after
 from ringfence.core.pool.series_margin import series_claims_atoms
+from ringfence.core.pool.series_reserve import series_reserve_atoms
 from ringfence.core.pool.state import (
     MarginMode,
     MarginModelKind,
@@ -317,12 +319,17 @@ def check_reserve(
     skew_change: tuple[str, int] = ("", 0),
     *,
     room_used_atoms: int = 0,
+    series_change: tuple[str, int] = ("", 0),
 ) -> None:
-    """Refuse a state where the pool's net exposure exceeds ``reserve_factor · (vault + line room)`` (GMX v2).
+    """Refuse a state where the pool's exposure exceeds its reserve (GMX v2's reserve factor).
 
-    ``skew_change`` adds a trade's size to one market's skew, to check the state after it. The
-    room left on the pool's credit lines counts as liquidity: a profit past the vault's cash
-    draws on them; ``room_used_atoms`` is what the command itself drew.
+    Exposure: the perpetuals' net skew notional ``Σ |skew · price|`` plus the series' worst-case
+    payout to their holders (:func:`~ringfence.core.pool.series_reserve.series_reserve_atoms`).
+    Reserve: ``reserve_factor · (vault + line room)`` for the whole, and ``reserve_factor · vault``
+    for the series alone (credit lines pay perpetual profits only). ``skew_change`` adds a trade's
+    size to one market's skew and ``series_change`` to one series', to check the state after it;
+    the room left on the pool's credit lines counts as liquidity (a profit past the vault's cash
+    draws on them); ``room_used_atoms`` is what the command itself drew.
     """
     bases, quote_decimals = _decimals(state, pool)
     exposure = 0
@@ -331,13 +338,15 @@ def check_reserve(
         if skew:
             price = base_price_wad(state, market.params.base_asset, now_ns, allow_guarded=True)
             exposure += abs(signed_notional_atoms(skew, price, bases[market.params.base_asset], quote_decimals))
+    series = series_reserve_atoms(state, pool, now_ns, series_change)
     liquidity = max(vault_after, 0) + credit_room_atoms(state, pool.pool, now_ns) - room_used_atoms
     allowed = mul_div(liquidity, pool.params.reserve_factor_wad, WAD, Rounding.DOWN)
-    if exposure > allowed:
-        raise CommandRejected(
-            f"pool {pool.pool} would carry {exposure} quote atoms of net exposure against a reserve of "
-            f"{allowed}; reduce the size or wait for more liquidity"
-        )
+    detail = f" (perpetuals {exposure}, series {series})" if series else ""
+    if exposure + series > allowed:
+        raise ReserveExceeded(pool.pool, exposure + series, allowed, detail)
+    series_allowed = mul_div(max(vault_after, 0), pool.params.reserve_factor_wad, WAD, Rounding.DOWN)
+    if series > series_allowed:
+        raise ReserveExceeded(pool.pool, series, series_allowed, " from its series (the vault's cash alone pays them)")
 
 
 def accrue_funding(state: LedgerState, pool: PoolState, market_id: str, now_ns: int) -> FundingAccrued | None:

@@ -29,6 +29,7 @@ from ringfence.core.pool.decide import (
     _increases_risk,
     _require_open,
     _take_quote,
+    check_reserve,
     payable_pnl_atoms,
     pool_of,
     resize,
@@ -41,6 +42,7 @@ from ringfence.core.pool.series_commands import ListSeries, PublishVolSurface, T
 from ringfence.core.pool.series_events import SeriesListed, SeriesTradeFilled, VolSurfacePublished
 from ringfence.core.pool.series_margin import isolated_series_margin, series_quote
 from ringfence.core.pool.series_math import fee_atoms, fill_price
+from ringfence.core.pool.series_reserve import series_reserve_of
 from ringfence.core.pool.series_state import SeriesParams, SeriesPosition, SeriesState
 from ringfence.core.pool.state import MarginMode, PoolState, PoolStatus
 from ringfence.core.pricing.black76 import NS_PER_YEAR
@@ -295,6 +297,7 @@ def decide_trade_series(state: LedgerState, command: TradeSeries) -> list[Event]
     if increases:
         _check_open_interest(series, old_size, fill.new_size_atoms)
         _check_margin(state, pool, series, command, key, new_position, side_delta)
+        _check_series_reserve(state, pool, series, command, lp_vault_after)
     return [
         SeriesTradeFilled(
             owner=command.owner,
@@ -328,6 +331,22 @@ def _check_open_interest(series: SeriesState, old_size: int, new_size: int) -> N
             f"open interest would reach {max(long_after, short_after)} contracts, past the cap {cap} of series "
             f"{series.params.series}"
         )
+
+
+def _check_series_reserve(
+    state: LedgerState, pool: PoolState, series: SeriesState, command: TradeSeries, lp_vault_after: int
+) -> None:
+    """Refuse a trade that adds to the vault's worst-case payout in its series past the pool's reserve.
+
+    Only a trade that raises the series' worst-case payout (:mod:`.series_reserve`) is checked, at the
+    LP vault's cash after it (the premium it takes and the fee share it keeps); one that lowers it, or
+    closes the trader's risk, never is.
+    """
+    skew_after = series.skew_atoms + command.size_delta_atoms
+    before = series_reserve_of(state, pool, series, series.skew_atoms, command.timestamp_ns)
+    if series_reserve_of(state, pool, series, skew_after, command.timestamp_ns) > before:
+        change = (command.series, command.size_delta_atoms)
+        check_reserve(state, pool, lp_vault_after, command.timestamp_ns, series_change=change)
 
 
 def _check_margin(

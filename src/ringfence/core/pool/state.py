@@ -68,7 +68,8 @@ class PoolParams:
     insurance_fee_share_wad: int
     """The protocol takes the rest of each fee."""
     reserve_factor_wad: int
-    """|skew notional| may not exceed this share of the LP vault."""
+    """|skew notional| and the series' worst-case payout may not exceed this share of the LP vault
+    (``check_reserve``, docs/options.md)."""
     liquidation_penalty_wad: int
     liquidator_share_wad: int
     """Share of the penalty paid to the keeper; the insurance fund keeps the rest."""
