@@ -15,6 +15,7 @@ margin vaults, the quote balances) is read from the ledger: those are the book's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from fractions import Fraction
@@ -51,6 +52,10 @@ from support.venue import ETH, MARKET, MARKET_PARAMS, POOL, POOL_PARAMS, SECOND_
 
 MINUTE_NS = 60 * SECOND_NS
 SPIKE_A_WAD = WAD // 2
+GENEROUS_POOL_PARAMS = dataclasses.replace(POOL_PARAMS, reserve_factor_wad=2 * WAD)
+"""A pool whose vault may write series worth twice its cash (reserve factor 200%): erin's 90 puts at
+1,800 (162,000 USDC at worst) pass the series reserve rule, which at 100% refuses them, so a crash can
+bankrupt the vault."""
 """The vol spike: ``a = 0.5`` (about 158% a year at 0.2 year), a jump past the series' 50% limit."""
 OTHER = "Q"
 
@@ -186,7 +191,7 @@ def test_a_solvent_option_pool_is_covered_up_to_the_rounding_against_the_venue()
 
 
 def test_a_crash_and_a_vol_spike_that_bankrupt_the_vault_leave_the_pool_uncovered() -> None:
-    venue = traded(option_venue(insurance_atoms=1_000 * USDC))
+    venue = traded(option_venue(GENEROUS_POOL_PARAMS, insurance_atoms=1_000 * USDC))
     crash(venue)
     state, now = venue.state, venue.now
     assert state.pools[POOL].status is PoolStatus.REDUCE_ONLY  # the smile's jump guard tripped; the smile counts
@@ -225,7 +230,7 @@ def test_a_crash_and_a_vol_spike_that_bankrupt_the_vault_leave_the_pool_uncovere
 
 def two_pool_venue() -> Venue:
     """Pool P with the call and the put, pool Q an ETH perp pool: quinn provides 50,000 USDC, rita and sam trade."""
-    venue = Venue(POOL_PARAMS, MARKET_PARAMS, in_genesis=True, insurance_atoms=1_000 * USDC)
+    venue = Venue(GENEROUS_POOL_PARAMS, MARKET_PARAMS, in_genesis=True, insurance_atoms=1_000 * USDC)
     for params in (CALL_PARAMS, PUT_PARAMS):
         venue.run(ListSeries(POOL, params, venue.now))
     venue.run(CreatePool(OTHER, "perp", 1, POOL_PARAMS, venue.now))
