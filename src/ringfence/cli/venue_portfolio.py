@@ -42,7 +42,7 @@ def _usd(value_atoms: int) -> str:
 
 
 def _loss(value: Fraction) -> str:
-    """A worst loss, exact in value atoms, shown rounded up to the atom (as the requirement rounds)."""
+    """Return a worst loss (exact, value atoms) rounded up to the atom, as the requirement rounds."""
     return _usd(-((-value.numerator) // value.denominator))
 
 
@@ -70,8 +70,8 @@ def _health(margin: PortfolioMargin) -> str:
 def portfolio_margin_table(state: LedgerState, now_ns: int) -> Table:
     """Every portfolio-margined sub-account: IM and MM (equity, requirement), MM health, worst loss per underlying."""
     table = _table(
-        "Portfolio margin (USD; requirement = ⌈factor × worst loss + contingency⌉; worst loss per underlying, unweighted"
-        " by the factor)",
+        "Portfolio margin (USD; requirement = ⌈factor × worst loss + contingency⌉;"
+        " worst loss per underlying, before the factor)",
         "account",
         "IM equity",
         "IM req.",

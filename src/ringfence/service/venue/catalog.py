@@ -64,5 +64,7 @@ class Catalog:
             self.market_base.setdefault((command.pool, command.params.series), command.params.underlying)
         elif isinstance(command, ConfigurePortfolioMargin):
             self.portfolio_cash = command.rule.cash_asset
-        elif isinstance(command, ProposeVenueChange) and isinstance(command.change, ListSeries | ConfigurePortfolioMargin):
+        elif isinstance(command, ProposeVenueChange) and isinstance(
+            command.change, ListSeries | ConfigurePortfolioMargin
+        ):
             self.learn(command.change)  # in force at execution; a later trade's size is in its underlying

@@ -52,7 +52,7 @@ def expand_grid(raw: Any, path: tuple[str | int, ...], problems: list[Problem]) 
     given = [key for key in _COLUMNS if key in raw]
     if given:
         problems.append(Problem(join_path(*path, "grid"), f"a preset grid or explicit {', '.join(given)}, not both"))
-        return raw
+        return table
     if raw["grid"] not in GRID_PRESETS:
         message = f"{raw['grid']!r} is not a grid preset; one of {', '.join(GRID_PRESETS)} (or write the columns)"
         problems.append(Problem(join_path(*path, "grid"), message))
