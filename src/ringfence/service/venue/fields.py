@@ -20,7 +20,7 @@ field name          TOML value                             compiled to
                                                            are instants, written as the time
                                                            after start
 ``x_seconds``       duration ``"1h"``                      whole seconds
-``x_ppm`` (tuple)   array of percentages ``["-16%", "0%"]``  whole parts per million (a
+grid ``x_ppm``      array of percentages ``["-16%", "0%"]``  whole parts per million (a
                                                            portfolio grid's shocks, weights)
 ``volatility_moves``  array of ``"up"``/``"static"``/``"down"``  1 / 0 / -1
 ``int``/``str``     TOML integer / string                  as is (strict: no coercion)
@@ -80,7 +80,10 @@ __all__ = [
     "toml_key",
 ]
 
-_SUFFIXES = ("_wad", "_atoms", "_ns", "_seconds", "_ppm")
+_SUFFIXES = ("_wad", "_atoms", "_ns", "_seconds")
+_GRID_PPM_FIELDS = frozenset({"spot_shocks_ppm", "weights_ppm"})
+"""A portfolio grid's columns in ppm, written as percentages under keys without ``_ppm``
+(other ``_ppm`` fields, a liquidation policy's, keep their key and integer form)."""
 _INSTANT_FIELDS = frozenset({"timestamp_ns", "published_ns", "expiry_ns"})
 _PRICE_FIELDS = frozenset({"confidence_wad", "strike_wad"})
 _SIGNED_RATIO_FIELDS = frozenset({"a_wad", "rho_wad", "m_wad"})
@@ -136,6 +139,8 @@ class FieldSpec:
 
 def toml_key(name: str) -> str:
     """Return the TOML key of a field: its name without the unit suffix."""
+    if name in _GRID_PPM_FIELDS:
+        return name.removesuffix("_ppm")
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -171,7 +176,7 @@ def _kind(name: str, hint: Any) -> Kind:
         return Kind.NESTED_TUPLE
     if hint is int or hint == int | None:
         return _int_kind(name)
-    if hint == tuple[int, ...] and name.endswith("_ppm"):
+    if hint == tuple[int, ...] and name in _GRID_PPM_FIELDS:
         return Kind.PPM_TUPLE
     if hint == tuple[int, ...] and name == "volatility_moves":
         return Kind.VOLATILITY_MOVES
