@@ -160,3 +160,19 @@ def test_a_script_learns_the_cash_asset_from_a_proposed_rule_and_expands_its_pre
     assert isinstance(proposal.change, ConfigurePortfolioMargin)  # type: ignore[attr-defined]
     assert len(proposal.change.rule.spot_shocks_ppm) == 27  # type: ignore[attr-defined]
     assert catalog.portfolio_cash == "USDC" and steps[1].commands[0].command.limit_atoms == USD  # type: ignore[attr-defined]
+
+
+def test_the_account_commands_compile_with_their_senders_and_default_sub_accounts() -> None:
+    entries = [
+        {"type": "EnablePortfolioMargin", "owner": "carol"},
+        {"type": "DisablePortfolioMargin", "owner": "carol", "sub_account": 2},
+        {"type": "StartPortfolioAuction", "keeper_owner": "keeper", "owner": "carol"},
+        {"type": "EndPortfolioAuction", "actor": "erin", "owner": "carol"},
+    ]
+    steps = compile_script({"command": entries}, _catalog("USDC"), START_NS)
+    compiled = [step.commands[0] for step in steps]
+    assert [c.sender for c in compiled] == ["carol", "carol", "keeper", "erin"]
+    assert [getattr(c.command, "sub_account") for c in compiled] == [0, 2, 0, 0]  # noqa: B009
+    assert all(c.command.timestamp_ns == START_NS for c in compiled)
+    problems = script_problems([{"type": "StartPortfolioAuction", "owner": "carol"}], _catalog("USDC"))
+    assert "required" in problems["command[0].keeper_owner"]
