@@ -16,6 +16,12 @@ from ringfence.core.pool.events import (
     PoolStatusChanged,
     PositionLiquidated,
 )
+from ringfence.core.portfolio.events import (
+    PortfolioAuctionEnded,
+    PortfolioAuctionStarted,
+    PortfolioBid,
+    PortfolioBidderCompensated,
+)
 from ringfence.core.state import LedgerState
 from ringfence.core.units import format_fixed
 from ringfence.service.venue import ScriptStep, StepResult, rejection_message
@@ -156,6 +162,40 @@ def _pool_line(event: Event, state: LedgerState) -> str | None:
     return None
 
 
+def _usd(value_atoms: int) -> str:
+    return format_fixed(value_atoms, 6) + " USD"
+
+
+def _portfolio_line(event: Event, state: LedgerState) -> str | None:
+    """Return the line of a portfolio auction's start, bid, compensation or end, else ``None``."""
+    if isinstance(event, PortfolioAuctionStarted):
+        kind = "insolvent" if event.insolvent else "solvent"
+        return (
+            f"portfolio auction of {event.owner}/{event.sub_account} started ({kind}) by {event.keeper_owner}:"
+            f" MM equity {_usd(event.maintenance_equity_value)} < requirement"
+            f" {_usd(event.maintenance_requirement_value)}, MtM {_usd(event.mark_to_market_value)}"
+        )
+    if isinstance(event, PortfolioBid):
+        decimals = state.assets[event.cash_asset].params.decimals
+        paid = f"paid {format_fixed(event.price_atoms, decimals)}"
+        if event.price_atoms < 0:
+            paid = f"was paid {format_fixed(-event.price_atoms, decimals)}"
+        return (
+            f"{event.bidder_owner}/{event.bidder_sub_account} took {format_fixed(event.share_wad * 100, 18)}%"
+            f" (asked {format_fixed(event.requested_share_wad * 100, 18)}%) of {event.owner}/{event.sub_account}'s"
+            f" portfolio and {paid} {event.cash_asset} (discount {format_fixed(event.discount_wad * 100, 18)}%"
+            f" of MtM {_usd(event.mark_to_market_value)})"
+        )
+    if isinstance(event, PortfolioBidderCompensated):
+        return (
+            f"LP vault of {event.pool} paid {event.bidder_owner}/{event.bidder_sub_account}"
+            f" {_quote(state, event.pool, event.amount_atoms)} for {event.owner}/{event.sub_account}'s portfolio"
+        )
+    if isinstance(event, PortfolioAuctionEnded):
+        return f"portfolio auction of {event.owner}/{event.sub_account} ended: {event.reason.value}"
+    return None
+
+
 def _oracle_line(event: Event) -> str | None:
     """Return the line of an oracle guard tripping or releasing, or an oracle going stale, else ``None``."""
     if isinstance(event, OracleGuardTripped):
@@ -179,7 +219,10 @@ def event_lines(events: tuple[Event, ...], state: LedgerState) -> list[str]:
 
     Then the waterfall.
     """
-    lines = [_pool_line(event, state) or _oracle_line(event) or _principal_line(event) for event in events]
+    lines = [
+        _pool_line(event, state) or _portfolio_line(event, state) or _oracle_line(event) or _principal_line(event)
+        for event in events
+    ]
     return [line for line in lines if line is not None] + waterfall_lines(events, state)
 
 

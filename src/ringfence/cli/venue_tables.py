@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from ringfence.cli.venue_portfolio import portfolio_tables
 from ringfence.core.errors import OracleUnavailable, RingfenceError
 from ringfence.core.margin import (
     NO_LIMIT,
@@ -449,4 +450,5 @@ def venue_tables(state: LedgerState, now_ns: int) -> list[Table]:
         positions_table(state, now_ns),
         *([series_positions_table(state, now_ns)] if has_series else []),
         accounts_table(state, now_ns),
+        *portfolio_tables(state, now_ns),
     ]

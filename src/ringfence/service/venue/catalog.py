@@ -13,6 +13,7 @@ from ringfence.core.commands import Command, ConfigureOracle, RegisterAsset
 from ringfence.core.governance.commands import ProposeVenueChange
 from ringfence.core.pool.commands import AddMarket, CreatePool
 from ringfence.core.pool.series_commands import ListSeries
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.core.state import LedgerState
 
 __all__ = ["Catalog"]
@@ -20,12 +21,14 @@ __all__ = ["Catalog"]
 
 @dataclass(slots=True)
 class Catalog:
-    """Decimals per asset, oracle sources per asset, quote asset per pool, base asset per market or series."""
+    """Decimals and oracle sources per asset, quote asset per pool, base per market or series, portfolio cash."""
 
     decimals: dict[str, int] = field(default_factory=dict)
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     pool_quote: dict[str, str] = field(default_factory=dict)
     market_base: dict[tuple[str, str], str] = field(default_factory=dict)
+    portfolio_cash: str | None = None
+    """The portfolio-margin rule's cash asset (a portfolio bid's limit is in it), once a rule is set."""
 
     @classmethod
     def from_state(cls, state: LedgerState) -> Catalog:
@@ -44,6 +47,7 @@ class Catalog:
                 for pool_id, pool in state.pools.items()
                 for series_id, series in pool.series.items()
             },
+            portfolio_cash=state.portfolio_rule.cash_asset if state.portfolio_rule is not None else None,
         )
 
     def learn(self, command: Command) -> None:
@@ -58,5 +62,9 @@ class Catalog:
             self.market_base.setdefault((command.pool, command.params.market), command.params.base_asset)
         elif isinstance(command, ListSeries):
             self.market_base.setdefault((command.pool, command.params.series), command.params.underlying)
-        elif isinstance(command, ProposeVenueChange) and isinstance(command.change, ListSeries):
-            self.learn(command.change)  # listed at execution; a later trade's size is in its underlying
+        elif isinstance(command, ConfigurePortfolioMargin):
+            self.portfolio_cash = command.rule.cash_asset
+        elif isinstance(command, ProposeVenueChange) and isinstance(
+            command.change, ListSeries | ConfigurePortfolioMargin
+        ):
+            self.learn(command.change)  # in force at execution; a later trade's size is in its underlying

@@ -9,6 +9,7 @@ compiled in this order, every command stamped at the venue's start and each with
 3. initial prices: one ``SubmitPrice`` per oracle source, each sent by its source (a feeder
    principal's name is its source name);
 4. pools (``CreatePool``) with their markets (``AddMarket``), sender the admin;
+   then the portfolio-margin rule (``ConfigurePortfolioMargin`` from ``[portfolio_margin]``);
 5. ``OpenVenue`` (sender the admin): from here accounts may act, and listing, oracle and
    market changes need a timelocked proposal;
 6. funding: deposits, liquidity and insurance, each sent by its ``owner``.
@@ -35,11 +36,14 @@ from ringfence.core.governance.commands import ConfigureGovernance
 from ringfence.core.margin import NO_LIMIT
 from ringfence.core.pool.commands import AddMarket, CreatePool, FundInsurance, ProvideLiquidity
 from ringfence.core.pool.state import MarketParams, PoolParams
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
+from ringfence.core.portfolio.rule import PortfolioRule
 from ringfence.core.units import VALUE_DECIMALS, format_fixed
 from ringfence.service.venue.catalog import Catalog
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for, toml_key
 from ringfence.service.venue.human import atoms_of
 from ringfence.service.venue.model import AssetTable, OracleTable, VenueTables, pool_table_model
+from ringfence.service.venue.portfolio import expand_grid
 from ringfence.service.venue.problems import Problem, VenueFileError, join_path, validate
 
 __all__ = [
@@ -242,6 +246,17 @@ class _Compiler:
                 command = AddMarket(pool_id, market, self.context.start_ns)
                 self.add(command, join_path(*market_path), field_paths(MarketParams, market_path))
 
+    def portfolio_margin(self, raw: dict[str, Any]) -> None:
+        """Compile ``[portfolio_margin]`` to ``ConfigurePortfolioMargin`` (the grid preset expanded)."""
+        path: tuple[str | int, ...] = ("portfolio_margin",)
+        table, problems = validate(model_for(PortfolioRule), expand_grid(raw, path, self.problems), path)
+        self.problems.extend(problems)
+        rule = build(PortfolioRule, table, path, self.context) if table is not None else None
+        if rule is not None:
+            paths = {f"rule.{name}": key for name, key in field_paths(PortfolioRule, path).items()}
+            command = ConfigurePortfolioMargin(rule, self.context.start_ns)
+            self.add(command, join_path(*path), {**field_paths(PortfolioRule, path), **paths})
+
     def funding(self, key: str, cls: type[Any], table: BaseModel, index: int) -> None:
         path = (key, index)
         command = build(cls, table, path, self.context, {"timestamp_ns": self.context.start_ns})
@@ -302,6 +317,8 @@ def compile_venue(data: Any, catalog: Catalog, source: str = "venue file") -> Ve
             _learn_invalid_pool(catalog, pool_id, raw)  # so its funding is checked without a cascade
         else:
             compiler.pool(pool_id, pool)
+    if tables.portfolio_margin is not None:
+        compiler.portfolio_margin(tables.portfolio_margin)
     compiler.add(OpenVenue(admin, start_ns), "venue.admin", {"admin": "venue.admin"})
     for key, cls, entry, index in funding:
         compiler.funding(key, cls, entry, index)

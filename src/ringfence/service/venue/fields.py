@@ -20,6 +20,9 @@ field name          TOML value                             compiled to
                                                            are instants, written as the time
                                                            after start
 ``x_seconds``       duration ``"1h"``                      whole seconds
+grid ``x_ppm``      array of percentages ``["-16%", "0%"]``  whole parts per million (a
+                                                           portfolio grid's shocks, weights)
+``volatility_moves``  array of ``"up"``/``"static"``/``"down"``  1 / 0 / -1
 ``int``/``str``     TOML integer / string                  as is (strict: no coercion)
 ``bool``            TOML boolean                           as is
 enum                its value string (``"isolated"``)      the enum member
@@ -33,7 +36,8 @@ A field with a default in the dataclass is optional in TOML (omitted: the defaul
 field with ``size`` in its name, or any amount of a dataclass with a ``base_asset`` or
 ``underlying`` field unless its name says ``notional``, ``margin`` or ``fee``); otherwise the
 dataclass's own ``asset`` or ``quote_asset``, the quote asset of its ``pool`` (or
-``lender_pool``), or the quote asset of the enclosing table.
+``lender_pool``), or the quote asset of the enclosing table. A portfolio bid's ``limit`` (signed:
+negative, the bidder is paid) is in the portfolio rule's cash asset.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
 from ringfence.core.errors import InvalidAmount
+from ringfence.core.portfolio.commands import BidPortfolio
 from ringfence.core.units import VALUE_DECIMALS
 from ringfence.service.venue.catalog import Catalog
 from ringfence.service.venue.human import (
@@ -54,10 +59,12 @@ from ringfence.service.venue.human import (
     atoms_of,
     duration_ns,
     duration_seconds,
+    percent_ppm,
     price_wad,
     ratio_wad,
     signed_amount_text,
     signed_ratio_wad,
+    volatility_move,
 )
 from ringfence.service.venue.problems import Problem, join_path
 
@@ -74,16 +81,24 @@ __all__ = [
 ]
 
 _SUFFIXES = ("_wad", "_atoms", "_ns", "_seconds")
+_GRID_PPM_FIELDS = frozenset({"spot_shocks_ppm", "weights_ppm"})
+"""A portfolio grid's columns in ppm, written as percentages under keys without ``_ppm``
+(other ``_ppm`` fields, a liquidation policy's, keep their key and integer form)."""
 _INSTANT_FIELDS = frozenset({"timestamp_ns", "published_ns", "expiry_ns"})
 _PRICE_FIELDS = frozenset({"confidence_wad", "strike_wad"})
 _SIGNED_RATIO_FIELDS = frozenset({"a_wad", "rho_wad", "m_wad"})
 """A volatility smile's raw SVI parameters that may be negative (``PublishVolSurface``)."""
 _SHARE_FIELDS = frozenset({"shares"})
+_SIGNED_AMOUNT_FIELDS = frozenset({"limit_atoms"})
+"""A portfolio bid's price limit: negative when the bidder is to be paid (``BidPortfolio``)."""
+_CASH_AMOUNT_CLASSES: frozenset[type[Any]] = frozenset({BidPortfolio})
+"""Commands whose amounts are in the portfolio rule's cash asset (they name no asset or pool)."""
 _NOT_BASE_WORDS = ("notional", "margin", "fee")
 
 SCRIPT_DEFAULTS: Mapping[str, Any] = {
     "sub_account": 0,
     "keeper_sub_account": 0,
+    "bidder_sub_account": 0,
     "margin_atoms": "0",
     "limit_price_wad": "0",
     "confidence_wad": "0",
@@ -104,6 +119,8 @@ class Kind(enum.Enum):
     DURATION = "duration"
     INSTANT = "instant"
     SECONDS = "seconds"
+    PPM_TUPLE = "ppm tuple"
+    VOLATILITY_MOVES = "volatility moves"
     PLAIN = "plain"
     NESTED = "nested"
     NESTED_TUPLE = "nested tuple"
@@ -122,6 +139,8 @@ class FieldSpec:
 
 def toml_key(name: str) -> str:
     """Return the TOML key of a field: its name without the unit suffix."""
+    if name in _GRID_PPM_FIELDS:
+        return name.removesuffix("_ppm")
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -134,7 +153,7 @@ def _int_kind(name: str) -> Kind:
             return Kind.SIGNED_RATIO
         return Kind.PRICE if "price" in name or name in _PRICE_FIELDS else Kind.RATIO
     if name.endswith("_atoms"):
-        return Kind.SIGNED_AMOUNT if "delta" in name else Kind.AMOUNT
+        return Kind.SIGNED_AMOUNT if "delta" in name or name in _SIGNED_AMOUNT_FIELDS else Kind.AMOUNT
     if name in _SHARE_FIELDS:
         return Kind.SHARES
     if name.endswith("_value"):
@@ -157,6 +176,10 @@ def _kind(name: str, hint: Any) -> Kind:
         return Kind.NESTED_TUPLE
     if hint is int or hint == int | None:
         return _int_kind(name)
+    if hint == tuple[int, ...] and name in _GRID_PPM_FIELDS:
+        return Kind.PPM_TUPLE
+    if hint == tuple[int, ...] and name == "volatility_moves":
+        return Kind.VOLATILITY_MOVES
     return Kind.PLAIN
 
 
@@ -199,6 +222,8 @@ _ANNOTATIONS: dict[Kind, Any] = {
     Kind.DURATION: Annotated[int, BeforeValidator(duration_ns)],
     Kind.INSTANT: Annotated[int, BeforeValidator(duration_ns)],
     Kind.SECONDS: Annotated[int, BeforeValidator(duration_seconds)],
+    Kind.PPM_TUPLE: tuple[Annotated[int, BeforeValidator(percent_ppm)], ...],
+    Kind.VOLATILITY_MOVES: tuple[Annotated[int, BeforeValidator(volatility_move)], ...],
 }
 _PLAIN: dict[Any, Any] = {int: StrictInt, str: StrictStr, bool: StrictBool}
 
@@ -275,6 +300,8 @@ class BuildContext:
 
 
 def _amount_asset(cls: type[Any], name: str, raw: Mapping[str, Any], catalog: Catalog, inherited: str | None) -> Any:
+    if cls in _CASH_AMOUNT_CLASSES:
+        return catalog.portfolio_cash
     own = {spec.name for spec in field_specs(cls)}
     based = "base_asset" in own or "underlying" in own
     base_like = "size" in name or (based and not any(word in name for word in _NOT_BASE_WORDS))
@@ -303,6 +330,8 @@ def _convert(
     decimals = VALUE_DECIMALS if spec.kind is Kind.VALUE else decimals_of.get(asset)
     if decimals is None:
         reason = f"asset {asset!r} is not listed" if asset is not None else "its pool or market is not defined"
+        if asset is None and spec.name in _SIGNED_AMOUNT_FIELDS:
+            reason = "the venue has no portfolio-margin rule (ConfigurePortfolioMargin names its cash asset)"
         context.problems.append(Problem(path, f"cannot tell this amount's decimals: {reason}"))
         return None
     try:

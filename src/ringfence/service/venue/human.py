@@ -31,11 +31,13 @@ __all__ = [
     "atoms_of",
     "duration_ns",
     "duration_seconds",
+    "percent_ppm",
     "price_wad",
     "principal_name",
     "ratio_wad",
     "signed_amount_text",
     "signed_ratio_wad",
+    "volatility_move",
 ]
 
 FLOAT_HINT = 'a TOML float is binary and inexact; write the number as a string, e.g. "0.1"'
@@ -85,6 +87,40 @@ def signed_ratio_wad(value: Any) -> int:
     if isinstance(value, str) and value.strip().startswith("-"):
         return -ratio_wad(value.strip()[1:])
     return ratio_wad(value)
+
+
+def percent_ppm(value: Any) -> int:
+    """Parse a signed ratio (``"-16%"``, ``"100%"``, ``"0.04"``) into whole parts per million, exactly.
+
+    A portfolio grid's shocks and weights are ppm (``core/portfolio/grid.py``); a value off the
+    ppm lattice (``"1.23456789%"``) is refused, never rounded.
+    """
+    text = _number_text(value, 'a percentage such as "-16%" or "100%"')
+    negative = text.startswith("-")
+    magnitude = text[1:].strip() if negative else text
+    percent = magnitude.endswith("%")
+    try:
+        number = Decimal(magnitude[:-1].strip() if percent else magnitude)
+    except decimal.InvalidOperation:
+        raise ValueError(f'{value!r} is not accepted: expected a percentage such as "-16%" or "100%"') from None
+    if not number.is_finite() or number.is_signed():
+        raise ValueError(f'{value!r} is not accepted: expected a percentage such as "-16%" or "100%"')
+    ppm = number.scaleb(4 if percent else 6)
+    if ppm != ppm.to_integral_value() or ppm > 10**12:
+        raise ValueError(f"{value!r} is not accepted: expected a whole number of parts per million (0.0001%)")
+    return -int(ppm) if negative else int(ppm)
+
+
+_VOLATILITY_MOVES = {"down": -1, "static": 0, "up": 1}
+
+
+def volatility_move(value: Any) -> int:
+    """Parse a scenario's volatility move: ``"up"``, ``"static"`` or ``"down"`` (or the core's 1, 0, -1)."""
+    if isinstance(value, str) and value.strip().lower() in _VOLATILITY_MOVES:
+        return _VOLATILITY_MOVES[value.strip().lower()]
+    if type(value) is int and value in (-1, 0, 1):
+        return value
+    raise ValueError(f'{value!r} is not accepted: expected "up", "static" or "down"')
 
 
 def price_wad(value: Any) -> int:

@@ -44,6 +44,10 @@
     base_asset = "ETH"
     ...
 
+    [portfolio_margin]            # optional: ConfigurePortfolioMargin's rule, in the genesis
+    cash_asset = "USDC"           # every PortfolioRule field (fields.py); the grid as columns or
+    grid = "deribit"              # a preset (service/venue/portfolio.py)
+
     [[deposits]]                  # optional funding: Deposit, ProvideLiquidity, FundInsurance
     owner = "lp"                  # fields as in the commands, human units
     asset = "USDC"
@@ -179,6 +183,8 @@ class VenueTables(_Table):
     oracles: dict[str, OracleTable] = {}
     prices: dict[str, Prices] = {}
     pools: dict[str, dict[str, Any]] = {}
+    portfolio_margin: dict[str, Any] | None = None
+    """``ConfigurePortfolioMargin``'s rule, sent by the admin after the pools and before opening."""
     deposits: list[dict[str, Any]] = []
     liquidity: list[dict[str, Any]] = []
     insurance: list[dict[str, Any]] = []

@@ -39,7 +39,9 @@ after the governance timelock, the change in a sub-table of the proposal::
     [command.change]
     type = "RegisterAsset"     # or ConfigureOracle, CreatePool, AddMarket, ConfigureAuctions,
                                # AcceptCover, CancelCover, OpenCreditLine,
-                               # LowerCreditLineCap or CloseCreditLine
+                               # LowerCreditLineCap, CloseCreditLine, ListSeries or
+                               # ConfigurePortfolioMargin (its rule in [command.change.rule];
+                               # the grid as columns or grid = "deribit": venue/portfolio.py)
     asset = "SOL"              # its fields in human units, as for the command itself
     ...
 
@@ -65,11 +67,13 @@ from ringfence.core.authority import acting_field
 from ringfence.core.commands import Command
 from ringfence.core.governance.commands import ProposeVenueChange
 from ringfence.core.governance.state import VenueChangeCommand
+from ringfence.core.portfolio.commands import ConfigurePortfolioMargin
 from ringfence.service.venue.catalog import Catalog
 from ringfence.service.venue.compile import Compiled, price_commands, sent_by, with_sender_path
 from ringfence.service.venue.fields import BuildContext, build, field_paths, model_for
 from ringfence.service.venue.human import duration_ns, price_wad, principal_name
 from ringfence.service.venue.model import Prices
+from ringfence.service.venue.portfolio import expand_grid
 from ringfence.service.venue.problems import Problem, VenueFileError, join_path, validate
 
 __all__ = ["COMMAND_TYPES", "SUBMIT_PRICES", "VENUE_CHANGES", "ScriptStep", "compile_script"]
@@ -191,6 +195,8 @@ class _ScriptCompiler:
             self.context.problems.append(Problem(join_path(*path, "type"), message))
             return None
         fields = {key: value for key, value in raw.items() if key != "type"}
+        if cls is ConfigurePortfolioMargin and "rule" in fields:
+            fields["rule"] = expand_grid(fields["rule"], (*path, "rule"), self.context.problems)
         table, problems = validate(model_for(cls, frozenset({"timestamp_ns"}), script_defaults=True), fields, path)
         self.context.problems.extend(problems)
         command = build(cls, table, path, self.context, {"timestamp_ns": at_ns}) if table is not None else None
@@ -211,6 +217,8 @@ class _ScriptCompiler:
             else:
                 given["change"] = change[0]
                 paths = {**change[1], **paths}
+        if cls is ConfigurePortfolioMargin and "rule" in body:
+            body["rule"] = expand_grid(body["rule"], (*path, "rule"), self.context.problems)
         table, problems = validate(model_for(cls, frozenset(given), script_defaults=True), body, path)
         self.context.problems.extend(problems)
         if table is None or not sender_ok:
