@@ -55,7 +55,7 @@ from ringfence.risk.owner_book import OwnerBook, OwnerPosition, owner_book
 from ringfence.risk.owner_view import idle_balances, position_label, transfer_commands
 from ringfence.risk.rebalance import DEFAULT_THRESHOLD, rebalance
 from ringfence.service.venue import replay_with_time
-from ringfence.service.venue.human import duration_seconds, ratio_wad
+from ringfence.service.venue.human import duration_seconds, ratio_wad, volatilities
 from ringfence.store.sqlite import SqliteJournal
 
 __all__ = ["register"]
@@ -71,22 +71,6 @@ def _exit_codes(console: Console) -> Iterator[None]:
     except RingfenceError as error:
         console.print(f"[red]{type(error).__name__}:[/red] {escape(error.message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(exit_code_for(error)) from None
-
-
-def _volatilities(values: list[str]) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for text in values:
-        asset, separator, ratio = text.partition("=")
-        if not separator or not asset.strip():
-            raise InvalidParameter("--volatility", text, 'ASSET=RATIO, for example "ETH=80%" or "BTC=0.6"')
-        try:
-            sigma = ratio_wad(ratio.strip()) / WAD
-        except ValueError:
-            raise InvalidParameter("--volatility", text, 'ASSET=RATIO with a ratio such as "80%" or "0.8"') from None
-        if not sigma > 0.0:
-            raise InvalidParameter("--volatility", text, "a volatility above 0 a year")
-        found[asset.strip()] = sigma
-    return found
 
 
 def _chance(probability: float) -> str:
@@ -327,7 +311,7 @@ def _allocate(
         raise InvalidParameter("--horizon/--threshold", f"{horizon}/{threshold}", str(error)) from None
     if horizon_s <= 0:
         raise InvalidParameter("--horizon", horizon, "a duration above 0")
-    options = _Options(_volatilities(volatility), horizon_s, level, vaults_only)
+    options = _Options(volatilities(volatility, "--volatility"), horizon_s, level, vaults_only)
     store = SqliteJournal(journal, key_file=key_file, read_only=True)
     try:
         state, now_ns = replay_with_time(store.read_verified())

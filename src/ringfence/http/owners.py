@@ -29,7 +29,7 @@ from ringfence.http.schemas import (
 )
 from ringfence.risk.owner_book import OwnerBook, owner_book
 from ringfence.risk.owner_view import Allocation, RiskInputs, VaultRisk, owner_view, position_label
-from ringfence.service.venue.human import duration_seconds, ratio_wad
+from ringfence.service.venue.human import duration_seconds, ratio_wad, volatilities
 
 __all__ = ["READERS", "authorize_owner_read", "owner_book_for", "owner_response", "risk_inputs"]
 
@@ -72,25 +72,6 @@ def owner_book_for(state: LedgerState, owner: str, now_ns: int) -> OwnerBook:
     return book
 
 
-def _volatilities(volatility: list[str]) -> dict[str, float]:
-    sigmas: dict[str, float] = {}
-    for text in volatility:
-        asset, separator, ratio = text.partition("=")
-        asset = asset.strip()
-        if not separator or not asset:
-            raise InvalidParameter("volatility", text, 'ASSET=RATIO, for example "ETH=80%" or "WBTC=0.6"')
-        if asset in sigmas:
-            raise InvalidParameter("volatility", text, f"one volatility per asset ({asset} is given twice)")
-        try:
-            sigma = ratio_wad(ratio.strip()) / WAD
-        except ValueError:
-            raise InvalidParameter("volatility", text, 'ASSET=RATIO with a ratio such as "80%" or "0.8"') from None
-        if not sigma > 0.0:
-            raise InvalidParameter("volatility", text, "a volatility above 0 a year")
-        sigmas[asset] = sigma
-    return sigmas
-
-
 def risk_inputs(volatility: list[str], horizon: str, threshold: str, vaults_only: bool) -> RiskInputs | None:
     """Return the model inputs from the query (None without any volatility), refusing malformed ones.
 
@@ -102,7 +83,7 @@ def risk_inputs(volatility: list[str], horizon: str, threshold: str, vaults_only
     """
     if not volatility:
         return None
-    sigmas = _volatilities(volatility)
+    sigmas = volatilities(volatility, "volatility")
     try:
         horizon_s = duration_seconds(horizon)
     except ValueError as error:

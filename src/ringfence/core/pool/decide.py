@@ -73,6 +73,7 @@ __all__ = [
     "SizeChange",
     "accrue_funding",
     "check_market_params",
+    "check_open_interest",
     "check_pool_params",
     "check_reserve",
     "decide_add_market",
@@ -511,7 +512,16 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
         change.new_size_atoms, change.new_open_notional_atoms, ctx.index_wad, command.mode, vault_after - released
     )
     if increases:
-        _check_open_interest(ctx.market, old_size, change.new_size_atoms)
+        market = ctx.market
+        cap = market.params.open_interest_cap_atoms
+        check_open_interest(
+            market.long_atoms,
+            market.short_atoms,
+            cap,
+            old_size,
+            change.new_size_atoms,
+            f"base atoms, past the cap {cap} of market {market.params.market}",
+        )
         _check_trade_margin(state, command, ctx, new_position, side_delta, oracle)
     lp_fee, insurance_fee, protocol_fee = _fees(ctx.pool, fee)
     events: list[Event] = [ctx.funding] if ctx.funding else []
@@ -546,15 +556,23 @@ def decide_trade(state: LedgerState, command: Trade) -> list[Event]:
     return events
 
 
-def _check_open_interest(market: MarketState, old_size: int, new_size: int) -> None:
-    long_after = market.long_atoms - max(old_size, 0) + max(new_size, 0)
-    short_after = market.short_atoms - max(-old_size, 0) + max(-new_size, 0)
-    cap = market.params.open_interest_cap_atoms
-    if long_after > cap or short_after > cap:
-        raise CommandRejected(
-            f"open interest would reach {max(long_after, short_after)} base atoms, past the cap {cap} of "
-            f"market {market.params.market}"
-        )
+def check_open_interest(
+    long_atoms: int, short_atoms: int, cap_atoms: int, old_size: int, new_size: int, what: str
+) -> None:
+    """Refuse a position's move from ``old_size`` to ``new_size`` that takes either side past the cap.
+
+    For a perpetual market and an option or futures series alike; ``what`` names the unit and the
+    market or series in the refusal (``"base atoms, past the cap {cap} of market ETH-PERP"``).
+
+    Raises
+    ------
+    CommandRejected
+        Either side's open interest after the move exceeds ``cap_atoms``.
+    """
+    long_after = long_atoms - max(old_size, 0) + max(new_size, 0)
+    short_after = short_atoms - max(-old_size, 0) + max(-new_size, 0)
+    if long_after > cap_atoms or short_after > cap_atoms:
+        raise CommandRejected(f"open interest would reach {max(long_after, short_after)} {what}")
 
 
 def _check_trade_margin(

@@ -29,6 +29,7 @@ from ringfence.core.pool.decide import (
     _increases_risk,
     _require_open,
     _take_quote,
+    check_open_interest,
     check_reserve,
     payable_pnl_atoms,
     pool_of,
@@ -295,7 +296,15 @@ def decide_trade_series(state: LedgerState, command: TradeSeries) -> list[Event]
             f"pool {pool.pool}'s LP vault", pool.params.quote_asset, -fill.premium_atoms, pool.vault_atoms + lp_fee
         )
     if increases:
-        _check_open_interest(series, old_size, fill.new_size_atoms)
+        cap = series.params.open_interest_cap_atoms
+        check_open_interest(
+            series.long_atoms,
+            series.short_atoms,
+            cap,
+            old_size,
+            fill.new_size_atoms,
+            f"contracts, past the cap {cap} of series {series.params.series}",
+        )
         _check_margin(state, pool, series, command, key, new_position, side_delta)
         _check_series_reserve(state, pool, series, command, lp_vault_after)
     return [
@@ -320,17 +329,6 @@ def decide_trade_series(state: LedgerState, command: TradeSeries) -> list[Event]
             timestamp_ns=command.timestamp_ns,
         )
     ]
-
-
-def _check_open_interest(series: SeriesState, old_size: int, new_size: int) -> None:
-    long_after = series.long_atoms - max(old_size, 0) + max(new_size, 0)
-    short_after = series.short_atoms - max(-old_size, 0) + max(-new_size, 0)
-    cap = series.params.open_interest_cap_atoms
-    if long_after > cap or short_after > cap:
-        raise CommandRejected(
-            f"open interest would reach {max(long_after, short_after)} contracts, past the cap {cap} of series "
-            f"{series.params.series}"
-        )
 
 
 def _check_series_reserve(

@@ -3,7 +3,7 @@
 The attacker wants a long and a short of ``collateral · leverage`` each in its market (Mango
 Markets, 2022: Eisenberg's two accounts). A pool refuses a trade that takes its net exposure past
 ``reserve_factor ×`` its LP vault, a market's open interest past its cap, or an account below
-initial margin (``core/pool/decide.py``: ``check_reserve``, ``_check_open_interest``,
+initial margin (``core/pool/decide.py``: ``check_reserve``, ``check_open_interest``,
 ``_check_trade_margin``). The attacker reads those caps from the engine's state and opens in
 *pairs*: a long and a short of the same size, each in a fresh owner's account, the side that
 brings the market's skew toward zero first, so each pair leaves the pool's net exposure where it

@@ -4,7 +4,7 @@ Openings go trader by trader, and inside a trader market by market, as commands 
 opening is refused (the position stays flat, the collateral stays deposited) when the exact
 engine's ``decide_trade`` would refuse it (``ringfence.core.pool.decide``):
 
-- open interest past the market's cap on either side (``_check_open_interest``);
+- open interest past the market's cap on either side (``check_open_interest``);
 - initial margin: the unit's equity after the taker fee below the initial requirement of its
   positions (``_check_trade_margin``; at the initial oracle price, so PnL is 0);
 - the pool's net exposure ``Σ |skew·price|`` past ``reserve_factor ×`` its LP vault plus the room

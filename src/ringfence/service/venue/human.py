@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from ringfence.core.errors import InvalidAmount, InvalidParameter
-from ringfence.core.units import parse_fixed
+from ringfence.core.units import WAD, parse_fixed
 from ringfence.core.validation import check_name
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "ratio_wad",
     "signed_amount_text",
     "signed_ratio_wad",
+    "volatilities",
     "volatility_move",
 ]
 
@@ -80,6 +81,36 @@ def ratio_wad(value: Any) -> int:
             raise ValueError(f"{value!r} is not accepted: expected a finite ratio")
         text = str(shifted)  # scientific notation stays short; parse_fixed bounds it before scaling
     return _wad(text, value, "ratio")
+
+
+def volatilities(values: list[str], field: str) -> dict[str, float]:
+    """Parse ``ASSET=RATIO`` volatilities a year (``"ETH=80%"``, ``"WBTC=0.6"``) into floats per asset.
+
+    The inputs of the allocator's risk model (statistics, hence floats), from the CLI's
+    ``--volatility`` and the service's ``volatility`` query parameter alike; ``field`` names the
+    input in the error.
+
+    Raises
+    ------
+    InvalidParameter
+        A value not ``ASSET=RATIO``, a ratio not above 0, or the same asset twice.
+    """
+    sigmas: dict[str, float] = {}
+    for text in values:
+        asset, separator, ratio = text.partition("=")
+        asset = asset.strip()
+        if not separator or not asset:
+            raise InvalidParameter(field, text, 'ASSET=RATIO, for example "ETH=80%" or "WBTC=0.6"')
+        if asset in sigmas:
+            raise InvalidParameter(field, text, f"one volatility per asset ({asset} is given twice)")
+        try:
+            sigma = ratio_wad(ratio.strip()) / WAD
+        except ValueError:
+            raise InvalidParameter(field, text, 'ASSET=RATIO with a ratio such as "80%" or "0.8"') from None
+        if not sigma > 0.0:
+            raise InvalidParameter(field, text, "a volatility above 0 a year")
+        sigmas[asset] = sigma
+    return sigmas
 
 
 def signed_ratio_wad(value: Any) -> int:
